@@ -1,0 +1,116 @@
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { HTTPException } from "hono/http-exception";
+import { secureHeaders } from "hono/secure-headers";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import type { AppEnv, Deps } from "./env.ts";
+import { AppError } from "./lib/errors.ts";
+import { authenticate } from "./middleware/auth.ts";
+import { requestContext } from "./middleware/request.ts";
+import { authRoutes } from "./routes/auth.ts";
+import { healthRoutes } from "./routes/health.ts";
+import { inviteRoutes } from "./routes/invites.ts";
+import { tokenRoutes } from "./routes/tokens.ts";
+import { userRoutes } from "./routes/users.ts";
+import type { WebAssets } from "./web-static.ts";
+
+export interface AppOptions {
+  web?: WebAssets | null;
+}
+
+const jsonType = /^application\/([\w.+-]+\+)?json\b/i;
+
+export function createApp(deps: Deps, options: AppOptions = {}) {
+  const app = new Hono<AppEnv>();
+  app.use(requestContext(deps));
+  app.use(
+    secureHeaders({
+      // The HTML gets its own CSP from the static handler; API answers are JSON and need none.
+      contentSecurityPolicy: undefined,
+      crossOriginEmbedderPolicy: false,
+      referrerPolicy: "same-origin",
+    }),
+  );
+  app.use(
+    "/api/*",
+    bodyLimit({
+      maxSize: deps.config.MAX_BODY_BYTES,
+      onError: () => {
+        throw new AppError(
+          "payload_too_large",
+          `request body is larger than ${deps.config.MAX_BODY_BYTES} bytes`,
+        );
+      },
+    }),
+  );
+  app.use("/api/*", async (c, next) => {
+    const length = c.req.header("content-length");
+    const hasBody = length !== undefined ? length !== "0" : c.req.raw.body !== null;
+    if (hasBody && !jsonType.test(c.req.header("content-type") ?? "")) {
+      throw new AppError("unsupported_media_type", "Content-Type must be application/json");
+    }
+    c.header("Cache-Control", "no-store");
+    await next();
+  });
+  app.use("/api/*", authenticate);
+
+  app.route("/", routes);
+
+  app.notFound((c) => {
+    if (!c.req.path.startsWith("/api/") && (c.req.method === "GET" || c.req.method === "HEAD")) {
+      const res = options.web?.respond(c);
+      if (res) return res;
+    }
+    return c.json(
+      {
+        error: {
+          code: "not_found",
+          message: `${c.req.method} ${c.req.path} does not exist`,
+          requestId: c.var.requestId,
+        },
+      },
+      404,
+    );
+  });
+
+  app.onError((err, c) => {
+    const requestId = c.var.requestId ?? "unknown";
+    if (err instanceof AppError) {
+      for (const [k, v] of Object.entries(err.headers ?? {})) c.header(k, v);
+      return c.json(
+        { error: { code: err.code, message: err.message, details: err.details, requestId } },
+        err.status as ContentfulStatusCode,
+      );
+    }
+    if (err instanceof HTTPException && err.status < 500) {
+      // Hono's own 4xx: the JSON validator's parse failure is the one we meet in practice.
+      const malformed = /malformed json/i.test(err.message);
+      const code = malformed ? "invalid_json" : err.status === 413 ? "payload_too_large" : "bad_request";
+      const message = malformed ? "request body is not valid JSON" : err.message || "bad request";
+      return c.json({ error: { code, message, requestId } }, err.status as ContentfulStatusCode);
+    }
+    (c.var.log ?? deps.logger).error({ err, requestId }, "unhandled error");
+    return c.json(
+      {
+        error: {
+          code: "internal",
+          message: "internal error; the request id is in the server log",
+          requestId,
+        },
+      },
+      500,
+    );
+  });
+
+  return app;
+}
+
+/** Every route, chained so its type carries the whole API for hono/client. Routes hold no state. */
+const routes = new Hono<AppEnv>()
+  .route("/", healthRoutes)
+  .route("/api/auth", authRoutes)
+  .route("/api/invites", inviteRoutes)
+  .route("/api/users", userRoutes)
+  .route("/api/tokens", tokenRoutes);
+
+export type AppType = typeof routes;

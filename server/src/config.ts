@@ -1,0 +1,111 @@
+import path from "node:path";
+import { z } from "zod";
+
+const optionalString = z
+  .string()
+  .trim()
+  .transform((v) => (v === "" ? undefined : v))
+  .optional();
+
+const urlString = (protocols: string[], what: string) =>
+  z
+    .string()
+    .trim()
+    .transform((v) => (v === "" ? undefined : v))
+    .optional()
+    .refine((v) => v === undefined || (URL.canParse(v) && protocols.includes(new URL(v).protocol)), {
+      message: `must be a ${what} URL`,
+    });
+
+const positiveInt = (fallback: number) =>
+  z
+    .string()
+    .trim()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === "") return fallback;
+      const n = Number(v);
+      if (!Number.isInteger(n) || n <= 0) {
+        ctx.addIssue({ code: "custom", message: `must be a positive whole number, got "${v}"` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+export const configSchema = z.object({
+  PORT: z
+    .string()
+    .trim()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === "") return 8080;
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0 || n > 65535) {
+        ctx.addIssue({ code: "custom", message: `must be a port number 0-65535, got "${v}"` });
+        return z.NEVER;
+      }
+      return n;
+    }),
+  HOST: optionalString.default("0.0.0.0"),
+  DATA_DIR: optionalString.default(".data"),
+  DATABASE_URL: urlString(["postgres:", "postgresql:"], "postgres://"),
+  PUBLIC_URL: urlString(["http:", "https:"], "http(s)://"),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  /** Hours a browser session lasts without use. */
+  SESSION_TTL_HOURS: positiveInt(24 * 30),
+  /** Failed logins per email or client IP within 15 minutes before further tries get 429. */
+  LOGIN_MAX_FAILURES: positiveInt(10),
+  /** Largest request body the API accepts, in bytes. */
+  MAX_BODY_BYTES: positiveInt(1024 * 1024),
+  /** Trust X-Forwarded-For / X-Forwarded-Proto from a reverse proxy in front of Flick. */
+  TRUST_PROXY: z
+    .enum(["true", "false", "1", "0", ""])
+    .optional()
+    .transform((v) => v === "true" || v === "1"),
+  OPENAI_API_KEY: optionalString,
+  OPENAI_BASE_URL: urlString(["http:", "https:"], "http(s)://"),
+  OPENAI_MODEL: optionalString.default("gpt-4.1-mini"),
+  OPENAI_TRANSCRIBE_MODEL: optionalString.default("whisper-1"),
+  GITHUB_TOKEN: optionalString,
+  GITHUB_API_URL: urlString(["http:", "https:"], "http(s)://").default("https://api.github.com"),
+  WEB_DIST: optionalString,
+});
+
+type RawConfig = z.output<typeof configSchema>;
+
+export interface Config extends Omit<RawConfig, "DATA_DIR" | "WEB_DIST"> {
+  DATA_DIR: string;
+  WEB_DIST: string | undefined;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+/** Parses the environment once. Every bad variable is listed, not just the first. */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const known = Object.fromEntries(Object.keys(configSchema.shape).map((k) => [k, env[k]]));
+  const parsed = configSchema.safeParse(known);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => {
+        const key = String(issue.path[0] ?? "environment");
+        return `${key}: ${issue.message}`;
+      }),
+    );
+  }
+  const c = parsed.data;
+  return {
+    ...c,
+    DATA_DIR: path.resolve(c.DATA_DIR),
+    WEB_DIST: c.WEB_DIST === undefined ? undefined : path.resolve(c.WEB_DIST),
+  };
+}
+
+/** Secrets that must never reach a log line; used by the logger's redaction. */
+export function secretValues(config: Config): string[] {
+  return [config.OPENAI_API_KEY, config.GITHUB_TOKEN].filter((v): v is string => Boolean(v));
+}

@@ -1,0 +1,40 @@
+import { sql } from "drizzle-orm";
+import { check, index, integer, jsonb, pgTable, text, uniqueIndex } from "drizzle-orm/pg-core";
+import { tstz } from "./columns.ts";
+import { sources } from "./source.ts";
+
+export const signalStates = ["pending", "processing", "done", "parked"] as const;
+
+export const signals = pgTable(
+  "signal",
+  {
+    id: text("id").primaryKey(),
+    sourceId: text("source_id")
+      .notNull()
+      .references(() => sources.id, { onDelete: "cascade" }),
+    kind: text("kind").notNull(),
+    externalId: text("external_id").notNull(),
+    fingerprint: text("fingerprint").notNull(),
+    payload: jsonb("payload").$type<unknown>().notNull(),
+    receivedAt: tstz("received_at").notNull().defaultNow(),
+    state: text("state", { enum: signalStates }).notNull().default("pending"),
+    attempts: integer("attempts").notNull().default(0),
+    /** When a worker's claim runs out; a crashed worker's signals become claimable again after it. */
+    leaseUntil: tstz("lease_until"),
+    /** Retries back off: a failed signal is not claimable before this time. */
+    nextAttemptAt: tstz("next_attempt_at").notNull().defaultNow(),
+    lastError: text("last_error"),
+    processedAt: tstz("processed_at"),
+  },
+  (t) => [
+    // ingest is idempotent: the sender's id is unique per source
+    uniqueIndex("signal_source_external_key").on(t.sourceId, t.externalId),
+    // workers claim the oldest due signals that are not done or parked
+    index("signal_claim_idx").on(t.nextAttemptAt).where(sql`${t.state} in ('pending', 'processing')`),
+    // agents and evidence look up recent signals of one fingerprint
+    index("signal_fingerprint_idx").on(t.fingerprint, t.receivedAt),
+    // the admin dead-letter list shows parked signals, newest first
+    index("signal_parked_idx").on(t.receivedAt).where(sql`${t.state} = 'parked'`),
+    check("signal_state_check", sql`${t.state} in ('pending', 'processing', 'done', 'parked')`),
+  ],
+);

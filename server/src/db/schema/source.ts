@@ -1,0 +1,27 @@
+import { sql } from "drizzle-orm";
+import { boolean, check, jsonb, pgTable, text, uniqueIndex } from "drizzle-orm/pg-core";
+import { timestamps } from "./columns.ts";
+
+export const sourceKinds = ["github", "sentry", "metrics", "alertmanager", "feedback", "webhook"] as const;
+
+export const sources = pgTable(
+  "source",
+  {
+    id: text("id").primaryKey(),
+    kind: text("kind", { enum: sourceKinds }).notNull(),
+    name: text("name").notNull(),
+    /** HMAC key or bearer token the sender proves itself with; needed in clear to verify signatures. */
+    secret: text("secret").notNull(),
+    settings: jsonb("settings").$type<Record<string, unknown>>().notNull().default({}),
+    enabled: boolean("enabled").notNull().default(true),
+    ...timestamps,
+  },
+  (t) => [
+    // admins name sources; the name is how people tell them apart
+    uniqueIndex("source_name_key").on(t.name),
+    check(
+      "source_kind_check",
+      sql`${t.kind} in ('github', 'sentry', 'metrics', 'alertmanager', 'feedback', 'webhook')`,
+    ),
+  ],
+);

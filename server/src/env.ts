@@ -1,0 +1,33 @@
+import type { Role } from "@flick/shared";
+import type { Config } from "./config.ts";
+import type { DatabaseHandle } from "./db/client.ts";
+import type { Clock } from "./lib/clock.ts";
+import type { Logger } from "./lib/logger.ts";
+
+/** Everything the app needs from the outside world; built in main.ts, faked in tests. */
+export interface Deps {
+  config: Config;
+  database: DatabaseHandle;
+  logger: Logger;
+  clock: Clock;
+}
+
+export interface AuthUser {
+  id: string;
+  email: string;
+  name: string;
+  role: Role;
+}
+
+export type Auth =
+  | { via: "session"; user: AuthUser; sessionId: string }
+  | { via: "token"; user: AuthUser; tokenId: string };
+
+export interface AppEnv {
+  Variables: {
+    deps: Deps;
+    requestId: string;
+    log: Logger;
+    auth: Auth | null;
+  };
+}

@@ -1,0 +1,86 @@
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { serve } from "@hono/node-server";
+import { createApp } from "./app.ts";
+import { type Config, ConfigError, loadConfig } from "./config.ts";
+import { DatabaseOpenError, type DatabaseOptions, migrateDatabase, openDatabase } from "./db/client.ts";
+import { systemClock } from "./lib/clock.ts";
+import { createLogger } from "./lib/logger.ts";
+import { sweepExpiredSessions } from "./services/auth/sessions.ts";
+import { ensureSetupLink } from "./services/invites/manage.ts";
+import { WebAssets } from "./web-static.ts";
+
+function defaultWebDist(): string {
+  // server/src/main.ts and server/dist/main.js both sit two levels below the repository root.
+  return path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../web/dist");
+}
+
+export async function start(config: Config) {
+  const started = performance.now();
+  const logger = createLogger({ level: config.LOG_LEVEL });
+  const dbOptions: DatabaseOptions = config.DATABASE_URL
+    ? { driver: "postgres", url: config.DATABASE_URL }
+    : { driver: "pglite", dataDir: path.join(config.DATA_DIR, "pglite") };
+  const database = await openDatabase(dbOptions);
+  await migrateDatabase(dbOptions, database);
+
+  const web = WebAssets.load(config.WEB_DIST ?? defaultWebDist());
+  if (!web)
+    logger.warn("web app is not built; run `pnpm build` (pnpm start does it for you). Serving the API only.");
+
+  const deps = { config, database, logger, clock: systemClock };
+  const app = createApp(deps, { web });
+
+  const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST });
+  await new Promise<void>((resolve, reject) => {
+    server.once("listening", resolve);
+    server.once("error", reject);
+  });
+  const address = server.address();
+  const port = typeof address === "object" && address ? address.port : config.PORT;
+  const url = config.PUBLIC_URL?.replace(/\/$/, "") ?? `http://localhost:${port}`;
+
+  logger.info(
+    { port, database: database.driver, startupMs: Math.round(performance.now() - started) },
+    "flick is listening",
+  );
+  const setupToken = await ensureSetupLink(database.db, systemClock.now());
+  // Printed, not logged: the link is a one-time secret meant for the person starting the server.
+  process.stdout.write(`\n  Flick is running at ${url}\n`);
+  if (setupToken) process.stdout.write(`  Create the first admin account: ${url}/setup#${setupToken}\n`);
+  process.stdout.write("\n");
+
+  const sweep = setInterval(
+    () => {
+      sweepExpiredSessions(database.db, systemClock.now()).catch((err) =>
+        logger.warn({ err: (err as Error).message }, "session sweep failed"),
+      );
+    },
+    60 * 60 * 1000,
+  );
+  sweep.unref();
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, "shutting down");
+    clearInterval(sweep);
+    server.close();
+    await database.close();
+    process.exit(0);
+  };
+  process.once("SIGINT", () => void stop("SIGINT"));
+  process.once("SIGTERM", () => void stop("SIGTERM"));
+  return { server, port, url };
+}
+
+try {
+  await start(loadConfig(process.env));
+} catch (err) {
+  if (err instanceof ConfigError || err instanceof DatabaseOpenError) {
+    process.stderr.write(`flick: ${err.message}\n`);
+    process.exit(1);
+  }
+  throw err;
+}

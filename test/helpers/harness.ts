@@ -1,0 +1,174 @@
+import { randomBytes } from "node:crypto";
+import { createApp } from "@flick/server/app";
+import { type Config, loadConfig } from "@flick/server/config";
+import { type DatabaseHandle, type DatabaseOptions, migrateDatabase, openDatabase } from "@flick/server/db";
+import { createLogger } from "@flick/server/logger";
+import { ensureSetupLink } from "@flick/server/setup";
+import postgres from "postgres";
+
+export type Driver = "pglite" | "postgres";
+
+/** PGlite always; PostgreSQL too when TEST_DATABASE_URL names a server (CI sets it). */
+export const drivers: Driver[] = process.env.TEST_DATABASE_URL ? ["pglite", "postgres"] : ["pglite"];
+
+export class FakeClock {
+  constructor(private current = new Date("2026-11-24T12:00:00Z")) {}
+  now(): Date {
+    return new Date(this.current);
+  }
+  advance(ms: number): void {
+    this.current = new Date(this.current.getTime() + ms);
+  }
+}
+
+/** Collects every log line so tests can read them (and check that secrets never appear). */
+export class LogCapture {
+  readonly lines: string[] = [];
+  write(line: string): void {
+    this.lines.push(line);
+  }
+  get text(): string {
+    return this.lines.join("");
+  }
+}
+
+/** A fresh, migrated database: in-memory PGlite, or a new database on the test PostgreSQL server. */
+export async function freshDatabase(
+  driver: Driver,
+): Promise<{ handle: DatabaseHandle; options: DatabaseOptions; drop: () => Promise<void> }> {
+  if (driver === "pglite") {
+    const options: DatabaseOptions = { driver: "pglite" };
+    const handle = await openDatabase(options);
+    await migrateDatabase(options, handle);
+    return { handle, options, drop: () => handle.close() };
+  }
+  const base = process.env.TEST_DATABASE_URL;
+  if (!base) throw new Error("TEST_DATABASE_URL is not set");
+  const name = `flick_test_${randomBytes(6).toString("hex")}`;
+  const admin = postgres(base, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`create database ${name}`);
+  const url = new URL(base);
+  url.pathname = `/${name}`;
+  const options: DatabaseOptions = { driver: "postgres", url: url.toString(), maxConnections: 5 };
+  const handle = await openDatabase(options);
+  await migrateDatabase(options, handle);
+  return {
+    handle,
+    options,
+    drop: async () => {
+      await handle.close();
+      await admin.unsafe(`drop database if exists ${name} with (force)`);
+      await admin.end();
+    },
+  };
+}
+
+export interface RequestOptions {
+  method?: string;
+  json?: unknown;
+  body?: string;
+  headers?: Record<string, string>;
+  /** Cookie header value; `null` sends none. Defaults to the harness's jar. */
+  cookie?: string | null;
+  /** Origin header for mutations; `null` sends none. */
+  origin?: string | null;
+  bearer?: string;
+}
+
+export interface TestResponse<T = unknown> {
+  status: number;
+  headers: Headers;
+  body: T;
+  text: string;
+  setCookie: string[];
+}
+
+export interface TestApp {
+  driver: Driver;
+  database: DatabaseHandle;
+  clock: FakeClock;
+  logs: LogCapture;
+  config: Config;
+  request<T = Record<string, unknown>>(path: string, options?: RequestOptions): Promise<TestResponse<T>>;
+  /** Creates the first admin through the real setup link; returns their session cookie. */
+  setupAdmin(email?: string, password?: string): Promise<string>;
+  /** Invites and signs up a user with a role; returns their session cookie. */
+  addUser(adminCookie: string, role: "admin" | "reviewer", email: string, password?: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+export const ORIGIN = "http://localhost";
+export const PASSWORD = "correct horse battery staple";
+
+export function sessionCookieFrom(setCookie: string[]): string {
+  const cookie = setCookie.find(
+    (c) => c.startsWith("flick_session=") || c.startsWith("__Host-flick_session="),
+  );
+  if (!cookie) throw new Error(`no session cookie in ${JSON.stringify(setCookie)}`);
+  return cookie.split(";")[0] ?? "";
+}
+
+export async function startTestApp(driver: Driver, env: Record<string, string> = {}): Promise<TestApp> {
+  const { handle, drop } = await freshDatabase(driver);
+  const config = loadConfig({ LOG_LEVEL: "info", ...env });
+  const clock = new FakeClock();
+  const logs = new LogCapture();
+  const logger = createLogger({ level: config.LOG_LEVEL, destination: logs });
+  const app = createApp({ config, database: handle, logger, clock });
+
+  async function request<T>(path: string, options: RequestOptions = {}): Promise<TestResponse<T>> {
+    const method =
+      options.method ?? (options.json !== undefined || options.body !== undefined ? "POST" : "GET");
+    const headers = new Headers(options.headers);
+    if (options.json !== undefined) headers.set("content-type", "application/json");
+    if (options.cookie) headers.set("cookie", options.cookie);
+    if (options.bearer) headers.set("authorization", `Bearer ${options.bearer}`);
+    if (method !== "GET" && method !== "HEAD" && options.origin !== null) {
+      headers.set("origin", options.origin ?? ORIGIN);
+    }
+    const res = await app.request(`${ORIGIN}${path}`, {
+      method,
+      headers,
+      body: options.json !== undefined ? JSON.stringify(options.json) : options.body,
+    });
+    const text = await res.text();
+    let body: unknown = text;
+    if (res.headers.get("content-type")?.includes("json")) body = JSON.parse(text);
+    return {
+      status: res.status,
+      headers: res.headers,
+      body: body as T,
+      text,
+      setCookie: res.headers.getSetCookie(),
+    };
+  }
+
+  async function signUp(path: string, json: Record<string, unknown>): Promise<string> {
+    const res = await request(path, { json });
+    if (res.status !== 201) throw new Error(`${path} answered ${res.status}: ${res.text}`);
+    return sessionCookieFrom(res.setCookie);
+  }
+
+  return {
+    driver,
+    database: handle,
+    clock,
+    logs,
+    config,
+    request,
+    async setupAdmin(email = "admin@example.com", password = PASSWORD) {
+      const token = await ensureSetupLink(handle.db, clock.now());
+      if (!token) throw new Error("setup already done");
+      return signUp("/api/auth/setup", { token, email, name: "Ada Admin", password });
+    },
+    async addUser(adminCookie, role, email, password = PASSWORD) {
+      const invite = await request<{ token: string }>("/api/invites", {
+        cookie: adminCookie,
+        json: { role },
+      });
+      if (invite.status !== 201) throw new Error(`invite answered ${invite.status}: ${invite.text}`);
+      return signUp("/api/auth/accept-invite", { token: invite.body.token, email, name: email, password });
+    },
+    close: drop,
+  };
+}

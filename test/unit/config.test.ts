@@ -1,0 +1,42 @@
+import { ConfigError, loadConfig } from "@flick/server/config";
+import { describe, expect, it } from "vitest";
+
+describe("loadConfig", () => {
+  it("runs with no environment at all, on the embedded database", () => {
+    const config = loadConfig({});
+    expect(config.PORT).toBe(8080);
+    expect(config.DATABASE_URL).toBeUndefined();
+    expect(config.DATA_DIR).toMatch(/\.data$/);
+  });
+
+  it("names every bad variable, not just the first", () => {
+    let error: unknown;
+    try {
+      loadConfig({ PORT: "eighty", DATABASE_URL: "mysql://x", PUBLIC_URL: "not a url", LOG_LEVEL: "loud" });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const message = (error as ConfigError).message;
+    for (const key of ["PORT", "DATABASE_URL", "PUBLIC_URL", "LOG_LEVEL"]) expect(message).toContain(key);
+    expect(message).toContain('"eighty"');
+  });
+
+  it("treats empty values as unset", () => {
+    const config = loadConfig({ PORT: "", DATABASE_URL: "", OPENAI_API_KEY: "" });
+    expect(config.PORT).toBe(8080);
+    expect(config.DATABASE_URL).toBeUndefined();
+    expect(config.OPENAI_API_KEY).toBeUndefined();
+  });
+
+  it("accepts a PostgreSQL URL and numeric limits", () => {
+    const config = loadConfig({
+      DATABASE_URL: "postgres://u@db:5432/flick",
+      PORT: "3000",
+      MAX_BODY_BYTES: "2048",
+    });
+    expect(config.DATABASE_URL).toBe("postgres://u@db:5432/flick");
+    expect(config.PORT).toBe(3000);
+    expect(config.MAX_BODY_BYTES).toBe(2048);
+  });
+});

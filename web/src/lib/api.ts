@@ -1,0 +1,44 @@
+import type { AppType } from "@flick/server/app";
+import type { ErrorBody } from "@flick/shared";
+import { isErrorBody } from "@flick/shared/error-body";
+import { hc } from "hono/client";
+
+/** The typed API client; same origin, so the session cookie rides along. */
+export const api = hc<AppType>("/", { init: { credentials: "same-origin" } });
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: ErrorBody | null,
+  ) {
+    super(body?.error.message ?? `the server answered ${status}`);
+  }
+  get code(): string {
+    return this.body?.error.code ?? "unknown";
+  }
+}
+
+/** Reads a JSON reply, turning the server's error model into an ApiError with its message. */
+export async function unwrap<T>(request: Promise<{ ok: boolean; status: number; json(): Promise<T> }>): Promise<T> {
+  let res: Awaited<typeof request>;
+  try {
+    res = await request;
+  } catch {
+    throw new ApiError(0, null);
+  }
+  if (res.ok) return res.json();
+  let body: unknown = null;
+  try {
+    body = await res.json();
+  } catch {
+    // not JSON: fall through with no body
+  }
+  throw new ApiError(res.status, isErrorBody(body) ? body : null);
+}
+
+export function errorMessage(err: unknown): string {
+  if (err instanceof ApiError) {
+    return err.status === 0 ? "Can't reach the server. Check your connection." : err.message;
+  }
+  return "Something went wrong.";
+}
