@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { PGlite } from "@electric-sql/pglite";
@@ -55,19 +55,66 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
     : openPglite(options.dataDir);
 }
 
+/** mkdir -p without Node's recursive mode, which can spin forever on pseudo file systems like /proc. */
+function ensureDir(dir: string): void {
+  const missing: string[] = [];
+  let current = path.resolve(dir);
+  while (!existsSync(current)) {
+    missing.unshift(current);
+    const parent = path.dirname(current);
+    if (parent === current) break;
+    current = parent;
+  }
+  for (const d of missing) mkdirSync(d);
+}
+
+/**
+ * The embedded database belongs to one process: a second server on the same DATA_DIR would corrupt
+ * it, so it is refused with a message. A lock left by a process that died is taken over.
+ */
+function lockDataDir(dataDir: string): () => void {
+  const lockFile = `${dataDir}.lock`;
+  try {
+    writeFileSync(lockFile, String(process.pid), { flag: "wx" });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "EEXIST") {
+      throw new DatabaseOpenError(`cannot write ${lockFile}: ${(err as Error).message}`);
+    }
+    const pid = Number(readFileSync(lockFile, "utf8"));
+    if (Number.isInteger(pid) && pid !== process.pid && isAlive(pid)) {
+      throw new DatabaseOpenError(
+        `another Flick process (pid ${pid}) is using ${dataDir}; stop it or set DATABASE_URL to share a PostgreSQL`,
+      );
+    }
+    writeFileSync(lockFile, String(process.pid));
+  }
+  return () => rmSync(lockFile, { force: true });
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
 async function openPglite(dataDir: string | undefined): Promise<DatabaseHandle> {
   if (dataDir !== undefined) {
     try {
-      mkdirSync(dataDir, { recursive: true });
+      ensureDir(dataDir);
     } catch (err) {
       throw new DatabaseOpenError(`cannot create DATA_DIR ${dataDir}: ${(err as Error).message}`);
     }
   }
+  const releaseLock = dataDir === undefined ? () => {} : lockDataDir(dataDir);
   let client: PGlite;
   try {
     client = dataDir === undefined ? new PGlite() : new PGlite(dataDir);
     await client.waitReady;
   } catch (err) {
+    releaseLock();
     throw new DatabaseOpenError(
       `cannot open the embedded database in ${dataDir ?? "memory"}: ${(err as Error).message}`,
     );
@@ -88,6 +135,7 @@ async function openPglite(dataDir: string | undefined): Promise<DatabaseHandle> 
     },
     async close() {
       if (!client.closed) await client.close();
+      releaseLock();
     },
   };
 }

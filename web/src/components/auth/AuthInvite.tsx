@@ -12,7 +12,8 @@ export function AuthInvite() {
   const [link] = createResource(() => unwrap(api.api.auth.link.$post({ json: { token } })));
   return (
     <Show
-      when={link()}
+      // An errored resource throws when read, so only read it once it is ready.
+      when={link.state === "ready" ? link() : undefined}
       fallback={
         <main class={styles.page}>
           <div class={styles.card}>

@@ -1,0 +1,80 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const repoRoot = path.resolve(here, "../..");
+const serverMain = path.join(repoRoot, "server/src/main.ts");
+
+export interface ServerProcess {
+  url: string;
+  setupUrl: string | null;
+  output(): string;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/** Runs the real server entry point (through tsx) as a child process and waits until it listens. */
+export async function startServerProcess(env: Record<string, string>, timeoutMs = 60_000): Promise<ServerProcess> {
+  const child = spawn(process.execPath, ["--import", "tsx", serverMain], {
+    cwd: path.join(repoRoot, "test"),
+    env: { PATH: process.env.PATH ?? "", PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "warn", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  child.stdout?.on("data", (d) => {
+    out += d;
+  });
+  child.stderr?.on("data", (d) => {
+    out += d;
+  });
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start in ${timeoutMs} ms:\n${out}`)), timeoutMs);
+    const check = () => {
+      const m = /Flick is running at (\S+)/.exec(out);
+      if (m?.[1] && /\n\n/.test(out.slice(out.indexOf(m[0])))) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    };
+    child.stdout?.on("data", check);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${code} before listening:\n${out}`));
+    });
+  });
+  const setup = /Create the first admin account: (\S+)/.exec(out);
+  return {
+    url,
+    setupUrl: setup?.[1] ?? null,
+    output: () => out,
+    stop: (signal = "SIGTERM") => stopChild(child, exited, signal),
+  };
+}
+
+async function stopChild(child: ChildProcess, exited: Promise<number | null>, signal: NodeJS.Signals) {
+  if (child.exitCode !== null) return child.exitCode;
+  child.kill(signal);
+  return exited;
+}
+
+/** Runs the server expecting it to refuse to start; returns its exit code and output. */
+export async function runServerExpectingFailure(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+  const child = spawn(process.execPath, ["--import", "tsx", serverMain], {
+    cwd: path.join(repoRoot, "test"),
+    env: { PATH: process.env.PATH ?? "", PORT: "0", HOST: "127.0.0.1", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout?.on("data", (d) => {
+    output += d;
+  });
+  child.stderr?.on("data", (d) => {
+    output += d;
+  });
+  const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+  const code = await new Promise<number | null>((resolve) => child.once("exit", (c) => resolve(c)));
+  clearTimeout(timer);
+  return { code, output };
+}

@@ -1,0 +1,97 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { PASSWORD } from "../helpers/harness.ts";
+import { freshDatabase } from "../helpers/harness.ts";
+import { runServerExpectingFailure, startServerProcess } from "../helpers/server-process.ts";
+
+async function post(url: string, body: unknown, origin: string) {
+  return fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json", origin },
+    body: JSON.stringify(body),
+  });
+}
+
+describe("starting the real server", () => {
+  const dataDir = mkdtempSync(path.join(tmpdir(), "flick-data-"));
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it("prints a setup link on the embedded database, and keeps data across a restart", async () => {
+    const first = await startServerProcess({ DATA_DIR: dataDir });
+    try {
+      expect(first.setupUrl, first.output()).toMatch(/\/setup#[\w-]{20,}$/);
+      const ready = await fetch(`${first.url}/readyz`);
+      expect(await ready.json()).toEqual({ ok: true, database: "pglite" });
+      const token = first.setupUrl?.split("#")[1];
+      const setup = await post(
+        `${first.url}/api/auth/setup`,
+        { token, email: "admin@example.com", name: "Admin", password: PASSWORD },
+        first.url,
+      );
+      expect(setup.status, await setup.clone().text()).toBe(201);
+      // The one-time link is for the console only; it must not be in the structured log.
+      expect(first.output()).not.toMatch(/"msg".*setup#/);
+    } finally {
+      expect(await first.stop()).toBe(0);
+    }
+
+    const second = await startServerProcess({ DATA_DIR: dataDir });
+    try {
+      expect(second.setupUrl, "no setup link once an admin exists").toBeNull();
+      const login = await post(
+        `${second.url}/api/auth/login`,
+        { email: "admin@example.com", password: PASSWORD },
+        second.url,
+      );
+      expect(login.status, await login.clone().text()).toBe(200);
+    } finally {
+      await second.stop();
+    }
+  });
+
+  it("refuses to start on bad configuration, naming every bad variable", async () => {
+    const { code, output } = await runServerExpectingFailure({ PORT: "http", DATABASE_URL: "mysql://db/x" });
+    expect(code).toBe(1);
+    expect(output).toContain("PORT");
+    expect(output).toContain("DATABASE_URL");
+    expect(output).not.toMatch(/at .*\.ts:\d+/);
+  });
+
+  it("says clearly when the data folder cannot be written", async () => {
+    const { code, output } = await runServerExpectingFailure({ DATA_DIR: "/proc/flick-cannot-write-here" });
+    expect(code).toBe(1);
+    expect(output).toMatch(/flick: cannot create DATA_DIR \/proc\/flick-cannot-write-here/);
+    const underFile = await runServerExpectingFailure({ DATA_DIR: "/etc/hostname/flick" });
+    expect(underFile.code).toBe(1);
+    expect(underFile.output).toMatch(/flick: cannot create DATA_DIR .*ENOTDIR/);
+  });
+
+  it("refuses a second server on the same embedded database", async () => {
+    const first = await startServerProcess({ DATA_DIR: dataDir });
+    try {
+      const second = await runServerExpectingFailure({ DATA_DIR: dataDir });
+      expect(second.code).toBe(1);
+      expect(second.output).toMatch(/another Flick process \(pid \d+\) is using/);
+      expect((await fetch(`${first.url}/readyz`)).status).toBe(200);
+    } finally {
+      await first.stop();
+    }
+  });
+
+  it.runIf(process.env.TEST_DATABASE_URL)("runs the same build on PostgreSQL when DATABASE_URL is set", async () => {
+    const db = await freshDatabase("postgres");
+    const url = db.options.driver === "postgres" ? db.options.url : "";
+    await db.handle.close();
+    const server = await startServerProcess({ DATABASE_URL: url, DATA_DIR: dataDir });
+    try {
+      const ready = await fetch(`${server.url}/readyz`);
+      expect(await ready.json()).toEqual({ ok: true, database: "postgres" });
+      expect(server.setupUrl).toMatch(/\/setup#/);
+    } finally {
+      await server.stop();
+      await db.drop();
+    }
+  });
+});
