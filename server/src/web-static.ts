@@ -82,7 +82,9 @@ export class WebAssets {
         immutable: rel.startsWith("/assets/"),
       };
       if (compressible.test(type) && body.length > 1024) {
-        asset.br = new Uint8Array(brotliCompressSync(body, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }));
+        asset.br = new Uint8Array(
+          brotliCompressSync(body, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }),
+        );
         asset.gzip = new Uint8Array(gzipSync(body, { level: 9 }));
       }
       this.assets.set(rel, asset);

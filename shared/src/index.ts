@@ -1,3 +1,3 @@
 export * from "./auth.ts";
-export * from "./errors.ts";
 export * from "./error-body.ts";
+export * from "./errors.ts";

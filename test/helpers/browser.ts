@@ -32,7 +32,15 @@ export function buildWeb(): string {
   const outDir = path.join(repoRoot, "test/.e2e-web-dist");
   execFileSync(
     process.execPath,
-    [path.join(repoRoot, "web/node_modules/vite/bin/vite.js"), "build", "--outDir", outDir, "--emptyOutDir", "--logLevel", "warn"],
+    [
+      path.join(repoRoot, "web/node_modules/vite/bin/vite.js"),
+      "build",
+      "--outDir",
+      outDir,
+      "--emptyOutDir",
+      "--logLevel",
+      "warn",
+    ],
     { cwd: path.join(repoRoot, "web"), stdio: "inherit" },
   );
   return outDir;

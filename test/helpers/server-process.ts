@@ -14,7 +14,10 @@ export interface ServerProcess {
 }
 
 /** Runs the real server entry point (through tsx) as a child process and waits until it listens. */
-export async function startServerProcess(env: Record<string, string>, timeoutMs = 60_000): Promise<ServerProcess> {
+export async function startServerProcess(
+  env: Record<string, string>,
+  timeoutMs = 60_000,
+): Promise<ServerProcess> {
   const child = spawn(process.execPath, ["--import", "tsx", serverMain], {
     cwd: path.join(repoRoot, "test"),
     env: { PATH: process.env.PATH ?? "", PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "warn", ...env },
@@ -30,7 +33,10 @@ export async function startServerProcess(env: Record<string, string>, timeoutMs 
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
 
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start in ${timeoutMs} ms:\n${out}`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`server did not start in ${timeoutMs} ms:\n${out}`)),
+      timeoutMs,
+    );
     const check = () => {
       const m = /Flick is running at (\S+)/.exec(out);
       if (m?.[1] && /\n\n/.test(out.slice(out.indexOf(m[0])))) {
@@ -60,7 +66,9 @@ async function stopChild(child: ChildProcess, exited: Promise<number | null>, si
 }
 
 /** Runs the server expecting it to refuse to start; returns its exit code and output. */
-export async function runServerExpectingFailure(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+export async function runServerExpectingFailure(
+  env: Record<string, string>,
+): Promise<{ code: number | null; output: string }> {
   const child = spawn(process.execPath, ["--import", "tsx", serverMain], {
     cwd: path.join(repoRoot, "test"),
     env: { PATH: process.env.PATH ?? "", PORT: "0", HOST: "127.0.0.1", ...env },

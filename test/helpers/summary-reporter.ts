@@ -14,7 +14,10 @@ export default class SummaryReporter implements Reporter {
         else skipped++;
       }
       // A file that failed to load has no tests but is still a failure.
-      if (mod.state() === "failed" && !Array.from(mod.children.allTests()).some((t) => t.result().state === "failed")) {
+      if (
+        mod.state() === "failed" &&
+        !Array.from(mod.children.allTests()).some((t) => t.result().state === "failed")
+      ) {
         failed++;
       }
     }

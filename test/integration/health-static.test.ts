@@ -1,4 +1,4 @@
-import { mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { createApp } from "@flick/server/app";
@@ -34,8 +34,14 @@ describe("serving the web app", () => {
   beforeAll(async () => {
     const dist = mkdtempSync(path.join(tmpdir(), "flick-web-"));
     mkdirSync(path.join(dist, "assets"));
-    writeFileSync(path.join(dist, "index.html"), `<!doctype html><title>Flick</title>${"<!-- pad -->".repeat(200)}`);
-    writeFileSync(path.join(dist, "assets", "app-abc123.js"), `console.log(${JSON.stringify("x".repeat(5000))});`);
+    writeFileSync(
+      path.join(dist, "index.html"),
+      `<!doctype html><title>Flick</title>${"<!-- pad -->".repeat(200)}`,
+    );
+    writeFileSync(
+      path.join(dist, "assets", "app-abc123.js"),
+      `console.log(${JSON.stringify("x".repeat(5000))});`,
+    );
     const { handle, drop } = await freshDatabase("pglite");
     close = drop;
     app = createApp(

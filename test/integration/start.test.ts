@@ -2,8 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { PASSWORD } from "../helpers/harness.ts";
-import { freshDatabase } from "../helpers/harness.ts";
+import { freshDatabase, PASSWORD } from "../helpers/harness.ts";
 import { runServerExpectingFailure, startServerProcess } from "../helpers/server-process.ts";
 
 async function post(url: string, body: unknown, origin: string) {
@@ -80,18 +79,21 @@ describe("starting the real server", () => {
     }
   });
 
-  it.runIf(process.env.TEST_DATABASE_URL)("runs the same build on PostgreSQL when DATABASE_URL is set", async () => {
-    const db = await freshDatabase("postgres");
-    const url = db.options.driver === "postgres" ? db.options.url : "";
-    await db.handle.close();
-    const server = await startServerProcess({ DATABASE_URL: url, DATA_DIR: dataDir });
-    try {
-      const ready = await fetch(`${server.url}/readyz`);
-      expect(await ready.json()).toEqual({ ok: true, database: "postgres" });
-      expect(server.setupUrl).toMatch(/\/setup#/);
-    } finally {
-      await server.stop();
-      await db.drop();
-    }
-  });
+  it.runIf(process.env.TEST_DATABASE_URL)(
+    "runs the same build on PostgreSQL when DATABASE_URL is set",
+    async () => {
+      const db = await freshDatabase("postgres");
+      const url = db.options.driver === "postgres" ? db.options.url : "";
+      await db.handle.close();
+      const server = await startServerProcess({ DATABASE_URL: url, DATA_DIR: dataDir });
+      try {
+        const ready = await fetch(`${server.url}/readyz`);
+        expect(await ready.json()).toEqual({ ok: true, database: "postgres" });
+        expect(server.setupUrl).toMatch(/\/setup#/);
+      } finally {
+        await server.stop();
+        await db.drop();
+      }
+    },
+  );
 });

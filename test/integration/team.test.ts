@@ -75,7 +75,10 @@ describe.each(drivers)("invites, users and API tokens on %s", (driver) => {
     });
 
     it("lists and revokes invites; a revoked link no longer works", async () => {
-      const made = await t.request<{ invite: Invite; token: string }>("/api/invites", { cookie: admin, json: {} });
+      const made = await t.request<{ invite: Invite; token: string }>("/api/invites", {
+        cookie: admin,
+        json: {},
+      });
       const list = await t.request<{ invites: Invite[] }>("/api/invites", { cookie: admin });
       expect(list.body.invites.map((i) => i.id)).toContain(made.body.invite.id);
       const del = await t.request(`/api/invites/${made.body.invite.id}`, { cookie: admin, method: "DELETE" });
@@ -86,7 +89,10 @@ describe.each(drivers)("invites, users and API tokens on %s", (driver) => {
 
     it("refuses invites to reviewers (403) and to anonymous callers (401), storing nothing", async () => {
       const before = await countRows(t.database.db, "invite");
-      const asReviewer = await t.request<ErrorBody>("/api/invites", { cookie: reviewer, json: { role: "admin" } });
+      const asReviewer = await t.request<ErrorBody>("/api/invites", {
+        cookie: reviewer,
+        json: { role: "admin" },
+      });
       expect(asReviewer.status, asReviewer.text).toBe(403);
       expect(asReviewer.body.error.code).toBe("forbidden");
       const anonymous = await t.request<ErrorBody>("/api/invites", { json: { role: "admin" } });
@@ -124,7 +130,9 @@ describe.each(drivers)("invites, users and API tokens on %s", (driver) => {
       expect(off.status, off.text).toBe(200);
       expect(off.body.user.disabled).toBe(true);
       expect((await t.request("/api/auth/me", { cookie })).status).toBe(401);
-      const login = await t.request("/api/auth/login", { json: { email: "dan@example.com", password: PASSWORD } });
+      const login = await t.request("/api/auth/login", {
+        json: { email: "dan@example.com", password: PASSWORD },
+      });
       expect(login.status).toBe(401);
     });
 
@@ -133,7 +141,11 @@ describe.each(drivers)("invites, users and API tokens on %s", (driver) => {
       const admins = list.body.users.filter((u) => u.role === "admin" && !u.disabled);
       // Demote every admin but the last; the last demotion must be refused.
       for (const u of admins.slice(1)) {
-        const res = await t.request(`/api/users/${u.id}`, { cookie: admin, method: "PATCH", json: { role: "reviewer" } });
+        const res = await t.request(`/api/users/${u.id}`, {
+          cookie: admin,
+          method: "PATCH",
+          json: { role: "reviewer" },
+        });
         expect(res.status, res.text).toBe(200);
       }
       const last = admins[0];
@@ -148,9 +160,17 @@ describe.each(drivers)("invites, users and API tokens on %s", (driver) => {
     });
 
     it("answers 404 for an unknown user and 400 for an empty change", async () => {
-      const missing = await t.request("/api/users/usr_nope", { cookie: admin, method: "PATCH", json: { role: "admin" } });
+      const missing = await t.request("/api/users/usr_nope", {
+        cookie: admin,
+        method: "PATCH",
+        json: { role: "admin" },
+      });
       expect(missing.status).toBe(404);
-      const empty = await t.request<ErrorBody>("/api/users/usr_nope", { cookie: admin, method: "PATCH", json: {} });
+      const empty = await t.request<ErrorBody>("/api/users/usr_nope", {
+        cookie: admin,
+        method: "PATCH",
+        json: {},
+      });
       expect(empty.status).toBe(400);
       expect(empty.body.error.message).toContain("give role or disabled");
     });
@@ -176,7 +196,10 @@ describe.each(drivers)("invites, users and API tokens on %s", (driver) => {
       const viaToken = await t.request("/api/invites", { bearer: made.body.token, json: {}, origin: null });
       expect(viaToken.status, viaToken.text).toBe(201);
 
-      const revoke = await t.request(`/api/tokens/${made.body.apiToken.id}`, { cookie: admin, method: "DELETE" });
+      const revoke = await t.request(`/api/tokens/${made.body.apiToken.id}`, {
+        cookie: admin,
+        method: "DELETE",
+      });
       expect(revoke.status, revoke.text).toBe(200);
       const after = await t.request<ErrorBody>("/api/auth/me", { bearer: made.body.token });
       expect(after.status).toBe(401);
@@ -184,7 +207,10 @@ describe.each(drivers)("invites, users and API tokens on %s", (driver) => {
     });
 
     it("stores only a hash of the token", async () => {
-      const made = await t.request<{ token: string }>("/api/tokens", { cookie: reviewer, json: { name: "cli" } });
+      const made = await t.request<{ token: string }>("/api/tokens", {
+        cookie: reviewer,
+        json: { name: "cli" },
+      });
       const rows = await t.database.db.query.apiTokens.findMany();
       expect(JSON.stringify(rows)).not.toContain(made.body.token);
     });
@@ -196,10 +222,16 @@ describe.each(drivers)("invites, users and API tokens on %s", (driver) => {
       });
       expect(escalate.status, escalate.text).toBe(403);
 
-      const adminToken = await t.request<{ apiToken: ApiToken }>("/api/tokens", { cookie: admin, json: { name: "ops" } });
+      const adminToken = await t.request<{ apiToken: ApiToken }>("/api/tokens", {
+        cookie: admin,
+        json: { name: "ops" },
+      });
       const mine = await t.request<{ tokens: ApiToken[] }>("/api/tokens", { cookie: reviewer });
       expect(mine.body.tokens.map((x) => x.id)).not.toContain(adminToken.body.apiToken.id);
-      const revoke = await t.request(`/api/tokens/${adminToken.body.apiToken.id}`, { cookie: reviewer, method: "DELETE" });
+      const revoke = await t.request(`/api/tokens/${adminToken.body.apiToken.id}`, {
+        cookie: reviewer,
+        method: "DELETE",
+      });
       expect(revoke.status).toBe(404);
     });
 
@@ -223,7 +255,8 @@ describe.each(drivers)("invites, users and API tokens on %s", (driver) => {
 
   it("keeps a session working for its owner only after re-login elsewhere", async () => {
     const other = sessionCookieFrom(
-      (await t.request("/api/auth/login", { json: { email: "rita@example.com", password: PASSWORD } })).setCookie,
+      (await t.request("/api/auth/login", { json: { email: "rita@example.com", password: PASSWORD } }))
+        .setCookie,
     );
     expect(other).not.toBe(reviewer);
     expect((await t.request("/api/auth/me", { cookie: reviewer })).status).toBe(200);

@@ -19,7 +19,9 @@ export class ApiError extends Error {
 }
 
 /** Reads a JSON reply, turning the server's error model into an ApiError with its message. */
-export async function unwrap<T>(request: Promise<{ ok: boolean; status: number; json(): Promise<T> }>): Promise<T> {
+export async function unwrap<T>(
+  request: Promise<{ ok: boolean; status: number; json(): Promise<T> }>,
+): Promise<T> {
   let res: Awaited<typeof request>;
   try {
     res = await request;

@@ -2,8 +2,8 @@ import { createResource, Show } from "solid-js";
 import { api, errorMessage, unwrap } from "../../lib/api.ts";
 import { navigate, takeFragmentToken } from "../../lib/router.ts";
 import { useSession } from "../app/SessionContext.tsx";
-import { AuthForm } from "./AuthForm.tsx";
 import styles from "./AuthForm.module.css";
+import { AuthForm } from "./AuthForm.tsx";
 
 /** An admin's invitation link: shows what the link grants, then creates the account. */
 export function AuthInvite() {
@@ -43,7 +43,13 @@ export function AuthInvite() {
               value: info().email ?? "",
               readOnly: info().email !== null,
             },
-            { name: "password", label: "Password (10+ characters)", type: "password", autocomplete: "new-password", minLength: 10 },
+            {
+              name: "password",
+              label: "Password (10+ characters)",
+              type: "password",
+              autocomplete: "new-password",
+              minLength: 10,
+            },
           ]}
           onSubmit={async (v) => {
             const { user } = await unwrap(

@@ -20,7 +20,13 @@ export function AuthSetup() {
       fields={[
         { name: "name", label: "Your name", type: "text", autocomplete: "name" },
         { name: "email", label: "Email", type: "email", autocomplete: "username" },
-        { name: "password", label: "Password (10+ characters)", type: "password", autocomplete: "new-password", minLength: 10 },
+        {
+          name: "password",
+          label: "Password (10+ characters)",
+          type: "password",
+          autocomplete: "new-password",
+          minLength: 10,
+        },
       ]}
       onSubmit={async (v) => {
         const { user } = await unwrap(

@@ -34,7 +34,13 @@ export function FeedView() {
           Invite a teammate
         </button>
         <Show when={inviteUrl()}>
-          <input class={styles.link} readOnly value={inviteUrl()} aria-label="Invitation link" data-testid="invite-url" />
+          <input
+            class={styles.link}
+            readOnly
+            value={inviteUrl()}
+            aria-label="Invitation link"
+            data-testid="invite-url"
+          />
           <p class={styles.text}>Send this link to your teammate. It works once, for three days.</p>
         </Show>
         <Show when={error()}>
