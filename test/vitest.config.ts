@@ -3,11 +3,14 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     reporters: ["default", "./helpers/summary-reporter.ts"],
+    // Two cores: more workers than that only thrash, and each PGlite holds its own Postgres.
+    maxWorkers: 2,
     projects: [
       {
         test: {
           name: "unit",
           include: ["unit/**/*.test.ts"],
+          sequence: { groupOrder: 0 },
         },
       },
       {
@@ -16,8 +19,7 @@ export default defineConfig({
           include: ["integration/**/*.test.ts"],
           testTimeout: 30_000,
           hookTimeout: 60_000,
-          // Two cores: more workers than that only thrash, and each PGlite holds its own Postgres.
-          maxWorkers: 2,
+          sequence: { groupOrder: 1 },
         },
       },
       {
@@ -27,6 +29,7 @@ export default defineConfig({
           testTimeout: 60_000,
           hookTimeout: 180_000,
           fileParallelism: false,
+          sequence: { groupOrder: 2 },
         },
       },
     ],
