@@ -1,3 +1,11 @@
+CREATE TABLE "card_event" (
+	"id" bigint PRIMARY KEY GENERATED ALWAYS AS IDENTITY (sequence name "card_event_id_seq" INCREMENT BY 1 MINVALUE 1 MAXVALUE 9223372036854775807 START WITH 1 CACHE 1),
+	"card_id" text NOT NULL,
+	"type" text NOT NULL,
+	"version" integer NOT NULL,
+	"created_at" timestamp with time zone DEFAULT now() NOT NULL
+);
+--> statement-breakpoint
 CREATE TABLE "card" (
 	"id" text PRIMARY KEY NOT NULL,
 	"agent" text NOT NULL,
@@ -5,7 +13,7 @@ CREATE TABLE "card" (
 	"kind" text NOT NULL,
 	"title" text NOT NULL,
 	"summary" text DEFAULT '' NOT NULL,
-	"priority" real DEFAULT 0 NOT NULL,
+	"priority" double precision DEFAULT 0 NOT NULL,
 	"priority_factors" jsonb DEFAULT '{}'::jsonb NOT NULL,
 	"preview" jsonb,
 	"change" jsonb,
@@ -111,9 +119,12 @@ CREATE TABLE "signal" (
 	"fingerprint" text NOT NULL,
 	"payload" jsonb NOT NULL,
 	"received_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"occurred_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"state" text DEFAULT 'pending' NOT NULL,
 	"attempts" integer DEFAULT 0 NOT NULL,
 	"lease_until" timestamp with time zone,
+	"claim_token" text,
+	"processed_by" text,
 	"next_attempt_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"last_error" text,
 	"processed_at" timestamp with time zone,
@@ -122,6 +133,7 @@ CREATE TABLE "signal" (
 --> statement-breakpoint
 CREATE TABLE "source" (
 	"id" text PRIMARY KEY NOT NULL,
+	"number" integer GENERATED ALWAYS AS IDENTITY (sequence name "source_number_seq" INCREMENT BY 1 MINVALUE 1 MAXVALUE 2147483647 START WITH 1 CACHE 1),
 	"kind" text NOT NULL,
 	"name" text NOT NULL,
 	"secret" text NOT NULL,
@@ -187,6 +199,7 @@ CREATE TABLE "user" (
 	CONSTRAINT "user_role_check" CHECK ("user"."role" in ('admin', 'reviewer'))
 );
 --> statement-breakpoint
+ALTER TABLE "card_event" ADD CONSTRAINT "card_event_card_id_card_id_fk" FOREIGN KEY ("card_id") REFERENCES "public"."card"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "card" ADD CONSTRAINT "card_supersedes_card_id_fk" FOREIGN KEY ("supersedes") REFERENCES "public"."card"("id") ON DELETE set null ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "decision" ADD CONSTRAINT "decision_card_id_card_id_fk" FOREIGN KEY ("card_id") REFERENCES "public"."card"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "decision" ADD CONSTRAINT "decision_user_id_user_id_fk" FOREIGN KEY ("user_id") REFERENCES "public"."user"("id") ON DELETE set null ON UPDATE no action;--> statement-breakpoint
@@ -204,6 +217,7 @@ ALTER TABLE "api_token" ADD CONSTRAINT "api_token_user_id_user_id_fk" FOREIGN KE
 ALTER TABLE "invite" ADD CONSTRAINT "invite_created_by_user_id_fk" FOREIGN KEY ("created_by") REFERENCES "public"."user"("id") ON DELETE set null ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "invite" ADD CONSTRAINT "invite_used_by_user_id_fk" FOREIGN KEY ("used_by") REFERENCES "public"."user"("id") ON DELETE set null ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "session" ADD CONSTRAINT "session_user_id_user_id_fk" FOREIGN KEY ("user_id") REFERENCES "public"."user"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
+CREATE INDEX "card_event_created_idx" ON "card_event" USING btree ("created_at");--> statement-breakpoint
 CREATE UNIQUE INDEX "card_open_fingerprint_key" ON "card" USING btree ("fingerprint") WHERE "card"."status" in ('pending', 'snoozed');--> statement-breakpoint
 CREATE INDEX "card_feed_idx" ON "card" USING btree ("priority" DESC NULLS LAST,"updated_at" DESC NULLS LAST,"id" DESC NULLS LAST) WHERE "card"."status" = 'pending';--> statement-breakpoint
 CREATE INDEX "card_snoozed_idx" ON "card" USING btree ("snoozed_until") WHERE "card"."status" = 'snoozed';--> statement-breakpoint
@@ -224,6 +238,7 @@ CREATE INDEX "signal_claim_idx" ON "signal" USING btree ("next_attempt_at") WHER
 CREATE INDEX "signal_fingerprint_idx" ON "signal" USING btree ("fingerprint","received_at");--> statement-breakpoint
 CREATE INDEX "signal_parked_idx" ON "signal" USING btree ("received_at") WHERE "signal"."state" = 'parked';--> statement-breakpoint
 CREATE UNIQUE INDEX "source_name_key" ON "source" USING btree ("name");--> statement-breakpoint
+CREATE UNIQUE INDEX "source_number_key" ON "source" USING btree ("number");--> statement-breakpoint
 CREATE UNIQUE INDEX "api_token_hash_key" ON "api_token" USING btree ("token_hash");--> statement-breakpoint
 CREATE INDEX "api_token_user_idx" ON "api_token" USING btree ("user_id");--> statement-breakpoint
 CREATE UNIQUE INDEX "invite_token_hash_key" ON "invite" USING btree ("token_hash");--> statement-breakpoint

@@ -3,26 +3,45 @@ import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { secureHeaders } from "hono/secure-headers";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import type { AppEnv, Deps } from "./env.ts";
+import type { AppEnv, Deps, Services } from "./env.ts";
 import { AppError } from "./lib/errors.ts";
 import { authenticate } from "./middleware/auth.ts";
 import { requestContext } from "./middleware/request.ts";
+import { adminRoutes } from "./routes/admin.ts";
 import { authRoutes } from "./routes/auth.ts";
+import { feedRoutes } from "./routes/feed.ts";
 import { healthRoutes } from "./routes/health.ts";
+import { ingestRoutes } from "./routes/ingest.ts";
 import { inviteRoutes } from "./routes/invites.ts";
+import { sourceRoutes } from "./routes/sources.ts";
 import { tokenRoutes } from "./routes/tokens.ts";
 import { userRoutes } from "./routes/users.ts";
+import { CardEventHub } from "./services/cards/hub.ts";
+import { SignalWriter } from "./services/signals/writer.ts";
 import type { WebAssets } from "./web-static.ts";
 
 export interface AppOptions {
   web?: WebAssets | null;
+  services?: Services;
+}
+
+export function createServices(deps: Deps): Services {
+  return {
+    signalWriter: new SignalWriter(deps.database, deps.clock),
+    cardHub: new CardEventHub(deps.database, deps.logger),
+  };
 }
 
 const jsonType = /^application\/([\w.+-]+\+)?json\b/i;
 
 export function createApp(deps: Deps, options: AppOptions = {}) {
+  const services = options.services ?? createServices(deps);
   const app = new Hono<AppEnv>();
   app.use(requestContext(deps));
+  app.use(async (c, next) => {
+    c.set("services", services);
+    await next();
+  });
   app.use(
     secureHeaders({
       // The HTML gets its own CSP from the static handler; API answers are JSON and need none.
@@ -31,6 +50,9 @@ export function createApp(deps: Deps, options: AppOptions = {}) {
       referrerPolicy: "same-origin",
     }),
   );
+  // Ingest comes before the /api/* middleware: senders authenticate per source (signatures,
+  // Sentry keys, bearer secrets), bodies are not always JSON, and their size limit is larger.
+  app.route("/", ingestRoutes);
   app.use(
     "/api/*",
     bodyLimit({
@@ -111,6 +133,9 @@ const routes = new Hono<AppEnv>()
   .route("/api/auth", authRoutes)
   .route("/api/invites", inviteRoutes)
   .route("/api/users", userRoutes)
-  .route("/api/tokens", tokenRoutes);
+  .route("/api/tokens", tokenRoutes)
+  .route("/api/sources", sourceRoutes)
+  .route("/api/admin", adminRoutes)
+  .route("/api", feedRoutes);
 
 export type AppType = typeof routes;

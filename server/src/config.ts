@@ -57,6 +57,19 @@ export const configSchema = z.object({
   LOGIN_MAX_FAILURES: positiveInt(10),
   /** Largest request body the API accepts, in bytes. */
   MAX_BODY_BYTES: positiveInt(1024 * 1024),
+  /** Largest signal a sender may post, in bytes (after decompression too). */
+  INGEST_MAX_BODY_BYTES: positiveInt(10 * 1024 * 1024),
+  /** Signals an agent worker claims at once. */
+  WORKER_BATCH_SIZE: positiveInt(200),
+  /** Seconds a worker's claim on a batch lasts; a crashed worker's batch is retried after it. */
+  WORKER_LEASE_SECONDS: positiveInt(60),
+  /** Attempts before a failing signal is parked as a dead letter. */
+  WORKER_MAX_ATTEMPTS: positiveInt(5),
+  /** Run agent workers in this process (turn off for ingest-only processes). */
+  WORKERS: z
+    .enum(["true", "false", "1", "0", ""])
+    .optional()
+    .transform((v) => v !== "false" && v !== "0"),
   /** Trust X-Forwarded-For / X-Forwarded-Proto from a reverse proxy in front of Flick. */
   TRUST_PROXY: z
     .enum(["true", "false", "1", "0", ""])

@@ -3,6 +3,8 @@ import type { Config } from "./config.ts";
 import type { DatabaseHandle } from "./db/client.ts";
 import type { Clock } from "./lib/clock.ts";
 import type { Logger } from "./lib/logger.ts";
+import type { CardEventHub } from "./services/cards/hub.ts";
+import type { SignalWriter } from "./services/signals/writer.ts";
 
 /** Everything the app needs from the outside world; built in main.ts, faked in tests. */
 export interface Deps {
@@ -10,6 +12,12 @@ export interface Deps {
   database: DatabaseHandle;
   logger: Logger;
   clock: Clock;
+}
+
+/** Per-process helpers built from Deps: ingest's group-commit writer and the live card-event hub. */
+export interface Services {
+  signalWriter: SignalWriter;
+  cardHub: CardEventHub;
 }
 
 export interface AuthUser {
@@ -26,6 +34,7 @@ export type Auth =
 export interface AppEnv {
   Variables: {
     deps: Deps;
+    services: Services;
     requestId: string;
     log: Logger;
     auth: Auth | null;

@@ -1,12 +1,14 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { serve } from "@hono/node-server";
-import { createApp } from "./app.ts";
+import { AgentRuntime, builtinAgents } from "./agents/index.ts";
+import { createApp, createServices } from "./app.ts";
 import { type Config, ConfigError, loadConfig } from "./config.ts";
 import { DatabaseOpenError, type DatabaseOptions, migrateDatabase, openDatabase } from "./db/client.ts";
 import { systemClock } from "./lib/clock.ts";
 import { createLogger } from "./lib/logger.ts";
 import { sweepExpiredSessions } from "./services/auth/sessions.ts";
+import { pruneCardEvents } from "./services/cards/events.ts";
 import { ensureSetupLink } from "./services/invites/manage.ts";
 import { WebAssets } from "./web-static.ts";
 
@@ -29,7 +31,14 @@ export async function start(config: Config) {
     logger.warn("web app is not built; run `pnpm build` (pnpm start does it for you). Serving the API only.");
 
   const deps = { config, database, logger, clock: systemClock };
-  const app = createApp(deps, { web });
+  const services = createServices(deps);
+  const app = createApp(deps, { web, services });
+  const runtime = new AgentRuntime(database, systemClock, logger, builtinAgents(database.db), {
+    batchSize: config.WORKER_BATCH_SIZE,
+    leaseSeconds: config.WORKER_LEASE_SECONDS,
+    maxAttempts: config.WORKER_MAX_ATTEMPTS,
+  });
+  if (config.WORKERS) await runtime.start();
 
   const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST });
   await new Promise<void>((resolve, reject) => {
@@ -52,8 +61,9 @@ export async function start(config: Config) {
 
   const sweep = setInterval(
     () => {
-      sweepExpiredSessions(database.db, systemClock.now()).catch((err) =>
-        logger.warn({ err: (err as Error).message }, "session sweep failed"),
+      const now = systemClock.now();
+      Promise.all([sweepExpiredSessions(database.db, now), pruneCardEvents(database.db, now)]).catch((err) =>
+        logger.warn({ err: (err as Error).message }, "hourly sweep failed"),
       );
     },
     60 * 60 * 1000,
@@ -67,12 +77,14 @@ export async function start(config: Config) {
     logger.info({ signal }, "shutting down");
     clearInterval(sweep);
     server.close();
+    await runtime.stop();
+    await services.cardHub.stop();
     await database.close();
     process.exit(0);
   };
   process.once("SIGINT", () => void stop("SIGINT"));
   process.once("SIGTERM", () => void stop("SIGTERM"));
-  return { server, port, url };
+  return { server, port, url, runtime };
 }
 
 try {

@@ -1,3 +1,5 @@
 export * from "./auth.ts";
+export * from "./cards.ts";
 export * from "./error-body.ts";
 export * from "./errors.ts";
+export * from "./sources.ts";

@@ -1,9 +1,11 @@
 import { randomBytes } from "node:crypto";
-import { createApp } from "@flick/server/app";
+import { type Agent, AgentRuntime, builtinAgents, type RuntimeOptions } from "@flick/server/agents";
+import { createApp, createServices } from "@flick/server/app";
 import { type Config, loadConfig } from "@flick/server/config";
 import { type DatabaseHandle, type DatabaseOptions, migrateDatabase, openDatabase } from "@flick/server/db";
 import { createLogger } from "@flick/server/logger";
 import { ensureSetupLink } from "@flick/server/setup";
+import type { Source, SourceKind } from "@flick/shared";
 import postgres from "postgres";
 
 export type Driver = "pglite" | "postgres";
@@ -94,6 +96,18 @@ export interface TestApp {
   setupAdmin(email?: string, password?: string): Promise<string>;
   /** Invites and signs up a user with a role; returns their session cookie. */
   addUser(adminCookie: string, role: "admin" | "reviewer", email: string, password?: string): Promise<string>;
+  createSource(
+    adminCookie: string,
+    kind: SourceKind,
+    settings?: Record<string, unknown>,
+    name?: string,
+  ): Promise<Source>;
+  /** An agent runtime on the test database (not started; call processBatch or start). */
+  runtime(agents?: Agent[], options?: Partial<RuntimeOptions>): AgentRuntime;
+  /** Processes batches until no signal is due. */
+  drain(runtime?: AgentRuntime): Promise<number>;
+  /** The raw fetch handler, for tests that stream (SSE) or need a real Request. */
+  fetch(request: Request): Promise<Response>;
   close(): Promise<void>;
 }
 
@@ -114,7 +128,22 @@ export async function startTestApp(driver: Driver, env: Record<string, string> =
   const clock = new FakeClock();
   const logs = new LogCapture();
   const logger = createLogger({ level: config.LOG_LEVEL, destination: logs });
-  const app = createApp({ config, database: handle, logger, clock });
+  const deps = { config, database: handle, logger, clock };
+  const services = createServices(deps);
+  const app = createApp(deps, { services });
+  const runtimes: AgentRuntime[] = [];
+  let defaultRuntime: AgentRuntime | undefined;
+  const makeRuntime = (agents?: Agent[], options: Partial<RuntimeOptions> = {}) => {
+    const r = new AgentRuntime(handle, clock, logger, agents ?? builtinAgents(handle.db), {
+      batchSize: 200,
+      leaseSeconds: 60,
+      maxAttempts: 3,
+      pollMs: 50,
+      ...options,
+    });
+    runtimes.push(r);
+    return r;
+  };
 
   async function request<T>(path: string, options: RequestOptions = {}): Promise<TestResponse<T>> {
     const method =
@@ -169,6 +198,35 @@ export async function startTestApp(driver: Driver, env: Record<string, string> =
       if (invite.status !== 201) throw new Error(`invite answered ${invite.status}: ${invite.text}`);
       return signUp("/api/auth/accept-invite", { token: invite.body.token, email, name: email, password });
     },
-    close: drop,
+    async createSource(
+      adminCookie,
+      kind,
+      settings = {},
+      name = `${kind} ${Math.random().toString(36).slice(2, 8)}`,
+    ) {
+      const res = await request<{ source: Source }>("/api/sources", {
+        cookie: adminCookie,
+        json: { kind, name, settings },
+      });
+      if (res.status !== 201) throw new Error(`create source answered ${res.status}: ${res.text}`);
+      return res.body.source;
+    },
+    runtime: makeRuntime,
+    async drain(runtime) {
+      defaultRuntime ??= makeRuntime();
+      const r = runtime ?? defaultRuntime;
+      let processed = 0;
+      for (;;) {
+        const report = await r.processBatch();
+        if (report.claimed === 0) return processed;
+        processed += report.claimed;
+      }
+    },
+    fetch: (req) => Promise.resolve(app.fetch(req)),
+    async close() {
+      for (const r of runtimes) await r.stop();
+      await services.cardHub.stop();
+      await drop();
+    },
   };
 }

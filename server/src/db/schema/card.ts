@@ -1,12 +1,13 @@
 import { sql } from "drizzle-orm";
 import {
   type AnyPgColumn,
+  bigint,
   check,
+  doublePrecision,
   index,
   integer,
   jsonb,
   pgTable,
-  real,
   text,
   uniqueIndex,
 } from "drizzle-orm/pg-core";
@@ -34,7 +35,8 @@ export const cards = pgTable(
     kind: text("kind", { enum: cardKinds }).notNull(),
     title: text("title").notNull(),
     summary: text("summary").notNull().default(""),
-    priority: real("priority").notNull().default(0),
+    // double, not real: the feed's keyset cursor compares it exactly with a JS number.
+    priority: doublePrecision("priority").notNull().default(0),
     priorityFactors: jsonb("priority_factors").$type<Record<string, number>>().notNull().default({}),
     preview: jsonb("preview").$type<unknown>(),
     change: jsonb("change").$type<unknown>(),
@@ -66,5 +68,28 @@ export const cards = pgTable(
       "card_status_check",
       sql`${t.status} in ('pending', 'accepted', 'rejected', 'snoozed', 'applying', 'applied', 'failed', 'superseded', 'expired')`,
     ),
+  ],
+);
+
+export const cardEventTypes = ["card.created", "card.updated", "card.removed"] as const;
+
+/**
+ * Every change to a card, in commit order (ids are assigned under a transaction-level advisory
+ * lock), so a live client resuming from Last-Event-ID misses nothing and sees nothing twice.
+ */
+export const cardEvents = pgTable(
+  "card_event",
+  {
+    id: bigint("id", { mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
+    cardId: text("card_id")
+      .notNull()
+      .references(() => cards.id, { onDelete: "cascade" }),
+    type: text("type", { enum: cardEventTypes }).notNull(),
+    version: integer("version").notNull(),
+    createdAt: tstz("created_at").notNull().defaultNow(),
+  },
+  (t) => [
+    // old events are pruned by age
+    index("card_event_created_idx").on(t.createdAt),
   ],
 );

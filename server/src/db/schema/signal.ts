@@ -17,10 +17,16 @@ export const signals = pgTable(
     fingerprint: text("fingerprint").notNull(),
     payload: jsonb("payload").$type<unknown>().notNull(),
     receivedAt: tstz("received_at").notNull().defaultNow(),
+    /** When the sender says it happened (metric timestamp, event time); received_at when it does not say. */
+    occurredAt: tstz("occurred_at").notNull().defaultNow(),
     state: text("state", { enum: signalStates }).notNull().default("pending"),
     attempts: integer("attempts").notNull().default(0),
     /** When a worker's claim runs out; a crashed worker's signals become claimable again after it. */
     leaseUntil: tstz("lease_until"),
+    /** Names the claim that holds the lease; a worker whose lease was taken over cannot mark the signal done. */
+    claimToken: text("claim_token"),
+    /** Which worker finished it (diagnostics, and proof that processes share the work). */
+    processedBy: text("processed_by"),
     /** Retries back off: a failed signal is not claimable before this time. */
     nextAttemptAt: tstz("next_attempt_at").notNull().defaultNow(),
     lastError: text("last_error"),

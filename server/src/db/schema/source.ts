@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { boolean, check, jsonb, pgTable, text, uniqueIndex } from "drizzle-orm/pg-core";
+import { boolean, check, integer, jsonb, pgTable, text, uniqueIndex } from "drizzle-orm/pg-core";
 import { timestamps } from "./columns.ts";
 
 export const sourceKinds = ["github", "sentry", "metrics", "alertmanager", "feedback", "webhook"] as const;
@@ -8,6 +8,8 @@ export const sources = pgTable(
   "source",
   {
     id: text("id").primaryKey(),
+    /** A small number naming the source in a Sentry DSN, whose SDKs insist on a numeric project id. */
+    number: integer("number").notNull().generatedAlwaysAsIdentity(),
     kind: text("kind", { enum: sourceKinds }).notNull(),
     name: text("name").notNull(),
     /** HMAC key or bearer token the sender proves itself with; needed in clear to verify signatures. */
@@ -19,6 +21,8 @@ export const sources = pgTable(
   (t) => [
     // admins name sources; the name is how people tell them apart
     uniqueIndex("source_name_key").on(t.name),
+    // Sentry SDKs post to /api/<number>/envelope/
+    uniqueIndex("source_number_key").on(t.number),
     check(
       "source_kind_check",
       sql`${t.kind} in ('github', 'sentry', 'metrics', 'alertmanager', 'feedback', 'webhook')`,

@@ -1,0 +1,45 @@
+import { type WebhookMapping, webhookMappingSchema } from "@flick/shared";
+import { readText } from "../../ingest/jsonpath.ts";
+import { type CardUpsert, defineAgent, type SignalRow } from "../define.ts";
+
+/**
+ * Generic webhooks become insight cards: one per fingerprint, titled from the source's mapping,
+ * with every matching delivery added as evidence.
+ */
+export function webhookAgent(mappings: (sourceId: string) => Promise<WebhookMapping>) {
+  return defineAgent({
+    name: "webhook",
+    reads: ["webhook"],
+    async run(_ctx, batch) {
+      const groups = new Map<string, SignalRow[]>();
+      for (const s of batch) groups.set(s.fingerprint, [...(groups.get(s.fingerprint) ?? []), s]);
+      const out: CardUpsert[] = [];
+      for (const [fingerprint, group] of groups) {
+        const last = group[group.length - 1] as SignalRow;
+        const mapping = webhookMappingSchema.parse(await mappings(last.sourceId));
+        const title =
+          readText(last.payload, mapping.titlePath, 200) ??
+          `Webhook: ${fingerprint.split(":").slice(2).join(":")}`;
+        const summary = readText(last.payload, mapping.summaryPath, 2000);
+        const url = readText(last.payload, mapping.urlPath, 2000);
+        out.push({
+          fingerprint,
+          kind: "insight",
+          title,
+          summary,
+          priority: mapping.priority ?? 0.3,
+          priorityFactors: { configured: mapping.priority ?? 0.3 },
+          preview: { type: "text", text: JSON.stringify(last.payload, null, 2).slice(0, 1500) },
+          change: { type: "none" },
+          evidence: {
+            signalIds: group.map((s) => s.id),
+            firstSeen: group[0]?.occurredAt ?? last.occurredAt,
+            lastSeen: last.occurredAt,
+            links: url && /^https?:\/\//.test(url) ? [{ label: "Open", url }] : [],
+          },
+        });
+      }
+      return out;
+    },
+  });
+}

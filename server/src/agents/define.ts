@@ -1,0 +1,72 @@
+import type { CardKind, Change, Preview, Verification } from "@flick/shared";
+import type { signals } from "../db/schema/index.ts";
+import type { Logger } from "../lib/logger.ts";
+
+export type SignalRow = typeof signals.$inferSelect;
+
+/** What an agent proposes; the runtime turns it into a new card or an update of the open one. */
+export interface CardUpsert {
+  fingerprint: string;
+  kind: CardKind;
+  title: string;
+  summary?: string;
+  /** 0..1; the feed is ranked by it. */
+  priority: number;
+  priorityFactors?: Record<string, number>;
+  preview?: Preview | null;
+  change?: Change | null;
+  evidence: {
+    signalIds: string[];
+    firstSeen: Date;
+    lastSeen: Date;
+    links?: { label: string; url: string }[];
+    facts?: Record<string, string | number | boolean>;
+  };
+  verification?: Verification;
+  /**
+   * A card with this fingerprint was already decided. By default new evidence for it is dropped;
+   * an agent that knows the situation is new (a regression, a new spike) sets this to open a card.
+   */
+  reopen?: boolean;
+}
+
+export interface OpenCardView {
+  id: string;
+  fingerprint: string;
+  version: number;
+  status: string;
+  evidence: unknown;
+  priority: number;
+}
+
+export interface AgentContext {
+  now: Date;
+  log: Logger;
+  /** The open (pending or snoozed) cards for these fingerprints, so agents can build on them. */
+  openCards(fingerprints: string[]): Promise<Map<string, OpenCardView>>;
+}
+
+export interface Agent {
+  name: string;
+  /** Signal kinds this agent reads: exact ("github.push") or a prefix ending in ".*" ("github.*"). */
+  reads: string[];
+  run(ctx: AgentContext, signals: SignalRow[]): Promise<CardUpsert[]> | CardUpsert[];
+}
+
+/** An error that will not go away by trying again: the signal is parked at once. */
+export class NonRetryableError extends Error {
+  override name = "NonRetryableError";
+}
+
+export function defineAgent(agent: Agent): Agent {
+  if (!/^[a-z][a-z0-9-]{1,40}$/.test(agent.name))
+    throw new Error(`agent name "${agent.name}" must be kebab-case`);
+  if (agent.reads.length === 0) throw new Error(`agent ${agent.name} reads no signal kinds`);
+  return agent;
+}
+
+export function agentReads(agent: Agent, kind: string): boolean {
+  return agent.reads.some((pattern) =>
+    pattern.endsWith(".*") ? kind.startsWith(pattern.slice(0, -1)) : pattern === kind,
+  );
+}

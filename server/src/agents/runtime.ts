@@ -1,0 +1,319 @@
+import { hostname } from "node:os";
+import { and, eq, inArray, isNull, lt, lte, or, sql } from "drizzle-orm";
+import type { DatabaseHandle, Tx } from "../db/client.ts";
+import { cards, signals } from "../db/schema/index.ts";
+import type { Clock } from "../lib/clock.ts";
+import { randomToken } from "../lib/crypto.ts";
+import { isUniqueViolation } from "../lib/db-errors.ts";
+import type { Logger } from "../lib/logger.ts";
+import { type AgentUpsert, applyCardUpserts } from "../services/cards/upsert.ts";
+import { SIGNALS_CHANNEL } from "../services/signals/writer.ts";
+import {
+  type Agent,
+  type AgentContext,
+  agentReads,
+  NonRetryableError,
+  type OpenCardView,
+  type SignalRow,
+} from "./define.ts";
+
+export interface RuntimeOptions {
+  batchSize: number;
+  leaseSeconds: number;
+  maxAttempts: number;
+  /** How often to look for work when no NOTIFY arrives (missed wake-ups, retries coming due). */
+  pollMs?: number;
+  /** Longest an agent's run may take on one batch before it counts as a failure. */
+  agentTimeoutMs?: number;
+  workerId?: string;
+}
+
+export interface BatchReport {
+  claimed: number;
+  done: number;
+  failed: number;
+  parked: number;
+  cardsCreated: number;
+  cardsUpdated: number;
+  lostLease: boolean;
+}
+
+class LostLease extends Error {}
+
+/** Retries back off exponentially: 2 s, 4 s, 8 s … up to 5 minutes, with jitter. */
+export function backoffMs(attempts: number): number {
+  const base = Math.min(300_000, 1000 * 2 ** Math.max(1, attempts));
+  return Math.round(base * (0.8 + Math.random() * 0.4));
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Turns signals into cards. Claims due signals in batches with FOR UPDATE SKIP LOCKED and a lease
+ * (the same SQL on PGlite and PostgreSQL), runs every agent that reads them, and commits the card
+ * writes together with marking the signals done — guarded by the claim token, so a worker whose
+ * lease expired and was taken over writes nothing. Failures back off; after maxAttempts a signal
+ * is parked as a dead letter.
+ */
+export class AgentRuntime {
+  readonly workerId: string;
+  private running = false;
+  private wake: (() => void) | null = null;
+  private kicked = false;
+  private loop: Promise<void> | null = null;
+  private unlisten: (() => Promise<void>) | null = null;
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly database: DatabaseHandle,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+    private readonly agents: Agent[],
+    private readonly options: RuntimeOptions,
+  ) {
+    this.workerId = options.workerId ?? `${hostname()}:${process.pid}:${randomToken(4)}`;
+  }
+
+  async start(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    this.unlisten = await this.database.listen(SIGNALS_CHANNEL, () => this.kick());
+    this.timer = setInterval(() => this.kick(), this.options.pollMs ?? 1000);
+    this.timer.unref();
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    if (this.timer) clearInterval(this.timer);
+    this.kick();
+    await this.loop;
+    await this.unlisten?.().catch(() => {});
+  }
+
+  kick(): void {
+    this.kicked = true;
+    this.wake?.();
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      this.kicked = false;
+      let report: BatchReport | null = null;
+      try {
+        report = await this.processBatch();
+      } catch (err) {
+        this.logger.error({ err, worker: this.workerId }, "agent batch failed");
+      }
+      if (report && report.claimed > 0) continue;
+      if (!this.kicked && this.running) {
+        await new Promise<void>((resolve) => {
+          this.wake = resolve;
+        });
+        this.wake = null;
+      }
+    }
+  }
+
+  /** Claims and processes one batch. Public so tests can drive the runtime step by step. */
+  async processBatch(): Promise<BatchReport> {
+    const report: BatchReport = {
+      claimed: 0,
+      done: 0,
+      failed: 0,
+      parked: 0,
+      cardsCreated: 0,
+      cardsUpdated: 0,
+      lostLease: false,
+    };
+    const token = randomToken(12);
+    const claimed = await this.claim(token);
+    report.claimed = claimed.length;
+    if (claimed.length === 0) return report;
+
+    const now = this.clock.now();
+    const ctx = this.context(now);
+    const failures = new Map<string, Error>();
+    const upserts: AgentUpsert[] = [];
+    for (const agent of this.agents) {
+      const mine = claimed.filter((s) => agentReads(agent, s.kind));
+      if (mine.length === 0) continue;
+      upserts.push(...(await this.runAgent(agent, ctx, mine, failures)));
+    }
+    // A signal that failed in any agent is retried whole, so its upserts from other agents wait too.
+    const kept = upserts.filter((u) => !u.evidence.signalIds.some((id) => failures.has(id)));
+    const doneIds = claimed.filter((s) => !failures.has(s.id)).map((s) => s.id);
+
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.database.db.transaction(async (tx) => {
+          if (doneIds.length > 0) {
+            const marked = await tx
+              .update(signals)
+              .set({
+                state: "done",
+                processedAt: now,
+                processedBy: this.workerId,
+                leaseUntil: null,
+                claimToken: null,
+                lastError: null,
+              })
+              .where(and(inArray(signals.id, doneIds), eq(signals.claimToken, token)))
+              .returning({ id: signals.id });
+            if (marked.length !== doneIds.length) throw new LostLease();
+          }
+          const outcome = await applyCardUpserts(tx, kept, now);
+          report.cardsCreated = outcome.created;
+          report.cardsUpdated = outcome.updated;
+          await this.recordFailures(tx, claimed, failures, token, now, report);
+        });
+        report.done = doneIds.length;
+        return report;
+      } catch (err) {
+        if (err instanceof LostLease) {
+          this.logger.warn(
+            { worker: this.workerId, claimed: claimed.length },
+            "lease lost before commit; another worker has the batch",
+          );
+          report.lostLease = true;
+          return report;
+        }
+        // Two workers opening a card for the same new fingerprint: the loser retries and updates it.
+        if (isUniqueViolation(err) && attempt < 3) continue;
+        this.logger.error(
+          { err, worker: this.workerId },
+          "writing a batch failed; its signals will be retried",
+        );
+        for (const s of claimed) if (!failures.has(s.id)) failures.set(s.id, err as Error);
+        await this.database.db.transaction((tx) =>
+          this.recordFailures(tx, claimed, failures, token, now, report),
+        );
+        return report;
+      }
+    }
+  }
+
+  private async runAgent(agent: Agent, ctx: AgentContext, batch: SignalRow[], failures: Map<string, Error>) {
+    const timeout = this.options.agentTimeoutMs ?? 30_000;
+    const tag = (list: Awaited<ReturnType<Agent["run"]>>) => list.map((u) => ({ ...u, agent: agent.name }));
+    try {
+      return tag(await withTimeout(Promise.resolve(agent.run(ctx, batch)), timeout, `agent ${agent.name}`));
+    } catch (batchErr) {
+      if (batch.length === 1) {
+        failures.set((batch[0] as SignalRow).id, batchErr as Error);
+        return [];
+      }
+      // Find the signal that breaks the agent; the rest of the batch still goes through.
+      const out: AgentUpsert[] = [];
+      for (const signal of batch) {
+        try {
+          out.push(
+            ...tag(
+              await withTimeout(Promise.resolve(agent.run(ctx, [signal])), timeout, `agent ${agent.name}`),
+            ),
+          );
+        } catch (err) {
+          failures.set(signal.id, err as Error);
+        }
+      }
+      return out;
+    }
+  }
+
+  private async recordFailures(
+    tx: Tx,
+    claimed: SignalRow[],
+    failures: Map<string, Error>,
+    token: string,
+    now: Date,
+    report: BatchReport,
+  ): Promise<void> {
+    for (const signal of claimed) {
+      const err = failures.get(signal.id);
+      if (!err) continue;
+      const park = err instanceof NonRetryableError || signal.attempts >= this.options.maxAttempts;
+      await tx
+        .update(signals)
+        .set({
+          state: park ? "parked" : "pending",
+          leaseUntil: null,
+          claimToken: null,
+          lastError: `${err.name}: ${err.message}`.slice(0, 2000),
+          nextAttemptAt: new Date(now.getTime() + backoffMs(signal.attempts)),
+        })
+        .where(and(eq(signals.id, signal.id), eq(signals.claimToken, token)));
+      if (park) report.parked++;
+      else report.failed++;
+      this.logger.warn(
+        { signal: signal.id, attempts: signal.attempts, parked: park, error: err.message },
+        park ? "signal parked as a dead letter" : "signal failed; will retry",
+      );
+    }
+  }
+
+  private async claim(token: string): Promise<SignalRow[]> {
+    const now = this.clock.now();
+    const due = this.database.db
+      .select({ id: signals.id })
+      .from(signals)
+      .where(
+        and(
+          or(eq(signals.state, "pending"), eq(signals.state, "processing")),
+          lte(signals.nextAttemptAt, now),
+          or(isNull(signals.leaseUntil), lt(signals.leaseUntil, now)),
+        ),
+      )
+      .orderBy(signals.nextAttemptAt)
+      .limit(this.options.batchSize)
+      .for("update", { skipLocked: true });
+    const rows = await this.database.db
+      .update(signals)
+      .set({
+        state: "processing",
+        leaseUntil: new Date(now.getTime() + this.options.leaseSeconds * 1000),
+        claimToken: token,
+        attempts: sql`${signals.attempts} + 1`,
+      })
+      .where(inArray(signals.id, due))
+      .returning();
+    return rows.sort((a, b) => a.occurredAt.getTime() - b.occurredAt.getTime() || a.id.localeCompare(b.id));
+  }
+
+  private context(now: Date): AgentContext {
+    const db = this.database.db;
+    return {
+      now,
+      log: this.logger,
+      async openCards(fingerprints) {
+        const map = new Map<string, OpenCardView>();
+        if (fingerprints.length === 0) return map;
+        const rows = await db
+          .select({
+            id: cards.id,
+            fingerprint: cards.fingerprint,
+            version: cards.version,
+            status: cards.status,
+            evidence: cards.evidence,
+            priority: cards.priority,
+          })
+          .from(cards)
+          .where(
+            and(
+              inArray(cards.fingerprint, fingerprints),
+              or(eq(cards.status, "pending"), eq(cards.status, "snoozed")),
+            ),
+          );
+        for (const r of rows) map.set(r.fingerprint, r);
+        return map;
+      },
+    };
+  }
+}

@@ -1,0 +1,68 @@
+import { createHash, createHmac } from "node:crypto";
+import type { ZodType } from "zod";
+import { safeEqual } from "../lib/crypto.ts";
+import { AppError, validationError } from "../lib/errors.ts";
+import type { IngestRequest } from "./types.ts";
+
+const decoder = new TextDecoder("utf-8", { fatal: true });
+
+export function bodyText(req: IngestRequest): string {
+  try {
+    return decoder.decode(req.body);
+  } catch {
+    throw new AppError("bad_request", "request body is not valid UTF-8");
+  }
+}
+
+export function parseJson(text: string, what = "request body"): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new AppError("invalid_json", `${what} is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+/** zod parse whose failure names the field: "pull_request.number: expected number". */
+export function check<T>(schema: ZodType<T>, value: unknown, prefix = ""): T {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  throw validationError(
+    result.error.issues.map((issue) => ({
+      path: [prefix, ...issue.path.map(String)].filter(Boolean).join("."),
+      message: issue.message,
+    })),
+  );
+}
+
+export function sha256Hex(data: string | Uint8Array): string {
+  return createHash("sha256").update(data).digest("hex");
+}
+
+export function hmacHex(secret: string, data: Uint8Array): string {
+  return createHmac("sha256", secret).update(data).digest("hex");
+}
+
+/** `Authorization: Bearer <source secret>`, compared in constant time. */
+export function verifyBearer(secret: string, req: IngestRequest): void {
+  const header = req.headers.get("authorization");
+  if (!header) throw new AppError("unauthorized", "Authorization: Bearer <source secret> is required");
+  const match = /^Bearer\s+(\S+)$/i.exec(header);
+  if (!match?.[1] || !safeEqual(match[1], secret)) {
+    throw new AppError("unauthorized", "the bearer token does not match this source's secret");
+  }
+}
+
+/** A stable string for a label set: keys sorted, so {a,b} and {b,a} are the same series. */
+export function labelKey(labels: Record<string, string>): string {
+  return Object.keys(labels)
+    .sort()
+    .map((k) => `${k}=${JSON.stringify(labels[k])}`)
+    .join(",");
+}
+
+export function toDate(value: string | number | undefined | null): Date | undefined {
+  if (value === undefined || value === null || value === "") return undefined;
+  // Numbers are Unix time: seconds unless they are clearly milliseconds.
+  const d = typeof value === "number" ? new Date(value < 1e12 ? value * 1000 : value) : new Date(value);
+  return Number.isNaN(d.getTime()) ? undefined : d;
+}

@@ -1,0 +1,91 @@
+import { z } from "zod";
+import { AppError } from "../lib/errors.ts";
+import { bodyText, check, parseJson, sha256Hex, toDate, verifyBearer } from "./common.ts";
+import { parseCsv } from "./csv.ts";
+import type { IngestModule, ParseResult } from "./types.ts";
+
+const MAX_ITEMS = 5000;
+
+const itemSchema = z.object({
+  id: z.union([z.string().min(1).max(200), z.number()]).optional(),
+  text: z.string().trim().min(1, "text is empty").max(20_000),
+  author: z.string().max(200).optional(),
+  ts: z.union([z.string(), z.number()]).optional(),
+  channel: z.string().max(100).optional(),
+});
+
+const itemsSchema = z
+  .array(itemSchema)
+  .min(1, "send at least one item")
+  .max(MAX_ITEMS, `at most ${MAX_ITEMS} items per request`);
+
+type Item = z.infer<typeof itemSchema>;
+
+function fromCsv(text: string): Item[] {
+  let rows: string[][];
+  try {
+    rows = parseCsv(text);
+  } catch (err) {
+    throw new AppError("bad_request", `CSV is malformed: ${(err as Error).message}`);
+  }
+  const [header, ...data] = rows;
+  if (!header) throw new AppError("bad_request", "CSV is empty");
+  // Exports from review tools name the text column differently; take the common names.
+  const aliases: Record<string, string> = {
+    data: "text",
+    body: "text",
+    review: "text",
+    message: "text",
+    content: "text",
+  };
+  const named = header.map((h) => h.trim().toLowerCase());
+  const columns = named.includes("text") ? named : named.map((c) => aliases[c] ?? c);
+  if (!columns.includes("text")) throw new AppError("validation_failed", "CSV header needs a 'text' column");
+  if (data.length > MAX_ITEMS)
+    throw new AppError("validation_failed", `at most ${MAX_ITEMS} rows per request`);
+  return data.map((row, i) => {
+    const record: Record<string, string> = {};
+    columns.forEach((c, j) => {
+      const v = row[j];
+      if (v !== undefined && v !== "" && ["id", "text", "author", "ts", "channel"].includes(c)) record[c] = v;
+    });
+    return check(itemSchema, record, `row ${i + 2}`);
+  });
+}
+
+/** Customer feedback as JSON items or CSV text (`id,text,author,ts,channel`). */
+export const feedback: IngestModule = {
+  verify(source, req) {
+    verifyBearer(source.secret, req);
+  },
+  parse(_source, req): ParseResult {
+    const type = req.headers.get("content-type") ?? "";
+    const text = bodyText(req);
+    let items: Item[];
+    if (/^text\/(csv|plain)/i.test(type)) {
+      items = fromCsv(text);
+    } else {
+      const json = parseJson(text);
+      items = Array.isArray(json)
+        ? check(itemsSchema, json)
+        : check(itemsSchema, (json as { items?: unknown } | null)?.items, "items");
+    }
+    return {
+      signals: items.map((item) => {
+        const externalId =
+          item.id !== undefined
+            ? String(item.id)
+            : sha256Hex(`${item.text}\u0000${item.author ?? ""}\u0000${item.ts ?? ""}`);
+        const at = toDate(item.ts);
+        return {
+          kind: "feedback",
+          externalId,
+          fingerprint: `feedback:${externalId}`,
+          payload: { ...item, id: externalId, ts: at?.toISOString() },
+          occurredAt: at,
+        };
+      }),
+      ignored: 0,
+    };
+  },
+};

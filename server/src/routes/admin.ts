@@ -1,0 +1,15 @@
+import { Hono } from "hono";
+import { z } from "zod";
+import type { AppEnv } from "../env.ts";
+import { validate } from "../lib/validate.ts";
+import { requireAdmin } from "../middleware/auth.ts";
+import { listDeadLetters, retryDeadLetter } from "../services/signals/dead-letters.ts";
+
+export const adminRoutes = new Hono<AppEnv>()
+  .use(requireAdmin)
+  .get("/dead-letters", async (c) => c.json({ signals: await listDeadLetters(c.var.deps.database.db) }))
+  .post("/dead-letters/:id/retry", validate("param", z.object({ id: z.string().max(64) })), async (c) => {
+    const { database, clock } = c.var.deps;
+    await retryDeadLetter(database, c.req.valid("param").id, clock.now());
+    return c.json({ ok: true });
+  });

@@ -1,0 +1,74 @@
+import { type CardEvent, feedQuerySchema } from "@flick/shared";
+import { Hono } from "hono";
+import { streamSSE } from "hono/streaming";
+import { z } from "zod";
+import type { AppEnv } from "../env.ts";
+import { validate } from "../lib/validate.ts";
+import { requireUser } from "../middleware/auth.ts";
+import { cardEventsAfter, feedPage, getCard, latestCardEventId } from "../services/cards/read.ts";
+
+const HEARTBEAT_MS = 15_000;
+
+export const feedRoutes = new Hono<AppEnv>()
+  .get("/feed", requireUser, validate("query", feedQuerySchema), async (c) => {
+    return c.json(await feedPage(c.var.deps.database.db, c.req.valid("query")));
+  })
+  .get("/cards/:id", requireUser, validate("param", z.object({ id: z.string().max(64) })), async (c) => {
+    return c.json({ card: await getCard(c.var.deps.database.db, c.req.valid("param").id) });
+  })
+  /**
+   * Server-Sent Events: card.created / card.updated / card.removed, each with its event id and the
+   * card version. A client reconnecting with Last-Event-ID first gets everything it missed, in order,
+   * then the live stream; if that history has been pruned it gets `reset` and should reload the feed.
+   */
+  .get("/stream", requireUser, async (c) => {
+    const { database } = c.var.deps;
+    const hub = c.var.services.cardHub;
+    const requested = c.req.header("last-event-id") ?? c.req.query("lastEventId");
+    const resumeFrom = requested !== undefined && /^\d{1,15}$/.test(requested) ? Number(requested) : null;
+    c.header("X-Accel-Buffering", "no");
+
+    return streamSSE(c, async (stream) => {
+      const buffered: CardEvent[] = [];
+      let live = false;
+      let lastSent = 0;
+      const send = async (e: CardEvent) => {
+        if (e.id <= lastSent) return;
+        lastSent = e.id;
+        await stream.writeSSE({ id: String(e.id), event: e.type, data: JSON.stringify(e) });
+      };
+      const { edge, unsubscribe } = await hub.subscribe((e) => {
+        if (live) void send(e).catch(() => {});
+        else buffered.push(e);
+      });
+      stream.onAbort(unsubscribe);
+      try {
+        if (resumeFrom === null) {
+          lastSent = edge;
+        } else {
+          const { oldest } = await latestCardEventId(database.db);
+          if (oldest > 0 && resumeFrom < oldest - 1) {
+            await stream.writeSSE({ event: "reset", data: JSON.stringify({ reason: "history pruned" }) });
+            lastSent = edge;
+          } else {
+            lastSent = resumeFrom;
+            // Replay what was missed, up to where the live stream takes over.
+            for (;;) {
+              const page = await cardEventsAfter(database.db, lastSent);
+              if (page.length === 0) break;
+              for (const e of page) await send(e);
+            }
+          }
+        }
+        for (const e of buffered.splice(0)) await send(e);
+        live = true;
+        await stream.writeSSE({ event: "ready", data: JSON.stringify({ lastEventId: lastSent }) });
+        while (!stream.aborted) {
+          await stream.sleep(HEARTBEAT_MS);
+          if (!stream.aborted) await stream.write(": ping\n\n");
+        }
+      } finally {
+        unsubscribe();
+      }
+    });
+  });

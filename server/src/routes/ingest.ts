@@ -1,0 +1,47 @@
+import type { Context } from "hono";
+import { Hono } from "hono";
+import { cors } from "hono/cors";
+import type { AppEnv } from "../env.ts";
+import { readBody } from "../ingest/body.ts";
+import { ingestModules, sentryEnvelope, sentryStore } from "../ingest/index.ts";
+import type { IngestModule, IngestRequest, SourceRow } from "../ingest/types.ts";
+import { AppError } from "../lib/errors.ts";
+import { findSource, ingestSignals } from "../services/signals/ingest.ts";
+
+async function handle(c: Context<AppEnv>, source: SourceRow, module: IngestModule) {
+  const req: IngestRequest = {
+    headers: c.req.raw.headers,
+    body: await readBody(c.req.raw, c.var.deps.config.INGEST_MAX_BODY_BYTES),
+    query: new URL(c.req.url).searchParams,
+  };
+  const result = await ingestSignals(c.var.services.signalWriter, source, module, req);
+  return c.json(result, result.accepted > 0 ? 202 : 200);
+}
+
+/** Sentry's browser SDKs post cross-origin; the key in the request is the credential, not a cookie. */
+const sentryCors = cors({
+  origin: "*",
+  allowMethods: ["POST", "OPTIONS"],
+  allowHeaders: ["Content-Type", "X-Sentry-Auth", "Content-Encoding"],
+  maxAge: 86400,
+});
+
+/**
+ * Where signals arrive. Senders prove themselves per source (HMAC signature, Sentry key or bearer
+ * secret); sessions and CSRF checks do not apply here.
+ */
+export const ingestRoutes = new Hono<AppEnv>()
+  .post("/ingest/:sourceId", async (c) => {
+    const source = await findSource(c.var.deps.database.db, { id: c.req.param("sourceId") });
+    return handle(c, source, ingestModules[source.kind]);
+  })
+  .use("/api/:project{[0-9]+}/*", sentryCors)
+  .post("/api/:project{[0-9]+}/:endpoint{envelope|store}/", sentry)
+  .post("/api/:project{[0-9]+}/:endpoint{envelope|store}", sentry);
+
+async function sentry(c: Context<AppEnv>) {
+  const project = Number(c.req.param("project"));
+  const source = await findSource(c.var.deps.database.db, { number: project });
+  if (source.kind !== "sentry") throw new AppError("not_found", `project ${project} is not a Sentry source`);
+  return handle(c, source, c.req.param("endpoint") === "store" ? sentryStore : sentryEnvelope);
+}

@@ -1,0 +1,55 @@
+import { sourceCreateSchema, sourceUpdateSchema } from "@flick/shared";
+import { Hono } from "hono";
+import { z } from "zod";
+import type { AppEnv } from "../env.ts";
+import { validate } from "../lib/validate.ts";
+import { requireAdmin } from "../middleware/auth.ts";
+import { publicOrigin } from "../middleware/request.ts";
+import {
+  createSource,
+  deleteSource,
+  getSource,
+  listSources,
+  toSource,
+  updateSource,
+} from "../services/sources/manage.ts";
+
+const idParam = validate("param", z.object({ id: z.string().max(64) }));
+
+export const sourceRoutes = new Hono<AppEnv>()
+  .use(requireAdmin)
+  .get("/", async (c) => {
+    const rows = await listSources(c.var.deps.database.db);
+    return c.json({ sources: rows.map((r) => toSource(r, publicOrigin(c))) });
+  })
+  .post("/", validate("json", sourceCreateSchema), async (c) => {
+    const { database, clock } = c.var.deps;
+    const row = await createSource(database.db, { ...c.req.valid("json"), now: clock.now() });
+    return c.json({ source: toSource(row, publicOrigin(c)) }, 201);
+  })
+  .get("/:id", idParam, async (c) => {
+    const row = await getSource(c.var.deps.database.db, c.req.valid("param").id);
+    return c.json({ source: toSource(row, publicOrigin(c)) });
+  })
+  .patch("/:id", idParam, validate("json", sourceUpdateSchema), async (c) => {
+    const { database, clock } = c.var.deps;
+    const row = await updateSource(database.db, {
+      id: c.req.valid("param").id,
+      ...c.req.valid("json"),
+      now: clock.now(),
+    });
+    return c.json({ source: toSource(row, publicOrigin(c)) });
+  })
+  .post("/:id/rotate-secret", idParam, async (c) => {
+    const { database, clock } = c.var.deps;
+    const row = await updateSource(database.db, {
+      id: c.req.valid("param").id,
+      rotateSecret: true,
+      now: clock.now(),
+    });
+    return c.json({ source: toSource(row, publicOrigin(c)) });
+  })
+  .delete("/:id", idParam, async (c) => {
+    await deleteSource(c.var.deps.database.db, c.req.valid("param").id);
+    return c.json({ ok: true });
+  });

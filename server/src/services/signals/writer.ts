@@ -1,0 +1,131 @@
+import { sql } from "drizzle-orm";
+import type { DatabaseHandle } from "../../db/client.ts";
+import { signals } from "../../db/schema/index.ts";
+import type { ParsedSignal } from "../../ingest/types.ts";
+import type { Clock } from "../../lib/clock.ts";
+import { newId } from "../../lib/ids.ts";
+
+export const SIGNALS_CHANNEL = "flick_signals";
+const MAX_ROWS_PER_INSERT = 500;
+
+interface Pending {
+  sourceId: string;
+  items: ParsedSignal[];
+  resolve(result: WriteResult): void;
+  reject(err: unknown): void;
+}
+
+export interface WriteResult {
+  /** Ids of the rows this request stored, in request order. */
+  ids: string[];
+  duplicates: number;
+}
+
+/**
+ * Group commit for ingest. Each request waits until its rows are committed (a signal is never
+ * acknowledged before it is stored), but concurrent requests share multi-row INSERTs: while one
+ * flush runs, arrivals queue up and go out together in the next. At low load a request is
+ * written at once; under load the database sees a few large inserts instead of many small ones.
+ */
+export class SignalWriter {
+  private queue: Pending[] = [];
+  private flushing = false;
+
+  constructor(
+    private readonly database: DatabaseHandle,
+    private readonly clock: Clock,
+  ) {}
+
+  write(sourceId: string, items: ParsedSignal[]): Promise<WriteResult> {
+    if (items.length === 0) return Promise.resolve({ ids: [], duplicates: 0 });
+    return new Promise((resolve, reject) => {
+      this.queue.push({ sourceId, items, resolve, reject });
+      if (!this.flushing) void this.flushLoop();
+    });
+  }
+
+  private async flushLoop(): Promise<void> {
+    this.flushing = true;
+    try {
+      while (this.queue.length > 0) {
+        const batch: Pending[] = [];
+        let rows = 0;
+        while (
+          this.queue.length > 0 &&
+          (batch.length === 0 || rows + (this.queue[0]?.items.length ?? 0) <= 5000)
+        ) {
+          const next = this.queue.shift();
+          if (!next) break;
+          batch.push(next);
+          rows += next.items.length;
+        }
+        try {
+          await this.insert(batch);
+        } catch {
+          // One bad request must not fail its neighbours: retry each on its own.
+          for (const p of batch) {
+            try {
+              await this.insert([p]);
+            } catch (err) {
+              p.reject(err);
+            }
+          }
+        }
+      }
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  private async insert(batch: Pending[]): Promise<void> {
+    const now = this.clock.now();
+    const owner = new Map<string, { pending: Pending; index: number }>();
+    const rows: (typeof signals.$inferInsert)[] = [];
+    for (const pending of batch) {
+      pending.items.forEach((item, index) => {
+        const key = `${pending.sourceId}\u0000${item.externalId}`;
+        if (owner.has(key)) return;
+        owner.set(key, { pending, index });
+        rows.push({
+          id: newId("signal"),
+          sourceId: pending.sourceId,
+          kind: item.kind,
+          externalId: item.externalId,
+          fingerprint: item.fingerprint,
+          payload: item.payload,
+          receivedAt: now,
+          occurredAt: item.occurredAt ?? now,
+          nextAttemptAt: now,
+        });
+      });
+    }
+
+    const inserted = new Map<string, string>();
+    await this.database.db.transaction(async (tx) => {
+      for (let i = 0; i < rows.length; i += MAX_ROWS_PER_INSERT) {
+        const chunk = rows.slice(i, i + MAX_ROWS_PER_INSERT);
+        const result = await tx
+          .insert(signals)
+          .values(chunk)
+          .onConflictDoNothing({ target: [signals.sourceId, signals.externalId] })
+          .returning({ id: signals.id, sourceId: signals.sourceId, externalId: signals.externalId });
+        for (const r of result) inserted.set(`${r.sourceId}\u0000${r.externalId}`, r.id);
+      }
+      // Delivered on commit: wakes agent workers in every process.
+      if (inserted.size > 0) await tx.execute(sql`select pg_notify(${SIGNALS_CHANNEL}, '')`);
+    });
+
+    const results = new Map<Pending, WriteResult>(batch.map((p) => [p, { ids: [], duplicates: 0 }]));
+    for (const pending of batch) {
+      const result = results.get(pending) as WriteResult;
+      pending.items.forEach((item, index) => {
+        const key = `${pending.sourceId}\u0000${item.externalId}`;
+        const own = owner.get(key);
+        const id = inserted.get(key);
+        if (id && own?.pending === pending && own.index === index) result.ids.push(id);
+        else result.duplicates++;
+      });
+    }
+    for (const [pending, result] of results) pending.resolve(result);
+  }
+}

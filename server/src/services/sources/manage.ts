@@ -1,0 +1,131 @@
+import { randomBytes } from "node:crypto";
+import { type Source, type SourceKind, webhookMappingSchema } from "@flick/shared";
+import { asc, eq } from "drizzle-orm";
+import type { Queryable } from "../../db/client.ts";
+import { sources } from "../../db/schema/index.ts";
+import { parsePath } from "../../ingest/jsonpath.ts";
+import { isUniqueViolation } from "../../lib/db-errors.ts";
+import { AppError, validationError } from "../../lib/errors.ts";
+import { newId } from "../../lib/ids.ts";
+
+type Row = typeof sources.$inferSelect;
+
+/** Hex, because a Sentry DSN's key must be made of word characters. */
+function newSecret(): string {
+  return randomBytes(24).toString("hex");
+}
+
+export function toSource(row: Row, origin: string): Source {
+  const url = new URL(origin);
+  return {
+    id: row.id,
+    kind: row.kind,
+    name: row.name,
+    enabled: row.enabled,
+    settings: row.settings,
+    createdAt: row.createdAt.toISOString(),
+    ingestUrl: `${url.origin}/ingest/${row.id}`,
+    secret: row.secret,
+    sentryDsn: row.kind === "sentry" ? `${url.protocol}//${row.secret}@${url.host}/${row.number}` : null,
+  };
+}
+
+function checkSettings(kind: SourceKind, settings: Record<string, unknown>): Record<string, unknown> {
+  if (kind !== "webhook") return settings;
+  const parsed = webhookMappingSchema.safeParse(settings);
+  if (!parsed.success) {
+    throw validationError(
+      parsed.error.issues.map((i) => ({
+        path: ["settings", ...i.path.map(String)].join("."),
+        message: i.message,
+      })),
+    );
+  }
+  for (const key of ["titlePath", "idPath", "fingerprintPath", "summaryPath", "urlPath"] as const) {
+    const path = parsed.data[key];
+    if (!path) continue;
+    try {
+      parsePath(path);
+    } catch (err) {
+      throw validationError([{ path: `settings.${key}`, message: (err as Error).message }]);
+    }
+  }
+  return parsed.data;
+}
+
+function nameTaken(err: unknown, name: string): never {
+  if (isUniqueViolation(err)) throw new AppError("conflict", `a source named "${name}" already exists`);
+  throw err;
+}
+
+export async function createSource(
+  db: Queryable,
+  p: { kind: SourceKind; name: string; settings: Record<string, unknown>; now: Date },
+): Promise<Row> {
+  const settings = checkSettings(p.kind, p.settings);
+  try {
+    const [row] = await db
+      .insert(sources)
+      .values({
+        id: newId("source"),
+        kind: p.kind,
+        name: p.name,
+        secret: newSecret(),
+        settings,
+        createdAt: p.now,
+        updatedAt: p.now,
+      })
+      .returning();
+    if (!row) throw new Error("source insert returned no row");
+    return row;
+  } catch (err) {
+    nameTaken(err, p.name);
+  }
+}
+
+export async function listSources(db: Queryable): Promise<Row[]> {
+  return db.select().from(sources).orderBy(asc(sources.createdAt));
+}
+
+export async function getSource(db: Queryable, id: string): Promise<Row> {
+  const [row] = await db.select().from(sources).where(eq(sources.id, id)).limit(1);
+  if (!row) throw new AppError("not_found", "source not found");
+  return row;
+}
+
+export async function updateSource(
+  db: Queryable,
+  p: {
+    id: string;
+    name?: string;
+    settings?: Record<string, unknown>;
+    enabled?: boolean;
+    rotateSecret?: boolean;
+    now: Date;
+  },
+): Promise<Row> {
+  const current = await getSource(db, p.id);
+  const settings = p.settings === undefined ? undefined : checkSettings(current.kind, p.settings);
+  try {
+    const [row] = await db
+      .update(sources)
+      .set({
+        ...(p.name !== undefined ? { name: p.name } : {}),
+        ...(settings !== undefined ? { settings } : {}),
+        ...(p.enabled !== undefined ? { enabled: p.enabled } : {}),
+        ...(p.rotateSecret ? { secret: newSecret() } : {}),
+        updatedAt: p.now,
+      })
+      .where(eq(sources.id, p.id))
+      .returning();
+    if (!row) throw new AppError("not_found", "source not found");
+    return row;
+  } catch (err) {
+    nameTaken(err, p.name ?? current.name);
+  }
+}
+
+export async function deleteSource(db: Queryable, id: string): Promise<void> {
+  const deleted = await db.delete(sources).where(eq(sources.id, id)).returning({ id: sources.id });
+  if (deleted.length === 0) throw new AppError("not_found", "source not found");
+}

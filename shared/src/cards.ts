@@ -1,0 +1,130 @@
+import { z } from "zod";
+
+export const cardKinds = ["patch", "action", "issue", "reply", "insight"] as const;
+export const cardStatuses = [
+  "pending",
+  "accepted",
+  "rejected",
+  "snoozed",
+  "applying",
+  "applied",
+  "failed",
+  "superseded",
+  "expired",
+] as const;
+export type CardKind = (typeof cardKinds)[number];
+export type CardStatus = (typeof cardStatuses)[number];
+
+/** A point series for a sparkline or chart; `marks` are indexes to highlight (anomalies, deploys). */
+export const seriesPreviewSchema = z.object({
+  type: z.literal("series"),
+  label: z.string(),
+  unit: z.string().optional(),
+  points: z.array(z.tuple([z.number(), z.number()])).max(2000),
+  marks: z.array(z.number().int()).max(100).optional(),
+});
+
+export const diffStatPreviewSchema = z.object({
+  type: z.literal("diffstat"),
+  files: z.array(z.object({ path: z.string(), added: z.number().int(), removed: z.number().int() })).max(500),
+});
+
+export const textPreviewSchema = z.object({
+  type: z.literal("text"),
+  text: z.string().max(4000),
+});
+
+export const previewSchema = z.discriminatedUnion("type", [
+  seriesPreviewSchema,
+  diffStatPreviewSchema,
+  textPreviewSchema,
+]);
+export type Preview = z.infer<typeof previewSchema>;
+
+/** What accepting the card does. Executors act on exactly this value. */
+export const changeSchema = z.discriminatedUnion("type", [
+  z.object({
+    type: z.literal("patch"),
+    repository: z.string(),
+    diff: z.string(),
+    message: z.string().optional(),
+  }),
+  z.object({
+    type: z.literal("github"),
+    operation: z.enum(["merge_pr", "rerun_workflow", "create_issue", "comment", "create_pr"]),
+    repository: z.string(),
+    params: z.record(z.string(), z.unknown()),
+  }),
+  z.object({
+    type: z.literal("webhook"),
+    action: z.string(),
+    params: z.record(z.string(), z.unknown()).optional(),
+  }),
+  z.object({ type: z.literal("none") }),
+]);
+export type Change = z.infer<typeof changeSchema>;
+
+export const evidenceSchema = z.object({
+  signalIds: z.array(z.string()),
+  count: z.number().int(),
+  firstSeen: z.string(),
+  lastSeen: z.string(),
+  links: z.array(z.object({ label: z.string(), url: z.string() })).default([]),
+  facts: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
+});
+export type Evidence = z.infer<typeof evidenceSchema>;
+
+export const verificationSchema = z.array(
+  z.object({
+    check: z.string(),
+    status: z.enum(["passed", "failed", "skipped"]),
+    detail: z.string().optional(),
+  }),
+);
+export type Verification = z.infer<typeof verificationSchema>;
+
+export const cardSchema = z.object({
+  id: z.string(),
+  agent: z.string(),
+  fingerprint: z.string(),
+  kind: z.enum(cardKinds),
+  title: z.string(),
+  summary: z.string(),
+  priority: z.number(),
+  priorityFactors: z.record(z.string(), z.number()),
+  preview: previewSchema.nullable(),
+  change: changeSchema.nullable(),
+  evidence: evidenceSchema,
+  verification: verificationSchema,
+  status: z.enum(cardStatuses),
+  version: z.number().int(),
+  supersedes: z.string().nullable(),
+  snoozedUntil: z.string().nullable(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+export type Card = z.infer<typeof cardSchema>;
+
+export const feedPageSchema = z.object({
+  cards: z.array(cardSchema),
+  nextCursor: z.string().nullable(),
+});
+export type FeedPage = z.infer<typeof feedPageSchema>;
+
+export const feedQuerySchema = z.object({
+  cursor: z.string().max(200).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+});
+
+export const cardEventTypes = ["card.created", "card.updated", "card.removed"] as const;
+export type CardEventType = (typeof cardEventTypes)[number];
+
+/** One Server-Sent Event on /api/stream. `card` is absent on card.removed. */
+export const cardEventSchema = z.object({
+  id: z.number().int(),
+  type: z.enum(cardEventTypes),
+  cardId: z.string(),
+  version: z.number().int(),
+  card: cardSchema.optional(),
+});
+export type CardEvent = z.infer<typeof cardEventSchema>;

@@ -1,0 +1,359 @@
+import { randomUUID } from "node:crypto";
+import { gzipSync } from "node:zlib";
+import type { ErrorBody, IngestResult, Source } from "@flick/shared";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { countRows } from "../helpers/db.ts";
+import { filesIn, fixture, githubFixtures, hmacSha256Hex } from "../helpers/fixtures.ts";
+import { drivers, startTestApp, type TestApp } from "../helpers/harness.ts";
+
+describe.each(drivers)("ingest on %s", (driver) => {
+  let t: TestApp;
+  let admin: string;
+  let gh: Source;
+  let sentry: Source;
+  let metrics: Source;
+  let alerts: Source;
+  let feedback: Source;
+  let hook: Source;
+
+  beforeAll(async () => {
+    t = await startTestApp(driver, { INGEST_MAX_BODY_BYTES: String(256 * 1024) });
+    admin = await t.setupAdmin();
+    gh = await t.createSource(admin, "github");
+    sentry = await t.createSource(admin, "sentry");
+    metrics = await t.createSource(admin, "metrics");
+    alerts = await t.createSource(admin, "alertmanager");
+    feedback = await t.createSource(admin, "feedback");
+    hook = await t.createSource(admin, "webhook", { titlePath: "$.alert.title", idPath: "$.id" });
+  });
+  afterAll(async () => t?.close());
+
+  const ghPost = (body: string, headers: Record<string, string> = {}, source = gh) =>
+    t.request<IngestResult & ErrorBody>(`/ingest/${source.id}`, {
+      body,
+      origin: null,
+      headers: {
+        "content-type": "application/json",
+        "x-github-event": "ping",
+        "x-github-delivery": randomUUID(),
+        "x-hub-signature-256": `sha256=${hmacSha256Hex(source.secret, body)}`,
+        ...headers,
+      },
+    });
+
+  describe("GitHub webhooks", () => {
+    it("ingests every fixture payload, one signal each, with a fingerprint per subject", async () => {
+      const all = githubFixtures();
+      expect(all.length).toBeGreaterThan(100);
+      const before = await countRows(t.database.db, "signal");
+      for (const f of all) {
+        const res = await ghPost(f.body, { "x-github-event": f.event });
+        expect(res.status, `${f.event}/${f.file}: ${res.text}`).toBe(202);
+        expect(res.body.accepted).toBe(1);
+      }
+      expect(await countRows(t.database.db, "signal")).toBe(before + all.length);
+      const pr = await t.database.db.query.signals.findFirst({
+        where: (s, { eq }) => eq(s.kind, "github.pull_request"),
+      });
+      expect(pr?.fingerprint).toMatch(/^github:pr:[\w.-]+\/[\w.-]+#\d+$/);
+    });
+
+    it("answers a redelivery with 200 and stores nothing new", async () => {
+      const body = fixture("github-webhooks/ping/payload.json");
+      const delivery = randomUUID();
+      const first = await ghPost(body, { "x-github-delivery": delivery });
+      expect(first.status, first.text).toBe(202);
+      const before = await countRows(t.database.db, "signal");
+      const again = await ghPost(body, { "x-github-delivery": delivery });
+      expect(again.status, again.text).toBe(200);
+      expect(again.body).toMatchObject({ accepted: 0, duplicates: 1 });
+      expect(await countRows(t.database.db, "signal")).toBe(before);
+    });
+
+    it("rejects a bad or missing signature with 401 and stores nothing", async () => {
+      const body = fixture("github-webhooks/ping/payload.json");
+      const before = await countRows(t.database.db, "signal");
+      const wrong = await ghPost(body, {
+        "x-hub-signature-256": `sha256=${hmacSha256Hex("not-the-secret", body)}`,
+      });
+      expect(wrong.status, wrong.text).toBe(401);
+      expect(wrong.body.error.message).toContain("X-Hub-Signature-256");
+      const tampered = await ghPost(body, {
+        "x-hub-signature-256": `sha256=${hmacSha256Hex(gh.secret, `${body} `)}`,
+      });
+      expect(tampered.status).toBe(401);
+      const missing = await t.request<ErrorBody>(`/ingest/${gh.id}`, {
+        body,
+        origin: null,
+        headers: {
+          "content-type": "application/json",
+          "x-github-event": "ping",
+          "x-github-delivery": randomUUID(),
+        },
+      });
+      expect(missing.status).toBe(401);
+      expect(missing.body.error.message).toBe("X-Hub-Signature-256 header is missing");
+      expect(await countRows(t.database.db, "signal")).toBe(before);
+    });
+
+    it("names the missing field of a malformed event with 400", async () => {
+      const payload = JSON.parse(fixture("github-webhooks/pull_request/opened.payload.json")) as Record<
+        string,
+        unknown
+      >;
+      delete payload.number;
+      const res = await ghPost(JSON.stringify(payload), { "x-github-event": "pull_request" });
+      expect(res.status, res.text).toBe(400);
+      expect(res.body.error.message).toMatch(/^number: /);
+      const notJson = await ghPost("{not json", { "x-github-event": "push" });
+      expect(notJson.status).toBe(400);
+      expect(notJson.body.error.code).toBe("invalid_json");
+      const noEvent = await ghPost("{}", { "x-github-event": "" });
+      expect(noEvent.status).toBe(400);
+      expect(noEvent.body.error.message).toContain("X-GitHub-Event");
+    });
+
+    it("answers 404 for an unknown source, 403 for a disabled one, 413 for too large a body", async () => {
+      const before = await countRows(t.database.db, "signal");
+      const unknown = await t.request<ErrorBody>("/ingest/src_nope", { body: "{}", origin: null });
+      expect(unknown.status).toBe(404);
+      const big = await ghPost(JSON.stringify({ zen: "x".repeat(300 * 1024), hook_id: 1 }));
+      expect(big.status, big.text).toBe(413);
+      const off = await t.createSource(admin, "github");
+      await t.request(`/api/sources/${off.id}`, { cookie: admin, method: "PATCH", json: { enabled: false } });
+      const disabled = await ghPost(fixture("github-webhooks/ping/payload.json"), {}, off);
+      expect(disabled.status, disabled.text).toBe(403);
+      expect(await countRows(t.database.db, "signal")).toBe(before);
+    });
+
+    it("refuses a gzip bomb with 413", async () => {
+      const bomb = gzipSync(Buffer.alloc(5 * 1024 * 1024, 0x20));
+      const res = await t.fetch(
+        new Request(`http://localhost/ingest/${gh.id}`, {
+          method: "POST",
+          body: bomb,
+          headers: {
+            "content-type": "application/json",
+            "content-encoding": "gzip",
+            "x-github-event": "ping",
+            "x-github-delivery": randomUUID(),
+            "x-hub-signature-256": "sha256=00",
+          },
+        }),
+      );
+      expect(res.status).toBe(413);
+    });
+  });
+
+  describe("Sentry", () => {
+    it("ingests every Sentry webhook fixture, signed with the client secret", async () => {
+      for (const file of filesIn("sentry/webhooks")) {
+        const body = fixture(file);
+        const resource = file.split("/").pop()?.split(".")[0] ?? "";
+        const res = await t.request<IngestResult>(`/ingest/${sentry.id}`, {
+          body,
+          origin: null,
+          headers: {
+            "content-type": "application/json",
+            "sentry-hook-resource": resource,
+            "sentry-hook-signature": hmacSha256Hex(sentry.secret, body),
+            "request-id": randomUUID(),
+          },
+        });
+        expect(res.status, `${file}: ${res.text}`).toBe(202);
+      }
+      const issue = await t.database.db.query.signals.findFirst({
+        where: (s, { eq }) => eq(s.kind, "sentry.webhook.issue"),
+      });
+      expect(issue?.fingerprint).toBe("sentry:issue:1170820242");
+    });
+
+    it("takes SDK envelopes and the store endpoint, keyed by the DSN's public key", async () => {
+      const dsn = new URL(sentry.sentryDsn ?? "");
+      const project = dsn.pathname.slice(1);
+      for (const file of filesIn("sentry/events")) {
+        const event = JSON.parse(fixture(file)) as Record<string, unknown>;
+        const id = randomUUID().replace(/-/g, "");
+        const envelope = [
+          JSON.stringify({ event_id: id, sent_at: new Date().toISOString() }),
+          JSON.stringify({ type: "event" }),
+          JSON.stringify({ ...event, event_id: id }),
+          JSON.stringify({ type: "client_report" }),
+          JSON.stringify({ discarded_events: [] }),
+        ].join("\n");
+        const res = await t.request<IngestResult>(`/api/${project}/envelope/?sentry_key=${dsn.username}`, {
+          body: envelope,
+          origin: null,
+          headers: { "content-type": "application/x-sentry-envelope" },
+        });
+        expect(res.status, `${file}: ${res.text}`).toBe(202);
+        expect(res.body).toMatchObject({ accepted: 1, ignored: 1 });
+      }
+      const store = await t.request<IngestResult>(`/api/${project}/store/`, {
+        json: { event_id: randomUUID().replace(/-/g, ""), message: "store endpoint works", level: "error" },
+        origin: null,
+        headers: {
+          "x-sentry-auth": `Sentry sentry_version=7, sentry_key=${dsn.username}, sentry_client=test/1.0`,
+        },
+      });
+      expect(store.status, store.text).toBe(202);
+      const wrong = await t.request<ErrorBody>(`/api/${project}/envelope/?sentry_key=deadbeef`, {
+        body: `{}\n{"type":"event"}\n{}`,
+        origin: null,
+      });
+      expect(wrong.status).toBe(401);
+    });
+
+    it("groups the same error from different lines and values together, and different errors apart", async () => {
+      const dsn = new URL(sentry.sentryDsn ?? "");
+      const send = async (value: string, lineno: number, fn = "handler") => {
+        const id = randomUUID().replace(/-/g, "");
+        const event = {
+          event_id: id,
+          exception: {
+            values: [
+              {
+                type: "TypeError",
+                value,
+                stacktrace: {
+                  frames: [
+                    {
+                      filename: "node_modules/express/router.js",
+                      function: "next",
+                      lineno: 10,
+                      in_app: false,
+                    },
+                    { filename: "/srv/app/src/checkout.3f9a1c2b.js", function: fn, lineno, in_app: true },
+                  ],
+                },
+              },
+            ],
+          },
+        };
+        const body = `${JSON.stringify({ event_id: id })}\n${JSON.stringify({ type: "event" })}\n${JSON.stringify(event)}`;
+        const res = await t.request<IngestResult>(
+          `/api/${dsn.pathname.slice(1)}/envelope/?sentry_key=${dsn.username}`,
+          {
+            body,
+            origin: null,
+          },
+        );
+        const row = await t.database.db.query.signals.findFirst({
+          where: (s, { eq }) => eq(s.id, res.body.ids[0] ?? ""),
+        });
+        return row?.fingerprint;
+      };
+      const a = await send("Cannot read property 'id' of undefined (order 1234)", 40);
+      const b = await send("Cannot read property 'total' of undefined (order 98)", 57);
+      const c = await send("Cannot read property 'id' of undefined", 40, "renderCart");
+      expect(a).toMatch(/^sentry:ex:/);
+      expect(b).toBe(a);
+      expect(c).not.toBe(a);
+    });
+  });
+
+  describe("metrics, alerts, feedback and generic webhooks", () => {
+    it("stores a batch of metric points as one signal each; resending is idempotent", async () => {
+      const points = Array.from({ length: 50 }, (_, i) => ({
+        name: "checkout_success",
+        labels: { region: "eu", env: "prod" },
+        ts: 1_700_000_000 + i * 60,
+        value: 0.98 - i / 1000,
+      }));
+      const post = (body: unknown, secret = metrics.secret) =>
+        t.request<IngestResult & ErrorBody>(`/ingest/${metrics.id}`, {
+          json: body,
+          origin: null,
+          headers: { authorization: `Bearer ${secret}` },
+        });
+      const first = await post(points);
+      expect(first.status, first.text).toBe(202);
+      expect(first.body.accepted).toBe(50);
+      const again = await post({ points });
+      expect(again.status).toBe(200);
+      expect(again.body.duplicates).toBe(50);
+
+      const bad = await post([points[0], { ...points[1], value: "high" }]);
+      expect(bad.status).toBe(400);
+      expect(bad.body.error.message).toMatch(/^1\.value: /);
+      const unauth = await post(points, "wrong");
+      expect(unauth.status).toBe(401);
+    });
+
+    it("turns each Alertmanager alert into a signal", async () => {
+      for (const file of filesIn("alertmanager")) {
+        const body = JSON.parse(fixture(file)) as { alerts: unknown[] };
+        const res = await t.request<IngestResult>(`/ingest/${alerts.id}`, {
+          json: body,
+          origin: null,
+          headers: { authorization: `Bearer ${alerts.secret}` },
+        });
+        expect(res.status, `${file}: ${res.text}`).toBe(202);
+        expect(res.body.accepted).toBe(body.alerts.length);
+      }
+    });
+
+    it("reads feedback as JSON items and as a real CSV export", async () => {
+      const json = await t.request<IngestResult>(`/ingest/${feedback.id}`, {
+        json: [{ id: "r1", text: "The app crashes when I sync", author: "ana", channel: "play" }],
+        origin: null,
+        headers: { authorization: `Bearer ${feedback.secret}` },
+      });
+      expect(json.status, json.text).toBe(202);
+      const csv = fixture("feedback/mini-bar/for_clustering/Garmin_Connect__problem_report.csv");
+      const res = await t.request<IngestResult>(`/ingest/${feedback.id}`, {
+        body: csv,
+        origin: null,
+        headers: { authorization: `Bearer ${feedback.secret}`, "content-type": "text/csv" },
+      });
+      expect(res.status, res.text).toBe(202);
+      expect(res.body.accepted).toBe(200);
+      const broken = await t.request<ErrorBody>(`/ingest/${feedback.id}`, {
+        body: 'id,text\n1,"never closed',
+        origin: null,
+        headers: { authorization: `Bearer ${feedback.secret}`, "content-type": "text/csv" },
+      });
+      expect(broken.status).toBe(400);
+      expect(broken.body.error.message).toContain("CSV is malformed");
+    });
+
+    it("maps generic webhooks with the source's paths and requires the id it names", async () => {
+      const ok = await t.request<IngestResult>(`/ingest/${hook.id}`, {
+        json: [
+          { id: "a-1", alert: { title: "Disk almost full" } },
+          { id: "a-2", alert: { title: "Disk almost full" } },
+        ],
+        origin: null,
+        headers: { authorization: `Bearer ${hook.secret}` },
+      });
+      expect(ok.status, ok.text).toBe(202);
+      expect(ok.body.accepted).toBe(2);
+      const missing = await t.request<ErrorBody>(`/ingest/${hook.id}`, {
+        json: { alert: { title: "no id" } },
+        origin: null,
+        headers: { authorization: `Bearer ${hook.secret}` },
+      });
+      expect(missing.status).toBe(400);
+      expect(missing.body.error.message).toBe("id: is missing (the source's idPath)");
+    });
+  });
+
+  it("stores every request of a concurrent burst exactly once (group commit)", async () => {
+    const before = await countRows(t.database.db, "signal");
+    const results = await Promise.all(
+      Array.from({ length: 60 }, (_, i) =>
+        t.request<IngestResult>(`/ingest/${hook.id}`, {
+          // Every third request repeats an earlier id: the duplicates must be reported as such.
+          json: { id: `burst-${i % 3 === 2 ? i - 1 : i}`, alert: { title: `t${i}` } },
+          origin: null,
+          headers: { authorization: `Bearer ${hook.secret}` },
+        }),
+      ),
+    );
+    const accepted = results.reduce((n, r) => n + r.body.accepted, 0);
+    const duplicates = results.reduce((n, r) => n + r.body.duplicates, 0);
+    expect(accepted).toBe(40);
+    expect(duplicates).toBe(20);
+    expect(await countRows(t.database.db, "signal")).toBe(before + 40);
+  });
+});
