@@ -6,6 +6,7 @@ import { type DatabaseHandle, type DatabaseOptions, migrateDatabase, openDatabas
 import { createLogger } from "@flick/server/logger";
 import { ensureSetupLink } from "@flick/server/setup";
 import type { Source, SourceKind } from "@flick/shared";
+import { type ServerType, serve } from "@hono/node-server";
 import postgres from "postgres";
 
 export type Driver = "pglite" | "postgres";
@@ -106,6 +107,8 @@ export interface TestApp {
   runtime(agents?: Agent[], options?: Partial<RuntimeOptions>): AgentRuntime;
   /** Processes batches until no signal is due. */
   drain(runtime?: AgentRuntime): Promise<number>;
+  /** Serves the app on a real loopback port (for real client libraries); returns its base URL. */
+  listen(): Promise<string>;
   /** The raw fetch handler, for tests that stream (SSE) or need a real Request. */
   fetch(request: Request): Promise<Response>;
   close(): Promise<void>;
@@ -132,6 +135,7 @@ export async function startTestApp(driver: Driver, env: Record<string, string> =
   const services = createServices(deps);
   const app = createApp(deps, { services });
   const runtimes: AgentRuntime[] = [];
+  const servers: ServerType[] = [];
   let defaultRuntime: AgentRuntime | undefined;
   const makeRuntime = (agents?: Agent[], options: Partial<RuntimeOptions> = {}) => {
     const r = new AgentRuntime(handle, clock, logger, agents ?? builtinAgents(handle.db), {
@@ -223,7 +227,16 @@ export async function startTestApp(driver: Driver, env: Record<string, string> =
       }
     },
     fetch: (req) => Promise.resolve(app.fetch(req)),
+    async listen() {
+      const server = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" });
+      servers.push(server);
+      await new Promise<void>((resolve) => server.once("listening", () => resolve()));
+      const address = server.address();
+      if (!address || typeof address === "string") throw new Error("no port");
+      return `http://127.0.0.1:${address.port}`;
+    },
     async close() {
+      for (const s of servers) await new Promise<void>((resolve) => s.close(() => resolve()));
       for (const r of runtimes) await r.stop();
       await services.cardHub.stop();
       await drop();

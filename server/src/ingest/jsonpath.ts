@@ -2,24 +2,25 @@
  * The small JSONPath subset generic webhooks need: `$.a.b`, `$.items[0].id`, `$['odd key']`,
  * and the same without the leading `$`. Returns undefined for anything missing.
  */
+const steps: { pattern: RegExp; token: (m: RegExpExecArray) => string | number }[] = [
+  { pattern: /^\.?([A-Za-z_$][\w$-]*)/, token: (m) => m[1] as string },
+  { pattern: /^\[(\d+)\]/, token: (m) => Number(m[1]) },
+  { pattern: /^\[\s*'((?:[^'\\]|\\.)*)'\s*\]/, token: (m) => (m[1] as string).replace(/\\(.)/g, "$1") },
+  { pattern: /^\[\s*"((?:[^"\\]|\\.)*)"\s*\]/, token: (m) => (m[1] as string).replace(/\\(.)/g, "$1") },
+];
+
 export function parsePath(path: string): (string | number)[] {
   const tokens: (string | number)[] = [];
   let rest = path.trim().replace(/^\$/, "");
-  while (rest.length > 0) {
-    let m: RegExpExecArray | null;
-    if ((m = /^\.?([A-Za-z_$][\w$-]*)/.exec(rest))) {
-      tokens.push(m[1] as string);
-    } else if ((m = /^\[(\d+)\]/.exec(rest))) {
-      tokens.push(Number(m[1]));
-    } else if (
-      (m = /^\[\s*'((?:[^'\\]|\\.)*)'\s*\]/.exec(rest)) ||
-      (m = /^\[\s*"((?:[^"\\]|\\.)*)"\s*\]/.exec(rest))
-    ) {
-      tokens.push((m[1] as string).replace(/\\(.)/g, "$1"));
-    } else {
-      throw new Error(`cannot read the path "${path}" at "${rest}"`);
+  outer: while (rest.length > 0) {
+    for (const step of steps) {
+      const m = step.pattern.exec(rest);
+      if (!m) continue;
+      tokens.push(step.token(m));
+      rest = rest.slice(m[0].length);
+      continue outer;
     }
-    rest = rest.slice(m[0].length);
+    throw new Error(`cannot read the path "${path}" at "${rest}"`);
   }
   return tokens;
 }

@@ -79,7 +79,7 @@ export async function feedPage(db: Queryable, p: { cursor?: string; limit: numbe
       and(
         eq(cards.status, "pending"),
         after
-          ? sql`(${cards.priority}, ${cards.updatedAt}, ${cards.id}) < (${after.p}, ${new Date(after.u)}, ${after.i})`
+          ? sql`(${cards.priority}, ${cards.updatedAt}, ${cards.id}) < (${after.p}::double precision, ${after.u}::timestamptz, ${after.i}::text)`
           : undefined,
       ),
     )

@@ -1,0 +1,128 @@
+import * as schema from "@flick/server/schema";
+import type { Card, CardEvent, ErrorBody, FeedPage, IngestResult } from "@flick/shared";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { drivers, startTestApp, type TestApp } from "../helpers/harness.ts";
+import { SseReader } from "../helpers/sse.ts";
+
+describe.each(drivers)("feed and live stream on %s", (driver) => {
+  let t: TestApp;
+  let admin: string;
+  beforeAll(async () => {
+    t = await startTestApp(driver);
+    admin = await t.setupAdmin();
+  });
+  afterAll(async () => t?.close());
+
+  const insertCards = async (n: number, prefix: string) => {
+    const base = t.clock.now().getTime();
+    const rows = Array.from({ length: n }, (_, i) => ({
+      id: `crd_${prefix}${String(i).padStart(4, "0")}`,
+      agent: "test",
+      fingerprint: `fp:${prefix}:${i}`,
+      kind: "insight" as const,
+      title: `${prefix} ${i}`,
+      // Few distinct priorities and repeated timestamps, so ties must be broken by id.
+      priority: [0.9, 0.5, 0.5, 0.1][i % 4] as number,
+      evidence: { signalIds: [], count: 0, firstSeen: "", lastSeen: "", links: [], facts: {} },
+      createdAt: new Date(base - (i % 3) * 1000),
+      updatedAt: new Date(base - (i % 3) * 1000),
+    }));
+    await t.database.db.insert(schema.cards).values(rows);
+  };
+
+  it("pages through the ranked feed with keyset cursors, no card twice or missed", async () => {
+    await insertCards(25, "a");
+    const seen: Card[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const q: string = cursor ? `?limit=7&cursor=${cursor}` : "?limit=7";
+      const res = await t.request<FeedPage>(`/api/feed${q}`, { cookie: admin });
+      expect(res.status, res.text).toBe(200);
+      seen.push(...res.body.cards);
+      cursor = res.body.nextCursor;
+      if (pages++ === 1) {
+        // Cards arriving mid-scroll go to the top; the pages below are unaffected.
+        await t.database.db.insert(schema.cards).values({
+          id: "crd_zz_new",
+          agent: "test",
+          fingerprint: "fp:new",
+          kind: "insight",
+          title: "new",
+          priority: 1,
+          evidence: {},
+        });
+      }
+    } while (cursor);
+    expect(pages).toBe(4);
+    const ids = seen.map((c) => c.id);
+    expect(new Set(ids).size).toBe(25);
+    const sorted = [...seen].sort(
+      (x, y) => y.priority - x.priority || y.updatedAt.localeCompare(x.updatedAt) || y.id.localeCompare(x.id),
+    );
+    expect(ids).toEqual(sorted.map((c) => c.id));
+  });
+
+  it("shows one card by id and answers 404 for an unknown one", async () => {
+    const ok = await t.request<{ card: Card }>("/api/cards/crd_a0000", { cookie: admin });
+    expect(ok.status, ok.text).toBe(200);
+    expect(ok.body.card.title).toBe("a 0");
+    expect((await t.request("/api/cards/crd_nope", { cookie: admin })).status).toBe(404);
+  });
+
+  it("rejects bad paging input naming the field, and anonymous readers", async () => {
+    const bad = await t.request<ErrorBody>("/api/feed?cursor=bm9wZQ", { cookie: admin });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.message).toMatch(/^cursor: /);
+    const big = await t.request<ErrorBody>("/api/feed?limit=5000", { cookie: admin });
+    expect(big.status).toBe(400);
+    expect(big.body.error.message).toMatch(/^limit: /);
+    expect((await t.request("/api/feed")).status).toBe(401);
+    expect((await t.request("/api/stream")).status).toBe(401);
+  });
+
+  it("streams card.created and card.updated live, and replays what a reconnecting client missed", async () => {
+    const hook = await t.createSource(admin, "webhook", { idPath: "$.id", fingerprintPath: "$.topic", titlePath: "$.title" });
+    const send = (id: string) =>
+      t.request<IngestResult>(`/ingest/${hook.id}`, {
+        json: { id, topic: "live", title: "Live card" },
+        origin: null,
+        headers: { authorization: `Bearer ${hook.secret}` },
+      });
+    const open = (lastEventId?: string) =>
+      t.fetch(
+        new Request("http://localhost/api/stream", {
+          headers: { cookie: admin, ...(lastEventId ? { "last-event-id": lastEventId } : {}) },
+        }),
+      );
+
+    const res = await open();
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toContain("text/event-stream");
+    const live = new SseReader(res);
+    await live.next((e) => e.event === "ready");
+
+    await send("e1");
+    await t.drain();
+    const created = await live.next((e) => e.event === "card.created");
+    const createdBody = JSON.parse(created.data) as CardEvent;
+    expect(createdBody.card?.title).toBe("Live card");
+    expect(createdBody.version).toBe(1);
+    expect(created.id).toBe(String(createdBody.id));
+    await live.close();
+
+    // While disconnected, the card changes twice.
+    await send("e2");
+    await t.drain();
+    await send("e3");
+    await t.drain();
+
+    const resumed = new SseReader(await open(created.id));
+    const first = JSON.parse((await resumed.next((e) => e.event === "card.updated")).data) as CardEvent;
+    const second = JSON.parse((await resumed.next((e) => e.event === "card.updated")).data) as CardEvent;
+    expect([first.version, second.version]).toEqual([2, 3]);
+    expect(second.id).toBeGreaterThan(first.id);
+    await resumed.next((e) => e.event === "ready");
+    await resumed.close();
+  });
+});

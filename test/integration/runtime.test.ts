@@ -1,0 +1,187 @@
+import { type CardUpsert, defineAgent, NonRetryableError, type SignalRow } from "@flick/server/agents";
+import * as schema from "@flick/server/schema";
+import type { DeadLetter, ErrorBody, FeedPage, IngestResult, Source } from "@flick/shared";
+import { eq } from "drizzle-orm";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { countRows } from "../helpers/db.ts";
+import { drivers, startTestApp, type TestApp } from "../helpers/harness.ts";
+
+/** A test agent: one insight card per fingerprint; `behaviour` decides per signal what goes wrong. */
+function agent(behaviour: (s: SignalRow) => "ok" | "throw" | "fatal" | Promise<void> = () => "ok", reopen = false) {
+  return defineAgent({
+    name: "probe",
+    reads: ["webhook"],
+    async run(_ctx, batch) {
+      const out: CardUpsert[] = [];
+      for (const s of batch) {
+        const b = behaviour(s);
+        if (b === "throw") throw new Error(`cannot handle ${s.externalId}`);
+        if (b === "fatal") throw new NonRetryableError(`never handle ${s.externalId}`);
+        if (b instanceof Promise) await b;
+        out.push({
+          fingerprint: s.fingerprint,
+          kind: "insight",
+          title: `About ${s.fingerprint}`,
+          priority: 0.5,
+          evidence: { signalIds: [s.id], firstSeen: s.occurredAt, lastSeen: s.occurredAt },
+          reopen,
+        });
+      }
+      return out;
+    },
+  });
+}
+
+describe.each(drivers)("agent runtime on %s", (driver) => {
+  let t: TestApp;
+  let admin: string;
+  let hook: Source;
+
+  beforeEach(async () => {
+    t = await startTestApp(driver);
+    admin = await t.setupAdmin();
+    hook = await t.createSource(admin, "webhook", { idPath: "$.id", fingerprintPath: "$.topic", titlePath: "$.title" });
+  });
+  afterEach(async () => t?.close());
+
+  const send = async (items: Record<string, unknown>[]) => {
+    const res = await t.request<IngestResult>(`/ingest/${hook.id}`, {
+      json: items,
+      origin: null,
+      headers: { authorization: `Bearer ${hook.secret}` },
+    });
+    expect(res.status, res.text).toBe(202);
+    return res.body.ids;
+  };
+  const cardsOf = () => t.database.db.select().from(schema.cards);
+
+  it("turns signals into one card per fingerprint with the evidence merged, and shows it in the feed", async () => {
+    await send([
+      { id: "1", topic: "disk", title: "Disk almost full on db-1" },
+      { id: "2", topic: "disk", title: "Disk almost full on db-1" },
+      { id: "3", topic: "cpu", title: "CPU pegged" },
+    ]);
+    expect(await t.drain()).toBe(3);
+    const cards = await cardsOf();
+    expect(cards.map((c) => c.title).sort()).toEqual(["CPU pegged", "Disk almost full on db-1"]);
+    const disk = cards.find((c) => c.title.startsWith("Disk"));
+    expect(disk?.evidence).toMatchObject({ count: 2 });
+    expect(disk?.agent).toBe("webhook");
+
+    await send([{ id: "4", topic: "disk", title: "Disk almost full on db-1" }]);
+    await t.drain();
+    const [again] = await t.database.db.select().from(schema.cards).where(eq(schema.cards.id, disk?.id ?? ""));
+    expect(again?.version).toBe(2);
+    expect(again?.evidence).toMatchObject({ count: 3 });
+    expect(await countRows(t.database.db, "card")).toBe(2);
+
+    const feed = await t.request<FeedPage>("/api/feed", { cookie: admin });
+    expect(feed.status, feed.text).toBe(200);
+    expect(feed.body.cards).toHaveLength(2);
+    const states = await t.database.db.select({ state: schema.signals.state }).from(schema.signals);
+    expect(states.every((s) => s.state === "done")).toBe(true);
+  });
+
+  it("lets another worker take over a crashed worker's batch after the lease, processing it exactly once", async () => {
+    await send([{ id: "only", topic: "x", title: "X" }]);
+    let release: () => void = () => {};
+    const stuck = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const crashed = t.runtime([agent(() => stuck)], { leaseSeconds: 30 });
+    const healthy = t.runtime([agent()], { leaseSeconds: 30 });
+
+    const first = crashed.processBatch();
+    await expect.poll(async () => (await t.database.db.select().from(schema.signals))[0]?.state).toBe("processing");
+    // Within the lease nobody else may touch it.
+    expect((await healthy.processBatch()).claimed).toBe(0);
+    t.clock.advance(31_000);
+    const second = await healthy.processBatch();
+    expect(second).toMatchObject({ claimed: 1, done: 1, cardsCreated: 1 });
+    // The "crashed" worker wakes up late: its commit is refused, nothing is written twice.
+    release();
+    expect((await first).lostLease).toBe(true);
+    const cards = await cardsOf();
+    expect(cards).toHaveLength(1);
+    expect(cards[0]?.evidence).toMatchObject({ count: 1 });
+    expect(cards[0]?.version).toBe(1);
+    const [signal] = await t.database.db.select().from(schema.signals);
+    expect(signal?.attempts).toBe(2);
+    expect(signal?.processedBy).toBe(healthy.workerId);
+  });
+
+  it("backs off failing signals, parks them after the last attempt, and lets an admin retry them", async () => {
+    await send([
+      { id: "good", topic: "g", title: "Good" },
+      { id: "bad", topic: "b", title: "Bad" },
+    ]);
+    let broken = true;
+    const runtime = t.runtime([agent((s) => (broken && s.externalId === "bad" ? "throw" : "ok"))], { maxAttempts: 3 });
+    const report = await runtime.processBatch();
+    // The good signal goes through even though it shared a batch with the bad one.
+    expect(report).toMatchObject({ claimed: 2, done: 1, failed: 1, cardsCreated: 1 });
+    expect((await runtime.processBatch()).claimed).toBe(0);
+    for (let i = 0; i < 2; i++) {
+      t.clock.advance(10 * 60_000);
+      await runtime.processBatch();
+    }
+    const [bad] = await t.database.db.select().from(schema.signals).where(eq(schema.signals.externalId, "bad"));
+    expect(bad?.state).toBe("parked");
+    expect(bad?.lastError).toContain("cannot handle bad");
+
+    const list = await t.request<{ signals: DeadLetter[] }>("/api/admin/dead-letters", { cookie: admin });
+    expect(list.status, list.text).toBe(200);
+    expect(list.body.signals.map((s) => s.externalId)).toEqual(["bad"]);
+    const reviewer = await t.addUser(admin, "reviewer", "r@example.com");
+    expect((await t.request("/api/admin/dead-letters", { cookie: reviewer })).status).toBe(403);
+
+    broken = false;
+    const retry = await t.request(`/api/admin/dead-letters/${bad?.id}/retry`, { cookie: admin, method: "POST" });
+    expect(retry.status, retry.text).toBe(200);
+    expect((await runtime.processBatch()).done).toBe(1);
+    expect(await countRows(t.database.db, "card")).toBe(2);
+    const again = await t.request<ErrorBody>(`/api/admin/dead-letters/${bad?.id}/retry`, { cookie: admin, method: "POST" });
+    expect(again.status).toBe(404);
+  });
+
+  it("parks a signal at once on a non-retryable error", async () => {
+    await send([{ id: "poison", topic: "p", title: "P" }]);
+    const report = await t.runtime([agent(() => "fatal")]).processBatch();
+    expect(report.parked).toBe(1);
+  });
+
+  it("makes no card for a muted fingerprint, and none for a decided one unless the agent says it is new", async () => {
+    await t.database.db.insert(schema.mutes).values({
+      id: "mut_test",
+      fingerprint: `webhook:${hook.id}:muted`,
+      until: new Date(t.clock.now().getTime() + 3600_000),
+    });
+    await send([{ id: "m1", topic: "muted", title: "Muted" }]);
+    await t.drain(t.runtime([agent()]));
+    expect(await countRows(t.database.db, "card")).toBe(0);
+
+    await send([{ id: "d1", topic: "decided", title: "D" }]);
+    await t.drain(t.runtime([agent()]));
+    await t.database.db.update(schema.cards).set({ status: "rejected" });
+    await send([{ id: "d2", topic: "decided", title: "D" }]);
+    await t.drain(t.runtime([agent()]));
+    expect(await countRows(t.database.db, "card")).toBe(1);
+    await send([{ id: "d3", topic: "decided", title: "D" }]);
+    await t.drain(t.runtime([agent(() => "ok", true)]));
+    const cards = await cardsOf();
+    expect(cards.map((c) => c.status).sort()).toEqual(["pending", "rejected"]);
+  });
+
+  it("wakes a snoozed card when new evidence arrives", async () => {
+    await send([{ id: "s1", topic: "sleepy", title: "S" }]);
+    await t.drain(t.runtime([agent()]));
+    await t.database.db
+      .update(schema.cards)
+      .set({ status: "snoozed", snoozedUntil: new Date(t.clock.now().getTime() + 86400_000) });
+    await send([{ id: "s2", topic: "sleepy", title: "S" }]);
+    await t.drain(t.runtime([agent()]));
+    const [card] = await cardsOf();
+    expect(card?.status).toBe("pending");
+    expect(card?.snoozedUntil).toBeNull();
+  });
+});
