@@ -27,7 +27,8 @@ export class SseReader {
         continue;
       }
       const remaining = deadline - Date.now();
-      if (remaining <= 0) throw new Error(`no matching SSE event within ${timeoutMs} ms; saw ${JSON.stringify(this.events)}`);
+      if (remaining <= 0)
+        throw new Error(`no matching SSE event within ${timeoutMs} ms; saw ${JSON.stringify(this.events)}`);
       const chunk = await Promise.race([
         this.reader.read(),
         new Promise<null>((resolve) => setTimeout(() => resolve(null), remaining)),

@@ -82,7 +82,11 @@ describe.each(drivers)("feed and live stream on %s", (driver) => {
   });
 
   it("streams card.created and card.updated live, and replays what a reconnecting client missed", async () => {
-    const hook = await t.createSource(admin, "webhook", { idPath: "$.id", fingerprintPath: "$.topic", titlePath: "$.title" });
+    const hook = await t.createSource(admin, "webhook", {
+      idPath: "$.id",
+      fingerprintPath: "$.topic",
+      titlePath: "$.title",
+    });
     const send = (id: string) =>
       t.request<IngestResult>(`/ingest/${hook.id}`, {
         json: { id, topic: "live", title: "Live card" },

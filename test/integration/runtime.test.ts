@@ -7,7 +7,10 @@ import { countRows } from "../helpers/db.ts";
 import { drivers, startTestApp, type TestApp } from "../helpers/harness.ts";
 
 /** A test agent: one insight card per fingerprint; `behaviour` decides per signal what goes wrong. */
-function agent(behaviour: (s: SignalRow) => "ok" | "throw" | "fatal" | Promise<void> = () => "ok", reopen = false) {
+function agent(
+  behaviour: (s: SignalRow) => "ok" | "throw" | "fatal" | Promise<void> = () => "ok",
+  reopen = false,
+) {
   return defineAgent({
     name: "probe",
     reads: ["webhook"],
@@ -40,7 +43,11 @@ describe.each(drivers)("agent runtime on %s", (driver) => {
   beforeEach(async () => {
     t = await startTestApp(driver);
     admin = await t.setupAdmin();
-    hook = await t.createSource(admin, "webhook", { idPath: "$.id", fingerprintPath: "$.topic", titlePath: "$.title" });
+    hook = await t.createSource(admin, "webhook", {
+      idPath: "$.id",
+      fingerprintPath: "$.topic",
+      titlePath: "$.title",
+    });
   });
   afterEach(async () => t?.close());
 
@@ -70,7 +77,10 @@ describe.each(drivers)("agent runtime on %s", (driver) => {
 
     await send([{ id: "4", topic: "disk", title: "Disk almost full on db-1" }]);
     await t.drain();
-    const [again] = await t.database.db.select().from(schema.cards).where(eq(schema.cards.id, disk?.id ?? ""));
+    const [again] = await t.database.db
+      .select()
+      .from(schema.cards)
+      .where(eq(schema.cards.id, disk?.id ?? ""));
     expect(again?.version).toBe(2);
     expect(again?.evidence).toMatchObject({ count: 3 });
     expect(await countRows(t.database.db, "card")).toBe(2);
@@ -92,7 +102,9 @@ describe.each(drivers)("agent runtime on %s", (driver) => {
     const healthy = t.runtime([agent()], { leaseSeconds: 30 });
 
     const first = crashed.processBatch();
-    await expect.poll(async () => (await t.database.db.select().from(schema.signals))[0]?.state).toBe("processing");
+    await expect
+      .poll(async () => (await t.database.db.select().from(schema.signals))[0]?.state)
+      .toBe("processing");
     // Within the lease nobody else may touch it.
     expect((await healthy.processBatch()).claimed).toBe(0);
     t.clock.advance(31_000);
@@ -116,7 +128,9 @@ describe.each(drivers)("agent runtime on %s", (driver) => {
       { id: "bad", topic: "b", title: "Bad" },
     ]);
     let broken = true;
-    const runtime = t.runtime([agent((s) => (broken && s.externalId === "bad" ? "throw" : "ok"))], { maxAttempts: 3 });
+    const runtime = t.runtime([agent((s) => (broken && s.externalId === "bad" ? "throw" : "ok"))], {
+      maxAttempts: 3,
+    });
     const report = await runtime.processBatch();
     // The good signal goes through even though it shared a batch with the bad one.
     expect(report).toMatchObject({ claimed: 2, done: 1, failed: 1, cardsCreated: 1 });
@@ -125,7 +139,10 @@ describe.each(drivers)("agent runtime on %s", (driver) => {
       t.clock.advance(10 * 60_000);
       await runtime.processBatch();
     }
-    const [bad] = await t.database.db.select().from(schema.signals).where(eq(schema.signals.externalId, "bad"));
+    const [bad] = await t.database.db
+      .select()
+      .from(schema.signals)
+      .where(eq(schema.signals.externalId, "bad"));
     expect(bad?.state).toBe("parked");
     expect(bad?.lastError).toContain("cannot handle bad");
 
@@ -136,11 +153,17 @@ describe.each(drivers)("agent runtime on %s", (driver) => {
     expect((await t.request("/api/admin/dead-letters", { cookie: reviewer })).status).toBe(403);
 
     broken = false;
-    const retry = await t.request(`/api/admin/dead-letters/${bad?.id}/retry`, { cookie: admin, method: "POST" });
+    const retry = await t.request(`/api/admin/dead-letters/${bad?.id}/retry`, {
+      cookie: admin,
+      method: "POST",
+    });
     expect(retry.status, retry.text).toBe(200);
     expect((await runtime.processBatch()).done).toBe(1);
     expect(await countRows(t.database.db, "card")).toBe(2);
-    const again = await t.request<ErrorBody>(`/api/admin/dead-letters/${bad?.id}/retry`, { cookie: admin, method: "POST" });
+    const again = await t.request<ErrorBody>(`/api/admin/dead-letters/${bad?.id}/retry`, {
+      cookie: admin,
+      method: "POST",
+    });
     expect(again.status).toBe(404);
   });
 

@@ -22,7 +22,12 @@ describe("the real Sentry SDK", () => {
     const dsn = new URL(source.sentryDsn ?? "");
     dsn.host = base.host;
 
-    Sentry.init({ dsn: dsn.toString(), defaultIntegrations: false, tracesSampleRate: 0, release: "shop@1.4.2" });
+    Sentry.init({
+      dsn: dsn.toString(),
+      defaultIntegrations: false,
+      tracesSampleRate: 0,
+      release: "shop@1.4.2",
+    });
     function chargeCard() {
       throw new TypeError("card declined for order 1234");
     }
@@ -34,13 +39,21 @@ describe("the real Sentry SDK", () => {
     }
     expect(await Sentry.flush(5000)).toBe(true);
 
-    const [signal] = await t.database.db.select().from(schema.signals).where(eq(schema.signals.sourceId, source.id));
+    const [signal] = await t.database.db
+      .select()
+      .from(schema.signals)
+      .where(eq(schema.signals.sourceId, source.id));
     expect(signal?.kind).toBe("sentry.error");
     expect(signal?.externalId).toBe(eventId);
     expect(signal?.fingerprint).toMatch(/^sentry:ex:/);
-    const payload = signal?.payload as { release?: string; exception?: { values?: { type?: string; stacktrace?: { frames?: { function?: string }[] } }[] } };
+    const payload = signal?.payload as {
+      release?: string;
+      exception?: { values?: { type?: string; stacktrace?: { frames?: { function?: string }[] } }[] };
+    };
     expect(payload.release).toBe("shop@1.4.2");
     expect(payload.exception?.values?.[0]?.type).toBe("TypeError");
-    expect(payload.exception?.values?.[0]?.stacktrace?.frames?.some((f) => f.function === "chargeCard")).toBe(true);
+    expect(payload.exception?.values?.[0]?.stacktrace?.frames?.some((f) => f.function === "chargeCard")).toBe(
+      true,
+    );
   });
 });

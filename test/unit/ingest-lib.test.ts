@@ -1,4 +1,11 @@
-import { errorGroupFingerprint, normalizeMessage, parseCsv, parseEnvelope, parsePath, readText } from "@flick/server/ingest-lib";
+import {
+  errorGroupFingerprint,
+  normalizeMessage,
+  parseCsv,
+  parseEnvelope,
+  parsePath,
+  readText,
+} from "@flick/server/ingest-lib";
 import { describe, expect, it } from "vitest";
 
 describe("JSONPath subset", () => {
@@ -49,19 +56,36 @@ describe("Sentry envelopes", () => {
 });
 
 describe("error grouping", () => {
-  const event = (type: string, frames: { filename: string; function: string; lineno: number; in_app?: boolean }[]) => ({
+  const event = (
+    type: string,
+    frames: { filename: string; function: string; lineno: number; in_app?: boolean }[],
+  ) => ({
     exception: { values: [{ type, value: "boom", stacktrace: { frames } }] },
   });
 
   it("ignores line numbers, absolute paths and bundle hashes", () => {
-    const a = event("TypeError", [{ filename: "/home/ci/build/app.1a2b3c4d.js", function: "pay", lineno: 10, in_app: true }]);
-    const b = event("TypeError", [{ filename: "/srv/app.99ffee11.js", function: "pay", lineno: 99, in_app: true }]);
+    const a = event("TypeError", [
+      { filename: "/home/ci/build/app.1a2b3c4d.js", function: "pay", lineno: 10, in_app: true },
+    ]);
+    const b = event("TypeError", [
+      { filename: "/srv/app.99ffee11.js", function: "pay", lineno: 99, in_app: true },
+    ]);
     expect(errorGroupFingerprint(a)).toBe(errorGroupFingerprint(b));
   });
   it("separates different exception types and different in-app frames", () => {
-    const base = errorGroupFingerprint(event("TypeError", [{ filename: "a.js", function: "f", lineno: 1, in_app: true }]));
-    expect(errorGroupFingerprint(event("RangeError", [{ filename: "a.js", function: "f", lineno: 1, in_app: true }]))).not.toBe(base);
-    expect(errorGroupFingerprint(event("TypeError", [{ filename: "a.js", function: "g", lineno: 1, in_app: true }]))).not.toBe(base);
+    const base = errorGroupFingerprint(
+      event("TypeError", [{ filename: "a.js", function: "f", lineno: 1, in_app: true }]),
+    );
+    expect(
+      errorGroupFingerprint(
+        event("RangeError", [{ filename: "a.js", function: "f", lineno: 1, in_app: true }]),
+      ),
+    ).not.toBe(base);
+    expect(
+      errorGroupFingerprint(
+        event("TypeError", [{ filename: "a.js", function: "g", lineno: 1, in_app: true }]),
+      ),
+    ).not.toBe(base);
   });
   it("honours the SDK's own fingerprint", () => {
     expect(errorGroupFingerprint({ fingerprint: ["payments", "timeout"] })).toBe(

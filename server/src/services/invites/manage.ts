@@ -20,14 +20,14 @@ function toInvite(row: typeof invites.$inferSelect): Invite {
 }
 
 /**
- * On a start with no users, replaces any earlier setup link with a fresh one and returns its token
- * (shown once on the console). Returns null when setup is already done.
+ * On a start with no users, makes a fresh setup link and returns its token (shown once on the
+ * console). Earlier links stay valid until they expire: several processes starting together on
+ * one PostgreSQL each print one, and any of them works. Returns null when setup is already done.
  */
 export async function ensureSetupLink(db: Queryable, now: Date): Promise<string | null> {
   const [row] = await db.select({ n: count() }).from(users);
   if ((row?.n ?? 0) > 0) return null;
   const token = randomToken(24);
-  await db.delete(invites).where(and(eq(invites.purpose, "setup"), isNull(invites.usedAt)));
   await db.insert(invites).values({
     id: newId("invite"),
     tokenHash: sha256(token),
