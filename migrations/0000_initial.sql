@@ -117,7 +117,7 @@ CREATE TABLE "signal" (
 	"kind" text NOT NULL,
 	"external_id" text NOT NULL,
 	"fingerprint" text NOT NULL,
-	"payload" jsonb NOT NULL,
+	"payload" json NOT NULL,
 	"received_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"occurred_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"state" text DEFAULT 'pending' NOT NULL,

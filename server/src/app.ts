@@ -17,6 +17,7 @@ import { sourceRoutes } from "./routes/sources.ts";
 import { tokenRoutes } from "./routes/tokens.ts";
 import { userRoutes } from "./routes/users.ts";
 import { CardEventHub } from "./services/cards/hub.ts";
+import { SourceCache } from "./services/signals/ingest.ts";
 import { SignalWriter } from "./services/signals/writer.ts";
 import type { WebAssets } from "./web-static.ts";
 
@@ -29,6 +30,7 @@ export function createServices(deps: Deps): Services {
   return {
     signalWriter: new SignalWriter(deps.database, deps.clock),
     cardHub: new CardEventHub(deps.database, deps.logger),
+    sources: new SourceCache(deps.database.db),
   };
 }
 

@@ -61,6 +61,8 @@ export const configSchema = z.object({
   INGEST_MAX_BODY_BYTES: positiveInt(10 * 1024 * 1024),
   /** Signals an agent worker claims at once. */
   WORKER_BATCH_SIZE: positiveInt(200),
+  /** Batches a process works on at once (PostgreSQL only; the embedded database uses one). */
+  WORKER_CONCURRENCY: positiveInt(2),
   /** Seconds a worker's claim on a batch lasts; a crashed worker's batch is retried after it. */
   WORKER_LEASE_SECONDS: positiveInt(60),
   /** Attempts before a failing signal is parked as a dead letter. */

@@ -4,6 +4,7 @@ import type { DatabaseHandle } from "./db/client.ts";
 import type { Clock } from "./lib/clock.ts";
 import type { Logger } from "./lib/logger.ts";
 import type { CardEventHub } from "./services/cards/hub.ts";
+import type { SourceCache } from "./services/signals/ingest.ts";
 import type { SignalWriter } from "./services/signals/writer.ts";
 
 /** Everything the app needs from the outside world; built in main.ts, faked in tests. */
@@ -18,6 +19,7 @@ export interface Deps {
 export interface Services {
   signalWriter: SignalWriter;
   cardHub: CardEventHub;
+  sources: SourceCache;
 }
 
 export interface AuthUser {

@@ -37,6 +37,8 @@ export async function start(config: Config) {
     batchSize: config.WORKER_BATCH_SIZE,
     leaseSeconds: config.WORKER_LEASE_SECONDS,
     maxAttempts: config.WORKER_MAX_ATTEMPTS,
+    // The embedded database runs queries on this thread, so a second loop would only interleave.
+    concurrency: database.driver === "postgres" ? config.WORKER_CONCURRENCY : 1,
   });
   if (config.WORKERS) await runtime.start();
 

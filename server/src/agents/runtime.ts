@@ -26,6 +26,8 @@ export interface RuntimeOptions {
   /** Longest an agent's run may take on one batch before it counts as a failure. */
   agentTimeoutMs?: number;
   workerId?: string;
+  /** Batches processed at once by this process (claims never overlap: SKIP LOCKED). */
+  concurrency?: number;
 }
 
 export interface BatchReport {
@@ -66,9 +68,9 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
 export class AgentRuntime {
   readonly workerId: string;
   private running = false;
-  private wake: (() => void) | null = null;
+  private waiters: (() => void)[] = [];
   private kicked = false;
-  private loop: Promise<void> | null = null;
+  private loops: Promise<void>[] = [];
   private unlisten: (() => Promise<void>) | null = null;
   private timer: NodeJS.Timeout | null = null;
 
@@ -88,20 +90,20 @@ export class AgentRuntime {
     this.unlisten = await this.database.listen(SIGNALS_CHANNEL, () => this.kick());
     this.timer = setInterval(() => this.kick(), this.options.pollMs ?? 1000);
     this.timer.unref();
-    this.loop = this.run();
+    this.loops = Array.from({ length: Math.max(1, this.options.concurrency ?? 1) }, () => this.run());
   }
 
   async stop(): Promise<void> {
     this.running = false;
     if (this.timer) clearInterval(this.timer);
     this.kick();
-    await this.loop;
+    await Promise.all(this.loops);
     await this.unlisten?.().catch(() => {});
   }
 
   kick(): void {
     this.kicked = true;
-    this.wake?.();
+    for (const wake of this.waiters.splice(0)) wake();
   }
 
   private async run(): Promise<void> {
@@ -116,9 +118,8 @@ export class AgentRuntime {
       if (report && report.claimed > 0) continue;
       if (!this.kicked && this.running) {
         await new Promise<void>((resolve) => {
-          this.wake = resolve;
+          this.waiters.push(resolve);
         });
-        this.wake = null;
       }
     }
   }

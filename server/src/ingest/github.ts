@@ -122,7 +122,8 @@ export const github: IngestModule = {
     if (!delivery || delivery.length > 100) {
       throw new AppError("bad_request", "X-GitHub-Delivery header is missing or malformed");
     }
-    const json = parseJson(bodyText(req));
+    const text = bodyText(req);
+    const json = parseJson(text);
     const schema = event in events ? events[event as KnownEvent] : anyEvent;
     const payload = check<Record<string, unknown>>(schema, json);
     return {

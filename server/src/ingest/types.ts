@@ -10,6 +10,8 @@ export interface ParsedSignal {
   /** Groups signals about the same thing (one PR, one error group, one metric series). */
   fingerprint: string;
   payload: unknown;
+  /** The payload's JSON text when the sender's bytes are the payload as is: stored without re-serializing. */
+  payloadText?: string;
   /** When the sender says it happened; defaults to arrival time. */
   occurredAt?: Date;
 }

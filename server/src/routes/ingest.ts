@@ -6,7 +6,7 @@ import { readBody } from "../ingest/body.ts";
 import { ingestModules, sentryEnvelope, sentryStore } from "../ingest/index.ts";
 import type { IngestModule, IngestRequest, SourceRow } from "../ingest/types.ts";
 import { AppError } from "../lib/errors.ts";
-import { findSource, ingestSignals } from "../services/signals/ingest.ts";
+import { ingestSignals } from "../services/signals/ingest.ts";
 
 async function handle(c: Context<AppEnv>, source: SourceRow, module: IngestModule) {
   const req: IngestRequest = {
@@ -32,7 +32,7 @@ const sentryCors = cors({
  */
 export const ingestRoutes = new Hono<AppEnv>()
   .post("/ingest/:sourceId", async (c) => {
-    const source = await findSource(c.var.deps.database.db, { id: c.req.param("sourceId") });
+    const source = await c.var.services.sources.get({ id: c.req.param("sourceId") });
     return handle(c, source, ingestModules[source.kind]);
   })
   .use("/api/:project{[0-9]+}/*", sentryCors)
@@ -41,7 +41,7 @@ export const ingestRoutes = new Hono<AppEnv>()
 
 async function sentry(c: Context<AppEnv>) {
   const project = Number(c.req.param("project"));
-  const source = await findSource(c.var.deps.database.db, { number: project });
+  const source = await c.var.services.sources.get({ number: project });
   if (source.kind !== "sentry") throw new AppError("not_found", `project ${project} is not a Sentry source`);
   return handle(c, source, c.req.param("endpoint") === "store" ? sentryStore : sentryEnvelope);
 }

@@ -18,6 +18,11 @@ const idParam = validate("param", z.object({ id: z.string().max(64) }));
 
 export const sourceRoutes = new Hono<AppEnv>()
   .use(requireAdmin)
+  .use(async (c, next) => {
+    await next();
+    // Any change to a source applies to this process's ingest at once.
+    if (c.req.method !== "GET") c.var.services.sources.invalidate();
+  })
   .get("/", async (c) => {
     const rows = await listSources(c.var.deps.database.db);
     return c.json({ sources: rows.map((r) => toSource(r, publicOrigin(c))) });

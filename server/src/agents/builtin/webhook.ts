@@ -11,12 +11,17 @@ export function webhookAgent(mappings: (sourceId: string) => Promise<WebhookMapp
     name: "webhook",
     reads: ["webhook"],
     async run(_ctx, batch) {
+      const settings = new Map<string, Promise<WebhookMapping>>();
+      const mappingOf = (sourceId: string) => {
+        if (!settings.has(sourceId)) settings.set(sourceId, mappings(sourceId));
+        return settings.get(sourceId) as Promise<WebhookMapping>;
+      };
       const groups = new Map<string, SignalRow[]>();
       for (const s of batch) groups.set(s.fingerprint, [...(groups.get(s.fingerprint) ?? []), s]);
       const out: CardUpsert[] = [];
       for (const [fingerprint, group] of groups) {
         const last = group[group.length - 1] as SignalRow;
-        const mapping = webhookMappingSchema.parse(await mappings(last.sourceId));
+        const mapping = webhookMappingSchema.parse(await mappingOf(last.sourceId));
         const title =
           readText(last.payload, mapping.titlePath, 200) ??
           `Webhook: ${fingerprint.split(":").slice(2).join(":")}`;

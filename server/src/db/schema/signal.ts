@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { check, index, integer, jsonb, pgTable, text, uniqueIndex } from "drizzle-orm/pg-core";
+import { check, index, integer, json, pgTable, text, uniqueIndex } from "drizzle-orm/pg-core";
 import { tstz } from "./columns.ts";
 import { sources } from "./source.ts";
 
@@ -15,7 +15,8 @@ export const signals = pgTable(
     kind: text("kind").notNull(),
     externalId: text("external_id").notNull(),
     fingerprint: text("fingerprint").notNull(),
-    payload: jsonb("payload").$type<unknown>().notNull(),
+    // json, not jsonb: stored as sent (no re-encoding on the ingest hot path); agents read it in JS.
+    payload: json("payload").$type<unknown>().notNull(),
     receivedAt: tstz("received_at").notNull().defaultNow(),
     /** When the sender says it happened (metric timestamp, event time); received_at when it does not say. */
     occurredAt: tstz("occurred_at").notNull().defaultNow(),

@@ -1,4 +1,4 @@
-import { and, desc, eq, gt, inArray, isNull, or } from "drizzle-orm";
+import { and, eq, gt, inArray, isNull, or } from "drizzle-orm";
 import type { CardUpsert } from "../../agents/define.ts";
 import type { Tx } from "../../db/client.ts";
 import { cards, mutes } from "../../db/schema/index.ts";
@@ -57,93 +57,107 @@ export async function applyCardUpserts(tx: Tx, upserts: AgentUpsert[], now: Date
   if (upserts.length === 0) return outcome;
   const fingerprints = [...new Set(upserts.map((u) => u.fingerprint))];
 
+  // Set-based: one query each for mutes, open cards (locked) and decided fingerprints, whatever
+  // the batch size; each query is a round trip, and on the embedded database a slice of the CPU.
   const activeMutes = await tx
     .select({ fingerprint: mutes.fingerprint })
     .from(mutes)
     .where(and(inArray(mutes.fingerprint, fingerprints), gt(mutes.until, now), isNull(mutes.userId)));
   const muted = new Set(activeMutes.map((m) => m.fingerprint));
+  const live = fingerprints.filter((f) => !muted.has(f));
+  const openRows =
+    live.length === 0
+      ? []
+      : await tx
+          .select()
+          .from(cards)
+          .where(and(inArray(cards.fingerprint, live), or(eq(cards.status, "pending"), eq(cards.status, "snoozed"))))
+          .for("update");
+  const open = new Map(openRows.map((r) => [r.fingerprint, r]));
+  const closedCandidates = live.filter((f) => !open.has(f));
+  const decidedRows =
+    closedCandidates.length === 0
+      ? []
+      : await tx
+          .selectDistinct({ fingerprint: cards.fingerprint })
+          .from(cards)
+          .where(inArray(cards.fingerprint, closedCandidates));
+  const decided = new Set(decidedRows.map((r) => r.fingerprint));
 
   const events: NewCardEvent[] = [];
+  const inserts = new Map<string, typeof cards.$inferInsert>();
+  const updates = new Map<string, { row: typeof cards.$inferSelect; wasSnoozed: boolean }>();
   for (const u of upserts) {
     if (muted.has(u.fingerprint)) {
       outcome.muted++;
       continue;
     }
-    const [open] = await tx
-      .select()
-      .from(cards)
-      .where(
-        and(
-          eq(cards.fingerprint, u.fingerprint),
-          or(eq(cards.status, "pending"), eq(cards.status, "snoozed")),
-        ),
-      )
-      .limit(1)
-      .for("update");
-    if (open) {
-      const version = open.version + 1;
-      await tx
-        .update(cards)
-        .set({
-          agent: u.agent,
-          kind: u.kind,
-          title: u.title,
-          summary: u.summary ?? open.summary,
-          priority: clampPriority(u.priority),
-          priorityFactors: u.priorityFactors ?? open.priorityFactors,
-          preview: u.preview === undefined ? open.preview : u.preview,
-          change: u.change === undefined ? open.change : u.change,
-          evidence: mergeEvidence(open.evidence as StoredEvidence, u.evidence),
-          verification: u.verification ?? open.verification,
-          // New evidence wakes a snoozed card.
-          status: "pending",
-          snoozedUntil: null,
-          version,
-          updatedAt: now,
-        })
-        .where(eq(cards.id, open.id));
-      events.push({
-        cardId: open.id,
-        type: open.status === "snoozed" ? "card.created" : "card.updated",
-        version,
+    const pendingInsert = inserts.get(u.fingerprint);
+    if (pendingInsert) {
+      // A second proposal for a card this batch creates: fold it into the insert.
+      Object.assign(pendingInsert, fields(u, pendingInsert), {
+        evidence: mergeEvidence(pendingInsert.evidence as StoredEvidence, u.evidence),
       });
-      outcome.updated++;
       continue;
     }
-    if (!u.reopen) {
-      const [decided] = await tx
-        .select({ id: cards.id })
-        .from(cards)
-        .where(eq(cards.fingerprint, u.fingerprint))
-        .orderBy(desc(cards.createdAt))
-        .limit(1);
-      if (decided) {
-        outcome.dropped++;
-        continue;
-      }
+    const current = updates.get(u.fingerprint)?.row ?? open.get(u.fingerprint);
+    if (current) {
+      const row = {
+        ...current,
+        ...fields(u, current),
+        evidence: mergeEvidence(current.evidence as StoredEvidence, u.evidence),
+        status: "pending" as const,
+        snoozedUntil: null,
+        updatedAt: now,
+      };
+      updates.set(u.fingerprint, { row, wasSnoozed: updates.get(u.fingerprint)?.wasSnoozed ?? current.status === "snoozed" });
+      continue;
     }
-    const id = newId("card", now.getTime());
-    await tx.insert(cards).values({
-      id,
-      agent: u.agent,
+    if (!u.reopen && decided.has(u.fingerprint)) {
+      outcome.dropped++;
+      continue;
+    }
+    inserts.set(u.fingerprint, {
+      id: newId("card", now.getTime()),
       fingerprint: u.fingerprint,
-      kind: u.kind,
-      title: u.title,
-      summary: u.summary ?? "",
-      priority: clampPriority(u.priority),
-      priorityFactors: u.priorityFactors ?? {},
-      preview: u.preview ?? null,
-      change: u.change ?? null,
+      ...fields(u, null),
       evidence: mergeEvidence(null, u.evidence),
-      verification: u.verification ?? [],
       status: "pending",
       version: 1,
       createdAt: now,
       updatedAt: now,
     });
-    events.push({ cardId: id, type: "card.created", version: 1 });
-    outcome.created++;
+  }
+
+  if (inserts.size > 0) {
+    const rows = [...inserts.values()];
+    await tx.insert(cards).values(rows);
+    for (const r of rows) events.push({ cardId: r.id, type: "card.created", version: 1 });
+    outcome.created = rows.length;
+  }
+  for (const { row, wasSnoozed } of updates.values()) {
+    const version = (open.get(row.fingerprint)?.version ?? row.version) + 1;
+    const { id, createdAt: _c, ...rest } = row;
+    await tx.update(cards).set({ ...rest, version }).where(eq(cards.id, id));
+    // A woken card re-enters the feed, so clients see it as new.
+    events.push({ cardId: id, type: wasSnoozed ? "card.created" : "card.updated", version });
+    outcome.updated++;
   }
   await appendCardEvents(tx, events, now);
   return outcome;
+}
+
+/** The columns an agent's proposal sets; absent optional values keep what the card had. */
+function fields(u: AgentUpsert, prev: Partial<typeof cards.$inferSelect> | null) {
+  return {
+    agent: u.agent,
+    kind: u.kind,
+    title: u.title,
+    summary: u.summary ?? prev?.summary ?? "",
+    priority: clampPriority(u.priority),
+    priorityFactors: u.priorityFactors ?? prev?.priorityFactors ?? {},
+    preview: u.preview === undefined ? (prev?.preview ?? null) : u.preview,
+    change: u.change === undefined ? (prev?.change ?? null) : u.change,
+    verification: u.verification ?? prev?.verification ?? [],
+  };
 }

@@ -13,8 +13,37 @@ export async function findSource(db: Queryable, by: { id: string } | { number: n
     .where("id" in by ? eq(sources.id, by.id) : eq(sources.number, by.number))
     .limit(1);
   if (!row) throw new AppError("not_found", "no such source; check the ingest URL");
-  if (!row.enabled) throw new AppError("forbidden", `source "${row.name}" is disabled`);
   return row;
+}
+
+const SOURCE_TTL_MS = 1000;
+
+/**
+ * Ingest looks its source up on every request; a one-second cache saves that query on the hot
+ * path. Another process's change to a source (disable, rotate secret) applies here within a
+ * second; this process's own changes apply at once (invalidate).
+ */
+export class SourceCache {
+  private entries = new Map<string, { row: SourceRow; at: number }>();
+
+  constructor(private readonly db: Queryable) {}
+
+  async get(by: { id: string } | { number: number }): Promise<SourceRow> {
+    const key = "id" in by ? `id:${by.id}` : `n:${by.number}`;
+    const now = performance.now();
+    const hit = this.entries.get(key);
+    const row = hit && now - hit.at < SOURCE_TTL_MS ? hit.row : await findSource(this.db, by);
+    if (!hit || hit.row !== row) {
+      if (this.entries.size > 10_000) this.entries.clear();
+      this.entries.set(key, { row, at: now });
+    }
+    if (!row.enabled) throw new AppError("forbidden", `source "${row.name}" is disabled`);
+    return row;
+  }
+
+  invalidate(): void {
+    this.entries.clear();
+  }
 }
 
 /**

@@ -34,13 +34,21 @@ export class SignalWriter {
   constructor(
     private readonly database: DatabaseHandle,
     private readonly clock: Clock,
+    /** 0: flush after the current I/O phase (setImmediate); more: wait that many ms to gather a batch. */
+    private readonly commitDelayMs = 0,
   ) {}
 
   write(sourceId: string, items: ParsedSignal[]): Promise<WriteResult> {
     if (items.length === 0) return Promise.resolve({ ids: [], duplicates: 0 });
     return new Promise((resolve, reject) => {
       this.queue.push({ sourceId, items, resolve, reject });
-      if (!this.flushing) void this.flushLoop();
+      if (!this.flushing) {
+        this.flushing = true;
+        // Let requests already being read reach the queue first. With the embedded database each
+        // query runs synchronously on this thread, so nothing would ever queue up behind a flush.
+        if (this.commitDelayMs > 0) setTimeout(() => void this.flushLoop(), this.commitDelayMs);
+        else setImmediate(() => void this.flushLoop());
+      }
     });
   }
 
@@ -92,7 +100,7 @@ export class SignalWriter {
           kind: item.kind,
           externalId: item.externalId,
           fingerprint: item.fingerprint,
-          payload: item.payload,
+          payload: item.payloadText !== undefined ? sql`${item.payloadText}::json` : item.payload,
           receivedAt: now,
           occurredAt: item.occurredAt ?? now,
           nextAttemptAt: now,
