@@ -35,7 +35,9 @@ async function ceiling(options: DatabaseOptions, seconds: number): Promise<numbe
   const handle = await openDatabase(options);
   await migrateDatabase(options, handle);
   const sourceId = newId("source");
-  await handle.db.insert(schema.sources).values({ id: sourceId, kind: "github", name: `ceiling ${sourceId}`, secret: "x" });
+  await handle.db
+    .insert(schema.sources)
+    .values({ id: sourceId, kind: "github", name: `ceiling ${sourceId}`, secret: "x" });
   let rows = 0;
   const start = performance.now();
   while (performance.now() - start < seconds * 1000) {
@@ -72,7 +74,12 @@ async function signIn(server: ServerProcess): Promise<string> {
   return (res.headers.getSetCookie()[0] ?? "").split(";")[0] ?? "";
 }
 
-async function makeSource(server: ServerProcess, cookie: string, kind: string, settings: object): Promise<Source> {
+async function makeSource(
+  server: ServerProcess,
+  cookie: string,
+  kind: string,
+  settings: object,
+): Promise<Source> {
   const res = await fetch(`${server.url}/api/sources`, {
     method: "POST",
     headers: { "content-type": "application/json", origin: server.url, cookie },
@@ -127,7 +134,11 @@ async function ingestLoad(server: ServerProcess, source: Source, seconds: number
 
 /** Signal → card.created on SSE, at a fixed send rate, each signal making a new card. */
 async function latency(server: ServerProcess, cookie: string, rate: number, seconds: number) {
-  const source = await makeSource(server, cookie, "webhook", { idPath: "$.id", fingerprintPath: "$.id", titlePath: "$.id" });
+  const source = await makeSource(server, cookie, "webhook", {
+    idPath: "$.id",
+    fingerprintPath: "$.id",
+    titlePath: "$.id",
+  });
   const live = new SseReader(await fetch(`${server.url}/api/stream`, { headers: { cookie } }));
   await live.next((e) => e.event === "ready");
   const sentAt = new Map<string, number>();
@@ -185,7 +196,11 @@ async function latency(server: ServerProcess, cookie: string, rate: number, seco
   };
 }
 
-async function benchDriver(driver: "pglite" | "postgres", seconds: number, concurrency: number): Promise<DriverResult> {
+async function benchDriver(
+  driver: "pglite" | "postgres",
+  seconds: number,
+  concurrency: number,
+): Promise<DriverResult> {
   const dataDir = mkdtempSync(path.join(tmpdir(), "flick-bench-"));
   let drop = async () => {};
   // Three databases: the ceiling's, the ingest run's, and a fresh one for latency (so the
@@ -226,7 +241,8 @@ async function benchDriver(driver: "pglite" | "postgres", seconds: number, concu
     const server = await startServerProcess({ ...latencyEnv, LOG_LEVEL: "warn" });
     const latencyCookie = await signIn(server);
     const lat = [];
-    for (const rate of [100, 1000]) lat.push(await latency(server, latencyCookie, rate, Math.max(3, Math.round(seconds / 2))));
+    for (const rate of [100, 1000])
+      lat.push(await latency(server, latencyCookie, rate, Math.max(3, Math.round(seconds / 2))));
     await server.stop();
     const serverSide = await pipelineLatency(
       "DATABASE_URL" in latencyEnv
@@ -255,7 +271,9 @@ export async function run(): Promise<void> {
   setGlobalDispatcher(new Agent({ connections: 128, keepAliveTimeout: 30_000 }));
   const seconds = Number(arg("seconds", "10"));
   const concurrency = Number(arg("concurrency", "64"));
-  const available: ("pglite" | "postgres")[] = process.env.TEST_DATABASE_URL ? ["pglite", "postgres"] : ["pglite"];
+  const available: ("pglite" | "postgres")[] = process.env.TEST_DATABASE_URL
+    ? ["pglite", "postgres"]
+    : ["pglite"];
   const wanted = arg("drivers", available.join(",")).split(",");
   const drivers = available.filter((d) => wanted.includes(d));
   const results: DriverResult[] = [];
@@ -264,17 +282,34 @@ export async function run(): Promise<void> {
   const tables: Table[] = [
     {
       title: `Ingest: GitHub pull_request deliveries (${BODY.length} bytes each)`,
-      columns: ["driver", "HTTP ingest signals/s", "raw 500-row INSERT rows/s (ceiling)", "ratio", "requests", "errors"],
-      rows: results.map((r) => [r.driver, r.ingestSignalsPerSec, r.ceilingRowsPerSec, r.ratio, r.ingestRequests, r.ingestErrors]),
+      columns: [
+        "driver",
+        "HTTP ingest signals/s",
+        "raw 500-row INSERT rows/s (ceiling)",
+        "ratio",
+        "requests",
+        "errors",
+      ],
+      rows: results.map((r) => [
+        r.driver,
+        r.ingestSignalsPerSec,
+        r.ceilingRowsPerSec,
+        r.ratio,
+        r.ingestRequests,
+        r.ingestErrors,
+      ]),
       notes: [
         `${concurrency} concurrent keep-alive clients in the bench process, server in its own process (WORKERS=false), ${seconds}s each; 2 cores shared by both.`,
         "Each request is verified (HMAC), validated, stored and committed before its 202.",
       ],
     },
     {
-      title: "Signal → card.created on SSE (generic webhook, one new card per signal, batched every 10 ms, workers on)",
+      title:
+        "Signal → card.created on SSE (generic webhook, one new card per signal, batched every 10 ms, workers on)",
       columns: ["driver", "rate/s", "sent", "received", "p50 ms", "p99 ms", "max ms"],
-      rows: results.flatMap((r) => r.latency.map((l) => [r.driver, l.rate, l.sent, l.received, l.p50, l.p99, l.max])),
+      rows: results.flatMap((r) =>
+        r.latency.map((l) => [r.driver, l.rate, l.sent, l.received, l.p50, l.p99, l.max]),
+      ),
       notes: results.map(
         (r) =>
           `${r.driver}: inside the server (signal stored → card committed, both rates together) p50 ${r.serverSide.p50} ms, p99 ${r.serverSide.p99} ms; the rest is HTTP, SSE fan-out and the load generator sharing the 2 cores.`,

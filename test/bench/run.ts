@@ -4,7 +4,9 @@ const benches: Record<string, () => Promise<void>> = {
   ingest: async () => (await import("./ingest.ts")).run(),
 };
 
-const names = process.argv.slice(2).filter((a, i, all) => !a.startsWith("--") && !all[i - 1]?.startsWith("--"));
+const names = process.argv
+  .slice(2)
+  .filter((a, i, all) => !a.startsWith("--") && !all[i - 1]?.startsWith("--"));
 const chosen = names.length > 0 ? names : Object.keys(benches);
 for (const name of chosen) {
   const bench = benches[name];
@@ -16,3 +18,4 @@ for (const name of chosen) {
   await bench();
 }
 process.exit(0);
+export {};

@@ -128,7 +128,14 @@ export const github: IngestModule = {
     const payload = check<Record<string, unknown>>(schema, json);
     return {
       signals: [
-        { kind: `github.${event}`, externalId: delivery, fingerprint: fingerprint(event, payload), payload },
+        {
+          kind: `github.${event}`,
+          externalId: delivery,
+          fingerprint: fingerprint(event, payload),
+          payload,
+          // GitHub's bytes are the payload as is: stored without a second JSON.stringify.
+          payloadText: text,
+        },
       ],
       ignored: 0,
     };

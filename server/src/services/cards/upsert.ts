@@ -71,7 +71,12 @@ export async function applyCardUpserts(tx: Tx, upserts: AgentUpsert[], now: Date
       : await tx
           .select()
           .from(cards)
-          .where(and(inArray(cards.fingerprint, live), or(eq(cards.status, "pending"), eq(cards.status, "snoozed"))))
+          .where(
+            and(
+              inArray(cards.fingerprint, live),
+              or(eq(cards.status, "pending"), eq(cards.status, "snoozed")),
+            ),
+          )
           .for("update");
   const open = new Map(openRows.map((r) => [r.fingerprint, r]));
   const closedCandidates = live.filter((f) => !open.has(f));
@@ -110,7 +115,10 @@ export async function applyCardUpserts(tx: Tx, upserts: AgentUpsert[], now: Date
         snoozedUntil: null,
         updatedAt: now,
       };
-      updates.set(u.fingerprint, { row, wasSnoozed: updates.get(u.fingerprint)?.wasSnoozed ?? current.status === "snoozed" });
+      updates.set(u.fingerprint, {
+        row,
+        wasSnoozed: updates.get(u.fingerprint)?.wasSnoozed ?? current.status === "snoozed",
+      });
       continue;
     }
     if (!u.reopen && decided.has(u.fingerprint)) {
@@ -138,7 +146,10 @@ export async function applyCardUpserts(tx: Tx, upserts: AgentUpsert[], now: Date
   for (const { row, wasSnoozed } of updates.values()) {
     const version = (open.get(row.fingerprint)?.version ?? row.version) + 1;
     const { id, createdAt: _c, ...rest } = row;
-    await tx.update(cards).set({ ...rest, version }).where(eq(cards.id, id));
+    await tx
+      .update(cards)
+      .set({ ...rest, version })
+      .where(eq(cards.id, id));
     // A woken card re-enters the feed, so clients see it as new.
     events.push({ cardId: id, type: wasSnoozed ? "card.created" : "card.updated", version });
     outcome.updated++;
