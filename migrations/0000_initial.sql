@@ -1,3 +1,18 @@
+CREATE TABLE "action" (
+	"id" text PRIMARY KEY NOT NULL,
+	"name" text NOT NULL,
+	"url" text NOT NULL,
+	"method" text DEFAULT 'POST' NOT NULL,
+	"headers" jsonb DEFAULT '{}'::jsonb NOT NULL,
+	"body_template" text DEFAULT '{}' NOT NULL,
+	"secret" text NOT NULL,
+	"timeout_ms" integer DEFAULT 10000 NOT NULL,
+	"max_attempts" integer DEFAULT 3 NOT NULL,
+	"enabled" boolean DEFAULT true NOT NULL,
+	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"updated_at" timestamp with time zone DEFAULT now() NOT NULL
+);
+--> statement-breakpoint
 CREATE TABLE "card_event" (
 	"id" bigint PRIMARY KEY GENERATED ALWAYS AS IDENTITY (sequence name "card_event_id_seq" INCREMENT BY 1 MINVALUE 1 MAXVALUE 9223372036854775807 START WITH 1 CACHE 1),
 	"card_id" text NOT NULL,
@@ -56,6 +71,8 @@ CREATE TABLE "execution" (
 	"run_after" timestamp with time zone NOT NULL,
 	"attempts" integer DEFAULT 0 NOT NULL,
 	"lease_until" timestamp with time zone,
+	"claim_token" text,
+	"max_attempts" integer DEFAULT 3 NOT NULL,
 	"log" text DEFAULT '' NOT NULL,
 	"result" jsonb,
 	"error" text,
@@ -217,6 +234,7 @@ ALTER TABLE "api_token" ADD CONSTRAINT "api_token_user_id_user_id_fk" FOREIGN KE
 ALTER TABLE "invite" ADD CONSTRAINT "invite_created_by_user_id_fk" FOREIGN KEY ("created_by") REFERENCES "public"."user"("id") ON DELETE set null ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "invite" ADD CONSTRAINT "invite_used_by_user_id_fk" FOREIGN KEY ("used_by") REFERENCES "public"."user"("id") ON DELETE set null ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "session" ADD CONSTRAINT "session_user_id_user_id_fk" FOREIGN KEY ("user_id") REFERENCES "public"."user"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
+CREATE UNIQUE INDEX "action_name_key" ON "action" USING btree ("name");--> statement-breakpoint
 CREATE INDEX "card_event_created_idx" ON "card_event" USING btree ("created_at");--> statement-breakpoint
 CREATE UNIQUE INDEX "card_open_fingerprint_key" ON "card" USING btree ("fingerprint") WHERE "card"."status" in ('pending', 'snoozed');--> statement-breakpoint
 CREATE INDEX "card_feed_idx" ON "card" USING btree ("priority" DESC NULLS LAST,"updated_at" DESC NULLS LAST,"id" DESC NULLS LAST) WHERE "card"."status" = 'pending';--> statement-breakpoint

@@ -7,8 +7,10 @@ import type { AppEnv, Deps, Services } from "./env.ts";
 import { AppError } from "./lib/errors.ts";
 import { authenticate } from "./middleware/auth.ts";
 import { requestContext } from "./middleware/request.ts";
+import { actionRoutes } from "./routes/actions.ts";
 import { adminRoutes } from "./routes/admin.ts";
 import { authRoutes } from "./routes/auth.ts";
+import { decisionRoutes } from "./routes/decisions.ts";
 import { feedRoutes } from "./routes/feed.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { ingestRoutes } from "./routes/ingest.ts";
@@ -138,6 +140,8 @@ const routes = new Hono<AppEnv>()
   .route("/api/tokens", tokenRoutes)
   .route("/api/sources", sourceRoutes)
   .route("/api/admin", adminRoutes)
-  .route("/api", feedRoutes);
+  .route("/api/actions", actionRoutes)
+  .route("/api", feedRoutes)
+  .route("/api", decisionRoutes);
 
 export type AppType = typeof routes;

@@ -72,6 +72,37 @@ export const configSchema = z.object({
     .enum(["true", "false", "1", "0", ""])
     .optional()
     .transform((v) => v !== "false" && v !== "0"),
+  /** Seconds after a decision during which it can be undone; accepted changes run only after it. */
+  UNDO_WINDOW_SECONDS: positiveInt(8),
+  /** Hours a rejected card's fingerprint stays muted for the team. */
+  MUTE_HOURS: positiveInt(24 * 7),
+  /** Seconds an executor's claim on an execution lasts before another process may take it over. */
+  EXECUTOR_LEASE_SECONDS: positiveInt(120),
+  /** Local git repositories patches may be applied to: "name=/path/to/repo,other=/path". */
+  GIT_REPOS: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      const repos: Record<string, string> = {};
+      for (const part of (v ?? "")
+        .split(",")
+        .map((p) => p.trim())
+        .filter(Boolean)) {
+        const [name, ...rest] = part.split("=");
+        const dir = rest.join("=");
+        if (!name || !dir || !/^[\w.-]+$/.test(name)) {
+          ctx.addIssue({ code: "custom", message: `"${part}" is not name=/path/to/repo` });
+          return z.NEVER;
+        }
+        repos[name] = dir;
+      }
+      return repos;
+    }),
+  /** Push the branch a patch was committed on (to the repository's default remote). */
+  GIT_PUSH: z
+    .enum(["true", "false", "1", "0", ""])
+    .optional()
+    .transform((v) => v === "true" || v === "1"),
   /** Trust X-Forwarded-For / X-Forwarded-Proto from a reverse proxy in front of Flick. */
   TRUST_PROXY: z
     .enum(["true", "false", "1", "0", ""])

@@ -9,6 +9,8 @@ import { systemClock } from "./lib/clock.ts";
 import { createLogger } from "./lib/logger.ts";
 import { sweepExpiredSessions } from "./services/auth/sessions.ts";
 import { pruneCardEvents } from "./services/cards/events.ts";
+import { wakeSnoozedCards } from "./services/cards/snooze.ts";
+import { ExecutionRuntime } from "./services/executions/runtime.ts";
 import { ensureSetupLink } from "./services/invites/manage.ts";
 import { WebAssets } from "./web-static.ts";
 
@@ -40,7 +42,17 @@ export async function start(config: Config) {
     // The embedded database runs queries on this thread, so a second loop would only interleave.
     concurrency: database.driver === "postgres" ? config.WORKER_CONCURRENCY : 1,
   });
-  if (config.WORKERS) await runtime.start();
+  const executionRuntime = new ExecutionRuntime(database, systemClock, logger, config);
+  if (config.WORKERS) {
+    await runtime.start();
+    executionRuntime.start();
+  }
+  const snoozeTimer = setInterval(() => {
+    wakeSnoozedCards(database.db, systemClock.now()).catch((err) =>
+      logger.warn({ err: (err as Error).message }, "waking snoozed cards failed"),
+    );
+  }, 15_000);
+  snoozeTimer.unref();
 
   const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST });
   await new Promise<void>((resolve, reject) => {
@@ -79,7 +91,9 @@ export async function start(config: Config) {
     logger.info({ signal }, "shutting down");
     clearInterval(sweep);
     server.close();
+    clearInterval(snoozeTimer);
     await runtime.stop();
+    await executionRuntime.stop();
     await services.cardHub.stop();
     await database.close();
     process.exit(0);

@@ -1,5 +1,6 @@
 export * from "./auth.ts";
 export * from "./cards.ts";
+export * from "./decisions.ts";
 export * from "./error-body.ts";
 export * from "./errors.ts";
 export * from "./sources.ts";

@@ -18,4 +18,5 @@ for (const name of chosen) {
   await bench();
 }
 process.exit(0);
+
 export {};

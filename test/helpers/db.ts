@@ -11,8 +11,40 @@ const tables = {
   signal: schema.signals,
   card: schema.cards,
   decision: schema.decisions,
+  execution: schema.executions,
+  mute: schema.mutes,
 } as const;
 
 export async function countRows(db: Queryable, table: keyof typeof tables): Promise<number> {
   return db.$count(tables[table]);
+}
+
+let seq = 0;
+
+/** A card as an agent would have written it; tests set up the situation, the API is under test. */
+export async function insertCard(db: Queryable, card: Partial<typeof schema.cards.$inferInsert> = {}) {
+  const id = card.id ?? `crd_test${String(++seq).padStart(6, "0")}${Math.random().toString(36).slice(2, 6)}`;
+  const [row] = await db
+    .insert(schema.cards)
+    .values({
+      id,
+      agent: "test",
+      fingerprint: `fp:${id}`,
+      kind: "action",
+      title: `Card ${id}`,
+      priority: 0.5,
+      evidence: {
+        signalIds: [],
+        count: 1,
+        firstSeen: new Date().toISOString(),
+        lastSeen: new Date().toISOString(),
+        links: [],
+        facts: {},
+      },
+      change: { type: "none" },
+      ...card,
+    })
+    .returning();
+  if (!row) throw new Error("insert failed");
+  return row;
 }

@@ -3,6 +3,7 @@ import { type Agent, AgentRuntime, builtinAgents, type RuntimeOptions } from "@f
 import { createApp, createServices } from "@flick/server/app";
 import { type Config, loadConfig } from "@flick/server/config";
 import { type DatabaseHandle, type DatabaseOptions, migrateDatabase, openDatabase } from "@flick/server/db";
+import { ExecutionRuntime } from "@flick/server/executions";
 import { createLogger } from "@flick/server/logger";
 import { ensureSetupLink } from "@flick/server/setup";
 import type { Source, SourceKind } from "@flick/shared";
@@ -105,6 +106,8 @@ export interface TestApp {
   ): Promise<Source>;
   /** An agent runtime on the test database (not started; call processBatch or start). */
   runtime(agents?: Agent[], options?: Partial<RuntimeOptions>): AgentRuntime;
+  /** The runner that carries out accepted changes (not started; call runNext). */
+  executions(): ExecutionRuntime;
   /** Processes batches until no signal is due. */
   drain(runtime?: AgentRuntime): Promise<number>;
   /** Serves the app on a real loopback port (for real client libraries); returns its base URL. */
@@ -216,6 +219,7 @@ export async function startTestApp(driver: Driver, env: Record<string, string> =
       return res.body.source;
     },
     runtime: makeRuntime,
+    executions: () => new ExecutionRuntime(handle, clock, logger, config, 1_000_000),
     async drain(runtime) {
       defaultRuntime ??= makeRuntime();
       const r = runtime ?? defaultRuntime;

@@ -12,6 +12,7 @@ const prefixes = {
   execution: "exe",
   mute: "mut",
   push: "psh",
+  action: "act",
 } as const;
 
 export type IdKind = keyof typeof prefixes;

@@ -23,6 +23,9 @@ export const executions = pgTable(
     runAfter: tstz("run_after").notNull(),
     attempts: integer("attempts").notNull().default(0),
     leaseUntil: tstz("lease_until"),
+    claimToken: text("claim_token"),
+    /** Attempts allowed before the execution fails for good (from the action, or the executor's default). */
+    maxAttempts: integer("max_attempts").notNull().default(3),
     log: text("log").notNull().default(""),
     result: jsonb("result").$type<unknown>(),
     error: text("error"),

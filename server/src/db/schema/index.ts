@@ -1,3 +1,4 @@
+export * from "./action.ts";
 export * from "./card.ts";
 export * from "./decision.ts";
 export * from "./execution.ts";
