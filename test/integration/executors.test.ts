@@ -1,0 +1,211 @@
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { randomUUID } from "node:crypto";
+import * as schema from "@flick/server/schema";
+import type { Card, DecisionResult, Execution } from "@flick/shared";
+import { eq } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { insertCard } from "../helpers/db.ts";
+import { drivers, startTestApp, type TestApp } from "../helpers/harness.ts";
+import { type RecordedRequest, startRecorder } from "../helpers/http-recorder.ts";
+
+function git(cwd: string, ...args: string[]): string {
+  return execFileSync("git", args, { cwd, encoding: "utf8", env: { ...process.env, GIT_CONFIG_NOSYSTEM: "1" } }).trim();
+}
+
+/** A real repository with one commit, made for the test. */
+function makeRepo(): string {
+  const dir = mkdtempSync(path.join(tmpdir(), "flick-repo-"));
+  git(dir, "init", "-q", "-b", "main");
+  git(dir, "config", "user.email", "dev@example.com");
+  git(dir, "config", "user.name", "Dev");
+  writeFileSync(path.join(dir, "app.js"), "export function total(items) {\n  return items.reduce((s, i) => s + i.price, 0);\n}\n");
+  git(dir, "add", ".");
+  git(dir, "commit", "-q", "-m", "initial");
+  return dir;
+}
+
+const goodDiff = `diff --git a/app.js b/app.js
+--- a/app.js
++++ b/app.js
+@@ -1,3 +1,3 @@
+ export function total(items) {
+-  return items.reduce((s, i) => s + i.price, 0);
++  return items.reduce((s, i) => s + i.price * (i.quantity ?? 1), 0);
+ }
+`;
+
+describe.each(drivers)("executors on %s", (driver) => {
+  let t: TestApp;
+  let rita: string;
+  let repo: string;
+  let github: Awaited<ReturnType<typeof startRecorder>>;
+
+  beforeAll(async () => {
+    repo = makeRepo();
+    github = await startRecorder((req) => {
+      if (req.method === "PUT" && /\/repos\/acme\/shop\/pulls\/7\/merge$/.test(req.path)) {
+        return { status: 200, body: { merged: true, sha: "abc123", message: "Pull Request successfully merged" } };
+      }
+      if (req.method === "PUT" && /\/pulls\/8\/merge$/.test(req.path)) {
+        return { status: 405, body: { message: "Pull Request is not mergeable" } };
+      }
+      if (req.method === "POST" && req.path === "/api/v3/repos/acme/shop/issues") {
+        return { status: 201, body: { number: 42, html_url: "https://github.example/acme/shop/issues/42" } };
+      }
+      if (req.method === "POST" && /\/actions\/runs\/99\/rerun-failed-jobs$/.test(req.path)) return { status: 201, body: {} };
+      return { status: 404, body: { message: "Not Found" } };
+    });
+    t = await startTestApp(driver, {
+      UNDO_WINDOW_SECONDS: "1",
+      GITHUB_TOKEN: "ghp_test_token_value",
+      GITHUB_API_URL: `${github.url}/api/v3`,
+      GIT_REPOS: `shop=${repo}`,
+    });
+    const admin = await t.setupAdmin();
+    rita = await t.addUser(admin, "reviewer", "rita@example.com");
+  });
+  afterAll(async () => {
+    await github?.close();
+    await t?.close();
+    rmSync(repo, { recursive: true, force: true });
+  });
+
+  async function acceptAndRun(change: Card["change"]): Promise<{ card: Card; execution: Execution }> {
+    const card = await insertCard(t.database.db, { change });
+    const res = await t.request<DecisionResult>(`/api/cards/${card.id}/decisions`, {
+      cookie: rita,
+      json: { verdict: "accept", cardVersion: card.version, idempotencyKey: `k-${randomUUID()}` },
+    });
+    expect(res.status, res.text).toBe(201);
+    t.clock.advance(1_001);
+    const runner = t.executions();
+    while ((await runner.runNext()) !== null) {
+      // run until nothing is due
+    }
+    const history = await t.request<{ executions: Execution[] }>(`/api/cards/${card.id}/history`, { cookie: rita });
+    const after = await t.request<{ card: Card }>(`/api/cards/${card.id}`, { cookie: rita });
+    return { card: after.body.card, execution: history.body.executions[0] as Execution };
+  }
+
+  describe("GitHub (a local server speaking GitHub's REST routes)", () => {
+    it("merges a pull request with the token, the API version and the merge method", async () => {
+      const before = github.requests.length;
+      const { card, execution } = await acceptAndRun({
+        type: "github",
+        operation: "merge_pr",
+        repository: "acme/shop",
+        params: { number: 7, method: "squash" },
+      });
+      expect(execution, JSON.stringify(execution)).toMatchObject({ state: "succeeded", result: { merged: true, sha: "abc123" } });
+      expect(card.status).toBe("applied");
+      const req = github.requests[before] as RecordedRequest;
+      expect(req.method).toBe("PUT");
+      expect(req.path).toBe("/api/v3/repos/acme/shop/pulls/7/merge");
+      expect(req.headers.authorization).toBe("Bearer ghp_test_token_value");
+      expect(req.headers["x-github-api-version"]).toBe("2022-11-28");
+      expect(JSON.parse(req.body)).toEqual({ merge_method: "squash" });
+    });
+
+    it("creates an issue and records its URL", async () => {
+      const { execution } = await acceptAndRun({
+        type: "github",
+        operation: "create_issue",
+        repository: "acme/shop",
+        params: { title: "TypeError in checkout", body: "stack…", labels: ["bug"] },
+      });
+      expect(execution.result).toMatchObject({ url: "https://github.example/acme/shop/issues/42", number: 42 });
+      const req = github.requests.at(-1) as RecordedRequest;
+      expect(JSON.parse(req.body)).toEqual({ title: "TypeError in checkout", body: "stack…", labels: ["bug"] });
+    });
+
+    it("re-runs failed jobs of a workflow run", async () => {
+      const { execution } = await acceptAndRun({
+        type: "github",
+        operation: "rerun_workflow",
+        repository: "acme/shop",
+        params: { runId: 99 },
+      });
+      expect(execution.state).toBe("succeeded");
+      expect(github.requests.at(-1)?.path).toBe("/api/v3/repos/acme/shop/actions/runs/99/rerun-failed-jobs");
+    });
+
+    it("fails the card with GitHub's reason when the PR cannot be merged", async () => {
+      const { card, execution } = await acceptAndRun({
+        type: "github",
+        operation: "merge_pr",
+        repository: "acme/shop",
+        params: { number: 8 },
+      });
+      expect(card.status).toBe("failed");
+      expect(execution.error).toContain("GitHub answered 405");
+      expect(execution.error).toContain("not mergeable");
+      expect(execution.attempts).toBe(1);
+    });
+
+    it("names a bad parameter instead of calling GitHub", async () => {
+      const before = github.requests.length;
+      const { execution } = await acceptAndRun({
+        type: "github",
+        operation: "comment",
+        repository: "acme/shop",
+        params: { number: "seven", body: "hi" },
+      });
+      expect(execution.error).toMatch(/^comment: number: /);
+      expect(github.requests.length).toBe(before);
+    });
+  });
+
+  describe("git patch (a real repository made in the test)", () => {
+    it("commits the diff on a new branch in a worktree, leaving the main checkout alone", async () => {
+      const headBefore = git(repo, "rev-parse", "HEAD");
+      const { card, execution } = await acceptAndRun({ type: "patch", repository: "shop", diff: goodDiff, message: "Count quantities in totals" });
+      expect(execution, JSON.stringify(execution)).toMatchObject({ state: "succeeded" });
+      expect(card.status).toBe("applied");
+      const result = execution.result as { branch: string; sha: string };
+      expect(result.branch).toBe(`flick/${card.id}`);
+      expect(git(repo, "rev-parse", result.branch)).toBe(result.sha);
+      expect(git(repo, "log", "-1", "--format=%B", result.sha)).toContain(`Flick-Card: ${card.id}`);
+      expect(git(repo, "show", `${result.sha}:app.js`)).toContain("i.quantity ?? 1");
+      // The person's checkout did not move and its files did not change.
+      expect(git(repo, "rev-parse", "HEAD")).toBe(headBefore);
+      expect(readFileSync(path.join(repo, "app.js"), "utf8")).not.toContain("quantity");
+      expect(git(repo, "worktree", "list")).not.toContain("flick-worktree");
+    });
+
+    it("fails with the reason when the diff does not apply", async () => {
+      const stale = goodDiff.replace("s + i.price, 0", "s + i.cost, 0");
+      const { card, execution } = await acceptAndRun({ type: "patch", repository: "shop", diff: stale });
+      expect(card.status).toBe("failed");
+      expect(execution.error).toMatch(/^the diff does not apply: /);
+    });
+
+    it("refuses a diff that climbs out of the repository or writes into .git, before running git", async () => {
+      const escape = goodDiff.replaceAll("a/app.js", "a/../outside.js").replaceAll("b/app.js", "b/../outside.js");
+      const first = await acceptAndRun({ type: "patch", repository: "shop", diff: escape });
+      expect(first.execution.error).toBe('refused: "../outside.js" points outside the repository');
+      const hooks = goodDiff.replaceAll("app.js", ".git/hooks/pre-commit");
+      const second = await acceptAndRun({ type: "patch", repository: "shop", diff: hooks });
+      expect(second.execution.error).toBe('refused: ".git/hooks/pre-commit" is inside .git/');
+      const unknown = await acceptAndRun({ type: "patch", repository: "elsewhere", diff: goodDiff });
+      expect(unknown.execution.error).toContain('repository "elsewhere" is not configured');
+    });
+
+    it("does a dry run that checks the diff applies and changes nothing", async () => {
+      const card = await insertCard(t.database.db, { change: { type: "patch", repository: "shop", diff: goodDiff } });
+      const res = await t.request<DecisionResult>(`/api/cards/${card.id}/decisions`, {
+        cookie: rita,
+        json: { verdict: "accept", cardVersion: card.version, idempotencyKey: `k-${randomUUID()}` },
+      });
+      await t.database.db.update(schema.executions).set({ dryRun: true }).where(eq(schema.executions.id, res.body.execution?.id ?? ""));
+      t.clock.advance(1_001);
+      const branchesBefore = git(repo, "branch", "--list");
+      expect(await t.executions().runNext()).toMatchObject({ state: "succeeded" });
+      const [row] = await t.database.db.select().from(schema.executions).where(eq(schema.executions.id, res.body.execution?.id ?? ""));
+      expect(row?.result).toEqual({ dryRun: true, applies: true });
+      expect(git(repo, "branch", "--list")).toBe(branchesBefore);
+    });
+  });
+});
