@@ -2,6 +2,7 @@
 // JSON + Markdown reports under test/bench/results/.
 const benches: Record<string, () => Promise<void>> = {
   ingest: async () => (await import("./ingest.ts")).run(),
+  decide: async () => (await import("./decide.ts")).run(),
 };
 
 const names = process.argv

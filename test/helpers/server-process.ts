@@ -52,7 +52,9 @@ export async function startServerProcess(
   });
   const setup = /Create the first admin account: (\S+)/.exec(out);
   return {
-    url,
+    // The server listens on 127.0.0.1 only; "localhost" may resolve to ::1 first and every new
+    // connection would then wait for the IPv4 fallback.
+    url: url.replace("//localhost:", "//127.0.0.1:"),
     setupUrl: setup?.[1] ?? null,
     output: () => out,
     stop: (signal = "SIGTERM") => stopChild(child, exited, signal),

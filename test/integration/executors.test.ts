@@ -1,8 +1,8 @@
 import { execFileSync } from "node:child_process";
+import { randomUUID } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { randomUUID } from "node:crypto";
 import * as schema from "@flick/server/schema";
 import type { Card, DecisionResult, Execution } from "@flick/shared";
 import { eq } from "drizzle-orm";
@@ -12,7 +12,11 @@ import { drivers, startTestApp, type TestApp } from "../helpers/harness.ts";
 import { type RecordedRequest, startRecorder } from "../helpers/http-recorder.ts";
 
 function git(cwd: string, ...args: string[]): string {
-  return execFileSync("git", args, { cwd, encoding: "utf8", env: { ...process.env, GIT_CONFIG_NOSYSTEM: "1" } }).trim();
+  return execFileSync("git", args, {
+    cwd,
+    encoding: "utf8",
+    env: { ...process.env, GIT_CONFIG_NOSYSTEM: "1" },
+  }).trim();
 }
 
 /** A real repository with one commit, made for the test. */
@@ -21,7 +25,10 @@ function makeRepo(): string {
   git(dir, "init", "-q", "-b", "main");
   git(dir, "config", "user.email", "dev@example.com");
   git(dir, "config", "user.name", "Dev");
-  writeFileSync(path.join(dir, "app.js"), "export function total(items) {\n  return items.reduce((s, i) => s + i.price, 0);\n}\n");
+  writeFileSync(
+    path.join(dir, "app.js"),
+    "export function total(items) {\n  return items.reduce((s, i) => s + i.price, 0);\n}\n",
+  );
   git(dir, "add", ".");
   git(dir, "commit", "-q", "-m", "initial");
   return dir;
@@ -47,7 +54,10 @@ describe.each(drivers)("executors on %s", (driver) => {
     repo = makeRepo();
     github = await startRecorder((req) => {
       if (req.method === "PUT" && /\/repos\/acme\/shop\/pulls\/7\/merge$/.test(req.path)) {
-        return { status: 200, body: { merged: true, sha: "abc123", message: "Pull Request successfully merged" } };
+        return {
+          status: 200,
+          body: { merged: true, sha: "abc123", message: "Pull Request successfully merged" },
+        };
       }
       if (req.method === "PUT" && /\/pulls\/8\/merge$/.test(req.path)) {
         return { status: 405, body: { message: "Pull Request is not mergeable" } };
@@ -55,7 +65,8 @@ describe.each(drivers)("executors on %s", (driver) => {
       if (req.method === "POST" && req.path === "/api/v3/repos/acme/shop/issues") {
         return { status: 201, body: { number: 42, html_url: "https://github.example/acme/shop/issues/42" } };
       }
-      if (req.method === "POST" && /\/actions\/runs\/99\/rerun-failed-jobs$/.test(req.path)) return { status: 201, body: {} };
+      if (req.method === "POST" && /\/actions\/runs\/99\/rerun-failed-jobs$/.test(req.path))
+        return { status: 201, body: {} };
       return { status: 404, body: { message: "Not Found" } };
     });
     t = await startTestApp(driver, {
@@ -85,7 +96,9 @@ describe.each(drivers)("executors on %s", (driver) => {
     while ((await runner.runNext()) !== null) {
       // run until nothing is due
     }
-    const history = await t.request<{ executions: Execution[] }>(`/api/cards/${card.id}/history`, { cookie: rita });
+    const history = await t.request<{ executions: Execution[] }>(`/api/cards/${card.id}/history`, {
+      cookie: rita,
+    });
     const after = await t.request<{ card: Card }>(`/api/cards/${card.id}`, { cookie: rita });
     return { card: after.body.card, execution: history.body.executions[0] as Execution };
   }
@@ -99,7 +112,10 @@ describe.each(drivers)("executors on %s", (driver) => {
         repository: "acme/shop",
         params: { number: 7, method: "squash" },
       });
-      expect(execution, JSON.stringify(execution)).toMatchObject({ state: "succeeded", result: { merged: true, sha: "abc123" } });
+      expect(execution, JSON.stringify(execution)).toMatchObject({
+        state: "succeeded",
+        result: { merged: true, sha: "abc123" },
+      });
       expect(card.status).toBe("applied");
       const req = github.requests[before] as RecordedRequest;
       expect(req.method).toBe("PUT");
@@ -116,9 +132,16 @@ describe.each(drivers)("executors on %s", (driver) => {
         repository: "acme/shop",
         params: { title: "TypeError in checkout", body: "stack…", labels: ["bug"] },
       });
-      expect(execution.result).toMatchObject({ url: "https://github.example/acme/shop/issues/42", number: 42 });
+      expect(execution.result).toMatchObject({
+        url: "https://github.example/acme/shop/issues/42",
+        number: 42,
+      });
       const req = github.requests.at(-1) as RecordedRequest;
-      expect(JSON.parse(req.body)).toEqual({ title: "TypeError in checkout", body: "stack…", labels: ["bug"] });
+      expect(JSON.parse(req.body)).toEqual({
+        title: "TypeError in checkout",
+        body: "stack…",
+        labels: ["bug"],
+      });
     });
 
     it("re-runs failed jobs of a workflow run", async () => {
@@ -161,7 +184,12 @@ describe.each(drivers)("executors on %s", (driver) => {
   describe("git patch (a real repository made in the test)", () => {
     it("commits the diff on a new branch in a worktree, leaving the main checkout alone", async () => {
       const headBefore = git(repo, "rev-parse", "HEAD");
-      const { card, execution } = await acceptAndRun({ type: "patch", repository: "shop", diff: goodDiff, message: "Count quantities in totals" });
+      const { card, execution } = await acceptAndRun({
+        type: "patch",
+        repository: "shop",
+        diff: goodDiff,
+        message: "Count quantities in totals",
+      });
       expect(execution, JSON.stringify(execution)).toMatchObject({ state: "succeeded" });
       expect(card.status).toBe("applied");
       const result = execution.result as { branch: string; sha: string };
@@ -183,7 +211,9 @@ describe.each(drivers)("executors on %s", (driver) => {
     });
 
     it("refuses a diff that climbs out of the repository or writes into .git, before running git", async () => {
-      const escape = goodDiff.replaceAll("a/app.js", "a/../outside.js").replaceAll("b/app.js", "b/../outside.js");
+      const escape = goodDiff
+        .replaceAll("a/app.js", "a/../outside.js")
+        .replaceAll("b/app.js", "b/../outside.js");
       const first = await acceptAndRun({ type: "patch", repository: "shop", diff: escape });
       expect(first.execution.error).toBe('refused: "../outside.js" points outside the repository');
       const hooks = goodDiff.replaceAll("app.js", ".git/hooks/pre-commit");
@@ -194,16 +224,24 @@ describe.each(drivers)("executors on %s", (driver) => {
     });
 
     it("does a dry run that checks the diff applies and changes nothing", async () => {
-      const card = await insertCard(t.database.db, { change: { type: "patch", repository: "shop", diff: goodDiff } });
+      const card = await insertCard(t.database.db, {
+        change: { type: "patch", repository: "shop", diff: goodDiff },
+      });
       const res = await t.request<DecisionResult>(`/api/cards/${card.id}/decisions`, {
         cookie: rita,
         json: { verdict: "accept", cardVersion: card.version, idempotencyKey: `k-${randomUUID()}` },
       });
-      await t.database.db.update(schema.executions).set({ dryRun: true }).where(eq(schema.executions.id, res.body.execution?.id ?? ""));
+      await t.database.db
+        .update(schema.executions)
+        .set({ dryRun: true })
+        .where(eq(schema.executions.id, res.body.execution?.id ?? ""));
       t.clock.advance(1_001);
       const branchesBefore = git(repo, "branch", "--list");
       expect(await t.executions().runNext()).toMatchObject({ state: "succeeded" });
-      const [row] = await t.database.db.select().from(schema.executions).where(eq(schema.executions.id, res.body.execution?.id ?? ""));
+      const [row] = await t.database.db
+        .select()
+        .from(schema.executions)
+        .where(eq(schema.executions.id, res.body.execution?.id ?? ""));
       expect(row?.result).toEqual({ dryRun: true, applies: true });
       expect(git(repo, "branch", "--list")).toBe(branchesBefore);
     });

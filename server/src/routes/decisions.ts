@@ -18,6 +18,7 @@ export const decisionRoutes = new Hono<AppEnv>()
     const { result, replayed } = await decide(database.db, {
       cardId: c.req.valid("param").id,
       userId: currentAuth(c).user.id,
+      userName: currentAuth(c).user.name,
       input: c.req.valid("json"),
       now: clock.now(),
       undoWindowMs: config.UNDO_WINDOW_SECONDS * 1000,

@@ -13,6 +13,7 @@ import { toDecision, toExecution } from "./view.ts";
 export interface DecideParams {
   cardId: string;
   userId: string;
+  userName: string;
   input: DecisionInput;
   now: Date;
   undoWindowMs: number;
@@ -165,11 +166,11 @@ export async function decide(
           until: new Date(p.now.getTime() + p.muteHours * 3600_000),
         });
       }
+      // Last: the event lock serialises card writers, so it is held as briefly as possible.
       await appendCardEvents(tx, [{ cardId: card.id, type: "card.removed", version }], p.now);
-      const [user] = await tx.select({ name: users.name }).from(users).where(eq(users.id, p.userId)).limit(1);
       if (!updated) throw new Error("card update returned no row");
       return {
-        decision: toDecision({ ...decision, undoes: null }, user?.name ?? null, p.undoWindowMs),
+        decision: toDecision({ ...decision, undoes: null }, p.userName, p.undoWindowMs),
         card: toCard(updated),
         execution: execution ? toExecution(execution) : null,
       };
