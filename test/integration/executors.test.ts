@@ -211,10 +211,10 @@ describe.each(drivers)("executors on %s", (driver) => {
     });
 
     it("refuses a diff that climbs out of the repository or writes into .git, before running git", async () => {
-      const escape = goodDiff
+      const climbing = goodDiff
         .replaceAll("a/app.js", "a/../outside.js")
         .replaceAll("b/app.js", "b/../outside.js");
-      const first = await acceptAndRun({ type: "patch", repository: "shop", diff: escape });
+      const first = await acceptAndRun({ type: "patch", repository: "shop", diff: climbing });
       expect(first.execution.error).toBe('refused: "../outside.js" points outside the repository');
       const hooks = goodDiff.replaceAll("app.js", ".git/hooks/pre-commit");
       const second = await acceptAndRun({ type: "patch", repository: "shop", diff: hooks });
