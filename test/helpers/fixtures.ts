@@ -4,12 +4,16 @@ import path from "node:path";
 import { repoRoot } from "./server-process.ts";
 
 /** The team's real third-party payloads live in ../shared/fixtures beside the repository. */
-export const fixturesDir = path.resolve(process.env.FLICK_FIXTURES ?? path.join(repoRoot, "../shared/fixtures"));
+export const fixturesDir = path.resolve(
+  process.env.FLICK_FIXTURES ?? path.join(repoRoot, "../shared/fixtures"),
+);
 
 export function fixture(rel: string): string {
   const file = path.join(fixturesDir, rel);
   if (!existsSync(file)) {
-    throw new Error(`fixture ${file} is missing: the team's shared/ folder must sit beside the repository (or set FLICK_FIXTURES)`);
+    throw new Error(
+      `fixture ${file} is missing: the team's shared/ folder must sit beside the repository (or set FLICK_FIXTURES)`,
+    );
   }
   return readFileSync(file, "utf8");
 }
