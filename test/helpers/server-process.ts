@@ -55,7 +55,7 @@ export async function startServerProcess(
     // The server listens on 127.0.0.1 only; "localhost" may resolve to ::1 first and every new
     // connection would then wait for the IPv4 fallback.
     url: url.replace("//localhost:", "//127.0.0.1:"),
-    setupUrl: setup?.[1] ?? null,
+    setupUrl: setup?.[1]?.replace("//localhost:", "//127.0.0.1:") ?? null,
     output: () => out,
     stop: (signal = "SIGTERM") => stopChild(child, exited, signal),
   };

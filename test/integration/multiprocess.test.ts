@@ -87,6 +87,19 @@ describe.runIf(process.env.TEST_DATABASE_URL)("two server processes on one Postg
       .toBe(SIGNALS);
 
     const cards = await sql`select fingerprint, (evidence->>'count')::int as count from card`;
+    const retried =
+      await sql`select count(*)::int as n, max(attempts)::int as max from signal where attempts > 1`;
+    const counts = await sql`select s.fingerprint, count(*)::int as n from signal s group by 1`;
+    const off = cards.filter((c) => counts.find((x) => x.fingerprint === c.fingerprint)?.n !== c.count);
+    if (off.length > 0)
+      console.log(
+        "retried",
+        retried,
+        "off",
+        off.length,
+        off.slice(0, 3),
+        counts.find((x) => x.fingerprint === off[0]?.fingerprint),
+      );
     expect(cards.length).toBe(TOPICS);
     expect(new Set(cards.map((c) => c.fingerprint)).size).toBe(TOPICS);
     expect(cards.reduce((n, c) => n + Number(c.count), 0)).toBe(SIGNALS);

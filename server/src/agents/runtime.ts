@@ -6,7 +6,7 @@ import type { Clock } from "../lib/clock.ts";
 import { randomToken } from "../lib/crypto.ts";
 import { isUniqueViolation } from "../lib/db-errors.ts";
 import type { Logger } from "../lib/logger.ts";
-import { type AgentUpsert, applyCardUpserts } from "../services/cards/upsert.ts";
+import { type AgentUpsert, applyCardUpserts, ConcurrentCardWrite } from "../services/cards/upsert.ts";
 import { SIGNALS_CHANNEL } from "../services/signals/writer.ts";
 import {
   type Agent,
@@ -188,7 +188,7 @@ export class AgentRuntime {
           return report;
         }
         // Two workers opening a card for the same new fingerprint: the loser retries and updates it.
-        if (isUniqueViolation(err) && attempt < 3) continue;
+        if ((isUniqueViolation(err) || err instanceof ConcurrentCardWrite) && attempt < 5) continue;
         this.logger.error(
           { err, worker: this.workerId },
           "writing a batch failed; its signals will be retried",
@@ -283,7 +283,8 @@ export class AgentRuntime {
         claimToken: token,
         attempts: sql`${signals.attempts} + 1`,
       })
-      .where(inArray(signals.id, due))
+      // = ANY(ARRAY(…)) runs the locking subquery exactly once; an IN (…) semi-join may re-run it.
+      .where(sql`${signals.id} = any(array(${due}))`)
       .returning();
     return rows.sort((a, b) => a.occurredAt.getTime() - b.occurredAt.getTime() || a.id.localeCompare(b.id));
   }

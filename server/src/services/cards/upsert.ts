@@ -52,6 +52,11 @@ export interface UpsertOutcome {
  */
 export type AgentUpsert = CardUpsert & { agent: string };
 
+/** Another transaction opened a card for one of these fingerprints meanwhile; retry the batch. */
+export class ConcurrentCardWrite extends Error {
+  override name = "ConcurrentCardWrite";
+}
+
 export async function applyCardUpserts(tx: Tx, upserts: AgentUpsert[], now: Date): Promise<UpsertOutcome> {
   const outcome: UpsertOutcome = { created: 0, updated: 0, muted: 0, dropped: 0 };
   if (upserts.length === 0) return outcome;
@@ -84,9 +89,14 @@ export async function applyCardUpserts(tx: Tx, upserts: AgentUpsert[], now: Date
     closedCandidates.length === 0
       ? []
       : await tx
-          .selectDistinct({ fingerprint: cards.fingerprint })
+          .selectDistinct({ fingerprint: cards.fingerprint, status: cards.status })
           .from(cards)
           .where(inArray(cards.fingerprint, closedCandidates));
+  // Each statement sees the data committed when it starts: an open card another worker committed
+  // after the query above would look "decided" here and its evidence would be dropped. Start over.
+  if (decidedRows.some((r) => r.status === "pending" || r.status === "snoozed")) {
+    throw new ConcurrentCardWrite();
+  }
   const decided = new Set(decidedRows.map((r) => r.fingerprint));
 
   const events: NewCardEvent[] = [];
