@@ -196,6 +196,52 @@ describe.each(drivers)("decisions on %s", (driver) => {
     expect((await t.request<{ mutes: Mute[] }>("/api/mutes", { cookie: rita })).body.mutes).toHaveLength(0);
   });
 
+  it("keeps a rejected proposal quiet when the same signal comes again, even from an agent that calls it new", async () => {
+    const { defineAgent } = await import("@flick/server/agents");
+    const reopening = defineAgent({
+      name: "reopening",
+      reads: ["webhook"],
+      run: (_ctx, batch) =>
+        batch.map((s) => ({
+          fingerprint: s.fingerprint,
+          kind: "insight" as const,
+          title: "Disk almost full",
+          priority: 0.5,
+          evidence: { signalIds: [s.id], firstSeen: s.occurredAt, lastSeen: s.occurredAt },
+          reopen: true,
+        })),
+    });
+    const source = await t.createSource(admin, "webhook", { idPath: "$.id", fingerprintPath: "$.topic" });
+    const send = (id: string) =>
+      t.request(`/ingest/${source.id}`, {
+        json: { id, topic: "disk" },
+        origin: null,
+        headers: { authorization: `Bearer ${source.secret}` },
+      });
+    const runtime = t.runtime([reopening]);
+    await send("1");
+    await t.drain(runtime);
+    const [card] = await t.database.db.select().from(schema.cards);
+    if (!card) throw new Error("no card");
+    expect((await decideOn(card, rita, { verdict: "reject", reason: "not_important" })).status).toBe(201);
+    await send("2");
+    await t.drain(runtime);
+    expect(await countRows(t.database.db, "card")).toBe(1);
+    // Snoozed instead: new evidence brings it straight back.
+    const mutes = await t.request<{ mutes: Mute[] }>("/api/mutes", { cookie: rita });
+    await t.request(`/api/mutes/${mutes.body.mutes[0]?.id}`, { cookie: rita, method: "DELETE" });
+    await send("3");
+    await t.drain(runtime);
+    const open = (await t.database.db.select().from(schema.cards)).find((c) => c.status === "pending");
+    if (!open) throw new Error("no reopened card");
+    const until = new Date(t.clock.now().getTime() + 86400_000).toISOString();
+    expect((await decideOn(open, rita, { verdict: "snooze", snoozeUntil: until })).status).toBe(201);
+    await send("4");
+    await t.drain(runtime);
+    const [woken] = await t.database.db.select().from(schema.cards).where(eq(schema.cards.id, open.id));
+    expect(woken?.status).toBe("pending");
+  });
+
   it("snoozes a card out of the feed until its time comes", async () => {
     const card = await rollbackCard();
     const until = new Date(t.clock.now().getTime() + 3600_000).toISOString();

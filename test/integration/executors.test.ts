@@ -223,6 +223,47 @@ describe.each(drivers)("executors on %s", (driver) => {
       expect(unknown.execution.error).toContain('repository "elsewhere" is not configured');
     });
 
+    it("answers 'what would accept do' with a dry run through the API, touching nothing", async () => {
+      const card = await insertCard(t.database.db, {
+        change: { type: "patch", repository: "shop", diff: goodDiff },
+      });
+      const branchesBefore = git(repo, "branch", "--list");
+      const res = await t.request<{ ok: boolean; executor: string; result: unknown }>(
+        `/api/cards/${card.id}/dry-run`,
+        {
+          cookie: rita,
+          method: "POST",
+        },
+      );
+      expect(res.status, res.text).toBe(200);
+      expect(res.body).toMatchObject({ ok: true, executor: "git-patch", result: { applies: true } });
+      expect(git(repo, "branch", "--list")).toBe(branchesBefore);
+      const gh = await insertCard(t.database.db, {
+        change: { type: "github", operation: "merge_pr", repository: "acme/shop", params: { number: 7 } },
+      });
+      const before = github.requests.length;
+      const planned = await t.request<{ ok: boolean; result: { method: string; path: string } }>(
+        `/api/cards/${gh.id}/dry-run`,
+        {
+          cookie: rita,
+          method: "POST",
+        },
+      );
+      expect(planned.body.result).toMatchObject({ method: "PUT", path: "/repos/acme/shop/pulls/7/merge" });
+      expect(github.requests.length).toBe(before);
+      const bad = await insertCard(t.database.db, {
+        change: { type: "patch", repository: "shop", diff: goodDiff.replaceAll("app.js", "../x.js") },
+      });
+      const refused = await t.request<{ ok: boolean; error: string }>(`/api/cards/${bad.id}/dry-run`, {
+        cookie: rita,
+        method: "POST",
+      });
+      expect(refused.body).toMatchObject({
+        ok: false,
+        error: 'refused: "../x.js" points outside the repository',
+      });
+    });
+
     it("does a dry run that checks the diff applies and changes nothing", async () => {
       const card = await insertCard(t.database.db, {
         change: { type: "patch", repository: "shop", diff: goodDiff },

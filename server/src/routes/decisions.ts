@@ -7,6 +7,7 @@ import { currentAuth, requireAdmin, requireUser } from "../middleware/auth.ts";
 import { getCard } from "../services/cards/read.ts";
 import { activeMutes, auditLog, cardHistory, unmute } from "../services/decisions/audit.ts";
 import { decide } from "../services/decisions/decide.ts";
+import { dryRunCard } from "../services/decisions/dry-run.ts";
 import { undoDecision } from "../services/decisions/undo.ts";
 import { retryExecution } from "../services/executions/retry.ts";
 
@@ -25,6 +26,10 @@ export const decisionRoutes = new Hono<AppEnv>()
       muteHours: config.MUTE_HOURS,
     });
     return c.json(result, replayed ? 200 : 201);
+  })
+  .post("/cards/:id/dry-run", requireUser, id, async (c) => {
+    const { database, config, clock } = c.var.deps;
+    return c.json(await dryRunCard(database.db, config, c.req.valid("param").id, clock.now()));
   })
   .get("/cards/:id/history", requireUser, id, async (c) => {
     const { database, config } = c.var.deps;
