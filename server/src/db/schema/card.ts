@@ -1,3 +1,4 @@
+import { cardEventTypes, cardKinds, cardStatuses } from "@flick/shared";
 import { sql } from "drizzle-orm";
 import {
   type AnyPgColumn,
@@ -13,18 +14,7 @@ import {
 } from "drizzle-orm/pg-core";
 import { timestamps, tstz } from "./columns.ts";
 
-export const cardKinds = ["patch", "action", "issue", "reply", "insight"] as const;
-export const cardStatuses = [
-  "pending",
-  "accepted",
-  "rejected",
-  "snoozed",
-  "applying",
-  "applied",
-  "failed",
-  "superseded",
-  "expired",
-] as const;
+export { cardEventTypes, cardKinds, cardStatuses } from "@flick/shared";
 
 export const cards = pgTable(
   "card",
@@ -70,8 +60,6 @@ export const cards = pgTable(
     ),
   ],
 );
-
-export const cardEventTypes = ["card.created", "card.updated", "card.removed"] as const;
 
 /**
  * Every change to a card, in commit order (ids are assigned under a transaction-level advisory

@@ -1,8 +1,9 @@
+import { sourceKinds } from "@flick/shared";
 import { sql } from "drizzle-orm";
 import { boolean, check, integer, jsonb, pgTable, text, uniqueIndex } from "drizzle-orm/pg-core";
 import { timestamps } from "./columns.ts";
 
-export const sourceKinds = ["github", "sentry", "metrics", "alertmanager", "feedback", "webhook"] as const;
+export { sourceKinds } from "@flick/shared";
 
 export const sources = pgTable(
   "source",

@@ -1,1 +1,0 @@
-ALTER TABLE "setting" ADD COLUMN "x" text;
