@@ -4,6 +4,7 @@ import { useSession } from "./components/app/SessionContext.tsx";
 import { AuthInvite } from "./components/auth/AuthInvite.tsx";
 import { AuthLogin } from "./components/auth/AuthLogin.tsx";
 import { AuthSetup } from "./components/auth/AuthSetup.tsx";
+import { FeedProvider } from "./components/feed/FeedContext.tsx";
 import { FeedView } from "./components/feed/FeedView.tsx";
 import { errorMessage } from "./lib/api.ts";
 import { navigate, path } from "./lib/router.ts";
@@ -33,7 +34,9 @@ export function App() {
       </Match>
       <Match when={session.state()?.user}>
         <AppShell>
-          <FeedView />
+          <FeedProvider>
+            <FeedView />
+          </FeedProvider>
         </AppShell>
       </Match>
       <Match when={session.state() && path() === "/login"}>

@@ -3,10 +3,15 @@ import { z } from "zod";
 import type { AppEnv } from "../env.ts";
 import { validate } from "../lib/validate.ts";
 import { requireAdmin } from "../middleware/auth.ts";
+import { loadDemoCards } from "../services/cards/demo.ts";
 import { listDeadLetters, retryDeadLetter } from "../services/signals/dead-letters.ts";
 
 export const adminRoutes = new Hono<AppEnv>()
   .use(requireAdmin)
+  .post("/demo", async (c) => {
+    const { database, clock } = c.var.deps;
+    return c.json(await loadDemoCards(database.db, clock.now()), 201);
+  })
   .get("/dead-letters", async (c) => c.json({ signals: await listDeadLetters(c.var.deps.database.db) }))
   .post("/dead-letters/:id/retry", validate("param", z.object({ id: z.string().max(64) })), async (c) => {
     const { database, clock } = c.var.deps;

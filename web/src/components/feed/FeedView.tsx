@@ -1,25 +1,33 @@
-import { createSignal, Show } from "solid-js";
+import { createEffect, createMemo, createSignal, For, onCleanup, onMount, Show } from "solid-js";
 import { api, errorMessage, unwrap } from "../../lib/api.ts";
 import { useSession } from "../app/SessionContext.tsx";
+import { CardView } from "../card/CardView.tsx";
+import { useFeed, type Verdict } from "./FeedContext.tsx";
 import styles from "./FeedView.module.css";
 
-/** The feed. Until agents produce cards it teaches what to do next. */
-export function FeedView() {
+const keys: [string, string][] = [
+  ["j / k", "next / previous card"],
+  ["a or →", "accept"],
+  ["r or ←", "reject"],
+  ["s", "snooze for 4 hours"],
+  ["z", "undo the last decision"],
+  ["?", "show or hide these keys"],
+];
+
+function FeedEmpty() {
   const session = useSession();
+  const feed = useFeed();
   const [inviteUrl, setInviteUrl] = createSignal("");
   const [error, setError] = createSignal("");
   const isAdmin = () => session.state()?.user?.role === "admin";
-
-  const invite = async () => {
+  const run = async (f: () => Promise<void>) => {
     setError("");
     try {
-      const res = await unwrap(api.api.invites.$post({ json: { role: "reviewer" } }));
-      setInviteUrl(res.url);
+      await f();
     } catch (err) {
       setError(errorMessage(err));
     }
   };
-
   return (
     <section class={styles.empty} aria-labelledby="feed-empty-title">
       <h1 id="feed-empty-title" class={styles.title}>
@@ -30,9 +38,32 @@ export function FeedView() {
         Connect a source (GitHub, Sentry, metrics, feedback) and cards will arrive on their own.
       </p>
       <Show when={isAdmin()}>
-        <button class={styles.action} type="button" onClick={invite}>
-          Invite a teammate
-        </button>
+        <div class={styles.row}>
+          <button
+            class={styles.action}
+            type="button"
+            onClick={() =>
+              run(async () => {
+                await unwrap(api.api.admin.demo.$post());
+                await feed.reload();
+              })
+            }
+          >
+            Load demo data
+          </button>
+          <button
+            class={styles.secondary}
+            type="button"
+            onClick={() =>
+              run(async () => {
+                const res = await unwrap(api.api.invites.$post({ json: { role: "reviewer" } }));
+                setInviteUrl(res.url);
+              })
+            }
+          >
+            Invite a teammate
+          </button>
+        </div>
         <Show when={inviteUrl()}>
           <input
             class={styles.link}
@@ -43,12 +74,140 @@ export function FeedView() {
           />
           <p class={styles.text}>Send this link to your teammate. It works once, for three days.</p>
         </Show>
-        <Show when={error()}>
-          <p class={styles.error} role="alert">
-            {error()}
-          </p>
-        </Show>
+      </Show>
+      <Show when={error()}>
+        <p class={styles.error} role="alert">
+          {error()}
+        </p>
       </Show>
     </section>
+  );
+}
+
+/**
+ * Phone: one card per screen in a vertical scroll-snap feed. Desktop (wide): the list on the
+ * left, the selected card on the right, driven by the keyboard.
+ */
+export function FeedView() {
+  const feed = useFeed();
+  const [selected, setSelected] = createSignal(0);
+  const [help, setHelp] = createSignal(false);
+  const cards = createMemo(() => feed.cards());
+  const current = () => cards()[Math.min(selected(), cards().length - 1)];
+
+  createEffect(() => {
+    if (selected() >= cards().length && cards().length > 0) setSelected(cards().length - 1);
+  });
+
+  const decide = (verdict: Verdict) => {
+    const card = current();
+    if (card) void feed.decide(card, verdict);
+  };
+
+  const onKey = (e: KeyboardEvent) => {
+    if (
+      e.metaKey ||
+      e.ctrlKey ||
+      e.altKey ||
+      (e.target as HTMLElement).closest("input, textarea, [contenteditable]")
+    )
+      return;
+    const actions: Record<string, () => void> = {
+      j: () => setSelected((i) => Math.min(i + 1, cards().length - 1)),
+      k: () => setSelected((i) => Math.max(i - 1, 0)),
+      a: () => decide("accept"),
+      ArrowRight: () => decide("accept"),
+      r: () => decide("reject"),
+      ArrowLeft: () => decide("reject"),
+      s: () => decide("snooze"),
+      z: () => void feed.undo(),
+      "?": () => setHelp((h) => !h),
+      Escape: () => setHelp(false),
+    };
+    const action = actions[e.key];
+    if (action) {
+      e.preventDefault();
+      action();
+    }
+  };
+  onMount(() => window.addEventListener("keydown", onKey));
+  onCleanup(() => window.removeEventListener("keydown", onKey));
+
+  return (
+    <div class={styles.feed}>
+      <Show when={feed.state.incoming.length > 0}>
+        <button class={styles.pill} type="button" onClick={() => feed.showIncoming()}>
+          {feed.state.incoming.length} new
+        </button>
+      </Show>
+      <Show
+        when={cards().length > 0}
+        fallback={
+          <Show when={!feed.loading()}>
+            <FeedEmpty />
+          </Show>
+        }
+      >
+        <nav class={styles.list} aria-label="Cards">
+          <For each={cards()}>
+            {(card, i) => (
+              <button
+                type="button"
+                class={styles.listItem}
+                classList={{ [styles.listItemActive ?? ""]: i() === selected() }}
+                aria-current={i() === selected() ? "true" : undefined}
+                onClick={() => setSelected(i())}
+              >
+                <span class={styles.listTitle}>{card.title}</span>
+                <span class={styles.listMeta}>
+                  {card.agent} · {Math.round(card.priority * 100)}
+                </span>
+              </button>
+            )}
+          </For>
+        </nav>
+        <div class={styles.scroller} data-testid="feed">
+          <For each={cards()}>
+            {(card, i) => (
+              <div class={styles.slot} classList={{ [styles.slotActive ?? ""]: i() === selected() }}>
+                <CardView
+                  card={card}
+                  selected={i() === selected()}
+                  onDecide={(v) => void feed.decide(card, v)}
+                />
+              </div>
+            )}
+          </For>
+        </div>
+      </Show>
+      <Show when={feed.toast()}>
+        {(t) => (
+          <div class={styles.toast} role="status" data-kind={t().kind}>
+            <span>{t().message}</span>
+            <Show when={t().kind === "undo"}>
+              <button type="button" onClick={() => void feed.undo()}>
+                Undo
+              </button>
+            </Show>
+          </div>
+        )}
+      </Show>
+      <Show when={help()}>
+        <div class={styles.help} role="dialog" aria-label="Keyboard shortcuts">
+          <dl>
+            <For each={keys}>
+              {([k, what]) => (
+                <div>
+                  <dt>
+                    <kbd>{k}</kbd>
+                  </dt>
+                  <dd>{what}</dd>
+                </div>
+              )}
+            </For>
+          </dl>
+        </div>
+      </Show>
+    </div>
   );
 }

@@ -1,0 +1,149 @@
+import type { Database } from "../../db/client.ts";
+import { type AgentUpsert, applyCardUpserts } from "./upsert.ts";
+
+const minute = 60_000;
+
+function series(now: Date, points: number, f: (i: number) => number): [number, number][] {
+  return Array.from({ length: points }, (_, i) => [
+    now.getTime() - (points - 1 - i) * minute,
+    Math.round(f(i) * 1000) / 1000,
+  ]);
+}
+
+const diff = `diff --git a/src/cart/total.ts b/src/cart/total.ts
+--- a/src/cart/total.ts
++++ b/src/cart/total.ts
+@@ -3,7 +3,9 @@ import type { Item } from "./item";
+ export function cartTotal(items: Item[]): number {
+-  return items.reduce((sum, item) => sum + item.price, 0);
++  return items.reduce((sum, item) => sum + item.price * (item.quantity ?? 1), 0);
+ }
++
++export const MAX_ITEMS = 100;
+`;
+
+/**
+ * A handful of realistic cards so a new team sees what Flick does before connecting anything.
+ * Fixed fingerprints: loading twice refreshes the same cards (and reopens decided ones).
+ */
+export function demoCards(now: Date): AgentUpsert[] {
+  const ev = (
+    facts: Record<string, string | number | boolean>,
+    links: { label: string; url: string }[] = [],
+  ) => ({
+    signalIds: [],
+    firstSeen: new Date(now.getTime() - 42 * minute),
+    lastSeen: now,
+    facts,
+    links,
+  });
+  return [
+    {
+      agent: "demo",
+      fingerprint: "demo:rollback-checkout",
+      kind: "action",
+      title: "Checkout errors ×40 since deploy a1b2c3 — roll back?",
+      summary:
+        "`TypeError: cannot read properties of undefined (reading 'price')` started 2 minutes after deploy **a1b2c3** and checkout success fell from 98% to 61%. The previous release had neither.",
+      priority: 0.95,
+      priorityFactors: { impact: 0.9, confidence: 0.85, recency: 1 },
+      preview: {
+        type: "series",
+        label: "checkout_success",
+        unit: "%",
+        points: series(now, 60, (i) => (i < 38 ? 98 + Math.sin(i / 3) : 61 + Math.sin(i) * 2)),
+        marks: [38],
+      },
+      change: { type: "webhook", action: "rollback", params: { service: "checkout", to: "9f8e7d" } },
+      evidence: ev({ errors: 40, usersAffected: 31, deploy: "a1b2c3", previous: "9f8e7d" }),
+      verification: [
+        {
+          check: "a rollback of this service succeeded before",
+          status: "passed",
+          detail: "3 of 3 in the last 90 days",
+        },
+        {
+          check: "error rate recovered after similar rollbacks",
+          status: "passed",
+          detail: "within 4 minutes",
+        },
+      ],
+      reopen: true,
+    },
+    {
+      agent: "demo",
+      fingerprint: "demo:patch-cart-total",
+      kind: "patch",
+      title: "Cart total ignores quantity — patch ready, tests pass",
+      summary:
+        "Customers with 2+ of an item are charged for one. The fix multiplies by `quantity`; the cart tests pass.",
+      priority: 0.8,
+      priorityFactors: { impact: 0.7, confidence: 0.9 },
+      preview: { type: "diffstat", files: [{ path: "src/cart/total.ts", added: 3, removed: 1 }] },
+      change: { type: "patch", repository: "shop", diff, message: "Count quantities in the cart total" },
+      evidence: ev({ reports: 7, channel: "support" }),
+      verification: [
+        { check: "patch applies to main", status: "passed" },
+        { check: "pnpm test src/cart", status: "passed", detail: "41 passed" },
+      ],
+      reopen: true,
+    },
+    {
+      agent: "demo",
+      fingerprint: "demo:merge-deps",
+      kind: "action",
+      title: "Merge #412: bump postgres from 3.4.8 to 3.4.9 (checks green)",
+      summary: "A patch release from Dependabot. All 14 checks passed; no breaking changes in the changelog.",
+      priority: 0.45,
+      priorityFactors: { effort: 0.1, risk: 0.1 },
+      preview: {
+        type: "diffstat",
+        files: [
+          { path: "pnpm-lock.yaml", added: 6, removed: 6 },
+          { path: "package.json", added: 1, removed: 1 },
+        ],
+      },
+      change: {
+        type: "github",
+        operation: "merge_pr",
+        repository: "acme/shop",
+        params: { number: 412, method: "squash" },
+      },
+      evidence: ev({ checks: 14, reviews: 0, author: "dependabot" }, [
+        { label: "PR #412", url: "https://github.com/acme/shop/pull/412" },
+      ]),
+      verification: [{ check: "all required checks green", status: "passed" }],
+      reopen: true,
+    },
+    {
+      agent: "demo",
+      fingerprint: "demo:feedback-sync",
+      kind: "issue",
+      title: "12 people this week: watch stops syncing after the update",
+      summary:
+        "Reviews in English and French describe the same problem since version 4.12. Proposed: open an issue with the quotes.",
+      priority: 0.6,
+      priorityFactors: { reach: 0.6, trend: 0.8 },
+      preview: {
+        type: "text",
+        text: "“Since the last update my watch won't sync anymore.” — ★☆☆☆☆\n“Impossible de synchroniser ma montre depuis la mise à jour.” — ★★☆☆☆",
+      },
+      change: {
+        type: "github",
+        operation: "create_issue",
+        repository: "acme/app",
+        params: {
+          title: "Watch sync fails after 4.12",
+          body: "12 reports this week (Play Store).",
+          labels: ["bug", "sync"],
+        },
+      },
+      evidence: ev({ reviews: 12, languages: "en, fr", since: "4.12" }),
+      reopen: true,
+    },
+  ];
+}
+
+export async function loadDemoCards(db: Database, now: Date) {
+  return db.transaction((tx) => applyCardUpserts(tx, demoCards(now), now));
+}

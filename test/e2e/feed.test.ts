@@ -1,0 +1,200 @@
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import type { Card, Decision, Execution } from "@flick/shared";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildWeb, launchChromium } from "../helpers/browser.ts";
+import { PASSWORD } from "../helpers/harness.ts";
+import { repoRoot, type ServerProcess, startServerProcess } from "../helpers/server-process.ts";
+
+const shots = path.join(repoRoot, "test/.artifacts");
+
+/** A real finger drag through Chrome's touch input (pointer events of type touch). */
+async function swipe(page: Page, selector: string, dx: number) {
+  const box = await page.locator(selector).first().boundingBox();
+  if (!box) throw new Error(`${selector} is not visible`);
+  const cdp = await page.context().newCDPSession(page);
+  const y = box.y + box.height / 3;
+  const x0 = box.x + box.width / 2;
+  await cdp.send("Input.dispatchTouchEvent", { type: "touchStart", touchPoints: [{ x: x0, y }] });
+  for (let i = 1; i <= 12; i++) {
+    await cdp.send("Input.dispatchTouchEvent", {
+      type: "touchMove",
+      touchPoints: [{ x: x0 + (dx * i) / 12, y: y + i }],
+    });
+    await page.waitForTimeout(16);
+  }
+  await cdp.send("Input.dispatchTouchEvent", { type: "touchEnd", touchPoints: [] });
+  await cdp.detach();
+}
+
+describe("the feed in Chromium", () => {
+  let server: ServerProcess;
+  let browser: Browser;
+  let dataDir: string;
+  let admin: string;
+  let phone: BrowserContext;
+  let page: Page;
+
+  const api = async <T>(p: string, init: RequestInit = {}): Promise<T> => {
+    const res = await fetch(`${server.url}${p}`, {
+      ...init,
+      headers: {
+        "content-type": "application/json",
+        origin: server.url,
+        cookie: admin,
+        ...(init.headers ?? {}),
+      },
+    });
+    if (!res.ok) throw new Error(`${p}: ${res.status} ${await res.text()}`);
+    return (await res.json()) as T;
+  };
+
+  beforeAll(async () => {
+    mkdirSync(shots, { recursive: true });
+    const webDist = buildWeb();
+    dataDir = mkdtempSync(path.join(tmpdir(), "flick-e2e-feed-"));
+    server = await startServerProcess({ DATA_DIR: dataDir, WEB_DIST: webDist, UNDO_WINDOW_SECONDS: "30" });
+    const setup = await fetch(`${server.url}/api/auth/setup`, {
+      method: "POST",
+      headers: { "content-type": "application/json", origin: server.url },
+      body: JSON.stringify({
+        token: server.setupUrl?.split("#")[1],
+        email: "ada@example.com",
+        name: "Ada",
+        password: PASSWORD,
+      }),
+    });
+    admin = (setup.headers.getSetCookie()[0] ?? "").split(";")[0] ?? "";
+    browser = await launchChromium();
+    phone = await browser.newContext({
+      viewport: { width: 390, height: 844 },
+      hasTouch: true,
+      isMobile: true,
+    });
+    const [name, value] = admin.split("=");
+    await phone.addCookies([{ name: name ?? "", value: value ?? "", url: server.url }]);
+    page = await phone.newPage();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it("teaches on an empty feed and loads demo cards, ranked, preview first", async () => {
+    await page.goto(server.url);
+    await page.getByRole("heading", { name: "Nothing to review" }).waitFor();
+    await page.screenshot({ path: path.join(shots, "feed-empty-phone.png") });
+    await page.getByRole("button", { name: "Load demo data" }).tap();
+    await page.locator("[data-card-id]").first().waitFor();
+    const titles = await page.locator("article h2").allTextContents();
+    expect(titles[0]).toMatch(/^Checkout errors ×40 since deploy a1b2c3/);
+    expect(titles).toHaveLength(4);
+    expect(
+      await page.locator("article").first().getByRole("img", { name: "checkout_success chart" }).count(),
+    ).toBe(1);
+    await page.screenshot({ path: path.join(shots, "feed-card-phone.png") });
+  });
+
+  it("swipes right to accept and left to reject; both decisions are stored", async () => {
+    const first = await page.locator("[data-card-id]").first().getAttribute("data-card-id");
+    await swipe(page, `[data-card-id="${first}"]`, 300);
+    await page.getByRole("status").filter({ hasText: "Accepted" }).waitFor();
+    await page.screenshot({ path: path.join(shots, "feed-undo-toast-phone.png") });
+    await expect.poll(() => page.locator(`[data-card-id="${first}"]`).count()).toBe(0);
+    const accepted = await api<{ decisions: Decision[]; executions: Execution[] }>(
+      `/api/cards/${first}/history`,
+    );
+    expect(accepted.decisions.map((d) => [d.verdict, d.client])).toEqual([["accept", "web"]]);
+    expect(accepted.executions[0]?.state).toBe("scheduled");
+
+    const second = await page.locator("[data-card-id]").first().getAttribute("data-card-id");
+    await swipe(page, `[data-card-id="${second}"]`, -300);
+    await page.getByRole("status").filter({ hasText: "Rejected" }).waitFor();
+    const rejected = await api<{ decisions: Decision[] }>(`/api/cards/${second}/history`);
+    expect(rejected.decisions.map((d) => d.verdict)).toEqual(["reject"]);
+
+    // A short drag springs back and decides nothing.
+    const third = await page.locator("[data-card-id]").first().getAttribute("data-card-id");
+    await swipe(page, `[data-card-id="${third}"]`, 40);
+    await page.waitForTimeout(300);
+    expect((await api<{ decisions: Decision[] }>(`/api/cards/${third}/history`)).decisions).toEqual([]);
+  });
+
+  it("undoes from the toast: the card comes back and the server cancels the change", async () => {
+    const card = await page.locator("[data-card-id]").first().getAttribute("data-card-id");
+    await page.locator(`[data-card-id="${card}"]`).getByRole("button", { name: "Accept" }).tap();
+    const toast = page.getByRole("status").filter({ hasText: "Accepted" });
+    await toast.getByRole("button", { name: "Undo" }).tap();
+    await page.getByRole("status").filter({ hasText: "Undone" }).waitFor();
+    await page.locator(`[data-card-id="${card}"]`).waitFor();
+    const history = await api<{ decisions: Decision[]; executions: Execution[] }>(
+      `/api/cards/${card}/history`,
+    );
+    expect(history.decisions.map((d) => d.verdict)).toEqual(["accept", "undo"]);
+    expect(history.executions[0]?.state).toBe("cancelled");
+  });
+
+  it("rolls back with a clear message when someone else decided first (409)", async () => {
+    // This phone's live stream is cut, so it still shows a card another reviewer decides meanwhile.
+    const stale = await phone.newPage();
+    await stale.route("**/api/stream", (route) => route.abort());
+    await stale.goto(server.url);
+    await stale.locator("[data-card-id]").first().waitFor();
+    const id = (await stale.locator("[data-card-id]").first().getAttribute("data-card-id")) ?? "";
+    const { card } = await api<{ card: Card }>(`/api/cards/${id}`);
+    await api(`/api/cards/${id}/decisions`, {
+      method: "POST",
+      body: JSON.stringify({
+        verdict: "snooze",
+        cardVersion: card.version,
+        idempotencyKey: "other-device-1",
+        snoozeUntil: new Date(Date.now() + 3600_000).toISOString(),
+      }),
+    });
+    await stale.locator(`[data-card-id="${id}"]`).getByRole("button", { name: "Reject" }).tap();
+    const error = stale.getByRole("status").filter({ hasText: "already decided" });
+    await error.waitFor();
+    expect(await error.textContent()).toContain("Ada chose snooze");
+    // The card it could not decide leaves the feed rather than lingering.
+    await expect.poll(() => stale.locator(`[data-card-id="${id}"]`).count()).toBe(0);
+    await stale.screenshot({ path: path.join(shots, "feed-conflict-phone.png") });
+    const verdicts = (await api<{ decisions: Decision[] }>(`/api/cards/${id}/history`)).decisions.map(
+      (d) => d.verdict,
+    );
+    expect(verdicts.at(-1)).toBe("snooze");
+    expect(verdicts).not.toContain("reject");
+    await stale.close();
+  });
+
+  it("drives the desktop layout with the keyboard", async () => {
+    await api("/api/admin/demo", { method: "POST" });
+    const desk = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const [name, value] = admin.split("=");
+    await desk.addCookies([{ name: name ?? "", value: value ?? "", url: server.url }]);
+    const p = await desk.newPage();
+    await p.goto(server.url);
+    await p.getByRole("navigation", { name: "Cards" }).waitFor();
+    const items = p.getByRole("navigation", { name: "Cards" }).getByRole("button");
+    const count = await items.count();
+    expect(count).toBeGreaterThan(1);
+    await p.keyboard.press("j");
+    expect(await items.nth(1).getAttribute("aria-current")).toBe("true");
+    const target = (await items.nth(1).locator("span").first().textContent()) ?? "";
+    await p.keyboard.press("a");
+    await p
+      .getByRole("status")
+      .filter({ hasText: `Accepted: ${target}` })
+      .waitFor();
+    await expect.poll(() => items.count()).toBe(count - 1);
+    await p.keyboard.press("z");
+    await p.getByRole("status").filter({ hasText: "Undone" }).waitFor();
+    await expect.poll(() => items.count()).toBe(count);
+    await p.keyboard.press("?");
+    await p.getByRole("dialog", { name: "Keyboard shortcuts" }).waitFor();
+    await p.screenshot({ path: path.join(shots, "feed-desktop-keys.png") });
+    await desk.close();
+  });
+});

@@ -1,0 +1,142 @@
+import type { Card, CardEvent } from "@flick/shared";
+import { describe, expect, it } from "vitest";
+import {
+  applyCardEvent,
+  emptyFeed,
+  hideCard,
+  loadPage,
+  restoreCard,
+  showIncoming,
+  visibleCards,
+} from "../../web/src/lib/feed-state.ts";
+import { endSwipe, moveSwipe, startSwipe, swipeProgress } from "../../web/src/lib/swipe.ts";
+
+const card = (id: string, priority: number, version = 1, status: Card["status"] = "pending"): Card => ({
+  id,
+  agent: "a",
+  fingerprint: `fp:${id}`,
+  kind: "insight",
+  title: id,
+  summary: "",
+  priority,
+  priorityFactors: {},
+  preview: null,
+  change: null,
+  evidence: { signalIds: [], count: 1, firstSeen: "", lastSeen: "", links: [], facts: {} },
+  verification: [],
+  status,
+  version,
+  supersedes: null,
+  snoozedUntil: null,
+  createdAt: "2026-11-24T00:00:00Z",
+  updatedAt: "2026-11-24T00:00:00Z",
+});
+const ev = (type: CardEvent["type"], c: Card, id = 1): CardEvent => ({
+  id,
+  type,
+  cardId: c.id,
+  version: c.version,
+  card: type === "card.removed" ? undefined : c,
+});
+
+describe("feed state", () => {
+  const base = loadPage(emptyFeed, [card("a", 0.9), card("b", 0.5)], true);
+
+  it("holds new cards above until the pill is tapped, then ranks them in", () => {
+    const s = applyCardEvent(base, ev("card.created", card("c", 0.7)));
+    expect(s.cards.map((c) => c.id)).toEqual(["a", "b"]);
+    expect(s.incoming.map((c) => c.id)).toEqual(["c"]);
+    expect(showIncoming(s).cards.map((c) => c.id)).toEqual(["a", "c", "b"]);
+  });
+
+  it("updates a card in place and ignores stale versions", () => {
+    const updated = applyCardEvent(base, ev("card.updated", { ...card("b", 0.99, 2), title: "b2" }));
+    expect(updated.cards.map((c) => c.title)).toEqual(["a", "b2"]);
+    expect(applyCardEvent(updated, ev("card.updated", card("b", 0.5, 1)))).toBe(updated);
+  });
+
+  it("drops removed or decided cards", () => {
+    expect(applyCardEvent(base, ev("card.removed", card("a", 0.9, 2))).cards.map((c) => c.id)).toEqual(["b"]);
+    expect(
+      applyCardEvent(base, ev("card.updated", card("a", 0.9, 2, "applying"))).cards.map((c) => c.id),
+    ).toEqual(["b"]);
+  });
+
+  it("hides a decided card at once and restores it when the server refuses", () => {
+    const hidden = hideCard(base, "a");
+    expect(visibleCards(hidden).map((c) => c.id)).toEqual(["b"]);
+    const back = restoreCard(hidden, card("a", 0.9, 3));
+    expect(visibleCards(back).map((c) => [c.id, c.version])).toEqual([
+      ["a", 3],
+      ["b", 1],
+    ]);
+  });
+});
+
+describe("swipe gesture", () => {
+  const width = 400;
+  const drag = (points: [number, number, number][]) =>
+    points
+      .slice(1)
+      .reduce(
+        (s, [x, y, t]) => moveSwipe(s, x, y, t),
+        startSwipe(...(points[0] as [number, number, number])),
+      );
+
+  it("commits a long horizontal drag right as accept and left as reject", () => {
+    expect(
+      endSwipe(
+        drag([
+          [200, 300, 0],
+          [215, 302, 50],
+          [350, 305, 400],
+        ]),
+        width,
+      ),
+    ).toBe("accept");
+    expect(
+      endSwipe(
+        drag([
+          [200, 300, 0],
+          [185, 301, 50],
+          [40, 304, 400],
+        ]),
+        width,
+      ),
+    ).toBe("reject");
+  });
+
+  it("springs back from a short slow drag", () => {
+    const s = drag([
+      [200, 300, 0],
+      [215, 300, 100],
+      [260, 300, 600],
+    ]);
+    expect(endSwipe(s, width)).toBe("cancel");
+    expect(swipeProgress(s, width)).toBeCloseTo(60 / 140);
+  });
+
+  it("commits a quick flick even when short", () => {
+    expect(
+      endSwipe(
+        drag([
+          [200, 300, 0],
+          [215, 300, 10],
+          [290, 300, 80],
+        ]),
+        width,
+      ),
+    ).toBe("accept");
+  });
+
+  it("leaves vertical movement to the feed's scrolling", () => {
+    const s = drag([
+      [200, 300, 0],
+      [203, 280, 20],
+      [260, 100, 200],
+    ]);
+    expect(s.axis).toBe("vertical");
+    expect(swipeProgress(s, width)).toBe(0);
+    expect(endSwipe(s, width)).toBe("cancel");
+  });
+});

@@ -1,0 +1,77 @@
+import type { Preview } from "@flick/shared";
+import { For, Match, Switch } from "solid-js";
+import styles from "./Card.module.css";
+
+/** A sparkline of the series with marked points (anomaly, deploy), drawn as SVG. */
+function Series(props: { preview: Extract<Preview, { type: "series" }> }) {
+  const w = 320;
+  const h = 96;
+  const geometry = () => {
+    const pts = props.preview.points;
+    const xs = pts.map((p) => p[0]);
+    const ys = pts.map((p) => p[1]);
+    const [x0, x1] = [Math.min(...xs), Math.max(...xs)];
+    const [y0, y1] = [Math.min(...ys), Math.max(...ys)];
+    const sx = (x: number) => ((x - x0) / (x1 - x0 || 1)) * (w - 8) + 4;
+    const sy = (y: number) => h - 6 - ((y - y0) / (y1 - y0 || 1)) * (h - 12);
+    return {
+      line: pts.map((p) => `${sx(p[0]).toFixed(1)},${sy(p[1]).toFixed(1)}`).join(" "),
+      marks: (props.preview.marks ?? [])
+        .map((i) => pts[i])
+        .filter((p): p is [number, number] => p !== undefined)
+        .map((p) => ({ x: sx(p[0]), y: sy(p[1]) })),
+      last: Number((ys[ys.length - 1] ?? 0).toFixed(1)),
+    };
+  };
+  return (
+    <figure class={styles.series}>
+      <svg
+        viewBox={`0 0 ${w} ${h}`}
+        role="img"
+        aria-label={`${props.preview.label} chart`}
+        preserveAspectRatio="none"
+      >
+        <polyline class={styles.seriesLine} points={geometry().line} />
+        <For each={geometry().marks}>
+          {(m) => <circle class={styles.seriesMark} cx={m.x} cy={m.y} r="4" />}
+        </For>
+      </svg>
+      <figcaption>
+        {props.preview.label} · now {geometry().last}
+        {props.preview.unit ?? ""}
+      </figcaption>
+    </figure>
+  );
+}
+
+export function CardPreview(props: { preview: Preview | null }) {
+  return (
+    <Switch>
+      <Match
+        when={props.preview?.type === "series" && (props.preview as Extract<Preview, { type: "series" }>)}
+      >
+        {(p) => <Series preview={p()} />}
+      </Match>
+      <Match
+        when={props.preview?.type === "diffstat" && (props.preview as Extract<Preview, { type: "diffstat" }>)}
+      >
+        {(p) => (
+          <ul class={styles.diffstat} aria-label="Files changed">
+            <For each={p().files}>
+              {(f) => (
+                <li>
+                  <code>{f.path}</code>
+                  <span class={styles.added}>+{f.added}</span>
+                  <span class={styles.removed}>−{f.removed}</span>
+                </li>
+              )}
+            </For>
+          </ul>
+        )}
+      </Match>
+      <Match when={props.preview?.type === "text" && (props.preview as Extract<Preview, { type: "text" }>)}>
+        {(p) => <blockquote class={styles.quote}>{p().text}</blockquote>}
+      </Match>
+    </Switch>
+  );
+}

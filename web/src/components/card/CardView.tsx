@@ -1,0 +1,135 @@
+import type { Card } from "@flick/shared";
+import { createSignal, For, Show } from "solid-js";
+import { endSwipe, moveSwipe, type SwipeState, startSwipe, swipeProgress } from "../../lib/swipe.ts";
+import type { Verdict } from "../feed/FeedContext.tsx";
+import styles from "./Card.module.css";
+import { CardChange } from "./CardChange.tsx";
+import { CardPreview } from "./CardPreview.tsx";
+
+interface CardViewProps {
+  card: Card;
+  onDecide(verdict: Verdict): void;
+  selected?: boolean;
+}
+
+const facts = (card: Card) => Object.entries(card.evidence.facts ?? {});
+
+/**
+ * One card: preview and one-line claim first, then evidence, what accept will do, and the change
+ * on demand. Drag it right to accept, left to reject; a vertical drag scrolls the feed. Buttons
+ * do the same for people who do not swipe.
+ */
+export function CardView(props: CardViewProps) {
+  let el: HTMLElement | undefined;
+  const [swipe, setSwipe] = createSignal<SwipeState | null>(null);
+  const [leaving, setLeaving] = createSignal<"accept" | "reject" | null>(null);
+  const progress = () => {
+    const s = swipe();
+    return s && el ? swipeProgress(s, el.clientWidth) : 0;
+  };
+
+  const onPointerDown = (e: PointerEvent) => {
+    if (e.button !== 0 || (e.target as HTMLElement).closest("button, a, summary, input")) return;
+    setSwipe(startSwipe(e.clientX, e.clientY, e.timeStamp));
+  };
+  const onPointerMove = (e: PointerEvent) => {
+    const s = swipe();
+    if (!s) return;
+    const next = moveSwipe(s, e.clientX, e.clientY, e.timeStamp);
+    if (next.axis === "vertical") {
+      setSwipe(null);
+      return;
+    }
+    if (next.axis === "horizontal" && s.axis !== "horizontal") el?.setPointerCapture(e.pointerId);
+    setSwipe(next);
+  };
+  const onPointerUp = () => {
+    const s = swipe();
+    setSwipe(null);
+    if (!s || !el) return;
+    const outcome = endSwipe(s, el.clientWidth);
+    if (outcome === "cancel") return;
+    setLeaving(outcome);
+    // Let the card fly out before the feed moves on.
+    setTimeout(
+      () => props.onDecide(outcome),
+      matchMedia("(prefers-reduced-motion: reduce)").matches ? 0 : 160,
+    );
+  };
+
+  return (
+    <article
+      ref={el}
+      class={styles.card}
+      classList={{
+        [styles.leavingRight ?? ""]: leaving() === "accept",
+        [styles.leavingLeft ?? ""]: leaving() === "reject",
+        [styles.selected ?? ""]: props.selected,
+      }}
+      style={{
+        transform:
+          swipe()?.axis === "horizontal"
+            ? `translateX(${swipe()?.dx}px) rotate(${progress() * 4}deg)`
+            : undefined,
+      }}
+      onPointerDown={onPointerDown}
+      onPointerMove={onPointerMove}
+      onPointerUp={onPointerUp}
+      onPointerCancel={() => setSwipe(null)}
+      aria-labelledby={`title-${props.card.id}`}
+      data-card-id={props.card.id}
+    >
+      <div
+        class={styles.verdictLabel}
+        classList={{ [styles.acceptLabel ?? ""]: progress() > 0, [styles.rejectLabel ?? ""]: progress() < 0 }}
+        style={{ opacity: String(Math.abs(progress())) }}
+        aria-hidden="true"
+      >
+        {progress() > 0 ? "Accept" : "Reject"}
+      </div>
+      <CardPreview preview={props.card.preview} />
+      <h2 class={styles.title} id={`title-${props.card.id}`}>
+        {props.card.title}
+      </h2>
+      <Show when={props.card.summary}>
+        <p class={styles.summary}>{props.card.summary.replace(/\*\*|`/g, "")}</p>
+      </Show>
+      <Show when={props.card.verification.length > 0}>
+        <ul class={styles.checks} aria-label="Checked before asking you">
+          <For each={props.card.verification}>
+            {(v) => (
+              <li data-status={v.status}>
+                {v.status === "passed" ? "✓" : v.status === "failed" ? "✗" : "–"} {v.check}
+                <Show when={v.detail}> · {v.detail}</Show>
+              </li>
+            )}
+          </For>
+        </ul>
+      </Show>
+      <Show when={facts(props.card).length > 0}>
+        <dl class={styles.facts}>
+          <For each={facts(props.card)}>
+            {([k, v]) => (
+              <div>
+                <dt>{k}</dt>
+                <dd>{String(v)}</dd>
+              </div>
+            )}
+          </For>
+        </dl>
+      </Show>
+      <CardChange change={props.card.change} />
+      <div class={styles.actions}>
+        <button type="button" class={styles.reject} onClick={() => props.onDecide("reject")}>
+          Reject
+        </button>
+        <button type="button" class={styles.snooze} onClick={() => props.onDecide("snooze")}>
+          Later
+        </button>
+        <button type="button" class={styles.accept} onClick={() => props.onDecide("accept")}>
+          Accept
+        </button>
+      </div>
+    </article>
+  );
+}
