@@ -28,6 +28,14 @@ export function CardView(props: CardViewProps) {
     return s && el ? swipeProgress(s, el.clientWidth) : 0;
   };
 
+  // The card follows the finger, then flies off the side it was swiped to.
+  const transform = () => {
+    const out = leaving();
+    if (out) return `translateX(${out === "accept" ? 120 : -120}%) rotate(${out === "accept" ? 8 : -8}deg)`;
+    const s = swipe();
+    return s?.axis === "horizontal" ? `translateX(${s.dx}px) rotate(${progress() * 4}deg)` : undefined;
+  };
+
   const onPointerDown = (e: PointerEvent) => {
     if (e.button !== 0 || (e.target as HTMLElement).closest("button, a, summary, input")) return;
     setSwipe(startSwipe(e.clientX, e.clientY, e.timeStamp));
@@ -61,17 +69,8 @@ export function CardView(props: CardViewProps) {
     <article
       ref={el}
       class={styles.card}
-      classList={{
-        [styles.leavingRight ?? ""]: leaving() === "accept",
-        [styles.leavingLeft ?? ""]: leaving() === "reject",
-        [styles.selected ?? ""]: props.selected,
-      }}
-      style={{
-        transform:
-          swipe()?.axis === "horizontal"
-            ? `translateX(${swipe()?.dx}px) rotate(${progress() * 4}deg)`
-            : undefined,
-      }}
+      classList={{ [styles.leaving ?? ""]: leaving() !== null }}
+      style={{ transform: transform() }}
       onPointerDown={onPointerDown}
       onPointerMove={onPointerMove}
       onPointerUp={onPointerUp}
