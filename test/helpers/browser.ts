@@ -41,7 +41,8 @@ export function buildWeb(): string {
       "--logLevel",
       "warn",
     ],
-    { cwd: path.join(repoRoot, "web"), stdio: "inherit" },
+    // vitest sets NODE_ENV=test, which would make Vite build a development bundle.
+    { cwd: path.join(repoRoot, "web"), stdio: "inherit", env: { ...process.env, NODE_ENV: "production" } },
   );
   return outDir;
 }

@@ -1,6 +1,7 @@
 import { render } from "solid-js/web";
 import { App } from "./App.tsx";
 import { SessionProvider } from "./components/app/SessionContext.tsx";
+import { registerServiceWorker } from "./lib/pwa.ts";
 import "./styles/global.css";
 
 const root = document.getElementById("root");
@@ -14,3 +15,5 @@ render(
   ),
   root,
 );
+
+registerServiceWorker();

@@ -12,6 +12,7 @@ import {
   showIncoming,
   visibleCards,
 } from "../../lib/feed-state.ts";
+import { outbox } from "../../lib/outbox.ts";
 
 export type Verdict = "accept" | "reject" | "snooze";
 
@@ -25,6 +26,9 @@ export interface Toast {
 
 interface Feed {
   state: FeedState;
+  /** Decisions made offline and not yet sent. */
+  waiting(): number;
+  online(): boolean;
   cards(): Card[];
   loading(): boolean;
   toast(): Toast | null;
@@ -71,6 +75,8 @@ export function FeedProvider(props: ParentProps) {
   const [state, setState] = createStore<FeedState>({ ...emptyFeed });
   const [loading, setLoading] = createSignal(true);
   const [toast, setToast] = createSignal<Toast | null>(null);
+  const [waiting, setWaiting] = createSignal(0);
+  const [online, setOnline] = createSignal(navigator.onLine);
   let toastTimer: ReturnType<typeof setTimeout> | undefined;
   // The reducers are pure; reconcile applies their result as fine-grained updates keyed by card id.
   const update = (f: (s: FeedState) => FeedState) => setState(reconcile(f(unwrap(state)), { key: "id" }));
@@ -89,13 +95,58 @@ export function FeedProvider(props: ParentProps) {
         const page = (await res.json()) as FeedPage;
         update((s) => loadPage(s, page.cards, true));
       }
+    } catch {
+      // Offline with nothing cached: the feed stays as it is; the banner says why.
     } finally {
       setLoading(false);
     }
   };
 
+  /** Sends queued offline decisions in order; stops at the first network failure. */
+  let flushing = false;
+  const flush = async () => {
+    if (flushing) return;
+    flushing = true;
+    try {
+      for (const entry of await outbox.all()) {
+        try {
+          await post(entry.url, entry.body);
+        } catch (err) {
+          if (err instanceof ApiError && err.status === 0) break;
+          // Refused for good (e.g. someone decided first): drop it and say so.
+          showToast({ kind: "error", message: `${entry.title}: ${errorMessage(err)}` }, 6000);
+        }
+        await outbox.remove(entry.key);
+        update((s) => ({
+          ...s,
+          cards: s.cards.filter((c) => c.id !== entry.cardId),
+          hidden: s.hidden.filter((h) => h !== entry.cardId),
+        }));
+      }
+    } finally {
+      setWaiting((await outbox.all()).length);
+      flushing = false;
+    }
+  };
+
   onMount(() => {
-    void reload();
+    void reload().then(async () => {
+      const queued = await outbox.all();
+      setWaiting(queued.length);
+      for (const e of queued) update((s) => hideCard(s, e.cardId));
+      if (navigator.onLine) void flush();
+    });
+    const goOnline = () => {
+      setOnline(true);
+      void flush();
+    };
+    const goOffline = () => setOnline(false);
+    window.addEventListener("online", goOnline);
+    window.addEventListener("offline", goOffline);
+    onCleanup(() => {
+      window.removeEventListener("online", goOnline);
+      window.removeEventListener("offline", goOffline);
+    });
     const stream = new EventSource("/api/stream");
     const onEvent = (e: MessageEvent<string>) =>
       update((s) => applyCardEvent(s, JSON.parse(e.data) as CardEvent));
@@ -108,6 +159,8 @@ export function FeedProvider(props: ParentProps) {
 
   const feed: Feed = {
     state,
+    waiting,
+    online,
     cards: () => visibleCards(state),
     loading,
     toast,
@@ -134,6 +187,23 @@ export function FeedProvider(props: ParentProps) {
           Math.max(1000, until - Date.now()),
         );
       } catch (err) {
+        if (err instanceof ApiError && err.status === 0) {
+          // No network: keep the decision and send it when the phone is back online.
+          await outbox.add({
+            key: body.idempotencyKey as string,
+            url: `/api/cards/${card.id}/decisions`,
+            body,
+            cardId: card.id,
+            title: card.title,
+            createdAt: Date.now(),
+          });
+          setWaiting((await outbox.all()).length);
+          showToast(
+            { kind: "info", message: "Offline: saved, it will be sent when you are back online" },
+            4000,
+          );
+          return;
+        }
         const fresh =
           err instanceof ApiError
             ? (err.body?.error.details as { card?: Card } | undefined)?.card

@@ -1,5 +1,6 @@
 import { createEffect, createMemo, createSignal, For, onCleanup, onMount, Show } from "solid-js";
 import { api, errorMessage, unwrap } from "../../lib/api.ts";
+import { update } from "../../lib/pwa.ts";
 import { useSession } from "../app/SessionContext.tsx";
 import { CardView } from "../card/CardView.tsx";
 import { useFeed, type Verdict } from "./FeedContext.tsx";
@@ -135,6 +136,24 @@ export function FeedView() {
 
   return (
     <div class={styles.feed}>
+      <Show when={!feed.online() || feed.waiting() > 0}>
+        <div class={styles.banner} role="status" data-testid="offline-banner">
+          {feed.online() ? "Sending" : "Offline"}
+          {feed.waiting() > 0
+            ? ` · ${feed.waiting()} decision${feed.waiting() === 1 ? "" : "s"} waiting`
+            : ""}
+        </div>
+      </Show>
+      <Show when={update()}>
+        {(apply) => (
+          <div class={styles.banner} role="status">
+            A new version of Flick is ready.
+            <button type="button" onClick={() => apply()()}>
+              Reload
+            </button>
+          </div>
+        )}
+      </Show>
       <Show when={feed.state.incoming.length > 0}>
         <button class={styles.pill} type="button" onClick={() => feed.showIncoming()}>
           {feed.state.incoming.length} new

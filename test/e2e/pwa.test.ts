@@ -1,0 +1,118 @@
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import type { Decision } from "@flick/shared";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildWeb, launchChromium } from "../helpers/browser.ts";
+import { PASSWORD } from "../helpers/harness.ts";
+import { repoRoot, type ServerProcess, startServerProcess } from "../helpers/server-process.ts";
+
+const shots = path.join(repoRoot, "test/.artifacts");
+
+describe("installable, offline-capable PWA in Chromium", () => {
+  let server: ServerProcess;
+  let browser: Browser;
+  let dataDir: string;
+  let admin: string;
+  let context: BrowserContext;
+  let page: Page;
+
+  const api = async <T>(p: string, init: RequestInit = {}): Promise<T> => {
+    const res = await fetch(`${server.url}${p}`, {
+      ...init,
+      headers: { "content-type": "application/json", origin: server.url, cookie: admin },
+    });
+    if (!res.ok) throw new Error(`${p}: ${res.status} ${await res.text()}`);
+    return (await res.json()) as T;
+  };
+
+  beforeAll(async () => {
+    mkdirSync(shots, { recursive: true });
+    const webDist = buildWeb();
+    dataDir = mkdtempSync(path.join(tmpdir(), "flick-e2e-pwa-"));
+    server = await startServerProcess({ DATA_DIR: dataDir, WEB_DIST: webDist });
+    const setup = await fetch(`${server.url}/api/auth/setup`, {
+      method: "POST",
+      headers: { "content-type": "application/json", origin: server.url },
+      body: JSON.stringify({
+        token: server.setupUrl?.split("#")[1],
+        email: "ada@example.com",
+        name: "Ada",
+        password: PASSWORD,
+      }),
+    });
+    admin = (setup.headers.getSetCookie()[0] ?? "").split(";")[0] ?? "";
+    await api("/api/admin/demo", { method: "POST" });
+    browser = await launchChromium();
+    context = await browser.newContext({
+      viewport: { width: 390, height: 844 },
+      hasTouch: true,
+      isMobile: true,
+    });
+    const [name, value] = admin.split("=");
+    await context.addCookies([{ name: name ?? "", value: value ?? "", url: server.url }]);
+    page = await context.newPage();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it("serves a manifest with icons and registers a service worker that controls the page", async () => {
+    const res = await fetch(`${server.url}/manifest.webmanifest`);
+    expect(res.headers.get("content-type")).toContain("application/manifest+json");
+    const manifest = (await res.json()) as {
+      display: string;
+      start_url: string;
+      icons: { src: string; sizes: string }[];
+    };
+    expect(manifest).toMatchObject({ display: "standalone", start_url: "/" });
+    for (const icon of manifest.icons) {
+      const img = await fetch(`${server.url}${icon.src}`);
+      expect(img.headers.get("content-type"), icon.src).toBe("image/png");
+    }
+    expect(manifest.icons.map((i) => i.sizes)).toEqual(expect.arrayContaining(["192x192", "512x512"]));
+
+    await page.goto(server.url);
+    await page.locator("[data-card-id]").first().waitFor();
+    await page.evaluate(() => navigator.serviceWorker.ready);
+    await page.reload();
+    await page.locator("[data-card-id]").first().waitFor();
+    expect(await page.evaluate(() => navigator.serviceWorker.controller?.scriptURL)).toBe(
+      `${server.url}/sw.js`,
+    );
+  });
+
+  it("keeps a decision made offline and sends it exactly once when back online", async () => {
+    const id = (await page.locator("[data-card-id]").first().getAttribute("data-card-id")) ?? "";
+    await context.setOffline(true);
+    await page.locator(`[data-card-id="${id}"]`).getByRole("button", { name: "Accept" }).tap();
+    await page.getByTestId("offline-banner").filter({ hasText: "Offline · 1 decision waiting" }).waitFor();
+    await expect.poll(() => page.locator(`[data-card-id="${id}"]`).count()).toBe(0);
+    await page.screenshot({ path: path.join(shots, "pwa-offline-waiting.png") });
+    expect((await api<{ decisions: Decision[] }>(`/api/cards/${id}/history`)).decisions).toEqual([]);
+
+    // The shell and the last feed still open with no network.
+    await page.reload();
+    await page.getByTestId("offline-banner").filter({ hasText: "1 decision waiting" }).waitFor();
+    expect(await page.locator("[data-card-id]").count()).toBeGreaterThan(0);
+    expect(await page.locator(`[data-card-id="${id}"]`).count()).toBe(0);
+
+    await context.setOffline(false);
+    await expect.poll(() => page.getByTestId("offline-banner").count(), { timeout: 15_000 }).toBe(0);
+    const history = await api<{ decisions: Decision[] }>(`/api/cards/${id}/history`);
+    expect(history.decisions.map((d) => [d.verdict, d.client])).toEqual([["accept", "web"]]);
+    // A second flush (another online event, a reload) sends nothing again.
+    await page.reload();
+    await page.locator("[data-card-id]").first().waitFor();
+    expect((await api<{ decisions: Decision[] }>(`/api/cards/${id}/history`)).decisions).toHaveLength(1);
+  });
+
+  it("never answers an /api/ navigation with the cached app shell", async () => {
+    const res = await page.goto(`${server.url}/api/does-not-exist`);
+    expect(res?.headers()["content-type"]).toContain("application/json");
+    expect(await page.textContent("body")).toContain('"code":"not_found"');
+  });
+});
