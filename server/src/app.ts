@@ -12,6 +12,7 @@ import { adminRoutes } from "./routes/admin.ts";
 import { authRoutes } from "./routes/auth.ts";
 import { decisionRoutes } from "./routes/decisions.ts";
 import { feedRoutes } from "./routes/feed.ts";
+import { followUpRoutes } from "./routes/follow-ups.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { ingestRoutes } from "./routes/ingest.ts";
 import { inviteRoutes } from "./routes/invites.ts";
@@ -57,6 +58,7 @@ export function createApp(deps: Deps, options: AppOptions = {}) {
   // Ingest comes before the /api/* middleware: senders authenticate per source (signatures,
   // Sentry keys, bearer secrets), bodies are not always JSON, and their size limit is larger.
   app.route("/", ingestRoutes);
+  app.route("/", followUpRoutes);
   app.use(
     "/api/*",
     bodyLimit({

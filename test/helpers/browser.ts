@@ -7,7 +7,7 @@ import { repoRoot } from "./server-process.ts";
 const executablePath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
 /** Debian's Chromium, headless, with the flags this closed network needs. */
-export async function launchChromium(): Promise<Browser> {
+export async function launchChromium(extraArgs: string[] = []): Promise<Browser> {
   if (!existsSync(executablePath)) {
     throw new Error(`Chromium not found at ${executablePath}; install Debian's chromium (see .ci/run)`);
   }
@@ -23,6 +23,7 @@ export async function launchChromium(): Promise<Browser> {
       "--disable-component-update",
       "--disable-sync",
       "--disable-dev-shm-usage",
+      ...extraArgs,
     ],
   });
 }
@@ -45,4 +46,10 @@ export function buildWeb(): string {
     { cwd: path.join(repoRoot, "web"), stdio: "inherit", env: { ...process.env, NODE_ENV: "production" } },
   );
   return outDir;
+}
+
+/** A spoken sentence as a WAV file, made with espeak-ng, for Chromium's fake microphone. */
+export function spokenWav(text: string, file: string): string {
+  execFileSync("espeak-ng", ["-w", file, "-s", "150", text]);
+  return file;
 }

@@ -140,3 +140,16 @@ describe("swipe gesture", () => {
     expect(endSwipe(s, width)).toBe("cancel");
   });
 });
+
+describe("recorder helpers", async () => {
+  const { levelOf, pickMimeType } = await import("../../web/src/lib/recorder.ts");
+  it("prefers opus in webm, falls back to mp4 (Safari)", () => {
+    expect(pickMimeType(() => true)).toBe("audio/webm;codecs=opus");
+    expect(pickMimeType((t) => t === "audio/mp4")).toBe("audio/mp4");
+    expect(pickMimeType(() => false)).toBeUndefined();
+  });
+  it("reads silence as 0 and a loud signal as high", () => {
+    expect(levelOf(new Uint8Array(512).fill(128))).toBe(0);
+    expect(levelOf(Uint8Array.from({ length: 512 }, (_, i) => (i % 2 ? 255 : 0)))).toBe(1);
+  });
+});

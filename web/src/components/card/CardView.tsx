@@ -2,6 +2,7 @@ import type { Card } from "@flick/shared";
 import { createSignal, For, Show } from "solid-js";
 import { endSwipe, moveSwipe, type SwipeState, startSwipe, swipeProgress } from "../../lib/swipe.ts";
 import type { Verdict } from "../feed/FeedContext.tsx";
+import { VoiceHoldButton } from "../voice/VoiceHoldButton.tsx";
 import styles from "./Card.module.css";
 import { CardChange } from "./CardChange.tsx";
 import { CardPreview } from "./CardPreview.tsx";
@@ -9,6 +10,7 @@ import { CardPreview } from "./CardPreview.tsx";
 interface CardViewProps {
   card: Card;
   onDecide(verdict: Verdict): void;
+  onNotice?(message: string): void;
   selected?: boolean;
 }
 
@@ -122,9 +124,16 @@ export function CardView(props: CardViewProps) {
         <button type="button" class={styles.reject} onClick={() => props.onDecide("reject")}>
           Reject
         </button>
-        <button type="button" class={styles.snooze} onClick={() => props.onDecide("snooze")}>
-          Later
-        </button>
+        <div class={styles.middle}>
+          <button type="button" class={styles.snooze} onClick={() => props.onDecide("snooze")}>
+            Later
+          </button>
+          <VoiceHoldButton
+            cardId={props.card.id}
+            onSent={(m) => props.onNotice?.(m)}
+            onError={(m) => props.onNotice?.(m)}
+          />
+        </div>
         <button type="button" class={styles.accept} onClick={() => props.onDecide("accept")}>
           Accept
         </button>

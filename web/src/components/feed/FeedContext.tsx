@@ -33,6 +33,7 @@ interface Feed {
   loading(): boolean;
   toast(): Toast | null;
   dismissToast(): void;
+  notify(message: string): void;
   decide(card: Card, verdict: Verdict): Promise<void>;
   undo(): Promise<void>;
   showIncoming(): void;
@@ -165,6 +166,7 @@ export function FeedProvider(props: ParentProps) {
     loading,
     toast,
     dismissToast: () => setToast(null),
+    notify: (message) => showToast({ kind: "info", message }, 5000),
     async decide(card, verdict) {
       update((s) => hideCard(s, card.id));
       vibrate(verdict === "accept" ? 15 : [10, 40, 10]);

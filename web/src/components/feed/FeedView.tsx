@@ -193,6 +193,7 @@ export function FeedView() {
                   card={card}
                   selected={i() === selected()}
                   onDecide={(v) => void feed.decide(card, v)}
+                  onNotice={(m) => feed.notify(m)}
                 />
               </div>
             )}

@@ -1,0 +1,104 @@
+import { createSignal, Show } from "solid-js";
+import { type Recorder, startRecording } from "../../lib/recorder.ts";
+import styles from "./Voice.module.css";
+
+interface VoiceHoldButtonProps {
+  cardId: string;
+  onSent(message: string): void;
+  onError(message: string): void;
+}
+
+const CANCEL_DISTANCE = 80;
+
+async function upload(cardId: string, form: FormData): Promise<void> {
+  const res = await fetch(`/api/cards/${cardId}/follow-ups`, {
+    method: "POST",
+    body: form,
+    credentials: "same-origin",
+  });
+  if (!res.ok) {
+    const body = (await res.json().catch(() => null)) as { error?: { message?: string } } | null;
+    throw new Error(body?.error?.message ?? `the server answered ${res.status}`);
+  }
+}
+
+/** Hold to record a follow-up; release to send; slide away to cancel. */
+export function VoiceHoldButton(props: VoiceHoldButtonProps) {
+  const [recording, setRecording] = createSignal(false);
+  const [level, setLevel] = createSignal(0);
+  const [elapsed, setElapsed] = createSignal(0);
+  const [cancelling, setCancelling] = createSignal(false);
+  let recorder: Recorder | null = null;
+  let origin = { x: 0, y: 0 };
+
+  const finish = async (send: boolean) => {
+    const r = recorder;
+    recorder = null;
+    setRecording(false);
+    if (!r) return;
+    if (!send) {
+      r.cancel();
+      return;
+    }
+    const { blob, durationMs } = await r.stop();
+    if (durationMs < 300) return;
+    const form = new FormData();
+    form.set("audio", blob, "follow-up");
+    form.set("durationMs", String(durationMs));
+    try {
+      await upload(props.cardId, form);
+      props.onSent("Sent: your instruction is saved with this card.");
+    } catch (err) {
+      props.onError((err as Error).message);
+    }
+  };
+
+  const down = async (e: PointerEvent) => {
+    e.preventDefault();
+    (e.currentTarget as HTMLElement).setPointerCapture(e.pointerId);
+    origin = { x: e.clientX, y: e.clientY };
+    setCancelling(false);
+    try {
+      recorder = await startRecording(
+        (l, ms) => {
+          setLevel(l);
+          setElapsed(ms);
+        },
+        () => void finish(true),
+      );
+      setRecording(true);
+    } catch {
+      props.onError("The microphone is not available; type your instruction instead.");
+    }
+  };
+  const move = (e: PointerEvent) => {
+    if (recording()) setCancelling(Math.hypot(e.clientX - origin.x, e.clientY - origin.y) > CANCEL_DISTANCE);
+  };
+  const up = () => void finish(!cancelling());
+
+  return (
+    <div class={styles.wrap}>
+      <Show when={recording()}>
+        <div class={styles.meter} role="status" aria-live="polite">
+          <span class={styles.level} style={{ transform: `scaleX(${Math.max(0.05, level())})` }} />
+          <span>
+            {cancelling() ? "Release to cancel" : `${Math.floor(elapsed() / 1000)} s · release to send`}
+          </span>
+        </div>
+      </Show>
+      <button
+        type="button"
+        class={styles.mic}
+        classList={{ [styles.active ?? ""]: recording() }}
+        aria-label="Hold to speak a follow-up"
+        onPointerDown={down}
+        onPointerMove={move}
+        onPointerUp={up}
+        onPointerCancel={() => void finish(false)}
+        onContextMenu={(e) => e.preventDefault()}
+      >
+        🎙
+      </button>
+    </div>
+  );
+}
