@@ -1,5 +1,4 @@
-import { readFileSync } from "node:fs";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
@@ -40,7 +39,12 @@ export async function run(): Promise<void> {
     const setup = await fetch(`${server.url}/api/auth/setup`, {
       method: "POST",
       headers: { "content-type": "application/json", origin: server.url },
-      body: JSON.stringify({ token: server.setupUrl?.split("#")[1], email: "b@example.com", name: "Bench", password: PASSWORD }),
+      body: JSON.stringify({
+        token: server.setupUrl?.split("#")[1],
+        email: "b@example.com",
+        name: "Bench",
+        password: PASSWORD,
+      }),
     });
     const cookie = (setup.headers.getSetCookie()[0] ?? "").split(";")[0] ?? "";
     await fetch(`${server.url}/api/admin/demo`, { method: "POST", headers: { origin: server.url, cookie } });
@@ -50,7 +54,11 @@ export async function run(): Promise<void> {
     let fps = 0;
     for (let i = 0; i < 3; i++) {
       // A fresh context each time: no service worker, no cache — a first visit.
-      const context = await browser.newContext({ viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true });
+      const context = await browser.newContext({
+        viewport: { width: 390, height: 844 },
+        hasTouch: true,
+        isMobile: true,
+      });
       const [name, value] = cookie.split("=");
       await context.addCookies([{ name: name ?? "", value: value ?? "", url: server.url }]);
       await context.addInitScript(() => {
@@ -111,7 +119,15 @@ export async function run(): Promise<void> {
     const tables: Table[] = [
       {
         title: "Web app: size and first paint of a card",
-        columns: ["initial JS", "gzipped", "CSS", "gzipped", "first card painted (median of 3)", "long tasks > 50 ms while swiping", "frames/s while swiping"],
+        columns: [
+          "initial JS",
+          "gzipped",
+          "CSS",
+          "gzipped",
+          "first card painted (median of 3)",
+          "long tasks > 50 ms while swiping",
+          "frames/s while swiping",
+        ],
         rows: [
           [
             `${round(sizes.js / 1024)} KB`,
