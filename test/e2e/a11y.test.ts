@@ -1,12 +1,8 @@
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import type { Browser, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildWeb, launchChromium } from "../helpers/browser.ts";
-import { PASSWORD } from "../helpers/harness.ts";
-import { type ServerProcess, startServerProcess } from "../helpers/server-process.ts";
+import { type E2E, startE2E } from "../helpers/e2e.ts";
 
 const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 
@@ -35,42 +31,16 @@ async function seriousViolations(page: Page): Promise<string[]> {
 }
 
 describe("accessibility of the main screens (axe-core)", () => {
-  let server: ServerProcess;
-  let browser: Browser;
-  let dir: string;
-  let cookie: string;
-
+  let e2e: E2E;
   beforeAll(async () => {
-    const webDist = buildWeb();
-    dir = mkdtempSync(path.join(tmpdir(), "flick-e2e-a11y-"));
-    server = await startServerProcess({ DATA_DIR: dir, WEB_DIST: webDist });
-    const setup = await fetch(`${server.url}/api/auth/setup`, {
-      method: "POST",
-      headers: { "content-type": "application/json", origin: server.url },
-      body: JSON.stringify({
-        token: server.setupUrl?.split("#")[1],
-        email: "ada@example.com",
-        name: "Ada",
-        password: PASSWORD,
-      }),
-    });
-    cookie = (setup.headers.getSetCookie()[0] ?? "").split(";")[0] ?? "";
-    browser = await launchChromium();
+    e2e = await startE2E();
   });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(async () => e2e?.close());
 
   const open = async (viewport: { width: number; height: number }, signedIn: boolean, url = "/") => {
-    const context = await browser.newContext({ viewport, bypassCSP: true, colorScheme: "dark" });
-    if (signedIn) {
-      const [name, value] = cookie.split("=");
-      await context.addCookies([{ name: name ?? "", value: value ?? "", url: server.url }]);
-    }
+    const context = await e2e.context({ viewport, bypassCSP: true, colorScheme: "dark" }, signedIn);
     const page = await context.newPage();
-    await page.goto(`${server.url}${url}`);
+    await page.goto(`${e2e.server.url}${url}`);
     return page;
   };
 

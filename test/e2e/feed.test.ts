@@ -1,12 +1,10 @@
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync } from "node:fs";
 import path from "node:path";
 import type { Card, Decision, Execution } from "@flick/shared";
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildWeb, launchChromium } from "../helpers/browser.ts";
-import { PASSWORD } from "../helpers/harness.ts";
-import { repoRoot, type ServerProcess, startServerProcess } from "../helpers/server-process.ts";
+import { desktop, type E2E, phone, startE2E } from "../helpers/e2e.ts";
+import { repoRoot } from "../helpers/server-process.ts";
 
 const shots = path.join(repoRoot, "test/.artifacts");
 
@@ -30,61 +28,21 @@ async function swipe(page: Page, selector: string, dx: number) {
 }
 
 describe("the feed in Chromium", () => {
-  let server: ServerProcess;
-  let browser: Browser;
-  let dataDir: string;
-  let admin: string;
-  let phone: BrowserContext;
+  let e2e: E2E;
+  let phoneContext: BrowserContext;
   let page: Page;
-
-  const api = async <T>(p: string, init: RequestInit = {}): Promise<T> => {
-    const res = await fetch(`${server.url}${p}`, {
-      ...init,
-      headers: {
-        "content-type": "application/json",
-        origin: server.url,
-        cookie: admin,
-        ...(init.headers ?? {}),
-      },
-    });
-    if (!res.ok) throw new Error(`${p}: ${res.status} ${await res.text()}`);
-    return (await res.json()) as T;
-  };
+  const api = <T>(p: string, init?: RequestInit) => e2e.api<T>(p, init);
 
   beforeAll(async () => {
     mkdirSync(shots, { recursive: true });
-    const webDist = buildWeb();
-    dataDir = mkdtempSync(path.join(tmpdir(), "flick-e2e-feed-"));
-    server = await startServerProcess({ DATA_DIR: dataDir, WEB_DIST: webDist, UNDO_WINDOW_SECONDS: "30" });
-    const setup = await fetch(`${server.url}/api/auth/setup`, {
-      method: "POST",
-      headers: { "content-type": "application/json", origin: server.url },
-      body: JSON.stringify({
-        token: server.setupUrl?.split("#")[1],
-        email: "ada@example.com",
-        name: "Ada",
-        password: PASSWORD,
-      }),
-    });
-    admin = (setup.headers.getSetCookie()[0] ?? "").split(";")[0] ?? "";
-    browser = await launchChromium();
-    phone = await browser.newContext({
-      viewport: { width: 390, height: 844 },
-      hasTouch: true,
-      isMobile: true,
-    });
-    const [name, value] = admin.split("=");
-    await phone.addCookies([{ name: name ?? "", value: value ?? "", url: server.url }]);
-    page = await phone.newPage();
+    e2e = await startE2E({ env: { UNDO_WINDOW_SECONDS: "30" } });
+    phoneContext = await e2e.context(phone);
+    page = await phoneContext.newPage();
   });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  afterAll(async () => e2e?.close());
 
   it("teaches on an empty feed and loads demo cards, ranked, preview first", async () => {
-    await page.goto(server.url);
+    await page.goto(e2e.server.url);
     await page.getByRole("heading", { name: "Nothing to review" }).waitFor();
     await page.screenshot({ path: path.join(shots, "feed-empty-phone.png") });
     await page.getByRole("button", { name: "Load demo data" }).tap();
@@ -139,9 +97,9 @@ describe("the feed in Chromium", () => {
 
   it("rolls back with a clear message when someone else decided first (409)", async () => {
     // This phone's live stream is cut, so it still shows a card another reviewer decides meanwhile.
-    const stale = await phone.newPage();
+    const stale = await phoneContext.newPage();
     await stale.route("**/api/stream", (route) => route.abort());
-    await stale.goto(server.url);
+    await stale.goto(e2e.server.url);
     await stale.locator("[data-card-id]").first().waitFor();
     const id = (await stale.locator("[data-card-id]").first().getAttribute("data-card-id")) ?? "";
     const { card } = await api<{ card: Card }>(`/api/cards/${id}`);
@@ -171,11 +129,9 @@ describe("the feed in Chromium", () => {
 
   it("drives the desktop layout with the keyboard", async () => {
     await api("/api/admin/demo", { method: "POST" });
-    const desk = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-    const [name, value] = admin.split("=");
-    await desk.addCookies([{ name: name ?? "", value: value ?? "", url: server.url }]);
+    const desk = await e2e.context(desktop);
     const p = await desk.newPage();
-    await p.goto(server.url);
+    await p.goto(e2e.server.url);
     await p.getByRole("navigation", { name: "Cards" }).waitFor();
     const items = p.getByRole("navigation", { name: "Cards" }).getByRole("button");
     const count = await items.count();

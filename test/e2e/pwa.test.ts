@@ -1,64 +1,28 @@
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync } from "node:fs";
 import path from "node:path";
 import type { Decision } from "@flick/shared";
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildWeb, launchChromium } from "../helpers/browser.ts";
-import { PASSWORD } from "../helpers/harness.ts";
-import { repoRoot, type ServerProcess, startServerProcess } from "../helpers/server-process.ts";
+import { type E2E, phone, startE2E } from "../helpers/e2e.ts";
+import { repoRoot } from "../helpers/server-process.ts";
 
 const shots = path.join(repoRoot, "test/.artifacts");
 
 describe("installable, offline-capable PWA in Chromium", () => {
-  let server: ServerProcess;
-  let browser: Browser;
-  let dataDir: string;
-  let admin: string;
+  let e2e: E2E;
+  let server: E2E["server"];
   let context: BrowserContext;
   let page: Page;
-
-  const api = async <T>(p: string, init: RequestInit = {}): Promise<T> => {
-    const res = await fetch(`${server.url}${p}`, {
-      ...init,
-      headers: { "content-type": "application/json", origin: server.url, cookie: admin },
-    });
-    if (!res.ok) throw new Error(`${p}: ${res.status} ${await res.text()}`);
-    return (await res.json()) as T;
-  };
+  const api = <T>(p: string, init?: RequestInit) => e2e.api<T>(p, init);
 
   beforeAll(async () => {
     mkdirSync(shots, { recursive: true });
-    const webDist = buildWeb();
-    dataDir = mkdtempSync(path.join(tmpdir(), "flick-e2e-pwa-"));
-    server = await startServerProcess({ DATA_DIR: dataDir, WEB_DIST: webDist });
-    const setup = await fetch(`${server.url}/api/auth/setup`, {
-      method: "POST",
-      headers: { "content-type": "application/json", origin: server.url },
-      body: JSON.stringify({
-        token: server.setupUrl?.split("#")[1],
-        email: "ada@example.com",
-        name: "Ada",
-        password: PASSWORD,
-      }),
-    });
-    admin = (setup.headers.getSetCookie()[0] ?? "").split(";")[0] ?? "";
-    await api("/api/admin/demo", { method: "POST" });
-    browser = await launchChromium();
-    context = await browser.newContext({
-      viewport: { width: 390, height: 844 },
-      hasTouch: true,
-      isMobile: true,
-    });
-    const [name, value] = admin.split("=");
-    await context.addCookies([{ name: name ?? "", value: value ?? "", url: server.url }]);
+    e2e = await startE2E({ demo: true });
+    server = e2e.server;
+    context = await e2e.context(phone);
     page = await context.newPage();
   });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  afterAll(async () => e2e?.close());
 
   it("serves a manifest with icons and registers a service worker that controls the page", async () => {
     const res = await fetch(`${server.url}/manifest.webmanifest`);

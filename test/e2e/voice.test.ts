@@ -1,62 +1,37 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildWeb, launchChromium, spokenWav } from "../helpers/browser.ts";
-import { PASSWORD } from "../helpers/harness.ts";
-import { type ServerProcess, startServerProcess } from "../helpers/server-process.ts";
+import { spokenWav } from "../helpers/browser.ts";
+import { type E2E, phone, startE2E } from "../helpers/e2e.ts";
 
 describe("hold to talk in Chromium with a fake microphone", () => {
-  let server: ServerProcess;
-  let browser: Browser;
+  let e2e: E2E;
   let dir: string;
-  let admin: string;
 
   beforeAll(async () => {
-    const webDist = buildWeb();
     dir = mkdtempSync(path.join(tmpdir(), "flick-e2e-voice-"));
     const wav = spokenWav("Roll back only the checkout service, not payments.", path.join(dir, "speech.wav"));
-    server = await startServerProcess({ DATA_DIR: path.join(dir, "data"), WEB_DIST: webDist });
-    const setup = await fetch(`${server.url}/api/auth/setup`, {
-      method: "POST",
-      headers: { "content-type": "application/json", origin: server.url },
-      body: JSON.stringify({
-        token: server.setupUrl?.split("#")[1],
-        email: "ada@example.com",
-        name: "Ada",
-        password: PASSWORD,
-      }),
+    e2e = await startE2E({
+      demo: true,
+      chromiumArgs: [
+        "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream",
+        `--use-file-for-fake-audio-capture=${wav}`,
+        "--autoplay-policy=no-user-gesture-required",
+      ],
     });
-    admin = (setup.headers.getSetCookie()[0] ?? "").split(";")[0] ?? "";
-    await fetch(`${server.url}/api/admin/demo`, {
-      method: "POST",
-      headers: { origin: server.url, cookie: admin },
-    });
-    browser = await launchChromium([
-      "--use-fake-ui-for-media-stream",
-      "--use-fake-device-for-media-stream",
-      `--use-file-for-fake-audio-capture=${wav}`,
-      "--autoplay-policy=no-user-gesture-required",
-    ]);
   });
   afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
+    await e2e?.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
   it("records while the mic is held, uploads a real non-silent recording on release", async () => {
-    const context = await browser.newContext({
-      viewport: { width: 390, height: 844 },
-      hasTouch: true,
-      isMobile: true,
-    });
-    await context.grantPermissions(["microphone"], { origin: server.url });
-    const [name, value] = admin.split("=");
-    await context.addCookies([{ name: name ?? "", value: value ?? "", url: server.url }]);
+    const context = await e2e.context(phone);
+    await context.grantPermissions(["microphone"], { origin: e2e.server.url });
     const page = await context.newPage();
-    await page.goto(server.url);
+    await page.goto(e2e.server.url);
     const card = page.locator("[data-card-id]").first();
     await card.waitFor();
     const mic = card.getByRole("button", { name: "Hold to speak a follow-up" });

@@ -1,0 +1,85 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import type { Browser, BrowserContext, BrowserContextOptions } from "playwright-core";
+import { buildWeb, launchChromium } from "./browser.ts";
+import { PASSWORD } from "./harness.ts";
+import { type ServerProcess, startServerProcess } from "./server-process.ts";
+
+export const phone = { viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true } as const;
+export const desktop = { viewport: { width: 1280, height: 800 } } as const;
+
+export interface E2E {
+  server: ServerProcess;
+  browser: Browser;
+  /** The admin's session cookie ("name=value"), made through the real setup link. */
+  admin: string;
+  /** Calls the API as the admin, throwing with the body on a non-2xx answer. */
+  api<T = unknown>(path: string, init?: RequestInit): Promise<T>;
+  /** A browser context, signed in as the admin unless `signedIn` is false. */
+  context(options?: BrowserContextOptions, signedIn?: boolean): Promise<BrowserContext>;
+  close(): Promise<void>;
+}
+
+/**
+ * The production web build served by a real server process on a fresh embedded database, an
+ * admin created through the printed setup link, and Debian's Chromium.
+ */
+export async function startE2E(
+  options: { env?: Record<string, string>; chromiumArgs?: string[]; demo?: boolean } = {},
+): Promise<E2E> {
+  const webDist = buildWeb();
+  const dir = mkdtempSync(path.join(tmpdir(), "flick-e2e-"));
+  const server = await startServerProcess({
+    DATA_DIR: path.join(dir, "data"),
+    WEB_DIST: webDist,
+    ...options.env,
+  });
+  const setup = await fetch(`${server.url}/api/auth/setup`, {
+    method: "POST",
+    headers: { "content-type": "application/json", origin: server.url },
+    body: JSON.stringify({
+      token: server.setupUrl?.split("#")[1],
+      email: "ada@example.com",
+      name: "Ada",
+      password: PASSWORD,
+    }),
+  });
+  if (setup.status !== 201) throw new Error(`setup failed: ${setup.status} ${await setup.text()}`);
+  const admin = (setup.headers.getSetCookie()[0] ?? "").split(";")[0] ?? "";
+  const browser = await launchChromium(options.chromiumArgs);
+
+  const e2e: E2E = {
+    server,
+    browser,
+    admin,
+    async api<T>(p: string, init: RequestInit = {}) {
+      const res = await fetch(`${server.url}${p}`, {
+        ...init,
+        headers: {
+          "content-type": "application/json",
+          origin: server.url,
+          cookie: admin,
+          ...(init.headers ?? {}),
+        },
+      });
+      if (!res.ok) throw new Error(`${p}: ${res.status} ${await res.text()}`);
+      return (await res.json()) as T;
+    },
+    async context(contextOptions = {}, signedIn = true) {
+      const context = await browser.newContext(contextOptions);
+      if (signedIn) {
+        const [name, value] = admin.split("=");
+        await context.addCookies([{ name: name ?? "", value: value ?? "", url: server.url }]);
+      }
+      return context;
+    },
+    async close() {
+      await browser.close();
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  if (options.demo) await e2e.api("/api/admin/demo", { method: "POST" });
+  return e2e;
+}
