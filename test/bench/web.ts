@@ -1,10 +1,8 @@
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
-import { buildWeb, launchChromium } from "../helpers/browser.ts";
-import { PASSWORD } from "../helpers/harness.ts";
-import { startServerProcess } from "../helpers/server-process.ts";
+import { phone, startE2E } from "../helpers/e2e.ts";
+import { repoRoot } from "../helpers/server-process.ts";
 import { round, type Table, writeReport } from "./lib.ts";
 
 /** Initial JS and CSS: what index.html loads before anything else, raw and gzipped. */
@@ -30,37 +28,15 @@ function initialAssets(dist: string) {
 }
 
 export async function run(): Promise<void> {
-  const dist = buildWeb();
-  const sizes = initialAssets(dist);
-  const dir = mkdtempSync(path.join(tmpdir(), "flick-bench-web-"));
-  const server = await startServerProcess({ DATA_DIR: dir, WEB_DIST: dist, LOG_LEVEL: "warn" });
-  const browser = await launchChromium();
+  const e2e = await startE2E({ demo: true, env: { LOG_LEVEL: "warn" } });
+  const sizes = initialAssets(path.join(repoRoot, "test/.e2e-web-dist"));
   try {
-    const setup = await fetch(`${server.url}/api/auth/setup`, {
-      method: "POST",
-      headers: { "content-type": "application/json", origin: server.url },
-      body: JSON.stringify({
-        token: server.setupUrl?.split("#")[1],
-        email: "b@example.com",
-        name: "Bench",
-        password: PASSWORD,
-      }),
-    });
-    const cookie = (setup.headers.getSetCookie()[0] ?? "").split(";")[0] ?? "";
-    await fetch(`${server.url}/api/admin/demo`, { method: "POST", headers: { origin: server.url, cookie } });
-
     const paints: number[] = [];
     let longTasks: number[] = [];
     let fps = 0;
     for (let i = 0; i < 3; i++) {
       // A fresh context each time: no service worker, no cache — a first visit.
-      const context = await browser.newContext({
-        viewport: { width: 390, height: 844 },
-        hasTouch: true,
-        isMobile: true,
-      });
-      const [name, value] = cookie.split("=");
-      await context.addCookies([{ name: name ?? "", value: value ?? "", url: server.url }]);
+      const context = await e2e.context(phone);
       await context.addInitScript(() => {
         const w = window as unknown as { __long: number[] };
         w.__long = [];
@@ -79,7 +55,7 @@ export async function run(): Promise<void> {
         downloadThroughput: (1.6 * 1024 * 1024) / 8,
         uploadThroughput: (750 * 1024) / 8,
       });
-      await page.goto(server.url);
+      await page.goto(e2e.server.url);
       await page.locator("[data-card-id] h2").first().waitFor();
       paints.push(await page.evaluate(() => performance.now()));
 
@@ -148,8 +124,6 @@ export async function run(): Promise<void> {
     ];
     console.log(writeReport("web", { sizes, paints, longTasks, fps }, tables));
   } finally {
-    await browser.close();
-    await server.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await e2e.close();
   }
 }
