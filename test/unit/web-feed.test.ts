@@ -49,6 +49,12 @@ describe("feed state", () => {
     expect(showIncoming(s).cards.map((c) => c.id)).toEqual(["a", "c", "b"]);
   });
 
+  it("shows a new card at once when the feed is empty", () => {
+    const s = applyCardEvent(emptyFeed, ev("card.created", card("c", 0.7)));
+    expect(s.cards.map((c) => c.id)).toEqual(["c"]);
+    expect(s.incoming).toEqual([]);
+  });
+
   it("updates a card in place and ignores stale versions", () => {
     const updated = applyCardEvent(base, ev("card.updated", { ...card("b", 0.99, 2), title: "b2" }));
     expect(updated.cards.map((c) => c.title)).toEqual(["a", "b2"]);

@@ -1,4 +1,4 @@
-import { createEffect, Match, Switch } from "solid-js";
+import { createEffect, lazy, Match, Suspense, Switch } from "solid-js";
 import { AppShell } from "./components/app/AppShell.tsx";
 import { useSession } from "./components/app/SessionContext.tsx";
 import { AuthInvite } from "./components/auth/AuthInvite.tsx";
@@ -8,6 +8,9 @@ import { FeedProvider } from "./components/feed/FeedContext.tsx";
 import { FeedView } from "./components/feed/FeedView.tsx";
 import { errorMessage } from "./lib/api.ts";
 import { navigate, path } from "./lib/router.ts";
+
+// Settings are for admins and rarely opened: their code loads only when asked for.
+const SettingsView = lazy(() => import("./components/settings/SettingsView.tsx"));
 
 export function App() {
   const session = useSession();
@@ -31,6 +34,13 @@ export function App() {
       </Match>
       <Match when={path() === "/invite"}>
         <AuthInvite />
+      </Match>
+      <Match when={session.state()?.user?.role === "admin" && path() === "/settings"}>
+        <AppShell>
+          <Suspense fallback={<p role="status">Loading…</p>}>
+            <SettingsView />
+          </Suspense>
+        </AppShell>
       </Match>
       <Match when={session.state()?.user}>
         <AppShell>

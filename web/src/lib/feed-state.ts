@@ -38,6 +38,9 @@ export function applyCardEvent(state: FeedState, event: CardEvent): FeedState {
   if (state.cards.some((c) => c.id === card.id)) {
     return { ...state, cards: state.cards.map((c) => (c.id === card.id ? card : c)) };
   }
+  // Nothing on screen to keep steady: show it at once.
+  if (visibleCards(state).length === 0)
+    return { ...state, cards: [card], incoming: without(state.incoming, card.id) };
   return { ...state, incoming: [card, ...without(state.incoming, card.id)].sort(rank) };
 }
 

@@ -1,5 +1,5 @@
-import type { ParentProps } from "solid-js";
-import { navigate } from "../../lib/router.ts";
+import { type ParentProps, Show } from "solid-js";
+import { navigate, path } from "../../lib/router.ts";
 import styles from "./AppShell.module.css";
 import { useSession } from "./SessionContext.tsx";
 
@@ -12,6 +12,18 @@ export function AppShell(props: ParentProps) {
         <span class={styles.who} data-testid="current-user">
           {session.state()?.user?.name} · {session.state()?.user?.role}
         </span>
+        <Show when={session.state()?.user?.role === "admin"}>
+          <a
+            class={styles.button}
+            href={path() === "/settings" ? "/" : "/settings"}
+            onClick={(e) => {
+              e.preventDefault();
+              navigate(path() === "/settings" ? "/" : "/settings");
+            }}
+          >
+            {path() === "/settings" ? "Feed" : "Settings"}
+          </a>
+        </Show>
         <button
           class={styles.button}
           type="button"

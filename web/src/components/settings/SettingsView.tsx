@@ -1,0 +1,194 @@
+import type { Mute, Source, SourceKind, User } from "@flick/shared";
+import { createResource, createSignal, For, Show } from "solid-js";
+import { errorMessage } from "../../lib/api.ts";
+import styles from "./Settings.module.css";
+
+async function call<T>(url: string, init: RequestInit = {}): Promise<T> {
+  const res = await fetch(url, {
+    ...init,
+    credentials: "same-origin",
+    headers: init.body ? { "content-type": "application/json" } : undefined,
+  });
+  const body = await res.json().catch(() => null);
+  if (!res.ok)
+    throw new Error(
+      (body as { error?: { message?: string } } | null)?.error?.message ??
+        `the server answered ${res.status}`,
+    );
+  return body as T;
+}
+
+const kinds: { kind: SourceKind; label: string }[] = [
+  { kind: "github", label: "GitHub webhook" },
+  { kind: "sentry", label: "Sentry (DSN or integration webhook)" },
+  { kind: "metrics", label: "Metrics (JSON points)" },
+  { kind: "alertmanager", label: "Prometheus Alertmanager" },
+  { kind: "feedback", label: "Customer feedback (JSON or CSV)" },
+  { kind: "webhook", label: "Any JSON webhook" },
+];
+
+/** How the sender proves itself, in words a person pastes from. */
+function howToSend(s: Source): string {
+  switch (s.kind) {
+    case "github":
+      return "Payload URL below, content type application/json, and this secret as the webhook secret.";
+    case "sentry":
+      return "Point an SDK at the DSN; for Sentry's integration webhooks use the URL and this secret as the client secret.";
+    default:
+      return "POST to the URL with the header Authorization: Bearer <secret>.";
+  }
+}
+
+/** Admin settings: sources with what to paste into the sender, the team, and muted proposals. */
+export function SettingsView() {
+  const [sources, { refetch: refetchSources }] = createResource(() =>
+    call<{ sources: Source[] }>("/api/sources"),
+  );
+  const [users] = createResource(() => call<{ users: User[] }>("/api/users"));
+  const [mutes, { refetch: refetchMutes }] = createResource(() => call<{ mutes: Mute[] }>("/api/mutes"));
+  const [error, setError] = createSignal("");
+  const [invite, setInvite] = createSignal("");
+
+  const run = async (f: () => Promise<unknown>) => {
+    setError("");
+    try {
+      await f();
+    } catch (err) {
+      setError(err instanceof Error ? err.message : errorMessage(err));
+    }
+  };
+
+  return (
+    <main class={styles.page}>
+      <h1 class={styles.title}>Settings</h1>
+      <Show when={error()}>
+        <p class={styles.error} role="alert">
+          {error()}
+        </p>
+      </Show>
+
+      <section aria-labelledby="sources-title" class={styles.section}>
+        <h2 id="sources-title">Sources</h2>
+        <form
+          class={styles.row}
+          onSubmit={(e) => {
+            e.preventDefault();
+            const data = new FormData(e.currentTarget);
+            const form = e.currentTarget;
+            void run(async () => {
+              await call("/api/sources", {
+                method: "POST",
+                body: JSON.stringify({ kind: data.get("kind"), name: data.get("name"), settings: {} }),
+              });
+              form.reset();
+              await refetchSources();
+            });
+          }}
+        >
+          <label class={styles.field}>
+            Kind
+            <select name="kind" class={styles.input}>
+              <For each={kinds}>{(k) => <option value={k.kind}>{k.label}</option>}</For>
+            </select>
+          </label>
+          <label class={styles.field}>
+            Name
+            <input name="name" class={styles.input} required maxLength={100} />
+          </label>
+          <button type="submit" class={styles.primary}>
+            Add source
+          </button>
+        </form>
+        <For each={sources()?.sources ?? []}>
+          {(s) => (
+            <article class={styles.item} aria-label={`Source ${s.name}`}>
+              <h3>
+                {s.name} <span class={styles.muted}>· {s.kind}</span>
+              </h3>
+              <p class={styles.muted}>{howToSend(s)}</p>
+              <label class={styles.field}>
+                Ingest URL
+                <input class={styles.code} readOnly value={s.ingestUrl} />
+              </label>
+              <label class={styles.field}>
+                Secret
+                <input class={styles.code} readOnly value={s.secret} />
+              </label>
+              <Show when={s.sentryDsn}>
+                {(dsn) => (
+                  <label class={styles.field}>
+                    DSN
+                    <input class={styles.code} readOnly value={dsn()} />
+                  </label>
+                )}
+              </Show>
+            </article>
+          )}
+        </For>
+      </section>
+
+      <section aria-labelledby="team-title" class={styles.section}>
+        <h2 id="team-title">Team</h2>
+        <ul class={styles.list}>
+          <For each={users()?.users ?? []}>
+            {(u) => (
+              <li>
+                {u.name}{" "}
+                <span class={styles.muted}>
+                  · {u.email} · {u.role}
+                </span>
+              </li>
+            )}
+          </For>
+        </ul>
+        <button
+          type="button"
+          class={styles.secondary}
+          onClick={() =>
+            void run(async () =>
+              setInvite((await call<{ url: string }>("/api/invites", { method: "POST", body: "{}" })).url),
+            )
+          }
+        >
+          Invite a reviewer
+        </button>
+        <Show when={invite()}>
+          <input class={styles.code} readOnly value={invite()} aria-label="Invitation link" />
+        </Show>
+      </section>
+
+      <section aria-labelledby="mutes-title" class={styles.section}>
+        <h2 id="mutes-title">Muted proposals</h2>
+        <Show
+          when={(mutes()?.mutes.length ?? 0) > 0}
+          fallback={<p class={styles.muted}>Nothing is muted.</p>}
+        >
+          <ul class={styles.list}>
+            <For each={mutes()?.mutes ?? []}>
+              {(m) => (
+                <li>
+                  <code>{m.fingerprint}</code>
+                  <span class={styles.muted}> until {new Date(m.until).toLocaleString()}</span>
+                  <button
+                    type="button"
+                    class={styles.link}
+                    onClick={() =>
+                      void run(async () => {
+                        await call(`/api/mutes/${m.id}`, { method: "DELETE" });
+                        await refetchMutes();
+                      })
+                    }
+                  >
+                    Unmute
+                  </button>
+                </li>
+              )}
+            </For>
+          </ul>
+        </Show>
+      </section>
+    </main>
+  );
+}
+
+export default SettingsView;
