@@ -74,6 +74,24 @@ describe("hold to talk in Chromium with a fake microphone", () => {
     // espeak's speech, not silence: a silent track has an RMS of ~0.
     expect(stats?.rms).toBeGreaterThan(0.01);
     await cdp.detach();
+
+    // Typing works as well as speaking.
+    await card.getByText("Type an instruction instead").click();
+    await card.getByLabel("Instruction for the agent").fill("Only for EU customers");
+    await card.getByRole("button", { name: "Send" }).click();
+    await page.getByRole("status").filter({ hasText: "your instruction is saved with this card" }).waitFor();
+    const typed = await page.evaluate(async (id) => {
+      const list = (await (await fetch(`/api/cards/${id}/follow-ups`)).json()) as {
+        followUps: { transcript: string | null; transcriptSource: string | null; state: string }[];
+      };
+      return list.followUps.at(-1);
+    }, cardId);
+    expect(typed).toEqual({
+      transcript: "Only for EU customers",
+      transcriptSource: "typed",
+      state: "received",
+      ...typed,
+    });
     await context.close();
   });
 });

@@ -3,6 +3,7 @@ import { createSignal, For, Show } from "solid-js";
 import { endSwipe, moveSwipe, type SwipeState, startSwipe, swipeProgress } from "../../lib/swipe.ts";
 import type { Verdict } from "../feed/FeedContext.tsx";
 import { VoiceHoldButton } from "../voice/VoiceHoldButton.tsx";
+import { VoiceTypeForm } from "../voice/VoiceTypeForm.tsx";
 import styles from "./Card.module.css";
 import { CardChange } from "./CardChange.tsx";
 import { CardPreview } from "./CardPreview.tsx";
@@ -39,7 +40,7 @@ export function CardView(props: CardViewProps) {
   };
 
   const onPointerDown = (e: PointerEvent) => {
-    if (e.button !== 0 || (e.target as HTMLElement).closest("button, a, summary, input")) return;
+    if (e.button !== 0 || (e.target as HTMLElement).closest("button, a, summary, input, textarea")) return;
     setSwipe(startSwipe(e.clientX, e.clientY, e.timeStamp));
   };
   const onPointerMove = (e: PointerEvent) => {
@@ -120,6 +121,11 @@ export function CardView(props: CardViewProps) {
         </dl>
       </Show>
       <CardChange change={props.card.change} />
+      <VoiceTypeForm
+        cardId={props.card.id}
+        onSent={(m) => props.onNotice?.(m)}
+        onError={(m) => props.onNotice?.(m)}
+      />
       <div class={styles.actions}>
         <button type="button" class={styles.reject} onClick={() => props.onDecide("reject")}>
           Reject

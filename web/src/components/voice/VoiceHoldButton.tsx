@@ -10,7 +10,7 @@ interface VoiceHoldButtonProps {
 
 const CANCEL_DISTANCE = 80;
 
-async function upload(cardId: string, form: FormData): Promise<void> {
+export async function upload(cardId: string, form: FormData): Promise<void> {
   const res = await fetch(`/api/cards/${cardId}/follow-ups`, {
     method: "POST",
     body: form,

@@ -1,0 +1,48 @@
+import { createSignal } from "solid-js";
+import styles from "./Voice.module.css";
+import { upload } from "./VoiceHoldButton.tsx";
+
+/** Typing always works: the same follow-up as speaking, for quiet rooms and browsers without a mic. */
+export function VoiceTypeForm(props: {
+  cardId: string;
+  onSent(message: string): void;
+  onError(message: string): void;
+}) {
+  const [busy, setBusy] = createSignal(false);
+  return (
+    <details class={styles.type}>
+      <summary>Type an instruction instead</summary>
+      <form
+        onSubmit={async (e) => {
+          e.preventDefault();
+          const form = e.currentTarget;
+          const text = String(new FormData(form).get("text") ?? "").trim();
+          if (!text) return;
+          const data = new FormData();
+          data.set("text", text);
+          setBusy(true);
+          try {
+            await upload(props.cardId, data);
+            form.reset();
+            props.onSent("Sent: your instruction is saved with this card.");
+          } catch (err) {
+            props.onError((err as Error).message);
+          } finally {
+            setBusy(false);
+          }
+        }}
+      >
+        <textarea
+          name="text"
+          rows={2}
+          maxLength={5000}
+          aria-label="Instruction for the agent"
+          placeholder="e.g. only roll back checkout, not payments"
+        />
+        <button type="submit" disabled={busy()}>
+          Send
+        </button>
+      </form>
+    </details>
+  );
+}
