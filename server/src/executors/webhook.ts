@@ -1,7 +1,7 @@
-import { createHmac } from "node:crypto";
 import type { Change } from "@flick/shared";
 import { eq } from "drizzle-orm";
 import { actions } from "../db/schema/index.ts";
+import { hmacSha256 } from "../lib/crypto.ts";
 import { type Executor, ExecutorError } from "./types.ts";
 
 type WebhookChange = Extract<Change, { type: "webhook" }>;
@@ -46,7 +46,7 @@ export const webhookExecutor: Executor<WebhookChange> = {
       throw new ExecutorError(`action "${action.name}": the body template does not render to JSON`, false);
     }
     const timestamp = String(Math.floor(ctx.now.getTime() / 1000));
-    const signature = createHmac("sha256", action.secret).update(`${timestamp}.${body}`).digest("hex");
+    const signature = hmacSha256(action.secret, `${timestamp}.${body}`);
     const headers: Record<string, string> = {
       ...action.headers,
       "content-type": "application/json",

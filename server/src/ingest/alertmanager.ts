@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { bodyText, check, labelKey, parseJson, sha256Hex, toDate, verifyBearer } from "./common.ts";
+import { sha256 } from "../lib/crypto.ts";
+import { bodyText, check, labelKey, parseJson, toDate, verifyBearer } from "./common.ts";
 import type { IngestModule, ParseResult } from "./types.ts";
 
 const labels = z.record(z.string(), z.string());
@@ -42,7 +43,7 @@ export const alertmanager: IngestModule = {
     return {
       signals: body.alerts.map((a) => {
         const alert = { ...a, status: a.status ?? body.status };
-        const id = alert.fingerprint ?? sha256Hex(labelKey(alert.labels)).slice(0, 16);
+        const id = alert.fingerprint ?? sha256(labelKey(alert.labels)).slice(0, 16);
         return {
           kind: `alert.${alert.status}`,
           externalId: `${id}:${alert.startsAt}:${alert.status}`,

@@ -1,4 +1,3 @@
-import { createHash, createHmac } from "node:crypto";
 import type { ZodType } from "zod";
 import { safeEqual } from "../lib/crypto.ts";
 import { AppError, validationError } from "../lib/errors.ts";
@@ -32,14 +31,6 @@ export function check<T>(schema: ZodType<T>, value: unknown, prefix = ""): T {
       message: issue.message,
     })),
   );
-}
-
-export function sha256Hex(data: string | Uint8Array): string {
-  return createHash("sha256").update(data).digest("hex");
-}
-
-export function hmacHex(secret: string, data: Uint8Array): string {
-  return createHmac("sha256", secret).update(data).digest("hex");
 }
 
 /** `Authorization: Bearer <source secret>`, compared in constant time. */

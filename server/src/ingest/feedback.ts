@@ -1,6 +1,7 @@
 import { z } from "zod";
+import { sha256 } from "../lib/crypto.ts";
 import { AppError } from "../lib/errors.ts";
-import { bodyText, check, parseJson, sha256Hex, toDate, verifyBearer } from "./common.ts";
+import { bodyText, check, parseJson, toDate, verifyBearer } from "./common.ts";
 import { parseCsv } from "./csv.ts";
 import type { IngestModule, ParseResult } from "./types.ts";
 
@@ -75,7 +76,7 @@ export const feedback: IngestModule = {
         const externalId =
           item.id !== undefined
             ? String(item.id)
-            : sha256Hex(`${item.text}\u0000${item.author ?? ""}\u0000${item.ts ?? ""}`);
+            : sha256(`${item.text}\u0000${item.author ?? ""}\u0000${item.ts ?? ""}`);
         const at = toDate(item.ts);
         return {
           kind: "feedback",

@@ -1,7 +1,7 @@
 import { z } from "zod";
-import { safeEqual } from "../lib/crypto.ts";
+import { hmacSha256, safeEqual } from "../lib/crypto.ts";
 import { AppError } from "../lib/errors.ts";
-import { bodyText, check, hmacHex, parseJson } from "./common.ts";
+import { bodyText, check, parseJson } from "./common.ts";
 import type { IngestModule, IngestRequest, SourceRow } from "./types.ts";
 
 const repo = z.object({ full_name: z.string() }).passthrough();
@@ -104,7 +104,7 @@ export const github: IngestModule = {
   verify(source: SourceRow, req: IngestRequest) {
     const header = req.headers.get("x-hub-signature-256");
     if (!header) throw new AppError("unauthorized", "X-Hub-Signature-256 header is missing");
-    const expected = `sha256=${hmacHex(source.secret, req.body)}`;
+    const expected = `sha256=${hmacSha256(source.secret, req.body)}`;
     if (!safeEqual(header, expected)) {
       throw new AppError(
         "unauthorized",

@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { bodyText, check, labelKey, parseJson, sha256Hex, toDate, verifyBearer } from "./common.ts";
+import { sha256 } from "../lib/crypto.ts";
+import { bodyText, check, labelKey, parseJson, toDate, verifyBearer } from "./common.ts";
 import type { IngestModule, ParseResult } from "./types.ts";
 
 const MAX_POINTS = 10_000;
@@ -39,7 +40,7 @@ export const metrics: IngestModule = {
         const at = toDate(p.ts) ?? new Date();
         return {
           kind: "metric.point",
-          externalId: sha256Hex(`${series}@${at.toISOString()}`),
+          externalId: sha256(`${series}@${at.toISOString()}`),
           fingerprint: `metric:${series}`,
           payload: { name: p.name, labels: p.labels, ts: at.toISOString(), value: p.value },
           occurredAt: at,

@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { sha256 } from "../lib/crypto.ts";
 
 interface Frame {
   function?: string | null;
@@ -55,7 +55,7 @@ function exceptionValues(event: SentryEventLike): ExceptionValue[] {
 }
 
 function hash(parts: string[]): string {
-  return createHash("sha256").update(parts.join("\n")).digest("hex").slice(0, 32);
+  return sha256(parts.join("\n")).slice(0, 32);
 }
 
 /**

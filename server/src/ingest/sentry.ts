@@ -1,7 +1,7 @@
 import { z } from "zod";
-import { safeEqual } from "../lib/crypto.ts";
+import { hmacSha256, safeEqual, sha256 } from "../lib/crypto.ts";
 import { AppError } from "../lib/errors.ts";
-import { bodyText, check, hmacHex, parseJson, sha256Hex, toDate } from "./common.ts";
+import { bodyText, check, parseJson, toDate } from "./common.ts";
 import { errorGroupFingerprint, type SentryEventLike } from "./sentry-grouping.ts";
 import type { IngestModule, IngestRequest, ParsedSignal, ParseResult, SourceRow } from "./types.ts";
 
@@ -126,7 +126,7 @@ export const sentryEnvelope: IngestModule = {
       const event = parseJson(decoder.decode(item.payload), `envelope item ${i + 1}`);
       if (typeof event !== "object" || event === null)
         throw new AppError("bad_request", `envelope item ${i + 1} must be an object`);
-      const id = (header.event_id as string | undefined) ?? sha256Hex(item.payload).slice(0, 32);
+      const id = (header.event_id as string | undefined) ?? sha256(item.payload).slice(0, 32);
       signals.push(eventSignal(event as Record<string, unknown>, id));
     }
     return { signals, ignored };
@@ -144,7 +144,7 @@ export const sentryStore: IngestModule = {
       throw new AppError("bad_request", "event must be a JSON object");
     }
     return {
-      signals: [eventSignal(event as Record<string, unknown>, sha256Hex(req.body).slice(0, 32))],
+      signals: [eventSignal(event as Record<string, unknown>, sha256(req.body).slice(0, 32))],
       ignored: 0,
     };
   },
@@ -157,7 +157,7 @@ export const sentryWebhook: IngestModule = {
   verify(source, req) {
     const signature = req.headers.get("sentry-hook-signature");
     if (!signature) throw new AppError("unauthorized", "Sentry-Hook-Signature header is missing");
-    if (!safeEqual(signature, hmacHex(source.secret, req.body))) {
+    if (!safeEqual(signature, hmacSha256(source.secret, req.body))) {
       throw new AppError(
         "unauthorized",
         "Sentry-Hook-Signature does not match the body signed with this source's secret",
@@ -180,13 +180,13 @@ export const sentryWebhook: IngestModule = {
     const fingerprint =
       issueId !== undefined && issueId !== null
         ? `sentry:issue:${String(issueId)}`
-        : `sentry:${resource}:${sha256Hex(JSON.stringify(data.metric_alert ?? data)).slice(0, 16)}`;
+        : `sentry:${resource}:${sha256(JSON.stringify(data.metric_alert ?? data)).slice(0, 16)}`;
     const requestId = req.headers.get("request-id");
     return {
       signals: [
         {
           kind: `sentry.webhook.${resource}`,
-          externalId: requestId && requestId.length <= 100 ? requestId : sha256Hex(req.body),
+          externalId: requestId && requestId.length <= 100 ? requestId : sha256(req.body),
           fingerprint,
           payload: body,
         },

@@ -1,6 +1,7 @@
 import { webhookMappingSchema } from "@flick/shared";
+import { sha256 } from "../lib/crypto.ts";
 import { AppError } from "../lib/errors.ts";
-import { bodyText, parseJson, sha256Hex, verifyBearer } from "./common.ts";
+import { bodyText, parseJson, verifyBearer } from "./common.ts";
 import { readText } from "./jsonpath.ts";
 import type { IngestModule, ParsedSignal, ParseResult } from "./types.ts";
 
@@ -34,7 +35,7 @@ export const webhook: IngestModule = {
         );
       }
       const externalId =
-        mapped ?? (headerId && items.length === 1 ? headerId.slice(0, 200) : sha256Hex(JSON.stringify(item)));
+        mapped ?? (headerId && items.length === 1 ? headerId.slice(0, 200) : sha256(JSON.stringify(item)));
       const key =
         readText(item, mapping.fingerprintPath, 200) ?? readText(item, mapping.titlePath, 200) ?? externalId;
       return { kind: "webhook", externalId, fingerprint: `webhook:${source.id}:${key}`, payload: item };

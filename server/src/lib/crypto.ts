@@ -1,4 +1,4 @@
-import { createHash, randomBytes, scrypt, timingSafeEqual } from "node:crypto";
+import { createHash, createHmac, randomBytes, scrypt, timingSafeEqual } from "node:crypto";
 
 // scrypt with N=2^15, r=8: ~32 MiB and tens of milliseconds per hash, OWASP's recommended floor.
 const N = 2 ** 15;
@@ -41,8 +41,17 @@ export function randomToken(bytes = 32): string {
   return randomBytes(bytes).toString("base64url");
 }
 
-export function sha256(value: string): string {
+export function sha256(value: string | Uint8Array): string {
   return createHash("sha256").update(value).digest("hex");
+}
+
+export function hmacSha256(secret: string, data: string | Uint8Array): string {
+  return createHmac("sha256", secret).update(data).digest("hex");
+}
+
+/** A shared secret for a sender or a target (hex: a Sentry DSN's key must be word characters). */
+export function randomSecret(): string {
+  return randomBytes(24).toString("hex");
 }
 
 export function safeEqual(a: string, b: string): boolean {

@@ -1,8 +1,8 @@
-import { randomBytes } from "node:crypto";
 import type { Action, ActionInput } from "@flick/shared";
 import { asc, eq } from "drizzle-orm";
 import type { Queryable } from "../../db/client.ts";
 import { actions } from "../../db/schema/index.ts";
+import { randomSecret } from "../../lib/crypto.ts";
 import { isUniqueViolation } from "../../lib/db-errors.ts";
 import { AppError } from "../../lib/errors.ts";
 import { newId } from "../../lib/ids.ts";
@@ -40,7 +40,7 @@ export async function createAction(db: Queryable, input: Required<ActionInput>, 
       .values({
         id: newId("action"),
         ...input,
-        secret: randomBytes(24).toString("hex"),
+        secret: randomSecret(),
         createdAt: now,
         updatedAt: now,
       })

@@ -1,19 +1,14 @@
-import { randomBytes } from "node:crypto";
 import { type Source, type SourceKind, webhookMappingSchema } from "@flick/shared";
 import { asc, eq } from "drizzle-orm";
 import type { Queryable } from "../../db/client.ts";
 import { sources } from "../../db/schema/index.ts";
 import { parsePath } from "../../ingest/jsonpath.ts";
+import { randomSecret } from "../../lib/crypto.ts";
 import { isUniqueViolation } from "../../lib/db-errors.ts";
 import { AppError, validationError } from "../../lib/errors.ts";
 import { newId } from "../../lib/ids.ts";
 
 type Row = typeof sources.$inferSelect;
-
-/** Hex, because a Sentry DSN's key must be made of word characters. */
-function newSecret(): string {
-  return randomBytes(24).toString("hex");
-}
 
 export function toSource(row: Row, origin: string): Source {
   const url = new URL(origin);
@@ -70,7 +65,7 @@ export async function createSource(
         id: newId("source"),
         kind: p.kind,
         name: p.name,
-        secret: newSecret(),
+        secret: randomSecret(),
         settings,
         createdAt: p.now,
         updatedAt: p.now,
@@ -113,7 +108,7 @@ export async function updateSource(
         ...(p.name !== undefined ? { name: p.name } : {}),
         ...(settings !== undefined ? { settings } : {}),
         ...(p.enabled !== undefined ? { enabled: p.enabled } : {}),
-        ...(p.rotateSecret ? { secret: newSecret() } : {}),
+        ...(p.rotateSecret ? { secret: randomSecret() } : {}),
         updatedAt: p.now,
       })
       .where(eq(sources.id, p.id))

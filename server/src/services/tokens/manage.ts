@@ -25,10 +25,6 @@ function toApiToken(row: typeof apiTokens.$inferSelect): ApiToken {
   };
 }
 
-export function looksLikeApiToken(value: string): boolean {
-  return value.startsWith(TOKEN_PREFIX);
-}
-
 /** Makes a token for the caller; it can never carry more rights than the person who made it. */
 export async function createApiToken(
   db: Queryable,

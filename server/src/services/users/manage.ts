@@ -1,5 +1,5 @@
 import type { User, UserUpdate } from "@flick/shared";
-import { and, asc, count, eq, isNull, ne } from "drizzle-orm";
+import { and, asc, eq, isNull, ne } from "drizzle-orm";
 import type { Database, Queryable } from "../../db/client.ts";
 import { users } from "../../db/schema/index.ts";
 import { AppError } from "../../lib/errors.ts";
@@ -64,12 +64,4 @@ export async function updateUser(
     if (p.change.disabled === true) await deleteUserSessions(tx, p.id);
     return toUser(updated);
   });
-}
-
-export async function activeAdminCount(db: Queryable): Promise<number> {
-  const [row] = await db
-    .select({ n: count() })
-    .from(users)
-    .where(and(eq(users.role, "admin"), isNull(users.disabledAt)));
-  return row?.n ?? 0;
 }
