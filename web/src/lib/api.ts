@@ -38,6 +38,31 @@ export async function unwrap<T>(
   throw new ApiError(res.status, isErrorBody(body) ? body : null);
 }
 
+/**
+ * fetch for the endpoints hono/client does not type (multipart uploads, replayed offline bodies):
+ * same origin, JSON or FormData in, and the server's error model out as an ApiError (status 0
+ * when the network is down).
+ */
+export async function request<T>(
+  url: string,
+  init: { method?: string; json?: unknown; form?: FormData } = {},
+): Promise<T> {
+  let res: Response;
+  try {
+    res = await fetch(url, {
+      method: init.method ?? (init.json !== undefined || init.form ? "POST" : "GET"),
+      credentials: "same-origin",
+      headers: init.json !== undefined ? { "content-type": "application/json" } : undefined,
+      body: init.form ?? (init.json !== undefined ? JSON.stringify(init.json) : undefined),
+    });
+  } catch {
+    throw new ApiError(0, null);
+  }
+  const body: unknown = await res.json().catch(() => null);
+  if (!res.ok) throw new ApiError(res.status, isErrorBody(body) ? body : null);
+  return body as T;
+}
+
 export function errorMessage(err: unknown): string {
   if (err instanceof ApiError) {
     return err.status === 0 ? "Can't reach the server. Check your connection." : err.message;

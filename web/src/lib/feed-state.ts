@@ -78,6 +78,11 @@ export function restoreCard(state: FeedState, card: Card): FeedState {
   return { ...state, cards, hidden: state.hidden.filter((h) => h !== card.id) };
 }
 
+/** Decided for good (elsewhere, or sent from the offline queue): the card leaves for good. */
+export function dropCard(state: FeedState, id: string): FeedState {
+  return { ...state, cards: without(state.cards, id), hidden: state.hidden.filter((h) => h !== id) };
+}
+
 export function visibleCards(state: FeedState): Card[] {
   return state.cards.filter((c) => !state.hidden.includes(c.id));
 }

@@ -1,9 +1,10 @@
 import type { Card, CardEvent, DecisionResult, FeedPage } from "@flick/shared";
 import { createContext, createSignal, onCleanup, onMount, type ParentProps, useContext } from "solid-js";
 import { createStore, reconcile, unwrap } from "solid-js/store";
-import { ApiError, errorMessage } from "../../lib/api.ts";
+import { ApiError, errorMessage, request } from "../../lib/api.ts";
 import {
   applyCardEvent,
+  dropCard,
   emptyFeed,
   type FeedState,
   hideCard,
@@ -46,23 +47,6 @@ function newKey(): string {
   return crypto.randomUUID();
 }
 
-async function post<T>(url: string, body: unknown): Promise<T> {
-  let res: Response;
-  try {
-    res = await fetch(url, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      credentials: "same-origin",
-      body: JSON.stringify(body),
-    });
-  } catch {
-    throw new ApiError(0, null);
-  }
-  const json = await res.json().catch(() => null);
-  if (!res.ok) throw new ApiError(res.status, json);
-  return json as T;
-}
-
 const vibrate = (pattern: number | number[]) => {
   if ("vibrate" in navigator) navigator.vibrate(pattern);
 };
@@ -91,11 +75,8 @@ export function FeedProvider(props: ParentProps) {
   const reload = async () => {
     setLoading(true);
     try {
-      const res = await fetch("/api/feed?limit=50", { credentials: "same-origin" });
-      if (res.ok) {
-        const page = (await res.json()) as FeedPage;
-        update((s) => loadPage(s, page.cards, true));
-      }
+      const page = await request<FeedPage>("/api/feed?limit=50");
+      update((s) => loadPage(s, page.cards, true));
     } catch {
       // Offline with nothing cached: the feed stays as it is; the banner says why.
     } finally {
@@ -111,18 +92,14 @@ export function FeedProvider(props: ParentProps) {
     try {
       for (const entry of await outbox.all()) {
         try {
-          await post(entry.url, entry.body);
+          await request(entry.url, { json: entry.body });
         } catch (err) {
           if (err instanceof ApiError && err.status === 0) break;
           // Refused for good (e.g. someone decided first): drop it and say so.
           showToast({ kind: "error", message: `${entry.title}: ${errorMessage(err)}` }, 6000);
         }
         await outbox.remove(entry.key);
-        update((s) => ({
-          ...s,
-          cards: s.cards.filter((c) => c.id !== entry.cardId),
-          hidden: s.hidden.filter((h) => h !== entry.cardId),
-        }));
+        update((s) => dropCard(s, entry.cardId));
       }
     } finally {
       setWaiting((await outbox.all()).length);
@@ -178,7 +155,7 @@ export function FeedProvider(props: ParentProps) {
       };
       if (verdict === "snooze") body.snoozeUntil = new Date(Date.now() + 4 * 3600_000).toISOString();
       try {
-        const result = await post<DecisionResult>(`/api/cards/${card.id}/decisions`, body);
+        const result = await request<DecisionResult>(`/api/cards/${card.id}/decisions`, { json: body });
         const until = result.decision.undoableUntil
           ? Date.parse(result.decision.undoableUntil)
           : Date.now() + 8000;
@@ -211,13 +188,7 @@ export function FeedProvider(props: ParentProps) {
             ? (err.body?.error.details as { card?: Card } | undefined)?.card
             : undefined;
         update((s) =>
-          fresh && fresh.status !== "pending"
-            ? {
-                ...s,
-                cards: s.cards.filter((c) => c.id !== card.id),
-                hidden: s.hidden.filter((h) => h !== card.id),
-              }
-            : restoreCard(s, fresh ?? card),
+          fresh && fresh.status !== "pending" ? dropCard(s, card.id) : restoreCard(s, fresh ?? card),
         );
         showToast({ kind: "error", message: errorMessage(err) }, 6000);
       }
@@ -227,7 +198,7 @@ export function FeedProvider(props: ParentProps) {
       if (!t?.decisionId || !t.card) return;
       setToast(null);
       try {
-        const result = await post<DecisionResult>(`/api/decisions/${t.decisionId}/undo`, {});
+        const result = await request<DecisionResult>(`/api/decisions/${t.decisionId}/undo`, { json: {} });
         update((s) => restoreCard(s, result.card));
         showToast({ kind: "info", message: "Undone" }, 2500);
       } catch (err) {

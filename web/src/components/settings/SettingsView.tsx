@@ -1,22 +1,7 @@
 import type { Mute, Source, SourceKind, User } from "@flick/shared";
 import { createResource, createSignal, For, Show } from "solid-js";
-import { errorMessage } from "../../lib/api.ts";
+import { errorMessage, request } from "../../lib/api.ts";
 import styles from "./Settings.module.css";
-
-async function call<T>(url: string, init: RequestInit = {}): Promise<T> {
-  const res = await fetch(url, {
-    ...init,
-    credentials: "same-origin",
-    headers: init.body ? { "content-type": "application/json" } : undefined,
-  });
-  const body = await res.json().catch(() => null);
-  if (!res.ok)
-    throw new Error(
-      (body as { error?: { message?: string } } | null)?.error?.message ??
-        `the server answered ${res.status}`,
-    );
-  return body as T;
-}
 
 const kinds: { kind: SourceKind; label: string }[] = [
   { kind: "github", label: "GitHub webhook" },
@@ -42,10 +27,10 @@ function howToSend(s: Source): string {
 /** Admin settings: sources with what to paste into the sender, the team, and muted proposals. */
 export function SettingsView() {
   const [sources, { refetch: refetchSources }] = createResource(() =>
-    call<{ sources: Source[] }>("/api/sources"),
+    request<{ sources: Source[] }>("/api/sources"),
   );
-  const [users] = createResource(() => call<{ users: User[] }>("/api/users"));
-  const [mutes, { refetch: refetchMutes }] = createResource(() => call<{ mutes: Mute[] }>("/api/mutes"));
+  const [users] = createResource(() => request<{ users: User[] }>("/api/users"));
+  const [mutes, { refetch: refetchMutes }] = createResource(() => request<{ mutes: Mute[] }>("/api/mutes"));
   const [error, setError] = createSignal("");
   const [invite, setInvite] = createSignal("");
 
@@ -54,7 +39,7 @@ export function SettingsView() {
     try {
       await f();
     } catch (err) {
-      setError(err instanceof Error ? err.message : errorMessage(err));
+      setError(errorMessage(err));
     }
   };
 
@@ -76,9 +61,8 @@ export function SettingsView() {
             const data = new FormData(e.currentTarget);
             const form = e.currentTarget;
             void run(async () => {
-              await call("/api/sources", {
-                method: "POST",
-                body: JSON.stringify({ kind: data.get("kind"), name: data.get("name"), settings: {} }),
+              await request("/api/sources", {
+                json: { kind: data.get("kind"), name: data.get("name"), settings: {} },
               });
               form.reset();
               await refetchSources();
@@ -146,7 +130,7 @@ export function SettingsView() {
           class={styles.secondary}
           onClick={() =>
             void run(async () =>
-              setInvite((await call<{ url: string }>("/api/invites", { method: "POST", body: "{}" })).url),
+              setInvite((await request<{ url: string }>("/api/invites", { json: {} })).url),
             )
           }
         >
@@ -174,7 +158,7 @@ export function SettingsView() {
                     class={styles.link}
                     onClick={() =>
                       void run(async () => {
-                        await call(`/api/mutes/${m.id}`, { method: "DELETE" });
+                        await request(`/api/mutes/${m.id}`, { method: "DELETE" });
                         await refetchMutes();
                       })
                     }

@@ -1,4 +1,5 @@
 import { createSignal, Show } from "solid-js";
+import { errorMessage, request } from "../../lib/api.ts";
 import { type Recorder, startRecording } from "../../lib/recorder.ts";
 import styles from "./Voice.module.css";
 
@@ -10,16 +11,9 @@ interface VoiceHoldButtonProps {
 
 const CANCEL_DISTANCE = 80;
 
-export async function upload(cardId: string, form: FormData): Promise<void> {
-  const res = await fetch(`/api/cards/${cardId}/follow-ups`, {
-    method: "POST",
-    body: form,
-    credentials: "same-origin",
-  });
-  if (!res.ok) {
-    const body = (await res.json().catch(() => null)) as { error?: { message?: string } } | null;
-    throw new Error(body?.error?.message ?? `the server answered ${res.status}`);
-  }
+/** Sends a follow-up (audio and/or typed text) for a card. */
+export function upload(cardId: string, form: FormData): Promise<unknown> {
+  return request(`/api/cards/${cardId}/follow-ups`, { form });
 }
 
 /** Hold to record a follow-up; release to send; slide away to cancel. */
@@ -49,7 +43,7 @@ export function VoiceHoldButton(props: VoiceHoldButtonProps) {
       await upload(props.cardId, form);
       props.onSent("Sent: your instruction is saved with this card.");
     } catch (err) {
-      props.onError((err as Error).message);
+      props.onError(errorMessage(err));
     }
   };
 

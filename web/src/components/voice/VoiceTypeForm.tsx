@@ -1,4 +1,5 @@
 import { createSignal } from "solid-js";
+import { errorMessage } from "../../lib/api.ts";
 import styles from "./Voice.module.css";
 import { upload } from "./VoiceHoldButton.tsx";
 
@@ -26,7 +27,7 @@ export function VoiceTypeForm(props: {
             form.reset();
             props.onSent("Sent: your instruction is saved with this card.");
           } catch (err) {
-            props.onError((err as Error).message);
+            props.onError(errorMessage(err));
           } finally {
             setBusy(false);
           }
