@@ -18,28 +18,15 @@ export async function startServerProcess(
   env: Record<string, string>,
   timeoutMs = 60_000,
 ): Promise<ServerProcess> {
-  const child = spawn(process.execPath, ["--import", "tsx", serverMain], {
-    cwd: path.join(repoRoot, "test"),
-    env: { PATH: process.env.PATH ?? "", PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "warn", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let out = "";
-  child.stdout?.on("data", (d) => {
-    out += d;
-  });
-  child.stderr?.on("data", (d) => {
-    out += d;
-  });
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-
+  const { child, output, exited } = spawnServer({ LOG_LEVEL: "warn", ...env });
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(
-      () => reject(new Error(`server did not start in ${timeoutMs} ms:\n${out}`)),
+      () => reject(new Error(`server did not start in ${timeoutMs} ms:\n${output()}`)),
       timeoutMs,
     );
     const check = () => {
-      const m = /Flick is running at (\S+)/.exec(out);
-      if (m?.[1] && /\n\n/.test(out.slice(out.indexOf(m[0])))) {
+      const m = /Flick is running at (\S+)/.exec(output());
+      if (m?.[1] && /\n\n/.test(output().slice(output().indexOf(m[0])))) {
         clearTimeout(timer);
         resolve(m[1]);
       }
@@ -47,16 +34,16 @@ export async function startServerProcess(
     child.stdout?.on("data", check);
     void exited.then((code) => {
       clearTimeout(timer);
-      reject(new Error(`server exited with ${code} before listening:\n${out}`));
+      reject(new Error(`server exited with ${code} before listening:\n${output()}`));
     });
   });
-  const setup = /Create the first admin account: (\S+)/.exec(out);
+  const setup = /Create the first admin account: (\S+)/.exec(output());
   return {
     // The server listens on 127.0.0.1 only; "localhost" may resolve to ::1 first and every new
     // connection would then wait for the IPv4 fallback.
     url: url.replace("//localhost:", "//127.0.0.1:"),
     setupUrl: setup?.[1]?.replace("//localhost:", "//127.0.0.1:") ?? null,
-    output: () => out,
+    output,
     stop: (signal = "SIGTERM") => stopChild(child, exited, signal),
   };
 }
@@ -71,20 +58,27 @@ async function stopChild(child: ChildProcess, exited: Promise<number | null>, si
 export async function runServerExpectingFailure(
   env: Record<string, string>,
 ): Promise<{ code: number | null; output: string }> {
+  const { child, output, exited } = spawnServer(env);
+  const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+  const code = await exited;
+  clearTimeout(timer);
+  return { code, output: output() };
+}
+
+/** The real server entry point (through tsx) as a child process, its stdout and stderr collected. */
+function spawnServer(env: Record<string, string>) {
   const child = spawn(process.execPath, ["--import", "tsx", serverMain], {
     cwd: path.join(repoRoot, "test"),
     env: { PATH: process.env.PATH ?? "", PORT: "0", HOST: "127.0.0.1", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
-  let output = "";
+  let out = "";
   child.stdout?.on("data", (d) => {
-    output += d;
+    out += d;
   });
   child.stderr?.on("data", (d) => {
-    output += d;
+    out += d;
   });
-  const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
-  const code = await new Promise<number | null>((resolve) => child.once("exit", (c) => resolve(c)));
-  clearTimeout(timer);
-  return { code, output };
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  return { child, output: () => out, exited };
 }
