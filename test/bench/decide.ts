@@ -3,9 +3,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Card, FeedPage, Source } from "@flick/shared";
-import postgres from "postgres";
 import { Agent, setGlobalDispatcher } from "undici";
-import { PASSWORD } from "../helpers/harness.ts";
+import { emptyPostgresDatabase, PASSWORD } from "../helpers/harness.ts";
 import { type ServerProcess, startServerProcess } from "../helpers/server-process.ts";
 import { arg, percentile, round, type Table, writeReport } from "./lib.ts";
 
@@ -44,15 +43,9 @@ async function benchDriver(
   let env: Record<string, string> = { DATA_DIR: dataDir };
   let drop = async () => {};
   if (driver === "postgres") {
-    const base = process.env.TEST_DATABASE_URL ?? "";
-    const admin = postgres(base, { max: 1, onnotice: () => {} });
-    const name = `flick_bench_decide_${Date.now()}`;
-    await admin.unsafe(`create database ${name}`);
-    env = { DATABASE_URL: Object.assign(new URL(base), { pathname: `/${name}` }).toString() };
-    drop = async () => {
-      await admin.unsafe(`drop database if exists ${name} with (force)`);
-      await admin.end();
-    };
+    const db = await emptyPostgresDatabase("flick_bench_decide");
+    env = { DATABASE_URL: db.url };
+    drop = db.drop;
   }
   const server = await startServerProcess({ ...env, LOG_LEVEL: "warn", UNDO_WINDOW_SECONDS: "8" });
   try {

@@ -7,10 +7,9 @@ import { newId } from "@flick/server/ids";
 import * as schema from "@flick/server/schema";
 import type { CardEvent, Source } from "@flick/shared";
 import { sql } from "drizzle-orm";
-import postgres from "postgres";
 import { Agent, setGlobalDispatcher } from "undici";
 import { fixture } from "../helpers/fixtures.ts";
-import { PASSWORD } from "../helpers/harness.ts";
+import { emptyPostgresDatabase, PASSWORD } from "../helpers/harness.ts";
 import { type ServerProcess, startServerProcess } from "../helpers/server-process.ts";
 import { SseReader } from "../helpers/sse.ts";
 import { arg, percentile, round, type Table, writeReport } from "./lib.ts";
@@ -213,17 +212,14 @@ async function benchDriver(
     latencyEnv = { DATA_DIR: path.join(dataDir, "latency") };
     ceilingOptions = { driver: "pglite", dataDir: path.join(dataDir, "ceiling") };
   } else {
-    const base = process.env.TEST_DATABASE_URL ?? "";
-    const admin = postgres(base, { max: 1, onnotice: () => {} });
-    const names = ["a", "b", "c"].map((x) => `flick_bench_${Date.now()}_${x}`);
-    for (const n of names) await admin.unsafe(`create database ${n}`);
-    const url = (n: string) => Object.assign(new URL(base), { pathname: `/${n}` }).toString();
-    serverEnv = { DATABASE_URL: url(names[0] as string) };
-    latencyEnv = { DATABASE_URL: url(names[2] as string) };
-    ceilingOptions = { driver: "postgres", url: url(names[1] as string) };
+    const serverDb = await emptyPostgresDatabase("flick_bench");
+    const ceilingDb = await emptyPostgresDatabase("flick_bench");
+    const latencyDb = await emptyPostgresDatabase("flick_bench");
+    serverEnv = { DATABASE_URL: serverDb.url };
+    latencyEnv = { DATABASE_URL: latencyDb.url };
+    ceilingOptions = { driver: "postgres", url: ceilingDb.url };
     drop = async () => {
-      for (const n of names) await admin.unsafe(`drop database if exists ${n} with (force)`);
-      await admin.end();
+      for (const db of [serverDb, ceilingDb, latencyDb]) await db.drop();
     };
   }
   try {

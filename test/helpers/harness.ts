@@ -46,14 +46,8 @@ export async function freshDatabase(
     await migrateDatabase(options, handle);
     return { handle, options, drop: () => handle.close() };
   }
-  const base = process.env.TEST_DATABASE_URL;
-  if (!base) throw new Error("TEST_DATABASE_URL is not set");
-  const name = `flick_test_${randomBytes(6).toString("hex")}`;
-  const admin = postgres(base, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`create database ${name}`);
-  const url = new URL(base);
-  url.pathname = `/${name}`;
-  const options: DatabaseOptions = { driver: "postgres", url: url.toString(), maxConnections: 5 };
+  const db = await emptyPostgresDatabase("flick_test");
+  const options: DatabaseOptions = { driver: "postgres", url: db.url, maxConnections: 5 };
   const handle = await openDatabase(options);
   await migrateDatabase(options, handle);
   return {
@@ -61,6 +55,25 @@ export async function freshDatabase(
     options,
     drop: async () => {
       await handle.close();
+      await db.drop();
+    },
+  };
+}
+
+/** A new, empty database on the test PostgreSQL server (TEST_DATABASE_URL), and how to drop it. */
+export async function emptyPostgresDatabase(
+  prefix: string,
+): Promise<{ url: string; drop: () => Promise<void> }> {
+  const base = process.env.TEST_DATABASE_URL;
+  if (!base) throw new Error("TEST_DATABASE_URL is not set");
+  const name = `${prefix}_${randomBytes(6).toString("hex")}`;
+  const admin = postgres(base, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`create database ${name}`);
+  const url = new URL(base);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
       await admin.unsafe(`drop database if exists ${name} with (force)`);
       await admin.end();
     },
