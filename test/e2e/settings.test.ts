@@ -1,5 +1,10 @@
+import { mkdirSync } from "node:fs";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { desktop, type E2E, startE2E } from "../helpers/e2e.ts";
+import { repoRoot } from "../helpers/server-process.ts";
+
+const shots = path.join(repoRoot, "test/.artifacts");
 
 describe("connecting a source from the settings page", () => {
   let e2e: E2E;
@@ -24,6 +29,8 @@ describe("connecting a source from the settings page", () => {
     const secret = await source.getByLabel("Secret").inputValue();
     expect(url).toMatch(new RegExp(`^${e2e.server.url}/ingest/src_`));
     expect(secret).toMatch(/^[0-9a-f]{48}$/);
+    mkdirSync(shots, { recursive: true });
+    await page.screenshot({ path: path.join(shots, "settings-desktop.png") });
 
     await page.getByRole("link", { name: "Feed" }).click();
     await page.getByRole("heading", { name: "Nothing to review" }).waitFor();
