@@ -4,6 +4,7 @@ const benches: Record<string, () => Promise<void>> = {
   ingest: async () => (await import("./ingest.ts")).run(),
   decide: async () => (await import("./decide.ts")).run(),
   web: async () => (await import("./web.ts")).run(),
+  nab: async () => (await import("./nab.ts")).run(),
 };
 
 const names = process.argv

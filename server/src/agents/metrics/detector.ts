@@ -1,0 +1,226 @@
+/**
+ * A streaming anomaly detector for one metric series. Each point is scored as it arrives, from
+ * what came before it only (no look-ahead). The state is plain JSON so it can be stored between
+ * batches and picked up by any worker.
+ *
+ * How a point is scored:
+ *  1. Surprise: three distances from what history predicts — the value against the median of the
+ *     last points, the mean of the last few points against that median (a level shift), and the
+ *     value against the same time yesterday when the series is regular (daily seasonality) — each
+ *     as a z-score against its own exponentially weighted history; the largest one counts. A value
+ *     beyond the whole range seen so far is an anomaly by itself.
+ *  2. Likelihood: the surprise is averaged over a short window and compared with the distribution
+ *     of those averages over the long history, so a noisy series needs a bigger jump than a calm
+ *     one (the idea behind Numenta's "anomaly likelihood").
+ *  3. Rest: after an alarm, the detector stays quiet for a while, so one incident is one alarm.
+ */
+
+export interface DetectorOptions {
+  /** Points in the short robust window. */
+  shortWindow: number;
+  /** Points averaged before the likelihood is taken. */
+  averageWindow: number;
+  /** Horizon (points) of the exponentially weighted history the likelihood compares against. */
+  historyWindow: number;
+  /** Points before any score other than 0 is given. */
+  warmup: number;
+  /** Points after an alarm during which scores are damped. */
+  restPoints: number;
+  /** The score at or above which a point counts as an alarm (for rest and for cards). */
+  alarmLevel: number;
+  /** Points averaged for the level-shift feature. */
+  shiftWindow: number;
+  /** Longest season (points per day) remembered. */
+  maxPeriod: number;
+  /** Score given to a value beyond the whole range seen so far. */
+  novelScore: number;
+}
+
+export const DEFAULT_DETECTOR_OPTIONS: DetectorOptions = {
+  shortWindow: 32,
+  averageWindow: 10,
+  historyWindow: 20000,
+  warmup: 40,
+  restPoints: 150,
+  alarmLevel: 0.4,
+  shiftWindow: 8,
+  maxPeriod: 1440,
+  novelScore: 0.6,
+};
+
+interface Stat {
+  n: number;
+  mean: number;
+  /** Variance. */
+  v: number;
+}
+
+export interface DetectorState {
+  n: number;
+  recent: number[];
+  surprises: number[];
+  season: number[];
+  step: number | null;
+  feature: Stat[];
+  avgHistory: Stat;
+  min: number;
+  max: number;
+  sinceAlarm: number;
+  lastTs: number | null;
+}
+
+export interface PointScore {
+  score: number;
+  /** The value the recent history predicted, for the preview ("dropped 38%"). */
+  expected: number;
+  surprise: number;
+}
+
+export function newDetectorState(): DetectorState {
+  return {
+    n: 0,
+    recent: [],
+    surprises: [],
+    season: [],
+    step: null,
+    feature: [],
+    avgHistory: { n: 0, mean: 0, v: 0 },
+    min: Number.POSITIVE_INFINITY,
+    max: Number.NEGATIVE_INFINITY,
+    sinceAlarm: Number.MAX_SAFE_INTEGER,
+    lastTs: null,
+  };
+}
+
+function median(sorted: number[]): number {
+  const m = sorted.length >> 1;
+  return sorted.length % 2 ? (sorted[m] as number) : ((sorted[m - 1] as number) + (sorted[m] as number)) / 2;
+}
+
+/** Upper tail of the standard normal: P(Z > z). */
+export function normalTail(z: number): number {
+  // Numerical Recipes erfcc, fractional error < 1.2e-7.
+  const x = z / Math.SQRT2;
+  const ax = Math.abs(x);
+  const t = 1 / (1 + 0.5 * ax);
+  const r =
+    t *
+    Math.exp(
+      -ax * ax -
+        1.26551223 +
+        t *
+          (1.00002368 +
+            t *
+              (0.37409196 +
+                t *
+                  (0.09678418 +
+                    t *
+                      (-0.18628806 +
+                        t *
+                          (0.27886807 +
+                            t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
+    );
+  const erfc = x >= 0 ? r : 2 - r;
+  return erfc / 2;
+}
+
+export class MetricDetector {
+  readonly state: DetectorState;
+  private readonly options: DetectorOptions;
+
+  constructor(state?: DetectorState, options: Partial<DetectorOptions> = {}) {
+    this.state = state ?? newDetectorState();
+    this.options = { ...DEFAULT_DETECTOR_OPTIONS, ...options };
+  }
+
+  /** Scores one point (0 = normal … 1 = certainly anomalous) and learns from it. */
+  update(value: number, timestamp: number): PointScore {
+    const s = this.state;
+    const o = this.options;
+    if (s.lastTs !== null && timestamp < s.lastTs) {
+      // Late, out-of-order point: learn nothing from it.
+      return { score: 0, expected: value, surprise: 0 };
+    }
+    if (s.lastTs !== null && s.step === null) s.step = timestamp - s.lastTs;
+    s.lastTs = timestamp;
+
+    // Features: each is a distance from what history predicts, in the series' own units.
+    const features: number[] = [];
+    let expected = value;
+    if (s.recent.length >= 4) {
+      const sorted = [...s.recent].sort((a, b) => a - b);
+      const med = median(sorted);
+      const range = Math.max(s.max - s.min, Math.abs(med) * 1e-3, 1e-9);
+      expected = med;
+      features.push(Math.abs(value - med) / range);
+      const last = s.recent.slice(-o.shiftWindow);
+      const recentMean = (last.reduce((a, b) => a + b, 0) + value) / (last.length + 1);
+      features.push(Math.abs(recentMean - med) / range);
+      const period = this.period();
+      if (period && s.season.length >= period) {
+        const prior = s.season[s.season.length - period] as number;
+        features.push(Math.abs(value - prior) / range);
+        expected = prior;
+      }
+    }
+
+    let surprise = 0;
+    features.forEach((f, i) => {
+      if (!s.feature[i]) s.feature[i] = { n: 0, mean: 0, v: 0 };
+      const h = s.feature[i] as Stat;
+      if (h.n > 10) {
+        const std = Math.sqrt(h.v);
+        const z = (f - h.mean) / Math.max(std, 1e-6);
+        surprise = Math.max(surprise, Math.max(0, z));
+      }
+      addStat(h, f, o.historyWindow);
+    });
+    const margin = 0.05 * Math.max(s.max - s.min, 1e-9);
+    const novel = s.n >= o.warmup && (value > s.max + margin || value < s.min - margin);
+
+    s.surprises.push(surprise);
+    if (s.surprises.length > o.averageWindow) s.surprises.shift();
+    const avg = s.surprises.reduce((a, b) => a + b, 0) / s.surprises.length;
+
+    let score = 0;
+    const h = s.avgHistory;
+    if (s.n >= o.warmup && h.n > 10) {
+      const std = Math.sqrt(h.v);
+      const z = (avg - h.mean) / Math.max(std, 1e-4);
+      const likelihood = 1 - normalTail(z);
+      score = Math.log(1.0000000001 - likelihood) / Math.log(1 - 0.9999999999);
+      score = Math.max(0, Math.min(1, score));
+    }
+    if (novel) score = Math.max(score, o.novelScore);
+    if (s.sinceAlarm < o.restPoints) score *= s.sinceAlarm / o.restPoints;
+    s.sinceAlarm = score >= o.alarmLevel ? 0 : Math.min(s.sinceAlarm + 1, Number.MAX_SAFE_INTEGER);
+
+    // Learn.
+    s.n++;
+    s.recent.push(value);
+    if (s.recent.length > o.shortWindow) s.recent.shift();
+    s.season.push(value);
+    if (s.season.length > o.maxPeriod) s.season.shift();
+    if (value < s.min) s.min = value;
+    if (value > s.max) s.max = value;
+    addStat(h, avg, o.historyWindow);
+    return { score, expected, surprise };
+  }
+
+  /** Points per day when the series is regular enough for one to fit in memory; else null. */
+  private period(): number | null {
+    const step = this.state.step;
+    if (!step || step <= 0) return null;
+    const p = Math.round(86_400_000 / step);
+    return p >= 4 && p <= this.options.maxPeriod ? p : null;
+  }
+}
+
+/** Exponentially weighted mean and variance; a plain running average until `horizon` points. */
+function addStat(h: Stat, x: number, horizon: number): void {
+  h.n++;
+  const alpha = Math.max(1 / h.n, 1 / horizon);
+  const d = x - h.mean;
+  h.mean += alpha * d;
+  h.v = (1 - alpha) * (h.v + alpha * d * d);
+}

@@ -1,0 +1,120 @@
+import path from "node:path";
+import { MetricDetector } from "@flick/server/detector";
+import { describe, expect, it } from "vitest";
+import { loadCorpus } from "../bench/nab/corpus.ts";
+import { windowedGaussian } from "../bench/nab/detectors.ts";
+import {
+  NAB_PROFILES,
+  probationLength,
+  type ScoredFile,
+  scaledSigmoid,
+  scoreCorpus,
+} from "../bench/nab/score.ts";
+import { fixturesDir } from "../helpers/fixtures.ts";
+
+const STEP = 5 * 60_000;
+
+/** A daily-seasonal series with noise from a fixed-seed generator. */
+function series(n: number, at: (i: number) => number): { ts: number[]; values: number[] } {
+  let seed = 7;
+  const rand = () => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed / 2 ** 31 - 0.5;
+  };
+  const ts = Array.from({ length: n }, (_, i) => Date.UTC(2026, 0, 1) + i * STEP);
+  const values = ts.map((_, i) => 100 + 20 * Math.sin((2 * Math.PI * i) / 288) + 3 * rand() + at(i));
+  return { ts, values };
+}
+
+function run(ts: number[], values: number[]): number[] {
+  const d = new MetricDetector();
+  return values.map((v, i) => d.update(v, ts[i] as number).score);
+}
+
+describe("streaming metric detector", () => {
+  it("stays quiet on a noisy seasonal series with nothing wrong", () => {
+    const { ts, values } = series(3000, () => 0);
+    const scores = run(ts, values);
+    expect(scores.slice(500).filter((s) => s >= 0.4).length).toBeLessThanOrEqual(2);
+  });
+
+  it("alarms within a few points of a 40% drop, and once, not for every point after it", () => {
+    const { ts, values } = series(3000, (i) => (i >= 2000 ? -40 : 0));
+    const scores = run(ts, values);
+    const first = scores.findIndex((s, i) => i >= 500 && s >= 0.4);
+    expect(first).toBeGreaterThanOrEqual(2000);
+    expect(first).toBeLessThan(2010);
+    expect(scores.slice(first + 1, first + 100).filter((s) => s >= 0.4).length).toBe(0);
+  });
+
+  it("scores each point from the past only: later points never change an earlier score", () => {
+    const { ts, values } = series(1200, (i) => (i === 900 ? 80 : 0));
+    const full = run(ts, values);
+    const cut = run(ts.slice(0, 950), values.slice(0, 950));
+    expect(cut).toEqual(full.slice(0, 950));
+  });
+
+  it("resumes from stored JSON state exactly where it left off", () => {
+    const { ts, values } = series(1500, (i) => (i >= 1200 ? 50 : 0));
+    const whole = run(ts, values);
+    const a = new MetricDetector();
+    const firstHalf = values.slice(0, 700).map((v, i) => a.update(v, ts[i] as number).score);
+    const b = new MetricDetector(JSON.parse(JSON.stringify(a.state)));
+    const secondHalf = values.slice(700).map((v, i) => b.update(v, ts[i + 700] as number).score);
+    expect([...firstHalf, ...secondHalf]).toEqual(whole);
+  });
+});
+
+describe("NAB scorer port", () => {
+  const n = 1000;
+  const ts = Array.from({ length: n }, (_, i) => i * STEP);
+  const windows: [number, number][] = [
+    [(400 as number) * STEP, 449 * STEP],
+    [700 * STEP, 749 * STEP],
+  ];
+  const file = (scores: number[]): ScoredFile => ({ name: "f.csv", timestamps: ts, scores, windows });
+
+  it("gives a perfect detector 100 and the null detector 0 on every profile", () => {
+    const perfect = ts.map((_, i) => (i === 400 || i === 700 ? 1 : 0));
+    for (const [name, profile] of Object.entries(NAB_PROFILES)) {
+      expect(scoreCorpus([file(perfect)], name, profile).normalized).toBeCloseTo(100, 6);
+      expect(scoreCorpus([file(ts.map(() => 0))], name, profile).normalized).toBeCloseTo(0, 6);
+    }
+  });
+
+  it("rewards early detection in a window more than late, and charges false positives by profile", () => {
+    const early = ts.map((_, i) => (i === 405 ? 1 : 0));
+    const late = ts.map((_, i) => (i === 445 ? 1 : 0));
+    const std = NAB_PROFILES.standard;
+    const lowFp = NAB_PROFILES.reward_low_FP_rate;
+    if (!std || !lowFp) throw new Error("profiles missing");
+    expect(scoreCorpus([file(early)], "standard", std).normalized).toBeGreaterThan(
+      scoreCorpus([file(late)], "standard", std).normalized,
+    );
+    const withFp = ts.map((_, i) => (i === 405 || i === 300 ? 1 : 0));
+    const a = scoreCorpus([file(withFp)], "standard", std);
+    const b = scoreCorpus([file(withFp)], "low fp", lowFp);
+    expect(b.normalized).toBeLessThan(a.normalized);
+    expect(scaledSigmoid(-1)).toBeCloseTo(0.98661, 4);
+    expect(probationLength(10000)).toBe(750);
+  });
+
+  it("reproduces NAB's published windowed-Gaussian baseline (39.6 / 20.9 / 47.4) within 3.5 points", () => {
+    const corpus = loadCorpus(
+      path.join(fixturesDir, "nab/data"),
+      path.join(fixturesDir, "nab/labels/combined_windows.json"),
+    );
+    expect(corpus.length).toBe(58);
+    const files = corpus.map((s) => ({
+      name: s.name,
+      timestamps: s.timestamps,
+      windows: s.windows,
+      scores: windowedGaussian(s.timestamps, s.values),
+    }));
+    const published = { standard: 39.6, reward_low_FP_rate: 20.9, reward_low_FN_rate: 47.4 };
+    for (const [name, want] of Object.entries(published)) {
+      const got = scoreCorpus(files, name, NAB_PROFILES[name] as never).normalized;
+      expect(Math.abs(got - want), `${name}: ${got}`).toBeLessThan(3.5);
+    }
+  }, 60_000);
+});
