@@ -1,6 +1,7 @@
 import type { CardKind, Change, Preview, Verification } from "@flick/shared";
 import type { signals } from "../db/schema/index.ts";
 import type { Logger } from "../lib/logger.ts";
+import type { RunState } from "./state.ts";
 
 export type SignalRow = typeof signals.$inferSelect;
 
@@ -28,6 +29,11 @@ export interface CardUpsert {
    * an agent that knows the situation is new (a regression, a new spike) sets this to open a card.
    */
   reopen?: boolean;
+  /**
+   * The situation is over (the job passes again, the PR's checks turned red): the open card for
+   * this fingerprint, if any, is taken out of the feed (status expired). Nothing else is used.
+   */
+  withdraw?: boolean;
 }
 
 export interface OpenCardView {
@@ -39,11 +45,28 @@ export interface OpenCardView {
   priority: number;
 }
 
+export interface LatestCardView extends OpenCardView {
+  agent: string;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
 export interface AgentContext {
   now: Date;
   log: Logger;
   /** The open (pending or snoozed) cards for these fingerprints, so agents can build on them. */
   openCards(fingerprints: string[]): Promise<Map<string, OpenCardView>>;
+  /** The newest card for each fingerprint, whatever its status (was it accepted? when?). */
+  latestCards(fingerprints: string[]): Promise<Map<string, LatestCardView>>;
+  /**
+   * How often the team accepted this agent's cards in this fingerprint family ("metric", "error"…),
+   * smoothed toward 0.5 while there are few decisions.
+   */
+  acceptRate(agent: string, family: string): Promise<number>;
+  /** A source's settings (the admin's configuration for it). */
+  sourceSettings(sourceId: string): Promise<Record<string, unknown>>;
+  /** What this agent remembers between batches; written with the batch's cards. */
+  state: RunState;
 }
 
 export interface Agent {

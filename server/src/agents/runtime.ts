@@ -1,7 +1,7 @@
 import { hostname } from "node:os";
-import { and, eq, inArray, isNull, lt, lte, or, sql } from "drizzle-orm";
+import { and, asc, eq, inArray, isNull, like, lt, lte, or, sql } from "drizzle-orm";
 import type { DatabaseHandle, Tx } from "../db/client.ts";
-import { cards, signals } from "../db/schema/index.ts";
+import { cards, signals, sources } from "../db/schema/index.ts";
 import type { Clock } from "../lib/clock.ts";
 import { randomToken } from "../lib/crypto.ts";
 import { isUniqueViolation } from "../lib/db-errors.ts";
@@ -12,10 +12,12 @@ import {
   type Agent,
   type AgentContext,
   agentReads,
+  type LatestCardView,
   NonRetryableError,
   type OpenCardView,
   type SignalRow,
 } from "./define.ts";
+import { BatchState, RunState } from "./state.ts";
 
 export interface RuntimeOptions {
   batchSize: number;
@@ -141,13 +143,14 @@ export class AgentRuntime {
     if (claimed.length === 0) return report;
 
     const now = this.clock.now();
+    const state = new BatchState(this.database.db);
     const ctx = this.context(now);
     const failures = new Map<string, Error>();
     const upserts: AgentUpsert[] = [];
     for (const agent of this.agents) {
       const mine = claimed.filter((s) => agentReads(agent, s.kind));
       if (mine.length === 0) continue;
-      upserts.push(...(await this.runAgent(agent, ctx, mine, failures)));
+      upserts.push(...(await this.runAgent(agent, ctx, state, mine, failures)));
     }
     // A signal that failed in any agent is retried whole, so its upserts from other agents wait too.
     const kept = upserts.filter((u) => !u.evidence.signalIds.some((id) => failures.has(id)));
@@ -171,6 +174,7 @@ export class AgentRuntime {
               .returning({ id: signals.id });
             if (marked.length !== doneIds.length) throw new LostLease();
           }
+          await state.commit(tx, now);
           const outcome = await applyCardUpserts(tx, kept, now);
           report.cardsCreated = outcome.created;
           report.cardsUpdated = outcome.updated;
@@ -202,11 +206,26 @@ export class AgentRuntime {
     }
   }
 
-  private async runAgent(agent: Agent, ctx: AgentContext, batch: SignalRow[], failures: Map<string, Error>) {
+  private async runAgent(
+    agent: Agent,
+    base: Omit<AgentContext, "state">,
+    state: BatchState,
+    batch: SignalRow[],
+    failures: Map<string, Error>,
+  ) {
     const timeout = this.options.agentTimeoutMs ?? 30_000;
     const tag = (list: Awaited<ReturnType<Agent["run"]>>) => list.map((u) => ({ ...u, agent: agent.name }));
+    // Each run sees its own buffered state writes; they count only if the run succeeds.
+    const once = async (signals: SignalRow[]) => {
+      const ctx = { ...base, state: new RunState(state, agent.name) };
+      const out = tag(
+        await withTimeout(Promise.resolve(agent.run(ctx, signals)), timeout, `agent ${agent.name}`),
+      );
+      state.apply(agent.name, ctx.state.writes);
+      return out;
+    };
     try {
-      return tag(await withTimeout(Promise.resolve(agent.run(ctx, batch)), timeout, `agent ${agent.name}`));
+      return await once(batch);
     } catch (batchErr) {
       if (batch.length === 1) {
         failures.set((batch[0] as SignalRow).id, batchErr as Error);
@@ -216,11 +235,7 @@ export class AgentRuntime {
       const out: AgentUpsert[] = [];
       for (const signal of batch) {
         try {
-          out.push(
-            ...tag(
-              await withTimeout(Promise.resolve(agent.run(ctx, [signal])), timeout, `agent ${agent.name}`),
-            ),
-          );
+          out.push(...(await once([signal])));
         } catch (err) {
           failures.set(signal.id, err as Error);
         }
@@ -289,11 +304,68 @@ export class AgentRuntime {
     return rows.sort((a, b) => a.occurredAt.getTime() - b.occurredAt.getTime() || a.id.localeCompare(b.id));
   }
 
-  private context(now: Date): AgentContext {
+  private context(now: Date): Omit<AgentContext, "state"> {
     const db = this.database.db;
+    const rates = new Map<string, Promise<number>>();
+    const settings = new Map<string, Promise<Record<string, unknown>>>();
     return {
       now,
       log: this.logger,
+      async latestCards(fingerprints) {
+        const map = new Map<string, LatestCardView>();
+        if (fingerprints.length === 0) return map;
+        const rows = await db
+          .select({
+            id: cards.id,
+            agent: cards.agent,
+            fingerprint: cards.fingerprint,
+            version: cards.version,
+            status: cards.status,
+            evidence: cards.evidence,
+            priority: cards.priority,
+            createdAt: cards.createdAt,
+            updatedAt: cards.updatedAt,
+          })
+          .from(cards)
+          .where(inArray(cards.fingerprint, fingerprints))
+          .orderBy(asc(cards.createdAt));
+        for (const r of rows) map.set(r.fingerprint, r);
+        return map;
+      },
+      acceptRate(agent, family) {
+        const key = `${agent}\u0000${family}`;
+        if (!rates.has(key)) {
+          rates.set(
+            key,
+            db
+              .select({
+                accepted: sql<number>`count(*) filter (where ${cards.status} in ('accepted','applying','applied','failed'))`,
+                rejected: sql<number>`count(*) filter (where ${cards.status} = 'rejected')`,
+              })
+              .from(cards)
+              .where(and(eq(cards.agent, agent), like(cards.fingerprint, `${family}:%`)))
+              .then(
+                ([r]) =>
+                  (Number(r?.accepted ?? 0) + 1) / (Number(r?.accepted ?? 0) + Number(r?.rejected ?? 0) + 2),
+              ),
+          );
+        }
+        return rates.get(key) as Promise<number>;
+      },
+      sourceSettings(sourceId) {
+        if (!settings.has(sourceId)) {
+          settings.set(
+            sourceId,
+            db
+              .select({ settings: sources.settings })
+              .from(sources)
+              .where(eq(sources.id, sourceId))
+              .limit(1)
+              .then(([r]) => (r?.settings ?? {}) as Record<string, unknown>),
+          );
+        }
+        return settings.get(sourceId) as Promise<Record<string, unknown>>;
+      },
       async openCards(fingerprints) {
         const map = new Map<string, OpenCardView>();
         if (fingerprints.length === 0) return map;

@@ -1,4 +1,5 @@
 export * from "./action.ts";
+export * from "./agent-state.ts";
 export * from "./card.ts";
 export * from "./decision.ts";
 export * from "./execution.ts";

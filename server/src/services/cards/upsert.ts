@@ -43,6 +43,7 @@ export interface UpsertOutcome {
   updated: number;
   muted: number;
   dropped: number;
+  withdrawn: number;
 }
 
 /**
@@ -58,7 +59,7 @@ export class ConcurrentCardWrite extends Error {
 }
 
 export async function applyCardUpserts(tx: Tx, upserts: AgentUpsert[], now: Date): Promise<UpsertOutcome> {
-  const outcome: UpsertOutcome = { created: 0, updated: 0, muted: 0, dropped: 0 };
+  const outcome: UpsertOutcome = { created: 0, updated: 0, muted: 0, dropped: 0, withdrawn: 0 };
   if (upserts.length === 0) return outcome;
   const fingerprints = [...new Set(upserts.map((u) => u.fingerprint))];
 
@@ -102,7 +103,16 @@ export async function applyCardUpserts(tx: Tx, upserts: AgentUpsert[], now: Date
   const events: NewCardEvent[] = [];
   const inserts = new Map<string, typeof cards.$inferInsert>();
   const updates = new Map<string, { row: typeof cards.$inferSelect; wasSnoozed: boolean }>();
+  const withdrawn = new Map<string, typeof cards.$inferSelect>();
   for (const u of upserts) {
+    if (u.withdraw) {
+      // The situation went away (checks turned red, the job passed again): take the open card back.
+      inserts.delete(u.fingerprint);
+      const open_ = updates.get(u.fingerprint)?.row ?? open.get(u.fingerprint);
+      updates.delete(u.fingerprint);
+      if (open_) withdrawn.set(u.fingerprint, open_);
+      continue;
+    }
     if (muted.has(u.fingerprint)) {
       outcome.muted++;
       continue;
@@ -115,7 +125,9 @@ export async function applyCardUpserts(tx: Tx, upserts: AgentUpsert[], now: Date
       });
       continue;
     }
-    const current = updates.get(u.fingerprint)?.row ?? open.get(u.fingerprint);
+    const current = withdrawn.has(u.fingerprint)
+      ? undefined
+      : (updates.get(u.fingerprint)?.row ?? open.get(u.fingerprint));
     if (current) {
       const row = {
         ...current,
@@ -163,6 +175,12 @@ export async function applyCardUpserts(tx: Tx, upserts: AgentUpsert[], now: Date
     // A woken card re-enters the feed, so clients see it as new.
     events.push({ cardId: id, type: wasSnoozed ? "card.created" : "card.updated", version });
     outcome.updated++;
+  }
+  for (const row of withdrawn.values()) {
+    const version = (open.get(row.fingerprint)?.version ?? row.version) + 1;
+    await tx.update(cards).set({ status: "expired", version, updatedAt: now }).where(eq(cards.id, row.id));
+    events.push({ cardId: row.id, type: "card.removed", version });
+    outcome.withdrawn++;
   }
   await appendCardEvents(tx, events, now);
   return outcome;

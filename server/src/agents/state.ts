@@ -1,0 +1,127 @@
+import { and, eq, inArray, sql } from "drizzle-orm";
+import type { Queryable, Tx } from "../db/client.ts";
+import { agentStates } from "../db/schema/index.ts";
+
+interface Entry {
+  value: unknown;
+  /** The stored version when read; null when the key had no row; undefined when never read (a blind write). */
+  version: number | null | undefined;
+  dirty: boolean;
+}
+
+/** Another worker wrote the same agent state meanwhile; the batch is retried later. */
+export class StateConflict extends Error {
+  override name = "StateConflict";
+}
+
+const full = (agent: string, key: string) => `${agent}\u0000${key}`;
+
+/**
+ * Agent state for one batch: reads go to the database once per key, writes are buffered and
+ * committed with the batch's card writes (optimistic: a version check per key).
+ */
+export class BatchState {
+  private readonly entries = new Map<string, Entry>();
+
+  constructor(private readonly db: Queryable) {}
+
+  async load(agent: string, keys: string[]): Promise<void> {
+    const missing = [...new Set(keys)].filter((k) => !this.entries.has(full(agent, k)));
+    if (missing.length === 0) return;
+    for (let i = 0; i < missing.length; i += 500) {
+      const chunk = missing.slice(i, i + 500);
+      const rows = await this.db
+        .select({ key: agentStates.key, state: agentStates.state, version: agentStates.version })
+        .from(agentStates)
+        .where(and(eq(agentStates.agent, agent), inArray(agentStates.key, chunk)));
+      const found = new Map(rows.map((r) => [r.key, r]));
+      for (const k of chunk) {
+        const r = found.get(k);
+        this.entries.set(full(agent, k), { value: r?.state, version: r?.version ?? null, dirty: false });
+      }
+    }
+  }
+
+  peek<T>(agent: string, key: string): T | undefined {
+    return this.entries.get(full(agent, key))?.value as T | undefined;
+  }
+
+  /** Applies a run's writes (only once the agent's run succeeded). */
+  apply(agent: string, writes: Map<string, unknown>): void {
+    for (const [key, value] of writes) {
+      const e = this.entries.get(full(agent, key));
+      this.entries.set(full(agent, key), { value, version: e ? e.version : undefined, dirty: true });
+    }
+  }
+
+  /** Writes every changed key inside the batch's transaction; a version mismatch aborts it. */
+  async commit(tx: Tx, now: Date): Promise<void> {
+    for (const [id, e] of this.entries) {
+      if (!e.dirty) continue;
+      const [agent, key] = id.split("\u0000") as [string, string];
+      if (e.version === undefined) {
+        // Written without being read: the last writer wins.
+        await tx
+          .insert(agentStates)
+          .values({ agent, key, state: e.value, version: 1, updatedAt: now })
+          .onConflictDoUpdate({
+            target: [agentStates.agent, agentStates.key],
+            set: { state: e.value, version: sql`${agentStates.version} + 1`, updatedAt: now },
+          });
+      } else if (e.version === null) {
+        const inserted = await tx
+          .insert(agentStates)
+          .values({ agent, key, state: e.value, version: 1, updatedAt: now })
+          .onConflictDoNothing()
+          .returning({ key: agentStates.key });
+        if (inserted.length === 0)
+          throw new StateConflict(`agent ${agent} state "${key}" was created meanwhile`);
+      } else {
+        const updated = await tx
+          .update(agentStates)
+          .set({ state: e.value, version: sql`${agentStates.version} + 1`, updatedAt: now })
+          .where(
+            and(eq(agentStates.agent, agent), eq(agentStates.key, key), eq(agentStates.version, e.version)),
+          )
+          .returning({ key: agentStates.key });
+        if (updated.length === 0) throw new StateConflict(`agent ${agent} state "${key}" changed meanwhile`);
+      }
+    }
+  }
+
+  /** After a commit the stored versions moved on; a retry of the same batch must re-read. */
+  clear(): void {
+    this.entries.clear();
+  }
+}
+
+/** The view one agent run has: its own keys, buffered, and read-only access to other agents'. */
+export class RunState {
+  readonly writes = new Map<string, unknown>();
+
+  constructor(
+    private readonly batch: BatchState,
+    private readonly agent: string,
+  ) {}
+
+  async load(keys: string[]): Promise<void> {
+    await this.batch.load(this.agent, keys);
+  }
+
+  /** The stored value (call `load` first for many keys at once; `get` loads one itself). */
+  async get<T>(key: string): Promise<T | undefined> {
+    if (this.writes.has(key)) return this.writes.get(key) as T;
+    await this.batch.load(this.agent, [key]);
+    return this.batch.peek<T>(this.agent, key);
+  }
+
+  set(key: string, value: unknown): void {
+    this.writes.set(key, value);
+  }
+
+  /** Another agent's state as committed or written earlier in this batch. */
+  async peek<T>(agent: string, key: string): Promise<T | undefined> {
+    await this.batch.load(agent, [key]);
+    return this.batch.peek<T>(agent, key);
+  }
+}
