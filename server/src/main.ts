@@ -35,13 +35,19 @@ export async function start(config: Config) {
   const deps = { config, database, logger, clock: systemClock };
   const services = createServices(deps);
   const app = createApp(deps, { web, services });
-  const runtime = new AgentRuntime(database, systemClock, logger, builtinAgents(database.db), {
-    batchSize: config.WORKER_BATCH_SIZE,
-    leaseSeconds: config.WORKER_LEASE_SECONDS,
-    maxAttempts: config.WORKER_MAX_ATTEMPTS,
-    // The embedded database runs queries on this thread, so a second loop would only interleave.
-    concurrency: database.driver === "postgres" ? config.WORKER_CONCURRENCY : 1,
-  });
+  const runtime = new AgentRuntime(
+    database,
+    systemClock,
+    logger,
+    builtinAgents(database.db, { github: { apiUrl: config.GITHUB_API_URL, token: config.GITHUB_TOKEN } }),
+    {
+      batchSize: config.WORKER_BATCH_SIZE,
+      leaseSeconds: config.WORKER_LEASE_SECONDS,
+      maxAttempts: config.WORKER_MAX_ATTEMPTS,
+      // The embedded database runs queries on this thread, so a second loop would only interleave.
+      concurrency: database.driver === "postgres" ? config.WORKER_CONCURRENCY : 1,
+    },
+  );
   const executionRuntime = new ExecutionRuntime(database, systemClock, logger, config);
   if (config.WORKERS) {
     await runtime.start();

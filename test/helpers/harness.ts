@@ -154,13 +154,20 @@ export async function startTestApp(driver: Driver, env: Record<string, string> =
   const servers: ServerType[] = [];
   let defaultRuntime: AgentRuntime | undefined;
   const makeRuntime = (agents?: Agent[], options: Partial<RuntimeOptions> = {}) => {
-    const r = new AgentRuntime(handle, clock, logger, agents ?? builtinAgents(handle.db), {
-      batchSize: 200,
-      leaseSeconds: 60,
-      maxAttempts: 3,
-      pollMs: 50,
-      ...options,
-    });
+    const r = new AgentRuntime(
+      handle,
+      clock,
+      logger,
+      agents ??
+        builtinAgents(handle.db, { github: { apiUrl: config.GITHUB_API_URL, token: config.GITHUB_TOKEN } }),
+      {
+        batchSize: 200,
+        leaseSeconds: 60,
+        maxAttempts: 3,
+        pollMs: 50,
+        ...options,
+      },
+    );
     runtimes.push(r);
     return r;
   };

@@ -14,7 +14,9 @@ export interface RecordedRequest {
 export async function startRecorder(
   respond: (
     req: RecordedRequest,
-  ) => { status: number; body?: unknown } | Promise<{ status: number; body?: unknown }>,
+  ) =>
+    | { status: number; body?: unknown; text?: string }
+    | Promise<{ status: number; body?: unknown; text?: string }>,
 ): Promise<{ url: string; requests: RecordedRequest[]; close(): Promise<void> }> {
   const requests: RecordedRequest[] = [];
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
@@ -29,6 +31,11 @@ export async function startRecorder(
       };
       requests.push(recorded);
       const answer = await respond(recorded);
+      if (answer.text !== undefined) {
+        res.writeHead(answer.status, { "content-type": "text/plain" });
+        res.end(answer.text);
+        return;
+      }
       res.writeHead(answer.status, { "content-type": "application/json" });
       res.end(answer.body === undefined ? "" : JSON.stringify(answer.body));
     });

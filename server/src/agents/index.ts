@@ -1,12 +1,35 @@
 import { eq } from "drizzle-orm";
 import type { Queryable } from "../db/client.ts";
 import { sources } from "../db/schema/index.ts";
+import { alertsAgent } from "./builtin/alerts.ts";
+import { ciAgent, githubJobLogs } from "./builtin/ci.ts";
+import { deploysAgent } from "./builtin/deploys.ts";
+import { errorsAgent } from "./builtin/errors.ts";
+import { feedbackAgent } from "./builtin/feedback.ts";
+import { metricsAgent } from "./builtin/metrics.ts";
+import { prsAgent } from "./builtin/prs.ts";
 import { webhookAgent } from "./builtin/webhook.ts";
 import type { Agent } from "./define.ts";
 
-/** The agents that run with no LLM and no configuration beyond the sources themselves. */
-export function builtinAgents(db: Queryable): Agent[] {
+export interface BuiltinOptions {
+  /** GitHub access for reading CI job logs; without it CI cards have no error lines. */
+  github?: { apiUrl?: string; token?: string };
+}
+
+/**
+ * The agents that run with no LLM and no configuration beyond the sources themselves. Order
+ * matters within a batch: deploys are recorded before the agents that blame trouble on them.
+ */
+export function builtinAgents(db: Queryable, options: BuiltinOptions = {}): Agent[] {
+  const gh = options.github;
   return [
+    deploysAgent,
+    metricsAgent,
+    errorsAgent,
+    alertsAgent,
+    ciAgent(gh?.token ? githubJobLogs(gh.apiUrl ?? "https://api.github.com", gh.token) : null),
+    prsAgent,
+    feedbackAgent,
     webhookAgent(async (sourceId) => {
       const [row] = await db
         .select({ settings: sources.settings })

@@ -13,6 +13,8 @@ const itemSchema = z.object({
   author: z.string().max(200).optional(),
   ts: z.union([z.string(), z.number()]).optional(),
   channel: z.string().max(100).optional(),
+  /** Stars (1-5) when the feedback came with a rating; the classifier uses it. */
+  rating: z.coerce.number().min(0, "rating must be 0-5").max(5, "rating must be 0-5").optional(),
 });
 
 const itemsSchema = z
@@ -38,9 +40,15 @@ function fromCsv(text: string): Item[] {
     review: "text",
     message: "text",
     content: "text",
+    score: "rating",
+    stars: "rating",
   };
   const named = header.map((h) => h.trim().toLowerCase());
-  const columns = named.includes("text") ? named : named.map((c) => aliases[c] ?? c);
+  // An alias counts only when the file has no column of the real name.
+  const columns = named.map((c) => {
+    const target = aliases[c];
+    return target && !named.includes(target) ? target : c;
+  });
   if (!columns.includes("text")) throw new AppError("validation_failed", "CSV header needs a 'text' column");
   if (data.length > MAX_ITEMS)
     throw new AppError("validation_failed", `at most ${MAX_ITEMS} rows per request`);
@@ -48,7 +56,8 @@ function fromCsv(text: string): Item[] {
     const record: Record<string, string> = {};
     columns.forEach((c, j) => {
       const v = row[j];
-      if (v !== undefined && v !== "" && ["id", "text", "author", "ts", "channel"].includes(c)) record[c] = v;
+      if (v !== undefined && v !== "" && ["id", "text", "author", "ts", "channel", "rating"].includes(c))
+        record[c] = v;
     });
     return check(itemSchema, record, `row ${i + 2}`);
   });

@@ -40,7 +40,7 @@ export const DEFAULT_DETECTOR_OPTIONS: DetectorOptions = {
   shortWindow: 32,
   averageWindow: 10,
   historyWindow: 20000,
-  warmup: 40,
+  warmup: 300,
   restPoints: 150,
   alarmLevel: 0.4,
   shiftWindow: 8,

@@ -1,0 +1,211 @@
+import type { Change } from "@flick/shared";
+import { extractErrorLines, lineText } from "../ci/log-errors.ts";
+import { type CardUpsert, defineAgent, type SignalRow } from "../define.ts";
+import { blast, rank, recency } from "../rank.ts";
+
+interface JobPayload {
+  action: string;
+  repository: { full_name: string; default_branch?: string };
+  workflow_job: {
+    id: number;
+    run_id: number;
+    run_attempt?: number;
+    name: string;
+    workflow_name?: string;
+    head_branch?: string | null;
+    head_sha: string;
+    conclusion: string | null;
+    html_url?: string;
+    steps?: { name: string; conclusion: string | null }[];
+  };
+}
+
+interface JobState {
+  /** Per run: the conclusions of its attempts, oldest first. */
+  runs: { runId: number; conclusions: string[] }[];
+  /** Runs that failed and then passed on a retry of the same commit. */
+  flaky: number;
+}
+
+/** Fetches a job's log text (GitHub's /actions/jobs/:id/logs), or null when it cannot. */
+export type JobLogFetcher = (repository: string, jobId: number) => Promise<string | null>;
+
+const FAILED = new Set(["failure", "timed_out", "startup_failure"]);
+
+/**
+ * CI failures on the default branch: one card per failing job, however many times it is retried.
+ * The card quotes the first error lines of the log when it can fetch it, and proposes a re-run when
+ * the job has passed on retry before (flaky), else an issue naming the suspect commit.
+ */
+export function ciAgent(fetchLog: JobLogFetcher | null) {
+  return defineAgent({
+    name: "ci",
+    reads: ["github.workflow_job"],
+    async run(ctx, batch) {
+      const out: CardUpsert[] = [];
+      const jobs = batch.filter((s) => {
+        const p = s.payload as JobPayload;
+        const branch = p.workflow_job.head_branch;
+        return p.action === "completed" && !!branch && branch === (p.repository.default_branch ?? "main");
+      });
+      const key = (p: JobPayload) =>
+        `ci:${p.repository.full_name}:${p.workflow_job.workflow_name ?? "workflow"}/${p.workflow_job.name}`;
+      await ctx.state.load([...new Set(jobs.map((s) => key(s.payload as JobPayload)))]);
+      for (const signal of jobs) {
+        const p = signal.payload as JobPayload;
+        const job = p.workflow_job;
+        const fingerprint = key(p);
+        const state: JobState = (await ctx.state.get<JobState>(fingerprint)) ?? { runs: [], flaky: 0 };
+        let run = state.runs.find((r) => r.runId === job.run_id);
+        if (!run) {
+          run = { runId: job.run_id, conclusions: [] };
+          state.runs.push(run);
+          if (state.runs.length > 20) state.runs.shift();
+        }
+        const conclusion = job.conclusion ?? "unknown";
+        const failedBefore = run.conclusions.some((c) => FAILED.has(c));
+        run.conclusions.push(conclusion);
+        ctx.state.set(fingerprint, state);
+
+        if (!FAILED.has(conclusion)) {
+          if (conclusion === "success") {
+            if (failedBefore) state.flaky++;
+            // Green again on the default branch: the failure card is moot.
+            out.push({ ...emptyUpsert(fingerprint, signal), withdraw: true });
+          }
+          continue;
+        }
+
+        const flaky = state.flaky > 0;
+        const sha = job.head_sha.slice(0, 7);
+        const workflow = job.workflow_name ?? "workflow";
+        const failedStep = job.steps?.find((s) => s.conclusion === "failure")?.name;
+        const log = fetchLog ? await fetchLog(p.repository.full_name, job.id).catch(() => null) : null;
+        const errorLines = log ? pickLines(log) : [];
+        const change: Change = flaky
+          ? {
+              type: "github",
+              operation: "rerun_workflow",
+              repository: p.repository.full_name,
+              params: { runId: job.run_id, failedOnly: true },
+            }
+          : {
+              type: "github",
+              operation: "create_issue",
+              repository: p.repository.full_name,
+              params: {
+                title: `${workflow} / ${job.name} fails on ${job.head_branch} since ${sha}`,
+                body: [
+                  `The **${job.name}** job of **${workflow}** fails on \`${job.head_branch}\` at ${job.head_sha}${failedStep ? `, in the step "${failedStep}"` : ""}.`,
+                  job.html_url ? `Run: ${job.html_url}` : "",
+                  errorLines.length ? `\`\`\`\n${errorLines.join("\n")}\n\`\`\`` : "",
+                  `Suspect commit: ${job.head_sha}. Revert it if the failure is not quickly fixed.`,
+                ]
+                  .filter(Boolean)
+                  .join("\n\n"),
+                labels: ["ci"],
+              },
+            };
+        const attempts = run.conclusions.length;
+        out.push({
+          fingerprint,
+          kind: flaky ? "action" : "issue",
+          title: flaky
+            ? `${workflow} / ${job.name} failed on ${job.head_branch} — flaky before, re-run?`
+            : `${workflow} / ${job.name} is failing on ${job.head_branch} at ${sha}${failedStep ? ` (${failedStep})` : ""}`,
+          summary: [
+            errorLines.length
+              ? `First errors in the log:\n\n\`\`\`\n${errorLines.slice(0, 12).join("\n")}\n\`\`\``
+              : "The job's log was not available.",
+            flaky
+              ? `This job failed and then passed on a retry of the same commit ${state.flaky} time(s) before. Accept re-runs the failed jobs.`
+              : `Accept opens an issue with the error lines, naming ${sha} as the suspect commit.`,
+          ].join("\n\n"),
+          ...rank({
+            severity: 0.7,
+            blastRadius: blast(
+              state.runs.filter((r) => r.conclusions.some((c) => FAILED.has(c))).length * 10,
+            ),
+            confidence: errorLines.length ? 0.9 : 0.7,
+            recency: recency(signal.occurredAt, ctx.now),
+            acceptRate: await ctx.acceptRate("ci", "ci"),
+          }),
+          preview: errorLines.length
+            ? { type: "text", text: errorLines.slice(0, 30).join("\n").slice(0, 4000) }
+            : {
+                type: "text",
+                text: `${workflow} / ${job.name}: ${conclusion}${failedStep ? ` in "${failedStep}"` : ""}`,
+              },
+          change,
+          evidence: {
+            signalIds: [signal.id],
+            firstSeen: signal.occurredAt,
+            lastSeen: signal.occurredAt,
+            links:
+              job.html_url && /^https?:\/\//.test(job.html_url) ? [{ label: "Job", url: job.html_url }] : [],
+            facts: {
+              job: job.name,
+              workflow,
+              commit: sha,
+              attempts,
+              flakyBefore: state.flaky,
+              ...(failedStep ? { step: failedStep } : {}),
+              errorLines: errorLines.length,
+            },
+          },
+          verification: [
+            {
+              check: "the failure is on the default branch",
+              status: "passed",
+              detail: `${job.head_branch} is ${p.repository.full_name}'s default branch`,
+            },
+            {
+              check: "error lines found in the job's log",
+              status: errorLines.length ? "passed" : "skipped",
+              detail: errorLines.length
+                ? `${errorLines.length} lines`
+                : log
+                  ? "none recognised"
+                  : "log not available",
+            },
+          ],
+          reopen: true,
+        });
+      }
+      return out;
+    },
+  });
+}
+
+function pickLines(log: string): string[] {
+  const lines = log.split(/\r\n|\r|\n/);
+  return extractErrorLines(log).map((n) => lineText(lines[n - 1] ?? "").slice(0, 300));
+}
+
+function emptyUpsert(fingerprint: string, signal: SignalRow): CardUpsert {
+  return {
+    fingerprint,
+    kind: "issue",
+    title: "",
+    priority: 0,
+    evidence: { signalIds: [signal.id], firstSeen: signal.occurredAt, lastSeen: signal.occurredAt },
+  };
+}
+
+/** GitHub's job-log endpoint (it redirects to the log file; fetch follows). */
+export function githubJobLogs(apiUrl: string, token: string): JobLogFetcher {
+  return async (repository, jobId) => {
+    const res = await fetch(`${apiUrl.replace(/\/$/, "")}/repos/${repository}/actions/jobs/${jobId}/logs`, {
+      headers: {
+        authorization: `Bearer ${token}`,
+        accept: "application/vnd.github+json",
+        "x-github-api-version": "2022-11-28",
+        "user-agent": "Flick/1",
+      },
+      signal: AbortSignal.timeout(10_000),
+    });
+    if (!res.ok) return null;
+    const text = await res.text();
+    return text.slice(-2_000_000);
+  };
+}

@@ -1,0 +1,173 @@
+import type { Change, Preview } from "@flick/shared";
+import type { AgentContext, CardUpsert, SignalRow } from "../define.ts";
+import { defineAgent } from "../define.ts";
+import { rank, recency } from "../rank.ts";
+
+export interface Deploy {
+  repository: string;
+  sha: string;
+  /** The commit before it: what a rollback goes back to. */
+  previous: string | null;
+  label: string;
+  at: number;
+  signalId: string;
+}
+
+const KEEP = 30;
+/** Trouble this soon after a deploy is blamed on it. */
+export const DEPLOY_BLAME_MS = 30 * 60_000;
+
+interface Payload {
+  action?: string;
+  ref?: string;
+  before?: string;
+  after?: string;
+  deleted?: boolean;
+  head_commit?: { message?: string } | null;
+  repository: { full_name: string; default_branch?: string };
+  release?: { tag_name: string; target_commitish?: string };
+  workflow_run?: { name?: string; head_branch?: string | null; head_sha: string; conclusion?: string | null };
+  deployment?: { sha: string; environment?: string; ref?: string };
+  deployment_status?: { state: string; environment?: string };
+}
+
+/** A deploy this signal reports, or null: a push to the default branch, a release, a green deploy workflow. */
+export function deployOf(signal: SignalRow): Deploy | null {
+  const p = signal.payload as Payload;
+  const repo = p.repository?.full_name;
+  if (!repo) return null;
+  const base = { repository: repo, at: signal.occurredAt.getTime(), signalId: signal.id };
+  const main = p.repository.default_branch ?? "main";
+  switch (signal.kind) {
+    case "github.push":
+      if (p.ref !== `refs/heads/${main}` || p.deleted || !p.after || /^0+$/.test(p.after)) return null;
+      return {
+        ...base,
+        sha: p.after,
+        previous: p.before && !/^0+$/.test(p.before) ? p.before : null,
+        label: `push ${p.after.slice(0, 7)}${p.head_commit?.message ? ` "${p.head_commit.message.split("\n")[0]?.slice(0, 60)}"` : ""}`,
+      };
+    case "github.release":
+      if (p.action !== "published" || !p.release) return null;
+      return { ...base, sha: p.release.tag_name, previous: null, label: `release ${p.release.tag_name}` };
+    case "github.workflow_run": {
+      const w = p.workflow_run;
+      if (p.action !== "completed" || !w || w.conclusion !== "success" || w.head_branch !== main) return null;
+      if (!/deploy|release|\bcd\b|publish|ship/i.test(w.name ?? "")) return null;
+      return { ...base, sha: w.head_sha, previous: null, label: `${w.name} ${w.head_sha.slice(0, 7)}` };
+    }
+    case "github.deployment_status": {
+      if (p.deployment_status?.state !== "success" || !p.deployment) return null;
+      return {
+        ...base,
+        sha: p.deployment.sha,
+        previous: null,
+        label: `deploy ${p.deployment.sha.slice(0, 7)} to ${p.deployment_status.environment ?? p.deployment.environment ?? "production"}`,
+      };
+    }
+    default:
+      return null;
+  }
+}
+
+/**
+ * Remembers recent deploys (no cards of its own), so the error and metric agents can tell when
+ * trouble follows one. Runs first in every batch.
+ */
+export const deploysAgent = defineAgent({
+  name: "deploys",
+  reads: ["github.push", "github.release", "github.workflow_run", "github.deployment_status"],
+  async run(ctx, batch) {
+    const found = batch.map(deployOf).filter((d): d is Deploy => d !== null);
+    if (found.length === 0) return [];
+    const recent = (await ctx.state.get<Deploy[]>("recent")) ?? [];
+    for (const d of found) if (!recent.some((r) => r.signalId === d.signalId)) recent.push(d);
+    recent.sort((a, b) => a.at - b.at);
+    ctx.state.set("recent", recent.slice(-KEEP));
+    return [];
+  },
+});
+
+/** The latest deploy shortly before `at`, if any. */
+export async function deployBefore(ctx: AgentContext, at: Date): Promise<Deploy | null> {
+  const recent = (await ctx.state.peek<Deploy[]>("deploys", "recent")) ?? [];
+  let best: Deploy | null = null;
+  for (const d of recent) {
+    if (d.at <= at.getTime() && at.getTime() - d.at <= DEPLOY_BLAME_MS && (!best || d.at > best.at)) best = d;
+  }
+  return best;
+}
+
+export interface Trouble {
+  /** "errors" or "metric": what this agent saw. */
+  what: "errors" | "metric";
+  line: string;
+  facts: Record<string, string | number | boolean>;
+  signalIds: string[];
+  firstSeen: Date;
+  lastSeen: Date;
+  severity: number;
+  blastRadius: number;
+  preview?: Preview;
+}
+
+/**
+ * The correlator: trouble right after a deploy becomes ONE card proposing the rollback, whichever
+ * agent saw it first; the others add their evidence to the same card (same fingerprint).
+ */
+export async function rollbackCard(
+  ctx: AgentContext,
+  agent: string,
+  deploy: Deploy,
+  t: Trouble,
+): Promise<CardUpsert> {
+  const fingerprint = `deploy:${deploy.repository}@${deploy.sha}`;
+  const open = (await ctx.openCards([fingerprint])).get(fingerprint);
+  const prior = ((open?.evidence as { facts?: Record<string, unknown> } | undefined)?.facts ?? {}) as Record<
+    string,
+    unknown
+  >;
+  const lines = new Map<string, string>();
+  for (const [k, v] of Object.entries(prior)) if (k.startsWith("seen:")) lines.set(k, String(v));
+  lines.set(`seen:${t.what}`, t.line);
+  const parts = [...lines.values()];
+  const minutes = Math.max(1, Math.round((t.firstSeen.getTime() - deploy.at) / 60_000));
+  const change: Change = {
+    type: "webhook",
+    action: "rollback",
+    params: { repository: deploy.repository, from: deploy.sha, to: deploy.previous },
+  };
+  return {
+    fingerprint,
+    kind: "action",
+    title: `${parts.join(" and ")} ${minutes} min after ${deploy.label} — roll back?`.slice(0, 200),
+    summary: [
+      `${deploy.label} reached ${deploy.repository} at ${new Date(deploy.at).toISOString().slice(11, 16)} UTC. Since then:`,
+      ...parts.map((p) => `- ${p}`),
+      `Accept runs the **rollback** action${deploy.previous ? ` back to ${deploy.previous.slice(0, 7)}` : ""}.`,
+    ].join("\n"),
+    ...rank({
+      severity: Math.max(t.severity, 0.8),
+      blastRadius: t.blastRadius,
+      confidence: Math.min(1, 0.6 + 0.15 * parts.length),
+      recency: recency(t.lastSeen, ctx.now),
+      acceptRate: await ctx.acceptRate(agent, "deploy"),
+    }),
+    change,
+    ...(t.preview ? { preview: t.preview } : {}),
+    evidence: {
+      signalIds: [deploy.signalId, ...t.signalIds],
+      firstSeen: new Date(deploy.at),
+      lastSeen: t.lastSeen,
+      facts: { deploy: deploy.sha.slice(0, 12), [`seen:${t.what}`]: t.line, ...t.facts },
+    },
+    verification: [
+      {
+        check: "the trouble started after the deploy, not before",
+        status: "passed",
+        detail: `${minutes} min after it`,
+      },
+    ],
+    reopen: true,
+  };
+}

@@ -1,0 +1,260 @@
+import type { Change, Preview } from "@flick/shared";
+import { z } from "zod";
+import { type CardUpsert, defineAgent, type SignalRow } from "../define.ts";
+import { blast, rank, recency } from "../rank.ts";
+import { deployBefore, rollbackCard } from "./deploys.ts";
+
+const BUCKET_MS = 10 * 60_000;
+const BASELINE_BUCKETS = 144; // a day of 10-minute buckets
+const MAX_USERS = 500;
+
+interface Frame {
+  function?: string | null;
+  filename?: string | null;
+  module?: string | null;
+  lineno?: number | null;
+  in_app?: boolean | null;
+}
+
+interface ErrorEvent {
+  exception?: { values?: { type?: string; value?: string; stacktrace?: { frames?: Frame[] } }[] };
+  message?: string | { formatted?: string };
+  logentry?: { formatted?: string; message?: string };
+  culprit?: string;
+  transaction?: string;
+  release?: string;
+  environment?: string;
+  level?: string;
+  user?: { id?: string | number; email?: string; ip_address?: string; username?: string };
+}
+
+export interface GroupState {
+  firstSeen: number;
+  lastSeen: number;
+  count: number;
+  users: string[];
+  /** Users beyond MAX_USERS are counted, not listed. */
+  moreUsers: number;
+  releases: string[];
+  /** Events per 10-minute bucket, newest last: [bucketStart, count]. */
+  buckets: [number, number][];
+  lastSpikeBucket: number | null;
+  /** When the group's card was accepted (the fix is on its way) and the releases seen until then. */
+  fixedAt: number | null;
+  fixedReleases: string[];
+}
+
+/** Error-group source settings: where issues are opened. */
+export const errorSourceSettings = z.object({ repository: z.string().optional() }).passthrough();
+
+export function describeError(e: ErrorEvent): { title: string; topFrame: string | null; stack: string } {
+  const ex = e.exception?.values?.[e.exception.values.length - 1];
+  const message =
+    (ex ? `${ex.type ?? "Error"}${ex.value ? `: ${ex.value}` : ""}` : undefined) ??
+    e.logentry?.formatted ??
+    e.logentry?.message ??
+    (typeof e.message === "string" ? e.message : e.message?.formatted) ??
+    e.culprit ??
+    "Unknown error";
+  const frames = ex?.stacktrace?.frames ?? [];
+  const inApp = frames.filter((f) => f.in_app);
+  const top = (inApp.length ? inApp : frames)[(inApp.length ? inApp : frames).length - 1];
+  const where = (f: Frame) =>
+    `${f.function ?? "?"} (${f.filename ?? f.module ?? "?"}${f.lineno ? `:${f.lineno}` : ""})`;
+  const stack = [
+    message,
+    ...[...frames]
+      .reverse()
+      .slice(0, 25)
+      .map((f) => `  at ${where(f)}`),
+  ].join("\n");
+  return {
+    title: message.split("\n")[0]?.slice(0, 160) ?? message,
+    topFrame: top ? where(top) : null,
+    stack,
+  };
+}
+
+function userKey(e: ErrorEvent): string | null {
+  const u = e.user;
+  if (!u) return null;
+  return String(u.id ?? u.email ?? u.username ?? u.ip_address ?? "") || null;
+}
+
+/**
+ * Error groups: events are grouped by a stable fingerprint at ingest (exception type + normalized
+ * in-app frames, or the SDK's own fingerprint). A card opens for a new group, a regression (seen
+ * again in a new release after its card was accepted) or a spike (a 10-minute bucket ≥ 5× the
+ * day's baseline and ≥ 10 events). Right after a deploy, the card is the deploy's rollback card.
+ */
+export const errorsAgent = defineAgent({
+  name: "errors",
+  reads: ["sentry.error"],
+  async run(ctx, batch) {
+    const groups = new Map<string, SignalRow[]>();
+    for (const s of batch) groups.set(s.fingerprint, [...(groups.get(s.fingerprint) ?? []), s]);
+    await ctx.state.load([...groups.keys()]);
+    const latest = await ctx.latestCards([...groups.keys()]);
+    const out: CardUpsert[] = [];
+    for (const [fingerprint, signals] of groups) {
+      signals.sort((a, b) => a.occurredAt.getTime() - b.occurredAt.getTime());
+      const stored = await ctx.state.get<GroupState>(fingerprint);
+      const isNew = !stored;
+      const g: GroupState = stored ?? {
+        firstSeen: (signals[0] as SignalRow).occurredAt.getTime(),
+        lastSeen: 0,
+        count: 0,
+        users: [],
+        moreUsers: 0,
+        releases: [],
+        buckets: [],
+        lastSpikeBucket: null,
+        fixedAt: null,
+        fixedReleases: [],
+      };
+      const card = latest.get(fingerprint);
+      if (card && ["accepted", "applying", "applied"].includes(card.status) && g.fixedAt === null) {
+        g.fixedAt = card.updatedAt.getTime();
+        g.fixedReleases = [...g.releases];
+      }
+      let regression = false;
+      let spike: { count: number; baseline: number } | null = null;
+      for (const s of signals) {
+        const e = s.payload as ErrorEvent;
+        const at = s.occurredAt.getTime();
+        g.count++;
+        g.lastSeen = Math.max(g.lastSeen, at);
+        const u = userKey(e);
+        if (u && !g.users.includes(u)) {
+          if (g.users.length < MAX_USERS) g.users.push(u);
+          else g.moreUsers++;
+        }
+        if (e.release && !g.releases.includes(e.release)) {
+          g.releases.push(e.release);
+          if (g.releases.length > 20) g.releases.shift();
+        }
+        if (g.fixedAt !== null && at > g.fixedAt && e.release && !g.fixedReleases.includes(e.release))
+          regression = true;
+        const bucket = Math.floor(at / BUCKET_MS) * BUCKET_MS;
+        const last = g.buckets[g.buckets.length - 1];
+        if (last && last[0] === bucket) last[1]++;
+        else if (!last || bucket > last[0]) g.buckets.push([bucket, 1]);
+        g.buckets = g.buckets.filter(([b]) => b > bucket - BASELINE_BUCKETS * BUCKET_MS);
+        const current = g.buckets.find(([b]) => b === bucket)?.[1] ?? 0;
+        const history = g.buckets.filter(([b]) => b < bucket);
+        const ageBuckets = Math.min(
+          BASELINE_BUCKETS,
+          Math.max(1, Math.floor((bucket - g.firstSeen) / BUCKET_MS)),
+        );
+        const baseline = history.reduce((n, [, c]) => n + c, 0) / ageBuckets;
+        if (
+          !isNew &&
+          bucket - g.firstSeen >= 6 * BUCKET_MS &&
+          current >= 10 &&
+          current >= 5 * Math.max(baseline, 0.5) &&
+          g.lastSpikeBucket !== bucket
+        ) {
+          spike = { count: current, baseline };
+          g.lastSpikeBucket = bucket;
+        }
+      }
+      if (spike) {
+        // Report the whole burst this batch saw, not the count at the moment it crossed the line.
+        spike.count = g.buckets.find(([b]) => b === g.lastSpikeBucket)?.[1] ?? spike.count;
+      }
+      if (regression) {
+        // Re-armed by the next accept.
+        g.fixedAt = null;
+        g.fixedReleases = [];
+      }
+      ctx.state.set(fingerprint, g);
+
+      const openCard = card && ["pending", "snoozed"].includes(card.status);
+      if (!isNew && !regression && !spike && !openCard) continue;
+
+      const lastSignal = signals[signals.length - 1] as SignalRow;
+      const e = lastSignal.payload as ErrorEvent;
+      const d = describeError(e);
+      const users = g.users.length + g.moreUsers;
+      const preview: Preview = {
+        type: "series",
+        label: "events / 10 min",
+        points: g.buckets.slice(-60).map(([b, c]) => [b, c]),
+        marks: spike ? [Math.min(59, g.buckets.length - 1)] : undefined,
+      };
+      const facts = {
+        events: g.count,
+        users,
+        firstSeen: new Date(g.firstSeen).toISOString(),
+        lastSeen: new Date(g.lastSeen).toISOString(),
+        ...(e.release ? { release: e.release } : {}),
+        ...(e.environment ? { environment: e.environment } : {}),
+        ...(d.topFrame ? { topFrame: d.topFrame } : {}),
+      };
+
+      // Right after a deploy: one rollback card instead of an error card.
+      const deploy =
+        isNew || spike ? await deployBefore(ctx, new Date(isNew ? g.firstSeen : g.lastSeen)) : null;
+      if (deploy) {
+        out.push(
+          await rollbackCard(ctx, "errors", deploy, {
+            what: "errors",
+            line: `${isNew ? "new error" : "error spike"} "${d.title}" ×${g.count}${users ? ` (${users} users)` : ""}`,
+            facts: { errorEvents: g.count, errorUsers: users },
+            signalIds: signals.map((s) => s.id),
+            firstSeen: new Date(g.firstSeen),
+            lastSeen: new Date(g.lastSeen),
+            severity: e.level === "fatal" ? 1 : 0.8,
+            blastRadius: blast(Math.max(users, g.count / 10)),
+          }),
+        );
+        continue;
+      }
+
+      const settings = errorSourceSettings.safeParse(await ctx.sourceSettings(lastSignal.sourceId));
+      const repository = settings.success ? settings.data.repository : undefined;
+      const headline = regression
+        ? `Regression: ${d.title}`
+        : spike
+          ? `Spiking: ${d.title} — ${spike.count} in 10 min (×${Math.max(1, Math.round(spike.count / Math.max(spike.baseline, 0.5)))} the usual)`
+          : isNew
+            ? `New error: ${d.title}`
+            : d.title;
+      const change: Change = repository
+        ? {
+            type: "github",
+            operation: "create_issue",
+            repository,
+            params: {
+              title: d.title,
+              body: `${g.count} events from ${users} users since ${new Date(g.firstSeen).toISOString()}${e.release ? ` (release ${e.release})` : ""}.\n\n\`\`\`\n${d.stack}\n\`\`\``,
+              labels: ["bug"],
+            },
+          }
+        : { type: "none" };
+      out.push({
+        fingerprint,
+        kind: repository ? "issue" : "insight",
+        title: headline.slice(0, 200),
+        summary: `${d.topFrame ? `In \`${d.topFrame}\`. ` : ""}${g.count} events, ${users} users, first seen ${new Date(g.firstSeen).toISOString().slice(0, 16).replace("T", " ")} UTC${e.release ? `, release ${e.release}` : ""}.${regression ? " It came back after its fix was accepted." : ""} ${repository ? `Accept opens an issue in ${repository} with the stack trace.` : "Set a repository in the source's settings to get an issue proposed."}`,
+        ...rank({
+          severity: e.level === "fatal" ? 1 : regression ? 0.8 : spike ? 0.75 : 0.6,
+          blastRadius: blast(Math.max(users, g.count / 10)),
+          confidence: 0.85,
+          recency: recency(new Date(g.lastSeen), ctx.now),
+          acceptRate: await ctx.acceptRate("errors", "sentry"),
+        }),
+        preview,
+        change,
+        evidence: {
+          signalIds: signals.map((s) => s.id),
+          firstSeen: new Date(g.firstSeen),
+          lastSeen: new Date(g.lastSeen),
+          facts,
+        },
+        reopen: regression || spike !== null,
+      });
+    }
+    return out;
+  },
+});

@@ -1,0 +1,129 @@
+import type { Change } from "@flick/shared";
+import { z } from "zod";
+import { type CardUpsert, defineAgent } from "../define.ts";
+import {
+  addToClusters,
+  type Cluster,
+  type ClusterState,
+  newClusterState,
+  topic,
+} from "../feedback/cluster.ts";
+import { classifyFeedback } from "../feedback/text.ts";
+import { blast, rank, recency } from "../rank.ts";
+
+const WEEK = 7 * 86_400_000;
+
+/** Feedback source settings: how many similar items in a week make a card, and where issues go. */
+export const feedbackSourceSettings = z
+  .object({
+    clusterThreshold: z.number().int().min(2).max(1000).default(5),
+    similarity: z.number().min(0.05).max(0.95).default(0.2),
+    repository: z.string().optional(),
+  })
+  .passthrough();
+
+interface Item {
+  text: string;
+  author?: string;
+  channel?: string;
+  rating?: number;
+}
+
+function claim(c: Cluster, n: number): string {
+  const t = topic(c);
+  return c.cls === "bug"
+    ? `${n} customers report a problem with "${t}" this week`
+    : `${n} customers asked for "${t}" this week`;
+}
+
+/**
+ * Feedback clusters: each item is classified (bug / feature / noise; noise is dropped) and joins
+ * the nearest cluster of its class (TF-IDF cosine, no model). A cluster that reaches the source's
+ * threshold within a week becomes a card proposing an issue with the customers' own words.
+ */
+export const feedbackAgent = defineAgent({
+  name: "feedback",
+  reads: ["feedback"],
+  async run(ctx, batch) {
+    const bySource = new Map<string, typeof batch>();
+    for (const s of batch) bySource.set(s.sourceId, [...(bySource.get(s.sourceId) ?? []), s]);
+    const out: CardUpsert[] = [];
+    for (const [sourceId, signals] of bySource) {
+      const parsed = feedbackSourceSettings.safeParse(await ctx.sourceSettings(sourceId));
+      const conf = parsed.success ? parsed.data : feedbackSourceSettings.parse({});
+      const key = `clusters:${sourceId}`;
+      const state = (await ctx.state.get<ClusterState>(key)) ?? newClusterState();
+      const grown = new Map<number, { cluster: Cluster; signalIds: string[] }>();
+      for (const s of signals) {
+        const item = s.payload as Item;
+        const cls = classifyFeedback(item.text, item.rating);
+        if (cls === "noise") continue;
+        const c = addToClusters(
+          state,
+          { text: item.text, cls, at: s.occurredAt.getTime(), signalId: s.id },
+          conf.similarity,
+        );
+        const g = grown.get(c.id) ?? { cluster: c, signalIds: [] };
+        g.signalIds.push(s.id);
+        grown.set(c.id, g);
+      }
+      ctx.state.set(key, state);
+      for (const { cluster, signalIds } of grown.values()) {
+        const now = Math.max(ctx.now.getTime(), cluster.updatedAt);
+        const thisWeek = cluster.times.filter((t) => t > now - WEEK).length;
+        if (thisWeek < conf.clusterThreshold) continue;
+        const title = claim(cluster, thisWeek);
+        const quotes = cluster.recent
+          .slice(-5)
+          .reverse()
+          .map((r) => `> ${r.quote}`);
+        const change: Change = conf.repository
+          ? {
+              type: "github",
+              operation: "create_issue",
+              repository: conf.repository,
+              params: {
+                title:
+                  cluster.cls === "bug"
+                    ? `Customers report: ${topic(cluster)}`
+                    : `Feature request: ${topic(cluster)}`,
+                body: `${thisWeek} customers this week (${cluster.size} in all).\n\n${quotes.join("\n\n")}`,
+                labels: [cluster.cls === "bug" ? "bug" : "enhancement", "customer-feedback"],
+              },
+            }
+          : { type: "none" };
+        out.push({
+          fingerprint: `feedback:cluster:${sourceId}:${cluster.id}`,
+          kind: conf.repository ? "issue" : "insight",
+          title,
+          summary: `${quotes.join("\n\n")}\n\n${conf.repository ? `Accept opens an issue in ${conf.repository} with these quotes.` : "Set a repository in the source's settings to get an issue proposed."}`,
+          ...rank({
+            severity: cluster.cls === "bug" ? 0.6 : 0.4,
+            blastRadius: blast(thisWeek * 10),
+            confidence: Math.min(0.9, 0.4 + thisWeek / 40),
+            recency: recency(new Date(cluster.updatedAt), ctx.now),
+            acceptRate: await ctx.acceptRate("feedback", "feedback"),
+          }),
+          preview: {
+            type: "text",
+            text: cluster.recent
+              .slice(-3)
+              .reverse()
+              .map((r) => `“${r.quote}”`)
+              .join("\n\n")
+              .slice(0, 4000),
+          },
+          change,
+          evidence: {
+            signalIds,
+            firstSeen: new Date(cluster.times[0] ?? cluster.updatedAt),
+            lastSeen: new Date(cluster.updatedAt),
+            facts: { class: cluster.cls, thisWeek, total: cluster.size, topic: topic(cluster) },
+          },
+          reopen: false,
+        });
+      }
+    }
+    return out;
+  },
+});

@@ -1,0 +1,173 @@
+import type { Change, Preview } from "@flick/shared";
+import { z } from "zod";
+import { type CardUpsert, defineAgent, type SignalRow } from "../define.ts";
+import { DEFAULT_DETECTOR_OPTIONS, type DetectorState, MetricDetector } from "../metrics/detector.ts";
+import { blast, rank, recency } from "../rank.ts";
+import { deployBefore, rollbackCard } from "./deploys.ts";
+
+const TAIL = 120;
+
+interface SeriesState {
+  detector: DetectorState;
+  /** The last points, for the card's chart. */
+  tail: [number, number][];
+}
+
+interface Point {
+  name: string;
+  labels: Record<string, string>;
+  ts: string;
+  value: number;
+}
+
+/** Metrics source settings: which admin-made action to propose per metric, and where issues go. */
+export const metricSourceSettings = z
+  .object({
+    actions: z.record(z.string(), z.string()).default({}),
+    repository: z.string().optional(),
+  })
+  .passthrough();
+
+function hhmm(d: Date): string {
+  return `${d.toISOString().slice(11, 16)} UTC`;
+}
+
+/** "checkout_success dropped 38% at 14:05 UTC" */
+export function anomalyClaim(name: string, value: number, expected: number, at: Date): string {
+  if (Math.abs(expected) < 1e-9) return `${name} jumped to ${round(value)} at ${hhmm(at)}`;
+  const change = (value - expected) / Math.abs(expected);
+  if (change <= -0.995) return `${name} fell to ${round(value)} at ${hhmm(at)}`;
+  if (change < 0) return `${name} dropped ${Math.round(-change * 100)}% at ${hhmm(at)}`;
+  if (change >= 1) return `${name} rose ${round(1 + change)}× at ${hhmm(at)}`;
+  return `${name} rose ${Math.round(change * 100)}% at ${hhmm(at)}`;
+}
+
+function round(x: number): string {
+  return Math.abs(x) >= 100 ? String(Math.round(x)) : String(Math.round(x * 100) / 100);
+}
+
+/**
+ * Metric anomalies: every point of every series goes through that series' streaming detector
+ * (state kept between batches); a point that breaks from the series' normal behaviour opens a card
+ * with the chart, the claim, and the admin's configured action for that metric (or an issue).
+ */
+export const metricsAgent = defineAgent({
+  name: "metrics",
+  reads: ["metric.point"],
+  async run(ctx, batch) {
+    const bySeries = new Map<string, SignalRow[]>();
+    for (const s of batch) bySeries.set(s.fingerprint, [...(bySeries.get(s.fingerprint) ?? []), s]);
+    await ctx.state.load([...bySeries.keys()]);
+    const out: CardUpsert[] = [];
+    for (const [series, signals] of bySeries) {
+      const stored = await ctx.state.get<SeriesState>(series);
+      const state: SeriesState = stored ?? { detector: new MetricDetector().state, tail: [] };
+      const detector = new MetricDetector(state.detector);
+      signals.sort((a, b) => a.occurredAt.getTime() - b.occurredAt.getTime());
+      for (const signal of signals) {
+        const p = signal.payload as Point;
+        const at = signal.occurredAt;
+        const scored = detector.update(p.value, at.getTime());
+        state.tail.push([at.getTime(), p.value]);
+        if (state.tail.length > TAIL) state.tail.shift();
+        if (scored.score < DEFAULT_DETECTOR_OPTIONS.alarmLevel) continue;
+
+        const relChange =
+          Math.abs(scored.expected) > 1e-9
+            ? Math.abs(p.value - scored.expected) / Math.abs(scored.expected)
+            : 1;
+        const preview: Preview = {
+          type: "series",
+          label: p.name,
+          points: [...state.tail],
+          marks: [state.tail.length - 1],
+        };
+        const claim = anomalyClaim(p.name, p.value, scored.expected, at);
+        const deploy = await deployBefore(ctx, at);
+        if (deploy) {
+          out.push(
+            await rollbackCard(ctx, "metrics", deploy, {
+              what: "metric",
+              line: claim,
+              facts: { metric: p.name, value: p.value, expected: Math.round(scored.expected * 1000) / 1000 },
+              signalIds: [signal.id],
+              firstSeen: at,
+              lastSeen: at,
+              severity: Math.min(1, 0.4 + relChange),
+              blastRadius: 0.5,
+              preview,
+            }),
+          );
+          continue;
+        }
+        const settings = metricSourceSettings.safeParse(await ctx.sourceSettings(signal.sourceId));
+        const conf = settings.success ? settings.data : { actions: {}, repository: undefined };
+        const action = conf.actions[series.slice("metric:".length)] ?? conf.actions[p.name];
+        const labels = Object.entries(p.labels)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(", ");
+        const change: Change = action
+          ? {
+              type: "webhook",
+              action,
+              params: {
+                metric: p.name,
+                labels: p.labels,
+                value: p.value,
+                expected: scored.expected,
+                at: p.ts,
+              },
+            }
+          : conf.repository
+            ? {
+                type: "github",
+                operation: "create_issue",
+                repository: conf.repository,
+                params: {
+                  title: claim,
+                  body: `Flick's metric detector flagged **${p.name}**${labels ? ` (${labels})` : ""} at ${p.ts}: ${p.value} where ${round(scored.expected)} was expected (anomaly score ${scored.score.toFixed(2)}).`,
+                  labels: ["anomaly"],
+                },
+              }
+            : { type: "none" };
+        out.push({
+          fingerprint: series,
+          kind: action ? "action" : change.type === "github" ? "issue" : "insight",
+          title: claim,
+          summary: `${p.value} where about ${round(scored.expected)} was expected${labels ? ` (${labels})` : ""}. ${action ? `Accept runs the **${action}** action.` : change.type === "github" ? `Accept opens an issue in ${conf.repository}.` : "No action is configured for this metric; an admin can map it to one in the source's settings."}`,
+          ...rank({
+            severity: Math.min(1, 0.4 + relChange),
+            blastRadius: blast(signals.length),
+            confidence: scored.score,
+            recency: recency(at, ctx.now),
+            acceptRate: await ctx.acceptRate("metrics", "metric"),
+          }),
+          preview,
+          change,
+          evidence: {
+            signalIds: [signal.id],
+            firstSeen: at,
+            lastSeen: at,
+            facts: {
+              metric: p.name,
+              ...(labels ? { labels } : {}),
+              value: p.value,
+              expected: Math.round(scored.expected * 1000) / 1000,
+              anomalyScore: Math.round(scored.score * 1000) / 1000,
+            },
+          },
+          verification: [
+            {
+              check: "scored against the series' own history, not a fixed threshold",
+              status: "passed",
+              detail: `scored ${scored.score.toFixed(2)} against ${state.detector.n} earlier points`,
+            },
+          ],
+          reopen: true,
+        });
+      }
+      ctx.state.set(series, state);
+    }
+    return out;
+  },
+});

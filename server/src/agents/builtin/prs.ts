@@ -1,0 +1,223 @@
+import { type CardUpsert, defineAgent, type SignalRow } from "../define.ts";
+import { rank, recency } from "../rank.ts";
+
+interface PullRequest {
+  number: number;
+  title: string;
+  state: string;
+  draft?: boolean;
+  merged?: boolean;
+  html_url?: string;
+  user: { login: string; type?: string };
+  head: { sha: string; ref?: string };
+  base?: { ref?: string };
+}
+
+interface Payload {
+  action: string;
+  repository: { full_name: string };
+  sender?: { login: string; type?: string };
+  pull_request?: PullRequest;
+  review?: { state: string; user: { login: string }; commit_id?: string };
+  check_run?: {
+    name: string;
+    head_sha: string;
+    status: string;
+    conclusion: string | null;
+    pull_requests?: { number: number }[];
+  };
+}
+
+interface PrState {
+  number: number;
+  title: string;
+  author: string;
+  bot: boolean;
+  url?: string;
+  headSha: string;
+  draft: boolean;
+  open: boolean;
+  /** Checks on the head commit: name → conclusion ("pending" while running). */
+  checks: Record<string, string>;
+  /** The latest review per reviewer. */
+  reviews: Record<string, string>;
+  /** Set when a card for this PR was proposed at this head. */
+  proposedAt?: string;
+  pushedAfterCard?: boolean;
+}
+
+const GREEN = new Set(["success", "neutral", "skipped"]);
+const DEPENDENCY_BOTS = /^(dependabot|renovate|depfu|greenkeeper|snyk-bot)(\[bot\])?$/i;
+
+function isBot(user: { login: string; type?: string }): boolean {
+  return DEPENDENCY_BOTS.test(user.login);
+}
+
+function verdict(s: PrState): { ready: boolean; red: boolean; pending: boolean; why: string } {
+  const checks = Object.values(s.checks);
+  const red = checks.some((c) => c !== "pending" && !GREEN.has(c));
+  const pending = checks.length === 0 || checks.some((c) => c === "pending");
+  const reviews = Object.values(s.reviews);
+  const approved = reviews.includes("approved") && !reviews.includes("changes_requested");
+  const reviewed = approved || (s.bot && !reviews.includes("changes_requested"));
+  const why = red
+    ? "a check failed"
+    : pending
+      ? "checks are still running"
+      : !reviewed
+        ? "it has no approving review"
+        : "checks green and review satisfied";
+  return { ready: !red && !pending && reviewed && s.open && !s.draft, red, pending, why };
+}
+
+/**
+ * Pull requests ready to merge: green checks on the head commit and an approval (or a dependency
+ * bot's PR with green checks). A red check or a closed PR takes the card back; new commits pushed
+ * after the card update it to wait for the new checks.
+ */
+export const prsAgent = defineAgent({
+  name: "prs",
+  reads: ["github.pull_request", "github.pull_request_review", "github.check_run"],
+  async run(ctx, batch) {
+    const out: CardUpsert[] = [];
+    const touched = new Map<string, { state: PrState; signals: SignalRow[]; repo: string }>();
+    for (const signal of batch) {
+      const p = signal.payload as Payload;
+      const repo = p.repository.full_name;
+      const numbers: number[] = p.pull_request
+        ? [p.pull_request.number]
+        : (p.check_run?.pull_requests ?? []).map((x) => x.number);
+      if (p.check_run && numbers.length === 0) {
+        const byHead = await ctx.state.get<number>(`head:${repo}@${p.check_run.head_sha}`);
+        if (byHead !== undefined) numbers.push(byHead);
+      }
+      for (const number of numbers) {
+        const key = `github:pr:${repo}#${number}`;
+        const entry = touched.get(key);
+        const stored = entry?.state ?? (await ctx.state.get<PrState>(key));
+        const pr = p.pull_request;
+        if (!stored && !pr) continue; // a check for a PR we have not seen opened: wait for it
+        const state: PrState = stored ?? {
+          number,
+          title: pr?.title ?? `#${number}`,
+          author: pr?.user.login ?? "?",
+          bot: pr ? isBot(pr.user) : false,
+          url: pr?.html_url,
+          headSha: pr?.head.sha ?? "",
+          draft: pr?.draft ?? false,
+          open: true,
+          checks: {},
+          reviews: {},
+        };
+        if (pr) {
+          state.title = pr.title;
+          state.draft = pr.draft ?? false;
+          state.open = pr.state === "open";
+          state.url = pr.html_url ?? state.url;
+          if (pr.head.sha !== state.headSha) {
+            // New commits: old checks and the card's premise no longer hold.
+            if (state.proposedAt && !(p.sender && isBot(p.sender))) state.pushedAfterCard = true;
+            state.headSha = pr.head.sha;
+            state.checks = {};
+          }
+        }
+        if (p.review) {
+          const reviewState = p.review.state.toLowerCase();
+          if (reviewState !== "commented") state.reviews[p.review.user.login] = reviewState;
+        }
+        if (p.check_run && p.check_run.head_sha === state.headSha) {
+          state.checks[p.check_run.name] =
+            p.check_run.status === "completed" ? (p.check_run.conclusion ?? "neutral") : "pending";
+        }
+        touched.set(key, { state, signals: [...(entry?.signals ?? []), signal], repo });
+      }
+    }
+
+    for (const [key, { state, signals, repo }] of touched) {
+      ctx.state.set(key, state);
+      if (state.headSha) ctx.state.set(`head:${repo}@${state.headSha}`, state.number);
+      const v = verdict(state);
+      const last = signals[signals.length - 1] as SignalRow;
+      const base = {
+        fingerprint: key,
+        evidence: {
+          signalIds: signals.map((s) => s.id),
+          firstSeen: signals[0]?.occurredAt ?? last.occurredAt,
+          lastSeen: last.occurredAt,
+          links:
+            state.url && /^https?:\/\//.test(state.url)
+              ? [{ label: `#${state.number}`, url: state.url }]
+              : [],
+          facts: {
+            pr: state.number,
+            author: state.author,
+            head: state.headSha.slice(0, 7),
+            checks: Object.keys(state.checks).length,
+            approvals: Object.values(state.reviews).filter((r) => r === "approved").length,
+          },
+        },
+      };
+      const checks = Object.entries(state.checks).map(([name, c]) => ({
+        check: name,
+        status: (GREEN.has(c) ? "passed" : c === "pending" ? "skipped" : "failed") as
+          | "passed"
+          | "skipped"
+          | "failed",
+        detail: c,
+      }));
+      if (!state.open || state.draft || v.red) {
+        out.push({ ...base, kind: "action", title: "", priority: 0, withdraw: true });
+        continue;
+      }
+      if (state.pushedAfterCard && !v.ready) {
+        const open = await ctx.openCards([key]);
+        if (open.has(key)) {
+          out.push({
+            ...base,
+            kind: "action",
+            title: `#${state.number} got new commits after this card — waiting for checks on ${state.headSha.slice(0, 7)}`,
+            summary: `Someone pushed to the branch after Flick proposed the merge, so the old checks no longer apply. The card comes back as ready when ${v.why === "checks are still running" ? "the new checks pass" : "it is ready again"}.`,
+            priority: 0.2,
+            priorityFactors: { waiting: 1 },
+            change: { type: "none" },
+            verification: checks,
+          });
+        }
+        continue;
+      }
+      if (!v.ready) continue;
+      state.proposedAt = new Date(ctx.now).toISOString();
+      state.pushedAfterCard = false;
+      ctx.state.set(key, state);
+      const approvers = Object.entries(state.reviews)
+        .filter(([, r]) => r === "approved")
+        .map(([u]) => u);
+      out.push({
+        ...base,
+        kind: "action",
+        title: `Merge #${state.number}: ${state.title}`.slice(0, 200),
+        summary: `${Object.keys(state.checks).length} checks green on ${state.headSha.slice(0, 7)}${approvers.length ? `, approved by ${approvers.join(", ")}` : state.bot ? `, a dependency update by ${state.author}` : ""}. Accept squash-merges it at exactly this commit.`,
+        ...rank({
+          severity: 0.3,
+          blastRadius: 0.2,
+          confidence: approvers.length ? 0.95 : 0.8,
+          recency: recency(last.occurredAt, ctx.now),
+          acceptRate: await ctx.acceptRate("prs", "github"),
+        }),
+        preview: {
+          type: "text",
+          text: `#${state.number} ${state.title}\nby ${state.author} · head ${state.headSha.slice(0, 7)}`,
+        },
+        change: {
+          type: "github",
+          operation: "merge_pr",
+          repository: repo,
+          params: { number: state.number, sha: state.headSha, method: "squash" },
+        },
+        verification: checks,
+        reopen: true,
+      });
+    }
+    return out;
+  },
+});

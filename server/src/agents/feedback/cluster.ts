@@ -1,0 +1,136 @@
+import { type FeedbackClass, terms } from "./text.ts";
+
+export interface Cluster {
+  id: number;
+  cls: FeedbackClass;
+  /** Centroid: TF-IDF weight per term (the heaviest terms only). */
+  vec: Record<string, number>;
+  size: number;
+  /** The latest members: when, what they said, which signal. */
+  recent: { at: number; quote: string; signalId: string }[];
+  /** Arrival times of the members (the latest 500), for "this week". */
+  times: number[];
+  updatedAt: number;
+}
+
+export interface ClusterState {
+  docs: number;
+  df: Record<string, number>;
+  clusters: Cluster[];
+  nextId: number;
+}
+
+export const CLUSTER_LIMITS = { terms: 40, vocabulary: 20_000, clusters: 400, recent: 8 };
+
+export function newClusterState(): ClusterState {
+  return { docs: 0, df: {}, clusters: [], nextId: 1 };
+}
+
+function vectorize(state: ClusterState, words: string[]): Record<string, number> {
+  const v: Record<string, number> = {};
+  let norm = 0;
+  for (const w of words) {
+    const idf = Math.log((state.docs + 1) / ((state.df[w] ?? 0) + 1)) + 1;
+    const weight = w.includes(" ") ? idf * 1.5 : idf;
+    v[w] = weight;
+    norm += weight * weight;
+  }
+  norm = Math.sqrt(norm) || 1;
+  for (const k of Object.keys(v)) v[k] = (v[k] as number) / norm;
+  return v;
+}
+
+function cosine(a: Record<string, number>, b: Record<string, number>): number {
+  let dot = 0;
+  let na = 0;
+  let nb = 0;
+  for (const [k, x] of Object.entries(a)) {
+    na += x * x;
+    const y = b[k];
+    if (y !== undefined) dot += x * y;
+  }
+  for (const y of Object.values(b)) nb += y * y;
+  return dot / (Math.sqrt(na * nb) || 1);
+}
+
+function top(v: Record<string, number>, n: number): Record<string, number> {
+  return Object.fromEntries(
+    Object.entries(v)
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, n),
+  );
+}
+
+/**
+ * Online clustering: a new item joins the most similar cluster of its class when the cosine of
+ * their TF-IDF vectors reaches `threshold`, else starts a new cluster. No model, no look-back.
+ */
+export function addToClusters(
+  state: ClusterState,
+  item: { text: string; cls: FeedbackClass; at: number; signalId: string },
+  threshold = 0.3,
+): Cluster {
+  const words = terms(item.text);
+  state.docs++;
+  for (const w of words) state.df[w] = (state.df[w] ?? 0) + 1;
+  const vec = vectorize(state, words);
+  let best: Cluster | null = null;
+  let bestSim = threshold;
+  for (const c of state.clusters) {
+    if (c.cls !== item.cls) continue;
+    const sim = cosine(vec, c.vec);
+    if (sim >= bestSim) {
+      best = c;
+      bestSim = sim;
+    }
+  }
+  const quote = item.text.trim().replace(/\s+/g, " ").slice(0, 280);
+  if (!best) {
+    best = {
+      id: state.nextId++,
+      cls: item.cls,
+      vec: top(vec, CLUSTER_LIMITS.terms),
+      size: 0,
+      recent: [],
+      times: [],
+      updatedAt: item.at,
+    };
+    state.clusters.push(best);
+  } else {
+    const merged: Record<string, number> = {};
+    const n = best.size;
+    for (const [k, x] of Object.entries(best.vec)) merged[k] = (x * n) / (n + 1);
+    for (const [k, x] of Object.entries(vec)) merged[k] = (merged[k] ?? 0) + x / (n + 1);
+    best.vec = top(merged, CLUSTER_LIMITS.terms);
+  }
+  best.size++;
+  best.updatedAt = Math.max(best.updatedAt, item.at);
+  best.recent.push({ at: item.at, quote, signalId: item.signalId });
+  if (best.recent.length > CLUSTER_LIMITS.recent) best.recent.shift();
+  best.times.push(item.at);
+  if (best.times.length > 500) best.times.shift();
+  prune(state);
+  return best;
+}
+
+function prune(state: ClusterState): void {
+  if (state.clusters.length > CLUSTER_LIMITS.clusters) {
+    state.clusters.sort((a, b) => b.updatedAt - a.updatedAt);
+    state.clusters.length = CLUSTER_LIMITS.clusters;
+  }
+  const vocab = Object.keys(state.df);
+  if (vocab.length > CLUSTER_LIMITS.vocabulary) {
+    for (const w of vocab) if ((state.df[w] as number) <= 1) delete state.df[w];
+  }
+}
+
+/** A short topic for the card: the cluster's heaviest word pair, else its top words. */
+export function topic(c: Cluster): string {
+  const sorted = Object.entries(c.vec).sort((a, b) => b[1] - a[1]);
+  const pair = sorted.find(([k]) => k.includes(" "));
+  if (pair) return pair[0];
+  return sorted
+    .slice(0, 3)
+    .map(([k]) => k)
+    .join(", ");
+}

@@ -1,0 +1,76 @@
+/**
+ * Feedback text without any model: a rule classifier (bug / feature / noise) and the tokens the
+ * clusterer compares (lower-cased words, stop words out, crude stemming, word pairs).
+ */
+
+export type FeedbackClass = "bug" | "feature" | "noise";
+
+const FEATURE = [
+  /\b(please|pls|plz)\s+(add|make|bring|include|allow|let|give|implement|fix\s+it\s+so)\b/,
+  /\b(would|it'?d)\s+(be|love|like)\s+(nice|great|good|awesome|helpful|useful|better|cool)?\b/,
+  /\bwould (really )?(love|like) (to|it|if|a|an|the|more|some)\b/,
+  /\b(i|we) wish\b|\bwish (it|there|they|you|i)\b/,
+  /\b(should|could|need to|needs to|must) (add|have|include|allow|support|be able|let|show|give|offer|bring back)\b/,
+  /\b(add|adding|bring back|option to|ability to|able to choose|feature request|suggestion|suggest|integration with|support for|compatib)/,
+  /\b(why (can'?t|cant|isn'?t|is there no|no)|there is no|there'?s no|doesn'?t have|does not have|lacks?|missing)\b/,
+  /\bif (only|you could|they could|there was|there were)\b/,
+  /\b(need|needs|want|could do with|could use|would be) (more|a|an|some|better|the)\b/,
+  /\b(make|create|give us|bring) (a|an|the)? ?(widget|option|setting|feature|version)\b/,
+  /\b(stop|don'?t) (asking|requiring|forcing|making)\b|\bwhy (do|does|is|are|did)\b|\bshouldn'?t\b/,
+  /\b(hope|hoping) (you|they|to see|for)\b/,
+];
+
+const BUG = [
+  /\b(crash\w*|freez\w*|frozen|hang(s|ing)?|lag(s|gy|ging)?|glitch\w*|bug(s|gy)?|broken|error\w*|fail\w*|stuck|froze)\b/,
+  /\b(does ?n[o']?t|do ?n[o']?t|won'?t|will not|can ?not|can'?t|cant|unable to|isn'?t|is not|not) (work|sync|connect|pair|load|open|show|record|track|count|update|sav|log ?in|start|respond|display|register|turn|find)\w*/,
+  /\b(stopped|stops|quit|quits|keeps?|kept) (working|syncing|crashing|connecting|disconnecting|asking|logging|restarting|closing|dropping|loading|showing)\b/,
+  /\b(not|no longer|never) (working|syncing|accurate|correct|right|recording|tracking|counting|showing|connecting|loading)\b/,
+  /\b(trouble|having trouble|black screen|blank screen|never (get|got|works?|syncs?)|fix)\b/,
+  /\b(can'?t|cant|cannot|couldn'?t|wouldn'?t|din'?t|didn'?t|hasn'?t been able|no longer|unable) (\w+ )?(sync|synch|connect|pair|link|login|log in|download|get|see|set|keep|load)\w*/,
+  /\b(disconnect\w*|lost (all|my)|deleted (all|my)|wrong|inaccurate|incorrect|drains?|draining|problem\w*|issue\w*|since (the|last) update|after (the|last|latest) update)\b/,
+];
+
+export function classifyFeedback(text: string, rating?: number): FeedbackClass {
+  const t = text.toLowerCase().replace(/[’`]/g, "'");
+  const bug = BUG.reduce((n, r) => n + (r.test(t) ? 1 : 0), 0);
+  const feature = FEATURE.reduce((n, r) => n + (r.test(t) ? 1 : 0), 0);
+  const words = t.split(/\s+/).filter(Boolean).length;
+  if (bug === 0 && feature === 0) return "noise";
+  if (words < 4 && rating !== undefined && rating >= 4) return "noise";
+  if (feature > bug) return "feature";
+  if (bug > feature) return "bug";
+  // A tie: an explicit ask wins when the author is not unhappy.
+  return rating !== undefined && rating <= 2 ? "bug" : "feature";
+}
+
+const STOP = new Set(
+  (
+    "a an the and or but if so of to in on at for from by with about as into than then it its it's this that these those " +
+    "i me my we our you your he she they them their is are was were be been being am do does did doing have has had " +
+    "will would can could should may might must not no nor very too also just only really more most much many " +
+    "app apps application garmin samsung huawei health connect phone watch please pls thanks thank good great love " +
+    "like nice get got use using used one all any some when what which who how why there here up out now even still " +
+    "would'nt dont don't can't cant i'm im it's its ive i've way make makes made want wish add need needs option"
+  ).split(/\s+/),
+);
+
+function stem(w: string): string {
+  return w
+    .replace(/(ing|ed|es|s|ly)$/, "")
+    .replace(/(.)\1$/, "$1")
+    .slice(0, 12);
+}
+
+/** Terms of a text: stemmed content words and adjacent word pairs. */
+export function terms(text: string): string[] {
+  const words = text
+    .toLowerCase()
+    .replace(/[’`]/g, "'")
+    .split(/[^a-z0-9à-ÿ']+/)
+    .filter((w) => w.length > 2 && !STOP.has(w))
+    .map(stem)
+    .filter((w) => w.length > 2);
+  const out = new Set(words);
+  for (let i = 0; i + 1 < words.length; i++) out.add(`${words[i]} ${words[i + 1]}`);
+  return [...out];
+}

@@ -1,0 +1,46 @@
+/**
+ * Every built-in card's priority comes from the same stated factors, each 0..1, stored on the card
+ * and shown with it. Weights sum to 1, so the priority is 0..1 too.
+ */
+export interface RankFactors {
+  /** How bad it is if true (a failed deploy, a 40% drop) … */
+  severity: number;
+  /** … for how many: users, events, customers. */
+  blastRadius: number;
+  /** How sure the agent is that this is real and that the proposed change is right. */
+  confidence: number;
+  /** 1 when it is happening now, falling with a 6-hour half-life. */
+  recency: number;
+  /** How often the team accepted this agent's cards of this family (0.5 with no history). */
+  acceptRate: number;
+}
+
+const WEIGHTS: RankFactors = {
+  severity: 0.35,
+  blastRadius: 0.15,
+  confidence: 0.2,
+  recency: 0.1,
+  acceptRate: 0.2,
+};
+
+const clamp = (x: number) => (Number.isFinite(x) ? Math.min(1, Math.max(0, x)) : 0);
+
+export function rank(f: RankFactors): { priority: number; priorityFactors: Record<string, number> } {
+  const factors = Object.fromEntries(
+    Object.entries(f).map(([k, v]) => [k, Math.round(clamp(v) * 1000) / 1000]),
+  ) as unknown as RankFactors;
+  let priority = 0;
+  for (const k of Object.keys(WEIGHTS) as (keyof RankFactors)[]) priority += WEIGHTS[k] * factors[k];
+  return { priority: Math.round(priority * 1000) / 1000, priorityFactors: { ...factors } };
+}
+
+/** 1 → now; 0.5 → six hours ago. */
+export function recency(lastSeen: Date, now: Date): number {
+  const hours = Math.max(0, (now.getTime() - lastSeen.getTime()) / 3_600_000);
+  return 0.5 ** (hours / 6);
+}
+
+/** Counts to 0..1 on a log scale: 1 → 0.1, 10 → 0.37, 100 → 0.67, 1000+ → 1. */
+export function blast(count: number): number {
+  return clamp(Math.log10(1 + Math.max(0, count)) / 3);
+}

@@ -1,0 +1,425 @@
+import { randomUUID } from "node:crypto";
+import path from "node:path";
+import * as schema from "@flick/server/schema";
+import type { Card, IngestResult, Source } from "@flick/shared";
+import { and, asc, eq, like } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadCorpus } from "../bench/nab/corpus.ts";
+import { fixture, fixturesDir, hmacSha256Hex } from "../helpers/fixtures.ts";
+import { drivers, startTestApp, type TestApp } from "../helpers/harness.ts";
+import { startRecorder } from "../helpers/http-recorder.ts";
+
+type Json = Record<string, unknown>;
+const minute = 60_000;
+
+/**
+ * The built-in agents, fed real fixture signals through the real ingest endpoints and the real
+ * agent runtime. Where a fixture needs a different branch, conclusion or time to make the case,
+ * the test says which field it changes.
+ */
+describe.each(drivers)("built-in agents on %s", (driver) => {
+  let t: TestApp;
+  let admin: string;
+  let gh: Source;
+  let metrics: Source;
+  let sentry: Source;
+  let feedback: Source;
+  let githubApi: Awaited<ReturnType<typeof startRecorder>>;
+  const failLog = fixture("ci-logs/cidiff_57/fail.log");
+
+  beforeAll(async () => {
+    // A local server speaking GitHub's job-log route, serving a real failed build log.
+    githubApi = await startRecorder((req) =>
+      /\/actions\/jobs\/\d+\/logs$/.test(req.path)
+        ? { status: 200, text: failLog }
+        : { status: 404, body: {} },
+    );
+    t = await startTestApp(driver, { GITHUB_TOKEN: "ghp_test", GITHUB_API_URL: githubApi.url });
+    admin = await t.setupAdmin();
+    gh = await t.createSource(admin, "github");
+    metrics = await t.createSource(admin, "metrics", { actions: { art_daily_jumpsdown: "rollback" } });
+    sentry = await t.createSource(admin, "sentry", { repository: "acme/shop" });
+    feedback = await t.createSource(admin, "feedback", { clusterThreshold: 4, repository: "acme/app" });
+  });
+  afterAll(async () => {
+    await t?.close();
+    await githubApi?.close();
+  });
+
+  const cards = (prefix: string) =>
+    t.database.db
+      .select()
+      .from(schema.cards)
+      .where(like(schema.cards.fingerprint, `${prefix}%`))
+      .orderBy(asc(schema.cards.createdAt));
+
+  const github = async (event: string, payload: Json) => {
+    const body = JSON.stringify(payload);
+    const res = await t.request<IngestResult>(`/ingest/${gh.id}`, {
+      body,
+      origin: null,
+      headers: {
+        "content-type": "application/json",
+        "x-github-event": event,
+        "x-github-delivery": randomUUID(),
+        "x-hub-signature-256": `sha256=${hmacSha256Hex(gh.secret, body)}`,
+      },
+    });
+    expect(res.status, res.text).toBe(202);
+  };
+  const ghFixture = (rel: string) => JSON.parse(fixture(`github-webhooks/${rel}`)) as Json;
+
+  const points = async (source: Source, body: unknown[]) => {
+    const res = await t.request<IngestResult>(`/ingest/${source.id}`, {
+      json: body,
+      origin: null,
+      headers: { authorization: `Bearer ${source.secret}` },
+    });
+    expect(res.status, res.text).toBe(202);
+  };
+
+  const sentryEvent = async (event: Json) => {
+    const dsn = new URL(sentry.sentryDsn ?? "");
+    const res = await t.request<IngestResult>(`/api/${dsn.pathname.slice(1)}/store/`, {
+      json: { ...event, event_id: randomUUID().replace(/-/g, "") },
+      origin: null,
+      headers: { "x-sentry-auth": `Sentry sentry_version=7, sentry_key=${dsn.username}` },
+    });
+    expect(res.status, res.text).toBe(202);
+  };
+
+  const decide = async (card: { id: string; version: number }, verdict: "accept" | "reject") => {
+    const res = await t.request(`/api/cards/${card.id}/decisions`, {
+      cookie: admin,
+      json: { verdict, cardVersion: card.version, idempotencyKey: randomUUID() },
+    });
+    expect(res.status, res.text).toBe(201);
+  };
+
+  describe("metric anomalies", () => {
+    const nab = () =>
+      loadCorpus(
+        path.join(fixturesDir, "nab/data"),
+        path.join(fixturesDir, "nab/labels/combined_windows.json"),
+      );
+    const send = async (name: string, file: string, labels: Record<string, string> = {}) => {
+      const series = nab().find((s) => s.name === file);
+      if (!series) throw new Error(`${file} missing`);
+      await points(
+        metrics,
+        series.values.map((value, i) => ({
+          name,
+          labels,
+          ts: new Date(series.timestamps[i] as number).toISOString(),
+          value,
+        })),
+      );
+      await t.drain();
+      return series;
+    };
+
+    it("opens one card for a NAB series with a labelled drop, inside its window, proposing the configured action", async () => {
+      const series = await send("art_daily_jumpsdown", "artificialWithAnomaly/art_daily_jumpsdown.csv");
+      const found = await cards("metric:art_daily_jumpsdown");
+      expect(found).toHaveLength(1);
+      const card = found[0] as typeof schema.cards.$inferSelect;
+      const [start, end] = series.windows[0] as [number, number];
+      const at = new Date((card.evidence as { firstSeen: string }).firstSeen).getTime();
+      expect(at).toBeGreaterThanOrEqual(start);
+      expect(at).toBeLessThanOrEqual(end);
+      expect(card.title).toMatch(/^art_daily_jumpsdown (dropped \d+%|fell to [\d.]+) at \d\d:\d\d UTC$/);
+      expect(card.change).toMatchObject({ type: "webhook", action: "rollback" });
+      expect(card.kind).toBe("action");
+      const preview = card.preview as { type: string; points: unknown[]; marks: number[] };
+      expect(preview.type).toBe("series");
+      expect(preview.marks).toEqual([preview.points.length - 1]);
+      expect(Object.keys(card.priorityFactors)).toEqual(
+        expect.arrayContaining(["severity", "blastRadius", "confidence", "recency", "acceptRate"]),
+      );
+    });
+
+    it("opens no card for NAB series with no anomaly (noise, a clean daily cycle)", async () => {
+      await send("art_daily_small_noise", "artificialNoAnomaly/art_daily_small_noise.csv");
+      await send("art_daily_no_noise", "artificialNoAnomaly/art_daily_no_noise.csv");
+      expect(await cards("metric:art_daily_small_noise")).toHaveLength(0);
+      expect(await cards("metric:art_daily_no_noise")).toHaveLength(0);
+    });
+
+    it("stays silent for a muted series: rejecting the card mutes the fingerprint", async () => {
+      const [card] = await cards("metric:art_daily_jumpsdown");
+      if (!card) throw new Error("no card");
+      await decide(card, "reject");
+      // A second, bigger drop on the same series, after the first series' last point.
+      const last = Date.parse("2014-04-14T23:55:00Z");
+      await points(
+        metrics,
+        Array.from({ length: 20 }, (_, i) => ({
+          name: "art_daily_jumpsdown",
+          ts: new Date(last + (i + 1) * 5 * minute).toISOString(),
+          value: -200,
+        })),
+      );
+      await t.drain();
+      const after = await cards("metric:art_daily_jumpsdown");
+      expect(after).toHaveLength(1);
+      expect(after[0]?.status).toBe("rejected");
+    });
+  });
+
+  describe("error groups", () => {
+    const event = (overrides: Json = {}) => ({
+      ...(JSON.parse(fixture("sentry/events/python-modern.json")) as Json),
+      timestamp: new Date(t.clock.now().getTime()).toISOString(),
+      ...overrides,
+    });
+
+    it("opens a card for a new group with the top frame, users and release, proposing an issue", async () => {
+      t.clock.advance(-3 * 60 * minute);
+      await sentryEvent(event({ release: "shop@1.0.0", user: { id: "u1" } }));
+      await sentryEvent(event({ release: "shop@1.0.0", user: { id: "u2" } }));
+      t.clock.advance(3 * 60 * minute);
+      await t.drain();
+      const found = await cards("sentry:");
+      expect(found).toHaveLength(1);
+      const card = found[0] as typeof schema.cards.$inferSelect;
+      expect(card.title).toMatch(/^New error: /);
+      const facts = (card.evidence as { facts: Json; count: number }).facts;
+      expect(facts).toMatchObject({ events: 2, users: 2, release: "shop@1.0.0" });
+      expect(typeof facts.topFrame).toBe("string");
+      expect(card.change).toMatchObject({
+        type: "github",
+        operation: "create_issue",
+        repository: "acme/shop",
+      });
+      expect(((card.change as { params: Json }).params.body as string).includes("```")).toBe(true);
+    });
+
+    it("turns a burst into a spike on the same card, and steady repeats into nothing new", async () => {
+      for (let i = 0; i < 12; i++) await sentryEvent(event({ release: "shop@1.0.0", user: { id: `s${i}` } }));
+      await t.drain();
+      const found = await cards("sentry:");
+      expect(found).toHaveLength(1);
+      expect(found[0]?.title).toMatch(/^Spiking: .* — 12 in 10 min/);
+      expect(found[0]?.version).toBe(2);
+    });
+
+    it("opens a regression card when the group returns in a new release after its card was accepted", async () => {
+      const [card] = await cards("sentry:");
+      if (!card) throw new Error("no card");
+      await decide(card, "accept");
+      t.clock.advance(60 * minute);
+      await sentryEvent(event({ release: "shop@1.0.0", user: { id: "old" } }));
+      await t.drain();
+      expect(await cards("sentry:")).toHaveLength(1);
+      await sentryEvent(event({ release: "shop@1.1.0", user: { id: "new" } }));
+      await t.drain();
+      const after = await cards("sentry:");
+      expect(after).toHaveLength(2);
+      expect(after[1]?.title).toMatch(/^Regression: /);
+      expect(after[1]?.status).toBe("pending");
+    });
+  });
+
+  describe("CI failures on the default branch", () => {
+    // The fixture job ran on "main" of a repo whose default branch is "master": make it the default.
+    const job = (conclusion: string, attempt: number, branch = "master") => {
+      const p = ghFixture("workflow_job/completed.failure.with-organization.payload.json");
+      const j = p.workflow_job as Json;
+      return { ...p, workflow_job: { ...j, conclusion, run_attempt: attempt, head_branch: branch } };
+    };
+
+    it("one card per failing job across retries, quoting the first error lines of the real log", async () => {
+      await github("workflow_job", job("failure", 1));
+      await github("workflow_job", job("failure", 2));
+      await t.drain();
+      const found = await cards("ci:");
+      expect(found).toHaveLength(1);
+      const card = found[0] as typeof schema.cards.$inferSelect;
+      expect(card.title).toBe("CodeQL / linters is failing on master at 3484a3f (Run yarn run format-check)");
+      expect((card.evidence as { count: number }).count).toBe(2);
+      expect((card.preview as { text: string }).text).toContain("java.nio.file.NoSuchFileException");
+      expect(card.change).toMatchObject({ type: "github", operation: "create_issue" });
+      expect(githubApi.requests.some((r) => r.headers.authorization === "Bearer ghp_test")).toBe(true);
+    });
+
+    it("takes the card back when the job passes on retry, then proposes a re-run the next time (flaky)", async () => {
+      await github("workflow_job", job("success", 3));
+      await t.drain();
+      expect((await cards("ci:"))[0]?.status).toBe("expired");
+      const next = job("failure", 1);
+      (next.workflow_job as Json).run_id = 2202229999;
+      await github("workflow_job", next);
+      await t.drain();
+      const found = await cards("ci:");
+      expect(found).toHaveLength(2);
+      expect(found[1]?.title).toMatch(/flaky before, re-run\?$/);
+      expect(found[1]?.change).toMatchObject({
+        operation: "rerun_workflow",
+        params: { runId: 2202229999, failedOnly: true },
+      });
+    });
+
+    it("ignores failures on other branches", async () => {
+      await github("workflow_job", job("failure", 1, "feature/x"));
+      await t.drain();
+      expect(await cards("ci:")).toHaveLength(2);
+    });
+  });
+
+  describe("ready pull requests", () => {
+    const pr = (action: string, patch: Json = {}) => {
+      const p = ghFixture(`pull_request/${action}.payload.json`);
+      return { ...p, pull_request: { ...(p.pull_request as Json), ...patch } };
+    };
+    const check = (conclusion: string, sha = "ec26c3e57ca3a959ca5aad62de7213c562f8c821", number = 2) => {
+      const p = ghFixture("check_run/completed.payload.json");
+      const c = p.check_run as Json;
+      return {
+        ...p,
+        check_run: {
+          ...c,
+          conclusion,
+          head_sha: sha,
+          pull_requests: [{ ...(c.pull_requests as Json[])[0], number }],
+        },
+      };
+    };
+    const review = (state: string) => {
+      const p = ghFixture("pull_request_review/submitted.payload.json");
+      return { ...p, review: { ...(p.review as Json), state, user: { login: "octocat" } } };
+    };
+
+    it("green checks alone make no card; an approval makes a merge card pinned to the head commit", async () => {
+      await github("pull_request", pr("opened"));
+      await github("check_run", check("success"));
+      await t.drain();
+      expect(await cards("github:pr:")).toHaveLength(0);
+      await github("pull_request_review", review("approved"));
+      await t.drain();
+      const [card] = await cards("github:pr:Codertocat/Hello-World#2");
+      expect(card?.title).toBe("Merge #2: Update the README with new information.");
+      expect(card?.change).toMatchObject({
+        type: "github",
+        operation: "merge_pr",
+        params: { number: 2, sha: "ec26c3e57ca3a959ca5aad62de7213c562f8c821" },
+      });
+    });
+
+    it("a human pushing after the card updates it to wait; a red check takes it back", async () => {
+      const newHead = "f".repeat(40);
+      await github(
+        "pull_request",
+        pr("synchronize", {
+          head: { ...(pr("synchronize").pull_request as { head: Json }).head, sha: newHead },
+        }),
+      );
+      await t.drain();
+      const [waiting] = await cards("github:pr:Codertocat/Hello-World#2");
+      expect(waiting?.title).toMatch(/^#2 got new commits after this card — waiting for checks on fffffff$/);
+      expect(waiting?.change).toEqual({ type: "none" });
+      await github("check_run", check("failure", newHead));
+      await t.drain();
+      const [gone] = await cards("github:pr:Codertocat/Hello-World#2");
+      expect(gone?.status).toBe("expired");
+    });
+
+    it("a dependency bot's PR with green checks is ready without a review; a red one is not", async () => {
+      const bot = { login: "dependabot[bot]", type: "Bot" };
+      await github("pull_request", pr("opened", { number: 7, user: bot, head: { sha: "a".repeat(40) } }));
+      await github("check_run", check("success", "a".repeat(40), 7));
+      await github("pull_request", pr("opened", { number: 8, user: bot, head: { sha: "b".repeat(40) } }));
+      await github("check_run", check("failure", "b".repeat(40), 8));
+      await t.drain();
+      expect(await cards("github:pr:Codertocat/Hello-World#7")).toHaveLength(1);
+      expect(await cards("github:pr:Codertocat/Hello-World#8")).toHaveLength(0);
+    });
+  });
+
+  describe("feedback clusters", () => {
+    it("clusters near-duplicate requests into one card with quotes; noise makes none", async () => {
+      const asks = [
+        "Please add an export to CSV of my workouts",
+        "I would love a CSV export of my workouts",
+        "Would be great to export workouts to CSV",
+        "please add csv export for workouts data",
+        "need a way to export my workouts as CSV",
+      ];
+      const noise = ["Great app, love it", "Best watch ever!", "5 stars", "ok", "Nice design and colours"];
+      await t.request(`/ingest/${feedback.id}`, {
+        json: [...noise, ...asks].map((text, i) => ({ id: `f${i}`, text, rating: 4 })),
+        origin: null,
+        headers: { authorization: `Bearer ${feedback.secret}` },
+      });
+      await t.drain();
+      const found = await cards("feedback:cluster:");
+      expect(found).toHaveLength(1);
+      const card = found[0] as typeof schema.cards.$inferSelect;
+      expect(card.title).toMatch(/^[45] customers asked for ".*(csv|export|workout).*" this week$/);
+      expect(card.summary).toContain("> ");
+      expect(card.change).toMatchObject({
+        type: "github",
+        operation: "create_issue",
+        repository: "acme/app",
+      });
+    });
+  });
+
+  describe("the correlator", () => {
+    it("a deploy followed by a new error and a metric drop becomes ONE rollback card with all three", async () => {
+      const deployAt = t.clock.now().getTime();
+      const push = ghFixture("push/with-new-branch.payload.json");
+      const repo = push.repository as Json;
+      // A push to the default branch (the fixture pushed a new branch).
+      await github("push", {
+        ...push,
+        ref: `refs/heads/${repo.default_branch}`,
+        before: "1".repeat(40),
+        after: "2".repeat(40),
+        created: false,
+        deleted: false,
+      });
+      await t.drain();
+      t.clock.advance(3 * minute);
+      await sentryEvent({
+        ...(JSON.parse(fixture("sentry/events/python-modern.json")) as Json),
+        fingerprint: ["checkout-crash-after-deploy"],
+        timestamp: t.clock.now().toISOString(),
+      });
+      // A steady metric for two days, then a drop 5 minutes after the deploy.
+      const base = deployAt - 2 * 24 * 60 * minute;
+      const steady = Array.from({ length: 576 }, (_, i) => ({
+        name: "checkout_success",
+        ts: new Date(base + i * 5 * minute).toISOString(),
+        value: 98 + Math.sin(i / 7),
+      }));
+      await points(metrics, [
+        ...steady,
+        { name: "checkout_success", ts: new Date(deployAt + 5 * minute).toISOString(), value: 40 },
+      ]);
+      await t.drain();
+      const found = await cards("deploy:");
+      expect(found).toHaveLength(1);
+      const card = found[0] as typeof schema.cards.$inferSelect;
+      expect(card.title).toMatch(
+        /new error .* and checkout_success dropped \d+% at .* after push 2222222 .*— roll back\?$|checkout_success dropped \d+% .* and new error .*— roll back\?$/,
+      );
+      expect(card.change).toMatchObject({
+        type: "webhook",
+        action: "rollback",
+        params: { to: "1".repeat(40) },
+      });
+      const ev = card.evidence as { signalIds: string[] };
+      const kinds = await t.database.db
+        .select({ kind: schema.signals.kind })
+        .from(schema.signals)
+        .where(and(eq(schema.signals.id, ev.signalIds[0] as string)));
+      expect(kinds[0]?.kind).toBe("github.push");
+      expect(ev.signalIds.length).toBeGreaterThanOrEqual(3);
+      // No separate error card or metric card for the same trouble.
+      expect(await cards("metric:checkout_success")).toHaveLength(0);
+      expect(await cards("sentry:fp:")).toHaveLength(0);
+    });
+  });
+});
+
+export type { Card };
