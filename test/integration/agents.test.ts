@@ -373,6 +373,7 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       await github("push", {
         ...push,
         ref: `refs/heads/${repo.default_branch}`,
+        repository: { ...repo, pushed_at: Math.floor(deployAt / 1000) },
         before: "1".repeat(40),
         after: "2".repeat(40),
         created: false,

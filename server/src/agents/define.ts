@@ -34,6 +34,11 @@ export interface CardUpsert {
    * this fingerprint, if any, is taken out of the feed (status expired). Nothing else is used.
    */
   withdraw?: boolean;
+  /**
+   * For cards several agents add to (a deploy's rollback card): the title and summary are written
+   * from the merged facts of all of them, so whichever agent writes last tells the whole story.
+   */
+  compose?: (facts: Record<string, string | number | boolean>) => { title: string; summary: string };
 }
 
 export interface OpenCardView {

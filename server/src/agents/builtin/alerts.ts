@@ -37,7 +37,7 @@ export const alertsAgent = defineAgent({
         fingerprint,
         kind: "insight",
         title:
-          `${resolved ? "Resolved" : "Firing"}: ${name}${text ? ` — ${text}` : scope ? ` (${scope})` : ""}`.slice(
+          `${resolved ? "Resolved" : "Firing"}: ${name}${scope ? ` (${scope})` : ""}${text ? ` — ${text}` : ""}`.slice(
             0,
             200,
           ),

@@ -24,7 +24,7 @@ interface Payload {
   after?: string;
   deleted?: boolean;
   head_commit?: { message?: string } | null;
-  repository: { full_name: string; default_branch?: string };
+  repository: { full_name: string; default_branch?: string; pushed_at?: number | string };
   release?: { tag_name: string; target_commitish?: string };
   workflow_run?: { name?: string; head_branch?: string | null; head_sha: string; conclusion?: string | null };
   deployment?: { sha: string; environment?: string; ref?: string };
@@ -39,14 +39,18 @@ export function deployOf(signal: SignalRow): Deploy | null {
   const base = { repository: repo, at: signal.occurredAt.getTime(), signalId: signal.id };
   const main = p.repository.default_branch ?? "main";
   switch (signal.kind) {
-    case "github.push":
+    case "github.push": {
       if (p.ref !== `refs/heads/${main}` || p.deleted || !p.after || /^0+$/.test(p.after)) return null;
+      // GitHub says when the push happened (seconds); a delivery may arrive later than that.
+      const pushed = typeof p.repository.pushed_at === "number" ? p.repository.pushed_at * 1000 : Number.NaN;
       return {
         ...base,
+        at: Number.isFinite(pushed) && pushed <= base.at ? pushed : base.at,
         sha: p.after,
         previous: p.before && !/^0+$/.test(p.before) ? p.before : null,
         label: `push ${p.after.slice(0, 7)}${p.head_commit?.message ? ` "${p.head_commit.message.split("\n")[0]?.slice(0, 60)}"` : ""}`,
       };
+    }
     case "github.release":
       if (p.action !== "published" || !p.release) return null;
       return { ...base, sha: p.release.tag_name, previous: null, label: `release ${p.release.tag_name}` };
@@ -122,34 +126,50 @@ export async function rollbackCard(
   t: Trouble,
 ): Promise<CardUpsert> {
   const fingerprint = `deploy:${deploy.repository}@${deploy.sha}`;
-  const open = (await ctx.openCards([fingerprint])).get(fingerprint);
-  const prior = ((open?.evidence as { facts?: Record<string, unknown> } | undefined)?.facts ?? {}) as Record<
-    string,
-    unknown
-  >;
-  const lines = new Map<string, string>();
-  for (const [k, v] of Object.entries(prior)) if (k.startsWith("seen:")) lines.set(k, String(v));
-  lines.set(`seen:${t.what}`, t.line);
-  const parts = [...lines.values()];
   const minutes = Math.max(1, Math.round((t.firstSeen.getTime() - deploy.at) / 60_000));
   const change: Change = {
     type: "webhook",
     action: "rollback",
     params: { repository: deploy.repository, from: deploy.sha, to: deploy.previous },
   };
+  const compose = (facts: Record<string, string | number | boolean>) => {
+    const parts = Object.entries(facts)
+      .filter(([k]) => k.startsWith("seen:"))
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([, v]) => String(v));
+    const after = Number(facts.minutesAfterDeploy ?? minutes);
+    return {
+      title: `${parts.join(" and ")} ${after} min after ${deploy.label} — roll back?`,
+      summary: [
+        `${deploy.label} reached ${deploy.repository} at ${new Date(deploy.at).toISOString().slice(11, 16)} UTC. Since then:`,
+        ...parts.map((p) => `- ${p}`),
+        `Accept runs the **rollback** action${deploy.previous ? ` back to ${deploy.previous.slice(0, 7)}` : ""}.`,
+      ].join("\n"),
+    };
+  };
+  const open = (await ctx.openCards([fingerprint])).get(fingerprint);
+  const priorFacts =
+    (open?.evidence as { facts?: Record<string, string | number | boolean> } | undefined)?.facts ?? {};
+  const seen =
+    Object.keys(priorFacts).filter((k) => k.startsWith("seen:") && k !== `seen:${t.what}`).length + 1;
+  const facts = {
+    deploy: deploy.sha.slice(0, 12),
+    [`seen:${t.what}`]: t.line,
+    minutesAfterDeploy: Math.min(minutes, Number(priorFacts.minutesAfterDeploy ?? minutes)),
+    ...t.facts,
+  };
+  const text = compose({ ...priorFacts, ...facts });
   return {
     fingerprint,
     kind: "action",
-    title: `${parts.join(" and ")} ${minutes} min after ${deploy.label} — roll back?`.slice(0, 200),
-    summary: [
-      `${deploy.label} reached ${deploy.repository} at ${new Date(deploy.at).toISOString().slice(11, 16)} UTC. Since then:`,
-      ...parts.map((p) => `- ${p}`),
-      `Accept runs the **rollback** action${deploy.previous ? ` back to ${deploy.previous.slice(0, 7)}` : ""}.`,
-    ].join("\n"),
+    title: text.title,
+    summary: text.summary,
+    compose,
     ...rank({
-      severity: Math.max(t.severity, 0.8),
+      // Two kinds of trouble after one deploy is as bad as it gets.
+      severity: seen >= 2 ? 1 : Math.max(t.severity, 0.8),
       blastRadius: t.blastRadius,
-      confidence: Math.min(1, 0.6 + 0.15 * parts.length),
+      confidence: Math.min(1, 0.6 + 0.15 * seen),
       recency: recency(t.lastSeen, ctx.now),
       acceptRate: await ctx.acceptRate(agent, "deploy"),
     }),
@@ -159,7 +179,7 @@ export async function rollbackCard(
       signalIds: [deploy.signalId, ...t.signalIds],
       firstSeen: new Date(deploy.at),
       lastSeen: t.lastSeen,
-      facts: { deploy: deploy.sha.slice(0, 12), [`seen:${t.what}`]: t.line, ...t.facts },
+      facts,
     },
     verification: [
       {

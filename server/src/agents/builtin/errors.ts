@@ -47,7 +47,17 @@ export interface GroupState {
 /** Error-group source settings: where issues are opened. */
 export const errorSourceSettings = z.object({ repository: z.string().optional() }).passthrough();
 
-export function describeError(e: ErrorEvent): { title: string; topFrame: string | null; stack: string } {
+export function describeError(event: ErrorEvent): { title: string; topFrame: string | null; stack: string } {
+  // Older SDKs send the interfaces under their long names.
+  const legacy = event as ErrorEvent & {
+    "sentry.interfaces.Exception"?: ErrorEvent["exception"];
+    "sentry.interfaces.Message"?: { message?: string; formatted?: string };
+  };
+  const e: ErrorEvent = {
+    ...event,
+    exception: event.exception ?? legacy["sentry.interfaces.Exception"],
+    logentry: event.logentry ?? legacy["sentry.interfaces.Message"],
+  };
   const ex = e.exception?.values?.[e.exception.values.length - 1];
   const message =
     (ex ? `${ex.type ?? "Error"}${ex.value ? `: ${ex.value}` : ""}` : undefined) ??

@@ -120,19 +120,20 @@ export async function applyCardUpserts(tx: Tx, upserts: AgentUpsert[], now: Date
     const pendingInsert = inserts.get(u.fingerprint);
     if (pendingInsert) {
       // A second proposal for a card this batch creates: fold it into the insert.
-      Object.assign(pendingInsert, fields(u, pendingInsert), {
-        evidence: mergeEvidence(pendingInsert.evidence as StoredEvidence, u.evidence),
-      });
+      const evidence = mergeEvidence(pendingInsert.evidence as StoredEvidence, u.evidence);
+      Object.assign(pendingInsert, fields(u, pendingInsert), { evidence }, composed(u, evidence));
       continue;
     }
     const current = withdrawn.has(u.fingerprint)
       ? undefined
       : (updates.get(u.fingerprint)?.row ?? open.get(u.fingerprint));
     if (current) {
+      const evidence = mergeEvidence(current.evidence as StoredEvidence, u.evidence);
       const row = {
         ...current,
         ...fields(u, current),
-        evidence: mergeEvidence(current.evidence as StoredEvidence, u.evidence),
+        evidence,
+        ...composed(u, evidence),
         status: "pending" as const,
         snoozedUntil: null,
         updatedAt: now,
@@ -152,6 +153,7 @@ export async function applyCardUpserts(tx: Tx, upserts: AgentUpsert[], now: Date
       fingerprint: u.fingerprint,
       ...fields(u, null),
       evidence: mergeEvidence(null, u.evidence),
+      ...composed(u, mergeEvidence(null, u.evidence)),
       status: "pending",
       version: 1,
       createdAt: now,
@@ -184,6 +186,13 @@ export async function applyCardUpserts(tx: Tx, upserts: AgentUpsert[], now: Date
   }
   await appendCardEvents(tx, events, now);
   return outcome;
+}
+
+/** Title and summary written from the merged evidence, when the agent composes them (joined cards). */
+function composed(u: AgentUpsert, evidence: StoredEvidence): { title?: string; summary?: string } {
+  if (!u.compose) return {};
+  const c = u.compose(evidence.facts);
+  return { title: c.title.slice(0, 200), summary: c.summary };
 }
 
 /** The columns an agent's proposal sets; absent optional values keep what the card had. */

@@ -1,0 +1,51 @@
+import * as schema from "@flick/server/schema";
+import { and, eq, inArray } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { replayFixtures } from "../demo/replay.ts";
+import { fixturesDir } from "../helpers/fixtures.ts";
+import { drivers, startTestApp, type TestApp } from "../helpers/harness.ts";
+
+/** `pnpm demo` against an empty install: every agent has something to show, through real HTTP. */
+describe.each(drivers)("replaying all fixtures into an empty install on %s", (driver) => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp(driver);
+  });
+  afterAll(async () => t?.close());
+
+  it("fills the feed with believable cards from every built-in agent", async () => {
+    const admin = await t.setupAdmin();
+    const { body } = await t.request<{ token: string }>("/api/tokens", {
+      cookie: admin,
+      json: { name: "demo", role: "admin" },
+    });
+    const baseUrl = await t.listen();
+    const report = await replayFixtures({
+      baseUrl,
+      token: body.token,
+      fixturesDir,
+      now: () => t.clock.now().getTime(),
+    });
+    expect(report.sources).toHaveLength(5);
+    expect(report.signals).toBeGreaterThan(10_000);
+    await t.drain();
+
+    const pending = await t.database.db
+      .select({ agent: schema.cards.agent, title: schema.cards.title, fingerprint: schema.cards.fingerprint })
+      .from(schema.cards)
+      .where(eq(schema.cards.status, "pending"));
+    const agents = new Set(pending.map((c) => c.agent));
+    for (const agent of ["metrics", "errors", "ci", "prs", "feedback", "alerts"])
+      expect(agents, agent).toContain(agent);
+    const rollback = pending.filter((c) => c.fingerprint.startsWith("deploy:"));
+    expect(rollback).toHaveLength(1);
+    expect(rollback[0]?.title).toMatch(/— roll back\?$/);
+    // Fewer, better cards: thousands of signals, a few dozen cards at most.
+    expect(pending.length).toBeLessThan(60);
+    const parked = await t.database.db
+      .select({ id: schema.signals.id })
+      .from(schema.signals)
+      .where(and(inArray(schema.signals.state, ["parked", "pending", "processing"])));
+    expect(parked).toHaveLength(0);
+  }, 120_000);
+});
