@@ -5,6 +5,7 @@ const benches: Record<string, () => Promise<void>> = {
   decide: async () => (await import("./decide.ts")).run(),
   web: async () => (await import("./web.ts")).run(),
   nab: async () => (await import("./nab.ts")).run(),
+  quality: async () => (await import("./quality.ts")).run(),
 };
 
 const names = process.argv

@@ -26,6 +26,10 @@ function normalize(text: string): string {
 
 const ERROR =
   /(\berror\b|\berrors?:|\bfailed\b|\bfailure\b|\bfatal\b|exception\b|\bcannot\b|\bunable to\b|\bFAIL\b|✗|✘|npm ERR!|Traceback|panicked at|AssertionError|\bnot found\b|exit code [1-9])/i;
+/** Exception class names: TypeError, NullPointerException, AssertionError … */
+const ERROR_CLASS = /\b[A-Z]\w*(Error|Exception)\b/;
+const isError = (text: string) => (ERROR.test(text) || ERROR_CLASS.test(text)) && !NOT_ERROR.test(text);
+
 /** Build-tool banners that only repeat that something failed above. */
 const BANNER =
   /^(Finished: FAILURE|BUILD FAILED in\b|FAILURE: Build failed with an exception|> Task \S+ FAILED$|\d+ tests completed, \d+ failed|\[ERROR\] COMPILATION ERROR :?\s*$|Build step .* marked build as failure)/;
@@ -54,14 +58,14 @@ export function extractErrorLines(failLog: string, passLog?: string, options: Ex
   const picked = new Set<number>();
   for (let i = 0; i < lines.length; i++) {
     const text = lines[i] as string;
-    if (!ERROR.test(text) || NOT_ERROR.test(text) || BANNER.test(text.trim())) continue;
+    if (!isError(text) || BANNER.test(text.trim())) continue;
     if (seen?.has(normalize(text))) continue;
     picked.add(i);
     // The message continues on the lines under it.
     for (let j = i + 1; j < lines.length && j <= i + maxBlock; j++) {
       const next = lines[j] as string;
       if (BANNER.test(next.trim())) break;
-      if (!CONTINUATION.test(next) && !(ERROR.test(next) && !NOT_ERROR.test(next))) break;
+      if (!CONTINUATION.test(next) && !isError(next)) break;
       if (/^\s*$/.test(next) && /^\s*$/.test(lines[j + 1] ?? "")) break;
       if (seen?.has(normalize(next)) && next.trim() !== "") break;
       picked.add(j);

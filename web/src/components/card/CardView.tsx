@@ -15,7 +15,17 @@ interface CardViewProps {
   selected?: boolean;
 }
 
-const facts = (card: Card) => Object.entries(card.evidence.facts ?? {});
+// "seen:*" facts are what a joined card's title is written from; the title already says them.
+const facts = (card: Card) =>
+  Object.entries(card.evidence.facts ?? {}).filter(([k]) => !k.startsWith("seen:"));
+const FACTOR_NAMES: Record<string, string> = {
+  severity: "severity",
+  blastRadius: "blast radius",
+  confidence: "confidence",
+  recency: "recency",
+  acceptRate: "your accept rate",
+};
+const factors = (card: Card) => Object.entries(card.priorityFactors ?? {});
 
 /**
  * One card: preview and one-line claim first, then evidence, what accept will do, and the change
@@ -119,6 +129,22 @@ export function CardView(props: CardViewProps) {
             )}
           </For>
         </dl>
+      </Show>
+      <Show when={factors(props.card).length > 0}>
+        <details class={styles.rank}>
+          <summary>Ranked {Math.round(props.card.priority * 100)} / 100 — why</summary>
+          <ul>
+            <For each={factors(props.card)}>
+              {([k, v]) => (
+                <li>
+                  <span>{FACTOR_NAMES[k] ?? k}</span>
+                  <meter min={0} max={1} value={v} aria-label={FACTOR_NAMES[k] ?? k} />
+                  <span>{Math.round(v * 100)}</span>
+                </li>
+              )}
+            </For>
+          </ul>
+        </details>
       </Show>
       <CardChange change={props.card.change} />
       <VoiceTypeForm

@@ -1,0 +1,85 @@
+import { readdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { addToClusters, newClusterState } from "@flick/server/feedback-cluster";
+import { classifyFeedback, type FeedbackClass } from "@flick/server/feedback-text";
+import { parseCsv } from "@flick/server/ingest-lib";
+
+function rowsOf(file: string): Record<string, string>[] {
+  const [header, ...rows] = parseCsv(readFileSync(file, "utf8"));
+  if (!header) return [];
+  return rows.map((r) => Object.fromEntries(header.map((h, i) => [h, r[i] ?? ""])));
+}
+
+/** Per-class precision/recall of the rule classifier on the labelled reviews (a review may carry several labels). */
+export function classificationScores(dir: string) {
+  const rows = readdirSync(dir)
+    .filter((f) => f.endsWith(".csv"))
+    .flatMap((f) => rowsOf(path.join(dir, f)));
+  const label: Record<FeedbackClass, string> = {
+    bug: "problem_report",
+    feature: "feature_request",
+    noise: "irrelevant",
+  };
+  const out = {} as Record<FeedbackClass, { precision: number; recall: number; support: number }>;
+  for (const cls of ["bug", "feature", "noise"] as FeedbackClass[]) {
+    let tp = 0;
+    let fp = 0;
+    let fn = 0;
+    for (const r of rows) {
+      const predicted = classifyFeedback(r.data ?? "", Number(r.score)) === cls;
+      const truth = r[label[cls]] === "1";
+      if (predicted && truth) tp++;
+      else if (predicted) fp++;
+      else if (truth) fn++;
+    }
+    out[cls] = { precision: tp / Math.max(1, tp + fp), recall: tp / Math.max(1, tp + fn), support: tp + fn };
+  }
+  return { rows: rows.length, classes: out };
+}
+
+/**
+ * Clustering against the hand-made cluster ids: pairwise precision/recall, and how pure the
+ * clusters are that would become cards (size ≥ minSize).
+ */
+export function clusteringScores(dir: string, similarity = 0.2, minSize = 5) {
+  let tp = 0;
+  let fp = 0;
+  let fn = 0;
+  let cardClusters = 0;
+  let pureMembers = 0;
+  let cardMembers = 0;
+  for (const f of readdirSync(dir).filter((x) => x.endsWith(".csv"))) {
+    const rows = rowsOf(path.join(dir, f));
+    const state = newClusterState();
+    const cls: FeedbackClass = f.includes("feature") ? "feature" : "bug";
+    const assigned = rows.map((r, i) => ({
+      c: addToClusters(state, { text: r.data ?? "", cls, at: i, signalId: String(i) }, similarity).id,
+      g: r.ground_truth ?? "",
+    }));
+    for (let i = 0; i < assigned.length; i++) {
+      for (let j = i + 1; j < assigned.length; j++) {
+        const same = assigned[i]?.c === assigned[j]?.c;
+        const truth = assigned[i]?.g === assigned[j]?.g;
+        if (same && truth) tp++;
+        else if (same) fp++;
+        else if (truth) fn++;
+      }
+    }
+    const byCluster = new Map<number, string[]>();
+    for (const a of assigned) byCluster.set(a.c, [...(byCluster.get(a.c) ?? []), a.g]);
+    for (const members of byCluster.values()) {
+      if (members.length < minSize) continue;
+      cardClusters++;
+      const counts = new Map<string, number>();
+      for (const g of members) counts.set(g, (counts.get(g) ?? 0) + 1);
+      pureMembers += Math.max(...counts.values());
+      cardMembers += members.length;
+    }
+  }
+  return {
+    pairwisePrecision: tp / Math.max(1, tp + fp),
+    pairwiseRecall: tp / Math.max(1, tp + fn),
+    cardClusters,
+    cardPurity: pureMembers / Math.max(1, cardMembers),
+  };
+}

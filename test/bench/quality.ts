@@ -1,0 +1,58 @@
+// `pnpm bench quality`: how well the no-LLM agents read real data — CI log error lines against
+// the CiDiff ground truth, feedback classification and clustering against Mini-BAR's labels.
+import path from "node:path";
+import { fixturesDir } from "../helpers/fixtures.ts";
+import { loadLogCases, measure } from "./ci-logs.ts";
+import { classificationScores, clusteringScores } from "./feedback.ts";
+import { round, writeReport } from "./lib.ts";
+
+export async function run(): Promise<void> {
+  const cases = loadLogCases(path.join(fixturesDir, "ci-logs"));
+  const withPass = measure(cases, true);
+  const failOnly = measure(cases, false);
+  const cls = classificationScores(path.join(fixturesDir, "feedback/mini-bar/for_classification"));
+  const clu = clusteringScores(path.join(fixturesDir, "feedback/mini-bar/for_clustering"));
+  const pct = (x: number) => `${round(x * 100, 1)}%`;
+  const md = writeReport(
+    "quality",
+    { ciLogs: { withPass, failOnly }, classification: cls, clustering: clu },
+    [
+      {
+        title: `CI log error lines (${cases.length} real fail/pass pairs, line level)`,
+        columns: ["mode", "precision", "recall"],
+        rows: [
+          ["failing log + last passing log", pct(withPass.precision), pct(withPass.recall)],
+          ["failing log only", pct(failOnly.precision), pct(failOnly.recall)],
+        ],
+        notes: [
+          "Ground truth: the E lines of each groundtruth file; C (context) lines count neither way.",
+          "The rules were written looking at these same 10 logs; there is no held-out set, so expect lower numbers on new logs.",
+          `Per log (with pass log; found/wrong/missed): ${withPass.perCase.map((c) => `${c.name} ${c.found}/${c.wrong}/${c.missed}`).join(", ")}`,
+        ],
+      },
+      {
+        title: `Feedback classification (${cls.rows} labelled Google Play reviews)`,
+        columns: ["class", "precision", "recall", "reviews with the label"],
+        rows: Object.entries(cls.classes).map(([c, s]) => [c, pct(s.precision), pct(s.recall), s.support]),
+        notes: [
+          "Rule-based (no model). bug = problem_report, feature = feature_request, noise = irrelevant.",
+        ],
+      },
+      {
+        title: "Feedback clustering (1,200 reviews with hand-made cluster ids, half French)",
+        columns: [
+          "pairwise precision",
+          "pairwise recall",
+          "clusters of ≥5 (would be cards)",
+          "purity of those",
+        ],
+        rows: [[pct(clu.pairwisePrecision), pct(clu.pairwiseRecall), clu.cardClusters, pct(clu.cardPurity)]],
+        notes: [
+          "TF-IDF cosine over stemmed words and word pairs, threshold 0.2, online (each review compared to the clusters so far).",
+          "Recall is low: the hand-made clusters group by topic ('sleep tracking') across very different wording; near-duplicate text finds only the closest.",
+        ],
+      },
+    ],
+  );
+  console.log(md);
+}

@@ -1,0 +1,50 @@
+import path from "node:path";
+import { extractErrorLines } from "@flick/server/ci-log-errors";
+import { classifyFeedback } from "@flick/server/feedback-text";
+import { describe, expect, it } from "vitest";
+import { loadLogCases, measure } from "../bench/ci-logs.ts";
+import { classificationScores } from "../bench/feedback.ts";
+import { fixturesDir } from "../helpers/fixtures.ts";
+
+describe("CI log error lines on the real CiDiff logs", () => {
+  const cases = loadLogCases(path.join(fixturesDir, "ci-logs"));
+
+  it("finds the ground-truth error lines: precision ≥ 90% and recall ≥ 80% with the passing log", () => {
+    const r = measure(cases, true);
+    expect(r.precision).toBeGreaterThanOrEqual(0.9);
+    expect(r.recall).toBeGreaterThanOrEqual(0.8);
+  });
+
+  it("still finds most of them from the failing log alone", () => {
+    const r = measure(cases, false);
+    expect(r.precision).toBeGreaterThanOrEqual(0.6);
+    expect(r.recall).toBeGreaterThanOrEqual(0.7);
+  });
+
+  it("returns nothing for a clean log, and drops lines the passing run printed too", () => {
+    const clean = "2024-01-01T00:00:00.0000000Z Run npm test\n2024-01-01T00:00:01.0000000Z 42 passing\n";
+    expect(extractErrorLines(clean)).toEqual([]);
+    const known = "warning-free build\nError: flaky network (known)\n";
+    expect(extractErrorLines(known, known)).toEqual([]);
+    expect(extractErrorLines(`${known}TypeError: x is undefined\n    at f (a.js:1)\n`, known)).toEqual([
+      3, 4,
+    ]);
+  });
+});
+
+describe("feedback classification on 4,000 labelled reviews", () => {
+  it("tells bugs, requests and noise apart at the measured rates", () => {
+    const r = classificationScores(path.join(fixturesDir, "feedback/mini-bar/for_classification"));
+    expect(r.rows).toBe(4000);
+    expect(r.classes.bug.precision).toBeGreaterThanOrEqual(0.8);
+    expect(r.classes.bug.recall).toBeGreaterThanOrEqual(0.6);
+    expect(r.classes.feature.precision).toBeGreaterThanOrEqual(0.7);
+    expect(r.classes.noise.recall).toBeGreaterThanOrEqual(0.9);
+  });
+
+  it("reads plain examples the way a person would", () => {
+    expect(classifyFeedback("The app crashes every time I open the sleep tab")).toBe("bug");
+    expect(classifyFeedback("Please add an export to CSV")).toBe("feature");
+    expect(classifyFeedback("Love it!", 5)).toBe("noise");
+  });
+});
