@@ -51,7 +51,14 @@ export const changeSchema = z.discriminatedUnion("type", [
   }),
   z.object({
     type: z.literal("github"),
-    operation: z.enum(["merge_pr", "rerun_workflow", "create_issue", "comment", "create_pr"]),
+    operation: z.enum([
+      "merge_pr",
+      "rerun_workflow",
+      "create_issue",
+      "comment",
+      "create_pr",
+      "revert_commit",
+    ]),
     repository: z.string(),
     params: z.record(z.string(), z.unknown()),
   }),

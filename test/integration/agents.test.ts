@@ -235,10 +235,16 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       const found = await cards("ci:");
       expect(found).toHaveLength(1);
       const card = found[0] as typeof schema.cards.$inferSelect;
-      expect(card.title).toBe("CodeQL / linters is failing on master at 3484a3f (Run yarn run format-check)");
+      expect(card.title).toBe(
+        "CodeQL / linters is failing on master at 3484a3f (Run yarn run format-check) — revert it?",
+      );
       expect((card.evidence as { count: number }).count).toBe(2);
       expect((card.preview as { text: string }).text).toContain("java.nio.file.NoSuchFileException");
-      expect(card.change).toMatchObject({ type: "github", operation: "create_issue" });
+      expect(card.change).toMatchObject({
+        type: "github",
+        operation: "revert_commit",
+        params: { sha: "3484a3fb816e0859fd6e1cea078d76385ff50625", branch: "master" },
+      });
       expect(githubApi.requests.some((r) => r.headers.authorization === "Bearer ghp_test")).toBe(true);
     });
 

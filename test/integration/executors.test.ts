@@ -67,6 +67,31 @@ describe.each(drivers)("executors on %s", (driver) => {
       }
       if (req.method === "POST" && /\/actions\/runs\/99\/rerun-failed-jobs$/.test(req.path))
         return { status: 201, body: {} };
+      // The git data API, for reverting the tip of a branch.
+      const tip = "c".repeat(40);
+      if (req.method === "GET" && req.path === "/api/v3/repos/acme/shop/git/ref/heads/main")
+        return { status: 200, body: { object: { sha: tip } } };
+      if (req.method === "GET" && req.path === "/api/v3/repos/acme/shop/git/ref/heads/moved")
+        return { status: 200, body: { object: { sha: "e".repeat(40) } } };
+      if (req.method === "GET" && req.path === `/api/v3/repos/acme/shop/git/commits/${tip}`)
+        return {
+          status: 200,
+          body: {
+            sha: tip,
+            message: "Cart: totals on the server\n\nbody",
+            parents: [{ sha: "p".repeat(40) }],
+          },
+        };
+      if (req.method === "GET" && req.path === `/api/v3/repos/acme/shop/git/commits/${"p".repeat(40)}`)
+        return { status: 200, body: { sha: "p".repeat(40), tree: { sha: "tree-of-parent" } } };
+      if (req.method === "POST" && req.path === "/api/v3/repos/acme/shop/git/commits")
+        return { status: 201, body: { sha: "d".repeat(40) } };
+      if (req.method === "POST" && req.path === "/api/v3/repos/acme/shop/git/refs")
+        return { status: 201, body: {} };
+      if (req.method === "POST" && req.path === "/api/v3/repos/acme/shop/pulls")
+        return { status: 201, body: { number: 5, html_url: "https://github.example/acme/shop/pull/5" } };
+      if (req.method === "GET" && req.path.startsWith("/api/v3/repos/acme/shop/pulls?"))
+        return { status: 200, body: [] };
       return { status: 404, body: { message: "Not Found" } };
     });
     t = await startTestApp(driver, {
@@ -142,6 +167,46 @@ describe.each(drivers)("executors on %s", (driver) => {
         body: "stack…",
         labels: ["bug"],
       });
+    });
+
+    it("reverts the tip of a branch as a pull request: a commit with the parent's tree", async () => {
+      const before = github.requests.length;
+      const { execution } = await acceptAndRun({
+        type: "github",
+        operation: "revert_commit",
+        repository: "acme/shop",
+        params: { sha: "c".repeat(40), branch: "main", reason: "CI fails since this commit" },
+      });
+      expect(execution, JSON.stringify(execution)).toMatchObject({
+        state: "succeeded",
+        result: { url: "https://github.example/acme/shop/pull/5", sha: "d".repeat(40) },
+      });
+      const calls = github.requests.slice(before);
+      const commit = calls.find((r) => r.method === "POST" && r.path.endsWith("/git/commits"));
+      expect(JSON.parse(commit?.body ?? "{}")).toEqual({
+        message: `Revert "Cart: totals on the server"\n\nThis reverts commit ${"c".repeat(40)}.`,
+        tree: "tree-of-parent",
+        parents: ["c".repeat(40)],
+      });
+      const ref = calls.find((r) => r.path.endsWith("/git/refs"));
+      expect(JSON.parse(ref?.body ?? "{}")).toEqual({
+        ref: "refs/heads/flick/revert-ccccccc",
+        sha: "d".repeat(40),
+      });
+      const pr = calls.find((r) => r.method === "POST" && r.path.endsWith("/pulls"));
+      expect(JSON.parse(pr?.body ?? "{}")).toMatchObject({ head: "flick/revert-ccccccc", base: "main" });
+    });
+
+    it("refuses to revert a commit the branch has moved past, saying why", async () => {
+      const { card, execution } = await acceptAndRun({
+        type: "github",
+        operation: "revert_commit",
+        repository: "acme/shop",
+        params: { sha: "c".repeat(40), branch: "moved" },
+      });
+      expect(execution.state).toBe("failed");
+      expect(execution.error).toMatch(/moved has moved past ccccccc \(now eeeeeee\)/);
+      expect(card.status).toBe("failed");
     });
 
     it("re-runs failed jobs of a workflow run", async () => {

@@ -23,6 +23,11 @@ const params = {
     title: z.string().min(1).max(256),
     body: z.string().max(65_000).default(""),
   }),
+  revert_commit: z.object({
+    sha: z.string().regex(/^[0-9a-f]{40}$/, "must be a full commit sha"),
+    branch: z.string().min(1).max(255),
+    reason: z.string().max(65_000).default(""),
+  }),
 };
 
 interface Call {
@@ -71,6 +76,11 @@ function plan(change: GithubChange): Call {
       const p = parse(params.create_pr);
       return { method: "POST", path: `${repo}/pulls`, body: p };
     }
+    case "revert_commit": {
+      // Several calls (see revertCommit); the plan names the first.
+      const p = parse(params.revert_commit);
+      return { method: "GET", path: `${repo}/git/ref/heads/${p.branch}` };
+    }
   }
 }
 
@@ -117,6 +127,9 @@ export const githubExecutor: Executor<GithubChange> = {
       return { status: res.status, json };
     };
 
+    if (change.operation === "revert_commit") {
+      return revertCommit(change.repository, params.revert_commit.parse(change.params), request, ctx.log);
+    }
     if (ctx.resumed && change.operation === "merge_pr") {
       const pr = await request({ method: "GET", path: call.path.replace(/\/merge$/, "") });
       if (pr.json.merged === true)
@@ -141,3 +154,81 @@ export const githubExecutor: Executor<GithubChange> = {
     );
   },
 };
+
+type Request = (c: Call) => Promise<{ status: number; json: Record<string, unknown> }>;
+
+/**
+ * Reverts the commit at the tip of a branch with GitHub's git data API and opens a pull request:
+ * a new commit whose tree is the parent's, on a `flick/revert-…` branch. Only the tip can be
+ * reverted this way (an older commit needs a real merge), so a branch that moved on is refused.
+ */
+async function revertCommit(
+  repository: string,
+  p: z.infer<typeof params.revert_commit>,
+  request: Request,
+  log: (line: string) => void,
+): Promise<Record<string, unknown>> {
+  const repo = `/repos/${repository}`;
+  const ok = async (c: Call, what: string) => {
+    const res = await request(c);
+    if (res.status >= 200 && res.status < 300) return res.json;
+    const message = String(res.json.message ?? "").slice(0, 300);
+    throw new ExecutorError(
+      `${what}: GitHub answered ${res.status}: ${message}`,
+      res.status >= 500 || res.status === 429,
+    );
+  };
+  const head = await ok({ method: "GET", path: `${repo}/git/ref/heads/${p.branch}` }, `reading ${p.branch}`);
+  const tip = (head.object as { sha?: string } | undefined)?.sha;
+  const revertBranch = `flick/revert-${p.sha.slice(0, 7)}`;
+  if (tip !== p.sha) {
+    // Resumed after the PR was made? Then the revert branch exists and points at our commit.
+    const existing = await request({
+      method: "GET",
+      path: `${repo}/pulls?head=${repository.split("/")[0]}:${revertBranch}&state=open`,
+    });
+    const pr = Array.isArray(existing.json)
+      ? (existing.json[0] as Record<string, unknown> | undefined)
+      : undefined;
+    if (pr) return { url: pr.html_url, number: pr.number, note: "revert pull request already open" };
+    throw new ExecutorError(
+      `${p.branch} has moved past ${p.sha.slice(0, 7)} (now ${String(tip).slice(0, 7)}); reverting it needs a merge, so Flick will not do it blind`,
+      false,
+    );
+  }
+  const commit = await ok({ method: "GET", path: `${repo}/git/commits/${p.sha}` }, "reading the commit");
+  const parent = (commit.parents as { sha: string }[] | undefined)?.[0]?.sha;
+  if (!parent) throw new ExecutorError(`${p.sha.slice(0, 7)} has no parent to go back to`, false);
+  const parentCommit = await ok(
+    { method: "GET", path: `${repo}/git/commits/${parent}` },
+    "reading its parent",
+  );
+  const tree = (parentCommit.tree as { sha?: string } | undefined)?.sha;
+  const subject = String(commit.message ?? "").split("\n")[0];
+  const revert = await ok(
+    {
+      method: "POST",
+      path: `${repo}/git/commits`,
+      body: { message: `Revert "${subject}"\n\nThis reverts commit ${p.sha}.`, tree, parents: [p.sha] },
+    },
+    "writing the revert commit",
+  );
+  await ok(
+    {
+      method: "POST",
+      path: `${repo}/git/refs`,
+      body: { ref: `refs/heads/${revertBranch}`, sha: revert.sha },
+    },
+    "creating the revert branch",
+  );
+  const pr = await ok(
+    {
+      method: "POST",
+      path: `${repo}/pulls`,
+      body: { head: revertBranch, base: p.branch, title: `Revert "${subject}"`, body: p.reason },
+    },
+    "opening the pull request",
+  );
+  log(`revert of ${p.sha.slice(0, 7)} proposed as ${String(pr.html_url ?? pr.number)}`);
+  return { url: pr.html_url, number: pr.number, sha: revert.sha };
+}

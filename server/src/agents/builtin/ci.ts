@@ -35,7 +35,7 @@ const FAILED = new Set(["failure", "timed_out", "startup_failure"]);
 /**
  * CI failures on the default branch: one card per failing job, however many times it is retried.
  * The card quotes the first error lines of the log when it can fetch it, and proposes a re-run when
- * the job has passed on retry before (flaky), else an issue naming the suspect commit.
+ * the job has passed on retry before (flaky), else a pull request reverting the commit it fails on.
  */
 export function ciAgent(fetchLog: JobLogFetcher | null) {
   return defineAgent({
@@ -91,35 +91,35 @@ export function ciAgent(fetchLog: JobLogFetcher | null) {
             }
           : {
               type: "github",
-              operation: "create_issue",
+              operation: "revert_commit",
               repository: p.repository.full_name,
               params: {
-                title: `${workflow} / ${job.name} fails on ${job.head_branch} since ${sha}`,
-                body: [
-                  `The **${job.name}** job of **${workflow}** fails on \`${job.head_branch}\` at ${job.head_sha}${failedStep ? `, in the step "${failedStep}"` : ""}.`,
+                sha: job.head_sha,
+                branch: job.head_branch ?? "main",
+                reason: [
+                  `The **${job.name}** job of **${workflow}** fails on \`${job.head_branch}\` since ${job.head_sha}${failedStep ? `, in the step "${failedStep}"` : ""}.`,
                   job.html_url ? `Run: ${job.html_url}` : "",
                   errorLines.length ? `\`\`\`\n${errorLines.join("\n")}\n\`\`\`` : "",
-                  `Suspect commit: ${job.head_sha}. Revert it if the failure is not quickly fixed.`,
+                  "Proposed by Flick; merge it to get the branch green again, or close it and fix forward.",
                 ]
                   .filter(Boolean)
                   .join("\n\n"),
-                labels: ["ci"],
               },
             };
         const attempts = run.conclusions.length;
         out.push({
           fingerprint,
-          kind: flaky ? "action" : "issue",
+          kind: "action",
           title: flaky
             ? `${workflow} / ${job.name} failed on ${job.head_branch} — flaky before, re-run?`
-            : `${workflow} / ${job.name} is failing on ${job.head_branch} at ${sha}${failedStep ? ` (${failedStep})` : ""}`,
+            : `${workflow} / ${job.name} is failing on ${job.head_branch} at ${sha}${failedStep ? ` (${failedStep})` : ""} — revert it?`,
           summary: [
             errorLines.length
               ? `First errors in the log:\n\n\`\`\`\n${errorLines.slice(0, 12).join("\n")}\n\`\`\``
               : "The job's log was not available.",
             flaky
               ? `This job failed and then passed on a retry of the same commit ${state.flaky} time(s) before. Accept re-runs the failed jobs.`
-              : `Accept opens an issue with the error lines, naming ${sha} as the suspect commit.`,
+              : `Accept opens a pull request that reverts ${sha}, the commit this job fails on, quoting the error lines.`,
           ].join("\n\n"),
           ...rank({
             severity: 0.7,

@@ -15,6 +15,7 @@ export function describeChange(change: Change | null): string {
         create_issue: `Open an issue "${p.title}"`,
         comment: `Comment on #${p.number}`,
         create_pr: `Open a pull request "${p.title}"`,
+        revert_commit: `Open a pull request reverting ${String(p.sha).slice(0, 7)} on ${p.branch}`,
       }[change.operation];
       return `${what} in ${change.repository}`;
     }
