@@ -4,6 +4,7 @@ import { createApp, createServices } from "@flick/server/app";
 import { type Config, loadConfig } from "@flick/server/config";
 import { type DatabaseHandle, type DatabaseOptions, migrateDatabase, openDatabase } from "@flick/server/db";
 import { ExecutionRuntime } from "@flick/server/executions";
+import { FollowUpRuntime } from "@flick/server/follow-up-runtime";
 import { createLogger } from "@flick/server/logger";
 import { ensureSetupLink } from "@flick/server/setup";
 import type { Source, SourceKind } from "@flick/shared";
@@ -121,6 +122,8 @@ export interface TestApp {
   runtime(agents?: Agent[], options?: Partial<RuntimeOptions>): AgentRuntime;
   /** The runner that carries out accepted changes (not started; call runNext). */
   executions(): ExecutionRuntime;
+  /** The transcription/revision worker for follow-ups (not started; call runNext). */
+  followUps(): FollowUpRuntime;
   /** Processes batches until no signal is due. */
   drain(runtime?: AgentRuntime): Promise<number>;
   /** Serves the app on a real loopback port (for real client libraries); returns its base URL. */
@@ -240,6 +243,7 @@ export async function startTestApp(driver: Driver, env: Record<string, string> =
     },
     runtime: makeRuntime,
     executions: () => new ExecutionRuntime(handle, clock, logger, config, 1_000_000),
+    followUps: () => new FollowUpRuntime(handle, clock, logger, config),
     async drain(runtime) {
       defaultRuntime ??= makeRuntime();
       const r = runtime ?? defaultRuntime;

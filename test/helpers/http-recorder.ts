@@ -5,6 +5,8 @@ export interface RecordedRequest {
   path: string;
   headers: IncomingMessage["headers"];
   body: string;
+  /** The body's bytes, for binary uploads (multipart audio). */
+  raw: Buffer;
 }
 
 /**
@@ -28,6 +30,7 @@ export async function startRecorder(
         path: req.url ?? "",
         headers: req.headers,
         body: Buffer.concat(chunks).toString(),
+        raw: Buffer.concat(chunks),
       };
       requests.push(recorded);
       const answer = await respond(recorded);

@@ -217,6 +217,43 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       expect(after).toHaveLength(2);
       expect(after[1]?.title).toMatch(/^Regression: /);
       expect(after[1]?.status).toBe("pending");
+      // The team accepted this agent's one earlier card: (1 + 1) / (1 + 0 + 2).
+      expect(after[1]?.priorityFactors.acceptRate).toBeCloseTo(0.667, 3);
+      expect(after[0]?.priorityFactors.acceptRate).toBe(0.5);
+    });
+  });
+
+  describe("Alertmanager alerts", () => {
+    it("joins every notification of one alert on one card; resolved drops it down the feed", async () => {
+      const alerts = await t.createSource(admin, "alertmanager");
+      const body = JSON.parse(fixture("alertmanager/prometheus-msteams__prom_post_request.json")) as Json & {
+        alerts: Json[];
+      };
+      const send = (status: string) =>
+        t.request(`/ingest/${alerts.id}`, {
+          json: {
+            ...body,
+            status,
+            alerts: body.alerts.map((a) => ({
+              ...a,
+              status,
+              endsAt: new Date(t.clock.now().getTime() + 60_000).toISOString(),
+            })),
+          },
+          origin: null,
+          headers: { authorization: `Bearer ${alerts.secret}` },
+        });
+      expect((await send("firing")).status).toBe(202);
+      await t.drain();
+      const [firing] = await cards("alert:");
+      expect(firing?.title).toMatch(/^Firing: high_memory_load \(instance=.*\) — Server High Memory usage$/);
+      expect((await send("resolved")).status).toBe(202);
+      await t.drain();
+      const found = await cards("alert:");
+      expect(found).toHaveLength(1);
+      expect(found[0]?.title).toMatch(/^Resolved: high_memory_load/);
+      expect(found[0]?.priority).toBeLessThan(firing?.priority ?? 0);
+      expect((found[0]?.evidence as { count: number } | undefined)?.count).toBe(2);
     });
   });
 

@@ -40,6 +40,7 @@ export const followUpRoutes = new Hono<AppEnv>()
         durationMs: Number.isFinite(duration) ? Math.round(duration) : undefined,
         browserTranscript: typeof form.transcript === "string" ? form.transcript.slice(0, 5000) : undefined,
         text: typeof form.text === "string" ? form.text.slice(0, 5000) : undefined,
+        transcriber: Boolean(c.var.deps.config.OPENAI_API_KEY || c.var.deps.config.OPENAI_BASE_URL),
         now: clock.now(),
       });
       return c.json({ followUp }, 201);

@@ -31,6 +31,10 @@ export const followUps = pgTable(
     leaseUntil: tstz("lease_until"),
     nextAttemptAt: tstz("next_attempt_at").notNull().defaultNow(),
     lastError: text("last_error"),
+    /** What the agent answered when it could not (or only partly) follow the instruction. */
+    reply: text("reply"),
+    /** Model tokens this follow-up used (transcription is billed by the audio, not counted here). */
+    tokens: integer("tokens").notNull().default(0),
     revisionCardId: text("revision_card_id").references(() => cards.id, { onDelete: "set null" }),
     ...timestamps,
   },

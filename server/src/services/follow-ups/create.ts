@@ -27,6 +27,8 @@ export interface FollowUpInput {
   browserTranscript?: string;
   /** What the person typed instead of (or as well as) speaking. */
   text?: string;
+  /** Whether a server-side transcriber is configured. */
+  transcriber: boolean;
   now: Date;
 }
 
@@ -63,8 +65,9 @@ export async function createFollowUp(db: Database, p: FollowUpInput) {
       audioDurationMs: p.durationMs ?? null,
       transcript,
       transcriptSource: typed ? "typed" : heard ? "browser" : null,
-      // Without a transcript the instruction waits for the server's transcriber (or typed text).
-      state: transcript ? "received" : "needs_text",
+      // Without a transcript, a recording waits for the server's transcriber — or, with none, for text.
+      state: transcript || (p.audio && p.transcriber) ? "received" : "needs_text",
+      nextAttemptAt: p.now,
       createdAt: p.now,
       updatedAt: p.now,
     })

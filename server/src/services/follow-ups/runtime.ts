@@ -1,0 +1,275 @@
+import type { Change } from "@flick/shared";
+import { and, eq, inArray, isNull, lt, lte, or, sql } from "drizzle-orm";
+import type OpenAI from "openai";
+import type { Config } from "../../config.ts";
+import type { DatabaseHandle } from "../../db/client.ts";
+import { cards, followUps, users } from "../../db/schema/index.ts";
+import type { Clock } from "../../lib/clock.ts";
+import { newId } from "../../lib/ids.ts";
+import type { Logger } from "../../lib/logger.ts";
+import { llmClient, reviseWithModel, transcribe } from "../../llm/openai.ts";
+import { appendCardEvents } from "../cards/events.ts";
+import { toCard } from "../cards/read.ts";
+import { decide } from "../decisions/decide.ts";
+import { interpret } from "./rules.ts";
+
+type FollowUpRow = typeof followUps.$inferSelect;
+
+const LEASE_MS = 120_000;
+export const FOLLOW_UP_MAX_ATTEMPTS = 4;
+
+function backoffMs(attempts: number): number {
+  return Math.min(300_000, 2000 * 2 ** Math.max(0, attempts - 1));
+}
+
+export interface FollowUpOutcome {
+  id: string;
+  state: FollowUpRow["state"];
+}
+
+/**
+ * Carries follow-ups from "received" to "done": transcribes the recording through the OpenAI
+ * client when a transcriber is configured (the browser's transcript is used meanwhile, typed text
+ * always wins), then hands the instruction to the card: a model revises the card when one is
+ * configured, plain rules otherwise (snooze, merge method, labels, assignee, title, repository).
+ * A revision is a new card that supersedes the old one. Claims are leased (SKIP LOCKED), failures
+ * back off, and a recording is never dropped: without any transcript the follow-up waits for text.
+ */
+export class FollowUpRuntime {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+  private readonly client: OpenAI | null;
+
+  constructor(
+    private readonly database: DatabaseHandle,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+    private readonly config: Config,
+    client?: OpenAI | null,
+  ) {
+    this.client = client === undefined ? llmClient(config) : client;
+  }
+
+  start(pollMs = 1000): void {
+    this.timer = setInterval(() => {
+      if (this.running) return;
+      this.running = this.drain()
+        .catch((err) => this.logger.error({ err }, "follow-up worker failed"))
+        .finally(() => {
+          this.running = null;
+        });
+    }, pollMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.running;
+  }
+
+  private async drain(): Promise<void> {
+    while ((await this.runNext()) !== null) {
+      // keep going while work is due
+    }
+  }
+
+  /** Claims and processes one due follow-up; null when none is due. */
+  async runNext(): Promise<FollowUpOutcome | null> {
+    const now = this.clock.now();
+    const db = this.database.db;
+    const due = db
+      .select({ id: followUps.id })
+      .from(followUps)
+      .where(
+        and(
+          inArray(followUps.state, ["received", "transcribing", "revising"]),
+          lte(followUps.nextAttemptAt, now),
+          or(isNull(followUps.leaseUntil), lt(followUps.leaseUntil, now)),
+        ),
+      )
+      .orderBy(followUps.nextAttemptAt)
+      .limit(1)
+      .for("update", { skipLocked: true });
+    const [row] = await db
+      .update(followUps)
+      .set({ leaseUntil: new Date(now.getTime() + LEASE_MS), attempts: sql`${followUps.attempts} + 1` })
+      .where(sql`${followUps.id} = any(array(${due}))`)
+      .returning();
+    if (!row) return null;
+    try {
+      return { id: row.id, state: await this.process(row, now) };
+    } catch (err) {
+      const message = (err as Error).message.slice(0, 500);
+      const last = row.attempts >= FOLLOW_UP_MAX_ATTEMPTS;
+      this.logger.warn({ followUp: row.id, attempts: row.attempts, error: message }, "follow-up failed");
+      await this.save(row.id, {
+        state: last ? "failed" : row.state,
+        lastError: message,
+        nextAttemptAt: new Date(now.getTime() + backoffMs(row.attempts)),
+        leaseUntil: null,
+      });
+      return { id: row.id, state: last ? "failed" : row.state };
+    }
+  }
+
+  private save(id: string, values: Partial<typeof followUps.$inferInsert>) {
+    return this.database.db
+      .update(followUps)
+      .set({ ...values, updatedAt: this.clock.now() })
+      .where(eq(followUps.id, id));
+  }
+
+  private async process(row: FollowUpRow, now: Date): Promise<FollowUpRow["state"]> {
+    let transcript = row.transcript;
+    let source = row.transcriptSource;
+    if (row.audio && row.audioMime && this.client && source !== "typed" && source !== "server") {
+      await this.save(row.id, { state: "transcribing" });
+      try {
+        transcript = await transcribe(
+          this.client,
+          this.config.OPENAI_TRANSCRIBE_MODEL,
+          row.audio,
+          row.audioMime,
+        );
+        source = "server";
+        await this.save(row.id, { transcript, transcriptSource: "server" });
+      } catch (err) {
+        // Retry later; after the last attempt, carry on with the browser's words if there are any.
+        if (row.attempts < FOLLOW_UP_MAX_ATTEMPTS || !transcript) {
+          if (row.attempts >= FOLLOW_UP_MAX_ATTEMPTS) {
+            await this.save(row.id, {
+              state: "needs_text",
+              lastError: `transcription failed: ${(err as Error).message}`.slice(0, 500),
+              leaseUntil: null,
+            });
+            return "needs_text";
+          }
+          throw new Error(`transcription failed: ${(err as Error).message}`);
+        }
+      }
+    }
+    if (!transcript) {
+      await this.save(row.id, { state: "needs_text", leaseUntil: null });
+      return "needs_text";
+    }
+    await this.save(row.id, { state: "revising" });
+    return this.revise(row, transcript, now);
+  }
+
+  private async revise(row: FollowUpRow, instruction: string, now: Date): Promise<FollowUpRow["state"]> {
+    const db = this.database.db;
+    const [cardRow] = await db.select().from(cards).where(eq(cards.id, row.cardId)).limit(1);
+    if (!cardRow) throw new Error("the card is gone");
+    if (cardRow.status !== "pending" && cardRow.status !== "snoozed") {
+      await this.finish(row.id, `The card was already ${cardRow.status}; nothing to revise.`, null, 0);
+      return "done";
+    }
+    const card = toCard(cardRow);
+    const intent = interpret(instruction, card.change, now);
+
+    if (intent.type === "snooze" && row.userId) {
+      const [user] = await db
+        .select({ name: users.name })
+        .from(users)
+        .where(eq(users.id, row.userId))
+        .limit(1);
+      await decide(db, {
+        cardId: card.id,
+        userId: row.userId,
+        userName: user?.name ?? "someone",
+        input: {
+          verdict: "snooze",
+          cardVersion: card.version,
+          idempotencyKey: `follow-up:${row.id}`,
+          snoozeUntil: intent.until.toISOString(),
+          client: "voice",
+        },
+        now,
+        undoWindowMs: this.config.UNDO_WINDOW_SECONDS * 1000,
+        muteHours: this.config.MUTE_HOURS,
+      });
+      await this.finish(
+        row.id,
+        `Snoozed until ${intent.until.toISOString().slice(0, 16).replace("T", " ")} UTC.`,
+        null,
+        0,
+      );
+      return "done";
+    }
+
+    let revised: {
+      title: string;
+      summary: string;
+      change: Change | null;
+      reply?: string;
+      tokens: number;
+    } | null = null;
+    if (this.client) {
+      revised = await reviseWithModel(this.client, this.config.OPENAI_MODEL, card, instruction);
+    } else if (intent.type === "revise") {
+      revised = {
+        title: intent.title && card.kind === "issue" ? intent.title : card.title,
+        summary: card.summary,
+        change: intent.change,
+        reply: `Done: ${intent.done.join(", ")}.`,
+        tokens: 0,
+      };
+    }
+    if (!revised) {
+      await this.finish(row.id, intent.type === "cannot" ? intent.reply : "Nothing to change.", null, 0);
+      return "done";
+    }
+
+    // The revision: a new card that supersedes the old one, in one transaction.
+    const newCardId = newId("card", now.getTime());
+    await db.transaction(async (tx) => {
+      const [locked] = await tx.select().from(cards).where(eq(cards.id, card.id)).for("update");
+      if (!locked || (locked.status !== "pending" && locked.status !== "snoozed")) {
+        throw new Error("the card was decided while it was being revised");
+      }
+      await tx
+        .update(cards)
+        .set({ status: "superseded", version: locked.version + 1, updatedAt: now })
+        .where(eq(cards.id, locked.id));
+      const { id: _id, createdAt: _c, ...rest } = locked;
+      await tx.insert(cards).values({
+        ...rest,
+        id: newCardId,
+        title: revised.title,
+        summary: `You said: “${instruction.slice(0, 500)}”\n\n${revised.summary.replace(/^You said: “[^”]*”\n\n/, "")}`,
+        change: revised.change,
+        status: "pending",
+        snoozedUntil: null,
+        version: 1,
+        supersedes: locked.id,
+        createdAt: now,
+        updatedAt: now,
+      });
+      await appendCardEvents(
+        tx,
+        [
+          { cardId: locked.id, type: "card.removed", version: locked.version + 1 },
+          { cardId: newCardId, type: "card.created", version: 1 },
+        ],
+        now,
+      );
+    });
+    await this.finish(row.id, revised.reply ?? null, newCardId, revised.tokens);
+    this.logger.info(
+      { followUp: row.id, card: card.id, revision: newCardId, tokens: revised.tokens },
+      "card revised",
+    );
+    return "done";
+  }
+
+  private finish(id: string, reply: string | null, revisionCardId: string | null, tokens: number) {
+    return this.save(id, {
+      state: "done",
+      reply,
+      revisionCardId,
+      tokens: sql`${followUps.tokens} + ${tokens}` as unknown as number,
+      leaseUntil: null,
+      lastError: null,
+    });
+  }
+}
