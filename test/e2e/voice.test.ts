@@ -4,6 +4,10 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spokenWav } from "../helpers/browser.ts";
 import { type E2E, phone, startE2E } from "../helpers/e2e.ts";
+import { startRecorder } from "../helpers/http-recorder.ts";
+import { repoRoot } from "../helpers/server-process.ts";
+
+const artifacts = path.join(repoRoot, "test/.artifacts");
 
 describe("hold to talk in Chromium with a fake microphone", () => {
   let e2e: E2E;
@@ -43,7 +47,7 @@ describe("hold to talk in Chromium with a fake microphone", () => {
     await page.getByText(/release to send/).waitFor();
     await page.waitForTimeout(3500);
     await cdp.send("Input.dispatchTouchEvent", { type: "touchEnd", touchPoints: [] });
-    await page.getByRole("status").filter({ hasText: "your instruction is saved with this card" }).waitFor();
+    await page.getByRole("status").filter({ hasText: "the agent is revising the card" }).waitFor();
 
     const cardId = await card.getAttribute("data-card-id");
     // Read the stored recording back through the page's own session and decode it in the browser.
@@ -79,18 +83,109 @@ describe("hold to talk in Chromium with a fake microphone", () => {
     await card.getByText("Type an instruction instead").click();
     await card.getByLabel("Instruction for the agent").fill("Only for EU customers");
     await card.getByRole("button", { name: "Send" }).click();
-    await page.getByRole("status").filter({ hasText: "your instruction is saved with this card" }).waitFor();
+    await page.getByRole("status").filter({ hasText: "the agent is revising the card" }).waitFor();
     const typed = await page.evaluate(async (id) => {
       const list = (await (await fetch(`/api/cards/${id}/follow-ups`)).json()) as {
         followUps: { transcript: string | null; transcriptSource: string | null; state: string }[];
       };
       return list.followUps.at(-1);
     }, cardId);
-    expect(typed).toMatchObject({
-      transcript: "Only for EU customers",
-      transcriptSource: "typed",
-      state: "received",
+    expect(typed).toMatchObject({ transcript: "Only for EU customers", transcriptSource: "typed" });
+    // No model here: the rules cannot follow this one, and the card says so instead of spinning.
+    await page.getByRole("status").filter({ hasText: 'could not act on "Only for EU customers"' }).waitFor();
+    expect(await card.getByText("Revising…").count()).toBe(0);
+    await context.close();
+  });
+});
+
+describe("hold to talk with a transcriber and a model (a local OpenAI-compatible server)", () => {
+  let e2e: E2E;
+  let dir: string;
+  let openai: Awaited<ReturnType<typeof startRecorder>>;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), "flick-e2e-voice-"));
+    const wav = spokenWav("Roll back only the checkout service, not payments.", path.join(dir, "speech.wav"));
+    openai = await startRecorder((req) => {
+      if (req.path === "/v1/audio/transcriptions")
+        return { status: 200, body: { text: "Roll back only the checkout service, not payments." } };
+      if (req.path === "/v1/chat/completions") {
+        const asked = JSON.parse(JSON.parse(req.body).messages[1].content) as { card: { change: unknown } };
+        const content = JSON.stringify({
+          title: "Roll back checkout only — payments stay on a1b2c3",
+          summary: "Only the checkout service goes back to 9f8e7d, as you asked.",
+          change: {
+            ...(asked.card.change as object),
+            params: { service: "checkout", to: "9f8e7d", only: true },
+          },
+        });
+        return {
+          status: 200,
+          body: {
+            id: "c1",
+            object: "chat.completion",
+            created: 1,
+            model: "local",
+            choices: [{ index: 0, finish_reason: "stop", message: { role: "assistant", content } }],
+            usage: { prompt_tokens: 300, completion_tokens: 40, total_tokens: 340 },
+          },
+        };
+      }
+      return { status: 404, body: {} };
     });
+    e2e = await startE2E({
+      demo: true,
+      env: {
+        OPENAI_BASE_URL: `${openai.url}/v1`,
+        OPENAI_MODEL: "local",
+        OPENAI_TRANSCRIBE_MODEL: "local-whisper",
+      },
+      chromiumArgs: [
+        "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream",
+        `--use-file-for-fake-audio-capture=${wav}`,
+      ],
+    });
+  });
+  afterAll(async () => {
+    await e2e?.close();
+    await openai?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("speaks → the server transcribes the real recording → the revised card replaces the old one at the top", async () => {
+    const context = await e2e.context(phone);
+    await context.grantPermissions(["microphone"], { origin: e2e.server.url });
+    const page = await context.newPage();
+    await page.goto(e2e.server.url);
+    const card = page.locator("[data-card-id]").first();
+    await card.waitFor();
+    const oldId = await card.getAttribute("data-card-id");
+    const mic = card.getByRole("button", { name: "Hold to speak a follow-up" });
+    const box = await mic.boundingBox();
+    if (!box) throw new Error("mic not visible");
+    const cdp = await context.newCDPSession(page);
+    const at = { x: box.x + box.width / 2, y: box.y + box.height / 2 };
+    await cdp.send("Input.dispatchTouchEvent", { type: "touchStart", touchPoints: [at] });
+    await page.getByText(/release to send/).waitFor();
+    await page.waitForTimeout(3500);
+    await cdp.send("Input.dispatchTouchEvent", { type: "touchEnd", touchPoints: [] });
+    await cdp.detach();
+
+    const first = page.locator("[data-card-id]").first();
+    await first.getByRole("heading", { name: "Roll back checkout only — payments stay on a1b2c3" }).waitFor();
+    expect(await first.getAttribute("data-card-id")).not.toBe(oldId);
+    expect(await page.locator(`[data-card-id="${oldId}"]`).count()).toBe(0);
+    await expect.poll(() => first.getByText("Revising…").count()).toBe(0);
+    expect(await first.getByText(/You said: “Roll back only the checkout service/).count()).toBe(1);
+    await page.screenshot({ path: path.join(artifacts, "feed-revised-phone.png") });
+
+    // The transcriber got the browser's real recording (a WebM file), through the openai client.
+    const upload = openai.requests.find((r) => r.path === "/v1/audio/transcriptions");
+    expect(upload?.headers["content-type"]).toMatch(/^multipart\/form-data/);
+    expect(upload?.raw.includes(Buffer.from([0x1a, 0x45, 0xdf, 0xa3]))).toBe(true);
+    expect(upload?.raw.length).toBeGreaterThan(10_000);
+    expect(upload?.body).toContain("local-whisper");
     await context.close();
   });
 });

@@ -7,9 +7,11 @@ export interface FeedState {
   incoming: Card[];
   /** Cards decided on this device and waiting for the server (optimistic removal). */
   hidden: string[];
+  /** Cards a follow-up was sent for, waiting for the agent's revised version. */
+  revising: string[];
 }
 
-export const emptyFeed: FeedState = { cards: [], incoming: [], hidden: [] };
+export const emptyFeed: FeedState = { cards: [], incoming: [], hidden: [], revising: [] };
 
 export function rank(a: Card, b: Card): number {
   return b.priority - a.priority || b.updatedAt.localeCompare(a.updatedAt) || b.id.localeCompare(a.id);
@@ -35,6 +37,16 @@ export function applyCardEvent(state: FeedState, event: CardEvent): FeedState {
     };
   }
   const card = event.card;
+  // The revision someone asked for: it takes the old card's place at the top, not the pill.
+  if (card.supersedes && state.revising.includes(card.supersedes)) {
+    const rest = state.cards.filter((c) => c.id !== card.id && c.id !== card.supersedes);
+    return {
+      ...state,
+      cards: [card, ...rest],
+      incoming: without(without(state.incoming, card.id), card.supersedes),
+      revising: state.revising.filter((id) => id !== card.supersedes),
+    };
+  }
   if (state.cards.some((c) => c.id === card.id)) {
     return { ...state, cards: state.cards.map((c) => (c.id === card.id ? card : c)) };
   }
@@ -85,4 +97,14 @@ export function dropCard(state: FeedState, id: string): FeedState {
 
 export function visibleCards(state: FeedState): Card[] {
   return state.cards.filter((c) => !state.hidden.includes(c.id));
+}
+
+/** A follow-up was sent for this card: it shows "revising…" until the new version arrives. */
+export function startRevising(state: FeedState, id: string): FeedState {
+  return state.revising.includes(id) ? state : { ...state, revising: [...state.revising, id] };
+}
+
+/** The follow-up ended without a revision (snoozed, answered, failed). */
+export function stopRevising(state: FeedState, id: string): FeedState {
+  return { ...state, revising: state.revising.filter((r) => r !== id) };
 }

@@ -105,6 +105,10 @@ export async function listFollowUps(db: Database, cardId: string) {
       audioMime: followUps.audioMime,
       audioDurationMs: followUps.audioDurationMs,
       audioBytes: sql<number>`coalesce(octet_length(${followUps.audio}), 0)::int`,
+      reply: followUps.reply,
+      lastError: followUps.lastError,
+      revisionCardId: followUps.revisionCardId,
+      tokens: followUps.tokens,
       createdAt: followUps.createdAt,
     })
     .from(followUps)

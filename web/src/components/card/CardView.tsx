@@ -12,6 +12,10 @@ interface CardViewProps {
   card: Card;
   onDecide(verdict: Verdict): void;
   onNotice?(message: string): void;
+  /** A follow-up was sent for this card (id when the server gave one). */
+  onFollowUp?(message: string, followUpId?: string): void;
+  /** Waiting for the agent's revised version. */
+  revising?: boolean;
   selected?: boolean;
 }
 
@@ -99,6 +103,11 @@ export function CardView(props: CardViewProps) {
       >
         {progress() > 0 ? "Accept" : "Reject"}
       </div>
+      <Show when={props.revising}>
+        <p class={styles.revising} role="status">
+          Revising…
+        </p>
+      </Show>
       <CardPreview preview={props.card.preview} />
       <h2 class={styles.title} id={`title-${props.card.id}`}>
         {props.card.title}
@@ -149,7 +158,7 @@ export function CardView(props: CardViewProps) {
       <CardChange change={props.card.change} />
       <VoiceTypeForm
         cardId={props.card.id}
-        onSent={(m) => props.onNotice?.(m)}
+        onSent={(m, id) => (props.onFollowUp ? props.onFollowUp(m, id) : props.onNotice?.(m))}
         onError={(m) => props.onNotice?.(m)}
       />
       <div class={styles.actions}>
@@ -162,7 +171,7 @@ export function CardView(props: CardViewProps) {
           </button>
           <VoiceHoldButton
             cardId={props.card.id}
-            onSent={(m) => props.onNotice?.(m)}
+            onSent={(m, id) => (props.onFollowUp ? props.onFollowUp(m, id) : props.onNotice?.(m))}
             onError={(m) => props.onNotice?.(m)}
           />
         </div>

@@ -11,11 +11,21 @@ import {
   loadPage,
   restoreCard,
   showIncoming,
+  startRevising,
+  stopRevising,
   visibleCards,
 } from "../../lib/feed-state.ts";
 import { outbox } from "../../lib/outbox.ts";
 
 export type Verdict = "accept" | "reject" | "snooze";
+
+interface FollowUpView {
+  id: string;
+  state: string;
+  reply: string | null;
+  lastError: string | null;
+  revisionCardId: string | null;
+}
 
 export interface Toast {
   kind: "undo" | "error" | "info";
@@ -35,6 +45,9 @@ interface Feed {
   toast(): Toast | null;
   dismissToast(): void;
   notify(message: string): void;
+  /** A follow-up was sent: the card shows "revising…" until its new version or the agent's answer. */
+  followUpSent(cardId: string, followUpId: string | undefined, message: string): void;
+  revising(cardId: string): boolean;
   decide(card: Card, verdict: Verdict): Promise<void>;
   undo(): Promise<void>;
   showIncoming(): void;
@@ -70,6 +83,35 @@ export function FeedProvider(props: ParentProps) {
     clearTimeout(toastTimer);
     setToast(t);
     toastTimer = setTimeout(() => setToast(null), ms);
+  };
+
+  // Until the revised card arrives over SSE (which ends "revising…" by itself), poll the
+  // follow-up for the agent's answer when it could not revise: snoozed, needs typed text, failed.
+  const watchFollowUp = async (cardId: string, followUpId: string) => {
+    const started = Date.now();
+    while (Date.now() - started < 120_000 && state.revising.includes(cardId)) {
+      await new Promise((r) => setTimeout(r, 1500));
+      let list: FollowUpView[];
+      try {
+        list = (await request<{ followUps: FollowUpView[] }>(`/api/cards/${cardId}/follow-ups`)).followUps;
+      } catch {
+        continue;
+      }
+      const f = list.find((x) => x.id === followUpId);
+      if (!f || !["done", "failed", "needs_text"].includes(f.state)) continue;
+      if (f.revisionCardId) return; // the revision is on its way over the live stream
+      update((s) => stopRevising(s, cardId));
+      const message =
+        f.state === "needs_text"
+          ? "No transcriber is set up here: please type the instruction."
+          : f.state === "failed"
+            ? `The agent could not revise this card${f.lastError ? `: ${f.lastError}` : "."}`
+            : (f.reply ?? "Done.");
+      showToast({ kind: f.state === "done" ? "info" : "error", message }, 8000);
+      if (f.state === "done" && /^Snoozed/.test(f.reply ?? "")) update((s) => dropCard(s, cardId));
+      return;
+    }
+    update((s) => stopRevising(s, cardId));
   };
 
   const reload = async () => {
@@ -144,6 +186,13 @@ export function FeedProvider(props: ParentProps) {
     toast,
     dismissToast: () => setToast(null),
     notify: (message) => showToast({ kind: "info", message }, 5000),
+    revising: (cardId) => state.revising.includes(cardId),
+    followUpSent(cardId, followUpId, message) {
+      showToast({ kind: "info", message }, 5000);
+      if (!followUpId) return;
+      update((s) => startRevising(s, cardId));
+      void watchFollowUp(cardId, followUpId);
+    },
     async decide(card, verdict) {
       update((s) => hideCard(s, card.id));
       vibrate(verdict === "accept" ? 15 : [10, 40, 10]);

@@ -194,6 +194,8 @@ export function FeedView() {
                   selected={i() === selected()}
                   onDecide={(v) => void feed.decide(card, v)}
                   onNotice={(m) => feed.notify(m)}
+                  onFollowUp={(m, id) => feed.followUpSent(card.id, id, m)}
+                  revising={feed.revising(card.id)}
                 />
               </div>
             )}

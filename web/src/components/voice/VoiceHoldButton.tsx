@@ -5,15 +5,16 @@ import styles from "./Voice.module.css";
 
 interface VoiceHoldButtonProps {
   cardId: string;
-  onSent(message: string): void;
+  onSent(message: string, followUpId?: string): void;
   onError(message: string): void;
 }
 
 const CANCEL_DISTANCE = 80;
 
 /** Sends a follow-up (audio and/or typed text) for a card. */
-export function upload(cardId: string, form: FormData): Promise<unknown> {
-  return request(`/api/cards/${cardId}/follow-ups`, { form });
+export async function upload(cardId: string, form: FormData): Promise<string | undefined> {
+  const res = (await request(`/api/cards/${cardId}/follow-ups`, { form })) as { followUp?: { id?: string } };
+  return res?.followUp?.id;
 }
 
 /** Hold to record a follow-up; release to send; slide away to cancel. */
@@ -40,8 +41,8 @@ export function VoiceHoldButton(props: VoiceHoldButtonProps) {
     form.set("audio", blob, "follow-up");
     form.set("durationMs", String(durationMs));
     try {
-      await upload(props.cardId, form);
-      props.onSent("Sent: your instruction is saved with this card.");
+      const id = await upload(props.cardId, form);
+      props.onSent("Sent — the agent is revising the card.", id);
     } catch (err) {
       props.onError(errorMessage(err));
     }

@@ -6,7 +6,7 @@ import { upload } from "./VoiceHoldButton.tsx";
 /** Typing always works: the same follow-up as speaking, for quiet rooms and browsers without a mic. */
 export function VoiceTypeForm(props: {
   cardId: string;
-  onSent(message: string): void;
+  onSent(message: string, followUpId?: string): void;
   onError(message: string): void;
 }) {
   const [busy, setBusy] = createSignal(false);
@@ -23,9 +23,9 @@ export function VoiceTypeForm(props: {
           data.set("text", text);
           setBusy(true);
           try {
-            await upload(props.cardId, data);
+            const id = await upload(props.cardId, data);
             form.reset();
-            props.onSent("Sent: your instruction is saved with this card.");
+            props.onSent("Sent — the agent is revising the card.", id);
           } catch (err) {
             props.onError(errorMessage(err));
           } finally {
