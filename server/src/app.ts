@@ -4,6 +4,7 @@ import { HTTPException } from "hono/http-exception";
 import { secureHeaders } from "hono/secure-headers";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { AppEnv, Deps, Services } from "./env.ts";
+import { isDatabaseUnavailable } from "./lib/db-errors.ts";
 import { AppError } from "./lib/errors.ts";
 import { authenticate } from "./middleware/auth.ts";
 import { requestContext } from "./middleware/request.ts";
@@ -116,6 +117,21 @@ export function createApp(deps: Deps, options: AppOptions = {}) {
       const code = malformed ? "invalid_json" : err.status === 413 ? "payload_too_large" : "bad_request";
       const message = malformed ? "request body is not valid JSON" : err.message || "bad request";
       return c.json({ error: { code, message, requestId } }, err.status as ContentfulStatusCode);
+    }
+    if (isDatabaseUnavailable(err)) {
+      // Nothing was stored (the write never committed): the sender should retry, not give up.
+      (c.var.log ?? deps.logger).warn({ requestId, error: (err as Error).message }, "database unavailable");
+      c.header("retry-after", "5");
+      return c.json(
+        {
+          error: {
+            code: "unavailable",
+            message: "the database is unavailable; try again shortly",
+            requestId,
+          },
+        },
+        503,
+      );
     }
     (c.var.log ?? deps.logger).error({ err, requestId }, "unhandled error");
     return c.json(

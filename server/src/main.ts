@@ -108,6 +108,21 @@ export async function start(config: Config) {
     await database.close();
     process.exit(0);
   };
+  // postgres.js 3.4 can throw from a timer when a connection dies with writes queued (a socket
+  // already nulled); the connection is gone either way and the pool reconnects. Found by the
+  // database-outage fault test. Anything else uncaught still ends the process.
+  process.on("uncaughtException", (err) => {
+    if (
+      err instanceof TypeError &&
+      /reading 'write'/.test(err.message) &&
+      /postgres[\\/]src[\\/]connection\.js/.test(err.stack ?? "")
+    ) {
+      logger.warn({ error: err.message }, "a database connection died mid-write; it will be reopened");
+      return;
+    }
+    logger.fatal({ err }, "uncaught exception");
+    process.exit(1);
+  });
   process.once("SIGINT", () => void stop("SIGINT"));
   process.once("SIGTERM", () => void stop("SIGTERM"));
   return { server, port, url, runtime };

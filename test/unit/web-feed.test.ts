@@ -7,6 +7,8 @@ import {
   loadPage,
   restoreCard,
   showIncoming,
+  startRevising,
+  stopRevising,
   visibleCards,
 } from "../../web/src/lib/feed-state.ts";
 import { endSwipe, moveSwipe, startSwipe, swipeProgress } from "../../web/src/lib/swipe.ts";
@@ -47,6 +49,19 @@ describe("feed state", () => {
     expect(s.cards.map((c) => c.id)).toEqual(["a", "b"]);
     expect(s.incoming.map((c) => c.id)).toEqual(["c"]);
     expect(showIncoming(s).cards.map((c) => c.id)).toEqual(["a", "c", "b"]);
+  });
+
+  it("puts the revision someone asked for at the top in place of the old card, not behind the pill", () => {
+    let s = startRevising(base, "b");
+    s = applyCardEvent(s, { id: 9, type: "card.removed", cardId: "b", version: 2 });
+    s = applyCardEvent(s, ev("card.created", { ...card("b2", 0.1), supersedes: "b" }));
+    expect(s.cards.map((c) => c.id)).toEqual(["b2", "a"]);
+    expect(s.incoming).toEqual([]);
+    expect(s.revising).toEqual([]);
+    // A revision nobody here asked for waits behind the pill like any new card.
+    const other = applyCardEvent(base, ev("card.created", { ...card("a2", 0.1), supersedes: "a" }));
+    expect(other.incoming.map((c) => c.id)).toEqual(["a2"]);
+    expect(stopRevising(startRevising(base, "a"), "a").revising).toEqual([]);
   });
 
   it("shows a new card at once when the feed is empty", () => {

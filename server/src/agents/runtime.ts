@@ -17,7 +17,7 @@ import {
   type OpenCardView,
   type SignalRow,
 } from "./define.ts";
-import { BatchState, RunState } from "./state.ts";
+import { BatchState, RunState, StateConflict } from "./state.ts";
 
 export interface RuntimeOptions {
   batchSize: number;
@@ -193,10 +193,17 @@ export class AgentRuntime {
         }
         // Two workers opening a card for the same new fingerprint: the loser retries and updates it.
         if ((isUniqueViolation(err) || err instanceof ConcurrentCardWrite) && attempt < 5) continue;
-        this.logger.error(
-          { err, worker: this.workerId },
-          "writing a batch failed; its signals will be retried",
-        );
+        if (err instanceof StateConflict) {
+          this.logger.warn(
+            { worker: this.workerId, error: err.message },
+            "agent state changed meanwhile; retrying",
+          );
+        } else {
+          this.logger.error(
+            { err, worker: this.workerId },
+            "writing a batch failed; its signals will be retried",
+          );
+        }
         for (const s of claimed) if (!failures.has(s.id)) failures.set(s.id, err as Error);
         await this.database.db.transaction((tx) =>
           this.recordFailures(tx, claimed, failures, token, now, report),

@@ -6,3 +6,32 @@ export function isUniqueViolation(err: unknown): boolean {
   }
   return false;
 }
+
+const CONNECTION_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "EPIPE",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  // postgres.js
+  "CONNECTION_CLOSED",
+  "CONNECTION_ENDED",
+  "CONNECTION_DESTROYED",
+  "CONNECT_TIMEOUT",
+  // PostgreSQL: shutting down, starting up, too many connections
+  "57P01",
+  "57P02",
+  "57P03",
+  "53300",
+]);
+
+/** The database cannot be reached right now (down, restarting, connection lost): worth a 503. */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e && depth < 5; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string" && (CONNECTION_CODES.has(code) || code.startsWith("08"))) return true;
+    if (/PGlite is closed/i.test(String((e as { message?: unknown }).message ?? ""))) return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
+}
