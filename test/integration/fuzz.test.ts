@@ -1,0 +1,189 @@
+import { randomUUID } from "node:crypto";
+import type { Source } from "@flick/shared";
+import fc from "fast-check";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { countRows } from "../helpers/db.ts";
+import { fixture, hmacSha256Hex } from "../helpers/fixtures.ts";
+import { ORIGIN, startTestApp, type TestApp } from "../helpers/harness.ts";
+
+type Json = unknown;
+
+/** Mutations of a real payload: drop, retype or replace a field somewhere inside it. */
+function mutated(base: Json): fc.Arbitrary<Json> {
+  const paths: (string | number)[][] = [];
+  const walk = (v: Json, p: (string | number)[]) => {
+    if (p.length > 6) return;
+    paths.push(p);
+    if (Array.isArray(v)) v.slice(0, 3).forEach((x, i) => walk(x, [...p, i]));
+    else if (v && typeof v === "object")
+      for (const [k, x] of Object.entries(v).slice(0, 12)) walk(x, [...p, k]);
+  };
+  walk(base, []);
+  return fc
+    .record({ path: fc.constantFrom(...paths), value: fc.oneof(fc.jsonValue(), fc.constant(undefined)) })
+    .map(({ path, value }) => {
+      if (path.length === 0) return value;
+      const copy = structuredClone(base) as Record<string | number, Json>;
+      let at = copy;
+      for (const k of path.slice(0, -1)) at = at[k] as Record<string | number, Json>;
+      const last = path[path.length - 1] as string | number;
+      if (value === undefined) delete at[last];
+      else at[last] = value;
+      return copy;
+    });
+}
+
+/**
+ * Property tests over every ingest parser and the main API bodies: random and mutated payloads
+ * are answered with a 2xx or a 4xx naming the problem — never a 500 — and a refused request stores
+ * nothing at all.
+ */
+describe("fuzzing ingest and API bodies (fast-check) on pglite", () => {
+  let t: TestApp;
+  let admin: string;
+  const sources: Partial<Record<Source["kind"], Source>> = {};
+
+  beforeAll(async () => {
+    t = await startTestApp("pglite");
+    admin = await t.setupAdmin();
+    for (const kind of ["github", "sentry", "metrics", "alertmanager", "feedback", "webhook"] as const) {
+      sources[kind] = await t.createSource(
+        admin,
+        kind,
+        kind === "webhook" ? { titlePath: "$.title", idPath: "$.id" } : {},
+      );
+    }
+  });
+  afterAll(async () => t?.close());
+
+  const post = (kind: Source["kind"], body: string, extra: Record<string, string> = {}) => {
+    const s = sources[kind] as Source;
+    const headers: Record<string, string> = { "content-type": "application/json", ...extra };
+    if (kind === "github") {
+      headers["x-github-delivery"] ??= randomUUID();
+      headers["x-hub-signature-256"] = `sha256=${hmacSha256Hex(s.secret, body)}`;
+    } else if (kind === "sentry") {
+      headers["sentry-hook-signature"] = hmacSha256Hex(s.secret, body);
+      headers["request-id"] = randomUUID();
+    } else headers.authorization = `Bearer ${s.secret}`;
+    return t.request(`/ingest/${s.id}`, { body, origin: null, headers });
+  };
+
+  const seeds: Record<string, { kind: Source["kind"]; body: Json; headers?: Record<string, string> }> = {
+    "github push": {
+      kind: "github",
+      body: JSON.parse(fixture("github-webhooks/push/payload.json")),
+      headers: { "x-github-event": "push" },
+    },
+    "github pull_request": {
+      kind: "github",
+      body: JSON.parse(fixture("github-webhooks/pull_request/opened.payload.json")),
+      headers: { "x-github-event": "pull_request" },
+    },
+    "github workflow_job": {
+      kind: "github",
+      body: JSON.parse(
+        fixture("github-webhooks/workflow_job/completed.failure.with-organization.payload.json"),
+      ),
+      headers: { "x-github-event": "workflow_job" },
+    },
+    "sentry webhook": {
+      kind: "sentry",
+      body: JSON.parse(fixture("sentry/webhooks/issue.created.json")),
+      headers: { "sentry-hook-resource": "issue" },
+    },
+    metrics: {
+      kind: "metrics",
+      body: [{ name: "cpu", labels: { host: "a" }, ts: 1_700_000_000, value: 0.5 }],
+    },
+    alertmanager: {
+      kind: "alertmanager",
+      body: JSON.parse(fixture("alertmanager/prometheus-msteams__prom_post_request.json")),
+    },
+    feedback: { kind: "feedback", body: [{ id: "1", text: "The app crashes on sync", rating: 2 }] },
+    webhook: { kind: "webhook", body: { id: "x1", title: "Disk full on db-1" } },
+  };
+
+  for (const [name, seed] of Object.entries(seeds)) {
+    it(`${name}: mutated payloads never 500 and a refusal stores nothing`, async () => {
+      // The unmutated seed is accepted: the property below is not vacuous.
+      const ok = await post(seed.kind, JSON.stringify(seed.body), seed.headers);
+      expect(ok.status, ok.text).toBeLessThan(300);
+      await fc.assert(
+        fc.asyncProperty(fc.oneof(mutated(seed.body), fc.jsonValue()), async (body) => {
+          const before = await countRows(t.database.db, "signal");
+          const res = await post(seed.kind, JSON.stringify(body) ?? "null", seed.headers);
+          expect(res.status, res.text).toBeLessThan(500);
+          if (res.status >= 400) {
+            expect((res.body as { error?: { message?: string } }).error?.message).toBeTruthy();
+            expect(await countRows(t.database.db, "signal")).toBe(before);
+          }
+        }),
+        { numRuns: 60, seed: 20261124 },
+      );
+    });
+  }
+
+  it("arbitrary bytes into every ingest endpoint never 500", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(...(Object.keys(sources) as Source["kind"][])),
+        fc.string({ maxLength: 300 }),
+        async (kind, text) => {
+          const before = await countRows(t.database.db, "signal");
+          const res = await post(kind, text, { "x-github-event": "push", "sentry-hook-resource": "issue" });
+          expect(res.status, res.text).toBeLessThan(500);
+          if (res.status >= 400) expect(await countRows(t.database.db, "signal")).toBe(before);
+        },
+      ),
+      { numRuns: 150, seed: 7 },
+    );
+  });
+
+  it("Sentry SDK envelopes: mutated events and arbitrary lines never 500, a refusal stores nothing", async () => {
+    const dsn = new URL((sources.sentry as Source).sentryDsn ?? "");
+    const event = JSON.parse(fixture("sentry/events/python-modern.json")) as Json;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(mutated(event), fc.jsonValue()),
+        fc.string({ maxLength: 80 }),
+        async (body, junk) => {
+          const before = await countRows(t.database.db, "signal");
+          const envelope = [
+            JSON.stringify({ event_id: randomUUID().replace(/-/g, "") }),
+            JSON.stringify({ type: "event" }),
+            JSON.stringify(body) ?? "null",
+            junk,
+          ].join("\n");
+          const res = await t.request(`/api/${dsn.pathname.slice(1)}/envelope/?sentry_key=${dsn.username}`, {
+            body: envelope,
+            origin: null,
+            headers: { "content-type": "application/x-sentry-envelope" },
+          });
+          expect(res.status, res.text).toBeLessThan(500);
+          if (res.status >= 400) expect(await countRows(t.database.db, "signal")).toBe(before);
+        },
+      ),
+      { numRuns: 80, seed: 99 },
+    );
+  });
+
+  it("API bodies (sources, decisions, actions, tokens) with random JSON answer 4xx, never 500", async () => {
+    const [card] = await t.database.db.query.cards.findMany({ limit: 1 });
+    const routes = [
+      "/api/sources",
+      "/api/actions",
+      "/api/tokens",
+      "/api/invites",
+      `/api/cards/${card?.id ?? "crd_missing"}/decisions`,
+      "/api/auth/login",
+    ];
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...routes), fc.jsonValue(), async (route, body) => {
+        const res = await t.request(route, { cookie: admin, json: body, headers: { origin: ORIGIN } });
+        expect(res.status, `${route} ${res.text}`).toBeLessThan(500);
+      }),
+      { numRuns: 150, seed: 42 },
+    );
+  });
+});
