@@ -14,8 +14,9 @@ function mutated(base: Json): fc.Arbitrary<Json> {
   const walk = (v: Json, p: (string | number)[]) => {
     if (p.length > 6) return;
     paths.push(p);
-    if (Array.isArray(v)) v.slice(0, 3).forEach((x, i) => walk(x, [...p, i]));
-    else if (v && typeof v === "object")
+    if (Array.isArray(v)) {
+      for (const [i, x] of v.slice(0, 3).entries()) walk(x, [...p, i]);
+    } else if (v && typeof v === "object")
       for (const [k, x] of Object.entries(v).slice(0, 12)) walk(x, [...p, k]);
   };
   walk(base, []);
