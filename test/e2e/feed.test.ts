@@ -151,6 +151,44 @@ describe("the feed in Chromium", () => {
     await p.keyboard.press("?");
     await p.getByRole("dialog", { name: "Keyboard shortcuts" }).waitFor();
     await p.screenshot({ path: path.join(shots, "feed-desktop-keys.png") });
+    await p.keyboard.press("Escape");
+
+    // "/" searches; the list narrows to what matches and Escape clears it.
+    await p.keyboard.press("/");
+    await p.keyboard.type(target.slice(0, 12));
+    await expect.poll(() => items.count()).toBe(1);
+    expect(await items.first().locator("span").first().textContent()).toBe(target);
+    await p.keyboard.press("Escape");
+    await expect.poll(() => items.count()).toBe(count);
+    const agentsShown = await p
+      .getByRole("combobox", { name: "Filter by agent" })
+      .locator("option")
+      .allTextContents();
+    expect(agentsShown[0]).toBe("All agents");
+    expect(agentsShown.length).toBeGreaterThan(1);
+    await p.getByRole("combobox", { name: "Filter by agent" }).selectOption(agentsShown[1] ?? "");
+    const filtered = await items.count();
+    expect(filtered).toBeGreaterThan(0);
+    expect(filtered).toBeLessThanOrEqual(count);
+    for (const meta of await items.locator("span:nth-child(2)").allTextContents())
+      expect(meta.startsWith(`${agentsShown[1]} ·`)).toBe(true);
+    await p.getByRole("combobox", { name: "Filter by agent" }).selectOption("");
+    await p.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+
+    // The card's history: the accept and its undo, by Ada, from this browser.
+    await p.keyboard.press("j");
+    const active = p.locator("[data-card-id]").nth(1);
+    await active.locator("summary", { hasText: "History" }).click();
+    // (earlier tests may have decided this card too: at least this accept and its undo are listed)
+    await active
+      .getByText(/Ada · accept \(web\)/)
+      .first()
+      .waitFor();
+    await active
+      .getByText(/Ada · undo/)
+      .first()
+      .waitFor();
+    await p.screenshot({ path: path.join(shots, "feed-desktop-history.png") });
     await desk.close();
   });
 });

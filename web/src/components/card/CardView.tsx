@@ -1,5 +1,6 @@
-import type { Card } from "@flick/shared";
+import type { Card, Decision, Execution } from "@flick/shared";
 import { createSignal, For, Show } from "solid-js";
+import { errorMessage, request } from "../../lib/api.ts";
 import { endSwipe, moveSwipe, type SwipeState, startSwipe, swipeProgress } from "../../lib/swipe.ts";
 import type { Verdict } from "../feed/FeedContext.tsx";
 import { VoiceHoldButton } from "../voice/VoiceHoldButton.tsx";
@@ -29,6 +30,60 @@ const FACTOR_NAMES: Record<string, string> = {
   recency: "recency",
   acceptRate: "your accept rate",
 };
+interface History {
+  decisions: Decision[];
+  executions: Execution[];
+}
+
+const when = (iso: string) => new Date(iso).toLocaleString([], { dateStyle: "short", timeStyle: "short" });
+
+/** Who decided what on this card, and what ran: fetched when opened. */
+function CardHistory(props: { cardId: string }) {
+  const [history, setHistory] = createSignal<History | null>(null);
+  const [error, setError] = createSignal("");
+  const load = async () => {
+    try {
+      setHistory(await request<History>(`/api/cards/${props.cardId}/history`));
+    } catch (err) {
+      setError(errorMessage(err));
+    }
+  };
+  return (
+    <details class={styles.historyBox} onToggle={(e) => e.currentTarget.open && void load()}>
+      <summary>History</summary>
+      <Show when={error()}>
+        <p role="alert">{error()}</p>
+      </Show>
+      <Show when={history()}>
+        {(h) => (
+          <ul class={styles.history}>
+            <Show when={h().decisions.length === 0 && h().executions.length === 0}>
+              <li>No decisions yet.</li>
+            </Show>
+            <For each={h().decisions}>
+              {(d) => (
+                <li>
+                  {when(d.createdAt)} · {d.userName ?? "someone"} · {d.verdict}
+                  {d.client ? ` (${d.client})` : ""}
+                  {d.reason ? ` — ${d.reason}` : ""}
+                </li>
+              )}
+            </For>
+            <For each={h().executions}>
+              {(x) => (
+                <li>
+                  {x.finishedAt ? when(x.finishedAt) : when(x.runAfter)} · {x.executor} · {x.state}
+                  {x.error ? ` — ${x.error}` : ""}
+                </li>
+              )}
+            </For>
+          </ul>
+        )}
+      </Show>
+    </details>
+  );
+}
+
 const factors = (card: Card) => Object.entries(card.priorityFactors ?? {});
 
 /**
@@ -156,6 +211,7 @@ export function CardView(props: CardViewProps) {
         </details>
       </Show>
       <CardChange change={props.card.change} />
+      <CardHistory cardId={props.card.id} />
       <VoiceTypeForm
         cardId={props.card.id}
         onSent={(m, id) => (props.onFollowUp ? props.onFollowUp(m, id) : props.onNotice?.(m))}

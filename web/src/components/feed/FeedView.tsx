@@ -12,6 +12,7 @@ const keys: [string, string][] = [
   ["r or ←", "reject"],
   ["s", "snooze for 4 hours"],
   ["z", "undo the last decision"],
+  ["/", "search the cards"],
   ["?", "show or hide these keys"],
 ];
 
@@ -93,7 +94,18 @@ export function FeedView() {
   const feed = useFeed();
   const [selected, setSelected] = createSignal(0);
   const [help, setHelp] = createSignal(false);
-  const cards = createMemo(() => feed.cards());
+  const [query, setQuery] = createSignal("");
+  const [agent, setAgent] = createSignal("");
+  let search: HTMLInputElement | undefined;
+  const agents = createMemo(() => [...new Set(feed.cards().map((c) => c.agent))].sort());
+  // Filters narrow what is shown; decisions and live updates still apply to every card.
+  const cards = createMemo(() => {
+    const q = query().trim().toLowerCase();
+    return feed
+      .cards()
+      .filter((c) => !agent() || c.agent === agent())
+      .filter((c) => !q || `${c.title}\n${c.summary}\n${c.fingerprint}`.toLowerCase().includes(q));
+  });
   const current = () => cards()[Math.min(selected(), cards().length - 1)];
 
   createEffect(() => {
@@ -123,6 +135,7 @@ export function FeedView() {
       s: () => decide("snooze"),
       z: () => void feed.undo(),
       "?": () => setHelp((h) => !h),
+      "/": () => search?.focus(),
       Escape: () => setHelp(false),
     };
     const action = actions[e.key];
@@ -160,7 +173,7 @@ export function FeedView() {
         </button>
       </Show>
       <Show
-        when={cards().length > 0}
+        when={feed.cards().length > 0}
         fallback={
           <Show when={!feed.loading()}>
             <FeedEmpty />
@@ -168,6 +181,39 @@ export function FeedView() {
         }
       >
         <nav class={styles.list} aria-label="Cards">
+          <div class={styles.filters}>
+            <input
+              ref={search}
+              type="search"
+              placeholder="Search  /"
+              aria-label="Search cards"
+              value={query()}
+              onInput={(e) => {
+                setQuery(e.currentTarget.value);
+                setSelected(0);
+              }}
+              onKeyDown={(e) => {
+                if (e.key === "Escape") {
+                  setQuery("");
+                  e.currentTarget.blur();
+                }
+              }}
+            />
+            <select
+              aria-label="Filter by agent"
+              value={agent()}
+              onChange={(e) => {
+                setAgent(e.currentTarget.value);
+                setSelected(0);
+              }}
+            >
+              <option value="">All agents</option>
+              <For each={agents()}>{(a) => <option value={a}>{a}</option>}</For>
+            </select>
+          </div>
+          <Show when={cards().length === 0}>
+            <p class={styles.noMatch}>No card matches.</p>
+          </Show>
           <For each={cards()}>
             {(card, i) => (
               <button
