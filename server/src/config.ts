@@ -112,6 +112,10 @@ export const configSchema = z.object({
   OPENAI_BASE_URL: urlString(["http:", "https:"], "http(s)://"),
   OPENAI_MODEL: optionalString.default("gpt-4.1-mini"),
   OPENAI_TRANSCRIBE_MODEL: optionalString.default("whisper-1"),
+  /** Longest a single model or transcription call may take. */
+  OPENAI_TIMEOUT_MS: positiveInt(60_000),
+  /** Model tokens follow-up revisions may use per UTC day (0: no limit); past it, plain rules answer. */
+  OPENAI_DAILY_TOKENS: positiveInt(0),
   GITHUB_TOKEN: optionalString,
   GITHUB_API_URL: urlString(["http:", "https:"], "http(s)://").default("https://api.github.com"),
   WEB_DIST: optionalString,

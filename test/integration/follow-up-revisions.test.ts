@@ -39,7 +39,7 @@ const issueChange: Change = {
   params: { title: "TypeError in checkout", body: "stack", labels: ["bug"] },
 };
 
-type Reply = { status: number; body?: unknown };
+type Reply = { status: number; body?: unknown; delayMs?: number };
 
 describe.each(drivers)("follow-ups become revisions on %s", (driver) => {
   // A local server speaking the OpenAI API (audio transcriptions + chat completions), scripted.
@@ -48,13 +48,19 @@ describe.each(drivers)("follow-ups become revisions on %s", (driver) => {
   const completions: Reply[] = [];
   let rules: TestApp;
   let model: TestApp;
+  let tight: TestApp;
+  let ritaTight: string;
   let ritaRules: string;
   let ritaModel: string;
 
   beforeAll(async () => {
-    openai = await startRecorder((req) => {
+    openai = await startRecorder(async (req) => {
       if (req.path === "/v1/audio/transcriptions") return transcriptions.shift() ?? { status: 500, body: {} };
-      if (req.path === "/v1/chat/completions") return completions.shift() ?? { status: 500, body: {} };
+      if (req.path === "/v1/chat/completions") {
+        const reply = completions.shift() ?? { status: 500, body: {} };
+        if (reply.delayMs) await new Promise((r) => setTimeout(r, reply.delayMs));
+        return reply;
+      }
       return { status: 404, body: { error: { message: "no such route" } } };
     });
     rules = await startTestApp(driver);
@@ -66,10 +72,17 @@ describe.each(drivers)("follow-ups become revisions on %s", (driver) => {
     });
     ritaRules = await rules.addUser(await rules.setupAdmin(), "reviewer", "rita@example.com");
     ritaModel = await model.addUser(await model.setupAdmin(), "reviewer", "rita@example.com");
+    tight = await startTestApp(driver, {
+      OPENAI_BASE_URL: `${openai.url}/v1`,
+      OPENAI_TIMEOUT_MS: "300",
+      OPENAI_DAILY_TOKENS: "100",
+    });
+    ritaTight = await tight.addUser(await tight.setupAdmin(), "reviewer", "rita@example.com");
   });
   afterAll(async () => {
     await rules?.close();
     await model?.close();
+    await tight?.close();
     await openai?.close();
   });
 
@@ -265,6 +278,53 @@ describe.each(drivers)("follow-ups become revisions on %s", (driver) => {
         version: c.version,
         change: mergeChange,
       });
+    });
+
+    it("a model that does not answer in time leaves the card untouched and the follow-up retrying", async () => {
+      completions.length = 0;
+      const slow = completion(JSON.stringify({ title: "late", summary: "" }));
+      completions.push({ ...slow, delayMs: 1500 }, { ...slow, delayMs: 1500 }, { ...slow, delayMs: 1500 });
+      const c = await insertCard(tight.database.db, { change: mergeChange });
+      const id = await send(tight, ritaTight, c.id, { text: "rebase it" });
+      await tight.followUps().runNext();
+      const f = await followUp(tight, id);
+      expect(f?.state).toBe("received"); // due again after its backoff
+      expect(f?.lastError).toMatch(/timed out/i);
+      expect(f?.nextAttemptAt.getTime()).toBeGreaterThan(tight.clock.now().getTime());
+      expect(await card(tight, c.id)).toMatchObject({
+        status: "pending",
+        version: c.version,
+        title: c.title,
+      });
+      await new Promise((r) => setTimeout(r, 1600)); // let the slow replies drain
+    });
+
+    it("past the daily token budget, plain rules answer instead of the model, and say so", async () => {
+      completions.length = 0;
+      completions.push(completion(JSON.stringify({ title: "TypeError in checkout", summary: "ok" }), 150));
+      const first = await insertCard(tight.database.db, { change: issueChange });
+      const a = await send(tight, ritaTight, first.id, { text: "make the title shorter" });
+      const worker = tight.followUps();
+      while ((await worker.runNext())?.id !== a) {
+        // the timed-out follow-up from the test above may come first
+      }
+      expect((await followUp(tight, a))?.tokens).toBe(150);
+      const calls = openai.requests.length;
+      const second = await insertCard(tight.database.db, { change: issueChange });
+      const b = await send(tight, ritaTight, second.id, { text: "label it urgent" });
+      while ((await worker.runNext())?.id !== b) {
+        // skip others
+      }
+      const f = await followUp(tight, b);
+      expect(f?.reply).toBe(
+        "The model's daily budget (100 tokens) is used up, so plain rules answered. Done: label urgent.",
+      );
+      expect(openai.requests.length).toBe(calls);
+      const revised = await card(tight, f?.revisionCardId ?? "");
+      expect((revised?.change as { params: Record<string, unknown> } | undefined)?.params.labels).toEqual([
+        "bug",
+        "urgent",
+      ]);
     });
 
     it("refuses a revision that turns the change into a different action", async () => {

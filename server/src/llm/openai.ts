@@ -11,7 +11,7 @@ export function llmClient(config: Config): OpenAI | null {
     apiKey: config.OPENAI_API_KEY ?? "not-needed",
     baseURL: config.OPENAI_BASE_URL,
     maxRetries: 2,
-    timeout: 60_000,
+    timeout: config.OPENAI_TIMEOUT_MS,
   });
 }
 

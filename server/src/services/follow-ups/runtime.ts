@@ -1,5 +1,5 @@
 import type { Change } from "@flick/shared";
-import { and, eq, inArray, isNull, lt, lte, or, sql } from "drizzle-orm";
+import { and, eq, gte, inArray, isNull, lt, lte, or, sql } from "drizzle-orm";
 import type OpenAI from "openai";
 import type { Config } from "../../config.ts";
 import type { DatabaseHandle } from "../../db/client.ts";
@@ -204,19 +204,28 @@ export class FollowUpRuntime {
       reply?: string;
       tokens: number;
     } | null = null;
-    if (this.client) {
+    const overBudget = this.client ? await this.overDailyBudget(now) : false;
+    const budgetNote = overBudget
+      ? `The model's daily budget (${this.config.OPENAI_DAILY_TOKENS} tokens) is used up, so plain rules answered. `
+      : "";
+    if (this.client && !overBudget) {
       revised = await reviseWithModel(this.client, this.config.OPENAI_MODEL, card, instruction);
     } else if (intent.type === "revise") {
       revised = {
         title: intent.title && card.kind === "issue" ? intent.title : card.title,
         summary: card.summary,
         change: intent.change,
-        reply: `Done: ${intent.done.join(", ")}.`,
+        reply: `${budgetNote}Done: ${intent.done.join(", ")}.`,
         tokens: 0,
       };
     }
     if (!revised) {
-      await this.finish(row.id, intent.type === "cannot" ? intent.reply : "Nothing to change.", null, 0);
+      await this.finish(
+        row.id,
+        budgetNote + (intent.type === "cannot" ? intent.reply : "Nothing to change."),
+        null,
+        0,
+      );
       return "done";
     }
 
@@ -260,6 +269,18 @@ export class FollowUpRuntime {
       "card revised",
     );
     return "done";
+  }
+
+  /** Tokens follow-ups used since midnight UTC, against OPENAI_DAILY_TOKENS (0: no limit). */
+  private async overDailyBudget(now: Date): Promise<boolean> {
+    const budget = this.config.OPENAI_DAILY_TOKENS;
+    if (!budget) return false;
+    const midnight = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
+    const [row] = await this.database.db
+      .select({ used: sql<number>`coalesce(sum(${followUps.tokens}), 0)::int` })
+      .from(followUps)
+      .where(gte(followUps.updatedAt, midnight));
+    return Number(row?.used ?? 0) >= budget;
   }
 
   private finish(id: string, reply: string | null, revisionCardId: string | null, tokens: number) {
