@@ -44,6 +44,17 @@ describe("connecting a source from the settings page", () => {
     // The feed was empty, so the card appears at once (no "new" pill to tap).
     await page.locator("[data-card-id]").first().waitFor();
     expect(await page.locator("article h2").first().textContent()).toMatch(/^Webhook: /);
+
+    // "Send test signal" in Settings: a test card reaches the feed through the agents.
+    await page.getByRole("link", { name: "Settings" }).click();
+    await source.getByRole("button", { name: "Send test signal" }).click();
+    await page.getByRole("status").filter({ hasText: "Test signal sent for Deploy bot" }).waitFor();
+    await page.getByRole("link", { name: "Feed" }).click();
+    // On a wide screen the list names every card (the detail shows the selected one).
+    await page
+      .getByRole("navigation", { name: "Cards" })
+      .getByText(/^Test signal from “Deploy bot” arrived/)
+      .waitFor();
     await context.close();
   });
 });

@@ -44,6 +44,7 @@ const ACCESS: Record<string, "public" | "signed" | "user" | "admin"> = {
   "GET /api/sources/:id": "admin",
   "PATCH /api/sources/:id": "admin",
   "POST /api/sources/:id/rotate-secret": "admin",
+  "POST /api/sources/:id/test": "admin",
   "DELETE /api/sources/:id": "admin",
   "POST /api/admin/demo": "admin",
   "GET /api/admin/dead-letters": "admin",

@@ -13,6 +13,7 @@ import {
   toSource,
   updateSource,
 } from "../services/sources/manage.ts";
+import { sendTestSignal } from "../services/sources/test-signal.ts";
 
 const idParam = validate("param", z.object({ id: z.string().max(64) }));
 
@@ -53,6 +54,12 @@ export const sourceRoutes = new Hono<AppEnv>()
       now: clock.now(),
     });
     return c.json({ source: toSource(row, publicOrigin(c)) });
+  })
+  .post("/:id/test", idParam, async (c) => {
+    const { database, clock } = c.var.deps;
+    const row = await getSource(database.db, c.req.valid("param").id);
+    const signalId = await sendTestSignal(c.var.services.signalWriter, row, clock.now());
+    return c.json({ signalId }, 202);
   })
   .delete("/:id", idParam, async (c) => {
     await deleteSource(c.var.deps.database.db, c.req.valid("param").id);

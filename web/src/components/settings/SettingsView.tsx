@@ -33,9 +33,11 @@ export function SettingsView() {
   const [mutes, { refetch: refetchMutes }] = createResource(() => request<{ mutes: Mute[] }>("/api/mutes"));
   const [error, setError] = createSignal("");
   const [invite, setInvite] = createSignal("");
+  const [notice, setNotice] = createSignal("");
 
   const run = async (f: () => Promise<unknown>) => {
     setError("");
+    setNotice("");
     try {
       await f();
     } catch (err) {
@@ -49,6 +51,11 @@ export function SettingsView() {
       <Show when={error()}>
         <p class={styles.error} role="alert">
           {error()}
+        </p>
+      </Show>
+      <Show when={notice()}>
+        <p class={styles.muted} role="status">
+          {notice()}
         </p>
       </Show>
 
@@ -106,6 +113,18 @@ export function SettingsView() {
                   </label>
                 )}
               </Show>
+              <button
+                type="button"
+                class={styles.secondary}
+                onClick={() =>
+                  void run(async () => {
+                    await request(`/api/sources/${s.id}/test`, { method: "POST" });
+                    setNotice(`Test signal sent for ${s.name}: a test card appears in the feed in a moment.`);
+                  })
+                }
+              >
+                Send test signal
+              </button>
             </article>
           )}
         </For>
