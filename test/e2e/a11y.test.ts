@@ -1,8 +1,10 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import path from "node:path";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type E2E, startE2E } from "../helpers/e2e.ts";
+import { repoRoot } from "../helpers/server-process.ts";
 
 const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 
@@ -68,6 +70,24 @@ describe("accessibility of the main screens (axe-core)", () => {
     const desk = await open({ width: 1280, height: 800 }, true);
     await desk.getByRole("navigation", { name: "Cards" }).waitFor();
     expect(await seriousViolations(desk)).toEqual([]);
+
+    // A patch card's diff opens side by side on a wide screen (and stays accessible);
+    // unified is one click away.
+    await desk
+      .getByRole("navigation", { name: "Cards" })
+      .getByText(/^Cart total ignores quantity/)
+      .click();
+    const patch = desk.locator("[data-card-id]").filter({ hasText: "Cart total ignores quantity" });
+    await patch.getByText("Show the diff").click();
+    const table = patch.getByRole("table", { name: "Side-by-side diff" });
+    await table.waitFor();
+    const changed = table.locator("tr[data-kind=change]").first();
+    expect(await changed.locator("td").nth(0).textContent()).toContain("item.price, 0)");
+    expect(await changed.locator("td").nth(1).textContent()).toContain("item.price * (item.quantity ?? 1)");
+    expect(await seriousViolations(desk)).toEqual([]);
+    await desk.screenshot({ path: path.join(repoRoot, "test/.artifacts/feed-desktop-diff.png") });
+    await patch.getByRole("button", { name: "Unified" }).click();
+    await expect.poll(() => table.count()).toBe(0);
     await desk.context().close();
   });
 });

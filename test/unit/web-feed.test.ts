@@ -174,3 +174,32 @@ describe("recorder helpers", async () => {
     expect(levelOf(Uint8Array.from({ length: 512 }, (_, i) => (i % 2 ? 255 : 0)))).toBe(1);
   });
 });
+
+describe("side-by-side diff", () => {
+  it("pairs removals with the additions after them and keeps context on both sides", async () => {
+    const { sideBySide } = await import("../../web/src/lib/diff.ts");
+    const rows = sideBySide(
+      [
+        "diff --git a/x.ts b/x.ts",
+        "--- a/x.ts",
+        "+++ b/x.ts",
+        "@@ -1,3 +1,4 @@",
+        " keep",
+        "-old one",
+        "-old two",
+        "+new one",
+        " tail",
+        "+added",
+      ].join("\n"),
+    );
+    expect(rows).toEqual([
+      { kind: "file", left: null, right: "x.ts" },
+      { kind: "hunk", left: "@@ -1,3 +1,4 @@", right: "@@ -1,3 +1,4 @@" },
+      { kind: "context", left: "keep", right: "keep" },
+      { kind: "change", left: "old one", right: "new one" },
+      { kind: "change", left: "old two", right: null },
+      { kind: "context", left: "tail", right: "tail" },
+      { kind: "change", left: null, right: "added" },
+    ]);
+  });
+});

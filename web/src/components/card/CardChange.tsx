@@ -1,5 +1,6 @@
 import type { Change } from "@flick/shared";
-import { For, Match, Show, Switch } from "solid-js";
+import { createSignal, For, Match, Show, Switch } from "solid-js";
+import { sideBySide } from "../../lib/diff.ts";
 import styles from "./Card.module.css";
 
 /** "What accept will do", in words first; the full diff on demand. */
@@ -34,6 +35,8 @@ function diffLineClass(line: string): string | undefined {
 }
 
 export function CardChange(props: { change: Change | null }) {
+  // Side by side reads best on a wide screen; phones start unified.
+  const [split, setSplit] = createSignal(typeof window !== "undefined" && window.innerWidth >= 1100);
   return (
     <section class={styles.change} aria-label="What accept will do">
       <h3 class={styles.sectionTitle}>Accept will</h3>
@@ -43,11 +46,43 @@ export function CardChange(props: { change: Change | null }) {
           {(c) => (
             <details class={styles.diff}>
               <summary>Show the diff</summary>
-              <pre>
-                <For each={c().diff.split("\n")}>
-                  {(line) => <span class={diffLineClass(line)}>{`${line}\n`}</span>}
-                </For>
-              </pre>
+              <fieldset class={styles.diffModes} aria-label="Diff layout">
+                <button type="button" aria-pressed={!split()} onClick={() => setSplit(false)}>
+                  Unified
+                </button>
+                <button type="button" aria-pressed={split()} onClick={() => setSplit(true)}>
+                  Side by side
+                </button>
+              </fieldset>
+              <Show
+                when={split()}
+                fallback={
+                  <pre>
+                    <For each={c().diff.split("\n")}>
+                      {(line) => <span class={diffLineClass(line)}>{`${line}\n`}</span>}
+                    </For>
+                  </pre>
+                }
+              >
+                <table class={styles.split} aria-label="Side-by-side diff">
+                  <tbody>
+                    <For each={sideBySide(c().diff)}>
+                      {(row) => (
+                        <tr data-kind={row.kind}>
+                          <td class={row.kind === "change" && row.left !== null ? styles.diffDel : undefined}>
+                            {row.left ?? ""}
+                          </td>
+                          <td
+                            class={row.kind === "change" && row.right !== null ? styles.diffAdd : undefined}
+                          >
+                            {row.right ?? ""}
+                          </td>
+                        </tr>
+                      )}
+                    </For>
+                  </tbody>
+                </table>
+              </Show>
             </details>
           )}
         </Match>
