@@ -48,6 +48,7 @@ const ACCESS: Record<string, "public" | "signed" | "user" | "admin"> = {
   "DELETE /api/sources/:id": "admin",
   "POST /api/admin/demo": "admin",
   "GET /api/admin/dead-letters": "admin",
+  "GET /api/admin/usage": "admin",
   "POST /api/admin/dead-letters/:id/retry": "admin",
   "GET /api/actions": "admin",
   "POST /api/actions": "admin",

@@ -3,7 +3,7 @@ import type { Change } from "@flick/shared";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { insertCard } from "../helpers/db.ts";
-import { drivers, ORIGIN, startTestApp, type TestApp } from "../helpers/harness.ts";
+import { drivers, ORIGIN, PASSWORD, startTestApp, type TestApp } from "../helpers/harness.ts";
 import { type RecordedRequest, startRecorder } from "../helpers/http-recorder.ts";
 
 /** 0.1 s of a tone as WAV, the way a phone's recording reaches the server. */
@@ -342,6 +342,26 @@ describe.each(drivers)("follow-ups become revisions on %s", (driver) => {
       const f = await followUp(model, id);
       expect(f?.lastError).toMatch(/different kind of action/);
       expect(await card(model, c.id)).toMatchObject({ status: "pending", change: mergeChange });
+    });
+
+    it("accounts model tokens per agent and per card for admins", async () => {
+      const admin = await model.request<{ error?: unknown }>("/api/auth/login", {
+        json: { email: "admin@example.com", password: PASSWORD },
+      });
+      const cookie = admin.setCookie[0]?.split(";")[0] ?? "";
+      const res = await model.request<{
+        total: number;
+        byAgent: { agent: string; tokens: number; followUps: number }[];
+        byCard: { cardId: string; tokens: number }[];
+      }>("/api/admin/usage", { cookie });
+      expect(res.status, res.text).toBe(200);
+      const spent = await model.database.db
+        .select({ tokens: schema.followUps.tokens })
+        .from(schema.followUps);
+      expect(res.body.total).toBe(spent.reduce((n, r) => n + r.tokens, 0));
+      expect(res.body.total).toBeGreaterThanOrEqual(123 + 123);
+      expect(res.body.byAgent).toEqual([expect.objectContaining({ agent: "test", tokens: res.body.total })]);
+      expect(res.body.byCard[0]?.tokens).toBe(123);
     });
   });
 });

@@ -4,6 +4,7 @@ import type { AppEnv } from "../env.ts";
 import { validate } from "../lib/validate.ts";
 import { requireAdmin } from "../middleware/auth.ts";
 import { loadDemoCards } from "../services/cards/demo.ts";
+import { modelUsage } from "../services/follow-ups/usage.ts";
 import { listDeadLetters, retryDeadLetter } from "../services/signals/dead-letters.ts";
 
 export const adminRoutes = new Hono<AppEnv>()
@@ -12,6 +13,17 @@ export const adminRoutes = new Hono<AppEnv>()
     const { database, clock } = c.var.deps;
     return c.json(await loadDemoCards(database.db, clock.now()), 201);
   })
+  .get(
+    "/usage",
+    validate("query", z.object({ days: z.coerce.number().int().min(1).max(90).default(1) })),
+    async (c) => {
+      const { database, clock } = c.var.deps;
+      const now = clock.now();
+      const midnight = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
+      const since = new Date(midnight - (c.req.valid("query").days - 1) * 86_400_000);
+      return c.json(await modelUsage(database.db, since));
+    },
+  )
   .get("/dead-letters", async (c) => c.json({ signals: await listDeadLetters(c.var.deps.database.db) }))
   .post("/dead-letters/:id/retry", validate("param", z.object({ id: z.string().max(64) })), async (c) => {
     const { database, clock } = c.var.deps;
