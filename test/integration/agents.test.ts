@@ -407,6 +407,12 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
     });
   });
 
+  it("never writes the GitHub token or a source secret into the log", () => {
+    expect(t.logs.text.length).toBeGreaterThan(0);
+    for (const secret of ["ghp_test", gh.secret, metrics.secret, sentry.secret, feedback.secret])
+      expect(t.logs.text).not.toContain(secret);
+  });
+
   describe("the correlator", () => {
     it("a deploy followed by a new error and a metric drop becomes ONE rollback card with all three", async () => {
       const deployAt = t.clock.now().getTime();

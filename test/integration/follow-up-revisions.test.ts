@@ -363,5 +363,10 @@ describe.each(drivers)("follow-ups become revisions on %s", (driver) => {
       expect(res.body.byAgent).toEqual([expect.objectContaining({ agent: "test", tokens: res.body.total })]);
       expect(res.body.byCard[0]?.tokens).toBe(123);
     });
+
+    it("never writes the API key into the log, through all of the above (errors included)", () => {
+      expect(model.logs.text.length).toBeGreaterThan(0);
+      expect(model.logs.text).not.toContain("sk-test-key");
+    });
   });
 });
