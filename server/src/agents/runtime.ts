@@ -117,7 +117,13 @@ export class AgentRuntime {
       } catch (err) {
         this.logger.error({ err, worker: this.workerId }, "agent batch failed");
       }
-      if (report && report.claimed > 0) continue;
+      if (report && report.claimed > 0) {
+        // Let requests in between batches: the embedded database answers without ever touching
+        // the event loop's I/O phase, so a backlog would otherwise hold every HTTP request until
+        // it is drained.
+        await new Promise((resolve) => setImmediate(resolve));
+        continue;
+      }
       if (!this.kicked && this.running) {
         await new Promise<void>((resolve) => {
           this.waiters.push(resolve);
