@@ -20,6 +20,7 @@ import { inviteRoutes } from "./routes/invites.ts";
 import { sourceRoutes } from "./routes/sources.ts";
 import { tokenRoutes } from "./routes/tokens.ts";
 import { userRoutes } from "./routes/users.ts";
+import { FeedPageCache } from "./services/cards/feed-cache.ts";
 import { CardEventHub } from "./services/cards/hub.ts";
 import { SourceCache } from "./services/signals/ingest.ts";
 import { SignalWriter } from "./services/signals/writer.ts";
@@ -34,6 +35,7 @@ export function createServices(deps: Deps): Services {
   return {
     signalWriter: new SignalWriter(deps.database, deps.clock),
     cardHub: new CardEventHub(deps.database, deps.logger),
+    feedCache: new FeedPageCache(),
     sources: new SourceCache(deps.database.db),
   };
 }

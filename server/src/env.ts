@@ -3,6 +3,7 @@ import type { Config } from "./config.ts";
 import type { DatabaseHandle } from "./db/client.ts";
 import type { Clock } from "./lib/clock.ts";
 import type { Logger } from "./lib/logger.ts";
+import type { FeedPageCache } from "./services/cards/feed-cache.ts";
 import type { CardEventHub } from "./services/cards/hub.ts";
 import type { SourceCache } from "./services/signals/ingest.ts";
 import type { SignalWriter } from "./services/signals/writer.ts";
@@ -15,10 +16,11 @@ export interface Deps {
   clock: Clock;
 }
 
-/** Per-process helpers built from Deps: ingest's group-commit writer and the live card-event hub. */
+/** Per-process helpers built from Deps: ingest's group-commit writer, the live card-event hub, the feed's first-page cache. */
 export interface Services {
   signalWriter: SignalWriter;
   cardHub: CardEventHub;
+  feedCache: FeedPageCache;
   sources: SourceCache;
 }
 

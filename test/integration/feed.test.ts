@@ -1,6 +1,7 @@
 import * as schema from "@flick/server/schema";
 import type { Card, CardEvent, ErrorBody, FeedPage, IngestResult } from "@flick/shared";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { insertCard } from "../helpers/db.ts";
 import { drivers, startTestApp, type TestApp } from "../helpers/harness.ts";
 import { SseReader } from "../helpers/sse.ts";
 
@@ -61,6 +62,40 @@ describe.each(drivers)("feed and live stream on %s", (driver) => {
       (x, y) => y.priority - x.priority || y.updatedAt.localeCompare(x.updatedAt) || y.id.localeCompare(x.id),
     );
     expect(ids).toEqual(sorted.map((c) => c.id));
+  });
+
+  it("serves the first page gzipped with an ETag, and any card change is in the very next read", async () => {
+    const top = await insertCard(t.database.db, { priority: 0.999, title: "top of the feed" });
+    const url = `${await t.listen()}/api/feed`;
+    // undici's fetch asks for gzip and unpacks it, as a browser does.
+    const first = await fetch(url, { headers: { cookie: admin } });
+    expect(first.status).toBe(200);
+    expect(first.headers.get("content-encoding")).toBe("gzip");
+    const page = (await first.json()) as FeedPage;
+    expect(page.cards.map((c) => c.id)).toContain(top.id);
+    const etag = first.headers.get("etag") ?? "";
+    expect(etag).toMatch(/^W\/"feed-\d+-20"$/);
+    // Unchanged: a conditional request is answered 304 with no body.
+    const again = await fetch(url, { headers: { cookie: admin, "if-none-match": etag } });
+    expect(again.status).toBe(304);
+    expect(await again.text()).toBe("");
+    // Without gzip the same page comes as plain JSON, equal to the unpacked one.
+    const plain = await t.request<FeedPage>("/api/feed", { cookie: admin });
+    expect(plain.headers.get("content-encoding")).toBeNull();
+    expect(plain.body).toEqual(page);
+
+    // A reviewer's decision removes the card; the next read, with the old ETag, no longer has it.
+    const decided = await t.request(`/api/cards/${top.id}/decisions`, {
+      cookie: admin,
+      json: { verdict: "reject", cardVersion: top.version, idempotencyKey: "feed-cache-reject-1" },
+    });
+    expect(decided.status, decided.text).toBe(201);
+    const after = await fetch(url, { headers: { cookie: admin, "if-none-match": etag } });
+    expect(after.status).toBe(200);
+    expect(after.headers.get("etag")).not.toBe(etag);
+    expect(((await after.json()) as FeedPage).cards.map((c) => c.id)).not.toContain(top.id);
+    // A signed-out client gets nothing, cached or not.
+    expect((await fetch(url)).status).toBe(401);
   });
 
   it("shows one card by id and answers 404 for an unknown one", async () => {
