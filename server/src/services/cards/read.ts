@@ -1,5 +1,5 @@
 import type { Card, CardEvent, FeedPage } from "@flick/shared";
-import { and, asc, desc, eq, gt, inArray, sql } from "drizzle-orm";
+import { and, asc, eq, gt, inArray, sql } from "drizzle-orm";
 import type { Queryable } from "../../db/client.ts";
 import { cardEvents, cards } from "../../db/schema/index.ts";
 import { AppError } from "../../lib/errors.ts";
@@ -83,7 +83,14 @@ export async function feedPage(db: Queryable, p: { cursor?: string; limit: numbe
           : undefined,
       ),
     )
-    .orderBy(desc(cards.priority), desc(cards.updatedAt), desc(cards.id))
+    // NULLS LAST as in card_feed_idx: a plain DESC means NULLS FIRST, which the index does not
+    // match, and PostgreSQL then sorts every pending card on each page (12 ms instead of 0.02 ms
+    // at 100k cards; found by `pnpm bench server`).
+    .orderBy(
+      sql`${cards.priority} desc nulls last`,
+      sql`${cards.updatedAt} desc nulls last`,
+      sql`${cards.id} desc nulls last`,
+    )
     .limit(p.limit + 1);
   const page = rows.slice(0, p.limit);
   const last = page[page.length - 1];
