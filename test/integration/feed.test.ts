@@ -94,6 +94,12 @@ describe.each(drivers)("feed and live stream on %s", (driver) => {
     expect(after.status).toBe(200);
     expect(after.headers.get("etag")).not.toBe(etag);
     expect(((await after.json()) as FeedPage).cards.map((c) => c.id)).not.toContain(top.id);
+    // Pages further down come gzipped too.
+    const second = await fetch(`${url}?limit=1&cursor=${encodeURIComponent(page.nextCursor ?? "")}`, {
+      headers: { cookie: admin },
+    });
+    expect(second.status).toBe(200);
+    expect(((await second.json()) as FeedPage).cards).toHaveLength(1);
     // A signed-out client gets nothing, cached or not.
     expect((await fetch(url)).status).toBe(401);
   });

@@ -5,35 +5,40 @@ import { z } from "zod";
 import type { AppEnv } from "../env.ts";
 import { validate } from "../lib/validate.ts";
 import { requireUser } from "../middleware/auth.ts";
+import { gzipJson } from "../services/cards/feed-cache.ts";
 import { cardEventsAfter, feedPage, getCard, latestCardEventId } from "../services/cards/read.ts";
 
 const HEARTBEAT_MS = 15_000;
 
 export const feedRoutes = new Hono<AppEnv>()
   /**
-   * The feed, a page at a time. The first page comes from the per-process cache (see FeedPageCache)
-   * with an ETag for conditional requests, gzipped when the client accepts it: on a phone on a slow
-   * network the 20-card page is a few KB instead of tens.
+   * The feed, a page at a time, gzipped when the client accepts it: on a phone on a slow network a
+   * 20-card page is a few KB instead of tens. The first page comes from the per-process cache (see
+   * FeedPageCache) with an ETag for conditional requests.
    */
   .get("/feed", requireUser, validate("query", feedQuerySchema), async (c) => {
     const query = c.req.valid("query");
     const db = c.var.deps.database.db;
-    if (query.cursor) return c.json(await feedPage(db, query));
+    c.header("Vary", "Accept-Encoding, Cookie, Authorization");
+    c.header("Content-Type", "application/json");
+    const gzip = /\bgzip\b/.test(c.req.header("accept-encoding") ?? "");
+    if (query.cursor) {
+      const json = JSON.stringify(await feedPage(db, query));
+      if (!gzip || json.length <= 1024) return c.body(json);
+      c.header("Content-Encoding", "gzip");
+      return c.body(gzipJson(json));
+    }
     const page = await c.var.services.feedCache.firstPage(db, query.limit);
     c.header("ETag", page.etag);
     c.header("Cache-Control", "private, no-cache");
-    c.header("Vary", "Accept-Encoding, Cookie, Authorization");
     const matches = c.req
       .header("if-none-match")
       ?.split(",")
       .map((t) => t.trim());
     if (matches?.includes(page.etag)) return c.body(null, 304);
-    c.header("Content-Type", "application/json");
-    if (page.json.length > 1024 && /\bgzip\b/.test(c.req.header("accept-encoding") ?? "")) {
-      c.header("Content-Encoding", "gzip");
-      return c.body(page.gzip());
-    }
-    return c.body(page.json);
+    if (!gzip || page.json.length <= 1024) return c.body(page.json);
+    c.header("Content-Encoding", "gzip");
+    return c.body(page.gzip());
   })
   .get("/cards/:id", requireUser, validate("param", z.object({ id: z.string().max(64) })), async (c) => {
     return c.json({ card: await getCard(c.var.deps.database.db, c.req.valid("param").id) });

@@ -4,6 +4,10 @@ import type { Queryable } from "../../db/client.ts";
 import { cardEvents } from "../../db/schema/index.ts";
 import { feedPage } from "./read.ts";
 
+export function gzipJson(json: string): Uint8Array<ArrayBuffer> {
+  return new Uint8Array(gzipSync(json, { level: 6 }));
+}
+
 /** A serialized first page of the feed, with its gzip made once on first demand. */
 export class CachedPage {
   private gzipped: Uint8Array<ArrayBuffer> | undefined;
@@ -20,7 +24,7 @@ export class CachedPage {
   }
 
   gzip(): Uint8Array<ArrayBuffer> {
-    this.gzipped ??= new Uint8Array(gzipSync(this.json, { level: 6 }));
+    this.gzipped ??= gzipJson(this.json);
     return this.gzipped;
   }
 }
