@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -65,6 +66,43 @@ describe("starting the real server", () => {
     const underFile = await runServerExpectingFailure({ DATA_DIR: "/etc/hostname/flick" });
     expect(underFile.code).toBe(1);
     expect(underFile.output).toMatch(/flick: cannot create DATA_DIR .*ENOTDIR/);
+  });
+
+  it("says the disk is full instead of crash-looping, and starts once space is freed", async (ctx) => {
+    // A small file system of its own, so the test fills only that (needs root to mount a tmpfs,
+    // as CI and the dev machine have; elsewhere the test says why it is skipped).
+    const mountPoint = mkdtempSync(path.join(tmpdir(), "flick-small-disk-"));
+    try {
+      execFileSync("mount", ["-t", "tmpfs", "-o", "size=64m", "tmpfs", mountPoint], { stdio: "pipe" });
+    } catch (err) {
+      rmSync(mountPoint, { recursive: true, force: true });
+      ctx.skip(`cannot mount a tmpfs here: ${(err as Error).message.split("\n")[0]}`);
+    }
+    try {
+      const filler = path.join(mountPoint, "filler");
+      execFileSync("fallocate", ["-l", "62m", filler]);
+      const env = { DATA_DIR: path.join(mountPoint, "flick") };
+      const full = await runServerExpectingFailure(env);
+      expect(full.code).toBe(1);
+      expect(full.output).toMatch(
+        /cannot open the embedded database in .*: .*the disk holding it has only \d+ MB free/,
+      );
+      expect(full.output).not.toMatch(/at .*\.ts:\d+/);
+      // The same start again fails the same clear way: nothing half-made is left to trip over.
+      const again = await runServerExpectingFailure(env);
+      expect(again.output).toMatch(/only \d+ MB free/);
+      rmSync(filler);
+      const server = await startServerProcess(env);
+      try {
+        expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
+        expect(server.setupUrl).toMatch(/#/);
+      } finally {
+        await server.stop();
+      }
+    } finally {
+      execFileSync("umount", [mountPoint]);
+      rmSync(mountPoint, { recursive: true, force: true });
+    }
   });
 
   it("refuses a second server on the same embedded database", async () => {

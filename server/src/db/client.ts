@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, statfsSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { PGlite } from "@electric-sql/pglite";
@@ -100,6 +100,21 @@ function isAlive(pid: number): boolean {
   }
 }
 
+/** " — the disk … has only N MB free" when space is what ran out, else "". */
+function diskSpaceHint(dir: string): string {
+  let at = path.resolve(dir);
+  while (!existsSync(at) && path.dirname(at) !== at) at = path.dirname(at);
+  try {
+    const s = statfsSync(at);
+    const freeMb = Math.floor((s.bavail * s.bsize) / (1024 * 1024));
+    return freeMb < 128
+      ? ` — the disk holding it has only ${freeMb} MB free; free some space and start again`
+      : "";
+  } catch {
+    return "";
+  }
+}
+
 async function openPglite(dataDir: string | undefined): Promise<DatabaseHandle> {
   if (dataDir !== undefined) {
     try {
@@ -115,8 +130,10 @@ async function openPglite(dataDir: string | undefined): Promise<DatabaseHandle> 
     await client.waitReady;
   } catch (err) {
     releaseLock();
+    const reason = err instanceof Error ? err.message : `PGlite failed (${String(err)})`;
+    const hint = dataDir === undefined ? "" : diskSpaceHint(dataDir);
     throw new DatabaseOpenError(
-      `cannot open the embedded database in ${dataDir ?? "memory"}: ${(err as Error).message}`,
+      `cannot open the embedded database in ${dataDir ?? "memory"}: ${reason}${hint}`,
     );
   }
   const db = drizzlePglite({ client, schema }) as unknown as Database;
