@@ -5,9 +5,13 @@ import { fileURLToPath } from "node:url";
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const repoRoot = path.resolve(here, "../..");
 const serverMain = path.join(repoRoot, "server/src/main.ts");
+export const serverBundle = path.join(repoRoot, "server/dist/main.js");
 
 export interface ServerProcess {
   url: string;
+  pid: number;
+  /** Milliseconds from spawning the process to its "running at" line. */
+  startMs: number;
   setupUrl: string | null;
   output(): string;
   stop(signal?: NodeJS.Signals): Promise<number | null>;
@@ -17,8 +21,11 @@ export interface ServerProcess {
 export async function startServerProcess(
   env: Record<string, string>,
   timeoutMs = 60_000,
+  entry: "source" | "bundle" = "source",
 ): Promise<ServerProcess> {
-  const { child, output, exited } = spawnServer({ LOG_LEVEL: "warn", ...env });
+  const spawnedAt = performance.now();
+  const { child, output, exited } = spawnServer({ LOG_LEVEL: "warn", ...env }, entry);
+  let startMs = 0;
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(
       () => reject(new Error(`server did not start in ${timeoutMs} ms:\n${output()}`)),
@@ -28,6 +35,7 @@ export async function startServerProcess(
       const m = /Flick is running at (\S+)/.exec(output());
       if (m?.[1] && /\n\n/.test(output().slice(output().indexOf(m[0])))) {
         clearTimeout(timer);
+        startMs = performance.now() - spawnedAt;
         resolve(m[1]);
       }
     };
@@ -42,6 +50,8 @@ export async function startServerProcess(
     // The server listens on 127.0.0.1 only; "localhost" may resolve to ::1 first and every new
     // connection would then wait for the IPv4 fallback.
     url: url.replace("//localhost:", "//127.0.0.1:"),
+    pid: child.pid ?? 0,
+    startMs,
     setupUrl: setup?.[1]?.replace("//localhost:", "//127.0.0.1:") ?? null,
     output,
     stop: (signal = "SIGTERM") => stopChild(child, exited, signal),
@@ -65,9 +75,15 @@ export async function runServerExpectingFailure(
   return { code, output: output() };
 }
 
-/** The real server entry point (through tsx) as a child process, its stdout and stderr collected. */
-function spawnServer(env: Record<string, string>) {
-  const child = spawn(process.execPath, ["--import", "tsx", serverMain], {
+/**
+ * The real server entry point as a child process, its stdout and stderr collected: the TypeScript
+ * source through tsx, or the bundle `pnpm start` runs (server/dist/main.js, built by the caller).
+ */
+function spawnServer(env: Record<string, string>, entry: "source" | "bundle" = "source") {
+  // SERVER_NODE_ARGS: extra Node flags for the server, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+  const extra = process.env.SERVER_NODE_ARGS?.split(" ").filter(Boolean) ?? [];
+  const args = [...extra, ...(entry === "bundle" ? [serverBundle] : ["--import", "tsx", serverMain])];
+  const child = spawn(process.execPath, args, {
     cwd: path.join(repoRoot, "test"),
     env: { PATH: process.env.PATH ?? "", PORT: "0", HOST: "127.0.0.1", ...env },
     stdio: ["ignore", "pipe", "pipe"],
