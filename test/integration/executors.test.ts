@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import * as schema from "@flick/server/schema";
@@ -286,6 +286,28 @@ describe.each(drivers)("executors on %s", (driver) => {
       expect(second.execution.error).toBe('refused: ".git/hooks/pre-commit" is inside .git/');
       const unknown = await acceptAndRun({ type: "patch", repository: "elsewhere", diff: goodDiff });
       expect(unknown.execution.error).toContain('repository "elsewhere" is not configured');
+    });
+
+    it("refuses a diff that would write through a symlink the repository holds", async () => {
+      const outside = mkdtempSync(path.join(tmpdir(), "flick-outside-"));
+      try {
+        symlinkSync(outside, path.join(repo, "vendor"));
+        git(repo, "add", "vendor");
+        git(repo, "commit", "-q", "-m", "vendor link");
+        const through = `diff --git a/vendor/evil.js b/vendor/evil.js
+new file mode 100644
+--- /dev/null
++++ b/vendor/evil.js
+@@ -0,0 +1 @@
++console.log("written outside the repository");
+`;
+        const { card, execution } = await acceptAndRun({ type: "patch", repository: "shop", diff: through });
+        expect(card.status).toBe("failed");
+        expect(execution.error).toMatch(/beyond a symbolic link/);
+        expect(readdirSync(outside)).toEqual([]);
+      } finally {
+        rmSync(outside, { recursive: true, force: true });
+      }
     });
 
     it("answers 'what would accept do' with a dry run through the API, touching nothing", async () => {
