@@ -116,6 +116,27 @@ export const configSchema = z.object({
   OPENAI_TIMEOUT_MS: positiveInt(60_000),
   /** Model tokens follow-up revisions may use per UTC day (0: no limit); past it, plain rules answer. */
   OPENAI_DAILY_TOKENS: positiveInt(0),
+  /** The GIT_REPOS name the Fixer proposes patches for (needs a model); unset: no Fixer. */
+  FIXER_REPOSITORY: optionalString,
+  /** Run on the Fixer's proposals in a scratch worktree, e.g. "npm test"; unset: applies-only check. */
+  FIXER_TEST_COMMAND: optionalString,
+  FIXER_TEST_TIMEOUT_SECONDS: positiveInt(300),
+  /** Model calls in one fix conversation, tool steps included. */
+  FIXER_MAX_STEPS: positiveInt(16),
+  /** Model for the Fixer (default OPENAI_MODEL). */
+  FIXER_MODEL: optionalString,
+  /** Agents whose cards the Fixer tries to fix, comma-separated. */
+  FIXER_AGENTS: z
+    .string()
+    .optional()
+    .transform((v) =>
+      (v ?? "errors,ci")
+        .split(",")
+        .map((a) => a.trim())
+        .filter(Boolean),
+    ),
+  /** Model tokens the Fixer may use per UTC day (0: no limit); past it, it waits for the next day. */
+  FIXER_DAILY_TOKENS: positiveInt(0),
   GITHUB_TOKEN: optionalString,
   GITHUB_API_URL: urlString(["http:", "https:"], "http(s)://").default("https://api.github.com"),
   WEB_DIST: optionalString,
@@ -148,6 +169,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     );
   }
   const c = parsed.data;
+  if (c.FIXER_REPOSITORY && !c.GIT_REPOS?.[c.FIXER_REPOSITORY])
+    throw new ConfigError([`FIXER_REPOSITORY: "${c.FIXER_REPOSITORY}" is not one of GIT_REPOS`]);
   return {
     ...c,
     DATA_DIR: path.resolve(c.DATA_DIR),

@@ -11,6 +11,7 @@ import { sweepExpiredSessions } from "./services/auth/sessions.ts";
 import { pruneCardEvents } from "./services/cards/events.ts";
 import { wakeSnoozedCards } from "./services/cards/snooze.ts";
 import { ExecutionRuntime } from "./services/executions/runtime.ts";
+import { FixerRuntime } from "./services/fixer/runtime.ts";
 import { FollowUpRuntime } from "./services/follow-ups/runtime.ts";
 import { ensureSetupLink } from "./services/invites/manage.ts";
 import { WebAssets } from "./web-static.ts";
@@ -51,10 +52,12 @@ export async function start(config: Config) {
   );
   const executionRuntime = new ExecutionRuntime(database, systemClock, logger, config);
   const followUpRuntime = new FollowUpRuntime(database, systemClock, logger, config);
+  const fixerRuntime = new FixerRuntime(database, systemClock, logger, config);
   if (config.WORKERS) {
     await runtime.start();
     executionRuntime.start();
     followUpRuntime.start();
+    fixerRuntime.start();
   }
   const snoozeTimer = setInterval(() => {
     wakeSnoozedCards(database.db, systemClock.now()).catch((err) =>
@@ -104,6 +107,7 @@ export async function start(config: Config) {
     await runtime.stop();
     await executionRuntime.stop();
     await followUpRuntime.stop();
+    await fixerRuntime.stop();
     await services.cardHub.stop();
     await database.close();
     process.exit(0);

@@ -4,6 +4,7 @@ import { createApp, createServices } from "@flick/server/app";
 import { type Config, loadConfig } from "@flick/server/config";
 import { type DatabaseHandle, type DatabaseOptions, migrateDatabase, openDatabase } from "@flick/server/db";
 import { ExecutionRuntime } from "@flick/server/executions";
+import { FixerRuntime } from "@flick/server/fixer-runtime";
 import { FollowUpRuntime } from "@flick/server/follow-up-runtime";
 import { createLogger } from "@flick/server/logger";
 import { ensureSetupLink } from "@flick/server/setup";
@@ -124,6 +125,8 @@ export interface TestApp {
   executions(): ExecutionRuntime;
   /** The transcription/revision worker for follow-ups (not started; call runNext). */
   followUps(): FollowUpRuntime;
+  /** The Fixer (not started; call runNext). */
+  fixer(): FixerRuntime;
   /** Processes batches until no signal is due. */
   drain(runtime?: AgentRuntime): Promise<number>;
   /** Serves the app on a real loopback port (for real client libraries); returns its base URL. */
@@ -244,6 +247,7 @@ export async function startTestApp(driver: Driver, env: Record<string, string> =
     runtime: makeRuntime,
     executions: () => new ExecutionRuntime(handle, clock, logger, config, 1_000_000),
     followUps: () => new FollowUpRuntime(handle, clock, logger, config),
+    fixer: () => new FixerRuntime(handle, clock, logger, config),
     async drain(runtime) {
       defaultRuntime ??= makeRuntime();
       const r = runtime ?? defaultRuntime;

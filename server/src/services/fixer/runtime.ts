@@ -1,0 +1,261 @@
+import { and, desc, eq, gte, inArray, lt, notExists, sql } from "drizzle-orm";
+import type OpenAI from "openai";
+import type { Config } from "../../config.ts";
+import type { DatabaseHandle } from "../../db/client.ts";
+import { agentStates, cards } from "../../db/schema/index.ts";
+import type { Clock } from "../../lib/clock.ts";
+import { newId } from "../../lib/ids.ts";
+import type { Logger } from "../../lib/logger.ts";
+import { type FixResult, proposeFix } from "../../llm/fixer.ts";
+import { llmClient } from "../../llm/openai.ts";
+import { appendCardEvents } from "../cards/events.ts";
+
+export const FIXER = "fixer";
+/** A claim older than this belonged to a process that died; the card is tried again. */
+const STALE_MS = 30 * 60_000;
+
+export interface FixerState {
+  status: "working" | "verified" | "unverified" | "gave_up" | "failed" | "dropped";
+  cardId: string;
+  fixCardId?: string;
+  tokens?: number;
+  proposals?: number;
+  error?: string;
+}
+
+/** Lines added and removed per file, for the card's preview. */
+export function diffStat(diff: string): { path: string; added: number; removed: number }[] {
+  const files: { path: string; added: number; removed: number }[] = [];
+  let current: { path: string; added: number; removed: number } | undefined;
+  for (const line of diff.split("\n")) {
+    const header = /^\+\+\+ (?:b\/)?(.+)$/.exec(line);
+    if (header) {
+      current = { path: header[1] as string, added: 0, removed: 0 };
+      files.push(current);
+    } else if (current && line.startsWith("+")) current.added++;
+    else if (current && line.startsWith("-") && !line.startsWith("--- ")) current.removed++;
+  }
+  return files;
+}
+
+/**
+ * The Fixer: for each pending card of the configured agents (error groups, CI failures) it asks a
+ * model, through read-only tools over FIXER_REPOSITORY, for a patch, and verifies every proposal in
+ * a scratch worktree with FIXER_TEST_COMMAND before anyone sees it (see proposeFix). A verified fix
+ * replaces the card it fixes (which stays in its history); one that never passed is shown beside it,
+ * ranked lower and marked unverified with what failed. Each card is tried once (claimed in
+ * agent_state under "fixer", keyed by the card's fingerprint, so processes never both try it);
+ * tokens are kept there for accounting and the daily budget. Nothing is changed in any repository:
+ * the patch runs only when a person accepts the card.
+ */
+export class FixerRuntime {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+  private readonly client: OpenAI | null;
+
+  constructor(
+    private readonly database: DatabaseHandle,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+    private readonly config: Config,
+    client?: OpenAI | null,
+  ) {
+    this.client = client === undefined ? llmClient(config) : client;
+  }
+
+  /** Whether there is anything to do: a model and a repository to fix. */
+  get enabled(): boolean {
+    return Boolean(this.client && this.repoDir);
+  }
+
+  private get repoDir(): string | undefined {
+    const name = this.config.FIXER_REPOSITORY;
+    return name ? this.config.GIT_REPOS?.[name] : undefined;
+  }
+
+  start(pollMs = 5000): void {
+    if (!this.enabled) return;
+    this.timer = setInterval(() => {
+      if (this.running) return;
+      this.running = this.drain()
+        .catch((err) => this.logger.error({ err }, "fixer failed"))
+        .finally(() => {
+          this.running = null;
+        });
+    }, pollMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.running;
+  }
+
+  private async drain(): Promise<void> {
+    while ((await this.runNext()) !== null) {
+      // keep going while cards wait
+    }
+  }
+
+  /** Tokens the fixer used since midnight UTC. */
+  async tokensToday(now: Date): Promise<number> {
+    const midnight = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
+    const [row] = await this.database.db
+      .select({ used: sql<number>`coalesce(sum((${agentStates.state}->>'tokens')::int), 0)::int` })
+      .from(agentStates)
+      .where(and(eq(agentStates.agent, FIXER), gte(agentStates.updatedAt, midnight)));
+    return Number(row?.used ?? 0);
+  }
+
+  /** Tries to fix the highest-ranked card not tried yet; null when there is none (or no budget). */
+  async runNext(): Promise<FixerState | null> {
+    const repoDir = this.repoDir;
+    const repository = this.config.FIXER_REPOSITORY;
+    if (!this.client || !repoDir || !repository) return null;
+    const db = this.database.db;
+    const now = this.clock.now();
+    if (this.config.FIXER_DAILY_TOKENS && (await this.tokensToday(now)) >= this.config.FIXER_DAILY_TOKENS)
+      return null;
+    await db
+      .delete(agentStates)
+      .where(
+        and(
+          eq(agentStates.agent, FIXER),
+          sql`${agentStates.state}->>'status' = 'working'`,
+          lt(agentStates.updatedAt, new Date(now.getTime() - STALE_MS)),
+        ),
+      );
+    const candidates = await db
+      .select()
+      .from(cards)
+      .where(
+        and(
+          inArray(cards.agent, this.config.FIXER_AGENTS),
+          eq(cards.status, "pending"),
+          notExists(
+            db
+              .select({ one: sql`1` })
+              .from(agentStates)
+              .where(and(eq(agentStates.agent, FIXER), eq(agentStates.key, cards.fingerprint))),
+          ),
+        ),
+      )
+      .orderBy(desc(cards.priority), desc(cards.updatedAt))
+      .limit(5);
+    for (const card of candidates) {
+      const claimed = await db
+        .insert(agentStates)
+        .values({
+          agent: FIXER,
+          key: card.fingerprint,
+          state: { status: "working", cardId: card.id } satisfies FixerState,
+          updatedAt: now,
+        })
+        .onConflictDoNothing()
+        .returning({ key: agentStates.key });
+      if (claimed.length === 0) continue;
+      return this.fix(card, repository, repoDir);
+    }
+    return null;
+  }
+
+  private async fix(
+    card: typeof cards.$inferSelect,
+    repository: string,
+    repoDir: string,
+  ): Promise<FixerState> {
+    let result: FixResult;
+    try {
+      result = await proposeFix(
+        this.client as OpenAI,
+        {
+          model: this.config.FIXER_MODEL ?? this.config.OPENAI_MODEL,
+          repoDir,
+          testCommand: this.config.FIXER_TEST_COMMAND,
+          testTimeoutMs: this.config.FIXER_TEST_TIMEOUT_SECONDS * 1000,
+          maxSteps: this.config.FIXER_MAX_STEPS,
+          maxProposals: 2,
+        },
+        { title: card.title, summary: card.summary, evidence: card.evidence },
+      );
+    } catch (err) {
+      const error = (err as Error).message.slice(0, 500);
+      this.logger.warn({ card: card.id, error }, "fixer: the model call failed");
+      return this.record(card.fingerprint, { status: "failed", cardId: card.id, error });
+    }
+    if (result.status === "gave_up") {
+      this.logger.info({ card: card.id, reason: result.reason, tokens: result.tokens }, "fixer gave up");
+      return this.record(card.fingerprint, {
+        status: "gave_up",
+        cardId: card.id,
+        error: result.reason,
+        tokens: result.tokens,
+        proposals: result.proposals,
+      });
+    }
+
+    const now = this.clock.now();
+    const verified = result.status === "verified";
+    const fixCardId = newId("card", now.getTime());
+    const made = await this.database.db.transaction(async (tx) => {
+      const [source] = await tx.select().from(cards).where(eq(cards.id, card.id)).for("update");
+      if (source?.status !== "pending") return false;
+      if (verified)
+        await tx
+          .update(cards)
+          .set({ status: "superseded", version: source.version + 1, updatedAt: now })
+          .where(eq(cards.id, source.id));
+      await tx.insert(cards).values({
+        id: fixCardId,
+        agent: FIXER,
+        fingerprint: `fix:${source.fingerprint}`,
+        kind: "patch",
+        title: `${verified ? "Fix" : "Unverified fix"}: ${source.title}`.slice(0, 200),
+        summary: `${result.message}\n\n${
+          verified
+            ? "The diff applies to HEAD and the tests pass on it."
+            : "No proposal passed verification; see what failed before accepting."
+        }`,
+        priority: verified ? source.priority : Math.round(source.priority * 0.6 * 1000) / 1000,
+        priorityFactors: { ...source.priorityFactors, verified: verified ? 1 : 0 },
+        preview: { type: "diffstat", files: diffStat(result.diff) },
+        change: { type: "patch", repository, diff: result.diff, message: result.message },
+        evidence: source.evidence,
+        verification: result.checks,
+        supersedes: verified ? source.id : null,
+        createdAt: now,
+        updatedAt: now,
+      });
+      await appendCardEvents(
+        tx,
+        [
+          ...(verified
+            ? [{ cardId: source.id, type: "card.removed" as const, version: source.version + 1 }]
+            : []),
+          { cardId: fixCardId, type: "card.created", version: 1 },
+        ],
+        now,
+      );
+      return true;
+    });
+    this.logger.info(
+      { card: card.id, fix: made ? fixCardId : null, status: result.status, tokens: result.tokens },
+      "fixer proposed a patch",
+    );
+    return this.record(card.fingerprint, {
+      status: made ? result.status : "dropped",
+      cardId: card.id,
+      ...(made ? { fixCardId } : {}),
+      tokens: result.tokens,
+      proposals: result.proposals,
+    });
+  }
+
+  private async record(key: string, state: FixerState): Promise<FixerState> {
+    await this.database.db
+      .update(agentStates)
+      .set({ state, version: sql`${agentStates.version} + 1`, updatedAt: this.clock.now() })
+      .where(and(eq(agentStates.agent, FIXER), eq(agentStates.key, key)));
+    return state;
+  }
+}
