@@ -114,6 +114,13 @@ export const configSchema = z.object({
   OPENAI_TRANSCRIBE_MODEL: optionalString.default("whisper-1"),
   /** Longest a single model or transcription call may take. */
   OPENAI_TIMEOUT_MS: positiveInt(60_000),
+  /** Price of the model per million tokens, for the usage report's cost (unset: tokens only). */
+  OPENAI_USD_PER_MILLION_TOKENS: z
+    .string()
+    .trim()
+    .optional()
+    .transform((v) => (v ? Number(v) : undefined))
+    .refine((v) => v === undefined || (Number.isFinite(v) && v >= 0), { message: "must be a number ≥ 0" }),
   /** Model tokens follow-up revisions may use per UTC day (0: no limit); past it, plain rules answer. */
   OPENAI_DAILY_TOKENS: positiveInt(0),
   /** The GIT_REPOS name the Fixer proposes patches for (needs a model); unset: no Fixer. */
@@ -137,6 +144,13 @@ export const configSchema = z.object({
     ),
   /** Model tokens the Fixer may use per UTC day (0: no limit); past it, it waits for the next day. */
   FIXER_DAILY_TOKENS: positiveInt(0),
+  /** With a model configured, write each card's claim and why with it ("false": keep the templates). */
+  SUMMARIZER: z
+    .enum(["true", "false", "1", "0", ""])
+    .optional()
+    .transform((v) => v !== "false" && v !== "0"),
+  /** Model tokens the Summarizer may use per UTC day (0: no limit). */
+  SUMMARIZER_DAILY_TOKENS: positiveInt(0),
   GITHUB_TOKEN: optionalString,
   GITHUB_API_URL: urlString(["http:", "https:"], "http(s)://").default("https://api.github.com"),
   WEB_DIST: optionalString,

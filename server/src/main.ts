@@ -14,6 +14,7 @@ import { ExecutionRuntime } from "./services/executions/runtime.ts";
 import { FixerRuntime } from "./services/fixer/runtime.ts";
 import { FollowUpRuntime } from "./services/follow-ups/runtime.ts";
 import { ensureSetupLink } from "./services/invites/manage.ts";
+import { SummarizerRuntime } from "./services/summarizer/runtime.ts";
 import { WebAssets } from "./web-static.ts";
 
 function defaultWebDist(): string {
@@ -53,11 +54,13 @@ export async function start(config: Config) {
   const executionRuntime = new ExecutionRuntime(database, systemClock, logger, config);
   const followUpRuntime = new FollowUpRuntime(database, systemClock, logger, config);
   const fixerRuntime = new FixerRuntime(database, systemClock, logger, config);
+  const summarizerRuntime = new SummarizerRuntime(database, systemClock, logger, config);
   if (config.WORKERS) {
     await runtime.start();
     executionRuntime.start();
     followUpRuntime.start();
     fixerRuntime.start();
+    summarizerRuntime.start(2000);
   }
   const snoozeTimer = setInterval(() => {
     wakeSnoozedCards(database.db, systemClock.now()).catch((err) =>
@@ -108,6 +111,7 @@ export async function start(config: Config) {
     await executionRuntime.stop();
     await followUpRuntime.stop();
     await fixerRuntime.stop();
+    await summarizerRuntime.stop();
     await services.cardHub.stop();
     await database.close();
     process.exit(0);

@@ -139,6 +139,8 @@ describe("hold to talk with a transcriber and a model (a local OpenAI-compatible
         OPENAI_BASE_URL: `${openai.url}/v1`,
         OPENAI_MODEL: "local",
         OPENAI_TRANSCRIBE_MODEL: "local-whisper",
+        // This scripted model only revises; the Summarizer has its own tests.
+        SUMMARIZER: "false",
       },
       chromiumArgs: [
         "--use-fake-ui-for-media-stream",

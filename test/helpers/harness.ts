@@ -8,6 +8,7 @@ import { FixerRuntime } from "@flick/server/fixer-runtime";
 import { FollowUpRuntime } from "@flick/server/follow-up-runtime";
 import { createLogger } from "@flick/server/logger";
 import { ensureSetupLink } from "@flick/server/setup";
+import { SummarizerRuntime } from "@flick/server/summarizer-runtime";
 import type { Source, SourceKind } from "@flick/shared";
 import { type ServerType, serve } from "@hono/node-server";
 import postgres from "postgres";
@@ -127,6 +128,8 @@ export interface TestApp {
   followUps(): FollowUpRuntime;
   /** The Fixer (not started; call runNext). */
   fixer(): FixerRuntime;
+  /** The Summarizer (not started; call runNext). */
+  summarizer(): SummarizerRuntime;
   /** Processes batches until no signal is due. */
   drain(runtime?: AgentRuntime): Promise<number>;
   /** Serves the app on a real loopback port (for real client libraries); returns its base URL. */
@@ -248,6 +251,7 @@ export async function startTestApp(driver: Driver, env: Record<string, string> =
     executions: () => new ExecutionRuntime(handle, clock, logger, config, 1_000_000),
     followUps: () => new FollowUpRuntime(handle, clock, logger, config),
     fixer: () => new FixerRuntime(handle, clock, logger, config),
+    summarizer: () => new SummarizerRuntime(handle, clock, logger, config),
     async drain(runtime) {
       defaultRuntime ??= makeRuntime();
       const r = runtime ?? defaultRuntime;

@@ -137,6 +137,7 @@ describe.each(drivers)("the Fixer on %s", (driver) => {
       FIXER_REPOSITORY: "shop",
       FIXER_TEST_COMMAND: "node test.mjs",
       FIXER_TEST_TIMEOUT_SECONDS: "60",
+      OPENAI_USD_PER_MILLION_TOKENS: "2.5",
     };
     t = await startTestApp(driver, env);
     tight = await startTestApp(driver, { ...env, OPENAI_TIMEOUT_MS: "300" });
@@ -368,5 +369,34 @@ describe.each(drivers)("the Fixer on %s", (driver) => {
     expect(failed?.error).toBe("the model's reply has no message");
     expect((await cardById(broken.id)).status).toBe("pending");
     expect((await stateOf(t, broken.fingerprint))?.status).toBe("failed");
+  });
+
+  it("accounts the fixer's tokens per agent and per card, with their cost, for admins", async () => {
+    const states = await t.database.db
+      .select()
+      .from(schema.agentStates)
+      .where(eq(schema.agentStates.agent, "fixer"));
+    const spent = states.reduce((n, r) => n + ((r.state as { tokens?: number }).tokens ?? 0), 0);
+    expect(spent).toBeGreaterThan(0);
+    const usage = await t.request<{
+      total: number;
+      usd: number;
+      byAgent: { agent: string; via: string; tokens: number; calls: number; usd: number }[];
+      byCard: { cardId: string; agent: string; tokens: number }[];
+    }>("/api/admin/usage", { cookie: rita });
+    expect(usage.status, usage.text).toBe(200);
+    expect(usage.body.byAgent).toContainEqual({
+      agent: "fixer",
+      via: "agent",
+      tokens: spent,
+      calls: states.length,
+      usd: Math.round((spent / 1e6) * 2.5 * 10_000) / 10_000,
+    });
+    expect(usage.body.total).toBe(spent);
+    const first = states.find((r) => (r.state as { status: string }).status === "verified");
+    const cardId = (first?.state as { cardId?: string } | undefined)?.cardId;
+    expect(usage.body.byCard).toContainEqual(
+      expect.objectContaining({ cardId, agent: "fixer", tokens: 480 }),
+    );
   });
 });

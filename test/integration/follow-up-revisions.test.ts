@@ -351,7 +351,7 @@ describe.each(drivers)("follow-ups become revisions on %s", (driver) => {
       const cookie = admin.setCookie[0]?.split(";")[0] ?? "";
       const res = await model.request<{
         total: number;
-        byAgent: { agent: string; tokens: number; followUps: number }[];
+        byAgent: { agent: string; tokens: number; calls: number; via: string }[];
         byCard: { cardId: string; tokens: number }[];
       }>("/api/admin/usage", { cookie });
       expect(res.status, res.text).toBe(200);
@@ -360,7 +360,9 @@ describe.each(drivers)("follow-ups become revisions on %s", (driver) => {
         .from(schema.followUps);
       expect(res.body.total).toBe(spent.reduce((n, r) => n + r.tokens, 0));
       expect(res.body.total).toBeGreaterThanOrEqual(123 + 123);
-      expect(res.body.byAgent).toEqual([expect.objectContaining({ agent: "test", tokens: res.body.total })]);
+      expect(res.body.byAgent).toEqual([
+        expect.objectContaining({ agent: "test", via: "follow-ups", tokens: res.body.total }),
+      ]);
       expect(res.body.byCard[0]?.tokens).toBe(123);
     });
 

@@ -17,11 +17,11 @@ export const adminRoutes = new Hono<AppEnv>()
     "/usage",
     validate("query", z.object({ days: z.coerce.number().int().min(1).max(90).default(1) })),
     async (c) => {
-      const { database, clock } = c.var.deps;
+      const { database, clock, config } = c.var.deps;
       const now = clock.now();
       const midnight = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
       const since = new Date(midnight - (c.req.valid("query").days - 1) * 86_400_000);
-      return c.json(await modelUsage(database.db, since));
+      return c.json(await modelUsage(database.db, since, config.OPENAI_USD_PER_MILLION_TOKENS));
     },
   )
   .get("/dead-letters", async (c) => c.json({ signals: await listDeadLetters(c.var.deps.database.db) }))

@@ -1,4 +1,4 @@
-import { and, desc, eq, gte, inArray, lt, notExists, sql } from "drizzle-orm";
+import { and, desc, eq, inArray, lt, notExists, sql } from "drizzle-orm";
 import type OpenAI from "openai";
 import type { Config } from "../../config.ts";
 import type { DatabaseHandle } from "../../db/client.ts";
@@ -9,6 +9,7 @@ import type { Logger } from "../../lib/logger.ts";
 import { type FixResult, proposeFix } from "../../llm/fixer.ts";
 import { llmClient } from "../../llm/openai.ts";
 import { appendCardEvents } from "../cards/events.ts";
+import { agentTokensToday, PollingWorker } from "../model-worker.ts";
 
 export const FIXER = "fixer";
 /** A claim older than this belonged to a process that died; the card is tried again. */
@@ -48,18 +49,17 @@ export function diffStat(diff: string): { path: string; added: number; removed: 
  * tokens are kept there for accounting and the daily budget. Nothing is changed in any repository:
  * the patch runs only when a person accepts the card.
  */
-export class FixerRuntime {
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> | null = null;
+export class FixerRuntime extends PollingWorker {
   private readonly client: OpenAI | null;
 
   constructor(
     private readonly database: DatabaseHandle,
     private readonly clock: Clock,
-    private readonly logger: Logger,
+    logger: Logger,
     private readonly config: Config,
     client?: OpenAI | null,
   ) {
+    super(logger, "fixer");
     this.client = client === undefined ? llmClient(config) : client;
   }
 
@@ -73,40 +73,6 @@ export class FixerRuntime {
     return name ? this.config.GIT_REPOS?.[name] : undefined;
   }
 
-  start(pollMs = 5000): void {
-    if (!this.enabled) return;
-    this.timer = setInterval(() => {
-      if (this.running) return;
-      this.running = this.drain()
-        .catch((err) => this.logger.error({ err }, "fixer failed"))
-        .finally(() => {
-          this.running = null;
-        });
-    }, pollMs);
-    this.timer.unref();
-  }
-
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    await this.running;
-  }
-
-  private async drain(): Promise<void> {
-    while ((await this.runNext()) !== null) {
-      // keep going while cards wait
-    }
-  }
-
-  /** Tokens the fixer used since midnight UTC. */
-  async tokensToday(now: Date): Promise<number> {
-    const midnight = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
-    const [row] = await this.database.db
-      .select({ used: sql<number>`coalesce(sum((${agentStates.state}->>'tokens')::int), 0)::int` })
-      .from(agentStates)
-      .where(and(eq(agentStates.agent, FIXER), gte(agentStates.updatedAt, midnight)));
-    return Number(row?.used ?? 0);
-  }
-
   /** Tries to fix the highest-ranked card not tried yet; null when there is none (or no budget). */
   async runNext(): Promise<FixerState | null> {
     const repoDir = this.repoDir;
@@ -114,8 +80,8 @@ export class FixerRuntime {
     if (!this.client || !repoDir || !repository) return null;
     const db = this.database.db;
     const now = this.clock.now();
-    if (this.config.FIXER_DAILY_TOKENS && (await this.tokensToday(now)) >= this.config.FIXER_DAILY_TOKENS)
-      return null;
+    const budget = this.config.FIXER_DAILY_TOKENS;
+    if (budget && (await agentTokensToday(db, FIXER, now)) >= budget) return null;
     await db
       .delete(agentStates)
       .where(
