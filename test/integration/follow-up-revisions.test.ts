@@ -157,6 +157,22 @@ describe.each(drivers)("follow-ups become revisions on %s", (driver) => {
       expect(events.map((e) => e.type)).toContain("card.removed");
     });
 
+    it("a running worker starts on a posted follow-up at once, not at its next poll", async () => {
+      const worker = rules.followUps();
+      worker.start(600_000); // its first poll would come in ten minutes
+      try {
+        await new Promise((r) => setTimeout(r, 200)); // listening
+        const c = await insertCard(rules.database.db, { change: issueChange });
+        const id = await send(rules, ritaRules, c.id, { text: "label it wakeup" });
+        const deadline = Date.now() + 10_000;
+        while ((await followUp(rules, id))?.state !== "done" && Date.now() < deadline)
+          await new Promise((r) => setTimeout(r, 50));
+        expect((await followUp(rules, id))?.reply).toBe("Done: label wakeup.");
+      } finally {
+        await worker.stop();
+      }
+    });
+
     it("says plainly when it cannot follow an instruction, and leaves the card as it was", async () => {
       const c = await insertCard(rules.database.db, { change: mergeChange });
       const id = await send(rules, ritaRules, c.id, { text: "make the button purple" });

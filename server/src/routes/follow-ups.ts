@@ -9,6 +9,7 @@ import {
   listFollowUps,
   MAX_AUDIO_BYTES,
 } from "../services/follow-ups/create.ts";
+import { FOLLOW_UPS_CHANNEL } from "../services/follow-ups/runtime.ts";
 
 /**
  * Voice and typed follow-ups. Mounted before the JSON-only /api/* middleware: the upload is
@@ -43,6 +44,10 @@ export const followUpRoutes = new Hono<AppEnv>()
         transcriber: Boolean(c.var.deps.config.OPENAI_API_KEY || c.var.deps.config.OPENAI_BASE_URL),
         now: clock.now(),
       });
+      if (followUp.state === "received")
+        await database.notify(FOLLOW_UPS_CHANNEL, "").catch(() => {
+          // the worker's poll picks it up anyway
+        });
       return c.json({ followUp }, 201);
     },
   )
