@@ -9,6 +9,7 @@ const benches: Record<string, () => Promise<void>> = {
   ingest: async () => (await import("./ingest.ts")).run(),
   decide: async () => (await import("./decide.ts")).run(),
   server: async () => (await import("./server.ts")).run(),
+  followups: async () => (await import("./followups.ts")).run(),
   web: async () => (await import("./web.ts")).run(),
   nab: async () => (await import("./nab.ts")).run(),
   quality: async () => (await import("./quality.ts")).run(),
