@@ -17,6 +17,7 @@ import { followUpRoutes } from "./routes/follow-ups.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { ingestRoutes } from "./routes/ingest.ts";
 import { inviteRoutes } from "./routes/invites.ts";
+import { pushRoutes } from "./routes/push.ts";
 import { sourceRoutes } from "./routes/sources.ts";
 import { tokenRoutes } from "./routes/tokens.ts";
 import { userRoutes } from "./routes/users.ts";
@@ -158,6 +159,7 @@ const routes = new Hono<AppEnv>()
   .route("/api/invites", inviteRoutes)
   .route("/api/users", userRoutes)
   .route("/api/tokens", tokenRoutes)
+  .route("/api/push", pushRoutes)
   .route("/api/sources", sourceRoutes)
   .route("/api/admin", adminRoutes)
   .route("/api/actions", actionRoutes)

@@ -151,6 +151,11 @@ export const configSchema = z.object({
     .transform((v) => v !== "false" && v !== "0"),
   /** Model tokens the Summarizer may use per UTC day (0: no limit). */
   SUMMARIZER_DAILY_TOKENS: positiveInt(0),
+  /** Accept http:// push endpoints (a local push service); real ones are https, and only those by default. */
+  PUSH_ALLOW_HTTP: z
+    .enum(["true", "false", "1", "0", ""])
+    .optional()
+    .transform((v) => v === "true" || v === "1"),
   GITHUB_TOKEN: optionalString,
   GITHUB_API_URL: urlString(["http:", "https:"], "http(s)://").default("https://api.github.com"),
   WEB_DIST: optionalString,

@@ -14,6 +14,7 @@ import { ExecutionRuntime } from "./services/executions/runtime.ts";
 import { FixerRuntime } from "./services/fixer/runtime.ts";
 import { FollowUpRuntime } from "./services/follow-ups/runtime.ts";
 import { ensureSetupLink } from "./services/invites/manage.ts";
+import { PushNotifier } from "./services/push/notifier.ts";
 import { SummarizerRuntime } from "./services/summarizer/runtime.ts";
 import { WebAssets } from "./web-static.ts";
 
@@ -55,12 +56,14 @@ export async function start(config: Config) {
   const followUpRuntime = new FollowUpRuntime(database, systemClock, logger, config);
   const fixerRuntime = new FixerRuntime(database, systemClock, logger, config);
   const summarizerRuntime = new SummarizerRuntime(database, systemClock, logger, config);
+  const pushNotifier = new PushNotifier(database, systemClock, logger, config);
   if (config.WORKERS) {
     await runtime.start();
     executionRuntime.start();
     followUpRuntime.start();
     fixerRuntime.start();
     summarizerRuntime.start(2000);
+    await pushNotifier.start(services.cardHub);
   }
   const snoozeTimer = setInterval(() => {
     wakeSnoozedCards(database.db, systemClock.now()).catch((err) =>
@@ -112,6 +115,7 @@ export async function start(config: Config) {
     await followUpRuntime.stop();
     await fixerRuntime.stop();
     await summarizerRuntime.stop();
+    await pushNotifier.stop();
     await services.cardHub.stop();
     await database.close();
     process.exit(0);

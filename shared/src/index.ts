@@ -3,4 +3,5 @@ export * from "./cards.ts";
 export * from "./decisions.ts";
 export * from "./error-body.ts";
 export * from "./errors.ts";
+export * from "./push.ts";
 export * from "./sources.ts";

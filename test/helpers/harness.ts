@@ -7,6 +7,7 @@ import { ExecutionRuntime } from "@flick/server/executions";
 import { FixerRuntime } from "@flick/server/fixer-runtime";
 import { FollowUpRuntime } from "@flick/server/follow-up-runtime";
 import { createLogger } from "@flick/server/logger";
+import { PushNotifier } from "@flick/server/push-notifier";
 import { ensureSetupLink } from "@flick/server/setup";
 import { SummarizerRuntime } from "@flick/server/summarizer-runtime";
 import type { Source, SourceKind } from "@flick/shared";
@@ -130,6 +131,8 @@ export interface TestApp {
   fixer(): FixerRuntime;
   /** The Summarizer (not started; call runNext). */
   summarizer(): SummarizerRuntime;
+  /** The web push notifier, with the real sender (web-push) unless another is given. */
+  pushNotifier(): PushNotifier;
   /** Processes batches until no signal is due. */
   drain(runtime?: AgentRuntime): Promise<number>;
   /** Serves the app on a real loopback port (for real client libraries); returns its base URL. */
@@ -252,6 +255,7 @@ export async function startTestApp(driver: Driver, env: Record<string, string> =
     followUps: () => new FollowUpRuntime(handle, clock, logger, config),
     fixer: () => new FixerRuntime(handle, clock, logger, config),
     summarizer: () => new SummarizerRuntime(handle, clock, logger, config),
+    pushNotifier: () => new PushNotifier(handle, clock, logger, config),
     async drain(runtime) {
       defaultRuntime ??= makeRuntime();
       const r = runtime ?? defaultRuntime;
