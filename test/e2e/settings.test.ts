@@ -1,7 +1,8 @@
 import { mkdirSync } from "node:fs";
 import path from "node:path";
+import type { PushPreferences } from "@flick/shared";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { desktop, type E2E, startE2E } from "../helpers/e2e.ts";
+import { desktop, type E2E, phone, startE2E } from "../helpers/e2e.ts";
 import { repoRoot } from "../helpers/server-process.ts";
 
 const shots = path.join(repoRoot, "test/.artifacts");
@@ -55,6 +56,65 @@ describe("connecting a source from the settings page", () => {
       .getByRole("navigation", { name: "Cards" })
       .getByText(/^Test signal from “Deploy bot” arrived/)
       .waitFor();
+    await context.close();
+  });
+
+  it("sets when to be interrupted, and a push message shows a notification for the card", async () => {
+    const context = await e2e.context(phone);
+    await context.grantPermissions(["notifications"], { origin: e2e.server.url });
+    const page = await context.newPage();
+    await page.goto(`${e2e.server.url}/settings`);
+    const section = page.getByRole("region", { name: "Notifications" });
+    await section.waitFor();
+    await section.getByLabel("Only cards ranked at least (of 100)").fill("85");
+    await section.getByLabel("At most, per hour").fill("2");
+    await section.getByLabel("Quiet from").fill("22:00");
+    await section.getByLabel("Quiet until").fill("07:00");
+    await section.getByLabel("Time zone").fill("Europe/Paris");
+    await section.getByRole("button", { name: "Save" }).click();
+    await section.getByRole("status").filter({ hasText: "Saved." }).waitFor();
+    const saved = await e2e.api<{ preferences: PushPreferences }>("/api/push");
+    expect(saved.preferences).toEqual({
+      threshold: 0.85,
+      maxPerHour: 2,
+      quietStart: "22:00",
+      quietEnd: "07:00",
+      timeZone: "Europe/Paris",
+    });
+    await page.screenshot({ path: path.join(shots, "settings-notifications-phone.png") });
+
+    // A push message reaches the service worker (through the DevTools protocol, standing in for
+    // the browser's push service): it shows one notification for the card, tagged with its id.
+    await page.evaluate(() => navigator.serviceWorker.ready);
+    const cdp = await context.newCDPSession(page);
+    const registration = new Promise<string>((resolve) => {
+      cdp.on("ServiceWorker.workerRegistrationUpdated", (e) => {
+        const mine = e.registrations.find((r) => r.scopeURL.startsWith(e2e.server.url) && !r.isDeleted);
+        if (mine) resolve(mine.registrationId);
+      });
+    });
+    await cdp.send("ServiceWorker.enable");
+    await cdp.send("ServiceWorker.deliverPushMessage", {
+      origin: e2e.server.url,
+      registrationId: await registration,
+      data: JSON.stringify({
+        title: "payments 5xx rate 14% after deploy a1b2c3",
+        body: "Roll back to 9f8e7d",
+        cardId: "crd_push_e2e",
+        url: "/?card=crd_push_e2e",
+      }),
+    });
+    await expect
+      .poll(() =>
+        page.evaluate(async () =>
+          (await (await navigator.serviceWorker.ready).getNotifications()).map((n) => [
+            n.title,
+            n.body,
+            n.tag,
+          ]),
+        ),
+      )
+      .toEqual([["payments 5xx rate 14% after deploy a1b2c3", "Roll back to 9f8e7d", "crd_push_e2e"]]);
     await context.close();
   });
 });

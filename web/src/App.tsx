@@ -9,7 +9,7 @@ import { FeedView } from "./components/feed/FeedView.tsx";
 import { errorMessage } from "./lib/api.ts";
 import { navigate, path } from "./lib/router.ts";
 
-// Settings are for admins and rarely opened: their code loads only when asked for.
+// Settings are rarely opened: their code loads only when asked for.
 const SettingsView = lazy(() => import("./components/settings/SettingsView.tsx"));
 
 export function App() {
@@ -35,10 +35,10 @@ export function App() {
       <Match when={path() === "/invite"}>
         <AuthInvite />
       </Match>
-      <Match when={session.state()?.user?.role === "admin" && path() === "/settings"}>
+      <Match when={session.state()?.user && path() === "/settings"}>
         <AppShell>
           <Suspense fallback={<p role="status">Loading…</p>}>
-            <SettingsView />
+            <SettingsView admin={session.state()?.user?.role === "admin"} />
           </Suspense>
         </AppShell>
       </Match>

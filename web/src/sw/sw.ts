@@ -30,3 +30,42 @@ self.addEventListener("message", (event) => {
   if ((event.data as { type?: string } | undefined)?.type === "SKIP_WAITING") void self.skipWaiting();
 });
 clientsClaim();
+
+// Web push: the server sends {title, body, cardId, url} for cards worth an interruption. One
+// notification per card (tag), replacing an older one for the same card.
+self.addEventListener("push", (event) => {
+  let message: { title?: string; body?: string; cardId?: string; url?: string } = {};
+  try {
+    message = (event.data?.json() ?? {}) as typeof message;
+  } catch {
+    message = { title: event.data?.text() };
+  }
+  event.waitUntil(
+    self.registration.showNotification(message.title || "Flick: a new card", {
+      body: message.body ?? "",
+      tag: message.cardId ?? "flick",
+      icon: "/icon-192.png",
+      badge: "/icon-192.png",
+      data: { url: message.url ?? "/" },
+    }),
+  );
+});
+
+// A tap opens the card: an open Flick window is focused and sent there, else a new one opens.
+self.addEventListener("notificationclick", (event) => {
+  event.notification.close();
+  const url = new URL((event.notification.data as { url?: string } | null)?.url ?? "/", self.location.origin);
+  if (url.origin !== self.location.origin) return;
+  event.waitUntil(
+    (async () => {
+      const windows = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
+      const open = windows[0];
+      if (open) {
+        await open.focus();
+        await open.navigate(url.href).catch(() => undefined);
+        return;
+      }
+      await self.clients.openWindow(url.href);
+    })(),
+  );
+});

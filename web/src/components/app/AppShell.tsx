@@ -12,7 +12,7 @@ export function AppShell(props: ParentProps) {
         <span class={styles.who} data-testid="current-user">
           {session.state()?.user?.name} · {session.state()?.user?.role}
         </span>
-        <Show when={session.state()?.user?.role === "admin"}>
+        <Show when={session.state()?.user}>
           <a
             class={styles.button}
             href={path() === "/settings" ? "/" : "/settings"}

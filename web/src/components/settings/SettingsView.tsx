@@ -1,6 +1,7 @@
 import type { Mute, Source, SourceKind, User } from "@flick/shared";
 import { createResource, createSignal, For, Show } from "solid-js";
 import { errorMessage, request } from "../../lib/api.ts";
+import { NotificationsSection } from "./NotificationsSection.tsx";
 import styles from "./Settings.module.css";
 
 const kinds: { kind: SourceKind; label: string }[] = [
@@ -24,13 +25,19 @@ function howToSend(s: Source): string {
   }
 }
 
-/** Admin settings: sources with what to paste into the sender, the team, and muted proposals. */
-export function SettingsView() {
-  const [sources, { refetch: refetchSources }] = createResource(() =>
+/**
+ * Settings: everyone's notifications; for admins also the sources with what to paste into the
+ * sender, the team, and muted proposals.
+ */
+export function SettingsView(props: { admin: boolean }) {
+  const admin = () => props.admin || undefined;
+  const [sources, { refetch: refetchSources }] = createResource(admin, () =>
     request<{ sources: Source[] }>("/api/sources"),
   );
-  const [users] = createResource(() => request<{ users: User[] }>("/api/users"));
-  const [mutes, { refetch: refetchMutes }] = createResource(() => request<{ mutes: Mute[] }>("/api/mutes"));
+  const [users] = createResource(admin, () => request<{ users: User[] }>("/api/users"));
+  const [mutes, { refetch: refetchMutes }] = createResource(admin, () =>
+    request<{ mutes: Mute[] }>("/api/mutes"),
+  );
   const [error, setError] = createSignal("");
   const [invite, setInvite] = createSignal("");
   const [notice, setNotice] = createSignal("");
@@ -59,137 +66,143 @@ export function SettingsView() {
         </p>
       </Show>
 
-      <section aria-labelledby="sources-title" class={styles.section}>
-        <h2 id="sources-title">Sources</h2>
-        <form
-          class={styles.row}
-          onSubmit={(e) => {
-            e.preventDefault();
-            const data = new FormData(e.currentTarget);
-            const form = e.currentTarget;
-            void run(async () => {
-              await request("/api/sources", {
-                json: { kind: data.get("kind"), name: data.get("name"), settings: {} },
-              });
-              form.reset();
-              await refetchSources();
-            });
-          }}
-        >
-          <label class={styles.field}>
-            Kind
-            <select name="kind" class={styles.input}>
-              <For each={kinds}>{(k) => <option value={k.kind}>{k.label}</option>}</For>
-            </select>
-          </label>
-          <label class={styles.field}>
-            Name
-            <input name="name" class={styles.input} required maxLength={100} />
-          </label>
-          <button type="submit" class={styles.primary}>
-            Add source
-          </button>
-        </form>
-        <For each={sources()?.sources ?? []}>
-          {(s) => (
-            <article class={styles.item} aria-label={`Source ${s.name}`}>
-              <h3>
-                {s.name} <span class={styles.muted}>· {s.kind}</span>
-              </h3>
-              <p class={styles.muted}>{howToSend(s)}</p>
-              <label class={styles.field}>
-                Ingest URL
-                <input class={styles.code} readOnly value={s.ingestUrl} />
-              </label>
-              <label class={styles.field}>
-                Secret
-                <input class={styles.code} readOnly value={s.secret} />
-              </label>
-              <Show when={s.sentryDsn}>
-                {(dsn) => (
-                  <label class={styles.field}>
-                    DSN
-                    <input class={styles.code} readOnly value={dsn()} />
-                  </label>
-                )}
-              </Show>
-              <button
-                type="button"
-                class={styles.secondary}
-                onClick={() =>
-                  void run(async () => {
-                    await request(`/api/sources/${s.id}/test`, { method: "POST" });
-                    setNotice(`Test signal sent for ${s.name}: a test card appears in the feed in a moment.`);
-                  })
-                }
-              >
-                Send test signal
-              </button>
-            </article>
-          )}
-        </For>
-      </section>
+      <NotificationsSection />
 
-      <section aria-labelledby="team-title" class={styles.section}>
-        <h2 id="team-title">Team</h2>
-        <ul class={styles.list}>
-          <For each={users()?.users ?? []}>
-            {(u) => (
-              <li>
-                {u.name}{" "}
-                <span class={styles.muted}>
-                  · {u.email} · {u.role}
-                </span>
-              </li>
+      <Show when={props.admin}>
+        <section aria-labelledby="sources-title" class={styles.section}>
+          <h2 id="sources-title">Sources</h2>
+          <form
+            class={styles.row}
+            onSubmit={(e) => {
+              e.preventDefault();
+              const data = new FormData(e.currentTarget);
+              const form = e.currentTarget;
+              void run(async () => {
+                await request("/api/sources", {
+                  json: { kind: data.get("kind"), name: data.get("name"), settings: {} },
+                });
+                form.reset();
+                await refetchSources();
+              });
+            }}
+          >
+            <label class={styles.field}>
+              Kind
+              <select name="kind" class={styles.input}>
+                <For each={kinds}>{(k) => <option value={k.kind}>{k.label}</option>}</For>
+              </select>
+            </label>
+            <label class={styles.field}>
+              Name
+              <input name="name" class={styles.input} required maxLength={100} />
+            </label>
+            <button type="submit" class={styles.primary}>
+              Add source
+            </button>
+          </form>
+          <For each={sources()?.sources ?? []}>
+            {(s) => (
+              <article class={styles.item} aria-label={`Source ${s.name}`}>
+                <h3>
+                  {s.name} <span class={styles.muted}>· {s.kind}</span>
+                </h3>
+                <p class={styles.muted}>{howToSend(s)}</p>
+                <label class={styles.field}>
+                  Ingest URL
+                  <input class={styles.code} readOnly value={s.ingestUrl} />
+                </label>
+                <label class={styles.field}>
+                  Secret
+                  <input class={styles.code} readOnly value={s.secret} />
+                </label>
+                <Show when={s.sentryDsn}>
+                  {(dsn) => (
+                    <label class={styles.field}>
+                      DSN
+                      <input class={styles.code} readOnly value={dsn()} />
+                    </label>
+                  )}
+                </Show>
+                <button
+                  type="button"
+                  class={styles.secondary}
+                  onClick={() =>
+                    void run(async () => {
+                      await request(`/api/sources/${s.id}/test`, { method: "POST" });
+                      setNotice(
+                        `Test signal sent for ${s.name}: a test card appears in the feed in a moment.`,
+                      );
+                    })
+                  }
+                >
+                  Send test signal
+                </button>
+              </article>
             )}
           </For>
-        </ul>
-        <button
-          type="button"
-          class={styles.secondary}
-          onClick={() =>
-            void run(async () =>
-              setInvite((await request<{ url: string }>("/api/invites", { json: {} })).url),
-            )
-          }
-        >
-          Invite a reviewer
-        </button>
-        <Show when={invite()}>
-          <input class={styles.code} readOnly value={invite()} aria-label="Invitation link" />
-        </Show>
-      </section>
+        </section>
 
-      <section aria-labelledby="mutes-title" class={styles.section}>
-        <h2 id="mutes-title">Muted proposals</h2>
-        <Show
-          when={(mutes()?.mutes.length ?? 0) > 0}
-          fallback={<p class={styles.muted}>Nothing is muted.</p>}
-        >
+        <section aria-labelledby="team-title" class={styles.section}>
+          <h2 id="team-title">Team</h2>
           <ul class={styles.list}>
-            <For each={mutes()?.mutes ?? []}>
-              {(m) => (
+            <For each={users()?.users ?? []}>
+              {(u) => (
                 <li>
-                  <code>{m.fingerprint}</code>
-                  <span class={styles.muted}> until {new Date(m.until).toLocaleString()}</span>
-                  <button
-                    type="button"
-                    class={styles.link}
-                    onClick={() =>
-                      void run(async () => {
-                        await request(`/api/mutes/${m.id}`, { method: "DELETE" });
-                        await refetchMutes();
-                      })
-                    }
-                  >
-                    Unmute
-                  </button>
+                  {u.name}{" "}
+                  <span class={styles.muted}>
+                    · {u.email} · {u.role}
+                  </span>
                 </li>
               )}
             </For>
           </ul>
-        </Show>
-      </section>
+          <button
+            type="button"
+            class={styles.secondary}
+            onClick={() =>
+              void run(async () =>
+                setInvite((await request<{ url: string }>("/api/invites", { json: {} })).url),
+              )
+            }
+          >
+            Invite a reviewer
+          </button>
+          <Show when={invite()}>
+            <input class={styles.code} readOnly value={invite()} aria-label="Invitation link" />
+          </Show>
+        </section>
+
+        <section aria-labelledby="mutes-title" class={styles.section}>
+          <h2 id="mutes-title">Muted proposals</h2>
+          <Show
+            when={(mutes()?.mutes.length ?? 0) > 0}
+            fallback={<p class={styles.muted}>Nothing is muted.</p>}
+          >
+            <ul class={styles.list}>
+              <For each={mutes()?.mutes ?? []}>
+                {(m) => (
+                  <li>
+                    <code>{m.fingerprint}</code>
+                    <span class={styles.muted}> until {new Date(m.until).toLocaleString()}</span>
+                    <button
+                      type="button"
+                      class={styles.link}
+                      onClick={() =>
+                        void run(async () => {
+                          await request(`/api/mutes/${m.id}`, { method: "DELETE" });
+                          await refetchMutes();
+                        })
+                      }
+                    >
+                      Unmute
+                    </button>
+                  </li>
+                )}
+              </For>
+            </ul>
+          </Show>
+        </section>
+      </Show>
     </main>
   );
 }
