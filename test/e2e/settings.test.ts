@@ -115,6 +115,16 @@ describe("connecting a source from the settings page", () => {
         ),
       )
       .toEqual([["payments 5xx rate 14% after deploy a1b2c3", "Roll back to 9f8e7d", "crd_push_e2e"]]);
+
+    // The notification's link opens the feed on its card, even when it is not the top one.
+    const { cards } = await e2e.api<{ cards: { id: string }[] }>("/api/feed");
+    const target = cards[cards.length - 1]?.id ?? "";
+    expect(cards.length).toBeGreaterThan(1);
+    await page.goto(`${e2e.server.url}/?card=${target}`);
+    const shown = page.locator(`[data-card-id="${target}"]`);
+    await shown.waitFor();
+    await expect.poll(async () => Math.round((await shown.boundingBox())?.y ?? -1)).toBeLessThan(80);
+    expect(new URL(page.url()).search).toBe("");
     await context.close();
   });
 });

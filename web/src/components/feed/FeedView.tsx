@@ -112,6 +112,18 @@ export function FeedView() {
     if (selected() >= cards().length && cards().length > 0) setSelected(cards().length - 1);
   });
 
+  // A notification's link (/?card=<id>) opens on that card once the feed has it.
+  let wanted = new URLSearchParams(location.search).get("card");
+  createEffect(() => {
+    const id = wanted;
+    const i = id ? cards().findIndex((c) => c.id === id) : -1;
+    if (!id || i < 0) return;
+    wanted = null;
+    setSelected(i);
+    history.replaceState(history.state, "", location.pathname);
+    queueMicrotask(() => document.querySelector(`[data-card-id="${CSS.escape(id)}"]`)?.scrollIntoView());
+  });
+
   const decide = (verdict: Verdict) => {
     const card = current();
     if (card) void feed.decide(card, verdict);
