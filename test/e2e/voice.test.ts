@@ -96,6 +96,61 @@ describe("hold to talk in Chromium with a fake microphone", () => {
     expect(await card.getByText("Revising…").count()).toBe(0);
     await context.close();
   });
+
+  it("shows the browser's live transcript while held and sends it with the recording", async () => {
+    const context = await e2e.context(phone);
+    await context.grantPermissions(["microphone"], { origin: e2e.server.url });
+    // Chromium's own recognizer needs Google's servers, which this machine cannot reach; this stands
+    // in for it with the same API (interim, then final results), so the page's handling is what is tested.
+    await context.addInitScript(() => {
+      type Result = { isFinal: boolean; 0: { transcript: string } };
+      class StandInRecognition {
+        continuous = false;
+        interimResults = false;
+        lang = "";
+        onresult: ((e: { resultIndex: number; results: Result[] }) => void) | null = null;
+        onerror: ((e: unknown) => void) | null = null;
+        start() {
+          const emit = (transcript: string, isFinal: boolean, ms: number) =>
+            setTimeout(
+              () => this.onresult?.({ resultIndex: 0, results: [{ isFinal, 0: { transcript } }] }),
+              ms,
+            );
+          emit("roll back", false, 300);
+          emit("roll back only checkout", true, 900);
+        }
+        stop() {}
+        abort() {}
+      }
+      (window as unknown as { SpeechRecognition: unknown }).SpeechRecognition = StandInRecognition;
+    });
+    const page = await context.newPage();
+    await page.goto(e2e.server.url);
+    const card = page.locator("[data-card-id]").nth(1);
+    await card.scrollIntoViewIfNeeded();
+    const cardId = await card.getAttribute("data-card-id");
+    const mic = card.getByRole("button", { name: "Hold to speak a follow-up" });
+    const box = await mic.boundingBox();
+    if (!box) throw new Error("mic not visible");
+    const cdp = await context.newCDPSession(page);
+    const at = { x: box.x + box.width / 2, y: box.y + box.height / 2 };
+    await cdp.send("Input.dispatchTouchEvent", { type: "touchStart", touchPoints: [at] });
+    await page.getByTestId("live-transcript").filter({ hasText: "roll back only checkout" }).waitFor();
+    await page.screenshot({ path: path.join(artifacts, "voice-live-transcript-phone.png") });
+    await page.waitForTimeout(500);
+    await cdp.send("Input.dispatchTouchEvent", { type: "touchEnd", touchPoints: [] });
+    await page.getByRole("status").filter({ hasText: "the agent is revising the card" }).waitFor();
+    const stored = await page.evaluate(async (id) => {
+      const list = (await (await fetch(`/api/cards/${id}/follow-ups`)).json()) as {
+        followUps: { transcript: string | null; transcriptSource: string | null; audioBytes: number }[];
+      };
+      return list.followUps.at(-1);
+    }, cardId);
+    expect(stored).toMatchObject({ transcript: "roll back only checkout", transcriptSource: "browser" });
+    expect(stored?.audioBytes).toBeGreaterThan(1000);
+    await cdp.detach();
+    await context.close();
+  });
 });
 
 describe("hold to talk with a transcriber and a model (a local OpenAI-compatible server)", () => {

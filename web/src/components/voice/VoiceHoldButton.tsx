@@ -1,6 +1,7 @@
 import { createSignal, Show } from "solid-js";
 import { errorMessage, request } from "../../lib/api.ts";
 import { type Recorder, startRecording } from "../../lib/recorder.ts";
+import { type LiveTranscript, startLiveTranscript } from "../../lib/speech.ts";
 import styles from "./Voice.module.css";
 
 interface VoiceHoldButtonProps {
@@ -23,23 +24,33 @@ export function VoiceHoldButton(props: VoiceHoldButtonProps) {
   const [level, setLevel] = createSignal(0);
   const [elapsed, setElapsed] = createSignal(0);
   const [cancelling, setCancelling] = createSignal(false);
+  const [heard, setHeard] = createSignal("");
   let recorder: Recorder | null = null;
+  let live: LiveTranscript | null = null;
   let origin = { x: 0, y: 0 };
 
   const finish = async (send: boolean) => {
     const r = recorder;
+    const words = live;
     recorder = null;
+    live = null;
     setRecording(false);
+    setHeard("");
     if (!r) return;
     if (!send) {
       r.cancel();
+      words?.abort();
       return;
     }
+    words?.stop();
     const { blob, durationMs } = await r.stop();
     if (durationMs < 300) return;
     const form = new FormData();
     form.set("audio", blob, "follow-up");
     form.set("durationMs", String(durationMs));
+    // The browser's own words, when it recognized any: used until the server's transcript arrives.
+    const transcript = words?.text() ?? "";
+    if (transcript) form.set("transcript", transcript);
     try {
       const id = await upload(props.cardId, form);
       props.onSent("Sent — the agent is revising the card.", id);
@@ -62,6 +73,7 @@ export function VoiceHoldButton(props: VoiceHoldButtonProps) {
         () => void finish(true),
       );
       setRecording(true);
+      live = startLiveTranscript(setHeard);
     } catch {
       props.onError("The microphone is not available; type your instruction instead.");
     }
@@ -79,6 +91,11 @@ export function VoiceHoldButton(props: VoiceHoldButtonProps) {
           <span>
             {cancelling() ? "Release to cancel" : `${Math.floor(elapsed() / 1000)} s · release to send`}
           </span>
+          <Show when={heard()}>
+            <q class={styles.heard} data-testid="live-transcript">
+              {heard()}
+            </q>
+          </Show>
         </div>
       </Show>
       <button
