@@ -121,7 +121,20 @@ export type FeedPage = z.infer<typeof feedPageSchema>;
 export const feedQuerySchema = z.object({
   cursor: z.string().max(200).optional(),
   limit: z.coerce.number().int().min(1).max(100).default(20),
+  /** Cards in another state than pending (snoozed, applied, failed…), most recently changed first. */
+  status: z.enum(cardStatuses).optional(),
+  agent: z.string().trim().min(1).max(60).optional(),
+  /** Cards with evidence from this source. */
+  source: z.string().trim().min(1).max(64).optional(),
 });
+export type FeedQuery = z.infer<typeof feedQuerySchema>;
+
+/** What the feed can be narrowed by: agents with cards, and sources (names only, no secrets). */
+export const feedFacetsSchema = z.object({
+  agents: z.array(z.string()),
+  sources: z.array(z.object({ id: z.string(), name: z.string(), kind: z.string() })),
+});
+export type FeedFacets = z.infer<typeof feedFacetsSchema>;
 
 export const cardEventTypes = ["card.created", "card.updated", "card.removed"] as const;
 export type CardEventType = (typeof cardEventTypes)[number];

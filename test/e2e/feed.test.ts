@@ -47,9 +47,10 @@ describe("the feed in Chromium", () => {
     await page.screenshot({ path: path.join(shots, "feed-empty-phone.png") });
     await page.getByRole("button", { name: "Load demo data" }).tap();
     await page.locator("[data-card-id]").first().waitFor();
+    // (the first may arrive live before the reload brings the rest: all four are shown either way)
+    await expect.poll(() => page.locator("article h2").count()).toBe(4);
     const titles = await page.locator("article h2").allTextContents();
     expect(titles[0]).toMatch(/^Checkout errors ×40 since deploy a1b2c3/);
-    expect(titles).toHaveLength(4);
     expect(
       await page.locator("article").first().getByRole("img", { name: "checkout_success chart" }).count(),
     ).toBe(1);
@@ -173,6 +174,23 @@ describe("the feed in Chromium", () => {
     for (const meta of await items.locator("span:nth-child(2)").allTextContents())
       expect(meta.startsWith(`${agentsShown[1]} ·`)).toBe(true);
     await p.getByRole("combobox", { name: "Filter by agent" }).selectOption("");
+
+    // Looking back: the cards rejected earlier in this file, from the server, read-only.
+    const rejected = (await api<{ cards: { title: string }[] }>("/api/feed?status=rejected")).cards;
+    expect(rejected.length).toBeGreaterThan(0);
+    await p.getByRole("combobox", { name: "Filter by status" }).selectOption("rejected");
+    await expect.poll(() => items.count()).toBe(rejected.length);
+    expect(await items.first().locator("span").first().textContent()).toBe(rejected[0]?.title);
+    const shown = p.locator("[data-card-id]").first();
+    await shown.getByRole("note").filter({ hasText: "Rejected — see its history above." }).waitFor();
+    expect(await shown.getByRole("button", { name: "Accept" }).count()).toBe(0);
+    await p.getByRole("combobox", { name: "Filter by status" }).selectOption("pending");
+    await expect.poll(() => items.count()).toBe(count);
+    const sourcesShown = await p
+      .getByRole("combobox", { name: "Filter by source" })
+      .locator("option")
+      .allTextContents();
+    expect(sourcesShown[0]).toBe("All sources");
     await p.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
 
     // The card's history: the accept and its undo, by Ada, from this browser.

@@ -34,6 +34,7 @@ const ACCESS: Record<string, "public" | "signed" | "user" | "admin"> = {
   "GET /api/cards/:id/follow-ups": "user",
   "GET /api/follow-ups/:id/audio": "user",
   "GET /api/mutes": "user",
+  "GET /api/feed/facets": "user",
   "GET /api/push": "user",
   "PUT /api/push/preferences": "user",
   "POST /api/push/subscriptions": "user",

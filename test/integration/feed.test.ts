@@ -111,6 +111,60 @@ describe.each(drivers)("feed and live stream on %s", (driver) => {
     expect((await t.request("/api/cards/crd_nope", { cookie: admin })).status).toBe(404);
   });
 
+  it("narrows by agent and by source, and shows cards in other states newest first", async () => {
+    const hook = await t.createSource(admin, "webhook", {
+      idPath: "$.id",
+      fingerprintPath: "$.id",
+      titlePath: "$.t",
+    });
+    for (const id of ["s1", "s2"])
+      await t.request(`/ingest/${hook.id}`, {
+        json: { id, t: `From the hook ${id}` },
+        origin: null,
+        headers: { authorization: `Bearer ${hook.secret}` },
+      });
+    await t.drain();
+    const bySource = await t.request<FeedPage>(`/api/feed?source=${hook.id}`, { cookie: admin });
+    expect(bySource.status, bySource.text).toBe(200);
+    expect(bySource.body.cards.map((c) => c.title).sort()).toEqual(["From the hook s1", "From the hook s2"]);
+    const byAgent = await t.request<FeedPage>("/api/feed?agent=webhook&limit=100", { cookie: admin });
+    expect(byAgent.body.cards.every((c) => c.agent === "webhook")).toBe(true);
+    expect(byAgent.body.cards.length).toBeGreaterThanOrEqual(2);
+
+    const base = t.clock.now().getTime();
+    for (let i = 0; i < 5; i++)
+      await insertCard(t.database.db, {
+        id: `crd_applied_${i}`,
+        status: "applied",
+        title: `Applied ${i}`,
+        updatedAt: new Date(base - i * 60_000),
+      });
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const q: string = cursor ? `&cursor=${cursor}` : "";
+      const page = await t.request<FeedPage>(`/api/feed?status=applied&limit=2${q}`, { cookie: admin });
+      expect(page.status, page.text).toBe(200);
+      seen.push(...page.body.cards.map((c) => c.id));
+      expect(page.body.cards.every((c) => c.status === "applied")).toBe(true);
+      cursor = page.body.nextCursor;
+    } while (cursor);
+    expect(seen).toEqual([0, 1, 2, 3, 4].map((i) => `crd_applied_${i}`));
+
+    const facets = await t.request<{ agents: string[]; sources: Record<string, unknown>[] }>(
+      "/api/feed/facets",
+      {
+        cookie: admin,
+      },
+    );
+    expect(facets.body.agents).toContain("webhook");
+    expect(facets.body.sources).toContainEqual({ id: hook.id, name: hook.name, kind: "webhook" });
+    expect(facets.text).not.toContain(hook.secret);
+    const bad = await t.request<ErrorBody>("/api/feed?status=lost", { cookie: admin });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.message).toMatch(/^status: /);
+  });
+
   it("rejects bad paging input naming the field, and anonymous readers", async () => {
     const bad = await t.request<ErrorBody>("/api/feed?cursor=bm9wZQ", { cookie: admin });
     expect(bad.status).toBe(400);

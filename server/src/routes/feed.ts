@@ -6,7 +6,7 @@ import type { AppEnv } from "../env.ts";
 import { validate } from "../lib/validate.ts";
 import { requireUser } from "../middleware/auth.ts";
 import { gzipJson } from "../services/cards/feed-cache.ts";
-import { cardEventsAfter, feedPage, getCard, latestCardEventId } from "../services/cards/read.ts";
+import { cardEventsAfter, feedFacets, feedPage, getCard, latestCardEventId } from "../services/cards/read.ts";
 
 const HEARTBEAT_MS = 15_000;
 
@@ -22,7 +22,7 @@ export const feedRoutes = new Hono<AppEnv>()
     c.header("Vary", "Accept-Encoding, Cookie, Authorization");
     c.header("Content-Type", "application/json");
     const gzip = /\bgzip\b/.test(c.req.header("accept-encoding") ?? "");
-    if (query.cursor) {
+    if (query.cursor || query.status || query.agent || query.source) {
       const json = JSON.stringify(await feedPage(db, query));
       if (!gzip || json.length <= 1024) return c.body(json);
       c.header("Content-Encoding", "gzip");
@@ -40,6 +40,7 @@ export const feedRoutes = new Hono<AppEnv>()
     c.header("Content-Encoding", "gzip");
     return c.body(page.gzip());
   })
+  .get("/feed/facets", requireUser, async (c) => c.json(await feedFacets(c.var.deps.database.db)))
   .get("/cards/:id", requireUser, validate("param", z.object({ id: z.string().max(64) })), async (c) => {
     return c.json({ card: await getCard(c.var.deps.database.db, c.req.valid("param").id) });
   })

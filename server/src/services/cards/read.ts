@@ -1,7 +1,7 @@
-import type { Card, CardEvent, FeedPage } from "@flick/shared";
+import type { Card, CardEvent, FeedFacets, FeedPage, FeedQuery } from "@flick/shared";
 import { and, asc, eq, gt, inArray, sql } from "drizzle-orm";
 import type { Queryable } from "../../db/client.ts";
-import { cardEvents, cards } from "../../db/schema/index.ts";
+import { cardEvents, cards, signals, sources } from "../../db/schema/index.ts";
 import { AppError } from "../../lib/errors.ts";
 
 type Row = typeof cards.$inferSelect;
@@ -68,33 +68,52 @@ function decodeCursor(value: string): Cursor {
 /**
  * The feed: pending cards, highest priority first, then most recently updated. Keyset pagination
  * on (priority, updated_at, id) walks the card_feed_idx index; no OFFSET, no skipped or repeated
- * cards while others are being added.
+ * cards while others are being added. Narrowed by agent or source, or showing cards in another
+ * state (snoozed, applied, failed…) newest first, for looking back.
  */
-export async function feedPage(db: Queryable, p: { cursor?: string; limit: number }): Promise<FeedPage> {
+export async function feedPage(db: Queryable, p: FeedQuery): Promise<FeedPage> {
   const after = p.cursor ? decodeCursor(p.cursor) : null;
+  const status = p.status ?? "pending";
+  // Pending cards rank by priority (card_feed_idx); the others read as a history, newest first.
+  const ranked = status === "pending";
+  const keyset = !after
+    ? undefined
+    : ranked
+      ? sql`(${cards.priority}, ${cards.updatedAt}, ${cards.id}) < (${after.p}::double precision, ${after.u}::timestamptz, ${after.i}::text)`
+      : sql`(${cards.updatedAt}, ${cards.id}) < (${after.u}::timestamptz, ${after.i}::text)`;
+  const fromSource = p.source
+    ? sql`exists (select 1 from jsonb_array_elements_text(${cards.evidence}->'signalIds') as e(signal_id)
+                  join ${signals} on ${signals.id} = e.signal_id where ${signals.sourceId} = ${p.source})`
+    : undefined;
+  // NULLS LAST as in card_feed_idx: a plain DESC means NULLS FIRST, which the index does not
+  // match, and PostgreSQL then sorts every pending card on each page (12 ms instead of 0.02 ms
+  // at 100k cards; found by `pnpm bench server`).
+  const order = ranked
+    ? [
+        sql`${cards.priority} desc nulls last`,
+        sql`${cards.updatedAt} desc nulls last`,
+        sql`${cards.id} desc nulls last`,
+      ]
+    : [sql`${cards.updatedAt} desc`, sql`${cards.id} desc`];
   const rows = await db
     .select()
     .from(cards)
-    .where(
-      and(
-        eq(cards.status, "pending"),
-        after
-          ? sql`(${cards.priority}, ${cards.updatedAt}, ${cards.id}) < (${after.p}::double precision, ${after.u}::timestamptz, ${after.i}::text)`
-          : undefined,
-      ),
-    )
-    // NULLS LAST as in card_feed_idx: a plain DESC means NULLS FIRST, which the index does not
-    // match, and PostgreSQL then sorts every pending card on each page (12 ms instead of 0.02 ms
-    // at 100k cards; found by `pnpm bench server`).
-    .orderBy(
-      sql`${cards.priority} desc nulls last`,
-      sql`${cards.updatedAt} desc nulls last`,
-      sql`${cards.id} desc nulls last`,
-    )
+    .where(and(eq(cards.status, status), p.agent ? eq(cards.agent, p.agent) : undefined, fromSource, keyset))
+    .orderBy(...order)
     .limit(p.limit + 1);
   const page = rows.slice(0, p.limit);
   const last = page[page.length - 1];
   return { cards: page.map(toCard), nextCursor: rows.length > p.limit && last ? encodeCursor(last) : null };
+}
+
+/** Agents that have cards and the team's sources, to narrow the feed by (no secrets). */
+export async function feedFacets(db: Queryable): Promise<FeedFacets> {
+  const agents = await db.selectDistinct({ agent: cards.agent }).from(cards).orderBy(cards.agent).limit(200);
+  const list = await db
+    .select({ id: sources.id, name: sources.name, kind: sources.kind })
+    .from(sources)
+    .orderBy(sources.name);
+  return { agents: agents.map((a) => a.agent), sources: list };
 }
 
 /** Card events after an id, oldest first, each with the card as it is now (absent for removals). */

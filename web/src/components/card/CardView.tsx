@@ -23,6 +23,17 @@ interface CardViewProps {
 // "seen:*" facts are what a joined card's title is written from; the title already says them.
 const facts = (card: Card) =>
   Object.entries(card.evidence.facts ?? {}).filter(([k]) => !k.startsWith("seen:"));
+const STATUS_WORDS: Record<string, string> = {
+  accepted: "Accepted",
+  snoozed: "Snoozed",
+  applying: "Being applied",
+  applied: "Applied",
+  failed: "Failed",
+  rejected: "Rejected",
+  superseded: "Replaced by a newer version",
+  expired: "Withdrawn by its agent",
+};
+
 const FACTOR_NAMES: Record<string, string> = {
   severity: "severity",
   blastRadius: "blast radius",
@@ -109,6 +120,7 @@ export function CardView(props: CardViewProps) {
   };
 
   const onPointerDown = (e: PointerEvent) => {
+    if (props.card.status !== "pending") return;
     if (e.button !== 0 || (e.target as HTMLElement).closest("button, a, summary, input, textarea")) return;
     setSwipe(startSwipe(e.clientX, e.clientY, e.timeStamp));
   };
@@ -212,29 +224,38 @@ export function CardView(props: CardViewProps) {
       </Show>
       <CardChange change={props.card.change} />
       <CardHistory cardId={props.card.id} />
-      <VoiceTypeForm
-        cardId={props.card.id}
-        onSent={(m, id) => (props.onFollowUp ? props.onFollowUp(m, id) : props.onNotice?.(m))}
-        onError={(m) => props.onNotice?.(m)}
-      />
-      <div class={styles.actions}>
-        <button type="button" class={styles.reject} onClick={() => props.onDecide("reject")}>
-          Reject
-        </button>
-        <div class={styles.middle}>
-          <button type="button" class={styles.snooze} onClick={() => props.onDecide("snooze")}>
-            Later
+      <Show
+        when={props.card.status === "pending"}
+        fallback={
+          <p class={styles.decided} role="note">
+            {STATUS_WORDS[props.card.status] ?? props.card.status} — see its history above.
+          </p>
+        }
+      >
+        <VoiceTypeForm
+          cardId={props.card.id}
+          onSent={(m, id) => (props.onFollowUp ? props.onFollowUp(m, id) : props.onNotice?.(m))}
+          onError={(m) => props.onNotice?.(m)}
+        />
+        <div class={styles.actions}>
+          <button type="button" class={styles.reject} onClick={() => props.onDecide("reject")}>
+            Reject
           </button>
-          <VoiceHoldButton
-            cardId={props.card.id}
-            onSent={(m, id) => (props.onFollowUp ? props.onFollowUp(m, id) : props.onNotice?.(m))}
-            onError={(m) => props.onNotice?.(m)}
-          />
+          <div class={styles.middle}>
+            <button type="button" class={styles.snooze} onClick={() => props.onDecide("snooze")}>
+              Later
+            </button>
+            <VoiceHoldButton
+              cardId={props.card.id}
+              onSent={(m, id) => (props.onFollowUp ? props.onFollowUp(m, id) : props.onNotice?.(m))}
+              onError={(m) => props.onNotice?.(m)}
+            />
+          </div>
+          <button type="button" class={styles.accept} onClick={() => props.onDecide("accept")}>
+            Accept
+          </button>
         </div>
-        <button type="button" class={styles.accept} onClick={() => props.onDecide("accept")}>
-          Accept
-        </button>
-      </div>
+      </Show>
     </article>
   );
 }

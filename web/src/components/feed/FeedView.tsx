@@ -1,5 +1,15 @@
-import { createEffect, createMemo, createSignal, For, onCleanup, onMount, Show } from "solid-js";
-import { api, errorMessage, unwrap } from "../../lib/api.ts";
+import type { CardStatus, FeedFacets, FeedPage } from "@flick/shared";
+import {
+  createEffect,
+  createMemo,
+  createResource,
+  createSignal,
+  For,
+  onCleanup,
+  onMount,
+  Show,
+} from "solid-js";
+import { api, errorMessage, request, unwrap } from "../../lib/api.ts";
 import { update } from "../../lib/pwa.ts";
 import { useSession } from "../app/SessionContext.tsx";
 import { CardView } from "../card/CardView.tsx";
@@ -14,6 +24,17 @@ const keys: [string, string][] = [
   ["z", "undo the last decision"],
   ["/", "search the cards"],
   ["?", "show or hide these keys"],
+];
+
+const statusChoices: [CardStatus, string][] = [
+  ["pending", "To review"],
+  ["snoozed", "Snoozed"],
+  ["applying", "Being applied"],
+  ["applied", "Applied"],
+  ["failed", "Failed"],
+  ["rejected", "Rejected"],
+  ["superseded", "Replaced"],
+  ["expired", "Withdrawn"],
 ];
 
 function FeedEmpty() {
@@ -96,13 +117,31 @@ export function FeedView() {
   const [help, setHelp] = createSignal(false);
   const [query, setQuery] = createSignal("");
   const [agent, setAgent] = createSignal("");
+  const [status, setStatus] = createSignal<CardStatus>("pending");
+  const [source, setSource] = createSignal("");
   let search: HTMLInputElement | undefined;
-  const agents = createMemo(() => [...new Set(feed.cards().map((c) => c.agent))].sort());
+  // Looking back (another state) or at one source asks the server; the live feed is filtered here.
+  const browsing = () => status() !== "pending" || source() !== "";
+  const [browsed] = createResource(
+    () => (browsing() ? { status: status(), source: source() } : false),
+    (q) =>
+      request<FeedPage>(
+        `/api/feed?limit=100&status=${q.status}${q.source ? `&source=${encodeURIComponent(q.source)}` : ""}`,
+      ),
+  );
+  // What to narrow by, fetched once the feed has loaded (it is not needed for the first card).
+  const [facets] = createResource(
+    () => !feed.loading() || undefined,
+    () => request<FeedFacets>("/api/feed/facets").catch(() => ({ agents: [], sources: [] })),
+  );
+  const base = () => (browsing() ? (browsed()?.cards ?? []) : feed.cards());
+  const agents = createMemo(() =>
+    [...new Set([...(facets()?.agents ?? []), ...base().map((c) => c.agent)])].sort(),
+  );
   // Filters narrow what is shown; decisions and live updates still apply to every card.
   const cards = createMemo(() => {
     const q = query().trim().toLowerCase();
-    return feed
-      .cards()
+    return base()
       .filter((c) => !agent() || c.agent === agent())
       .filter((c) => !q || `${c.title}\n${c.summary}\n${c.fingerprint}`.toLowerCase().includes(q));
   });
@@ -126,7 +165,7 @@ export function FeedView() {
 
   const decide = (verdict: Verdict) => {
     const card = current();
-    if (card) void feed.decide(card, verdict);
+    if (card?.status === "pending") void feed.decide(card, verdict);
   };
 
   const onKey = (e: KeyboardEvent) => {
@@ -185,7 +224,7 @@ export function FeedView() {
         </button>
       </Show>
       <Show
-        when={feed.cards().length > 0}
+        when={feed.cards().length > 0 || browsing()}
         fallback={
           <Show when={!feed.loading()}>
             <FeedEmpty />
@@ -221,6 +260,27 @@ export function FeedView() {
             >
               <option value="">All agents</option>
               <For each={agents()}>{(a) => <option value={a}>{a}</option>}</For>
+            </select>
+            <select
+              aria-label="Filter by source"
+              value={source()}
+              onChange={(e) => {
+                setSource(e.currentTarget.value);
+                setSelected(0);
+              }}
+            >
+              <option value="">All sources</option>
+              <For each={facets()?.sources ?? []}>{(src) => <option value={src.id}>{src.name}</option>}</For>
+            </select>
+            <select
+              aria-label="Filter by status"
+              value={status()}
+              onChange={(e) => {
+                setStatus(e.currentTarget.value as CardStatus);
+                setSelected(0);
+              }}
+            >
+              <For each={statusChoices}>{([value, label]) => <option value={value}>{label}</option>}</For>
             </select>
           </div>
           <Show when={cards().length === 0}>
