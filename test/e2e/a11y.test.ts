@@ -90,4 +90,20 @@ describe("accessibility of the main screens (axe-core)", () => {
     await expect.poll(() => table.count()).toBe(0);
     await desk.context().close();
   });
+
+  it("settings, with a source and an action listed", async () => {
+    await e2e.api("/api/sources", {
+      method: "POST",
+      body: JSON.stringify({ kind: "webhook", name: "Deploys" }),
+    });
+    await e2e.api("/api/actions", {
+      method: "POST",
+      body: JSON.stringify({ name: "rollback", url: "https://deploy.example/rollback" }),
+    });
+    const page = await open({ width: 390, height: 844 }, true, "/settings");
+    await page.getByRole("article", { name: "Action rollback" }).waitFor();
+    await page.getByRole("article", { name: "Source Deploys" }).waitFor();
+    expect(await seriousViolations(page)).toEqual([]);
+    await page.context().close();
+  });
 });

@@ -127,4 +127,40 @@ describe("connecting a source from the settings page", () => {
     expect(new URL(page.url()).search).toBe("");
     await context.close();
   });
+
+  it("adds an action accept may call, shows its signing secret, disables and deletes it", async () => {
+    const context = await e2e.context(desktop);
+    const page = await context.newPage();
+    await page.goto(`${e2e.server.url}/settings`);
+    const section = page.getByRole("region", { name: "Actions" });
+    await section.getByLabel("Action id").fill("restart-checkout");
+    await section.getByLabel("Calls").fill("https://deploy.example/restart");
+    await section.getByLabel("Method").selectOption("PUT");
+    await section.getByLabel("Body template").fill('{"service": "{{params.service}}"}');
+    await section.getByRole("button", { name: "Add action" }).click();
+    const item = page.getByRole("article", { name: "Action restart-checkout" });
+    await item.waitFor();
+    const secret = await item.getByLabel("Signing secret").inputValue();
+    type Listed = {
+      actions: { name: string; method: string; secret: string; enabled: boolean; bodyTemplate: string }[];
+    };
+    const listed = (await e2e.api<Listed>("/api/actions")).actions.find((a) => a.name === "restart-checkout");
+    expect(listed).toMatchObject({
+      method: "PUT",
+      secret,
+      enabled: true,
+      bodyTemplate: '{"service": "{{params.service}}"}',
+    });
+    await item.getByRole("button", { name: "Disable" }).click();
+    await item.getByText("· disabled").waitFor();
+    expect(
+      (await e2e.api<Listed>("/api/actions")).actions.find((a) => a.name === "restart-checkout")?.enabled,
+    ).toBe(false);
+    await item.getByRole("button", { name: "Delete" }).click();
+    await expect.poll(() => item.count()).toBe(0);
+    expect((await e2e.api<Listed>("/api/actions")).actions.some((a) => a.name === "restart-checkout")).toBe(
+      false,
+    );
+    await context.close();
+  });
 });

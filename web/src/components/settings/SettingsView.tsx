@@ -1,6 +1,7 @@
 import type { Mute, Source, SourceKind, User } from "@flick/shared";
 import { createResource, createSignal, For, Show } from "solid-js";
 import { errorMessage, request } from "../../lib/api.ts";
+import { ActionsSection } from "./ActionsSection.tsx";
 import { NotificationsSection } from "./NotificationsSection.tsx";
 import styles from "./Settings.module.css";
 
@@ -141,6 +142,8 @@ export function SettingsView(props: { admin: boolean }) {
             )}
           </For>
         </section>
+
+        <ActionsSection run={run} notice={setNotice} />
 
         <section aria-labelledby="team-title" class={styles.section}>
           <h2 id="team-title">Team</h2>
