@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spokenWav } from "../helpers/browser.ts";
-import { type E2E, phone, startE2E } from "../helpers/e2e.ts";
+import { desktop, type E2E, phone, startE2E } from "../helpers/e2e.ts";
 import { startRecorder } from "../helpers/http-recorder.ts";
 import { repoRoot } from "../helpers/server-process.ts";
 
@@ -94,6 +94,40 @@ describe("hold to talk in Chromium with a fake microphone", () => {
     // No model here: the rules cannot follow this one, and the card says so instead of spinning.
     await page.getByRole("status").filter({ hasText: 'could not act on "Only for EU customers"' }).waitFor();
     expect(await card.getByText("Revising…").count()).toBe(0);
+    await context.close();
+  });
+
+  it("on the desktop, holding space records a follow-up for the selected card; releasing sends it", async () => {
+    const context = await e2e.context(desktop);
+    await context.grantPermissions(["microphone"], { origin: e2e.server.url });
+    const page = await context.newPage();
+    await page.goto(e2e.server.url);
+    await page.getByRole("navigation", { name: "Cards" }).waitFor();
+    await page.keyboard.press("j");
+    const cardId = await page.locator("[data-card-id]").nth(1).getAttribute("data-card-id");
+    const before = await page.evaluate(
+      async (id) =>
+        ((await (await fetch(`/api/cards/${id}/follow-ups`)).json()) as { followUps: unknown[] }).followUps
+          .length,
+      cardId,
+    );
+    await page.keyboard.down(" ");
+    await page.getByText(/release to send/).waitFor();
+    await page.waitForTimeout(2000);
+    await page.keyboard.up(" ");
+    await page.getByRole("status").filter({ hasText: "the agent is revising the card" }).waitFor();
+    const list = await page.evaluate(
+      async (id) =>
+        (
+          (await (await fetch(`/api/cards/${id}/follow-ups`)).json()) as {
+            followUps: { audioMime: string; audioDurationMs: number }[];
+          }
+        ).followUps,
+      cardId,
+    );
+    expect(list).toHaveLength(before + 1);
+    expect(list.at(-1)?.audioMime).toBe("audio/webm");
+    expect(list.at(-1)?.audioDurationMs).toBeGreaterThan(1500);
     await context.close();
   });
 

@@ -18,6 +18,8 @@ interface CardViewProps {
   /** Waiting for the agent's revised version. */
   revising?: boolean;
   selected?: boolean;
+  /** Space is held on the desktop: record a follow-up as if the mic were held. */
+  talking?: boolean;
 }
 
 // "seen:*" facts are what a joined card's title is written from; the title already says them.
@@ -247,6 +249,7 @@ export function CardView(props: CardViewProps) {
             </button>
             <VoiceHoldButton
               cardId={props.card.id}
+              held={props.talking}
               onSent={(m, id) => (props.onFollowUp ? props.onFollowUp(m, id) : props.onNotice?.(m))}
               onError={(m) => props.onNotice?.(m)}
             />

@@ -22,6 +22,7 @@ const keys: [string, string][] = [
   ["r or ←", "reject"],
   ["s", "snooze for 4 hours"],
   ["z", "undo the last decision"],
+  ["space (hold)", "speak a follow-up; release to send"],
   ["/", "search the cards"],
   ["?", "show or hide these keys"],
 ];
@@ -115,6 +116,7 @@ export function FeedView() {
   const feed = useFeed();
   const [selected, setSelected] = createSignal(0);
   const [help, setHelp] = createSignal(false);
+  const [talking, setTalking] = createSignal(false);
   const [query, setQuery] = createSignal("");
   const [agent, setAgent] = createSignal("");
   const [status, setStatus] = createSignal<CardStatus>("pending");
@@ -176,6 +178,12 @@ export function FeedView() {
       (e.target as HTMLElement).closest("input, textarea, [contenteditable]")
     )
       return;
+    if (e.key === " ") {
+      // Hold space to talk to the selected card's agent (released below).
+      e.preventDefault();
+      if (!e.repeat && current()?.status === "pending") setTalking(true);
+      return;
+    }
     const actions: Record<string, () => void> = {
       j: () => setSelected((i) => Math.min(i + 1, cards().length - 1)),
       k: () => setSelected((i) => Math.max(i - 1, 0)),
@@ -195,8 +203,24 @@ export function FeedView() {
       action();
     }
   };
-  onMount(() => window.addEventListener("keydown", onKey));
-  onCleanup(() => window.removeEventListener("keydown", onKey));
+  const onKeyUp = (e: KeyboardEvent) => {
+    if (e.key === " " && talking()) {
+      e.preventDefault();
+      setTalking(false);
+    }
+  };
+  // Leaving the window mid-hold sends what was said, as releasing would.
+  const onBlur = () => setTalking(false);
+  onMount(() => {
+    window.addEventListener("keydown", onKey);
+    window.addEventListener("keyup", onKeyUp);
+    window.addEventListener("blur", onBlur);
+  });
+  onCleanup(() => {
+    window.removeEventListener("keydown", onKey);
+    window.removeEventListener("keyup", onKeyUp);
+    window.removeEventListener("blur", onBlur);
+  });
 
   return (
     <div class={styles.feed}>
@@ -310,6 +334,7 @@ export function FeedView() {
                 <CardView
                   card={card}
                   selected={i() === selected()}
+                  talking={i() === selected() && talking()}
                   onDecide={(v) => void feed.decide(card, v)}
                   onNotice={(m) => feed.notify(m)}
                   onFollowUp={(m, id) => feed.followUpSent(card.id, id, m)}

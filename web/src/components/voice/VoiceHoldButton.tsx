@@ -1,4 +1,4 @@
-import { createSignal, Show } from "solid-js";
+import { createEffect, createSignal, on, Show } from "solid-js";
 import { errorMessage, request } from "../../lib/api.ts";
 import { type Recorder, startRecording } from "../../lib/recorder.ts";
 import { type LiveTranscript, startLiveTranscript } from "../../lib/speech.ts";
@@ -6,6 +6,8 @@ import styles from "./Voice.module.css";
 
 interface VoiceHoldButtonProps {
   cardId: string;
+  /** Held from elsewhere (the space bar on the desktop): start on true, send on false. */
+  held?: boolean;
   onSent(message: string, followUpId?: string): void;
   onError(message: string): void;
 }
@@ -59,10 +61,7 @@ export function VoiceHoldButton(props: VoiceHoldButtonProps) {
     }
   };
 
-  const down = async (e: PointerEvent) => {
-    e.preventDefault();
-    (e.currentTarget as HTMLElement).setPointerCapture(e.pointerId);
-    origin = { x: e.clientX, y: e.clientY };
+  const begin = async () => {
     setCancelling(false);
     try {
       recorder = await startRecording(
@@ -78,6 +77,24 @@ export function VoiceHoldButton(props: VoiceHoldButtonProps) {
       props.onError("The microphone is not available; type your instruction instead.");
     }
   };
+  const down = (e: PointerEvent) => {
+    e.preventDefault();
+    (e.currentTarget as HTMLElement).setPointerCapture(e.pointerId);
+    origin = { x: e.clientX, y: e.clientY };
+    void begin();
+  };
+  // The space bar: pressing starts, releasing sends (a press shorter than 0.3 s sends nothing).
+  let starting: Promise<void> | null = null;
+  createEffect(
+    on(
+      () => props.held,
+      (held, was) => {
+        if (held && !was) starting = begin();
+        else if (!held && was) void (starting ?? Promise.resolve()).then(() => finish(true));
+      },
+      { defer: true },
+    ),
+  );
   const move = (e: PointerEvent) => {
     if (recording()) setCancelling(Math.hypot(e.clientX - origin.x, e.clientY - origin.y) > CANCEL_DISTANCE);
   };
