@@ -138,6 +138,40 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       );
     });
 
+    it("keeps a series quiet once its threshold was raised above the drop's score (a follow-up's effect)", async () => {
+      const series = nab().find((x) => x.name === "artificialWithAnomaly/art_daily_jumpsdown.csv");
+      if (!series) throw new Error("series missing");
+      const half = (from: number, to: number) =>
+        points(
+          metrics,
+          series.values.slice(from, to).map((value, i) => ({
+            name: "jumps_quiet",
+            ts: new Date(series.timestamps[from + i] as number).toISOString(),
+            value,
+          })),
+        ).then(() => t.drain());
+      // The same series that opens a card above, in two halves; between them the series' alarm
+      // level is raised to 0.9 (its drop scores about 0.55), as "only alert above 0.9" does.
+      await half(0, 2000);
+      const key = and(
+        eq(schema.agentStates.agent, "metrics"),
+        eq(schema.agentStates.key, "metric:jumps_quiet{}"),
+      );
+      const [before] = await t.database.db.select().from(schema.agentStates).where(key);
+      expect(before).toBeDefined();
+      await t.database.db
+        .update(schema.agentStates)
+        .set({
+          state: { ...(before?.state as object), alarmLevel: 0.9 },
+          version: (before?.version ?? 0) + 1,
+        })
+        .where(key);
+      await half(2000, series.values.length);
+      expect(await cards("metric:jumps_quiet")).toHaveLength(0);
+      const [after] = await t.database.db.select().from(schema.agentStates).where(key);
+      expect((after?.state as { alarmLevel?: number } | undefined)?.alarmLevel).toBe(0.9);
+    });
+
     it("opens no card for NAB series with no anomaly (noise, a clean daily cycle)", async () => {
       await send("art_daily_small_noise", "artificialNoAnomaly/art_daily_small_noise.csv");
       await send("art_daily_no_noise", "artificialNoAnomaly/art_daily_no_noise.csv");

@@ -173,6 +173,46 @@ describe.each(drivers)("follow-ups become revisions on %s", (driver) => {
       }
     });
 
+    it("'raise the threshold' on a metric card changes when that series alarms, and says so", async () => {
+      const series = "metric:checkout_latency_p95";
+      await rules.database.db.insert(schema.agentStates).values({
+        agent: "metrics",
+        key: series,
+        state: { detector: { n: 500 }, tail: [] },
+      });
+      const c = await insertCard(rules.database.db, {
+        agent: "metrics",
+        fingerprint: series,
+        change: issueChange,
+      });
+      const levelOf = async () => {
+        const [row] = await rules.database.db
+          .select()
+          .from(schema.agentStates)
+          .where(eq(schema.agentStates.key, series));
+        return (row?.state as { alarmLevel?: number } | undefined)?.alarmLevel;
+      };
+      const say = async (text: string) => {
+        const id = await send(rules, ritaRules, c.id, { text });
+        await runAll(rules);
+        return (await followUp(rules, id))?.reply;
+      };
+      expect(await say("this is too noisy, raise the threshold")).toBe(
+        "Done: checkout_latency_p95 now opens a card at an anomaly score of 0.5 (was 0.4). This card stays for you to decide.",
+      );
+      expect(await levelOf()).toBe(0.5);
+      expect(await say("only alert above 75%")).toMatch(/at an anomaly score of 0\.75 \(was 0\.5\)/);
+      expect(await say("make it more sensitive, lower the alert threshold")).toMatch(/0\.65 \(was 0\.75\)/);
+      expect(await levelOf()).toBe(0.65);
+      // The detector's own state is untouched, and the card is still there to decide.
+      const [row] = await rules.database.db
+        .select()
+        .from(schema.agentStates)
+        .where(eq(schema.agentStates.key, series));
+      expect((row?.state as { detector?: unknown } | undefined)?.detector).toEqual({ n: 500 });
+      expect((await card(rules, c.id))?.status).toBe("pending");
+    });
+
     it("says plainly when it cannot follow an instruction, and leaves the card as it was", async () => {
       const c = await insertCard(rules.database.db, { change: mergeChange });
       const id = await send(rules, ritaRules, c.id, { text: "make the button purple" });

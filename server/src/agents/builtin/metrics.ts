@@ -11,6 +11,8 @@ interface SeriesState {
   detector: DetectorState;
   /** The last points, for the card's chart. */
   tail: [number, number][];
+  /** The anomaly score that opens a card for this series, when a person changed it (a follow-up). */
+  alarmLevel?: number;
 }
 
 interface Point {
@@ -70,7 +72,7 @@ export const metricsAgent = defineAgent({
         const scored = detector.update(p.value, at.getTime());
         state.tail.push([at.getTime(), p.value]);
         if (state.tail.length > TAIL) state.tail.shift();
-        if (scored.score < DEFAULT_DETECTOR_OPTIONS.alarmLevel) continue;
+        if (scored.score < (state.alarmLevel ?? DEFAULT_DETECTOR_OPTIONS.alarmLevel)) continue;
 
         const relChange =
           Math.abs(scored.expected) > 1e-9

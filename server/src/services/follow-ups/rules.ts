@@ -33,7 +33,7 @@ const NUMBERS: Record<string, number> = {
 };
 
 export const UNDERSTOOD =
-  'snooze / remind me in 2 hours / tomorrow / next week; "squash" / "rebase" / "merge commit" for a merge; "label it bug"; "assign it to alice"; "title it …"; "in repo owner/name".';
+  'snooze / remind me in 2 hours / tomorrow / next week; "squash" / "rebase" / "merge commit" for a merge; "label it bug"; "assign it to alice"; "title it …"; "in repo owner/name"; on a metric card "raise / lower the threshold" or "only alert above 0.7".';
 
 function snoozeFor(text: string, now: Date): Date | null {
   const m =
@@ -114,4 +114,24 @@ export function interpret(instruction: string, change: Change | null, now: Date)
     type: "cannot",
     reply: `Flick's built-in agents could not act on "${said.slice(0, 200)}". Without a model they understand: ${UNDERSTOOD} Set OPENAI_API_KEY (or OPENAI_BASE_URL) to let a model revise the card.`,
   };
+}
+
+/**
+ * "Raise the threshold" (or "less sensitive", "only alert above 0.7") for a metric series: the new
+ * alarm level for its detector's anomaly score, or null when the instruction is not about that.
+ * Raising steps by 0.1, lowering by 0.1, an explicit number (0..1 or a percentage) is taken as is.
+ */
+export function thresholdChange(instruction: string, current: number): number | null {
+  const text = instruction.toLowerCase();
+  const raise = /\b(raise|increase|higher|less sensitive|fewer alerts|too noisy|too sensitive)\b/.test(text);
+  const lower = /\b(lower|decrease|reduce|more sensitive|catch more)\b/.test(text);
+  const about = /\b(threshold|sensitiv\w*|alarm|alert\w*|noisy|trigger\w*)\b/.test(text);
+  if (!about || (!raise && !lower && !/\b(to|at|above)\s+\d/.test(text))) return null;
+  const explicit = /\b(?:to|at|above)\s+(\d+(?:\.\d+)?)\s*(%?)/.exec(text);
+  let level: number;
+  if (explicit) {
+    const n = Number(explicit[1]);
+    level = explicit[2] === "%" || n > 1 ? n / 100 : n;
+  } else level = current + (raise ? 0.1 : -0.1);
+  return Math.round(Math.min(0.99, Math.max(0.05, level)) * 100) / 100;
 }

@@ -1,9 +1,10 @@
 import type { Change } from "@flick/shared";
 import { and, eq, gte, inArray, isNull, lt, lte, or, sql } from "drizzle-orm";
 import type OpenAI from "openai";
+import { DEFAULT_DETECTOR_OPTIONS } from "../../agents/metrics/detector.ts";
 import type { Config } from "../../config.ts";
 import type { DatabaseHandle } from "../../db/client.ts";
-import { cards, followUps, users } from "../../db/schema/index.ts";
+import { agentStates, cards, followUps, users } from "../../db/schema/index.ts";
 import type { Clock } from "../../lib/clock.ts";
 import { newId } from "../../lib/ids.ts";
 import type { Logger } from "../../lib/logger.ts";
@@ -11,7 +12,7 @@ import { llmClient, reviseWithModel, transcribe } from "../../llm/openai.ts";
 import { appendCardEvents } from "../cards/events.ts";
 import { toCard } from "../cards/read.ts";
 import { decide } from "../decisions/decide.ts";
-import { interpret } from "./rules.ts";
+import { interpret, thresholdChange } from "./rules.ts";
 
 type FollowUpRow = typeof followUps.$inferSelect;
 
@@ -191,6 +192,13 @@ export class FollowUpRuntime {
       return "done";
     }
     const card = toCard(cardRow);
+    if (card.agent === "metrics") {
+      const answer = await this.changeThreshold(card.fingerprint, instruction, now);
+      if (answer) {
+        await this.finish(row.id, answer, null, 0);
+        return "done";
+      }
+    }
     const intent = interpret(instruction, card.change, now);
 
     if (intent.type === "snooze" && row.userId) {
@@ -295,6 +303,33 @@ export class FollowUpRuntime {
       "card revised",
     );
     return "done";
+  }
+
+  /**
+   * "Raise the threshold" on a metric card: the series' detector alarms at a new anomaly score from
+   * its next point on (kept in the metrics agent's state, which the agent rereads if it was
+   * writing at the same moment). The card itself stays for the person to decide. Null when the
+   * instruction is not about the threshold.
+   */
+  private async changeThreshold(series: string, instruction: string, now: Date): Promise<string | null> {
+    const db = this.database.db;
+    const key = and(eq(agentStates.agent, "metrics"), eq(agentStates.key, series));
+    const [row] = await db.select().from(agentStates).where(key).limit(1);
+    const current =
+      (row?.state as { alarmLevel?: number } | undefined)?.alarmLevel ?? DEFAULT_DETECTOR_OPTIONS.alarmLevel;
+    const level = thresholdChange(instruction, current);
+    if (level === null) return null;
+    if (!row) return "This card's series has no detector state yet, so its threshold cannot be changed.";
+    await db
+      .update(agentStates)
+      .set({
+        state: sql`jsonb_set(${agentStates.state}, '{alarmLevel}', ${JSON.stringify(level)}::jsonb)`,
+        version: sql`${agentStates.version} + 1`,
+        updatedAt: now,
+      })
+      .where(key);
+    const name = series.replace(/^metric:/, "").replace(/\{\}$/, "");
+    return `Done: ${name} now opens a card at an anomaly score of ${level} (was ${current}). This card stays for you to decide.`;
   }
 
   /** Tokens follow-ups used since midnight UTC, against OPENAI_DAILY_TOKENS (0: no limit). */
