@@ -13,6 +13,13 @@ describe.each(drivers)("replaying all fixtures into an empty install on %s", (dr
   });
   afterAll(async () => t?.close());
 
+  // What went wrong inside the server, for a failure message worth reading.
+  const problems = () =>
+    t.logs.lines
+      .filter((l) => /"level":(40|50|60)/.test(l))
+      .slice(-10)
+      .join("");
+
   it("fills the feed with believable cards from every built-in agent", async () => {
     const admin = await t.setupAdmin();
     const { body } = await t.request<{ token: string }>("/api/tokens", {
@@ -36,7 +43,7 @@ describe.each(drivers)("replaying all fixtures into an empty install on %s", (dr
       .where(eq(schema.cards.status, "pending"));
     const agents = new Set(pending.map((c) => c.agent));
     for (const agent of ["metrics", "errors", "ci", "prs", "feedback", "alerts"])
-      expect(agents, agent).toContain(agent);
+      expect(agents, `${agent}; warnings in the log:\n${problems()}`).toContain(agent);
     const rollback = pending.filter((c) => c.fingerprint.startsWith("deploy:"));
     expect(rollback).toHaveLength(1);
     expect(rollback[0]?.title).toMatch(/— roll back\?$/);
