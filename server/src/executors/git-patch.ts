@@ -1,8 +1,8 @@
-import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Change } from "@flick/shared";
+import { runGit } from "../lib/git.ts";
 import { type Executor, ExecutorError } from "./types.ts";
 
 type PatchChange = Extract<Change, { type: "patch" }>;
@@ -52,23 +52,7 @@ export function unsafeDiffReason(diff: string): string | null {
 }
 
 function git(cwd: string, args: string[], input?: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = execFile(
-      "git",
-      args,
-      {
-        cwd,
-        timeout: 60_000,
-        maxBuffer: 8 * 1024 * 1024,
-        env: { ...process.env, GIT_TERMINAL_PROMPT: "0", GIT_CONFIG_NOSYSTEM: "1", LC_ALL: "C" },
-      },
-      (err, stdout, stderr) => {
-        if (err) reject(new Error((stderr || err.message).trim()));
-        else resolve(stdout.trim());
-      },
-    );
-    if (input !== undefined) child.stdin?.end(input);
-  });
+  return runGit(cwd, args, { input }).then((out) => out.trim());
 }
 
 /**

@@ -1,9 +1,10 @@
-import { execFile, spawn, spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Verification } from "@flick/shared";
 import { unsafeDiffReason } from "../../executors/git-patch.ts";
+import { runGit } from "../../lib/git.ts";
 
 const OUTPUT_TAIL = 3000;
 
@@ -14,29 +15,9 @@ export interface VerifyResult {
   failure?: string;
 }
 
+/** git seeing none of the server's environment: a hook in the repository cannot read its secrets. */
 function git(cwd: string, args: string[], input?: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = execFile(
-      "git",
-      args,
-      {
-        cwd,
-        timeout: 60_000,
-        maxBuffer: 8 * 1024 * 1024,
-        env: {
-          PATH: process.env.PATH ?? "",
-          GIT_TERMINAL_PROMPT: "0",
-          GIT_CONFIG_NOSYSTEM: "1",
-          LC_ALL: "C",
-        },
-      },
-      (err, stdout, stderr) => {
-        if (!err) return resolve(stdout);
-        reject(Object.assign(new Error((stderr || err.message).trim()), { exitCode: err.code }));
-      },
-    );
-    if (input !== undefined) child.stdin?.end(input);
-  });
+  return runGit(cwd, args, { input, inheritEnv: false });
 }
 
 let isolation: boolean | undefined;
