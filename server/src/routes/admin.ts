@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../env.ts";
+import { startOfUtcDay } from "../lib/clock.ts";
 import { validate } from "../lib/validate.ts";
 import { requireAdmin } from "../middleware/auth.ts";
 import { loadDemoCards } from "../services/cards/demo.ts";
@@ -19,8 +20,7 @@ export const adminRoutes = new Hono<AppEnv>()
     async (c) => {
       const { database, clock, config } = c.var.deps;
       const now = clock.now();
-      const midnight = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
-      const since = new Date(midnight - (c.req.valid("query").days - 1) * 86_400_000);
+      const since = new Date(startOfUtcDay(now).getTime() - (c.req.valid("query").days - 1) * 86_400_000);
       return c.json(await modelUsage(database.db, since, config.OPENAI_USD_PER_MILLION_TOKENS));
     },
   )

@@ -1,21 +1,34 @@
 import { and, eq, gte, sql } from "drizzle-orm";
-import type { Queryable } from "../db/client.ts";
+import type OpenAI from "openai";
+import type { Config } from "../config.ts";
+import type { DatabaseHandle, Queryable } from "../db/client.ts";
 import { agentStates } from "../db/schema/index.ts";
+import { type Clock, startOfUtcDay } from "../lib/clock.ts";
 import type { Logger } from "../lib/logger.ts";
+import { llmClient } from "../llm/openai.ts";
 
 /**
- * A background worker that polls for one piece of work at a time (`runNext`, null when there is
- * none) and drains it, never overlapping itself; `stop` waits for the piece in hand.
+ * A background worker backed by a model (when one is configured): it polls for one piece of work
+ * at a time (`runNext`, null when there is none) and drains it, never overlapping itself; `stop`
+ * waits for the piece in hand. The OpenAI client comes from the config unless one is given.
  */
-export abstract class PollingWorker {
+export abstract class ModelWorker {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
+  protected readonly client: OpenAI | null;
 
   constructor(
+    protected readonly database: DatabaseHandle,
+    protected readonly clock: Clock,
     protected readonly logger: Logger,
-    private readonly what: string,
-  ) {}
+    protected readonly config: Config,
+    client?: OpenAI | null,
+  ) {
+    this.client = client === undefined ? llmClient(config) : client;
+  }
 
+  /** Names the worker in its log lines. */
+  protected abstract readonly what: string;
   abstract get enabled(): boolean;
   abstract runNext(): Promise<unknown | null>;
 
@@ -46,10 +59,9 @@ export abstract class PollingWorker {
 
 /** Model tokens a model-backed agent recorded in agent_state (state.tokens) since midnight UTC. */
 export async function agentTokensToday(db: Queryable, agent: string, now: Date): Promise<number> {
-  const midnight = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
   const [row] = await db
     .select({ used: sql<number>`coalesce(sum((${agentStates.state}->>'tokens')::int), 0)::int` })
     .from(agentStates)
-    .where(and(eq(agentStates.agent, agent), gte(agentStates.updatedAt, midnight)));
+    .where(and(eq(agentStates.agent, agent), gte(agentStates.updatedAt, startOfUtcDay(now))));
   return Number(row?.used ?? 0);
 }

@@ -1,15 +1,10 @@
 import { and, desc, eq, inArray, lt, notExists, sql } from "drizzle-orm";
 import type OpenAI from "openai";
-import type { Config } from "../../config.ts";
-import type { DatabaseHandle } from "../../db/client.ts";
 import { agentStates, cards } from "../../db/schema/index.ts";
-import type { Clock } from "../../lib/clock.ts";
 import { newId } from "../../lib/ids.ts";
-import type { Logger } from "../../lib/logger.ts";
 import { type FixResult, proposeFix } from "../../llm/fixer.ts";
-import { llmClient } from "../../llm/openai.ts";
 import { appendCardEvents } from "../cards/events.ts";
-import { agentTokensToday, PollingWorker } from "../model-worker.ts";
+import { agentTokensToday, ModelWorker } from "../model-worker.ts";
 
 export const FIXER = "fixer";
 /** A claim older than this belonged to a process that died; the card is tried again. */
@@ -49,19 +44,8 @@ export function diffStat(diff: string): { path: string; added: number; removed: 
  * tokens are kept there for accounting and the daily budget. Nothing is changed in any repository:
  * the patch runs only when a person accepts the card.
  */
-export class FixerRuntime extends PollingWorker {
-  private readonly client: OpenAI | null;
-
-  constructor(
-    private readonly database: DatabaseHandle,
-    private readonly clock: Clock,
-    logger: Logger,
-    private readonly config: Config,
-    client?: OpenAI | null,
-  ) {
-    super(logger, "fixer");
-    this.client = client === undefined ? llmClient(config) : client;
-  }
+export class FixerRuntime extends ModelWorker {
+  protected readonly what = "fixer";
 
   /** Whether there is anything to do: a model and a repository to fix. */
   get enabled(): boolean {

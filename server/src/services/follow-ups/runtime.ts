@@ -5,7 +5,7 @@ import { DEFAULT_DETECTOR_OPTIONS } from "../../agents/metrics/detector.ts";
 import type { Config } from "../../config.ts";
 import type { DatabaseHandle } from "../../db/client.ts";
 import { agentStates, cards, followUps, users } from "../../db/schema/index.ts";
-import type { Clock } from "../../lib/clock.ts";
+import { type Clock, startOfUtcDay } from "../../lib/clock.ts";
 import { newId } from "../../lib/ids.ts";
 import type { Logger } from "../../lib/logger.ts";
 import { llmClient, reviseWithModel, transcribe } from "../../llm/openai.ts";
@@ -336,11 +336,10 @@ export class FollowUpRuntime {
   private async overDailyBudget(now: Date): Promise<boolean> {
     const budget = this.config.OPENAI_DAILY_TOKENS;
     if (!budget) return false;
-    const midnight = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
     const [row] = await this.database.db
       .select({ used: sql<number>`coalesce(sum(${followUps.tokens}), 0)::int` })
       .from(followUps)
-      .where(gte(followUps.updatedAt, midnight));
+      .where(gte(followUps.updatedAt, startOfUtcDay(now)));
     return Number(row?.used ?? 0) >= budget;
   }
 

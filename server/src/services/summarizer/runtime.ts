@@ -1,15 +1,11 @@
 import { and, desc, eq, isNull, lt, ne, or, sql } from "drizzle-orm";
 import type OpenAI from "openai";
-import type { Config } from "../../config.ts";
-import type { DatabaseHandle } from "../../db/client.ts";
 import { agentStates, cards } from "../../db/schema/index.ts";
-import type { Clock } from "../../lib/clock.ts";
-import type { Logger } from "../../lib/logger.ts";
-import { llmClient, summarizeWithModel } from "../../llm/openai.ts";
+import { summarizeWithModel } from "../../llm/openai.ts";
 import { appendCardEvents } from "../cards/events.ts";
 import { toCard } from "../cards/read.ts";
 import { FIXER } from "../fixer/runtime.ts";
-import { agentTokensToday, PollingWorker } from "../model-worker.ts";
+import { agentTokensToday, ModelWorker } from "../model-worker.ts";
 
 export const SUMMARIZER = "summarizer";
 /** A card its agent has rewritten since is summarized again, at most this often. */
@@ -33,19 +29,8 @@ export interface SummaryState {
  * hourly when its agent has rewritten it; the card's version guards against overwriting newer
  * evidence. Tokens are kept per card in agent_state for accounting and SUMMARIZER_DAILY_TOKENS.
  */
-export class SummarizerRuntime extends PollingWorker {
-  private readonly client: OpenAI | null;
-
-  constructor(
-    private readonly database: DatabaseHandle,
-    private readonly clock: Clock,
-    logger: Logger,
-    private readonly config: Config,
-    client?: OpenAI | null,
-  ) {
-    super(logger, "summarizer");
-    this.client = client === undefined ? llmClient(config) : client;
-  }
+export class SummarizerRuntime extends ModelWorker {
+  protected readonly what = "summarizer";
 
   get enabled(): boolean {
     return Boolean(this.client && this.config.SUMMARIZER);
