@@ -35,6 +35,23 @@ export async function transcribe(
   return text.trim();
 }
 
+/** A model's JSON-mode reply, validated; throws naming what is wrong, so no card is built from it. */
+function parseReply<T>(content: string | null | undefined, schema: z.ZodType<T>, what: string): T {
+  const text = content ?? "";
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new Error(`the model's reply is not JSON: ${text.slice(0, 120)}`);
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new Error(`the model's ${what} is malformed: ${issue?.path.join(".")}: ${issue?.message}`);
+  }
+  return parsed.data;
+}
+
 const revisionSchema = z.object({
   title: z.string().trim().min(1).max(200),
   summary: z.string().max(4000).default(""),
@@ -87,19 +104,7 @@ export async function reviseWithModel(
     ],
   });
   const tokens = completion.usage?.total_tokens ?? 0;
-  const content = completion.choices[0]?.message?.content ?? "";
-  let json: unknown;
-  try {
-    json = JSON.parse(content);
-  } catch {
-    throw new Error(`the model's reply is not JSON: ${content.slice(0, 120)}`);
-  }
-  const parsed = revisionSchema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new Error(`the model's revision is malformed: ${issue?.path.join(".")}: ${issue?.message}`);
-  }
-  const r = parsed.data;
+  const r = parseReply(completion.choices[0]?.message?.content, revisionSchema, "revision");
   let change = r.change === undefined || r.change === null ? card.change : r.change;
   if (change && card.change) {
     const sameKind =
@@ -154,17 +159,5 @@ export async function summarizeWithModel(
     ],
   });
   const tokens = completion.usage?.total_tokens ?? 0;
-  const content = completion.choices?.[0]?.message?.content ?? "";
-  let json: unknown;
-  try {
-    json = JSON.parse(content);
-  } catch {
-    throw new Error(`the model's reply is not JSON: ${content.slice(0, 120)}`);
-  }
-  const parsed = summarySchema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new Error(`the model's summary is malformed: ${issue?.path.join(".")}: ${issue?.message}`);
-  }
-  return { ...parsed.data, tokens };
+  return { ...parseReply(completion.choices?.[0]?.message?.content, summarySchema, "summary"), tokens };
 }
