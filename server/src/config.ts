@@ -7,6 +7,13 @@ const optionalString = z
   .transform((v) => (v === "" ? undefined : v))
   .optional();
 
+/** "true"/"1" or "false"/"0"; unset or empty means `fallback`. */
+const flag = (fallback: boolean) =>
+  z
+    .enum(["true", "false", "1", "0", ""])
+    .optional()
+    .transform((v) => (fallback ? v !== "false" && v !== "0" : v === "true" || v === "1"));
+
 const urlString = (protocols: string[], what: string) =>
   z
     .string()
@@ -68,10 +75,7 @@ export const configSchema = z.object({
   /** Attempts before a failing signal is parked as a dead letter. */
   WORKER_MAX_ATTEMPTS: positiveInt(5),
   /** Run agent workers in this process (turn off for ingest-only processes). */
-  WORKERS: z
-    .enum(["true", "false", "1", "0", ""])
-    .optional()
-    .transform((v) => v !== "false" && v !== "0"),
+  WORKERS: flag(true),
   /** Seconds after a decision during which it can be undone; accepted changes run only after it. */
   UNDO_WINDOW_SECONDS: positiveInt(8),
   /** Hours a rejected card's fingerprint stays muted for the team. */
@@ -99,15 +103,9 @@ export const configSchema = z.object({
       return repos;
     }),
   /** Push the branch a patch was committed on (to the repository's default remote). */
-  GIT_PUSH: z
-    .enum(["true", "false", "1", "0", ""])
-    .optional()
-    .transform((v) => v === "true" || v === "1"),
+  GIT_PUSH: flag(false),
   /** Trust X-Forwarded-For / X-Forwarded-Proto from a reverse proxy in front of Flick. */
-  TRUST_PROXY: z
-    .enum(["true", "false", "1", "0", ""])
-    .optional()
-    .transform((v) => v === "true" || v === "1"),
+  TRUST_PROXY: flag(false),
   OPENAI_API_KEY: optionalString,
   OPENAI_BASE_URL: urlString(["http:", "https:"], "http(s)://"),
   OPENAI_MODEL: optionalString.default("gpt-4.1-mini"),
@@ -145,17 +143,11 @@ export const configSchema = z.object({
   /** Model tokens the Fixer may use per UTC day (0: no limit); past it, it waits for the next day. */
   FIXER_DAILY_TOKENS: positiveInt(0),
   /** With a model configured, write each card's claim and why with it ("false": keep the templates). */
-  SUMMARIZER: z
-    .enum(["true", "false", "1", "0", ""])
-    .optional()
-    .transform((v) => v !== "false" && v !== "0"),
+  SUMMARIZER: flag(true),
   /** Model tokens the Summarizer may use per UTC day (0: no limit). */
   SUMMARIZER_DAILY_TOKENS: positiveInt(0),
   /** Accept http:// push endpoints (a local push service); real ones are https, and only those by default. */
-  PUSH_ALLOW_HTTP: z
-    .enum(["true", "false", "1", "0", ""])
-    .optional()
-    .transform((v) => v === "true" || v === "1"),
+  PUSH_ALLOW_HTTP: flag(false),
   GITHUB_TOKEN: optionalString,
   GITHUB_API_URL: urlString(["http:", "https:"], "http(s)://").default("https://api.github.com"),
   WEB_DIST: optionalString,
