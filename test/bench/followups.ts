@@ -4,6 +4,7 @@ import path from "node:path";
 import type { Card, CardEvent, FeedPage } from "@flick/shared";
 import { PASSWORD } from "../helpers/harness.ts";
 import { startRecorder } from "../helpers/http-recorder.ts";
+import { chatCompletion } from "../helpers/openai.ts";
 import { startServerProcess } from "../helpers/server-process.ts";
 import { SseReader } from "../helpers/sse.ts";
 import { arg, percentile, round, type Table, writeReport } from "./lib.ts";
@@ -28,20 +29,10 @@ export async function run(): Promise<void> {
       summary: `Revised: ${asked.instruction}`,
       change: asked.card.change,
     });
-    const usage = { prompt_tokens: estimateTokens(req.body), completion_tokens: estimateTokens(content) };
-    promptTokens += usage.prompt_tokens;
-    completionTokens += usage.completion_tokens;
-    return {
-      status: 200,
-      body: {
-        id: "chatcmpl-bench",
-        object: "chat.completion",
-        created: 0,
-        model: "local",
-        choices: [{ index: 0, finish_reason: "stop", message: { role: "assistant", content } }],
-        usage: { ...usage, total_tokens: usage.prompt_tokens + usage.completion_tokens },
-      },
-    };
+    const usage = { prompt: estimateTokens(req.body), completion: estimateTokens(content) };
+    promptTokens += usage.prompt;
+    completionTokens += usage.completion;
+    return { status: 200, body: chatCompletion(content, usage) };
   });
   const dataDir = mkdtempSync(path.join(tmpdir(), "flick-bench-followups-"));
   const server = await startServerProcess({

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spokenWav } from "../helpers/browser.ts";
 import { desktop, type E2E, phone, startE2E } from "../helpers/e2e.ts";
 import { startRecorder } from "../helpers/http-recorder.ts";
+import { chatCompletion } from "../helpers/openai.ts";
 import { repoRoot } from "../helpers/server-process.ts";
 
 const artifacts = path.join(repoRoot, "test/.artifacts");
@@ -208,17 +209,7 @@ describe("hold to talk with a transcriber and a model (a local OpenAI-compatible
             params: { service: "checkout", to: "9f8e7d", only: true },
           },
         });
-        return {
-          status: 200,
-          body: {
-            id: "c1",
-            object: "chat.completion",
-            created: 1,
-            model: "local",
-            choices: [{ index: 0, finish_reason: "stop", message: { role: "assistant", content } }],
-            usage: { prompt_tokens: 300, completion_tokens: 40, total_tokens: 340 },
-          },
-        };
+        return { status: 200, body: chatCompletion(content, { prompt: 300, completion: 40 }) };
       }
       return { status: 404, body: {} };
     });

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { insertCard } from "../helpers/db.ts";
 import { drivers, startTestApp, type TestApp } from "../helpers/harness.ts";
 import { type RecordedRequest, startRecorder } from "../helpers/http-recorder.ts";
+import { chatCompletion } from "../helpers/openai.ts";
 
 function git(cwd: string, ...args: string[]): string {
   return execFileSync("git", args, { cwd, encoding: "utf8" }).trim();
@@ -60,42 +61,13 @@ const goodDiff = `diff --git a/cart.mjs b/cart.mjs
 const badDiff = goodDiff.replace("i.price * (i.quantity ?? 1)", "i.price * 2");
 
 type Reply = { status: number; body?: unknown; delayMs?: number };
-let callSeq = 0;
 const toolCalls = (...calls: [name: string, args: unknown][]): Reply => ({
   status: 200,
-  body: {
-    id: `chatcmpl-${++callSeq}`,
-    object: "chat.completion",
-    created: 0,
-    model: "fixer-model",
-    choices: [
-      {
-        index: 0,
-        finish_reason: "tool_calls",
-        message: {
-          role: "assistant",
-          content: null,
-          tool_calls: calls.map(([name, args]) => ({
-            id: `call_${++callSeq}`,
-            type: "function",
-            function: { name, arguments: typeof args === "string" ? args : JSON.stringify(args) },
-          })),
-        },
-      },
-    ],
-    usage: { prompt_tokens: 100, completion_tokens: 20, total_tokens: 120 },
-  },
+  body: chatCompletion(calls, { prompt: 100, completion: 20 }, "fixer-model"),
 });
 const say = (content: string): Reply => ({
   status: 200,
-  body: {
-    id: `chatcmpl-${++callSeq}`,
-    object: "chat.completion",
-    created: 0,
-    model: "fixer-model",
-    choices: [{ index: 0, finish_reason: "stop", message: { role: "assistant", content } }],
-    usage: { prompt_tokens: 50, completion_tokens: 5, total_tokens: 55 },
-  },
+  body: chatCompletion(content, { prompt: 50, completion: 5 }, "fixer-model"),
 });
 
 interface SentMessage {

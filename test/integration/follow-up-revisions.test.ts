@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { insertCard } from "../helpers/db.ts";
 import { drivers, ORIGIN, PASSWORD, startTestApp, type TestApp } from "../helpers/harness.ts";
 import { type RecordedRequest, startRecorder } from "../helpers/http-recorder.ts";
+import { chatCompletion } from "../helpers/openai.ts";
 
 /** 0.1 s of a tone as WAV, the way a phone's recording reaches the server. */
 function wav(): Uint8Array<ArrayBuffer> {
@@ -236,14 +237,7 @@ describe.each(drivers)("follow-ups become revisions on %s", (driver) => {
   describe("with a model behind the openai client (a local OpenAI-compatible server)", () => {
     const completion = (content: string, tokens = 123): Reply => ({
       status: 200,
-      body: {
-        id: "chatcmpl-1",
-        object: "chat.completion",
-        created: 1,
-        model: "test-model",
-        choices: [{ index: 0, finish_reason: "stop", message: { role: "assistant", content } }],
-        usage: { prompt_tokens: tokens - 23, completion_tokens: 23, total_tokens: tokens },
-      },
+      body: chatCompletion(content, { prompt: tokens - 23, completion: 23 }, "test-model"),
     });
 
     it("transcribes the recording on the server, replacing the browser's words, and the model revises the card", async () => {

@@ -5,19 +5,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { insertCard } from "../helpers/db.ts";
 import { drivers, startTestApp, type TestApp } from "../helpers/harness.ts";
 import { type RecordedRequest, startRecorder } from "../helpers/http-recorder.ts";
+import { chatCompletion } from "../helpers/openai.ts";
 import { SseReader } from "../helpers/sse.ts";
 
 type Reply = { status: number; body?: unknown };
 const answer = (content: string, tokens = 210): Reply => ({
   status: 200,
-  body: {
-    id: "chatcmpl-s",
-    object: "chat.completion",
-    created: 0,
-    model: "local",
-    choices: [{ index: 0, finish_reason: "stop", message: { role: "assistant", content } }],
-    usage: { prompt_tokens: tokens - 30, completion_tokens: 30, total_tokens: tokens },
-  },
+  body: chatCompletion(content, { prompt: tokens - 30, completion: 30 }),
 });
 
 describe.each(drivers)("the Summarizer on %s", (driver) => {
