@@ -1,6 +1,5 @@
-import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import * as schema from "@flick/server/schema";
@@ -8,30 +7,15 @@ import type { Card, DecisionResult, Execution } from "@flick/shared";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { insertCard } from "../helpers/db.ts";
+import { git, makeRepo } from "../helpers/git.ts";
 import { drivers, startTestApp, type TestApp } from "../helpers/harness.ts";
 import { type RecordedRequest, startRecorder } from "../helpers/http-recorder.ts";
 
-function git(cwd: string, ...args: string[]): string {
-  return execFileSync("git", args, {
-    cwd,
-    encoding: "utf8",
-    env: { ...process.env, GIT_CONFIG_NOSYSTEM: "1" },
-  }).trim();
-}
-
 /** A real repository with one commit, made for the test. */
-function makeRepo(): string {
-  const dir = mkdtempSync(path.join(tmpdir(), "flick-repo-"));
-  git(dir, "init", "-q", "-b", "main");
-  git(dir, "config", "user.email", "dev@example.com");
-  git(dir, "config", "user.name", "Dev");
-  writeFileSync(
-    path.join(dir, "app.js"),
-    "export function total(items) {\n  return items.reduce((s, i) => s + i.price, 0);\n}\n",
-  );
-  git(dir, "add", ".");
-  git(dir, "commit", "-q", "-m", "initial");
-  return dir;
+function makeShopRepo(): string {
+  return makeRepo("flick-repo-", {
+    "app.js": "export function total(items) {\n  return items.reduce((s, i) => s + i.price, 0);\n}\n",
+  });
 }
 
 const goodDiff = `diff --git a/app.js b/app.js
@@ -51,7 +35,7 @@ describe.each(drivers)("executors on %s", (driver) => {
   let github: Awaited<ReturnType<typeof startRecorder>>;
 
   beforeAll(async () => {
-    repo = makeRepo();
+    repo = makeShopRepo();
     github = await startRecorder((req) => {
       if (req.method === "PUT" && /\/repos\/acme\/shop\/pulls\/7\/merge$/.test(req.path)) {
         return {

@@ -1,39 +1,25 @@
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { rmSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import * as schema from "@flick/server/schema";
 import type { Card, FeedPage } from "@flick/shared";
 import { and, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { insertCard } from "../helpers/db.ts";
+import { git, makeRepo } from "../helpers/git.ts";
 import { drivers, startTestApp, type TestApp } from "../helpers/harness.ts";
 import { type RecordedRequest, startRecorder } from "../helpers/http-recorder.ts";
 import { chatCompletion } from "../helpers/openai.ts";
-
-function git(cwd: string, ...args: string[]): string {
-  return execFileSync("git", args, { cwd, encoding: "utf8" }).trim();
-}
 
 /**
  * A small repository with a bug (quantities are ignored) and a test that catches it. The test also
  * tries to reach a server on this machine, and prints whether it could: fixes are verified with no
  * network.
  */
-function makeRepo(probeUrl: string): string {
-  const dir = mkdtempSync(path.join(tmpdir(), "flick-fixer-repo-"));
-  git(dir, "init", "-q", "-b", "main");
-  git(dir, "config", "user.email", "dev@example.com");
-  git(dir, "config", "user.name", "Dev");
-  writeFileSync(
-    path.join(dir, "cart.mjs"),
-    "export function total(items) {\n  return items.reduce((s, i) => s + i.price, 0);\n}\n",
-  );
-  writeFileSync(
-    path.join(dir, "test.mjs"),
-    [
+function makeCartRepo(probeUrl: string): string {
+  return makeRepo("flick-fixer-repo-", {
+    "cart.mjs": "export function total(items) {\n  return items.reduce((s, i) => s + i.price, 0);\n}\n",
+    "test.mjs": [
       'import { total } from "./cart.mjs";',
       `try { await fetch(${JSON.stringify(probeUrl)}); console.log("NETWORK: reachable"); }`,
       'catch { console.log("NETWORK: unreachable"); }',
@@ -42,10 +28,7 @@ function makeRepo(probeUrl: string): string {
       'console.log("1 test passed");',
       "",
     ].join("\n"),
-  );
-  git(dir, "add", ".");
-  git(dir, "commit", "-q", "-m", "cart");
-  return dir;
+  });
 }
 
 const goodDiff = `diff --git a/cart.mjs b/cart.mjs
@@ -100,7 +83,7 @@ describe.each(drivers)("the Fixer on %s", (driver) => {
       res.end("ok");
     });
     await new Promise<void>((r) => probe.listen(0, "127.0.0.1", r));
-    repo = makeRepo(`http://127.0.0.1:${(probe.address() as AddressInfo).port}/`);
+    repo = makeCartRepo(`http://127.0.0.1:${(probe.address() as AddressInfo).port}/`);
     const env = {
       OPENAI_BASE_URL: `${openai.url}/v1`,
       OPENAI_API_KEY: "sk-test-fixer",
