@@ -5,7 +5,7 @@ import path from "node:path";
 import type { Card, FeedPage, Source } from "@flick/shared";
 import { Agent, setGlobalDispatcher } from "undici";
 import { emptyPostgresDatabase, PASSWORD } from "../helpers/harness.ts";
-import { type ServerProcess, startServerProcess } from "../helpers/server-process.ts";
+import { type ServerProcess, setUpFirstAdmin, startServerProcess } from "../helpers/server-process.ts";
 import { arg, percentile, round, type Table, writeReport } from "./lib.ts";
 
 interface Result {
@@ -49,14 +49,7 @@ async function benchDriver(
   }
   const server = await startServerProcess({ ...env, LOG_LEVEL: "warn", UNDO_WINDOW_SECONDS: "8" });
   try {
-    const token = server.setupUrl?.split("#")[1];
-    const setup = await post(server, "/api/auth/setup", {
-      token,
-      email: "admin@example.com",
-      name: "Admin",
-      password: PASSWORD,
-    });
-    const admin = cookieOf(setup);
+    const admin = await setUpFirstAdmin(server, { email: "admin@example.com", name: "Admin" });
     // Reviewers join through real invitations.
     const cookies: string[] = [];
     for (let i = 0; i < reviewers; i++) {

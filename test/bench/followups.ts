@@ -2,10 +2,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Card, CardEvent, FeedPage } from "@flick/shared";
-import { PASSWORD } from "../helpers/harness.ts";
 import { startRecorder } from "../helpers/http-recorder.ts";
 import { chatCompletion } from "../helpers/openai.ts";
-import { startServerProcess } from "../helpers/server-process.ts";
+import { setUpFirstAdmin, startServerProcess } from "../helpers/server-process.ts";
 import { SseReader } from "../helpers/sse.ts";
 import { arg, percentile, round, type Table, writeReport } from "./lib.ts";
 
@@ -48,13 +47,7 @@ export async function run(): Promise<void> {
         headers: { "content-type": "application/json", origin: server.url, cookie },
         body: JSON.stringify(body),
       });
-    const setup = await post("/api/auth/setup", {
-      token: server.setupUrl?.split("#")[1],
-      email: "admin@example.com",
-      name: "Admin",
-      password: PASSWORD,
-    });
-    const cookie = (setup.headers.getSetCookie()[0] ?? "").split(";")[0] ?? "";
+    const cookie = await setUpFirstAdmin(server, { email: "admin@example.com", name: "Admin" });
     const latencies: number[] = [];
     const live = new SseReader(await fetch(`${server.url}/api/stream`, { headers: { cookie } }));
     await live.next((e) => e.event === "ready");

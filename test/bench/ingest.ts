@@ -9,8 +9,8 @@ import type { CardEvent, Source } from "@flick/shared";
 import { sql } from "drizzle-orm";
 import { Agent, setGlobalDispatcher } from "undici";
 import { fixture } from "../helpers/fixtures.ts";
-import { emptyPostgresDatabase, PASSWORD } from "../helpers/harness.ts";
-import { type ServerProcess, startServerProcess } from "../helpers/server-process.ts";
+import { emptyPostgresDatabase } from "../helpers/harness.ts";
+import { type ServerProcess, setUpFirstAdmin, startServerProcess } from "../helpers/server-process.ts";
 import { SseReader } from "../helpers/sse.ts";
 import { arg, percentile, round, type Table, writeReport } from "./lib.ts";
 
@@ -60,17 +60,6 @@ async function ceiling(options: DatabaseOptions, seconds: number): Promise<numbe
   const rate = rows / ((performance.now() - start) / 1000);
   await handle.close();
   return rate;
-}
-
-async function signIn(server: ServerProcess): Promise<string> {
-  const token = server.setupUrl?.split("#")[1];
-  const res = await fetch(`${server.url}/api/auth/setup`, {
-    method: "POST",
-    headers: { "content-type": "application/json", origin: server.url },
-    body: JSON.stringify({ token, email: "bench@example.com", name: "Bench", password: PASSWORD }),
-  });
-  if (res.status !== 201) throw new Error(`setup failed: ${res.status} ${await res.text()}`);
-  return (res.headers.getSetCookie()[0] ?? "").split(";")[0] ?? "";
 }
 
 async function makeSource(
@@ -228,14 +217,14 @@ async function benchDriver(
 
     console.log(`  ${driver}: HTTP ingest, ${concurrency} clients, ${seconds}s (ingest-only process)…`);
     const ingestServer = await startServerProcess({ ...serverEnv, WORKERS: "false", LOG_LEVEL: "warn" });
-    const cookie = await signIn(ingestServer);
+    const cookie = await setUpFirstAdmin(ingestServer, { email: "bench@example.com", name: "Bench" });
     const gh = await makeSource(ingestServer, cookie, "github", {});
     const ingest = await ingestLoad(ingestServer, gh, seconds, concurrency);
     await ingestServer.stop();
 
     console.log(`  ${driver}: signal → SSE latency…`);
     const server = await startServerProcess({ ...latencyEnv, LOG_LEVEL: "warn" });
-    const latencyCookie = await signIn(server);
+    const latencyCookie = await setUpFirstAdmin(server, { email: "bench@example.com", name: "Bench" });
     const lat = [];
     for (const rate of [100, 1000])
       lat.push(await latency(server, latencyCookie, rate, Math.max(3, Math.round(seconds / 2))));

@@ -5,8 +5,14 @@ import path from "node:path";
 import { type DatabaseOptions, migrateDatabase, openDatabase } from "@flick/server/db";
 import type { FeedPage } from "@flick/shared";
 import { sql } from "drizzle-orm";
-import { emptyPostgresDatabase, PASSWORD } from "../helpers/harness.ts";
-import { repoRoot, type ServerProcess, startServerProcess } from "../helpers/server-process.ts";
+import { emptyPostgresDatabase } from "../helpers/harness.ts";
+import {
+  repoRoot,
+  type ServerProcess,
+  setUpFirstAdmin,
+  signInTo,
+  startServerProcess,
+} from "../helpers/server-process.ts";
 import { arg, round, type Table, writeReport } from "./lib.ts";
 
 /** What autocannon (a separate process on loopback) measured in one run. */
@@ -148,25 +154,11 @@ async function seedCards(options: DatabaseOptions, count: number): Promise<void>
   }
 }
 
-async function signInAdmin(server: ServerProcess): Promise<string> {
-  const post = (p: string, body: unknown) =>
-    fetch(`${server.url}${p}`, {
-      method: "POST",
-      headers: { "content-type": "application/json", origin: server.url },
-      body: JSON.stringify(body),
-    });
-  const setupToken = server.setupUrl?.split("#")[1];
-  if (setupToken)
-    await post("/api/auth/setup", {
-      token: setupToken,
-      email: "admin@example.com",
-      name: "Admin",
-      password: PASSWORD,
-    });
-  const res = await post("/api/auth/login", { email: "admin@example.com", password: PASSWORD });
-  if (!res.ok) throw new Error(`login: ${res.status} ${await res.text()}`);
-  return (res.headers.getSetCookie()[0] ?? "").split(";")[0] ?? "";
-}
+/** The admin's cookie: through the setup link on a new database, by password after a restart. */
+const signInAdmin = (server: ServerProcess) =>
+  server.setupUrl
+    ? setUpFirstAdmin(server, { email: "admin@example.com", name: "Admin" })
+    : signInTo(server, "admin@example.com");
 
 async function benchDriver(
   driver: "pglite" | "postgres",

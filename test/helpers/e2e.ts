@@ -3,8 +3,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Browser, BrowserContext, BrowserContextOptions } from "playwright-core";
 import { buildWeb, launchChromium } from "./browser.ts";
-import { PASSWORD } from "./harness.ts";
-import { type ServerProcess, startServerProcess } from "./server-process.ts";
+import { type ServerProcess, setUpFirstAdmin, startServerProcess } from "./server-process.ts";
 
 export const phone = { viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true } as const;
 export const desktop = { viewport: { width: 1280, height: 800 } } as const;
@@ -35,18 +34,7 @@ export async function startE2E(
     WEB_DIST: webDist,
     ...options.env,
   });
-  const setup = await fetch(`${server.url}/api/auth/setup`, {
-    method: "POST",
-    headers: { "content-type": "application/json", origin: server.url },
-    body: JSON.stringify({
-      token: server.setupUrl?.split("#")[1],
-      email: "ada@example.com",
-      name: "Ada",
-      password: PASSWORD,
-    }),
-  });
-  if (setup.status !== 201) throw new Error(`setup failed: ${setup.status} ${await setup.text()}`);
-  const admin = (setup.headers.getSetCookie()[0] ?? "").split(";")[0] ?? "";
+  const admin = await setUpFirstAdmin(server);
   const browser = await launchChromium(options.chromiumArgs);
 
   const e2e: E2E = {

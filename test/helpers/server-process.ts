@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { PASSWORD } from "./harness.ts";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const repoRoot = path.resolve(here, "../..");
@@ -97,4 +98,34 @@ function spawnServer(env: Record<string, string>, entry: "source" | "bundle" = "
   });
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   return { child, output: () => out, exited };
+}
+
+const cookieOf = (res: Response) => (res.headers.getSetCookie()[0] ?? "").split(";")[0] ?? "";
+
+/**
+ * Creates the first admin through the setup link the server printed; returns their session
+ * cookie ("name=value"). Throws with the server's answer unless it is 201.
+ */
+export async function setUpFirstAdmin(
+  server: ServerProcess,
+  who: { email: string; name: string } = { email: "ada@example.com", name: "Ada" },
+): Promise<string> {
+  const res = await fetch(`${server.url}/api/auth/setup`, {
+    method: "POST",
+    headers: { "content-type": "application/json", origin: server.url },
+    body: JSON.stringify({ token: server.setupUrl?.split("#")[1], ...who, password: PASSWORD }),
+  });
+  if (res.status !== 201) throw new Error(`setup failed: ${res.status} ${await res.text()}`);
+  return cookieOf(res);
+}
+
+/** Signs in with the test password; returns the session cookie. */
+export async function signInTo(server: ServerProcess, email = "ada@example.com"): Promise<string> {
+  const res = await fetch(`${server.url}/api/auth/login`, {
+    method: "POST",
+    headers: { "content-type": "application/json", origin: server.url },
+    body: JSON.stringify({ email, password: PASSWORD }),
+  });
+  if (!res.ok) throw new Error(`login: ${res.status} ${await res.text()}`);
+  return cookieOf(res);
 }

@@ -4,8 +4,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { emptyPostgresDatabase, PASSWORD } from "../helpers/harness.ts";
-import { type ServerProcess, startServerProcess } from "../helpers/server-process.ts";
+import { emptyPostgresDatabase } from "../helpers/harness.ts";
+import { type ServerProcess, setUpFirstAdmin, startServerProcess } from "../helpers/server-process.ts";
 
 /**
  * A TCP proxy in front of PostgreSQL that the test can cut and restore: the server process sees
@@ -66,17 +66,7 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)("PostgreSQL going away under a r
     viaProxy.port = String(proxy.port);
     dir = mkdtempSync(path.join(tmpdir(), "flick-fault-"));
     server = await startServerProcess({ DATABASE_URL: viaProxy.toString(), DATA_DIR: dir });
-    const setup = await fetch(`${server.url}/api/auth/setup`, {
-      method: "POST",
-      headers: { "content-type": "application/json", origin: server.url },
-      body: JSON.stringify({
-        token: server.setupUrl?.split("#")[1],
-        email: "ada@example.com",
-        name: "Ada",
-        password: PASSWORD,
-      }),
-    });
-    const cookie = (setup.headers.getSetCookie()[0] ?? "").split(";")[0] ?? "";
+    const cookie = await setUpFirstAdmin(server);
     const made = await fetch(`${server.url}/api/sources`, {
       method: "POST",
       headers: { "content-type": "application/json", origin: server.url, cookie },

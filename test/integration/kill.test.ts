@@ -8,26 +8,16 @@ import { cardEvents, cards, executions, signals } from "@flick/server/schema";
 import type { FeedPage } from "@flick/shared";
 import { eq } from "drizzle-orm";
 import { afterAll, describe, expect, it } from "vitest";
-import { emptyPostgresDatabase, PASSWORD } from "../helpers/harness.ts";
-import { type ServerProcess, startServerProcess } from "../helpers/server-process.ts";
+import { emptyPostgresDatabase } from "../helpers/harness.ts";
+import {
+  type ServerProcess,
+  setUpFirstAdmin,
+  signInTo,
+  startServerProcess,
+} from "../helpers/server-process.ts";
 
 type Target = "pglite" | "postgres";
 const targets: Target[] = process.env.TEST_DATABASE_URL ? ["pglite", "postgres"] : ["pglite"];
-
-/** The first admin through the setup link, signed in; returns the session cookie. */
-async function setUpAdmin(server: ServerProcess): Promise<string> {
-  await fetch(`${server.url}/api/auth/setup`, {
-    method: "POST",
-    headers: { "content-type": "application/json", origin: server.url },
-    body: JSON.stringify({
-      token: server.setupUrl?.split("#")[1],
-      email: "ada@example.com",
-      name: "Ada",
-      password: PASSWORD,
-    }),
-  });
-  return signIn(server);
-}
 
 async function api<T>(server: ServerProcess, cookie: string, p: string, body?: unknown): Promise<T> {
   const res = await fetch(`${server.url}${p}`, {
@@ -69,15 +59,6 @@ async function until(what: string, check: () => Promise<boolean>, timeoutMs = 60
   }
 }
 
-async function signIn(server: ServerProcess): Promise<string> {
-  const res = await fetch(`${server.url}/api/auth/login`, {
-    method: "POST",
-    headers: { "content-type": "application/json", origin: server.url },
-    body: JSON.stringify({ email: "ada@example.com", password: PASSWORD }),
-  });
-  return (res.headers.getSetCookie()[0] ?? "").split(";")[0] ?? "";
-}
-
 /**
  * kill -9 while signals pour in: after a restart on the same data, every signal the server
  * acknowledged (2xx) is there exactly once, and the agents finish what was left.
@@ -91,7 +72,7 @@ describe.each(targets)("kill -9 during ingest on %s", (target) => {
   it("loses no acknowledged signal and duplicates none", async () => {
     const env = await freshEnv(target, cleanups);
     let server = await startServerProcess(env);
-    const cookie = await setUpAdmin(server);
+    const cookie = await setUpFirstAdmin(server);
     const made = await fetch(`${server.url}/api/sources`, {
       method: "POST",
       headers: { "content-type": "application/json", origin: server.url, cookie },
@@ -169,7 +150,7 @@ describe.each(targets)("kill -9 during agent work and during execution on %s", (
     // process had claimed comes back soon.
     const env = { ...(await freshEnv(target, cleanups)), WORKER_BATCH_SIZE: "1", WORKER_LEASE_SECONDS: "2" };
     let server = await startServerProcess(env);
-    const cookie = await setUpAdmin(server);
+    const cookie = await setUpFirstAdmin(server);
     const { source } = await api<{ source: { id: string; secret: string } }>(server, cookie, "/api/sources", {
       kind: "webhook",
       name: "deploy events",
@@ -273,7 +254,7 @@ describe.each(targets)("kill -9 during agent work and during execution on %s", (
       EXECUTOR_LEASE_SECONDS: "2",
     };
     let server = await startServerProcess(env);
-    const cookie = await setUpAdmin(server);
+    const cookie = await setUpFirstAdmin(server);
     await api(server, cookie, "/api/actions", { name: "restart", url: targetUrl });
     await server.stop("SIGTERM");
 
@@ -297,7 +278,7 @@ describe.each(targets)("kill -9 during agent work and during execution on %s", (
     }
 
     server = await startServerProcess(env);
-    const reviewer = await signIn(server);
+    const reviewer = await signInTo(server);
     for (let i = 0; i < N; i++)
       await api(server, reviewer, `/api/cards/kill_exec_${i}/decisions`, {
         verdict: "accept",
