@@ -8,7 +8,7 @@ import { pushDeliveries, pushSubscriptions } from "../../db/schema/index.ts";
 import type { Clock } from "../../lib/clock.ts";
 import type { Logger } from "../../lib/logger.ts";
 import type { CardEventHub } from "../cards/hub.ts";
-import { preferencesOf, vapidKeys } from "./manage.ts";
+import { preferencesOf, type VapidKeys, vapidKeys } from "./manage.ts";
 
 /** POSTs one encrypted push to a push service; resolves with its HTTP status. */
 export type PushSend = (request: {
@@ -67,6 +67,7 @@ export function inQuietHours(now: Date, p: PushPreferences): boolean {
 export class PushNotifier {
   private unsubscribe: (() => void) | null = null;
   private pending = new Set<Promise<unknown>>();
+  private keys: Promise<VapidKeys> | null = null;
 
   constructor(
     private readonly database: DatabaseHandle,
@@ -101,7 +102,12 @@ export class PushNotifier {
     const byUser = new Map<string, (typeof devices)[number][]>();
     for (const d of devices) byUser.set(d.userId, [...(byUser.get(d.userId) ?? []), d]);
     if (byUser.size === 0) return outcomes;
-    const keys = await vapidKeys(db);
+    // Made once per install and never changed: read once per process.
+    this.keys ??= vapidKeys(db).catch((err) => {
+      this.keys = null;
+      throw err;
+    });
+    const keys = await this.keys;
     const now = this.clock.now();
     const payload = JSON.stringify({
       title: card.title.slice(0, 120),
