@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import type { BrowserContext, Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spokenWav } from "../helpers/browser.ts";
 import { desktop, type E2E, phone, startE2E } from "../helpers/e2e.ts";
@@ -9,6 +10,21 @@ import { chatCompletion } from "../helpers/openai.ts";
 import { repoRoot } from "../helpers/server-process.ts";
 
 const artifacts = path.join(repoRoot, "test/.artifacts");
+
+/** Puts a finger on a card's mic button (a real touch through CDP); `release` lifts it. */
+async function touchMic(context: BrowserContext, page: Page, card: Locator) {
+  const box = await card.getByRole("button", { name: "Hold to speak a follow-up" }).boundingBox();
+  if (!box) throw new Error("mic not visible");
+  const cdp = await context.newCDPSession(page);
+  const at = { x: box.x + box.width / 2, y: box.y + box.height / 2 };
+  await cdp.send("Input.dispatchTouchEvent", { type: "touchStart", touchPoints: [at] });
+  return {
+    async release() {
+      await cdp.send("Input.dispatchTouchEvent", { type: "touchEnd", touchPoints: [] });
+      await cdp.detach();
+    },
+  };
+}
 
 describe("hold to talk in Chromium with a fake microphone", () => {
   let e2e: E2E;
@@ -39,15 +55,10 @@ describe("hold to talk in Chromium with a fake microphone", () => {
     await page.goto(e2e.server.url);
     const card = page.locator("[data-card-id]").first();
     await card.waitFor();
-    const mic = card.getByRole("button", { name: "Hold to speak a follow-up" });
-    const box = await mic.boundingBox();
-    if (!box) throw new Error("mic not visible");
-    const cdp = await context.newCDPSession(page);
-    const at = { x: box.x + box.width / 2, y: box.y + box.height / 2 };
-    await cdp.send("Input.dispatchTouchEvent", { type: "touchStart", touchPoints: [at] });
+    const mic = await touchMic(context, page, card);
     await page.getByText(/release to send/).waitFor();
     await page.waitForTimeout(3500);
-    await cdp.send("Input.dispatchTouchEvent", { type: "touchEnd", touchPoints: [] });
+    await mic.release();
     await page.getByRole("status").filter({ hasText: "the agent is revising the card" }).waitFor();
 
     const cardId = await card.getAttribute("data-card-id");
@@ -78,7 +89,6 @@ describe("hold to talk in Chromium with a fake microphone", () => {
     expect(stats?.seconds).toBeGreaterThan(2.5);
     // espeak's speech, not silence: a silent track has an RMS of ~0.
     expect(stats?.rms).toBeGreaterThan(0.01);
-    await cdp.detach();
 
     // Typing works as well as speaking.
     await card.getByText("Type an instruction instead").click();
@@ -164,16 +174,11 @@ describe("hold to talk in Chromium with a fake microphone", () => {
     const card = page.locator("[data-card-id]").nth(1);
     await card.scrollIntoViewIfNeeded();
     const cardId = await card.getAttribute("data-card-id");
-    const mic = card.getByRole("button", { name: "Hold to speak a follow-up" });
-    const box = await mic.boundingBox();
-    if (!box) throw new Error("mic not visible");
-    const cdp = await context.newCDPSession(page);
-    const at = { x: box.x + box.width / 2, y: box.y + box.height / 2 };
-    await cdp.send("Input.dispatchTouchEvent", { type: "touchStart", touchPoints: [at] });
+    const mic = await touchMic(context, page, card);
     await page.getByTestId("live-transcript").filter({ hasText: "roll back only checkout" }).waitFor();
     await page.screenshot({ path: path.join(artifacts, "voice-live-transcript-phone.png") });
     await page.waitForTimeout(500);
-    await cdp.send("Input.dispatchTouchEvent", { type: "touchEnd", touchPoints: [] });
+    await mic.release();
     await page.getByRole("status").filter({ hasText: "the agent is revising the card" }).waitFor();
     const stored = await page.evaluate(async (id) => {
       const list = (await (await fetch(`/api/cards/${id}/follow-ups`)).json()) as {
@@ -183,7 +188,6 @@ describe("hold to talk in Chromium with a fake microphone", () => {
     }, cardId);
     expect(stored).toMatchObject({ transcript: "roll back only checkout", transcriptSource: "browser" });
     expect(stored?.audioBytes).toBeGreaterThan(1000);
-    await cdp.detach();
     await context.close();
   });
 });
@@ -243,16 +247,10 @@ describe("hold to talk with a transcriber and a model (a local OpenAI-compatible
     const card = page.locator("[data-card-id]").first();
     await card.waitFor();
     const oldId = await card.getAttribute("data-card-id");
-    const mic = card.getByRole("button", { name: "Hold to speak a follow-up" });
-    const box = await mic.boundingBox();
-    if (!box) throw new Error("mic not visible");
-    const cdp = await context.newCDPSession(page);
-    const at = { x: box.x + box.width / 2, y: box.y + box.height / 2 };
-    await cdp.send("Input.dispatchTouchEvent", { type: "touchStart", touchPoints: [at] });
+    const mic = await touchMic(context, page, card);
     await page.getByText(/release to send/).waitFor();
     await page.waitForTimeout(3500);
-    await cdp.send("Input.dispatchTouchEvent", { type: "touchEnd", touchPoints: [] });
-    await cdp.detach();
+    await mic.release();
 
     const first = page.locator("[data-card-id]").first();
     await first.getByRole("heading", { name: "Roll back checkout only — payments stay on a1b2c3" }).waitFor();
