@@ -60,7 +60,7 @@ export async function start(config: Config) {
   if (config.WORKERS) {
     await runtime.start();
     executionRuntime.start();
-    followUpRuntime.start();
+    followUpRuntime.start(1000);
     fixerRuntime.start();
     summarizerRuntime.start(2000);
     await pushNotifier.start(services.cardHub);

@@ -32,21 +32,46 @@ export abstract class ModelWorker {
   abstract get enabled(): boolean;
   abstract runNext(): Promise<unknown | null>;
 
+  /** Where a NOTIFY wakes the worker at once (from any process) instead of at its next poll. */
+  protected readonly wakeChannel: string | null = null;
+  private again = false;
+  private unlisten: (() => Promise<void>) | null = null;
+
   start(pollMs = 5000): void {
     if (!this.enabled) return;
-    this.timer = setInterval(() => {
-      if (this.running) return;
-      this.running = this.drain()
-        .catch((err) => this.logger.error({ err }, `${this.what} failed`))
-        .finally(() => {
-          this.running = null;
-        });
-    }, pollMs);
+    this.timer = setInterval(() => this.tick(false), pollMs);
     this.timer.unref();
+    if (!this.wakeChannel) return;
+    void this.database
+      .listen(this.wakeChannel, () => this.tick(true))
+      .then((unlisten) => {
+        this.unlisten = unlisten;
+      })
+      .catch((err) => this.logger.warn({ err }, `${this.what}: no wake-ups, polling only`));
+  }
+
+  /** Drains unless already draining; a wake-up meanwhile drains once more afterwards. */
+  private tick(wake: boolean): void {
+    if (this.running) {
+      if (wake) this.again = true;
+      return;
+    }
+    this.running = this.drain()
+      .catch((err) => this.logger.error({ err }, `${this.what} failed`))
+      .finally(() => {
+        this.running = null;
+        if (this.again) {
+          this.again = false;
+          this.tick(false);
+        }
+      });
   }
 
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.unlisten?.().catch(() => {});
+    this.again = false;
     await this.running;
   }
 

@@ -1,17 +1,14 @@
 import type { Change } from "@flick/shared";
 import { and, eq, gte, inArray, isNull, lt, lte, or, sql } from "drizzle-orm";
-import type OpenAI from "openai";
 import { DEFAULT_DETECTOR_OPTIONS } from "../../agents/metrics/detector.ts";
-import type { Config } from "../../config.ts";
-import type { DatabaseHandle } from "../../db/client.ts";
 import { agentStates, cards, followUps, users } from "../../db/schema/index.ts";
-import { type Clock, startOfUtcDay } from "../../lib/clock.ts";
+import { startOfUtcDay } from "../../lib/clock.ts";
 import { newId } from "../../lib/ids.ts";
-import type { Logger } from "../../lib/logger.ts";
-import { llmClient, reviseWithModel, transcribe } from "../../llm/openai.ts";
+import { reviseWithModel, transcribe } from "../../llm/openai.ts";
 import { appendCardEvents } from "../cards/events.ts";
 import { toCard } from "../cards/read.ts";
 import { decide } from "../decisions/decide.ts";
+import { ModelWorker } from "../model-worker.ts";
 import { interpret, thresholdChange } from "./rules.ts";
 
 type FollowUpRow = typeof followUps.$inferSelect;
@@ -38,66 +35,14 @@ export interface FollowUpOutcome {
  * A revision is a new card that supersedes the old one. Claims are leased (SKIP LOCKED), failures
  * back off, and a recording is never dropped: without any transcript the follow-up waits for text.
  */
-export class FollowUpRuntime {
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> | null = null;
-  private again = false;
-  private unlisten: (() => Promise<void>) | null = null;
-  private readonly client: OpenAI | null;
+export class FollowUpRuntime extends ModelWorker {
+  protected readonly what = "follow-up worker";
+  // Without the wake-up a revision waited for the next poll, about a second (`pnpm bench followups`).
+  protected override readonly wakeChannel = FOLLOW_UPS_CHANNEL;
 
-  constructor(
-    private readonly database: DatabaseHandle,
-    private readonly clock: Clock,
-    private readonly logger: Logger,
-    private readonly config: Config,
-    client?: OpenAI | null,
-  ) {
-    this.client = client === undefined ? llmClient(config) : client;
-  }
-
-  /**
-   * Polls, and wakes at once when a follow-up is posted (FOLLOW_UPS_CHANNEL, from any process):
-   * without the wake-up a revision waited for the next poll, about a second (`pnpm bench followups`).
-   */
-  start(pollMs = 1000): void {
-    this.timer = setInterval(() => this.tick(), pollMs);
-    this.timer.unref();
-    void this.database
-      .listen(FOLLOW_UPS_CHANNEL, () => this.tick())
-      .then((unlisten) => {
-        this.unlisten = unlisten;
-      })
-      .catch((err) => this.logger.warn({ err }, "follow-ups: no wake-ups, polling only"));
-  }
-
-  private tick(): void {
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = this.drain()
-      .catch((err) => this.logger.error({ err }, "follow-up worker failed"))
-      .finally(() => {
-        this.running = null;
-        if (this.again) {
-          this.again = false;
-          this.tick();
-        }
-      });
-  }
-
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-    await this.unlisten?.().catch(() => {});
-    this.again = false;
-    await this.running;
-  }
-
-  private async drain(): Promise<void> {
-    while ((await this.runNext()) !== null) {
-      // keep going while work is due
-    }
+  /** Always on: without a model, plain rules answer. */
+  get enabled(): boolean {
+    return true;
   }
 
   /** Claims and processes one due follow-up; null when none is due. */
