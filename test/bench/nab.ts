@@ -1,13 +1,14 @@
-// `pnpm bench nab [--data DIR] [--labels FILE] [--out DIR] [--detector flick|windowedGaussian|all]`
+// `pnpm bench nab [--data DIR] [--labels FILE] [--out DIR] [--detector flick|windowedGaussian|all] [--detail]`
 // Streams every NAB series through the detector point by point, writes NAB-format result files
 // (timestamp,value,anomaly_score,label) and prints the three NAB scores beside the scoreboard.
+// --detail also prints, per file, each window's reward and the false positives at the standard threshold.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fixturesDir } from "../helpers/fixtures.ts";
 import { arg, resultsDir, round, type Table, writeReport } from "./lib.ts";
 import { loadCorpus } from "./nab/corpus.ts";
 import { detectors } from "./nab/detectors.ts";
-import { NAB_PROFILES, type ProfileResult, scoreCorpus } from "./nab/score.ts";
+import { NAB_PROFILES, type ProfileResult, type ScoredFile, scoreCorpus, sweepScores } from "./nab/score.ts";
 
 export async function run(): Promise<void> {
   const dataDir = path.resolve(arg("data", path.join(fixturesDir, "nab/data")));
@@ -44,6 +45,7 @@ export async function run(): Promise<void> {
     const seconds = (performance.now() - started) / 1000;
     const profiles = Object.entries(NAB_PROFILES).map(([p, profile]) => scoreCorpus(files, p, profile));
     results[name] = { seconds, profiles };
+    if (process.argv.includes("--detail")) printDetail(files, profiles[0] as ProfileResult);
     console.log(
       `${name}: ${profiles.map((p) => `${p.profile} ${round(p.normalized, 1)}`).join(", ")} (${round(seconds, 1)} s, ${round(points / seconds / 1000, 0)}k points/s)`,
     );
@@ -111,4 +113,28 @@ export async function run(): Promise<void> {
   ];
   console.log(writeReport("nab", { results, published }, tables));
   console.log(`NAB-format results in ${path.relative(process.cwd(), outDir)}/`);
+}
+
+/** Per file: the reward each window earned (-1 = missed) and the false positives, at the chosen threshold. */
+function printDetail(files: ScoredFile[], chosen: ProfileResult): void {
+  const profile = NAB_PROFILES[chosen.profile] as (typeof NAB_PROFILES)[string];
+  for (const file of files) {
+    const rewards = new Map<string, number>();
+    let fpCount = 0;
+    let fpCost = 0;
+    for (const p of sweepScores(file, profile)) {
+      const hit = p.score >= chosen.threshold;
+      if (p.window) {
+        const best = rewards.get(p.window) ?? -profile.fnWeight;
+        rewards.set(p.window, hit ? Math.max(best, p.sweepScore) : best);
+      } else if (hit) {
+        fpCount++;
+        fpCost += p.sweepScore;
+      }
+    }
+    const windows = [...rewards.values()].map((r) => r.toFixed(2)).join(" ") || "-";
+    console.log(
+      `${file.name.padEnd(58)} windows ${windows.padEnd(32)} false positives ${fpCount} (${fpCost.toFixed(2)})`,
+    );
+  }
 }

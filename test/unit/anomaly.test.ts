@@ -47,6 +47,33 @@ describe("streaming metric detector", () => {
     expect(scores.slice(first + 1, first + 100).filter((s) => s >= 0.4).length).toBe(0);
   });
 
+  it("does not alarm every day for a spike the series makes every day, yet alarms for a dip it never made", () => {
+    // A batch job lifts the metric for 20 minutes at the same time each day.
+    const job = (i: number) => (i % 288 >= 100 && i % 288 < 104 ? 35 : 0);
+    const daily = series(3000, job);
+    const alarms = run(daily.ts, daily.values)
+      .map((s, i) => ({ s, i }))
+      .filter(({ s, i }) => i >= 300 && s >= 0.4);
+    expect(alarms).toEqual([]);
+
+    const withDip = series(3000, (i) => job(i) + (i >= 2500 && i < 2504 ? -60 : 0));
+    const scores = run(withDip.ts, withDip.values);
+    const first = scores.findIndex((s, i) => i >= 300 && s >= 0.4);
+    expect(first).toBeGreaterThanOrEqual(2500);
+    expect(first).toBeLessThan(2504);
+  });
+
+  it("carries on from a state stored before shape matching existed", () => {
+    const { ts, values } = series(1500, (i) => (i >= 1200 ? 50 : 0));
+    const a = new MetricDetector();
+    for (let i = 0; i < 700; i++) a.update(values[i] as number, ts[i] as number);
+    const { shapeStat: _stat, ...older } = JSON.parse(JSON.stringify(a.state));
+    const b = new MetricDetector(older);
+    const scores = values.slice(700).map((v, i) => b.update(v, ts[i + 700] as number).score);
+    expect(scores.every((s) => Number.isFinite(s))).toBe(true);
+    expect(scores.findIndex((s) => s >= 0.4) + 700).toBe(1200);
+  });
+
   it("scores each point from the past only: later points never change an earlier score", () => {
     const { ts, values } = series(1200, (i) => (i === 900 ? 80 : 0));
     const full = run(ts, values);

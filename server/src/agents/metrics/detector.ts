@@ -9,10 +9,15 @@
  *     value against the same time yesterday when the series is regular (daily seasonality) — each
  *     as a z-score against its own exponentially weighted history; the largest one counts. A value
  *     beyond the whole range seen so far is an anomaly by itself.
- *  2. Likelihood: the surprise is averaged over a short window and compared with the distribution
+ *  2. Shape: the last few points (value included) are compared with every stretch of the same
+ *     length in the remembered history; the distance to the closest one, as a z-score against its
+ *     own history, says how new the shape is. A jump the series has made before (a daily spike, a
+ *     batch job) is a familiar shape; a break is not. The point's surprise is the geometric mean
+ *     of the two, so it has to be both far from the recent level and unlike anything seen.
+ *  3. Likelihood: the surprise is averaged over a short window and compared with the distribution
  *     of those averages over the long history, so a noisy series needs a bigger jump than a calm
  *     one (the idea behind Numenta's "anomaly likelihood").
- *  3. Rest: after an alarm, the detector stays quiet for a while, so one incident is one alarm.
+ *  4. Rest: after an alarm, the detector stays quiet for a while, so one incident is one alarm.
  */
 
 export interface DetectorOptions {
@@ -34,6 +39,12 @@ export interface DetectorOptions {
   maxPeriod: number;
   /** Score given to a value beyond the whole range seen so far. */
   novelScore: number;
+  /** Points in a shape (the last few values, this one included). */
+  shapeWindow: number;
+  /** Latest values searched for a matching shape (taken from the season's memory, so ≤ maxPeriod). */
+  shapeHistory: number;
+  /** The newest shapes left out of the match (they overlap the current one). */
+  shapeExclude: number;
 }
 
 export const DEFAULT_DETECTOR_OPTIONS: DetectorOptions = {
@@ -46,7 +57,13 @@ export const DEFAULT_DETECTOR_OPTIONS: DetectorOptions = {
   shiftWindow: 8,
   maxPeriod: 1440,
   novelScore: 0.6,
+  shapeWindow: 8,
+  shapeHistory: 1000,
+  shapeExclude: 4,
 };
+
+/** Shape distances learned before they count towards the surprise. */
+const SHAPE_WARMUP = 50;
 
 interface Stat {
   n: number;
@@ -67,6 +84,8 @@ export interface DetectorState {
   max: number;
   sinceAlarm: number;
   lastTs: number | null;
+  /** History of shape distances; absent in states stored before shapes were added. */
+  shapeStat?: Stat;
 }
 
 export interface PointScore {
@@ -89,6 +108,7 @@ export function newDetectorState(): DetectorState {
     max: Number.NEGATIVE_INFINITY,
     sinceAlarm: Number.MAX_SAFE_INTEGER,
     lastTs: null,
+    shapeStat: { n: 0, mean: 0, v: 0 },
   };
 }
 
@@ -167,14 +187,16 @@ export class MetricDetector {
     let surprise = 0;
     features.forEach((f, i) => {
       if (!s.feature[i]) s.feature[i] = { n: 0, mean: 0, v: 0 };
-      const h = s.feature[i] as Stat;
-      if (h.n > 10) {
-        const std = Math.sqrt(h.v);
-        const z = (f - h.mean) / Math.max(std, 1e-6);
-        surprise = Math.max(surprise, Math.max(0, z));
-      }
-      addStat(h, f, o.historyWindow);
+      surprise = Math.max(surprise, zScore(s.feature[i] as Stat, f, o.historyWindow));
     });
+    const shape = this.shapeDistance(value);
+    if (shape !== null) {
+      s.shapeStat ??= { n: 0, mean: 0, v: 0 };
+      const stat = s.shapeStat;
+      const z = zScore(stat, shape, o.historyWindow);
+      // Until the distances have a history of their own, the shape neither adds nor takes away.
+      if (stat.n > SHAPE_WARMUP) surprise = Math.sqrt(surprise * z);
+    }
     const margin = 0.05 * Math.max(s.max - s.min, 1e-9);
     const novel = s.n >= o.warmup && (value > s.max + margin || value < s.min - margin);
 
@@ -207,6 +229,31 @@ export class MetricDetector {
     return { score, expected, surprise };
   }
 
+  /**
+   * Root-mean-square distance, in units of the range seen, from the shape ending in `value` to the
+   * closest earlier shape in the history; null until the history holds enough to compare.
+   */
+  private shapeDistance(value: number): number | null {
+    const s = this.state;
+    const { shapeWindow: m, shapeExclude } = this.options;
+    const history = s.season;
+    const n = history.length;
+    if (n < m + 20) return null;
+    let best = Number.POSITIVE_INFINITY;
+    const first = Math.max(0, n - this.options.shapeHistory) + m - 1;
+    for (let end = first; end < n - shapeExclude; end++) {
+      // The shape ending at `end` against the current one: history[n-m+1 .. n-1] then `value`.
+      let d = (history[end] as number) - value;
+      d *= d;
+      for (let k = 1; k < m && d < best; k++) {
+        const x = (history[end - k] as number) - (history[n - k] as number);
+        d += x * x;
+      }
+      if (d < best) best = d;
+    }
+    return Math.sqrt(best / m) / Math.max(s.max - s.min, 1e-9);
+  }
+
   /** Points per day when the series is regular enough for one to fit in memory; else null. */
   private period(): number | null {
     const step = this.state.step;
@@ -214,6 +261,13 @@ export class MetricDetector {
     const p = Math.round(86_400_000 / step);
     return p >= 4 && p <= this.options.maxPeriod ? p : null;
   }
+}
+
+/** How far above its history `x` is (0 when below or while the history is short), then learns `x`. */
+function zScore(h: Stat, x: number, horizon: number): number {
+  const z = h.n > 10 ? Math.max(0, (x - h.mean) / Math.max(Math.sqrt(h.v), 1e-6)) : 0;
+  addStat(h, x, horizon);
+  return z;
 }
 
 /** Exponentially weighted mean and variance; a plain running average until `horizon` points. */
