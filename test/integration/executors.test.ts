@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import * as schema from "@flick/server/schema";
@@ -8,8 +8,38 @@ import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { insertCard } from "../helpers/db.ts";
 import { git, makeRepo } from "../helpers/git.ts";
+import { gitDataApi } from "../helpers/github-git.ts";
 import { drivers, startTestApp, type TestApp } from "../helpers/harness.ts";
 import { type RecordedRequest, startRecorder } from "../helpers/http-recorder.ts";
+
+/**
+ * A real history to revert in: the suspect commit changes cart.js, adds tax.js and deletes
+ * legacy.js; main moved on with an unrelated commit; "hotfix" also changed cart.js after it.
+ */
+function makeHistoryRepo(): { dir: string; suspect: string; tip: string } {
+  const dir = makeRepo("flick-history-", {
+    "cart.js": "export const total = (items) => items.length;\n",
+    "legacy.js": "module.exports = {};\n",
+    "README.md": "# shop\n",
+  });
+  writeFileSync(
+    path.join(dir, "cart.js"),
+    "import { tax } from './tax.js';\nexport const total = (items) => tax(items.length);\n",
+  );
+  writeFileSync(path.join(dir, "tax.js"), "export const tax = (n) => n * 1.2;\n");
+  git(dir, "rm", "-q", "legacy.js");
+  git(dir, "add", ".");
+  git(dir, "commit", "-q", "-m", "Cart: totals with tax");
+  const suspect = git(dir, "rev-parse", "HEAD");
+  writeFileSync(path.join(dir, "README.md"), "# shop\n\nTotals include tax.\n");
+  git(dir, "commit", "-q", "-am", "Docs");
+  const tip = git(dir, "rev-parse", "HEAD");
+  git(dir, "checkout", "-q", "-b", "hotfix");
+  writeFileSync(path.join(dir, "cart.js"), "export const total = (items) => items.length * 1.2;\n");
+  git(dir, "commit", "-q", "-am", "Hotfix cart");
+  git(dir, "checkout", "-q", "main");
+  return { dir, suspect, tip };
+}
 
 /** A real repository with one commit, made for the test. */
 function makeShopRepo(): string {
@@ -33,10 +63,15 @@ describe.each(drivers)("executors on %s", (driver) => {
   let rita: string;
   let repo: string;
   let github: Awaited<ReturnType<typeof startRecorder>>;
+  let history: ReturnType<typeof makeHistoryRepo>;
 
   beforeAll(async () => {
     repo = makeShopRepo();
+    history = makeHistoryRepo();
+    const historyApi = gitDataApi(history.dir, "acme/history");
     github = await startRecorder((req) => {
+      const fromGit = historyApi(req);
+      if (fromGit) return fromGit;
       if (req.method === "PUT" && /\/repos\/acme\/shop\/pulls\/7\/merge$/.test(req.path)) {
         return {
           status: 200,
@@ -91,6 +126,7 @@ describe.each(drivers)("executors on %s", (driver) => {
     await github?.close();
     await t?.close();
     rmSync(repo, { recursive: true, force: true });
+    rmSync(history.dir, { recursive: true, force: true });
   });
 
   async function acceptAndRun(change: Card["change"]): Promise<{ card: Card; execution: Execution }> {
@@ -174,23 +210,91 @@ describe.each(drivers)("executors on %s", (driver) => {
       });
       const ref = calls.find((r) => r.path.endsWith("/git/refs"));
       expect(JSON.parse(ref?.body ?? "{}")).toEqual({
-        ref: "refs/heads/flick/revert-ccccccc",
+        ref: "refs/heads/flick/revert-ccccccc-main",
         sha: "d".repeat(40),
       });
       const pr = calls.find((r) => r.method === "POST" && r.path.endsWith("/pulls"));
-      expect(JSON.parse(pr?.body ?? "{}")).toMatchObject({ head: "flick/revert-ccccccc", base: "main" });
+      expect(JSON.parse(pr?.body ?? "{}")).toMatchObject({ head: "flick/revert-ccccccc-main", base: "main" });
     });
 
-    it("refuses to revert a commit the branch has moved past, saying why", async () => {
+    it("reverts a commit the branch has moved past: exactly what git revert makes, on top of the tip", async () => {
+      const revert = { sha: history.suspect, branch: "main", reason: "CI fails since this commit" };
       const { card, execution } = await acceptAndRun({
         type: "github",
         operation: "revert_commit",
-        repository: "acme/shop",
-        params: { sha: "c".repeat(40), branch: "moved" },
+        repository: "acme/history",
+        params: revert,
+      });
+      expect(execution, JSON.stringify(execution)).toMatchObject({
+        state: "succeeded",
+        result: { url: "https://github.example/acme/history/pull/1" },
+      });
+      expect(card.status).toBe("applied");
+      const branch = `flick/revert-${history.suspect.slice(0, 7)}-main`;
+      const made = git(history.dir, "rev-parse", branch);
+      expect(made).toBe((execution.result as { sha: string }).sha);
+      expect(git(history.dir, "rev-parse", `${made}^`)).toBe(history.tip);
+      expect(git(history.dir, "log", "-1", "--format=%s", made)).toBe('Revert "Cart: totals with tax"');
+      // The same revert made by git itself, in a clone.
+      const clone = mkdtempSync(path.join(tmpdir(), "flick-clone-"));
+      try {
+        git(clone, "clone", "-q", history.dir, ".");
+        git(
+          clone,
+          "-c",
+          "user.name=T",
+          "-c",
+          "user.email=t@example.com",
+          "revert",
+          "--no-edit",
+          history.suspect,
+        );
+        expect(git(history.dir, "rev-parse", `${made}^{tree}`)).toBe(git(clone, "rev-parse", "HEAD^{tree}"));
+      } finally {
+        rmSync(clone, { recursive: true, force: true });
+      }
+      expect(git(history.dir, "show", `${made}:cart.js`)).toBe(
+        "export const total = (items) => items.length;",
+      );
+      expect(git(history.dir, "show", `${made}:README.md`)).toContain("Totals include tax.");
+      expect(git(history.dir, "ls-tree", "--name-only", made).split("\n").sort()).toEqual([
+        "README.md",
+        "cart.js",
+        "legacy.js",
+      ]);
+      // main itself is untouched: the change waits in the pull request.
+      expect(git(history.dir, "rev-parse", "main")).toBe(history.tip);
+
+      // Accepting the same revert again finds the open pull request instead of opening a second.
+      const again = await acceptAndRun({
+        type: "github",
+        operation: "revert_commit",
+        repository: "acme/history",
+        params: revert,
+      });
+      expect(again.execution.result).toMatchObject({
+        number: 1,
+        note: "revert pull request already open",
+      });
+    });
+
+    it("refuses to revert when a later commit changed the same files, naming them", async () => {
+      const before = github.requests.length;
+      const { card, execution } = await acceptAndRun({
+        type: "github",
+        operation: "revert_commit",
+        repository: "acme/history",
+        params: { sha: history.suspect, branch: "hotfix" },
       });
       expect(execution.state).toBe("failed");
-      expect(execution.error).toMatch(/moved has moved past ccccccc \(now eeeeeee\)/);
+      expect(execution.error).toMatch(
+        new RegExp(
+          `hotfix has moved past ${history.suspect.slice(0, 7)} .*later commits changed cart\\.js; reverting it needs a merge`,
+        ),
+      );
       expect(card.status).toBe("failed");
+      expect(github.requests.slice(before).filter((r) => r.method !== "GET")).toEqual([]);
+      expect(git(history.dir, "branch", "--list", "flick/*")).not.toContain("hotfix");
     });
 
     it("re-runs failed jobs of a workflow run", async () => {

@@ -31,7 +31,7 @@ const params = {
 };
 
 interface Call {
-  method: "GET" | "POST" | "PUT";
+  method: "GET" | "POST" | "PUT" | "PATCH";
   path: string;
   body?: unknown;
 }
@@ -158,9 +158,11 @@ export const githubExecutor: Executor<GithubChange> = {
 type Request = (c: Call) => Promise<{ status: number; json: Record<string, unknown> }>;
 
 /**
- * Reverts the commit at the tip of a branch with GitHub's git data API and opens a pull request:
- * a new commit whose tree is the parent's, on a `flick/revert-…` branch. Only the tip can be
- * reverted this way (an older commit needs a real merge), so a branch that moved on is refused.
+ * Reverts a commit with GitHub's git data API and opens a pull request from a `flick/revert-…`
+ * branch. At the branch's tip the revert is the parent's tree. When the branch has moved on, each
+ * file the commit changed goes back to its version before the commit, on top of the tip — as long
+ * as no later commit touched those files; if one did, the revert needs a merge and is refused,
+ * naming the files. Repeating it (a retry) finds the pull request it already opened.
  */
 async function revertCommit(
   repository: string,
@@ -169,6 +171,7 @@ async function revertCommit(
   log: (line: string) => void,
 ): Promise<Record<string, unknown>> {
   const repo = `/repos/${repository}`;
+  const short = p.sha.slice(0, 7);
   const ok = async (c: Call, what: string) => {
     const res = await request(c);
     if (res.status >= 200 && res.status < 300) return res.json;
@@ -178,49 +181,106 @@ async function revertCommit(
       res.status >= 500 || res.status === 429,
     );
   };
+  // One branch per commit and target, so reverting the same commit onto two branches never collides.
+  const revertBranch = `flick/revert-${short}-${p.branch.replace(/[^\w.-]+/g, "-")}`;
+  const existing = await request({
+    method: "GET",
+    path: `${repo}/pulls?head=${repository.split("/")[0]}:${revertBranch}&base=${encodeURIComponent(p.branch)}&state=open`,
+  });
+  const open = Array.isArray(existing.json)
+    ? (existing.json[0] as Record<string, unknown> | undefined)
+    : undefined;
+  if (open) return { url: open.html_url, number: open.number, note: "revert pull request already open" };
+
   const head = await ok({ method: "GET", path: `${repo}/git/ref/heads/${p.branch}` }, `reading ${p.branch}`);
-  const tip = (head.object as { sha?: string } | undefined)?.sha;
-  const revertBranch = `flick/revert-${p.sha.slice(0, 7)}`;
+  const tip = String((head.object as { sha?: string } | undefined)?.sha ?? "");
+  const readCommit = (sha: string, what: string) =>
+    ok({ method: "GET", path: `${repo}/git/commits/${sha}` }, what) as Promise<GitCommit>;
+  const commit = await readCommit(p.sha, "reading the commit");
+  const parent = commit.parents?.[0]?.sha;
+  if (!parent) throw new ExecutorError(`${short} has no parent to go back to`, false);
+  const parentTree = (await readCommit(parent, "reading its parent")).tree?.sha ?? "";
+
+  let tree = parentTree;
+  let files: string[] | null = null;
   if (tip !== p.sha) {
-    // Resumed after the PR was made? Then the revert branch exists and points at our commit.
-    const existing = await request({
-      method: "GET",
-      path: `${repo}/pulls?head=${repository.split("/")[0]}:${revertBranch}&state=open`,
-    });
-    const pr = Array.isArray(existing.json)
-      ? (existing.json[0] as Record<string, unknown> | undefined)
-      : undefined;
-    if (pr) return { url: pr.html_url, number: pr.number, note: "revert pull request already open" };
-    throw new ExecutorError(
-      `${p.branch} has moved past ${p.sha.slice(0, 7)} (now ${String(tip).slice(0, 7)}); reverting it needs a merge, so Flick will not do it blind`,
-      false,
+    const tipTree = (await readCommit(tip, `reading the tip of ${p.branch}`)).tree?.sha ?? "";
+    const read = async (sha: string) => {
+      const t = (await ok(
+        { method: "GET", path: `${repo}/git/trees/${sha}?recursive=1` },
+        "reading a tree",
+      )) as GitTree;
+      if (t.truncated)
+        throw new ExecutorError(
+          "the repository is too large to revert file by file through GitHub's API; revert it locally",
+          false,
+        );
+      return new Map((t.tree ?? []).filter((e) => e.type !== "tree").map((e) => [e.path, e]));
+    };
+    const [before, after, now] = await Promise.all([
+      read(parentTree),
+      read(commit.tree?.sha ?? ""),
+      read(tipTree),
+    ]);
+    const same = (a?: GitTreeEntry, b?: GitTreeEntry) => a?.sha === b?.sha && a?.mode === b?.mode;
+    files = [...new Set([...before.keys(), ...after.keys()])].filter(
+      (f) => !same(before.get(f), after.get(f)),
     );
+    if (files.length === 0)
+      throw new ExecutorError(`${short} changed no files; there is nothing to revert`, false);
+    const touched = files.filter((f) => !same(now.get(f), after.get(f)));
+    if (touched.length > 0) {
+      const names =
+        touched.slice(0, 5).join(", ") + (touched.length > 5 ? ` and ${touched.length - 5} more` : "");
+      throw new ExecutorError(
+        `${p.branch} has moved past ${short} (now ${tip.slice(0, 7)}) and later commits changed ${names}; reverting it needs a merge, so Flick will not do it blind`,
+        false,
+      );
+    }
+    const entries = files.map((f) => {
+      const old = before.get(f);
+      const added = after.get(f) as GitTreeEntry;
+      return old
+        ? { path: f, mode: old.mode, type: old.type, sha: old.sha }
+        : { path: f, mode: added.mode, type: added.type, sha: null };
+    });
+    const made = await ok(
+      { method: "POST", path: `${repo}/git/trees`, body: { base_tree: tipTree, tree: entries } },
+      "writing the reverted tree",
+    );
+    tree = String(made.sha);
   }
-  const commit = await ok({ method: "GET", path: `${repo}/git/commits/${p.sha}` }, "reading the commit");
-  const parent = (commit.parents as { sha: string }[] | undefined)?.[0]?.sha;
-  if (!parent) throw new ExecutorError(`${p.sha.slice(0, 7)} has no parent to go back to`, false);
-  const parentCommit = await ok(
-    { method: "GET", path: `${repo}/git/commits/${parent}` },
-    "reading its parent",
-  );
-  const tree = (parentCommit.tree as { sha?: string } | undefined)?.sha;
+
   const subject = String(commit.message ?? "").split("\n")[0];
   const revert = await ok(
     {
       method: "POST",
       path: `${repo}/git/commits`,
-      body: { message: `Revert "${subject}"\n\nThis reverts commit ${p.sha}.`, tree, parents: [p.sha] },
+      body: { message: `Revert "${subject}"\n\nThis reverts commit ${p.sha}.`, tree, parents: [tip] },
     },
     "writing the revert commit",
   );
-  await ok(
-    {
-      method: "POST",
-      path: `${repo}/git/refs`,
-      body: { ref: `refs/heads/${revertBranch}`, sha: revert.sha },
-    },
-    "creating the revert branch",
-  );
+  const created = await request({
+    method: "POST",
+    path: `${repo}/git/refs`,
+    body: { ref: `refs/heads/${revertBranch}`, sha: revert.sha },
+  });
+  if (created.status === 422) {
+    // Left by an attempt that stopped before opening the pull request: point it at this commit.
+    await ok(
+      {
+        method: "PATCH",
+        path: `${repo}/git/refs/heads/${revertBranch}`,
+        body: { sha: revert.sha, force: true },
+      },
+      "moving the revert branch",
+    );
+  } else if (created.status < 200 || created.status >= 300) {
+    throw new ExecutorError(
+      `creating the revert branch: GitHub answered ${created.status}: ${String(created.json.message ?? "").slice(0, 300)}`,
+      created.status >= 500 || created.status === 429,
+    );
+  }
   const pr = await ok(
     {
       method: "POST",
@@ -229,6 +289,26 @@ async function revertCommit(
     },
     "opening the pull request",
   );
-  log(`revert of ${p.sha.slice(0, 7)} proposed as ${String(pr.html_url ?? pr.number)}`);
+  log(
+    `revert of ${short} proposed as ${String(pr.html_url ?? pr.number)}${files ? ` (${files.length} file${files.length === 1 ? "" : "s"} restored on top of ${tip.slice(0, 7)})` : ""}`,
+  );
   return { url: pr.html_url, number: pr.number, sha: revert.sha };
+}
+
+interface GitCommit {
+  message?: string;
+  tree?: { sha?: string };
+  parents?: { sha: string }[];
+}
+
+interface GitTreeEntry {
+  path: string;
+  mode: string;
+  type: string;
+  sha: string;
+}
+
+interface GitTree {
+  tree?: GitTreeEntry[];
+  truncated?: boolean;
 }
