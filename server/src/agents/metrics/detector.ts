@@ -64,6 +64,11 @@ export const DEFAULT_DETECTOR_OPTIONS: DetectorOptions = {
 
 /** Shape distances learned before they count towards the surprise. */
 const SHAPE_WARMUP = 50;
+/**
+ * A feature's history learns a value at most this many standard deviations above its mean, so one
+ * huge outlier does not inflate the spread for thousands of points and hide every later break.
+ */
+const FEATURE_CLIP = 5;
 
 interface Stat {
   n: number;
@@ -265,8 +270,9 @@ export class MetricDetector {
 
 /** How far above its history `x` is (0 when below or while the history is short), then learns `x`. */
 function zScore(h: Stat, x: number, horizon: number): number {
-  const z = h.n > 10 ? Math.max(0, (x - h.mean) / Math.max(Math.sqrt(h.v), 1e-6)) : 0;
-  addStat(h, x, horizon);
+  const std = Math.sqrt(h.v);
+  const z = h.n > 10 ? Math.max(0, (x - h.mean) / Math.max(std, 1e-6)) : 0;
+  addStat(h, h.n > 30 ? Math.min(x, h.mean + FEATURE_CLIP * std) : x, horizon);
   return z;
 }
 
