@@ -6,9 +6,10 @@
  * How a point is scored:
  *  1. Surprise: three distances from what history predicts — the value against the median of the
  *     last points, the mean of the last few points against that median (a level shift), and the
- *     value against the same time yesterday when the series is regular (daily seasonality) — each
- *     as a z-score against its own exponentially weighted history; the largest one counts. A value
- *     beyond the whole range seen so far is an anomaly by itself.
+ *     value against the points around the same time yesterday when the series is regular (daily
+ *     seasonality) — each as a z-score against its own exponentially weighted history, which learns
+ *     an outlier only up to a cap; the largest one counts. A value beyond the whole range seen so
+ *     far is an anomaly by itself.
  *  2. Shape: the last few points (value included) are compared with every stretch of the same
  *     length in the remembered history; the distance to the closest one, as a z-score against its
  *     own history, says how new the shape is. A jump the series has made before (a daily spike, a
@@ -37,6 +38,8 @@ export interface DetectorOptions {
   shiftWindow: number;
   /** Longest season (points per day) remembered. */
   maxPeriod: number;
+  /** Points either side of the same time yesterday whose median is the seasonal expectation. */
+  seasonRadius: number;
   /** Score given to a value beyond the whole range seen so far. */
   novelScore: number;
   /** Points in a shape (the last few values, this one included). */
@@ -56,6 +59,7 @@ export const DEFAULT_DETECTOR_OPTIONS: DetectorOptions = {
   alarmLevel: 0.4,
   shiftWindow: 8,
   maxPeriod: 1440,
+  seasonRadius: 2,
   novelScore: 0.6,
   shapeWindow: 8,
   shapeHistory: 1000,
@@ -183,7 +187,10 @@ export class MetricDetector {
       features.push(Math.abs(recentMean - med) / range);
       const period = this.period();
       if (period && s.season.length >= period) {
-        const prior = s.season[s.season.length - period] as number;
+        // The median of the points around the same time yesterday: one noisy point is not the norm.
+        const at = s.season.length - period;
+        const around = s.season.slice(Math.max(0, at - o.seasonRadius), at + o.seasonRadius + 1);
+        const prior = median(around.sort((a, b) => a - b));
         features.push(Math.abs(value - prior) / range);
         expected = prior;
       }
