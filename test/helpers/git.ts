@@ -3,12 +3,22 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
-export function git(cwd: string, ...args: string[]): string {
+/** git in `cwd` with extra environment and standard input when given; its output, trimmed. */
+export function runGit(
+  cwd: string,
+  args: string[],
+  options: { env?: Record<string, string>; input?: string } = {},
+): string {
   return execFileSync("git", args, {
     cwd,
     encoding: "utf8",
-    env: { ...process.env, GIT_CONFIG_NOSYSTEM: "1" },
+    input: options.input,
+    env: { ...process.env, GIT_CONFIG_NOSYSTEM: "1", ...options.env },
   }).trim();
+}
+
+export function git(cwd: string, ...args: string[]): string {
+  return runGit(cwd, args);
 }
 
 /** A real repository made for a test: these files in one commit on main. */

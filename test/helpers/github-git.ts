@@ -1,7 +1,7 @@
-import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { runGit } from "./git.ts";
 import type { RecordedRequest } from "./http-recorder.ts";
 
 type Answer = { status: number; body?: unknown };
@@ -13,21 +13,14 @@ type Answer = { status: number; body?: unknown };
  * Returns null for requests about other repositories.
  */
 export function gitDataApi(dir: string, repository: string, apiPrefix = "/api/v3") {
+  const author = {
+    GIT_AUTHOR_NAME: "Flick",
+    GIT_AUTHOR_EMAIL: "flick@example.com",
+    GIT_COMMITTER_NAME: "Flick",
+    GIT_COMMITTER_EMAIL: "flick@example.com",
+  };
   const run = (args: string[], env: Record<string, string> = {}, input?: string) =>
-    execFileSync("git", args, {
-      cwd: dir,
-      encoding: "utf8",
-      input,
-      env: {
-        ...process.env,
-        GIT_CONFIG_NOSYSTEM: "1",
-        GIT_AUTHOR_NAME: "Flick",
-        GIT_AUTHOR_EMAIL: "flick@example.com",
-        GIT_COMMITTER_NAME: "Flick",
-        GIT_COMMITTER_EMAIL: "flick@example.com",
-        ...env,
-      },
-    }).trim();
+    runGit(dir, args, { env: { ...author, ...env }, input });
   const exists = (ref: string) => {
     try {
       run(["rev-parse", "--verify", "-q", ref]);

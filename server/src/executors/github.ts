@@ -172,15 +172,17 @@ async function revertCommit(
 ): Promise<Record<string, unknown>> {
   const repo = `/repos/${repository}`;
   const short = p.sha.slice(0, 7);
-  const ok = async (c: Call, what: string) => {
+  /** The answer when it is a success (or the one other status the caller handles), else an error. */
+  const send = async (c: Call, what: string, handled?: number) => {
     const res = await request(c);
-    if (res.status >= 200 && res.status < 300) return res.json;
+    if ((res.status >= 200 && res.status < 300) || res.status === handled) return res;
     const message = String(res.json.message ?? "").slice(0, 300);
     throw new ExecutorError(
       `${what}: GitHub answered ${res.status}: ${message}`,
       res.status >= 500 || res.status === 429,
     );
   };
+  const ok = async (c: Call, what: string) => (await send(c, what)).json;
   // One branch per commit and target, so reverting the same commit onto two branches never collides.
   const revertBranch = `flick/revert-${short}-${p.branch.replace(/[^\w.-]+/g, "-")}`;
   const existing = await request({
@@ -260,11 +262,15 @@ async function revertCommit(
     },
     "writing the revert commit",
   );
-  const created = await request({
-    method: "POST",
-    path: `${repo}/git/refs`,
-    body: { ref: `refs/heads/${revertBranch}`, sha: revert.sha },
-  });
+  const created = await send(
+    {
+      method: "POST",
+      path: `${repo}/git/refs`,
+      body: { ref: `refs/heads/${revertBranch}`, sha: revert.sha },
+    },
+    "creating the revert branch",
+    422,
+  );
   if (created.status === 422) {
     // Left by an attempt that stopped before opening the pull request: point it at this commit.
     await ok(
@@ -274,11 +280,6 @@ async function revertCommit(
         body: { sha: revert.sha, force: true },
       },
       "moving the revert branch",
-    );
-  } else if (created.status < 200 || created.status >= 300) {
-    throw new ExecutorError(
-      `creating the revert branch: GitHub answered ${created.status}: ${String(created.json.message ?? "").slice(0, 300)}`,
-      created.status >= 500 || created.status === 429,
     );
   }
   const pr = await ok(

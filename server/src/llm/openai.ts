@@ -52,6 +52,29 @@ function parseReply<T>(content: string | null | undefined, schema: z.ZodType<T>,
   return parsed.data;
 }
 
+/** One JSON-mode chat turn: the system prompt, the data as the user's message, the reply validated. */
+async function askJson<T>(
+  client: OpenAI,
+  model: string,
+  system: string,
+  data: string,
+  schema: z.ZodType<T>,
+  what: string,
+): Promise<{ reply: T; tokens: number }> {
+  const completion = await client.chat.completions.create({
+    model,
+    response_format: { type: "json_object" },
+    messages: [
+      { role: "system", content: system },
+      { role: "user", content: data },
+    ],
+  });
+  return {
+    reply: parseReply(completion.choices?.[0]?.message?.content, schema, what),
+    tokens: completion.usage?.total_tokens ?? 0,
+  };
+}
+
 const revisionSchema = z.object({
   title: z.string().trim().min(1).max(200),
   summary: z.string().max(4000).default(""),
@@ -83,28 +106,23 @@ export async function reviseWithModel(
   card: Pick<Card, "title" | "summary" | "change" | "kind" | "evidence">,
   instruction: string,
 ): Promise<ModelRevision> {
-  const completion = await client.chat.completions.create({
+  const { reply: r, tokens } = await askJson(
+    client,
     model,
-    response_format: { type: "json_object" },
-    messages: [
-      { role: "system", content: SYSTEM },
-      {
-        role: "user",
-        content: JSON.stringify({
-          card: {
-            kind: card.kind,
-            title: card.title,
-            summary: card.summary,
-            change: card.change,
-            facts: card.evidence.facts,
-          },
-          instruction,
-        }),
+    SYSTEM,
+    JSON.stringify({
+      card: {
+        kind: card.kind,
+        title: card.title,
+        summary: card.summary,
+        change: card.change,
+        facts: card.evidence.facts,
       },
-    ],
-  });
-  const tokens = completion.usage?.total_tokens ?? 0;
-  const r = parseReply(completion.choices[0]?.message?.content, revisionSchema, "revision");
+      instruction,
+    }),
+    revisionSchema,
+    "revision",
+  );
   let change = r.change === undefined || r.change === null ? card.change : r.change;
   if (change && card.change) {
     const sameKind =
@@ -136,28 +154,24 @@ export async function summarizeWithModel(
   model: string,
   card: Pick<Card, "title" | "summary" | "change" | "kind" | "evidence" | "agent">,
 ): Promise<{ claim: string; why: string; tokens: number }> {
-  const completion = await client.chat.completions.create({
+  const { reply, tokens } = await askJson(
+    client,
     model,
-    response_format: { type: "json_object" },
-    messages: [
-      { role: "system", content: SUMMARY_SYSTEM },
-      {
-        role: "user",
-        content: JSON.stringify({
-          agent: card.agent,
-          kind: card.kind,
-          title: card.title,
-          summary: card.summary,
-          change: card.change,
-          evidence: {
-            count: card.evidence.count,
-            lastSeen: card.evidence.lastSeen,
-            facts: card.evidence.facts,
-          },
-        }).slice(0, 12_000),
+    SUMMARY_SYSTEM,
+    JSON.stringify({
+      agent: card.agent,
+      kind: card.kind,
+      title: card.title,
+      summary: card.summary,
+      change: card.change,
+      evidence: {
+        count: card.evidence.count,
+        lastSeen: card.evidence.lastSeen,
+        facts: card.evidence.facts,
       },
-    ],
-  });
-  const tokens = completion.usage?.total_tokens ?? 0;
-  return { ...parseReply(completion.choices?.[0]?.message?.content, summarySchema, "summary"), tokens };
+    }).slice(0, 12_000),
+    summarySchema,
+    "summary",
+  );
+  return { ...reply, tokens };
 }
