@@ -121,6 +121,11 @@ export function FeedView() {
   const [agent, setAgent] = createSignal("");
   const [status, setStatus] = createSignal<CardStatus>("pending");
   const [source, setSource] = createSignal("");
+  /** A filter's input handler: narrowing the feed starts again at its first card. */
+  const narrow = (set: (value: string) => void) => (e: { currentTarget: { value: string } }) => {
+    set(e.currentTarget.value);
+    setSelected(0);
+  };
   let search: HTMLInputElement | undefined;
   // Looking back (another state) or at one source asks the server; the live feed is filtered here.
   const browsing = () => status() !== "pending" || source() !== "";
@@ -263,10 +268,7 @@ export function FeedView() {
               placeholder="Search  /"
               aria-label="Search cards"
               value={query()}
-              onInput={(e) => {
-                setQuery(e.currentTarget.value);
-                setSelected(0);
-              }}
+              onInput={narrow(setQuery)}
               onKeyDown={(e) => {
                 if (e.key === "Escape") {
                   setQuery("");
@@ -274,35 +276,18 @@ export function FeedView() {
                 }
               }}
             />
-            <select
-              aria-label="Filter by agent"
-              value={agent()}
-              onChange={(e) => {
-                setAgent(e.currentTarget.value);
-                setSelected(0);
-              }}
-            >
+            <select aria-label="Filter by agent" value={agent()} onChange={narrow(setAgent)}>
               <option value="">All agents</option>
               <For each={agents()}>{(a) => <option value={a}>{a}</option>}</For>
             </select>
-            <select
-              aria-label="Filter by source"
-              value={source()}
-              onChange={(e) => {
-                setSource(e.currentTarget.value);
-                setSelected(0);
-              }}
-            >
+            <select aria-label="Filter by source" value={source()} onChange={narrow(setSource)}>
               <option value="">All sources</option>
               <For each={facets()?.sources ?? []}>{(src) => <option value={src.id}>{src.name}</option>}</For>
             </select>
             <select
               aria-label="Filter by status"
               value={status()}
-              onChange={(e) => {
-                setStatus(e.currentTarget.value as CardStatus);
-                setSelected(0);
-              }}
+              onChange={narrow((v) => setStatus(v as CardStatus))}
             >
               <For each={statusChoices}>{([value, label]) => <option value={value}>{label}</option>}</For>
             </select>

@@ -1,6 +1,7 @@
 import type { Action } from "@flick/shared";
 import { createResource, For, Show } from "solid-js";
 import { request } from "../../lib/api.ts";
+import { CopyField } from "./parts.tsx";
 import styles from "./Settings.module.css";
 
 /**
@@ -83,14 +84,8 @@ export function ActionsSection(props: {
                 <span class={styles.muted}> · disabled</span>
               </Show>
             </h3>
-            <label class={styles.field}>
-              URL
-              <input class={styles.code} readOnly value={a.url} />
-            </label>
-            <label class={styles.field}>
-              Signing secret
-              <input class={styles.code} readOnly value={a.secret} />
-            </label>
+            <CopyField label="URL" value={a.url} />
+            <CopyField label="Signing secret" value={a.secret} />
             <div class={styles.row}>
               <button
                 type="button"

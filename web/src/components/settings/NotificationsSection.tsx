@@ -1,6 +1,7 @@
 import type { PushPreferences } from "@flick/shared";
 import { createResource, createSignal, Show } from "solid-js";
 import { errorMessage, request } from "../../lib/api.ts";
+import { Messages } from "./parts.tsx";
 import styles from "./Settings.module.css";
 
 interface PushState {
@@ -102,16 +103,7 @@ export function NotificationsSection() {
         Flick interrupts you only for cards that deserve it. Your devices with notifications on:{" "}
         <strong data-testid="push-devices">{state()?.devices ?? "…"}</strong>.
       </p>
-      <Show when={error()}>
-        <p class={styles.error} role="alert">
-          {error()}
-        </p>
-      </Show>
-      <Show when={notice()}>
-        <p class={styles.muted} role="status">
-          {notice()}
-        </p>
-      </Show>
+      <Messages error={error()} notice={notice()} />
       <Show
         when={supported()}
         fallback={<p class={styles.muted}>This browser cannot receive push notifications.</p>}

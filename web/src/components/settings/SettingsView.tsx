@@ -3,6 +3,7 @@ import { createResource, createSignal, For, Show } from "solid-js";
 import { errorMessage, request } from "../../lib/api.ts";
 import { ActionsSection } from "./ActionsSection.tsx";
 import { NotificationsSection } from "./NotificationsSection.tsx";
+import { CopyField, Messages } from "./parts.tsx";
 import styles from "./Settings.module.css";
 
 const kinds: { kind: SourceKind; label: string }[] = [
@@ -56,16 +57,7 @@ export function SettingsView(props: { admin: boolean }) {
   return (
     <main class={styles.page}>
       <h1 class={styles.title}>Settings</h1>
-      <Show when={error()}>
-        <p class={styles.error} role="alert">
-          {error()}
-        </p>
-      </Show>
-      <Show when={notice()}>
-        <p class={styles.muted} role="status">
-          {notice()}
-        </p>
-      </Show>
+      <Messages error={error()} notice={notice()} />
 
       <NotificationsSection />
 
@@ -108,22 +100,9 @@ export function SettingsView(props: { admin: boolean }) {
                   {s.name} <span class={styles.muted}>· {s.kind}</span>
                 </h3>
                 <p class={styles.muted}>{howToSend(s)}</p>
-                <label class={styles.field}>
-                  Ingest URL
-                  <input class={styles.code} readOnly value={s.ingestUrl} />
-                </label>
-                <label class={styles.field}>
-                  Secret
-                  <input class={styles.code} readOnly value={s.secret} />
-                </label>
-                <Show when={s.sentryDsn}>
-                  {(dsn) => (
-                    <label class={styles.field}>
-                      DSN
-                      <input class={styles.code} readOnly value={dsn()} />
-                    </label>
-                  )}
-                </Show>
+                <CopyField label="Ingest URL" value={s.ingestUrl} />
+                <CopyField label="Secret" value={s.secret} />
+                <Show when={s.sentryDsn}>{(dsn) => <CopyField label="DSN" value={dsn()} />}</Show>
                 <button
                   type="button"
                   class={styles.secondary}
