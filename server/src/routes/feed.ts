@@ -22,11 +22,15 @@ export const feedRoutes = new Hono<AppEnv>()
     c.header("Vary", "Accept-Encoding, Cookie, Authorization");
     c.header("Content-Type", "application/json");
     const gzip = /\bgzip\b/.test(c.req.header("accept-encoding") ?? "");
-    if (query.cursor || query.status || query.agent || query.source) {
-      const json = JSON.stringify(await feedPage(db, query));
+    // Small pages go as they are: gzip would not pay for itself.
+    const send = (json: string, gzipped: () => Uint8Array<ArrayBuffer>) => {
       if (!gzip || json.length <= 1024) return c.body(json);
       c.header("Content-Encoding", "gzip");
-      return c.body(gzipJson(json));
+      return c.body(gzipped());
+    };
+    if (query.cursor || query.status || query.agent || query.source) {
+      const json = JSON.stringify(await feedPage(db, query));
+      return send(json, () => gzipJson(json));
     }
     const page = await c.var.services.feedCache.firstPage(db, query.limit);
     c.header("ETag", page.etag);
@@ -36,9 +40,7 @@ export const feedRoutes = new Hono<AppEnv>()
       ?.split(",")
       .map((t) => t.trim());
     if (matches?.includes(page.etag)) return c.body(null, 304);
-    if (!gzip || page.json.length <= 1024) return c.body(page.json);
-    c.header("Content-Encoding", "gzip");
-    return c.body(page.gzip());
+    return send(page.json, () => page.gzip());
   })
   .get("/feed/facets", requireUser, async (c) => c.json(await feedFacets(c.var.deps.database.db)))
   .get("/cards/:id", requireUser, validate("param", z.object({ id: z.string().max(64) })), async (c) => {
