@@ -28,6 +28,9 @@ export default defineConfig({
           include: ["e2e/**/*.test.ts"],
           testTimeout: 60_000,
           hookTimeout: 180_000,
+          // A browser on a busy two-core machine can take longer than expect.poll's default 1 s to
+          // settle (a service worker handling a push, a scroll finishing); what is asserted is unchanged.
+          expect: { poll: { timeout: 10_000 } },
           fileParallelism: false,
           sequence: { groupOrder: 2 },
         },
