@@ -1,5 +1,5 @@
 import path from "node:path";
-import { MetricDetector } from "@flick/server/detector";
+import { DEFAULT_DETECTOR_OPTIONS, MetricDetector } from "@flick/server/detector";
 import { describe, expect, it } from "vitest";
 import { loadCorpus } from "../bench/nab/corpus.ts";
 import { windowedGaussian } from "../bench/nab/detectors.ts";
@@ -13,6 +13,7 @@ import {
 import { fixturesDir } from "../helpers/fixtures.ts";
 
 const STEP = 5 * 60_000;
+const ALARM = DEFAULT_DETECTOR_OPTIONS.alarmLevel;
 
 /** A daily-seasonal series with noise from a fixed-seed generator. */
 function series(n: number, at: (i: number) => number): { ts: number[]; values: number[] } {
@@ -26,6 +27,15 @@ function series(n: number, at: (i: number) => number): { ts: number[]; values: n
   return { ts, values };
 }
 
+function nabSeries(name: string) {
+  const dataDir = path.join(fixturesDir, "nab/data");
+  const series = loadCorpus(dataDir, path.join(dataDir, "../labels/combined_windows.json")).find(
+    (s) => s.name === name,
+  );
+  if (!series) throw new Error(`${name} is not in the NAB fixtures`);
+  return series;
+}
+
 function run(ts: number[], values: number[]): number[] {
   const d = new MetricDetector();
   return values.map((v, i) => d.update(v, ts[i] as number).score);
@@ -35,16 +45,16 @@ describe("streaming metric detector", () => {
   it("stays quiet on a noisy seasonal series with nothing wrong", () => {
     const { ts, values } = series(3000, () => 0);
     const scores = run(ts, values);
-    expect(scores.slice(500).filter((s) => s >= 0.4).length).toBeLessThanOrEqual(2);
+    expect(scores.slice(500).filter((s) => s >= ALARM).length).toBeLessThanOrEqual(2);
   });
 
   it("alarms within a few points of a 40% drop, and once, not for every point after it", () => {
     const { ts, values } = series(3000, (i) => (i >= 2000 ? -40 : 0));
     const scores = run(ts, values);
-    const first = scores.findIndex((s, i) => i >= 500 && s >= 0.4);
+    const first = scores.findIndex((s, i) => i >= 500 && s >= ALARM);
     expect(first).toBeGreaterThanOrEqual(2000);
     expect(first).toBeLessThan(2010);
-    expect(scores.slice(first + 1, first + 100).filter((s) => s >= 0.4).length).toBe(0);
+    expect(scores.slice(first + 1, first + 100).filter((s) => s >= ALARM).length).toBe(0);
   });
 
   it("does not alarm every day for a spike the series makes every day, yet alarms for a dip it never made", () => {
@@ -53,25 +63,66 @@ describe("streaming metric detector", () => {
     const daily = series(3000, job);
     const alarms = run(daily.ts, daily.values)
       .map((s, i) => ({ s, i }))
-      .filter(({ s, i }) => i >= 300 && s >= 0.4);
+      .filter(({ s, i }) => i >= 300 && s >= ALARM);
     expect(alarms).toEqual([]);
 
     const withDip = series(3000, (i) => job(i) + (i >= 2500 && i < 2504 ? -60 : 0));
     const scores = run(withDip.ts, withDip.values);
-    const first = scores.findIndex((s, i) => i >= 300 && s >= 0.4);
+    const first = scores.findIndex((s, i) => i >= 300 && s >= ALARM);
     expect(first).toBeGreaterThanOrEqual(2500);
     expect(first).toBeLessThan(2504);
   });
 
-  it("carries on from a state stored before shape matching existed", () => {
+  it("alarms when spikes come ever closer, though each spike looks like the ones before", () => {
+    // A job spikes the metric once every 4 hours; from point 2400 it spikes every hour.
+    const spikes = (every: (i: number) => number) => {
+      let seed = 11;
+      const ts = Array.from({ length: 3000 }, (_, i) => Date.UTC(2026, 0, 1) + i * STEP);
+      const values = ts.map((_, i) => {
+        seed = (seed * 1103515245 + 12345) % 2 ** 31;
+        return 50 + 3 * (seed / 2 ** 31 - 0.5) + (i % every(i) === 0 ? 30 : 0);
+      });
+      return run(ts, values);
+    };
+    const alarms = (scores: number[]) => scores.flatMap((s, i) => (i >= 300 && s >= ALARM ? [i] : []));
+    expect(alarms(spikes(() => 48))).toEqual([]);
+    const denser = alarms(spikes((i) => (i < 2400 ? 48 : 12)));
+    expect(denser.length).toBe(1);
+    // Within half a day: the slow view compares blocks of a few hours.
+    expect(denser[0]).toBeGreaterThanOrEqual(2400);
+    expect(denser[0]).toBeLessThan(2400 + 144);
+  });
+
+  it("raises no alarm on a perfectly regular series when a few points never arrive", () => {
+    // NAB's noiseless daily cycle, with one point in a hundred (or five hundred) left out.
+    const clean = nabSeries("artificialNoAnomaly/art_daily_no_noise.csv");
+    for (const [seed, rate] of [
+      [8, 0.01],
+      [15, 0.002],
+    ] as const) {
+      let x: number = seed;
+      const kept = clean.values.flatMap((v, i) => {
+        x = (x * 1103515245 + 12345) % 2 ** 31;
+        return x / 2 ** 31 < rate ? [] : [[clean.timestamps[i] as number, v] as const];
+      });
+      expect(kept.length).toBeLessThan(clean.values.length);
+      const scores = run(
+        kept.map(([t]) => t),
+        kept.map(([, v]) => v),
+      );
+      expect(scores.flatMap((s, i) => (i >= 300 && s >= ALARM ? [i] : []))).toEqual([]);
+    }
+  });
+
+  it("carries on from a state stored before shape matching and the slow view existed", () => {
     const { ts, values } = series(1500, (i) => (i >= 1200 ? 50 : 0));
     const a = new MetricDetector();
     for (let i = 0; i < 700; i++) a.update(values[i] as number, ts[i] as number);
-    const { shapeStat: _stat, ...older } = JSON.parse(JSON.stringify(a.state));
+    const { shapeStat: _stat, blocks: _blocks, ...older } = JSON.parse(JSON.stringify(a.state));
     const b = new MetricDetector(older);
     const scores = values.slice(700).map((v, i) => b.update(v, ts[i + 700] as number).score);
     expect(scores.every((s) => Number.isFinite(s))).toBe(true);
-    expect(scores.findIndex((s) => s >= 0.4) + 700).toBe(1200);
+    expect(scores.findIndex((s) => s >= ALARM) + 700).toBe(1200);
   });
 
   it("scores each point from the past only: later points never change an earlier score", () => {

@@ -18,7 +18,12 @@
  *  3. Likelihood: the surprise is averaged over a short window and compared with the distribution
  *     of those averages over the long history, so a noisy series needs a bigger jump than a calm
  *     one (the idea behind Numenta's "anomaly likelihood").
- *  4. Rest: after an alarm, the detector stays quiet for a while, so one incident is one alarm.
+ *  4. Slow view: a few hours of points at a time are summarised as a block; the last two blocks
+ *     are compared with every earlier pair. A rhythm the series never had (spikes coming closer
+ *     together, a steady machine starting to oscillate) alarms here although each point and each
+ *     short shape is familiar.
+ *  5. Rest: after an alarm, the detector stays quiet for a while (the slow view until its blocks
+ *     look familiar again), so one incident is one alarm.
  */
 
 export interface DetectorOptions {
@@ -48,6 +53,16 @@ export interface DetectorOptions {
   shapeHistory: number;
   /** The newest shapes left out of the match (they overlap the current one). */
   shapeExclude: number;
+  /** Points summarised per block for the slow view (used when the series has no daily period). */
+  blockPoints: number;
+  /** Blocks per day when the series has a daily period (the block is then a fixed share of a day). */
+  blocksPerDay: number;
+  /** Consecutive blocks compared as one slow pattern. */
+  blockWindow: number;
+  /** Blocks remembered for the slow match. */
+  blockHistory: number;
+  /** The slow pattern's novelty (z-score) at which its score is 0.5. */
+  blockHalfZ: number;
 }
 
 export const DEFAULT_DETECTOR_OPTIONS: DetectorOptions = {
@@ -56,7 +71,7 @@ export const DEFAULT_DETECTOR_OPTIONS: DetectorOptions = {
   historyWindow: 20000,
   warmup: 300,
   restPoints: 150,
-  alarmLevel: 0.4,
+  alarmLevel: 0.44,
   shiftWindow: 8,
   maxPeriod: 1440,
   seasonRadius: 2,
@@ -64,6 +79,11 @@ export const DEFAULT_DETECTOR_OPTIONS: DetectorOptions = {
   shapeWindow: 8,
   shapeHistory: 1000,
   shapeExclude: 4,
+  blockPoints: 36,
+  blocksPerDay: 8,
+  blockWindow: 2,
+  blockHistory: 720,
+  blockHalfZ: 8,
 };
 
 /** Shape distances learned before they count towards the surprise. */
@@ -95,7 +115,32 @@ export interface DetectorState {
   lastTs: number | null;
   /** History of shape distances; absent in states stored before shapes were added. */
   shapeStat?: Stat;
+  /** The slow view; absent in states stored before it was added. */
+  blocks?: BlockState;
 }
+
+interface BlockState {
+  /** Which time slot the block being filled covers (timestamp ÷ block span). */
+  slot: number | null;
+  /** Values of the block being filled. */
+  current: number[];
+  /** Mean, 90th and 10th percentile of each finished block, flattened, oldest first. */
+  summary: number[];
+  /** History of slow-pattern distances. */
+  stat: Stat;
+  /** Set by an alarm; cleared by the next block that looks familiar. */
+  quiet: boolean;
+}
+
+const BLOCK_FEATURES = 3;
+/** A slow pattern this close to one seen before (as a z-score) ends the quiet after an alarm. */
+const FAMILIAR_Z = 2;
+/**
+ * The least spread (in units of the series' range) the slow distances are measured against: a
+ * perfectly regular series repeats its blocks almost exactly, and a block that differs by a
+ * fraction of a percent (one point missing) must not look like a thousand standard deviations.
+ */
+const BLOCK_MIN_SPREAD = 0.002;
 
 export interface PointScore {
   score: number;
@@ -226,8 +271,13 @@ export class MetricDetector {
       score = Math.max(0, Math.min(1, score));
     }
     if (novel) score = Math.max(score, o.novelScore);
+    const slow = this.blockScore(value, timestamp);
+    if (slow !== null && s.n >= o.warmup && !s.blocks?.quiet) score = Math.max(score, slow);
     if (s.sinceAlarm < o.restPoints) score *= s.sinceAlarm / o.restPoints;
     s.sinceAlarm = score >= o.alarmLevel ? 0 : Math.min(s.sinceAlarm + 1, Number.MAX_SAFE_INTEGER);
+    // A series that broke stays new to the slow view until the new rhythm has filled its memory;
+    // that is one incident, so the slow view keeps quiet until a block looks familiar again.
+    if (s.sinceAlarm === 0 && s.blocks) s.blocks.quiet = true;
 
     // Learn.
     s.n++;
@@ -266,6 +316,55 @@ export class MetricDetector {
     return Math.sqrt(best / m) / Math.max(s.max - s.min, 1e-9);
   }
 
+  /**
+   * The slow view: every few hours' worth of points is summarised (mean, 90th and 10th
+   * percentile) as one block; when a block ends, the last few blocks are compared with every
+   * earlier run of as many blocks. A rhythm the series never had (spikes coming ever closer, a
+   * quiet machine starting to oscillate) is new here even when each point and each short shape
+   * is familiar. 0 … 1 on the point that ends a block; null on the others.
+   */
+  private blockScore(value: number, timestamp: number): number | null {
+    const s = this.state;
+    const o = this.options;
+    s.blocks ??= { slot: null, current: [], summary: [], stat: { n: 0, mean: 0, v: 0 }, quiet: false };
+    const b = s.blocks;
+    if (!s.step || s.step <= 0) return null;
+    // Blocks are slots of wall-clock time, not counts of points, so a missing or extra point
+    // changes one block's summary a little instead of shifting every block after it.
+    const span = this.period() ? 86_400_000 / o.blocksPerDay : o.blockPoints * s.step;
+    const slot = Math.floor(timestamp / span);
+    const finished = b.slot !== null && slot !== b.slot && b.current.length > 0 ? b.current : null;
+    if (finished) b.current = [];
+    b.slot = slot;
+    b.current.push(value);
+    if (!finished) return null;
+    const sorted = finished.sort((x, y) => x - y);
+    const at = (q: number) => sorted[Math.floor(q * (sorted.length - 1))] as number;
+    // Six significant digits: the summaries are stored with the state after every batch.
+    const mean = sorted.reduce((x, y) => x + y, 0) / sorted.length;
+    for (const x of [mean, at(0.9), at(0.1)]) b.summary.push(Number(x.toPrecision(6)));
+    const keep = o.blockHistory * BLOCK_FEATURES;
+    if (b.summary.length > keep) b.summary.splice(0, b.summary.length - keep);
+    const blocks = b.summary.length / BLOCK_FEATURES;
+    const w = o.blockWindow * BLOCK_FEATURES;
+    if (blocks < o.blockWindow + 10) return null;
+    const now = b.summary.length - w;
+    let best = Number.POSITIVE_INFINITY;
+    // Earlier runs of blocks that do not overlap the current one.
+    for (let start = 0; start + w <= now; start += BLOCK_FEATURES) {
+      let d = 0;
+      for (let k = 0; k < w && d < best; k++) {
+        const x = (b.summary[start + k] as number) - (b.summary[now + k] as number);
+        d += x * x;
+      }
+      if (d < best) best = d;
+    }
+    const distance = Math.sqrt(best / o.blockWindow) / Math.max(s.max - s.min, 1e-9);
+    const z = zScore(b.stat, distance, o.historyWindow, BLOCK_MIN_SPREAD);
+    if (z < FAMILIAR_Z) b.quiet = false;
+    return z / (z + o.blockHalfZ);
+  }
+
   /** Points per day when the series is regular enough for one to fit in memory; else null. */
   private period(): number | null {
     const step = this.state.step;
@@ -276,9 +375,9 @@ export class MetricDetector {
 }
 
 /** How far above its history `x` is (0 when below or while the history is short), then learns `x`. */
-function zScore(h: Stat, x: number, horizon: number): number {
+function zScore(h: Stat, x: number, horizon: number, minStd = 1e-6): number {
   const std = Math.sqrt(h.v);
-  const z = h.n > 10 ? Math.max(0, (x - h.mean) / Math.max(std, 1e-6)) : 0;
+  const z = h.n > 10 ? Math.max(0, (x - h.mean) / Math.max(std, minStd)) : 0;
   addStat(h, h.n > 30 ? Math.min(x, h.mean + FEATURE_CLIP * std) : x, horizon);
   return z;
 }
