@@ -92,6 +92,25 @@ describe.each(drivers)("agent runtime on %s", (driver) => {
     expect(states.every((s) => s.state === "done")).toBe(true);
   });
 
+  it("hands the signals of one request to the agents in the order they were sent, across batches", async () => {
+    // Before ids rose within a millisecond, a batch was any 200 of the request's 1,000 signals,
+    // and an agent that keeps time order (the metric detector) threw the late ones away.
+    const seen: string[] = [];
+    const runtime = t.runtime(
+      [
+        agent((s) => {
+          seen.push(s.externalId);
+          return "ok";
+        }),
+      ],
+      { batchSize: 200 },
+    );
+    const ids = Array.from({ length: 1000 }, (_, i) => `p${String(i).padStart(4, "0")}`);
+    await send(ids.map((id) => ({ id, topic: "order", title: id })));
+    await t.drain(runtime);
+    expect(seen).toEqual(ids);
+  });
+
   it("lets another worker take over a crashed worker's batch after the lease, processing it exactly once", async () => {
     await send([{ id: "only", topic: "x", title: "X" }]);
     let release: () => void = () => {};

@@ -35,4 +35,10 @@ describe("tokens and ids", () => {
     expect(newId("signal")).toMatch(/^sig_/);
     expect(early < late).toBe(true);
   });
+
+  it("sorts ids made in the same millisecond in the order they were made", () => {
+    const made = Array.from({ length: 2000 }, () => newId("signal", 1_700_000_000_000));
+    expect(new Set(made).size).toBe(made.length);
+    expect([...made].sort()).toEqual(made);
+  });
 });

@@ -300,7 +300,9 @@ export class AgentRuntime {
           or(isNull(signals.leaseUntil), lt(signals.leaseUntil, now)),
         ),
       )
-      .orderBy(signals.nextAttemptAt)
+      // Ids rise in the order signals were written (see newId), so signals written together reach
+      // the agents in that order, not in whatever order the database returns equal keys.
+      .orderBy(signals.nextAttemptAt, signals.id)
       .limit(this.options.batchSize)
       .for("update", { skipLocked: true });
     const rows = await this.database.db

@@ -19,19 +19,32 @@ export type IdKind = keyof typeof prefixes;
 
 const alphabet = "0123456789abcdefghjkmnpqrstvwxyz";
 
+let lastTime = -1;
+/** The random part of the last id, as base-32 digits, most significant first. */
+let lastRandom: number[] = [];
+
 /**
  * Prefixed ids that sort by creation time: 10 chars of milliseconds (base32, Crockford-ish)
- * then 12 random chars, so b-tree inserts stay at the right edge.
+ * then 12 random chars, so b-tree inserts stay at the right edge. An id made in the same
+ * millisecond as the one before takes the previous random part plus one, so ids made in one
+ * process sort in the order they were made (a batch of signals is processed in write order).
  */
 export function newId(kind: IdKind, now = Date.now()): string {
+  let digit = lastRandom.length - 1;
+  if (now === lastTime) {
+    while (digit >= 0 && lastRandom[digit] === 31) lastRandom[digit--] = 0;
+    if (digit >= 0) lastRandom[digit] = (lastRandom[digit] as number) + 1;
+  }
+  // A new millisecond, or (astronomically unlikely) 32^12 ids in this one: start afresh.
+  if (now !== lastTime || digit < 0) {
+    lastTime = now;
+    lastRandom = [...randomBytes(12)].map((b) => b % 32);
+  }
   let time = "";
-  let t = now;
+  let t = lastTime;
   for (let i = 0; i < 10; i++) {
     time = alphabet[t % 32] + time;
     t = Math.floor(t / 32);
   }
-  const bytes = randomBytes(12);
-  let rand = "";
-  for (const b of bytes) rand += alphabet[b % 32];
-  return `${prefixes[kind]}_${time}${rand}`;
+  return `${prefixes[kind]}_${time}${lastRandom.map((d) => alphabet[d]).join("")}`;
 }
