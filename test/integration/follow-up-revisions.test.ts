@@ -199,10 +199,10 @@ describe.each(drivers)("follow-ups become revisions on %s", (driver) => {
         return (await followUp(rules, id))?.reply;
       };
       expect(await say("this is too noisy, raise the threshold")).toBe(
-        "Done: checkout_latency_p95 now opens a card at an anomaly score of 0.5 (was 0.4). This card stays for you to decide.",
+        "Done: checkout_latency_p95 now opens a card at an anomaly score of 0.54 (was 0.44). This card stays for you to decide.",
       );
-      expect(await levelOf()).toBe(0.5);
-      expect(await say("only alert above 75%")).toMatch(/at an anomaly score of 0\.75 \(was 0\.5\)/);
+      expect(await levelOf()).toBe(0.54);
+      expect(await say("only alert above 75%")).toMatch(/at an anomaly score of 0\.75 \(was 0\.54\)/);
       expect(await say("make it more sensitive, lower the alert threshold")).toMatch(/0\.65 \(was 0\.75\)/);
       expect(await levelOf()).toBe(0.65);
       // The detector's own state is untouched, and the card is still there to decide.
