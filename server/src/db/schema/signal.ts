@@ -37,7 +37,8 @@ export const signals = pgTable(
     // ingest is idempotent: the sender's id is unique per source
     uniqueIndex("signal_source_external_key").on(t.sourceId, t.externalId),
     // workers claim the oldest due signals that are not done or parked
-    index("signal_claim_idx").on(t.nextAttemptAt).where(sql`${t.state} in ('pending', 'processing')`),
+    // (ids rise in write order, so signals written together are claimed in that order)
+    index("signal_claim_idx").on(t.nextAttemptAt, t.id).where(sql`${t.state} in ('pending', 'processing')`),
     // agents and evidence look up recent signals of one fingerprint
     index("signal_fingerprint_idx").on(t.fingerprint, t.receivedAt),
     // the admin dead-letter list shows parked signals, newest first
