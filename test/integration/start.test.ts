@@ -103,7 +103,9 @@ describe("starting the real server", () => {
       execFileSync("umount", [mountPoint]);
       rmSync(mountPoint, { recursive: true, force: true });
     }
-  });
+    // Three server starts, each opening the embedded database: ~14 s alone, over 30 s once when CI
+    // ran it beside the other test files.
+  }, 90_000);
 
   it("refuses a second server on the same embedded database", async () => {
     const first = await startServerProcess({ DATA_DIR: dataDir });
