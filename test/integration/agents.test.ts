@@ -138,6 +138,30 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       );
     });
 
+    it("says a series changed its pattern when its spikes come closer together, marking the stretch", async () => {
+      // NAB's load-balancer series: the same spikes as always, but more of them inside its window.
+      const series = await send("lb_spikes", "artificialWithAnomaly/art_load_balancer_spikes.csv");
+      const [card, ...more] = await cards("metric:lb_spikes");
+      expect(more).toHaveLength(0);
+      if (!card) throw new Error("no card");
+      expect(card.title).toMatch(/^lb_spikes changed its pattern since \d\d:\d\d UTC$/);
+      expect(card.summary).toMatch(
+        /^Since \d\d:\d\d UTC it averaged [\d.]+, 90% of points under [\d.]+; no stretch in the 10 days before looked like that \(the closest averaged [\d.]+, 90% under [\d.]+\)\./,
+      );
+      const facts = (card.evidence as { facts: Record<string, number | string> }).facts;
+      expect(Number(facts.mean)).toBeGreaterThan(2 * Number(facts.closestMean));
+      // The chart marks where the changed stretch starts and the point that raised the alarm,
+      // both inside the labelled window.
+      const preview = card.preview as { points: [number, number][]; marks: number[] };
+      expect(preview.marks).toHaveLength(2);
+      const [start, end] = series.windows[0] as [number, number];
+      const [from, to] = preview.marks.map((i) => (preview.points[i] as [number, number])[0]);
+      expect(from).toBeLessThan(to as number);
+      expect(from).toBeGreaterThanOrEqual(start);
+      expect(to).toBeLessThanOrEqual(end);
+      expect(new Date(facts.since as string).getTime()).toBe(from);
+    });
+
     it("keeps a series quiet once its threshold was raised above the drop's score (a follow-up's effect)", async () => {
       const series = nab().find((x) => x.name === "artificialWithAnomaly/art_daily_jumpsdown.csv");
       if (!series) throw new Error("series missing");

@@ -1,7 +1,13 @@
 import type { Change, Preview } from "@flick/shared";
 import { z } from "zod";
 import { type CardUpsert, defineAgent, type SignalRow } from "../define.ts";
-import { DEFAULT_DETECTOR_OPTIONS, type DetectorState, MetricDetector } from "../metrics/detector.ts";
+import {
+  DEFAULT_DETECTOR_OPTIONS,
+  type DetectorState,
+  MetricDetector,
+  type PatternChange,
+  type PointScore,
+} from "../metrics/detector.ts";
 import { blast, rank, recency } from "../rank.ts";
 import { deployBefore, rollbackCard } from "./deploys.ts";
 
@@ -44,6 +50,62 @@ export function anomalyClaim(name: string, value: number, expected: number, at: 
   return `${name} rose ${Math.round(change * 100)}% at ${hhmm(at)}`;
 }
 
+/** "queue_depth changed its pattern since 09:00 UTC" */
+export function patternClaim(name: string, pattern: PatternChange): string {
+  return `${name} changed its pattern since ${hhmm(new Date(pattern.since))}`;
+}
+
+function duration(ms: number): string {
+  const hours = Math.round(ms / 3_600_000);
+  return hours >= 48 ? `${Math.round(hours / 24)} days` : `${hours} hours`;
+}
+
+function relative(value: number, expected: number): number {
+  return Math.abs(expected) > 1e-9 ? Math.abs(value - expected) / Math.abs(expected) : 1;
+}
+
+/** A card's words, chart marks and facts: one value that broke, or a stretch whose pattern is new. */
+function describe(
+  p: Point,
+  at: Date,
+  scored: PointScore,
+  tail: [number, number][],
+): { claim: string; what: string; change: number; marks: number[]; facts: Record<string, string | number> } {
+  const last = tail.length - 1;
+  const pattern = scored.pattern;
+  if (!pattern) {
+    return {
+      claim: anomalyClaim(p.name, p.value, scored.expected, at),
+      what: `${p.value} where about ${round(scored.expected)} was expected`,
+      change: relative(p.value, scored.expected),
+      marks: [last],
+      facts: { value: p.value, expected: thousandths(scored.expected) },
+    };
+  }
+  const first = tail.findIndex(([t]) => t >= pattern.since);
+  return {
+    claim: patternClaim(p.name, pattern),
+    what: `since ${hhmm(new Date(pattern.since))} it averaged ${round(pattern.mean)}, 90% of points under ${round(pattern.p90)}; no stretch in the ${duration(pattern.searched)} before looked like that (the closest averaged ${round(pattern.closestMean)}, 90% under ${round(pattern.closestP90)})`,
+    change: Math.max(relative(pattern.mean, pattern.closestMean), relative(pattern.p90, pattern.closestP90)),
+    marks: first >= 0 && first < last ? [first, last] : [last],
+    facts: {
+      since: new Date(pattern.since).toISOString(),
+      mean: thousandths(pattern.mean),
+      p90: thousandths(pattern.p90),
+      closestMean: thousandths(pattern.closestMean),
+      closestP90: thousandths(pattern.closestP90),
+    },
+  };
+}
+
+function thousandths(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
+
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
 function round(x: number): string {
   return Math.abs(x) >= 100 ? String(Math.round(x)) : String(Math.round(x * 100) / 100);
 }
@@ -74,28 +136,20 @@ export const metricsAgent = defineAgent({
         if (state.tail.length > TAIL) state.tail.shift();
         if (scored.score < (state.alarmLevel ?? DEFAULT_DETECTOR_OPTIONS.alarmLevel)) continue;
 
-        const relChange =
-          Math.abs(scored.expected) > 1e-9
-            ? Math.abs(p.value - scored.expected) / Math.abs(scored.expected)
-            : 1;
-        const preview: Preview = {
-          type: "series",
-          label: p.name,
-          points: [...state.tail],
-          marks: [state.tail.length - 1],
-        };
-        const claim = anomalyClaim(p.name, p.value, scored.expected, at);
+        const d = describe(p, at, scored, state.tail);
+        const preview: Preview = { type: "series", label: p.name, points: [...state.tail], marks: d.marks };
+        const claim = d.claim;
         const deploy = await deployBefore(ctx, at);
         if (deploy) {
           out.push(
             await rollbackCard(ctx, "metrics", deploy, {
               what: "metric",
               line: claim,
-              facts: { metric: p.name, value: p.value, expected: Math.round(scored.expected * 1000) / 1000 },
+              facts: { metric: p.name, ...d.facts },
               signalIds: [signal.id],
               firstSeen: at,
               lastSeen: at,
-              severity: Math.min(1, 0.4 + relChange),
+              severity: Math.min(1, 0.4 + d.change),
               blastRadius: 0.5,
               preview,
             }),
@@ -127,7 +181,7 @@ export const metricsAgent = defineAgent({
                 repository: conf.repository,
                 params: {
                   title: claim,
-                  body: `Flick's metric detector flagged **${p.name}**${labels ? ` (${labels})` : ""} at ${p.ts}: ${p.value} where ${round(scored.expected)} was expected (anomaly score ${scored.score.toFixed(2)}).`,
+                  body: `Flick's metric detector flagged **${p.name}**${labels ? ` (${labels})` : ""} at ${p.ts}: ${d.what} (anomaly score ${scored.score.toFixed(2)}).`,
                   labels: ["anomaly"],
                 },
               }
@@ -136,9 +190,9 @@ export const metricsAgent = defineAgent({
           fingerprint: series,
           kind: action ? "action" : change.type === "github" ? "issue" : "insight",
           title: claim,
-          summary: `${p.value} where about ${round(scored.expected)} was expected${labels ? ` (${labels})` : ""}. ${action ? `Accept runs the **${action}** action.` : change.type === "github" ? `Accept opens an issue in ${conf.repository}.` : "No action is configured for this metric; an admin can map it to one in the source's settings."}`,
+          summary: `${capitalize(d.what)}${labels ? ` (${labels})` : ""}. ${action ? `Accept runs the **${action}** action.` : change.type === "github" ? `Accept opens an issue in ${conf.repository}.` : "No action is configured for this metric; an admin can map it to one in the source's settings."}`,
           ...rank({
-            severity: Math.min(1, 0.4 + relChange),
+            severity: Math.min(1, 0.4 + d.change),
             blastRadius: blast(signals.length),
             confidence: scored.score,
             recency: recency(at, ctx.now),
@@ -153,8 +207,7 @@ export const metricsAgent = defineAgent({
             facts: {
               metric: p.name,
               ...(labels ? { labels } : {}),
-              value: p.value,
-              expected: Math.round(scored.expected * 1000) / 1000,
+              ...d.facts,
               anomalyScore: Math.round(scored.score * 1000) / 1000,
             },
           },

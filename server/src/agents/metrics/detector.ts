@@ -147,6 +147,26 @@ export interface PointScore {
   /** The value the recent history predicted, for the preview ("dropped 38%"). */
   expected: number;
   surprise: number;
+  /** Set when the slow view gave the score: a stretch of hours unlike any before, not one value. */
+  pattern?: PatternChange;
+}
+
+/** What the slow view saw: the latest blocks against the closest earlier stretch. */
+export interface PatternChange {
+  /** When the changed stretch began (epoch ms). */
+  since: number;
+  /** Mean and 90th percentile of the changed stretch. */
+  mean: number;
+  p90: number;
+  /** The same for the most similar stretch the series had before. */
+  closestMean: number;
+  closestP90: number;
+  /** How far back the comparison reached (ms). */
+  searched: number;
+}
+
+interface SlowMatch extends PatternChange {
+  score: number;
 }
 
 export function newDetectorState(): DetectorState {
@@ -272,7 +292,12 @@ export class MetricDetector {
     }
     if (novel) score = Math.max(score, o.novelScore);
     const slow = this.blockScore(value, timestamp);
-    if (slow !== null && s.n >= o.warmup && !s.blocks?.quiet) score = Math.max(score, slow);
+    let pattern: PatternChange | undefined;
+    if (slow !== null && s.n >= o.warmup && !s.blocks?.quiet && slow.score > score) {
+      const { score: slowScore, ...change } = slow;
+      score = slowScore;
+      pattern = change;
+    }
     if (s.sinceAlarm < o.restPoints) score *= s.sinceAlarm / o.restPoints;
     s.sinceAlarm = score >= o.alarmLevel ? 0 : Math.min(s.sinceAlarm + 1, Number.MAX_SAFE_INTEGER);
     // A series that broke stays new to the slow view until the new rhythm has filled its memory;
@@ -288,7 +313,7 @@ export class MetricDetector {
     if (value < s.min) s.min = value;
     if (value > s.max) s.max = value;
     addStat(h, avg, o.historyWindow);
-    return { score, expected, surprise };
+    return pattern ? { score, expected, surprise, pattern } : { score, expected, surprise };
   }
 
   /**
@@ -321,9 +346,9 @@ export class MetricDetector {
    * percentile) as one block; when a block ends, the last few blocks are compared with every
    * earlier run of as many blocks. A rhythm the series never had (spikes coming ever closer, a
    * quiet machine starting to oscillate) is new here even when each point and each short shape
-   * is familiar. 0 … 1 on the point that ends a block; null on the others.
+   * is familiar. Scored 0 … 1 on the point that ends a block; null on the others.
    */
-  private blockScore(value: number, timestamp: number): number | null {
+  private blockScore(value: number, timestamp: number): SlowMatch | null {
     const s = this.state;
     const o = this.options;
     s.blocks ??= { slot: null, current: [], summary: [], stat: { n: 0, mean: 0, v: 0 }, quiet: false };
@@ -334,6 +359,7 @@ export class MetricDetector {
     const span = this.period() ? 86_400_000 / o.blocksPerDay : o.blockPoints * s.step;
     const slot = Math.floor(timestamp / span);
     const finished = b.slot !== null && slot !== b.slot && b.current.length > 0 ? b.current : null;
+    const finishedSlot = b.slot ?? slot;
     if (finished) b.current = [];
     b.slot = slot;
     b.current.push(value);
@@ -350,6 +376,7 @@ export class MetricDetector {
     if (blocks < o.blockWindow + 10) return null;
     const now = b.summary.length - w;
     let best = Number.POSITIVE_INFINITY;
+    let closest = 0;
     // Earlier runs of blocks that do not overlap the current one.
     for (let start = 0; start + w <= now; start += BLOCK_FEATURES) {
       let d = 0;
@@ -357,12 +384,29 @@ export class MetricDetector {
         const x = (b.summary[start + k] as number) - (b.summary[now + k] as number);
         d += x * x;
       }
-      if (d < best) best = d;
+      if (d < best) {
+        best = d;
+        closest = start;
+      }
     }
     const distance = Math.sqrt(best / o.blockWindow) / Math.max(s.max - s.min, 1e-9);
     const z = zScore(b.stat, distance, o.historyWindow, BLOCK_MIN_SPREAD);
     if (z < FAMILIAR_Z) b.quiet = false;
-    return z / (z + o.blockHalfZ);
+    // Mean of the blocks' means, and of their 90th percentiles, for the card's words.
+    const average = (from: number, feature: number) => {
+      let sum = 0;
+      for (let k = 0; k < o.blockWindow; k++) sum += b.summary[from + k * BLOCK_FEATURES + feature] as number;
+      return sum / o.blockWindow;
+    };
+    return {
+      score: z / (z + o.blockHalfZ),
+      since: (finishedSlot - o.blockWindow + 1) * span,
+      mean: average(now, 0),
+      p90: average(now, 1),
+      closestMean: average(closest, 0),
+      closestP90: average(closest, 1),
+      searched: blocks * span,
+    };
   }
 
   /** Points per day when the series is regular enough for one to fit in memory; else null. */
