@@ -15,13 +15,17 @@ export const cardStatuses = [
 export type CardKind = (typeof cardKinds)[number];
 export type CardStatus = (typeof cardStatuses)[number];
 
-/** A point series for a sparkline or chart; `marks` are indexes to highlight (anomalies, deploys). */
+/**
+ * A point series for a sparkline or chart; `marks` are indexes to highlight (anomalies, deploys),
+ * `span` the first and last index of a stretch to shade (since a deploy, a changed pattern).
+ */
 export const seriesPreviewSchema = z.object({
   type: z.literal("series"),
   label: z.string(),
   unit: z.string().optional(),
   points: z.array(z.tuple([z.number(), z.number()])).max(2000),
   marks: z.array(z.number().int()).max(100).optional(),
+  span: z.tuple([z.number().int().min(0), z.number().int().min(0)]).optional(),
 });
 
 export const diffStatPreviewSchema = z.object({

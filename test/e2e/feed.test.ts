@@ -51,9 +51,16 @@ describe("the feed in Chromium", () => {
     await expect.poll(() => page.locator("article h2").count()).toBe(4);
     const titles = await page.locator("article h2").allTextContents();
     expect(titles[0]).toMatch(/^Checkout errors ×40 since deploy a1b2c3/);
-    expect(
-      await page.locator("article").first().getByRole("img", { name: "checkout_success chart" }).count(),
-    ).toBe(1);
+    const chart = page.locator("article").first().getByRole("img", { name: "checkout_success chart" });
+    expect(await chart.count()).toBe(1);
+    // The stretch since the deploy is shaded: it starts at the drop and runs to the chart's end.
+    const band = await chart.locator("rect").boundingBox();
+    const whole = await chart.boundingBox();
+    if (!band || !whole) throw new Error("chart not drawn");
+    expect(band.x - whole.x).toBeGreaterThan(whole.width * 0.55);
+    expect(Math.abs(band.x + band.width - (whole.x + whole.width - (4 * whole.width) / 320))).toBeLessThan(
+      1.5,
+    );
     await page.screenshot({ path: path.join(shots, "feed-card-phone.png") });
   });
 

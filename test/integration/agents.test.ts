@@ -138,7 +138,7 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       );
     });
 
-    it("says a series changed its pattern when its spikes come closer together, marking the stretch", async () => {
+    it("says a series changed its pattern when its spikes come closer together, shading the stretch", async () => {
       // NAB's load-balancer series: the same spikes as always, but more of them inside its window.
       const series = await send("lb_spikes", "artificialWithAnomaly/art_load_balancer_spikes.csv");
       const [card, ...more] = await cards("metric:lb_spikes");
@@ -150,12 +150,13 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       );
       const facts = (card.evidence as { facts: Record<string, number | string> }).facts;
       expect(Number(facts.mean)).toBeGreaterThan(2 * Number(facts.closestMean));
-      // The chart marks where the changed stretch starts and the point that raised the alarm,
-      // both inside the labelled window.
-      const preview = card.preview as { points: [number, number][]; marks: number[] };
-      expect(preview.marks).toHaveLength(2);
+      // The chart shades the changed stretch, from its start to the point that raised the alarm
+      // (marked), both inside the labelled window.
+      const preview = card.preview as { points: [number, number][]; marks: number[]; span: [number, number] };
+      expect(preview.marks).toEqual([preview.points.length - 1]);
+      expect(preview.span[1]).toBe(preview.points.length - 1);
       const [start, end] = series.windows[0] as [number, number];
-      const [from, to] = preview.marks.map((i) => (preview.points[i] as [number, number])[0]);
+      const [from, to] = preview.span.map((i) => (preview.points[i] as [number, number])[0]);
       expect(from).toBeLessThan(to as number);
       expect(from).toBeGreaterThanOrEqual(start);
       expect(to).toBeLessThanOrEqual(end);

@@ -70,7 +70,14 @@ function describe(
   at: Date,
   scored: PointScore,
   tail: [number, number][],
-): { claim: string; what: string; change: number; marks: number[]; facts: Record<string, string | number> } {
+): {
+  claim: string;
+  what: string;
+  change: number;
+  marks: number[];
+  span?: [number, number];
+  facts: Record<string, string | number>;
+} {
   const last = tail.length - 1;
   const pattern = scored.pattern;
   if (!pattern) {
@@ -87,7 +94,8 @@ function describe(
     claim: patternClaim(p.name, pattern),
     what: `since ${hhmm(new Date(pattern.since))} it averaged ${round(pattern.mean)}, 90% of points under ${round(pattern.p90)}; no stretch in the ${duration(pattern.searched)} before looked like that (the closest averaged ${round(pattern.closestMean)}, 90% under ${round(pattern.closestP90)})`,
     change: Math.max(relative(pattern.mean, pattern.closestMean), relative(pattern.p90, pattern.closestP90)),
-    marks: first >= 0 && first < last ? [first, last] : [last],
+    marks: [last],
+    ...(first >= 0 && first < last ? { span: [first, last] as [number, number] } : {}),
     facts: {
       since: new Date(pattern.since).toISOString(),
       mean: thousandths(pattern.mean),
@@ -137,7 +145,13 @@ export const metricsAgent = defineAgent({
         if (scored.score < (state.alarmLevel ?? DEFAULT_DETECTOR_OPTIONS.alarmLevel)) continue;
 
         const d = describe(p, at, scored, state.tail);
-        const preview: Preview = { type: "series", label: p.name, points: [...state.tail], marks: d.marks };
+        const preview: Preview = {
+          type: "series",
+          label: p.name,
+          points: [...state.tail],
+          marks: d.marks,
+          ...(d.span ? { span: d.span } : {}),
+        };
         const claim = d.claim;
         const deploy = await deployBefore(ctx, at);
         if (deploy) {

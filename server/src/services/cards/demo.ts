@@ -53,6 +53,7 @@ export function demoCards(now: Date): AgentUpsert[] {
         unit: "%",
         points: series(now, 60, (i) => (i < 38 ? 98 + Math.sin(i / 3) : 61 + Math.sin(i) * 2)),
         marks: [38],
+        span: [38, 59],
       },
       change: { type: "webhook", action: "rollback", params: { service: "checkout", to: "9f8e7d" } },
       evidence: ev({ errors: 40, usersAffected: 31, deploy: "a1b2c3", previous: "9f8e7d" }),

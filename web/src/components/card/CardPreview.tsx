@@ -1,5 +1,5 @@
 import type { Preview } from "@flick/shared";
-import { For, Match, Switch } from "solid-js";
+import { For, Match, Show, Switch } from "solid-js";
 import styles from "./Card.module.css";
 
 /** A sparkline of the series with marked points (anomaly, deploy), drawn as SVG. */
@@ -20,6 +20,12 @@ function Series(props: { preview: Extract<Preview, { type: "series" }> }) {
         .map((i) => pts[i])
         .filter((p): p is [number, number] => p !== undefined)
         .map((p) => ({ x: sx(p[0]), y: sy(p[1]) })),
+      span: (() => {
+        const [from, to] = props.preview.span ?? [];
+        const a = from === undefined ? undefined : pts[from];
+        const b = to === undefined ? undefined : pts[to];
+        return a && b && b[0] > a[0] ? { x: sx(a[0]), width: sx(b[0]) - sx(a[0]) } : null;
+      })(),
       last: Number((ys[ys.length - 1] ?? 0).toFixed(1)),
     };
   };
@@ -31,6 +37,9 @@ function Series(props: { preview: Extract<Preview, { type: "series" }> }) {
         aria-label={`${props.preview.label} chart`}
         preserveAspectRatio="none"
       >
+        <Show when={geometry().span}>
+          {(band) => <rect class={styles.seriesSpan} x={band().x} y="0" width={band().width} height={h} />}
+        </Show>
         <polyline class={styles.seriesLine} points={geometry().line} />
         <For each={geometry().marks}>
           {(m) => <circle class={styles.seriesMark} cx={m.x} cy={m.y} r="4" />}
