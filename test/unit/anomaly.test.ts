@@ -16,12 +16,18 @@ const STEP = 5 * 60_000;
 const ALARM = DEFAULT_DETECTOR_OPTIONS.alarmLevel;
 
 /** A daily-seasonal series with noise from a fixed-seed generator. */
-function series(n: number, at: (i: number) => number): { ts: number[]; values: number[] } {
-  let seed = 7;
-  const rand = () => {
-    seed = (seed * 1103515245 + 12345) % 2 ** 31;
-    return seed / 2 ** 31 - 0.5;
+/** A fixed-seed generator of numbers in [0, 1), so every run sees the same noise. */
+function generator(seed: number): () => number {
+  let x = seed;
+  return () => {
+    x = (x * 1103515245 + 12345) % 2 ** 31;
+    return x / 2 ** 31;
   };
+}
+
+function series(n: number, at: (i: number) => number): { ts: number[]; values: number[] } {
+  const next = generator(7);
+  const rand = () => next() - 0.5;
   const ts = Array.from({ length: n }, (_, i) => Date.UTC(2026, 0, 1) + i * STEP);
   const values = ts.map((_, i) => 100 + 20 * Math.sin((2 * Math.PI * i) / 288) + 3 * rand() + at(i));
   return { ts, values };
@@ -76,12 +82,9 @@ describe("streaming metric detector", () => {
   it("alarms when spikes come ever closer, though each spike looks like the ones before", () => {
     // A job spikes the metric once every 4 hours; from point 2400 it spikes every hour.
     const spikes = (every: (i: number) => number) => {
-      let seed = 11;
+      const rand = generator(11);
       const ts = Array.from({ length: 3000 }, (_, i) => Date.UTC(2026, 0, 1) + i * STEP);
-      const values = ts.map((_, i) => {
-        seed = (seed * 1103515245 + 12345) % 2 ** 31;
-        return 50 + 3 * (seed / 2 ** 31 - 0.5) + (i % every(i) === 0 ? 30 : 0);
-      });
+      const values = ts.map((_, i) => 50 + 3 * (rand() - 0.5) + (i % every(i) === 0 ? 30 : 0));
       return run(ts, values);
     };
     const alarms = (scores: number[]) => scores.flatMap((s, i) => (i >= 300 && s >= ALARM ? [i] : []));
@@ -100,11 +103,10 @@ describe("streaming metric detector", () => {
       [8, 0.01],
       [15, 0.002],
     ] as const) {
-      let x: number = seed;
-      const kept = clean.values.flatMap((v, i) => {
-        x = (x * 1103515245 + 12345) % 2 ** 31;
-        return x / 2 ** 31 < rate ? [] : [[clean.timestamps[i] as number, v] as const];
-      });
+      const rand = generator(seed);
+      const kept = clean.values.flatMap((v, i) =>
+        rand() < rate ? [] : [[clean.timestamps[i] as number, v] as const],
+      );
       expect(kept.length).toBeLessThan(clean.values.length);
       const scores = run(
         kept.map(([t]) => t),

@@ -30,13 +30,8 @@ let lastRandom: number[] = [];
  * process sort in the order they were made (a batch of signals is processed in write order).
  */
 export function newId(kind: IdKind, now = Date.now()): string {
-  let digit = lastRandom.length - 1;
-  if (now === lastTime) {
-    while (digit >= 0 && lastRandom[digit] === 31) lastRandom[digit--] = 0;
-    if (digit >= 0) lastRandom[digit] = (lastRandom[digit] as number) + 1;
-  }
   // A new millisecond, or (astronomically unlikely) 32^12 ids in this one: start afresh.
-  if (now !== lastTime || digit < 0) {
+  if (now !== lastTime || !increment(lastRandom)) {
     lastTime = now;
     lastRandom = [...randomBytes(12)].map((b) => b % 32);
   }
@@ -47,4 +42,16 @@ export function newId(kind: IdKind, now = Date.now()): string {
     t = Math.floor(t / 32);
   }
   return `${prefixes[kind]}_${time}${lastRandom.map((d) => alphabet[d]).join("")}`;
+}
+
+/** Adds one to base-32 digits in place; false when they were all 31 (they wrap to zeros). */
+function increment(digits: number[]): boolean {
+  for (let i = digits.length - 1; i >= 0; i--) {
+    if (digits[i] !== 31) {
+      digits[i] = (digits[i] as number) + 1;
+      return true;
+    }
+    digits[i] = 0;
+  }
+  return false;
 }

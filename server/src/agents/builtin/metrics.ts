@@ -222,7 +222,7 @@ export const metricsAgent = defineAgent({
               metric: p.name,
               ...(labels ? { labels } : {}),
               ...d.facts,
-              anomalyScore: Math.round(scored.score * 1000) / 1000,
+              anomalyScore: thousandths(scored.score),
             },
           },
           verification: [

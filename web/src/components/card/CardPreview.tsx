@@ -14,18 +14,14 @@ function Series(props: { preview: Extract<Preview, { type: "series" }> }) {
     const [y0, y1] = [Math.min(...ys), Math.max(...ys)];
     const sx = (x: number) => ((x - x0) / (x1 - x0 || 1)) * (w - 8) + 4;
     const sy = (y: number) => h - 6 - ((y - y0) / (y1 - y0 || 1)) * (h - 12);
+    const [from, to] = (props.preview.span ?? []).map((i) => pts[i]);
     return {
       line: pts.map((p) => `${sx(p[0]).toFixed(1)},${sy(p[1]).toFixed(1)}`).join(" "),
       marks: (props.preview.marks ?? [])
         .map((i) => pts[i])
         .filter((p): p is [number, number] => p !== undefined)
         .map((p) => ({ x: sx(p[0]), y: sy(p[1]) })),
-      span: (() => {
-        const [from, to] = props.preview.span ?? [];
-        const a = from === undefined ? undefined : pts[from];
-        const b = to === undefined ? undefined : pts[to];
-        return a && b && b[0] > a[0] ? { x: sx(a[0]), width: sx(b[0]) - sx(a[0]) } : null;
-      })(),
+      span: from && to && to[0] > from[0] ? { x: sx(from[0]), width: sx(to[0]) - sx(from[0]) } : null,
       last: Number((ys[ys.length - 1] ?? 0).toFixed(1)),
     };
   };
