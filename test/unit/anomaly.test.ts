@@ -15,7 +15,6 @@ import { fixturesDir } from "../helpers/fixtures.ts";
 const STEP = 5 * 60_000;
 const ALARM = DEFAULT_DETECTOR_OPTIONS.alarmLevel;
 
-/** A daily-seasonal series with noise from a fixed-seed generator. */
 /** A fixed-seed generator of numbers in [0, 1), so every run sees the same noise. */
 function generator(seed: number): () => number {
   let x = seed;
@@ -25,12 +24,21 @@ function generator(seed: number): () => number {
   };
 }
 
+/** A daily-seasonal series with noise from a fixed-seed generator. */
 function series(n: number, at: (i: number) => number): { ts: number[]; values: number[] } {
   const next = generator(7);
   const rand = () => next() - 0.5;
   const ts = Array.from({ length: n }, (_, i) => Date.UTC(2026, 0, 1) + i * STEP);
   const values = ts.map((_, i) => 100 + 20 * Math.sin((2 * Math.PI * i) / 288) + 3 * rand() + at(i));
   return { ts, values };
+}
+
+/** A Poisson count (Knuth's method) with mean `mean`. */
+function poisson(mean: number, next: () => number): number {
+  const floor = Math.exp(-mean);
+  let k = 0;
+  for (let p = next(); p > floor; p *= next()) k++;
+  return k;
 }
 
 function nabSeries(name: string) {
@@ -77,6 +85,21 @@ describe("streaming metric detector", () => {
     const first = scores.findIndex((s, i) => i >= 300 && s >= ALARM);
     expect(first).toBeGreaterThanOrEqual(2500);
     expect(first).toBeLessThan(2504);
+  });
+
+  it("does not alarm every morning for a count that climbs at 8:00 and falls at 19:00 every day", () => {
+    // Sign-ups, tweets, orders: a low count at night, a busy day. The morning's climb is the same
+    // climb as yesterday's, so it is not a break, however sharp it is against the last hour.
+    for (const seed of [1, 2, 3, 4, 5]) {
+      const next = generator(seed);
+      const ts = Array.from({ length: 288 * 14 }, (_, i) => Date.UTC(2026, 0, 5) + i * STEP);
+      const values = ts.map((t) => {
+        const hour = new Date(t).getUTCHours();
+        return poisson(hour >= 8 && hour < 19 ? 30 : 4, next);
+      });
+      const alarms = run(ts, values).filter((s, i) => i > 600 && s >= ALARM);
+      expect(alarms.length, `seed ${seed}`).toBeLessThanOrEqual(2);
+    }
   });
 
   it("alarms when spikes come ever closer, though each spike looks like the ones before", () => {

@@ -7,7 +7,7 @@
  *  1. Surprise: three distances from what history predicts — the value against the median of the
  *     last points, the mean of the last few points against that median (a level shift), and the
  *     value against the points around the same time yesterday when the series is regular (daily
- *     seasonality) — each as a z-score against its own exponentially weighted history, which learns
+ *     seasonality; then a value or a level that matches yesterday's is not a break) — each as a z-score against its own exponentially weighted history, which learns
  *     an outlier only up to a cap; the largest one counts. A value beyond the whole range seen so
  *     far is an anomaly by itself.
  *  2. Shape: the last few points (value included) are compared with every stretch of the same
@@ -74,7 +74,7 @@ export const DEFAULT_DETECTOR_OPTIONS: DetectorOptions = {
   alarmLevel: 0.44,
   shiftWindow: 8,
   maxPeriod: 1440,
-  seasonRadius: 2,
+  seasonRadius: 1,
   novelScore: 0.6,
   shapeWindow: 8,
   shapeHistory: 1000,
@@ -256,7 +256,19 @@ export class MetricDetector {
         const at = s.season.length - period;
         const around = s.season.slice(Math.max(0, at - o.seasonRadius), at + o.seasonRadius + 1);
         const prior = median(around.sort((a, b) => a - b));
-        features.push(Math.abs(value - prior) / range);
+        const seasonal = Math.abs(value - prior) / range;
+        // What the series did at this time yesterday explains a value, or a level, as well as the
+        // last few points do: a count that falls every evening is not a drop.
+        features[0] = Math.min(features[0] as number, seasonal);
+        if (at >= last.length) {
+          let sum = 0;
+          for (let k = at - last.length; k <= at; k++) sum += s.season[k] as number;
+          features[1] = Math.min(
+            features[1] as number,
+            Math.abs(recentMean - sum / (last.length + 1)) / range,
+          );
+        }
+        features.push(seasonal);
         expected = prior;
       }
     }
