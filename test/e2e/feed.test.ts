@@ -51,6 +51,13 @@ describe("the feed in Chromium", () => {
     await expect.poll(() => page.locator("article h2").count()).toBe(4);
     const titles = await page.locator("article h2").allTextContents();
     expect(titles[0]).toMatch(/^Checkout errors ×40 since deploy a1b2c3/);
+    // A sample card says that accepting it only rehearses (it names a repository and an action
+    // this install does not have).
+    const rehearsal = page
+      .locator("article")
+      .first()
+      .getByText(/^Demo card: accepting rehearses this/);
+    expect(await rehearsal.count()).toBe(1);
     const chart = page.locator("article").first().getByRole("img", { name: "checkout_success chart" });
     expect(await chart.count()).toBe(1);
     // The stretch since the deploy is shaded: it starts at the drop and runs to the chart's end.

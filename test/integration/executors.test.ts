@@ -60,6 +60,7 @@ const goodDiff = `diff --git a/app.js b/app.js
 
 describe.each(drivers)("executors on %s", (driver) => {
   let t: TestApp;
+  let admin: string;
   let rita: string;
   let repo: string;
   let github: Awaited<ReturnType<typeof startRecorder>>;
@@ -119,7 +120,7 @@ describe.each(drivers)("executors on %s", (driver) => {
       GITHUB_API_URL: `${github.url}/api/v3`,
       GIT_REPOS: `shop=${repo}`,
     });
-    const admin = await t.setupAdmin();
+    admin = await t.setupAdmin();
     rita = await t.addUser(admin, "reviewer", "rita@example.com");
   });
   afterAll(async () => {
@@ -437,6 +438,64 @@ new file mode 100644
         ok: false,
         error: 'refused: "../x.js" points outside the repository',
       });
+    });
+
+    it("rehearses a demo card's change on accept, even where it could be carried out for real", async () => {
+      // This install has the demo's repository ("shop"), a GitHub token that reaches acme/shop and
+      // a "rollback" action: accepting the sample cards must still touch none of them.
+      const made = await t.request(`/api/actions`, {
+        cookie: admin,
+        json: { name: "rollback", url: `${github.url}/rollback` },
+      });
+      expect(made.status, made.text).toBe(201);
+      expect((await t.request("/api/admin/demo", { cookie: admin, method: "POST" })).status).toBe(201);
+      const feed = await t.request<{ cards: Card[] }>("/api/feed?agent=demo", { cookie: rita });
+      const demo = feed.body.cards;
+      expect(demo.map((c) => c.change?.type).sort()).toEqual(["github", "github", "patch", "webhook"]);
+      const requestsBefore = github.requests.length;
+      const branchesBefore = git(repo, "branch", "--list");
+      const preview = await t.request<{ ok: boolean; result: unknown }>(`/api/cards/${demo[0]?.id}/dry-run`, {
+        cookie: rita,
+        method: "POST",
+      });
+      expect(preview.body).toMatchObject({ ok: true, result: { rehearsal: true } });
+      for (const card of demo) {
+        const res = await t.request<DecisionResult>(`/api/cards/${card.id}/decisions`, {
+          cookie: rita,
+          json: { verdict: "accept", cardVersion: card.version, idempotencyKey: `k-${randomUUID()}` },
+        });
+        expect(res.status, res.text).toBe(201);
+        expect(res.body.execution?.dryRun).toBe(true);
+      }
+      t.clock.advance(1_001);
+      const runner = t.executions();
+      while ((await runner.runNext()) !== null) {
+        // run until nothing is due
+      }
+      for (const card of demo) {
+        const history = await t.request<{ executions: Execution[] }>(`/api/cards/${card.id}/history`, {
+          cookie: rita,
+        });
+        const run = history.body.executions[0];
+        expect(run, card.title).toMatchObject({
+          state: "succeeded",
+          dryRun: true,
+          result: { rehearsal: true },
+        });
+        expect(run?.log).toContain("nothing outside Flick was changed");
+        const after = await t.request<{ card: Card }>(`/api/cards/${card.id}`, { cookie: rita });
+        expect(after.body.card.status).toBe("applied");
+      }
+      const words = await t.request<{ executions: Execution[] }>(
+        `/api/cards/${demo.find((c) => c.change?.type === "webhook")?.id}/history`,
+        { cookie: rita },
+      );
+      expect(words.body.executions[0]?.result).toEqual({
+        rehearsal: true,
+        wouldDo: 'Run the "rollback" action',
+      });
+      expect(github.requests.length).toBe(requestsBefore);
+      expect(git(repo, "branch", "--list")).toBe(branchesBefore);
     });
 
     it("does a dry run that checks the diff applies and changes nothing", async () => {

@@ -1,3 +1,4 @@
+import { DEMO_AGENT } from "@flick/shared";
 import type { Database } from "../../db/client.ts";
 import { type AgentUpsert, applyCardUpserts } from "./upsert.ts";
 
@@ -24,7 +25,8 @@ const diff = `diff --git a/src/cart/total.ts b/src/cart/total.ts
 
 /**
  * A handful of realistic cards so a new team sees what Flick does before connecting anything.
- * Fixed fingerprints: loading twice refreshes the same cards (and reopens decided ones).
+ * Fixed fingerprints: loading twice refreshes the same cards (and reopens decided ones). Accepting
+ * one rehearses its change (see the execution runtime): nothing outside Flick is touched.
  */
 export function demoCards(now: Date): AgentUpsert[] {
   const ev = (
@@ -39,7 +41,7 @@ export function demoCards(now: Date): AgentUpsert[] {
   });
   return [
     {
-      agent: "demo",
+      agent: DEMO_AGENT,
       fingerprint: "demo:rollback-checkout",
       kind: "action",
       title: "Checkout errors ×40 since deploy a1b2c3 — roll back?",
@@ -72,7 +74,7 @@ export function demoCards(now: Date): AgentUpsert[] {
       reopen: true,
     },
     {
-      agent: "demo",
+      agent: DEMO_AGENT,
       fingerprint: "demo:patch-cart-total",
       kind: "patch",
       title: "Cart total ignores quantity — patch ready, tests pass",
@@ -90,7 +92,7 @@ export function demoCards(now: Date): AgentUpsert[] {
       reopen: true,
     },
     {
-      agent: "demo",
+      agent: DEMO_AGENT,
       fingerprint: "demo:merge-deps",
       kind: "action",
       title: "Merge #412: bump postgres from 3.4.8 to 3.4.9 (checks green)",
@@ -117,17 +119,17 @@ export function demoCards(now: Date): AgentUpsert[] {
       reopen: true,
     },
     {
-      agent: "demo",
+      agent: DEMO_AGENT,
       fingerprint: "demo:feedback-sync",
       kind: "issue",
       title: "12 people this week: watch stops syncing after the update",
       summary:
-        "Reviews in English and French describe the same problem since version 4.12. Proposed: open an issue with the quotes.",
+        "Twelve Play Store reviews describe the same problem since version 4.12. Proposed: open an issue with the quotes.",
       priority: 0.6,
       priorityFactors: { reach: 0.6, trend: 0.8 },
       preview: {
         type: "text",
-        text: "“Since the last update my watch won't sync anymore.” — ★☆☆☆☆\n“Impossible de synchroniser ma montre depuis la mise à jour.” — ★★☆☆☆",
+        text: "“Since the last update my watch won't sync anymore.” — ★☆☆☆☆\n“Watch stopped syncing after 4.12, steps are missing since Monday.” — ★★☆☆☆",
       },
       change: {
         type: "github",
@@ -139,7 +141,7 @@ export function demoCards(now: Date): AgentUpsert[] {
           labels: ["bug", "sync"],
         },
       },
-      evidence: ev({ reviews: 12, languages: "en, fr", since: "4.12" }),
+      evidence: ev({ reviews: 12, store: "Play Store", since: "4.12" }),
       reopen: true,
     },
   ];

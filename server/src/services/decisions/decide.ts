@@ -1,4 +1,4 @@
-import type { Change, DecisionInput, DecisionResult } from "@flick/shared";
+import { type Change, DEMO_AGENT, type DecisionInput, type DecisionResult } from "@flick/shared";
 import { and, desc, eq } from "drizzle-orm";
 import type { Database, Tx } from "../../db/client.ts";
 import { cards, decisions, executions, mutes, users } from "../../db/schema/index.ts";
@@ -150,6 +150,8 @@ export async function decide(
             cardId: card.id,
             decisionId: decision.id,
             executor,
+            // A demo card's change is rehearsed, never carried out.
+            dryRun: card.agent === DEMO_AGENT,
             runAfter: new Date(p.now.getTime() + p.undoWindowMs),
             createdAt: p.now,
             updatedAt: p.now,

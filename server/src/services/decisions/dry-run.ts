@@ -1,4 +1,4 @@
-import type { Change } from "@flick/shared";
+import { type Change, DEMO_AGENT, describeChange } from "@flick/shared";
 import { eq } from "drizzle-orm";
 import type { Config } from "../../config.ts";
 import type { Database } from "../../db/client.ts";
@@ -22,6 +22,13 @@ export async function dryRunCard(db: Database, config: Config, cardId: string, n
       executor: null,
       ok: true,
       result: { note: "accepting this card changes nothing outside Flick" },
+      log: [],
+    };
+  if (card.agent === DEMO_AGENT)
+    return {
+      executor: name,
+      ok: true,
+      result: { rehearsal: true, wouldDo: describeChange(change) },
       log: [],
     };
   const log: string[] = [];

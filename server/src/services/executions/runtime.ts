@@ -1,4 +1,4 @@
-import type { Change } from "@flick/shared";
+import { type Change, DEMO_AGENT, describeChange } from "@flick/shared";
 import { and, eq, lt, lte, or } from "drizzle-orm";
 import { backoffMs } from "../../agents/runtime.ts";
 import type { Config } from "../../config.ts";
@@ -121,6 +121,12 @@ export class ExecutionRuntime {
       | { ok: false; error: string; retryable: boolean };
     if (!card || !executor || !change) {
       outcome = { ok: false, error: `nothing to run (executor ${claimed.executor})`, retryable: false };
+    } else if (claimed.dryRun && card.agent === DEMO_AGENT) {
+      // A sample card names a repository, a pull request and an action this install may not have
+      // (or may have for real): its accept shows what would happen and touches nothing.
+      const wouldDo = describeChange(change);
+      log(`demo card: rehearsed "${wouldDo}"; nothing outside Flick was changed`);
+      outcome = { ok: true, result: { rehearsal: true, wouldDo } };
     } else if (resumed && !executor.resumable(change)) {
       outcome = {
         ok: false,

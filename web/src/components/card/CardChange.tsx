@@ -1,31 +1,8 @@
 import type { Change } from "@flick/shared";
+import { describeChange } from "@flick/shared/describe";
 import { createSignal, For, Match, Show, Switch } from "solid-js";
 import { sideBySide } from "../../lib/diff.ts";
 import styles from "./Card.module.css";
-
-/** "What accept will do", in words first; the full diff on demand. */
-export function describeChange(change: Change | null): string {
-  switch (change?.type) {
-    case "patch":
-      return `Commit this patch to ${change.repository} on a new branch`;
-    case "github": {
-      const p = change.params as Record<string, unknown>;
-      const what = {
-        merge_pr: `Merge pull request #${p.number}`,
-        rerun_workflow: `Re-run workflow run ${p.runId}`,
-        create_issue: `Open an issue "${p.title}"`,
-        comment: `Comment on #${p.number}`,
-        create_pr: `Open a pull request "${p.title}"`,
-        revert_commit: `Open a pull request reverting ${String(p.sha).slice(0, 7)} on ${p.branch}`,
-      }[change.operation];
-      return `${what} in ${change.repository}`;
-    }
-    case "webhook":
-      return `Run the "${change.action}" action`;
-    default:
-      return "Nothing outside Flick: accepting acknowledges it";
-  }
-}
 
 function diffLineClass(line: string): string | undefined {
   if (line.startsWith("+") && !line.startsWith("+++")) return styles.diffAdd;
@@ -34,13 +11,17 @@ function diffLineClass(line: string): string | undefined {
   return undefined;
 }
 
-export function CardChange(props: { change: Change | null }) {
+/** "What accept will do", in words first; the full diff on demand. */
+export function CardChange(props: { change: Change | null; demo?: boolean }) {
   // Side by side reads best on a wide screen; phones start unified.
   const [split, setSplit] = createSignal(typeof window !== "undefined" && window.innerWidth >= 1100);
   return (
     <section class={styles.change} aria-label="What accept will do">
       <h3 class={styles.sectionTitle}>Accept will</h3>
       <p>{describeChange(props.change)}</p>
+      <Show when={props.demo}>
+        <p class={styles.demoNote}>Demo card: accepting rehearses this — nothing outside Flick is changed.</p>
+      </Show>
       <Switch>
         <Match when={props.change?.type === "patch" && (props.change as Extract<Change, { type: "patch" }>)}>
           {(c) => (

@@ -1,4 +1,5 @@
 import type { Card, Decision, Execution } from "@flick/shared";
+import { DEMO_AGENT } from "@flick/shared/describe";
 import { createSignal, For, Show } from "solid-js";
 import { errorMessage, request } from "../../lib/api.ts";
 import { endSwipe, moveSwipe, type SwipeState, startSwipe, swipeProgress } from "../../lib/swipe.ts";
@@ -85,7 +86,8 @@ function CardHistory(props: { cardId: string }) {
             <For each={h().executions}>
               {(x) => (
                 <li>
-                  {x.finishedAt ? when(x.finishedAt) : when(x.runAfter)} · {x.executor} · {x.state}
+                  {x.finishedAt ? when(x.finishedAt) : when(x.runAfter)} · {x.executor} ·{" "}
+                  {x.dryRun && x.state === "succeeded" ? "rehearsed, nothing changed" : x.state}
                   {x.error ? ` — ${x.error}` : ""}
                 </li>
               )}
@@ -224,13 +226,17 @@ export function CardView(props: CardViewProps) {
           </ul>
         </details>
       </Show>
-      <CardChange change={props.card.change} />
+      <CardChange change={props.card.change} demo={props.card.agent === DEMO_AGENT} />
       <CardHistory cardId={props.card.id} />
       <Show
         when={props.card.status === "pending"}
         fallback={
           <p class={styles.decided} role="note">
-            {STATUS_WORDS[props.card.status] ?? props.card.status} — see its history above.
+            {STATUS_WORDS[props.card.status] ?? props.card.status}
+            {props.card.agent === DEMO_AGENT && props.card.status === "applied"
+              ? " (rehearsed: a demo card)"
+              : ""}{" "}
+            — see its history above.
           </p>
         }
       >

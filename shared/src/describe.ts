@@ -1,0 +1,29 @@
+// Plain functions the web app imports at run time: no zod here, so the PWA bundle stays small.
+import type { Change } from "./cards.ts";
+
+/** Agent name of the sample cards "Load demo data" makes: accepting one rehearses its change. */
+export const DEMO_AGENT = "demo";
+
+/** What accepting a card with this change does, in words ("Merge pull request #412 in acme/shop"). */
+export function describeChange(change: Change | null): string {
+  switch (change?.type) {
+    case "patch":
+      return `Commit this patch to ${change.repository} on a new branch`;
+    case "github": {
+      const p = change.params as Record<string, unknown>;
+      const what = {
+        merge_pr: `Merge pull request #${p.number}`,
+        rerun_workflow: `Re-run workflow run ${p.runId}`,
+        create_issue: `Open an issue "${p.title}"`,
+        comment: `Comment on #${p.number}`,
+        create_pr: `Open a pull request "${p.title}"`,
+        revert_commit: `Open a pull request reverting ${String(p.sha).slice(0, 7)} on ${p.branch}`,
+      }[change.operation];
+      return `${what} in ${change.repository}`;
+    }
+    case "webhook":
+      return `Run the "${change.action}" action`;
+    default:
+      return "Nothing outside Flick: accepting acknowledges it";
+  }
+}
