@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { addToClusters, newClusterState } from "@flick/server/feedback-cluster";
+import { addToClusters, DEFAULT_SIMILARITY, newClusterState } from "@flick/server/feedback-cluster";
 import { classifyFeedback, type FeedbackClass } from "@flick/server/feedback-text";
 import { parseCsv } from "@flick/server/ingest-lib";
 
@@ -41,14 +41,19 @@ export function classificationScores(dir: string) {
  * Clustering against the hand-made cluster ids: pairwise precision/recall, and how pure the
  * clusters are that would become cards (size ≥ minSize).
  */
-export function clusteringScores(dir: string, similarity = 0.2, minSize = 5) {
+export function clusteringScores(
+  dir: string,
+  similarity = DEFAULT_SIMILARITY,
+  minSize = 5,
+  files: (name: string) => boolean = () => true,
+) {
   let tp = 0;
   let fp = 0;
   let fn = 0;
   let cardClusters = 0;
   let pureMembers = 0;
   let cardMembers = 0;
-  for (const f of readdirSync(dir).filter((x) => x.endsWith(".csv"))) {
+  for (const f of readdirSync(dir).filter((x) => x.endsWith(".csv") && files(x))) {
     const rows = rowsOf(path.join(dir, f));
     const state = newClusterState();
     const cls: FeedbackClass = f.includes("feature") ? "feature" : "bug";

@@ -5,6 +5,7 @@ import {
   addToClusters,
   type Cluster,
   type ClusterState,
+  DEFAULT_SIMILARITY,
   newClusterState,
   topic,
 } from "../feedback/cluster.ts";
@@ -17,7 +18,7 @@ const WEEK = 7 * 86_400_000;
 export const feedbackSourceSettings = z
   .object({
     clusterThreshold: z.number().int().min(2).max(1000).default(5),
-    similarity: z.number().min(0.05).max(0.95).default(0.2),
+    similarity: z.number().min(0.05).max(0.95).default(DEFAULT_SIMILARITY),
     repository: z.string().optional(),
   })
   .passthrough();

@@ -1,4 +1,4 @@
-import { type FeedbackClass, terms } from "./text.ts";
+import { CONCEPT_TERMS, type FeedbackClass, terms } from "./text.ts";
 
 export interface Cluster {
   id: number;
@@ -20,6 +20,15 @@ export interface ClusterState {
   nextId: number;
 }
 
+/**
+ * How much more a known concept ("sync", "battery", "sleep") weighs than another word of the same
+ * rarity: reviews about one problem share its concept but little else of their wording.
+ */
+const CONCEPT_WEIGHT = 4;
+
+/** The cosine at which an item joins a cluster, unless a source sets its own. */
+export const DEFAULT_SIMILARITY = 0.3;
+
 export const CLUSTER_LIMITS = { terms: 40, vocabulary: 20_000, clusters: 400, recent: 8 };
 
 export function newClusterState(): ClusterState {
@@ -31,7 +40,7 @@ function vectorize(state: ClusterState, words: string[]): Record<string, number>
   let norm = 0;
   for (const w of words) {
     const idf = Math.log((state.docs + 1) / ((state.df[w] ?? 0) + 1)) + 1;
-    const weight = w.includes(" ") ? idf * 1.5 : idf;
+    const weight = (w.includes(" ") ? idf * 1.5 : idf) * (CONCEPT_TERMS.has(w) ? CONCEPT_WEIGHT : 1);
     v[w] = weight;
     norm += weight * weight;
   }
@@ -68,7 +77,7 @@ function top(v: Record<string, number>, n: number): Record<string, number> {
 export function addToClusters(
   state: ClusterState,
   item: { text: string; cls: FeedbackClass; at: number; signalId: string },
-  threshold = 0.3,
+  threshold = DEFAULT_SIMILARITY,
 ): Cluster {
   const words = terms(item.text);
   state.docs++;
@@ -124,9 +133,14 @@ function prune(state: ClusterState): void {
   }
 }
 
-/** A short topic for the card: the cluster's heaviest word pair, else its top words. */
+/**
+ * A short topic for the card: a known concept among the cluster's three heaviest terms ("sync",
+ * "battery"), else its heaviest word pair, else its top words.
+ */
 export function topic(c: Cluster): string {
   const sorted = Object.entries(c.vec).sort((a, b) => b[1] - a[1]);
+  const known = sorted.slice(0, 3).find(([k]) => CONCEPT_TERMS.has(k));
+  if (known) return known[0];
   const pair = sorted.find(([k]) => k.includes(" "));
   if (pair) return pair[0];
   return sorted

@@ -48,11 +48,55 @@ const STOP = new Set(
     "a an the and or but if so of to in on at for from by with about as into than then it its it's this that these those " +
     "i me my we our you your he she they them their is are was were be been being am do does did doing have has had " +
     "will would can could should may might must not no nor very too also just only really more most much many " +
-    "app apps application garmin samsung huawei health connect phone watch please pls thanks thank good great love " +
+    "app apps application garmin samsung huawei health phone watch please pls thanks thank good great love " +
     "like nice get got use using used one all any some when what which who how why there here up out now even still " +
-    "would'nt dont don't can't cant i'm im it's its ive i've way make makes made want wish add need needs option"
+    "would'nt dont don't can't cant i'm im it's its ive i've way make makes made want wish add need needs option " +
+    // French: articles, pronouns, auxiliaries, negation and the device/app words, as for English above.
+    "le la les un une des de du au aux je tu il elle on nous vous ils elles me te se moi toi lui leur leurs mon ma mes " +
+    "ton ta tes son sa ses notre nos votre vos ce cet cette ces ça cela ceci qui que quoi dont où et ou mais donc car ni " +
+    "ne pas plus rien jamais toujours très trop bien tout tous toute toutes avec sans pour par sur sous dans en est sont " +
+    "était être avoir ai as ont avait fait faire peut peux depuis après avant quand comme si alors encore aussi même " +
+    "appli application montre téléphone telephone smartphone merci svp bonjour super top bon bonne " +
+    "dernière dernier impossible possible dommage nul nulle manque permet marche fonctionne"
   ).split(/\s+/),
 );
+
+/**
+ * Words that name the same thing in English and French reviews of an app or a device, mapped to
+ * one term, so "synchronisation impossible" and "won't sync" share a topic. A hand-written lexicon
+ * (no model): a word starting with one of the prefixes becomes the term.
+ */
+const CONCEPTS: [RegExp, string][] = [
+  [/^(sync|synch|synchro)/, "sync"],
+  [/^(connect|connex|connec|disconnect|déconn|deconn|reconn)/, "connection"],
+  [/^(pair|appair|jumel|bluetooth)/, "pairing"],
+  [/^(notif)/, "notifications"],
+  [/^(batter|autonomi)/, "battery"],
+  [/^(sleep|sommeil|sieste|nap$|naps$)/, "sleep"],
+  [/^(heart|cardia|cardio|pouls|pulse|bpm$)/, "heart"],
+  [/^(step|pedomet|podom)/, "steps"],
+  [/^(gps|locat|localis)/, "gps"],
+  [/^(login|logg|sign-?in|account|compte|password|passw|identifi)/, "account"],
+  [/^(weight|poids|scale$|balance)/, "weight"],
+  [/^(screen|display|écran|ecran|affich)/, "screen"],
+  [/^(languag|langue|translat|tradu)/, "language"],
+  [/^(workout|exercis|exercic|entraîn|entrain|training)/, "workouts"],
+  [/^(swim|nage|natation|piscine|pool)/, "swim"],
+  [/^(bike|cycl|vélo|velo)/, "cycling"],
+  [/^(music|musique|spotify)/, "music"],
+  [/^(calori)/, "calories"],
+  [/^(alarm|réveil|reveil)/, "alarm"],
+  [/^(permission|autoris)/, "permissions"],
+  [/^(unit$|units$|unité|unite|kilom|km$|miles?$)/, "units"],
+  [/^(crash|plant|freez|fig[eé])/, "crash"],
+];
+
+export const CONCEPT_TERMS = new Set(CONCEPTS.map(([, t]) => t));
+
+function concept(w: string): string | null {
+  for (const [re, term] of CONCEPTS) if (re.test(w)) return term;
+  return null;
+}
 
 function stem(w: string): string {
   return w
@@ -61,14 +105,19 @@ function stem(w: string): string {
     .slice(0, 12);
 }
 
-/** Terms of a text: stemmed content words and adjacent word pairs. */
+/** Terms of a text: stemmed content words (shared terms for known concepts) and adjacent word pairs. */
 export function terms(text: string): string[] {
   const words = text
     .toLowerCase()
     .replace(/[’`]/g, "'")
+    .replace(/\bmises? [àa] jour\b/g, "maj")
+    // The app's name is not the topic "connection".
+    .replace(/\bgarmin connect\b/g, "garmin")
     .split(/[^a-z0-9à-ÿ']+/)
+    // French elision: "l'application" is "application", "d'entraînement" is "entraînement".
+    .map((w) => w.replace(/^(l|d|j|n|qu|c|s|m|t)'/, ""))
     .filter((w) => w.length > 2 && !STOP.has(w))
-    .map(stem)
+    .map((w) => concept(w) ?? stem(w))
     .filter((w) => w.length > 2);
   const out = new Set(words);
   for (let i = 0; i + 1 < words.length; i++) out.add(`${words[i]} ${words[i + 1]}`);
