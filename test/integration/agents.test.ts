@@ -102,17 +102,24 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
         path.join(fixturesDir, "nab/data"),
         path.join(fixturesDir, "nab/labels/combined_windows.json"),
       );
-    const send = async (name: string, file: string, labels: Record<string, string> = {}) => {
+    const send = async (
+      name: string,
+      file: string,
+      labels: Record<string, string> = {},
+      order: <T>(all: T[]) => T[] = (all) => all,
+    ) => {
       const series = nab().find((s) => s.name === file);
       if (!series) throw new Error(`${file} missing`);
       await points(
         metrics,
-        series.values.map((value, i) => ({
-          name,
-          labels,
-          ts: new Date(series.timestamps[i] as number).toISOString(),
-          value,
-        })),
+        order(
+          series.values.map((value, i) => ({
+            name,
+            labels,
+            ts: new Date(series.timestamps[i] as number).toISOString(),
+            value,
+          })),
+        ),
       );
       await t.drain();
       return series;
@@ -136,6 +143,34 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       expect(Object.keys(card.priorityFactors)).toEqual(
         expect.arrayContaining(["severity", "blastRadius", "confidence", "recency", "acceptRate"]),
       );
+    });
+
+    it("reads a request's points in time order, however the sender listed them", async () => {
+      // A collector that flushes several buffers at once lists points out of order; the detector
+      // keeps time order and ignores a point older than one it has seen, so the request is sorted.
+      let seed = 11;
+      const shuffle = <T>(all: T[]) => {
+        const out = [...all];
+        for (let i = out.length - 1; i > 0; i--) {
+          seed = (seed * 1103515245 + 12345) % 2 ** 31;
+          const j = seed % (i + 1);
+          [out[i], out[j]] = [out[j] as T, out[i] as T];
+        }
+        return out;
+      };
+      const series = await send(
+        "jumps_shuffled",
+        "artificialWithAnomaly/art_daily_jumpsdown.csv",
+        {},
+        shuffle,
+      );
+      const [card, ...more] = await cards("metric:jumps_shuffled");
+      expect(more).toHaveLength(0);
+      if (!card) throw new Error("no card");
+      const at = new Date((card.evidence as { firstSeen: string }).firstSeen).getTime();
+      const [start, end] = series.windows[0] as [number, number];
+      expect(at).toBeGreaterThanOrEqual(start);
+      expect(at).toBeLessThanOrEqual(end);
     });
 
     it("says a series changed its pattern when its spikes come closer together, shading the stretch", async () => {

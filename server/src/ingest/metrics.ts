@@ -34,19 +34,20 @@ export const metrics: IngestModule = {
     const points = Array.isArray(json)
       ? check(pointsSchema, json)
       : check(pointsSchema, (json as { points?: unknown } | null)?.points, "points");
-    return {
-      signals: points.map((p) => {
-        const series = `${p.name}{${labelKey(p.labels)}}`;
-        const at = toDate(p.ts) ?? new Date();
-        return {
-          kind: "metric.point",
-          externalId: sha256(`${series}@${at.toISOString()}`),
-          fingerprint: `metric:${series}`,
-          payload: { name: p.name, labels: p.labels, ts: at.toISOString(), value: p.value },
-          occurredAt: at,
-        };
-      }),
-      ignored: 0,
-    };
+    const signals = points.map((p) => {
+      const series = `${p.name}{${labelKey(p.labels)}}`;
+      const at = toDate(p.ts) ?? new Date();
+      return {
+        kind: "metric.point",
+        externalId: sha256(`${series}@${at.toISOString()}`),
+        fingerprint: `metric:${series}`,
+        payload: { name: p.name, labels: p.labels, ts: at.toISOString(), value: p.value },
+        occurredAt: at,
+      };
+    });
+    // Signals reach the agents in the order written, and the detector ignores a point older than
+    // one it has seen: a request listed out of order is written oldest first (a stable sort).
+    signals.sort((a, b) => a.occurredAt.getTime() - b.occurredAt.getTime());
+    return { signals, ignored: 0 };
   },
 };
