@@ -56,7 +56,7 @@ describe("the feed in Chromium", () => {
     const rehearsal = page
       .locator("article")
       .first()
-      .getByText(/^Demo card: accepting rehearses this/);
+      .getByText(/^Demo card: accepting only rehearses this/);
     expect(await rehearsal.count()).toBe(1);
     const chart = page.locator("article").first().getByRole("img", { name: "checkout_success chart" });
     expect(await chart.count()).toBe(1);

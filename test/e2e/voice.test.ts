@@ -13,7 +13,10 @@ const artifacts = path.join(repoRoot, "test/.artifacts");
 
 /** Puts a finger on a card's mic button (a real touch through CDP); `release` lifts it. */
 async function touchMic(context: BrowserContext, page: Page, card: Locator) {
-  const box = await card.getByRole("button", { name: "Hold to speak a follow-up" }).boundingBox();
+  const button = card.getByRole("button", { name: "Hold to speak a follow-up" });
+  // A tall card puts its buttons below the fold; a person scrolls to them first.
+  await button.scrollIntoViewIfNeeded();
+  const box = await button.boundingBox();
   if (!box) throw new Error("mic not visible");
   const cdp = await context.newCDPSession(page);
   const at = { x: box.x + box.width / 2, y: box.y + box.height / 2 };

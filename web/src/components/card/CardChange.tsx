@@ -20,7 +20,7 @@ export function CardChange(props: { change: Change | null; demo?: boolean }) {
       <h3 class={styles.sectionTitle}>Accept will</h3>
       <p>{describeChange(props.change)}</p>
       <Show when={props.demo}>
-        <p class={styles.demoNote}>Demo card: accepting rehearses this — nothing outside Flick is changed.</p>
+        <p class={styles.demoNote}>Demo card: accepting only rehearses this.</p>
       </Show>
       <Switch>
         <Match when={props.change?.type === "patch" && (props.change as Extract<Change, { type: "patch" }>)}>
