@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { addToClusters, DEFAULT_SIMILARITY, newClusterState } from "@flick/server/feedback-cluster";
-import { classifyFeedback, type FeedbackClass } from "@flick/server/feedback-text";
+import { classifyFeedback, type FeedbackClass, namesPattern } from "@flick/server/feedback-text";
 import { parseCsv } from "@flick/server/ingest-lib";
 
 function rowsOf(file: string): Record<string, string>[] {
@@ -55,10 +55,13 @@ export function clusteringScores(
   let cardMembers = 0;
   for (const f of readdirSync(dir).filter((x) => x.endsWith(".csv") && files(x))) {
     const rows = rowsOf(path.join(dir, f));
+    // The source's names setting, as a team would fill it in: "Garmin Connect" and "Garmin".
+    const app = (f.split("__")[0] ?? "").replace(/_/g, " ");
+    const names = namesPattern([app, app.split(" ")[0] ?? ""]);
     const state = newClusterState();
     const cls: FeedbackClass = f.includes("feature") ? "feature" : "bug";
     const assigned = rows.map((r, i) => ({
-      c: addToClusters(state, { text: r.data ?? "", cls, at: i, signalId: String(i) }, similarity).id,
+      c: addToClusters(state, { text: r.data ?? "", cls, at: i, signalId: String(i) }, similarity, names).id,
       g: r.ground_truth ?? "",
     }));
     for (let i = 0; i < assigned.length; i++) {

@@ -68,7 +68,11 @@ export async function replayFixtures(o: ReplayOptions): Promise<ReplayReport> {
   const sentry = await source("sentry", "Demo Sentry", { repository: "acme/shop" });
   const metrics = await source("metrics", "Demo metrics", { actions: { checkout_success: "rollback" } });
   const alerts = await source("alertmanager", "Demo Alertmanager");
-  const feedback = await source("feedback", "Demo feedback", { clusterThreshold: 5, repository: "acme/app" });
+  const feedback = await source("feedback", "Demo feedback", {
+    clusterThreshold: 5,
+    repository: "acme/app",
+    names: ["Garmin Connect", "Garmin", "Huawei Health", "Huawei", "Samsung Health", "Samsung"],
+  });
 
   const github = (event: string, payload: Json) => {
     const body = JSON.stringify(payload);

@@ -1,7 +1,7 @@
 import path from "node:path";
 import { extractErrorLines } from "@flick/server/ci-log-errors";
-import { addToClusters, newClusterState, topic } from "@flick/server/feedback-cluster";
-import { classifyFeedback } from "@flick/server/feedback-text";
+import { addToClusters, type Cluster, newClusterState, topic } from "@flick/server/feedback-cluster";
+import { classifyFeedback, namesPattern } from "@flick/server/feedback-text";
 import { describe, expect, it } from "vitest";
 import { loadLogCases, measure } from "../bench/ci-logs.ts";
 import { classificationScores, clusteringScores } from "../bench/feedback.ts";
@@ -76,5 +76,26 @@ describe("feedback clustering", () => {
     expect(fr.id).toBe(en.id);
     expect(battery.id).not.toBe(en.id);
     expect(topic(fr)).toBe("sync");
+  });
+
+  it("leaves the product's own names out of the topics (the source's names setting)", () => {
+    const names = namesPattern(["Garmin Connect", "Garmin"]);
+    const cluster = (n: RegExp | null) => {
+      const state = newClusterState();
+      const add = (text: string, at: number) =>
+        addToClusters(state, { text, cls: "bug", at, signalId: String(at) }, undefined, n);
+      return [
+        add("Garmin Connect shows my sleep wrong every night", 1),
+        add("Garmin Connect loses my steps after a run", 2),
+      ];
+    };
+    // Read as words, the app's name makes both reviews about "connection"...
+    const [a, b] = cluster(null);
+    expect(b?.id).toBe(a?.id);
+    expect(topic(a as Cluster)).toBe("connection");
+    // ...named, it is no topic: sleep and steps stay apart.
+    const [sleep, steps] = cluster(names);
+    expect(steps?.id).not.toBe(sleep?.id);
+    expect(topic(sleep as Cluster)).toBe("sleep");
   });
 });

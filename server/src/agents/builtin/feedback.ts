@@ -9,7 +9,7 @@ import {
   newClusterState,
   topic,
 } from "../feedback/cluster.ts";
-import { classifyFeedback } from "../feedback/text.ts";
+import { classifyFeedback, namesPattern } from "../feedback/text.ts";
 import { blast, rank, recency } from "../rank.ts";
 
 const WEEK = 7 * 86_400_000;
@@ -20,6 +20,8 @@ export const feedbackSourceSettings = z
     clusterThreshold: z.number().int().min(2).max(1000).default(5),
     similarity: z.number().min(0.05).max(0.95).default(DEFAULT_SIMILARITY),
     repository: z.string().optional(),
+    /** The product's and company's names: every review says them, so they are no topic. */
+    names: z.array(z.string().trim().min(1).max(60)).max(50).default([]),
   })
   .passthrough();
 
@@ -55,6 +57,7 @@ export const feedbackAgent = defineAgent({
       const key = `clusters:${sourceId}`;
       const state = (await ctx.state.get<ClusterState>(key)) ?? newClusterState();
       const grown = new Map<number, { cluster: Cluster; signalIds: string[] }>();
+      const names = namesPattern(conf.names);
       for (const s of signals) {
         const item = s.payload as Item;
         const cls = classifyFeedback(item.text, item.rating);
@@ -63,6 +66,7 @@ export const feedbackAgent = defineAgent({
           state,
           { text: item.text, cls, at: s.occurredAt.getTime(), signalId: s.id },
           conf.similarity,
+          names,
         );
         const g = grown.get(c.id) ?? { cluster: c, signalIds: [] };
         g.signalIds.push(s.id);

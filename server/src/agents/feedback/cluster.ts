@@ -78,8 +78,9 @@ export function addToClusters(
   state: ClusterState,
   item: { text: string; cls: FeedbackClass; at: number; signalId: string },
   threshold = DEFAULT_SIMILARITY,
+  names: RegExp | null = null,
 ): Cluster {
-  const words = terms(item.text);
+  const words = terms(item.text, names);
   state.docs++;
   for (const w of words) state.df[w] = (state.df[w] ?? 0) + 1;
   const vec = vectorize(state, words);

@@ -48,7 +48,7 @@ const STOP = new Set(
     "a an the and or but if so of to in on at for from by with about as into than then it its it's this that these those " +
     "i me my we our you your he she they them their is are was were be been being am do does did doing have has had " +
     "will would can could should may might must not no nor very too also just only really more most much many " +
-    "app apps application garmin samsung huawei health phone watch please pls thanks thank good great love " +
+    "app apps application phone watch please pls thanks thank good great love " +
     "like nice get got use using used one all any some when what which who how why there here up out now even still " +
     "would'nt dont don't can't cant i'm im it's its ive i've way make makes made want wish add need needs option " +
     // French: articles, pronouns, auxiliaries, negation and the device/app words, as for English above.
@@ -105,14 +105,26 @@ function stem(w: string): string {
     .slice(0, 12);
 }
 
-/** Terms of a text: stemmed content words (shared terms for known concepts) and adjacent word pairs. */
-export function terms(text: string): string[] {
-  const words = text
-    .toLowerCase()
-    .replace(/[’`]/g, "'")
+/** A pattern matching any of the names (product, company) as whole words; null for none. */
+export function namesPattern(names: readonly string[]): RegExp | null {
+  const parts = names
+    .map((n) => n.trim().toLowerCase())
+    .filter(Boolean)
+    .sort((a, b) => b.length - a.length)
+    .map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
+  return parts.length > 0 ? new RegExp(`(?<![\\p{L}\\d])(${parts.join("|")})(?![\\p{L}\\d])`, "gu") : null;
+}
+
+/**
+ * Terms of a text: stemmed content words (shared terms for known concepts) and adjacent word pairs.
+ * `names` (from namesPattern: the product's and company's names) are left out: every review says
+ * them, and "Garmin Connect" is not the topic "connection".
+ */
+export function terms(text: string, names: RegExp | null = null): string[] {
+  let lower = text.toLowerCase().replace(/[’`]/g, "'");
+  if (names) lower = lower.replace(names, " ");
+  const words = lower
     .replace(/\bmises? [àa] jour\b/g, "maj")
-    // The app's name is not the topic "connection".
-    .replace(/\bgarmin connect\b/g, "garmin")
     .split(/[^a-z0-9à-ÿ']+/)
     // French elision: "l'application" is "application", "d'entraînement" is "entraînement".
     .map((w) => w.replace(/^(l|d|j|n|qu|c|s|m|t)'/, ""))
