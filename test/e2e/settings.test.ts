@@ -59,6 +59,42 @@ describe("connecting a source from the settings page", () => {
     await context.close();
   });
 
+  it("edits a source's settings as JSON: a refused field is named and nothing is saved", async () => {
+    const made = await e2e.api<{ source: { id: string } }>("/api/sources", {
+      method: "POST",
+      body: JSON.stringify({ kind: "feedback", name: "Reviews" }),
+    });
+    const context = await e2e.context(desktop);
+    const page = await context.newPage();
+    await page.goto(`${e2e.server.url}/settings`);
+    const source = page.getByRole("article", { name: "Source Reviews" });
+    await source.getByText("Settings", { exact: true }).click();
+    const editor = source.getByLabel("Settings of Reviews (JSON)");
+    expect(await editor.inputValue()).toBe("{}");
+    await editor.fill('{"similarity": 2}');
+    await source.getByRole("button", { name: "Save settings" }).click();
+    const refused = source.getByRole("alert");
+    await refused.waitFor();
+    expect(await refused.textContent()).toMatch(/^settings\.similarity: /);
+    await editor.fill('{"similarity": 0.4, "names": ["Acme Notes"]');
+    await source.getByRole("button", { name: "Save settings" }).click();
+    await source
+      .getByRole("alert")
+      .filter({ hasText: /^Not valid JSON/ })
+      .waitFor();
+    const stored = await e2e.api<{ source: { settings: unknown } }>(`/api/sources/${made.source.id}`);
+    expect(stored.source.settings).toEqual({});
+
+    await editor.fill('{"similarity": 0.4, "names": ["Acme Notes"]}');
+    await source.getByRole("button", { name: "Save settings" }).click();
+    await page.getByRole("status").filter({ hasText: "Saved the settings of Reviews." }).waitFor();
+    expect(await source.getByRole("alert").count()).toBe(0);
+    const saved = await e2e.api<{ source: { settings: unknown } }>(`/api/sources/${made.source.id}`);
+    expect(saved.source.settings).toEqual({ similarity: 0.4, names: ["Acme Notes"] });
+    await page.screenshot({ path: path.join(shots, "settings-source-json-desktop.png") });
+    await context.close();
+  });
+
   it("sets when to be interrupted, and a push message shows a notification for the card", async () => {
     const context = await e2e.context(phone);
     await context.grantPermissions(["notifications"], { origin: e2e.server.url });

@@ -113,6 +113,50 @@ describe.each(drivers)("ingest on %s", (driver) => {
       expect(noEvent.body.error.message).toContain("X-GitHub-Event");
     });
 
+    it("refuses source settings the agents could not use, naming the field, and keeps the old ones", async () => {
+      const patch = (settings: Record<string, unknown>) =>
+        t.request<ErrorBody & { source: { settings: Record<string, unknown> } }>(
+          `/api/sources/${feedback.id}`,
+          {
+            cookie: admin,
+            method: "PATCH",
+            json: { settings },
+          },
+        );
+      const good = await patch({ clusterThreshold: 8, names: ["Acme Notes"], repository: "acme/notes" });
+      expect(good.status, good.text).toBe(200);
+      for (const [settings, field] of [
+        [{ similarity: 2 }, "settings.similarity"],
+        [{ clusterThreshold: "ten" }, "settings.clusterThreshold"],
+        [{ repository: "notes" }, "settings.repository"],
+        [{ names: "Acme" }, "settings.names"],
+      ] as const) {
+        const bad = await patch(settings);
+        expect(bad.status, JSON.stringify(settings)).toBe(400);
+        expect(bad.body.error.message).toMatch(new RegExp(`^${field.replace(".", "\\.")}: `));
+      }
+      expect((await patch({ repository: "notes" })).body.error.message).toBe(
+        'settings.repository: must be a GitHub repository as "owner/name"',
+      );
+      const badMetrics = await t.request<ErrorBody>(`/api/sources/${metrics.id}`, {
+        cookie: admin,
+        method: "PATCH",
+        json: { settings: { actions: { checkout_success: 3 } } },
+      });
+      expect(badMetrics.body.error.message).toMatch(/^settings\.actions\.checkout_success: /);
+      const kept = await t.request<{ source: { settings: Record<string, unknown> } }>(
+        `/api/sources/${feedback.id}`,
+        {
+          cookie: admin,
+        },
+      );
+      expect(kept.body.source.settings).toEqual({
+        clusterThreshold: 8,
+        names: ["Acme Notes"],
+        repository: "acme/notes",
+      });
+    });
+
     it("answers 404 for an unknown source, 403 for a disabled one, 413 for too large a body", async () => {
       const before = await countRows(t.database.db, "signal");
       const unknown = await t.request<ErrorBody>("/ingest/src_nope", { body: "{}", origin: null });

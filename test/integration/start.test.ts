@@ -49,7 +49,9 @@ describe("starting the real server", () => {
     } finally {
       await second.stop();
     }
-  });
+    // Two real starts on the embedded database (each migrates or opens it): 10–20 s alone, more
+    // beside the other test files on a loaded CI machine.
+  }, 90_000);
 
   it("refuses to start on bad configuration, naming every bad variable", async () => {
     const { code, output } = await runServerExpectingFailure({ PORT: "http", DATABASE_URL: "mysql://db/x" });

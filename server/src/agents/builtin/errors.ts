@@ -3,6 +3,7 @@ import { z } from "zod";
 import { type CardUpsert, defineAgent, type SignalRow } from "../define.ts";
 import { blast, rank, recency } from "../rank.ts";
 import { deployBefore, rollbackCard } from "./deploys.ts";
+import { repositorySetting } from "./settings.ts";
 
 const BUCKET_MS = 10 * 60_000;
 const BASELINE_BUCKETS = 144; // a day of 10-minute buckets
@@ -45,7 +46,7 @@ export interface GroupState {
 }
 
 /** Error-group source settings: where issues are opened. */
-export const errorSourceSettings = z.object({ repository: z.string().optional() }).passthrough();
+export const errorSourceSettings = z.object({ repository: repositorySetting }).passthrough();
 
 export function describeError(event: ErrorEvent): { title: string; topFrame: string | null; stack: string } {
   // Older SDKs send the interfaces under their long names.

@@ -11,6 +11,7 @@ import {
 } from "../feedback/cluster.ts";
 import { classifyFeedback, namesPattern } from "../feedback/text.ts";
 import { blast, rank, recency } from "../rank.ts";
+import { repositorySetting } from "./settings.ts";
 
 const WEEK = 7 * 86_400_000;
 
@@ -19,7 +20,7 @@ export const feedbackSourceSettings = z
   .object({
     clusterThreshold: z.number().int().min(2).max(1000).default(5),
     similarity: z.number().min(0.05).max(0.95).default(DEFAULT_SIMILARITY),
-    repository: z.string().optional(),
+    repository: repositorySetting,
     /** The product's and company's names: every review says them, so they are no topic. */
     names: z.array(z.string().trim().min(1).max(60)).max(50).default([]),
   })

@@ -10,6 +10,7 @@ import {
 } from "../metrics/detector.ts";
 import { blast, rank, recency } from "../rank.ts";
 import { deployBefore, rollbackCard } from "./deploys.ts";
+import { repositorySetting } from "./settings.ts";
 
 const TAIL = 120;
 
@@ -32,7 +33,7 @@ interface Point {
 export const metricSourceSettings = z
   .object({
     actions: z.record(z.string(), z.string()).default({}),
-    repository: z.string().optional(),
+    repository: repositorySetting,
   })
   .passthrough();
 

@@ -1,5 +1,7 @@
 import { type Source, type SourceKind, webhookMappingSchema } from "@flick/shared";
 import { asc, eq } from "drizzle-orm";
+import type { z } from "zod";
+import { agentSourceSettings } from "../../agents/source-settings.ts";
 import type { Queryable } from "../../db/client.ts";
 import { sources } from "../../db/schema/index.ts";
 import { parsePath } from "../../ingest/jsonpath.ts";
@@ -25,17 +27,25 @@ export function toSource(row: Row, origin: string): Source {
   };
 }
 
+function settingsError(error: z.ZodError): never {
+  throw validationError(
+    error.issues.map((i) => ({
+      path: ["settings", ...i.path.map(String)].join("."),
+      message: i.message,
+    })),
+  );
+}
+
 function checkSettings(kind: SourceKind, settings: Record<string, unknown>): Record<string, unknown> {
-  if (kind !== "webhook") return settings;
-  const parsed = webhookMappingSchema.safeParse(settings);
-  if (!parsed.success) {
-    throw validationError(
-      parsed.error.issues.map((i) => ({
-        path: ["settings", ...i.path.map(String)].join("."),
-        message: i.message,
-      })),
-    );
+  if (kind !== "webhook") {
+    const schema = agentSourceSettings[kind];
+    const checked = schema?.safeParse(settings);
+    if (checked && !checked.success) settingsError(checked.error);
+    // Stored as given: defaults stay defaults, so a better default later applies here too.
+    return settings;
   }
+  const parsed = webhookMappingSchema.safeParse(settings);
+  if (!parsed.success) settingsError(parsed.error);
   for (const key of ["titlePath", "idPath", "fingerprintPath", "summaryPath", "urlPath"] as const) {
     const path = parsed.data[key];
     if (!path) continue;

@@ -5,6 +5,7 @@ import { ActionsSection } from "./ActionsSection.tsx";
 import { NotificationsSection } from "./NotificationsSection.tsx";
 import { CopyField, Messages } from "./parts.tsx";
 import styles from "./Settings.module.css";
+import { SourceSettings } from "./SourceSettings.tsx";
 
 const kinds: { kind: SourceKind; label: string }[] = [
   { kind: "github", label: "GitHub webhook" },
@@ -103,6 +104,7 @@ export function SettingsView(props: { admin: boolean }) {
                 <CopyField label="Ingest URL" value={s.ingestUrl} />
                 <CopyField label="Secret" value={s.secret} />
                 <Show when={s.sentryDsn}>{(dsn) => <CopyField label="DSN" value={dsn()} />}</Show>
+                <SourceSettings source={s} onSaved={setNotice} />
                 <button
                   type="button"
                   class={styles.secondary}
