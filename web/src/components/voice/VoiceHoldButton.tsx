@@ -126,7 +126,11 @@ export function VoiceHoldButton(props: VoiceHoldButtonProps) {
         onPointerCancel={() => void finish(false)}
         onContextMenu={(e) => e.preventDefault()}
       >
-        🎙
+        {/* Drawn, not an emoji: a phone or browser without an emoji font showed an empty box. */}
+        <svg viewBox="0 0 24 24" width="22" height="22" aria-hidden="true" fill="none" stroke="currentColor">
+          <rect x="9" y="3" width="6" height="11" rx="3" stroke-width="2" />
+          <path d="M5.5 11a6.5 6.5 0 0 0 13 0M12 17.5V21M8.5 21h7" stroke-width="2" stroke-linecap="round" />
+        </svg>
       </button>
     </div>
   );
