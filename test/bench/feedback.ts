@@ -10,11 +10,18 @@ function rowsOf(file: string): Record<string, string>[] {
   return rows.map((r) => Object.fromEntries(header.map((h, i) => [h, r[i] ?? ""])));
 }
 
-/** Per-class precision/recall of the rule classifier on the labelled reviews (a review may carry several labels). */
-export function classificationScores(dir: string) {
+/**
+ * Per-class precision/recall of the rule classifier on the labelled reviews (a review may carry
+ * several labels), optionally for some files and one language (the ori_lang column) only.
+ */
+export function classificationScores(
+  dir: string,
+  only: { files?: (name: string) => boolean; lang?: string } = {},
+) {
   const rows = readdirSync(dir)
-    .filter((f) => f.endsWith(".csv"))
-    .flatMap((f) => rowsOf(path.join(dir, f)));
+    .filter((f) => f.endsWith(".csv") && (only.files?.(f) ?? true))
+    .flatMap((f) => rowsOf(path.join(dir, f)))
+    .filter((r) => only.lang === undefined || r.ori_lang === only.lang);
   const label: Record<FeedbackClass, string> = {
     bug: "problem_report",
     feature: "feature_request",
@@ -34,7 +41,8 @@ export function classificationScores(dir: string) {
     }
     out[cls] = { precision: tp / Math.max(1, tp + fp), recall: tp / Math.max(1, tp + fn), support: tp + fn };
   }
-  return { rows: rows.length, classes: out };
+  const dropped = rows.filter((r) => classifyFeedback(r.data ?? "", Number(r.score)) === "noise").length;
+  return { rows: rows.length, classes: out, dropped: dropped / Math.max(1, rows.length) };
 }
 
 /**

@@ -48,6 +48,23 @@ describe("feedback classification on 4,000 labelled reviews", () => {
     expect(classifyFeedback("Please add an export to CSV")).toBe("feature");
     expect(classifyFeedback("Love it!", 5)).toBe("noise");
   });
+
+  it("reads French reviews too, on apps the French rules were not written from", () => {
+    // Before the French rules every French review was dropped as noise, so none reached a card.
+    const r = classificationScores(path.join(fixturesDir, "feedback/mini-bar/for_clustering"), {
+      files: (f) => !f.startsWith("Garmin"),
+      lang: "fr",
+    });
+    expect(r.rows).toBe(399);
+    expect(r.dropped).toBeLessThan(0.45);
+    expect(r.classes.bug.precision).toBeGreaterThanOrEqual(0.75);
+    expect(r.classes.bug.recall).toBeGreaterThanOrEqual(0.6);
+    expect(r.classes.feature.precision).toBeGreaterThanOrEqual(0.8);
+    expect(r.classes.feature.recall).toBeGreaterThanOrEqual(0.25);
+    expect(classifyFeedback("L’application plante sans arrêt", 1)).toBe("bug");
+    expect(classifyFeedback("Ce serait bien d’avoir la vitesse en km/h", 4)).toBe("feature");
+    expect(classifyFeedback("Super application, je l’utilise tous les jours", 5)).toBe("noise");
+  });
 });
 
 describe("feedback clustering", () => {

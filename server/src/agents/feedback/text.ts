@@ -30,10 +30,32 @@ const BUG = [
   /\b(disconnect\w*|lost (all|my)|deleted (all|my)|wrong|inaccurate|incorrect|drains?|draining|problem\w*|issue\w*|since (the|last) update|after (the|last|latest) update)\b/,
 ];
 
+/**
+ * The same for French reviews (JavaScript's \b does not see accented letters as word letters, so
+ * these patterns lean on spaces and plain prefixes).
+ */
+const FEATURE_FR = [
+  /\b(ce serait|ça serait|ca serait|serait) (bien|top|super|génial|genial|pratique|utile|sympa|parfait|idéal|ideal|cool)/,
+  /\b(j'aimerais|j'aimerai|on aimerait|nous aimerions|j'aurais aimé|j'aurais apprécié|j'apprécierais|je souhaiterais|je voudrais|on voudrait)\b/,
+  /\b(il manque|manque (de |d'|le |la |les |un |une |juste|encore|toujours|quand même)|il ne manque|ne manque que)/,
+  /\b(pourriez-vous|pouvez-vous|pourrait-on|serait-il possible|est-il possible|il faudrait|il serait (bien|bon|utile|judicieux|intéressant|souhaitable))/,
+  /\b(ajouter|ajout (de |d'|du |des )|rajouter|intégrer|integrer|possibilité de|pouvoir (choisir|mettre|ajouter|modifier|exporter|transférer|personnaliser|accéder))/,
+  /\b(dommage qu|dommage de ne|pourquoi (ne |n'|pas |on ne|il n'y a)|il n'y a pas (de |d')|n'y a pas (de |d')|pas (encore )?de possibilité|suggestion|souhait|améliorable|à améliorer|a ameliorer|mériterait|manquant)/,
+];
+
+const BUG_FR = [
+  /\b(plante|plantage|plant[ée]|bug|bugs|bugue|beug|bogue|crash|fig[ée]|freeze|bloqu[ée]|gel[ée]|erreur|panne|inutilisable|problème|probleme|pb|souci)/,
+  /\b(ne |n')(fonctionne|marche|synchronise|se synchronise|connecte|se connecte|s'ouvre|ouvre|charge|enregistre|affiche|compte|reçoi|recoi|détecte|reconnai|transf[eè]re|répond|mesure)\w* (plus|pas|jamais|toujours pas|rien)/,
+  /\b(n'arrive (plus|pas)|impossible (de |d')|plus possible|plus moyen|ne peux (plus|pas)|ne peut (plus|pas)|je ne parviens|aucune? (donnée|synchro|connexion|notification))/,
+  /\b(déconnect|deconnect|perte de|perd |perdu|disparu|effacé|supprimé tout|faux|fausse|erron|incorrect|vide de|se ferme|ferme toute seule|redémarre)/,
+  /\b(depuis (la |les |cette |une |l')?(dernière |derniere |nouvelle |récente )?(mise à jour|mise a jour|maj|màj|update)|après (la |cette )?(dernière |derniere )?(mise à jour|mise a jour|maj))/,
+];
+
 export function classifyFeedback(text: string, rating?: number): FeedbackClass {
   const t = text.toLowerCase().replace(/[’`]/g, "'");
-  const bug = BUG.reduce((n, r) => n + (r.test(t) ? 1 : 0), 0);
-  const feature = FEATURE.reduce((n, r) => n + (r.test(t) ? 1 : 0), 0);
+  const count = (rules: RegExp[]) => rules.reduce((n, r) => n + (r.test(t) ? 1 : 0), 0);
+  const bug = count(BUG) + count(BUG_FR);
+  const feature = count(FEATURE) + count(FEATURE_FR);
   const words = t.split(/\s+/).filter(Boolean).length;
   if (bug === 0 && feature === 0) return "noise";
   if (words < 4 && rating !== undefined && rating >= 4) return "noise";
