@@ -18,6 +18,13 @@ const FEATURE = [
   /\b(make|create|give us|bring) (a|an|the)? ?(widget|option|setting|feature|version)\b/,
   /\b(stop|don'?t) (asking|requiring|forcing|making)\b|\bwhy (do|does|is|are|did)\b|\bshouldn'?t\b/,
   /\b(hope|hoping) (you|they|to see|for)\b/,
+  // Praise with a condition: "would give five stars if…", "will rate 5 stars when…".
+  /\bstars? (if|when|once)\b/,
+  /\b(only thing i'?d (change|like|want|add)|i'?d change|(would|i'?d) (also|just|really) (like|love))\b/,
+  /\b(could|should) (be|use) (a )?(little |bit |lot |much |way )?(more|better|easier|simpler|faster|clearer)\b/,
+  /\bif (the|it|they|you|there) (were|was|had|could|would)\b/,
+  /\b(it|you|they|garmin|samsung) should (also |really )?\w/,
+  /\bi hope\b/,
 ];
 
 const BUG = [
