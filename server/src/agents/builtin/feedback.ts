@@ -5,6 +5,7 @@ import {
   addToClusters,
   type Cluster,
   type ClusterState,
+  clusterConcept,
   DEFAULT_SIMILARITY,
   newClusterState,
   topic,
@@ -35,8 +36,10 @@ interface Item {
 
 function claim(c: Cluster, n: number): string {
   const t = topic(c);
-  return c.cls === "bug"
-    ? `${n} customers report a problem with "${t}" this week`
+  if (c.cls === "bug") return `${n} customers report a problem with "${t}" this week`;
+  // "asked for "csv export"" but "asked about "heart rate"": a concept is a subject, not a request.
+  return clusterConcept(c)
+    ? `${n} customers asked about "${t}" this week`
     : `${n} customers asked for "${t}" this week`;
 }
 

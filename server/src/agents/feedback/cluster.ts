@@ -1,4 +1,4 @@
-import { CONCEPT_TERMS, type FeedbackClass, terms } from "./text.ts";
+import { CONCEPT_LABELS, CONCEPT_TERMS, type FeedbackClass, terms } from "./text.ts";
 
 export interface Cluster {
   id: number;
@@ -135,13 +135,27 @@ function prune(state: ClusterState): void {
 }
 
 /**
- * A short topic for the card: a known concept among the cluster's three heaviest terms ("sync",
- * "battery"), else its heaviest word pair, else its top words.
+ * The known concept ("sync", "battery") the cluster is about: its heaviest single word, weighed
+ * without the concepts' extra weight, and heavier than the next. Requests for "a CSV export of my workouts"
+ * share "csv" and "export" as much as "workouts", so they are about the export, not workouts.
+ */
+export function clusterConcept(c: Cluster): string | null {
+  const [first, second] = Object.entries(c.vec)
+    .filter(([k]) => !k.includes(" "))
+    .map(([k, w]): [string, number] => [k, CONCEPT_TERMS.has(k) ? w / CONCEPT_WEIGHT : w])
+    .sort((a, b) => b[1] - a[1]);
+  if (!first || !CONCEPT_TERMS.has(first[0])) return null;
+  return second && second[1] > first[1] - 1e-9 ? null : first[0];
+}
+
+/**
+ * A short topic for the card: the cluster's concept ("sync", "heart rate"), else its heaviest word
+ * pair, else its top words.
  */
 export function topic(c: Cluster): string {
+  const concept = clusterConcept(c);
+  if (concept) return CONCEPT_LABELS[concept] ?? concept;
   const sorted = Object.entries(c.vec).sort((a, b) => b[1] - a[1]);
-  const known = sorted.slice(0, 3).find(([k]) => CONCEPT_TERMS.has(k));
-  if (known) return known[0];
   const pair = sorted.find(([k]) => k.includes(" "));
   if (pair) return pair[0];
   return sorted

@@ -86,7 +86,8 @@ const STOP = new Set(
     "ne pas plus rien jamais toujours très trop bien tout tous toute toutes avec sans pour par sur sous dans en est sont " +
     "était être avoir ai as ont avait fait faire peut peux depuis après avant quand comme si alors encore aussi même " +
     "appli application montre téléphone telephone smartphone merci svp bonjour super top bon bonne " +
-    "dernière dernier impossible possible dommage nul nulle manque permet marche fonctionne"
+    "dernière dernier impossible possible dommage nul nulle manque permet marche fonctionne " +
+    "entre chez vers aucun aucune autre autres chaque quelques lors"
   ).split(/\s+/),
 );
 
@@ -121,6 +122,16 @@ const CONCEPTS: [RegExp, string][] = [
 ];
 
 export const CONCEPT_TERMS = new Set(CONCEPTS.map(([, t]) => t));
+
+/** How a card names a concept when its term alone reads oddly ("heart" → "heart rate"). */
+export const CONCEPT_LABELS: Record<string, string> = {
+  heart: "heart rate",
+  steps: "step counting",
+  gps: "GPS and location",
+  account: "accounts and login",
+  units: "units",
+  crash: "crashes",
+};
 
 function concept(w: string): string | null {
   for (const [re, term] of CONCEPTS) if (re.test(w)) return term;
