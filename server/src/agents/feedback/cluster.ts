@@ -136,8 +136,8 @@ function prune(state: ClusterState): void {
 
 /**
  * The known concept ("sync", "battery") the cluster is about: its heaviest single word, weighed
- * without the concepts' extra weight, and heavier than the next. Requests for "a CSV export of my workouts"
- * share "csv" and "export" as much as "workouts", so they are about the export, not workouts.
+ * without the concepts' extra weight, and heavier than the next. Requests for "a CSV export of my
+ * workouts" share "csv" and "export" as much as "workouts": they are about the export.
  */
 export function clusterConcept(c: Cluster): string | null {
   const [first, second] = Object.entries(c.vec)

@@ -23,7 +23,7 @@ const FEATURE = [
   /\b(only thing i'?d (change|like|want|add)|i'?d change|(would|i'?d) (also|just|really) (like|love))\b/,
   /\b(could|should) (be|use) (a )?(little |bit |lot |much |way )?(more|better|easier|simpler|faster|clearer)\b/,
   /\bif (the|it|they|you|there) (were|was|had|could|would)\b/,
-  /\b(it|you|they|garmin|samsung) should (also |really )?\w/,
+  /\b(it|you|they|this app|the app) should (also |really )?\w/,
   /\bi hope\b/,
 ];
 
