@@ -48,6 +48,10 @@ const FEATURE_FR = [
   /\b(pourriez-vous|pouvez-vous|pourrait-on|serait-il possible|est-il possible|il faudrait|il serait (bien|bon|utile|judicieux|intéressant|souhaitable))/,
   /\b(ajouter|ajout (de |d'|du |des )|rajouter|intégrer|integrer|possibilité de|pouvoir (choisir|mettre|ajouter|modifier|exporter|transférer|personnaliser|accéder))/,
   /\b(dommage qu|dommage de ne|pourquoi (ne |n'|pas |on ne|il n'y a)|il n'y a pas (de |d')|n'y a pas (de |d')|pas (encore )?de possibilité|suggestion|souhait|améliorable|à améliorer|a ameliorer|mériterait|manquant)/,
+  // Reservations in a good review: "seul bémol", "je regrette", "à quand…", "pourrait être plus…".
+  /\b(je regrette|regret|regrettable|bémol|seul défaut|petit défaut|perfectible|à quand|a quand|j'espère|vivement|dommage)/,
+  /\b(pourrai(t|ent)|devrai(t|ent)|doit pouvoir|on doit pouvoir) (être )?(un peu |beaucoup |encore )?(plus|mieux|moins)/,
+  /\b(pas d'option|pas de lien avec|ne propose (pas|aucun)|on ne (peut|puisse) pas)/,
 ];
 
 const BUG_FR = [
