@@ -27,13 +27,14 @@ export function classificationScores(
     feature: "feature_request",
     noise: "irrelevant",
   };
+  const predictions = rows.map((r) => classifyFeedback(r.data ?? "", Number(r.score)));
   const out = {} as Record<FeedbackClass, { precision: number; recall: number; support: number }>;
   for (const cls of ["bug", "feature", "noise"] as FeedbackClass[]) {
     let tp = 0;
     let fp = 0;
     let fn = 0;
-    for (const r of rows) {
-      const predicted = classifyFeedback(r.data ?? "", Number(r.score)) === cls;
+    for (const [i, r] of rows.entries()) {
+      const predicted = predictions[i] === cls;
       const truth = r[label[cls]] === "1";
       if (predicted && truth) tp++;
       else if (predicted) fp++;
@@ -41,7 +42,7 @@ export function classificationScores(
     }
     out[cls] = { precision: tp / Math.max(1, tp + fp), recall: tp / Math.max(1, tp + fn), support: tp + fn };
   }
-  const dropped = rows.filter((r) => classifyFeedback(r.data ?? "", Number(r.score)) === "noise").length;
+  const dropped = predictions.filter((p) => p === "noise").length;
   return { rows: rows.length, classes: out, dropped: dropped / Math.max(1, rows.length) };
 }
 

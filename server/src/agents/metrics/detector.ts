@@ -7,8 +7,9 @@
  *  1. Surprise: three distances from what history predicts — the value against the median of the
  *     last points, the mean of the last few points against that median (a level shift), and the
  *     value against the points around the same time yesterday when the series is regular (daily
- *     seasonality; then a value or a level that matches yesterday's is not a break) — each as a z-score against its own exponentially weighted history, which learns
- *     an outlier only up to a cap; the largest one counts. A value beyond the whole range seen so
+ *     seasonality; then a value or a level that matches yesterday's is not a break) — each as a
+ *     z-score against its own exponentially weighted history, which learns an outlier only up to a
+ *     cap; the largest one counts. A value beyond the whole range seen so
  *     far is an anomaly by itself.
  *  2. Shape: the last few points (value included) are compared with every stretch of the same
  *     length in the remembered history; the distance to the closest one, as a z-score against its

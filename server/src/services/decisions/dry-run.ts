@@ -8,6 +8,11 @@ import { ExecutorError } from "../../executors/types.ts";
 import { AppError } from "../../lib/errors.ts";
 import { executorFor } from "./executor-names.ts";
 
+/** What a demo card's accept does instead of running its executor: it says what it would do. */
+export function rehearse(change: Change): { rehearsal: true; wouldDo: string } {
+  return { rehearsal: true, wouldDo: describeChange(change) };
+}
+
 /**
  * What accepting would do, checked without doing it: the executor runs in dry-run mode (the patch
  * is checked with `git apply --check`, the webhook and GitHub requests are built but not sent).
@@ -24,13 +29,7 @@ export async function dryRunCard(db: Database, config: Config, cardId: string, n
       result: { note: "accepting this card changes nothing outside Flick" },
       log: [],
     };
-  if (card.agent === DEMO_AGENT)
-    return {
-      executor: name,
-      ok: true,
-      result: { rehearsal: true, wouldDo: describeChange(change) },
-      log: [],
-    };
+  if (card.agent === DEMO_AGENT) return { executor: name, ok: true, result: rehearse(change), log: [] };
   const log: string[] = [];
   try {
     const result = await executors[name].run(

@@ -1,4 +1,4 @@
-import { type Change, DEMO_AGENT, describeChange } from "@flick/shared";
+import { type Change, DEMO_AGENT } from "@flick/shared";
 import { and, eq, lt, lte, or } from "drizzle-orm";
 import { backoffMs } from "../../agents/runtime.ts";
 import type { Config } from "../../config.ts";
@@ -10,6 +10,7 @@ import type { Clock } from "../../lib/clock.ts";
 import { randomToken } from "../../lib/crypto.ts";
 import type { Logger } from "../../lib/logger.ts";
 import { appendCardEvents } from "../cards/events.ts";
+import { rehearse } from "../decisions/dry-run.ts";
 import type { ExecutorName } from "../decisions/executor-names.ts";
 
 type ExecutionRow = typeof executions.$inferSelect;
@@ -124,9 +125,9 @@ export class ExecutionRuntime {
     } else if (claimed.dryRun && card.agent === DEMO_AGENT) {
       // A sample card names a repository, a pull request and an action this install may not have
       // (or may have for real): its accept shows what would happen and touches nothing.
-      const wouldDo = describeChange(change);
-      log(`demo card: rehearsed "${wouldDo}"; nothing outside Flick was changed`);
-      outcome = { ok: true, result: { rehearsal: true, wouldDo } };
+      const result = rehearse(change);
+      log(`demo card: rehearsed "${result.wouldDo}"; nothing outside Flick was changed`);
+      outcome = { ok: true, result };
     } else if (resumed && !executor.resumable(change)) {
       outcome = {
         ok: false,
