@@ -522,22 +522,24 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
         created: false,
         deleted: false,
       });
-      await t.drain();
-      t.clock.advance(3 * minute);
-      await sentryEvent({
-        ...(JSON.parse(fixture("sentry/events/python-modern.json")) as Json),
-        fingerprint: ["checkout-crash-after-deploy"],
-        timestamp: t.clock.now().toISOString(),
-      });
-      // A steady metric for two days, then a drop 5 minutes after the deploy.
+      // A steady metric for the two days before it.
       const base = deployAt - 2 * 24 * 60 * minute;
       const steady = Array.from({ length: 576 }, (_, i) => ({
         name: "checkout_success",
         ts: new Date(base + i * 5 * minute).toISOString(),
         value: 98 + Math.sin(i / 7),
       }));
+      await points(metrics, steady);
+      await t.drain();
+      // Then, in one batch (so each agent proposes its part without seeing the other's), a new
+      // error 3 minutes after the deploy and a drop 5 minutes after it.
+      t.clock.advance(3 * minute);
+      await sentryEvent({
+        ...(JSON.parse(fixture("sentry/events/python-modern.json")) as Json),
+        fingerprint: ["checkout-crash-after-deploy"],
+        timestamp: t.clock.now().toISOString(),
+      });
       await points(metrics, [
-        ...steady,
         { name: "checkout_success", ts: new Date(deployAt + 5 * minute).toISOString(), value: 40 },
       ]);
       await t.drain();
@@ -559,6 +561,11 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
         .where(and(eq(schema.signals.id, ev.signalIds[0] as string)));
       expect(kinds[0]?.kind).toBe("github.push");
       expect(ev.signalIds.length).toBeGreaterThanOrEqual(3);
+      // Ranked as the whole story, whichever agent wrote last: two kinds of trouble after one
+      // deploy is the worst case, with the blast of the metric's part.
+      expect(card.priorityFactors).toMatchObject({ severity: 1, confidence: 0.9 });
+      expect(card.priorityFactors.blastRadius).toBeGreaterThanOrEqual(0.5);
+      expect(card.priority).toBeGreaterThan(0.75);
       // No separate error card or metric card for the same trouble.
       expect(await cards("metric:checkout_success")).toHaveLength(0);
       expect(await cards("sentry:fp:")).toHaveLength(0);

@@ -36,9 +36,13 @@ export interface CardUpsert {
   withdraw?: boolean;
   /**
    * For cards several agents add to (a deploy's rollback card): the title and summary are written
-   * from the merged facts of all of them, so whichever agent writes last tells the whole story.
+   * from the merged facts of all of them, so whichever agent writes last tells the whole story; when
+   * it returns a priority, so is the rank (two kinds of trouble outrank one, whoever saw which).
    */
-  compose?: (facts: Record<string, string | number | boolean>) => { title: string; summary: string };
+  compose?: (
+    facts: Record<string, string | number | boolean>,
+    previousFactors?: Record<string, number>,
+  ) => { title: string; summary: string; priority?: number; priorityFactors?: Record<string, number> };
 }
 
 export interface OpenCardView {
@@ -48,6 +52,7 @@ export interface OpenCardView {
   status: string;
   evidence: unknown;
   priority: number;
+  priorityFactors: Record<string, number>;
 }
 
 export interface LatestCardView extends OpenCardView {

@@ -338,6 +338,7 @@ export class AgentRuntime {
             status: cards.status,
             evidence: cards.evidence,
             priority: cards.priority,
+            priorityFactors: cards.priorityFactors,
             createdAt: cards.createdAt,
             updatedAt: cards.updatedAt,
           })
@@ -392,6 +393,7 @@ export class AgentRuntime {
             status: cards.status,
             evidence: cards.evidence,
             priority: cards.priority,
+            priorityFactors: cards.priorityFactors,
           })
           .from(cards)
           .where(

@@ -132,7 +132,11 @@ export async function rollbackCard(
     action: "rollback",
     params: { repository: deploy.repository, from: deploy.sha, to: deploy.previous },
   };
-  const compose = (facts: Record<string, string | number | boolean>) => {
+  const open = (await ctx.openCards([fingerprint])).get(fingerprint);
+  const priorFacts =
+    (open?.evidence as { facts?: Record<string, string | number | boolean> } | undefined)?.facts ?? {};
+  const acceptRate = await ctx.acceptRate(agent, "deploy");
+  const compose = (facts: Record<string, string | number | boolean>, previous?: Record<string, number>) => {
     const parts = Object.entries(facts)
       .filter(([k]) => k.startsWith("seen:"))
       .sort(([a], [b]) => a.localeCompare(b))
@@ -145,34 +149,29 @@ export async function rollbackCard(
         ...parts.map((p) => `- ${p}`),
         `Accept runs the **rollback** action${deploy.previous ? ` back to ${deploy.previous.slice(0, 7)}` : ""}.`,
       ].join("\n"),
+      // Ranked from all the card holds, whichever agent writes last: the widest blast any part
+      // had, and two kinds of trouble after one deploy is as bad as it gets.
+      ...rank({
+        severity: parts.length >= 2 ? 1 : Math.max(t.severity, 0.8, previous?.severity ?? 0),
+        blastRadius: Math.max(t.blastRadius, previous?.blastRadius ?? 0),
+        confidence: Math.min(1, 0.6 + 0.15 * Math.max(1, parts.length)),
+        recency: recency(t.lastSeen, ctx.now),
+        acceptRate,
+      }),
     };
   };
-  const open = (await ctx.openCards([fingerprint])).get(fingerprint);
-  const priorFacts =
-    (open?.evidence as { facts?: Record<string, string | number | boolean> } | undefined)?.facts ?? {};
-  const seen =
-    Object.keys(priorFacts).filter((k) => k.startsWith("seen:") && k !== `seen:${t.what}`).length + 1;
   const facts = {
     deploy: deploy.sha.slice(0, 12),
     [`seen:${t.what}`]: t.line,
     minutesAfterDeploy: Math.min(minutes, Number(priorFacts.minutesAfterDeploy ?? minutes)),
     ...t.facts,
   };
-  const text = compose({ ...priorFacts, ...facts });
+  const text = compose({ ...priorFacts, ...facts }, open?.priorityFactors);
   return {
     fingerprint,
     kind: "action",
-    title: text.title,
-    summary: text.summary,
+    ...text,
     compose,
-    ...rank({
-      // Two kinds of trouble after one deploy is as bad as it gets.
-      severity: seen >= 2 ? 1 : Math.max(t.severity, 0.8),
-      blastRadius: t.blastRadius,
-      confidence: Math.min(1, 0.6 + 0.15 * seen),
-      recency: recency(t.lastSeen, ctx.now),
-      acceptRate: await ctx.acceptRate(agent, "deploy"),
-    }),
     change,
     ...(t.preview ? { preview: t.preview } : {}),
     evidence: {

@@ -121,7 +121,12 @@ export async function applyCardUpserts(tx: Tx, upserts: AgentUpsert[], now: Date
     if (pendingInsert) {
       // A second proposal for a card this batch creates: fold it into the insert.
       const evidence = mergeEvidence(pendingInsert.evidence as StoredEvidence, u.evidence);
-      Object.assign(pendingInsert, fields(u, pendingInsert), { evidence }, composed(u, evidence));
+      Object.assign(
+        pendingInsert,
+        fields(u, pendingInsert),
+        { evidence },
+        composed(u, evidence, pendingInsert.priorityFactors),
+      );
       continue;
     }
     const current = withdrawn.has(u.fingerprint)
@@ -133,7 +138,7 @@ export async function applyCardUpserts(tx: Tx, upserts: AgentUpsert[], now: Date
         ...current,
         ...fields(u, current),
         evidence,
-        ...composed(u, evidence),
+        ...composed(u, evidence, current.priorityFactors),
         status: "pending" as const,
         snoozedUntil: null,
         updatedAt: now,
@@ -188,11 +193,24 @@ export async function applyCardUpserts(tx: Tx, upserts: AgentUpsert[], now: Date
   return outcome;
 }
 
-/** Title and summary written from the merged evidence, when the agent composes them (joined cards). */
-function composed(u: AgentUpsert, evidence: StoredEvidence): { title?: string; summary?: string } {
+/**
+ * Title, summary and, when the agent ranks them too, priority written from the merged evidence
+ * (joined cards), so the last writer does not rank the card by its own part alone.
+ */
+function composed(
+  u: AgentUpsert,
+  evidence: StoredEvidence,
+  previousFactors?: unknown,
+): { title?: string; summary?: string; priority?: number; priorityFactors?: Record<string, number> } {
   if (!u.compose) return {};
-  const c = u.compose(evidence.facts);
-  return { title: c.title.slice(0, 200), summary: c.summary };
+  const c = u.compose(evidence.facts, (previousFactors ?? undefined) as Record<string, number> | undefined);
+  return {
+    title: c.title.slice(0, 200),
+    summary: c.summary,
+    ...(c.priority === undefined
+      ? {}
+      : { priority: clampPriority(c.priority), priorityFactors: c.priorityFactors ?? {} }),
+  };
 }
 
 /** The columns an agent's proposal sets; absent optional values keep what the card had. */
