@@ -492,7 +492,14 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       expect(found).toHaveLength(1);
       const card = found[0] as typeof schema.cards.$inferSelect;
       expect(card.title).toMatch(/^[45] customers asked for ".*(csv|export|workout).*" this week$/);
-      expect(card.summary).toContain("> ");
+      // The preview quotes the customers; the summary does not quote them again.
+      expect((card.preview as { text: string }).text).toContain("“");
+      expect(card.summary).toMatch(
+        /^[45] this week, [45] in all since \d+ \w+\. Accept opens an issue in acme\/app quoting the [45] latest\.$/,
+      );
+      // A handful of customers asking for a feature is worth less than a production error.
+      expect(card.priorityFactors).toMatchObject({ severity: 0.3 });
+      expect(card.priorityFactors.confidence).toBeLessThanOrEqual(0.6);
       expect(card.change).toMatchObject({
         type: "github",
         operation: "create_issue",

@@ -47,6 +47,14 @@ describe.each(drivers)("replaying all fixtures into an empty install on %s", (dr
     const rollback = pending.filter((c) => c.fingerprint.startsWith("deploy:"));
     expect(rollback).toHaveLength(1);
     expect(rollback[0]?.title).toMatch(/— roll back\?$/);
+    // Attention is scarce: the deploy that broke checkout tops the feed, above the dozen customer
+    // feedback clusters, the red CI job and the old alerts.
+    const feed = await t.request<{ cards: { fingerprint: string; title: string }[] }>("/api/feed?limit=5", {
+      cookie: admin,
+    });
+    expect(feed.body.cards[0]?.fingerprint, feed.body.cards.map((c) => c.title).join("\n")).toMatch(
+      /^deploy:/,
+    );
     // Fewer, better cards: thousands of signals, a few dozen cards at most.
     expect(pending.length).toBeLessThan(60);
     const parked = await t.database.db

@@ -34,6 +34,11 @@ interface Item {
   rating?: number;
 }
 
+/** "23 Nov" */
+function day(ms: number): string {
+  return new Date(ms).toLocaleDateString("en-GB", { day: "numeric", month: "short", timeZone: "UTC" });
+}
+
 function claim(c: Cluster, n: number): string {
   const t = topic(c);
   if (c.cls === "bug") return `${n} customers report a problem with "${t}" this week`;
@@ -105,11 +110,16 @@ export const feedbackAgent = defineAgent({
           fingerprint: `feedback:cluster:${sourceId}:${cluster.id}`,
           kind: conf.repository ? "issue" : "insight",
           title,
-          summary: `${quotes.join("\n\n")}\n\n${conf.repository ? `Accept opens an issue in ${conf.repository} with these quotes.` : "Set a repository in the source's settings to get an issue proposed."}`,
+          // The preview quotes them; the summary says how many, since when, and what accept does.
+          summary: `${thisWeek} this week, ${cluster.size} in all since ${day(cluster.times[0] ?? cluster.updatedAt)}. ${conf.repository ? `Accept opens an issue in ${conf.repository} quoting the ${quotes.length} latest.` : "Set a repository in the source's settings to get an issue proposed."}`,
           ...rank({
-            severity: cluster.cls === "bug" ? 0.6 : 0.4,
-            blastRadius: blast(thisWeek * 10),
-            confidence: Math.min(0.9, 0.4 + thisWeek / 40),
+            // Second-hand and days old: below a production error or a red default branch of the
+            // same reach; a request below a report of something broken.
+            severity: cluster.cls === "bug" ? 0.5 : 0.3,
+            // The customers who wrote, not a guess at the ones who did not.
+            blastRadius: blast(thisWeek),
+            // Card-sized clusters are ~60% one topic (`pnpm bench quality`): no surer than that.
+            confidence: Math.min(0.6, 0.3 + thisWeek / 50),
             recency: recency(new Date(cluster.updatedAt), ctx.now),
             acceptRate: await ctx.acceptRate("feedback", "feedback"),
           }),
