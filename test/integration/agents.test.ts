@@ -173,6 +173,51 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       expect(at).toBeLessThanOrEqual(end);
     });
 
+    it('tells a change of a few percent in values, not as "rose 3%"', async () => {
+      const start = t.clock.now().getTime() - 2 * 24 * 60 * minute;
+      const at = (i: number) => new Date(start + i * 5 * minute).toISOString();
+      await points(metrics, [
+        ...Array.from({ length: 576 }, (_, i) => ({
+          name: "disk_temperature",
+          ts: at(i),
+          value: 40 + 0.05 * Math.sin(i / 3),
+        })),
+        { name: "disk_temperature", ts: at(576), value: 41.2 },
+      ]);
+      await t.drain();
+      const [card, ...more] = await cards("metric:disk_temperature");
+      expect(more).toHaveLength(0);
+      expect(card?.title).toMatch(
+        /^disk_temperature broke from its usual pattern at \d\d:\d\d UTC \(41\.2, about 40(\.\d+)? expected\)$/,
+      );
+    });
+
+    it("draws a point that arrived in a later request in its place on the chart", async () => {
+      const start = t.clock.now().getTime() - 2 * 24 * 60 * minute;
+      const point = (i: number, value = 98 + Math.sin(i / 7)) => ({
+        name: "late_checkout",
+        ts: new Date(start + i * 5 * minute).toISOString(),
+        value,
+      });
+      const steady = Array.from({ length: 576 }, (_, i) => point(i));
+      // One collector's point for 570 reaches Flick after the other's points up to 575.
+      await points(
+        metrics,
+        steady.filter((_, i) => i !== 570),
+      );
+      await t.drain();
+      await points(metrics, [steady[570] as ReturnType<typeof point>]);
+      await t.drain();
+      await points(metrics, [point(576, 40)]);
+      await t.drain();
+      const [card] = await cards("metric:late_checkout");
+      if (!card) throw new Error("no card for the drop");
+      const drawn = (card.preview as { points: [number, number][] }).points.map(([ts]) => ts);
+      expect(drawn).toEqual([...drawn].sort((a, b) => a - b));
+      expect(drawn).toContain(start + 570 * 5 * minute);
+      expect(drawn.at(-1)).toBe(start + 576 * 5 * minute);
+    });
+
     it("says a series changed its pattern when its spikes come closer together, shading the stretch", async () => {
       // NAB's load-balancer series: the same spikes as always, but more of them inside its window.
       const series = await send("lb_spikes", "artificialWithAnomaly/art_load_balancer_spikes.csv");

@@ -13,6 +13,8 @@ import { deployBefore, rollbackCard } from "./deploys.ts";
 import { repositorySetting } from "./settings.ts";
 
 const TAIL = 120;
+/** A relative change below this is told in values, not percent. */
+const SMALL_CHANGE = 0.05;
 
 interface SeriesState {
   detector: DetectorState;
@@ -41,10 +43,16 @@ function hhmm(d: Date): string {
   return `${d.toISOString().slice(11, 16)} UTC`;
 }
 
-/** "checkout_success dropped 38% at 14:05 UTC" */
+/**
+ * "checkout_success dropped 38% at 14:05 UTC"; for a change of a few percent, which is news only
+ * for a series that never moves that much, "machine_temperature broke from its usual pattern at
+ * 03:03 UTC (85.2, about 83.5 expected)" — "rose 2%" would read as nothing to see.
+ */
 export function anomalyClaim(name: string, value: number, expected: number, at: Date): string {
   if (Math.abs(expected) < 1e-9) return `${name} jumped to ${round(value)} at ${hhmm(at)}`;
   const change = (value - expected) / Math.abs(expected);
+  if (Math.abs(change) < SMALL_CHANGE)
+    return `${name} broke from its usual pattern at ${hhmm(at)} (${round(value)}, about ${round(expected)} expected)`;
   if (change <= -0.995) return `${name} fell to ${round(value)} at ${hhmm(at)}`;
   if (change < 0) return `${name} dropped ${Math.round(-change * 100)}% at ${hhmm(at)}`;
   if (change >= 1) return `${name} rose ${round(1 + change)}× at ${hhmm(at)}`;
@@ -107,6 +115,19 @@ function describe(
   };
 }
 
+/**
+ * Keeps the chart's last points in time order. A point that arrives late (another collector's
+ * request, sent before this one's but delivered after) is not scored — the detector has moved
+ * past it — but it happened, so the chart shows it in its place.
+ */
+function addToTail(tail: [number, number][], at: number, value: number): void {
+  let i = tail.length;
+  while (i > 0 && (tail[i - 1] as [number, number])[0] > at) i--;
+  if (i === 0 && tail.length >= TAIL) return;
+  tail.splice(i, 0, [at, value]);
+  if (tail.length > TAIL) tail.shift();
+}
+
 function thousandths(x: number): number {
   return Math.round(x * 1000) / 1000;
 }
@@ -141,8 +162,7 @@ export const metricsAgent = defineAgent({
         const p = signal.payload as Point;
         const at = signal.occurredAt;
         const scored = detector.update(p.value, at.getTime());
-        state.tail.push([at.getTime(), p.value]);
-        if (state.tail.length > TAIL) state.tail.shift();
+        addToTail(state.tail, at.getTime(), p.value);
         if (scored.score < (state.alarmLevel ?? DEFAULT_DETECTOR_OPTIONS.alarmLevel)) continue;
 
         const d = describe(p, at, scored, state.tail);
