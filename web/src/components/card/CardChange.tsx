@@ -72,7 +72,12 @@ export function CardChange(props: { change: Change | null; demo?: boolean }) {
         >
           {(c) => (
             <Show when={(c().params as { body?: string }).body}>
-              {(body) => <p class={styles.muted}>{body()}</p>}
+              {(body) => (
+                <details class={styles.diff}>
+                  <summary>Show the text</summary>
+                  <pre class={styles.prose}>{body()}</pre>
+                </details>
+              )}
             </Show>
           )}
         </Match>
