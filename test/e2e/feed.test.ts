@@ -68,7 +68,30 @@ describe("the feed in Chromium", () => {
     expect(Math.abs(band.x + band.width - (whole.x + whole.width - (4 * whole.width) / 320))).toBeLessThan(
       1.5,
     );
+    // A summary written as lines reads as lines: one per kind of trouble since the deploy.
+    const summary = page
+      .locator("article")
+      .first()
+      .getByText(/^Deploy a1b2c3 reached checkout/);
+    expect(await summary.evaluate((el) => (el as HTMLElement).innerText)).toMatch(
+      /Since then:\n- TypeError.*×40.*\n- checkout success fell/,
+    );
     await page.screenshot({ path: path.join(shots, "feed-card-phone.png") });
+
+    // The issue a card would open: its text on demand, as it would be written, quotes on their
+    // own lines (on a page of its own, so this one's feed stays where the swipes expect it).
+    const other = await phoneContext.newPage();
+    await other.goto(e2e.server.url);
+    const issueCard = other.locator("article", { hasText: "watch stops syncing" });
+    await issueCard.getByText("Show the text").scrollIntoViewIfNeeded();
+    await issueCard.getByText("Show the text").tap();
+    const text = issueCard.getByText(/^12 reports this week/);
+    await text.waitFor();
+    expect(await text.evaluate((el) => (el as HTMLElement).innerText)).toMatch(
+      /since 4\.12\.\n\n> Since the last update my watch won't sync anymore\.\n\n> Watch stopped/,
+    );
+    await other.screenshot({ path: path.join(shots, "feed-issue-text-phone.png") });
+    await other.close();
   });
 
   it("swipes right to accept and left to reject; both decisions are stored", async () => {

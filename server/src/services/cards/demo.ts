@@ -1,4 +1,5 @@
 import { DEMO_AGENT } from "@flick/shared";
+import { blast, rank } from "../../agents/rank.ts";
 import type { Database } from "../../db/client.ts";
 import { type AgentUpsert, applyCardUpserts } from "./upsert.ts";
 
@@ -46,9 +47,9 @@ export function demoCards(now: Date): AgentUpsert[] {
       kind: "action",
       title: "Checkout errors ×40 since deploy a1b2c3 — roll back?",
       summary:
-        "`TypeError: cannot read properties of undefined (reading 'price')` started 2 minutes after deploy **a1b2c3** and checkout success fell from 98% to 61%. The previous release had neither.",
-      priority: 0.95,
-      priorityFactors: { impact: 0.9, confidence: 0.85, recency: 1 },
+        "Deploy **a1b2c3** reached checkout 24 minutes ago. Since then:\n- `TypeError: cannot read properties of undefined (reading 'price')` ×40, starting 2 minutes after it\n- checkout success fell from 98% to 61%\nThe previous release had neither.",
+      // The same stated factors as the built-in agents' cards, so "why" reads the same.
+      ...rank({ severity: 1, blastRadius: blast(400), confidence: 0.9, recency: 1, acceptRate: 0.5 }),
       preview: {
         type: "series",
         label: "checkout_success",
@@ -80,8 +81,7 @@ export function demoCards(now: Date): AgentUpsert[] {
       title: "Cart total ignores quantity — patch ready, tests pass",
       summary:
         "Customers with 2+ of an item are charged for one. The fix multiplies by `quantity`; the cart tests pass.",
-      priority: 0.8,
-      priorityFactors: { impact: 0.7, confidence: 0.9 },
+      ...rank({ severity: 0.7, blastRadius: blast(60), confidence: 0.95, recency: 1, acceptRate: 0.5 }),
       preview: { type: "diffstat", files: [{ path: "src/cart/total.ts", added: 3, removed: 1 }] },
       change: { type: "patch", repository: "shop", diff, message: "Count quantities in the cart total" },
       evidence: ev({ reports: 7, channel: "support" }),
@@ -97,8 +97,7 @@ export function demoCards(now: Date): AgentUpsert[] {
       kind: "action",
       title: "Merge #412: bump postgres from 3.4.8 to 3.4.9 (checks green)",
       summary: "A patch release from Dependabot. All 14 checks passed; no breaking changes in the changelog.",
-      priority: 0.45,
-      priorityFactors: { effort: 0.1, risk: 0.1 },
+      ...rank({ severity: 0.3, blastRadius: 0.2, confidence: 0.95, recency: 1, acceptRate: 0.5 }),
       preview: {
         type: "diffstat",
         files: [
@@ -125,8 +124,7 @@ export function demoCards(now: Date): AgentUpsert[] {
       title: "12 people this week: watch stops syncing after the update",
       summary:
         "Twelve Play Store reviews describe the same problem since version 4.12. Proposed: open an issue with the quotes.",
-      priority: 0.6,
-      priorityFactors: { reach: 0.6, trend: 0.8 },
+      ...rank({ severity: 0.5, blastRadius: blast(12), confidence: 0.6, recency: 1, acceptRate: 0.5 }),
       preview: {
         type: "text",
         text: "“Since the last update my watch won't sync anymore.” — ★☆☆☆☆\n“Watch stopped syncing after 4.12, steps are missing since Monday.” — ★★☆☆☆",
@@ -137,7 +135,7 @@ export function demoCards(now: Date): AgentUpsert[] {
         repository: "acme/app",
         params: {
           title: "Watch sync fails after 4.12",
-          body: "12 reports this week (Play Store).",
+          body: "12 reports this week (Play Store), since 4.12.\n\n> Since the last update my watch won't sync anymore.\n\n> Watch stopped syncing after 4.12, steps are missing since Monday.",
           labels: ["bug", "sync"],
         },
       },
