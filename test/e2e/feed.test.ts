@@ -73,6 +73,7 @@ describe("the feed in Chromium", () => {
       .locator("article")
       .first()
       .getByText(/^Deploy a1b2c3 reached checkout/);
+    // biome-ignore lint/performance/useDomNodeTextContent: the rendered text is the point: its line breaks as a person sees them
     expect(await summary.evaluate((el) => (el as HTMLElement).innerText)).toMatch(
       /Since then:\n- TypeError.*×40.*\n- checkout success fell/,
     );
@@ -87,6 +88,7 @@ describe("the feed in Chromium", () => {
     await issueCard.getByText("Show the text").tap();
     const text = issueCard.getByText(/^12 reports this week/);
     await text.waitFor();
+    // biome-ignore lint/performance/useDomNodeTextContent: the rendered text is the point: its line breaks as a person sees them
     expect(await text.evaluate((el) => (el as HTMLElement).innerText)).toMatch(
       /since 4\.12\.\n\n> Since the last update my watch won't sync anymore\.\n\n> Watch stopped/,
     );
