@@ -394,6 +394,55 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       expect(found[0]?.priority).toBeLessThan(firing?.priority ?? 0);
       expect((found[0]?.evidence as { count: number } | undefined)?.count).toBe(2);
     });
+
+    it("makes one card of an Alertmanager group: three instances firing together are one incident", async () => {
+      const alerts = await t.createSource(admin, "alertmanager");
+      const body = JSON.parse(
+        fixture("alertmanager/prometheus-msteams__card-grafana-inspired-payload.json"),
+      ) as Json & { alerts: Json[] };
+      const group = async () => (await cards("alert:")).filter((c) => c.title.includes("JustATestAlert_1"));
+      const send = (statuses: string[]) =>
+        t.request(`/ingest/${alerts.id}`, {
+          json: {
+            ...body,
+            status: statuses.includes("firing") ? "firing" : "resolved",
+            alerts: body.alerts.map((a, i) => ({
+              ...a,
+              status: statuses[i],
+              endsAt: new Date(t.clock.now().getTime() + 60_000).toISOString(),
+            })),
+          },
+          origin: null,
+          headers: { authorization: `Bearer ${alerts.secret}` },
+        });
+      expect((await send(["firing", "firing", "firing"])).status).toBe(202);
+      await t.drain();
+      const [card, ...more] = await group();
+      expect(more).toHaveLength(0);
+      if (!card) throw new Error("no card for the group");
+      expect(card?.title).toMatch(/^Firing: JustATestAlert_1 ×3 \(name=grafana, nginx, prometheus; .*\) — /);
+      // The preview lists each instance on its own line.
+      expect((card.preview as { text: string }).text.split("\n")).toEqual(
+        expect.arrayContaining(["name: grafana", "name: nginx", "name: prometheus"]),
+      );
+
+      // One of them (grafana, the first) resolves: the card says two are firing and one resolved.
+      t.clock.advance(5 * minute);
+      expect((await send(["resolved", "firing", "firing"])).status).toBe(202);
+      await t.drain();
+      const [partly] = await group();
+      expect(partly?.title).toMatch(/^Firing: JustATestAlert_1 ×2 \(name=nginx, prometheus; /);
+      expect(partly?.summary).toContain("1 of the 3 alerts in this group resolved since.");
+
+      // All resolved: the same card says so and drops down the feed.
+      t.clock.advance(5 * minute);
+      expect((await send(["resolved", "resolved", "resolved"])).status).toBe(202);
+      await t.drain();
+      const after = await group();
+      expect(after).toHaveLength(1);
+      expect(after[0]?.title).toMatch(/^Resolved: JustATestAlert_1 ×3/);
+      expect(after[0]?.priority).toBeLessThan(partly?.priority ?? 0);
+    });
   });
 
   describe("CI failures on the default branch", () => {

@@ -1,5 +1,6 @@
+import { sha256 } from "../../lib/crypto.ts";
 import { type CardUpsert, defineAgent, type SignalRow } from "../define.ts";
-import { rank, recency } from "../rank.ts";
+import { blast, rank, recency } from "../rank.ts";
 
 interface AlertPayload {
   status: "firing" | "resolved";
@@ -7,53 +8,124 @@ interface AlertPayload {
   annotations: Record<string, string>;
   startsAt: string;
   generatorURL?: string;
+  /** Alertmanager's notification group (its `group_by`); absent in hand-made payloads. */
+  groupKey?: string;
+}
+
+/** What the card remembers of each alert of its group. */
+interface AlertSeen {
+  status: "firing" | "resolved";
+  labels: Record<string, string>;
+  summary?: string;
+  description?: string;
+}
+
+interface GroupState {
+  alerts: Record<string, AlertSeen>;
 }
 
 const SEVERITY: Record<string, number> = { critical: 1, page: 1, error: 0.8, warning: 0.5, info: 0.2 };
+/** Alerts a group's card remembers; the oldest resolved ones make room first. */
+const MAX_ALERTS = 200;
+/** Values of a differing label named in the title before "and N more". */
+const TITLE_VALUES = 4;
 
 /**
- * Alertmanager alerts: every notification for one alert (same fingerprint, firing or resolved)
- * lands on one card; a resolved alert keeps its card but drops in the feed.
+ * One card per Alertmanager notification group: the team's own `group_by` says what is one
+ * incident, so three instances of one alert firing together are one card, not three. A hand-made
+ * payload without a group key makes one card per alert. Every notification lands on that card; when
+ * all its alerts are resolved it keeps the card but drops in the feed.
  */
 export const alertsAgent = defineAgent({
   name: "alerts",
   reads: ["alert.*"],
   async run(ctx, batch) {
-    const byAlert = new Map<string, SignalRow[]>();
-    for (const s of batch) byAlert.set(s.fingerprint, [...(byAlert.get(s.fingerprint) ?? []), s]);
+    const byGroup = new Map<string, SignalRow[]>();
+    for (const s of batch) {
+      const key = groupFingerprint(s);
+      byGroup.set(key, [...(byGroup.get(key) ?? []), s]);
+    }
+    await ctx.state.load([...byGroup.keys()]);
     const out: CardUpsert[] = [];
-    for (const [fingerprint, signals] of byAlert) {
+    for (const [fingerprint, signals] of byGroup) {
+      const state = (await ctx.state.get<GroupState>(fingerprint)) ?? { alerts: {} };
+      for (const s of signals) {
+        const a = s.payload as AlertPayload;
+        delete state.alerts[s.fingerprint];
+        state.alerts[s.fingerprint] = {
+          status: a.status,
+          labels: a.labels,
+          ...(a.annotations.summary ? { summary: a.annotations.summary } : {}),
+          ...(a.annotations.description ? { description: a.annotations.description } : {}),
+        };
+      }
+      trim(state);
+      ctx.state.set(fingerprint, state);
+
       const last = signals[signals.length - 1] as SignalRow;
       const a = last.payload as AlertPayload;
+      const all = Object.values(state.alerts);
+      const firing = all.filter((x) => x.status === "firing");
+      const shown = firing.length > 0 ? firing : all;
+      const resolved = firing.length === 0;
       const name = a.labels.alertname ?? "alert";
-      const scope = Object.entries(a.labels)
+      const { common, differing } = splitLabels(shown.map((x) => x.labels));
+      const scope = Object.entries(common)
         .filter(([k]) => k !== "alertname" && k !== "severity")
         .map(([k, v]) => `${k}=${v}`)
         .join(", ");
-      const resolved = a.status === "resolved";
-      const severity = SEVERITY[a.labels.severity ?? ""] ?? 0.5;
-      const text = a.annotations.summary ?? a.annotations.description ?? a.annotations.message;
+      const text =
+        a.annotations.summary ?? a.annotations.description ?? a.annotations.message ?? shown[0]?.summary;
+      const which = differing
+        .map(([k, values]) =>
+          values.length > TITLE_VALUES
+            ? `${k}=${values.slice(0, TITLE_VALUES).join(", ")} and ${values.length - TITLE_VALUES} more`
+            : `${k}=${values.join(", ")}`,
+        )
+        .join("; ");
+      const count = all.length > 1 ? ` ×${shown.length}` : "";
+      const where = [which, scope].filter(Boolean).join("; ");
+      const quiet = resolved ? 0 : all.length - firing.length;
+      const severity = Math.max(...shown.map((x) => SEVERITY[x.labels.severity ?? ""] ?? 0.5));
       out.push({
         fingerprint,
         kind: "insight",
         title:
-          `${resolved ? "Resolved" : "Firing"}: ${name}${scope ? ` (${scope})` : ""}${text ? ` — ${text}` : ""}`.slice(
+          `${resolved ? "Resolved" : "Firing"}: ${name}${count}${where ? ` (${where})` : ""}${text ? ` — ${text}` : ""}`.slice(
             0,
             200,
           ),
-        summary: [a.annotations.description, scope && `Scope: ${scope}.`].filter(Boolean).join("\n\n"),
+        summary: [
+          a.annotations.description,
+          scope && `Scope: ${scope}.`,
+          quiet > 0 && `${quiet} of the ${all.length} alerts in this group resolved since.`,
+        ]
+          .filter(Boolean)
+          .join("\n\n"),
         ...rank({
           severity: resolved ? severity * 0.3 : severity,
-          blastRadius: 0.3,
+          blastRadius: Math.max(0.3, blast(shown.length)),
           confidence: 0.9,
           recency: recency(last.occurredAt, ctx.now),
           acceptRate: await ctx.acceptRate("alerts", "alert"),
         }),
         preview: {
           type: "text",
-          text: Object.entries(a.labels)
-            .map(([k, v]) => `${k}: ${v}`)
-            .join("\n"),
+          text: [
+            Object.entries(common)
+              .map(([k, v]) => `${k}: ${v}`)
+              .join("\n"),
+            ...(shown.length > 1
+              ? [
+                  shown
+                    .slice(0, 20)
+                    .map((x) => differing.map(([k]) => `${k}: ${x.labels[k] ?? "—"}`).join(", "))
+                    .join("\n"),
+                ]
+              : []),
+          ]
+            .filter(Boolean)
+            .join("\n\n"),
         },
         change: { type: "none" },
         evidence: {
@@ -64,7 +136,12 @@ export const alertsAgent = defineAgent({
             a.generatorURL && /^https?:\/\//.test(a.generatorURL)
               ? [{ label: "Source", url: a.generatorURL }]
               : [],
-          facts: { alert: name, status: a.status, severity: a.labels.severity ?? "none" },
+          facts: {
+            alert: name,
+            status: resolved ? "resolved" : "firing",
+            severity: a.labels.severity ?? "none",
+            ...(all.length > 1 ? { firing: firing.length, alerts: all.length } : {}),
+          },
         },
         reopen: !resolved,
       });
@@ -72,3 +149,42 @@ export const alertsAgent = defineAgent({
     return out;
   },
 });
+
+/** The card an alert belongs to: its notification group's, else its own. */
+function groupFingerprint(s: SignalRow): string {
+  const groupKey = (s.payload as AlertPayload).groupKey;
+  return groupKey ? `alert:group:${sha256(groupKey).slice(0, 16)}` : s.fingerprint;
+}
+
+/** Drops the oldest resolved alerts (then the oldest of any) past the cap. */
+function trim(state: GroupState): void {
+  const keys = Object.keys(state.alerts);
+  let excess = keys.length - MAX_ALERTS;
+  for (const k of keys) {
+    if (excess <= 0) return;
+    if (state.alerts[k]?.status === "resolved") {
+      delete state.alerts[k];
+      excess--;
+    }
+  }
+  for (const k of Object.keys(state.alerts)) {
+    if (excess-- <= 0) return;
+    delete state.alerts[k];
+  }
+}
+
+/** Labels every alert shares, and the others with their distinct values (sorted). */
+function splitLabels(all: Record<string, string>[]): {
+  common: Record<string, string>;
+  differing: [string, string[]][];
+} {
+  const keys = [...new Set(all.flatMap((l) => Object.keys(l)))].sort();
+  const common: Record<string, string> = {};
+  const differing: [string, string[]][] = [];
+  for (const k of keys) {
+    const values = [...new Set(all.map((l) => l[k] ?? ""))];
+    if (values.length === 1 && all.every((l) => k in l)) common[k] = values[0] as string;
+    else if (k !== "severity") differing.push([k, values.filter(Boolean).sort()]);
+  }
+  return { common, differing };
+}
