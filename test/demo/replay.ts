@@ -201,7 +201,38 @@ export async function replayFixtures(o: ReplayOptions): Promise<ReplayReport> {
     deleted: false,
     head_commit: { message: "Cart: compute totals on the server" },
   });
-  const crash = json("sentry/events/python-modern.json");
+  // The fixture's event, as the deploy's own crash (the plain fixture is replayed above as itself).
+  const sample = json("sentry/events/python-modern.json");
+  const crash = {
+    ...sample,
+    exception: {
+      values: [
+        {
+          type: "TypeError",
+          value: "unsupported operand type(s) for *: 'NoneType' and 'int'",
+          stacktrace: {
+            frames: [
+              {
+                function: "checkout",
+                module: "shop.views",
+                filename: "shop/views.py",
+                lineno: 88,
+                in_app: true,
+              },
+              {
+                function: "line_total",
+                module: "shop.cart",
+                filename: "shop/cart.py",
+                lineno: 41,
+                in_app: true,
+                context_line: "    return item.price * item.quantity",
+              },
+            ],
+          },
+        },
+      ],
+    },
+  };
   for (let i = 0; i < 6; i++) {
     await sentryEvent({
       ...crash,
