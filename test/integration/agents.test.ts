@@ -137,9 +137,14 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       expect(card.title).toMatch(/^art_daily_jumpsdown (dropped \d+%|fell to [\d.]+) at \d\d:\d\d UTC$/);
       expect(card.change).toMatchObject({ type: "webhook", action: "rollback" });
       expect(card.kind).toBe("action");
-      const preview = card.preview as { type: string; points: unknown[]; marks: number[] };
+      const preview = card.preview as { type: string; points: [number, number][]; marks: number[] };
       expect(preview.type).toBe("series");
-      expect(preview.marks).toEqual([preview.points.length - 1]);
+      // The mark and the claim are on the point that broke, inside the labelled window.
+      expect(preview.marks).toHaveLength(1);
+      const marked = (preview.points[preview.marks[0] as number] as [number, number])[0];
+      expect(marked).toBeGreaterThanOrEqual(start);
+      expect(marked).toBeLessThanOrEqual(end);
+      expect(card.title).toContain(new Date(marked).toISOString().slice(11, 16));
       expect(Object.keys(card.priorityFactors)).toEqual(
         expect.arrayContaining(["severity", "blastRadius", "confidence", "recency", "acceptRate"]),
       );
@@ -171,6 +176,29 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       const [start, end] = series.windows[0] as [number, number];
       expect(at).toBeGreaterThanOrEqual(start);
       expect(at).toBeLessThanOrEqual(end);
+    });
+
+    it("tells of the point that surprised when the alarm comes a few points after it", async () => {
+      // NAB's ec2_cpu_utilization_24ae8d: a spike to 1.44 at 03:35, and the score, averaged over
+      // the last points, crosses the line seven points later (04:10) on an ordinary 0.13.
+      const series = nab().find((s) => s.name === "realAWSCloudwatch/ec2_cpu_utilization_24ae8d.csv");
+      if (!series) throw new Error("fixture missing");
+      await points(
+        metrics,
+        series.values.slice(0, 1321).map((value, i) => ({
+          name: "ec2_cpu",
+          ts: new Date(series.timestamps[i] as number).toISOString(),
+          value,
+        })),
+      );
+      await t.drain();
+      const [card, ...more] = await cards("metric:ec2_cpu");
+      expect(more).toHaveLength(0);
+      if (!card) throw new Error("no card");
+      expect(card.title).toMatch(/^ec2_cpu rose [\d.]+× at 03:35 UTC$/);
+      const preview = card.preview as { points: [number, number][]; marks: number[] };
+      expect(preview.points[preview.marks[0] as number]?.[1]).toBe(1.444);
+      expect((card.evidence as { facts: Json }).facts).toMatchObject({ value: 1.444 });
     });
 
     it('tells a change of a few percent in values, not as "rose 3%"', async () => {

@@ -90,12 +90,17 @@ function describe(
   const last = tail.length - 1;
   const pattern = scored.pattern;
   if (!pattern) {
+    // The point that surprised, when the averaged score crossed the line a few points after it.
+    const peak = scored.peak && scored.peak.back <= last ? scored.peak : null;
+    const value = peak ? peak.value : p.value;
+    const expected = peak ? peak.expected : scored.expected;
+    const when = peak ? new Date((tail[last - peak.back] as [number, number])[0]) : at;
     return {
-      claim: anomalyClaim(p.name, p.value, scored.expected, at),
-      what: `${p.value} where about ${round(scored.expected)} was expected`,
-      change: relative(p.value, scored.expected),
-      marks: [last],
-      facts: { value: p.value, expected: thousandths(scored.expected) },
+      claim: anomalyClaim(p.name, value, expected, when),
+      what: `${value} where about ${round(expected)} was expected`,
+      change: relative(value, expected),
+      marks: [peak ? last - peak.back : last],
+      facts: { value, expected: thousandths(expected) },
     };
   }
   const first = tail.findIndex(([t]) => t >= pattern.since);

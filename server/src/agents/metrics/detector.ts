@@ -118,6 +118,8 @@ export interface DetectorState {
   shapeStat?: Stat;
   /** The slow view; absent in states stored before it was added. */
   blocks?: BlockState;
+  /** What history predicted for each point in `surprises` (absent in older states). */
+  expectations?: number[];
 }
 
 interface BlockState {
@@ -148,6 +150,12 @@ export interface PointScore {
   /** The value the recent history predicted, for the preview ("dropped 38%"). */
   expected: number;
   surprise: number;
+  /**
+   * The score is an average over the last few points, so it can cross the alarm level a few points
+   * after the point that surprised: then that point, `back` points before this one, with what was
+   * expected of it — the card tells of it, not of an ordinary value that happened to follow.
+   */
+  peak?: { back: number; value: number; expected: number };
   /** Set when the slow view gave the score: a stretch of hours unlike any before, not one value. */
   pattern?: PatternChange;
 }
@@ -293,6 +301,11 @@ export class MetricDetector {
     s.surprises.push(surprise);
     if (s.surprises.length > o.averageWindow) s.surprises.shift();
     const avg = s.surprises.reduce((a, b) => a + b, 0) / s.surprises.length;
+    s.expectations ??= [];
+    s.expectations.push(expected);
+    if (s.expectations.length > s.surprises.length)
+      s.expectations.splice(0, s.expectations.length - s.surprises.length);
+    const peak = this.peak();
 
     let score = 0;
     const h = s.avgHistory;
@@ -326,7 +339,23 @@ export class MetricDetector {
     if (value < s.min) s.min = value;
     if (value > s.max) s.max = value;
     addStat(h, avg, o.historyWindow);
-    return pattern ? { score, expected, surprise, pattern } : { score, expected, surprise };
+    if (pattern) return { score, expected, surprise, pattern };
+    return peak ? { score, expected, surprise, peak } : { score, expected, surprise };
+  }
+
+  /** The most surprising of the averaged points when it is not the newest (see PointScore.peak). */
+  private peak(): PointScore["peak"] {
+    const s = this.state;
+    const e = s.expectations ?? [];
+    let at = s.surprises.length - 1;
+    for (let k = 0; k < s.surprises.length; k++)
+      if ((s.surprises[k] as number) > (s.surprises[at] as number)) at = k;
+    const back = s.surprises.length - 1 - at;
+    // `recent` does not hold the newest point yet: one back is its last value.
+    const value = s.recent[s.recent.length - back];
+    const expected = e[e.length - 1 - back];
+    if (back === 0 || value === undefined || expected === undefined) return undefined;
+    return { back, value, expected };
   }
 
   /**
