@@ -102,6 +102,9 @@ export async function deployBefore(ctx: AgentContext, at: Date): Promise<Deploy 
   return best;
 }
 
+/** The longest title a card keeps (see services/cards/upsert.ts). */
+const TITLE_MAX = 200;
+
 export interface Trouble {
   /** "errors" or "metric": what this agent saw. */
   what: "errors" | "metric";
@@ -142,8 +145,12 @@ export async function rollbackCard(
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([, v]) => String(v));
     const after = Number(facts.minutesAfterDeploy ?? minutes);
+    // Titles are cut at 200 characters: a long error message gives way, the question stays.
+    const question = ` ${after} min after ${deploy.label} — roll back?`;
+    const room = Math.max(40, TITLE_MAX - question.length);
+    const what = parts.join(" and ");
     return {
-      title: `${parts.join(" and ")} ${after} min after ${deploy.label} — roll back?`,
+      title: `${what.length > room ? `${what.slice(0, room - 1)}…` : what}${question}`,
       summary: [
         `${deploy.label} reached ${deploy.repository} at ${new Date(deploy.at).toISOString().slice(11, 16)} UTC. Since then:`,
         ...parts.map((p) => `- ${p}`),

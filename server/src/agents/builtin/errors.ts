@@ -210,7 +210,8 @@ export const errorsAgent = defineAgent({
         out.push(
           await rollbackCard(ctx, "errors", deploy, {
             what: "errors",
-            line: `${isNew ? "new error" : "error spike"} "${d.title}" ×${g.count}${users ? ` (${users} users)` : ""}`,
+            // One line of a title it shares with other troubles: the message gives way first.
+            line: `${isNew ? "new error" : "error spike"} "${d.title.length > 60 ? `${d.title.slice(0, 59)}…` : d.title}" ×${g.count}${users ? ` (${users} users)` : ""}`,
             facts: { errorEvents: g.count, errorUsers: users },
             signalIds: signals.map((s) => s.id),
             firstSeen: new Date(g.firstSeen),
