@@ -46,7 +46,11 @@ describe.each(drivers)("replaying all fixtures into an empty install on %s", (dr
       expect(agents, `${agent}; warnings in the log:\n${problems()}`).toContain(agent);
     const rollback = pending.filter((c) => c.fingerprint.startsWith("deploy:"));
     expect(rollback).toHaveLength(1);
-    expect(rollback[0]?.title).toMatch(/— roll back\?$/);
+    // Both troubles told whole within the 200 characters a title keeps (the commit's message,
+    // which the summary has, gives way).
+    expect(rollback[0]?.title).toMatch(
+      /^new error "TypeError: .*" ×6 \(6 users\) and checkout_success dropped \d+% at \d\d:\d\d UTC \d+ min after push a1b2c3d — roll back\?$/,
+    );
     // Attention is scarce: the deploy that broke checkout tops the feed, above the dozen customer
     // feedback clusters, the red CI job and the old alerts.
     const feed = await t.request<{ cards: { fingerprint: string; title: string }[] }>("/api/feed?limit=5", {

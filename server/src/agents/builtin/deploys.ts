@@ -145,12 +145,15 @@ export async function rollbackCard(
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([, v]) => String(v));
     const after = Number(facts.minutesAfterDeploy ?? minutes);
-    // Titles are cut at 200 characters: a long error message gives way, the question stays.
-    const question = ` ${after} min after ${deploy.label} — roll back?`;
-    const room = Math.max(40, TITLE_MAX - question.length);
+    // Titles are cut at 200 characters: the commit's message gives way first (the summary keeps
+    // it), then the troubles' words; the question stays.
     const what = parts.join(" and ");
+    const question = (label: string) => ` ${after} min after ${label} — roll back?`;
+    let ask = question(deploy.label);
+    if (what.length + ask.length > TITLE_MAX) ask = question(deploy.label.replace(/ ".*"$/, ""));
+    const room = Math.max(40, TITLE_MAX - ask.length);
     return {
-      title: `${what.length > room ? `${what.slice(0, room - 1)}…` : what}${question}`,
+      title: `${what.length > room ? `${what.slice(0, room - 1)}…` : what}${ask}`,
       summary: [
         `${deploy.label} reached ${deploy.repository} at ${new Date(deploy.at).toISOString().slice(11, 16)} UTC. Since then:`,
         ...parts.map((p) => `- ${p}`),
