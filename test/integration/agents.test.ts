@@ -269,6 +269,21 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       expect(from).toBeGreaterThanOrEqual(start);
       expect(to).toBeLessThanOrEqual(end);
       expect(new Date(facts.since as string).getTime()).toBe(from);
+
+      // A later alarm of another kind on the same card: its facts are that alarm's alone, not
+      // mixed with the pattern's (a "since" and a "closestMean" beside a single value).
+      const lastAt = series.timestamps[series.timestamps.length - 1] as number;
+      const top = Math.max(...series.values);
+      await points(metrics, [
+        { name: "lb_spikes", ts: new Date(lastAt + 5 * minute).toISOString(), value: 10 * top },
+      ]);
+      await t.drain();
+      const [updated] = await cards("metric:lb_spikes");
+      expect(updated?.title).toMatch(/^lb_spikes (rose [\d.]+×|jumped to [\d.]+) at \d\d:\d\d UTC$/);
+      const latest = (updated?.evidence as { facts: Record<string, number | string> }).facts;
+      expect(latest).toMatchObject({ value: 10 * top });
+      expect(Object.keys(latest)).not.toContain("since");
+      expect(Object.keys(latest)).not.toContain("closestMean");
     });
 
     it("keeps a series quiet once its threshold was raised above the drop's score (a follow-up's effect)", async () => {

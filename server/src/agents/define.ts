@@ -22,6 +22,11 @@ export interface CardUpsert {
     lastSeen: Date;
     links?: { label: string; url: string }[];
     facts?: Record<string, string | number | boolean>;
+    /**
+     * The facts describe the situation whole (a metric's latest alarm), so they replace the
+     * card's earlier ones instead of joining them; signals, links and times still accumulate.
+     */
+    replaceFacts?: boolean;
   };
   verification?: Verification;
   /**

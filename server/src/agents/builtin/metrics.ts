@@ -250,6 +250,8 @@ export const metricsAgent = defineAgent({
               ...d.facts,
               anomalyScore: thousandths(scored.score),
             },
+            // The latest alarm is the card's story: a pattern's facts do not linger beside a value's.
+            replaceFacts: true,
           },
           verification: [
             {

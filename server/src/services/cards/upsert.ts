@@ -34,7 +34,7 @@ function mergeEvidence(old: StoredEvidence | null, u: CardUpsert["evidence"]): S
     firstSeen: first,
     lastSeen: last,
     links: links.slice(0, MAX_LINKS),
-    facts: { ...(old?.facts ?? {}), ...(u.facts ?? {}) },
+    facts: u.replaceFacts ? { ...(u.facts ?? {}) } : { ...(old?.facts ?? {}), ...(u.facts ?? {}) },
   };
 }
 
