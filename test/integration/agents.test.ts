@@ -367,6 +367,10 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       expect(card.title).toMatch(/^New error: /);
       const facts = (card.evidence as { facts: Json; count: number }).facts;
       expect(facts).toMatchObject({ events: 2, users: 2, release: "shop@1.0.0" });
+      // The chart: six hours of 10-minute buckets, empty ones at 0, the two events in the last.
+      const chart = card.preview as { points: [number, number][] };
+      expect(chart.points).toHaveLength(36);
+      expect(chart.points.map(([, n]) => n)).toEqual([...Array(35).fill(0), 2]);
       expect(typeof facts.topFrame).toBe("string");
       expect(card.change).toMatchObject({
         type: "github",
@@ -382,6 +386,9 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       const found = await cards("sentry:");
       expect(found).toHaveLength(1);
       expect(found[0]?.title).toMatch(/^Spiking: .* — 12 in 10 min/);
+      // The spike's bucket is marked on the chart.
+      const chart = found[0]?.preview as { points: [number, number][]; marks: number[] };
+      expect(chart.points[chart.marks[0] as number]?.[1]).toBe(12);
       expect(found[0]?.version).toBe(2);
     });
 

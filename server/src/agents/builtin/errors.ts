@@ -92,6 +92,26 @@ function userKey(e: ErrorEvent): string | null {
   return String(u.id ?? u.email ?? u.username ?? u.ip_address ?? "") || null;
 }
 
+/** Buckets the card's chart shows: the last six hours. */
+const CHART_BUCKETS = 36;
+
+/**
+ * Events per 10 minutes over the last six hours of the group, empty buckets drawn as 0 — the
+ * stored buckets hold only those with events, and a line between them would hide the gaps (a
+ * new group then reads as a flat zero line that jumps at the end).
+ */
+function bucketChart(buckets: [number, number][], spikeBucket: number | null): Preview {
+  const counts = new Map(buckets);
+  const end = buckets[buckets.length - 1]?.[0] ?? 0;
+  const points: [number, number][] = [];
+  for (let k = CHART_BUCKETS - 1; k >= 0; k--) {
+    const b = end - k * BUCKET_MS;
+    points.push([b, counts.get(b) ?? 0]);
+  }
+  const mark = spikeBucket === null ? -1 : points.findIndex(([b]) => b === spikeBucket);
+  return { type: "series", label: "events / 10 min", points, ...(mark >= 0 ? { marks: [mark] } : {}) };
+}
+
 /**
  * Error groups: events are grouped by a stable fingerprint at ingest (exception type + normalized
  * in-app frames, or the SDK's own fingerprint). A card opens for a new group, a regression (seen
@@ -187,12 +207,7 @@ export const errorsAgent = defineAgent({
       const e = lastSignal.payload as ErrorEvent;
       const d = describeError(e);
       const users = g.users.length + g.moreUsers;
-      const preview: Preview = {
-        type: "series",
-        label: "events / 10 min",
-        points: g.buckets.slice(-60).map(([b, c]) => [b, c]),
-        marks: spike ? [Math.min(59, g.buckets.length - 1)] : undefined,
-      };
+      const preview = bucketChart(g.buckets, spike ? g.lastSpikeBucket : null);
       const facts = {
         events: g.count,
         users,
