@@ -279,8 +279,9 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       ]);
       await t.drain();
       const [updated] = await cards("metric:lb_spikes");
-      expect(updated?.title).toMatch(/^lb_spikes (rose [\d.]+×|jumped to [\d.]+) at \d\d:\d\d UTC$/);
-      const latest = (updated?.evidence as { facts: Record<string, number | string> }).facts;
+      if (!updated) throw new Error("the card is gone");
+      expect(updated.title).toMatch(/^lb_spikes (rose [\d.]+×|jumped to [\d.]+) at \d\d:\d\d UTC$/);
+      const latest = (updated.evidence as { facts: Record<string, number | string> }).facts;
       expect(latest).toMatchObject({ value: 10 * top });
       expect(Object.keys(latest)).not.toContain("since");
       expect(Object.keys(latest)).not.toContain("closestMean");
