@@ -1,9 +1,10 @@
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import type { Card, Decision, Execution } from "@flick/shared";
 import type { BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { desktop, type E2E, phone, startE2E } from "../helpers/e2e.ts";
+import { fixturesDir } from "../helpers/fixtures.ts";
 import { repoRoot } from "../helpers/server-process.ts";
 
 const shots = path.join(repoRoot, "test/.artifacts");
@@ -247,5 +248,38 @@ describe("the feed in Chromium", () => {
       .waitFor();
     await p.screenshot({ path: path.join(shots, "feed-desktop-history.png") });
     await desk.close();
+  });
+
+  it("wraps a title of label sets with no spaces on a phone instead of cutting it at the edge", async () => {
+    // Alertmanager's fixture through the real ingest and agents: "namespace=whatever/promstack" is
+    // one word wider than half the phone.
+    const { source } = await api<{ source: { id: string; secret: string } }>("/api/sources", {
+      method: "POST",
+      body: JSON.stringify({ kind: "alertmanager", name: "Alertmanager" }),
+    });
+    const res = await fetch(`${e2e.server.url}/ingest/${source.id}`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${source.secret}`, "content-type": "application/json" },
+      body: readFileSync(
+        path.join(fixturesDir, "alertmanager/prometheus-msteams__card-grafana-inspired-payload.json"),
+      ),
+    });
+    expect(res.status).toBe(202);
+    let id = "";
+    await expect
+      .poll(async () => {
+        const feed = await api<{ cards: Card[] }>("/api/feed?limit=50");
+        id = feed.cards.find((c) => c.title.startsWith("Firing: JustATestAlert_1 ×3"))?.id ?? "";
+        return id;
+      })
+      .not.toBe("");
+    const p = await phoneContext.newPage();
+    await p.goto(`${e2e.server.url}/?card=${id}`);
+    const title = p.locator(`[data-card-id="${id}"] h2`);
+    await title.waitFor();
+    const fits = await title.evaluate((el) => el.scrollWidth <= el.clientWidth);
+    expect(fits).toBe(true);
+    await p.screenshot({ path: path.join(shots, "feed-alert-group-phone.png") });
+    await p.close();
   });
 });
