@@ -1,6 +1,11 @@
 import { type CardUpsert, defineAgent, type SignalRow } from "../define.ts";
 import { rank, recency } from "../rank.ts";
 
+/** "1 check", "14 checks" */
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
+}
+
 interface PullRequest {
   number: number;
   title: string;
@@ -196,7 +201,7 @@ export const prsAgent = defineAgent({
         ...base,
         kind: "action",
         title: `Merge #${state.number}: ${state.title}`.slice(0, 200),
-        summary: `${Object.keys(state.checks).length} checks green on ${state.headSha.slice(0, 7)}${approvers.length ? `, approved by ${approvers.join(", ")}` : state.bot ? `, a dependency update by ${state.author}` : ""}. Accept squash-merges it at exactly this commit.`,
+        summary: `${plural(Object.keys(state.checks).length, "check")} green on ${state.headSha.slice(0, 7)}${approvers.length ? `, approved by ${approvers.join(", ")}` : state.bot ? `, a dependency update by ${state.author}` : ""}. Accept squash-merges it at exactly this commit.`,
         ...rank({
           severity: 0.3,
           blastRadius: 0.2,
