@@ -98,6 +98,19 @@ describe("feedback clustering", () => {
     expect(topic(fr)).toBe("sync");
   });
 
+  it('does not make a topic of the words every complaint says ("doesn\'t work", "problem")', () => {
+    const state = newClusterState();
+    const ids = [
+      "The GPS doesn't work anymore, problem since yesterday",
+      "Alarm doesn't work anymore, big problem",
+      "Music controls doesn't work anymore, same problem",
+      "Weather widget doesn't work anymore, problem",
+      "Camera remote doesn't work anymore, the problem is back",
+    ].map((text, at) => addToClusters(state, { text, cls: "bug", at, signalId: String(at) }).id);
+    // Five different features broke: five topics, not one cluster of "doesn't work".
+    expect(new Set(ids).size).toBe(5);
+  });
+
   it("leaves the product's own names out of the topics (the source's names setting)", () => {
     const names = namesPattern(["Garmin Connect", "Garmin"]);
     const cluster = (n: RegExp | null) => {

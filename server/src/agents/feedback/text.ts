@@ -84,6 +84,8 @@ const STOP = new Set(
     "app apps application phone watch please pls thanks thank good great love " +
     "like nice get got use using used one all any some when what which who how why there here up out now even still " +
     "would'nt dont don't can't cant i'm im it's its ive i've way make makes made want wish add need needs option " +
+    // Generic complaint words, as "marche fonctionne" below: said of every problem, no topic.
+    "doesn't doesnt didn't didnt isn't isnt won't wont work works working worked problem problems issue issues " +
     // French: articles, pronouns, auxiliaries, negation and the device/app words, as for English above.
     "le la les un une des de du au aux je tu il elle on nous vous ils elles me te se moi toi lui leur leurs mon ma mes " +
     "ton ta tes son sa ses notre nos votre vos ce cet cette ces ça cela ceci qui que quoi dont où et ou mais donc car ni " +
