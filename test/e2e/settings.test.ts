@@ -1,6 +1,6 @@
 import { mkdirSync } from "node:fs";
 import path from "node:path";
-import type { PushPreferences } from "@flick/shared";
+import type { Card, PushPreferences } from "@flick/shared";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { desktop, type E2E, phone, startE2E } from "../helpers/e2e.ts";
 import { repoRoot } from "../helpers/server-process.ts";
@@ -161,6 +161,67 @@ describe("connecting a source from the settings page", () => {
     await shown.waitFor();
     await expect.poll(async () => Math.round((await shown.boundingBox())?.y ?? -1)).toBeLessThan(80);
     expect(new URL(page.url()).search).toBe("");
+    await context.close();
+  });
+
+  it("pauses a source (its sender is refused), gives it a new secret (the old one stops working), removes it", async () => {
+    const context = await e2e.context(desktop);
+    const page = await context.newPage();
+    page.on("dialog", (d) => void d.accept());
+    await page.goto(`${e2e.server.url}/settings`);
+    await page.getByLabel("Kind").selectOption("metrics");
+    await page.getByLabel("Name").fill("Leaky collector");
+    await page.getByRole("button", { name: "Add source" }).click();
+    const source = page.getByRole("article", { name: "Source Leaky collector" });
+    await source.waitFor();
+    const url = await source.getByLabel("Ingest URL").inputValue();
+    const send = (secret: string) =>
+      fetch(url, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${secret}` },
+        body: JSON.stringify([{ name: "queue_depth", ts: new Date().toISOString(), value: 3 }]),
+      });
+    const first = await source.getByLabel("Secret").inputValue();
+    expect((await send(first)).status).toBe(202);
+
+    await source.getByRole("button", { name: "Pause" }).click();
+    await source.getByText("paused: its signals are refused").waitFor();
+    expect((await send(first)).status).toBe(403);
+    await source.getByRole("button", { name: "Resume" }).click();
+    await source.getByRole("button", { name: "Pause" }).waitFor();
+    expect((await send(first)).status).toBe(202);
+
+    // A leaked secret: a new one, shown at once; the old one is refused.
+    await source.getByRole("button", { name: "New secret" }).click();
+    await page.getByRole("status").filter({ hasText: "has a new secret" }).waitFor();
+    const second = await source.getByLabel("Secret").inputValue();
+    expect(second).not.toBe(first);
+    expect((await send(first)).status).toBe(401);
+    expect((await send(second)).status).toBe(202);
+
+    await source.getByRole("button", { name: "Remove" }).click();
+    await expect.poll(() => source.count()).toBe(0);
+    expect((await send(second)).status).toBe(404);
+    await context.close();
+  });
+
+  it("unmutes a rejected proposal from the settings page", async () => {
+    // Rejecting a card mutes its fingerprint; Settings lists the mute with an Unmute button.
+    const feed = await e2e.api<{ cards: Card[] }>("/api/feed?limit=1");
+    const card = feed.cards[0];
+    if (!card) throw new Error("the first test left no card");
+    await e2e.api(`/api/cards/${card.id}/decisions`, {
+      method: "POST",
+      body: JSON.stringify({ verdict: "reject", cardVersion: card.version, idempotencyKey: "unmute-e2e" }),
+    });
+    const context = await e2e.context(desktop);
+    const page = await context.newPage();
+    await page.goto(`${e2e.server.url}/settings`);
+    const muted = page.getByRole("listitem").filter({ hasText: card.fingerprint });
+    await muted.waitFor();
+    await muted.getByRole("button", { name: "Unmute" }).click();
+    await page.getByText("Nothing is muted.").waitFor();
+    expect((await e2e.api<{ mutes: unknown[] }>("/api/mutes")).mutes).toEqual([]);
     await context.close();
   });
 
