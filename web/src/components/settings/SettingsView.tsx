@@ -99,6 +99,9 @@ export function SettingsView(props: { admin: boolean }) {
               <article class={styles.item} aria-label={`Source ${s.name}`}>
                 <h3>
                   {s.name} <span class={styles.muted}>· {s.kind}</span>
+                  <Show when={!s.enabled}>
+                    <span class={styles.muted}> · paused: its signals are refused</span>
+                  </Show>
                 </h3>
                 <p class={styles.muted}>{howToSend(s)}</p>
                 <CopyField label="Ingest URL" value={s.ingestUrl} />
@@ -119,6 +122,57 @@ export function SettingsView(props: { admin: boolean }) {
                 >
                   Send test signal
                 </button>
+                <div class={styles.row}>
+                  <button
+                    type="button"
+                    class={styles.secondary}
+                    onClick={() =>
+                      void run(async () => {
+                        await request(`/api/sources/${s.id}`, {
+                          method: "PATCH",
+                          json: { enabled: !s.enabled },
+                        });
+                        await refetchSources();
+                        setNotice(
+                          s.enabled
+                            ? `${s.name} paused: its sender's signals are refused until you resume it.`
+                            : `${s.name} resumed.`,
+                        );
+                      })
+                    }
+                  >
+                    {s.enabled ? "Pause" : "Resume"}
+                  </button>
+                  <button
+                    type="button"
+                    class={styles.secondary}
+                    onClick={() => {
+                      if (!confirm(`New secret for ${s.name}? The current one stops working at once.`))
+                        return;
+                      void run(async () => {
+                        await request(`/api/sources/${s.id}/rotate-secret`, { method: "POST" });
+                        await refetchSources();
+                        setNotice(`${s.name} has a new secret: paste it into its sender.`);
+                      });
+                    }}
+                  >
+                    New secret
+                  </button>
+                  <button
+                    type="button"
+                    class={styles.secondary}
+                    onClick={() => {
+                      if (!confirm(`Remove ${s.name}? Its signals go with it; cards stay.`)) return;
+                      void run(async () => {
+                        await request(`/api/sources/${s.id}`, { method: "DELETE" });
+                        await refetchSources();
+                        setNotice(`${s.name} removed.`);
+                      });
+                    }}
+                  >
+                    Remove
+                  </button>
+                </div>
               </article>
             )}
           </For>
