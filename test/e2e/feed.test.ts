@@ -250,6 +250,59 @@ describe("the feed in Chromium", () => {
     await desk.close();
   });
 
+  it("says before the swipe that accept would fail when the card's action is not set up", async () => {
+    // A metrics source whose admin mapped checkout_success to a "rollback" action nobody created.
+    const { source } = await api<{ source: { id: string; secret: string } }>("/api/sources", {
+      method: "POST",
+      body: JSON.stringify({
+        kind: "metrics",
+        name: "Shop metrics",
+        settings: { actions: { checkout_success: "rollback" } },
+      }),
+    });
+    const start = Date.now() - 2 * 86_400_000;
+    const points = Array.from({ length: 577 }, (_, i) => ({
+      name: "checkout_success",
+      ts: new Date(start + i * 300_000).toISOString(),
+      value: i < 576 ? 98 + Math.sin(i / 7) : 40,
+    }));
+    const res = await fetch(`${e2e.server.url}/ingest/${source.id}`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${source.secret}`, "content-type": "application/json" },
+      body: JSON.stringify(points),
+    });
+    expect(res.status).toBe(202);
+    let id = "";
+    await expect
+      .poll(
+        async () => {
+          const feed = await api<{ cards: Card[] }>("/api/feed?limit=50");
+          id = feed.cards.find((c) => c.fingerprint.startsWith("metric:checkout_success"))?.id ?? "";
+          return id;
+        },
+        { timeout: 20_000 },
+      )
+      .not.toBe("");
+    const p = await phoneContext.newPage();
+    await p.goto(`${e2e.server.url}/?card=${id}`);
+    const card = p.locator(`[data-card-id="${id}"]`);
+    const warning = card.getByRole("note").filter({ hasText: /^Would fail now: no action named "rollback"/ });
+    await warning.waitFor();
+    await p.screenshot({ path: path.join(shots, "feed-would-fail-phone.png") });
+
+    // Once an admin adds the action, the same card has nothing to warn about.
+    await api("/api/actions", {
+      method: "POST",
+      body: JSON.stringify({ name: "rollback", url: "https://deploy.example.com/rollback" }),
+    });
+    const checked = p.waitForResponse((r) => r.url().endsWith(`/api/cards/${id}/dry-run`));
+    await p.goto(`${e2e.server.url}/?card=${id}`);
+    expect(await (await checked).json()).toMatchObject({ ok: true });
+    await card.getByText("Accept will").waitFor();
+    expect(await card.getByRole("note").filter({ hasText: "Would fail now" }).count()).toBe(0);
+    await p.close();
+  });
+
   it("wraps a title of label sets with no spaces on a phone instead of cutting it at the edge", async () => {
     // Alertmanager's fixture through the real ingest and agents: "namespace=whatever/promstack" is
     // one word wider than half the phone.

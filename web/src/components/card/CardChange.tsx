@@ -1,6 +1,7 @@
 import type { Change } from "@flick/shared";
 import { describeChange } from "@flick/shared/describe";
-import { createSignal, For, Match, Show, Switch } from "solid-js";
+import { createSignal, For, Match, onCleanup, onMount, Show, Switch } from "solid-js";
+import { request } from "../../lib/api.ts";
 import { sideBySide } from "../../lib/diff.ts";
 import styles from "./Card.module.css";
 
@@ -11,16 +12,51 @@ function diffLineClass(line: string): string | undefined {
   return undefined;
 }
 
+/**
+ * Whether accepting could be carried out now, asked of the server's dry run (no side effect: the
+ * patch is checked, requests are built, not sent) once the section comes into view — so a card
+ * whose action is not set up says so before the swipe, not in a "Failed" after it.
+ */
+function useDryRun(target: () => HTMLElement | undefined, cardId: () => string | undefined) {
+  const [problem, setProblem] = createSignal("");
+  onMount(() => {
+    const el = target();
+    const id = cardId();
+    if (!el || !id || typeof IntersectionObserver === "undefined") return;
+    const seen = new IntersectionObserver((entries) => {
+      if (!entries.some((e) => e.isIntersecting)) return;
+      seen.disconnect();
+      request<{ ok: boolean; error?: string }>(`/api/cards/${id}/dry-run`, { method: "POST" })
+        .then((r) => setProblem(r.ok ? "" : (r.error ?? "the dry run failed")))
+        // Offline or refused: no verdict, no warning.
+        .catch(() => {});
+    });
+    seen.observe(el);
+    onCleanup(() => seen.disconnect());
+  });
+  return problem;
+}
+
 /** "What accept will do", in words first; the full diff on demand. */
-export function CardChange(props: { change: Change | null; demo?: boolean }) {
+export function CardChange(props: { change: Change | null; demo?: boolean; cardId?: string }) {
   // Side by side reads best on a wide screen; phones start unified.
   const [split, setSplit] = createSignal(typeof window !== "undefined" && window.innerWidth >= 1100);
+  let section: HTMLElement | undefined;
+  const problem = useDryRun(
+    () => section,
+    () => (props.change && props.change.type !== "none" && !props.demo ? props.cardId : undefined),
+  );
   return (
-    <section class={styles.change} aria-label="What accept will do">
+    <section class={styles.change} aria-label="What accept will do" ref={section}>
       <h3 class={styles.sectionTitle}>Accept will</h3>
       <p>{describeChange(props.change)}</p>
       <Show when={props.demo}>
         <p class={styles.demoNote}>Demo card: accepting only rehearses this.</p>
+      </Show>
+      <Show when={problem()}>
+        <p class={styles.blocked} role="note">
+          Would fail now: {problem()}.
+        </p>
       </Show>
       <Switch>
         <Match when={props.change?.type === "patch" && (props.change as Extract<Change, { type: "patch" }>)}>

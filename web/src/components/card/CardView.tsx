@@ -226,7 +226,11 @@ export function CardView(props: CardViewProps) {
           </ul>
         </details>
       </Show>
-      <CardChange change={props.card.change} demo={props.card.agent === DEMO_AGENT} />
+      <CardChange
+        change={props.card.change}
+        demo={props.card.agent === DEMO_AGENT}
+        cardId={props.card.status === "pending" ? props.card.id : undefined}
+      />
       <CardHistory cardId={props.card.id} />
       <Show
         when={props.card.status === "pending"}
