@@ -56,6 +56,33 @@ describe.each(drivers)("decisions on %s", (driver) => {
       json: { verdict: "accept", cardVersion: card.version, idempotencyKey: key(), ...body },
     });
 
+  it("a dry run says what would fail now: a missing action, a missing GitHub token", async () => {
+    const dry = (id: string) =>
+      t.request<{ ok: boolean; error?: string }>(`/api/cards/${id}/dry-run`, {
+        cookie: rita,
+        method: "POST",
+      });
+    const ready = await rollbackCard();
+    expect((await dry(ready.id)).body).toMatchObject({ ok: true });
+    const unknown = await insertCard(t.database.db, {
+      change: { type: "webhook", action: "restart", params: {} },
+    });
+    expect((await dry(unknown.id)).body).toMatchObject({ ok: false, error: 'no action named "restart"' });
+    // This install has no GITHUB_TOKEN: every GitHub change would fail, and the dry run says so.
+    const issue = await insertCard(t.database.db, {
+      change: {
+        type: "github",
+        operation: "create_issue",
+        repository: "acme/shop",
+        params: { title: "Crash", body: "…" },
+      },
+    });
+    expect((await dry(issue.id)).body).toMatchObject({
+      ok: false,
+      error: "GITHUB_TOKEN is not set, so Flick cannot act on GitHub",
+    });
+  });
+
   it("accepts, waits out the undo window, then calls the signed webhook once; the card ends applied", async () => {
     const card = await rollbackCard();
     const res = await decideOn(card, rita, { client: "phone" });

@@ -92,12 +92,13 @@ export const githubExecutor: Executor<GithubChange> = {
   async run(ctx, change) {
     const call = plan(change);
     const base = (ctx.config.GITHUB_API_URL ?? "https://api.github.com").replace(/\/$/, "");
+    // Checked before the dry run returns: "would fail now" must include a missing token.
+    const token = ctx.config.GITHUB_TOKEN;
+    if (!token) throw new ExecutorError("GITHUB_TOKEN is not set, so Flick cannot act on GitHub", false);
     if (ctx.dryRun) {
       ctx.log(`dry run: would ${call.method} ${base}${call.path}`);
       return { dryRun: true, ...call };
     }
-    const token = ctx.config.GITHUB_TOKEN;
-    if (!token) throw new ExecutorError("GITHUB_TOKEN is not set, so Flick cannot act on GitHub", false);
     const request = async (c: Call) => {
       let res: Response;
       try {
