@@ -40,14 +40,19 @@ describe("feedback classification on 4,000 labelled reviews", () => {
     expect(r.classes.bug.precision).toBeGreaterThanOrEqual(0.8);
     expect(r.classes.bug.recall).toBeGreaterThanOrEqual(0.6);
     expect(r.classes.feature.precision).toBeGreaterThanOrEqual(0.7);
-    // Conditional praise counts as a request ("would give five stars if…"): 47.6% → 51.1%.
-    expect(r.classes.feature.recall).toBeGreaterThanOrEqual(0.5);
+    // Conditional praise counts as a request ("would give five stars if…"): 47.6% → 51.1%; a
+    // feature taken away too ("they removed weight management", "where did the leader board
+    // go?"): 51.2% → 58.6%.
+    expect(r.classes.feature.recall).toBeGreaterThanOrEqual(0.56);
     expect(r.classes.noise.recall).toBeGreaterThanOrEqual(0.9);
   });
 
   it("reads plain examples the way a person would", () => {
     expect(classifyFeedback("The app crashes every time I open the sleep tab")).toBe("bug");
     expect(classifyFeedback("Please add an export to CSV")).toBe("feature");
+    expect(classifyFeedback("Where did the leader board go?! That was some serious motivation", 3)).toBe(
+      "feature",
+    );
     expect(classifyFeedback("Love it!", 5)).toBe("noise");
     expect(classifyFeedback("I would give five stars if it synced with Google Fit", 4)).toBe("feature");
   });

@@ -25,6 +25,14 @@ const FEATURE = [
   /\bif (the|it|they|you|there) (were|was|had|could|would)\b/,
   /\b(it|you|they|this app|the app) should (also |really )?\w/,
   /\bi hope\b/,
+  // A feature taken away is a request to bring it back: "they removed weight management", "where
+  // did the leader board go?", "put it back".
+  /\b(removed|took away|taken away|took (down|out)|taken out|got rid of|disappeared|(is|are) gone)\b/,
+  /\bwhere (did|has|have|is|are) (the |my |this |that |all )?[\w ]{0,30}\b(go|gone|now)\b/,
+  /\b(put (it|them) back|reinstate)\b/,
+  /\b(will|would) be (nice|great|good|helpful|useful|awesome)\b|\bwish(ed)? that\b/,
+  /\bi'?d like (there to be|to see|a way|an option|to be able)\b|\bwhy not\b|\blacking\b/,
+  /\bno (way|option|options|ability|setting|settings) to\b/,
 ];
 
 const BUG = [
