@@ -38,11 +38,13 @@ describe("feedback classification on 4,000 labelled reviews", () => {
     const r = classificationScores(path.join(fixturesDir, "feedback/mini-bar/for_classification"));
     expect(r.rows).toBe(4000);
     expect(r.classes.bug.precision).toBeGreaterThanOrEqual(0.8);
-    expect(r.classes.bug.recall).toBeGreaterThanOrEqual(0.6);
+    // What stopped or refuses ("stopped counting my steps", "won't let me sign in", "not very
+    // accurate"): 67.4% → 73.0%.
+    expect(r.classes.bug.recall).toBeGreaterThanOrEqual(0.7);
     expect(r.classes.feature.precision).toBeGreaterThanOrEqual(0.7);
     // Conditional praise counts as a request ("would give five stars if…"): 47.6% → 51.1%; a
     // feature taken away too ("they removed weight management", "where did the leader board
-    // go?"): 51.2% → 58.6%.
+    // go?"): 51.2% → 57.5% (58.6% before the refusal rules for bugs took a few).
     expect(r.classes.feature.recall).toBeGreaterThanOrEqual(0.56);
     expect(r.classes.noise.recall).toBeGreaterThanOrEqual(0.9);
   });
@@ -50,6 +52,7 @@ describe("feedback classification on 4,000 labelled reviews", () => {
   it("reads plain examples the way a person would", () => {
     expect(classifyFeedback("The app crashes every time I open the sleep tab")).toBe("bug");
     expect(classifyFeedback("Please add an export to CSV")).toBe("feature");
+    expect(classifyFeedback("The app has stopped counting my steps.", 3)).toBe("bug");
     expect(classifyFeedback("Where did the leader board go?! That was some serious motivation", 3)).toBe(
       "feature",
     );

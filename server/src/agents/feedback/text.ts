@@ -43,6 +43,12 @@ const BUG = [
   /\b(trouble|having trouble|black screen|blank screen|never (get|got|works?|syncs?)|fix)\b/,
   /\b(can'?t|cant|cannot|couldn'?t|wouldn'?t|din'?t|didn'?t|hasn'?t been able|no longer|unable) (\w+ )?(sync|synch|connect|pair|link|login|log in|download|get|see|set|keep|load)\w*/,
   /\b(disconnect\w*|lost (all|my)|deleted (all|my)|wrong|inaccurate|incorrect|drains?|draining|problem\w*|issue\w*|since (the|last) update|after (the|last|latest) update)\b/,
+  // What a device or an app stopped or refuses to do, in the words people use for steps and logins.
+  /\b(won'?t|wont|will not|doesn'?t|doesnt|does not|didn'?t|would not|wouldn'?t) (even |directly |always |actually )?(let me|allow|measure|read|import|give|sign|do anything|uninstall|delete|remove)\b/,
+  /\b(not|isn'?t|never) (very |always |that |really )?(accurate|correct|reliable|performing|able to)\b/,
+  /\b(stopped|stops|has ?n'?t|has not|hasn'?t been) (passively )?(counting|tracking|tracked|recording|logging|measuring|registering)\b/,
+  /\b(cannot|can'?t|cant|unable to|not able to) (uninstall|delete|remove|access|open|locate|find|measure|use|sign|verify|turn (it )?off)\b/,
+  /\b(white|spinning|loading) (screen|circle|wheel)\b|\bnothing (loads|happens|works)\b/,
 ];
 
 /**
