@@ -1,11 +1,22 @@
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import type { Card, PushPreferences } from "@flick/shared";
+import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { desktop, type E2E, phone, startE2E } from "../helpers/e2e.ts";
 import { repoRoot } from "../helpers/server-process.ts";
 
 const shots = path.join(repoRoot, "test/.artifacts");
+
+/** Adds a source with the form on the settings page, as an admin would; returns its entry. */
+async function addSource(page: Page, kind: string, name: string) {
+  await page.getByLabel("Kind").selectOption(kind);
+  await page.getByLabel("Name").fill(name);
+  await page.getByRole("button", { name: "Add source" }).click();
+  const source = page.getByRole("article", { name: `Source ${name}` });
+  await source.waitFor();
+  return source;
+}
 
 describe("connecting a source from the settings page", () => {
   let e2e: E2E;
@@ -21,11 +32,7 @@ describe("connecting a source from the settings page", () => {
     await page.getByRole("heading", { name: "Nothing to review" }).waitFor();
     await page.getByRole("link", { name: "Settings" }).click();
     await page.getByRole("heading", { name: "Settings" }).waitFor();
-    await page.getByLabel("Kind").selectOption("webhook");
-    await page.getByLabel("Name").fill("Deploy bot");
-    await page.getByRole("button", { name: "Add source" }).click();
-    const source = page.getByRole("article", { name: "Source Deploy bot" });
-    await source.waitFor();
+    const source = await addSource(page, "webhook", "Deploy bot");
     const url = await source.getByLabel("Ingest URL").inputValue();
     const secret = await source.getByLabel("Secret").inputValue();
     expect(url).toMatch(new RegExp(`^${e2e.server.url}/ingest/src_`));
@@ -169,11 +176,7 @@ describe("connecting a source from the settings page", () => {
     const page = await context.newPage();
     page.on("dialog", (d) => void d.accept());
     await page.goto(`${e2e.server.url}/settings`);
-    await page.getByLabel("Kind").selectOption("metrics");
-    await page.getByLabel("Name").fill("Leaky collector");
-    await page.getByRole("button", { name: "Add source" }).click();
-    const source = page.getByRole("article", { name: "Source Leaky collector" });
-    await source.waitFor();
+    const source = await addSource(page, "metrics", "Leaky collector");
     const url = await source.getByLabel("Ingest URL").inputValue();
     const send = (secret: string) =>
       fetch(url, {
