@@ -91,15 +91,16 @@ function describe(
   const pattern = scored.pattern;
   if (!pattern) {
     // The point that surprised, when the averaged score crossed the line a few points after it.
-    const peak = scored.peak && scored.peak.back <= last ? scored.peak : null;
+    // (Found by time: a late point drawn in its place shifts the chart's indexes.)
+    const peak = scored.peak;
+    const mark = peak ? tail.findIndex(([t]) => t === peak.at) : last;
     const value = peak ? peak.value : p.value;
     const expected = peak ? peak.expected : scored.expected;
-    const when = peak ? new Date((tail[last - peak.back] as [number, number])[0]) : at;
     return {
-      claim: anomalyClaim(p.name, value, expected, when),
+      claim: anomalyClaim(p.name, value, expected, peak ? new Date(peak.at) : at),
       what: `${value} where about ${round(expected)} was expected`,
       change: relative(value, expected),
-      marks: [peak ? last - peak.back : last],
+      marks: [mark >= 0 ? mark : last],
       facts: { value, expected: thousandths(expected) },
     };
   }

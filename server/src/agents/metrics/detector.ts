@@ -118,8 +118,8 @@ export interface DetectorState {
   shapeStat?: Stat;
   /** The slow view; absent in states stored before it was added. */
   blocks?: BlockState;
-  /** What history predicted for each point in `surprises` (absent in older states). */
-  expectations?: number[];
+  /** When each point in `surprises` came and what history predicted for it (absent in older states). */
+  expectations?: [number, number][];
 }
 
 interface BlockState {
@@ -155,7 +155,7 @@ export interface PointScore {
    * after the point that surprised: then that point, `back` points before this one, with what was
    * expected of it — the card tells of it, not of an ordinary value that happened to follow.
    */
-  peak?: { back: number; value: number; expected: number };
+  peak?: { back: number; at: number; value: number; expected: number };
   /** Set when the slow view gave the score: a stretch of hours unlike any before, not one value. */
   pattern?: PatternChange;
 }
@@ -302,7 +302,7 @@ export class MetricDetector {
     if (s.surprises.length > o.averageWindow) s.surprises.shift();
     const avg = s.surprises.reduce((a, b) => a + b, 0) / s.surprises.length;
     s.expectations ??= [];
-    s.expectations.push(expected);
+    s.expectations.push([timestamp, expected]);
     if (s.expectations.length > s.surprises.length)
       s.expectations.splice(0, s.expectations.length - s.surprises.length);
     const peak = this.peak();
@@ -353,9 +353,9 @@ export class MetricDetector {
     const back = s.surprises.length - 1 - at;
     // `recent` does not hold the newest point yet: one back is its last value.
     const value = s.recent[s.recent.length - back];
-    const expected = e[e.length - 1 - back];
-    if (back === 0 || value === undefined || expected === undefined) return undefined;
-    return { back, value, expected };
+    const seen = e[e.length - 1 - back];
+    if (back === 0 || value === undefined || seen === undefined) return undefined;
+    return { back, at: seen[0], value, expected: seen[1] };
   }
 
   /**
