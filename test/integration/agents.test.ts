@@ -701,11 +701,15 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       expect(card.title).toMatch(
         /new error .* and checkout_success dropped \d+% at .* after push 2222222 .*— roll back\?$|checkout_success dropped \d+% .* and new error .*— roll back\?$/,
       );
+      // No "rollback" action is set up here: the card proposes reverting the pushed commit.
       expect(card.change).toMatchObject({
-        type: "webhook",
-        action: "rollback",
-        params: { to: "1".repeat(40) },
+        type: "github",
+        operation: "revert_commit",
+        params: { sha: "2".repeat(40), branch: repo.default_branch },
       });
+      expect(card.summary).toMatch(
+        /Accept opens a pull request reverting 2222222 on \w+ \(no \*\*rollback\*\* action is set up\)\.$/,
+      );
       const ev = card.evidence as { signalIds: string[] };
       const kinds = await t.database.db
         .select({ kind: schema.signals.kind })
@@ -721,6 +725,38 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       // No separate error card or metric card for the same trouble.
       expect(await cards("metric:checkout_success")).toHaveLength(0);
       expect(await cards("sentry:fp:")).toHaveLength(0);
+
+      // Once an admin sets up the team's "rollback" action, the next deploy's card proposes it.
+      const made = await t.request("/api/actions", {
+        cookie: admin,
+        json: { name: "rollback", url: "https://deploy.example.com/rollback" },
+      });
+      expect(made.status, made.text).toBe(201);
+      t.clock.advance(60 * minute);
+      const nextAt = t.clock.now().getTime();
+      await github("push", {
+        ...push,
+        ref: `refs/heads/${repo.default_branch}`,
+        repository: { ...repo, pushed_at: Math.floor(nextAt / 1000) },
+        before: "2".repeat(40),
+        after: "3".repeat(40),
+        created: false,
+        deleted: false,
+      });
+      await t.drain();
+      t.clock.advance(2 * minute);
+      await sentryEvent({
+        ...(JSON.parse(fixture("sentry/events/python-modern.json")) as Json),
+        fingerprint: ["checkout-crash-after-second-deploy"],
+        timestamp: t.clock.now().toISOString(),
+      });
+      await t.drain();
+      const [second] = (await cards("deploy:")).filter((c) => c.fingerprint.endsWith("3".repeat(40)));
+      expect(second?.change).toMatchObject({
+        type: "webhook",
+        action: "rollback",
+        params: { to: "2".repeat(40) },
+      });
     });
   });
 });

@@ -80,6 +80,8 @@ export interface AgentContext {
   acceptRate(agent: string, family: string): Promise<number>;
   /** A source's settings (the admin's configuration for it). */
   sourceSettings(sourceId: string): Promise<Record<string, unknown>>;
+  /** Whether an admin set up an enabled action of this name (so a card may propose calling it). */
+  actionReady(name: string): Promise<boolean>;
   /** What this agent remembers between batches; written with the batch's cards. */
   state: RunState;
 }

@@ -1,7 +1,7 @@
 import { hostname } from "node:os";
 import { and, asc, eq, inArray, isNull, like, lt, lte, or, sql } from "drizzle-orm";
 import type { DatabaseHandle, Tx } from "../db/client.ts";
-import { cards, signals, sources } from "../db/schema/index.ts";
+import { actions, cards, signals, sources } from "../db/schema/index.ts";
 import type { Clock } from "../lib/clock.ts";
 import { randomToken } from "../lib/crypto.ts";
 import { isUniqueViolation } from "../lib/db-errors.ts";
@@ -323,6 +323,7 @@ export class AgentRuntime {
     const db = this.database.db;
     const rates = new Map<string, Promise<number>>();
     const settings = new Map<string, Promise<Record<string, unknown>>>();
+    const ready = new Map<string, Promise<boolean>>();
     return {
       now,
       log: this.logger,
@@ -381,6 +382,20 @@ export class AgentRuntime {
           );
         }
         return settings.get(sourceId) as Promise<Record<string, unknown>>;
+      },
+      actionReady(name) {
+        if (!ready.has(name)) {
+          ready.set(
+            name,
+            db
+              .select({ id: actions.id })
+              .from(actions)
+              .where(and(eq(actions.name, name), eq(actions.enabled, true)))
+              .limit(1)
+              .then((rows) => rows.length > 0),
+          );
+        }
+        return ready.get(name) as Promise<boolean>;
       },
       async openCards(fingerprints) {
         const map = new Map<string, OpenCardView>();

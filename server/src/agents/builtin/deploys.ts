@@ -11,6 +11,8 @@ export interface Deploy {
   label: string;
   at: number;
   signalId: string;
+  /** The branch a push deployed (absent for releases and deploy events, and in older state). */
+  branch?: string;
 }
 
 const KEEP = 30;
@@ -47,6 +49,7 @@ export function deployOf(signal: SignalRow): Deploy | null {
         ...base,
         at: Number.isFinite(pushed) && pushed <= base.at ? pushed : base.at,
         sha: p.after,
+        branch: main,
         previous: p.before && !/^0+$/.test(p.before) ? p.before : null,
         label: `push ${p.after.slice(0, 7)}${p.head_commit?.message ? ` "${p.head_commit.message.split("\n")[0]?.slice(0, 60)}"` : ""}`,
       };
@@ -130,11 +133,29 @@ export async function rollbackCard(
 ): Promise<CardUpsert> {
   const fingerprint = `deploy:${deploy.repository}@${deploy.sha}`;
   const minutes = Math.max(1, Math.round((t.firstSeen.getTime() - deploy.at) / 60_000));
-  const change: Change = {
-    type: "webhook",
-    action: "rollback",
-    params: { repository: deploy.repository, from: deploy.sha, to: deploy.previous },
-  };
+  // The team's own rollback when an admin set one up; otherwise, for a push, a pull request that
+  // reverts the pushed commit (what GitHub alone can do); else the rollback, which will say it
+  // is not set up before anyone accepts.
+  const revert = !(await ctx.actionReady("rollback")) && deploy.branch && /^[0-9a-f]{40}$/.test(deploy.sha);
+  const change: Change = revert
+    ? {
+        type: "github",
+        operation: "revert_commit",
+        repository: deploy.repository,
+        params: {
+          sha: deploy.sha,
+          branch: deploy.branch as string,
+          reason: `Trouble began minutes after ${deploy.label} reached ${deploy.branch}; Flick found no "rollback" action set up, so it proposes reverting the commit.`,
+        },
+      }
+    : {
+        type: "webhook",
+        action: "rollback",
+        params: { repository: deploy.repository, from: deploy.sha, to: deploy.previous },
+      };
+  const how = revert
+    ? `Accept opens a pull request reverting ${deploy.sha.slice(0, 7)} on ${deploy.branch} (no **rollback** action is set up).`
+    : `Accept runs the **rollback** action${deploy.previous ? ` back to ${deploy.previous.slice(0, 7)}` : ""}.`;
   const open = (await ctx.openCards([fingerprint])).get(fingerprint);
   const priorFacts =
     (open?.evidence as { facts?: Record<string, string | number | boolean> } | undefined)?.facts ?? {};
@@ -157,7 +178,7 @@ export async function rollbackCard(
       summary: [
         `${deploy.label} reached ${deploy.repository} at ${new Date(deploy.at).toISOString().slice(11, 16)} UTC. Since then:`,
         ...parts.map((p) => `- ${p}`),
-        `Accept runs the **rollback** action${deploy.previous ? ` back to ${deploy.previous.slice(0, 7)}` : ""}.`,
+        how,
       ].join("\n"),
       // Ranked from all the card holds, whichever agent writes last: the widest blast any part
       // had, and two kinds of trouble after one deploy is as bad as it gets.
