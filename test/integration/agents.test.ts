@@ -664,16 +664,25 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       const deployAt = t.clock.now().getTime();
       const push = ghFixture("push/with-new-branch.payload.json");
       const repo = push.repository as Json;
-      // A push to the default branch (the fixture pushed a new branch).
-      await github("push", {
-        ...push,
-        ref: `refs/heads/${repo.default_branch}`,
-        repository: { ...repo, pushed_at: Math.floor(deployAt / 1000) },
-        before: "1".repeat(40),
-        after: "2".repeat(40),
-        created: false,
-        deleted: false,
-      });
+      // A push to the default branch (the fixture pushed a new branch), now, from `before` to `after`.
+      const deploy = (before: string, after: string) =>
+        github("push", {
+          ...push,
+          ref: `refs/heads/${repo.default_branch}`,
+          repository: { ...repo, pushed_at: Math.floor(t.clock.now().getTime() / 1000) },
+          before: before.repeat(40),
+          after: after.repeat(40),
+          created: false,
+          deleted: false,
+        });
+      // A Sentry error event, now, in its own group.
+      const crash = (fingerprint: string) =>
+        sentryEvent({
+          ...(JSON.parse(fixture("sentry/events/python-modern.json")) as Json),
+          fingerprint: [fingerprint],
+          timestamp: t.clock.now().toISOString(),
+        });
+      await deploy("1", "2");
       // A steady metric for the two days before it.
       const base = deployAt - 2 * 24 * 60 * minute;
       const steady = Array.from({ length: 576 }, (_, i) => ({
@@ -686,11 +695,7 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       // Then, in one batch (so each agent proposes its part without seeing the other's), a new
       // error 3 minutes after the deploy and a drop 5 minutes after it.
       t.clock.advance(3 * minute);
-      await sentryEvent({
-        ...(JSON.parse(fixture("sentry/events/python-modern.json")) as Json),
-        fingerprint: ["checkout-crash-after-deploy"],
-        timestamp: t.clock.now().toISOString(),
-      });
+      await crash("checkout-crash-after-deploy");
       await points(metrics, [
         { name: "checkout_success", ts: new Date(deployAt + 5 * minute).toISOString(), value: 40 },
       ]);
@@ -733,23 +738,10 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       });
       expect(made.status, made.text).toBe(201);
       t.clock.advance(60 * minute);
-      const nextAt = t.clock.now().getTime();
-      await github("push", {
-        ...push,
-        ref: `refs/heads/${repo.default_branch}`,
-        repository: { ...repo, pushed_at: Math.floor(nextAt / 1000) },
-        before: "2".repeat(40),
-        after: "3".repeat(40),
-        created: false,
-        deleted: false,
-      });
+      await deploy("2", "3");
       await t.drain();
       t.clock.advance(2 * minute);
-      await sentryEvent({
-        ...(JSON.parse(fixture("sentry/events/python-modern.json")) as Json),
-        fingerprint: ["checkout-crash-after-second-deploy"],
-        timestamp: t.clock.now().toISOString(),
-      });
+      await crash("checkout-crash-after-second-deploy");
       await t.drain();
       const [second] = (await cards("deploy:")).filter((c) => c.fingerprint.endsWith("3".repeat(40)));
       expect(second?.change).toMatchObject({

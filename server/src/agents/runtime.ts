@@ -321,6 +321,15 @@ export class AgentRuntime {
 
   private context(now: Date): Omit<AgentContext, "state"> {
     const db = this.database.db;
+    // Each answer is asked of the database once per batch, however many signals ask it.
+    const once = <T>(cache: Map<string, Promise<T>>, key: string, load: () => Promise<T>): Promise<T> => {
+      let hit = cache.get(key);
+      if (!hit) {
+        hit = load();
+        cache.set(key, hit);
+      }
+      return hit;
+    };
     const rates = new Map<string, Promise<number>>();
     const settings = new Map<string, Promise<Record<string, unknown>>>();
     const ready = new Map<string, Promise<boolean>>();
@@ -350,52 +359,39 @@ export class AgentRuntime {
         return map;
       },
       acceptRate(agent, family) {
-        const key = `${agent}\u0000${family}`;
-        if (!rates.has(key)) {
-          rates.set(
-            key,
-            db
-              .select({
-                accepted: sql<number>`count(*) filter (where ${cards.status} in ('accepted','applying','applied','failed'))`,
-                rejected: sql<number>`count(*) filter (where ${cards.status} = 'rejected')`,
-              })
-              .from(cards)
-              .where(and(eq(cards.agent, agent), like(cards.fingerprint, `${family}:%`)))
-              .then(
-                ([r]) =>
-                  (Number(r?.accepted ?? 0) + 1) / (Number(r?.accepted ?? 0) + Number(r?.rejected ?? 0) + 2),
-              ),
-          );
-        }
-        return rates.get(key) as Promise<number>;
+        return once(rates, `${agent}\u0000${family}`, () =>
+          db
+            .select({
+              accepted: sql<number>`count(*) filter (where ${cards.status} in ('accepted','applying','applied','failed'))`,
+              rejected: sql<number>`count(*) filter (where ${cards.status} = 'rejected')`,
+            })
+            .from(cards)
+            .where(and(eq(cards.agent, agent), like(cards.fingerprint, `${family}:%`)))
+            .then(
+              ([r]) =>
+                (Number(r?.accepted ?? 0) + 1) / (Number(r?.accepted ?? 0) + Number(r?.rejected ?? 0) + 2),
+            ),
+        );
       },
       sourceSettings(sourceId) {
-        if (!settings.has(sourceId)) {
-          settings.set(
-            sourceId,
-            db
-              .select({ settings: sources.settings })
-              .from(sources)
-              .where(eq(sources.id, sourceId))
-              .limit(1)
-              .then(([r]) => (r?.settings ?? {}) as Record<string, unknown>),
-          );
-        }
-        return settings.get(sourceId) as Promise<Record<string, unknown>>;
+        return once(settings, sourceId, () =>
+          db
+            .select({ settings: sources.settings })
+            .from(sources)
+            .where(eq(sources.id, sourceId))
+            .limit(1)
+            .then(([r]) => (r?.settings ?? {}) as Record<string, unknown>),
+        );
       },
       actionReady(name) {
-        if (!ready.has(name)) {
-          ready.set(
-            name,
-            db
-              .select({ id: actions.id })
-              .from(actions)
-              .where(and(eq(actions.name, name), eq(actions.enabled, true)))
-              .limit(1)
-              .then((rows) => rows.length > 0),
-          );
-        }
-        return ready.get(name) as Promise<boolean>;
+        return once(ready, name, () =>
+          db
+            .select({ id: actions.id })
+            .from(actions)
+            .where(and(eq(actions.name, name), eq(actions.enabled, true)))
+            .limit(1)
+            .then((rows) => rows.length > 0),
+        );
       },
       async openCards(fingerprints) {
         const map = new Map<string, OpenCardView>();
