@@ -5,6 +5,9 @@ import type { RunState } from "./state.ts";
 
 export type SignalRow = typeof signals.$inferSelect;
 
+/** The longest title a card keeps: a longer proposal's title is cut there when it is written. */
+export const TITLE_MAX = 200;
+
 /** What an agent proposes; the runtime turns it into a new card or an update of the open one. */
 export interface CardUpsert {
   fingerprint: string;

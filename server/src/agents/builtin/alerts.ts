@@ -17,7 +17,6 @@ interface AlertSeen {
   status: "firing" | "resolved";
   labels: Record<string, string>;
   summary?: string;
-  description?: string;
 }
 
 interface GroupState {
@@ -56,7 +55,6 @@ export const alertsAgent = defineAgent({
           status: a.status,
           labels: a.labels,
           ...(a.annotations.summary ? { summary: a.annotations.summary } : {}),
-          ...(a.annotations.description ? { description: a.annotations.description } : {}),
         };
       }
       trim(state);
@@ -90,11 +88,7 @@ export const alertsAgent = defineAgent({
       out.push({
         fingerprint,
         kind: "insight",
-        title:
-          `${resolved ? "Resolved" : "Firing"}: ${name}${count}${where ? ` (${where})` : ""}${text ? ` — ${text}` : ""}`.slice(
-            0,
-            200,
-          ),
+        title: `${resolved ? "Resolved" : "Firing"}: ${name}${count}${where ? ` (${where})` : ""}${text ? ` — ${text}` : ""}`,
         summary: [
           a.annotations.description,
           scope && `Scope: ${scope}.`,

@@ -1,6 +1,6 @@
 import type { Change, Preview } from "@flick/shared";
 import type { AgentContext, CardUpsert, SignalRow } from "../define.ts";
-import { defineAgent } from "../define.ts";
+import { defineAgent, TITLE_MAX } from "../define.ts";
 import { rank, recency } from "../rank.ts";
 
 export interface Deploy {
@@ -105,9 +105,6 @@ export async function deployBefore(ctx: AgentContext, at: Date): Promise<Deploy 
   return best;
 }
 
-/** The longest title a card keeps (see services/cards/upsert.ts). */
-const TITLE_MAX = 200;
-
 export interface Trouble {
   /** "errors" or "metric": what this agent saw. */
   what: "errors" | "metric";
@@ -136,16 +133,17 @@ export async function rollbackCard(
   // The team's own rollback when an admin set one up; otherwise, for a push, a pull request that
   // reverts the pushed commit (what GitHub alone can do); else the rollback, which will say it
   // is not set up before anyone accepts.
-  const revert = !(await ctx.actionReady("rollback")) && deploy.branch && /^[0-9a-f]{40}$/.test(deploy.sha);
-  const change: Change = revert
+  const revertOn =
+    !(await ctx.actionReady("rollback")) && /^[0-9a-f]{40}$/.test(deploy.sha) ? deploy.branch : undefined;
+  const change: Change = revertOn
     ? {
         type: "github",
         operation: "revert_commit",
         repository: deploy.repository,
         params: {
           sha: deploy.sha,
-          branch: deploy.branch as string,
-          reason: `Trouble began minutes after ${deploy.label} reached ${deploy.branch}; Flick found no "rollback" action set up, so it proposes reverting the commit.`,
+          branch: revertOn,
+          reason: `Trouble began minutes after ${deploy.label} reached ${revertOn}; Flick found no "rollback" action set up, so it proposes reverting the commit.`,
         },
       }
     : {
@@ -153,8 +151,8 @@ export async function rollbackCard(
         action: "rollback",
         params: { repository: deploy.repository, from: deploy.sha, to: deploy.previous },
       };
-  const how = revert
-    ? `Accept opens a pull request reverting ${deploy.sha.slice(0, 7)} on ${deploy.branch} (no **rollback** action is set up).`
+  const how = revertOn
+    ? `Accept opens a pull request reverting ${deploy.sha.slice(0, 7)} on ${revertOn} (no **rollback** action is set up).`
     : `Accept runs the **rollback** action${deploy.previous ? ` back to ${deploy.previous.slice(0, 7)}` : ""}.`;
   const open = (await ctx.openCards([fingerprint])).get(fingerprint);
   const priorFacts =

@@ -262,7 +262,7 @@ export const errorsAgent = defineAgent({
       out.push({
         fingerprint,
         kind: repository ? "issue" : "insight",
-        title: headline.slice(0, 200),
+        title: headline,
         summary: `${d.topFrame ? `In \`${d.topFrame}\`. ` : ""}${g.count} events, ${users} users, first seen ${new Date(g.firstSeen).toISOString().slice(0, 16).replace("T", " ")} UTC${e.release ? `, release ${e.release}` : ""}.${regression ? " It came back after its fix was accepted." : ""} ${repository ? `Accept opens an issue in ${repository} with the stack trace.` : "Set a repository in the source's settings to get an issue proposed."}`,
         ...rank({
           severity: e.level === "fatal" ? 1 : regression ? 0.8 : spike ? 0.75 : 0.6,

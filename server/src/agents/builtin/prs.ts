@@ -200,7 +200,7 @@ export const prsAgent = defineAgent({
       out.push({
         ...base,
         kind: "action",
-        title: `Merge #${state.number}: ${state.title}`.slice(0, 200),
+        title: `Merge #${state.number}: ${state.title}`,
         summary: `${plural(Object.keys(state.checks).length, "check")} green on ${state.headSha.slice(0, 7)}${approvers.length ? `, approved by ${approvers.join(", ")}` : state.bot ? `, a dependency update by ${state.author}` : ""}. Accept squash-merges it at exactly this commit.`,
         ...rank({
           severity: 0.3,

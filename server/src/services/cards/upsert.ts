@@ -1,5 +1,5 @@
 import { and, eq, gt, inArray, isNull, or } from "drizzle-orm";
-import type { CardUpsert } from "../../agents/define.ts";
+import { type CardUpsert, TITLE_MAX } from "../../agents/define.ts";
 import type { Tx } from "../../db/client.ts";
 import { cards, mutes } from "../../db/schema/index.ts";
 import { newId } from "../../lib/ids.ts";
@@ -205,7 +205,7 @@ function composed(
   if (!u.compose) return {};
   const c = u.compose(evidence.facts, (previousFactors ?? undefined) as Record<string, number> | undefined);
   return {
-    title: c.title.slice(0, 200),
+    title: c.title.slice(0, TITLE_MAX),
     summary: c.summary,
     ...(c.priority === undefined
       ? {}
@@ -218,7 +218,7 @@ function fields(u: AgentUpsert, prev: Partial<typeof cards.$inferSelect> | null)
   return {
     agent: u.agent,
     kind: u.kind,
-    title: u.title,
+    title: u.title.slice(0, TITLE_MAX),
     summary: u.summary ?? prev?.summary ?? "",
     priority: clampPriority(u.priority),
     priorityFactors: u.priorityFactors ?? prev?.priorityFactors ?? {},
