@@ -60,6 +60,7 @@ export const changeSchema = z.discriminatedUnion("type", [
       "rerun_workflow",
       "create_issue",
       "comment",
+      "reopen_issue",
       "create_pr",
       "revert_commit",
     ]),

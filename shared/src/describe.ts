@@ -16,6 +16,7 @@ export function describeChange(change: Change | null): string {
         rerun_workflow: `Re-run workflow run ${p.runId}`,
         create_issue: `Open an issue "${p.title}"`,
         comment: `Comment on #${p.number}`,
+        reopen_issue: `Reopen issue #${p.number} with a comment`,
         create_pr: `Open a pull request "${p.title}"`,
         revert_commit: `Open a pull request reverting ${String(p.sha).slice(0, 7)} on ${p.branch}`,
       }[change.operation];

@@ -29,11 +29,20 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
 
   beforeAll(async () => {
     // A local server speaking GitHub's job-log route, serving a real failed build log.
-    githubApi = await startRecorder((req) =>
-      /\/actions\/jobs\/\d+\/logs$/.test(req.path)
-        ? { status: 200, text: failLog }
-        : { status: 404, body: {} },
-    );
+    githubApi = await startRecorder((req) => {
+      if (/\/actions\/jobs\/\d+\/logs$/.test(req.path)) return { status: 200, text: failLog };
+      // Issues: opened as #12; reopening and commenting answer as GitHub does.
+      if (req.method === "POST" && req.path === "/repos/acme/shop/issues")
+        return { status: 201, body: { number: 12, html_url: "https://github.com/acme/shop/issues/12" } };
+      if (req.method === "PATCH" && req.path === "/repos/acme/shop/issues/12")
+        return {
+          status: 200,
+          body: { number: 12, state: "open", html_url: "https://github.com/acme/shop/issues/12" },
+        };
+      if (req.method === "POST" && req.path === "/repos/acme/shop/issues/12/comments")
+        return { status: 201, body: { id: 1 } };
+      return { status: 404, body: {} };
+    });
     t = await startTestApp(driver, { GITHUB_TOKEN: "ghp_test", GITHUB_API_URL: githubApi.url });
     admin = await t.setupAdmin();
     gh = await t.createSource(admin, "github");
@@ -94,6 +103,13 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       json: { verdict, cardVersion: card.version, idempotencyKey: randomUUID() },
     });
     expect(res.status, res.text).toBe(201);
+  };
+
+  /** Lets the undo window pass and runs every accepted change that is due; each must succeed. */
+  const carryOut = async () => {
+    t.clock.advance(8_001);
+    const runner = t.executions();
+    for (let r = await runner.runNext(); r; r = await runner.runNext()) expect(r.error).toBeUndefined();
   };
 
   describe("metric anomalies", () => {
@@ -393,23 +409,87 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       expect(found[0]?.version).toBe(2);
     });
 
-    it("opens a regression card when the group returns in a new release after its card was accepted", async () => {
+    it("opens a regression card when the group returns in a new release after its issue was closed", async () => {
       const [card] = await cards("sentry:");
       if (!card) throw new Error("no card");
       await decide(card, "accept");
+      // Flick opens the issue (#12 on the local GitHub); its body names the group.
+      await carryOut();
+      const opened = githubApi.requests.find(
+        (r) => r.method === "POST" && r.path === "/repos/acme/shop/issues",
+      );
+      const issueBody = (JSON.parse(opened?.body ?? "{}") as { body: string }).body;
+      expect(issueBody).toContain(`Flick error group: \`${card.fingerprint}\``);
+      // The issue Flick opened, as GitHub's "issues" webhook sends it (fixture: number, body, state,
+      // state_reason and closed_at changed).
+      const issueEvent = (action: string, stateReason: string | null) => {
+        const payload = ghFixture("issues/opened.payload.json") as Json & { issue: Json; repository: Json };
+        return github("issues", {
+          ...payload,
+          action,
+          issue: {
+            ...payload.issue,
+            number: 12,
+            body: issueBody,
+            state: action === "closed" ? "closed" : "open",
+            state_reason: stateReason,
+            closed_at: action === "closed" ? t.clock.now().toISOString() : null,
+          },
+          repository: { ...payload.repository, full_name: "acme/shop" },
+        });
+      };
+
+      // Accepting opened an issue; it is not the fix: a new release still has the error, no card.
       t.clock.advance(60 * minute);
-      await sentryEvent(event({ release: "shop@1.0.0", user: { id: "old" } }));
+      await sentryEvent(event({ release: "shop@1.1.0", user: { id: "still" } }));
       await t.drain();
       expect(await cards("sentry:")).toHaveLength(1);
-      await sentryEvent(event({ release: "shop@1.1.0", user: { id: "new" } }));
+      // Closed as not planned fixes nothing either.
+      await issueEvent("closed", "not_planned");
+      t.clock.advance(minute);
+      await sentryEvent(event({ release: "shop@1.1.1", user: { id: "still" } }));
+      await t.drain();
+      expect(await cards("sentry:")).toHaveLength(1);
+
+      // Reopened, then closed as completed: the fix is in. Releases seen until then stay quiet…
+      await issueEvent("reopened", null);
+      t.clock.advance(minute);
+      await issueEvent("closed", "completed");
+      await t.drain();
+      t.clock.advance(60 * minute);
+      await sentryEvent(event({ release: "shop@1.1.0", user: { id: "old" } }));
+      await t.drain();
+      expect(await cards("sentry:")).toHaveLength(1);
+      // …a release after the fix with the same error is a regression: reopen the issue.
+      await sentryEvent(event({ release: "shop@1.2.0", user: { id: "new" } }));
       await t.drain();
       const after = await cards("sentry:");
       expect(after).toHaveLength(2);
-      expect(after[1]?.title).toMatch(/^Regression: /);
-      expect(after[1]?.status).toBe("pending");
+      const back = after[1] as typeof schema.cards.$inferSelect;
+      expect(back.title).toMatch(/^Regression: .* — back in shop@1\.2\.0$/);
+      expect(back.status).toBe("pending");
+      expect(back.summary).toContain("It came back in shop@1.2.0 after acme/shop#12 was closed on ");
+      expect(back.summary).toContain("Accept reopens acme/shop#12 with the new stack trace.");
+      expect(back.change).toMatchObject({
+        type: "github",
+        operation: "reopen_issue",
+        repository: "acme/shop",
+        params: { number: 12 },
+      });
       // The team accepted this agent's one earlier card: (1 + 1) / (1 + 0 + 2).
-      expect(after[1]?.priorityFactors.acceptRate).toBeCloseTo(0.667, 3);
+      expect(back.priorityFactors.acceptRate).toBeCloseTo(0.667, 3);
       expect(after[0]?.priorityFactors.acceptRate).toBe(0.5);
+
+      // Accepting it reopens #12 and says why in a comment with the stack trace.
+      await decide(back, "accept");
+      await carryOut();
+      const reopened = githubApi.requests.find((r) => r.method === "PATCH");
+      expect(reopened?.path).toBe("/repos/acme/shop/issues/12");
+      expect(JSON.parse(reopened?.body ?? "{}")).toEqual({ state: "open" });
+      const comment = githubApi.requests.find((r) => r.path === "/repos/acme/shop/issues/12/comments");
+      expect((JSON.parse(comment?.body ?? "{}") as { body: string }).body).toMatch(
+        /^Back in release shop@1\.2\.0: \d+ events from \d+ users in all; the latest:\n\n```\n/,
+      );
     });
   });
 

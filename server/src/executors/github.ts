@@ -17,6 +17,7 @@ const params = {
     labels: z.array(z.string()).default([]),
   }),
   comment: z.object({ number: z.number().int().positive(), body: z.string().min(1).max(65_000) }),
+  reopen_issue: z.object({ number: z.number().int().positive(), body: z.string().min(1).max(65_000) }),
   create_pr: z.object({
     head: z.string().min(1),
     base: z.string().min(1),
@@ -71,6 +72,11 @@ function plan(change: GithubChange): Call {
     case "comment": {
       const p = parse(params.comment);
       return { method: "POST", path: `${repo}/issues/${p.number}/comments`, body: { body: p.body } };
+    }
+    case "reopen_issue": {
+      // Two calls (see run): reopen, then say why in a comment. The plan names the first.
+      const p = parse(params.reopen_issue);
+      return { method: "PATCH", path: `${repo}/issues/${p.number}`, body: { state: "open" } };
     }
     case "create_pr": {
       const p = parse(params.create_pr);
@@ -137,6 +143,22 @@ export const githubExecutor: Executor<GithubChange> = {
         return { merged: true, sha: pr.json.merge_commit_sha ?? null, note: "already merged" };
     }
     const res = await request(call);
+    if (change.operation === "reopen_issue" && res.status >= 200 && res.status < 300) {
+      // Reopening is safe to repeat; the comment says why it is open again.
+      const p = params.reopen_issue.parse(change.params);
+      const comment = await request({
+        method: "POST",
+        path: `/repos/${change.repository}/issues/${p.number}/comments`,
+        body: { body: p.body },
+      });
+      if (comment.status < 200 || comment.status >= 300)
+        throw new ExecutorError(
+          `reopened #${p.number}, but GitHub answered ${comment.status} to the comment: ${String(comment.json.message ?? "").slice(0, 300)}`,
+          // Trying again reopens an open issue (nothing) and posts the comment that did not land.
+          comment.status >= 500 || comment.status === 429,
+        );
+      return { status: res.status, number: p.number, url: res.json.html_url ?? null, commented: true };
+    }
     if (res.status >= 200 && res.status < 300) {
       return {
         status: res.status,

@@ -40,9 +40,50 @@ export interface GroupState {
   /** Events per 10-minute bucket, newest last: [bucketStart, count]. */
   buckets: [number, number][];
   lastSpikeBucket: number | null;
-  /** When the group's card was accepted (the fix is on its way) and the releases seen until then. */
+  /**
+   * When the group counts as fixed, and the releases seen until then: an event from any later
+   * release is a regression. Fixed means the issue its card opened was closed as done or, when the
+   * card proposed no issue, that the card was accepted.
+   */
   fixedAt: number | null;
   fixedReleases: string[];
+  /** The closed issue that fixed it (absent in older states, and when accepting fixed it). */
+  fixedBy?: IssueRef | null;
+  /** The group's latest card proposed an issue: its closing, not the accept, is the fix. */
+  issueProposed?: boolean;
+}
+
+interface IssueRef {
+  repository: string;
+  number: number;
+}
+
+/** The line every issue an error card opens ends with, so the issue's closing finds its group. */
+export const groupLine = (fingerprint: string) => `Flick error group: \`${fingerprint}\``;
+const GROUP_LINE = /Flick error group: `(sentry:[a-z]+:[0-9a-f]{32})`/g;
+
+interface IssueEvent {
+  action: string;
+  repository: { full_name: string };
+  issue: { number: number; body?: string | null; state_reason?: string | null; closed_at?: string | null };
+}
+
+/**
+ * What GitHub issue events say of error groups: an issue an error card opened was closed as
+ * completed (the fix is in) or reopened (it was not). Closed as "not planned" fixes nothing.
+ */
+function issueVerdicts(signals: SignalRow[]): Map<string, { fixedAt: number | null; by: IssueRef }> {
+  const out = new Map<string, { fixedAt: number | null; by: IssueRef }>();
+  for (const s of [...signals].sort((a, b) => a.occurredAt.getTime() - b.occurredAt.getTime())) {
+    const e = s.payload as IssueEvent;
+    const closed = e.action === "closed" && e.issue.state_reason !== "not_planned";
+    if (!closed && e.action !== "reopened") continue;
+    const by = { repository: e.repository.full_name, number: e.issue.number };
+    const at = Date.parse(e.issue.closed_at ?? "") || s.occurredAt.getTime();
+    for (const m of (e.issue.body ?? "").matchAll(GROUP_LINE))
+      out.set(m[1] as string, { fixedAt: closed ? at : null, by });
+  }
+  return out;
 }
 
 /** Error-group source settings: where issues are opened. */
@@ -115,16 +156,35 @@ function bucketChart(buckets: [number, number][], spikeBucket: number | null): P
 /**
  * Error groups: events are grouped by a stable fingerprint at ingest (exception type + normalized
  * in-app frames, or the SDK's own fingerprint). A card opens for a new group, a regression (seen
- * again in a new release after its card was accepted) or a spike (a 10-minute bucket ≥ 5× the
+ * again in a new release after its fix: the issue its card opened closed as completed, read from
+ * GitHub's "issues" events; or, when the card proposed no issue, its accept) or a spike (a 10-minute bucket ≥ 5× the
  * day's baseline and ≥ 10 events). Right after a deploy, the card is the deploy's rollback card.
  */
 export const errorsAgent = defineAgent({
   name: "errors",
-  reads: ["sentry.error"],
+  reads: ["sentry.error", "github.issues"],
   async run(ctx, batch) {
     const groups = new Map<string, SignalRow[]>();
-    for (const s of batch) groups.set(s.fingerprint, [...(groups.get(s.fingerprint) ?? []), s]);
-    await ctx.state.load([...groups.keys()]);
+    for (const s of batch) {
+      if (s.kind === "sentry.error") groups.set(s.fingerprint, [...(groups.get(s.fingerprint) ?? []), s]);
+    }
+    const verdicts = issueVerdicts(batch.filter((s) => s.kind === "github.issues"));
+    await ctx.state.load([...groups.keys(), ...verdicts.keys()]);
+    for (const [fingerprint, v] of verdicts) {
+      const g = await ctx.state.get<GroupState>(fingerprint);
+      if (!g) continue;
+      if (v.fixedAt !== null) {
+        ctx.state.set(fingerprint, {
+          ...g,
+          fixedAt: v.fixedAt,
+          fixedReleases: [...g.releases],
+          fixedBy: v.by,
+        });
+      } else if (g.fixedBy?.number === v.by.number && g.fixedBy.repository === v.by.repository) {
+        // Reopened: the fix did not hold, and the open issue already says so.
+        ctx.state.set(fingerprint, { ...g, fixedAt: null, fixedReleases: [], fixedBy: null });
+      }
+    }
     const latest = await ctx.latestCards([...groups.keys()]);
     const out: CardUpsert[] = [];
     for (const [fingerprint, signals] of groups) {
@@ -144,11 +204,16 @@ export const errorsAgent = defineAgent({
         fixedReleases: [],
       };
       const card = latest.get(fingerprint);
-      if (card && ["accepted", "applying", "applied"].includes(card.status) && g.fixedAt === null) {
+      if (
+        card &&
+        ["accepted", "applying", "applied"].includes(card.status) &&
+        g.fixedAt === null &&
+        !g.issueProposed
+      ) {
         g.fixedAt = card.updatedAt.getTime();
         g.fixedReleases = [...g.releases];
       }
-      let regression = false;
+      let regression: { at: number; release: string; fixedAt: number; by: IssueRef | null } | null = null;
       let spike: { count: number; baseline: number } | null = null;
       for (const s of signals) {
         const e = s.payload as ErrorEvent;
@@ -165,7 +230,7 @@ export const errorsAgent = defineAgent({
           if (g.releases.length > 20) g.releases.shift();
         }
         if (g.fixedAt !== null && at > g.fixedAt && e.release && !g.fixedReleases.includes(e.release))
-          regression = true;
+          regression ??= { at, release: e.release, fixedAt: g.fixedAt, by: g.fixedBy ?? null };
         const bucket = Math.floor(at / BUCKET_MS) * BUCKET_MS;
         const last = g.buckets[g.buckets.length - 1];
         if (last && last[0] === bucket) last[1]++;
@@ -194,9 +259,10 @@ export const errorsAgent = defineAgent({
         spike.count = g.buckets.find(([b]) => b === g.lastSpikeBucket)?.[1] ?? spike.count;
       }
       if (regression) {
-        // Re-armed by the next accept.
+        // Re-armed by the next fix.
         g.fixedAt = null;
         g.fixedReleases = [];
+        g.fixedBy = null;
       }
       ctx.state.set(fingerprint, g);
 
@@ -219,14 +285,14 @@ export const errorsAgent = defineAgent({
       };
 
       // Right after a deploy: one rollback card instead of an error card.
-      const deploy =
-        isNew || spike ? await deployBefore(ctx, new Date(isNew ? g.firstSeen : g.lastSeen)) : null;
+      const troubleAt = isNew ? g.firstSeen : regression ? regression.at : spike ? g.lastSeen : null;
+      const deploy = troubleAt === null ? null : await deployBefore(ctx, new Date(troubleAt));
       if (deploy) {
         out.push(
           await rollbackCard(ctx, "errors", deploy, {
             what: "errors",
             // One line of a title it shares with other troubles: the message gives way first.
-            line: `${isNew ? "new error" : "error spike"} "${d.title.length > 60 ? `${d.title.slice(0, 59)}…` : d.title}" ×${g.count}${users ? ` (${users} users)` : ""}`,
+            line: `${isNew ? "new error" : regression ? "fixed error back" : "error spike"} "${d.title.length > 60 ? `${d.title.slice(0, 59)}…` : d.title}" ×${g.count}${users ? ` (${users} users)` : ""}`,
             facts: { errorEvents: g.count, errorUsers: users },
             signalIds: signals.map((s) => s.id),
             firstSeen: new Date(g.firstSeen),
@@ -241,29 +307,52 @@ export const errorsAgent = defineAgent({
       const settings = errorSourceSettings.safeParse(await ctx.sourceSettings(lastSignal.sourceId));
       const repository = settings.success ? settings.data.repository : undefined;
       const headline = regression
-        ? `Regression: ${d.title}`
+        ? `Regression: ${d.title} — back in ${regression.release}`
         : spike
           ? `Spiking: ${d.title} — ${spike.count} in 10 min (×${Math.max(1, Math.round(spike.count / Math.max(spike.baseline, 0.5)))} the usual)`
           : isNew
             ? `New error: ${d.title}`
             : d.title;
-      const change: Change = repository
+      const stack = `\`\`\`\n${d.stack}\n\`\`\``;
+      const reopen = regression?.by ?? null;
+      const change: Change = reopen
         ? {
             type: "github",
-            operation: "create_issue",
-            repository,
+            operation: "reopen_issue",
+            repository: reopen.repository,
             params: {
-              title: d.title,
-              body: `${g.count} events from ${users} users since ${new Date(g.firstSeen).toISOString()}${e.release ? ` (release ${e.release})` : ""}.\n\n\`\`\`\n${d.stack}\n\`\`\``,
-              labels: ["bug"],
+              number: reopen.number,
+              body: `Back in release ${regression?.release}: ${g.count} events from ${users} users in all; the latest:\n\n${stack}`,
             },
           }
-        : { type: "none" };
+        : repository
+          ? {
+              type: "github",
+              operation: "create_issue",
+              repository,
+              params: {
+                title: d.title,
+                body: `${g.count} events from ${users} users since ${new Date(g.firstSeen).toISOString()}${e.release ? ` (release ${e.release})` : ""}.\n\n${stack}\n\n${groupLine(fingerprint)}`,
+                labels: ["bug"],
+              },
+            }
+          : { type: "none" };
+      // Accepting an issue card is not the fix: the issue's closing is.
+      ctx.state.set(fingerprint, { ...g, issueProposed: change.type === "github" });
+      const fixedOn = regression ? new Date(regression.fixedAt).toISOString().slice(0, 10) : "";
+      const cameBack = regression
+        ? ` It came back in ${regression.release} after ${regression.by ? `${regression.by.repository}#${regression.by.number} was closed` : "its card was accepted"} on ${fixedOn}.`
+        : "";
+      const accept = reopen
+        ? `Accept reopens ${reopen.repository}#${reopen.number} with the new stack trace.`
+        : repository
+          ? `Accept opens an issue in ${repository} with the stack trace.`
+          : "Set a repository in the source's settings to get an issue proposed.";
       out.push({
         fingerprint,
-        kind: repository ? "issue" : "insight",
+        kind: change.type === "github" ? "issue" : "insight",
         title: headline,
-        summary: `${d.topFrame ? `In \`${d.topFrame}\`. ` : ""}${g.count} events, ${users} users, first seen ${new Date(g.firstSeen).toISOString().slice(0, 16).replace("T", " ")} UTC${e.release ? `, release ${e.release}` : ""}.${regression ? " It came back after its fix was accepted." : ""} ${repository ? `Accept opens an issue in ${repository} with the stack trace.` : "Set a repository in the source's settings to get an issue proposed."}`,
+        summary: `${d.topFrame ? `In \`${d.topFrame}\`. ` : ""}${g.count} events, ${users} users, first seen ${new Date(g.firstSeen).toISOString().slice(0, 16).replace("T", " ")} UTC${e.release ? `, release ${e.release}` : ""}.${cameBack} ${accept}`,
         ...rank({
           severity: e.level === "fatal" ? 1 : regression ? 0.8 : spike ? 0.75 : 0.6,
           blastRadius: blast(Math.max(users, g.count / 10)),
@@ -279,7 +368,7 @@ export const errorsAgent = defineAgent({
           lastSeen: new Date(g.lastSeen),
           facts,
         },
-        reopen: regression || spike !== null,
+        reopen: regression !== null || spike !== null,
       });
     }
     return out;
