@@ -78,6 +78,21 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
   };
   const ghFixture = (rel: string) => JSON.parse(fixture(`github-webhooks/${rel}`)) as Json;
 
+  /** A push to the default branch (the fixture pushed a new branch), now, from `before` to `after`. */
+  const deploy = (before: string, after: string) => {
+    const push = ghFixture("push/with-new-branch.payload.json");
+    const repo = push.repository as Json;
+    return github("push", {
+      ...push,
+      ref: `refs/heads/${repo.default_branch}`,
+      repository: { ...repo, pushed_at: Math.floor(t.clock.now().getTime() / 1000) },
+      before: before.repeat(40),
+      after: after.repeat(40),
+      created: false,
+      deleted: false,
+    });
+  };
+
   const points = async (source: Source, body: unknown[]) => {
     const res = await t.request<IngestResult>(`/ingest/${source.id}`, {
       json: body,
@@ -490,6 +505,23 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       expect((JSON.parse(comment?.body ?? "{}") as { body: string }).body).toMatch(
         /^Back in release shop@1\.2\.0: \d+ events from \d+ users in all; the latest:\n\n```\n/,
       );
+
+      // Fixed again; then a push and, minutes later, the error in the next release: the push
+      // brought it back, so the card is the push's rollback card, not another regression card.
+      await issueEvent("closed", "completed");
+      await t.drain();
+      t.clock.advance(60 * minute);
+      await deploy("4", "5");
+      await t.drain();
+      t.clock.advance(2 * minute);
+      await sentryEvent(event({ release: "shop@1.3.0", user: { id: "again" } }));
+      await t.drain();
+      const [rollback] = (await cards("deploy:")).filter((c) => c.fingerprint.endsWith("5".repeat(40)));
+      expect(rollback?.title).toMatch(
+        /^fixed error back ".*" ×\d+ \(\d+ users\) \d+ min after push 5555555 .*— roll back\?$/,
+      );
+      expect(await cards("sentry:")).toHaveLength(2);
+      t.clock.advance(60 * minute);
     });
   });
 
@@ -742,19 +774,7 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
   describe("the correlator", () => {
     it("a deploy followed by a new error and a metric drop becomes ONE rollback card with all three", async () => {
       const deployAt = t.clock.now().getTime();
-      const push = ghFixture("push/with-new-branch.payload.json");
-      const repo = push.repository as Json;
-      // A push to the default branch (the fixture pushed a new branch), now, from `before` to `after`.
-      const deploy = (before: string, after: string) =>
-        github("push", {
-          ...push,
-          ref: `refs/heads/${repo.default_branch}`,
-          repository: { ...repo, pushed_at: Math.floor(t.clock.now().getTime() / 1000) },
-          before: before.repeat(40),
-          after: after.repeat(40),
-          created: false,
-          deleted: false,
-        });
+      const repo = ghFixture("push/with-new-branch.payload.json").repository as Json;
       // A Sentry error event, now, in its own group.
       const crash = (fingerprint: string) =>
         sentryEvent({
@@ -780,7 +800,8 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
         { name: "checkout_success", ts: new Date(deployAt + 5 * minute).toISOString(), value: 40 },
       ]);
       await t.drain();
-      const found = await cards("deploy:");
+      // One card for this push (an earlier test's push has its own).
+      const found = (await cards("deploy:")).filter((c) => c.fingerprint.endsWith("2".repeat(40)));
       expect(found).toHaveLength(1);
       const card = found[0] as typeof schema.cards.$inferSelect;
       expect(card.title).toMatch(
