@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import type { Card, Decision, Execution } from "@flick/shared";
-import type { BrowserContext, Page } from "playwright-core";
+import type { BrowserContext, Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { desktop, type E2E, phone, startE2E } from "../helpers/e2e.ts";
 import { fixturesDir } from "../helpers/fixtures.ts";
@@ -26,6 +26,12 @@ async function swipe(page: Page, selector: string, dx: number) {
   }
   await cdp.send("Input.dispatchTouchEvent", { type: "touchEnd", touchPoints: [] });
   await cdp.detach();
+}
+
+/** The card's Accept button is wholly on the phone's screen. */
+async function acceptInReach(card: Locator): Promise<boolean> {
+  const b = await card.getByRole("button", { name: "Accept" }).boundingBox();
+  return b !== null && b.y >= 0 && b.y + b.height <= phone.viewport.height;
 }
 
 describe("the feed in Chromium", () => {
@@ -78,6 +84,8 @@ describe("the feed in Chromium", () => {
     expect(await summary.evaluate((el) => (el as HTMLElement).innerText)).toMatch(
       /Since then:\n- TypeError.*×40.*\n- checkout success fell/,
     );
+    // The buttons are on screen with the card, without scrolling.
+    expect(await acceptInReach(page.locator("article").first())).toBe(true);
     await page.screenshot({ path: path.join(shots, "feed-card-phone.png") });
 
     // The issue a card would open: its text on demand, as it would be written, quotes on their
@@ -93,6 +101,8 @@ describe("the feed in Chromium", () => {
     expect(await text.evaluate((el) => (el as HTMLElement).innerText)).toMatch(
       /since 4\.12\.\n\n> Since the last update my watch won't sync anymore\.\n\n> Watch stopped/,
     );
+    // Read halfway down a card longer than the screen, its buttons are still in reach.
+    expect(await acceptInReach(issueCard)).toBe(true);
     await other.screenshot({ path: path.join(shots, "feed-issue-text-phone.png") });
     await other.close();
   });
