@@ -96,6 +96,11 @@ export const deploysAgent = defineAgent({
 });
 
 /** The latest deploy shortly before `at`, if any. */
+/** "14:05 UTC": the time of day cards tell things by. */
+export function hhmm(d: Date): string {
+  return `${d.toISOString().slice(11, 16)} UTC`;
+}
+
 export async function deployBefore(ctx: AgentContext, at: Date): Promise<Deploy | null> {
   const recent = (await ctx.state.peek<Deploy[]>("deploys", "recent")) ?? [];
   let best: Deploy | null = null;
@@ -174,7 +179,7 @@ export async function rollbackCard(
     return {
       title: `${what.length > room ? `${what.slice(0, room - 1)}…` : what}${ask}`,
       summary: [
-        `${deploy.label} reached ${deploy.repository} at ${new Date(deploy.at).toISOString().slice(11, 16)} UTC. Since then:`,
+        `${deploy.label} reached ${deploy.repository} at ${hhmm(new Date(deploy.at))}. Since then:`,
         ...parts.map((p) => `- ${p}`),
         how,
       ].join("\n"),

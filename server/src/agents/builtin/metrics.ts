@@ -9,7 +9,7 @@ import {
   type PointScore,
 } from "../metrics/detector.ts";
 import { blast, rank, recency } from "../rank.ts";
-import { deployBefore, rollbackCard } from "./deploys.ts";
+import { deployBefore, hhmm, rollbackCard } from "./deploys.ts";
 import { repositorySetting } from "./settings.ts";
 
 const TAIL = 120;
@@ -38,10 +38,6 @@ export const metricSourceSettings = z
     repository: repositorySetting,
   })
   .passthrough();
-
-function hhmm(d: Date): string {
-  return `${d.toISOString().slice(11, 16)} UTC`;
-}
 
 /**
  * "checkout_success dropped 38% at 14:05 UTC"; for a change of a few percent, which is news only
