@@ -727,6 +727,40 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       expect(await cards("github:pr:Codertocat/Hello-World#7")).toHaveLength(1);
       expect(await cards("github:pr:Codertocat/Hello-World#8")).toHaveLength(0);
     });
+
+    it("counts commit statuses (CI that reports the older way) as checks, green or red", async () => {
+      const sha = "c".repeat(40);
+      const opened = pr("opened", { number: 9, head: { sha } });
+      // GitHub's "status" webhook; the fixture set has none, so the fields Flick reads are written
+      // here as GitHub documents them.
+      const status = (state: string, context: string) => ({
+        id: 1,
+        sha,
+        name: "Codertocat/Hello-World",
+        context,
+        state,
+        description: `Build ${state}`,
+        target_url: "https://ci.example.com/build/1",
+        branches: [],
+        repository: opened.repository,
+        sender: opened.sender,
+      });
+      const approval = review("approved");
+      await github("pull_request", opened);
+      await github("status", status("pending", "ci/jenkins"));
+      await github("pull_request_review", { ...approval, pull_request: opened.pull_request });
+      await t.drain();
+      expect(await cards("github:pr:Codertocat/Hello-World#9")).toHaveLength(0);
+      await github("status", status("success", "ci/jenkins"));
+      await t.drain();
+      const [ready] = await cards("github:pr:Codertocat/Hello-World#9");
+      expect(ready?.summary).toMatch(/^1 check green on ccccccc, approved by octocat\./);
+      expect(ready?.change).toMatchObject({ operation: "merge_pr", params: { number: 9, sha } });
+      await github("status", status("error", "ci/lint"));
+      await t.drain();
+      const [gone] = await cards("github:pr:Codertocat/Hello-World#9");
+      expect(gone?.status).toBe("expired");
+    });
   });
 
   describe("feedback clusters", () => {

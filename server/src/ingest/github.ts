@@ -27,6 +27,8 @@ const events = {
     action: z.string(),
     check_run: z.object({ id: z.number(), name: z.string(), head_sha: z.string() }).passthrough(),
   }),
+  /** A commit status (the older API many CI services still report through). */
+  status: withRepo.extend({ sha: z.string(), state: z.string(), context: z.string() }),
   check_suite: withRepo.extend({
     action: z.string(),
     check_suite: z.object({ id: z.number(), head_sha: z.string() }).passthrough(),
@@ -78,6 +80,8 @@ function fingerprint(event: string, p: Record<string, unknown>): string {
       return `github:pr:${r}#${get("pull_request.number")}`;
     case "check_run":
       return `github:check:${r}:${get("check_run.name")}`;
+    case "status":
+      return `github:status:${r}:${get("context")}`;
     case "check_suite":
       return `github:suite:${r}:${get("check_suite.head_branch") ?? get("check_suite.head_sha")}`;
     case "workflow_run":

@@ -24,6 +24,10 @@ interface Payload {
   sender?: { login: string; type?: string };
   pull_request?: PullRequest;
   review?: { state: string; user: { login: string }; commit_id?: string };
+  /** A commit status event: `sha`, `state` (pending, success, failure, error) and `context`. */
+  sha?: string;
+  state?: string;
+  context?: string;
   check_run?: {
     name: string;
     head_sha: string;
@@ -76,24 +80,27 @@ function verdict(s: PrState): { ready: boolean; red: boolean; pending: boolean; 
 }
 
 /**
- * Pull requests ready to merge: green checks on the head commit and an approval (or a dependency
+ * Pull requests ready to merge: green checks (check runs and commit statuses) on the head commit and an approval (or a dependency
  * bot's PR with green checks). A red check or a closed PR takes the card back; new commits pushed
  * after the card update it to wait for the new checks.
  */
 export const prsAgent = defineAgent({
   name: "prs",
-  reads: ["github.pull_request", "github.pull_request_review", "github.check_run"],
+  reads: ["github.pull_request", "github.pull_request_review", "github.check_run", "github.status"],
   async run(ctx, batch) {
     const out: CardUpsert[] = [];
     const touched = new Map<string, { state: PrState; signals: SignalRow[]; repo: string }>();
     for (const signal of batch) {
       const p = signal.payload as Payload;
       const repo = p.repository.full_name;
+      // A check run names its PRs (not for a fork's); a commit status only its commit.
+      const status = signal.kind === "github.status" && p.sha && p.context ? p : null;
+      const checkedSha = p.check_run?.head_sha ?? status?.sha;
       const numbers: number[] = p.pull_request
         ? [p.pull_request.number]
         : (p.check_run?.pull_requests ?? []).map((x) => x.number);
-      if (p.check_run && numbers.length === 0) {
-        const byHead = await ctx.state.get<number>(`head:${repo}@${p.check_run.head_sha}`);
+      if (checkedSha && numbers.length === 0) {
+        const byHead = await ctx.state.get<number>(`head:${repo}@${checkedSha}`);
         if (byHead !== undefined) numbers.push(byHead);
       }
       for (const number of numbers) {
@@ -133,6 +140,10 @@ export const prsAgent = defineAgent({
         if (p.check_run && p.check_run.head_sha === state.headSha) {
           state.checks[p.check_run.name] =
             p.check_run.status === "completed" ? (p.check_run.conclusion ?? "neutral") : "pending";
+        }
+        if (status && status.sha === state.headSha) {
+          state.checks[status.context as string] =
+            status.state === "pending" ? "pending" : status.state === "success" ? "success" : "failure";
         }
         touched.set(key, { state, signals: [...(entry?.signals ?? []), signal], repo });
       }
