@@ -726,6 +726,15 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       await t.drain();
       expect(await cards("github:pr:Codertocat/Hello-World#7")).toHaveLength(1);
       expect(await cards("github:pr:Codertocat/Hello-World#8")).toHaveLength(0);
+      // A conflict with the base, once GitHub has worked it out, takes the card back: the merge
+      // would be refused.
+      await github(
+        "pull_request",
+        pr("labeled", { number: 7, user: bot, head: { sha: "a".repeat(40) }, mergeable: false }),
+      );
+      await t.drain();
+      const [conflicted] = await cards("github:pr:Codertocat/Hello-World#7");
+      expect(conflicted?.status).toBe("expired");
     });
 
     it("counts commit statuses (CI that reports the older way) as checks, green or red", async () => {

@@ -16,6 +16,8 @@ interface PullRequest {
   user: { login: string; type?: string };
   head: { sha: string; ref?: string };
   base?: { ref?: string };
+  /** false when GitHub found conflicts with the base; null while it is still computing. */
+  mergeable?: boolean | null;
 }
 
 interface Payload {
@@ -53,6 +55,8 @@ interface PrState {
   /** Set when a card for this PR was proposed at this head. */
   proposedAt?: string;
   pushedAfterCard?: boolean;
+  /** GitHub said the branch conflicts with its base (a merge would be refused). */
+  conflicts?: boolean;
 }
 
 const GREEN = new Set(["success", "neutral", "skipped"]);
@@ -69,14 +73,17 @@ function verdict(s: PrState): { ready: boolean; red: boolean; pending: boolean; 
   const reviews = Object.values(s.reviews);
   const approved = reviews.includes("approved") && !reviews.includes("changes_requested");
   const reviewed = approved || (s.bot && !reviews.includes("changes_requested"));
+  const conflicts = s.conflicts === true;
   const why = red
     ? "a check failed"
     : pending
       ? "checks are still running"
       : !reviewed
         ? "it has no approving review"
-        : "checks green and review satisfied";
-  return { ready: !red && !pending && reviewed && s.open && !s.draft, red, pending, why };
+        : conflicts
+          ? "it conflicts with its base branch"
+          : "checks green and review satisfied";
+  return { ready: !red && !pending && reviewed && !conflicts && s.open && !s.draft, red, pending, why };
 }
 
 /**
@@ -126,6 +133,8 @@ export const prsAgent = defineAgent({
           state.draft = pr.draft ?? false;
           state.open = pr.state === "open";
           state.url = pr.html_url ?? state.url;
+          // Only a definite answer counts; null means GitHub has not worked it out yet.
+          if (typeof pr.mergeable === "boolean") state.conflicts = !pr.mergeable;
           if (pr.head.sha !== state.headSha) {
             // New commits: old checks and the card's premise no longer hold.
             if (state.proposedAt && !(p.sender && isBot(p.sender))) state.pushedAfterCard = true;
@@ -181,7 +190,7 @@ export const prsAgent = defineAgent({
           | "failed",
         detail: c,
       }));
-      if (!state.open || state.draft || v.red) {
+      if (!state.open || state.draft || v.red || state.conflicts) {
         out.push({ ...base, kind: "action", title: "", priority: 0, withdraw: true });
         continue;
       }
