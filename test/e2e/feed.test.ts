@@ -97,6 +97,8 @@ describe("the feed in Chromium", () => {
     await issueCard.getByText("Show the text").tap();
     const text = issueCard.getByText(/^12 reports this week/);
     await text.waitFor();
+    // The fold's label now says what tapping it again does.
+    await issueCard.getByText("Hide the text").waitFor();
     // biome-ignore lint/performance/useDomNodeTextContent: the rendered text is the point: its line breaks as a person sees them
     expect(await text.evaluate((el) => (el as HTMLElement).innerText)).toMatch(
       /since 4\.12\.\n\n> Since the last update my watch won't sync anymore\.\n\n> Watch stopped/,

@@ -1,6 +1,6 @@
 import type { Change } from "@flick/shared";
 import { describeChange } from "@flick/shared/describe";
-import { createSignal, For, Match, onCleanup, onMount, Show, Switch } from "solid-js";
+import { createSignal, For, Match, onCleanup, onMount, type ParentProps, Show, Switch } from "solid-js";
 import { request } from "../../lib/api.ts";
 import { sideBySide } from "../../lib/diff.ts";
 import styles from "./Card.module.css";
@@ -10,6 +10,19 @@ function diffLineClass(line: string): string | undefined {
   if (line.startsWith("-") && !line.startsWith("---")) return styles.diffDel;
   if (line.startsWith("@@")) return styles.diffHunk;
   return undefined;
+}
+
+/** Folded detail whose label says what tapping it does now: "Show the diff" / "Hide the diff". */
+function Reveal(props: ParentProps<{ what: string }>) {
+  const [open, setOpen] = createSignal(false);
+  return (
+    <details class={styles.diff} onToggle={(e) => setOpen(e.currentTarget.open)}>
+      <summary>
+        {open() ? "Hide" : "Show"} the {props.what}
+      </summary>
+      {props.children}
+    </details>
+  );
 }
 
 /**
@@ -61,8 +74,7 @@ export function CardChange(props: { change: Change | null; demo?: boolean; cardI
       <Switch>
         <Match when={props.change?.type === "patch" && (props.change as Extract<Change, { type: "patch" }>)}>
           {(c) => (
-            <details class={styles.diff}>
-              <summary>Show the diff</summary>
+            <Reveal what="diff">
               <fieldset class={styles.diffModes} aria-label="Diff layout">
                 <button type="button" aria-pressed={!split()} onClick={() => setSplit(false)}>
                   Unified
@@ -100,7 +112,7 @@ export function CardChange(props: { change: Change | null; demo?: boolean; cardI
                   </tbody>
                 </table>
               </Show>
-            </details>
+            </Reveal>
           )}
         </Match>
         <Match
@@ -109,10 +121,9 @@ export function CardChange(props: { change: Change | null; demo?: boolean; cardI
           {(c) => (
             <Show when={(c().params as { body?: string }).body}>
               {(body) => (
-                <details class={styles.diff}>
-                  <summary>Show the text</summary>
+                <Reveal what="text">
                   <pre class={styles.prose}>{body()}</pre>
-                </details>
+                </Reveal>
               )}
             </Show>
           )}
