@@ -26,11 +26,14 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
   let feedback: Source;
   let githubApi: Awaited<ReturnType<typeof startRecorder>>;
   const failLog = fixture("ci-logs/cidiff_57/fail.log");
+  /** Job logs the local GitHub serves by job id (any other job gets `failLog`). */
+  const jobLogs = new Map<number, string>();
 
   beforeAll(async () => {
     // A local server speaking GitHub's job-log route, serving a real failed build log.
     githubApi = await startRecorder((req) => {
-      if (/\/actions\/jobs\/\d+\/logs$/.test(req.path)) return { status: 200, text: failLog };
+      const job = /\/actions\/jobs\/(\d+)\/logs$/.exec(req.path);
+      if (job) return { status: 200, text: jobLogs.get(Number(job[1])) ?? failLog };
       // Issues: opened as #12; reopening and commenting answer as GitHub does.
       if (req.method === "POST" && req.path === "/repos/acme/shop/issues")
         return { status: 201, body: { number: 12, html_url: "https://github.com/acme/shop/issues/12" } };
@@ -653,10 +656,37 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       });
     });
 
+    it("leaves out the error-looking lines the last passing run printed too", async () => {
+      // A real pair: google/auto's build prints [ERROR] "cannot find symbol" lines from a
+      // dependency:go-offline step in every run, green or red; this failure's own error is the
+      // class file of the wrong version, further down.
+      jobLogs.set(700, fixture("ci-logs/google_auto_693/pass.log"));
+      jobLogs.set(701, fixture("ci-logs/google_auto_693/fail.log"));
+      const build = (conclusion: string, id: number, sha: string) => {
+        const p = job(conclusion, 1);
+        const j = p.workflow_job as Json;
+        return { ...p, workflow_job: { ...j, id, run_id: id, name: "build", head_sha: sha } };
+      };
+      await github("workflow_job", build("success", 700, "7".repeat(40)));
+      await github("workflow_job", build("failure", 701, "8".repeat(40)));
+      await t.drain();
+      const [card] = (await cards("ci:")).filter((c) => c.fingerprint.endsWith("/build"));
+      if (!card) throw new Error("no card for the build job");
+      expect(card.summary).toContain(
+        "First errors in the log (leaving out what the last passing run, at 7777777, also printed):",
+      );
+      const preview = (card.preview as { text: string }).text;
+      expect(preview).not.toContain("dependency:go-offline");
+      expect(preview).not.toContain("cannot find symbol");
+      expect(preview).toContain("class file has wrong version 55.0, should be 52.0");
+      // The fail log alone gives 60 lines (the bench's "failing log only"); with the pass log, 10.
+      expect((card.evidence as { facts: Json }).facts.errorLines).toBe(10);
+    });
+
     it("ignores failures on other branches", async () => {
       await github("workflow_job", job("failure", 1, "feature/x"));
       await t.drain();
-      expect(await cards("ci:")).toHaveLength(2);
+      expect(await cards("ci:")).toHaveLength(3);
     });
   });
 
@@ -751,8 +781,8 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
         description: `Build ${state}`,
         target_url: "https://ci.example.com/build/1",
         branches: [],
-        repository: opened.repository,
-        sender: opened.sender,
+        repository: (opened as Json).repository,
+        sender: (opened as Json).sender,
       });
       const approval = review("approved");
       await github("pull_request", opened);

@@ -25,6 +25,8 @@ interface JobState {
   runs: { runId: number; conclusions: string[] }[];
   /** Runs that failed and then passed on a retry of the same commit. */
   flaky: number;
+  /** The latest passing job: its log tells which of a failure's error-looking lines are usual. */
+  lastPass?: { jobId: number; sha: string };
 }
 
 /** Fetches a job's log text (GitHub's /actions/jobs/:id/logs), or null when it cannot. */
@@ -34,7 +36,8 @@ const FAILED = new Set(["failure", "timed_out", "startup_failure"]);
 
 /**
  * CI failures on the default branch: one card per failing job, however many times it is retried.
- * The card quotes the first error lines of the log when it can fetch it, and proposes a re-run when
+ * The card quotes the first error lines of the log when it can fetch it (leaving out lines the job's
+ * last passing run printed too, when it has seen one), and proposes a re-run when
  * the job has passed on retry before (flaky), else a pull request reverting the commit it fails on.
  */
 export function ciAgent(fetchLog: JobLogFetcher | null) {
@@ -70,6 +73,7 @@ export function ciAgent(fetchLog: JobLogFetcher | null) {
         if (!FAILED.has(conclusion)) {
           if (conclusion === "success") {
             if (failedBefore) state.flaky++;
+            state.lastPass = { jobId: job.id, sha: job.head_sha };
             // Green again on the default branch: the failure card is moot.
             out.push({ ...emptyUpsert(fingerprint, signal), withdraw: true });
           }
@@ -81,7 +85,15 @@ export function ciAgent(fetchLog: JobLogFetcher | null) {
         const workflow = job.workflow_name ?? "workflow";
         const failedStep = job.steps?.find((s) => s.conclusion === "failure")?.name;
         const log = fetchLog ? await fetchLog(p.repository.full_name, job.id).catch(() => null) : null;
-        const errorLines = log ? pickLines(log) : [];
+        // The last green run's log, when there is one: a line it printed too is not this failure's
+        // error (a deprecation warning, a test that logs "Error:" on purpose).
+        const pass = log && fetchLog && state.lastPass?.jobId !== job.id ? state.lastPass : undefined;
+        const passLog = pass ? await fetchLog?.(p.repository.full_name, pass.jobId).catch(() => null) : null;
+        const errorLines = log ? pickLines(log, passLog ?? undefined) : [];
+        const against =
+          passLog && pass
+            ? ` (leaving out what the last passing run, at ${pass.sha.slice(0, 7)}, also printed)`
+            : "";
         const change: Change = flaky
           ? {
               type: "github",
@@ -115,7 +127,7 @@ export function ciAgent(fetchLog: JobLogFetcher | null) {
             : `${workflow} / ${job.name} is failing on ${job.head_branch} at ${sha}${failedStep ? ` (${failedStep})` : ""} — revert it?`,
           summary: [
             errorLines.length
-              ? `First errors in the log:\n\n\`\`\`\n${errorLines.slice(0, 12).join("\n")}\n\`\`\``
+              ? `First errors in the log${against}:\n\n\`\`\`\n${errorLines.slice(0, 12).join("\n")}\n\`\`\``
               : "The job's log was not available.",
             flaky
               ? `This job failed and then passed on a retry of the same commit ${state.flaky} time(s) before. Accept re-runs the failed jobs.`
@@ -163,7 +175,7 @@ export function ciAgent(fetchLog: JobLogFetcher | null) {
               check: "error lines found in the job's log",
               status: errorLines.length ? "passed" : "skipped",
               detail: errorLines.length
-                ? `${errorLines.length} lines`
+                ? `${errorLines.length} lines${passLog ? ", compared with the last passing run's log" : ""}`
                 : log
                   ? "none recognised"
                   : "log not available",
@@ -177,9 +189,9 @@ export function ciAgent(fetchLog: JobLogFetcher | null) {
   });
 }
 
-function pickLines(log: string): string[] {
+function pickLines(log: string, passLog?: string): string[] {
   const lines = log.split(/\r\n|\r|\n/);
-  return extractErrorLines(log).map((n) => lineText(lines[n - 1] ?? "").slice(0, 300));
+  return extractErrorLines(log, passLog).map((n) => lineText(lines[n - 1] ?? "").slice(0, 300));
 }
 
 function emptyUpsert(fingerprint: string, signal: SignalRow): CardUpsert {
