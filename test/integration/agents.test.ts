@@ -528,6 +528,72 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
     });
   });
 
+  describe("error groups from Sentry's integration webhooks", () => {
+    const hook = async (resource: string, body: Json) => {
+      const text = JSON.stringify(body);
+      const res = await t.request<IngestResult>(`/ingest/${sentry.id}`, {
+        body: text,
+        origin: null,
+        headers: {
+          "content-type": "application/json",
+          "sentry-hook-resource": resource,
+          "sentry-hook-signature": hmacSha256Hex(sentry.secret, text),
+          "request-id": randomUUID(),
+        },
+      });
+      expect(res.status, res.text).toBe(202);
+    };
+    // Sentry's documented bodies (the fixtures); where a case needs it, the test says which field
+    // it changes.
+    const issue = (action: string, patch: Json = {}) => {
+      const p = JSON.parse(fixture("sentry/webhooks/issue.created.json")) as Json & { data: { issue: Json } };
+      return { ...p, action, data: { issue: { ...p.data.issue, ...patch } } };
+    };
+    const error = (patch: Json) => {
+      const p = JSON.parse(fixture("sentry/webhooks/error.created.json")) as Json & { data: { error: Json } };
+      return { ...p, data: { error: { ...p.data.error, ...patch } } };
+    };
+    const group = () => cards("sentry:issue:1170820242");
+    const facts = (card: unknown) => (card as { evidence: { facts: Json } }).evidence.facts;
+
+    it("a new Sentry issue is a card; its events join it, the announced one counted once", async () => {
+      const page = "https://sentry.io/organizations/acme/issues/1170820242/";
+      await hook("issue", issue("created", { permalink: page }));
+      await t.drain();
+      const [card] = await group();
+      if (!card) throw new Error("no card for the new Sentry issue");
+      expect(card.title).toBe("New error: ReferenceError: blooopy is not defined");
+      expect(facts(card).events).toBe(1);
+      expect((card.evidence as { links: unknown[] }).links).toEqual([{ label: "In Sentry", url: page }]);
+      // The event the issue announced (its user is an IP address), then another user's.
+      await hook("error", error({ release: "front@1.0.0" }));
+      await hook("error", error({ release: "front@1.0.0", user: { id: "u2" } }));
+      await t.drain();
+      const found = await group();
+      expect(found).toHaveLength(1);
+      expect(facts(found[0])).toMatchObject({ events: 2, users: 2, release: "front@1.0.0" });
+    });
+
+    it("resolved in Sentry takes the card back; back in a new release, it is a regression", async () => {
+      await hook("issue", issue("resolved", { status: "resolved", statusDetails: { inNextRelease: true } }));
+      await t.drain();
+      expect((await group())[0]?.status).toBe("expired");
+      t.clock.advance(60 * minute);
+      await hook("error", error({ release: "front@1.0.0", user: { id: "u3" } }));
+      await t.drain();
+      expect(await group()).toHaveLength(1);
+      await hook("error", error({ release: "front@1.1.0", user: { id: "u4" } }));
+      await t.drain();
+      const after = await group();
+      expect(after).toHaveLength(2);
+      expect(after[1]?.title).toBe(
+        "Regression: ReferenceError: blooopy is not defined — back in front@1.1.0",
+      );
+      expect(after[1]?.summary).toContain("It came back in front@1.1.0 after it was resolved in Sentry on ");
+      expect(after[1]?.status).toBe("pending");
+    });
+  });
+
   describe("Alertmanager alerts", () => {
     it("joins every notification of one alert on one card; resolved drops it down the feed", async () => {
       const alerts = await t.createSource(admin, "alertmanager");

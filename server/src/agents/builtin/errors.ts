@@ -27,6 +27,45 @@ interface ErrorEvent {
   environment?: string;
   level?: string;
   user?: { id?: string | number; email?: string; ip_address?: string; username?: string };
+  /** The event's (or issue's) page in Sentry, when it came through Sentry's integration webhooks. */
+  web_url?: string | null;
+}
+
+/** A Sentry integration-platform webhook body ("issue" and "error" resources). */
+interface SentryWebhook {
+  action?: string;
+  data?: {
+    error?: ErrorEvent;
+    issue?: {
+      title?: string;
+      culprit?: string;
+      level?: string;
+      permalink?: string | null;
+      metadata?: { type?: string; value?: string };
+    };
+  };
+}
+
+/**
+ * The Sentry event a signal carries: an SDK's event, the event in an integration's "error" webhook,
+ * or — for an integration that sends only "issue" webhooks — the new issue's headline. Null for
+ * anything else.
+ */
+function errorEvent(s: SignalRow): ErrorEvent | null {
+  if (s.kind === "sentry.error") return s.payload as ErrorEvent;
+  const body = s.payload as SentryWebhook;
+  if (s.kind === "sentry.webhook.error") return body.data?.error ?? null;
+  const issue = body.data?.issue;
+  if (s.kind !== "sentry.webhook.issue" || body.action !== "created" || !issue) return null;
+  const type = issue.metadata?.type;
+  return {
+    ...(type
+      ? { exception: { values: [{ type, value: issue.metadata?.value }] } }
+      : { message: issue.title ?? "Unknown error" }),
+    culprit: issue.culprit,
+    level: issue.level,
+    web_url: issue.permalink,
+  };
 }
 
 export interface GroupState {
@@ -49,6 +88,10 @@ export interface GroupState {
   fixedReleases: string[];
   /** The closed issue that fixed it (absent in older states, and when accepting fixed it). */
   fixedBy?: IssueRef | null;
+  /** Sentry said it was resolved (an integration's "issue" webhook). */
+  resolvedInSentry?: boolean;
+  /** The bucket of the one event known only from a new Sentry issue's announcement, until it comes. */
+  announced?: number;
   /** The group's latest card proposed an issue: its closing, not the accept, is the fix. */
   issueProposed?: boolean;
 }
@@ -68,20 +111,36 @@ interface IssueEvent {
   issue: { number: number; body?: string | null; state_reason?: string | null; closed_at?: string | null };
 }
 
+interface Verdict {
+  /** When it was fixed; null: the fix did not hold (the issue was reopened). */
+  fixedAt: number | null;
+  /** The GitHub issue whose closing fixed it; null when Sentry resolved it. */
+  by: IssueRef | null;
+  signal: SignalRow;
+}
+
 /**
- * What GitHub issue events say of error groups: an issue an error card opened was closed as
- * completed (the fix is in) or reopened (it was not). Closed as "not planned" fixes nothing.
+ * What issue events say of error groups: an issue an error card opened was closed as completed on
+ * GitHub (the fix is in) or reopened (it was not), or Sentry resolved its issue. Closed as "not
+ * planned" fixes nothing. (Sentry's "unresolved" is left to the events: one in a new release is the
+ * regression.)
  */
-function issueVerdicts(signals: SignalRow[]): Map<string, { fixedAt: number | null; by: IssueRef }> {
-  const out = new Map<string, { fixedAt: number | null; by: IssueRef }>();
+function issueVerdicts(signals: SignalRow[]): Map<string, Verdict> {
+  const out = new Map<string, Verdict>();
   for (const s of [...signals].sort((a, b) => a.occurredAt.getTime() - b.occurredAt.getTime())) {
+    if (s.kind === "sentry.webhook.issue") {
+      if ((s.payload as SentryWebhook).action === "resolved")
+        out.set(s.fingerprint, { fixedAt: s.occurredAt.getTime(), by: null, signal: s });
+      continue;
+    }
+    if (s.kind !== "github.issues") continue;
     const e = s.payload as IssueEvent;
     const closed = e.action === "closed" && e.issue.state_reason !== "not_planned";
     if (!closed && e.action !== "reopened") continue;
     const by = { repository: e.repository.full_name, number: e.issue.number };
     const at = Date.parse(e.issue.closed_at ?? "") || s.occurredAt.getTime();
     for (const m of (e.issue.body ?? "").matchAll(GROUP_LINE))
-      out.set(m[1] as string, { fixedAt: closed ? at : null, by });
+      out.set(m[1] as string, { fixedAt: closed ? at : null, by, signal: s });
   }
   return out;
 }
@@ -155,20 +214,22 @@ function bucketChart(buckets: [number, number][], spikeBucket: number | null): P
 
 /**
  * Error groups: events are grouped by a stable fingerprint at ingest (exception type + normalized
- * in-app frames, or the SDK's own fingerprint). A card opens for a new group, a regression (seen
- * again in a new release after its fix: the issue its card opened closed as completed, read from
- * GitHub's "issues" events; or, when the card proposed no issue, its accept) or a spike (a 10-minute bucket ≥ 5× the
- * day's baseline and ≥ 10 events). Right after a deploy, the card is the deploy's rollback card.
+ * in-app frames, or the SDK's own fingerprint; Sentry's own issue when they come through its
+ * integration's webhooks — "issue" alone announces each new issue, "error" sends every event).
+ * A card opens for a new group, a regression (seen again in a new release after its fix: resolved
+ * in Sentry, the issue its card opened closed as completed on GitHub, or, when the card proposed no
+ * issue, its accept) or a spike (a 10-minute bucket ≥ 5× the day's baseline and ≥ 10 events).
+ * Right after a deploy, the card is the deploy's rollback card.
  */
 export const errorsAgent = defineAgent({
   name: "errors",
-  reads: ["sentry.error", "github.issues"],
+  reads: ["sentry.error", "sentry.webhook.error", "sentry.webhook.issue", "github.issues"],
   async run(ctx, batch) {
     const groups = new Map<string, SignalRow[]>();
     for (const s of batch) {
-      if (s.kind === "sentry.error") groups.set(s.fingerprint, [...(groups.get(s.fingerprint) ?? []), s]);
+      if (errorEvent(s)) groups.set(s.fingerprint, [...(groups.get(s.fingerprint) ?? []), s]);
     }
-    const verdicts = issueVerdicts(batch.filter((s) => s.kind === "github.issues"));
+    const verdicts = issueVerdicts(batch);
     await ctx.state.load([...groups.keys(), ...verdicts.keys()]);
     for (const [fingerprint, v] of verdicts) {
       const g = await ctx.state.get<GroupState>(fingerprint);
@@ -179,17 +240,38 @@ export const errorsAgent = defineAgent({
           fixedAt: v.fixedAt,
           fixedReleases: [...g.releases],
           fixedBy: v.by,
+          resolvedInSentry: v.by === null,
         });
-      } else if (g.fixedBy?.number === v.by.number && g.fixedBy.repository === v.by.repository) {
+      } else if (v.by && g.fixedBy?.number === v.by.number && g.fixedBy.repository === v.by.repository) {
         // Reopened: the fix did not hold, and the open issue already says so.
         ctx.state.set(fingerprint, { ...g, fixedAt: null, fixedReleases: [], fixedBy: null });
       }
     }
     const latest = await ctx.latestCards([...groups.keys()]);
     const out: CardUpsert[] = [];
-    for (const [fingerprint, signals] of groups) {
-      signals.sort((a, b) => a.occurredAt.getTime() - b.occurredAt.getTime());
+    for (const [fingerprint, v] of verdicts) {
+      // Resolved in Sentry: a card still asking for an issue about it is moot.
+      if (v.by !== null || v.fixedAt === null || groups.has(fingerprint)) continue;
+      const at = v.signal.occurredAt;
+      out.push({
+        fingerprint,
+        kind: "issue",
+        title: "",
+        priority: 0,
+        evidence: { signalIds: [v.signal.id], firstSeen: at, lastSeen: at },
+        withdraw: true,
+      });
+    }
+    for (const [fingerprint, all] of groups) {
+      all.sort((a, b) => a.occurredAt.getTime() - b.occurredAt.getTime());
       const stored = await ctx.state.get<GroupState>(fingerprint);
+      // A new Sentry issue announces its first event; when that event itself arrives (an "error"
+      // webhook) or the group is known already, the announcement is not one more event.
+      const announcesOnly = (s: SignalRow) => s.kind === "sentry.webhook.issue";
+      const counted =
+        stored || all.some((s) => !announcesOnly(s)) ? all.filter((s) => !announcesOnly(s)) : all;
+      if (counted.length === 0) continue;
+      const signals = counted;
       const isNew = !stored;
       const g: GroupState = stored ?? {
         firstSeen: (signals[0] as SignalRow).occurredAt.getTime(),
@@ -213,11 +295,25 @@ export const errorsAgent = defineAgent({
         g.fixedAt = card.updatedAt.getTime();
         g.fixedReleases = [...g.releases];
       }
-      let regression: { at: number; release: string; fixedAt: number; by: IssueRef | null } | null = null;
+      let regression: {
+        at: number;
+        release: string;
+        fixedAt: number;
+        by: IssueRef | null;
+        inSentry: boolean;
+      } | null = null;
       let spike: { count: number; baseline: number } | null = null;
       for (const s of signals) {
-        const e = s.payload as ErrorEvent;
+        const e = errorEvent(s) as ErrorEvent;
         const at = s.occurredAt.getTime();
+        if (g.announced !== undefined && !announcesOnly(s)) {
+          // The event a new Sentry issue announced has come itself: it takes the announcement's place.
+          g.count--;
+          const b = g.buckets.find(([t]) => t === g.announced);
+          if (b) b[1]--;
+          g.buckets = g.buckets.filter(([, n]) => n > 0);
+          delete g.announced;
+        }
         g.count++;
         g.lastSeen = Math.max(g.lastSeen, at);
         const u = userKey(e);
@@ -230,8 +326,15 @@ export const errorsAgent = defineAgent({
           if (g.releases.length > 20) g.releases.shift();
         }
         if (g.fixedAt !== null && at > g.fixedAt && e.release && !g.fixedReleases.includes(e.release))
-          regression ??= { at, release: e.release, fixedAt: g.fixedAt, by: g.fixedBy ?? null };
+          regression ??= {
+            at,
+            release: e.release,
+            fixedAt: g.fixedAt,
+            by: g.fixedBy ?? null,
+            inSentry: g.resolvedInSentry === true,
+          };
         const bucket = Math.floor(at / BUCKET_MS) * BUCKET_MS;
+        if (announcesOnly(s)) g.announced = bucket;
         const last = g.buckets[g.buckets.length - 1];
         if (last && last[0] === bucket) last[1]++;
         else if (!last || bucket > last[0]) g.buckets.push([bucket, 1]);
@@ -263,6 +366,7 @@ export const errorsAgent = defineAgent({
         g.fixedAt = null;
         g.fixedReleases = [];
         g.fixedBy = null;
+        g.resolvedInSentry = false;
       }
       ctx.state.set(fingerprint, g);
 
@@ -270,7 +374,7 @@ export const errorsAgent = defineAgent({
       if (!isNew && !regression && !spike && !openCard) continue;
 
       const lastSignal = signals[signals.length - 1] as SignalRow;
-      const e = lastSignal.payload as ErrorEvent;
+      const e = errorEvent(lastSignal) as ErrorEvent;
       const d = describeError(e);
       const users = g.users.length + g.moreUsers;
       const preview = bucketChart(g.buckets, spike ? g.lastSpikeBucket : null);
@@ -341,7 +445,7 @@ export const errorsAgent = defineAgent({
       ctx.state.set(fingerprint, { ...g, issueProposed: change.type === "github" });
       const fixedOn = regression ? new Date(regression.fixedAt).toISOString().slice(0, 10) : "";
       const cameBack = regression
-        ? ` It came back in ${regression.release} after ${regression.by ? `${regression.by.repository}#${regression.by.number} was closed` : "its card was accepted"} on ${fixedOn}.`
+        ? ` It came back in ${regression.release} after ${regression.by ? `${regression.by.repository}#${regression.by.number} was closed` : regression.inSentry ? "it was resolved in Sentry" : "its card was accepted"} on ${fixedOn}.`
         : "";
       const accept = reopen
         ? `Accept reopens ${reopen.repository}#${reopen.number} with the new stack trace.`
@@ -366,6 +470,9 @@ export const errorsAgent = defineAgent({
           signalIds: signals.map((s) => s.id),
           firstSeen: new Date(g.firstSeen),
           lastSeen: new Date(g.lastSeen),
+          ...(e.web_url && /^https:\/\//.test(e.web_url)
+            ? { links: [{ label: "In Sentry", url: e.web_url }] }
+            : {}),
           facts,
         },
         reopen: regression !== null || spike !== null,
