@@ -115,6 +115,22 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
     expect(res.status, res.text).toBe(202);
   };
 
+  /** A Sentry integration-platform webhook, signed with the source's client secret. */
+  const sentryHook = async (resource: string, body: Json) => {
+    const text = JSON.stringify(body);
+    const res = await t.request<IngestResult>(`/ingest/${sentry.id}`, {
+      body: text,
+      origin: null,
+      headers: {
+        "content-type": "application/json",
+        "sentry-hook-resource": resource,
+        "sentry-hook-signature": hmacSha256Hex(sentry.secret, text),
+        "request-id": randomUUID(),
+      },
+    });
+    expect(res.status, res.text).toBe(202);
+  };
+
   const decide = async (card: { id: string; version: number }, verdict: "accept" | "reject") => {
     const res = await t.request(`/api/cards/${card.id}/decisions`, {
       cookie: admin,
@@ -529,20 +545,7 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
   });
 
   describe("error groups from Sentry's integration webhooks", () => {
-    const hook = async (resource: string, body: Json) => {
-      const text = JSON.stringify(body);
-      const res = await t.request<IngestResult>(`/ingest/${sentry.id}`, {
-        body: text,
-        origin: null,
-        headers: {
-          "content-type": "application/json",
-          "sentry-hook-resource": resource,
-          "sentry-hook-signature": hmacSha256Hex(sentry.secret, text),
-          "request-id": randomUUID(),
-        },
-      });
-      expect(res.status, res.text).toBe(202);
-    };
+    const hook = sentryHook;
     // Sentry's documented bodies (the fixtures); where a case needs it, the test says which field
     // it changes.
     const issue = (action: string, patch: Json = {}) => {
@@ -625,6 +628,36 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       expect(found[0]?.title).toMatch(/^Resolved: high_memory_load/);
       expect(found[0]?.priority).toBeLessThan(firing?.priority ?? 0);
       expect((found[0]?.evidence as { count: number } | undefined)?.count).toBe(2);
+    });
+
+    it("makes a Sentry metric alert one card per incident, critical then resolved", async () => {
+      // Sentry's documented "resolved" body; the critical one is the same incident with the action
+      // and title Sentry gives it then.
+      const resolved = JSON.parse(fixture("sentry/webhooks/metric_alert.resolved.json")) as Json & {
+        data: Json;
+      };
+      await sentryHook("metric_alert", {
+        ...resolved,
+        action: "critical",
+        data: { ...resolved.data, description_title: "Critical: Too many errors" },
+      });
+      await t.drain();
+      const title = "Firing: Too many errors (project=bar) — 1000 events in the last 10 minutes";
+      const found = (await cards("alert:group:")).filter((c) => c.title === title);
+      expect(found).toHaveLength(1);
+      const card = found[0] as typeof schema.cards.$inferSelect;
+      expect(card.summary).toContain("Filter: level:error");
+      expect(card.priorityFactors.severity).toBe(1);
+      expect((card.evidence as { links: unknown[] }).links).toEqual([
+        { label: "Source", url: "https://sentry.io/organizations/baz/alerts/1/" },
+      ]);
+      await sentryHook("metric_alert", resolved);
+      await t.drain();
+      const [after] = (await cards("alert:group:")).filter((c) => c.id === card.id);
+      expect(after?.title).toBe(
+        "Resolved: Too many errors (project=bar) — 1000 events in the last 10 minutes",
+      );
+      expect(after?.priority).toBeLessThan(card.priority);
     });
 
     it("makes one card of an Alertmanager group: three instances firing together are one incident", async () => {

@@ -12,6 +12,58 @@ interface AlertPayload {
   groupKey?: string;
 }
 
+/** A Sentry metric alert, as its integration's "metric_alert" webhook sends it. */
+interface SentryMetricAlert {
+  action?: string;
+  data?: {
+    description_title?: string;
+    description_text?: string;
+    web_url?: string;
+    metric_alert?: {
+      identifier?: string;
+      organization_id?: string;
+      projects?: string[];
+      date_started?: string;
+      alert_rule?: { name?: string; environment?: string | null };
+    };
+  };
+}
+
+/**
+ * The alert a signal tells of, keyed so its later notifications find it: an Alertmanager alert as
+ * it is, a Sentry metric alert (critical, warning, resolved) as one alert per incident, in a group
+ * of its own. Null for a Sentry body that is not one.
+ */
+function alertOf(s: SignalRow): { key: string; alert: AlertPayload } | null {
+  if (s.kind.startsWith("alert.")) return { key: s.fingerprint, alert: s.payload as AlertPayload };
+  const body = s.payload as SentryMetricAlert;
+  const m = body.data?.metric_alert;
+  if (!m?.identifier || !body.action) return null;
+  const incident = `sentry:incident:${m.organization_id ?? "-"}:${m.identifier}`;
+  // Sentry's documentation shows the text with "\n" written out; a live body has line breaks.
+  const [summary, ...rest] = (body.data?.description_text ?? "").split(/\\n|\n/);
+  const environment = m.alert_rule?.environment;
+  return {
+    key: incident,
+    alert: {
+      status: body.action === "resolved" ? "resolved" : "firing",
+      labels: {
+        alertname: m.alert_rule?.name ?? body.data?.description_title ?? "Sentry metric alert",
+        ...(body.action === "resolved" ? {} : { severity: body.action }),
+        ...(m.projects?.length ? { project: m.projects.join(", ") } : {}),
+        ...(environment ? { environment } : {}),
+      },
+      annotations: {
+        ...(summary ? { summary } : {}),
+        ...(rest.length ? { description: rest.join("\n") } : {}),
+      },
+      startsAt: m.date_started ?? s.occurredAt.toISOString(),
+      ...(body.data?.web_url ? { generatorURL: body.data.web_url } : {}),
+      groupKey: incident,
+    },
+  };
+}
+
 /** What the card remembers of each alert of its group. */
 interface AlertSeen {
   status: "firing" | "resolved";
@@ -32,16 +84,22 @@ const TITLE_VALUES = 4;
 /**
  * One card per Alertmanager notification group: the team's own `group_by` says what is one
  * incident, so three instances of one alert firing together are one card, not three. A hand-made
- * payload without a group key makes one card per alert. Every notification lands on that card; when
- * all its alerts are resolved it keeps the card but drops in the feed.
+ * payload without a group key makes one card per alert. A Sentry metric alert (its integration's
+ * "metric_alert" webhook) is one card per incident, critical or warning until resolved. Every
+ * notification lands on that card; when all its alerts are resolved it keeps the card but drops in
+ * the feed.
  */
 export const alertsAgent = defineAgent({
   name: "alerts",
-  reads: ["alert.*"],
+  reads: ["alert.*", "sentry.webhook.metric_alert"],
   async run(ctx, batch) {
     const byGroup = new Map<string, SignalRow[]>();
+    const alerts = new Map<SignalRow, { key: string; alert: AlertPayload }>();
     for (const s of batch) {
-      const key = groupFingerprint(s);
+      const found = alertOf(s);
+      if (!found) continue;
+      alerts.set(s, found);
+      const key = groupFingerprint(s.fingerprint, found.alert);
       byGroup.set(key, [...(byGroup.get(key) ?? []), s]);
     }
     await ctx.state.load([...byGroup.keys()]);
@@ -49,9 +107,9 @@ export const alertsAgent = defineAgent({
     for (const [fingerprint, signals] of byGroup) {
       const state = (await ctx.state.get<GroupState>(fingerprint)) ?? { alerts: {} };
       for (const s of signals) {
-        const a = s.payload as AlertPayload;
-        delete state.alerts[s.fingerprint];
-        state.alerts[s.fingerprint] = {
+        const { key, alert: a } = alerts.get(s) as { key: string; alert: AlertPayload };
+        delete state.alerts[key];
+        state.alerts[key] = {
           status: a.status,
           labels: a.labels,
           ...(a.annotations.summary ? { summary: a.annotations.summary } : {}),
@@ -61,7 +119,7 @@ export const alertsAgent = defineAgent({
       ctx.state.set(fingerprint, state);
 
       const last = signals[signals.length - 1] as SignalRow;
-      const a = last.payload as AlertPayload;
+      const a = (alerts.get(last) as { alert: AlertPayload }).alert;
       const all = Object.values(state.alerts);
       const firing = all.filter((x) => x.status === "firing");
       const shown = firing.length > 0 ? firing : all;
@@ -145,9 +203,8 @@ export const alertsAgent = defineAgent({
 });
 
 /** The card an alert belongs to: its notification group's, else its own. */
-function groupFingerprint(s: SignalRow): string {
-  const groupKey = (s.payload as AlertPayload).groupKey;
-  return groupKey ? `alert:group:${sha256(groupKey).slice(0, 16)}` : s.fingerprint;
+function groupFingerprint(fingerprint: string, alert: AlertPayload): string {
+  return alert.groupKey ? `alert:group:${sha256(alert.groupKey).slice(0, 16)}` : fingerprint;
 }
 
 /** Drops the oldest resolved alerts (then the oldest of any) past the cap. */
