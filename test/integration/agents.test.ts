@@ -554,7 +554,11 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
     };
     const error = (patch: Json) => {
       const p = JSON.parse(fixture("sentry/webhooks/error.created.json")) as Json & { data: { error: Json } };
-      return { ...p, data: { error: { ...p.data.error, ...patch } } };
+      // Each event its own id, as Sentry sends them.
+      return {
+        ...p,
+        data: { error: { ...p.data.error, event_id: randomUUID().replace(/-/g, ""), ...patch } },
+      };
     };
     const group = () => cards("sentry:issue:1170820242");
     const facts = (card: unknown) => (card as { evidence: { facts: Json } }).evidence.facts;
@@ -575,6 +579,25 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       const found = await group();
       expect(found).toHaveLength(1);
       expect(facts(found[0])).toMatchObject({ events: 2, users: 2, release: "front@1.0.0" });
+    });
+
+    it("an alert rule's event is the issue's event too, counted once when the error webhook sent it as well", async () => {
+      await hook("event_alert", JSON.parse(fixture("sentry/webhooks/event_alert.triggered.json")) as Json);
+      await t.drain();
+      const alerted = () => cards("sentry:issue:1117540176");
+      const [card] = await alerted();
+      expect(card?.title).toBe("New error: ReferenceError: heck is not defined");
+      expect(card?.summary).toContain(`Sentry's alert rule "Very Important Alert Rule!" fired for it.`);
+      expect(facts(card).events).toBe(1);
+      // The same event through the "error" webhook (the error fixture, moved to that issue and
+      // event), then another event.
+      const same = { issue_id: "1117540176", event_id: "e4874d664c3540c1a32eab185f12c5ab" };
+      await hook("error", error(same));
+      await t.drain();
+      expect(facts((await alerted())[0]).events).toBe(1);
+      await hook("error", error({ ...same, event_id: "f".repeat(32) }));
+      await t.drain();
+      expect(facts((await alerted())[0]).events).toBe(2);
     });
 
     it("resolved in Sentry takes the card back; back in a new release, it is a regression", async () => {

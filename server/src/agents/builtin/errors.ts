@@ -8,6 +8,8 @@ import { repositorySetting } from "./settings.ts";
 const BUCKET_MS = 10 * 60_000;
 const BASELINE_BUCKETS = 144; // a day of 10-minute buckets
 const MAX_USERS = 500;
+/** Event ids a group remembers to count an event sent twice once. */
+const RECENT_IDS = 100;
 
 interface Frame {
   function?: string | null;
@@ -29,6 +31,7 @@ interface ErrorEvent {
   user?: { id?: string | number; email?: string; ip_address?: string; username?: string };
   /** The event's (or issue's) page in Sentry, when it came through Sentry's integration webhooks. */
   web_url?: string | null;
+  event_id?: string;
 }
 
 /** A Sentry integration-platform webhook body ("issue" and "error" resources). */
@@ -36,6 +39,9 @@ interface SentryWebhook {
   action?: string;
   data?: {
     error?: ErrorEvent;
+    /** An issue alert rule fired ("event_alert"): the event that made it fire, and the rule. */
+    event?: ErrorEvent;
+    triggered_rule?: string;
     issue?: {
       title?: string;
       culprit?: string;
@@ -55,6 +61,7 @@ function errorEvent(s: SignalRow): ErrorEvent | null {
   if (s.kind === "sentry.error") return s.payload as ErrorEvent;
   const body = s.payload as SentryWebhook;
   if (s.kind === "sentry.webhook.error") return body.data?.error ?? null;
+  if (s.kind === "sentry.webhook.event_alert") return body.data?.event ?? null;
   const issue = body.data?.issue;
   if (s.kind !== "sentry.webhook.issue" || body.action !== "created" || !issue) return null;
   const type = issue.metadata?.type;
@@ -92,6 +99,10 @@ export interface GroupState {
   resolvedInSentry?: boolean;
   /** The bucket of the one event known only from a new Sentry issue's announcement, until it comes. */
   announced?: number;
+  /** Ids of the latest events, so one sent twice (an "error" webhook and an alert rule's) counts once. */
+  recentIds?: string[];
+  /** The Sentry alert rules that fired for it. */
+  alertRules?: string[];
   /** The group's latest card proposed an issue: its closing, not the accept, is the fix. */
   issueProposed?: boolean;
 }
@@ -223,7 +234,13 @@ function bucketChart(buckets: [number, number][], spikeBucket: number | null): P
  */
 export const errorsAgent = defineAgent({
   name: "errors",
-  reads: ["sentry.error", "sentry.webhook.error", "sentry.webhook.issue", "github.issues"],
+  reads: [
+    "sentry.error",
+    "sentry.webhook.error",
+    "sentry.webhook.event_alert",
+    "sentry.webhook.issue",
+    "github.issues",
+  ],
   async run(ctx, batch) {
     const groups = new Map<string, SignalRow[]>();
     for (const s of batch) {
@@ -306,6 +323,15 @@ export const errorsAgent = defineAgent({
       for (const s of signals) {
         const e = errorEvent(s) as ErrorEvent;
         const at = s.occurredAt.getTime();
+        const rule = (s.payload as SentryWebhook).data?.triggered_rule;
+        if (s.kind === "sentry.webhook.event_alert" && rule) {
+          g.alertRules = [...new Set([...(g.alertRules ?? []), rule.slice(0, 200)])].slice(-5);
+        }
+        if (e.event_id) {
+          const id = e.event_id.replace(/-/g, "").toLowerCase();
+          if (g.recentIds?.includes(id)) continue;
+          g.recentIds = [...(g.recentIds ?? []), id].slice(-RECENT_IDS);
+        }
         if (g.announced !== undefined && !announcesOnly(s)) {
           // The event a new Sentry issue announced has come itself: it takes the announcement's place.
           g.count--;
@@ -386,6 +412,7 @@ export const errorsAgent = defineAgent({
         ...(e.release ? { release: e.release } : {}),
         ...(e.environment ? { environment: e.environment } : {}),
         ...(d.topFrame ? { topFrame: d.topFrame } : {}),
+        ...(g.alertRules?.length ? { sentryAlert: g.alertRules.join("; ") } : {}),
       };
 
       // Right after a deploy: one rollback card instead of an error card.
@@ -456,7 +483,7 @@ export const errorsAgent = defineAgent({
         fingerprint,
         kind: change.type === "github" ? "issue" : "insight",
         title: headline,
-        summary: `${d.topFrame ? `In \`${d.topFrame}\`. ` : ""}${g.count} events, ${users} users, first seen ${new Date(g.firstSeen).toISOString().slice(0, 16).replace("T", " ")} UTC${e.release ? `, release ${e.release}` : ""}.${cameBack} ${accept}`,
+        summary: `${d.topFrame ? `In \`${d.topFrame}\`. ` : ""}${g.count} events, ${users} users, first seen ${new Date(g.firstSeen).toISOString().slice(0, 16).replace("T", " ")} UTC${e.release ? `, release ${e.release}` : ""}.${g.alertRules?.length ? ` Sentry's alert rule "${g.alertRules[g.alertRules.length - 1]}" fired for it.` : ""}${cameBack} ${accept}`,
         ...rank({
           severity: e.level === "fatal" ? 1 : regression ? 0.8 : spike ? 0.75 : 0.6,
           blastRadius: blast(Math.max(users, g.count / 10)),
