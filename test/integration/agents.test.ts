@@ -924,6 +924,57 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
     });
   });
 
+  describe("security alerts", () => {
+    it("a Dependabot alert proposes the upgrade as an issue; fixed takes the card back", async () => {
+      await github("dependabot_alert", ghFixture("dependabot_alert/created.payload.json"));
+      await t.drain();
+      const [card] = await cards("github:dependabot:wolfy1339/pika-pack#");
+      if (!card) throw new Error("no card for the Dependabot alert");
+      expect(card.title).toBe(
+        "Medium vulnerability in semver < 7.5.2: semver vulnerable to Regular Expression Denial of Service — upgrade to 7.5.2?",
+      );
+      expect(card.summary).toContain("GHSA-c2qf-rxjj-qqgw, CVE-2022-25883. Fixed in 7.5.2.");
+      expect(card.change).toMatchObject({
+        type: "github",
+        operation: "create_issue",
+        repository: "wolfy1339/pika-pack",
+        params: { title: "Upgrade semver to 7.5.2 (GHSA-c2qf-rxjj-qqgw)", labels: ["security"] },
+      });
+      expect(card.priorityFactors).toMatchObject({ severity: 0.5, blastRadius: 0.6 });
+      // GitHub's "fixed" (the fixture is another alert: its number and repository set to this one's).
+      const created = ghFixture("dependabot_alert/created.payload.json");
+      const fixed = ghFixture("dependabot_alert/fixed.payload.json");
+      await github("dependabot_alert", {
+        ...fixed,
+        alert: { ...(fixed.alert as Json), number: (created.alert as Json).number },
+        repository: created.repository,
+      });
+      await t.drain();
+      expect((await cards("github:dependabot:wolfy1339/pika-pack#"))[0]?.status).toBe("expired");
+    });
+
+    it("a code scanning finding on the default branch is a card; one only on a feature branch is not", async () => {
+      const created = ghFixture("code_scanning_alert/created.payload.json") as Json & { alert: Json };
+      // The fixture's finding is on a feature branch: no card.
+      await github("code_scanning_alert", created);
+      await t.drain();
+      expect(await cards("github:code-scanning:")).toHaveLength(0);
+      // The same finding on master, the repository's default branch.
+      const instances = (created.alert.instances as Json[]).map((i) => ({ ...i, ref: "refs/heads/master" }));
+      await github("code_scanning_alert", { ...created, alert: { ...created.alert, instances } });
+      await t.drain();
+      const [card] = await cards("github:code-scanning:");
+      expect(card?.title).toBe(
+        "CodeQL: Query built from user-controlled sources in src/main/java/com/github/demo/service/BookService.java:84",
+      );
+      expect(card?.change).toMatchObject({ operation: "create_issue", repository: "Codertocat/Hello-World" });
+      expect(card?.priorityFactors.severity).toBe(0.8);
+      await github("code_scanning_alert", ghFixture("code_scanning_alert/closed-by-user.payload.json"));
+      await t.drain();
+      expect((await cards("github:code-scanning:"))[0]?.status).toBe("expired");
+    });
+  });
+
   describe("feedback clusters", () => {
     it("clusters near-duplicate requests into one card with quotes; noise makes none", async () => {
       const asks = [

@@ -8,6 +8,7 @@ import { errorsAgent } from "./builtin/errors.ts";
 import { feedbackAgent } from "./builtin/feedback.ts";
 import { metricsAgent } from "./builtin/metrics.ts";
 import { prsAgent } from "./builtin/prs.ts";
+import { securityAgent } from "./builtin/security.ts";
 import { testSignalAgent } from "./builtin/test-signal.ts";
 import { webhookAgent } from "./builtin/webhook.ts";
 import type { Agent } from "./define.ts";
@@ -30,6 +31,7 @@ export function builtinAgents(db: Queryable, options: BuiltinOptions = {}): Agen
     alertsAgent,
     ciAgent(gh?.token ? githubJobLogs(gh.apiUrl ?? "https://api.github.com", gh.token) : null),
     prsAgent,
+    securityAgent,
     feedbackAgent,
     testSignalAgent,
     webhookAgent(async (sourceId) => {

@@ -1,0 +1,245 @@
+import type { Change } from "@flick/shared";
+import { type CardUpsert, defineAgent, type SignalRow } from "../define.ts";
+import { rank, recency } from "../rank.ts";
+
+interface Repository {
+  full_name: string;
+  default_branch?: string;
+}
+
+interface DependabotAlert {
+  number: number;
+  html_url?: string;
+  dependency: { package: { ecosystem: string; name: string }; manifest_path?: string; scope?: string | null };
+  security_advisory: {
+    ghsa_id: string;
+    cve_id?: string | null;
+    summary: string;
+    description?: string;
+    severity: string;
+  };
+  security_vulnerability: {
+    vulnerable_version_range?: string;
+    first_patched_version?: { identifier: string } | null;
+  };
+}
+
+interface CodeScanningAlert {
+  number: number;
+  html_url?: string;
+  rule: {
+    id: string;
+    severity?: string | null;
+    security_severity_level?: string | null;
+    description: string;
+    full_description?: string;
+  };
+  tool: { name: string };
+  most_recent_instance?: Instance | null;
+  instances?: Instance[];
+}
+
+interface Instance {
+  ref?: string;
+  location?: { path?: string; start_line?: number };
+  message?: { text?: string };
+}
+
+/** Advisory and rule severities, as GitHub names them, to the rank's 0..1. */
+const SEVERITY: Record<string, number> = {
+  critical: 1,
+  high: 0.8,
+  error: 0.8,
+  medium: 0.5,
+  moderate: 0.5,
+  warning: 0.4,
+  low: 0.3,
+  note: 0.2,
+};
+
+/** The alert is over: fixed, or dismissed by a person or by GitHub. */
+const OVER = new Set(["fixed", "dismissed", "auto_dismissed", "closed_by_user"]);
+/** The alert is (again) a problem. */
+const OPEN = new Set(["created", "reopened", "reopened_by_user", "auto_reopened", "appeared_in_branch"]);
+
+/**
+ * Security alerts GitHub raises on a repository: Dependabot's vulnerable dependencies and code
+ * scanning findings (CodeQL and others) on the default branch. Each is a card proposing an issue
+ * that says what to change (upgrade to the patched version; fix the flagged line); a fixed or
+ * dismissed alert takes its card back.
+ */
+export const securityAgent = defineAgent({
+  name: "security",
+  reads: ["github.dependabot_alert", "github.code_scanning_alert"],
+  async run(ctx, batch) {
+    const out: CardUpsert[] = [];
+    for (const signal of batch) {
+      const p = signal.payload as { action: string; repository: Repository; alert: unknown };
+      const evidence = {
+        signalIds: [signal.id],
+        firstSeen: signal.occurredAt,
+        lastSeen: signal.occurredAt,
+      };
+      if (OVER.has(p.action)) {
+        out.push({
+          fingerprint: signal.fingerprint,
+          kind: "issue",
+          title: "",
+          priority: 0,
+          evidence,
+          withdraw: true,
+        });
+        continue;
+      }
+      if (!OPEN.has(p.action)) continue;
+      const card =
+        signal.kind === "github.dependabot_alert"
+          ? dependabotCard(signal, p.repository, p.alert as DependabotAlert)
+          : codeScanningCard(signal, p.repository, p.alert as CodeScanningAlert);
+      if (!card) continue;
+      const family = signal.kind === "github.dependabot_alert" ? "github:dependabot" : "github:code-scanning";
+      out.push({
+        ...card.upsert,
+        ...rank({
+          severity: card.severity,
+          blastRadius: card.blast,
+          confidence: 0.9,
+          recency: recency(signal.occurredAt, ctx.now),
+          acceptRate: await ctx.acceptRate("security", family),
+        }),
+        reopen: p.action !== "created",
+      });
+    }
+    return out;
+  },
+});
+
+interface Proposal {
+  upsert: Omit<CardUpsert, "priority">;
+  severity: number;
+  blast: number;
+}
+
+function link(url: string | undefined, label: string) {
+  return url && /^https:\/\//.test(url) ? [{ label, url }] : [];
+}
+
+function dependabotCard(signal: SignalRow, repo: Repository, a: DependabotAlert): Proposal {
+  const pkg = a.dependency.package.name;
+  const adv = a.security_advisory;
+  const range = a.security_vulnerability.vulnerable_version_range;
+  const patched = a.security_vulnerability.first_patched_version?.identifier;
+  const runtime = a.dependency.scope !== "development";
+  const ids = [adv.ghsa_id, adv.cve_id].filter(Boolean).join(", ");
+  const where = `${a.dependency.package.ecosystem} package${a.dependency.manifest_path ? ` in ${a.dependency.manifest_path}` : ""}, ${runtime ? "shipped with the app" : "a development dependency"}`;
+  const change: Change = {
+    type: "github",
+    operation: "create_issue",
+    repository: repo.full_name,
+    params: {
+      title: patched
+        ? `Upgrade ${pkg} to ${patched} (${adv.ghsa_id})`
+        : `${pkg}: ${adv.summary} (${adv.ghsa_id})`,
+      body: [
+        `Dependabot alert #${a.number}: **${adv.summary}** (${adv.severity}; ${ids}).`,
+        `${pkg} ${range ?? ""} — ${where}.`,
+        patched
+          ? `Fixed in ${pkg} ${patched}: upgrade to it or later.`
+          : "No fixed version is published yet.",
+        a.html_url ?? "",
+        (adv.description ?? "").trim().slice(0, 4000),
+      ]
+        .filter(Boolean)
+        .join("\n\n"),
+      labels: ["security"],
+    },
+  };
+  return {
+    severity: SEVERITY[adv.severity] ?? 0.5,
+    blast: runtime ? 0.6 : 0.2,
+    upsert: {
+      fingerprint: signal.fingerprint,
+      kind: "issue",
+      title: `${cap(adv.severity)} vulnerability in ${pkg}${range ? ` ${range}` : ""}: ${adv.summary}${patched ? ` — upgrade to ${patched}?` : ""}`,
+      summary: `${where}; ${ids}. ${patched ? `Fixed in ${patched}.` : "No fixed version yet."} Accept opens an issue in ${repo.full_name} to ${patched ? "upgrade it" : "track it"}.`,
+      preview: {
+        type: "text",
+        text: [
+          `${pkg} ${range ?? ""}`.trim(),
+          adv.summary,
+          patched ? `fixed in ${patched}` : "no fix yet",
+        ].join("\n"),
+      },
+      change,
+      evidence: {
+        signalIds: [signal.id],
+        firstSeen: signal.occurredAt,
+        lastSeen: signal.occurredAt,
+        links: link(a.html_url, "Alert"),
+        facts: {
+          package: pkg,
+          severity: adv.severity,
+          advisory: adv.ghsa_id,
+          ...(adv.cve_id ? { cve: adv.cve_id } : {}),
+          ...(patched ? { fixedIn: patched } : {}),
+          scope: runtime ? "runtime" : "development",
+        },
+      },
+    },
+  };
+}
+
+function codeScanningCard(signal: SignalRow, repo: Repository, a: CodeScanningAlert): Proposal | null {
+  const defaultRef = `refs/heads/${repo.default_branch ?? "main"}`;
+  // A finding only on a pull request's branch is the pull request's business; the default
+  // branch's findings are the team's.
+  const instance =
+    a.most_recent_instance?.ref === defaultRef
+      ? a.most_recent_instance
+      : a.instances?.find((i) => i.ref === defaultRef);
+  if (!instance) return null;
+  const at = instance.location?.path
+    ? `${instance.location.path}${instance.location.start_line ? `:${instance.location.start_line}` : ""}`
+    : "";
+  const level = a.rule.security_severity_level ?? a.rule.severity ?? "warning";
+  const message = instance.message?.text?.trim();
+  return {
+    severity: SEVERITY[level] ?? 0.5,
+    blast: 0.4,
+    upsert: {
+      fingerprint: signal.fingerprint,
+      kind: "issue",
+      title: `${a.tool.name}: ${a.rule.description}${at ? ` in ${at}` : ""}`,
+      summary: `${a.rule.full_description ?? a.rule.description} (${a.rule.id}, ${level}). Accept opens an issue in ${repo.full_name} to fix it.`,
+      preview: { type: "text", text: [at, message || a.rule.description].filter(Boolean).join("\n") },
+      change: {
+        type: "github",
+        operation: "create_issue",
+        repository: repo.full_name,
+        params: {
+          title: `${a.rule.description}${at ? ` in ${at}` : ""}`,
+          body: [
+            `${a.tool.name} alert #${a.number} (${a.rule.id}, ${level}) on ${repo.default_branch ?? "main"}${at ? ` at \`${at}\`` : ""}.`,
+            message ?? "",
+            a.rule.full_description ?? "",
+            a.html_url ?? "",
+          ]
+            .filter(Boolean)
+            .join("\n\n"),
+          labels: ["security"],
+        },
+      },
+      evidence: {
+        signalIds: [signal.id],
+        firstSeen: signal.occurredAt,
+        lastSeen: signal.occurredAt,
+        links: link(a.html_url, "Alert"),
+        facts: { tool: a.tool.name, rule: a.rule.id, severity: level, ...(at ? { at } : {}) },
+      },
+    },
+  };
+}
+
+function cap(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
