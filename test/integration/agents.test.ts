@@ -953,6 +953,57 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       expect((await cards("github:dependabot:wolfy1339/pika-pack#"))[0]?.status).toBe("expired");
     });
 
+    it("a Dependabot pull request that bumps past an open alert's fix says so and ranks as the vulnerability", async () => {
+      // The alert again (GitHub reopens it), then Dependabot's pull request in the same repository
+      // (the pull request and check run fixtures, moved there, by dependabot[bot], titled as
+      // Dependabot titles them), its check green.
+      const alert = ghFixture("dependabot_alert/created.payload.json");
+      await github("dependabot_alert", { ...alert, action: "reopened" });
+      const opened = ghFixture("pull_request/opened.payload.json");
+      const bump = (title: string, number: number) => ({
+        ...opened,
+        repository: alert.repository,
+        pull_request: {
+          ...(opened.pull_request as Json),
+          number,
+          title,
+          user: { login: "dependabot[bot]", type: "Bot" },
+          head: { ...((opened.pull_request as Json).head as Json), sha: `${number}`.repeat(40).slice(0, 40) },
+        },
+      });
+      const green = (number: number) => {
+        const p = ghFixture("check_run/completed.payload.json");
+        const c = p.check_run as Json;
+        return {
+          ...p,
+          repository: alert.repository,
+          check_run: {
+            ...c,
+            conclusion: "success",
+            head_sha: `${number}`.repeat(40).slice(0, 40),
+            pull_requests: [{ ...(c.pull_requests as Json[])[0], number }],
+          },
+        };
+      };
+      await github("pull_request", bump("Bump semver from 7.3.8 to 7.5.2", 3));
+      await github("check_run", green(3));
+      // A bump that stops short of the fix fixes nothing.
+      await github("pull_request", bump("Bump semver from 7.3.8 to 7.5.1", 4));
+      await github("check_run", green(4));
+      await t.drain();
+      const [fix] = await cards("github:pr:wolfy1339/pika-pack#3");
+      expect(fix?.title).toBe(
+        "Merge #3: Bump semver from 7.3.8 to 7.5.2 — fixes a medium vulnerability (GHSA-c2qf-rxjj-qqgw)",
+      );
+      expect(fix?.summary).toContain(
+        "It fixes Dependabot alert #20: semver vulnerable to Regular Expression",
+      );
+      expect(fix?.priorityFactors.severity).toBe(0.5);
+      const [routine] = await cards("github:pr:wolfy1339/pika-pack#4");
+      expect(routine?.title).toBe("Merge #4: Bump semver from 7.3.8 to 7.5.1");
+      expect(routine?.priorityFactors.severity).toBe(0.3);
+    });
+
     it("a code scanning finding on the default branch is a card; one only on a feature branch is not", async () => {
       const created = ghFixture("code_scanning_alert/created.payload.json") as Json & { alert: Json };
       // The fixture's finding is on a feature branch: no card.

@@ -30,8 +30,9 @@ export function builtinAgents(db: Queryable, options: BuiltinOptions = {}): Agen
     errorsAgent,
     alertsAgent,
     ciAgent(gh?.token ? githubJobLogs(gh.apiUrl ?? "https://api.github.com", gh.token) : null),
-    prsAgent,
+    // Before the pull request agent: a bump that fixes an alert in the same batch finds it.
     securityAgent,
+    prsAgent,
     feedbackAgent,
     testSignalAgent,
     webhookAgent(async (sourceId) => {

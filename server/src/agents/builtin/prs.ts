@@ -1,5 +1,6 @@
 import { type CardUpsert, defineAgent, type SignalRow } from "../define.ts";
 import { rank, recency } from "../rank.ts";
+import { SEVERITY, vulnerabilitiesFixedBy } from "./security.ts";
 
 /** "1 check", "14 checks" */
 function plural(n: number, word: string): string {
@@ -217,13 +218,23 @@ export const prsAgent = defineAgent({
       const approvers = Object.entries(state.reviews)
         .filter(([, r]) => r === "approved")
         .map(([u]) => u);
+      // A dependency bot's bump past an open alert's fix is the fix: it says so and ranks as the
+      // vulnerability does, not as one more routine update.
+      const fixes = state.bot ? await vulnerabilitiesFixedBy(ctx, repo, state.title) : [];
+      const worst = fixes.reduce((m, v) => Math.max(m, SEVERITY[v.severity] ?? 0.5), 0);
+      const fixed =
+        fixes.length === 1
+          ? ` — fixes a ${fixes[0]?.severity} vulnerability (${fixes[0]?.advisory})`
+          : fixes.length > 1
+            ? ` — fixes ${fixes.length} vulnerabilities`
+            : "";
       out.push({
         ...base,
         kind: "action",
-        title: `Merge #${state.number}: ${state.title}`,
-        summary: `${plural(Object.keys(state.checks).length, "check")} green on ${state.headSha.slice(0, 7)}${approvers.length ? `, approved by ${approvers.join(", ")}` : state.bot ? `, a dependency update by ${state.author}` : ""}. Accept squash-merges it at exactly this commit.`,
+        title: `Merge #${state.number}: ${state.title}${fixed}`,
+        summary: `${plural(Object.keys(state.checks).length, "check")} green on ${state.headSha.slice(0, 7)}${approvers.length ? `, approved by ${approvers.join(", ")}` : state.bot ? `, a dependency update by ${state.author}` : ""}.${fixes.map((v) => ` It fixes Dependabot alert #${v.alert}: ${v.summary} (${v.severity}).`).join("")} Accept squash-merges it at exactly this commit.`,
         ...rank({
-          severity: 0.3,
+          severity: Math.max(0.3, worst),
           blastRadius: 0.2,
           confidence: approvers.length ? 0.95 : 0.8,
           recency: recency(last.occurredAt, ctx.now),

@@ -1,5 +1,5 @@
 import type { Change } from "@flick/shared";
-import { type CardUpsert, defineAgent, type SignalRow } from "../define.ts";
+import { type AgentContext, type CardUpsert, defineAgent, type SignalRow } from "../define.ts";
 import { rank, recency } from "../rank.ts";
 
 interface Repository {
@@ -46,7 +46,7 @@ interface Instance {
 }
 
 /** Advisory and rule severities, as GitHub names them, to the rank's 0..1. */
-const SEVERITY: Record<string, number> = {
+export const SEVERITY: Record<string, number> = {
   critical: 1,
   high: 0.8,
   error: 0.8,
@@ -62,6 +62,51 @@ const OVER = new Set(["fixed", "dismissed", "auto_dismissed", "closed_by_user"])
 /** The alert is (again) a problem. */
 const OPEN = new Set(["created", "reopened", "reopened_by_user", "auto_reopened", "appeared_in_branch"]);
 
+/** An open Dependabot alert, as the pull request agent reads it to tell which bump fixes what. */
+export interface OpenVulnerability {
+  alert: number;
+  severity: string;
+  advisory: string;
+  summary: string;
+  /** The first patched version, when there is one. */
+  fixedIn?: string;
+}
+
+/** The security agent's state key for a package's open Dependabot alerts in a repository. */
+export const vulnerabilityKey = (repository: string, pkg: string) => `open:${repository}:${pkg}`;
+
+/**
+ * The open alerts a dependency bot's pull request fixes, from its title ("Bump semver from 7.3.8 to
+ * 7.5.2", "Update dependency semver to v7.5.2"): those whose first patched version it reaches.
+ */
+export async function vulnerabilitiesFixedBy(
+  ctx: AgentContext,
+  repository: string,
+  title: string,
+): Promise<OpenVulnerability[]> {
+  const m =
+    /\bbump (\S+) from \S+ to v?(\d[\w.+-]*)/i.exec(title) ??
+    /\bupdate dependency (\S+) to v?(\d[\w.+-]*)/i.exec(title);
+  if (!m) return [];
+  const open =
+    (await ctx.state.peek<OpenVulnerability[]>("security", vulnerabilityKey(repository, m[1] as string))) ??
+    [];
+  return open.filter((v) => v.fixedIn !== undefined && compareVersions(m[2] as string, v.fixedIn) >= 0);
+}
+
+/** Numeric parts compared in order ("7.10.0" > "7.9.1"); a pre-release comes before its release. */
+function compareVersions(a: string, b: string): number {
+  const parts = (v: string) => (v.split(/[-+]/)[0] ?? "").split(".").map((x) => Number.parseInt(x, 10) || 0);
+  const x = parts(a);
+  const y = parts(b);
+  for (let i = 0; i < Math.max(x.length, y.length); i++) {
+    const d = (x[i] ?? 0) - (y[i] ?? 0);
+    if (d !== 0) return d;
+  }
+  const pre = (v: string) => (/-/.test(v) ? 1 : 0);
+  return pre(b) - pre(a);
+}
+
 /**
  * Security alerts GitHub raises on a repository: Dependabot's vulnerable dependencies and code
  * scanning findings (CodeQL and others) on the default branch. Each is a card proposing an issue
@@ -75,6 +120,8 @@ export const securityAgent = defineAgent({
     const out: CardUpsert[] = [];
     for (const signal of batch) {
       const p = signal.payload as { action: string; repository: Repository; alert: unknown };
+      if (signal.kind === "github.dependabot_alert")
+        await remember(ctx, p.action, p.repository, p.alert as DependabotAlert);
       const evidence = {
         signalIds: [signal.id],
         firstSeen: signal.occurredAt,
@@ -113,6 +160,28 @@ export const securityAgent = defineAgent({
     return out;
   },
 });
+
+/** Keeps the open Dependabot alerts per package, for the pull request agent. */
+async function remember(
+  ctx: AgentContext,
+  action: string,
+  repo: Repository,
+  a: DependabotAlert,
+): Promise<void> {
+  const key = vulnerabilityKey(repo.full_name, a.dependency.package.name);
+  const open = ((await ctx.state.get<OpenVulnerability[]>(key)) ?? []).filter((v) => v.alert !== a.number);
+  if (OPEN.has(action)) {
+    const patched = a.security_vulnerability.first_patched_version?.identifier;
+    open.push({
+      alert: a.number,
+      severity: a.security_advisory.severity,
+      advisory: a.security_advisory.ghsa_id,
+      summary: a.security_advisory.summary,
+      ...(patched ? { fixedIn: patched } : {}),
+    });
+  }
+  ctx.state.set(key, open);
+}
 
 interface Proposal {
   upsert: Omit<CardUpsert, "priority">;
