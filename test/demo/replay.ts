@@ -145,6 +145,20 @@ export async function replayFixtures(o: ReplayOptions): Promise<ReplayReport> {
     });
   }
   log("Sentry: sample events");
+  // …and every integration webhook Sentry documents (a new issue, its event, an alert rule's event,
+  // a metric alert), signed as Sentry signs them.
+  for (const file of readdirSync(path.join(o.fixturesDir, "sentry/webhooks")).filter((f) =>
+    f.endsWith(".json"),
+  )) {
+    const body = read(`sentry/webhooks/${file}`);
+    await ingest(sentry, body, {
+      "content-type": "application/json",
+      "sentry-hook-resource": file.split(".")[0] as string,
+      "sentry-hook-signature": createHmac("sha256", sentry.secret).update(body).digest("hex"),
+      "request-id": randomUUID(),
+    });
+  }
+  log("Sentry: integration webhooks");
 
   // 4. Alertmanager: both fixture notifications.
   for (const file of readdirSync(path.join(o.fixturesDir, "alertmanager")).filter((f) =>

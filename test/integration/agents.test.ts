@@ -554,11 +554,9 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
     };
     const error = (patch: Json) => {
       const p = JSON.parse(fixture("sentry/webhooks/error.created.json")) as Json & { data: { error: Json } };
-      // Each event its own id, as Sentry sends them.
-      return {
-        ...p,
-        data: { error: { ...p.data.error, event_id: randomUUID().replace(/-/g, ""), ...patch } },
-      };
+      // Each event its own id, as Sentry sends them, happening now.
+      const now = { event_id: randomUUID().replace(/-/g, ""), datetime: t.clock.now().toISOString() };
+      return { ...p, data: { error: { ...p.data.error, ...now, ...patch } } };
     };
     const group = () => cards("sentry:issue:1170820242");
     const facts = (card: unknown) => (card as { evidence: { facts: Json } }).evidence.facts;
@@ -571,6 +569,8 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       if (!card) throw new Error("no card for the new Sentry issue");
       expect(card.title).toBe("New error: ReferenceError: blooopy is not defined");
       expect(facts(card).events).toBe(1);
+      // First seen when Sentry first saw it, not when the webhook came.
+      expect(facts(card).firstSeen).toBe("2019-08-19T20:58:37.391Z");
       expect((card.evidence as { links: unknown[] }).links).toEqual([{ label: "In Sentry", url: page }]);
       // The event the issue announced (its user is an IP address), then another user's.
       await hook("error", error({ release: "front@1.0.0" }));
@@ -582,7 +582,17 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
     });
 
     it("an alert rule's event is the issue's event too, counted once when the error webhook sent it as well", async () => {
-      await hook("event_alert", JSON.parse(fixture("sentry/webhooks/event_alert.triggered.json")) as Json);
+      // The documented body, its event happening now.
+      const triggered = JSON.parse(fixture("sentry/webhooks/event_alert.triggered.json")) as Json & {
+        data: { event: Json };
+      };
+      await hook("event_alert", {
+        ...triggered,
+        data: {
+          ...triggered.data,
+          event: { ...triggered.data.event, datetime: t.clock.now().toISOString() },
+        },
+      });
       await t.drain();
       const alerted = () => cards("sentry:issue:1117540176");
       const [card] = await alerted();

@@ -42,7 +42,7 @@ describe.each(drivers)("replaying all fixtures into an empty install on %s", (dr
       .from(schema.cards)
       .where(eq(schema.cards.status, "pending"));
     const agents = new Set(pending.map((c) => c.agent));
-    for (const agent of ["metrics", "errors", "ci", "prs", "feedback", "alerts"])
+    for (const agent of ["metrics", "errors", "ci", "prs", "feedback", "alerts", "security"])
       expect(agents, `${agent}; warnings in the log:\n${problems()}`).toContain(agent);
     const rollback = pending.filter((c) => c.fingerprint.startsWith("deploy:"));
     expect(rollback).toHaveLength(1);

@@ -182,6 +182,12 @@ export const sentryWebhook: IngestModule = {
         ? `sentry:issue:${String(issueId)}`
         : `sentry:${resource}:${sha256(JSON.stringify(data.metric_alert ?? data)).slice(0, 16)}`;
     const requestId = req.headers.get("request-id");
+    // When it happened, not when the webhook came (Sentry may deliver late, or retry): the event's
+    // time, or a new issue's first sighting.
+    const when = (data.error?.datetime ??
+      data.event?.datetime ??
+      (body.action === "created" ? data.issue?.firstSeen : undefined)) as string | undefined;
+    const occurredAt = toDate(when);
     return {
       signals: [
         {
@@ -189,6 +195,7 @@ export const sentryWebhook: IngestModule = {
           externalId: requestId && requestId.length <= 100 ? requestId : sha256(req.body),
           fingerprint,
           payload: body,
+          ...(occurredAt ? { occurredAt } : {}),
         },
       ],
       ignored: 0,
