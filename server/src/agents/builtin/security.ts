@@ -109,7 +109,8 @@ function compareVersions(a: string, b: string): number {
 
 /**
  * Security alerts GitHub raises on a repository: Dependabot's vulnerable dependencies and code
- * scanning findings (CodeQL and others) on the default branch. Each is a card proposing an issue
+ * scanning findings (CodeQL and others) on the default branch — security rules and errors, not a
+ * linter's notes. Each is a card proposing an issue
  * that says what to change (upgrade to the patched version; fix the flagged line); a fixed or
  * dismissed alert takes its card back.
  */
@@ -267,6 +268,9 @@ function codeScanningCard(signal: SignalRow, repo: Repository, a: CodeScanningAl
       ? a.most_recent_instance
       : a.instances?.find((i) => i.ref === defaultRef);
   if (!instance) return null;
+  // A security rule (it has a security severity) or an error; a linter's note or warning is code
+  // style, not a card.
+  if (!a.rule.security_severity_level && a.rule.severity !== "error") return null;
   const at = instance.location?.path
     ? `${instance.location.path}${instance.location.start_line ? `:${instance.location.start_line}` : ""}`
     : "";
