@@ -2,6 +2,7 @@ import type { Change, Preview } from "@flick/shared";
 import type { AgentContext, CardUpsert, SignalRow } from "../define.ts";
 import { defineAgent, TITLE_MAX } from "../define.ts";
 import { rank, recency } from "../rank.ts";
+import { hhmm } from "./words.ts";
 
 export interface Deploy {
   repository: string;
@@ -96,11 +97,6 @@ export const deploysAgent = defineAgent({
 });
 
 /** The latest deploy shortly before `at`, if any. */
-/** "14:05 UTC": the time of day cards tell things by. */
-export function hhmm(d: Date): string {
-  return `${d.toISOString().slice(11, 16)} UTC`;
-}
-
 export async function deployBefore(ctx: AgentContext, at: Date): Promise<Deploy | null> {
   const recent = (await ctx.state.peek<Deploy[]>("deploys", "recent")) ?? [];
   let best: Deploy | null = null;

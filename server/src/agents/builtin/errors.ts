@@ -4,6 +4,7 @@ import { type CardUpsert, defineAgent, type SignalRow } from "../define.ts";
 import { blast, rank, recency } from "../rank.ts";
 import { deployBefore, rollbackCard } from "./deploys.ts";
 import { repositorySetting } from "./settings.ts";
+import { plural } from "./words.ts";
 
 const BUCKET_MS = 10 * 60_000;
 const BASELINE_BUCKETS = 144; // a day of 10-minute buckets
@@ -32,6 +33,8 @@ interface ErrorEvent {
   /** The event's (or issue's) page in Sentry, when it came through Sentry's integration webhooks. */
   web_url?: string | null;
   event_id?: string;
+  /** Users Sentry counted for a new issue, when the "event" is only its announcement. */
+  userCount?: number;
 }
 
 /** A Sentry integration-platform webhook body ("issue" and "error" resources). */
@@ -47,6 +50,7 @@ interface SentryWebhook {
       culprit?: string;
       level?: string;
       permalink?: string | null;
+      userCount?: number | string;
       metadata?: { type?: string; value?: string };
     };
   };
@@ -72,6 +76,7 @@ function errorEvent(s: SignalRow): ErrorEvent | null {
     culprit: issue.culprit,
     level: issue.level,
     web_url: issue.permalink,
+    userCount: Number(issue.userCount) || 0,
   };
 }
 
@@ -99,6 +104,8 @@ export interface GroupState {
   resolvedInSentry?: boolean;
   /** The bucket of the one event known only from a new Sentry issue's announcement, until it comes. */
   announced?: number;
+  /** The users that announcement counted (Sentry's number; who they are comes with the events). */
+  announcedUsers?: number;
   /** Ids of the latest events, so one sent twice (an "error" webhook and an alert rule's) counts once. */
   recentIds?: string[];
   /** The Sentry alert rules that fired for it. */
@@ -181,8 +188,11 @@ export function describeError(event: ErrorEvent): { title: string; topFrame: str
   const frames = ex?.stacktrace?.frames ?? [];
   const inApp = frames.filter((f) => f.in_app);
   const top = (inApp.length ? inApp : frames)[(inApp.length ? inApp : frames).length - 1];
-  const where = (f: Frame) =>
-    `${f.function ?? "?"} (${f.filename ?? f.module ?? "?"}${f.lineno ? `:${f.lineno}` : ""})`;
+  // "handler (app/views.py:42)"; an anonymous frame is just its place: "/runner:3".
+  const where = (f: Frame) => {
+    const place = `${f.filename ?? f.module ?? "?"}${f.lineno ? `:${f.lineno}` : ""}`;
+    return f.function ? `${f.function} (${place})` : place;
+  };
   const stack = [
     message,
     ...[...frames]
@@ -338,7 +348,9 @@ export const errorsAgent = defineAgent({
           const b = g.buckets.find(([t]) => t === g.announced);
           if (b) b[1]--;
           g.buckets = g.buckets.filter(([, n]) => n > 0);
+          g.moreUsers = Math.max(0, g.moreUsers - (g.announcedUsers ?? 0));
           delete g.announced;
+          delete g.announcedUsers;
         }
         g.count++;
         g.lastSeen = Math.max(g.lastSeen, at);
@@ -360,7 +372,12 @@ export const errorsAgent = defineAgent({
             inSentry: g.resolvedInSentry === true,
           };
         const bucket = Math.floor(at / BUCKET_MS) * BUCKET_MS;
-        if (announcesOnly(s)) g.announced = bucket;
+        if (announcesOnly(s)) {
+          // Known only by number until its events come.
+          g.announced = bucket;
+          g.announcedUsers = e.userCount ?? 0;
+          g.moreUsers += g.announcedUsers;
+        }
         const last = g.buckets[g.buckets.length - 1];
         if (last && last[0] === bucket) last[1]++;
         else if (!last || bucket > last[0]) g.buckets.push([bucket, 1]);
@@ -483,7 +500,7 @@ export const errorsAgent = defineAgent({
         fingerprint,
         kind: change.type === "github" ? "issue" : "insight",
         title: headline,
-        summary: `${d.topFrame ? `In \`${d.topFrame}\`. ` : ""}${g.count} events, ${users} users, first seen ${new Date(g.firstSeen).toISOString().slice(0, 16).replace("T", " ")} UTC${e.release ? `, release ${e.release}` : ""}.${g.alertRules?.length ? ` Sentry's alert rule "${g.alertRules[g.alertRules.length - 1]}" fired for it.` : ""}${cameBack} ${accept}`,
+        summary: `${d.topFrame ? `In \`${d.topFrame}\`. ` : ""}${plural(g.count, "event")}, ${plural(users, "user")}, first seen ${new Date(g.firstSeen).toISOString().slice(0, 16).replace("T", " ")} UTC${e.release ? `, release ${e.release}` : ""}.${g.alertRules?.length ? ` Sentry's alert rule "${g.alertRules[g.alertRules.length - 1]}" fired for it.` : ""}${cameBack} ${accept}`,
         ...rank({
           severity: e.level === "fatal" ? 1 : regression ? 0.8 : spike ? 0.75 : 0.6,
           blastRadius: blast(Math.max(users, g.count / 10)),

@@ -9,8 +9,9 @@ import {
   type PointScore,
 } from "../metrics/detector.ts";
 import { blast, rank, recency } from "../rank.ts";
-import { deployBefore, hhmm, rollbackCard } from "./deploys.ts";
+import { deployBefore, rollbackCard } from "./deploys.ts";
 import { repositorySetting } from "./settings.ts";
+import { hhmm } from "./words.ts";
 
 const TAIL = 120;
 /** A relative change below this is told in values, not percent. */

@@ -1,11 +1,7 @@
 import { type CardUpsert, defineAgent, type SignalRow } from "../define.ts";
 import { rank, recency } from "../rank.ts";
 import { SEVERITY, vulnerabilitiesFixedBy } from "./security.ts";
-
-/** "1 check", "14 checks" */
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? "" : "s"}`;
-}
+import { plural } from "./words.ts";
 
 interface PullRequest {
   number: number;

@@ -230,7 +230,9 @@ function dependabotCard(signal: SignalRow, repo: Repository, a: DependabotAlert)
     upsert: {
       fingerprint: signal.fingerprint,
       kind: "issue",
-      title: `${cap(adv.severity)} vulnerability in ${pkg}${range ? ` ${range}` : ""}: ${adv.summary}${patched ? ` — upgrade to ${patched}?` : ""}`,
+      // "semver < 7.5.2: vulnerable to Regular Expression Denial of Service (medium) — upgrade to
+      // 7.5.2?" (advisories often start with the package's name; it is said once).
+      title: `${pkg}${range ? ` ${range}` : ""}: ${withoutName(adv.summary, pkg)} (${adv.severity}) — ${patched ? `upgrade to ${patched}?` : "no fixed version yet"}`,
       summary: `${where}; ${ids}. ${patched ? `Fixed in ${patched}.` : "No fixed version yet."} Accept opens an issue in ${repo.full_name} to ${patched ? "upgrade it" : "track it"}.`,
       preview: {
         type: "text",
@@ -313,6 +315,8 @@ function codeScanningCard(signal: SignalRow, repo: Repository, a: CodeScanningAl
   };
 }
 
-function cap(s: string): string {
-  return s.charAt(0).toUpperCase() + s.slice(1);
+/** "semver vulnerable to ReDoS" → "vulnerable to ReDoS"; other summaries as they are. */
+function withoutName(summary: string, pkg: string): string {
+  const rest = summary.toLowerCase().startsWith(`${pkg.toLowerCase()} `) ? summary.slice(pkg.length + 1) : "";
+  return /^[a-z]/i.test(rest) ? rest : summary;
 }

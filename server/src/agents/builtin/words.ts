@@ -1,0 +1,11 @@
+// How cards say counts and times, the same way in every agent.
+
+/** "1 event", "14 events" */
+export function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
+}
+
+/** "14:05 UTC": the time of day cards tell things by. */
+export function hhmm(d: Date): string {
+  return `${d.toISOString().slice(11, 16)} UTC`;
+}
