@@ -629,6 +629,28 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       );
       expect(after[1]?.summary).toContain("It came back in front@1.1.0 after it was resolved in Sentry on ");
       expect(after[1]?.status).toBe("pending");
+
+      // Its issue, opened from this card and closed on GitHub (the issues fixture, given the body
+      // Flick writes and number 13), is the next fix: the error in the release after it says so.
+      const change = after[1]?.change as { params: { body: string } } | undefined;
+      const body = change?.params.body ?? "";
+      expect(body).toContain("Flick error group: `sentry:issue:1170820242`");
+      const closed = ghFixture("issues/opened.payload.json") as Json & { issue: Json; repository: Json };
+      await github("issues", {
+        ...closed,
+        action: "closed",
+        issue: { ...closed.issue, number: 13, body, state: "closed", state_reason: "completed" },
+        repository: { ...closed.repository, full_name: "acme/shop" },
+      });
+      await t.drain();
+      t.clock.advance(60 * minute);
+      await hook("error", error({ release: "front@1.2.0", user: { id: "u5" } }));
+      await t.drain();
+      // The regression card was still open, so it is the one that says so.
+      const latest = await group();
+      expect(latest).toHaveLength(2);
+      expect(latest[1]?.title).toMatch(/— back in front@1\.2\.0$/);
+      expect(latest[1]?.summary).toContain("after acme/shop#13 was closed on ");
     });
   });
 

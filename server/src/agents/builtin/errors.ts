@@ -121,7 +121,7 @@ interface IssueRef {
 
 /** The line every issue an error card opens ends with, so the issue's closing finds its group. */
 export const groupLine = (fingerprint: string) => `Flick error group: \`${fingerprint}\``;
-const GROUP_LINE = /Flick error group: `(sentry:[a-z]+:[0-9a-f]{32})`/g;
+const GROUP_LINE = /Flick error group: `(sentry:[a-z_]+:[\w.-]{1,64})`/g;
 
 interface IssueEvent {
   action: string;
@@ -470,7 +470,7 @@ export const errorsAgent = defineAgent({
             repository: reopen.repository,
             params: {
               number: reopen.number,
-              body: `Back in release ${regression?.release}: ${g.count} events from ${users} users in all; the latest:\n\n${stack}`,
+              body: `Back in release ${regression?.release}: ${plural(g.count, "event")} from ${plural(users, "user")} in all; the latest:\n\n${stack}`,
             },
           }
         : repository
@@ -480,7 +480,7 @@ export const errorsAgent = defineAgent({
               repository,
               params: {
                 title: d.title,
-                body: `${g.count} events from ${users} users since ${new Date(g.firstSeen).toISOString()}${e.release ? ` (release ${e.release})` : ""}.\n\n${stack}\n\n${groupLine(fingerprint)}`,
+                body: `${plural(g.count, "event")} from ${plural(users, "user")} since ${new Date(g.firstSeen).toISOString()}${e.release ? ` (release ${e.release})` : ""}.\n\n${stack}\n\n${groupLine(fingerprint)}`,
                 labels: ["bug"],
               },
             }
