@@ -975,8 +975,24 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
         params: { title: "Upgrade semver to 7.5.2 (GHSA-c2qf-rxjj-qqgw)", labels: ["security"] },
       });
       expect(card.priorityFactors).toMatchObject({ severity: 0.5, blastRadius: 0.6 });
-      // GitHub's "fixed" (the fixture is another alert: its number and repository set to this one's).
+      expect(card.verification).toEqual([
+        { check: "a fixed version is published", status: "passed", detail: "semver 7.5.2" },
+        { check: "the advisory stands", status: "passed", detail: "GHSA-c2qf-rxjj-qqgw, not withdrawn" },
+      ]);
+      // An advisory GitHub withdrew (the same fixture as alert #21, withdrawn_at set) is no card.
       const created = ghFixture("dependabot_alert/created.payload.json");
+      const alert = created.alert as Json;
+      await github("dependabot_alert", {
+        ...created,
+        alert: {
+          ...alert,
+          number: 21,
+          security_advisory: { ...(alert.security_advisory as Json), withdrawn_at: "2023-07-01T00:00:00Z" },
+        },
+      });
+      await t.drain();
+      expect(await cards("github:dependabot:wolfy1339/pika-pack#21")).toHaveLength(0);
+      // GitHub's "fixed" (the fixture is another alert: its number and repository set to this one's).
       const fixed = ghFixture("dependabot_alert/fixed.payload.json");
       await github("dependabot_alert", {
         ...fixed,

@@ -17,6 +17,7 @@ interface DependabotAlert {
     summary: string;
     description?: string;
     severity: string;
+    withdrawn_at?: string | null;
   };
   security_vulnerability: {
     vulnerable_version_range?: string;
@@ -171,7 +172,7 @@ async function remember(
 ): Promise<void> {
   const key = vulnerabilityKey(repo.full_name, a.dependency.package.name);
   const open = ((await ctx.state.get<OpenVulnerability[]>(key)) ?? []).filter((v) => v.alert !== a.number);
-  if (OPEN.has(action)) {
+  if (OPEN.has(action) && !a.security_advisory.withdrawn_at) {
     const patched = a.security_vulnerability.first_patched_version?.identifier;
     open.push({
       alert: a.number,
@@ -194,9 +195,11 @@ function link(url: string | undefined, label: string) {
   return url && /^https:\/\//.test(url) ? [{ label, url }] : [];
 }
 
-function dependabotCard(signal: SignalRow, repo: Repository, a: DependabotAlert): Proposal {
+function dependabotCard(signal: SignalRow, repo: Repository, a: DependabotAlert): Proposal | null {
   const pkg = a.dependency.package.name;
   const adv = a.security_advisory;
+  // GitHub withdrew the advisory: there is nothing to fix.
+  if (adv.withdrawn_at) return null;
   const range = a.security_vulnerability.vulnerable_version_range;
   const patched = a.security_vulnerability.first_patched_version?.identifier;
   const runtime = a.dependency.scope !== "development";
@@ -257,6 +260,14 @@ function dependabotCard(signal: SignalRow, repo: Repository, a: DependabotAlert)
           scope: runtime ? "runtime" : "development",
         },
       },
+      verification: [
+        {
+          check: "a fixed version is published",
+          status: patched ? "passed" : "failed",
+          detail: patched ? `${pkg} ${patched}` : "none yet",
+        },
+        { check: "the advisory stands", status: "passed", detail: `${adv.ghsa_id}, not withdrawn` },
+      ],
     },
   };
 }
@@ -311,6 +322,13 @@ function codeScanningCard(signal: SignalRow, repo: Repository, a: CodeScanningAl
         links: link(a.html_url, "Alert"),
         facts: { tool: a.tool.name, rule: a.rule.id, severity: level, ...(at ? { at } : {}) },
       },
+      verification: [
+        {
+          check: "found on the default branch",
+          status: "passed",
+          detail: `${repo.default_branch ?? "main"}${at ? ` at ${at}` : ""}`,
+        },
+      ],
     },
   };
 }
