@@ -5,6 +5,7 @@ import type { Card, IngestResult, Source } from "@flick/shared";
 import { and, asc, eq, like } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadCorpus } from "../bench/nab/corpus.ts";
+import { insertCard } from "../helpers/db.ts";
 import { fixture, fixturesDir, hmacSha256Hex } from "../helpers/fixtures.ts";
 import { drivers, startTestApp, type TestApp } from "../helpers/harness.ts";
 import { startRecorder } from "../helpers/http-recorder.ts";
@@ -764,6 +765,35 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       expect(after).toHaveLength(1);
       expect(after[0]?.title).toMatch(/^Resolved: JustATestAlert_1 ×3/);
       expect(after[0]?.priority).toBeLessThan(partly?.priority ?? 0);
+    });
+
+    it("takes back the cards an older Flick made per alert once their group's card is made", async () => {
+      const source = await t.createSource(admin, "alertmanager");
+      // The grafana-inspired notification under another group key (a group not seen yet here).
+      const body = JSON.parse(
+        fixture("alertmanager/prometheus-msteams__card-grafana-inspired-payload.json"),
+      ) as Json & { alerts: Json[] };
+      const old = await Promise.all(
+        body.alerts.map((a) =>
+          insertCard(t.database.db, {
+            agent: "alerts",
+            kind: "insight",
+            fingerprint: `alert:${a.fingerprint}`,
+            title: `Firing: JustATestAlert_1 (an old card for ${a.fingerprint})`,
+          }),
+        ),
+      );
+      const res = await t.request(`/ingest/${source.id}`, {
+        json: { ...body, groupKey: `${body.groupKey as string}:upgrade` },
+        origin: null,
+        headers: { authorization: `Bearer ${source.secret}` },
+      });
+      expect(res.status, res.text).toBe(202);
+      await t.drain();
+      for (const card of old) {
+        const [now] = await cards(card.fingerprint);
+        expect(now?.status).toBe("expired");
+      }
     });
   });
 

@@ -105,7 +105,24 @@ export const alertsAgent = defineAgent({
     await ctx.state.load([...byGroup.keys()]);
     const out: CardUpsert[] = [];
     for (const [fingerprint, signals] of byGroup) {
-      const state = (await ctx.state.get<GroupState>(fingerprint)) ?? { alerts: {} };
+      const stored = await ctx.state.get<GroupState>(fingerprint);
+      const state = stored ?? { alerts: {} };
+      if (!stored && fingerprint.startsWith("alert:group:")) {
+        // A group seen for the first time: an install from before cards were per group may still
+        // show a card per alert of it; the group's card replaces them.
+        const first = signals[0] as SignalRow;
+        for (const key of new Set(signals.map((s) => alerts.get(s)?.key))) {
+          if (!key?.startsWith("alert:") || key === fingerprint) continue;
+          out.push({
+            fingerprint: key,
+            kind: "insight",
+            title: "",
+            priority: 0,
+            evidence: { signalIds: [first.id], firstSeen: first.occurredAt, lastSeen: first.occurredAt },
+            withdraw: true,
+          });
+        }
+      }
       for (const s of signals) {
         const { key, alert: a } = alerts.get(s) as { key: string; alert: AlertPayload };
         delete state.alerts[key];
