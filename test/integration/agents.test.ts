@@ -613,6 +613,32 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       expect(facts((await alerted())[0]).events).toBe(2);
     });
 
+    it("with issue webhooks only: new, resolved, then regressed as Sentry says", async () => {
+      // Another issue (the fixture with id 999): Sentry sends no events for it, only the issue.
+      const only = (action: string, patch: Json = {}) => issue(action, { id: "999", ...patch });
+      await hook("issue", only("created"));
+      await t.drain();
+      const mine = () => cards("sentry:issue:999");
+      expect((await mine())[0]?.title).toBe("New error: ReferenceError: blooopy is not defined");
+      await hook("issue", only("resolved", { status: "resolved" }));
+      await t.drain();
+      expect((await mine())[0]?.status).toBe("expired");
+      t.clock.advance(60 * minute);
+      await hook("issue", only("unresolved", { status: "unresolved", substatus: "regressed" }));
+      await t.drain();
+      const [, back] = await mine();
+      expect(back?.title).toBe(
+        "Regression: ReferenceError: blooopy is not defined — Sentry marked it regressed",
+      );
+      expect(back?.summary).toMatch(
+        /^1 event, 1 user, .* It came back \(Sentry marked it regressed\) after it was resolved in Sentry on \d{4}-\d\d-\d\d\./,
+      );
+      // A person unresolving it by hand is no regression.
+      await hook("issue", only("unresolved", { status: "unresolved", substatus: "ongoing" }));
+      await t.drain();
+      expect(await mine()).toHaveLength(2);
+    });
+
     it("resolved in Sentry takes the card back; back in a new release, it is a regression", async () => {
       await hook("issue", issue("resolved", { status: "resolved", statusDetails: { inNextRelease: true } }));
       await t.drain();

@@ -35,6 +35,8 @@ interface ErrorEvent {
   event_id?: string;
   /** Users Sentry counted for a new issue, when the "event" is only its announcement. */
   userCount?: number;
+  /** Sentry marked the issue regressed (its "issue" webhook; no event of its own). */
+  sentryRegressed?: boolean;
 }
 
 /** A Sentry integration-platform webhook body ("issue" and "error" resources). */
@@ -51,6 +53,8 @@ interface SentryWebhook {
       level?: string;
       permalink?: string | null;
       userCount?: number | string;
+      /** "regressed" when Sentry unresolves an issue because it came back. */
+      substatus?: string;
       metadata?: { type?: string; value?: string };
     };
   };
@@ -58,8 +62,8 @@ interface SentryWebhook {
 
 /**
  * The Sentry event a signal carries: an SDK's event, the event in an integration's "error" webhook,
- * or — for an integration that sends only "issue" webhooks — the new issue's headline. Null for
- * anything else.
+ * or — for an integration that sends only "issue" webhooks — the issue's headline when it is new
+ * or when Sentry marks it regressed. Null for anything else.
  */
 function errorEvent(s: SignalRow): ErrorEvent | null {
   if (s.kind === "sentry.error") return s.payload as ErrorEvent;
@@ -67,7 +71,9 @@ function errorEvent(s: SignalRow): ErrorEvent | null {
   if (s.kind === "sentry.webhook.error") return body.data?.error ?? null;
   if (s.kind === "sentry.webhook.event_alert") return body.data?.event ?? null;
   const issue = body.data?.issue;
-  if (s.kind !== "sentry.webhook.issue" || body.action !== "created" || !issue) return null;
+  if (s.kind !== "sentry.webhook.issue" || !issue) return null;
+  const regressed = body.action === "unresolved" && issue.substatus === "regressed";
+  if (body.action !== "created" && !regressed) return null;
   const type = issue.metadata?.type;
   return {
     ...(type
@@ -77,6 +83,7 @@ function errorEvent(s: SignalRow): ErrorEvent | null {
     level: issue.level,
     web_url: issue.permalink,
     userCount: Number(issue.userCount) || 0,
+    ...(regressed ? { sentryRegressed: true } : {}),
   };
 }
 
@@ -294,7 +301,8 @@ export const errorsAgent = defineAgent({
       const stored = await ctx.state.get<GroupState>(fingerprint);
       // A new Sentry issue announces its first event; when that event itself arrives (an "error"
       // webhook) or the group is known already, the announcement is not one more event.
-      const announcesOnly = (s: SignalRow) => s.kind === "sentry.webhook.issue";
+      const announcesOnly = (s: SignalRow) =>
+        s.kind === "sentry.webhook.issue" && (s.payload as SentryWebhook).action === "created";
       const counted =
         stored || all.some((s) => !announcesOnly(s)) ? all.filter((s) => !announcesOnly(s)) : all;
       if (counted.length === 0) continue;
@@ -324,8 +332,9 @@ export const errorsAgent = defineAgent({
       }
       let regression: {
         at: number;
-        release: string;
-        fixedAt: number;
+        /** The release it came back in; null when only Sentry's "regressed" says it is back. */
+        release: string | null;
+        fixedAt: number | null;
         by: IssueRef | null;
         inSentry: boolean;
       } | null = null;
@@ -333,6 +342,18 @@ export const errorsAgent = defineAgent({
       for (const s of signals) {
         const e = errorEvent(s) as ErrorEvent;
         const at = s.occurredAt.getTime();
+        if (e.sentryRegressed) {
+          // Sentry says it came back (an integration that sends no events says so only this way).
+          regression ??= {
+            at,
+            release: null,
+            fixedAt: g.fixedAt,
+            by: g.fixedBy ?? null,
+            inSentry: g.resolvedInSentry === true,
+          };
+          // Not an event of its own, unless it is all Flick knows of the issue.
+          if (stored) continue;
+        }
         const rule = (s.payload as SentryWebhook).data?.triggered_rule;
         if (s.kind === "sentry.webhook.event_alert" && rule) {
           g.alertRules = [...new Set([...(g.alertRules ?? []), rule.slice(0, 200)])].slice(-5);
@@ -455,7 +476,7 @@ export const errorsAgent = defineAgent({
       const settings = errorSourceSettings.safeParse(await ctx.sourceSettings(lastSignal.sourceId));
       const repository = settings.success ? settings.data.repository : undefined;
       const headline = regression
-        ? `Regression: ${d.title} — back in ${regression.release}`
+        ? `Regression: ${d.title} — ${regression.release ? `back in ${regression.release}` : "Sentry marked it regressed"}`
         : spike
           ? `Spiking: ${d.title} — ${spike.count} in 10 min (×${Math.max(1, Math.round(spike.count / Math.max(spike.baseline, 0.5)))} the usual)`
           : isNew
@@ -470,7 +491,7 @@ export const errorsAgent = defineAgent({
             repository: reopen.repository,
             params: {
               number: reopen.number,
-              body: `Back in release ${regression?.release}: ${plural(g.count, "event")} from ${plural(users, "user")} in all; the latest:\n\n${stack}`,
+              body: `Back${regression?.release ? ` in release ${regression.release}` : " (Sentry marked it regressed)"}: ${plural(g.count, "event")} from ${plural(users, "user")} in all; the latest:\n\n${stack}`,
             },
           }
         : repository
@@ -487,9 +508,14 @@ export const errorsAgent = defineAgent({
           : { type: "none" };
       // Accepting an issue card is not the fix: the issue's closing is.
       ctx.state.set(fingerprint, { ...g, issueProposed: change.type === "github" });
-      const fixedOn = regression ? new Date(regression.fixedAt).toISOString().slice(0, 10) : "";
+      const fixedOn = regression?.fixedAt ? new Date(regression.fixedAt).toISOString().slice(0, 10) : null;
+      const fix = regression?.by
+        ? `${regression.by.repository}#${regression.by.number} was closed`
+        : regression?.inSentry
+          ? "it was resolved in Sentry"
+          : "its card was accepted";
       const cameBack = regression
-        ? ` It came back in ${regression.release} after ${regression.by ? `${regression.by.repository}#${regression.by.number} was closed` : regression.inSentry ? "it was resolved in Sentry" : "its card was accepted"} on ${fixedOn}.`
+        ? ` It came back${regression.release ? ` in ${regression.release}` : " (Sentry marked it regressed)"}${fixedOn ? ` after ${fix} on ${fixedOn}` : ""}.`
         : "";
       const accept = reopen
         ? `Accept reopens ${reopen.repository}#${reopen.number} with the new stack trace.`
