@@ -53,6 +53,19 @@ export interface CardUpsert {
   ) => { title: string; summary: string; priority?: number; priorityFactors?: Record<string, number> };
 }
 
+/** "This card's situation is over": the open card for `fingerprint`, if any, leaves the feed. */
+export function withdrawal(fingerprint: string, signal: SignalRow): CardUpsert {
+  const at = signal.occurredAt;
+  return {
+    fingerprint,
+    kind: "insight",
+    title: "",
+    priority: 0,
+    evidence: { signalIds: [signal.id], firstSeen: at, lastSeen: at },
+    withdraw: true,
+  };
+}
+
 export interface OpenCardView {
   id: string;
   fingerprint: string;

@@ -1,5 +1,5 @@
 import { sha256 } from "../../lib/crypto.ts";
-import { type CardUpsert, defineAgent, type SignalRow } from "../define.ts";
+import { type CardUpsert, defineAgent, type SignalRow, withdrawal } from "../define.ts";
 import { blast, rank, recency } from "../rank.ts";
 
 interface AlertPayload {
@@ -112,15 +112,7 @@ export const alertsAgent = defineAgent({
         // show a card per alert of it; the group's card replaces them.
         const first = signals[0] as SignalRow;
         for (const key of new Set(signals.map((s) => alerts.get(s)?.key))) {
-          if (!key?.startsWith("alert:") || key === fingerprint) continue;
-          out.push({
-            fingerprint: key,
-            kind: "insight",
-            title: "",
-            priority: 0,
-            evidence: { signalIds: [first.id], firstSeen: first.occurredAt, lastSeen: first.occurredAt },
-            withdraw: true,
-          });
+          if (key?.startsWith("alert:") && key !== fingerprint) out.push(withdrawal(key, first));
         }
       }
       for (const s of signals) {

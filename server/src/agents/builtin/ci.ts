@@ -1,6 +1,6 @@
 import type { Change } from "@flick/shared";
 import { extractErrorLines, lineText } from "../ci/log-errors.ts";
-import { type CardUpsert, defineAgent, type SignalRow } from "../define.ts";
+import { type CardUpsert, defineAgent, withdrawal } from "../define.ts";
 import { blast, rank, recency } from "../rank.ts";
 
 interface JobPayload {
@@ -75,7 +75,7 @@ export function ciAgent(fetchLog: JobLogFetcher | null) {
             if (failedBefore) state.flaky++;
             state.lastPass = { jobId: job.id, sha: job.head_sha };
             // Green again on the default branch: the failure card is moot.
-            out.push({ ...emptyUpsert(fingerprint, signal), withdraw: true });
+            out.push(withdrawal(fingerprint, signal));
           }
           continue;
         }
@@ -192,16 +192,6 @@ export function ciAgent(fetchLog: JobLogFetcher | null) {
 function pickLines(log: string, passLog?: string): string[] {
   const lines = log.split(/\r\n|\r|\n/);
   return extractErrorLines(log, passLog).map((n) => lineText(lines[n - 1] ?? "").slice(0, 300));
-}
-
-function emptyUpsert(fingerprint: string, signal: SignalRow): CardUpsert {
-  return {
-    fingerprint,
-    kind: "issue",
-    title: "",
-    priority: 0,
-    evidence: { signalIds: [signal.id], firstSeen: signal.occurredAt, lastSeen: signal.occurredAt },
-  };
 }
 
 /** GitHub's job-log endpoint (it redirects to the log file; fetch follows). */

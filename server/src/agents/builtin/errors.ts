@@ -1,6 +1,6 @@
 import type { Change, Preview } from "@flick/shared";
 import { z } from "zod";
-import { type CardUpsert, defineAgent, type SignalRow } from "../define.ts";
+import { type CardUpsert, defineAgent, type SignalRow, withdrawal } from "../define.ts";
 import { blast, rank, recency } from "../rank.ts";
 import { deployBefore, rollbackCard } from "./deploys.ts";
 import { repositorySetting } from "./settings.ts";
@@ -285,16 +285,8 @@ export const errorsAgent = defineAgent({
     const out: CardUpsert[] = [];
     for (const [fingerprint, v] of verdicts) {
       // Resolved in Sentry: a card still asking for an issue about it is moot.
-      if (v.by !== null || v.fixedAt === null || groups.has(fingerprint)) continue;
-      const at = v.signal.occurredAt;
-      out.push({
-        fingerprint,
-        kind: "issue",
-        title: "",
-        priority: 0,
-        evidence: { signalIds: [v.signal.id], firstSeen: at, lastSeen: at },
-        withdraw: true,
-      });
+      if (v.by === null && v.fixedAt !== null && !groups.has(fingerprint))
+        out.push(withdrawal(fingerprint, v.signal));
     }
     for (const [fingerprint, all] of groups) {
       all.sort((a, b) => a.occurredAt.getTime() - b.occurredAt.getTime());

@@ -1,5 +1,5 @@
 import type { Change } from "@flick/shared";
-import { type AgentContext, type CardUpsert, defineAgent, type SignalRow } from "../define.ts";
+import { type AgentContext, type CardUpsert, defineAgent, type SignalRow, withdrawal } from "../define.ts";
 import { rank, recency } from "../rank.ts";
 
 interface Repository {
@@ -111,9 +111,8 @@ function compareVersions(a: string, b: string): number {
 /**
  * Security alerts GitHub raises on a repository: Dependabot's vulnerable dependencies and code
  * scanning findings (CodeQL and others) on the default branch — security rules and errors, not a
- * linter's notes. Each is a card proposing an issue
- * that says what to change (upgrade to the patched version; fix the flagged line); a fixed or
- * dismissed alert takes its card back.
+ * linter's notes. Each is a card proposing an issue that says what to change (upgrade to the
+ * patched version; fix the flagged line); a fixed or dismissed alert takes its card back.
  */
 export const securityAgent = defineAgent({
   name: "security",
@@ -124,20 +123,8 @@ export const securityAgent = defineAgent({
       const p = signal.payload as { action: string; repository: Repository; alert: unknown };
       if (signal.kind === "github.dependabot_alert")
         await remember(ctx, p.action, p.repository, p.alert as DependabotAlert);
-      const evidence = {
-        signalIds: [signal.id],
-        firstSeen: signal.occurredAt,
-        lastSeen: signal.occurredAt,
-      };
       if (OVER.has(p.action)) {
-        out.push({
-          fingerprint: signal.fingerprint,
-          kind: "issue",
-          title: "",
-          priority: 0,
-          evidence,
-          withdraw: true,
-        });
+        out.push(withdrawal(signal.fingerprint, signal));
         continue;
       }
       if (!OPEN.has(p.action)) continue;
