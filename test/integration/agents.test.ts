@@ -1015,10 +1015,14 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
   });
 
   describe("security alerts", () => {
-    it("a Dependabot alert proposes the upgrade as an issue; fixed takes the card back", async () => {
-      await github("dependabot_alert", ghFixture("dependabot_alert/created.payload.json"));
+    it("a Dependabot alert proposes the upgrade as an issue; one card per package; fixed takes it back", async () => {
+      const created = ghFixture("dependabot_alert/created.payload.json");
+      const alert = created.alert as Json;
+      const advisory = alert.security_advisory as Json;
+      await github("dependabot_alert", created);
       await t.drain();
-      const [card] = await cards("github:dependabot:wolfy1339/pika-pack#");
+      const semver = () => cards("github:dependabot:wolfy1339/pika-pack:semver");
+      const [card] = await semver();
       if (!card) throw new Error("no card for the Dependabot alert");
       expect(card.title).toBe(
         "semver < 7.5.2: vulnerable to Regular Expression Denial of Service (medium) — upgrade to 7.5.2?",
@@ -1035,28 +1039,57 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
         { check: "a fixed version is published", status: "passed", detail: "semver 7.5.2" },
         { check: "the advisory stands", status: "passed", detail: "GHSA-c2qf-rxjj-qqgw, not withdrawn" },
       ]);
-      // An advisory GitHub withdrew (the same fixture as alert #21, withdrawn_at set) is no card.
-      const created = ghFixture("dependabot_alert/created.payload.json");
-      const alert = created.alert as Json;
+      // An advisory GitHub withdrew (the same fixture as alert #21, withdrawn_at set) changes nothing.
       await github("dependabot_alert", {
         ...created,
         alert: {
           ...alert,
           number: 21,
-          security_advisory: { ...(alert.security_advisory as Json), withdrawn_at: "2023-07-01T00:00:00Z" },
+          security_advisory: { ...advisory, withdrawn_at: "2023-07-01T00:00:00Z" },
         },
       });
       await t.drain();
-      expect(await cards("github:dependabot:wolfy1339/pika-pack#21")).toHaveLength(0);
-      // GitHub's "fixed" (the fixture is another alert: its number and repository set to this one's).
-      const fixed = ghFixture("dependabot_alert/fixed.payload.json");
-      await github("dependabot_alert", {
-        ...fixed,
-        alert: { ...(fixed.alert as Json), number: (created.alert as Json).number },
-        repository: created.repository,
-      });
+      expect((await semver()).map((c) => c.title)).toEqual([card.title]);
+
+      // A second, worse advisory for the same package (the fixture as alert #22: another id, high,
+      // fixed in 7.5.3) joins the package's card: one upgrade fixes both.
+      const second = {
+        ...created,
+        alert: {
+          ...alert,
+          number: 22,
+          security_advisory: { ...advisory, ghsa_id: "GHSA-xxxx-yyyy-zzzz", cve_id: null, severity: "high" },
+          security_vulnerability: {
+            ...(alert.security_vulnerability as Json),
+            first_patched_version: { identifier: "7.5.3" },
+          },
+        },
+      };
+      await github("dependabot_alert", second);
       await t.drain();
-      expect((await cards("github:dependabot:wolfy1339/pika-pack#"))[0]?.status).toBe("expired");
+      const [both, ...others] = await semver();
+      expect(others).toHaveLength(0);
+      expect(both?.title).toBe("semver: 2 vulnerabilities (worst high) — upgrade to 7.5.3?");
+      expect(both?.priorityFactors.severity).toBe(0.8);
+      expect(both?.change).toMatchObject({
+        params: { title: "Upgrade semver to 7.5.3 (GHSA-c2qf-rxjj-qqgw, GHSA-xxxx-yyyy-zzzz)" },
+      });
+
+      // GitHub's "fixed" for each (the fixed fixture is another package's alert: its number,
+      // package and repository set to these): the card goes once neither is open.
+      const fixed = ghFixture("dependabot_alert/fixed.payload.json");
+      const fix = (number: number) =>
+        github("dependabot_alert", {
+          ...fixed,
+          alert: { ...(fixed.alert as Json), number, dependency: alert.dependency },
+          repository: created.repository,
+        });
+      await fix(22);
+      await t.drain();
+      expect((await semver())[0]?.title).toBe(card.title);
+      await fix(20);
+      await t.drain();
+      expect((await semver())[0]?.status).toBe("expired");
     });
 
     it("a Dependabot pull request that bumps past an open alert's fix says so and ranks as the vulnerability", async () => {

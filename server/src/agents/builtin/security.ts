@@ -68,9 +68,20 @@ export interface OpenVulnerability {
   alert: number;
   severity: string;
   advisory: string;
+  cve?: string;
   summary: string;
+  range?: string;
   /** The first patched version, when there is one. */
   fixedIn?: string;
+  url?: string;
+}
+
+/** What the security agent keeps per package of a repository: where it is used, its open alerts. */
+interface PackageState {
+  ecosystem: string;
+  manifest?: string;
+  runtime: boolean;
+  open: OpenVulnerability[];
 }
 
 /** The security agent's state key for a package's open Dependabot alerts in a repository. */
@@ -89,10 +100,10 @@ export async function vulnerabilitiesFixedBy(
     /\bbump (\S+) from \S+ to v?(\d[\w.+-]*)/i.exec(title) ??
     /\bupdate dependency (\S+) to v?(\d[\w.+-]*)/i.exec(title);
   if (!m) return [];
-  const open =
-    (await ctx.state.peek<OpenVulnerability[]>("security", vulnerabilityKey(repository, m[1] as string))) ??
-    [];
-  return open.filter((v) => v.fixedIn !== undefined && compareVersions(m[2] as string, v.fixedIn) >= 0);
+  const state = await ctx.state.peek<PackageState>("security", vulnerabilityKey(repository, m[1] as string));
+  return (state?.open ?? []).filter(
+    (v) => v.fixedIn !== undefined && compareVersions(m[2] as string, v.fixedIn) >= 0,
+  );
 }
 
 /** Numeric parts compared in order ("7.10.0" > "7.9.1"); a pre-release comes before its release. */
@@ -121,19 +132,37 @@ export const securityAgent = defineAgent({
     const out: CardUpsert[] = [];
     for (const signal of batch) {
       const p = signal.payload as { action: string; repository: Repository; alert: unknown };
-      if (signal.kind === "github.dependabot_alert")
-        await remember(ctx, p.action, p.repository, p.alert as DependabotAlert);
+      if (signal.kind === "github.dependabot_alert") {
+        // One card per package: one upgrade fixes all its advisories, and enabling Dependabot on a
+        // repository (an alert per advisory) is not a flood of cards.
+        const pkg = await remember(ctx, p.action, p.repository, p.alert as DependabotAlert);
+        const fingerprint = `github:dependabot:${p.repository.full_name}:${(p.alert as DependabotAlert).dependency.package.name}`;
+        if (pkg.open.length === 0) {
+          out.push(withdrawal(fingerprint, signal));
+          continue;
+        }
+        const card = packageCard(fingerprint, signal, p.repository, pkg);
+        out.push({
+          ...card.upsert,
+          ...rank({
+            severity: card.severity,
+            blastRadius: card.blast,
+            confidence: 0.9,
+            recency: recency(signal.occurredAt, ctx.now),
+            acceptRate: await ctx.acceptRate("security", "github:dependabot"),
+          }),
+          // A new advisory is news even where the package's card was decided.
+          reopen: OPEN.has(p.action),
+        });
+        continue;
+      }
       if (OVER.has(p.action)) {
         out.push(withdrawal(signal.fingerprint, signal));
         continue;
       }
       if (!OPEN.has(p.action)) continue;
-      const card =
-        signal.kind === "github.dependabot_alert"
-          ? dependabotCard(signal, p.repository, p.alert as DependabotAlert)
-          : codeScanningCard(signal, p.repository, p.alert as CodeScanningAlert);
+      const card = codeScanningCard(signal, p.repository, p.alert as CodeScanningAlert);
       if (!card) continue;
-      const family = signal.kind === "github.dependabot_alert" ? "github:dependabot" : "github:code-scanning";
       out.push({
         ...card.upsert,
         ...rank({
@@ -141,7 +170,7 @@ export const securityAgent = defineAgent({
           blastRadius: card.blast,
           confidence: 0.9,
           recency: recency(signal.occurredAt, ctx.now),
-          acceptRate: await ctx.acceptRate("security", family),
+          acceptRate: await ctx.acceptRate("security", "github:code-scanning"),
         }),
         reopen: p.action !== "created",
       });
@@ -150,26 +179,42 @@ export const securityAgent = defineAgent({
   },
 });
 
-/** Keeps the open Dependabot alerts per package, for the pull request agent. */
+/**
+ * Keeps each package's open Dependabot alerts (for its card and for the pull request agent) and
+ * returns them. A withdrawn advisory is not one.
+ */
 async function remember(
   ctx: AgentContext,
   action: string,
   repo: Repository,
   a: DependabotAlert,
-): Promise<void> {
+): Promise<PackageState> {
   const key = vulnerabilityKey(repo.full_name, a.dependency.package.name);
-  const open = ((await ctx.state.get<OpenVulnerability[]>(key)) ?? []).filter((v) => v.alert !== a.number);
-  if (OPEN.has(action) && !a.security_advisory.withdrawn_at) {
+  const stored = await ctx.state.get<PackageState>(key);
+  const open = (stored?.open ?? []).filter((v) => v.alert !== a.number);
+  const adv = a.security_advisory;
+  if (OPEN.has(action) && !adv.withdrawn_at) {
     const patched = a.security_vulnerability.first_patched_version?.identifier;
+    const range = a.security_vulnerability.vulnerable_version_range;
     open.push({
       alert: a.number,
-      severity: a.security_advisory.severity,
-      advisory: a.security_advisory.ghsa_id,
-      summary: a.security_advisory.summary,
+      severity: adv.severity,
+      advisory: adv.ghsa_id,
+      ...(adv.cve_id ? { cve: adv.cve_id } : {}),
+      summary: adv.summary,
+      ...(range ? { range } : {}),
       ...(patched ? { fixedIn: patched } : {}),
+      ...(a.html_url ? { url: a.html_url } : {}),
     });
   }
-  ctx.state.set(key, open);
+  const state: PackageState = {
+    ecosystem: a.dependency.package.ecosystem,
+    ...(a.dependency.manifest_path ? { manifest: a.dependency.manifest_path } : {}),
+    runtime: a.dependency.scope !== "development",
+    open,
+  };
+  ctx.state.set(key, state);
+  return state;
 }
 
 interface Proposal {
@@ -182,32 +227,43 @@ function link(url: string | undefined, label: string) {
   return url && /^https:\/\//.test(url) ? [{ label, url }] : [];
 }
 
-function dependabotCard(signal: SignalRow, repo: Repository, a: DependabotAlert): Proposal | null {
-  const pkg = a.dependency.package.name;
-  const adv = a.security_advisory;
-  // GitHub withdrew the advisory: there is nothing to fix.
-  if (adv.withdrawn_at) return null;
-  const range = a.security_vulnerability.vulnerable_version_range;
-  const patched = a.security_vulnerability.first_patched_version?.identifier;
-  const runtime = a.dependency.scope !== "development";
-  const ids = [adv.ghsa_id, adv.cve_id].filter(Boolean).join(", ");
-  const where = `${a.dependency.package.ecosystem} package${a.dependency.manifest_path ? ` in ${a.dependency.manifest_path}` : ""}, ${runtime ? "shipped with the app" : "a development dependency"}`;
+/** The package's card: its open advisories, the upgrade that fixes them all. */
+function packageCard(fingerprint: string, signal: SignalRow, repo: Repository, p: PackageState): Proposal {
+  const pkg = fingerprint.slice(fingerprint.lastIndexOf(":") + 1);
+  const worst = p.open.reduce((w, v) =>
+    (SEVERITY[v.severity] ?? 0.5) > (SEVERITY[w.severity] ?? 0.5) ? v : w,
+  );
+  // The upgrade that fixes all of them: the highest first patched version, when each has one.
+  const unfixed = p.open.filter((v) => !v.fixedIn);
+  const target = unfixed.length
+    ? undefined
+    : p.open.map((v) => v.fixedIn as string).reduce((a, b) => (compareVersions(a, b) >= 0 ? a : b));
+  const one = p.open.length === 1 ? worst : null;
+  const ids = (v: OpenVulnerability) => [v.advisory, v.cve].filter(Boolean).join(", ");
+  const where = `${p.ecosystem} package${p.manifest ? ` in ${p.manifest}` : ""}, ${p.runtime ? "shipped with the app" : "a development dependency"}`;
+  const ask = target ? `upgrade to ${target}?` : "no fixed version yet";
+  const lines = p.open.map(
+    (v) =>
+      `- ${v.summary} (${v.severity}; ${ids(v)})${v.fixedIn ? `, fixed in ${v.fixedIn}` : ", no fix yet"}`,
+  );
   const change: Change = {
     type: "github",
     operation: "create_issue",
     repository: repo.full_name,
     params: {
-      title: patched
-        ? `Upgrade ${pkg} to ${patched} (${adv.ghsa_id})`
-        : `${pkg}: ${adv.summary} (${adv.ghsa_id})`,
+      title: target
+        ? `Upgrade ${pkg} to ${target} (${p.open.map((v) => v.advisory).join(", ")})`
+        : `${pkg}: ${one ? one.summary : `${p.open.length} vulnerabilities`} (${p.open.map((v) => v.advisory).join(", ")})`,
       body: [
-        `Dependabot alert #${a.number}: **${adv.summary}** (${adv.severity}; ${ids}).`,
-        `${pkg} ${range ?? ""} — ${where}.`,
-        patched
-          ? `Fixed in ${pkg} ${patched}: upgrade to it or later.`
-          : "No fixed version is published yet.",
-        a.html_url ?? "",
-        (adv.description ?? "").trim().slice(0, 4000),
+        `Dependabot: ${p.open.length === 1 ? "a vulnerability" : `${p.open.length} vulnerabilities`} in ${pkg} — ${where}.`,
+        lines.join("\n"),
+        target
+          ? `Upgrading ${pkg} to ${target} or later fixes ${p.open.length === 1 ? "it" : "them all"}.`
+          : "",
+        p.open
+          .map((v) => v.url ?? "")
+          .filter(Boolean)
+          .join("\n"),
       ]
         .filter(Boolean)
         .join("\n\n"),
@@ -215,45 +271,50 @@ function dependabotCard(signal: SignalRow, repo: Repository, a: DependabotAlert)
     },
   };
   return {
-    severity: SEVERITY[adv.severity] ?? 0.5,
-    blast: runtime ? 0.6 : 0.2,
+    severity: SEVERITY[worst.severity] ?? 0.5,
+    blast: p.runtime ? 0.6 : 0.2,
     upsert: {
-      fingerprint: signal.fingerprint,
+      fingerprint,
       kind: "issue",
       // "semver < 7.5.2: vulnerable to Regular Expression Denial of Service (medium) — upgrade to
-      // 7.5.2?" (advisories often start with the package's name; it is said once).
-      title: `${pkg}${range ? ` ${range}` : ""}: ${withoutName(adv.summary, pkg)} (${adv.severity}) — ${patched ? `upgrade to ${patched}?` : "no fixed version yet"}`,
-      summary: `${where}; ${ids}. ${patched ? `Fixed in ${patched}.` : "No fixed version yet."} Accept opens an issue in ${repo.full_name} to ${patched ? "upgrade it" : "track it"}.`,
-      preview: {
-        type: "text",
-        text: [
-          `${pkg} ${range ?? ""}`.trim(),
-          adv.summary,
-          patched ? `fixed in ${patched}` : "no fix yet",
-        ].join("\n"),
-      },
+      // 7.5.2?" (advisories often start with the package's name; it is said once), or
+      // "semver: 2 vulnerabilities (worst high) — upgrade to 7.5.3?"
+      title: one
+        ? `${pkg}${one.range ? ` ${one.range}` : ""}: ${withoutName(one.summary, pkg)} (${one.severity}) — ${ask}`
+        : `${pkg}: ${p.open.length} vulnerabilities (worst ${worst.severity}) — ${ask}`,
+      summary: [
+        one ? `${where}; ${ids(one)}.` : `${where}:`,
+        ...(one ? [] : lines),
+        `${target ? `Fixed in ${target}.` : "No fixed version for every one yet."} Accept opens an issue in ${repo.full_name} to ${target ? "upgrade it" : "track it"}.`,
+      ].join(one ? " " : "\n"),
+      preview: { type: "text", text: [pkg, ...p.open.map((v) => `${v.summary} (${v.severity})`)].join("\n") },
       change,
       evidence: {
         signalIds: [signal.id],
         firstSeen: signal.occurredAt,
         lastSeen: signal.occurredAt,
-        links: link(a.html_url, "Alert"),
+        links: p.open.flatMap((v) => link(v.url, `Alert #${v.alert}`)),
         facts: {
           package: pkg,
-          severity: adv.severity,
-          advisory: adv.ghsa_id,
-          ...(adv.cve_id ? { cve: adv.cve_id } : {}),
-          ...(patched ? { fixedIn: patched } : {}),
-          scope: runtime ? "runtime" : "development",
+          severity: worst.severity,
+          advisories: p.open.map((v) => v.advisory).join(", "),
+          ...(one?.cve ? { cve: one.cve } : {}),
+          ...(target ? { fixedIn: target } : {}),
+          scope: p.runtime ? "runtime" : "development",
         },
+        replaceFacts: true,
       },
       verification: [
         {
           check: "a fixed version is published",
-          status: patched ? "passed" : "failed",
-          detail: patched ? `${pkg} ${patched}` : "none yet",
+          status: target ? "passed" : "failed",
+          detail: target ? `${pkg} ${target}` : `none yet for ${unfixed.map((v) => v.advisory).join(", ")}`,
         },
-        { check: "the advisory stands", status: "passed", detail: `${adv.ghsa_id}, not withdrawn` },
+        {
+          check: "the advisory stands",
+          status: "passed",
+          detail: `${p.open.map((v) => v.advisory).join(", ")}, not withdrawn`,
+        },
       ],
     },
   };
