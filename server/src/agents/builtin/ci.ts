@@ -37,8 +37,8 @@ const FAILED = new Set(["failure", "timed_out", "startup_failure"]);
 /**
  * CI failures on the default branch: one card per failing job, however many times it is retried.
  * The card quotes the first error lines of the log when it can fetch it (leaving out lines the job's
- * last passing run printed too, when it has seen one), and proposes a re-run when
- * the job has passed on retry before (flaky), else a pull request reverting the commit it fails on.
+ * last passing run printed too, when it has seen one), and proposes a re-run when the job has
+ * passed on retry before (flaky), else a pull request reverting the commit it fails on.
  */
 export function ciAgent(fetchLog: JobLogFetcher | null) {
   return defineAgent({
