@@ -742,6 +742,15 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
         "Resolved: Too many errors (project=bar) — 1000 events in the last 10 minutes",
       );
       expect(after?.priority).toBeLessThan(card.priority);
+      // Another incident Flick first hears of as resolved (the body with identifier 2) is no card.
+      const metricAlert = (resolved.data as { metric_alert: Json }).metric_alert;
+      await sentryHook("metric_alert", {
+        ...resolved,
+        data: { ...resolved.data, metric_alert: { ...metricAlert, identifier: "2" } },
+      });
+      await t.drain();
+      const titled = (await cards("alert:group:")).filter((c) => c.title === after?.title);
+      expect(titled).toHaveLength(1);
     });
 
     it("makes one card of an Alertmanager group: three instances firing together are one incident", async () => {

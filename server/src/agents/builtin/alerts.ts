@@ -133,6 +133,8 @@ export const alertsAgent = defineAgent({
       const firing = all.filter((x) => x.status === "firing");
       const shown = firing.length > 0 ? firing : all;
       const resolved = firing.length === 0;
+      // Over before Flick ever saw it firing: nothing to tell anyone.
+      if (resolved && !stored) continue;
       const name = a.labels.alertname ?? "alert";
       const { common, differing } = splitLabels(shown.map((x) => x.labels));
       const scope = Object.entries(common)
