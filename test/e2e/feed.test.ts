@@ -344,6 +344,13 @@ describe("the feed in Chromium", () => {
     await title.waitFor();
     const fits = await title.evaluate((el) => el.scrollWidth <= el.clientWidth);
     expect(fits).toBe(true);
+    // Where the alert lives (its generatorURL, Prometheus's graph), one tap away in a new tab.
+    const where = p.locator(`[data-card-id="${id}"]`).getByRole("link", { name: "Source ↗" });
+    expect(await where.getAttribute("href")).toMatch(
+      /^https:\/\/domain\.com\/promstack\/prometheus\/graph\?/,
+    );
+    expect(await where.getAttribute("target")).toBe("_blank");
+    expect(await where.getAttribute("rel")).toBe("noopener noreferrer");
     await p.screenshot({ path: path.join(shots, "feed-alert-group-phone.png") });
     await p.close();
   });

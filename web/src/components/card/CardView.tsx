@@ -23,6 +23,9 @@ interface CardViewProps {
   talking?: boolean;
 }
 
+// Where the evidence lives (the pull request, the job, the alert, the issue in Sentry): web pages only.
+const links = (card: Card) => (card.evidence.links ?? []).filter((l) => /^https?:\/\//.test(l.url));
+
 // "seen:*" facts are what a joined card's title is written from; the title already says them.
 const facts = (card: Card) =>
   Object.entries(card.evidence.facts ?? {}).filter(([k]) => !k.startsWith("seen:"));
@@ -193,6 +196,19 @@ export function CardView(props: CardViewProps) {
               <li data-status={v.status}>
                 {v.status === "passed" ? "✓" : v.status === "failed" ? "✗" : "–"} {v.check}
                 <Show when={v.detail}> · {v.detail}</Show>
+              </li>
+            )}
+          </For>
+        </ul>
+      </Show>
+      <Show when={links(props.card).length > 0}>
+        <ul class={styles.links} aria-label="Open elsewhere">
+          <For each={links(props.card)}>
+            {(l) => (
+              <li>
+                <a href={l.url} target="_blank" rel="noopener noreferrer">
+                  {l.label} ↗
+                </a>
               </li>
             )}
           </For>
