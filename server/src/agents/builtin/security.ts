@@ -130,6 +130,18 @@ export const securityAgent = defineAgent({
   reads: ["github.dependabot_alert", "github.code_scanning_alert"],
   async run(ctx, batch) {
     const out: CardUpsert[] = [];
+    /** The card ranked: severity and reach from the alert, the team's accept rate for the family. */
+    const ranked = async (card: Proposal, signal: SignalRow, family: string, reopen: boolean) => ({
+      ...card.upsert,
+      ...rank({
+        severity: card.severity,
+        blastRadius: card.blast,
+        confidence: 0.9,
+        recency: recency(signal.occurredAt, ctx.now),
+        acceptRate: await ctx.acceptRate("security", family),
+      }),
+      reopen,
+    });
     for (const signal of batch) {
       const p = signal.payload as { action: string; repository: Repository; alert: unknown };
       if (signal.kind === "github.dependabot_alert") {
@@ -142,18 +154,8 @@ export const securityAgent = defineAgent({
           continue;
         }
         const card = packageCard(fingerprint, signal, p.repository, pkg);
-        out.push({
-          ...card.upsert,
-          ...rank({
-            severity: card.severity,
-            blastRadius: card.blast,
-            confidence: 0.9,
-            recency: recency(signal.occurredAt, ctx.now),
-            acceptRate: await ctx.acceptRate("security", "github:dependabot"),
-          }),
-          // A new advisory is news even where the package's card was decided.
-          reopen: OPEN.has(p.action),
-        });
+        // A new advisory is news even where the package's card was decided.
+        out.push(await ranked(card, signal, "github:dependabot", OPEN.has(p.action)));
         continue;
       }
       if (OVER.has(p.action)) {
@@ -162,18 +164,7 @@ export const securityAgent = defineAgent({
       }
       if (!OPEN.has(p.action)) continue;
       const card = codeScanningCard(signal, p.repository, p.alert as CodeScanningAlert);
-      if (!card) continue;
-      out.push({
-        ...card.upsert,
-        ...rank({
-          severity: card.severity,
-          blastRadius: card.blast,
-          confidence: 0.9,
-          recency: recency(signal.occurredAt, ctx.now),
-          acceptRate: await ctx.acceptRate("security", "github:code-scanning"),
-        }),
-        reopen: p.action !== "created",
-      });
+      if (card) out.push(await ranked(card, signal, "github:code-scanning", p.action !== "created"));
     }
     return out;
   },
