@@ -144,20 +144,17 @@ export const githubExecutor: Executor<GithubChange> = {
     }
     const res = await request(call);
     if (change.operation === "reopen_issue" && res.status >= 200 && res.status < 300) {
-      // Reopening is safe to repeat; the comment says why it is open again.
-      const p = params.reopen_issue.parse(change.params);
-      const comment = await request({
-        method: "POST",
-        path: `/repos/${change.repository}/issues/${p.number}/comments`,
-        body: { body: p.body },
-      });
+      // Reopening is safe to repeat; the comment says why it is open again (the same params as a
+      // comment: the issue's number and the text).
+      const { number } = change.params as { number: number };
+      const comment = await request(plan({ ...change, operation: "comment" }));
       if (comment.status < 200 || comment.status >= 300)
         throw new ExecutorError(
-          `reopened #${p.number}, but GitHub answered ${comment.status} to the comment: ${String(comment.json.message ?? "").slice(0, 300)}`,
+          `reopened #${number}, but GitHub answered ${comment.status} to the comment: ${String(comment.json.message ?? "").slice(0, 300)}`,
           // Trying again reopens an open issue (nothing) and posts the comment that did not land.
           comment.status >= 500 || comment.status === 429,
         );
-      return { status: res.status, number: p.number, url: res.json.html_url ?? null, commented: true };
+      return { status: res.status, number, url: res.json.html_url ?? null, commented: true };
     }
     if (res.status >= 200 && res.status < 300) {
       return {

@@ -65,6 +65,11 @@ interface SentryWebhook {
  * or — for an integration that sends only "issue" webhooks — the issue's headline when it is new
  * or when Sentry marks it regressed. Null for anything else.
  */
+/** A new Sentry issue's "issue created" webhook: it announces an event that may come itself. */
+function announcesOnly(s: SignalRow): boolean {
+  return s.kind === "sentry.webhook.issue" && (s.payload as SentryWebhook).action === "created";
+}
+
 function errorEvent(s: SignalRow): ErrorEvent | null {
   if (s.kind === "sentry.error") return s.payload as ErrorEvent;
   const body = s.payload as SentryWebhook;
@@ -293,8 +298,6 @@ export const errorsAgent = defineAgent({
       const stored = await ctx.state.get<GroupState>(fingerprint);
       // A new Sentry issue announces its first event; when that event itself arrives (an "error"
       // webhook) or the group is known already, the announcement is not one more event.
-      const announcesOnly = (s: SignalRow) =>
-        s.kind === "sentry.webhook.issue" && (s.payload as SentryWebhook).action === "created";
       const counted =
         stored || all.some((s) => !announcesOnly(s)) ? all.filter((s) => !announcesOnly(s)) : all;
       if (counted.length === 0) continue;

@@ -1,6 +1,6 @@
-import { type CardUpsert, defineAgent, type SignalRow } from "../define.ts";
+import { type CardUpsert, defineAgent, type SignalRow, withdrawal } from "../define.ts";
 import { rank, recency } from "../rank.ts";
-import { SEVERITY, vulnerabilitiesFixedBy } from "./security.ts";
+import { severityOf, vulnerabilitiesFixedBy } from "./security.ts";
 import { plural } from "./words.ts";
 
 interface PullRequest {
@@ -84,9 +84,10 @@ function verdict(s: PrState): { ready: boolean; red: boolean; pending: boolean; 
 }
 
 /**
- * Pull requests ready to merge: green checks (check runs and commit statuses) on the head commit and an approval (or a dependency
- * bot's PR with green checks). A red check or a closed PR takes the card back; new commits pushed
- * after the card update it to wait for the new checks.
+ * Pull requests ready to merge: green checks (check runs and commit statuses) on the head commit and
+ * an approval (or a dependency bot's PR with green checks). A red check, a conflict with the base or
+ * a closed PR takes the card back; new commits pushed after the card update it to wait for the new
+ * checks.
  */
 export const prsAgent = defineAgent({
   name: "prs",
@@ -188,7 +189,7 @@ export const prsAgent = defineAgent({
         detail: c,
       }));
       if (!state.open || state.draft || v.red || state.conflicts) {
-        out.push({ ...base, kind: "action", title: "", priority: 0, withdraw: true });
+        out.push(withdrawal(key, last));
         continue;
       }
       if (state.pushedAfterCard && !v.ready) {
@@ -217,7 +218,7 @@ export const prsAgent = defineAgent({
       // A dependency bot's bump past an open alert's fix is the fix: it says so and ranks as the
       // vulnerability does, not as one more routine update.
       const fixes = state.bot ? await vulnerabilitiesFixedBy(ctx, repo, state.title) : [];
-      const worst = fixes.reduce((m, v) => Math.max(m, SEVERITY[v.severity] ?? 0.5), 0);
+      const worst = fixes.reduce((m, v) => Math.max(m, severityOf(v.severity)), 0);
       const fixed =
         fixes.length === 1
           ? ` — fixes a ${fixes[0]?.severity} vulnerability (${fixes[0]?.advisory})`

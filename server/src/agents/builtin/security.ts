@@ -47,7 +47,7 @@ interface Instance {
 }
 
 /** Advisory and rule severities, as GitHub names them, to the rank's 0..1. */
-export const SEVERITY: Record<string, number> = {
+const SEVERITY: Record<string, number> = {
   critical: 1,
   high: 0.8,
   error: 0.8,
@@ -57,6 +57,11 @@ export const SEVERITY: Record<string, number> = {
   low: 0.3,
   note: 0.2,
 };
+
+/** An advisory's or rule's severity on the rank's 0..1 scale (an unknown one counts as medium). */
+export function severityOf(level: string): number {
+  return SEVERITY[level] ?? 0.5;
+}
 
 /** The alert is over: fixed, or dismissed by a person or by GitHub. */
 const OVER = new Set(["fixed", "dismissed", "auto_dismissed", "closed_by_user"]);
@@ -147,13 +152,14 @@ export const securityAgent = defineAgent({
       if (signal.kind === "github.dependabot_alert") {
         // One card per package: one upgrade fixes all its advisories, and enabling Dependabot on a
         // repository (an alert per advisory) is not a flood of cards.
-        const pkg = await remember(ctx, p.action, p.repository, p.alert as DependabotAlert);
-        const fingerprint = `github:dependabot:${p.repository.full_name}:${(p.alert as DependabotAlert).dependency.package.name}`;
+        const alert = p.alert as DependabotAlert;
+        const pkg = await remember(ctx, p.action, p.repository, alert);
+        const fingerprint = `github:dependabot:${p.repository.full_name}:${alert.dependency.package.name}`;
         if (pkg.open.length === 0) {
           out.push(withdrawal(fingerprint, signal));
           continue;
         }
-        const card = packageCard(fingerprint, signal, p.repository, pkg);
+        const card = packageCard(fingerprint, alert.dependency.package.name, signal, p.repository, pkg);
         // A new advisory is news even where the package's card was decided.
         out.push(await ranked(card, signal, "github:dependabot", OPEN.has(p.action)));
         continue;
@@ -219,11 +225,14 @@ function link(url: string | undefined, label: string) {
 }
 
 /** The package's card: its open advisories, the upgrade that fixes them all. */
-function packageCard(fingerprint: string, signal: SignalRow, repo: Repository, p: PackageState): Proposal {
-  const pkg = fingerprint.slice(fingerprint.lastIndexOf(":") + 1);
-  const worst = p.open.reduce((w, v) =>
-    (SEVERITY[v.severity] ?? 0.5) > (SEVERITY[w.severity] ?? 0.5) ? v : w,
-  );
+function packageCard(
+  fingerprint: string,
+  pkg: string,
+  signal: SignalRow,
+  repo: Repository,
+  p: PackageState,
+): Proposal {
+  const worst = p.open.reduce((w, v) => (severityOf(v.severity) > severityOf(w.severity) ? v : w));
   // The upgrade that fixes all of them: the highest first patched version, when each has one.
   const unfixed = p.open.filter((v) => !v.fixedIn);
   const target = unfixed.length
@@ -262,7 +271,7 @@ function packageCard(fingerprint: string, signal: SignalRow, repo: Repository, p
     },
   };
   return {
-    severity: SEVERITY[worst.severity] ?? 0.5,
+    severity: severityOf(worst.severity),
     blast: p.runtime ? 0.6 : 0.2,
     upsert: {
       fingerprint,
@@ -329,7 +338,7 @@ function codeScanningCard(signal: SignalRow, repo: Repository, a: CodeScanningAl
   const level = a.rule.security_severity_level ?? a.rule.severity ?? "warning";
   const message = instance.message?.text?.trim();
   return {
-    severity: SEVERITY[level] ?? 0.5,
+    severity: severityOf(level),
     blast: 0.4,
     upsert: {
       fingerprint: signal.fingerprint,
