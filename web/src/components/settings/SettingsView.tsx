@@ -54,6 +54,13 @@ export function SettingsView(props: { admin: boolean }) {
       setError(errorMessage(err));
     }
   };
+  /** One request about a source, then the list again and what happened, in words. */
+  const changeSource = (url: string, init: Parameters<typeof request>[1], done: string) =>
+    void run(async () => {
+      await request(url, init);
+      await refetchSources();
+      setNotice(done);
+    });
 
   return (
     <main class={styles.page}>
@@ -127,18 +134,13 @@ export function SettingsView(props: { admin: boolean }) {
                     type="button"
                     class={styles.secondary}
                     onClick={() =>
-                      void run(async () => {
-                        await request(`/api/sources/${s.id}`, {
-                          method: "PATCH",
-                          json: { enabled: !s.enabled },
-                        });
-                        await refetchSources();
-                        setNotice(
-                          s.enabled
-                            ? `${s.name} paused: its sender's signals are refused until you resume it.`
-                            : `${s.name} resumed.`,
-                        );
-                      })
+                      changeSource(
+                        `/api/sources/${s.id}`,
+                        { method: "PATCH", json: { enabled: !s.enabled } },
+                        s.enabled
+                          ? `${s.name} paused: its sender's signals are refused until you resume it.`
+                          : `${s.name} resumed.`,
+                      )
                     }
                   >
                     {s.enabled ? "Pause" : "Resume"}
@@ -149,11 +151,11 @@ export function SettingsView(props: { admin: boolean }) {
                     onClick={() => {
                       if (!confirm(`New secret for ${s.name}? The current one stops working at once.`))
                         return;
-                      void run(async () => {
-                        await request(`/api/sources/${s.id}/rotate-secret`, { method: "POST" });
-                        await refetchSources();
-                        setNotice(`${s.name} has a new secret: paste it into its sender.`);
-                      });
+                      changeSource(
+                        `/api/sources/${s.id}/rotate-secret`,
+                        { method: "POST" },
+                        `${s.name} has a new secret: paste it into its sender.`,
+                      );
                     }}
                   >
                     New secret
@@ -163,11 +165,7 @@ export function SettingsView(props: { admin: boolean }) {
                     class={styles.secondary}
                     onClick={() => {
                       if (!confirm(`Remove ${s.name}? Its signals go with it; cards stay.`)) return;
-                      void run(async () => {
-                        await request(`/api/sources/${s.id}`, { method: "DELETE" });
-                        await refetchSources();
-                        setNotice(`${s.name} removed.`);
-                      });
+                      changeSource(`/api/sources/${s.id}`, { method: "DELETE" }, `${s.name} removed.`);
                     }}
                   >
                     Remove
