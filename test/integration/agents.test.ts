@@ -1104,43 +1104,58 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       expect((await semver())[0]?.status).toBe("expired");
     });
 
-    it("a Dependabot pull request that bumps past an open alert's fix says so and ranks as the vulnerability", async () => {
-      // The alert again (GitHub reopens it), then Dependabot's pull request in the same repository
-      // (the pull request and check run fixtures, moved there, by dependabot[bot], titled as
-      // Dependabot titles them), its check green.
-      const alert = ghFixture("dependabot_alert/created.payload.json");
-      await github("dependabot_alert", { ...alert, action: "reopened" });
+    // Dependabot's pull request in the alert's repository (the pull request and check run
+    // fixtures, moved there, by dependabot[bot], titled as Dependabot titles them).
+    const alertFixture = () => ghFixture("dependabot_alert/created.payload.json");
+    const bump = (
+      title: string,
+      number: number,
+      extra: Json = {},
+      repository = alertFixture().repository,
+    ) => {
       const opened = ghFixture("pull_request/opened.payload.json");
-      const bump = (title: string, number: number) => ({
+      return {
         ...opened,
-        repository: alert.repository,
+        repository,
         pull_request: {
           ...(opened.pull_request as Json),
           number,
           title,
           user: { login: "dependabot[bot]", type: "Bot" },
           head: { ...((opened.pull_request as Json).head as Json), sha: `${number}`.repeat(40).slice(0, 40) },
+          ...extra,
         },
-      });
-      const green = (number: number) => {
-        const p = ghFixture("check_run/completed.payload.json");
-        const c = p.check_run as Json;
-        return {
-          ...p,
-          repository: alert.repository,
-          check_run: {
-            ...c,
-            conclusion: "success",
-            head_sha: `${number}`.repeat(40).slice(0, 40),
-            pull_requests: [{ ...(c.pull_requests as Json[])[0], number }],
-          },
-        };
       };
+    };
+    const checked = (number: number, conclusion: string, repository = alertFixture().repository) => {
+      const p = ghFixture("check_run/completed.payload.json");
+      const c = p.check_run as Json;
+      return {
+        ...p,
+        repository,
+        check_run: {
+          ...c,
+          conclusion,
+          head_sha: `${number}`.repeat(40).slice(0, 40),
+          pull_requests: [{ ...(c.pull_requests as Json[])[0], number }],
+        },
+      };
+    };
+    const pending = async (prefix: string) => (await cards(prefix)).filter((c) => c.status === "pending");
+
+    it("a Dependabot pull request that bumps past an open alert's fix says so, ranks as the vulnerability, and is its one card", async () => {
+      // The alert again (GitHub reopens it), then the bumps, their checks green.
+      const alert = alertFixture();
+      await github("dependabot_alert", { ...alert, action: "reopened" });
+      await t.drain();
+      const semver = "github:dependabot:wolfy1339/pika-pack:semver";
+      const [alone] = await pending(semver);
+      expect(alone?.title).toMatch(/^semver < 7\.5\.2: .* — upgrade to 7\.5\.2\?$/);
       await github("pull_request", bump("Bump semver from 7.3.8 to 7.5.2", 3));
-      await github("check_run", green(3));
+      await github("check_run", checked(3, "success"));
       // A bump that stops short of the fix fixes nothing.
       await github("pull_request", bump("Bump semver from 7.3.8 to 7.5.1", 4));
-      await github("check_run", green(4));
+      await github("check_run", checked(4, "success"));
       await t.drain();
       const [fix] = await cards("github:pr:wolfy1339/pika-pack#3");
       expect(fix?.title).toBe(
@@ -1153,6 +1168,54 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       const [routine] = await cards("github:pr:wolfy1339/pika-pack#4");
       expect(routine?.title).toBe("Merge #4: Bump semver from 7.3.8 to 7.5.1");
       expect(routine?.priorityFactors.severity).toBe(0.3);
+
+      // One vulnerability, one card: merging is the answer, so the alert's own card left the feed.
+      expect(fix?.summary).toContain("This card stands for the semver alert card too.");
+      expect(await pending(semver)).toHaveLength(0);
+      // Closed unmerged (the closed fixture's PR: merged false): the alert has its card again.
+      const closed = ghFixture("pull_request/closed.payload.json");
+      await github("pull_request", {
+        ...bump("Bump semver from 7.3.8 to 7.5.2", 3, { state: "closed", merged: false }),
+        action: closed.action,
+      });
+      await t.drain();
+      expect((await cards("github:pr:wolfy1339/pika-pack#3"))[0]?.status).toBe("expired");
+      expect((await pending(semver)).map((c) => c.title)).toEqual([alone?.title]);
+    });
+
+    it("a grouped dependency update ready before its alert arrives becomes the alert's card", async () => {
+      // Dependabot's grouped update, as it writes it (title and body), in another repository.
+      const repository = { ...(alertFixture().repository as Json), full_name: "acme/grouped" };
+      const body = [
+        "Bumps the npm_and_yarn group with 2 updates in the / directory: [semver](https://github.com/npm/node-semver) and [word-wrap](https://github.com/jonschlinkert/word-wrap).",
+        "",
+        "Updates `semver` from 7.3.8 to 7.5.2",
+        "- [Release notes](https://github.com/npm/node-semver/releases)",
+        "",
+        "Updates `word-wrap` from 1.2.3 to 1.2.4",
+        "- [Release notes](https://github.com/jonschlinkert/word-wrap/releases)",
+      ].join("\r\n");
+      const title = "Bump the npm_and_yarn group across 1 directory with 2 updates";
+      await github("pull_request", bump(title, 7, { body }, repository));
+      await github("check_run", checked(7, "success", repository));
+      await t.drain();
+      const merge = async () => (await cards("github:pr:acme/grouped#7"))[0];
+      expect((await merge())?.title).toBe(`Merge #7: ${title}`);
+      // Then Dependabot finds semver's advisory: the waiting update is its fix, and its only card.
+      await github("dependabot_alert", { ...alertFixture(), repository });
+      await t.drain();
+      expect((await merge())?.title).toBe(
+        `Merge #7: ${title} — fixes a medium vulnerability (GHSA-c2qf-rxjj-qqgw)`,
+      );
+      expect((await merge())?.priorityFactors.severity).toBe(0.5);
+      expect(await pending("github:dependabot:acme/grouped:")).toHaveLength(0);
+      // A check turns red: no merge to offer, so the alert is its own card again.
+      await github("check_run", checked(7, "failure", repository));
+      await t.drain();
+      expect((await merge())?.status).toBe("expired");
+      expect((await pending("github:dependabot:acme/grouped:")).map((c) => c.title)).toEqual([
+        "semver < 7.5.2: vulnerable to Regular Expression Denial of Service (medium) — upgrade to 7.5.2?",
+      ]);
     });
 
     it("a code scanning finding on the default branch is a card; one only on a feature branch is not", async () => {

@@ -1,11 +1,19 @@
-import { type CardUpsert, defineAgent, type SignalRow, withdrawal } from "../define.ts";
+import { type AgentContext, type CardUpsert, defineAgent, type SignalRow, withdrawal } from "../define.ts";
 import { rank, recency } from "../rank.ts";
-import { severityOf, vulnerabilitiesFixedBy } from "./security.ts";
+import {
+  type Bump,
+  bumpsIn,
+  dependabotFingerprint,
+  packageCardNow,
+  severityOf,
+  vulnerabilitiesFixedBy,
+} from "./security.ts";
 import { plural } from "./words.ts";
 
 interface PullRequest {
   number: number;
   title: string;
+  body?: string | null;
   state: string;
   draft?: boolean;
   merged?: boolean;
@@ -27,6 +35,8 @@ interface Payload {
   sha?: string;
   state?: string;
   context?: string;
+  /** A Dependabot alert: the package it is about. */
+  alert?: { dependency?: { package?: { name?: string } } };
   check_run?: {
     name: string;
     head_sha: string;
@@ -54,7 +64,18 @@ interface PrState {
   pushedAfterCard?: boolean;
   /** GitHub said the branch conflicts with its base (a merge would be refused). */
   conflicts?: boolean;
+  merged?: boolean;
+  /** A dependency bot's updates (absent in states stored before they were read: the title's). */
+  bumps?: Bump[];
+  /**
+   * Packages whose Dependabot card this PR's merge card stands for (the merge fixes every open
+   * alert there), so the alert is one card, not two; given back if the PR closes unmerged.
+   */
+  folded?: string[];
 }
+
+/** The pull request agent's index of a dependency bot's open PRs that update a package. */
+const bumpKey = (repo: string, pkg: string) => `bump:${repo}:${pkg}`;
 
 const GREEN = new Set(["success", "neutral", "skipped"]);
 const DEPENDENCY_BOTS = /^(dependabot|renovate|depfu|greenkeeper|snyk-bot)(\[bot\])?$/i;
@@ -91,7 +112,14 @@ function verdict(s: PrState): { ready: boolean; red: boolean; pending: boolean; 
  */
 export const prsAgent = defineAgent({
   name: "prs",
-  reads: ["github.pull_request", "github.pull_request_review", "github.check_run", "github.status"],
+  reads: [
+    "github.pull_request",
+    "github.pull_request_review",
+    "github.check_run",
+    "github.status",
+    // A new alert can make a waiting bump the fix for it (and its card the only one).
+    "github.dependabot_alert",
+  ],
   async run(ctx, batch) {
     const out: CardUpsert[] = [];
     const touched = new Map<string, { state: PrState; signals: SignalRow[]; repo: string }>();
@@ -108,6 +136,9 @@ export const prsAgent = defineAgent({
         const byHead = await ctx.state.get<number>(`head:${repo}@${checkedSha}`);
         if (byHead !== undefined) numbers.push(byHead);
       }
+      const alerted =
+        signal.kind === "github.dependabot_alert" ? p.alert?.dependency?.package?.name : undefined;
+      if (alerted) numbers.push(...((await ctx.state.get<number[]>(bumpKey(repo, alerted))) ?? []));
       for (const number of numbers) {
         const key = `github:pr:${repo}#${number}`;
         const entry = touched.get(key);
@@ -131,6 +162,8 @@ export const prsAgent = defineAgent({
           state.draft = pr.draft ?? false;
           state.open = pr.state === "open";
           state.url = pr.html_url ?? state.url;
+          state.merged = pr.merged === true;
+          if (state.bot) state.bumps = bumpsIn(pr.title, pr.body);
           // Only a definite answer counts; null means GitHub has not worked it out yet.
           if (typeof pr.mergeable === "boolean") state.conflicts = !pr.mergeable;
           if (pr.head.sha !== state.headSha) {
@@ -159,6 +192,8 @@ export const prsAgent = defineAgent({
     for (const [key, { state, signals, repo }] of touched) {
       ctx.state.set(key, state);
       if (state.headSha) ctx.state.set(`head:${repo}@${state.headSha}`, state.number);
+      const bumps = state.bot ? (state.bumps ?? bumpsIn(state.title)) : [];
+      await index(ctx, repo, state, bumps);
       const v = verdict(state);
       const last = signals[signals.length - 1] as SignalRow;
       const base = {
@@ -190,6 +225,11 @@ export const prsAgent = defineAgent({
       }));
       if (!state.open || state.draft || v.red || state.conflicts) {
         out.push(withdrawal(key, last));
+        // The alerts it would have fixed need their own card again, unless it was merged (GitHub
+        // marks them fixed, which takes them back).
+        if (state.folded?.length && !state.merged)
+          out.push(...(await giveBack(ctx, repo, state.folded, last)));
+        state.folded = [];
         continue;
       }
       if (state.pushedAfterCard && !v.ready) {
@@ -217,7 +257,12 @@ export const prsAgent = defineAgent({
         .map(([u]) => u);
       // A dependency bot's bump past an open alert's fix is the fix: it says so and ranks as the
       // vulnerability does, not as one more routine update.
-      const fixes = state.bot ? await vulnerabilitiesFixedBy(ctx, repo, state.title) : [];
+      const byPackage = await vulnerabilitiesFixedBy(ctx, repo, bumps);
+      const fixes = byPackage.flatMap((f) => f.fixes);
+      // Where the merge fixes every open alert of a package, it is that alert's card too: one card.
+      const folded = byPackage.filter((f) => f.fixes.length === f.open).map((f) => f.pkg);
+      for (const pkg of folded) out.push(withdrawal(dependabotFingerprint(repo, pkg), last));
+      state.folded = folded;
       const worst = fixes.reduce((m, v) => Math.max(m, severityOf(v.severity)), 0);
       const fixed =
         fixes.length === 1
@@ -229,7 +274,7 @@ export const prsAgent = defineAgent({
         ...base,
         kind: "action",
         title: `Merge #${state.number}: ${state.title}${fixed}`,
-        summary: `${plural(Object.keys(state.checks).length, "check")} green on ${state.headSha.slice(0, 7)}${approvers.length ? `, approved by ${approvers.join(", ")}` : state.bot ? `, a dependency update by ${state.author}` : ""}.${fixes.map((v) => ` It fixes Dependabot alert #${v.alert}: ${v.summary} (${v.severity}).`).join("")} Accept squash-merges it at exactly this commit.`,
+        summary: `${plural(Object.keys(state.checks).length, "check")} green on ${state.headSha.slice(0, 7)}${approvers.length ? `, approved by ${approvers.join(", ")}` : state.bot ? `, a dependency update by ${state.author}` : ""}.${fixes.map((v) => ` It fixes Dependabot alert #${v.alert}: ${v.summary} (${v.severity}).`).join("")}${folded.length ? ` This card stands for the ${folded.join(", ")} alert card${folded.length > 1 ? "s" : ""} too.` : ""} Accept squash-merges it at exactly this commit.`,
         ...rank({
           severity: Math.max(0.3, worst),
           blastRadius: 0.2,
@@ -254,3 +299,35 @@ export const prsAgent = defineAgent({
     return out;
   },
 });
+
+/** Keeps the index of open bot PRs per package they update (for alerts that arrive later). */
+async function index(ctx: AgentContext, repo: string, state: PrState, bumps: Bump[]): Promise<void> {
+  for (const { pkg } of bumps) {
+    const key = bumpKey(repo, pkg);
+    const numbers = (await ctx.state.get<number[]>(key)) ?? [];
+    const has = numbers.includes(state.number);
+    if (state.open && !has) ctx.state.set(key, [...numbers, state.number]);
+    if (!state.open && has)
+      ctx.state.set(
+        key,
+        numbers.filter((n) => n !== state.number),
+      );
+  }
+}
+
+/** The packages' own Dependabot cards, back in the feed where only this PR's card had stood for them. */
+async function giveBack(
+  ctx: AgentContext,
+  repo: string,
+  pkgs: string[],
+  signal: SignalRow,
+): Promise<CardUpsert[]> {
+  const latest = await ctx.latestCards(pkgs.map((pkg) => dependabotFingerprint(repo, pkg)));
+  const out: CardUpsert[] = [];
+  for (const pkg of pkgs) {
+    const card = await packageCardNow(ctx, repo, pkg, signal);
+    // Set aside (expired), it comes back; a person's decision on it stands.
+    if (card) out.push({ ...card, reopen: latest.get(card.fingerprint)?.status === "expired" });
+  }
+  return out;
+}

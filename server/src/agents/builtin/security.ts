@@ -92,23 +92,103 @@ interface PackageState {
 /** The security agent's state key for a package's open Dependabot alerts in a repository. */
 export const vulnerabilityKey = (repository: string, pkg: string) => `open:${repository}:${pkg}`;
 
+/** A dependency update a bot's pull request makes: the package and the version it moves to. */
+export interface Bump {
+  pkg: string;
+  to: string;
+}
+
 /**
- * The open alerts a dependency bot's pull request fixes, from its title ("Bump semver from 7.3.8 to
- * 7.5.2", "Update dependency semver to v7.5.2"): those whose first patched version it reaches.
+ * The updates a dependency bot's pull request makes, from its title ("Bump semver from 7.3.8 to
+ * 7.5.2", "Update dependency semver to v7.5.2") and, for grouped updates ("Bump the npm group with
+ * 3 updates"), its body: Dependabot's "Updates `semver` from 7.3.8 to 7.5.2" lines and Renovate's
+ * table rows ("| [semver](…) | … | `7.3.8` -> `7.5.2` |").
  */
+export function bumpsIn(title: string, body?: string | null): Bump[] {
+  const found = new Map<string, string>();
+  const add = (pkg: string | undefined, to: string | undefined) => {
+    if (pkg && to && !found.has(pkg)) found.set(pkg, to);
+  };
+  const single =
+    /\bbump (\S+) from \S+ to v?(\d[\w.+-]*)/i.exec(title) ??
+    /\bupdate dependency (\S+) to v?(\d[\w.+-]*)/i.exec(title);
+  if (single) add(single[1], single[2]);
+  const text = (body ?? "").slice(0, 100_000).replace(/\r\n?/g, "\n");
+  for (const m of text.matchAll(
+    /^\s*(?:Updates|Bumps) `?\[?([^`\]\s]+)\]?(?:\([^)]*\))?`? from \S+ to v?(\d[\w.+-]*?)\.?$/gm,
+  ))
+    add(m[1], m[2]);
+  for (const m of text.matchAll(
+    /^\|\s*\[?([^\]|()\s]+)\]?(?:\([^)]*\))?\s*\|[^\n]*?`v?[\w.+-]+`\s*(?:->|→)\s*`v?(\d[\w.+-]*)`/gm,
+  ))
+    add(m[1], m[2]);
+  return [...found].map(([pkg, to]) => ({ pkg, to }));
+}
+
+/** The Dependabot card of a package in a repository (one per package, all its advisories). */
+export const dependabotFingerprint = (repository: string, pkg: string) =>
+  `github:dependabot:${repository}:${pkg}`;
+
+/** What a bump fixes: the package's open alerts whose first patched version it reaches. */
+export interface PackageFix {
+  pkg: string;
+  fixes: OpenVulnerability[];
+  /** Alerts still open on the package: when every one is fixed, the bump is the whole answer. */
+  open: number;
+}
+
+/** The open Dependabot alerts a dependency bot's pull request fixes, per package it bumps. */
 export async function vulnerabilitiesFixedBy(
   ctx: AgentContext,
   repository: string,
-  title: string,
-): Promise<OpenVulnerability[]> {
-  const m =
-    /\bbump (\S+) from \S+ to v?(\d[\w.+-]*)/i.exec(title) ??
-    /\bupdate dependency (\S+) to v?(\d[\w.+-]*)/i.exec(title);
-  if (!m) return [];
-  const state = await ctx.state.peek<PackageState>("security", vulnerabilityKey(repository, m[1] as string));
-  return (state?.open ?? []).filter(
-    (v) => v.fixedIn !== undefined && compareVersions(m[2] as string, v.fixedIn) >= 0,
-  );
+  bumps: Bump[],
+): Promise<PackageFix[]> {
+  const out: PackageFix[] = [];
+  for (const { pkg, to } of bumps) {
+    const state = await ctx.state.peek<PackageState>("security", vulnerabilityKey(repository, pkg));
+    const open = state?.open ?? [];
+    const fixes = open.filter((v) => v.fixedIn !== undefined && compareVersions(to, v.fixedIn) >= 0);
+    if (fixes.length) out.push({ pkg, fixes, open: open.length });
+  }
+  return out;
+}
+
+/**
+ * The package's card as the security agent would write it now, for an agent that set it aside
+ * (a pull request that fixed it closed unmerged): null when the package has no open alert.
+ */
+export async function packageCardNow(
+  ctx: AgentContext,
+  repository: string,
+  pkg: string,
+  signal: SignalRow,
+): Promise<CardUpsert | null> {
+  const state = await ctx.state.peek<PackageState>("security", vulnerabilityKey(repository, pkg));
+  if (!state?.open.length) return null;
+  const fingerprint = dependabotFingerprint(repository, pkg);
+  const card = packageCard(fingerprint, pkg, signal, { full_name: repository }, state);
+  return ranked(ctx, card, signal, "github:dependabot", false);
+}
+
+/** The card ranked: severity and reach from the alert, the team's accept rate for the family. */
+async function ranked(
+  ctx: AgentContext,
+  card: Proposal,
+  signal: SignalRow,
+  family: string,
+  reopen: boolean,
+): Promise<CardUpsert> {
+  return {
+    ...card.upsert,
+    ...rank({
+      severity: card.severity,
+      blastRadius: card.blast,
+      confidence: 0.9,
+      recency: recency(signal.occurredAt, ctx.now),
+      acceptRate: await ctx.acceptRate("security", family),
+    }),
+    reopen,
+  };
 }
 
 /** Numeric parts compared in order ("7.10.0" > "7.9.1"); a pre-release comes before its release. */
@@ -135,18 +215,6 @@ export const securityAgent = defineAgent({
   reads: ["github.dependabot_alert", "github.code_scanning_alert"],
   async run(ctx, batch) {
     const out: CardUpsert[] = [];
-    /** The card ranked: severity and reach from the alert, the team's accept rate for the family. */
-    const ranked = async (card: Proposal, signal: SignalRow, family: string, reopen: boolean) => ({
-      ...card.upsert,
-      ...rank({
-        severity: card.severity,
-        blastRadius: card.blast,
-        confidence: 0.9,
-        recency: recency(signal.occurredAt, ctx.now),
-        acceptRate: await ctx.acceptRate("security", family),
-      }),
-      reopen,
-    });
     for (const signal of batch) {
       const p = signal.payload as { action: string; repository: Repository; alert: unknown };
       if (signal.kind === "github.dependabot_alert") {
@@ -154,14 +222,14 @@ export const securityAgent = defineAgent({
         // repository (an alert per advisory) is not a flood of cards.
         const alert = p.alert as DependabotAlert;
         const pkg = await remember(ctx, p.action, p.repository, alert);
-        const fingerprint = `github:dependabot:${p.repository.full_name}:${alert.dependency.package.name}`;
+        const fingerprint = dependabotFingerprint(p.repository.full_name, alert.dependency.package.name);
         if (pkg.open.length === 0) {
           out.push(withdrawal(fingerprint, signal));
           continue;
         }
         const card = packageCard(fingerprint, alert.dependency.package.name, signal, p.repository, pkg);
         // A new advisory is news even where the package's card was decided.
-        out.push(await ranked(card, signal, "github:dependabot", OPEN.has(p.action)));
+        out.push(await ranked(ctx, card, signal, "github:dependabot", OPEN.has(p.action)));
         continue;
       }
       if (OVER.has(p.action)) {
@@ -170,7 +238,7 @@ export const securityAgent = defineAgent({
       }
       if (!OPEN.has(p.action)) continue;
       const card = codeScanningCard(signal, p.repository, p.alert as CodeScanningAlert);
-      if (card) out.push(await ranked(card, signal, "github:code-scanning", p.action !== "created"));
+      if (card) out.push(await ranked(ctx, card, signal, "github:code-scanning", p.action !== "created"));
     }
     return out;
   },
