@@ -639,6 +639,52 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       expect(await mine()).toHaveLength(2);
     });
 
+    it("archived in Sentry: the card goes, its events stay quiet until Sentry says it escalated; assigned: no nagging", async () => {
+      // Another issue (the fixture with id 777), its events the error fixture moved to it.
+      const mine = (action: string, patch: Json = {}) => issue(action, { id: "777", ...patch });
+      const burst = async (tag: string) => {
+        for (let i = 0; i < 12; i++)
+          await hook("error", error({ issue_id: "777", release: "front@1.0.0", user: { id: `${tag}${i}` } }));
+        await t.drain();
+      };
+      const seen = () => cards("sentry:issue:777");
+      await hook("issue", mine("created"));
+      await t.drain();
+      expect((await seen())[0]?.status).toBe("pending");
+      await hook("issue", mine("archived", { status: "ignored", substatus: "archived_until_escalating" }));
+      await t.drain();
+      expect((await seen())[0]?.status).toBe("expired");
+      // A burst that would be a spike makes no card while it is archived.
+      t.clock.advance(60 * minute);
+      await burst("a");
+      expect(await seen()).toHaveLength(1);
+      // Sentry: it escalated. That is a card, with everything counted meanwhile.
+      await hook("issue", mine("unresolved", { status: "unresolved", substatus: "escalating" }));
+      await t.drain();
+      const [, escalating] = await seen();
+      expect(escalating?.title).toBe(
+        "Escalating: ReferenceError: blooopy is not defined — archived in Sentry until it escalated",
+      );
+      expect(escalating?.status).toBe("pending");
+      expect(facts(escalating)).toMatchObject({ events: 12, users: 12 });
+      expect(escalating?.summary).toContain("Sentry archived it until it escalated, and now it has.");
+
+      // Assigned in Sentry: someone owns it, the card goes; a later spike is still news, and says who.
+      await hook("issue", mine("assigned", { assignedTo: { type: "user", id: "1", name: "Jane Doe" } }));
+      await t.drain();
+      expect((await seen())[1]?.status).toBe("expired");
+      t.clock.advance(60 * minute);
+      await burst("b");
+      const [, , spike] = await seen();
+      expect(spike?.title).toMatch(/^Spiking: ReferenceError: blooopy is not defined — 12 in 10 min/);
+      expect(spike?.summary).toContain("Assigned to Jane Doe in Sentry.");
+      // A new issue already assigned when Flick first hears of it is no "new error" card.
+      await hook("issue", issue("assigned", { id: "778", assignedTo: { type: "team", name: "payments" } }));
+      await hook("issue", issue("created", { id: "778" }));
+      await t.drain();
+      expect(await cards("sentry:issue:778")).toHaveLength(0);
+    });
+
     it("resolved in Sentry takes the card back; back in a new release, it is a regression", async () => {
       await hook("issue", issue("resolved", { status: "resolved", statusDetails: { inNextRelease: true } }));
       await t.drain();

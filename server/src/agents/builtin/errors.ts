@@ -1,6 +1,6 @@
 import type { Change, Preview } from "@flick/shared";
 import { z } from "zod";
-import { type CardUpsert, defineAgent, type SignalRow, withdrawal } from "../define.ts";
+import { type AgentContext, type CardUpsert, defineAgent, type SignalRow, withdrawal } from "../define.ts";
 import { blast, rank, recency } from "../rank.ts";
 import { deployBefore, rollbackCard } from "./deploys.ts";
 import { repositorySetting } from "./settings.ts";
@@ -37,6 +37,8 @@ interface ErrorEvent {
   userCount?: number;
   /** Sentry marked the issue regressed (its "issue" webhook; no event of its own). */
   sentryRegressed?: boolean;
+  /** Sentry unresolved the issue as escalating (archived until it escalated, and it did). */
+  sentryEscalated?: boolean;
 }
 
 /** A Sentry integration-platform webhook body ("issue" and "error" resources). */
@@ -55,6 +57,8 @@ interface SentryWebhook {
       userCount?: number | string;
       /** "regressed" when Sentry unresolves an issue because it came back. */
       substatus?: string;
+      /** Who the issue is assigned to ("assigned"; null when unassigned). */
+      assignedTo?: { type?: string; name?: string; email?: string } | null;
       metadata?: { type?: string; value?: string };
     };
   };
@@ -78,7 +82,8 @@ function errorEvent(s: SignalRow): ErrorEvent | null {
   const issue = body.data?.issue;
   if (s.kind !== "sentry.webhook.issue" || !issue) return null;
   const regressed = body.action === "unresolved" && issue.substatus === "regressed";
-  if (body.action !== "created" && !regressed) return null;
+  const escalated = body.action === "unresolved" && issue.substatus === "escalating";
+  if (body.action !== "created" && !regressed && !escalated) return null;
   const type = issue.metadata?.type;
   return {
     ...(type
@@ -89,7 +94,47 @@ function errorEvent(s: SignalRow): ErrorEvent | null {
     web_url: issue.permalink,
     userCount: Number(issue.userCount) || 0,
     ...(regressed ? { sentryRegressed: true } : {}),
+    ...(escalated ? { sentryEscalated: true } : {}),
   };
+}
+
+/** How the team triaged a Sentry issue in Sentry (its integration's "issue" webhooks). */
+interface Triage {
+  /** Archived ("ignored"): its events make no card until Sentry says it escalates or it is unarchived. */
+  archived?: boolean;
+  /** Who it is assigned to: someone owns it, so it is no "new error" card. */
+  assignee?: string | null;
+}
+
+const triageKey = (fingerprint: string) => `triage:${fingerprint}`;
+
+/**
+ * Reads Sentry's triage webhooks (archived, assigned, unresolved, resolved) into each issue's
+ * triage state. Archiving or assigning takes a pending card back (the team has decided, or someone
+ * owns it). Returns the issues unarchived as escalating.
+ */
+async function triage(ctx: AgentContext, batch: SignalRow[], out: CardUpsert[]): Promise<Set<string>> {
+  const escalated = new Set<string>();
+  for (const s of batch) {
+    if (s.kind !== "sentry.webhook.issue") continue;
+    const body = s.payload as SentryWebhook;
+    if (!["archived", "assigned", "unresolved", "resolved"].includes(body.action ?? "")) continue;
+    const key = triageKey(s.fingerprint);
+    const t: Triage = { ...(await ctx.state.get<Triage>(key)) };
+    if (body.action === "archived") t.archived = true;
+    else if (body.action === "assigned") {
+      const to = body.data?.issue?.assignedTo;
+      t.assignee = to ? (to.name ?? to.email ?? "someone").slice(0, 100) : null;
+    } else {
+      if (t.archived && body.action === "unresolved" && body.data?.issue?.substatus === "escalating")
+        escalated.add(s.fingerprint);
+      t.archived = false;
+    }
+    ctx.state.set(key, t);
+    if (body.action === "archived" || (body.action === "assigned" && t.assignee))
+      out.push(withdrawal(s.fingerprint, s));
+  }
+  return escalated;
 }
 
 export interface GroupState {
@@ -269,7 +314,9 @@ export const errorsAgent = defineAgent({
       if (errorEvent(s)) groups.set(s.fingerprint, [...(groups.get(s.fingerprint) ?? []), s]);
     }
     const verdicts = issueVerdicts(batch);
-    await ctx.state.load([...groups.keys(), ...verdicts.keys()]);
+    await ctx.state.load([...groups.keys(), ...verdicts.keys(), ...[...groups.keys()].map(triageKey)]);
+    const out: CardUpsert[] = [];
+    const escalated = await triage(ctx, batch, out);
     for (const [fingerprint, v] of verdicts) {
       const g = await ctx.state.get<GroupState>(fingerprint);
       if (!g) continue;
@@ -287,7 +334,6 @@ export const errorsAgent = defineAgent({
       }
     }
     const latest = await ctx.latestCards([...groups.keys()]);
-    const out: CardUpsert[] = [];
     for (const [fingerprint, v] of verdicts) {
       // Resolved in Sentry: a card still asking for an issue about it is moot.
       if (v.by === null && v.fixedAt !== null && !groups.has(fingerprint))
@@ -334,9 +380,16 @@ export const errorsAgent = defineAgent({
         inSentry: boolean;
       } | null = null;
       let spike: { count: number; baseline: number } | null = null;
+      /** When Sentry said the archived issue escalated. */
+      let escalation: number | null = null;
       for (const s of signals) {
         const e = errorEvent(s) as ErrorEvent;
         const at = s.occurredAt.getTime();
+        if (e.sentryEscalated) {
+          if (escalated.has(fingerprint)) escalation ??= at;
+          // Not an event of its own, unless it is all Flick knows of the issue.
+          if (stored) continue;
+        }
         if (e.sentryRegressed) {
           // Sentry says it came back (an integration that sends no events says so only this way).
           regression ??= {
@@ -429,8 +482,13 @@ export const errorsAgent = defineAgent({
       }
       ctx.state.set(fingerprint, g);
 
+      const triaged = await ctx.state.get<Triage>(triageKey(fingerprint));
+      // Archived in Sentry: counted, quiet. Assigned: someone owns it, so it is not news that it
+      // exists — only that it spikes or comes back.
+      if (triaged?.archived && escalation === null) continue;
+      if (triaged?.assignee && isNew && !regression && !spike) continue;
       const openCard = card && ["pending", "snoozed"].includes(card.status);
-      if (!isNew && !regression && !spike && !openCard) continue;
+      if (!isNew && !regression && !spike && escalation === null && !openCard) continue;
 
       const lastSignal = signals[signals.length - 1] as SignalRow;
       const e = errorEvent(lastSignal) as ErrorEvent;
@@ -449,14 +507,14 @@ export const errorsAgent = defineAgent({
       };
 
       // Right after a deploy: one rollback card instead of an error card.
-      const troubleAt = isNew ? g.firstSeen : regression ? regression.at : spike ? g.lastSeen : null;
+      const troubleAt = isNew ? g.firstSeen : regression ? regression.at : spike ? g.lastSeen : escalation;
       const deploy = troubleAt === null ? null : await deployBefore(ctx, new Date(troubleAt));
       if (deploy) {
         out.push(
           await rollbackCard(ctx, "errors", deploy, {
             what: "errors",
             // One line of a title it shares with other troubles: the message gives way first.
-            line: `${isNew ? "new error" : regression ? "fixed error back" : "error spike"} "${d.title.length > 60 ? `${d.title.slice(0, 59)}…` : d.title}" ×${g.count}${users ? ` (${users} users)` : ""}`,
+            line: `${isNew ? "new error" : regression ? "fixed error back" : spike ? "error spike" : "error escalating"} "${d.title.length > 60 ? `${d.title.slice(0, 59)}…` : d.title}" ×${g.count}${users ? ` (${users} users)` : ""}`,
             facts: { errorEvents: g.count, errorUsers: users },
             signalIds: signals.map((s) => s.id),
             firstSeen: new Date(g.firstSeen),
@@ -474,9 +532,11 @@ export const errorsAgent = defineAgent({
         ? `Regression: ${d.title} — ${regression.release ? `back in ${regression.release}` : "Sentry marked it regressed"}`
         : spike
           ? `Spiking: ${d.title} — ${spike.count} in 10 min (×${Math.max(1, Math.round(spike.count / Math.max(spike.baseline, 0.5)))} the usual)`
-          : isNew
-            ? `New error: ${d.title}`
-            : d.title;
+          : escalation !== null
+            ? `Escalating: ${d.title} — archived in Sentry until it escalated`
+            : isNew
+              ? `New error: ${d.title}`
+              : d.title;
       const stack = `\`\`\`\n${d.stack}\n\`\`\``;
       const reopen = regression?.by ?? null;
       const change: Change = reopen
@@ -521,9 +581,9 @@ export const errorsAgent = defineAgent({
         fingerprint,
         kind: change.type === "github" ? "issue" : "insight",
         title: headline,
-        summary: `${d.topFrame ? `In \`${d.topFrame}\`. ` : ""}${plural(g.count, "event")}, ${plural(users, "user")}, first seen ${new Date(g.firstSeen).toISOString().slice(0, 16).replace("T", " ")} UTC${e.release ? `, release ${e.release}` : ""}.${g.alertRules?.length ? ` Sentry's alert rule "${g.alertRules[g.alertRules.length - 1]}" fired for it.` : ""}${cameBack} ${accept}`,
+        summary: `${d.topFrame ? `In \`${d.topFrame}\`. ` : ""}${plural(g.count, "event")}, ${plural(users, "user")}, first seen ${new Date(g.firstSeen).toISOString().slice(0, 16).replace("T", " ")} UTC${e.release ? `, release ${e.release}` : ""}.${g.alertRules?.length ? ` Sentry's alert rule "${g.alertRules[g.alertRules.length - 1]}" fired for it.` : ""}${cameBack}${escalation !== null ? " Sentry archived it until it escalated, and now it has." : ""}${triaged?.assignee ? ` Assigned to ${triaged.assignee} in Sentry.` : ""} ${accept}`,
         ...rank({
-          severity: e.level === "fatal" ? 1 : regression ? 0.8 : spike ? 0.75 : 0.6,
+          severity: e.level === "fatal" ? 1 : regression ? 0.8 : spike || escalation !== null ? 0.75 : 0.6,
           blastRadius: blast(Math.max(users, g.count / 10)),
           confidence: 0.85,
           recency: recency(new Date(g.lastSeen), ctx.now),
@@ -540,7 +600,7 @@ export const errorsAgent = defineAgent({
             : {}),
           facts,
         },
-        reopen: regression !== null || spike !== null,
+        reopen: regression !== null || spike !== null || escalation !== null,
       });
     }
     return out;
