@@ -65,6 +65,10 @@ describe("the feed in Chromium", () => {
       .first()
       .getByText(/^Demo card: accepting only rehearses this/);
     expect(await rehearsal.count()).toBe(1);
+    // Facts read as words ("users affected"), not as the code names them ("usersAffected").
+    const names = await page.locator("article").first().locator("dt").allTextContents();
+    expect(names).toEqual(expect.arrayContaining(["errors", "users affected", "deploy"]));
+    expect(names.filter((n) => /[A-Z]/.test(n))).toEqual([]);
     const chart = page.locator("article").first().getByRole("img", { name: "checkout_success chart" });
     expect(await chart.count()).toBe(1);
     // The stretch since the deploy is shaded: it starts at the drop and runs to the chart's end.

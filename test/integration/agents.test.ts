@@ -538,7 +538,7 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       await t.drain();
       const [rollback] = (await cards("deploy:")).filter((c) => c.fingerprint.endsWith("5".repeat(40)));
       expect(rollback?.title).toMatch(
-        /^fixed error back ".*" ×\d+ \(\d+ users\) \d+ min after push 5555555 .*— roll back\?$/,
+        /^fixed \w+ back ×\d+ \(\d+ users\) \d+ min after push 5555555.* — roll back\?$/,
       );
       expect(await cards("sentry:")).toHaveLength(2);
       t.clock.advance(60 * minute);
@@ -1368,8 +1368,11 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       expect(found).toHaveLength(1);
       const card = found[0] as typeof schema.cards.$inferSelect;
       expect(card.title).toMatch(
-        /new error .* and checkout_success dropped \d+% at .* after push 2222222 .*— roll back\?$|checkout_success dropped \d+% .* and new error .*— roll back\?$/,
+        /^new \w+ ×\d+( \(\d+ users?\))? and checkout_success dropped \d+% \d+ min after push 2222222.* — roll back\?$/,
       );
+      // The title says each in a few words; the summary says them whole, with the times.
+      expect(card.summary).toMatch(/^- new error ".+" ×\d+/m);
+      expect(card.summary).toMatch(/^- checkout_success dropped \d+% at \d\d:\d\d UTC$/m);
       // No "rollback" action is set up here: the card proposes reverting the pushed commit.
       expect(card.change).toMatchObject({
         type: "github",

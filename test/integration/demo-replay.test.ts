@@ -38,7 +38,12 @@ describe.each(drivers)("replaying all fixtures into an empty install on %s", (dr
     await t.drain();
 
     const pending = await t.database.db
-      .select({ agent: schema.cards.agent, title: schema.cards.title, fingerprint: schema.cards.fingerprint })
+      .select({
+        agent: schema.cards.agent,
+        title: schema.cards.title,
+        summary: schema.cards.summary,
+        fingerprint: schema.cards.fingerprint,
+      })
       .from(schema.cards)
       .where(eq(schema.cards.status, "pending"));
     const agents = new Set(pending.map((c) => c.agent));
@@ -46,11 +51,13 @@ describe.each(drivers)("replaying all fixtures into an empty install on %s", (dr
       expect(agents, `${agent}; warnings in the log:\n${problems()}`).toContain(agent);
     const rollback = pending.filter((c) => c.fingerprint.startsWith("deploy:"));
     expect(rollback).toHaveLength(1);
-    // Both troubles told whole within the 200 characters a title keeps (the commit's message,
-    // which the summary has, gives way).
+    // Both troubles in a few words, short enough for a phone's first screen (the commit's message
+    // and the error's text are in the summary).
     expect(rollback[0]?.title).toMatch(
-      /^new error "TypeError: .*" ×6 \(6 users\) and checkout_success dropped \d+% at \d\d:\d\d UTC \d+ min after push a1b2c3d — roll back\?$/,
+      /^new TypeError ×6 \(6 users\) and checkout_success dropped \d+% \d+ min after push a1b2c3d — roll back\?$/,
     );
+    expect(rollback[0]?.summary).toContain(`"Cart: compute totals on the server"`);
+    expect(rollback[0]?.summary).toContain(`- new error "TypeError: unsupported operand type(s) for *`);
     // Attention is scarce: the deploy that broke checkout tops the feed, above the dozen customer
     // feedback clusters, the red CI job and the old alerts.
     const feed = await t.request<{ cards: { fingerprint: string; title: string }[] }>("/api/feed?limit=5", {

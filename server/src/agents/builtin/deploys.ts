@@ -109,7 +109,10 @@ export async function deployBefore(ctx: AgentContext, at: Date): Promise<Deploy 
 export interface Trouble {
   /** "errors" or "metric": what this agent saw. */
   what: "errors" | "metric";
+  /** The trouble in full, for the summary ("new error "TypeError: …" ×6 (6 users)"). */
   line: string;
+  /** The same in a few words, for the title ("new TypeError ×6 (6 users)"). */
+  brief: string;
   facts: Record<string, string | number | boolean>;
   signalIds: string[];
   firstSeen: Date;
@@ -118,6 +121,9 @@ export interface Trouble {
   blastRadius: number;
   preview?: Preview;
 }
+
+/** Past this length a rollback card's title leaves out the commit's message. */
+const SHORT_TITLE = 110;
 
 /**
  * The correlator: trouble right after a deploy becomes ONE card proposing the rollback, whichever
@@ -160,17 +166,18 @@ export async function rollbackCard(
     (open?.evidence as { facts?: Record<string, string | number | boolean> } | undefined)?.facts ?? {};
   const acceptRate = await ctx.acceptRate(agent, "deploy");
   const compose = (facts: Record<string, string | number | boolean>, previous?: Record<string, number>) => {
-    const parts = Object.entries(facts)
-      .filter(([k]) => k.startsWith("seen:"))
-      .sort(([a], [b]) => a.localeCompare(b))
-      .map(([, v]) => String(v));
+    const seen = Object.keys(facts)
+      .filter((k) => k.startsWith("seen:"))
+      .sort();
+    const parts = seen.map((k) => String(facts[k]));
     const after = Number(facts.minutesAfterDeploy ?? minutes);
-    // Titles are cut at 200 characters: the commit's message gives way first (the summary keeps
-    // it), then the troubles' words; the question stays.
-    const what = parts.join(" and ");
+    // The title is read on a phone: each trouble in a few words (cards written before briefs
+    // existed have only the full line), the commit's message only while the title stays short.
+    // The summary says it all.
+    const what = seen.map((k) => String(facts[`brief:${k.slice("seen:".length)}`] ?? facts[k])).join(" and ");
     const question = (label: string) => ` ${after} min after ${label} — roll back?`;
     let ask = question(deploy.label);
-    if (what.length + ask.length > TITLE_MAX) ask = question(deploy.label.replace(/ ".*"$/, ""));
+    if (what.length + ask.length > SHORT_TITLE) ask = question(deploy.label.replace(/ ".*"$/, ""));
     const room = Math.max(40, TITLE_MAX - ask.length);
     return {
       title: `${what.length > room ? `${what.slice(0, room - 1)}…` : what}${ask}`,
@@ -193,6 +200,7 @@ export async function rollbackCard(
   const facts = {
     deploy: deploy.sha.slice(0, 12),
     [`seen:${t.what}`]: t.line,
+    [`brief:${t.what}`]: t.brief,
     minutesAfterDeploy: Math.min(minutes, Number(priorFacts.minutesAfterDeploy ?? minutes)),
     ...t.facts,
   };

@@ -220,6 +220,15 @@ function issueVerdicts(signals: SignalRow[]): Map<string, Verdict> {
   return out;
 }
 
+/**
+ * An error in a few words: its type when the title starts with one ("TypeError: …" → "TypeError"),
+ * else "error" and the title cut short, quoted.
+ */
+function errorName(title: string): string {
+  const type = /^([\w.$]{2,40}):/.exec(title)?.[1];
+  return type ?? `error "${title.length > 30 ? `${title.slice(0, 29)}…` : title}"`;
+}
+
 /** Error-group source settings: where issues are opened. */
 export const errorSourceSettings = z.object({ repository: repositorySetting }).passthrough();
 
@@ -510,11 +519,28 @@ export const errorsAgent = defineAgent({
       const troubleAt = isNew ? g.firstSeen : regression ? regression.at : spike ? g.lastSeen : escalation;
       const deploy = troubleAt === null ? null : await deployBefore(ctx, new Date(troubleAt));
       if (deploy) {
+        const kind = isNew
+          ? "new error"
+          : regression
+            ? "fixed error back"
+            : spike
+              ? "error spike"
+              : "error escalating";
+        // "new TypeError", "TypeError spike"; an error with no type name: "new error "…"".
+        const briefKind = (name: string) =>
+          isNew
+            ? `new ${name}`
+            : regression
+              ? `fixed ${name} back`
+              : spike
+                ? `${name} spike`
+                : `${name} escalating`;
         out.push(
           await rollbackCard(ctx, "errors", deploy, {
             what: "errors",
             // One line of a title it shares with other troubles: the message gives way first.
-            line: `${isNew ? "new error" : regression ? "fixed error back" : spike ? "error spike" : "error escalating"} "${d.title.length > 60 ? `${d.title.slice(0, 59)}…` : d.title}" ×${g.count}${users ? ` (${users} users)` : ""}`,
+            line: `${kind} "${d.title.length > 60 ? `${d.title.slice(0, 59)}…` : d.title}" ×${g.count}${users ? ` (${plural(users, "user")})` : ""}`,
+            brief: `${briefKind(errorName(d.title))} ×${g.count}${users ? ` (${plural(users, "user")})` : ""}`,
             facts: { errorEvents: g.count, errorUsers: users },
             signalIds: signals.map((s) => s.id),
             firstSeen: new Date(g.firstSeen),

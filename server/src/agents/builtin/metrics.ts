@@ -45,15 +45,17 @@ export const metricSourceSettings = z
  * for a series that never moves that much, "machine_temperature broke from its usual pattern at
  * 03:03 UTC (85.2, about 83.5 expected)" — "rose 2%" would read as nothing to see.
  */
-export function anomalyClaim(name: string, value: number, expected: number, at: Date): string {
-  if (Math.abs(expected) < 1e-9) return `${name} jumped to ${round(value)} at ${hhmm(at)}`;
+export function anomalyClaim(name: string, value: number, expected: number, at: Date | null): string {
+  // Without a time: the brief a rollback card's title uses (it says when another way).
+  const when = at ? ` at ${hhmm(at)}` : "";
+  if (Math.abs(expected) < 1e-9) return `${name} jumped to ${round(value)}${when}`;
   const change = (value - expected) / Math.abs(expected);
   if (Math.abs(change) < SMALL_CHANGE)
-    return `${name} broke from its usual pattern at ${hhmm(at)} (${round(value)}, about ${round(expected)} expected)`;
-  if (change <= -0.995) return `${name} fell to ${round(value)} at ${hhmm(at)}`;
-  if (change < 0) return `${name} dropped ${Math.round(-change * 100)}% at ${hhmm(at)}`;
-  if (change >= 1) return `${name} rose ${round(1 + change)}× at ${hhmm(at)}`;
-  return `${name} rose ${Math.round(change * 100)}% at ${hhmm(at)}`;
+    return `${name} broke from its usual pattern${when} (${round(value)}, about ${round(expected)} expected)`;
+  if (change <= -0.995) return `${name} fell to ${round(value)}${when}`;
+  if (change < 0) return `${name} dropped ${Math.round(-change * 100)}%${when}`;
+  if (change >= 1) return `${name} rose ${round(1 + change)}×${when}`;
+  return `${name} rose ${Math.round(change * 100)}%${when}`;
 }
 
 /** "queue_depth changed its pattern since 09:00 UTC" */
@@ -78,6 +80,8 @@ function describe(
   tail: [number, number][],
 ): {
   claim: string;
+  /** The claim without its time, for a title that says the time another way. */
+  brief: string;
   what: string;
   change: number;
   marks: number[];
@@ -95,6 +99,7 @@ function describe(
     const expected = peak ? peak.expected : scored.expected;
     return {
       claim: anomalyClaim(p.name, value, expected, peak ? new Date(peak.at) : at),
+      brief: anomalyClaim(p.name, value, expected, null),
       what: `${value} where about ${round(expected)} was expected`,
       change: relative(value, expected),
       marks: [mark >= 0 ? mark : last],
@@ -104,6 +109,7 @@ function describe(
   const first = tail.findIndex(([t]) => t >= pattern.since);
   return {
     claim: patternClaim(p.name, pattern),
+    brief: `${p.name} changed its pattern`,
     what: `since ${hhmm(new Date(pattern.since))} it averaged ${round(pattern.mean)}, 90% of points under ${round(pattern.p90)}; no stretch in the ${duration(pattern.searched)} before looked like that (the closest averaged ${round(pattern.closestMean)}, 90% under ${round(pattern.closestP90)})`,
     change: Math.max(relative(pattern.mean, pattern.closestMean), relative(pattern.p90, pattern.closestP90)),
     marks: [last],
@@ -183,6 +189,7 @@ export const metricsAgent = defineAgent({
             await rollbackCard(ctx, "metrics", deploy, {
               what: "metric",
               line: claim,
+              brief: d.brief,
               facts: { metric: p.name, ...d.facts },
               signalIds: [signal.id],
               firstSeen: at,

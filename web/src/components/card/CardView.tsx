@@ -26,9 +26,14 @@ interface CardViewProps {
 // Where the evidence lives (the pull request, the job, the alert, the issue in Sentry): web pages only.
 const links = (card: Card) => (card.evidence.links ?? []).filter((l) => /^https?:\/\//.test(l.url));
 
-// "seen:*" facts are what a joined card's title is written from; the title already says them.
+// "seen:*" and "brief:*" facts are what a joined card's title is written from; it says them already.
 const facts = (card: Card) =>
-  Object.entries(card.evidence.facts ?? {}).filter(([k]) => !k.startsWith("seen:"));
+  Object.entries(card.evidence.facts ?? {}).filter(([k]) => !/^(seen|brief):/.test(k));
+// Facts are named for code ("minutesAfterDeploy") and read by people ("minutes after deploy").
+const factName = (key: string) => key.replace(/([a-z\d])([A-Z])/g, "$1 $2").toLowerCase();
+// A moment as the reader's local date and time; everything else as it is.
+const factValue = (value: unknown) =>
+  typeof value === "string" && /^\d{4}-\d\d-\d\dT\d\d:\d\d/.test(value) ? when(value) : String(value);
 const STATUS_WORDS: Record<string, string> = {
   accepted: "Accepted",
   snoozed: "Snoozed",
@@ -219,8 +224,8 @@ export function CardView(props: CardViewProps) {
           <For each={facts(props.card)}>
             {([k, v]) => (
               <div>
-                <dt>{k}</dt>
-                <dd>{String(v)}</dd>
+                <dt>{factName(k)}</dt>
+                <dd>{factValue(v)}</dd>
               </div>
             )}
           </For>
