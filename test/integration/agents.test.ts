@@ -920,6 +920,7 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       const found = await cards("ci:");
       expect(found).toHaveLength(2);
       expect(found[1]?.title).toMatch(/flaky before, re-run\?$/);
+      expect(found[1]?.summary).toContain("passed on a retry of the same commit 1 time before.");
       expect(found[1]?.change).toMatchObject({
         operation: "rerun_workflow",
         params: { runId: 2202229999, failedOnly: true },
@@ -992,6 +993,10 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       await t.drain();
       const [card] = await cards("github:pr:Codertocat/Hello-World#2");
       expect(card?.title).toBe("Merge #2: Update the README with new information.");
+      // How big it is, before anyone opens the diff (the fixture's counts: one line each way).
+      expect((card?.preview as { text: string }).text).toBe(
+        "#2 Update the README with new information.\nby Codertocat · head ec26c3e · +1 −1 in 1 file",
+      );
       expect(card?.change).toMatchObject({
         type: "github",
         operation: "merge_pr",

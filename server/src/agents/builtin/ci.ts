@@ -2,6 +2,7 @@ import type { Change } from "@flick/shared";
 import { extractErrorLines, lineText } from "../ci/log-errors.ts";
 import { type CardUpsert, defineAgent, withdrawal } from "../define.ts";
 import { blast, rank, recency } from "../rank.ts";
+import { plural } from "./words.ts";
 
 interface JobPayload {
   action: string;
@@ -128,10 +129,12 @@ export function ciAgent(fetchLog: JobLogFetcher | null) {
           summary: [
             errorLines.length
               ? `First errors in the log${against}:\n\n\`\`\`\n${errorLines.slice(0, 12).join("\n")}\n\`\`\``
-              : "The job's log was not available.",
+              : log
+                ? "No error lines stood out in the job's log."
+                : "The job's log was not available.",
             flaky
-              ? `This job failed and then passed on a retry of the same commit ${state.flaky} time(s) before. Accept re-runs the failed jobs.`
-              : `Accept opens a pull request that reverts ${sha}, the commit this job fails on, quoting the error lines.`,
+              ? `This job failed and then passed on a retry of the same commit ${plural(state.flaky, "time")} before. Accept re-runs the failed jobs.`
+              : `Accept opens a pull request that reverts ${sha}, the commit this job fails on${errorLines.length ? ", quoting the error lines" : ""}.`,
           ].join("\n\n"),
           ...rank({
             severity: 0.7,

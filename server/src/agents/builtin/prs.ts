@@ -23,6 +23,9 @@ interface PullRequest {
   base?: { ref?: string };
   /** false when GitHub found conflicts with the base; null while it is still computing. */
   mergeable?: boolean | null;
+  additions?: number;
+  deletions?: number;
+  changed_files?: number;
 }
 
 interface Payload {
@@ -65,6 +68,8 @@ interface PrState {
   /** GitHub said the branch conflicts with its base (a merge would be refused). */
   conflicts?: boolean;
   merged?: boolean;
+  /** Lines added and removed, files changed (GitHub's counts, when the event carried them). */
+  size?: { additions: number; deletions: number; files: number };
   /** A dependency bot's updates (absent in states stored before they were read: the title's). */
   bumps?: Bump[];
   /**
@@ -163,6 +168,8 @@ export const prsAgent = defineAgent({
           state.open = pr.state === "open";
           state.url = pr.html_url ?? state.url;
           state.merged = pr.merged === true;
+          if (typeof pr.additions === "number" && typeof pr.deletions === "number")
+            state.size = { additions: pr.additions, deletions: pr.deletions, files: pr.changed_files ?? 0 };
           if (state.bot) state.bumps = bumpsIn(pr.title, pr.body);
           // Only a definite answer counts; null means GitHub has not worked it out yet.
           if (typeof pr.mergeable === "boolean") state.conflicts = !pr.mergeable;
@@ -284,7 +291,7 @@ export const prsAgent = defineAgent({
         }),
         preview: {
           type: "text",
-          text: `#${state.number} ${state.title}\nby ${state.author} · head ${state.headSha.slice(0, 7)}`,
+          text: `#${state.number} ${state.title}\nby ${state.author} · head ${state.headSha.slice(0, 7)}${state.size ? ` · +${state.size.additions} −${state.size.deletions} in ${plural(state.size.files, "file")}` : ""}`,
         },
         change: {
           type: "github",
