@@ -994,7 +994,7 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       const [card] = await cards("github:pr:Codertocat/Hello-World#2");
       expect(card?.title).toBe("Merge #2: Update the README with new information.");
       // How big it is, before anyone opens the diff (the fixture's counts: one line each way).
-      expect((card?.preview as { text: string }).text).toBe(
+      expect((card?.preview as { text: string } | undefined)?.text).toBe(
         "#2 Update the README with new information.\nby Codertocat · head ec26c3e · +1 −1 in 1 file",
       );
       expect(card?.change).toMatchObject({
