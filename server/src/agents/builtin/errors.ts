@@ -326,37 +326,16 @@ export const errorsAgent = defineAgent({
     await ctx.state.load([...groups.keys(), ...verdicts.keys(), ...[...groups.keys()].map(triageKey)]);
     const out: CardUpsert[] = [];
     const escalated = await triage(ctx, batch, out);
-    for (const [fingerprint, v] of verdicts) {
-      const g = await ctx.state.get<GroupState>(fingerprint);
-      if (!g) continue;
-      if (v.fixedAt !== null) {
-        ctx.state.set(fingerprint, {
-          ...g,
-          fixedAt: v.fixedAt,
-          fixedReleases: [...g.releases],
-          fixedBy: v.by,
-          resolvedInSentry: v.by === null,
-        });
-      } else if (v.by && g.fixedBy?.number === v.by.number && g.fixedBy.repository === v.by.repository) {
-        // Reopened: the fix did not hold, and the open issue already says so.
-        ctx.state.set(fingerprint, { ...g, fixedAt: null, fixedReleases: [], fixedBy: null });
-      }
-    }
+    await applyVerdicts(ctx, verdicts, groups, out);
     const latest = await ctx.latestCards([...groups.keys()]);
-    for (const [fingerprint, v] of verdicts) {
-      // Resolved in Sentry: a card still asking for an issue about it is moot.
-      if (v.by === null && v.fixedAt !== null && !groups.has(fingerprint))
-        out.push(withdrawal(fingerprint, v.signal));
-    }
     for (const [fingerprint, all] of groups) {
       all.sort((a, b) => a.occurredAt.getTime() - b.occurredAt.getTime());
       const stored = await ctx.state.get<GroupState>(fingerprint);
       // A new Sentry issue announces its first event; when that event itself arrives (an "error"
       // webhook) or the group is known already, the announcement is not one more event.
-      const counted =
+      const signals =
         stored || all.some((s) => !announcesOnly(s)) ? all.filter((s) => !announcesOnly(s)) : all;
-      if (counted.length === 0) continue;
-      const signals = counted;
+      if (signals.length === 0) continue;
       const isNew = !stored;
       const g: GroupState = stored ?? {
         firstSeen: (signals[0] as SignalRow).occurredAt.getTime(),
@@ -380,255 +359,317 @@ export const errorsAgent = defineAgent({
         g.fixedAt = card.updatedAt.getTime();
         g.fixedReleases = [...g.releases];
       }
-      let regression: {
-        at: number;
-        /** The release it came back in; null when only Sentry's "regressed" says it is back. */
-        release: string | null;
-        fixedAt: number | null;
-        by: IssueRef | null;
-        inSentry: boolean;
-      } | null = null;
-      let spike: { count: number; baseline: number } | null = null;
-      /** When Sentry said the archived issue escalated. */
-      let escalation: number | null = null;
-      for (const s of signals) {
-        const e = errorEvent(s) as ErrorEvent;
-        const at = s.occurredAt.getTime();
-        if (e.sentryEscalated) {
-          if (escalated.has(fingerprint)) escalation ??= at;
-          // Not an event of its own, unless it is all Flick knows of the issue.
-          if (stored) continue;
-        }
-        if (e.sentryRegressed) {
-          // Sentry says it came back (an integration that sends no events says so only this way).
-          regression ??= {
-            at,
-            release: null,
-            fixedAt: g.fixedAt,
-            by: g.fixedBy ?? null,
-            inSentry: g.resolvedInSentry === true,
-          };
-          // Not an event of its own, unless it is all Flick knows of the issue.
-          if (stored) continue;
-        }
-        const rule = (s.payload as SentryWebhook).data?.triggered_rule;
-        if (s.kind === "sentry.webhook.event_alert" && rule) {
-          g.alertRules = [...new Set([...(g.alertRules ?? []), rule.slice(0, 200)])].slice(-5);
-        }
-        if (e.event_id) {
-          const id = e.event_id.replace(/-/g, "").toLowerCase();
-          if (g.recentIds?.includes(id)) continue;
-          g.recentIds = [...(g.recentIds ?? []), id].slice(-RECENT_IDS);
-        }
-        if (g.announced !== undefined && !announcesOnly(s)) {
-          // The event a new Sentry issue announced has come itself: it takes the announcement's place.
-          g.count--;
-          const b = g.buckets.find(([t]) => t === g.announced);
-          if (b) b[1]--;
-          g.buckets = g.buckets.filter(([, n]) => n > 0);
-          g.moreUsers = Math.max(0, g.moreUsers - (g.announcedUsers ?? 0));
-          delete g.announced;
-          delete g.announcedUsers;
-        }
-        g.count++;
-        g.lastSeen = Math.max(g.lastSeen, at);
-        const u = userKey(e);
-        if (u && !g.users.includes(u)) {
-          if (g.users.length < MAX_USERS) g.users.push(u);
-          else g.moreUsers++;
-        }
-        if (e.release && !g.releases.includes(e.release)) {
-          g.releases.push(e.release);
-          if (g.releases.length > 20) g.releases.shift();
-        }
-        if (g.fixedAt !== null && at > g.fixedAt && e.release && !g.fixedReleases.includes(e.release))
-          regression ??= {
-            at,
-            release: e.release,
-            fixedAt: g.fixedAt,
-            by: g.fixedBy ?? null,
-            inSentry: g.resolvedInSentry === true,
-          };
-        const bucket = Math.floor(at / BUCKET_MS) * BUCKET_MS;
-        if (announcesOnly(s)) {
-          // Known only by number until its events come.
-          g.announced = bucket;
-          g.announcedUsers = e.userCount ?? 0;
-          g.moreUsers += g.announcedUsers;
-        }
-        const last = g.buckets[g.buckets.length - 1];
-        if (last && last[0] === bucket) last[1]++;
-        else if (!last || bucket > last[0]) g.buckets.push([bucket, 1]);
-        g.buckets = g.buckets.filter(([b]) => b > bucket - BASELINE_BUCKETS * BUCKET_MS);
-        const current = g.buckets.find(([b]) => b === bucket)?.[1] ?? 0;
-        const history = g.buckets.filter(([b]) => b < bucket);
-        const ageBuckets = Math.min(
-          BASELINE_BUCKETS,
-          Math.max(1, Math.floor((bucket - g.firstSeen) / BUCKET_MS)),
-        );
-        const baseline = history.reduce((n, [, c]) => n + c, 0) / ageBuckets;
-        if (
-          !isNew &&
-          bucket - g.firstSeen >= 6 * BUCKET_MS &&
-          current >= 10 &&
-          current >= 5 * Math.max(baseline, 0.5) &&
-          g.lastSpikeBucket !== bucket
-        ) {
-          spike = { count: current, baseline };
-          g.lastSpikeBucket = bucket;
-        }
-      }
-      if (spike) {
-        // Report the whole burst this batch saw, not the count at the moment it crossed the line.
-        spike.count = g.buckets.find(([b]) => b === g.lastSpikeBucket)?.[1] ?? spike.count;
-      }
-      if (regression) {
-        // Re-armed by the next fix.
-        g.fixedAt = null;
-        g.fixedReleases = [];
-        g.fixedBy = null;
-        g.resolvedInSentry = false;
-      }
+      const news = count(g, signals, isNew, escalated.has(fingerprint));
       ctx.state.set(fingerprint, g);
 
       const triaged = await ctx.state.get<Triage>(triageKey(fingerprint));
       // Archived in Sentry: counted, quiet. Assigned: someone owns it, so it is not news that it
       // exists — only that it spikes or comes back.
-      if (triaged?.archived && escalation === null) continue;
-      if (triaged?.assignee && isNew && !regression && !spike) continue;
+      if (triaged?.archived && news.escalation === null) continue;
+      if (triaged?.assignee && isNew && !news.regression && !news.spike) continue;
       const openCard = card && ["pending", "snoozed"].includes(card.status);
-      if (!isNew && !regression && !spike && escalation === null && !openCard) continue;
-
-      const lastSignal = signals[signals.length - 1] as SignalRow;
-      const e = errorEvent(lastSignal) as ErrorEvent;
-      const d = describeError(e);
-      const users = g.users.length + g.moreUsers;
-      const preview = bucketChart(g.buckets, spike ? g.lastSpikeBucket : null);
-      const facts = {
-        events: g.count,
-        users,
-        firstSeen: new Date(g.firstSeen).toISOString(),
-        lastSeen: new Date(g.lastSeen).toISOString(),
-        ...(e.release ? { release: e.release } : {}),
-        ...(e.environment ? { environment: e.environment } : {}),
-        ...(d.topFrame ? { topFrame: d.topFrame } : {}),
-        ...(g.alertRules?.length ? { sentryAlert: g.alertRules.join("; ") } : {}),
-      };
-
-      // Right after a deploy: one rollback card instead of an error card.
-      const troubleAt = isNew ? g.firstSeen : regression ? regression.at : spike ? g.lastSeen : escalation;
-      const deploy = troubleAt === null ? null : await deployBefore(ctx, new Date(troubleAt));
-      if (deploy) {
-        const kind = isNew
-          ? "new error"
-          : regression
-            ? "fixed error back"
-            : spike
-              ? "error spike"
-              : "error escalating";
-        // "new TypeError", "TypeError spike"; an error with no type name: "new error "…"".
-        const briefKind = (name: string) =>
-          isNew
-            ? `new ${name}`
-            : regression
-              ? `fixed ${name} back`
-              : spike
-                ? `${name} spike`
-                : `${name} escalating`;
-        out.push(
-          await rollbackCard(ctx, "errors", deploy, {
-            what: "errors",
-            // One line of a title it shares with other troubles: the message gives way first.
-            line: `${kind} "${d.title.length > 60 ? `${d.title.slice(0, 59)}…` : d.title}" ×${g.count}${users ? ` (${plural(users, "user")})` : ""}`,
-            brief: `${briefKind(errorName(d.title))} ×${g.count}${users ? ` (${plural(users, "user")})` : ""}`,
-            facts: { errorEvents: g.count, errorUsers: users },
-            signalIds: signals.map((s) => s.id),
-            firstSeen: new Date(g.firstSeen),
-            lastSeen: new Date(g.lastSeen),
-            severity: e.level === "fatal" ? 1 : 0.8,
-            blastRadius: blast(Math.max(users, g.count / 10)),
-          }),
-        );
-        continue;
-      }
-
-      const settings = errorSourceSettings.safeParse(await ctx.sourceSettings(lastSignal.sourceId));
-      const repository = settings.success ? settings.data.repository : undefined;
-      const headline = regression
-        ? `Regression: ${d.title} — ${regression.release ? `back in ${regression.release}` : "Sentry marked it regressed"}`
-        : spike
-          ? `Spiking: ${d.title} — ${spike.count} in 10 min (×${Math.max(1, Math.round(spike.count / Math.max(spike.baseline, 0.5)))} the usual)`
-          : escalation !== null
-            ? `Escalating: ${d.title} — archived in Sentry until it escalated`
-            : isNew
-              ? `New error: ${d.title}`
-              : d.title;
-      const stack = `\`\`\`\n${d.stack}\n\`\`\``;
-      const reopen = regression?.by ?? null;
-      const change: Change = reopen
-        ? {
-            type: "github",
-            operation: "reopen_issue",
-            repository: reopen.repository,
-            params: {
-              number: reopen.number,
-              body: `Back${regression?.release ? ` in release ${regression.release}` : " (Sentry marked it regressed)"}: ${plural(g.count, "event")} from ${plural(users, "user")} in all; the latest:\n\n${stack}`,
-            },
-          }
-        : repository
-          ? {
-              type: "github",
-              operation: "create_issue",
-              repository,
-              params: {
-                title: d.title,
-                body: `${plural(g.count, "event")} from ${plural(users, "user")} since ${new Date(g.firstSeen).toISOString()}${e.release ? ` (release ${e.release})` : ""}.\n\n${stack}\n\n${groupLine(fingerprint)}`,
-                labels: ["bug"],
-              },
-            }
-          : { type: "none" };
-      // Accepting an issue card is not the fix: the issue's closing is.
-      ctx.state.set(fingerprint, { ...g, issueProposed: change.type === "github" });
-      const fixedOn = regression?.fixedAt ? new Date(regression.fixedAt).toISOString().slice(0, 10) : null;
-      const fix = regression?.by
-        ? `${regression.by.repository}#${regression.by.number} was closed`
-        : regression?.inSentry
-          ? "it was resolved in Sentry"
-          : "its card was accepted";
-      const cameBack = regression
-        ? ` It came back${regression.release ? ` in ${regression.release}` : " (Sentry marked it regressed)"}${fixedOn ? ` after ${fix} on ${fixedOn}` : ""}.`
-        : "";
-      const accept = reopen
-        ? `Accept reopens ${reopen.repository}#${reopen.number} with the new stack trace.`
-        : repository
-          ? `Accept opens an issue in ${repository} with the stack trace.`
-          : "Set a repository in the source's settings to get an issue proposed.";
-      out.push({
-        fingerprint,
-        kind: change.type === "github" ? "issue" : "insight",
-        title: headline,
-        summary: `${d.topFrame ? `In \`${d.topFrame}\`. ` : ""}${plural(g.count, "event")}, ${plural(users, "user")}, first seen ${new Date(g.firstSeen).toISOString().slice(0, 16).replace("T", " ")} UTC${e.release ? `, release ${e.release}` : ""}.${g.alertRules?.length ? ` Sentry's alert rule "${g.alertRules[g.alertRules.length - 1]}" fired for it.` : ""}${cameBack}${escalation !== null ? " Sentry archived it until it escalated, and now it has." : ""}${triaged?.assignee ? ` Assigned to ${triaged.assignee} in Sentry.` : ""} ${accept}`,
-        ...rank({
-          severity: e.level === "fatal" ? 1 : regression ? 0.8 : spike || escalation !== null ? 0.75 : 0.6,
-          blastRadius: blast(Math.max(users, g.count / 10)),
-          confidence: 0.85,
-          recency: recency(new Date(g.lastSeen), ctx.now),
-          acceptRate: await ctx.acceptRate("errors", "sentry"),
-        }),
-        preview,
-        change,
-        evidence: {
-          signalIds: signals.map((s) => s.id),
-          firstSeen: new Date(g.firstSeen),
-          lastSeen: new Date(g.lastSeen),
-          ...(e.web_url && /^https:\/\//.test(e.web_url)
-            ? { links: [{ label: "In Sentry", url: e.web_url }] }
-            : {}),
-          facts,
-        },
-        reopen: regression !== null || spike !== null || escalation !== null,
-      });
+      if (!isNew && !news.regression && !news.spike && news.escalation === null && !openCard) continue;
+      out.push(await groupCard(ctx, fingerprint, g, signals, isNew, news, triaged?.assignee ?? null));
     }
     return out;
   },
 });
+
+/**
+ * Applies what issue events said (see issueVerdicts): fixed, with the releases seen until then, or
+ * unfixed when its issue was reopened. A pending card of an issue resolved in Sentry goes.
+ */
+async function applyVerdicts(
+  ctx: AgentContext,
+  verdicts: Map<string, Verdict>,
+  groups: Map<string, SignalRow[]>,
+  out: CardUpsert[],
+): Promise<void> {
+  for (const [fingerprint, v] of verdicts) {
+    const g = await ctx.state.get<GroupState>(fingerprint);
+    if (!g) continue;
+    if (v.fixedAt !== null) {
+      ctx.state.set(fingerprint, {
+        ...g,
+        fixedAt: v.fixedAt,
+        fixedReleases: [...g.releases],
+        fixedBy: v.by,
+        resolvedInSentry: v.by === null,
+      });
+    } else if (v.by && g.fixedBy?.number === v.by.number && g.fixedBy.repository === v.by.repository) {
+      // Reopened: the fix did not hold, and the open issue already says so.
+      ctx.state.set(fingerprint, { ...g, fixedAt: null, fixedReleases: [], fixedBy: null });
+    }
+  }
+  for (const [fingerprint, v] of verdicts) {
+    // Resolved in Sentry: a card still asking for an issue about it is moot.
+    if (v.by === null && v.fixedAt !== null && !groups.has(fingerprint))
+      out.push(withdrawal(fingerprint, v.signal));
+  }
+}
+
+interface Regression {
+  at: number;
+  /** The release it came back in; null when only Sentry's "regressed" says it is back. */
+  release: string | null;
+  fixedAt: number | null;
+  by: IssueRef | null;
+  inSentry: boolean;
+}
+
+/** What a batch of a group's events is news of, besides the group being new. */
+interface News {
+  regression: Regression | null;
+  spike: { count: number; baseline: number } | null;
+  /** When Sentry said the archived issue escalated. */
+  escalation: number | null;
+}
+
+/**
+ * Counts a group's new events into its state (events, users, releases, 10-minute buckets, one
+ * event sent twice counted once) and says what they are news of: back after its fix, a spike, or
+ * Sentry's word that the archived issue escalated.
+ */
+function count(g: GroupState, signals: SignalRow[], isNew: boolean, escalated: boolean): News {
+  let regression: Regression | null = null;
+  let spike: { count: number; baseline: number } | null = null;
+  /** When Sentry said the archived issue escalated. */
+  let escalation: number | null = null;
+  for (const s of signals) {
+    const e = errorEvent(s) as ErrorEvent;
+    const at = s.occurredAt.getTime();
+    if (e.sentryEscalated) {
+      if (escalated) escalation ??= at;
+      // Not an event of its own, unless it is all Flick knows of the issue.
+      if (!isNew) continue;
+    }
+    if (e.sentryRegressed) {
+      // Sentry says it came back (an integration that sends no events says so only this way).
+      regression ??= {
+        at,
+        release: null,
+        fixedAt: g.fixedAt,
+        by: g.fixedBy ?? null,
+        inSentry: g.resolvedInSentry === true,
+      };
+      // Not an event of its own, unless it is all Flick knows of the issue.
+      if (!isNew) continue;
+    }
+    const rule = (s.payload as SentryWebhook).data?.triggered_rule;
+    if (s.kind === "sentry.webhook.event_alert" && rule) {
+      g.alertRules = [...new Set([...(g.alertRules ?? []), rule.slice(0, 200)])].slice(-5);
+    }
+    if (e.event_id) {
+      const id = e.event_id.replace(/-/g, "").toLowerCase();
+      if (g.recentIds?.includes(id)) continue;
+      g.recentIds = [...(g.recentIds ?? []), id].slice(-RECENT_IDS);
+    }
+    if (g.announced !== undefined && !announcesOnly(s)) {
+      // The event a new Sentry issue announced has come itself: it takes the announcement's place.
+      g.count--;
+      const b = g.buckets.find(([t]) => t === g.announced);
+      if (b) b[1]--;
+      g.buckets = g.buckets.filter(([, n]) => n > 0);
+      g.moreUsers = Math.max(0, g.moreUsers - (g.announcedUsers ?? 0));
+      delete g.announced;
+      delete g.announcedUsers;
+    }
+    g.count++;
+    g.lastSeen = Math.max(g.lastSeen, at);
+    const u = userKey(e);
+    if (u && !g.users.includes(u)) {
+      if (g.users.length < MAX_USERS) g.users.push(u);
+      else g.moreUsers++;
+    }
+    if (e.release && !g.releases.includes(e.release)) {
+      g.releases.push(e.release);
+      if (g.releases.length > 20) g.releases.shift();
+    }
+    if (g.fixedAt !== null && at > g.fixedAt && e.release && !g.fixedReleases.includes(e.release))
+      regression ??= {
+        at,
+        release: e.release,
+        fixedAt: g.fixedAt,
+        by: g.fixedBy ?? null,
+        inSentry: g.resolvedInSentry === true,
+      };
+    const bucket = Math.floor(at / BUCKET_MS) * BUCKET_MS;
+    if (announcesOnly(s)) {
+      // Known only by number until its events come.
+      g.announced = bucket;
+      g.announcedUsers = e.userCount ?? 0;
+      g.moreUsers += g.announcedUsers;
+    }
+    const last = g.buckets[g.buckets.length - 1];
+    if (last && last[0] === bucket) last[1]++;
+    else if (!last || bucket > last[0]) g.buckets.push([bucket, 1]);
+    g.buckets = g.buckets.filter(([b]) => b > bucket - BASELINE_BUCKETS * BUCKET_MS);
+    const current = g.buckets.find(([b]) => b === bucket)?.[1] ?? 0;
+    const history = g.buckets.filter(([b]) => b < bucket);
+    const ageBuckets = Math.min(
+      BASELINE_BUCKETS,
+      Math.max(1, Math.floor((bucket - g.firstSeen) / BUCKET_MS)),
+    );
+    const baseline = history.reduce((n, [, c]) => n + c, 0) / ageBuckets;
+    if (
+      !isNew &&
+      bucket - g.firstSeen >= 6 * BUCKET_MS &&
+      current >= 10 &&
+      current >= 5 * Math.max(baseline, 0.5) &&
+      g.lastSpikeBucket !== bucket
+    ) {
+      spike = { count: current, baseline };
+      g.lastSpikeBucket = bucket;
+    }
+  }
+  if (spike) {
+    // Report the whole burst this batch saw, not the count at the moment it crossed the line.
+    spike.count = g.buckets.find(([b]) => b === g.lastSpikeBucket)?.[1] ?? spike.count;
+  }
+  if (regression) {
+    // Re-armed by the next fix.
+    g.fixedAt = null;
+    g.fixedReleases = [];
+    g.fixedBy = null;
+    g.resolvedInSentry = false;
+  }
+  return { regression, spike, escalation };
+}
+
+/** The group's card: an issue (or reopening the closed one), or, right after a deploy, its rollback card. */
+async function groupCard(
+  ctx: AgentContext,
+  fingerprint: string,
+  g: GroupState,
+  signals: SignalRow[],
+  isNew: boolean,
+  { regression, spike, escalation }: News,
+  assignee: string | null,
+): Promise<CardUpsert> {
+  const lastSignal = signals[signals.length - 1] as SignalRow;
+  const e = errorEvent(lastSignal) as ErrorEvent;
+  const d = describeError(e);
+  const users = g.users.length + g.moreUsers;
+  const preview = bucketChart(g.buckets, spike ? g.lastSpikeBucket : null);
+  const facts = {
+    events: g.count,
+    users,
+    firstSeen: new Date(g.firstSeen).toISOString(),
+    lastSeen: new Date(g.lastSeen).toISOString(),
+    ...(e.release ? { release: e.release } : {}),
+    ...(e.environment ? { environment: e.environment } : {}),
+    ...(d.topFrame ? { topFrame: d.topFrame } : {}),
+    ...(g.alertRules?.length ? { sentryAlert: g.alertRules.join("; ") } : {}),
+  };
+
+  // Right after a deploy: one rollback card instead of an error card.
+  const troubleAt = isNew ? g.firstSeen : regression ? regression.at : spike ? g.lastSeen : escalation;
+  const deploy = troubleAt === null ? null : await deployBefore(ctx, new Date(troubleAt));
+  if (deploy) {
+    const kind = isNew
+      ? "new error"
+      : regression
+        ? "fixed error back"
+        : spike
+          ? "error spike"
+          : "error escalating";
+    // "new TypeError", "TypeError spike"; an error with no type name: "new error "…"".
+    const briefKind = (name: string) =>
+      isNew
+        ? `new ${name}`
+        : regression
+          ? `fixed ${name} back`
+          : spike
+            ? `${name} spike`
+            : `${name} escalating`;
+    return rollbackCard(ctx, "errors", deploy, {
+      what: "errors",
+      // One line of a title it shares with other troubles: the message gives way first.
+      line: `${kind} "${d.title.length > 60 ? `${d.title.slice(0, 59)}…` : d.title}" ×${g.count}${users ? ` (${plural(users, "user")})` : ""}`,
+      brief: `${briefKind(errorName(d.title))} ×${g.count}${users ? ` (${plural(users, "user")})` : ""}`,
+      facts: { errorEvents: g.count, errorUsers: users },
+      signalIds: signals.map((s) => s.id),
+      firstSeen: new Date(g.firstSeen),
+      lastSeen: new Date(g.lastSeen),
+      severity: e.level === "fatal" ? 1 : 0.8,
+      blastRadius: blast(Math.max(users, g.count / 10)),
+    });
+  }
+
+  const settings = errorSourceSettings.safeParse(await ctx.sourceSettings(lastSignal.sourceId));
+  const repository = settings.success ? settings.data.repository : undefined;
+  const headline = regression
+    ? `Regression: ${d.title} — ${regression.release ? `back in ${regression.release}` : "Sentry marked it regressed"}`
+    : spike
+      ? `Spiking: ${d.title} — ${spike.count} in 10 min (×${Math.max(1, Math.round(spike.count / Math.max(spike.baseline, 0.5)))} the usual)`
+      : escalation !== null
+        ? `Escalating: ${d.title} — archived in Sentry until it escalated`
+        : isNew
+          ? `New error: ${d.title}`
+          : d.title;
+  const stack = `\`\`\`\n${d.stack}\n\`\`\``;
+  const reopen = regression?.by ?? null;
+  const change: Change = reopen
+    ? {
+        type: "github",
+        operation: "reopen_issue",
+        repository: reopen.repository,
+        params: {
+          number: reopen.number,
+          body: `Back${regression?.release ? ` in release ${regression.release}` : " (Sentry marked it regressed)"}: ${plural(g.count, "event")} from ${plural(users, "user")} in all; the latest:\n\n${stack}`,
+        },
+      }
+    : repository
+      ? {
+          type: "github",
+          operation: "create_issue",
+          repository,
+          params: {
+            title: d.title,
+            body: `${plural(g.count, "event")} from ${plural(users, "user")} since ${new Date(g.firstSeen).toISOString()}${e.release ? ` (release ${e.release})` : ""}.\n\n${stack}\n\n${groupLine(fingerprint)}`,
+            labels: ["bug"],
+          },
+        }
+      : { type: "none" };
+  // Accepting an issue card is not the fix: the issue's closing is.
+  ctx.state.set(fingerprint, { ...g, issueProposed: change.type === "github" });
+  const fixedOn = regression?.fixedAt ? new Date(regression.fixedAt).toISOString().slice(0, 10) : null;
+  const fix = regression?.by
+    ? `${regression.by.repository}#${regression.by.number} was closed`
+    : regression?.inSentry
+      ? "it was resolved in Sentry"
+      : "its card was accepted";
+  const cameBack = regression
+    ? ` It came back${regression.release ? ` in ${regression.release}` : " (Sentry marked it regressed)"}${fixedOn ? ` after ${fix} on ${fixedOn}` : ""}.`
+    : "";
+  const accept = reopen
+    ? `Accept reopens ${reopen.repository}#${reopen.number} with the new stack trace.`
+    : repository
+      ? `Accept opens an issue in ${repository} with the stack trace.`
+      : "Set a repository in the source's settings to get an issue proposed.";
+  return {
+    fingerprint,
+    kind: change.type === "github" ? "issue" : "insight",
+    title: headline,
+    summary: `${d.topFrame ? `In \`${d.topFrame}\`. ` : ""}${plural(g.count, "event")}, ${plural(users, "user")}, first seen ${new Date(g.firstSeen).toISOString().slice(0, 16).replace("T", " ")} UTC${e.release ? `, release ${e.release}` : ""}.${g.alertRules?.length ? ` Sentry's alert rule "${g.alertRules[g.alertRules.length - 1]}" fired for it.` : ""}${cameBack}${escalation !== null ? " Sentry archived it until it escalated, and now it has." : ""}${assignee ? ` Assigned to ${assignee} in Sentry.` : ""} ${accept}`,
+    ...rank({
+      severity: e.level === "fatal" ? 1 : regression ? 0.8 : spike || escalation !== null ? 0.75 : 0.6,
+      blastRadius: blast(Math.max(users, g.count / 10)),
+      confidence: 0.85,
+      recency: recency(new Date(g.lastSeen), ctx.now),
+      acceptRate: await ctx.acceptRate("errors", "sentry"),
+    }),
+    preview,
+    change,
+    evidence: {
+      signalIds: signals.map((s) => s.id),
+      firstSeen: new Date(g.firstSeen),
+      lastSeen: new Date(g.lastSeen),
+      ...(e.web_url && /^https:\/\//.test(e.web_url)
+        ? { links: [{ label: "In Sentry", url: e.web_url }] }
+        : {}),
+      facts,
+    },
+    reopen: regression !== null || spike !== null || escalation !== null,
+  };
+}
