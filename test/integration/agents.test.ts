@@ -1091,6 +1091,10 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
         "semver < 7.5.2: vulnerable to Regular Expression Denial of Service (medium) — upgrade to 7.5.2?",
       );
       expect(card.summary).toContain("GHSA-c2qf-rxjj-qqgw, CVE-2022-25883. Fixed in 7.5.2.");
+      // Preview first: what to do, then the advisory.
+      expect((card.preview as { text: string } | null)?.text).toBe(
+        "semver → 7.5.2\nvulnerable to Regular Expression Denial of Service · medium · GHSA-c2qf-rxjj-qqgw",
+      );
       expect(card.change).toMatchObject({
         type: "github",
         operation: "create_issue",

@@ -355,7 +355,15 @@ function packageCard(
         ...(one ? [] : lines),
         `${target ? `Fixed in ${target}.` : "No fixed version for every one yet."} Accept opens an issue in ${repo.full_name} to ${target ? "upgrade it" : "track it"}.`,
       ].join(one ? " " : "\n"),
-      preview: { type: "text", text: [pkg, ...p.open.map((v) => `${v.summary} (${v.severity})`)].join("\n") },
+      // What to do first, then each advisory in a line: "semver → 7.5.2", "Regular Expression
+      // Denial of Service · medium · GHSA-…".
+      preview: {
+        type: "text",
+        text: [
+          target ? `${pkg} → ${target}` : `${pkg}: no fixed version yet`,
+          ...p.open.map((v) => `${withoutName(v.summary, pkg)} · ${v.severity} · ${v.advisory}`),
+        ].join("\n"),
+      },
       change,
       evidence: {
         signalIds: [signal.id],
