@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import path from "node:path";
 import * as schema from "@flick/server/schema";
+import { wakeSnoozedCards } from "@flick/server/snooze";
 import type { Card, IngestResult, Source } from "@flick/shared";
 import { and, asc, eq, like } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -1224,9 +1225,14 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       expect(routine?.title).toBe("Merge #4: Bump semver from 7.3.8 to 7.5.1");
       expect(routine?.priorityFactors.severity).toBe(0.3);
 
-      // One vulnerability, one card: merging is the answer, so the alert's own card left the feed.
+      // One vulnerability, one card: merging is the answer, so the alert's own card is set aside.
       expect(fix?.summary).toContain("This card stands for the semver alert card too.");
       expect(await pending(semver)).toHaveLength(0);
+      expect((await cards(semver)).map((c) => c.status)).toContain("snoozed");
+      // A fix left unmerged for a week: the alert comes back on its own.
+      t.clock.advance(8 * 24 * 60 * minute);
+      await wakeSnoozedCards(t.database.db, t.clock.now());
+      expect(await pending(semver)).toHaveLength(1);
       // Closed unmerged (the closed fixture's PR: merged false): the alert has its card again.
       const closed = ghFixture("pull_request/closed.payload.json");
       await github("pull_request", {
@@ -1264,10 +1270,21 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       );
       expect((await merge())?.priorityFactors.severity).toBe(0.5);
       expect(await pending("github:dependabot:acme/grouped:")).toHaveLength(0);
-      // A check turns red: no merge to offer, so the alert is its own card again.
+      // Rejecting the merge (someone will upgrade another way): the alert is not lost, its card is back.
+      const offered = await merge();
+      if (!offered) throw new Error("no merge card");
+      const rejected = await t.request(`/api/cards/${offered.id}/decisions`, {
+        cookie: admin,
+        json: { verdict: "reject", cardVersion: offered.version, idempotencyKey: randomUUID() },
+      });
+      expect(rejected.status).toBe(201);
+      expect((await pending("github:dependabot:acme/grouped:")).map((c) => c.title)).toEqual([
+        "semver < 7.5.2: vulnerable to Regular Expression Denial of Service (medium) — upgrade to 7.5.2?",
+      ]);
+      // Then a check turns red: the alert's card stays the one card (not a second).
       await github("check_run", checked(7, "failure", repository));
       await t.drain();
-      expect((await merge())?.status).toBe("expired");
+      expect((await merge())?.status).toBe("rejected");
       expect((await pending("github:dependabot:acme/grouped:")).map((c) => c.title)).toEqual([
         "semver < 7.5.2: vulnerable to Regular Expression Denial of Service (medium) — upgrade to 7.5.2?",
       ]);

@@ -30,6 +30,11 @@ export interface CardUpsert {
      * card's earlier ones instead of joining them; signals, links and times still accumulate.
      */
     replaceFacts?: boolean;
+    /**
+     * Fingerprints of cards this one stands for (set aside with `setAsideUntil`): rejecting this
+     * card brings them back to the feed at once. Replaces the card's earlier list.
+     */
+    standsFor?: string[];
   };
   verification?: Verification;
   /**
@@ -42,6 +47,12 @@ export interface CardUpsert {
    * this fingerprint, if any, is taken out of the feed (status expired). Nothing else is used.
    */
   withdraw?: boolean;
+  /**
+   * Another card stands for this one for now (the fix's merge card for its alert): the card is
+   * written as usual but kept out of the feed (snoozed) until then, or until the card standing for
+   * it is rejected. Any later proposal without it brings the card back.
+   */
+  setAsideUntil?: Date;
   /**
    * For cards several agents add to (a deploy's rollback card): the title and summary are written
    * from the merged facts of all of them, so whichever agent writes last tells the whole story; when

@@ -82,6 +82,9 @@ interface PrState {
 /** The pull request agent's index of a dependency bot's open PRs that update a package. */
 const bumpKey = (repo: string, pkg: string) => `bump:${repo}:${pkg}`;
 
+/** How long a merge card stands for an alert's card before the alert comes back on its own. */
+const SET_ASIDE_MS = 7 * 86_400_000;
+
 const GREEN = new Set(["success", "neutral", "skipped"]);
 const DEPENDENCY_BOTS = /^(dependabot|renovate|depfu|greenkeeper|snyk-bot)(\[bot\])?$/i;
 
@@ -267,8 +270,12 @@ export const prsAgent = defineAgent({
       const byPackage = await vulnerabilitiesFixedBy(ctx, repo, bumps);
       const fixes = byPackage.flatMap((f) => f.fixes);
       // Where the merge fixes every open alert of a package, it is that alert's card too: one card.
+      // The package's card is set aside (back if this one is rejected, or after a week unmerged).
       const folded = byPackage.filter((f) => f.fixes.length === f.open).map((f) => f.pkg);
-      for (const pkg of folded) out.push(withdrawal(dependabotFingerprint(repo, pkg), last));
+      for (const pkg of folded) {
+        const card = await packageCardNow(ctx, repo, pkg, last);
+        if (card) out.push({ ...card, setAsideUntil: new Date(ctx.now.getTime() + SET_ASIDE_MS) });
+      }
       state.folded = folded;
       const worst = fixes.reduce((m, v) => Math.max(m, severityOf(v.severity)), 0);
       const fixed =
@@ -279,6 +286,7 @@ export const prsAgent = defineAgent({
             : "";
       out.push({
         ...base,
+        evidence: { ...base.evidence, standsFor: folded.map((pkg) => dependabotFingerprint(repo, pkg)) },
         kind: "action",
         title: `Merge #${state.number}: ${state.title}${fixed}`,
         summary: `${plural(Object.keys(state.checks).length, "check")} green on ${state.headSha.slice(0, 7)}${approvers.length ? `, approved by ${approvers.join(", ")}` : state.bot ? `, a dependency update by ${state.author}` : ""}.${fixes.map((v) => ` It fixes Dependabot alert #${v.alert}: ${v.summary} (${v.severity}).`).join("")}${folded.length ? ` This card stands for the ${folded.join(", ")} alert card${folded.length > 1 ? "s" : ""} too.` : ""} Accept squash-merges it at exactly this commit.`,
@@ -322,19 +330,20 @@ async function index(ctx: AgentContext, repo: string, state: PrState, bumps: Bum
   }
 }
 
-/** The packages' own Dependabot cards, back in the feed where only this PR's card had stood for them. */
+/**
+ * The packages' own Dependabot cards, back in the feed where only this PR's card had stood for
+ * them (a card set aside is woken by the update; a person's decision on one stands).
+ */
 async function giveBack(
   ctx: AgentContext,
   repo: string,
   pkgs: string[],
   signal: SignalRow,
 ): Promise<CardUpsert[]> {
-  const latest = await ctx.latestCards(pkgs.map((pkg) => dependabotFingerprint(repo, pkg)));
   const out: CardUpsert[] = [];
   for (const pkg of pkgs) {
     const card = await packageCardNow(ctx, repo, pkg, signal);
-    // Set aside (expired), it comes back; a person's decision on it stands.
-    if (card) out.push({ ...card, reopen: latest.get(card.fingerprint)?.status === "expired" });
+    if (card) out.push(card);
   }
   return out;
 }

@@ -15,6 +15,8 @@ interface StoredEvidence {
   lastSeen: string;
   links: { label: string; url: string }[];
   facts: Record<string, string | number | boolean>;
+  /** Cards this one stands for (see CardUpsert.evidence.standsFor). */
+  standsFor?: string[];
 }
 
 function clampPriority(p: number): number {
@@ -35,7 +37,19 @@ function mergeEvidence(old: StoredEvidence | null, u: CardUpsert["evidence"]): S
     lastSeen: last,
     links: links.slice(0, MAX_LINKS),
     facts: u.replaceFacts ? { ...(u.facts ?? {}) } : { ...(old?.facts ?? {}), ...(u.facts ?? {}) },
+    ...(u.standsFor
+      ? { standsFor: u.standsFor.slice(0, 20) }
+      : old?.standsFor
+        ? { standsFor: old.standsFor }
+        : {}),
   };
+}
+
+/** Status and wake time a proposal gives its card: in the feed, or set aside (snoozed) until a time. */
+function placement(u: AgentUpsert): { status: "pending" | "snoozed"; snoozedUntil: Date | null } {
+  return u.setAsideUntil
+    ? { status: "snoozed", snoozedUntil: u.setAsideUntil }
+    : { status: "pending", snoozedUntil: null };
 }
 
 export interface UpsertOutcome {
@@ -126,6 +140,7 @@ export async function applyCardUpserts(tx: Tx, upserts: AgentUpsert[], now: Date
         fields(u, pendingInsert),
         { evidence },
         composed(u, evidence, pendingInsert.priorityFactors),
+        placement(u),
       );
       continue;
     }
@@ -139,8 +154,7 @@ export async function applyCardUpserts(tx: Tx, upserts: AgentUpsert[], now: Date
         ...fields(u, current),
         evidence,
         ...composed(u, evidence, current.priorityFactors),
-        status: "pending" as const,
-        snoozedUntil: null,
+        ...placement(u),
         updatedAt: now,
       };
       updates.set(u.fingerprint, {
@@ -159,7 +173,7 @@ export async function applyCardUpserts(tx: Tx, upserts: AgentUpsert[], now: Date
       ...fields(u, null),
       evidence: mergeEvidence(null, u.evidence),
       ...composed(u, mergeEvidence(null, u.evidence)),
-      status: "pending",
+      ...placement(u),
       version: 1,
       createdAt: now,
       updatedAt: now,
@@ -169,7 +183,9 @@ export async function applyCardUpserts(tx: Tx, upserts: AgentUpsert[], now: Date
   if (inserts.size > 0) {
     const rows = [...inserts.values()];
     await tx.insert(cards).values(rows);
-    for (const r of rows) events.push({ cardId: r.id, type: "card.created", version: 1 });
+    // A card set aside from the start is not news to the feed yet.
+    for (const r of rows)
+      if (r.status !== "snoozed") events.push({ cardId: r.id, type: "card.created", version: 1 });
     outcome.created = rows.length;
   }
   for (const { row, wasSnoozed } of updates.values()) {
@@ -179,8 +195,9 @@ export async function applyCardUpserts(tx: Tx, upserts: AgentUpsert[], now: Date
       .update(cards)
       .set({ ...rest, version })
       .where(eq(cards.id, id));
-    // A woken card re-enters the feed, so clients see it as new.
-    events.push({ cardId: id, type: wasSnoozed ? "card.created" : "card.updated", version });
+    // A woken card re-enters the feed, so clients see it as new; one set aside leaves it.
+    const type = row.status === "snoozed" ? "card.removed" : wasSnoozed ? "card.created" : "card.updated";
+    events.push({ cardId: id, type, version });
     outcome.updated++;
   }
   for (const row of withdrawn.values()) {

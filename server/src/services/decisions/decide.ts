@@ -1,5 +1,5 @@
 import { type Change, DEMO_AGENT, type DecisionInput, type DecisionResult } from "@flick/shared";
-import { and, desc, eq } from "drizzle-orm";
+import { and, desc, eq, inArray, sql } from "drizzle-orm";
 import type { Database, Tx } from "../../db/client.ts";
 import { cards, decisions, executions, mutes, users } from "../../db/schema/index.ts";
 import { isUniqueViolation } from "../../lib/db-errors.ts";
@@ -168,8 +168,10 @@ export async function decide(
           until: new Date(p.now.getTime() + p.muteHours * 3600_000),
         });
       }
+      // The cards this one stood for (an alert set aside for the merge that fixes it) are back.
+      const woken = p.input.verdict === "reject" ? await wakeStoodFor(tx, card.evidence, p.now) : [];
       // Last: the event lock serialises card writers, so it is held as briefly as possible.
-      await appendCardEvents(tx, [{ cardId: card.id, type: "card.removed", version }], p.now);
+      await appendCardEvents(tx, [{ cardId: card.id, type: "card.removed", version }, ...woken], p.now);
       if (!updated) throw new Error("card update returned no row");
       return {
         decision: toDecision({ ...decision, undoes: null }, p.userName, p.undoWindowMs),
@@ -186,4 +188,19 @@ export async function decide(
     }
     throw err;
   }
+}
+
+/**
+ * Brings back to the feed the cards a rejected card stood for (set aside by an agent while this one
+ * offered the fix); a card its agent withdrew meanwhile (the alert was fixed) stays withdrawn.
+ */
+async function wakeStoodFor(tx: Tx, evidence: unknown, now: Date) {
+  const fingerprints = (evidence as { standsFor?: unknown } | null)?.standsFor;
+  if (!Array.isArray(fingerprints) || fingerprints.length === 0) return [];
+  const woken = await tx
+    .update(cards)
+    .set({ status: "pending", snoozedUntil: null, version: sql`${cards.version} + 1`, updatedAt: now })
+    .where(and(inArray(cards.fingerprint, fingerprints.map(String)), eq(cards.status, "snoozed")))
+    .returning({ id: cards.id, version: cards.version });
+  return woken.map((c) => ({ cardId: c.id, type: "card.created" as const, version: c.version }));
 }
