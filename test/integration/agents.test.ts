@@ -7,6 +7,7 @@ import { and, asc, eq, like } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadCorpus } from "../bench/nab/corpus.ts";
 import { insertCard } from "../helpers/db.ts";
+import { dependabotGroup } from "../helpers/dependency-bots.ts";
 import { fixture, fixturesDir, hmacSha256Hex } from "../helpers/fixtures.ts";
 import { drivers, startTestApp, type TestApp } from "../helpers/harness.ts";
 import { startRecorder } from "../helpers/http-recorder.ts";
@@ -1247,16 +1248,7 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
     it("a grouped dependency update ready before its alert arrives becomes the alert's card", async () => {
       // Dependabot's grouped update, as it writes it (title and body), in another repository.
       const repository = { ...(alertFixture().repository as Json), full_name: "acme/grouped" };
-      const body = [
-        "Bumps the npm_and_yarn group with 2 updates in the / directory: [semver](https://github.com/npm/node-semver) and [word-wrap](https://github.com/jonschlinkert/word-wrap).",
-        "",
-        "Updates `semver` from 7.3.8 to 7.5.2",
-        "- [Release notes](https://github.com/npm/node-semver/releases)",
-        "",
-        "Updates `word-wrap` from 1.2.3 to 1.2.4",
-        "- [Release notes](https://github.com/jonschlinkert/word-wrap/releases)",
-      ].join("\r\n");
-      const title = "Bump the npm_and_yarn group across 1 directory with 2 updates";
+      const { title, body } = dependabotGroup;
       await github("pull_request", bump(title, 7, { body }, repository));
       await github("check_run", checked(7, "success", repository));
       await t.drain();

@@ -1,5 +1,6 @@
 import { bumpsIn } from "@flick/server/security-agent";
 import { describe, expect, it } from "vitest";
+import { dependabotGroup } from "../helpers/dependency-bots.ts";
 
 // What a dependency bot's pull request updates, read as the bots write it: the pull request agent
 // matches these against open Dependabot alerts to tell a routine bump from a vulnerability's fix.
@@ -13,15 +14,7 @@ describe("dependency updates in a bot's pull request", () => {
   });
 
   it("reads a grouped update's body: Dependabot's lines and Renovate's table", () => {
-    const dependabot = [
-      "Bumps the npm_and_yarn group with 2 updates in the / directory: [semver](https://github.com/npm/node-semver) and [word-wrap](https://github.com/jonschlinkert/word-wrap).",
-      "",
-      "Updates `semver` from 7.3.8 to 7.5.2",
-      "- [Release notes](https://github.com/npm/node-semver/releases)",
-      "",
-      "Updates `word-wrap` from 1.2.3 to 1.2.4",
-    ].join("\r\n");
-    expect(bumpsIn("Bump the npm_and_yarn group across 1 directory with 2 updates", dependabot)).toEqual([
+    expect(bumpsIn(dependabotGroup.title, dependabotGroup.body)).toEqual([
       { pkg: "semver", to: "7.5.2" },
       { pkg: "word-wrap", to: "1.2.4" },
     ]);
