@@ -80,6 +80,11 @@ const SEVERITY: Record<string, number> = { critical: 1, page: 1, error: 0.8, war
 const MAX_ALERTS = 200;
 /** Values of a differing label named in the title before "and N more". */
 const TITLE_VALUES = 4;
+/**
+ * Labels that say where an alert fires, in the order a title prefers one: the title names the
+ * first the group's alerts share ("on web-3"); the others are in the preview and the summary.
+ */
+const WHERE = ["instance", "pod", "host", "node", "service", "job", "project", "namespace", "cluster"];
 
 /**
  * One card per Alertmanager notification group: the team's own `group_by` says what is one
@@ -151,13 +156,16 @@ export const alertsAgent = defineAgent({
         )
         .join("; ");
       const count = all.length > 1 ? ` ×${shown.length}` : "";
-      const where = [which, scope].filter(Boolean).join("; ");
+      // The title names what differs and one place; every shared label is in the preview and the
+      // summary (three "key=value" pairs made a five-line title on a phone).
+      const place = WHERE.find((k) => common[k] !== undefined);
+      const where = `${which ? ` (${which})` : ""}${place ? ` on ${common[place]}` : ""}`;
       const quiet = resolved ? 0 : all.length - firing.length;
       const severity = Math.max(...shown.map((x) => SEVERITY[x.labels.severity ?? ""] ?? 0.5));
       out.push({
         fingerprint,
         kind: "insight",
-        title: `${resolved ? "Resolved" : "Firing"}: ${name}${count}${where ? ` (${where})` : ""}${text ? ` — ${text}` : ""}`,
+        title: `${resolved ? "Resolved" : "Firing"}: ${name}${count}${where}${text ? ` — ${text}` : ""}`,
         summary: [
           a.annotations.description,
           scope && `Scope: ${scope}.`,
