@@ -1272,7 +1272,7 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       // Rejecting the merge (someone will upgrade another way): the alert is not lost, its card is back.
       const offered = await merge();
       if (!offered) throw new Error("no merge card");
-      const rejected = await t.request(`/api/cards/${offered.id}/decisions`, {
+      const rejected = await t.request<{ decision: { id: string } }>(`/api/cards/${offered.id}/decisions`, {
         cookie: admin,
         json: { verdict: "reject", cardVersion: offered.version, idempotencyKey: randomUUID() },
       });
@@ -1280,10 +1280,18 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       expect((await pending("github:dependabot:acme/grouped:")).map((c) => c.title)).toEqual([
         "semver < 7.5.2: vulnerable to Regular Expression Denial of Service (medium) — upgrade to 7.5.2?",
       ]);
-      // Then a check turns red: the alert's card stays the one card (not a second).
+      // Undone (a slip of the thumb): the merge card is back, the alert's card set aside again.
+      const undone = await t.request(`/api/decisions/${rejected.body.decision.id}/undo`, {
+        cookie: admin,
+        json: {},
+      });
+      expect(undone.status).toBe(200);
+      expect((await merge())?.status).toBe("pending");
+      expect(await pending("github:dependabot:acme/grouped:")).toHaveLength(0);
+      // Then a check turns red: no merge to offer, so the alert is its own card again.
       await github("check_run", checked(7, "failure", repository));
       await t.drain();
-      expect((await merge())?.status).toBe("rejected");
+      expect((await merge())?.status).toBe("expired");
       expect((await pending("github:dependabot:acme/grouped:")).map((c) => c.title)).toEqual([
         "semver < 7.5.2: vulnerable to Regular Expression Denial of Service (medium) — upgrade to 7.5.2?",
       ]);

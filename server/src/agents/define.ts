@@ -8,6 +8,9 @@ export type SignalRow = typeof signals.$inferSelect;
 /** The longest title a card keeps: a longer proposal's title is cut there when it is written. */
 export const TITLE_MAX = 200;
 
+/** How long a card stands for another one set aside (setAsideUntil) before that one comes back. */
+export const SET_ASIDE_MS = 7 * 86_400_000;
+
 /** What an agent proposes; the runtime turns it into a new card or an update of the open one. */
 export interface CardUpsert {
   fingerprint: string;

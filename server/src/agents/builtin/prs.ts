@@ -1,4 +1,11 @@
-import { type AgentContext, type CardUpsert, defineAgent, type SignalRow, withdrawal } from "../define.ts";
+import {
+  type AgentContext,
+  type CardUpsert,
+  defineAgent,
+  SET_ASIDE_MS,
+  type SignalRow,
+  withdrawal,
+} from "../define.ts";
 import { rank, recency } from "../rank.ts";
 import {
   type Bump,
@@ -81,9 +88,6 @@ interface PrState {
 
 /** The pull request agent's index of a dependency bot's open PRs that update a package. */
 const bumpKey = (repo: string, pkg: string) => `bump:${repo}:${pkg}`;
-
-/** How long a merge card stands for an alert's card before the alert comes back on its own. */
-const SET_ASIDE_MS = 7 * 86_400_000;
 
 const GREEN = new Set(["success", "neutral", "skipped"]);
 const DEPENDENCY_BOTS = /^(dependabot|renovate|depfu|greenkeeper|snyk-bot)(\[bot\])?$/i;

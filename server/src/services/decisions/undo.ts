@@ -1,6 +1,7 @@
 import type { DecisionResult } from "@flick/shared";
-import { and, eq, gt } from "drizzle-orm";
-import type { Database } from "../../db/client.ts";
+import { and, eq, gt, inArray, sql } from "drizzle-orm";
+import { SET_ASIDE_MS } from "../../agents/define.ts";
+import type { Database, Tx } from "../../db/client.ts";
 import { cards, decisions, executions, mutes, users } from "../../db/schema/index.ts";
 import type { AuthUser } from "../../env.ts";
 import { isUniqueViolation } from "../../lib/db-errors.ts";
@@ -88,6 +89,9 @@ export async function undoDecision(
           .returning();
         cancelled = row ?? null;
       }
+      // The cards the reject brought back (this one stood for them) are set aside again.
+      const asideAgain =
+        target.verdict === "reject" ? await setAsideAgain(tx, card.evidence, target.createdAt, p.now) : [];
       if (target.verdict === "reject") {
         await tx
           .delete(mutes)
@@ -119,7 +123,7 @@ export async function undoDecision(
         createdAt: p.now,
       };
       await tx.insert(decisions).values(undo);
-      await appendCardEvents(tx, [{ cardId: card.id, type: "card.created", version }], p.now);
+      await appendCardEvents(tx, [{ cardId: card.id, type: "card.created", version }, ...asideAgain], p.now);
       if (!restored) throw new Error("card update returned no row");
       return {
         decision: toDecision(undo, p.user.name, p.undoWindowMs),
@@ -131,4 +135,30 @@ export async function undoDecision(
     if (isUniqueViolation(err)) throw new AppError("conflict", "this undo was already sent");
     throw err;
   }
+}
+
+/**
+ * Undoing a reject: the cards it woke (see wakeStoodFor in decide.ts; woken at the reject's very
+ * moment and untouched since) leave the feed again, as they were before it.
+ */
+async function setAsideAgain(tx: Tx, evidence: unknown, rejectedAt: Date, now: Date) {
+  const fingerprints = (evidence as { standsFor?: unknown } | null)?.standsFor;
+  if (!Array.isArray(fingerprints) || fingerprints.length === 0) return [];
+  const rows = await tx
+    .update(cards)
+    .set({
+      status: "snoozed",
+      snoozedUntil: new Date(now.getTime() + SET_ASIDE_MS),
+      version: sql`${cards.version} + 1`,
+      updatedAt: now,
+    })
+    .where(
+      and(
+        inArray(cards.fingerprint, fingerprints.map(String)),
+        eq(cards.status, "pending"),
+        eq(cards.updatedAt, rejectedAt),
+      ),
+    )
+    .returning({ id: cards.id, version: cards.version });
+  return rows.map((c) => ({ cardId: c.id, type: "card.removed" as const, version: c.version }));
 }
