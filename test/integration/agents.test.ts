@@ -299,6 +299,35 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       expect(drawn.at(-1)).toBe(start + 576 * 5 * minute);
     });
 
+    it("a late point beyond anything the series did is still an alarm, told at its own time and marked in its place", async () => {
+      const start = t.clock.now().getTime() - 2 * 24 * 60 * minute;
+      const point = (i: number, value = 98 + Math.sin(i / 7)) => ({
+        name: "late_drop",
+        ts: new Date(start + i * 5 * minute).toISOString(),
+        value,
+      });
+      const steady = Array.from({ length: 576 }, (_, i) => point(i));
+      await points(
+        metrics,
+        steady.filter((_, i) => i !== 570),
+      );
+      await t.drain();
+      // An ordinary value arriving late (point 565 again, from another collector) is no card.
+      await points(metrics, [{ ...point(565), ts: new Date(start + 565 * 5 * minute + 1000).toISOString() }]);
+      await t.drain();
+      expect(await cards("metric:late_drop")).toHaveLength(0);
+      // Point 570, delivered after 575, fell to 40: a card about 570, not about the newest point.
+      await points(metrics, [point(570, 40)]);
+      await t.drain();
+      const [card, ...more] = await cards("metric:late_drop");
+      expect(more).toHaveLength(0);
+      if (!card) throw new Error("no card for the late drop");
+      const at = new Date(start + 570 * 5 * minute).toISOString().slice(11, 16);
+      expect(card.title).toBe(`late_drop dropped 59% at ${at} UTC`);
+      const preview = card.preview as { points: [number, number][]; marks: number[] };
+      expect(preview.marks.map((i) => preview.points[i]?.[0])).toEqual([start + 570 * 5 * minute]);
+    });
+
     it("says a series changed its pattern when its spikes come closer together, shading the stretch", async () => {
       // NAB's load-balancer series: the same spikes as always, but more of them inside its window.
       const series = await send("lb_spikes", "artificialWithAnomaly/art_load_balancer_spikes.csv");

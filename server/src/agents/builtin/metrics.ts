@@ -94,7 +94,8 @@ function describe(
     // The point that surprised, when the averaged score crossed the line a few points after it.
     // (Found by time: a late point drawn in its place shifts the chart's indexes.)
     const peak = scored.peak;
-    const mark = peak ? tail.findIndex(([t]) => t === peak.at) : last;
+    // (A late point is not the chart's last: it is found by its time too.)
+    const mark = tail.findIndex(([t]) => t === (peak ? peak.at : at.getTime()));
     const value = peak ? peak.value : p.value;
     const expected = peak ? peak.expected : scored.expected;
     return {
@@ -126,8 +127,9 @@ function describe(
 
 /**
  * Keeps the chart's last points in time order. A point that arrives late (another collector's
- * request, sent before this one's but delivered after) is not scored — the detector has moved
- * past it — but it happened, so the chart shows it in its place.
+ * request, sent before this one's but delivered after) is scored only for being beyond anything
+ * the series did — the detector has moved past its moment — but it happened, so the chart shows it
+ * in its place.
  */
 function addToTail(tail: [number, number][], at: number, value: number): void {
   let i = tail.length;

@@ -241,8 +241,11 @@ export class MetricDetector {
     const s = this.state;
     const o = this.options;
     if (s.lastTs !== null && timestamp < s.lastTs) {
-      // Late, out-of-order point: learn nothing from it.
-      return { score: 0, expected: value, surprise: 0 };
+      // Late, out-of-order point: the detector has moved past its moment, so it learns nothing from
+      // it and its short-term surprise cannot be told; but a value beyond anything the series ever
+      // did is an anomaly whenever it arrives.
+      const expected = s.recent.length ? median([...s.recent].sort((a, b) => a - b)) : value;
+      return { score: this.beyondRange(value) ? o.novelScore : 0, expected, surprise: 0 };
     }
     if (s.lastTs !== null && s.step === null) s.step = timestamp - s.lastTs;
     s.lastTs = timestamp;
@@ -295,8 +298,7 @@ export class MetricDetector {
       // Until the distances have a history of their own, the shape neither adds nor takes away.
       if (stat.n > SHAPE_WARMUP) surprise = Math.sqrt(surprise * z);
     }
-    const margin = 0.05 * Math.max(s.max - s.min, 1e-9);
-    const novel = s.n >= o.warmup && (value > s.max + margin || value < s.min - margin);
+    const novel = this.beyondRange(value);
 
     s.surprises.push(surprise);
     if (s.surprises.length > o.averageWindow) s.surprises.shift();
@@ -341,6 +343,13 @@ export class MetricDetector {
     addStat(h, avg, o.historyWindow);
     if (pattern) return { score, expected, surprise, pattern };
     return peak ? { score, expected, surprise, peak } : { score, expected, surprise };
+  }
+
+  /** Beyond the whole range seen so far (after the warm-up): an anomaly by itself. */
+  private beyondRange(value: number): boolean {
+    const s = this.state;
+    const margin = 0.05 * Math.max(s.max - s.min, 1e-9);
+    return s.n >= this.options.warmup && (value > s.max + margin || value < s.min - margin);
   }
 
   /** The most surprising of the averaged points when it is not the newest (see PointScore.peak). */
