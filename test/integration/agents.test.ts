@@ -716,6 +716,84 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       expect(await cards("sentry:issue:778")).toHaveLength(0);
     });
 
+    it("a fix Sentry's Seer opened is the error's card once it is ready to merge; closed unmerged, the error is back", async () => {
+      // Another issue (id 555); Seer's fix is Codertocat/Hello-World#31 (the pull request, check and
+      // review fixtures moved to that number and head), approved and green.
+      await hook("issue", issue("created", { id: "555" }));
+      await t.drain();
+      const error = async () => (await cards("sentry:issue:555"))[0];
+      expect((await error())?.status).toBe("pending");
+      const sha = "31".repeat(20);
+      const opened = ghFixture("pull_request/opened.payload.json");
+      const pull = (patch: Json = {}) => ({
+        ...opened,
+        pull_request: {
+          ...(opened.pull_request as Json),
+          number: 31,
+          title: "Define blooopy before the runner uses it",
+          head: { ...((opened.pull_request as Json).head as Json), sha },
+          ...patch,
+        },
+      });
+      const green = ghFixture("check_run/completed.payload.json");
+      const run = green.check_run as Json;
+      const approved = ghFixture("pull_request_review/submitted.payload.json");
+      await github("pull_request", pull());
+      await github("check_run", {
+        ...green,
+        check_run: {
+          ...run,
+          conclusion: "success",
+          head_sha: sha,
+          pull_requests: [{ ...(run.pull_requests as Json[])[0], number: 31 }],
+        },
+      });
+      await github("pull_request_review", {
+        ...approved,
+        pull_request: pull().pull_request,
+        review: { ...(approved.review as Json), state: "approved", user: { login: "octocat" } },
+      });
+      await t.drain();
+      const merge = async () => (await cards("github:pr:Codertocat/Hello-World#31"))[0];
+      expect((await merge())?.title).toBe("Merge #31: Define blooopy before the runner uses it");
+      // Then Seer says it opened that pull request for the issue (its documented body, moved there).
+      const seer = JSON.parse(fixture("sentry/webhooks/seer.pr_created.json")) as Json & { data: Json };
+      const prs = seer.data.pull_requests as Json[];
+      await hook("seer", {
+        ...seer,
+        data: {
+          ...seer.data,
+          group_id: 555,
+          pull_requests: [
+            {
+              ...prs[0],
+              pull_request: {
+                ...((prs[0] as Json).pull_request as Json),
+                pr_number: 31,
+                pr_url: "https://github.com/Codertocat/Hello-World/pull/31",
+              },
+            },
+          ],
+        },
+      });
+      await t.drain();
+      const fix = await merge();
+      expect(fix?.title).toBe(
+        `Merge #31: Define blooopy before the runner uses it — Seer's fix for "ReferenceError: blooopy is not defined"`,
+      );
+      expect(fix?.summary).toContain(
+        'Sentry\'s Seer opened it to fix "ReferenceError: blooopy is not defined" (1 event, 1 user)',
+      );
+      expect(fix?.priorityFactors.severity).toBe(0.6);
+      // One card: the error's waits behind the fix.
+      expect((await error())?.status).toBe("snoozed");
+      // Closed without merging: the error is its own card again.
+      await github("pull_request", { ...pull({ state: "closed", merged: false }), action: "closed" });
+      await t.drain();
+      expect((await merge())?.status).toBe("expired");
+      expect((await error())?.status).toBe("pending");
+    });
+
     it("resolved in Sentry takes the card back; back in a new release, it is a regression", async () => {
       await hook("issue", issue("resolved", { status: "resolved", statusDetails: { inNextRelease: true } }));
       await t.drain();
@@ -1026,7 +1104,7 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       await github("pull_request", pr("opened"));
       await github("check_run", check("success"));
       await t.drain();
-      expect(await cards("github:pr:")).toHaveLength(0);
+      expect(await cards("github:pr:Codertocat/Hello-World#2")).toHaveLength(0);
       await github("pull_request_review", review("approved"));
       await t.drain();
       const [card] = await cards("github:pr:Codertocat/Hello-World#2");

@@ -57,6 +57,12 @@ export interface CardUpsert {
    */
   setAsideUntil?: Date;
   /**
+   * Only moves the open card for this fingerprint, whoever's it is, leaving its content alone:
+   * "aside" keeps it out of the feed (snoozed until `setAsideUntil`, else SET_ASIDE_MS) while
+   * another card stands for it; "back" returns a card set aside to the feed. Nothing else is used.
+   */
+  place?: "aside" | "back";
+  /**
    * For cards several agents add to (a deploy's rollback card): the title and summary are written
    * from the merged facts of all of them, so whichever agent writes last tells the whole story; when
    * it returns a priority, so is the rank (two kinds of trouble outrank one, whoever saw which).
@@ -65,6 +71,11 @@ export interface CardUpsert {
     facts: Record<string, string | number | boolean>,
     previousFactors?: Record<string, number>,
   ) => { title: string; summary: string; priority?: number; priorityFactors?: Record<string, number> };
+}
+
+/** Moves the open card for `fingerprint`, if any, aside or back, its content untouched (see `place`). */
+export function moveCard(fingerprint: string, signal: SignalRow, place: "aside" | "back"): CardUpsert {
+  return { ...withdrawal(fingerprint, signal), withdraw: false, place };
 }
 
 /** "This card's situation is over": the open card for `fingerprint`, if any, leaves the feed. */

@@ -98,6 +98,43 @@ function errorEvent(s: SignalRow): ErrorEvent | null {
   };
 }
 
+/** A fix Sentry's Seer opened for an error group, as the pull request agent looks it up. */
+export interface SeerFix {
+  fingerprint: string;
+}
+
+/** The errors agent's state key for the Seer fix a pull request is. */
+export const seerFixKey = (repository: string, number: number) => `fixpr:${repository}#${number}`;
+
+/** "https://github.com/owner/repo/pull/123" → its repository and number; null for anything else. */
+export function pullRequestOf(url: unknown): { repository: string; number: number } | null {
+  const m =
+    typeof url === "string" ? /^https:\/\/github\.com\/([\w.-]+\/[\w.-]+)\/pull\/(\d+)/.exec(url) : null;
+  return m ? { repository: m[1] as string, number: Number(m[2]) } : null;
+}
+
+/** Seer's "pr_created" webhook: the pull requests it opened to fix a Sentry issue. */
+export function seerPullRequests(s: SignalRow): { repository: string; number: number }[] {
+  const body = s.payload as {
+    action?: string;
+    data?: { pull_requests?: { pull_request?: { pr_url?: string } }[] };
+  };
+  if (s.kind !== "sentry.webhook.seer" || body.action !== "pr_created") return [];
+  return (body.data?.pull_requests ?? [])
+    .flatMap((p) => pullRequestOf(p.pull_request?.pr_url) ?? [])
+    .slice(0, 10);
+}
+
+/**
+ * Remembers which pull request Sentry's Seer opened to fix which error group, so that pull request's
+ * merge card can say so and stand for the error's card.
+ */
+function rememberSeerFixes(ctx: AgentContext, batch: SignalRow[]): void {
+  for (const s of batch)
+    for (const pr of seerPullRequests(s))
+      ctx.state.set(seerFixKey(pr.repository, pr.number), { fingerprint: s.fingerprint } satisfies SeerFix);
+}
+
 /** How the team triaged a Sentry issue in Sentry (its integration's "issue" webhooks). */
 interface Triage {
   /** Archived ("ignored"): its events make no card until Sentry says it escalates or it is unarchived. */
@@ -138,6 +175,8 @@ async function triage(ctx: AgentContext, batch: SignalRow[], out: CardUpsert[]):
 }
 
 export interface GroupState {
+  /** The error's title, as its card says it (absent in states stored before it was kept). */
+  title?: string;
   firstSeen: number;
   lastSeen: number;
   count: number;
@@ -315,6 +354,7 @@ export const errorsAgent = defineAgent({
     "sentry.webhook.error",
     "sentry.webhook.event_alert",
     "sentry.webhook.issue",
+    "sentry.webhook.seer",
     "github.issues",
   ],
   async run(ctx, batch) {
@@ -326,6 +366,7 @@ export const errorsAgent = defineAgent({
     await ctx.state.load([...groups.keys(), ...verdicts.keys(), ...[...groups.keys()].map(triageKey)]);
     const out: CardUpsert[] = [];
     const escalated = await triage(ctx, batch, out);
+    rememberSeerFixes(ctx, batch);
     await applyVerdicts(ctx, verdicts, groups, out);
     const latest = await ctx.latestCards([...groups.keys()]);
     for (const [fingerprint, all] of groups) {
@@ -360,6 +401,10 @@ export const errorsAgent = defineAgent({
         g.fixedReleases = [...g.releases];
       }
       const news = count(g, signals, isNew, escalated.has(fingerprint));
+      g.title = describeError(errorEvent(signals[signals.length - 1] as SignalRow) as ErrorEvent).title.slice(
+        0,
+        200,
+      );
       ctx.state.set(fingerprint, g);
 
       const triaged = await ctx.state.get<Triage>(triageKey(fingerprint));

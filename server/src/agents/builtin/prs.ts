@@ -2,11 +2,13 @@ import {
   type AgentContext,
   type CardUpsert,
   defineAgent,
+  moveCard,
   SET_ASIDE_MS,
   type SignalRow,
   withdrawal,
 } from "../define.ts";
 import { rank, recency } from "../rank.ts";
+import { type GroupState, type SeerFix, seerFixKey, seerPullRequests } from "./errors.ts";
 import {
   type Bump,
   bumpsIn,
@@ -37,7 +39,8 @@ interface PullRequest {
 
 interface Payload {
   action: string;
-  repository: { full_name: string };
+  /** Absent in Sentry's webhooks (Seer's fix names its pull request by URL). */
+  repository?: { full_name: string };
   sender?: { login: string; type?: string };
   pull_request?: PullRequest;
   review?: { state: string; user: { login: string }; commit_id?: string };
@@ -131,13 +134,16 @@ export const prsAgent = defineAgent({
     "github.status",
     // A new alert can make a waiting bump the fix for it (and its card the only one).
     "github.dependabot_alert",
+    // Sentry's Seer opened a pull request to fix an error: its merge card says so.
+    "sentry.webhook.seer",
   ],
   async run(ctx, batch) {
     const out: CardUpsert[] = [];
     const touched = new Map<string, { state: PrState; signals: SignalRow[]; repo: string }>();
     for (const signal of batch) {
       const p = signal.payload as Payload;
-      const repo = p.repository.full_name;
+      const seer = seerPullRequests(signal);
+      const repo = p.repository?.full_name ?? seer[0]?.repository ?? "";
       // A check run names its PRs (not for a fork's); a commit status only its commit.
       const status = signal.kind === "github.status" && p.sha && p.context ? p : null;
       const checkedSha = p.check_run?.head_sha ?? status?.sha;
@@ -151,6 +157,7 @@ export const prsAgent = defineAgent({
       const alerted =
         signal.kind === "github.dependabot_alert" ? p.alert?.dependency?.package?.name : undefined;
       if (alerted) numbers.push(...((await ctx.state.get<number[]>(bumpKey(repo, alerted))) ?? []));
+      numbers.push(...seer.filter((x) => x.repository === repo).map((x) => x.number));
       for (const number of numbers) {
         const key = `github:pr:${repo}#${number}`;
         const entry = touched.get(key);
@@ -244,6 +251,9 @@ export const prsAgent = defineAgent({
         if (state.folded?.length && !state.merged)
           out.push(...(await giveBack(ctx, repo, state.folded, last)));
         state.folded = [];
+        // The error it was to fix is its own card again (merged: Sentry resolving it takes it back).
+        const fix = await ctx.state.peek<SeerFix>("errors", seerFixKey(repo, state.number));
+        if (fix && !state.merged) out.push(moveCard(fix.fingerprint, last, "back"));
         continue;
       }
       if (state.pushedAfterCard && !v.ready) {
@@ -281,21 +291,40 @@ export const prsAgent = defineAgent({
         if (card) out.push({ ...card, setAsideUntil: new Date(ctx.now.getTime() + SET_ASIDE_MS) });
       }
       state.folded = folded;
+      // Sentry's Seer opened it to fix an error: merging is the answer to that error's card too.
+      const seerFix = await ctx.state.peek<SeerFix>("errors", seerFixKey(repo, state.number));
+      const error = seerFix ? await ctx.state.peek<GroupState>("errors", seerFix.fingerprint) : undefined;
+      if (seerFix) out.push(moveCard(seerFix.fingerprint, last, "aside"));
+      const errorName = error?.title
+        ? `"${error.title.length > 60 ? `${error.title.slice(0, 59)}…` : error.title}"`
+        : "a Sentry issue";
+      const errorReach = error
+        ? ` (${plural(error.count, "event")}, ${plural(error.users.length + error.moreUsers, "user")})`
+        : "";
       const worst = fixes.reduce((m, v) => Math.max(m, severityOf(v.severity)), 0);
       const fixed =
         fixes.length === 1
           ? ` — fixes a ${fixes[0]?.severity} vulnerability (${fixes[0]?.advisory})`
           : fixes.length > 1
             ? ` — fixes ${fixes.length} vulnerabilities`
-            : "";
+            : seerFix
+              ? ` — Seer's fix for ${errorName}`
+              : "";
       out.push({
         ...base,
-        evidence: { ...base.evidence, standsFor: folded.map((pkg) => dependabotFingerprint(repo, pkg)) },
+        evidence: {
+          ...base.evidence,
+          standsFor: [
+            ...folded.map((pkg) => dependabotFingerprint(repo, pkg)),
+            ...(seerFix ? [seerFix.fingerprint] : []),
+          ],
+        },
         kind: "action",
         title: `Merge #${state.number}: ${state.title}${fixed}`,
-        summary: `${plural(Object.keys(state.checks).length, "check")} green on ${state.headSha.slice(0, 7)}${approvers.length ? `, approved by ${approvers.join(", ")}` : state.bot ? `, a dependency update by ${state.author}` : ""}.${fixes.map((v) => ` It fixes Dependabot alert #${v.alert}: ${v.summary} (${v.severity}).`).join("")}${folded.length ? ` This card stands for the ${folded.join(", ")} alert card${folded.length > 1 ? "s" : ""} too.` : ""} Accept squash-merges it at exactly this commit.`,
+        summary: `${plural(Object.keys(state.checks).length, "check")} green on ${state.headSha.slice(0, 7)}${approvers.length ? `, approved by ${approvers.join(", ")}` : state.bot ? `, a dependency update by ${state.author}` : ""}.${fixes.map((v) => ` It fixes Dependabot alert #${v.alert}: ${v.summary} (${v.severity}).`).join("")}${folded.length ? ` This card stands for the ${folded.join(", ")} alert card${folded.length > 1 ? "s" : ""} too.` : ""}${seerFix ? ` Sentry's Seer opened it to fix ${errorName}${errorReach}; the error's card waits behind this one.` : ""} Accept squash-merges it at exactly this commit.`,
         ...rank({
-          severity: Math.max(0.3, worst),
+          // A production error's fix ranks as the error did (new: 0.6), not as a routine merge.
+          severity: Math.max(0.3, worst, seerFix ? 0.6 : 0),
           blastRadius: 0.2,
           confidence: approvers.length ? 0.95 : 0.8,
           recency: recency(last.occurredAt, ctx.now),

@@ -1,5 +1,5 @@
 import { and, eq, gt, inArray, isNull, or } from "drizzle-orm";
-import { type CardUpsert, TITLE_MAX } from "../../agents/define.ts";
+import { type CardUpsert, SET_ASIDE_MS, TITLE_MAX } from "../../agents/define.ts";
 import type { Tx } from "../../db/client.ts";
 import { cards, mutes } from "../../db/schema/index.ts";
 import { newId } from "../../lib/ids.ts";
@@ -42,6 +42,14 @@ function mergeEvidence(old: StoredEvidence | null, u: CardUpsert["evidence"]): S
       : old?.standsFor
         ? { standsFor: old.standsFor }
         : {}),
+  };
+}
+
+/** Set aside: snoozed until the proposal's time, else for SET_ASIDE_MS. */
+function asidePlace(u: AgentUpsert, now: Date) {
+  return {
+    status: "snoozed" as const,
+    snoozedUntil: u.setAsideUntil ?? new Date(now.getTime() + SET_ASIDE_MS),
   };
 }
 
@@ -125,6 +133,27 @@ export async function applyCardUpserts(tx: Tx, upserts: AgentUpsert[], now: Date
       const open_ = updates.get(u.fingerprint)?.row ?? open.get(u.fingerprint);
       updates.delete(u.fingerprint);
       if (open_) withdrawn.set(u.fingerprint, open_);
+      continue;
+    }
+    if (u.place) {
+      // Only where the card sits: aside (snoozed) or back in the feed; its content stays.
+      const pendingInsert = inserts.get(u.fingerprint);
+      if (pendingInsert) {
+        if (u.place === "aside") Object.assign(pendingInsert, asidePlace(u, now));
+        continue;
+      }
+      const card = withdrawn.has(u.fingerprint)
+        ? undefined
+        : (updates.get(u.fingerprint)?.row ?? open.get(u.fingerprint));
+      if (!card || (u.place === "back" && card.status !== "snoozed")) continue;
+      updates.set(u.fingerprint, {
+        row: {
+          ...card,
+          ...(u.place === "aside" ? asidePlace(u, now) : { status: "pending" as const, snoozedUntil: null }),
+          updatedAt: now,
+        },
+        wasSnoozed: updates.get(u.fingerprint)?.wasSnoozed ?? card.status === "snoozed",
+      });
       continue;
     }
     if (muted.has(u.fingerprint)) {
