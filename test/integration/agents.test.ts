@@ -721,8 +721,8 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       // review fixtures moved to that number and head), approved and green.
       await hook("issue", issue("created", { id: "555" }));
       await t.drain();
-      const error = async () => (await cards("sentry:issue:555"))[0];
-      expect((await error())?.status).toBe("pending");
+      const errorCard = async () => (await cards("sentry:issue:555"))[0];
+      expect((await errorCard())?.status).toBe("pending");
       const sha = "31".repeat(20);
       const opened = ghFixture("pull_request/opened.payload.json");
       const pull = (patch: Json = {}) => ({
@@ -786,12 +786,19 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       );
       expect(fix?.priorityFactors.severity).toBe(0.6);
       // One card: the error's waits behind the fix.
-      expect((await error())?.status).toBe("snoozed");
+      expect((await errorCard())?.status).toBe("snoozed");
+      // More events of it meanwhile (the announced one, then another) are counted on the error's
+      // card, which stays behind the fix.
+      await hook("error", error({ issue_id: "555", user: { id: "u555" } }));
+      await hook("error", error({ issue_id: "555", user: { id: "u556" } }));
+      await t.drain();
+      expect((await errorCard())?.status).toBe("snoozed");
+      expect(facts(await errorCard()).events).toBe(2);
       // Closed without merging: the error is its own card again.
       await github("pull_request", { ...pull({ state: "closed", merged: false }), action: "closed" });
       await t.drain();
       expect((await merge())?.status).toBe("expired");
-      expect((await error())?.status).toBe("pending");
+      expect((await errorCard())?.status).toBe("pending");
     });
 
     it("resolved in Sentry takes the card back; back in a new release, it is a regression", async () => {

@@ -376,7 +376,7 @@ async function giveBack(
   const out: CardUpsert[] = [];
   for (const pkg of pkgs) {
     const card = await packageCardNow(ctx, repo, pkg, signal);
-    if (card) out.push(card);
+    if (card) out.push(card, moveCard(card.fingerprint, signal, "back"));
   }
   return out;
 }

@@ -1,4 +1,4 @@
-import { and, eq, lte } from "drizzle-orm";
+import { and, eq, lte, sql } from "drizzle-orm";
 import type { Database } from "../../db/client.ts";
 import { cards } from "../../db/schema/index.ts";
 import { appendCardEvents } from "./events.ts";
@@ -15,7 +15,14 @@ export async function wakeSnoozedCards(db: Database, now: Date): Promise<number>
     for (const c of woken) {
       await tx
         .update(cards)
-        .set({ status: "pending", snoozedUntil: null, version: c.version + 1, updatedAt: now })
+        // Awake, it is nobody's card set aside any more (see upsert's placement).
+        .set({
+          status: "pending",
+          snoozedUntil: null,
+          evidence: sql`${cards.evidence} - 'setAside'`,
+          version: c.version + 1,
+          updatedAt: now,
+        })
         .where(eq(cards.id, c.id));
     }
     await appendCardEvents(

@@ -17,6 +17,8 @@ interface StoredEvidence {
   facts: Record<string, string | number | boolean>;
   /** Cards this one stands for (see CardUpsert.evidence.standsFor). */
   standsFor?: string[];
+  /** An agent set the card aside (another card stands for it); a person's snooze does not set it. */
+  setAside?: boolean;
 }
 
 function clampPriority(p: number): number {
@@ -45,19 +47,50 @@ function mergeEvidence(old: StoredEvidence | null, u: CardUpsert["evidence"]): S
   };
 }
 
+interface Place {
+  status: "pending" | "snoozed";
+  snoozedUntil: Date | null;
+  /** Set aside by an agent (marked in the evidence), not snoozed by a person. */
+  aside: boolean;
+}
+
+const IN_FEED: Place = { status: "pending", snoozedUntil: null, aside: false };
+
 /** Set aside: snoozed until the proposal's time, else for SET_ASIDE_MS. */
-function asidePlace(u: AgentUpsert, now: Date) {
+function aside(u: AgentUpsert, now: Date): Place {
   return {
-    status: "snoozed" as const,
+    status: "snoozed",
     snoozedUntil: u.setAsideUntil ?? new Date(now.getTime() + SET_ASIDE_MS),
+    aside: true,
   };
 }
 
-/** Status and wake time a proposal gives its card: in the feed, or set aside (snoozed) until a time. */
-function placement(u: AgentUpsert): { status: "pending" | "snoozed"; snoozedUntil: Date | null } {
-  return u.setAsideUntil
-    ? { status: "snoozed", snoozedUntil: u.setAsideUntil }
-    : { status: "pending", snoozedUntil: null };
+/**
+ * Where a proposal puts its card: aside when it says so; still aside when an agent had set it aside
+ * and this is no news (not `reopen`: one more event of an error whose fix waits); else in the feed
+ * (new evidence wakes a card a person snoozed).
+ */
+function placement(
+  u: AgentUpsert,
+  current: { status?: string | null; snoozedUntil?: Date | null; evidence?: unknown } | null,
+  now: Date,
+): Place {
+  if (u.setAsideUntil) return aside(u, now);
+  const wasAside =
+    current?.status === "snoozed" && (current.evidence as StoredEvidence | null)?.setAside === true;
+  if (wasAside && !u.reopen)
+    return { status: "snoozed", snoozedUntil: current?.snoozedUntil ?? null, aside: true };
+  return IN_FEED;
+}
+
+/** The columns a place sets, the evidence marked (or unmarked) as set aside. */
+function placed(evidence: unknown, p: Place) {
+  const { setAside: _, ...rest } = (evidence ?? {}) as StoredEvidence;
+  return {
+    status: p.status,
+    snoozedUntil: p.snoozedUntil,
+    evidence: (p.aside ? { ...rest, setAside: true } : rest) as StoredEvidence,
+  };
 }
 
 export interface UpsertOutcome {
@@ -139,7 +172,7 @@ export async function applyCardUpserts(tx: Tx, upserts: AgentUpsert[], now: Date
       // Only where the card sits: aside (snoozed) or back in the feed; its content stays.
       const pendingInsert = inserts.get(u.fingerprint);
       if (pendingInsert) {
-        if (u.place === "aside") Object.assign(pendingInsert, asidePlace(u, now));
+        if (u.place === "aside") Object.assign(pendingInsert, placed(pendingInsert.evidence, aside(u, now)));
         continue;
       }
       const card = withdrawn.has(u.fingerprint)
@@ -149,7 +182,7 @@ export async function applyCardUpserts(tx: Tx, upserts: AgentUpsert[], now: Date
       updates.set(u.fingerprint, {
         row: {
           ...card,
-          ...(u.place === "aside" ? asidePlace(u, now) : { status: "pending" as const, snoozedUntil: null }),
+          ...placed(card.evidence, u.place === "aside" ? aside(u, now) : IN_FEED),
           updatedAt: now,
         },
         wasSnoozed: updates.get(u.fingerprint)?.wasSnoozed ?? card.status === "snoozed",
@@ -167,9 +200,8 @@ export async function applyCardUpserts(tx: Tx, upserts: AgentUpsert[], now: Date
       Object.assign(
         pendingInsert,
         fields(u, pendingInsert),
-        { evidence },
         composed(u, evidence, pendingInsert.priorityFactors),
-        placement(u),
+        placed(evidence, placement(u, pendingInsert, now)),
       );
       continue;
     }
@@ -181,9 +213,8 @@ export async function applyCardUpserts(tx: Tx, upserts: AgentUpsert[], now: Date
       const row = {
         ...current,
         ...fields(u, current),
-        evidence,
         ...composed(u, evidence, current.priorityFactors),
-        ...placement(u),
+        ...placed(evidence, placement(u, current, now)),
         updatedAt: now,
       };
       updates.set(u.fingerprint, {
@@ -200,9 +231,8 @@ export async function applyCardUpserts(tx: Tx, upserts: AgentUpsert[], now: Date
       id: newId("card", now.getTime()),
       fingerprint: u.fingerprint,
       ...fields(u, null),
-      evidence: mergeEvidence(null, u.evidence),
       ...composed(u, mergeEvidence(null, u.evidence)),
-      ...placement(u),
+      ...placed(mergeEvidence(null, u.evidence), placement(u, null, now)),
       version: 1,
       createdAt: now,
       updatedAt: now,

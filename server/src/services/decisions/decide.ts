@@ -199,7 +199,13 @@ async function wakeStoodFor(tx: Tx, evidence: unknown, now: Date) {
   if (!Array.isArray(fingerprints) || fingerprints.length === 0) return [];
   const woken = await tx
     .update(cards)
-    .set({ status: "pending", snoozedUntil: null, version: sql`${cards.version} + 1`, updatedAt: now })
+    .set({
+      status: "pending",
+      snoozedUntil: null,
+      evidence: sql`${cards.evidence} - 'setAside'`,
+      version: sql`${cards.version} + 1`,
+      updatedAt: now,
+    })
     .where(and(inArray(cards.fingerprint, fingerprints.map(String)), eq(cards.status, "snoozed")))
     .returning({ id: cards.id, version: cards.version });
   return woken.map((c) => ({ cardId: c.id, type: "card.created" as const, version: c.version }));

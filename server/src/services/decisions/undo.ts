@@ -149,6 +149,7 @@ async function setAsideAgain(tx: Tx, evidence: unknown, rejectedAt: Date, now: D
     .set({
       status: "snoozed",
       snoozedUntil: new Date(now.getTime() + SET_ASIDE_MS),
+      evidence: sql`${cards.evidence} || '{"setAside": true}'::jsonb`,
       version: sql`${cards.version} + 1`,
       updatedAt: now,
     })
