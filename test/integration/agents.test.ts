@@ -273,21 +273,29 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       );
     });
 
-    it("draws a point that arrived in a later request in its place on the chart", async () => {
+    /**
+     * Two days of a steady series every 5 minutes (576 points) sent and drained, but for point 570:
+     * one collector's point that reaches Flick after the other's, up to 575.
+     */
+    const allButLate = async (name: string) => {
       const start = t.clock.now().getTime() - 2 * 24 * 60 * minute;
       const point = (i: number, value = 98 + Math.sin(i / 7)) => ({
-        name: "late_checkout",
+        name,
         ts: new Date(start + i * 5 * minute).toISOString(),
         value,
       });
       const steady = Array.from({ length: 576 }, (_, i) => point(i));
-      // One collector's point for 570 reaches Flick after the other's points up to 575.
       await points(
         metrics,
         steady.filter((_, i) => i !== 570),
       );
       await t.drain();
-      await points(metrics, [steady[570] as ReturnType<typeof point>]);
+      return { start, point };
+    };
+
+    it("draws a point that arrived in a later request in its place on the chart", async () => {
+      const { start, point } = await allButLate("late_checkout");
+      await points(metrics, [point(570)]);
       await t.drain();
       await points(metrics, [point(576, 40)]);
       await t.drain();
@@ -300,18 +308,7 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
     });
 
     it("a late point beyond anything the series did is still an alarm, told at its own time and marked in its place", async () => {
-      const start = t.clock.now().getTime() - 2 * 24 * 60 * minute;
-      const point = (i: number, value = 98 + Math.sin(i / 7)) => ({
-        name: "late_drop",
-        ts: new Date(start + i * 5 * minute).toISOString(),
-        value,
-      });
-      const steady = Array.from({ length: 576 }, (_, i) => point(i));
-      await points(
-        metrics,
-        steady.filter((_, i) => i !== 570),
-      );
-      await t.drain();
+      const { start, point } = await allButLate("late_drop");
       // An ordinary value arriving late (point 565 again, from another collector) is no card.
       await points(metrics, [{ ...point(565), ts: new Date(start + 565 * 5 * minute + 1000).toISOString() }]);
       await t.drain();

@@ -1,5 +1,5 @@
 import { type Change, DEMO_AGENT, type DecisionInput, type DecisionResult } from "@flick/shared";
-import { and, desc, eq, inArray, sql } from "drizzle-orm";
+import { and, desc, eq } from "drizzle-orm";
 import type { Database, Tx } from "../../db/client.ts";
 import { cards, decisions, executions, mutes, users } from "../../db/schema/index.ts";
 import { isUniqueViolation } from "../../lib/db-errors.ts";
@@ -7,6 +7,7 @@ import { AppError } from "../../lib/errors.ts";
 import { newId } from "../../lib/ids.ts";
 import { appendCardEvents } from "../cards/events.ts";
 import { toCard } from "../cards/read.ts";
+import { wakeStoodFor } from "../cards/set-aside.ts";
 import { executorFor } from "./executor-names.ts";
 import { toDecision, toExecution } from "./view.ts";
 
@@ -188,25 +189,4 @@ export async function decide(
     }
     throw err;
   }
-}
-
-/**
- * Brings back to the feed the cards a rejected card stood for (set aside by an agent while this one
- * offered the fix); a card its agent withdrew meanwhile (the alert was fixed) stays withdrawn.
- */
-async function wakeStoodFor(tx: Tx, evidence: unknown, now: Date) {
-  const fingerprints = (evidence as { standsFor?: unknown } | null)?.standsFor;
-  if (!Array.isArray(fingerprints) || fingerprints.length === 0) return [];
-  const woken = await tx
-    .update(cards)
-    .set({
-      status: "pending",
-      snoozedUntil: null,
-      evidence: sql`${cards.evidence} - 'setAside'`,
-      version: sql`${cards.version} + 1`,
-      updatedAt: now,
-    })
-    .where(and(inArray(cards.fingerprint, fingerprints.map(String)), eq(cards.status, "snoozed")))
-    .returning({ id: cards.id, version: cards.version });
-  return woken.map((c) => ({ cardId: c.id, type: "card.created" as const, version: c.version }));
 }

@@ -1,7 +1,6 @@
 import type { DecisionResult } from "@flick/shared";
-import { and, eq, gt, inArray, sql } from "drizzle-orm";
-import { SET_ASIDE_MS } from "../../agents/define.ts";
-import type { Database, Tx } from "../../db/client.ts";
+import { and, eq, gt } from "drizzle-orm";
+import type { Database } from "../../db/client.ts";
 import { cards, decisions, executions, mutes, users } from "../../db/schema/index.ts";
 import type { AuthUser } from "../../env.ts";
 import { isUniqueViolation } from "../../lib/db-errors.ts";
@@ -9,6 +8,7 @@ import { AppError } from "../../lib/errors.ts";
 import { newId } from "../../lib/ids.ts";
 import { appendCardEvents } from "../cards/events.ts";
 import { toCard } from "../cards/read.ts";
+import { setAsideAgain } from "../cards/set-aside.ts";
 import { toDecision, toExecution } from "./view.ts";
 
 /**
@@ -135,31 +135,4 @@ export async function undoDecision(
     if (isUniqueViolation(err)) throw new AppError("conflict", "this undo was already sent");
     throw err;
   }
-}
-
-/**
- * Undoing a reject: the cards it woke (see wakeStoodFor in decide.ts; woken at the reject's very
- * moment and untouched since) leave the feed again, as they were before it.
- */
-async function setAsideAgain(tx: Tx, evidence: unknown, rejectedAt: Date, now: Date) {
-  const fingerprints = (evidence as { standsFor?: unknown } | null)?.standsFor;
-  if (!Array.isArray(fingerprints) || fingerprints.length === 0) return [];
-  const rows = await tx
-    .update(cards)
-    .set({
-      status: "snoozed",
-      snoozedUntil: new Date(now.getTime() + SET_ASIDE_MS),
-      evidence: sql`${cards.evidence} || '{"setAside": true}'::jsonb`,
-      version: sql`${cards.version} + 1`,
-      updatedAt: now,
-    })
-    .where(
-      and(
-        inArray(cards.fingerprint, fingerprints.map(String)),
-        eq(cards.status, "pending"),
-        eq(cards.updatedAt, rejectedAt),
-      ),
-    )
-    .returning({ id: cards.id, version: cards.version });
-  return rows.map((c) => ({ cardId: c.id, type: "card.removed" as const, version: c.version }));
 }

@@ -1,0 +1,71 @@
+import { and, eq, inArray, sql } from "drizzle-orm";
+import { SET_ASIDE_MS } from "../../agents/define.ts";
+import type { Tx } from "../../db/client.ts";
+import { cards } from "../../db/schema/index.ts";
+import type { NewCardEvent } from "./events.ts";
+
+/** The fingerprints a card stands for (its agent set those cards aside: see CardUpsert.setAsideUntil). */
+function stoodFor(evidence: unknown): string[] {
+  const list = (evidence as { standsFor?: unknown } | null)?.standsFor;
+  return Array.isArray(list) ? list.map(String) : [];
+}
+
+/**
+ * A rejected card's stand-ins are over: the cards it stood for and that are still set aside come
+ * back to the feed (one its agent withdrew meanwhile — the alert was fixed — stays withdrawn, and a
+ * card a person snoozed stays snoozed).
+ */
+export async function wakeStoodFor(tx: Tx, evidence: unknown, now: Date): Promise<NewCardEvent[]> {
+  const fingerprints = stoodFor(evidence);
+  if (fingerprints.length === 0) return [];
+  const woken = await tx
+    .update(cards)
+    .set({
+      status: "pending",
+      snoozedUntil: null,
+      evidence: sql`${cards.evidence} - 'setAside'`,
+      version: sql`${cards.version} + 1`,
+      updatedAt: now,
+    })
+    .where(
+      and(
+        inArray(cards.fingerprint, fingerprints),
+        eq(cards.status, "snoozed"),
+        sql`${cards.evidence} @> '{"setAside": true}'::jsonb`,
+      ),
+    )
+    .returning({ id: cards.id, version: cards.version });
+  return woken.map((c) => ({ cardId: c.id, type: "card.created", version: c.version }));
+}
+
+/**
+ * Undoing that reject: the cards it woke (at the reject's very moment, untouched since) are set
+ * aside again, as they were before it.
+ */
+export async function setAsideAgain(
+  tx: Tx,
+  evidence: unknown,
+  rejectedAt: Date,
+  now: Date,
+): Promise<NewCardEvent[]> {
+  const fingerprints = stoodFor(evidence);
+  if (fingerprints.length === 0) return [];
+  const rows = await tx
+    .update(cards)
+    .set({
+      status: "snoozed",
+      snoozedUntil: new Date(now.getTime() + SET_ASIDE_MS),
+      evidence: sql`${cards.evidence} || '{"setAside": true}'::jsonb`,
+      version: sql`${cards.version} + 1`,
+      updatedAt: now,
+    })
+    .where(
+      and(
+        inArray(cards.fingerprint, fingerprints),
+        eq(cards.status, "pending"),
+        eq(cards.updatedAt, rejectedAt),
+      ),
+    )
+    .returning({ id: cards.id, version: cards.version });
+  return rows.map((c) => ({ cardId: c.id, type: "card.removed", version: c.version }));
+}
