@@ -83,6 +83,8 @@ export const evidenceSchema = z.object({
   lastSeen: z.string(),
   links: z.array(z.object({ label: z.string(), url: z.string() })).default([]),
   facts: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
+  /** Its agent set it aside: another card (the fix's merge card) stands for it for now. */
+  setAside: z.boolean().optional(),
 });
 export type Evidence = z.infer<typeof evidenceSchema>;
 

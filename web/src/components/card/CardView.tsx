@@ -256,13 +256,23 @@ export function CardView(props: CardViewProps) {
       <Show
         when={props.card.status === "pending"}
         fallback={
-          <p class={styles.decided} role="note">
-            {STATUS_WORDS[props.card.status] ?? props.card.status}
-            {props.card.agent === DEMO_AGENT && props.card.status === "applied"
-              ? " (rehearsed: a demo card)"
-              : ""}{" "}
-            — see its history above.
-          </p>
+          <Show
+            when={props.card.status === "snoozed" && props.card.evidence.setAside}
+            fallback={
+              <p class={styles.decided} role="note">
+                {STATUS_WORDS[props.card.status] ?? props.card.status}
+                {props.card.agent === DEMO_AGENT && props.card.status === "applied"
+                  ? " (rehearsed: a demo card)"
+                  : ""}{" "}
+                — see its history above.
+              </p>
+            }
+          >
+            <p class={styles.decided} role="note">
+              Set aside by its agent: another card proposes the fix. It comes back if that one is rejected or
+              its pull request closes unmerged.
+            </p>
+          </Show>
         }
       >
         <VoiceTypeForm
