@@ -8,7 +8,7 @@ export type SignalRow = typeof signals.$inferSelect;
 /** The longest title a card keeps: a longer proposal's title is cut there when it is written. */
 export const TITLE_MAX = 200;
 
-/** How long a card stands for another one set aside (setAsideUntil) before that one comes back. */
+/** How long a card stands for another one set aside (`place: "aside"`) before that one comes back. */
 export const SET_ASIDE_MS = 7 * 86_400_000;
 
 /** What an agent proposes; the runtime turns it into a new card or an update of the open one. */
@@ -34,7 +34,7 @@ export interface CardUpsert {
      */
     replaceFacts?: boolean;
     /**
-     * Fingerprints of cards this one stands for (set aside with `setAsideUntil`): rejecting this
+     * Fingerprints of cards this one stands for (set aside with `place: "aside"`): rejecting this
      * card brings them back to the feed at once. Replaces the card's earlier list.
      */
     standsFor?: string[];
@@ -51,15 +51,11 @@ export interface CardUpsert {
    */
   withdraw?: boolean;
   /**
-   * Another card stands for this one for now (the fix's merge card for its alert): the card is
-   * written as usual but kept out of the feed (snoozed) until then, or until the card standing for
-   * it is rejected. Any later proposal without it brings the card back.
-   */
-  setAsideUntil?: Date;
-  /**
    * Only moves the open card for this fingerprint, whoever's it is, leaving its content alone:
-   * "aside" keeps it out of the feed (snoozed until `setAsideUntil`, else SET_ASIDE_MS) while
-   * another card stands for it; "back" returns a card set aside to the feed. Nothing else is used.
+   * "aside" keeps it out of the feed (snoozed for SET_ASIDE_MS, or until the card standing for it
+   * is rejected) while another card stands for it — its agent's later proposals update it there
+   * unless they are news (`reopen`); "back" returns a card set aside to the feed. Nothing else is
+   * used.
    */
   place?: "aside" | "back";
   /**

@@ -3,20 +3,12 @@ import {
   type CardUpsert,
   defineAgent,
   moveCard,
-  SET_ASIDE_MS,
   type SignalRow,
   withdrawal,
 } from "../define.ts";
 import { rank, recency } from "../rank.ts";
 import { type GroupState, type SeerFix, seerFixKey, seerPullRequests } from "./errors.ts";
-import {
-  type Bump,
-  bumpsIn,
-  dependabotFingerprint,
-  packageCardNow,
-  severityOf,
-  vulnerabilitiesFixedBy,
-} from "./security.ts";
+import { type Bump, bumpsIn, dependabotFingerprint, severityOf, vulnerabilitiesFixedBy } from "./security.ts";
 import { plural } from "./words.ts";
 
 interface PullRequest {
@@ -248,8 +240,9 @@ export const prsAgent = defineAgent({
         out.push(withdrawal(key, last));
         // The alerts it would have fixed need their own card again, unless it was merged (GitHub
         // marks them fixed, which takes them back).
-        if (state.folded?.length && !state.merged)
-          out.push(...(await giveBack(ctx, repo, state.folded, last)));
+        if (!state.merged)
+          for (const pkg of state.folded ?? [])
+            out.push(moveCard(dependabotFingerprint(repo, pkg), last, "back"));
         state.folded = [];
         // The error it was to fix is its own card again (merged: Sentry resolving it takes it back).
         const fix = await ctx.state.peek<SeerFix>("errors", seerFixKey(repo, state.number));
@@ -286,10 +279,7 @@ export const prsAgent = defineAgent({
       // Where the merge fixes every open alert of a package, it is that alert's card too: one card.
       // The package's card is set aside (back if this one is rejected, or after a week unmerged).
       const folded = byPackage.filter((f) => f.fixes.length === f.open).map((f) => f.pkg);
-      for (const pkg of folded) {
-        const card = await packageCardNow(ctx, repo, pkg, last);
-        if (card) out.push({ ...card, setAsideUntil: new Date(ctx.now.getTime() + SET_ASIDE_MS) });
-      }
+      for (const pkg of folded) out.push(moveCard(dependabotFingerprint(repo, pkg), last, "aside"));
       state.folded = folded;
       // Sentry's Seer opened it to fix an error: merging is the answer to that error's card too.
       const seerFix = await ctx.state.peek<SeerFix>("errors", seerFixKey(repo, state.number));
@@ -361,22 +351,4 @@ async function index(ctx: AgentContext, repo: string, state: PrState, bumps: Bum
         numbers.filter((n) => n !== state.number),
       );
   }
-}
-
-/**
- * The packages' own Dependabot cards, back in the feed where only this PR's card had stood for
- * them (a card set aside is woken by the update; a person's decision on one stands).
- */
-async function giveBack(
-  ctx: AgentContext,
-  repo: string,
-  pkgs: string[],
-  signal: SignalRow,
-): Promise<CardUpsert[]> {
-  const out: CardUpsert[] = [];
-  for (const pkg of pkgs) {
-    const card = await packageCardNow(ctx, repo, pkg, signal);
-    if (card) out.push(card, moveCard(card.fingerprint, signal, "back"));
-  }
-  return out;
 }

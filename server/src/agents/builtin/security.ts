@@ -153,23 +153,6 @@ export async function vulnerabilitiesFixedBy(
   return out;
 }
 
-/**
- * The package's card as the security agent would write it now, for an agent that set it aside
- * (a pull request that fixed it closed unmerged): null when the package has no open alert.
- */
-export async function packageCardNow(
-  ctx: AgentContext,
-  repository: string,
-  pkg: string,
-  signal: SignalRow,
-): Promise<CardUpsert | null> {
-  const state = await ctx.state.peek<PackageState>("security", vulnerabilityKey(repository, pkg));
-  if (!state?.open.length) return null;
-  const fingerprint = dependabotFingerprint(repository, pkg);
-  const card = packageCard(fingerprint, pkg, signal, { full_name: repository }, state);
-  return ranked(ctx, card, signal, "github:dependabot", false);
-}
-
 /** The card ranked: severity and reach from the alert, the team's accept rate for the family. */
 async function ranked(
   ctx: AgentContext,

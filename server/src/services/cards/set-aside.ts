@@ -4,7 +4,7 @@ import type { Tx } from "../../db/client.ts";
 import { cards } from "../../db/schema/index.ts";
 import type { NewCardEvent } from "./events.ts";
 
-/** The fingerprints a card stands for (its agent set those cards aside: see CardUpsert.setAsideUntil). */
+/** The fingerprints a card stands for (its agent set those cards aside: see CardUpsert.place). */
 function stoodFor(evidence: unknown): string[] {
   const list = (evidence as { standsFor?: unknown } | null)?.standsFor;
   return Array.isArray(list) ? list.map(String) : [];

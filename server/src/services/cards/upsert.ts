@@ -56,26 +56,20 @@ interface Place {
 
 const IN_FEED: Place = { status: "pending", snoozedUntil: null, aside: false };
 
-/** Set aside: snoozed until the proposal's time, else for SET_ASIDE_MS. */
-function aside(u: AgentUpsert, now: Date): Place {
-  return {
-    status: "snoozed",
-    snoozedUntil: u.setAsideUntil ?? new Date(now.getTime() + SET_ASIDE_MS),
-    aside: true,
-  };
+/** Set aside: snoozed for SET_ASIDE_MS. */
+function aside(now: Date): Place {
+  return { status: "snoozed", snoozedUntil: new Date(now.getTime() + SET_ASIDE_MS), aside: true };
 }
 
 /**
- * Where a proposal puts its card: aside when it says so; still aside when an agent had set it aside
- * and this is no news (not `reopen`: one more event of an error whose fix waits); else in the feed
- * (new evidence wakes a card a person snoozed).
+ * Where a proposal puts its card: still aside when an agent had set it aside and this is no news
+ * (not `reopen`: one more event of an error whose fix waits); else in the feed (new evidence wakes
+ * a card a person snoozed).
  */
 function placement(
   u: AgentUpsert,
   current: { status?: string | null; snoozedUntil?: Date | null; evidence?: unknown } | null,
-  now: Date,
 ): Place {
-  if (u.setAsideUntil) return aside(u, now);
   const wasAside =
     current?.status === "snoozed" && (current.evidence as StoredEvidence | null)?.setAside === true;
   if (wasAside && !u.reopen)
@@ -172,7 +166,7 @@ export async function applyCardUpserts(tx: Tx, upserts: AgentUpsert[], now: Date
       // Only where the card sits: aside (snoozed) or back in the feed; its content stays.
       const pendingInsert = inserts.get(u.fingerprint);
       if (pendingInsert) {
-        if (u.place === "aside") Object.assign(pendingInsert, placed(pendingInsert.evidence, aside(u, now)));
+        if (u.place === "aside") Object.assign(pendingInsert, placed(pendingInsert.evidence, aside(now)));
         continue;
       }
       const card = withdrawn.has(u.fingerprint)
@@ -182,7 +176,7 @@ export async function applyCardUpserts(tx: Tx, upserts: AgentUpsert[], now: Date
       updates.set(u.fingerprint, {
         row: {
           ...card,
-          ...placed(card.evidence, u.place === "aside" ? aside(u, now) : IN_FEED),
+          ...placed(card.evidence, u.place === "aside" ? aside(now) : IN_FEED),
           updatedAt: now,
         },
         wasSnoozed: updates.get(u.fingerprint)?.wasSnoozed ?? card.status === "snoozed",
@@ -201,7 +195,7 @@ export async function applyCardUpserts(tx: Tx, upserts: AgentUpsert[], now: Date
         pendingInsert,
         fields(u, pendingInsert),
         composed(u, evidence, pendingInsert.priorityFactors),
-        placed(evidence, placement(u, pendingInsert, now)),
+        placed(evidence, placement(u, pendingInsert)),
       );
       continue;
     }
@@ -214,7 +208,7 @@ export async function applyCardUpserts(tx: Tx, upserts: AgentUpsert[], now: Date
         ...current,
         ...fields(u, current),
         ...composed(u, evidence, current.priorityFactors),
-        ...placed(evidence, placement(u, current, now)),
+        ...placed(evidence, placement(u, current)),
         updatedAt: now,
       };
       updates.set(u.fingerprint, {
@@ -232,7 +226,7 @@ export async function applyCardUpserts(tx: Tx, upserts: AgentUpsert[], now: Date
       fingerprint: u.fingerprint,
       ...fields(u, null),
       ...composed(u, mergeEvidence(null, u.evidence)),
-      ...placed(mergeEvidence(null, u.evidence), placement(u, null, now)),
+      ...placed(mergeEvidence(null, u.evidence), IN_FEED),
       version: 1,
       createdAt: now,
       updatedAt: now,
