@@ -2,7 +2,7 @@ import type { Change, Preview } from "@flick/shared";
 import type { AgentContext, CardUpsert, SignalRow } from "../define.ts";
 import { defineAgent, TITLE_MAX } from "../define.ts";
 import { rank, recency } from "../rank.ts";
-import { hhmm } from "./words.ts";
+import { clip, hhmm } from "./words.ts";
 
 export interface Deploy {
   repository: string;
@@ -180,7 +180,7 @@ export async function rollbackCard(
     if (what.length + ask.length > SHORT_TITLE) ask = question(deploy.label.replace(/ ".*"$/, ""));
     const room = Math.max(40, TITLE_MAX - ask.length);
     return {
-      title: `${what.length > room ? `${what.slice(0, room - 1)}…` : what}${ask}`,
+      title: `${clip(what, room)}${ask}`,
       summary: [
         `${deploy.label} reached ${deploy.repository} at ${hhmm(new Date(deploy.at))}. Since then:`,
         ...parts.map((p) => `- ${p}`),

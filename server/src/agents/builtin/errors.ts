@@ -4,7 +4,7 @@ import { type AgentContext, type CardUpsert, defineAgent, type SignalRow, withdr
 import { blast, rank, recency } from "../rank.ts";
 import { deployBefore, rollbackCard } from "./deploys.ts";
 import { repositorySetting } from "./settings.ts";
-import { plural } from "./words.ts";
+import { clip, plural } from "./words.ts";
 
 const BUCKET_MS = 10 * 60_000;
 const BASELINE_BUCKETS = 144; // a day of 10-minute buckets
@@ -265,7 +265,7 @@ function issueVerdicts(signals: SignalRow[]): Map<string, Verdict> {
  */
 function errorName(title: string): string {
   const type = /^([\w.$]{2,40}):/.exec(title)?.[1];
-  return type ?? `error "${title.length > 30 ? `${title.slice(0, 29)}…` : title}"`;
+  return type ?? `error "${clip(title, 30)}"`;
 }
 
 /** Error-group source settings: where issues are opened. */
@@ -401,10 +401,10 @@ export const errorsAgent = defineAgent({
         g.fixedReleases = [...g.releases];
       }
       const news = count(g, signals, isNew, escalated.has(fingerprint));
-      g.title = describeError(errorEvent(signals[signals.length - 1] as SignalRow) as ErrorEvent).title.slice(
-        0,
-        200,
-      );
+      // The latest event, described once: for the card and for the title other agents read.
+      const event = errorEvent(signals[signals.length - 1] as SignalRow) as ErrorEvent;
+      const described = { e: event, d: describeError(event) };
+      g.title = described.d.title.slice(0, 200);
       ctx.state.set(fingerprint, g);
 
       const triaged = await ctx.state.get<Triage>(triageKey(fingerprint));
@@ -414,7 +414,9 @@ export const errorsAgent = defineAgent({
       if (triaged?.assignee && isNew && !news.regression && !news.spike) continue;
       const openCard = card && ["pending", "snoozed"].includes(card.status);
       if (!isNew && !news.regression && !news.spike && news.escalation === null && !openCard) continue;
-      out.push(await groupCard(ctx, fingerprint, g, signals, isNew, news, triaged?.assignee ?? null));
+      out.push(
+        await groupCard(ctx, fingerprint, g, signals, isNew, news, triaged?.assignee ?? null, described),
+      );
     }
     return out;
   },
@@ -590,10 +592,9 @@ async function groupCard(
   isNew: boolean,
   { regression, spike, escalation }: News,
   assignee: string | null,
+  { e, d }: { e: ErrorEvent; d: ReturnType<typeof describeError> },
 ): Promise<CardUpsert> {
   const lastSignal = signals[signals.length - 1] as SignalRow;
-  const e = errorEvent(lastSignal) as ErrorEvent;
-  const d = describeError(e);
   const users = g.users.length + g.moreUsers;
   const preview = bucketChart(g.buckets, spike ? g.lastSpikeBucket : null);
   const facts = {
@@ -630,7 +631,7 @@ async function groupCard(
     return rollbackCard(ctx, "errors", deploy, {
       what: "errors",
       // One line of a title it shares with other troubles: the message gives way first.
-      line: `${kind} "${d.title.length > 60 ? `${d.title.slice(0, 59)}…` : d.title}" ×${g.count}${users ? ` (${plural(users, "user")})` : ""}`,
+      line: `${kind} "${clip(d.title, 60)}" ×${g.count}${users ? ` (${plural(users, "user")})` : ""}`,
       brief: `${briefKind(errorName(d.title))} ×${g.count}${users ? ` (${plural(users, "user")})` : ""}`,
       facts: { errorEvents: g.count, errorUsers: users },
       signalIds: signals.map((s) => s.id),

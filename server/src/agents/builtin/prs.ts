@@ -9,7 +9,7 @@ import {
 import { rank, recency } from "../rank.ts";
 import { type GroupState, type SeerFix, seerFixKey, seerPullRequests } from "./errors.ts";
 import { type Bump, bumpsIn, dependabotFingerprint, severityOf, vulnerabilitiesFixedBy } from "./security.ts";
-import { plural } from "./words.ts";
+import { clip, plural } from "./words.ts";
 
 interface PullRequest {
   number: number;
@@ -285,9 +285,7 @@ export const prsAgent = defineAgent({
       const seerFix = await ctx.state.peek<SeerFix>("errors", seerFixKey(repo, state.number));
       const error = seerFix ? await ctx.state.peek<GroupState>("errors", seerFix.fingerprint) : undefined;
       if (seerFix) out.push(moveCard(seerFix.fingerprint, last, "aside"));
-      const errorName = error?.title
-        ? `"${error.title.length > 60 ? `${error.title.slice(0, 59)}…` : error.title}"`
-        : "a Sentry issue";
+      const errorName = error?.title ? `"${clip(error.title, 60)}"` : "a Sentry issue";
       const errorReach = error
         ? ` (${plural(error.count, "event")}, ${plural(error.users.length + error.moreUsers, "user")})`
         : "";

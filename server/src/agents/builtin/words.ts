@@ -5,6 +5,11 @@ export function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? "" : "s"}`;
 }
 
+/** `text` cut to at most `max` characters, an ellipsis saying where ("TypeError: unsupported op…"). */
+export function clip(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
 /** "14:05 UTC": the time of day cards tell things by. */
 export function hhmm(d: Date): string {
   return `${d.toISOString().slice(11, 16)} UTC`;
