@@ -153,6 +153,9 @@ export async function applyCardUpserts(tx: Tx, upserts: AgentUpsert[], now: Date
   const inserts = new Map<string, typeof cards.$inferInsert>();
   const updates = new Map<string, { row: typeof cards.$inferSelect; wasSnoozed: boolean }>();
   const withdrawn = new Map<string, typeof cards.$inferSelect>();
+  /** The open card as this batch has left it so far (none once withdrawn). */
+  const openNow = (fingerprint: string) =>
+    withdrawn.has(fingerprint) ? undefined : (updates.get(fingerprint)?.row ?? open.get(fingerprint));
   for (const u of upserts) {
     if (u.withdraw) {
       // The situation went away (checks turned red, the job passed again): take the open card back.
@@ -169,9 +172,7 @@ export async function applyCardUpserts(tx: Tx, upserts: AgentUpsert[], now: Date
         if (u.place === "aside") Object.assign(pendingInsert, placed(pendingInsert.evidence, aside(now)));
         continue;
       }
-      const card = withdrawn.has(u.fingerprint)
-        ? undefined
-        : (updates.get(u.fingerprint)?.row ?? open.get(u.fingerprint));
+      const card = openNow(u.fingerprint);
       if (!card || (u.place === "back" && card.status !== "snoozed")) continue;
       updates.set(u.fingerprint, {
         row: {
@@ -199,9 +200,7 @@ export async function applyCardUpserts(tx: Tx, upserts: AgentUpsert[], now: Date
       );
       continue;
     }
-    const current = withdrawn.has(u.fingerprint)
-      ? undefined
-      : (updates.get(u.fingerprint)?.row ?? open.get(u.fingerprint));
+    const current = openNow(u.fingerprint);
     if (current) {
       const evidence = mergeEvidence(current.evidence as StoredEvidence, u.evidence);
       const row = {
