@@ -397,6 +397,7 @@ describe("the feed in Chromium", () => {
       .filter({ hasText: "Set aside by its agent" });
     await note.waitFor();
     expect(await note.textContent()).toContain("another card proposes the fix");
+    await p.screenshot({ path: path.join(shots, "feed-set-aside-desktop.png") });
     expect(
       await p
         .locator(`[data-card-id="${id}"]`)
