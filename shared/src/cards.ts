@@ -85,6 +85,10 @@ export const evidenceSchema = z.object({
   facts: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
   /** Its agent set it aside: another card (the fix's merge card) stands for it for now. */
   setAside: z.boolean().optional(),
+  /** The id of the card that stands (or stood) for this one while it was set aside. */
+  standIn: z.string().optional(),
+  /** Fingerprints of the cards this one stands for (its agent set them aside). */
+  standsFor: z.array(z.string()).optional(),
 });
 export type Evidence = z.infer<typeof evidenceSchema>;
 

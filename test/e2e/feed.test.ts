@@ -396,7 +396,10 @@ describe("the feed in Chromium", () => {
       .getByRole("note")
       .filter({ hasText: "Set aside by its agent" });
     await note.waitFor();
-    expect(await note.textContent()).toContain("another card proposes the fix");
+    // It names the card that proposes the fix, and goes there.
+    const merge = note.getByRole("link", { name: /Merge #5: Bump semver from 7\.3\.8 to 7\.5\.2/ });
+    await merge.waitFor();
+    expect(await note.textContent()).toMatch(/^Set aside by its agent: “Merge #5: [^”]+” proposes the fix\./);
     await p.screenshot({ path: path.join(shots, "feed-set-aside-desktop.png") });
     expect(
       await p
@@ -404,6 +407,9 @@ describe("the feed in Chromium", () => {
         .getByText(/^Snoozed/)
         .count(),
     ).toBe(0);
+    await merge.click();
+    const chosen = p.getByRole("navigation", { name: "Cards" }).locator('[aria-current="true"]');
+    await expect.poll(async () => chosen.textContent()).toMatch(/^Merge #5: Bump semver/);
     await desk.close();
   });
 

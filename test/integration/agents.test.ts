@@ -791,6 +791,7 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       await t.drain();
       expect((await errorCard())?.status).toBe("snoozed");
       expect(facts(await errorCard()).events).toBe(2);
+      expect((await errorCard())?.evidence).toMatchObject({ setAside: true, standIn: fix?.id });
       // Closed without merging: the error is its own card again.
       await github("pull_request", { ...pull({ state: "closed", merged: false }), action: "closed" });
       await t.drain();
@@ -1347,11 +1348,16 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       // One vulnerability, one card: merging is the answer, so the alert's own card is set aside.
       expect(fix?.summary).toContain("This card stands for the semver alert card too.");
       expect(await pending(semver)).toHaveLength(0);
-      expect((await cards(semver)).map((c) => c.status)).toContain("snoozed");
+      const [aside] = (await cards(semver)).filter((c) => c.status === "snoozed");
+      // It names the card standing for it, so a person looking at it can go there.
+      expect(aside?.evidence).toMatchObject({ setAside: true, standIn: fix?.id });
       // A fix left unmerged for a week: the alert comes back on its own.
       t.clock.advance(8 * 24 * 60 * minute);
       await wakeSnoozedCards(t.database.db, t.clock.now());
       expect(await pending(semver)).toHaveLength(1);
+      // Back in the feed, it still knows where its fix waits.
+      expect((await pending(semver))[0]?.evidence).toMatchObject({ standIn: fix?.id });
+      expect((await pending(semver))[0]?.evidence).not.toHaveProperty("setAside");
       // Closed unmerged (the closed fixture's PR: merged false): the alert has its card again.
       const closed = ghFixture("pull_request/closed.payload.json");
       await github("pull_request", {
@@ -1380,6 +1386,9 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       );
       expect((await merge())?.priorityFactors.severity).toBe(0.5);
       expect(await pending("github:dependabot:acme/grouped:")).toHaveLength(0);
+      const standingFor = async () =>
+        (await cards("github:dependabot:acme/grouped:")).find((c) => c.status === "snoozed")?.evidence;
+      expect(await standingFor()).toMatchObject({ setAside: true, standIn: (await merge())?.id });
       // Rejecting the merge (someone will upgrade another way): the alert is not lost, its card is back.
       const offered = await merge();
       if (!offered) throw new Error("no merge card");
@@ -1399,6 +1408,7 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       expect(undone.status).toBe(200);
       expect((await merge())?.status).toBe("pending");
       expect(await pending("github:dependabot:acme/grouped:")).toHaveLength(0);
+      expect(await standingFor()).toMatchObject({ setAside: true, standIn: offered.id });
       // Then a check turns red: no merge to offer, so the alert is its own card again.
       await github("check_run", checked(7, "failure", repository));
       await t.drain();

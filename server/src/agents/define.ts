@@ -59,6 +59,11 @@ export interface CardUpsert {
    */
   place?: "aside" | "back";
   /**
+   * With `place: "aside"`: the fingerprint of the card that stands for this one (proposed in the
+   * same batch or already open); the set-aside card links to it.
+   */
+  asideFor?: string;
+  /**
    * For cards several agents add to (a deploy's rollback card): the title and summary are written
    * from the merged facts of all of them, so whichever agent writes last tells the whole story; when
    * it returns a priority, so is the rank (two kinds of trouble outrank one, whoever saw which).
@@ -69,9 +74,22 @@ export interface CardUpsert {
   ) => { title: string; summary: string; priority?: number; priorityFactors?: Record<string, number> };
 }
 
-/** Moves the open card for `fingerprint`, if any, aside or back, its content untouched (see `place`). */
-export function moveCard(fingerprint: string, signal: SignalRow, place: "aside" | "back"): CardUpsert {
-  return { ...withdrawal(fingerprint, signal), withdraw: false, place };
+/**
+ * Moves the open card for `fingerprint`, if any, aside (for the card with fingerprint `standIn`)
+ * or back, its content untouched (see `place`).
+ */
+export function moveCard(
+  fingerprint: string,
+  signal: SignalRow,
+  place: "aside" | "back",
+  standIn?: string,
+): CardUpsert {
+  return {
+    ...withdrawal(fingerprint, signal),
+    withdraw: false,
+    place,
+    ...(standIn ? { asideFor: standIn } : {}),
+  };
 }
 
 /** "This card's situation is over": the open card for `fingerprint`, if any, leaves the feed. */

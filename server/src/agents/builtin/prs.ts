@@ -279,12 +279,12 @@ export const prsAgent = defineAgent({
       // Where the merge fixes every open alert of a package, it is that alert's card too: one card.
       // The package's card is set aside (back if this one is rejected, or after a week unmerged).
       const folded = byPackage.filter((f) => f.fixes.length === f.open).map((f) => f.pkg);
-      for (const pkg of folded) out.push(moveCard(dependabotFingerprint(repo, pkg), last, "aside"));
+      for (const pkg of folded) out.push(moveCard(dependabotFingerprint(repo, pkg), last, "aside", key));
       state.folded = folded;
       // Sentry's Seer opened it to fix an error: merging is the answer to that error's card too.
       const seerFix = await ctx.state.peek<SeerFix>("errors", seerFixKey(repo, state.number));
       const error = seerFix ? await ctx.state.peek<GroupState>("errors", seerFix.fingerprint) : undefined;
-      if (seerFix) out.push(moveCard(seerFix.fingerprint, last, "aside"));
+      if (seerFix) out.push(moveCard(seerFix.fingerprint, last, "aside", key));
       const errorName = error?.title ? `"${clip(error.title, 60)}"` : "a Sentry issue";
       const errorReach = error
         ? ` (${plural(error.count, "event")}, ${plural(error.users.length + error.moreUsers, "user")})`

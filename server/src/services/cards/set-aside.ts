@@ -44,18 +44,18 @@ export async function wakeStoodFor(tx: Tx, evidence: unknown, now: Date): Promis
  */
 export async function setAsideAgain(
   tx: Tx,
-  evidence: unknown,
+  standIn: { id: string; evidence: unknown },
   rejectedAt: Date,
   now: Date,
 ): Promise<NewCardEvent[]> {
-  const fingerprints = stoodFor(evidence);
+  const fingerprints = stoodFor(standIn.evidence);
   if (fingerprints.length === 0) return [];
   const rows = await tx
     .update(cards)
     .set({
       status: "snoozed",
       snoozedUntil: new Date(now.getTime() + SET_ASIDE_MS),
-      evidence: sql`${cards.evidence} || '{"setAside": true}'::jsonb`,
+      evidence: sql`${cards.evidence} || jsonb_build_object('setAside', true, 'standIn', ${standIn.id}::text)`,
       version: sql`${cards.version} + 1`,
       updatedAt: now,
     })

@@ -19,6 +19,8 @@ interface StoredEvidence {
   standsFor?: string[];
   /** An agent set the card aside (another card stands for it); a person's snooze does not set it. */
   setAside?: boolean;
+  /** The id of the card that stands (or stood) for this one when its agent set it aside. */
+  standIn?: string;
 }
 
 function clampPriority(p: number): number {
@@ -44,6 +46,7 @@ function mergeEvidence(old: StoredEvidence | null, u: CardUpsert["evidence"]): S
       : old?.standsFor
         ? { standsFor: old.standsFor }
         : {}),
+    ...(old?.standIn ? { standIn: old.standIn } : {}),
   };
 }
 
@@ -153,6 +156,8 @@ export async function applyCardUpserts(tx: Tx, upserts: AgentUpsert[], now: Date
   const inserts = new Map<string, typeof cards.$inferInsert>();
   const updates = new Map<string, { row: typeof cards.$inferSelect; wasSnoozed: boolean }>();
   const withdrawn = new Map<string, typeof cards.$inferSelect>();
+  /** Cards set aside in this batch → the fingerprint of the card standing for each. */
+  const standIns = new Map<string, string>();
   /** The open card as this batch has left it so far (none once withdrawn). */
   const openNow = (fingerprint: string) =>
     withdrawn.has(fingerprint) ? undefined : (updates.get(fingerprint)?.row ?? open.get(fingerprint));
@@ -167,6 +172,7 @@ export async function applyCardUpserts(tx: Tx, upserts: AgentUpsert[], now: Date
     }
     if (u.place) {
       // Only where the card sits: aside (snoozed) or back in the feed; its content stays.
+      if (u.place === "aside" && u.asideFor) standIns.set(u.fingerprint, u.asideFor);
       const pendingInsert = inserts.get(u.fingerprint);
       if (pendingInsert) {
         if (u.place === "aside") Object.assign(pendingInsert, placed(pendingInsert.evidence, aside(now)));
@@ -230,6 +236,15 @@ export async function applyCardUpserts(tx: Tx, upserts: AgentUpsert[], now: Date
       createdAt: now,
       updatedAt: now,
     });
+  }
+
+  // A card set aside names the one standing for it (written in this batch too, or open), so
+  // whoever looks at it can go there.
+  for (const [fingerprint, by] of standIns) {
+    const target = inserts.get(fingerprint) ?? updates.get(fingerprint)?.row;
+    const standIn = inserts.get(by)?.id ?? openNow(by)?.id;
+    if (target?.status === "snoozed" && standIn)
+      target.evidence = { ...(target.evidence as StoredEvidence), standIn };
   }
 
   if (inserts.size > 0) {

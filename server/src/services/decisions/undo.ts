@@ -91,7 +91,7 @@ export async function undoDecision(
       }
       // The cards the reject brought back (this one stood for them) are set aside again.
       const asideAgain =
-        target.verdict === "reject" ? await setAsideAgain(tx, card.evidence, target.createdAt, p.now) : [];
+        target.verdict === "reject" ? await setAsideAgain(tx, card, target.createdAt, p.now) : [];
       if (target.verdict === "reject") {
         await tx
           .delete(mutes)

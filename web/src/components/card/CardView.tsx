@@ -1,6 +1,6 @@
 import type { Card, Decision, Execution } from "@flick/shared";
 import { DEMO_AGENT } from "@flick/shared/describe";
-import { createSignal, For, Show } from "solid-js";
+import { createResource, createSignal, For, Show } from "solid-js";
 import { errorMessage, request } from "../../lib/api.ts";
 import { endSwipe, moveSwipe, type SwipeState, startSwipe, swipeProgress } from "../../lib/swipe.ts";
 import type { Verdict } from "../feed/FeedContext.tsx";
@@ -58,6 +58,29 @@ interface History {
 }
 
 const when = (iso: string) => new Date(iso).toLocaleString([], { dateStyle: "short", timeStyle: "short" });
+
+/**
+ * The card that stands for this one (its agent set this one aside for it: the fix's merge card),
+ * fetched when there is one, so the reader can go there.
+ */
+function useStandIn(card: () => Card) {
+  const [standIn] = createResource(
+    () => card().evidence.standIn,
+    (id) =>
+      request<{ card: Card }>(`/api/cards/${encodeURIComponent(id)}`)
+        .then((r) => r.card)
+        .catch(() => null),
+  );
+  return standIn;
+}
+
+function StandInLink(props: { card: Card | null | undefined; fallback: string }) {
+  return (
+    <Show when={props.card} fallback={props.fallback}>
+      {(c) => <a href={`/?card=${encodeURIComponent(c().id)}`}>“{c().title}”</a>}
+    </Show>
+  );
+}
 
 /** Who decided what on this card, and what ran: fetched when opened. */
 function CardHistory(props: { cardId: string }) {
@@ -118,6 +141,7 @@ export function CardView(props: CardViewProps) {
   let el: HTMLElement | undefined;
   const [swipe, setSwipe] = createSignal<SwipeState | null>(null);
   const [leaving, setLeaving] = createSignal<"accept" | "reject" | null>(null);
+  const standIn = useStandIn(() => props.card);
   const progress = () => {
     const s = swipe();
     return s && el ? swipeProgress(s, el.clientWidth) : 0;
@@ -269,12 +293,21 @@ export function CardView(props: CardViewProps) {
             }
           >
             <p class={styles.decided} role="note">
-              Set aside by its agent: another card proposes the fix. It comes back if that one is rejected or
-              its pull request closes unmerged.
+              Set aside by its agent: <StandInLink card={standIn()} fallback="another card" /> proposes the
+              fix. It comes back if that one is rejected or its pull request closes unmerged.
             </p>
           </Show>
         }
       >
+        <Show
+          when={
+            standIn()?.status === "pending" && standIn()?.evidence.standsFor?.includes(props.card.fingerprint)
+          }
+        >
+          <p class={styles.decided} role="note">
+            Its fix waits in <StandInLink card={standIn()} fallback="another card" />.
+          </p>
+        </Show>
         <VoiceTypeForm
           cardId={props.card.id}
           onSent={(m, id) => (props.onFollowUp ? props.onFollowUp(m, id) : props.onNotice?.(m))}
