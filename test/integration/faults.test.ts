@@ -86,6 +86,9 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)("PostgreSQL going away under a r
       method: "POST",
       headers: { "content-type": "application/json", authorization: `Bearer ${source.secret}` },
       body: JSON.stringify([{ name: "fault_test", ts: 1_700_000_000 + i, value: i }]),
+    }).catch((err: Error) => {
+      // No answer at all (the connection closed): what the server said is the only clue.
+      throw new Error(`${err.message} (${String(err.cause)}); server output:\n${server.output()}`);
     });
 
   it("answers 503 while the database is down (never 2xx without storing), then recovers by itself", async () => {
