@@ -799,6 +799,39 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       expect((await errorCard())?.status).toBe("pending");
     });
 
+    it("Seer's root cause is told on the error's card and in the issue it proposes", async () => {
+      await hook("issue", issue("created", { id: "556" }));
+      await t.drain();
+      const errorCard = async () => (await cards("sentry:issue:556"))[0];
+      const before = await errorCard();
+      expect(before?.summary).not.toContain("root cause");
+      // Seer's documented root_cause_completed body, for this issue.
+      const seer = JSON.parse(fixture("sentry/webhooks/seer.root_cause_completed.json")) as Json & {
+        data: Json;
+      };
+      await hook("seer", { ...seer, data: { ...seer.data, group_id: 556 } });
+      await t.drain();
+      const card = await errorCard();
+      expect(await cards("sentry:issue:556")).toHaveLength(1);
+      expect(card?.id).toBe(before?.id);
+      expect(card?.summary).toContain(
+        "Seer's root cause: Woah wow there's a bug here. Key step: Next.js server renders the /dashboard route (src/app/page.ts in owner/repo).",
+      );
+      const body = String((card?.change as { params?: { body?: string } } | null)?.params?.body ?? "");
+      expect(body).toContain("## Root cause (Sentry's Seer)\n\nWoah wow there's a bug here.");
+      expect(body).toContain(
+        "1. User navigates to the dashboard page, initiating page load.\n2. **Next.js server renders the /dashboard route.** — src/app/page.ts in owner/repo",
+      );
+      // Later events keep telling it.
+      await hook("error", error({ issue_id: "556" }));
+      await t.drain();
+      expect((await errorCard())?.summary).toContain("Seer's root cause: Woah wow there's a bug here.");
+      // A root cause for an issue Flick never heard of makes no card.
+      await hook("seer", { ...seer, data: { ...seer.data, group_id: 557 } });
+      await t.drain();
+      expect(await cards("sentry:issue:557")).toHaveLength(0);
+    });
+
     it("resolved in Sentry takes the card back; back in a new release, it is a regression", async () => {
       await hook("issue", issue("resolved", { status: "resolved", statusDetails: { inNextRelease: true } }));
       await t.drain();

@@ -208,6 +208,88 @@ export interface GroupState {
   alertRules?: string[];
   /** The group's latest card proposed an issue: its closing, not the accept, is the fix. */
   issueProposed?: boolean;
+  /** What Sentry's Seer found caused it (its "root_cause_completed" webhook). */
+  rootCause?: RootCause;
+  /** The latest event as its card tells of it, so the card can be written again without one. */
+  latest?: Described;
+}
+
+/** An event and what its card says of it (see describeError). */
+interface Described {
+  e: Pick<ErrorEvent, "level" | "release" | "environment" | "web_url">;
+  d: ReturnType<typeof describeError>;
+}
+
+/** Seer's root cause analysis of a Sentry issue, as the card and the proposed issue tell it. */
+export interface RootCause {
+  description: string;
+  /** The step Seer marked as the most important, with the code it points at. */
+  key: { title: string; file: string | null } | null;
+  /** Every step, in order, for the issue's body. */
+  steps: string[];
+}
+
+/** "Seer's root cause: … Key step: … (src/app/page.ts in owner/repo)." for the card's summary. */
+function rootCauseLine(c: RootCause): string {
+  const sentence = (t: string) => (/[.!?]$/.test(t) ? t : `${t}.`);
+  const key = c.key
+    ? `Key step: ${c.key.title.replace(/[.!?]+$/, "")}${c.key.file ? ` (${c.key.file})` : ""}.`
+    : "";
+  return [
+    c.description
+      ? `Seer's root cause: ${sentence(clip(c.description, 240))}`
+      : "Seer traced its root cause.",
+    key,
+  ]
+    .filter(Boolean)
+    .join(" ");
+}
+
+/** The root cause as a section of the issue the card proposes: Seer's words and its steps. */
+function rootCauseSection(c: RootCause): string {
+  const steps = c.steps.map(
+    (s, i) => `${i + 1}. ${s === c.key?.title ? `**${s}**${c.key.file ? ` — ${c.key.file}` : ""}` : s}`,
+  );
+  return ["## Root cause (Sentry's Seer)", c.description, steps.join("\n")].filter(Boolean).join("\n\n");
+}
+
+/** Seer's "root_cause_completed" webhook: its analysis (null for anything else, or an empty one). */
+export function seerRootCause(s: SignalRow): RootCause | null {
+  const body = s.payload as {
+    action?: string;
+    data?: {
+      root_cause?: {
+        description?: unknown;
+        steps?: {
+          title?: unknown;
+          is_most_important_event?: unknown;
+          relevant_code_file?: { file_path?: unknown; repo_name?: unknown };
+        }[];
+      };
+    };
+  };
+  if (s.kind !== "sentry.webhook.seer" || body.action !== "root_cause_completed") return null;
+  const cause = body.data?.root_cause;
+  const text = (x: unknown) => (typeof x === "string" ? x.trim() : "");
+  const steps = (Array.isArray(cause?.steps) ? cause.steps : []).slice(0, 20);
+  const description = text(cause?.description);
+  if (!description && steps.length === 0) return null;
+  const key = steps.find((st) => st?.is_most_important_event === true);
+  // Seer writes "N/A" where a step has no code (a person's action).
+  const known = (x: unknown) => (text(x) && text(x) !== "N/A" ? text(x) : null);
+  const file = known(key?.relevant_code_file?.file_path);
+  const repo = known(key?.relevant_code_file?.repo_name);
+  return {
+    description: description.slice(0, 2000),
+    key:
+      key && text(key.title)
+        ? { title: text(key.title).slice(0, 300), file: file ? `${file}${repo ? ` in ${repo}` : ""}` : null }
+        : null,
+    steps: steps
+      .map((st) => text(st?.title))
+      .filter(Boolean)
+      .map((t) => t.slice(0, 300)),
+  };
 }
 
 interface IssueRef {
@@ -363,12 +445,22 @@ export const errorsAgent = defineAgent({
       if (errorEvent(s)) groups.set(s.fingerprint, [...(groups.get(s.fingerprint) ?? []), s]);
     }
     const verdicts = issueVerdicts(batch);
-    await ctx.state.load([...groups.keys(), ...verdicts.keys(), ...[...groups.keys()].map(triageKey)]);
+    const causes = new Map<string, { cause: RootCause; signal: SignalRow }>();
+    for (const s of batch) {
+      const cause = seerRootCause(s);
+      if (cause) causes.set(s.fingerprint, { cause, signal: s });
+    }
+    const touched = [...new Set([...groups.keys(), ...causes.keys()])];
+    await ctx.state.load([...touched, ...verdicts.keys(), ...touched.map(triageKey)]);
     const out: CardUpsert[] = [];
     const escalated = await triage(ctx, batch, out);
     rememberSeerFixes(ctx, batch);
     await applyVerdicts(ctx, verdicts, groups, out);
-    const latest = await ctx.latestCards([...groups.keys()]);
+    for (const [fingerprint, { cause }] of causes) {
+      const g = await ctx.state.get<GroupState>(fingerprint);
+      if (g) ctx.state.set(fingerprint, { ...g, rootCause: cause });
+    }
+    const latest = await ctx.latestCards(touched);
     for (const [fingerprint, all] of groups) {
       all.sort((a, b) => a.occurredAt.getTime() - b.occurredAt.getTime());
       const stored = await ctx.state.get<GroupState>(fingerprint);
@@ -405,6 +497,8 @@ export const errorsAgent = defineAgent({
       const event = errorEvent(signals[signals.length - 1] as SignalRow) as ErrorEvent;
       const described = { e: event, d: describeError(event) };
       g.title = described.d.title.slice(0, 200);
+      const { level, release, environment, web_url } = event;
+      g.latest = { e: { level, release, environment, web_url }, d: described.d };
       ctx.state.set(fingerprint, g);
 
       const triaged = await ctx.state.get<Triage>(triageKey(fingerprint));
@@ -416,6 +510,19 @@ export const errorsAgent = defineAgent({
       if (!isNew && !news.regression && !news.spike && news.escalation === null && !openCard) continue;
       out.push(
         await groupCard(ctx, fingerprint, g, signals, isNew, news, triaged?.assignee ?? null, described),
+      );
+    }
+    // Seer's root cause for an error whose card is open, with no event of its own: the card (and the
+    // issue it proposes) tells it.
+    for (const [fingerprint, { signal }] of causes) {
+      const g = await ctx.state.get<GroupState>(fingerprint);
+      const card = latest.get(fingerprint);
+      if (groups.has(fingerprint) || !g?.latest || !card || !["pending", "snoozed"].includes(card.status))
+        continue;
+      const triaged = await ctx.state.get<Triage>(triageKey(fingerprint));
+      const quiet: News = { regression: null, spike: null, escalation: null };
+      out.push(
+        await groupCard(ctx, fingerprint, g, [signal], false, quiet, triaged?.assignee ?? null, g.latest),
       );
     }
     return out;
@@ -592,7 +699,7 @@ async function groupCard(
   isNew: boolean,
   { regression, spike, escalation }: News,
   assignee: string | null,
-  { e, d }: { e: ErrorEvent; d: ReturnType<typeof describeError> },
+  { e, d }: Described,
 ): Promise<CardUpsert> {
   const lastSignal = signals[signals.length - 1] as SignalRow;
   const users = g.users.length + g.moreUsers;
@@ -654,6 +761,7 @@ async function groupCard(
           ? `New error: ${d.title}`
           : d.title;
   const stack = `\`\`\`\n${d.stack}\n\`\`\``;
+  const cause = g.rootCause ? `\n\n${rootCauseSection(g.rootCause)}` : "";
   const reopen = regression?.by ?? null;
   const change: Change = reopen
     ? {
@@ -662,7 +770,7 @@ async function groupCard(
         repository: reopen.repository,
         params: {
           number: reopen.number,
-          body: `Back${regression?.release ? ` in release ${regression.release}` : " (Sentry marked it regressed)"}: ${plural(g.count, "event")} from ${plural(users, "user")} in all; the latest:\n\n${stack}`,
+          body: `Back${regression?.release ? ` in release ${regression.release}` : " (Sentry marked it regressed)"}: ${plural(g.count, "event")} from ${plural(users, "user")} in all; the latest:\n\n${stack}${cause}`,
         },
       }
     : repository
@@ -672,7 +780,7 @@ async function groupCard(
           repository,
           params: {
             title: d.title,
-            body: `${plural(g.count, "event")} from ${plural(users, "user")} since ${new Date(g.firstSeen).toISOString()}${e.release ? ` (release ${e.release})` : ""}.\n\n${stack}\n\n${groupLine(fingerprint)}`,
+            body: `${plural(g.count, "event")} from ${plural(users, "user")} since ${new Date(g.firstSeen).toISOString()}${e.release ? ` (release ${e.release})` : ""}.\n\n${stack}${cause}\n\n${groupLine(fingerprint)}`,
             labels: ["bug"],
           },
         }
@@ -697,7 +805,7 @@ async function groupCard(
     fingerprint,
     kind: change.type === "github" ? "issue" : "insight",
     title: headline,
-    summary: `${d.topFrame ? `In \`${d.topFrame}\`. ` : ""}${plural(g.count, "event")}, ${plural(users, "user")}, first seen ${new Date(g.firstSeen).toISOString().slice(0, 16).replace("T", " ")} UTC${e.release ? `, release ${e.release}` : ""}.${g.alertRules?.length ? ` Sentry's alert rule "${g.alertRules[g.alertRules.length - 1]}" fired for it.` : ""}${cameBack}${escalation !== null ? " Sentry archived it until it escalated, and now it has." : ""}${assignee ? ` Assigned to ${assignee} in Sentry.` : ""} ${accept}`,
+    summary: `${d.topFrame ? `In \`${d.topFrame}\`. ` : ""}${plural(g.count, "event")}, ${plural(users, "user")}, first seen ${new Date(g.firstSeen).toISOString().slice(0, 16).replace("T", " ")} UTC${e.release ? `, release ${e.release}` : ""}.${g.alertRules?.length ? ` Sentry's alert rule "${g.alertRules[g.alertRules.length - 1]}" fired for it.` : ""}${cameBack}${escalation !== null ? " Sentry archived it until it escalated, and now it has." : ""}${assignee ? ` Assigned to ${assignee} in Sentry.` : ""}${g.rootCause ? ` ${rootCauseLine(g.rootCause)}` : ""} ${accept}`,
     ...rank({
       severity: e.level === "fatal" ? 1 : regression ? 0.8 : spike || escalation !== null ? 0.75 : 0.6,
       blastRadius: blast(Math.max(users, g.count / 10)),
