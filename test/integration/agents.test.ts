@@ -826,6 +826,11 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       await hook("error", error({ issue_id: "556" }));
       await t.drain();
       expect((await errorCard())?.summary).toContain("Seer's root cause: Woah wow there's a bug here.");
+      // Heard of in the same batch as the issue itself: its first card tells it already.
+      await hook("issue", issue("created", { id: "558" }));
+      await hook("seer", { ...seer, data: { ...seer.data, group_id: 558 } });
+      await t.drain();
+      expect((await cards("sentry:issue:558"))[0]?.summary).toContain("Seer's root cause: Woah wow");
       // A root cause for an issue Flick never heard of makes no card.
       await hook("seer", { ...seer, data: { ...seer.data, group_id: 557 } });
       await t.drain();

@@ -456,10 +456,6 @@ export const errorsAgent = defineAgent({
     const escalated = await triage(ctx, batch, out);
     rememberSeerFixes(ctx, batch);
     await applyVerdicts(ctx, verdicts, groups, out);
-    for (const [fingerprint, { cause }] of causes) {
-      const g = await ctx.state.get<GroupState>(fingerprint);
-      if (g) ctx.state.set(fingerprint, { ...g, rootCause: cause });
-    }
     const latest = await ctx.latestCards(touched);
     for (const [fingerprint, all] of groups) {
       all.sort((a, b) => a.occurredAt.getTime() - b.occurredAt.getTime());
@@ -497,6 +493,8 @@ export const errorsAgent = defineAgent({
       const event = errorEvent(signals[signals.length - 1] as SignalRow) as ErrorEvent;
       const described = { e: event, d: describeError(event) };
       g.title = described.d.title.slice(0, 200);
+      const cause = causes.get(fingerprint)?.cause;
+      if (cause) g.rootCause = cause;
       const { level, release, environment, web_url } = event;
       g.latest = { e: { level, release, environment, web_url }, d: described.d };
       ctx.state.set(fingerprint, g);
@@ -514,11 +512,14 @@ export const errorsAgent = defineAgent({
     }
     // Seer's root cause for an error whose card is open, with no event of its own: the card (and the
     // issue it proposes) tells it.
-    for (const [fingerprint, { signal }] of causes) {
-      const g = await ctx.state.get<GroupState>(fingerprint);
+    for (const [fingerprint, { cause, signal }] of causes) {
+      const stored = await ctx.state.get<GroupState>(fingerprint);
+      // Seer only analyses an issue it has events of, so Flick has heard of it (else: nothing to tell).
+      if (groups.has(fingerprint) || !stored) continue;
+      const g = { ...stored, rootCause: cause };
+      ctx.state.set(fingerprint, g);
       const card = latest.get(fingerprint);
-      if (groups.has(fingerprint) || !g?.latest || !card || !["pending", "snoozed"].includes(card.status))
-        continue;
+      if (!g.latest || !card || !["pending", "snoozed"].includes(card.status)) continue;
       const triaged = await ctx.state.get<Triage>(triageKey(fingerprint));
       const quiet: News = { regression: null, spike: null, escalation: null };
       out.push(
