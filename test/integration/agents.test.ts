@@ -837,6 +837,31 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       expect(await cards("sentry:issue:557")).toHaveLength(0);
     });
 
+    it("a comment on the issue in Sentry is on the error's card; deleted, it goes", async () => {
+      await hook("issue", issue("created", { id: "560" }));
+      await t.drain();
+      const errorCard = async () => (await cards("sentry:issue:560"))[0];
+      // Sentry's documented comment body, on this issue.
+      const comment = JSON.parse(fixture("sentry/webhooks/comment.created.json")) as Json & { data: Json };
+      await hook("comment", { ...comment, data: { ...comment.data, issue_id: 560 } });
+      await t.drain();
+      expect(await cards("sentry:issue:560")).toHaveLength(1);
+      expect((await errorCard())?.summary).toContain("colleen commented in Sentry: “adding a comment”.");
+      await hook("comment", {
+        ...comment,
+        action: "updated",
+        data: { ...comment.data, issue_id: 560, comment: "it is the   cache,\nrolling back" },
+      });
+      await t.drain();
+      expect((await errorCard())?.summary).toContain(
+        "colleen commented in Sentry: “it is the cache, rolling back”.",
+      );
+      await hook("comment", { ...comment, action: "deleted", data: { ...comment.data, issue_id: 560 } });
+      await t.drain();
+      expect((await errorCard())?.summary).not.toContain("commented");
+      expect((await errorCard())?.status).toBe("pending");
+    });
+
     it("resolved in Sentry takes the card back; back in a new release, it is a regression", async () => {
       await hook("issue", issue("resolved", { status: "resolved", statusDetails: { inNextRelease: true } }));
       await t.drain();

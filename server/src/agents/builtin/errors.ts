@@ -210,6 +210,8 @@ export interface GroupState {
   issueProposed?: boolean;
   /** What Sentry's Seer found caused it (its "root_cause_completed" webhook). */
   rootCause?: RootCause;
+  /** The latest comment on its issue in Sentry (its "comment" webhooks). */
+  comment?: SentryComment | null;
   /** The latest event as its card tells of it, so the card can be written again without one. */
   latest?: Described;
 }
@@ -227,6 +229,62 @@ export interface RootCause {
   key: { title: string; file: string | null } | null;
   /** Every step, in order, for the issue's body. */
   steps: string[];
+}
+
+/** A comment on a Sentry issue. */
+interface SentryComment {
+  id: string;
+  by: string;
+  text: string;
+}
+
+/**
+ * What the batch tells of Sentry issues besides their events — Seer's root cause, comments — as
+ * changes to each group's state, the latest signal that told it kept for the card's evidence.
+ */
+function toldOf(
+  batch: SignalRow[],
+): Map<string, { signal: SignalRow; apply(g: GroupState): Partial<GroupState> }> {
+  const told = new Map<string, { signal: SignalRow; apply(g: GroupState): Partial<GroupState> }>();
+  for (const s of batch) {
+    const cause = seerRootCause(s);
+    const comment = sentryComment(s);
+    if (!cause && !comment) continue;
+    const before = told.get(s.fingerprint)?.apply;
+    told.set(s.fingerprint, {
+      signal: s,
+      apply(g) {
+        const earlier = { ...g, ...before?.(g) };
+        if (cause) return { ...earlier, rootCause: cause };
+        if (comment?.deleted)
+          return { ...earlier, comment: earlier.comment?.id === comment.id ? null : earlier.comment };
+        return {
+          ...earlier,
+          comment: comment ? { id: comment.id, by: comment.by, text: comment.text } : earlier.comment,
+        };
+      },
+    });
+  }
+  return told;
+}
+
+/** Sentry's "comment" webhook (created, updated, deleted): who said what on an issue. */
+function sentryComment(s: SignalRow): (SentryComment & { deleted: boolean }) | null {
+  const body = s.payload as {
+    action?: string;
+    data?: { comment?: unknown; comment_id?: unknown };
+    actor?: { name?: unknown; type?: unknown };
+  };
+  if (s.kind !== "sentry.webhook.comment" || !["created", "updated", "deleted"].includes(body.action ?? ""))
+    return null;
+  const text = typeof body.data?.comment === "string" ? body.data.comment.replace(/\s+/g, " ").trim() : "";
+  if (!text && body.action !== "deleted") return null;
+  return {
+    id: String(body.data?.comment_id ?? ""),
+    by: typeof body.actor?.name === "string" && body.actor.name ? body.actor.name.slice(0, 80) : "Someone",
+    text: text.slice(0, 500),
+    deleted: body.action === "deleted",
+  };
 }
 
 /** "Seer's root cause: … Key step: … (src/app/page.ts in owner/repo)." for the card's summary. */
@@ -437,6 +495,7 @@ export const errorsAgent = defineAgent({
     "sentry.webhook.event_alert",
     "sentry.webhook.issue",
     "sentry.webhook.seer",
+    "sentry.webhook.comment",
     "github.issues",
   ],
   async run(ctx, batch) {
@@ -445,12 +504,8 @@ export const errorsAgent = defineAgent({
       if (errorEvent(s)) groups.set(s.fingerprint, [...(groups.get(s.fingerprint) ?? []), s]);
     }
     const verdicts = issueVerdicts(batch);
-    const causes = new Map<string, { cause: RootCause; signal: SignalRow }>();
-    for (const s of batch) {
-      const cause = seerRootCause(s);
-      if (cause) causes.set(s.fingerprint, { cause, signal: s });
-    }
-    const touched = [...new Set([...groups.keys(), ...causes.keys()])];
+    const told = toldOf(batch);
+    const touched = [...new Set([...groups.keys(), ...told.keys()])];
     await ctx.state.load([...touched, ...verdicts.keys(), ...touched.map(triageKey)]);
     const out: CardUpsert[] = [];
     const escalated = await triage(ctx, batch, out);
@@ -493,8 +548,7 @@ export const errorsAgent = defineAgent({
       const event = errorEvent(signals[signals.length - 1] as SignalRow) as ErrorEvent;
       const described = { e: event, d: describeError(event) };
       g.title = described.d.title.slice(0, 200);
-      const cause = causes.get(fingerprint)?.cause;
-      if (cause) g.rootCause = cause;
+      Object.assign(g, told.get(fingerprint)?.apply(g));
       const { level, release, environment, web_url } = event;
       g.latest = { e: { level, release, environment, web_url }, d: described.d };
       ctx.state.set(fingerprint, g);
@@ -510,13 +564,14 @@ export const errorsAgent = defineAgent({
         await groupCard(ctx, fingerprint, g, signals, isNew, news, triaged?.assignee ?? null, described),
       );
     }
-    // Seer's root cause for an error whose card is open, with no event of its own: the card (and the
-    // issue it proposes) tells it.
-    for (const [fingerprint, { cause, signal }] of causes) {
+    // Seer's root cause or a comment for an error whose card is open, with no event of its own: the
+    // card (and the issue it proposes) tells it.
+    for (const [fingerprint, { apply, signal }] of told) {
       const stored = await ctx.state.get<GroupState>(fingerprint);
-      // Seer only analyses an issue it has events of, so Flick has heard of it (else: nothing to tell).
+      // Seer analyses, and people comment on, issues with events, so Flick has heard of it (else:
+      // nothing to tell).
       if (groups.has(fingerprint) || !stored) continue;
-      const g = { ...stored, rootCause: cause };
+      const g = { ...stored, ...apply(stored) };
       ctx.state.set(fingerprint, g);
       const card = latest.get(fingerprint);
       if (!g.latest || !card || !["pending", "snoozed"].includes(card.status)) continue;
@@ -806,7 +861,7 @@ async function groupCard(
     fingerprint,
     kind: change.type === "github" ? "issue" : "insight",
     title: headline,
-    summary: `${d.topFrame ? `In \`${d.topFrame}\`. ` : ""}${plural(g.count, "event")}, ${plural(users, "user")}, first seen ${new Date(g.firstSeen).toISOString().slice(0, 16).replace("T", " ")} UTC${e.release ? `, release ${e.release}` : ""}.${g.alertRules?.length ? ` Sentry's alert rule "${g.alertRules[g.alertRules.length - 1]}" fired for it.` : ""}${cameBack}${escalation !== null ? " Sentry archived it until it escalated, and now it has." : ""}${assignee ? ` Assigned to ${assignee} in Sentry.` : ""}${g.rootCause ? ` ${rootCauseLine(g.rootCause)}` : ""} ${accept}`,
+    summary: `${d.topFrame ? `In \`${d.topFrame}\`. ` : ""}${plural(g.count, "event")}, ${plural(users, "user")}, first seen ${new Date(g.firstSeen).toISOString().slice(0, 16).replace("T", " ")} UTC${e.release ? `, release ${e.release}` : ""}.${g.alertRules?.length ? ` Sentry's alert rule "${g.alertRules[g.alertRules.length - 1]}" fired for it.` : ""}${cameBack}${escalation !== null ? " Sentry archived it until it escalated, and now it has." : ""}${assignee ? ` Assigned to ${assignee} in Sentry.` : ""}${g.rootCause ? ` ${rootCauseLine(g.rootCause)}` : ""}${g.comment ? ` ${g.comment.by} commented in Sentry: “${clip(g.comment.text, 200)}”.` : ""} ${accept}`,
     ...rank({
       severity: e.level === "fatal" ? 1 : regression ? 0.8 : spike || escalation !== null ? 0.75 : 0.6,
       blastRadius: blast(Math.max(users, g.count / 10)),

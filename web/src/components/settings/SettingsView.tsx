@@ -22,7 +22,7 @@ function howToSend(s: Source): string {
     case "github":
       return "Payload URL below, content type application/json, and this secret as the webhook secret. Events: pushes, pull requests, reviews, check runs, statuses, workflow jobs and runs, releases, deployment statuses, issues, Dependabot and code scanning alerts.";
     case "sentry":
-      return "Point an SDK at the DSN; or, in a Sentry internal integration, use the URL as its webhook URL and this secret as its client secret, and subscribe to issue and error webhooks (alert rules may send to it too).";
+      return "Point an SDK at the DSN; or, in a Sentry internal integration, use the URL as its webhook URL and this secret as its client secret, and subscribe to issue, error, comment and Seer webhooks (alert rules may send to it too).";
     default:
       return "POST to the URL with the header Authorization: Bearer <secret>.";
   }
