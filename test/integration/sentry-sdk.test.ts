@@ -55,5 +55,15 @@ describe("the real Sentry SDK", () => {
     expect(payload.exception?.values?.[0]?.stacktrace?.frames?.some((f) => f.function === "chargeCard")).toBe(
       true,
     );
+    // Its card: the SDK was not told who the user is, so no user is known (not "0 users").
+    await t.drain();
+    const [card] = await t.database.db
+      .select()
+      .from(schema.cards)
+      .where(eq(schema.cards.fingerprint, signal?.fingerprint ?? ""));
+    expect(card?.title).toBe("New error: TypeError: card declined for order 1234");
+    expect(card?.summary).toMatch(
+      /^In `chargeCard \(.*sentry-sdk\.test\.ts:\d+\)`\. 1 event, no user identified, first seen /,
+    );
   });
 });

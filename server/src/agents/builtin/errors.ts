@@ -231,6 +231,15 @@ export interface RootCause {
   steps: string[];
 }
 
+/**
+ * "3 users", or, when the events carried no user at all (an SDK not told who the user is), that no
+ * user is known rather than "0 users" — which reads as "nobody was hurt".
+ */
+function reach(users: number, preposition?: string): string {
+  if (users > 0) return preposition ? `${preposition} ${plural(users, "user")}` : plural(users, "user");
+  return preposition ? "(no user identified)" : "no user identified";
+}
+
 /** A comment on a Sentry issue. */
 interface SentryComment {
   id: string;
@@ -826,7 +835,7 @@ async function groupCard(
         repository: reopen.repository,
         params: {
           number: reopen.number,
-          body: `Back${regression?.release ? ` in release ${regression.release}` : " (Sentry marked it regressed)"}: ${plural(g.count, "event")} from ${plural(users, "user")} in all; the latest:\n\n${stack}${cause}`,
+          body: `Back${regression?.release ? ` in release ${regression.release}` : " (Sentry marked it regressed)"}: ${plural(g.count, "event")} ${reach(users, "from")} in all; the latest:\n\n${stack}${cause}`,
         },
       }
     : repository
@@ -836,7 +845,7 @@ async function groupCard(
           repository,
           params: {
             title: d.title,
-            body: `${plural(g.count, "event")} from ${plural(users, "user")} since ${new Date(g.firstSeen).toISOString()}${e.release ? ` (release ${e.release})` : ""}.\n\n${stack}${cause}\n\n${groupLine(fingerprint)}`,
+            body: `${plural(g.count, "event")} ${reach(users, "from")} since ${new Date(g.firstSeen).toISOString()}${e.release ? ` (release ${e.release})` : ""}.\n\n${stack}${cause}\n\n${groupLine(fingerprint)}`,
             labels: ["bug"],
           },
         }
@@ -861,7 +870,7 @@ async function groupCard(
     fingerprint,
     kind: change.type === "github" ? "issue" : "insight",
     title: headline,
-    summary: `${d.topFrame ? `In \`${d.topFrame}\`. ` : ""}${plural(g.count, "event")}, ${plural(users, "user")}, first seen ${new Date(g.firstSeen).toISOString().slice(0, 16).replace("T", " ")} UTC${e.release ? `, release ${e.release}` : ""}.${g.alertRules?.length ? ` Sentry's alert rule "${g.alertRules[g.alertRules.length - 1]}" fired for it.` : ""}${cameBack}${escalation !== null ? " Sentry archived it until it escalated, and now it has." : ""}${assignee ? ` Assigned to ${assignee} in Sentry.` : ""}${g.rootCause ? ` ${rootCauseLine(g.rootCause)}` : ""}${g.comment ? ` ${g.comment.by} commented in Sentry: “${clip(g.comment.text, 200)}”.` : ""} ${accept}`,
+    summary: `${d.topFrame ? `In \`${d.topFrame}\`. ` : ""}${plural(g.count, "event")}, ${reach(users)}, first seen ${new Date(g.firstSeen).toISOString().slice(0, 16).replace("T", " ")} UTC${e.release ? `, release ${e.release}` : ""}.${g.alertRules?.length ? ` Sentry's alert rule "${g.alertRules[g.alertRules.length - 1]}" fired for it.` : ""}${cameBack}${escalation !== null ? " Sentry archived it until it escalated, and now it has." : ""}${assignee ? ` Assigned to ${assignee} in Sentry.` : ""}${g.rootCause ? ` ${rootCauseLine(g.rootCause)}` : ""}${g.comment ? ` ${g.comment.by} commented in Sentry: “${clip(g.comment.text, 200)}”.` : ""} ${accept}`,
     ...rank({
       severity: e.level === "fatal" ? 1 : regression ? 0.8 : spike || escalation !== null ? 0.75 : 0.6,
       blastRadius: blast(Math.max(users, g.count / 10)),
