@@ -3,6 +3,7 @@ import path from "node:path";
 import type { Card, Decision, Execution } from "@flick/shared";
 import type { BrowserContext, Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadCorpus } from "../bench/nab/corpus.ts";
 import { desktop, type E2E, phone, startE2E } from "../helpers/e2e.ts";
 import { fixturesDir, hmacSha256Hex } from "../helpers/fixtures.ts";
 import { repoRoot } from "../helpers/server-process.ts";
@@ -394,12 +395,14 @@ describe("the feed in Chromium", () => {
     const note = p
       .locator(`[data-card-id="${id}"]`)
       .getByRole("note")
-      .filter({ hasText: "Set aside by its agent" });
+      .filter({ hasText: "Set aside for now" });
     await note.waitFor();
     // It names the card that proposes the fix, and goes there.
     const merge = note.getByRole("link", { name: /Merge #5: Bump semver from 7\.3\.8 to 7\.5\.2/ });
     await merge.waitFor();
-    expect(await note.textContent()).toMatch(/^Set aside by its agent: “Merge #5: [^”]+” proposes the fix\./);
+    expect(await note.textContent()).toMatch(
+      /^Set aside for now: “Merge #5: [^”]+” proposes the fix\. It comes back if that one is rejected or its pull request closes unmerged\.$/,
+    );
     await p.screenshot({ path: path.join(shots, "feed-set-aside-desktop.png") });
     expect(
       await p
@@ -410,6 +413,92 @@ describe("the feed in Chromium", () => {
     await merge.click();
     const chosen = p.getByRole("navigation", { name: "Cards" }).locator('[aria-current="true"]');
     await expect.poll(async () => chosen.textContent()).toMatch(/^Merge #5: Bump semver/);
+    await desk.close();
+  });
+
+  it("says an alert set aside behind its metric's card that the two tell of one trouble", async () => {
+    // A NAB series with a labelled drop as signup_success{service="shop"}, then an Alertmanager
+    // alert whose rule reads it (the fixture's notification moved onto it, with the generatorURL
+    // Prometheus links back with): one card, the alert's set aside behind it.
+    const make = async (kind: string) =>
+      (
+        await api<{ source: { id: string; secret: string } }>("/api/sources", {
+          method: "POST",
+          body: JSON.stringify({ kind, name: kind }),
+        })
+      ).source;
+    const [metrics, alerts] = [await make("metrics"), await make("alertmanager")];
+    const post = async (source: { id: string; secret: string }, body: unknown) => {
+      const res = await fetch(`${e2e.server.url}/ingest/${source.id}`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${source.secret}` },
+        body: JSON.stringify(body),
+      });
+      expect(res.status, await res.clone().text()).toBe(202);
+    };
+    const series = loadCorpus(
+      path.join(fixturesDir, "nab/data"),
+      path.join(fixturesDir, "nab/labels/combined_windows.json"),
+    ).find((s) => s.name === "artificialWithAnomaly/art_daily_jumpsdown.csv");
+    await post(
+      metrics,
+      (series?.values ?? []).map((value, i) => ({
+        name: "signup_success",
+        labels: { service: "shop" },
+        ts: new Date(series?.timestamps[i] as number).toISOString(),
+        value,
+      })),
+    );
+    const notification = JSON.parse(
+      readFileSync(path.join(fixturesDir, "alertmanager/prometheus-msteams__prom_post_request.json"), "utf8"),
+    ) as { alerts: object[] };
+    let metricId = "";
+    await expect
+      .poll(async () => {
+        const feed = await api<{ cards: Card[] }>("/api/feed?limit=100");
+        metricId =
+          feed.cards.find((c) => c.fingerprint === 'metric:signup_success{service="shop"}')?.id ?? "";
+        return metricId;
+      })
+      .not.toBe("");
+    await post(alerts, {
+      ...notification,
+      groupKey: '{}:{alertname="SignupSuccessLow"}',
+      alerts: [
+        {
+          ...notification.alerts[0],
+          labels: { alertname: "SignupSuccessLow", service: "shop", severity: "page" },
+          annotations: { summary: "Signup success rate is low" },
+          startsAt: new Date().toISOString(),
+          generatorURL: `http://prometheus:9090/graph?g0.expr=${encodeURIComponent('signup_success{service="shop"} < 0.9')}`,
+        },
+      ],
+    });
+    let id = "";
+    await expect
+      .poll(async () => {
+        const aside = await api<{ cards: Card[] }>("/api/feed?status=snoozed&limit=50");
+        id = aside.cards.find((c) => c.title.startsWith("Firing: SignupSuccessLow"))?.id ?? "";
+        return id;
+      })
+      .not.toBe("");
+    const desk = await e2e.context(desktop);
+    const p = await desk.newPage();
+    await p.goto(e2e.server.url);
+    await p.getByRole("combobox", { name: "Filter by status" }).selectOption("snoozed");
+    await p
+      .getByRole("navigation", { name: "Cards" })
+      .getByText(/^Firing: SignupSuccessLow/)
+      .click();
+    const note = p
+      .locator(`[data-card-id="${id}"]`)
+      .getByRole("note")
+      .filter({ hasText: "Set aside for now" });
+    await note.getByRole("link", { name: /^“signup_success dropped \d+% at \d\d:\d\d UTC”$/ }).waitFor();
+    expect(await note.textContent()).toMatch(
+      /^Set aside for now: “signup_success dropped \d+% at \d\d:\d\d UTC” tells of the same trouble\. It comes back if that one is rejected\.$/,
+    );
+    await p.screenshot({ path: path.join(shots, "feed-alert-set-aside-desktop.png") });
     await desk.close();
   });
 

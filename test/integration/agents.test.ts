@@ -1060,6 +1060,80 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
         expect(now?.status).toBe("expired");
       }
     });
+
+    it("an Alertmanager alert whose rule reads the series joins its card: one card, the alert's set aside", async () => {
+      const alerts = await t.createSource(admin, "alertmanager");
+      const body = JSON.parse(fixture("alertmanager/prometheus-msteams__prom_post_request.json")) as Json & {
+        alerts: Json[];
+      };
+      // The fixture's notification with its alert moved onto signup_success: the labels Prometheus
+      // gives an alert of `signup_success{service="…"} < 0.9`, and the generatorURL it links with.
+      const notify = async (service: string) => {
+        const res = await t.request(`/ingest/${alerts.id}`, {
+          json: {
+            ...body,
+            groupKey: `{}:{alertname="SignupSuccessLow", service="${service}"}`,
+            alerts: [
+              {
+                ...body.alerts[0],
+                labels: { alertname: "SignupSuccessLow", service, severity: "page" },
+                annotations: { summary: "Signup success rate is low" },
+                startsAt: t.clock.now().toISOString(),
+                generatorURL: `http://prometheus:9090/graph?g0.expr=${encodeURIComponent(`signup_success{service="${service}"} < 0.9`)}&g0.tab=1`,
+              },
+            ],
+          },
+          origin: null,
+          headers: { authorization: `Bearer ${alerts.secret}` },
+        });
+        expect(res.status, res.text).toBe(202);
+        await t.drain();
+      };
+      // A NAB series with a labelled drop (art_daily_jumpsdown) as signup_success of one service.
+      const series = loadCorpus(
+        path.join(fixturesDir, "nab/data"),
+        path.join(fixturesDir, "nab/labels/combined_windows.json"),
+      ).find((s) => s.name === "artificialWithAnomaly/art_daily_jumpsdown.csv");
+      const send = async (service: string) => {
+        await points(
+          metrics,
+          (series?.values ?? []).map((value, i) => ({
+            name: "signup_success",
+            labels: { service },
+            ts: new Date(series?.timestamps[i] as number).toISOString(),
+            value,
+          })),
+        );
+        await t.drain();
+      };
+      const alertCards = async (status: string) =>
+        (await cards("alert:")).filter((c) => c.status === status && c.title.includes("SignupSuccessLow"));
+      const told = "Alertmanager is firing SignupSuccessLow on it too; 1 alert card waits behind this one.";
+      // The alert fires first: its own card. Then the series it watches breaks: one card telling
+      // both, the alert's card set aside behind it.
+      await notify("shop");
+      expect(await alertCards("pending")).toHaveLength(1);
+      await send("shop");
+      const [shop] = await cards('metric:signup_success{service="shop"}');
+      expect(shop?.summary).toContain(told);
+      expect(shop?.evidence).toMatchObject({ facts: { alerts: "SignupSuccessLow" } });
+      // It ranks as the page does: severity "page" is the worst there is.
+      expect(shop?.priorityFactors.severity).toBe(1);
+      expect(await alertCards("pending")).toHaveLength(0);
+      expect((await alertCards("snoozed"))[0]?.evidence).toMatchObject({ setAside: true, standIn: shop?.id });
+      // The other way round: a series whose card is open, then the alert on it.
+      await send("cart");
+      await notify("cart");
+      const [cart] = await cards('metric:signup_success{service="cart"}');
+      expect(cart?.summary).toContain(told);
+      expect(await alertCards("pending")).toHaveLength(0);
+      // An alert on a series Flick does not watch is its own card.
+      await notify("api");
+      expect(await alertCards("pending")).toHaveLength(1);
+      // The shop's card rejected: its alert is its own card again.
+      await decide(shop as { id: string; version: number }, "reject");
+      expect(await alertCards("pending")).toHaveLength(2);
+    });
   });
 
   describe("CI failures on the default branch", () => {

@@ -2,7 +2,7 @@ import { sha256 } from "../../lib/crypto.ts";
 import { type CardUpsert, defineAgent, type SignalRow, withdrawal } from "../define.ts";
 import { blast, rank, recency } from "../rank.ts";
 
-interface AlertPayload {
+export interface AlertPayload {
   status: "firing" | "resolved";
   labels: Record<string, string>;
   annotations: Record<string, string>;
@@ -34,7 +34,7 @@ interface SentryMetricAlert {
  * it is, a Sentry metric alert (critical, warning, resolved) as one alert per incident, in a group
  * of its own. Null for a Sentry body that is not one.
  */
-function alertOf(s: SignalRow): { key: string; alert: AlertPayload } | null {
+export function alertOf(s: SignalRow): { key: string; alert: AlertPayload } | null {
   if (s.kind.startsWith("alert.")) return { key: s.fingerprint, alert: s.payload as AlertPayload };
   const body = s.payload as SentryMetricAlert;
   const m = body.data?.metric_alert;
@@ -75,7 +75,7 @@ interface GroupState {
   alerts: Record<string, AlertSeen>;
 }
 
-const SEVERITY: Record<string, number> = { critical: 1, page: 1, error: 0.8, warning: 0.5, info: 0.2 };
+export const SEVERITY: Record<string, number> = { critical: 1, page: 1, error: 0.8, warning: 0.5, info: 0.2 };
 /** Alerts a group's card remembers; the oldest resolved ones make room first. */
 const MAX_ALERTS = 200;
 /** Values of a differing label named in the title before "and N more". */
@@ -222,7 +222,7 @@ export const alertsAgent = defineAgent({
 });
 
 /** The card an alert belongs to: its notification group's, else its own. */
-function groupFingerprint(fingerprint: string, alert: AlertPayload): string {
+export function groupFingerprint(fingerprint: string, alert: AlertPayload): string {
   return alert.groupKey ? `alert:group:${sha256(alert.groupKey).slice(0, 16)}` : fingerprint;
 }
 

@@ -1,6 +1,6 @@
 import type { Change, Preview } from "@flick/shared";
 import { z } from "zod";
-import { type CardUpsert, defineAgent, type SignalRow } from "../define.ts";
+import { type AgentContext, type CardUpsert, defineAgent, moveCard, type SignalRow } from "../define.ts";
 import {
   DEFAULT_DETECTOR_OPTIONS,
   type DetectorState,
@@ -8,10 +8,12 @@ import {
   type PatternChange,
   type PointScore,
 } from "../metrics/detector.ts";
-import { blast, rank, recency } from "../rank.ts";
+import { blast, type RankFactors, rank, recency } from "../rank.ts";
+import { alertOf, groupFingerprint, SEVERITY } from "./alerts.ts";
 import { deployBefore, rollbackCard } from "./deploys.ts";
+import { alertOnSeries, type SeriesRef, seriesOfAlert } from "./promql.ts";
 import { repositorySetting } from "./settings.ts";
-import { hhmm } from "./words.ts";
+import { hhmm, plural } from "./words.ts";
 
 const TAIL = 120;
 /** A relative change below this is told in values, not percent. */
@@ -23,6 +25,8 @@ interface SeriesState {
   tail: [number, number][];
   /** The anomaly score that opens a card for this series, when a person changed it (a follow-up). */
   alarmLevel?: number;
+  /** The series' card as last proposed, so an alert joining it is told without waiting for an alarm. */
+  card?: StashedCard;
 }
 
 interface Point {
@@ -151,6 +155,142 @@ function round(x: number): string {
   return Math.abs(x) >= 100 ? String(Math.round(x)) : String(Math.round(x * 100) / 100);
 }
 
+/** An Alertmanager alert whose rule reads a metric, as the metric's series look for theirs. */
+interface MetricAlert {
+  /** The alert's card (its notification group's). */
+  group: string;
+  name: string;
+  firing: boolean;
+  labels: Record<string, string>;
+  refs: SeriesRef[];
+  /** How bad its severity label says it is (as the alert's own card ranks it), and since when (ms). */
+  severity: number;
+  since: number;
+}
+
+/** A proposal as the state keeps it (times as epoch ms), its summary in two parts around the alerts. */
+interface StashedCard extends Omit<CardUpsert, "evidence" | "compose" | "summary"> {
+  head: string;
+  tail: string;
+  evidence: Omit<CardUpsert["evidence"], "firstSeen" | "lastSeen"> & { firstSeen: number; lastSeen: number };
+}
+
+/** Alerts remembered per metric name; resolved ones make room first. */
+const MAX_ALERTS = 50;
+/** Series of one metric name the index remembers, for alerts to find theirs. */
+const MAX_NAMED = 200;
+const namesKey = (name: string) => `names:${name}`;
+const alertsKey = (name: string) => `alerting:${name}`;
+
+/** The alerts firing on this series (their rule reads it; see alertOnSeries). */
+async function firingOn(
+  ctx: AgentContext,
+  series: { name: string; labels: Record<string, string> },
+): Promise<MetricAlert[]> {
+  const known = (await ctx.state.get<Record<string, MetricAlert>>(alertsKey(series.name))) ?? {};
+  return Object.values(known).filter((a) => a.firing && alertOnSeries(a.refs, a.labels, series));
+}
+
+/**
+ * The series' card told with the Alertmanager alerts firing on it: one card for one trouble, the
+ * alerts' own cards set aside behind it (back if it is rejected).
+ */
+function withAlerts(
+  series: string,
+  firing: MetricAlert[],
+  card: StashedCard,
+  signal: SignalRow,
+  now: Date,
+): CardUpsert[] {
+  const names = [...new Set(firing.map((a) => a.name))];
+  const groups = [...new Set(firing.map((a) => a.group))];
+  const told = names.length
+    ? ` Alertmanager is firing ${names.join(", ")} on it too; ${plural(groups.length, "alert card")} ${groups.length > 1 ? "wait" : "waits"} behind this one.`
+    : "";
+  const { head, tail, evidence, ...rest } = card;
+  // It ranks at least as its alerts' cards would: the page is as bad, and as current, as it says.
+  const f = rest.priorityFactors as RankFactors | undefined;
+  const ranked =
+    f && firing.length
+      ? rank({
+          ...f,
+          severity: Math.max(f.severity, ...firing.map((a) => a.severity)),
+          recency: Math.max(f.recency, ...firing.map((a) => recency(new Date(a.since), now))),
+        })
+      : {};
+  const { alerts: _, ...facts } = evidence.facts ?? {};
+  return [
+    {
+      ...rest,
+      ...ranked,
+      summary: `${head}${told} ${tail}`,
+      evidence: {
+        ...evidence,
+        firstSeen: new Date(evidence.firstSeen),
+        lastSeen: new Date(evidence.lastSeen),
+        facts: { ...facts, ...(names.length ? { alerts: names.join(", ") } : {}) },
+        standsFor: groups,
+      },
+    },
+    ...groups.map((g) => moveCard(g, signal, "aside", series)),
+  ];
+}
+
+/**
+ * Alertmanager alerts join the card of the series their rule reads (its generatorURL's
+ * expression names the metric, and no label of the series contradicts the alert's): each series
+ * remembers its alerts, and an open card is told at once.
+ */
+async function joinAlerts(ctx: AgentContext, signals: SignalRow[], out: CardUpsert[]): Promise<void> {
+  const touched = new Map<string, { name: string; labels: Record<string, string>; signal: SignalRow }>();
+  for (const s of signals) {
+    const found = alertOf(s);
+    const refs = found ? seriesOfAlert(found.alert.generatorURL) : [];
+    if (!found || refs.length === 0) continue;
+    const names = [...new Set(refs.map((r) => r.name))];
+    await ctx.state.load(names.flatMap((n) => [namesKey(n), alertsKey(n)]));
+    for (const name of names) {
+      // Remembered by the metric's name, so a series that breaks later finds it too.
+      const known = { ...((await ctx.state.get<Record<string, MetricAlert>>(alertsKey(name))) ?? {}) };
+      delete known[found.key];
+      known[found.key] = {
+        group: groupFingerprint(s.fingerprint, found.alert),
+        name: found.alert.labels.alertname ?? "an alert",
+        firing: found.alert.status === "firing",
+        labels: found.alert.labels,
+        refs,
+        severity: SEVERITY[found.alert.labels.severity ?? ""] ?? 0.5,
+        since: Date.parse(found.alert.startsAt) || s.occurredAt.getTime(),
+      };
+      const keys = Object.keys(known);
+      const resolved = keys.filter((k) => !known[k]?.firing);
+      for (const k of [...resolved, ...keys].slice(0, Math.max(0, keys.length - MAX_ALERTS))) delete known[k];
+      ctx.state.set(alertsKey(name), known);
+      // The series it fires on whose card is open are told at once.
+      const index = (await ctx.state.get<Record<string, Record<string, string>>>(namesKey(name))) ?? {};
+      for (const [fp, labels] of Object.entries(index))
+        if (alertOnSeries(refs, found.alert.labels, { name, labels }))
+          touched.set(fp, { name, labels, signal: s });
+    }
+  }
+  const open = await ctx.openCards([...touched.keys()]);
+  await ctx.state.load([...open.keys()]);
+  for (const [fp, { name, labels, signal }] of touched) {
+    const state = await ctx.state.get<SeriesState>(fp);
+    if (!state?.card || !open.has(fp)) continue;
+    const evidence = { ...state.card.evidence, signalIds: [signal.id] };
+    out.push(
+      ...withAlerts(
+        fp,
+        await firingOn(ctx, { name, labels }),
+        { ...state.card, evidence, reopen: false },
+        signal,
+        ctx.now,
+      ),
+    );
+  }
+}
+
 /**
  * Metric anomalies: every point of every series goes through that series' streaming detector
  * (state kept between batches); a point that breaks from the series' normal behaviour opens a card
@@ -158,15 +298,29 @@ function round(x: number): string {
  */
 export const metricsAgent = defineAgent({
   name: "metrics",
-  reads: ["metric.point"],
+  reads: ["metric.point", "alert.*"],
   async run(ctx, batch) {
-    const bySeries = new Map<string, SignalRow[]>();
-    for (const s of batch) bySeries.set(s.fingerprint, [...(bySeries.get(s.fingerprint) ?? []), s]);
-    await ctx.state.load([...bySeries.keys()]);
     const out: CardUpsert[] = [];
+    await joinAlerts(
+      ctx,
+      batch.filter((s) => s.kind !== "metric.point"),
+      out,
+    );
+    const bySeries = new Map<string, SignalRow[]>();
+    for (const s of batch)
+      if (s.kind === "metric.point") bySeries.set(s.fingerprint, [...(bySeries.get(s.fingerprint) ?? []), s]);
+    const names = new Set(
+      batch.filter((s) => s.kind === "metric.point").map((s) => (s.payload as Point).name),
+    );
+    await ctx.state.load([...bySeries.keys(), ...[...names].flatMap((n) => [namesKey(n), alertsKey(n)])]);
     for (const [series, signals] of bySeries) {
       const stored = await ctx.state.get<SeriesState>(series);
       const state: SeriesState = stored ?? { detector: new MetricDetector().state, tail: [] };
+      // Each metric name's series, with their labels: where an alert on the metric looks for its own.
+      const first = signals[0]?.payload as Point;
+      const index = (await ctx.state.get<Record<string, Record<string, string>>>(namesKey(first.name))) ?? {};
+      if (!index[series] && Object.keys(index).length < MAX_NAMED)
+        ctx.state.set(namesKey(first.name), { ...index, [series]: first.labels });
       const detector = new MetricDetector(state.detector);
       signals.sort((a, b) => a.occurredAt.getTime() - b.occurredAt.getTime());
       for (const signal of signals) {
@@ -233,11 +387,16 @@ export const metricsAgent = defineAgent({
                 },
               }
             : { type: "none" };
-        out.push({
+        const card: StashedCard = {
           fingerprint: series,
           kind: action ? "action" : change.type === "github" ? "issue" : "insight",
           title: claim,
-          summary: `${capitalize(d.what)}${labels ? ` (${labels})` : ""}. ${action ? `Accept runs the **${action}** action.` : change.type === "github" ? `Accept opens an issue in ${conf.repository}.` : "No action is configured for this metric; an admin can map it to one in the source's settings."}`,
+          head: `${capitalize(d.what)}${labels ? ` (${labels})` : ""}.`,
+          tail: action
+            ? `Accept runs the **${action}** action.`
+            : change.type === "github"
+              ? `Accept opens an issue in ${conf.repository}.`
+              : "No action is configured for this metric; an admin can map it to one in the source's settings.",
           ...rank({
             severity: Math.min(1, 0.4 + d.change),
             blastRadius: blast(signals.length),
@@ -249,8 +408,8 @@ export const metricsAgent = defineAgent({
           change,
           evidence: {
             signalIds: [signal.id],
-            firstSeen: at,
-            lastSeen: at,
+            firstSeen: at.getTime(),
+            lastSeen: at.getTime(),
             facts: {
               metric: p.name,
               ...(labels ? { labels } : {}),
@@ -268,7 +427,9 @@ export const metricsAgent = defineAgent({
             },
           ],
           reopen: true,
-        });
+        };
+        state.card = card;
+        out.push(...withAlerts(series, await firingOn(ctx, p), card, signal, ctx.now));
       }
       ctx.state.set(series, state);
     }

@@ -161,7 +161,10 @@ export async function applyCardUpserts(tx: Tx, upserts: AgentUpsert[], now: Date
   /** The open card as this batch has left it so far (none once withdrawn). */
   const openNow = (fingerprint: string) =>
     withdrawn.has(fingerprint) ? undefined : (updates.get(fingerprint)?.row ?? open.get(fingerprint));
-  for (const u of upserts) {
+  // Moves last: where a card sits is decided by whoever stands for it, after every agent's word on
+  // its content in this batch (an alert's own notification would otherwise bring back the card
+  // another agent set aside in the same batch, or a move would miss a card the batch creates).
+  for (const u of [...upserts.filter((x) => !x.place), ...upserts.filter((x) => x.place)]) {
     if (u.withdraw) {
       // The situation went away (checks turned red, the job passed again): take the open card back.
       inserts.delete(u.fingerprint);

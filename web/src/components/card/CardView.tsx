@@ -74,6 +74,10 @@ function useStandIn(card: () => Card) {
   return standIn;
 }
 
+/** The stand-in merges a pull request (a fix), rather than telling of the same trouble another way. */
+const merges = (card: Card | null | undefined) =>
+  card?.change?.type === "github" && card.change.operation === "merge_pr";
+
 function StandInLink(props: { card: Card | null | undefined; fallback: string }) {
   return (
     <Show when={props.card} fallback={props.fallback}>
@@ -293,8 +297,13 @@ export function CardView(props: CardViewProps) {
             }
           >
             <p class={styles.decided} role="note">
-              Set aside by its agent: <StandInLink card={standIn()} fallback="another card" /> proposes the
-              fix. It comes back if that one is rejected or its pull request closes unmerged.
+              Set aside for now:{" "}
+              <Show when={standIn()} fallback="another card stands for it">
+                <StandInLink card={standIn()} fallback="another card" />{" "}
+                {merges(standIn()) ? "proposes the fix" : "tells of the same trouble"}
+              </Show>
+              . It comes back if that one is rejected
+              {merges(standIn()) ? " or its pull request closes unmerged" : ""}.
             </p>
           </Show>
         }
