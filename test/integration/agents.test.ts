@@ -1068,14 +1068,16 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       };
       // The fixture's notification with its alert moved onto signup_success: the labels Prometheus
       // gives an alert of `signup_success{service="…"} < 0.9`, and the generatorURL it links with.
-      const notify = async (service: string) => {
+      const notify = async (service: string, status = "firing") => {
         const res = await t.request(`/ingest/${alerts.id}`, {
           json: {
             ...body,
+            status,
             groupKey: `{}:{alertname="SignupSuccessLow", service="${service}"}`,
             alerts: [
               {
                 ...body.alerts[0],
+                status,
                 labels: { alertname: "SignupSuccessLow", service, severity: "page" },
                 annotations: { summary: "Signup success rate is low" },
                 startsAt: t.clock.now().toISOString(),
@@ -1127,6 +1129,15 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       const [cart] = await cards('metric:signup_success{service="cart"}');
       expect(cart?.summary).toContain(told);
       expect(await alertCards("pending")).toHaveLength(0);
+      // The cart's alert resolves: its card, set aside, goes (it must not come back in a week as
+      // news), and the metric's card no longer says it fires.
+      await notify("cart", "resolved");
+      expect((await cards("alert:")).filter((c) => c.title.includes("on cart")).map((c) => c.status)).toEqual(
+        ["expired"],
+      );
+      const [cartAfter] = await cards('metric:signup_success{service="cart"}');
+      expect(cartAfter?.summary).not.toContain("Alertmanager is firing");
+      expect(cartAfter?.status).toBe("pending");
       // An alert on a series Flick does not watch is its own card.
       await notify("api");
       expect(await alertCards("pending")).toHaveLength(1);

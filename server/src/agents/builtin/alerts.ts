@@ -140,6 +140,15 @@ export const alertsAgent = defineAgent({
       const resolved = firing.length === 0;
       // Over before Flick ever saw it firing: nothing to tell anyone.
       if (resolved && !stored) continue;
+      // Over while another card told of it (its metric's): nothing left for its own card to say,
+      // and it must not come back a week later as news.
+      if (resolved) {
+        const open = (await ctx.openCards([fingerprint])).get(fingerprint);
+        if (open?.status === "snoozed" && (open.evidence as { setAside?: boolean } | null)?.setAside) {
+          out.push(withdrawal(fingerprint, last));
+          continue;
+        }
+      }
       const name = a.labels.alertname ?? "alert";
       const { common, differing } = splitLabels(shown.map((x) => x.labels));
       const scope = Object.entries(common)
