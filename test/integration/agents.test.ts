@@ -1700,6 +1700,41 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       expect(await cards("metric:checkout_success")).toHaveLength(0);
       expect(await cards("sentry:fp:")).toHaveLength(0);
 
+      // Prometheus' own alert on the drop fires minutes later (the Alertmanager fixture's
+      // notification moved onto checkout_success, with the generatorURL it links back with): the
+      // same trouble, so the rollback card says it and the alert's card waits behind it.
+      const alerts = await t.createSource(admin, "alertmanager");
+      const note = JSON.parse(fixture("alertmanager/prometheus-msteams__prom_post_request.json")) as Json & {
+        alerts: Json[];
+      };
+      t.clock.advance(5 * minute);
+      const paged = await t.request(`/ingest/${alerts.id}`, {
+        json: {
+          ...note,
+          groupKey: '{}:{alertname="CheckoutSuccessLow"}',
+          alerts: [
+            {
+              ...note.alerts[0],
+              labels: { alertname: "CheckoutSuccessLow", severity: "page" },
+              annotations: { summary: "Checkout success rate is low" },
+              startsAt: t.clock.now().toISOString(),
+              generatorURL: `http://prometheus:9090/graph?g0.expr=${encodeURIComponent("checkout_success < 0.9")}`,
+            },
+          ],
+        },
+        origin: null,
+        headers: { authorization: `Bearer ${alerts.secret}` },
+      });
+      expect(paged.status, paged.text).toBe(202);
+      await t.drain();
+      const [told] = (await cards("deploy:")).filter((c) => c.fingerprint.endsWith("2".repeat(40)));
+      expect(told?.summary).toContain(
+        "Alertmanager is firing CheckoutSuccessLow on it too; its card waits behind this one.",
+      );
+      const paging = (await cards("alert:")).filter((c) => c.title.includes("CheckoutSuccessLow"));
+      expect(paging.map((c) => c.status)).toEqual(["snoozed"]);
+      expect(paging[0]?.evidence).toMatchObject({ setAside: true, standIn: told?.id });
+
       // Once an admin sets up the team's "rollback" action, the next deploy's card proposes it.
       const made = await t.request("/api/actions", {
         cookie: admin,

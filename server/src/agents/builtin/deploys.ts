@@ -129,13 +129,16 @@ const SHORT_TITLE = 110;
  * The correlator: trouble right after a deploy becomes ONE card proposing the rollback, whichever
  * agent saw it first; the others add their evidence to the same card (same fingerprint).
  */
+/** The rollback card's fingerprint: one card per deploy, whichever agent saw trouble after it. */
+export const rollbackFingerprint = (deploy: Deploy) => `deploy:${deploy.repository}@${deploy.sha}`;
+
 export async function rollbackCard(
   ctx: AgentContext,
   agent: string,
   deploy: Deploy,
   t: Trouble,
 ): Promise<CardUpsert> {
-  const fingerprint = `deploy:${deploy.repository}@${deploy.sha}`;
+  const fingerprint = rollbackFingerprint(deploy);
   const minutes = Math.max(1, Math.round((t.firstSeen.getTime() - deploy.at) / 60_000));
   // The team's own rollback when an admin set one up; otherwise, for a push, a pull request that
   // reverts the pushed commit (what GitHub alone can do); else the rollback, which will say it
@@ -184,6 +187,10 @@ export async function rollbackCard(
       summary: [
         `${deploy.label} reached ${deploy.repository} at ${hhmm(new Date(deploy.at))}. Since then:`,
         ...parts.map((p) => `- ${p}`),
+        // Alertmanager's alerts on the metric that broke (see the metrics agent): the same trouble.
+        ...(facts.alerts
+          ? [`Alertmanager is firing ${facts.alerts} on it too; its card waits behind this one.`]
+          : []),
         how,
       ].join("\n"),
       // Ranked from all the card holds, whichever agent writes last: the widest blast any part

@@ -10,7 +10,7 @@ import {
 } from "../metrics/detector.ts";
 import { blast, type RankFactors, rank, recency } from "../rank.ts";
 import { alertOf, groupFingerprint, SEVERITY } from "./alerts.ts";
-import { deployBefore, rollbackCard } from "./deploys.ts";
+import { deployBefore, rollbackCard, rollbackFingerprint, type Trouble } from "./deploys.ts";
 import { alertOnSeries, type SeriesRef, seriesOfAlert } from "./promql.ts";
 import { repositorySetting } from "./settings.ts";
 import { hhmm, plural } from "./words.ts";
@@ -27,6 +27,8 @@ interface SeriesState {
   alarmLevel?: number;
   /** The series' card as last proposed, so an alert joining it is told without waiting for an alarm. */
   card?: StashedCard;
+  /** The series' latest alarm when it went to a deploy's rollback card instead (times as epoch ms). */
+  rollback?: Omit<Trouble, "firstSeen" | "lastSeen"> & { firstSeen: number; lastSeen: number };
 }
 
 interface Point {
@@ -237,6 +239,34 @@ function withAlerts(
 }
 
 /**
+ * The deploy's rollback card with the metric's trouble, and the alerts firing on the metric said
+ * on it and set aside behind it (as withAlerts does for the metric's own card). Nothing when the
+ * deploy is no longer one that trouble follows.
+ */
+async function rollbackWithAlerts(
+  ctx: AgentContext,
+  t: NonNullable<SeriesState["rollback"]>,
+  firing: MetricAlert[],
+  signal: SignalRow,
+): Promise<CardUpsert[]> {
+  const deploy = await deployBefore(ctx, new Date(t.firstSeen));
+  if (!deploy) return [];
+  const groups = [...new Set(firing.map((a) => a.group))];
+  const card = await rollbackCard(ctx, "metrics", deploy, {
+    ...t,
+    // An empty value clears what an earlier alert left (facts of joined cards accumulate).
+    facts: { ...t.facts, alerts: [...new Set(firing.map((a) => a.name))].join(", ") },
+    firstSeen: new Date(t.firstSeen),
+    lastSeen: new Date(t.lastSeen),
+  });
+  const standIn = rollbackFingerprint(deploy);
+  return [
+    { ...card, evidence: { ...card.evidence, standsFor: groups } },
+    ...groups.map((g) => moveCard(g, signal, "aside", standIn)),
+  ];
+}
+
+/**
  * Alertmanager alerts join the card of the series their rule reads (its generatorURL's
  * expression names the metric, and no label of the series contradicts the alert's): each series
  * remembers its alerts, and an open card is told at once.
@@ -274,9 +304,16 @@ async function joinAlerts(ctx: AgentContext, signals: SignalRow[], out: CardUpse
     }
   }
   const open = await ctx.openCards([...touched.keys()]);
-  await ctx.state.load([...open.keys()]);
+  await ctx.state.load([...touched.keys()]);
   for (const [fp, { name, labels, signal }] of touched) {
     const state = await ctx.state.get<SeriesState>(fp);
+    // The series' trouble went to a deploy's rollback card: that card is told, while it is open.
+    const deploy = state?.rollback ? await deployBefore(ctx, new Date(state.rollback.firstSeen)) : null;
+    if (state?.rollback && deploy && (await ctx.openCards([rollbackFingerprint(deploy)])).size > 0) {
+      const rollback = { ...state.rollback, signalIds: [signal.id] };
+      out.push(...(await rollbackWithAlerts(ctx, rollback, await firingOn(ctx, { name, labels }), signal)));
+      continue;
+    }
     if (!state?.card || !open.has(fp)) continue;
     const evidence = { ...state.card.evidence, signalIds: [signal.id] };
     out.push(
@@ -341,20 +378,19 @@ export const metricsAgent = defineAgent({
         const claim = d.claim;
         const deploy = await deployBefore(ctx, at);
         if (deploy) {
-          out.push(
-            await rollbackCard(ctx, "metrics", deploy, {
-              what: "metric",
-              line: claim,
-              brief: d.brief,
-              facts: { metric: p.name, ...d.facts },
-              signalIds: [signal.id],
-              firstSeen: at,
-              lastSeen: at,
-              severity: Math.min(1, 0.4 + d.change),
-              blastRadius: 0.5,
-              preview,
-            }),
-          );
+          state.rollback = {
+            what: "metric",
+            line: claim,
+            brief: d.brief,
+            facts: { metric: p.name, ...d.facts },
+            signalIds: [signal.id],
+            firstSeen: at.getTime(),
+            lastSeen: at.getTime(),
+            severity: Math.min(1, 0.4 + d.change),
+            blastRadius: 0.5,
+            preview,
+          };
+          out.push(...(await rollbackWithAlerts(ctx, state.rollback, await firingOn(ctx, p), signal)));
           continue;
         }
         const settings = metricSourceSettings.safeParse(await ctx.sourceSettings(signal.sourceId));
@@ -429,6 +465,7 @@ export const metricsAgent = defineAgent({
           reopen: true,
         };
         state.card = card;
+        state.rollback = undefined;
         out.push(...withAlerts(series, await firingOn(ctx, p), card, signal, ctx.now));
       }
       ctx.state.set(series, state);

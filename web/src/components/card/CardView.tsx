@@ -27,8 +27,9 @@ interface CardViewProps {
 const links = (card: Card) => (card.evidence.links ?? []).filter((l) => /^https?:\/\//.test(l.url));
 
 // "seen:*" and "brief:*" facts are what a joined card's title is written from; it says them already.
+// An empty fact is one an agent cleared (a joined card's facts accumulate).
 const facts = (card: Card) =>
-  Object.entries(card.evidence.facts ?? {}).filter(([k]) => !/^(seen|brief):/.test(k));
+  Object.entries(card.evidence.facts ?? {}).filter(([k, v]) => !/^(seen|brief):/.test(k) && v !== "");
 // Facts are named for code ("minutesAfterDeploy") and read by people ("minutes after deploy").
 const factName = (key: string) => key.replace(/([a-z\d])([A-Z])/g, "$1 $2").toLowerCase();
 // A moment as the reader's local date and time; everything else as it is.
