@@ -263,6 +263,24 @@ export async function replayFixtures(o: ReplayOptions): Promise<ReplayReport> {
       value: 61,
     },
   ]);
-  log(`deploy story: push to ${repo.default_branch}, 6 errors and a checkout_success drop right after`);
+  // Prometheus' own alert on the drop, minutes later (the Alertmanager fixture's notification moved
+  // onto checkout_success, with the generatorURL Prometheus links back with): the same trouble.
+  const page = json("alertmanager/prometheus-msteams__prom_post_request.json");
+  await bearer(alerts, {
+    ...page,
+    groupKey: '{}:{alertname="CheckoutSuccessLow"}',
+    alerts: [
+      {
+        ...(page.alerts as Json[])[0],
+        labels: { alertname: "CheckoutSuccessLow", service: "checkout", severity: "page" },
+        annotations: { summary: "Fewer checkouts succeed than usual" },
+        startsAt: new Date(deployAt + 8 * minute).toISOString(),
+        generatorURL: `http://prometheus:9090/graph?g0.expr=${encodeURIComponent('checkout_success{service="checkout"} < 90')}&g0.tab=1`,
+      },
+    ],
+  });
+  log(
+    `deploy story: push to ${repo.default_branch}, 6 errors, a checkout_success drop and its Alertmanager alert right after`,
+  );
   return report;
 }
