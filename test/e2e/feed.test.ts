@@ -40,6 +40,34 @@ describe("the feed in Chromium", () => {
   let phoneContext: BrowserContext;
   let page: Page;
   const api = <T>(p: string, init?: RequestInit) => e2e.api<T>(p, init);
+  /** Waits until the feed (`query`: status, limit) has a card `match` picks; its id. */
+  const cardWhen = async (query: string, match: (c: Card) => boolean, timeout = 5_000) => {
+    let id = "";
+    await expect
+      .poll(
+        async () => {
+          id = (await api<{ cards: Card[] }>(`/api/feed?${query}`)).cards.find(match)?.id ?? "";
+          return id;
+        },
+        { timeout },
+      )
+      .not.toBe("");
+    return id;
+  };
+  /** On the desktop, the snoozed cards listed, the one titled so opened: its "Set aside" note. */
+  const setAsideNote = async (title: RegExp, id: string) => {
+    const desk = await e2e.context(desktop);
+    const page = await desk.newPage();
+    await page.goto(e2e.server.url);
+    await page.getByRole("combobox", { name: "Filter by status" }).selectOption("snoozed");
+    await page.getByRole("navigation", { name: "Cards" }).getByText(title).click();
+    const note = page
+      .locator(`[data-card-id="${id}"]`)
+      .getByRole("note")
+      .filter({ hasText: "Set aside for now" });
+    await note.waitFor();
+    return { desk, page, note };
+  };
 
   beforeAll(async () => {
     mkdirSync(shots, { recursive: true });
@@ -289,17 +317,7 @@ describe("the feed in Chromium", () => {
       body: JSON.stringify(points),
     });
     expect(res.status).toBe(202);
-    let id = "";
-    await expect
-      .poll(
-        async () => {
-          const feed = await api<{ cards: Card[] }>("/api/feed?limit=50");
-          id = feed.cards.find((c) => c.fingerprint.startsWith("metric:checkout_success"))?.id ?? "";
-          return id;
-        },
-        { timeout: 20_000 },
-      )
-      .not.toBe("");
+    const id = await cardWhen("limit=50", (c) => c.fingerprint.startsWith("metric:checkout_success"), 20_000);
     const p = await phoneContext.newPage();
     await p.goto(`${e2e.server.url}/?card=${id}`);
     const card = p.locator(`[data-card-id="${id}"]`);
@@ -374,29 +392,12 @@ describe("the feed in Chromium", () => {
         pull_requests: [{ ...run.pull_requests[0], number: 5 }],
       },
     });
-    let id = "";
-    await expect
-      .poll(async () => {
-        const aside = await api<{ cards: Card[] }>("/api/feed?status=snoozed&limit=50");
-        id =
-          aside.cards.find((c) => c.fingerprint === "github:dependabot:wolfy1339/pika-pack:semver")?.id ?? "";
-        return id;
-      })
-      .not.toBe("");
+    const id = await cardWhen(
+      "status=snoozed&limit=50",
+      (c) => c.fingerprint === "github:dependabot:wolfy1339/pika-pack:semver",
+    );
     // On the desktop, looking back at snoozed cards: this one says who set it aside, and why.
-    const desk = await e2e.context(desktop);
-    const p = await desk.newPage();
-    await p.goto(e2e.server.url);
-    await p.getByRole("combobox", { name: "Filter by status" }).selectOption("snoozed");
-    await p
-      .getByRole("navigation", { name: "Cards" })
-      .getByText(/^semver < 7\.5\.2/)
-      .click();
-    const note = p
-      .locator(`[data-card-id="${id}"]`)
-      .getByRole("note")
-      .filter({ hasText: "Set aside for now" });
-    await note.waitFor();
+    const { desk, page: p, note } = await setAsideNote(/^semver < 7\.5\.2/, id);
     // It names the card that proposes the fix, and goes there.
     const merge = note.getByRole("link", { name: /Merge #5: Bump semver from 7\.3\.8 to 7\.5\.2/ });
     await merge.waitFor();
@@ -452,15 +453,7 @@ describe("the feed in Chromium", () => {
     const notification = JSON.parse(
       readFileSync(path.join(fixturesDir, "alertmanager/prometheus-msteams__prom_post_request.json"), "utf8"),
     ) as { alerts: object[] };
-    let metricId = "";
-    await expect
-      .poll(async () => {
-        const feed = await api<{ cards: Card[] }>("/api/feed?limit=100");
-        metricId =
-          feed.cards.find((c) => c.fingerprint === 'metric:signup_success{service="shop"}')?.id ?? "";
-        return metricId;
-      })
-      .not.toBe("");
+    await cardWhen("limit=100", (c) => c.fingerprint === 'metric:signup_success{service="shop"}');
     await post(alerts, {
       ...notification,
       groupKey: '{}:{alertname="SignupSuccessLow"}',
@@ -474,26 +467,10 @@ describe("the feed in Chromium", () => {
         },
       ],
     });
-    let id = "";
-    await expect
-      .poll(async () => {
-        const aside = await api<{ cards: Card[] }>("/api/feed?status=snoozed&limit=50");
-        id = aside.cards.find((c) => c.title.startsWith("Firing: SignupSuccessLow"))?.id ?? "";
-        return id;
-      })
-      .not.toBe("");
-    const desk = await e2e.context(desktop);
-    const p = await desk.newPage();
-    await p.goto(e2e.server.url);
-    await p.getByRole("combobox", { name: "Filter by status" }).selectOption("snoozed");
-    await p
-      .getByRole("navigation", { name: "Cards" })
-      .getByText(/^Firing: SignupSuccessLow/)
-      .click();
-    const note = p
-      .locator(`[data-card-id="${id}"]`)
-      .getByRole("note")
-      .filter({ hasText: "Set aside for now" });
+    const id = await cardWhen("status=snoozed&limit=50", (c) =>
+      c.title.startsWith("Firing: SignupSuccessLow"),
+    );
+    const { desk, page: p, note } = await setAsideNote(/^Firing: SignupSuccessLow/, id);
     await note.getByRole("link", { name: /^“signup_success dropped \d+% at \d\d:\d\d UTC”$/ }).waitFor();
     expect(await note.textContent()).toMatch(
       /^Set aside for now: “signup_success dropped \d+% at \d\d:\d\d UTC” tells of the same trouble\. It comes back if that one is rejected\.$/,
@@ -517,14 +494,7 @@ describe("the feed in Chromium", () => {
       ),
     });
     expect(res.status).toBe(202);
-    let id = "";
-    await expect
-      .poll(async () => {
-        const feed = await api<{ cards: Card[] }>("/api/feed?limit=50");
-        id = feed.cards.find((c) => c.title.startsWith("Firing: JustATestAlert_1 ×3"))?.id ?? "";
-        return id;
-      })
-      .not.toBe("");
+    const id = await cardWhen("limit=50", (c) => c.title.startsWith("Firing: JustATestAlert_1 ×3"));
     const p = await phoneContext.newPage();
     await p.goto(`${e2e.server.url}/?card=${id}`);
     const title = p.locator(`[data-card-id="${id}"] h2`);
