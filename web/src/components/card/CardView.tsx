@@ -315,7 +315,16 @@ export function CardView(props: CardViewProps) {
           }
         >
           <p class={styles.decided} role="note">
-            Its fix waits in <StandInLink card={standIn()} fallback="another card" />.
+            <Show
+              when={merges(standIn())}
+              fallback={
+                <>
+                  <StandInLink card={standIn()} fallback="another card" /> tells of the same trouble.
+                </>
+              }
+            >
+              Its fix waits in <StandInLink card={standIn()} fallback="another card" />.
+            </Show>
           </p>
         </Show>
         <VoiceTypeForm
