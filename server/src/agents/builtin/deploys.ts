@@ -188,9 +188,7 @@ export async function rollbackCard(
         `${deploy.label} reached ${deploy.repository} at ${hhmm(new Date(deploy.at))}. Since then:`,
         ...parts.map((p) => `- ${p}`),
         // Alertmanager's alerts on the metric that broke (see the metrics agent): the same trouble.
-        ...(facts.alerts
-          ? [`Alertmanager is firing ${facts.alerts} on it too; its card waits behind this one.`]
-          : []),
+        ...(facts.alerts ? [`Alertmanager is firing ${facts.alerts} on it too.`] : []),
         how,
       ].join("\n"),
       // Ranked from all the card holds, whichever agent writes last: the widest blast any part

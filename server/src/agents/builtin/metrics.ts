@@ -184,13 +184,43 @@ const MAX_NAMED = 200;
 const namesKey = (name: string) => `names:${name}`;
 const alertsKey = (name: string) => `alerting:${name}`;
 
+/** What this batch's notifications said of each group's alerts: group → alert → firing. */
+type BatchAlerts = Map<string, Map<string, boolean>>;
+
+/** The alerts firing on a series, and the alert cards that may wait behind the series' card. */
+interface Firing {
+  alerts: MetricAlert[];
+  /**
+   * Groups every firing alert of which fires on this series: only their cards wait behind it — a
+   * group with an alert elsewhere keeps its card, which would otherwise hide that alert.
+   */
+  waiting: string[];
+}
+
 /** The alerts firing on this series (their rule reads it; see alertOnSeries). */
 async function firingOn(
   ctx: AgentContext,
   series: { name: string; labels: Record<string, string> },
-): Promise<MetricAlert[]> {
+  batch: BatchAlerts,
+): Promise<Firing> {
   const known = (await ctx.state.get<Record<string, MetricAlert>>(alertsKey(series.name))) ?? {};
-  return Object.values(known).filter((a) => a.firing && alertOnSeries(a.refs, a.labels, series));
+  const here = Object.entries(known).filter(([, a]) => a.firing && alertOnSeries(a.refs, a.labels, series));
+  const told = new Set(here.map(([key]) => key));
+  const waiting: string[] = [];
+  for (const group of new Set(here.map(([, a]) => a.group))) {
+    // The group's alerts as the alerts agent knew them before this batch, then as this batch says.
+    const earlier =
+      (await ctx.state.peek<{ alerts?: Record<string, { status?: string }> }>("alerts", group))?.alerts ?? {};
+    const now = batch.get(group) ?? new Map<string, boolean>();
+    const firing = [
+      ...Object.entries(earlier)
+        .filter(([k, a]) => a.status === "firing" && now.get(k) !== false)
+        .map(([k]) => k),
+      ...[...now].filter(([, f]) => f).map(([k]) => k),
+    ];
+    if (firing.every((k) => told.has(k))) waiting.push(group);
+  }
+  return { alerts: here.map(([, a]) => a), waiting };
 }
 
 /**
@@ -199,16 +229,16 @@ async function firingOn(
  */
 function withAlerts(
   series: string,
-  firing: MetricAlert[],
+  { alerts: firing, waiting: groups }: Firing,
   card: StashedCard,
   signal: SignalRow,
   now: Date,
 ): CardUpsert[] {
   const names = [...new Set(firing.map((a) => a.name))];
-  const groups = [...new Set(firing.map((a) => a.group))];
-  const told = names.length
-    ? ` Alertmanager is firing ${names.join(", ")} on it too; ${plural(groups.length, "alert card")} ${groups.length > 1 ? "wait" : "waits"} behind this one.`
+  const waits = groups.length
+    ? `; ${plural(groups.length, "alert card")} ${groups.length > 1 ? "wait" : "waits"} behind this one`
     : "";
+  const told = names.length ? ` Alertmanager is firing ${names.join(", ")} on it too${waits}.` : "";
   const { head, tail, evidence, ...rest } = card;
   // It ranks at least as its alerts' cards would: the page is as bad, and as current, as it says.
   const f = rest.priorityFactors as RankFactors | undefined;
@@ -246,12 +276,11 @@ function withAlerts(
 async function rollbackWithAlerts(
   ctx: AgentContext,
   t: NonNullable<SeriesState["rollback"]>,
-  firing: MetricAlert[],
+  { alerts: firing, waiting: groups }: Firing,
   signal: SignalRow,
 ): Promise<CardUpsert[]> {
   const deploy = await deployBefore(ctx, new Date(t.firstSeen));
   if (!deploy) return [];
-  const groups = [...new Set(firing.map((a) => a.group))];
   const card = await rollbackCard(ctx, "metrics", deploy, {
     ...t,
     // An empty value clears what an earlier alert left (facts of joined cards accumulate).
@@ -271,7 +300,14 @@ async function rollbackWithAlerts(
  * expression names the metric, and no label of the series contradicts the alert's): each series
  * remembers its alerts, and an open card is told at once.
  */
-async function joinAlerts(ctx: AgentContext, signals: SignalRow[], out: CardUpsert[]): Promise<void> {
+async function joinAlerts(ctx: AgentContext, signals: SignalRow[], out: CardUpsert[]): Promise<BatchAlerts> {
+  const batch: BatchAlerts = new Map();
+  for (const s of signals) {
+    const found = alertOf(s);
+    if (!found) continue;
+    const group = groupFingerprint(s.fingerprint, found.alert);
+    batch.set(group, (batch.get(group) ?? new Map()).set(found.key, found.alert.status === "firing"));
+  }
   const touched = new Map<string, { name: string; labels: Record<string, string>; signal: SignalRow }>();
   for (const s of signals) {
     const found = alertOf(s);
@@ -311,7 +347,9 @@ async function joinAlerts(ctx: AgentContext, signals: SignalRow[], out: CardUpse
     const deploy = state?.rollback ? await deployBefore(ctx, new Date(state.rollback.firstSeen)) : null;
     if (state?.rollback && deploy && (await ctx.openCards([rollbackFingerprint(deploy)])).size > 0) {
       const rollback = { ...state.rollback, signalIds: [signal.id] };
-      out.push(...(await rollbackWithAlerts(ctx, rollback, await firingOn(ctx, { name, labels }), signal)));
+      out.push(
+        ...(await rollbackWithAlerts(ctx, rollback, await firingOn(ctx, { name, labels }, batch), signal)),
+      );
       continue;
     }
     if (!state?.card || !open.has(fp)) continue;
@@ -319,13 +357,14 @@ async function joinAlerts(ctx: AgentContext, signals: SignalRow[], out: CardUpse
     out.push(
       ...withAlerts(
         fp,
-        await firingOn(ctx, { name, labels }),
+        await firingOn(ctx, { name, labels }, batch),
         { ...state.card, evidence, reopen: false },
         signal,
         ctx.now,
       ),
     );
   }
+  return batch;
 }
 
 /**
@@ -338,7 +377,7 @@ export const metricsAgent = defineAgent({
   reads: ["metric.point", "alert.*"],
   async run(ctx, batch) {
     const out: CardUpsert[] = [];
-    await joinAlerts(
+    const alertsNow = await joinAlerts(
       ctx,
       batch.filter((s) => s.kind !== "metric.point"),
       out,
@@ -390,7 +429,9 @@ export const metricsAgent = defineAgent({
             blastRadius: 0.5,
             preview,
           };
-          out.push(...(await rollbackWithAlerts(ctx, state.rollback, await firingOn(ctx, p), signal)));
+          out.push(
+            ...(await rollbackWithAlerts(ctx, state.rollback, await firingOn(ctx, p, alertsNow), signal)),
+          );
           continue;
         }
         const settings = metricSourceSettings.safeParse(await ctx.sourceSettings(signal.sourceId));
@@ -466,7 +507,7 @@ export const metricsAgent = defineAgent({
         };
         state.card = card;
         state.rollback = undefined;
-        out.push(...withAlerts(series, await firingOn(ctx, p), card, signal, ctx.now));
+        out.push(...withAlerts(series, await firingOn(ctx, p, alertsNow), card, signal, ctx.now));
       }
       ctx.state.set(series, state);
     }
