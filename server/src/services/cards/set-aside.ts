@@ -10,6 +10,16 @@ function stoodFor(evidence: unknown): string[] {
   return Array.isArray(list) ? list.map(String) : [];
 }
 
+/** The columns of a card back in the feed: awake, it is nobody's card set aside any more. */
+export function awake(now: Date) {
+  return {
+    status: "pending" as const,
+    snoozedUntil: null,
+    evidence: sql`${cards.evidence} - 'setAside'`,
+    updatedAt: now,
+  };
+}
+
 /**
  * A rejected card's stand-ins are over: the cards it stood for and that are still set aside come
  * back to the feed (one its agent withdrew meanwhile — the alert was fixed — stays withdrawn, and a
@@ -20,13 +30,7 @@ export async function wakeStoodFor(tx: Tx, evidence: unknown, now: Date): Promis
   if (fingerprints.length === 0) return [];
   const woken = await tx
     .update(cards)
-    .set({
-      status: "pending",
-      snoozedUntil: null,
-      evidence: sql`${cards.evidence} - 'setAside'`,
-      version: sql`${cards.version} + 1`,
-      updatedAt: now,
-    })
+    .set({ ...awake(now), version: sql`${cards.version} + 1` })
     .where(
       and(
         inArray(cards.fingerprint, fingerprints),

@@ -1,7 +1,8 @@
-import { and, eq, lte, sql } from "drizzle-orm";
+import { and, eq, lte } from "drizzle-orm";
 import type { Database } from "../../db/client.ts";
 import { cards } from "../../db/schema/index.ts";
 import { appendCardEvents } from "./events.ts";
+import { awake } from "./set-aside.ts";
 
 /** Snoozed cards whose time has come return to the feed (one statement, safe across processes). */
 export async function wakeSnoozedCards(db: Database, now: Date): Promise<number> {
@@ -15,14 +16,7 @@ export async function wakeSnoozedCards(db: Database, now: Date): Promise<number>
     for (const c of woken) {
       await tx
         .update(cards)
-        // Awake, it is nobody's card set aside any more (see upsert's placement).
-        .set({
-          status: "pending",
-          snoozedUntil: null,
-          evidence: sql`${cards.evidence} - 'setAside'`,
-          version: c.version + 1,
-          updatedAt: now,
-        })
+        .set({ ...awake(now), version: c.version + 1 })
         .where(eq(cards.id, c.id));
     }
     await appendCardEvents(

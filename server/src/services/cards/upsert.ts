@@ -55,13 +55,20 @@ interface Place {
   snoozedUntil: Date | null;
   /** Set aside by an agent (marked in the evidence), not snoozed by a person. */
   aside: boolean;
+  /** Set aside for this card (its id), named in the evidence. */
+  standIn?: string;
 }
 
 const IN_FEED: Place = { status: "pending", snoozedUntil: null, aside: false };
 
-/** Set aside: snoozed for SET_ASIDE_MS. */
-function aside(now: Date): Place {
-  return { status: "snoozed", snoozedUntil: new Date(now.getTime() + SET_ASIDE_MS), aside: true };
+/** Set aside (for the card `standIn`, when known): snoozed for SET_ASIDE_MS. */
+function aside(now: Date, standIn?: string): Place {
+  return {
+    status: "snoozed",
+    snoozedUntil: new Date(now.getTime() + SET_ASIDE_MS),
+    aside: true,
+    ...(standIn ? { standIn } : {}),
+  };
 }
 
 /**
@@ -86,7 +93,9 @@ function placed(evidence: unknown, p: Place) {
   return {
     status: p.status,
     snoozedUntil: p.snoozedUntil,
-    evidence: (p.aside ? { ...rest, setAside: true } : rest) as StoredEvidence,
+    evidence: (p.aside
+      ? { ...rest, setAside: true, ...(p.standIn ? { standIn: p.standIn } : {}) }
+      : rest) as StoredEvidence,
   };
 }
 
@@ -156,8 +165,6 @@ export async function applyCardUpserts(tx: Tx, upserts: AgentUpsert[], now: Date
   const inserts = new Map<string, typeof cards.$inferInsert>();
   const updates = new Map<string, { row: typeof cards.$inferSelect; wasSnoozed: boolean }>();
   const withdrawn = new Map<string, typeof cards.$inferSelect>();
-  /** Cards set aside in this batch → the fingerprint of the card standing for each. */
-  const standIns = new Map<string, string>();
   /** The open card as this batch has left it so far (none once withdrawn). */
   const openNow = (fingerprint: string) =>
     withdrawn.has(fingerprint) ? undefined : (updates.get(fingerprint)?.row ?? open.get(fingerprint));
@@ -168,17 +175,18 @@ export async function applyCardUpserts(tx: Tx, upserts: AgentUpsert[], now: Date
     if (u.withdraw) {
       // The situation went away (checks turned red, the job passed again): take the open card back.
       inserts.delete(u.fingerprint);
-      const open_ = updates.get(u.fingerprint)?.row ?? open.get(u.fingerprint);
+      const open_ = openNow(u.fingerprint);
       updates.delete(u.fingerprint);
       if (open_) withdrawn.set(u.fingerprint, open_);
       continue;
     }
     if (u.place) {
-      // Only where the card sits: aside (snoozed) or back in the feed; its content stays.
-      if (u.place === "aside" && u.asideFor) standIns.set(u.fingerprint, u.asideFor);
+      // Only where the card sits: aside (snoozed) or back in the feed; its content stays. Moves come
+      // after the batch's content, so the card standing for this one is written by now (new or open).
+      const by = u.asideFor ? (inserts.get(u.asideFor)?.id ?? openNow(u.asideFor)?.id) : undefined;
       const pendingInsert = inserts.get(u.fingerprint);
       if (pendingInsert) {
-        if (u.place === "aside") Object.assign(pendingInsert, placed(pendingInsert.evidence, aside(now)));
+        if (u.place === "aside") Object.assign(pendingInsert, placed(pendingInsert.evidence, aside(now, by)));
         continue;
       }
       const card = openNow(u.fingerprint);
@@ -186,7 +194,7 @@ export async function applyCardUpserts(tx: Tx, upserts: AgentUpsert[], now: Date
       updates.set(u.fingerprint, {
         row: {
           ...card,
-          ...placed(card.evidence, u.place === "aside" ? aside(now) : IN_FEED),
+          ...placed(card.evidence, u.place === "aside" ? aside(now, by) : IN_FEED),
           updatedAt: now,
         },
         wasSnoozed: updates.get(u.fingerprint)?.wasSnoozed ?? card.status === "snoozed",
@@ -239,15 +247,6 @@ export async function applyCardUpserts(tx: Tx, upserts: AgentUpsert[], now: Date
       createdAt: now,
       updatedAt: now,
     });
-  }
-
-  // A card set aside names the one standing for it (written in this batch too, or open), so
-  // whoever looks at it can go there.
-  for (const [fingerprint, by] of standIns) {
-    const target = inserts.get(fingerprint) ?? updates.get(fingerprint)?.row;
-    const standIn = inserts.get(by)?.id ?? openNow(by)?.id;
-    if (target?.status === "snoozed" && standIn)
-      target.evidence = { ...(target.evidence as StoredEvidence), standIn };
   }
 
   if (inserts.size > 0) {
