@@ -92,6 +92,17 @@ export function moveCard(
   };
 }
 
+/**
+ * `card`, standing for the cards with these fingerprints: it lists them (rejecting it brings them
+ * back) and each is set aside behind it — the list and the moves from one place, so they agree.
+ */
+export function standFor(card: CardUpsert, fingerprints: string[], signal: SignalRow): CardUpsert[] {
+  return [
+    { ...card, evidence: { ...card.evidence, standsFor: fingerprints } },
+    ...fingerprints.map((f) => moveCard(f, signal, "aside", card.fingerprint)),
+  ];
+}
+
 /** "This card's situation is over": the open card for `fingerprint`, if any, leaves the feed. */
 export function withdrawal(fingerprint: string, signal: SignalRow): CardUpsert {
   const at = signal.occurredAt;

@@ -1,6 +1,6 @@
 import type { Change, Preview } from "@flick/shared";
 import { z } from "zod";
-import { type AgentContext, type CardUpsert, defineAgent, moveCard, type SignalRow } from "../define.ts";
+import { type AgentContext, type CardUpsert, defineAgent, type SignalRow, standFor } from "../define.ts";
 import {
   DEFAULT_DETECTOR_OPTIONS,
   type DetectorState,
@@ -10,7 +10,7 @@ import {
 } from "../metrics/detector.ts";
 import { blast, type RankFactors, rank, recency } from "../rank.ts";
 import { alertOf, groupFingerprint, SEVERITY } from "./alerts.ts";
-import { deployBefore, rollbackCard, rollbackFingerprint, type Trouble } from "./deploys.ts";
+import { type Deploy, deployBefore, rollbackCard, rollbackFingerprint, type Trouble } from "./deploys.ts";
 import { alertOnSeries, type SeriesRef, seriesOfAlert } from "./promql.ts";
 import { repositorySetting } from "./settings.ts";
 import { hhmm, plural } from "./words.ts";
@@ -228,7 +228,6 @@ async function firingOn(
  * alerts' own cards set aside behind it (back if it is rejected).
  */
 function withAlerts(
-  series: string,
   { alerts: firing, waiting: groups }: Firing,
   card: StashedCard,
   signal: SignalRow,
@@ -251,36 +250,31 @@ function withAlerts(
         })
       : {};
   const { alerts: _, ...facts } = evidence.facts ?? {};
-  return [
-    {
-      ...rest,
-      ...ranked,
-      summary: `${head}${told} ${tail}`,
-      evidence: {
-        ...evidence,
-        firstSeen: new Date(evidence.firstSeen),
-        lastSeen: new Date(evidence.lastSeen),
-        facts: { ...facts, ...(names.length ? { alerts: names.join(", ") } : {}) },
-        standsFor: groups,
-      },
+  const joined: CardUpsert = {
+    ...rest,
+    ...ranked,
+    summary: `${head}${told} ${tail}`,
+    evidence: {
+      ...evidence,
+      firstSeen: new Date(evidence.firstSeen),
+      lastSeen: new Date(evidence.lastSeen),
+      facts: { ...facts, ...(names.length ? { alerts: names.join(", ") } : {}) },
     },
-    ...groups.map((g) => moveCard(g, signal, "aside", series)),
-  ];
+  };
+  return standFor(joined, groups, signal);
 }
 
 /**
  * The deploy's rollback card with the metric's trouble, and the alerts firing on the metric said
- * on it and set aside behind it (as withAlerts does for the metric's own card). Nothing when the
- * deploy is no longer one that trouble follows.
+ * on it and set aside behind it (as withAlerts does for the metric's own card).
  */
 async function rollbackWithAlerts(
   ctx: AgentContext,
+  deploy: Deploy,
   t: NonNullable<SeriesState["rollback"]>,
   { alerts: firing, waiting: groups }: Firing,
   signal: SignalRow,
 ): Promise<CardUpsert[]> {
-  const deploy = await deployBefore(ctx, new Date(t.firstSeen));
-  if (!deploy) return [];
   const card = await rollbackCard(ctx, "metrics", deploy, {
     ...t,
     // An empty value clears what an earlier alert left (facts of joined cards accumulate).
@@ -288,11 +282,7 @@ async function rollbackWithAlerts(
     firstSeen: new Date(t.firstSeen),
     lastSeen: new Date(t.lastSeen),
   });
-  const standIn = rollbackFingerprint(deploy);
-  return [
-    { ...card, evidence: { ...card.evidence, standsFor: groups } },
-    ...groups.map((g) => moveCard(g, signal, "aside", standIn)),
-  ];
+  return standFor(card, groups, signal);
 }
 
 /**
@@ -348,7 +338,13 @@ async function joinAlerts(ctx: AgentContext, signals: SignalRow[], out: CardUpse
     if (state?.rollback && deploy && (await ctx.openCards([rollbackFingerprint(deploy)])).size > 0) {
       const rollback = { ...state.rollback, signalIds: [signal.id] };
       out.push(
-        ...(await rollbackWithAlerts(ctx, rollback, await firingOn(ctx, { name, labels }, batch), signal)),
+        ...(await rollbackWithAlerts(
+          ctx,
+          deploy,
+          rollback,
+          await firingOn(ctx, { name, labels }, batch),
+          signal,
+        )),
       );
       continue;
     }
@@ -356,7 +352,6 @@ async function joinAlerts(ctx: AgentContext, signals: SignalRow[], out: CardUpse
     const evidence = { ...state.card.evidence, signalIds: [signal.id] };
     out.push(
       ...withAlerts(
-        fp,
         await firingOn(ctx, { name, labels }, batch),
         { ...state.card, evidence, reopen: false },
         signal,
@@ -430,7 +425,13 @@ export const metricsAgent = defineAgent({
             preview,
           };
           out.push(
-            ...(await rollbackWithAlerts(ctx, state.rollback, await firingOn(ctx, p, alertsNow), signal)),
+            ...(await rollbackWithAlerts(
+              ctx,
+              deploy,
+              state.rollback,
+              await firingOn(ctx, p, alertsNow),
+              signal,
+            )),
           );
           continue;
         }
@@ -507,7 +508,7 @@ export const metricsAgent = defineAgent({
         };
         state.card = card;
         state.rollback = undefined;
-        out.push(...withAlerts(series, await firingOn(ctx, p, alertsNow), card, signal, ctx.now));
+        out.push(...withAlerts(await firingOn(ctx, p, alertsNow), card, signal, ctx.now));
       }
       ctx.state.set(series, state);
     }

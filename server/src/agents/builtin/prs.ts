@@ -4,6 +4,7 @@ import {
   defineAgent,
   moveCard,
   type SignalRow,
+  standFor,
   withdrawal,
 } from "../define.ts";
 import { rank, recency } from "../rank.ts";
@@ -279,12 +280,10 @@ export const prsAgent = defineAgent({
       // Where the merge fixes every open alert of a package, it is that alert's card too: one card.
       // The package's card is set aside (back if this one is rejected, or after a week unmerged).
       const folded = byPackage.filter((f) => f.fixes.length === f.open).map((f) => f.pkg);
-      for (const pkg of folded) out.push(moveCard(dependabotFingerprint(repo, pkg), last, "aside", key));
       state.folded = folded;
       // Sentry's Seer opened it to fix an error: merging is the answer to that error's card too.
       const seerFix = await ctx.state.peek<SeerFix>("errors", seerFixKey(repo, state.number));
       const error = seerFix ? await ctx.state.peek<GroupState>("errors", seerFix.fingerprint) : undefined;
-      if (seerFix) out.push(moveCard(seerFix.fingerprint, last, "aside", key));
       const errorName = error?.title ? `"${clip(error.title, 60)}"` : "a Sentry issue";
       const errorReach = error
         ? ` (${plural(error.count, "event")}, ${plural(error.users.length + error.moreUsers, "user")})`
@@ -298,15 +297,8 @@ export const prsAgent = defineAgent({
             : seerFix
               ? ` — Seer's fix for ${errorName}`
               : "";
-      out.push({
+      const card: CardUpsert = {
         ...base,
-        evidence: {
-          ...base.evidence,
-          standsFor: [
-            ...folded.map((pkg) => dependabotFingerprint(repo, pkg)),
-            ...(seerFix ? [seerFix.fingerprint] : []),
-          ],
-        },
         kind: "action",
         title: `Merge #${state.number}: ${state.title}${fixed}`,
         summary: `${plural(Object.keys(state.checks).length, "check")} green on ${state.headSha.slice(0, 7)}${approvers.length ? `, approved by ${approvers.join(", ")}` : state.bot ? `, a dependency update by ${state.author}` : ""}.${fixes.map((v) => ` It fixes Dependabot alert #${v.alert}: ${v.summary} (${v.severity}).`).join("")}${folded.length ? ` This card stands for the ${folded.join(", ")} alert card${folded.length > 1 ? "s" : ""} too.` : ""}${seerFix ? ` Sentry's Seer opened it to fix ${errorName}${errorReach}; the error's card waits behind this one.` : ""} Accept squash-merges it at exactly this commit.`,
@@ -330,7 +322,13 @@ export const prsAgent = defineAgent({
         },
         verification: checks,
         reopen: true,
-      });
+      };
+      // It stands for the packages' alert cards and the error's card it answers (set aside behind it).
+      const stoodFor = [
+        ...folded.map((pkg) => dependabotFingerprint(repo, pkg)),
+        ...(seerFix ? [seerFix.fingerprint] : []),
+      ];
+      out.push(...standFor(card, stoodFor, last));
     }
     return out;
   },
