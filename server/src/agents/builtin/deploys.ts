@@ -125,13 +125,13 @@ export interface Trouble {
 /** Past this length a rollback card's title leaves out the commit's message. */
 const SHORT_TITLE = 110;
 
+/** The rollback card's fingerprint: one card per deploy, whichever agent saw trouble after it. */
+export const rollbackFingerprint = (deploy: Deploy) => `deploy:${deploy.repository}@${deploy.sha}`;
+
 /**
  * The correlator: trouble right after a deploy becomes ONE card proposing the rollback, whichever
  * agent saw it first; the others add their evidence to the same card (same fingerprint).
  */
-/** The rollback card's fingerprint: one card per deploy, whichever agent saw trouble after it. */
-export const rollbackFingerprint = (deploy: Deploy) => `deploy:${deploy.repository}@${deploy.sha}`;
-
 export async function rollbackCard(
   ctx: AgentContext,
   agent: string,

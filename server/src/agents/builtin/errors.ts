@@ -247,34 +247,26 @@ interface SentryComment {
   text: string;
 }
 
-/**
- * What the batch tells of Sentry issues besides their events — Seer's root cause, comments — as
- * changes to each group's state, the latest signal that told it kept for the card's evidence.
- */
-function toldOf(
-  batch: SignalRow[],
-): Map<string, { signal: SignalRow; apply(g: GroupState): Partial<GroupState> }> {
-  const told = new Map<string, { signal: SignalRow; apply(g: GroupState): Partial<GroupState> }>();
-  for (const s of batch) {
+/** The batch's signals that tell of Sentry issues besides their events (Seer's root cause, comments). */
+function toldOf(batch: SignalRow[]): Map<string, SignalRow[]> {
+  const told = new Map<string, SignalRow[]>();
+  for (const s of batch)
+    if (seerRootCause(s) || sentryComment(s))
+      told.set(s.fingerprint, [...(told.get(s.fingerprint) ?? []), s]);
+  return told;
+}
+
+/** The group as those signals leave it, in order: the latest root cause, the latest comment. */
+function withTold(g: GroupState, signals: SignalRow[]): GroupState {
+  let next = g;
+  for (const s of signals) {
     const cause = seerRootCause(s);
     const comment = sentryComment(s);
-    if (!cause && !comment) continue;
-    const before = told.get(s.fingerprint)?.apply;
-    told.set(s.fingerprint, {
-      signal: s,
-      apply(g) {
-        const earlier = { ...g, ...before?.(g) };
-        if (cause) return { ...earlier, rootCause: cause };
-        if (comment?.deleted)
-          return { ...earlier, comment: earlier.comment?.id === comment.id ? null : earlier.comment };
-        return {
-          ...earlier,
-          comment: comment ? { id: comment.id, by: comment.by, text: comment.text } : earlier.comment,
-        };
-      },
-    });
+    if (cause) next = { ...next, rootCause: cause };
+    if (comment?.deleted) next = { ...next, comment: next.comment?.id === comment.id ? null : next.comment };
+    else if (comment) next = { ...next, comment: { id: comment.id, by: comment.by, text: comment.text } };
   }
-  return told;
+  return next;
 }
 
 /** Sentry's "comment" webhook (created, updated, deleted): who said what on an issue. */
@@ -557,7 +549,7 @@ export const errorsAgent = defineAgent({
       const event = errorEvent(signals[signals.length - 1] as SignalRow) as ErrorEvent;
       const described = { e: event, d: describeError(event) };
       g.title = described.d.title.slice(0, 200);
-      Object.assign(g, told.get(fingerprint)?.apply(g));
+      Object.assign(g, withTold(g, told.get(fingerprint) ?? []));
       const { level, release, environment, web_url } = event;
       g.latest = { e: { level, release, environment, web_url }, d: described.d };
       ctx.state.set(fingerprint, g);
@@ -575,12 +567,13 @@ export const errorsAgent = defineAgent({
     }
     // Seer's root cause or a comment for an error whose card is open, with no event of its own: the
     // card (and the issue it proposes) tells it.
-    for (const [fingerprint, { apply, signal }] of told) {
+    for (const [fingerprint, signals] of told) {
       const stored = await ctx.state.get<GroupState>(fingerprint);
       // Seer analyses, and people comment on, issues with events, so Flick has heard of it (else:
       // nothing to tell).
       if (groups.has(fingerprint) || !stored) continue;
-      const g = { ...stored, ...apply(stored) };
+      const g = withTold(stored, signals);
+      const signal = signals[signals.length - 1] as SignalRow;
       ctx.state.set(fingerprint, g);
       const card = latest.get(fingerprint);
       if (!g.latest || !card || !["pending", "snoozed"].includes(card.status)) continue;
