@@ -79,12 +79,8 @@ function useStandIn(card: () => Card) {
 const merges = (card: Card | null | undefined) =>
   card?.change?.type === "github" && card.change.operation === "merge_pr";
 
-function StandInLink(props: { card: Card | null | undefined; fallback: string }) {
-  return (
-    <Show when={props.card} fallback={props.fallback}>
-      {(c) => <a href={`/?card=${encodeURIComponent(c().id)}`}>“{c().title}”</a>}
-    </Show>
-  );
+function StandInLink(props: { card: Card }) {
+  return <a href={`/?card=${encodeURIComponent(props.card.id)}`}>“{props.card.title}”</a>;
 }
 
 /** Who decided what on this card, and what ran: fetched when opened. */
@@ -147,6 +143,11 @@ export function CardView(props: CardViewProps) {
   const [swipe, setSwipe] = createSignal<SwipeState | null>(null);
   const [leaving, setLeaving] = createSignal<"accept" | "reject" | null>(null);
   const standIn = useStandIn(() => props.card);
+  // Back in the feed while its stand-in is still open and still stands for it.
+  const waitingOn = () => {
+    const c = standIn();
+    return c?.status === "pending" && c.evidence.standsFor?.includes(props.card.fingerprint) ? c : undefined;
+  };
   const progress = () => {
     const s = swipe();
     return s && el ? swipeProgress(s, el.clientWidth) : 0;
@@ -300,8 +301,12 @@ export function CardView(props: CardViewProps) {
             <p class={styles.decided} role="note">
               Set aside for now:{" "}
               <Show when={standIn()} fallback="another card stands for it">
-                <StandInLink card={standIn()} fallback="another card" />{" "}
-                {merges(standIn()) ? "proposes the fix" : "tells of the same trouble"}
+                {(c) => (
+                  <>
+                    <StandInLink card={c()} />{" "}
+                    {merges(c()) ? "proposes the fix" : "tells of the same trouble"}
+                  </>
+                )}
               </Show>
               . It comes back if that one is rejected
               {merges(standIn()) ? " or its pull request closes unmerged" : ""}.
@@ -309,23 +314,21 @@ export function CardView(props: CardViewProps) {
           </Show>
         }
       >
-        <Show
-          when={
-            standIn()?.status === "pending" && standIn()?.evidence.standsFor?.includes(props.card.fingerprint)
-          }
-        >
-          <p class={styles.decided} role="note">
-            <Show
-              when={merges(standIn())}
-              fallback={
-                <>
-                  <StandInLink card={standIn()} fallback="another card" /> tells of the same trouble.
-                </>
-              }
-            >
-              Its fix waits in <StandInLink card={standIn()} fallback="another card" />.
-            </Show>
-          </p>
+        <Show when={waitingOn()}>
+          {(c) => (
+            <p class={styles.decided} role="note">
+              <Show
+                when={merges(c())}
+                fallback={
+                  <>
+                    <StandInLink card={c()} /> tells of the same trouble.
+                  </>
+                }
+              >
+                Its fix waits in <StandInLink card={c()} />.
+              </Show>
+            </p>
+          )}
         </Show>
         <VoiceTypeForm
           cardId={props.card.id}
