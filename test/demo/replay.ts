@@ -282,5 +282,28 @@ export async function replayFixtures(o: ReplayOptions): Promise<ReplayReport> {
   log(
     `deploy story: push to ${repo.default_branch}, 6 errors, a checkout_success drop and its Alertmanager alert right after`,
   );
+
+  // 9. No deploy this time: the payment provider slows down and every API instance waits on it,
+  // within two minutes of each other. One card for the three series, not three.
+  const slowAt = now() - 90 * minute;
+  const instances = ["api-1", "api-2", "api-3"];
+  await bearer(
+    metrics,
+    instances.flatMap((instance, k) => [
+      ...Array.from({ length: 576 }, (_, i) => ({
+        name: "payment_latency_ms",
+        labels: { instance },
+        ts: new Date(slowAt - (576 - i) * 5 * minute).toISOString(),
+        value: 180 + 15 * Math.sin((2 * Math.PI * i) / 288) + ((i * 7919 + k * 31) % 17),
+      })),
+      {
+        name: "payment_latency_ms",
+        labels: { instance },
+        ts: new Date(slowAt + k * minute).toISOString(),
+        value: 240 + 6 * k,
+      },
+    ]),
+  );
+  log("incident story: payment_latency_ms on three instances at once");
   return report;
 }

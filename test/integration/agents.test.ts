@@ -149,35 +149,35 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
     for (let r = await runner.runNext(); r; r = await runner.runNext()) expect(r.error).toBeUndefined();
   };
 
-  describe("metric anomalies", () => {
-    const nab = () =>
-      loadCorpus(
-        path.join(fixturesDir, "nab/data"),
-        path.join(fixturesDir, "nab/labels/combined_windows.json"),
-      );
-    const send = async (
-      name: string,
-      file: string,
-      labels: Record<string, string> = {},
-      order: <T>(all: T[]) => T[] = (all) => all,
-    ) => {
-      const series = nab().find((s) => s.name === file);
-      if (!series) throw new Error(`${file} missing`);
-      await points(
-        metrics,
-        order(
-          series.values.map((value, i) => ({
-            name,
-            labels,
-            ts: new Date(series.timestamps[i] as number).toISOString(),
-            value,
-          })),
-        ),
-      );
-      await t.drain();
-      return series;
-    };
+  const nab = () =>
+    loadCorpus(
+      path.join(fixturesDir, "nab/data"),
+      path.join(fixturesDir, "nab/labels/combined_windows.json"),
+    );
+  const send = async (
+    name: string,
+    file: string,
+    labels: Record<string, string> = {},
+    order: <T>(all: T[]) => T[] = (all) => all,
+  ) => {
+    const series = nab().find((s) => s.name === file);
+    if (!series) throw new Error(`${file} missing`);
+    await points(
+      metrics,
+      order(
+        series.values.map((value, i) => ({
+          name,
+          labels,
+          ts: new Date(series.timestamps[i] as number).toISOString(),
+          value,
+        })),
+      ),
+    );
+    await t.drain();
+    return series;
+  };
 
+  describe("metric anomalies", () => {
     it("opens one card for a NAB series with a labelled drop, inside its window, proposing the configured action", async () => {
       const series = await send("art_daily_jumpsdown", "artificialWithAnomaly/art_daily_jumpsdown.csv");
       const found = await cards("metric:art_daily_jumpsdown");
@@ -1091,18 +1091,16 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
         expect(res.status, res.text).toBe(202);
         await t.drain();
       };
-      // A NAB series with a labelled drop (art_daily_jumpsdown) as signup_success of one service.
-      const series = loadCorpus(
-        path.join(fixturesDir, "nab/data"),
-        path.join(fixturesDir, "nab/labels/combined_windows.json"),
-      ).find((s) => s.name === "artificialWithAnomaly/art_daily_jumpsdown.csv");
-      const send = async (service: string) => {
+      // A NAB series with a labelled drop (art_daily_jumpsdown) as signup_success of one service;
+      // `later` moves it in time (two services breaking together would be one incident, one card).
+      const series = nab().find((s) => s.name === "artificialWithAnomaly/art_daily_jumpsdown.csv");
+      const sendAs = async (service: string, later = 0) => {
         await points(
           metrics,
           (series?.values ?? []).map((value, i) => ({
             name: "signup_success",
             labels: { service },
-            ts: new Date(series?.timestamps[i] as number).toISOString(),
+            ts: new Date((series?.timestamps[i] as number) + later).toISOString(),
             value,
           })),
         );
@@ -1115,7 +1113,7 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       // both, the alert's card set aside behind it.
       await notify("shop");
       expect(await alertCards("pending")).toHaveLength(1);
-      await send("shop");
+      await sendAs("shop");
       const [shop] = await cards('metric:signup_success{service="shop"}');
       expect(shop?.summary).toContain(told);
       expect(shop?.evidence).toMatchObject({ facts: { alerts: "SignupSuccessLow" } });
@@ -1124,7 +1122,7 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       expect(await alertCards("pending")).toHaveLength(0);
       expect((await alertCards("snoozed"))[0]?.evidence).toMatchObject({ setAside: true, standIn: shop?.id });
       // The other way round: a series whose card is open, then the alert on it.
-      await send("cart");
+      await sendAs("cart", 3 * 60 * minute);
       await notify("cart");
       const [cart] = await cards('metric:signup_success{service="cart"}');
       expect(cart?.summary).toContain(told);
@@ -1177,6 +1175,107 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
           .filter((c) => c.title.startsWith("Firing: SignupErrors"))
           .map((c) => c.status),
       ).toEqual(["pending"]);
+    });
+
+    it("series of one metric breaking together are one card naming them all, and it stands for their alerts' card", async () => {
+      const settings = await t.request(`/api/sources/${metrics.id}`, {
+        cookie: admin,
+        method: "PATCH",
+        json: { settings: { actions: { art_daily_jumpsdown: "rollback", checkout_latency: "rollback" } } },
+      });
+      expect(settings.status, settings.text).toBe(200);
+      // Alertmanager pages on the drop in zones a and b, one notification group (by alertname).
+      const alerts = await t.createSource(admin, "alertmanager");
+      const body = JSON.parse(fixture("alertmanager/prometheus-msteams__prom_post_request.json")) as Json & {
+        alerts: Json[];
+      };
+      const page = await t.request(`/ingest/${alerts.id}`, {
+        json: {
+          ...body,
+          status: "firing",
+          groupKey: '{}:{alertname="CheckoutLatencyLow"}',
+          alerts: ["a", "b"].map((zone) => ({
+            ...body.alerts[0],
+            status: "firing",
+            labels: { alertname: "CheckoutLatencyLow", zone, severity: "warning" },
+            annotations: { summary: `Checkout latency low in zone ${zone}` },
+            startsAt: t.clock.now().toISOString(),
+            generatorURL: `http://prometheus:9090/graph?g0.expr=${encodeURIComponent("checkout_latency < 10")}`,
+          })),
+        },
+        origin: null,
+        headers: { authorization: `Bearer ${alerts.secret}` },
+      });
+      expect(page.status, page.text).toBe(202);
+      await t.drain();
+      const pageCards = async (status: string) =>
+        (await cards("alert:")).filter((c) => c.status === status && c.title.includes("CheckoutLatencyLow"));
+      expect(await pageCards("pending")).toHaveLength(1);
+
+      // The same drop in three zones (each zone's points sent in its own request).
+      for (const zone of ["a", "b", "c"])
+        await send("checkout_latency", "artificialWithAnomaly/art_daily_jumpsdown.csv", { zone });
+      const all = await cards("metric:checkout_latency");
+      expect(all.map((c) => c.fingerprint)).toEqual(['metric:checkout_latency{zone="a"}']);
+      const card = all[0] as typeof schema.cards.$inferSelect;
+      expect(card.title).toMatch(
+        /^checkout_latency (dropped \d+%|fell to [\d.]+) at (\d\d:\d\d) UTC and on 2 more series$/,
+      );
+      expect(card.summary).toMatch(
+        /At the same time, on 2 more series:\n- zone=b: -?[\d.]+ where about [\d.]+ was expected at \d\d:\d\d UTC\n- zone=c: /,
+      );
+      expect(card.evidence).toMatchObject({
+        facts: { series: 3, alsoOn: "zone=b; zone=c", labels: "zone=a" },
+      });
+      // The action is told every zone, not only the first.
+      expect(card.change).toMatchObject({
+        type: "webhook",
+        action: "rollback",
+        params: { labels: { zone: "a" }, alsoOn: [{ labels: { zone: "b" } }, { labels: { zone: "c" } }] },
+      });
+      // Three places hurting rank wider than one.
+      expect(card.priorityFactors.blastRadius).toBeGreaterThanOrEqual(0.6);
+      // Both paged zones are on this card: the page's card waits behind it.
+      expect(card.summary).toContain(
+        "Alertmanager is firing CheckoutLatencyLow on it too; 1 alert card waits behind this one.",
+      );
+      expect(await pageCards("pending")).toHaveLength(0);
+      expect((await pageCards("snoozed"))[0]?.evidence).toMatchObject({ setAside: true, standIn: card.id });
+
+      // Another zone breaking hours apart is another incident: its own card.
+      await send("checkout_latency", "artificialWithAnomaly/art_daily_flatmiddle.csv", { zone: "d" });
+      const d = await cards('metric:checkout_latency{zone="d"}');
+      expect(d).toHaveLength(1);
+      expect(d[0]?.title).not.toContain("more series");
+    });
+
+    it("a muted series does not take the others' breaks down with it; breaks in one request join too", async () => {
+      const [lead] = await cards('metric:checkout_latency{zone="a"}');
+      if (!lead) throw new Error("no card");
+      await decide(lead, "reject");
+      // A new drop in zones a (muted now), b and c, together, after the series' last point: one
+      // request from the collector, zone a's points first.
+      const last = Date.parse("2014-04-14T23:55:00Z");
+      await points(
+        metrics,
+        ["a", "b", "c"].flatMap((zone) =>
+          Array.from({ length: 20 }, (_, i) => ({
+            name: "checkout_latency",
+            labels: { zone },
+            ts: new Date(last + (i + 1) * 5 * minute).toISOString(),
+            value: -200,
+          })),
+        ),
+      );
+      await t.drain();
+      expect((await cards('metric:checkout_latency{zone="a"}')).map((c) => c.status)).toEqual(["rejected"]);
+      const b = await cards('metric:checkout_latency{zone="b"}');
+      // Zone b leads the incident in a's place; c, in the same request, joins it.
+      expect(b.map((c) => c.status)).toEqual(["pending"]);
+      expect(b[0]?.title).toMatch(/^checkout_latency (dropped|fell)[^,]* and on 1 more series$/);
+      expect(b[0]?.summary).toContain("- zone=c: ");
+      expect(b[0]?.summary).not.toContain("zone=a");
+      expect(await cards('metric:checkout_latency{zone="c"}')).toHaveLength(0);
     });
   });
 

@@ -61,6 +61,16 @@ describe.each(drivers)("replaying all fixtures into an empty install on %s", (dr
     // Prometheus' alert on the drop is the same trouble: said on the card, its own card set aside.
     expect(rollback[0]?.summary).toContain("Alertmanager is firing CheckoutSuccessLow on it too");
     expect(pending.filter((c) => c.title.includes("CheckoutSuccessLow"))).toHaveLength(0);
+    // A slow dependency on three instances at once: one card telling all three.
+    const slow = pending.filter((c) => c.fingerprint.startsWith("metric:payment_latency_ms"));
+    expect(slow.map((c) => c.title)).toEqual([
+      expect.stringMatching(/^payment_latency_ms rose \d+% at \d\d:\d\d UTC and on 2 more series$/),
+    ]);
+    expect(slow[0]?.summary).toMatch(
+      /^[\d.]+ where about [\d.]+ was expected \(instance=api-\d\)\.\nAt the same time, on 2 more series:\n- instance=api-\d: [^\n]+\n- instance=api-\d: /,
+    );
+    for (const instance of ["api-1", "api-2", "api-3"])
+      expect(slow[0]?.summary).toContain(`instance=${instance}`);
     // Attention is scarce: the deploy that broke checkout tops the feed, above the dozen customer
     // feedback clusters, the red CI job and the old alerts.
     const feed = await t.request<{ cards: { fingerprint: string; title: string }[] }>("/api/feed?limit=5", {

@@ -148,6 +148,11 @@ export interface AgentContext {
   sourceSettings(sourceId: string): Promise<Record<string, unknown>>;
   /** Whether an admin set up an enabled action of this name (so a card may propose calling it). */
   actionReady(name: string): Promise<boolean>;
+  /**
+   * Which of these fingerprints the team muted (rejecting a card mutes its fingerprint for a while):
+   * a card proposed for one of them is dropped, so an agent must not gather others' news onto it.
+   */
+  muted(fingerprints: string[]): Promise<Set<string>>;
   /** What this agent remembers between batches; written with the batch's cards. */
   state: RunState;
 }

@@ -1,7 +1,7 @@
 import { hostname } from "node:os";
-import { and, asc, eq, inArray, isNull, like, lt, lte, or, sql } from "drizzle-orm";
+import { and, asc, eq, gt, inArray, isNull, like, lt, lte, or, sql } from "drizzle-orm";
 import type { DatabaseHandle, Tx } from "../db/client.ts";
-import { actions, cards, signals, sources } from "../db/schema/index.ts";
+import { actions, cards, mutes, signals, sources } from "../db/schema/index.ts";
 import type { Clock } from "../lib/clock.ts";
 import { randomToken } from "../lib/crypto.ts";
 import { isUniqueViolation } from "../lib/db-errors.ts";
@@ -392,6 +392,14 @@ export class AgentRuntime {
             .limit(1)
             .then((rows) => rows.length > 0),
         );
+      },
+      async muted(fingerprints) {
+        if (fingerprints.length === 0) return new Set<string>();
+        const rows = await db
+          .select({ fingerprint: mutes.fingerprint })
+          .from(mutes)
+          .where(and(inArray(mutes.fingerprint, fingerprints), gt(mutes.until, now), isNull(mutes.userId)));
+        return new Set(rows.map((r) => r.fingerprint));
       },
       async openCards(fingerprints) {
         const map = new Map<string, OpenCardView>();

@@ -107,7 +107,7 @@ function describe(
     return {
       claim: anomalyClaim(p.name, value, expected, peak ? new Date(peak.at) : at),
       brief: anomalyClaim(p.name, value, expected, null),
-      what: `${value} where about ${round(expected)} was expected`,
+      what: `${round(value)} where about ${round(expected)} was expected`,
       change: relative(value, expected),
       marks: [mark >= 0 ? mark : last],
       facts: { value, expected: thousandths(expected) },
@@ -191,20 +191,26 @@ type BatchAlerts = Map<string, Map<string, boolean>>;
 interface Firing {
   alerts: MetricAlert[];
   /**
-   * Groups every firing alert of which fires on this series: only their cards wait behind it — a
-   * group with an alert elsewhere keeps its card, which would otherwise hide that alert.
+   * Groups every firing alert of which fires on these series: only their cards wait behind the
+   * card — a group with an alert elsewhere keeps its card, which would otherwise hide that alert.
    */
   waiting: string[];
 }
 
-/** The alerts firing on this series (their rule reads it; see alertOnSeries). */
+/**
+ * The alerts firing on these series of one metric (their rule reads one of them; see
+ * alertOnSeries): a series, or every series of an incident the card tells.
+ */
 async function firingOn(
   ctx: AgentContext,
-  series: { name: string; labels: Record<string, string> },
+  name: string,
+  series: Record<string, string>[],
   batch: BatchAlerts,
 ): Promise<Firing> {
-  const known = (await ctx.state.get<Record<string, MetricAlert>>(alertsKey(series.name))) ?? {};
-  const here = Object.entries(known).filter(([, a]) => a.firing && alertOnSeries(a.refs, a.labels, series));
+  const known = (await ctx.state.get<Record<string, MetricAlert>>(alertsKey(name))) ?? {};
+  const here = Object.entries(known).filter(
+    ([, a]) => a.firing && series.some((labels) => alertOnSeries(a.refs, a.labels, { name, labels })),
+  );
   const told = new Set(here.map(([key]) => key));
   const waiting: string[] = [];
   for (const group of new Set(here.map(([, a]) => a.group))) {
@@ -237,7 +243,7 @@ function withAlerts(
   const waits = groups.length
     ? `; ${plural(groups.length, "alert card")} ${groups.length > 1 ? "wait" : "waits"} behind this one`
     : "";
-  const told = names.length ? ` Alertmanager is firing ${names.join(", ")} on it too${waits}.` : "";
+  const told = names.length ? `Alertmanager is firing ${names.join(", ")} on it too${waits}.` : "";
   const { head, tail, evidence, ...rest } = card;
   // It ranks at least as its alerts' cards would: the page is as bad, and as current, as it says.
   const f = rest.priorityFactors as RankFactors | undefined;
@@ -253,7 +259,7 @@ function withAlerts(
   const joined: CardUpsert = {
     ...rest,
     ...ranked,
-    summary: `${head}${told} ${tail}`,
+    summary: sentences(head, told, tail),
     evidence: {
       ...evidence,
       firstSeen: new Date(evidence.firstSeen),
@@ -283,6 +289,137 @@ async function rollbackWithAlerts(
     lastSeen: new Date(t.lastSeen),
   });
   return standFor(card, groups, signal);
+}
+
+/** Breaks of one metric's series this close together are one incident, told on one card. */
+const INCIDENT_MS = 15 * 60_000;
+/** Series an incident names on its card; more are counted. */
+const INCIDENT_LISTED = 10;
+const incidentKey = (name: string) => `incident:${name}`;
+
+/** One series' break in an incident. */
+interface IncidentMember {
+  series: string;
+  labels: Record<string, string>;
+  /** "40 where about 98 was expected" */
+  what: string;
+  at: number;
+  severity: number;
+}
+
+/**
+ * A metric's series breaking together (a deploy, a failing dependency, a zone going down): the
+ * first one's card (the lead's) tells them all, instead of a card per series.
+ */
+interface Incident {
+  lead: string;
+  /** The latest break joined (ms): the incident is over when no series broke for INCIDENT_MS. */
+  last: number;
+  /** The lead first, then the others (the card lists them in the order they broke); at most INCIDENT_LISTED + 1. */
+  members: IncidentMember[];
+  /** Series that broke in it beyond those listed. */
+  more: number;
+}
+
+/**
+ * The incident this break belongs to: the metric's current one, when another series broke within
+ * INCIDENT_MS and its card is open (or being made in this batch); else a new one it leads. A
+ * muted series neither leads nor joins: its card is dropped, and the others' news with it.
+ */
+async function joinIncident(
+  ctx: AgentContext,
+  name: string,
+  member: IncidentMember,
+  ledHere: Set<string>,
+): Promise<Incident> {
+  const alone: Incident = { lead: member.series, last: member.at, members: [member], more: 0 };
+  if ((await ctx.muted([member.series])).size > 0) return alone;
+  const current = await ctx.state.get<Incident>(incidentKey(name));
+  const live =
+    current &&
+    Math.abs(member.at - current.last) <= INCIDENT_MS &&
+    (current.lead === member.series ||
+      ledHere.has(current.lead) ||
+      (await ctx.openCards([current.lead])).size > 0);
+  if (!live) {
+    ctx.state.set(incidentKey(name), alone);
+    ledHere.add(member.series);
+    return alone;
+  }
+  const known = current.members.some((m) => m.series === member.series);
+  const members = known
+    ? current.members.map((m) => (m.series === member.series ? member : m))
+    : [...current.members, member];
+  const next: Incident = {
+    lead: current.lead,
+    last: Math.max(current.last, member.at),
+    members: members.slice(0, INCIDENT_LISTED + 1),
+    more: current.more + Math.max(0, members.length - INCIDENT_LISTED - 1),
+  };
+  ctx.state.set(incidentKey(name), next);
+  return next;
+}
+
+/** Parts of a summary, a space between them, none after a part that ends its line. */
+function sentences(...parts: string[]): string {
+  return parts
+    .filter(Boolean)
+    .reduce((all, part) => (all === "" || all.endsWith("\n") ? `${all}${part}` : `${all} ${part}`), "");
+}
+
+function labelText(labels: Record<string, string>): string {
+  return (
+    Object.entries(labels)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(", ") || "(no labels)"
+  );
+}
+
+/**
+ * The lead series' card telling the incident: the other series that broke with it, in the summary,
+ * the facts, the issue or the action's parameters, ranked for all of them.
+ */
+function incidentCard(card: StashedCard, incident: Incident | null): StashedCard {
+  const others = (incident?.members.filter((m) => m.series !== incident.lead) ?? []).sort(
+    (a, b) => a.at - b.at,
+  );
+  if (!incident || others.length === 0) return card;
+  const count = others.length + incident.more;
+  const lines = [
+    ...others.map((m) => `- ${labelText(m.labels)}: ${m.what} at ${hhmm(new Date(m.at))}`),
+    ...(incident.more > 0 ? [`- and ${incident.more} more series`] : []),
+  ];
+  const list = `At the same time, on ${count} more series:\n${lines.join("\n")}`;
+  const change = card.change;
+  const alsoOn = others.map((m) => ({ labels: m.labels, at: new Date(m.at).toISOString() }));
+  const f = card.priorityFactors as RankFactors | undefined;
+  return {
+    ...card,
+    title: `${card.title} and on ${count} more series`,
+    head: `${card.head}\n${list}\n`,
+    change:
+      change?.type === "webhook"
+        ? { ...change, params: { ...change.params, alsoOn } }
+        : change?.type === "github" && typeof change.params.body === "string"
+          ? { ...change, params: { ...change.params, body: `${change.params.body}\n\n${list}` } }
+          : change,
+    ...(f
+      ? rank({
+          ...f,
+          severity: Math.max(f.severity, ...others.map((m) => m.severity)),
+          // One series is one place hurting; each more widens it (3 series ≈ 0.6, 8 ≈ 0.8).
+          blastRadius: Math.max(f.blastRadius, (count + 1) / (count + 3)),
+        })
+      : {}),
+    evidence: {
+      ...card.evidence,
+      facts: {
+        ...card.evidence.facts,
+        series: count + 1,
+        alsoOn: others.map((m) => labelText(m.labels)).join("; "),
+      },
+    },
+  };
 }
 
 /**
@@ -329,9 +466,18 @@ async function joinAlerts(ctx: AgentContext, signals: SignalRow[], out: CardUpse
           touched.set(fp, { name, labels, signal: s });
     }
   }
-  const open = await ctx.openCards([...touched.keys()]);
-  await ctx.state.load([...touched.keys()]);
-  for (const [fp, { name, labels, signal }] of touched) {
+  // A series whose break joined another's card (an incident of its metric) tells that card.
+  const leads = new Map<string, { name: string; labels: Record<string, string>; signal: SignalRow }>();
+  await ctx.state.load([...new Set([...touched.values()].map((t) => incidentKey(t.name)))]);
+  for (const [fp, t] of touched) {
+    const incident = await ctx.state.get<Incident>(incidentKey(t.name));
+    const lead = incident?.members.some((m) => m.series === fp) ? incident.lead : fp;
+    if (!leads.has(lead))
+      leads.set(lead, lead === fp ? t : { ...t, labels: incident?.members[0]?.labels ?? {} });
+  }
+  const open = await ctx.openCards([...leads.keys()]);
+  await ctx.state.load([...leads.keys()]);
+  for (const [fp, { name, labels, signal }] of leads) {
     const state = await ctx.state.get<SeriesState>(fp);
     // The series' trouble went to a deploy's rollback card: that card is told, while it is open.
     const deploy = state?.rollback ? await deployBefore(ctx, new Date(state.rollback.firstSeen)) : null;
@@ -342,7 +488,7 @@ async function joinAlerts(ctx: AgentContext, signals: SignalRow[], out: CardUpse
           ctx,
           deploy,
           rollback,
-          await firingOn(ctx, { name, labels }, batch),
+          await firingOn(ctx, name, [labels], batch),
           signal,
         )),
       );
@@ -350,10 +496,12 @@ async function joinAlerts(ctx: AgentContext, signals: SignalRow[], out: CardUpse
     }
     if (!state?.card || !open.has(fp)) continue;
     const evidence = { ...state.card.evidence, signalIds: [signal.id] };
+    const incident = await ctx.state.get<Incident>(incidentKey(name));
+    const told = incident?.lead === fp ? incident : null;
     out.push(
       ...withAlerts(
-        await firingOn(ctx, { name, labels }, batch),
-        { ...state.card, evidence, reopen: false },
+        await firingOn(ctx, name, told ? told.members.map((m) => m.labels) : [labels], batch),
+        incidentCard({ ...state.card, evidence, reopen: false }, told),
         signal,
         ctx.now,
       ),
@@ -383,8 +531,17 @@ export const metricsAgent = defineAgent({
     const names = new Set(
       batch.filter((s) => s.kind === "metric.point").map((s) => (s.payload as Point).name),
     );
-    await ctx.state.load([...bySeries.keys(), ...[...names].flatMap((n) => [namesKey(n), alertsKey(n)])]);
-    for (const [series, signals] of bySeries) {
+    await ctx.state.load([
+      ...bySeries.keys(),
+      ...[...names].flatMap((n) => [namesKey(n), alertsKey(n), incidentKey(n)]),
+    ]);
+    // Series that became an incident's lead in this batch: their cards are being made now.
+    const ledHere = new Set<string>();
+    // Series whose points end earliest first: when several break in this batch, the one that broke
+    // first leads their incident's card.
+    const latest = (signals: SignalRow[]) => signals.reduce((m, s) => Math.max(m, s.occurredAt.getTime()), 0);
+    const ordered = [...bySeries].sort(([, a], [, b]) => latest(a) - latest(b));
+    for (const [series, signals] of ordered) {
       const stored = await ctx.state.get<SeriesState>(series);
       const state: SeriesState = stored ?? { detector: new MetricDetector().state, tail: [] };
       // Each metric name's series, with their labels: where an alert on the metric looks for its own.
@@ -429,7 +586,7 @@ export const metricsAgent = defineAgent({
               ctx,
               deploy,
               state.rollback,
-              await firingOn(ctx, p, alertsNow),
+              await firingOn(ctx, p.name, [p.labels], alertsNow),
               signal,
             )),
           );
@@ -508,7 +665,40 @@ export const metricsAgent = defineAgent({
         };
         state.card = card;
         state.rollback = undefined;
-        out.push(...withAlerts(await firingOn(ctx, p, alertsNow), card, signal, ctx.now));
+        const incident = await joinIncident(
+          ctx,
+          p.name,
+          {
+            series,
+            labels: p.labels,
+            what: d.what,
+            at: at.getTime(),
+            severity: Math.min(1, 0.4 + d.change),
+          },
+          ledHere,
+        );
+        // Another series of the metric broke moments ago: its card tells this break too.
+        const lead =
+          incident.lead === series ? card : (await ctx.state.get<SeriesState>(incident.lead))?.card;
+        if (!lead) continue;
+        const told = {
+          ...lead,
+          evidence: { ...lead.evidence, signalIds: [signal.id], lastSeen: at.getTime() },
+          reopen: incident.lead === series,
+        };
+        out.push(
+          ...withAlerts(
+            await firingOn(
+              ctx,
+              p.name,
+              incident.members.map((m) => m.labels),
+              alertsNow,
+            ),
+            incidentCard(told, incident),
+            signal,
+            ctx.now,
+          ),
+        );
       }
       ctx.state.set(series, state);
     }
