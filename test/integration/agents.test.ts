@@ -831,10 +831,17 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       await hook("seer", { ...seer, data: { ...seer.data, group_id: 558 } });
       await t.drain();
       expect((await cards("sentry:issue:558"))[0]?.summary).toContain("Seer's root cause: Woah wow");
-      // A root cause for an issue Flick never heard of makes no card.
+      // A root cause for an issue Flick never heard of makes no card; it waits for the issue's
+      // first event, whose card tells it (and so does the issue it proposes).
       await hook("seer", { ...seer, data: { ...seer.data, group_id: 557 } });
       await t.drain();
       expect(await cards("sentry:issue:557")).toHaveLength(0);
+      await hook("issue", issue("created", { id: "557" }));
+      await t.drain();
+      const late = await cards("sentry:issue:557");
+      expect(late).toHaveLength(1);
+      expect(late[0]?.summary).toContain("Seer's root cause: Woah wow there's a bug here.");
+      expect(JSON.stringify(late[0]?.change)).toContain("## Root cause (Sentry's Seer)");
     });
 
     it("a comment on the issue in Sentry is on the error's card; deleted, it goes", async () => {

@@ -256,8 +256,17 @@ function toldOf(batch: SignalRow[]): Map<string, SignalRow[]> {
   return told;
 }
 
+/** What Sentry told of an issue besides its events. */
+type Told = Pick<GroupState, "rootCause" | "comment">;
+
+/**
+ * What Sentry told of an issue Flick has not seen an event of yet (Seer analysed an issue older
+ * than the integration, say): kept until its first event makes the group, whose card then tells it.
+ */
+const toldEarlyKey = (fingerprint: string) => `told-early:${fingerprint}`;
+
 /** The group as those signals leave it, in order: the latest root cause, the latest comment. */
-function withTold(g: GroupState, signals: SignalRow[]): GroupState {
+function withTold<T extends Told>(g: T, signals: SignalRow[]): T {
   let next = g;
   for (const s of signals) {
     const cause = seerRootCause(s);
@@ -507,7 +516,12 @@ export const errorsAgent = defineAgent({
     const verdicts = issueVerdicts(batch);
     const told = toldOf(batch);
     const touched = [...new Set([...groups.keys(), ...told.keys()])];
-    await ctx.state.load([...touched, ...verdicts.keys(), ...touched.map(triageKey)]);
+    await ctx.state.load([
+      ...touched,
+      ...verdicts.keys(),
+      ...touched.map(triageKey),
+      ...touched.map(toldEarlyKey),
+    ]);
     const out: CardUpsert[] = [];
     const escalated = await triage(ctx, batch, out);
     rememberSeerFixes(ctx, batch);
@@ -549,6 +563,12 @@ export const errorsAgent = defineAgent({
       const event = errorEvent(signals[signals.length - 1] as SignalRow) as ErrorEvent;
       const described = { e: event, d: describeError(event) };
       g.title = described.d.title.slice(0, 200);
+      const early = isNew ? await ctx.state.get<Told>(toldEarlyKey(fingerprint)) : undefined;
+      if (early && Object.keys(early).length > 0) {
+        Object.assign(g, early);
+        // Told now; the group keeps it from here.
+        ctx.state.set(toldEarlyKey(fingerprint), {});
+      }
       Object.assign(g, withTold(g, told.get(fingerprint) ?? []));
       const { level, release, environment, web_url } = event;
       g.latest = { e: { level, release, environment, web_url }, d: described.d };
@@ -569,9 +589,13 @@ export const errorsAgent = defineAgent({
     // card (and the issue it proposes) tells it.
     for (const [fingerprint, signals] of told) {
       const stored = await ctx.state.get<GroupState>(fingerprint);
-      // Seer analyses, and people comment on, issues with events, so Flick has heard of it (else:
-      // nothing to tell).
-      if (groups.has(fingerprint) || !stored) continue;
+      if (groups.has(fingerprint)) continue;
+      // An issue Flick has not heard of: what was said waits for its first event.
+      if (!stored) {
+        const early = (await ctx.state.get<Told>(toldEarlyKey(fingerprint))) ?? {};
+        ctx.state.set(toldEarlyKey(fingerprint), withTold(early, signals));
+        continue;
+      }
       const g = withTold(stored, signals);
       const signal = signals[signals.length - 1] as SignalRow;
       ctx.state.set(fingerprint, g);
