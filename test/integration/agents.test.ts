@@ -1891,6 +1891,57 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
         params: { to: "2".repeat(40) },
       });
     });
+
+    it("a deploy that breaks two metrics, one of them on two series, tells each on its one rollback card", async () => {
+      t.clock.advance(2 * 60 * minute);
+      const deployAt = t.clock.now().getTime();
+      await deploy("6", "7");
+      // Two days of steady series before it: cart latency in two zones, and orders.
+      const base = deployAt - 2 * 24 * 60 * minute;
+      const steady = (name: string, labels: Record<string, string>, level: number) =>
+        Array.from({ length: 576 }, (_, i) => ({
+          name,
+          labels,
+          ts: new Date(base + i * 5 * minute).toISOString(),
+          value: level + Math.sin(i / 7),
+        }));
+      await points(metrics, [
+        ...steady("cart_latency", { zone: "a" }, 120),
+        ...steady("cart_latency", { zone: "b" }, 120),
+        ...steady("orders_per_minute", {}, 60),
+      ]);
+      await t.drain();
+      // Minutes after the deploy, each breaks (zone b a minute after zone a).
+      t.clock.advance(6 * minute);
+      await points(metrics, [
+        {
+          name: "cart_latency",
+          labels: { zone: "a" },
+          ts: new Date(deployAt + 4 * minute).toISOString(),
+          value: 900,
+        },
+        {
+          name: "cart_latency",
+          labels: { zone: "b" },
+          ts: new Date(deployAt + 5 * minute).toISOString(),
+          value: 950,
+        },
+        { name: "orders_per_minute", ts: new Date(deployAt + 5 * minute).toISOString(), value: 12 },
+      ]);
+      await t.drain();
+      const found = (await cards("deploy:")).filter((c) => c.fingerprint.endsWith("7".repeat(40)));
+      expect(found).toHaveLength(1);
+      const card = found[0] as typeof schema.cards.$inferSelect;
+      expect(card.title).toMatch(
+        /^cart_latency rose [\d.]+× on 2 series and orders_per_minute dropped \d+% \d+ min after push 7777777.* — roll back\?$/,
+      );
+      expect(card.summary).toMatch(/^- cart_latency rose [\d.]+× at \d\d:\d\d UTC and on 1 more series$/m);
+      expect(card.summary).toMatch(/^- orders_per_minute dropped \d+% at \d\d:\d\d UTC$/m);
+      // Two troubles after one deploy rank as the worst there is; no metric card of their own.
+      expect(card.priorityFactors.severity).toBe(1);
+      expect(await cards("metric:cart_latency")).toHaveLength(0);
+      expect(await cards("metric:orders_per_minute")).toHaveLength(0);
+    });
   });
 });
 

@@ -109,6 +109,11 @@ export async function deployBefore(ctx: AgentContext, at: Date): Promise<Deploy 
 export interface Trouble {
   /** "errors" or "metric": what this agent saw. */
   what: "errors" | "metric";
+  /**
+   * Which trouble of that kind it is, when the card can tell several ("metric:checkout_success"
+   * beside "metric:cart_latency"); one line each. Without it, one line for the kind.
+   */
+  key?: string;
   /** The trouble in full, for the summary ("new error "TypeError: …" ×6 (6 users)"). */
   line: string;
   /** The same in a few words, for the title ("new TypeError ×6 (6 users)"). */
@@ -170,7 +175,7 @@ export async function rollbackCard(
   const acceptRate = await ctx.acceptRate(agent, "deploy");
   const compose = (facts: Record<string, string | number | boolean>, previous?: Record<string, number>) => {
     const seen = Object.keys(facts)
-      .filter((k) => k.startsWith("seen:"))
+      .filter((k) => k.startsWith("seen:") && facts[k] !== "")
       .sort();
     const parts = seen.map((k) => String(facts[k]));
     const after = Number(facts.minutesAfterDeploy ?? minutes);
@@ -202,10 +207,13 @@ export async function rollbackCard(
       }),
     };
   };
+  const key = t.key ?? t.what;
   const facts = {
     deploy: deploy.sha.slice(0, 12),
-    [`seen:${t.what}`]: t.line,
-    [`brief:${t.what}`]: t.brief,
+    // A card written before troubles had keys has one line for the kind: this one replaces it.
+    ...(key !== t.what && priorFacts[`seen:${t.what}`] ? { [`seen:${t.what}`]: "" } : {}),
+    [`seen:${key}`]: t.line,
+    [`brief:${key}`]: t.brief,
     minutesAfterDeploy: Math.min(minutes, Number(priorFacts.minutesAfterDeploy ?? minutes)),
     ...t.facts,
   };

@@ -360,6 +360,28 @@ async function joinIncident(
   return next;
 }
 
+/** The series of a metric that broke after a deploy (the latest deploy any of them broke after). */
+interface BrokeAfter {
+  deploy: string;
+  series: { series: string; labels: Record<string, string> }[];
+}
+const brokeAfterKey = (name: string) => `deployed:${name}`;
+
+/** Adds this series to those of its metric that broke after the deploy; returns them all. */
+async function brokeAfter(
+  ctx: AgentContext,
+  name: string,
+  deploy: string,
+  series: string,
+  labels: Record<string, string>,
+): Promise<BrokeAfter["series"]> {
+  const known = await ctx.state.get<BrokeAfter>(brokeAfterKey(name));
+  const list = known?.deploy === deploy ? known.series.filter((s) => s.series !== series) : [];
+  const next = [...list, { series, labels }].slice(-MAX_NAMED);
+  ctx.state.set(brokeAfterKey(name), { deploy, series: next });
+  return next;
+}
+
 /** Parts of a summary, a space between them, none after a part that ends its line. */
 function sentences(...parts: string[]): string {
   return parts
@@ -483,14 +505,11 @@ async function joinAlerts(ctx: AgentContext, signals: SignalRow[], out: CardUpse
     const deploy = state?.rollback ? await deployBefore(ctx, new Date(state.rollback.firstSeen)) : null;
     if (state?.rollback && deploy && (await ctx.openCards([rollbackFingerprint(deploy)])).size > 0) {
       const rollback = { ...state.rollback, signalIds: [signal.id] };
+      // Every series of the metric that broke after the deploy is on that card.
+      const after = await ctx.state.get<BrokeAfter>(brokeAfterKey(name));
+      const on = after?.deploy === rollbackFingerprint(deploy) ? after.series.map((a) => a.labels) : [labels];
       out.push(
-        ...(await rollbackWithAlerts(
-          ctx,
-          deploy,
-          rollback,
-          await firingOn(ctx, name, [labels], batch),
-          signal,
-        )),
+        ...(await rollbackWithAlerts(ctx, deploy, rollback, await firingOn(ctx, name, on, batch), signal)),
       );
       continue;
     }
@@ -569,10 +588,14 @@ export const metricsAgent = defineAgent({
         const claim = d.claim;
         const deploy = await deployBefore(ctx, at);
         if (deploy) {
+          // Every series of the metric that broke after this deploy: the card says how many.
+          const after = await brokeAfter(ctx, p.name, rollbackFingerprint(deploy), series, p.labels);
+          const more = after.length > 1 ? ` and on ${after.length - 1} more series` : "";
           state.rollback = {
             what: "metric",
-            line: claim,
-            brief: d.brief,
+            key: `metric:${p.name}`,
+            line: `${claim}${more}`,
+            brief: after.length > 1 ? `${d.brief} on ${after.length} series` : d.brief,
             facts: { metric: p.name, ...d.facts },
             signalIds: [signal.id],
             firstSeen: at.getTime(),
@@ -586,7 +609,12 @@ export const metricsAgent = defineAgent({
               ctx,
               deploy,
               state.rollback,
-              await firingOn(ctx, p.name, [p.labels], alertsNow),
+              await firingOn(
+                ctx,
+                p.name,
+                after.map((a) => a.labels),
+                alertsNow,
+              ),
               signal,
             )),
           );
