@@ -1892,7 +1892,7 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       });
     });
 
-    it("a deploy that breaks two metrics, one of them on two series, tells each on its one rollback card", async () => {
+    it("a deploy that breaks two metrics (one on two series) and brings two new errors tells each on its one rollback card", async () => {
       t.clock.advance(2 * 60 * minute);
       const deployAt = t.clock.now().getTime();
       await deploy("6", "7");
@@ -1935,10 +1935,35 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       expect(card.title).toMatch(
         /^cart_latency rose [\d.]+× on 2 series and orders_per_minute dropped \d+% \d+ min after push 7777777.* — roll back\?$/,
       );
+      // Two new errors as well (two Sentry groups): each its own line, the title names two
+      // troubles and counts the rest.
+      for (const [type, value] of [
+        ["CartError", "total is None"],
+        ["OrderError", "no items"],
+      ] as const) {
+        await sentryEvent({
+          ...(JSON.parse(fixture("sentry/events/python-modern.json")) as Json),
+          exception: {
+            values: [{ type, value, stacktrace: { frames: [{ function: type, in_app: true }] } }],
+          },
+          fingerprint: [type],
+          timestamp: t.clock.now().toISOString(),
+        });
+      }
+      await t.drain();
+      const [four] = (await cards("deploy:")).filter((c) => c.fingerprint.endsWith("7".repeat(40)));
+      expect(four?.summary).toMatch(/^- new error "CartError: total is None" ×1/m);
+      expect(four?.summary).toMatch(/^- new error "OrderError: no items" ×1/m);
+      expect(four?.summary).toMatch(/^- cart_latency rose/m);
+      expect(four?.summary).toMatch(/^- orders_per_minute dropped/m);
+      expect(four?.title).toMatch(
+        /^new CartError ×1, new OrderError ×1 and 2 more \d+ min after push 7777777/,
+      );
       expect(card.summary).toMatch(/^- cart_latency rose [\d.]+× at \d\d:\d\d UTC and on 1 more series$/m);
       expect(card.summary).toMatch(/^- orders_per_minute dropped \d+% at \d\d:\d\d UTC$/m);
-      // Two troubles after one deploy rank as the worst there is; no metric card of their own.
-      expect(card.priorityFactors.severity).toBe(1);
+      // Several troubles after one deploy rank as the worst there is; no card of their own.
+      expect(four?.priorityFactors.severity).toBe(1);
+      expect(await cards("sentry:fp:")).toHaveLength(0);
       expect(await cards("metric:cart_latency")).toHaveLength(0);
       expect(await cards("metric:orders_per_minute")).toHaveLength(0);
     });

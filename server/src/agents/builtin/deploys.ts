@@ -182,7 +182,12 @@ export async function rollbackCard(
     // The title is read on a phone: each trouble in a few words (cards written before briefs
     // existed have only the full line), the commit's message only while the title stays short.
     // The summary says it all.
-    const what = seen.map((k) => String(facts[`brief:${k.slice("seen:".length)}`] ?? facts[k])).join(" and ");
+    const briefs = seen.map((k) => String(facts[`brief:${k.slice("seen:".length)}`] ?? facts[k]));
+    // Past two troubles the title names the first two and counts the rest.
+    const what =
+      briefs.length > 2
+        ? `${briefs.slice(0, 2).join(", ")} and ${briefs.length - 2} more`
+        : briefs.join(" and ");
     const question = (label: string) => ` ${after} min after ${label} — roll back?`;
     let ask = question(deploy.label);
     if (what.length + ask.length > SHORT_TITLE) ask = question(deploy.label.replace(/ ".*"$/, ""));

@@ -819,6 +819,7 @@ async function groupCard(
             : `${name} escalating`;
     return rollbackCard(ctx, "errors", deploy, {
       what: "errors",
+      key: `errors:${fingerprint}`,
       // One line of a title it shares with other troubles: the message gives way first.
       line: `${kind} "${clip(d.title, 60)}" ×${g.count}${users ? ` (${plural(users, "user")})` : ""}`,
       brief: `${briefKind(errorName(d.title))} ×${g.count}${users ? ` (${plural(users, "user")})` : ""}`,
