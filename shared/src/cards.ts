@@ -26,6 +26,13 @@ export const seriesPreviewSchema = z.object({
   points: z.array(z.tuple([z.number(), z.number()])).max(2000),
   marks: z.array(z.number().int()).max(100).optional(),
   span: z.tuple([z.number().int().min(0), z.number().int().min(0)]).optional(),
+  /** Other series drawn behind this one on the same axes (the rest of an incident's series). */
+  others: z
+    .array(
+      z.object({ label: z.string().max(200), points: z.array(z.tuple([z.number(), z.number()])).max(2000) }),
+    )
+    .max(10)
+    .optional(),
 });
 
 export const diffStatPreviewSchema = z.object({

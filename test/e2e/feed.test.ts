@@ -338,6 +338,44 @@ describe("the feed in Chromium", () => {
     await p.close();
   });
 
+  it("draws an incident's other series behind the one its card leads with", async () => {
+    // Queue wait in three zones, two days steady, then all three jump within three minutes: one
+    // request, as a collector sends them.
+    const { source } = await api<{ source: { id: string; secret: string } }>("/api/sources", {
+      method: "POST",
+      body: JSON.stringify({ kind: "metrics", name: "Queue metrics" }),
+    });
+    const start = Date.now() - 2 * 86_400_000;
+    const points = ["a", "b", "c"].flatMap((zone, k) =>
+      Array.from({ length: 577 }, (_, i) => ({
+        name: "queue_wait_ms",
+        labels: { zone },
+        ts: new Date(start + i * 300_000 + (i === 576 ? k * 60_000 : 0)).toISOString(),
+        value: i < 576 ? 40 + 3 * Math.sin(i / 7) + k : 400 + 40 * k,
+      })),
+    );
+    const res = await fetch(`${e2e.server.url}/ingest/${source.id}`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${source.secret}`, "content-type": "application/json" },
+      body: JSON.stringify(points),
+    });
+    expect(res.status).toBe(202);
+    const id = await cardWhen("limit=100", (c) => c.fingerprint.startsWith("metric:queue_wait_ms"), 20_000);
+    const p = await phoneContext.newPage();
+    await p.goto(`${e2e.server.url}/?card=${id}`);
+    const card = p.locator(`[data-card-id="${id}"]`);
+    await card
+      .getByText(/and on 2 more series/)
+      .first()
+      .waitFor();
+    const chart = card.getByRole("img", { name: "queue_wait_ms chart, with 2 more series" });
+    await chart.waitFor();
+    expect(await chart.locator("polyline").count()).toBe(3);
+    await card.getByText(/queue_wait_ms · now 400 · 3 series/).waitFor();
+    await p.screenshot({ path: path.join(shots, "feed-incident-phone.png") });
+    await p.close();
+  });
+
   it("says a card set aside for its fix is not a snooze anyone chose", async () => {
     // GitHub's fixtures through the real ingest and agents: Dependabot's alert for semver, then
     // Dependabot's pull request bumping it past the fix (the pull request and check run fixtures

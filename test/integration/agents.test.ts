@@ -1240,6 +1240,13 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
         action: "rollback",
         params: { labels: { zone: "a" }, alsoOn: [{ labels: { zone: "b" } }, { labels: { zone: "c" } }] },
       });
+      // Its chart draws the other zones behind zone a's line, each up to its break.
+      const preview = card.preview as {
+        points: [number, number][];
+        others?: { label: string; points: [number, number][] }[];
+      };
+      expect(preview.others?.map((o) => o.label)).toEqual(["zone=b", "zone=c"]);
+      expect(preview.others?.[0]?.points.at(-1)).toEqual(preview.points.at(-1));
       // Three places hurting rank wider than one.
       expect(card.priorityFactors.blastRadius).toBeGreaterThanOrEqual(0.6);
       // Both paged zones are on this card: the page's card waits behind it.

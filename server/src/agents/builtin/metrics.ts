@@ -305,6 +305,8 @@ interface IncidentMember {
   what: string;
   at: number;
   severity: number;
+  /** Its chart's points when it broke, drawn behind the lead's. */
+  points: [number, number][];
 }
 
 /**
@@ -415,8 +417,18 @@ function incidentCard(card: StashedCard, incident: Incident | null): StashedCard
   const change = card.change;
   const alsoOn = others.map((m) => ({ labels: m.labels, at: new Date(m.at).toISOString() }));
   const f = card.priorityFactors as RankFactors | undefined;
+  const preview =
+    card.preview?.type === "series"
+      ? {
+          ...card.preview,
+          others: others
+            .slice(0, INCIDENT_LISTED)
+            .map((m) => ({ label: labelText(m.labels), points: m.points ?? [] })),
+        }
+      : card.preview;
   return {
     ...card,
+    preview,
     title: `${card.title} and on ${count} more series`,
     head: `${card.head}\n${list}\n`,
     change:
@@ -702,6 +714,7 @@ export const metricsAgent = defineAgent({
             what: d.what,
             at: at.getTime(),
             severity: Math.min(1, 0.4 + d.change),
+            points: [...state.tail],
           },
           ledHere,
         );
