@@ -96,6 +96,8 @@ export const evidenceSchema = z.object({
   standIn: z.string().optional(),
   /** Fingerprints of the cards this one stands for (its agent set them aside). */
   standsFor: z.array(z.string()).optional(),
+  /** Fingerprints whose news it tells instead of cards of their own; a reject mutes them too. */
+  tells: z.array(z.string()).optional(),
 });
 export type Evidence = z.infer<typeof evidenceSchema>;
 

@@ -149,6 +149,40 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
     for (let r = await runner.runNext(); r; r = await runner.runNext()) expect(r.error).toBeUndefined();
   };
 
+  /**
+   * Prometheus' Alertmanager notifying a group (its fixture's notification with these alerts): each
+   * alert's rule expression goes in the generatorURL Prometheus links back with.
+   */
+  const alertmanager = async (
+    source: { id: string; secret: string },
+    groupKey: string,
+    alerts: { labels: Record<string, string>; summary: string; expr: string }[],
+    status = "firing",
+  ) => {
+    const body = JSON.parse(fixture("alertmanager/prometheus-msteams__prom_post_request.json")) as Json & {
+      alerts: Json[];
+    };
+    const res = await t.request(`/ingest/${source.id}`, {
+      json: {
+        ...body,
+        status,
+        groupKey,
+        alerts: alerts.map((a) => ({
+          ...body.alerts[0],
+          status,
+          labels: a.labels,
+          annotations: { summary: a.summary },
+          startsAt: t.clock.now().toISOString(),
+          generatorURL: `http://prometheus:9090/graph?g0.expr=${encodeURIComponent(a.expr)}&g0.tab=1`,
+        })),
+      },
+      origin: null,
+      headers: { authorization: `Bearer ${source.secret}` },
+    });
+    expect(res.status, res.text).toBe(202);
+    await t.drain();
+  };
+
   const nab = () =>
     loadCorpus(
       path.join(fixturesDir, "nab/data"),
@@ -1070,34 +1104,21 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
 
     it("an Alertmanager alert whose rule reads the series joins its card: one card, the alert's set aside", async () => {
       const alerts = await t.createSource(admin, "alertmanager");
-      const body = JSON.parse(fixture("alertmanager/prometheus-msteams__prom_post_request.json")) as Json & {
-        alerts: Json[];
-      };
       // The fixture's notification with its alert moved onto signup_success: the labels Prometheus
       // gives an alert of `signup_success{service="…"} < 0.9`, and the generatorURL it links with.
-      const notify = async (service: string, status = "firing") => {
-        const res = await t.request(`/ingest/${alerts.id}`, {
-          json: {
-            ...body,
-            status,
-            groupKey: `{}:{alertname="SignupSuccessLow", service="${service}"}`,
-            alerts: [
-              {
-                ...body.alerts[0],
-                status,
-                labels: { alertname: "SignupSuccessLow", service, severity: "page" },
-                annotations: { summary: "Signup success rate is low" },
-                startsAt: t.clock.now().toISOString(),
-                generatorURL: `http://prometheus:9090/graph?g0.expr=${encodeURIComponent(`signup_success{service="${service}"} < 0.9`)}&g0.tab=1`,
-              },
-            ],
-          },
-          origin: null,
-          headers: { authorization: `Bearer ${alerts.secret}` },
-        });
-        expect(res.status, res.text).toBe(202);
-        await t.drain();
-      };
+      const notify = (service: string, status = "firing") =>
+        alertmanager(
+          alerts,
+          `{}:{alertname="SignupSuccessLow", service="${service}"}`,
+          [
+            {
+              labels: { alertname: "SignupSuccessLow", service, severity: "page" },
+              summary: "Signup success rate is low",
+              expr: `signup_success{service="${service}"} < 0.9`,
+            },
+          ],
+          status,
+        );
       // A NAB series with a labelled drop (art_daily_jumpsdown) as signup_success of one service;
       // `later` moves it in time (two services breaking together would be one incident, one card).
       const series = nab().find((s) => s.name === "artificialWithAnomaly/art_daily_jumpsdown.csv");
@@ -1148,23 +1169,15 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       expect(await alertCards("pending")).toHaveLength(1);
       // A group with one alert on the shop's series and one on a series Flick does not watch: the
       // shop's card tells of it, but the group's card stays (it would hide the other alert).
-      const both = await t.request(`/ingest/${alerts.id}`, {
-        json: {
-          ...body,
-          groupKey: '{}:{alertname="SignupErrors"}',
-          alerts: ["shop", "web"].map((service) => ({
-            ...body.alerts[0],
-            labels: { alertname: "SignupErrors", service, severity: "warning" },
-            annotations: { summary: "Signups fail" },
-            startsAt: t.clock.now().toISOString(),
-            generatorURL: `http://prometheus:9090/graph?g0.expr=${encodeURIComponent("signup_success < 0.5")}`,
-          })),
-        },
-        origin: null,
-        headers: { authorization: `Bearer ${alerts.secret}` },
-      });
-      expect(both.status, both.text).toBe(202);
-      await t.drain();
+      await alertmanager(
+        alerts,
+        '{}:{alertname="SignupErrors"}',
+        ["shop", "web"].map((service) => ({
+          labels: { alertname: "SignupErrors", service, severity: "warning" },
+          summary: "Signups fail",
+          expr: "signup_success < 0.5",
+        })),
+      );
       const [shopNow] = await cards('metric:signup_success{service="shop"}');
       expect(shopNow?.summary).toContain(
         "Alertmanager is firing SignupSuccessLow, SignupErrors on it too; 1 alert card waits behind this one.",
@@ -1193,28 +1206,15 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       expect(settings.status, settings.text).toBe(200);
       // Alertmanager pages on the drop in zones a and b, one notification group (by alertname).
       const alerts = await t.createSource(admin, "alertmanager");
-      const body = JSON.parse(fixture("alertmanager/prometheus-msteams__prom_post_request.json")) as Json & {
-        alerts: Json[];
-      };
-      const page = await t.request(`/ingest/${alerts.id}`, {
-        json: {
-          ...body,
-          status: "firing",
-          groupKey: '{}:{alertname="CheckoutLatencyLow"}',
-          alerts: ["a", "b"].map((zone) => ({
-            ...body.alerts[0],
-            status: "firing",
-            labels: { alertname: "CheckoutLatencyLow", zone, severity: "warning" },
-            annotations: { summary: `Checkout latency low in zone ${zone}` },
-            startsAt: t.clock.now().toISOString(),
-            generatorURL: `http://prometheus:9090/graph?g0.expr=${encodeURIComponent("checkout_latency < 10")}`,
-          })),
-        },
-        origin: null,
-        headers: { authorization: `Bearer ${alerts.secret}` },
-      });
-      expect(page.status, page.text).toBe(202);
-      await t.drain();
+      await alertmanager(
+        alerts,
+        '{}:{alertname="CheckoutLatencyLow"}',
+        ["a", "b"].map((zone) => ({
+          labels: { alertname: "CheckoutLatencyLow", zone, severity: "warning" },
+          summary: `Checkout latency low in zone ${zone}`,
+          expr: "checkout_latency < 10",
+        })),
+      );
       const pageCards = async (status: string) =>
         (await cards("alert:")).filter((c) => c.status === status && c.title.includes("CheckoutLatencyLow"));
       expect(await pageCards("pending")).toHaveLength(1);
@@ -1263,18 +1263,58 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       expect(d[0]?.title).not.toContain("more series");
     });
 
-    it("a muted series does not take the others' breaks down with it; breaks in one request join too", async () => {
-      const [lead] = await cards('metric:checkout_latency{zone="a"}');
-      if (!lead) throw new Error("no card");
-      await decide(lead, "reject");
-      // A new drop in zones a (muted now), b and c, together, after the series' last point: one
-      // request from the collector, zone a's points first.
+    it("rejecting an incident's card mutes all its series; a muted series neither leads nor takes others' breaks down", async () => {
+      const name = "checkout_latency";
+      const zoneCards = (zone: string) => cards(`metric:${name}{zone="${zone}"}`);
+      // Zones e and f: two quiet days up to the other zones' last point.
       const last = Date.parse("2014-04-14T23:55:00Z");
       await points(
         metrics,
-        ["a", "b", "c"].flatMap((zone) =>
+        ["e", "f"].flatMap((zone) =>
+          Array.from({ length: 576 }, (_, i) => ({
+            name,
+            labels: { zone },
+            ts: new Date(last - (575 - i) * 5 * minute).toISOString(),
+            value: 40 + Math.sin(i / 7),
+          })),
+        ),
+      );
+      await t.drain();
+      const muted = async () =>
+        (
+          await t.database.db
+            .select({ fingerprint: schema.mutes.fingerprint })
+            .from(schema.mutes)
+            .where(like(schema.mutes.fingerprint, `metric:${name}%`))
+        )
+          .map((m) => m.fingerprint)
+          .sort();
+      const reject = async () => {
+        const [lead] = await zoneCards("a");
+        if (!lead) throw new Error("no card");
+        const res = await t.request<{ decision: { id: string } }>(`/api/cards/${lead.id}/decisions`, {
+          cookie: admin,
+          json: { verdict: "reject", cardVersion: lead.version, idempotencyKey: randomUUID() },
+        });
+        expect(res.status, res.text).toBe(201);
+        return res.body.decision.id;
+      };
+      // The card told zones b and c as well: rejecting it mutes the three; undoing it, none.
+      const all = ["a", "b", "c"].map((zone) => `metric:${name}{zone="${zone}"}`);
+      const undone = await t.request(`/api/decisions/${await reject()}/undo`, {
+        cookie: admin,
+        json: { idempotencyKey: randomUUID() },
+      });
+      expect(undone.status, undone.text).toBe(200);
+      expect(await muted()).toEqual([]);
+      await reject();
+      expect(await muted()).toEqual(all);
+      // A new drop in every zone, in one request from the collector, the muted zones' points first.
+      await points(
+        metrics,
+        ["a", "b", "c", "e", "f"].flatMap((zone) =>
           Array.from({ length: 20 }, (_, i) => ({
-            name: "checkout_latency",
+            name,
             labels: { zone },
             ts: new Date(last + (i + 1) * 5 * minute).toISOString(),
             value: -200,
@@ -1282,14 +1322,16 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
         ),
       );
       await t.drain();
-      expect((await cards('metric:checkout_latency{zone="a"}')).map((c) => c.status)).toEqual(["rejected"]);
-      const b = await cards('metric:checkout_latency{zone="b"}');
-      // Zone b leads the incident in a's place; c, in the same request, joins it.
-      expect(b.map((c) => c.status)).toEqual(["pending"]);
-      expect(b[0]?.title).toMatch(/^checkout_latency (dropped|fell)[^,]* and on 1 more series$/);
-      expect(b[0]?.summary).toContain("- zone=c: ");
-      expect(b[0]?.summary).not.toContain("zone=a");
-      expect(await cards('metric:checkout_latency{zone="c"}')).toHaveLength(0);
+      expect((await zoneCards("a")).map((c) => c.status)).toEqual(["rejected"]);
+      expect(await zoneCards("b")).toHaveLength(0);
+      expect(await zoneCards("c")).toHaveLength(0);
+      // Zone e leads the new incident; f, in the same request, joins it. Nothing of the muted zones.
+      const e = await zoneCards("e");
+      expect(e.map((c) => c.status)).toEqual(["pending"]);
+      expect(e[0]?.title).toMatch(/^checkout_latency (dropped|fell)[^,]* and on 1 more series$/);
+      expect(e[0]?.summary).toContain("- zone=f: ");
+      expect(e[0]?.summary).not.toMatch(/zone=[abc]/);
+      expect(await zoneCards("f")).toHaveLength(0);
     });
   });
 
@@ -1850,29 +1892,14 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       // notification moved onto checkout_success, with the generatorURL it links back with): the
       // same trouble, so the rollback card says it and the alert's card waits behind it.
       const alerts = await t.createSource(admin, "alertmanager");
-      const note = JSON.parse(fixture("alertmanager/prometheus-msteams__prom_post_request.json")) as Json & {
-        alerts: Json[];
-      };
       t.clock.advance(5 * minute);
-      const paged = await t.request(`/ingest/${alerts.id}`, {
-        json: {
-          ...note,
-          groupKey: '{}:{alertname="CheckoutSuccessLow"}',
-          alerts: [
-            {
-              ...note.alerts[0],
-              labels: { alertname: "CheckoutSuccessLow", severity: "page" },
-              annotations: { summary: "Checkout success rate is low" },
-              startsAt: t.clock.now().toISOString(),
-              generatorURL: `http://prometheus:9090/graph?g0.expr=${encodeURIComponent("checkout_success < 0.9")}`,
-            },
-          ],
+      await alertmanager(alerts, '{}:{alertname="CheckoutSuccessLow"}', [
+        {
+          labels: { alertname: "CheckoutSuccessLow", severity: "page" },
+          summary: "Checkout success rate is low",
+          expr: "checkout_success < 0.9",
         },
-        origin: null,
-        headers: { authorization: `Bearer ${alerts.secret}` },
-      });
-      expect(paged.status, paged.text).toBe(202);
-      await t.drain();
+      ]);
       const [told] = (await cards("deploy:")).filter((c) => c.fingerprint.endsWith("2".repeat(40)));
       expect(told?.summary).toContain("Alertmanager is firing CheckoutSuccessLow on it too.");
       const paging = (await cards("alert:")).filter((c) => c.title.includes("CheckoutSuccessLow"));

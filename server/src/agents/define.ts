@@ -38,6 +38,11 @@ export interface CardUpsert {
      * card brings them back to the feed at once. Replaces the card's earlier list.
      */
     standsFor?: string[];
+    /**
+     * Fingerprints whose news this card tells instead of cards of their own (the other series of a
+     * metric's incident): rejecting it mutes them with it. Replaces the card's earlier list.
+     */
+    tells?: string[];
   };
   verification?: Verification;
   /**

@@ -407,7 +407,10 @@ function incidentCard(card: StashedCard, incident: Incident | null): StashedCard
   const others = (incident?.members.filter((m) => m.series !== incident.lead) ?? []).sort(
     (a, b) => a.at - b.at,
   );
-  if (!incident || others.length === 0) return card;
+  if (!incident) return card;
+  // The series whose news this card tells: rejecting it mutes them too.
+  const tells = others.map((m) => m.series);
+  if (others.length === 0) return { ...card, evidence: { ...card.evidence, tells } };
   const count = others.length + incident.more;
   const lines = [
     ...others.map((m) => `- ${labelText(m.labels)}: ${m.what} at ${hhmm(new Date(m.at))}`),
@@ -447,6 +450,7 @@ function incidentCard(card: StashedCard, incident: Incident | null): StashedCard
       : {}),
     evidence: {
       ...card.evidence,
+      tells,
       facts: {
         ...card.evidence.facts,
         series: count + 1,

@@ -10,6 +10,16 @@ function stoodFor(evidence: unknown): string[] {
   return Array.isArray(list) ? list.map(String) : [];
 }
 
+/**
+ * What rejecting this card mutes: its fingerprint, and those whose news it told instead of cards of
+ * their own (see CardUpsert.evidence.tells).
+ */
+export function mutedBy(card: { fingerprint: string; evidence: unknown }): string[] {
+  const list = (card.evidence as { tells?: unknown } | null)?.tells;
+  const told = Array.isArray(list) ? list.map(String) : [];
+  return [...new Set([card.fingerprint, ...told])];
+}
+
 /** The columns of a card back in the feed: awake, it is nobody's card set aside any more. */
 export function awake(now: Date) {
   return {

@@ -7,6 +7,8 @@ import { appendCardEvents, type NewCardEvent } from "./events.ts";
 
 const MAX_SIGNAL_IDS = 100;
 const MAX_LINKS = 20;
+/** Fingerprints a card tells the news of, kept (and muted with it) at most. */
+const MAX_TELLS = 50;
 
 interface StoredEvidence {
   signalIds: string[];
@@ -17,6 +19,8 @@ interface StoredEvidence {
   facts: Record<string, string | number | boolean>;
   /** Cards this one stands for (see CardUpsert.evidence.standsFor). */
   standsFor?: string[];
+  /** Fingerprints this card tells the news of (see CardUpsert.evidence.tells). */
+  tells?: string[];
   /** An agent set the card aside (another card stands for it); a person's snooze does not set it. */
   setAside?: boolean;
   /** The id of the card that stands (or stood) for this one when its agent set it aside. */
@@ -46,6 +50,7 @@ function mergeEvidence(old: StoredEvidence | null, u: CardUpsert["evidence"]): S
       : old?.standsFor
         ? { standsFor: old.standsFor }
         : {}),
+    ...(u.tells ? { tells: u.tells.slice(0, MAX_TELLS) } : old?.tells ? { tells: old.tells } : {}),
     ...(old?.standIn ? { standIn: old.standIn } : {}),
   };
 }

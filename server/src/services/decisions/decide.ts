@@ -7,7 +7,7 @@ import { AppError } from "../../lib/errors.ts";
 import { newId } from "../../lib/ids.ts";
 import { appendCardEvents } from "../cards/events.ts";
 import { toCard } from "../cards/read.ts";
-import { wakeStoodFor } from "../cards/set-aside.ts";
+import { mutedBy, wakeStoodFor } from "../cards/set-aside.ts";
 import { executorFor } from "./executor-names.ts";
 import { toDecision, toExecution } from "./view.ts";
 
@@ -160,14 +160,17 @@ export async function decide(
           .returning();
       }
       if (p.input.verdict === "reject") {
-        await tx.insert(mutes).values({
-          id: newId("mute", p.now.getTime()),
-          fingerprint: card.fingerprint,
-          reason: decision.reason,
-          createdBy: p.userId,
-          createdAt: p.now,
-          until: new Date(p.now.getTime() + p.muteHours * 3600_000),
-        });
+        // The card and whatever it told the news of instead of their own cards.
+        await tx.insert(mutes).values(
+          mutedBy(card).map((fingerprint) => ({
+            id: newId("mute", p.now.getTime()),
+            fingerprint,
+            reason: decision.reason,
+            createdBy: p.userId,
+            createdAt: p.now,
+            until: new Date(p.now.getTime() + p.muteHours * 3600_000),
+          })),
+        );
       }
       // The cards this one stood for (an alert set aside for the merge that fixes it) are back.
       const woken = p.input.verdict === "reject" ? await wakeStoodFor(tx, card.evidence, p.now) : [];

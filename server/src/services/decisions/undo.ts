@@ -1,5 +1,5 @@
 import type { DecisionResult } from "@flick/shared";
-import { and, eq, gt } from "drizzle-orm";
+import { and, eq, gt, inArray } from "drizzle-orm";
 import type { Database } from "../../db/client.ts";
 import { cards, decisions, executions, mutes, users } from "../../db/schema/index.ts";
 import type { AuthUser } from "../../env.ts";
@@ -8,7 +8,7 @@ import { AppError } from "../../lib/errors.ts";
 import { newId } from "../../lib/ids.ts";
 import { appendCardEvents } from "../cards/events.ts";
 import { toCard } from "../cards/read.ts";
-import { setAsideAgain } from "../cards/set-aside.ts";
+import { mutedBy, setAsideAgain } from "../cards/set-aside.ts";
 import { toDecision, toExecution } from "./view.ts";
 
 /**
@@ -97,7 +97,7 @@ export async function undoDecision(
           .delete(mutes)
           .where(
             and(
-              eq(mutes.fingerprint, card.fingerprint),
+              inArray(mutes.fingerprint, mutedBy(card)),
               eq(mutes.createdAt, target.createdAt),
               gt(mutes.until, p.now),
             ),
