@@ -137,27 +137,31 @@ describe("connecting a source from the settings page", () => {
       });
     });
     await cdp.send("ServiceWorker.enable");
-    await cdp.send("ServiceWorker.deliverPushMessage", {
-      origin: e2e.server.url,
-      registrationId: await registration,
-      data: JSON.stringify({
-        title: "payments 5xx rate 14% after deploy a1b2c3",
-        body: "Roll back to 9f8e7d",
-        cardId: "crd_push_e2e",
-        url: "/?card=crd_push_e2e",
-      }),
-    });
-    await expect
-      .poll(() =>
-        page.evaluate(async () =>
-          (await (await navigator.serviceWorker.ready).getNotifications()).map((n) => [
-            n.title,
-            n.body,
-            n.tag,
-          ]),
-        ),
-      )
-      .toEqual([["payments 5xx rate 14% after deploy a1b2c3", "Roll back to 9f8e7d", "crd_push_e2e"]]);
+    const shownNotifications = () =>
+      page.evaluate(async () =>
+        (await (await navigator.serviceWorker.ready).getNotifications()).map((n) => [n.title, n.body, n.tag]),
+      );
+    const expected = [["payments 5xx rate 14% after deploy a1b2c3", "Roll back to 9f8e7d", "crd_push_e2e"]];
+    // Delivered again if none shows within a few seconds: once (CI, 2026-11-26) a push reached the
+    // worker on a busy machine and nothing showed in 10 s. The tag makes a second delivery replace
+    // the first notification, so exactly one must show either way.
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      await cdp.send("ServiceWorker.deliverPushMessage", {
+        origin: e2e.server.url,
+        registrationId: await registration,
+        data: JSON.stringify({
+          title: "payments 5xx rate 14% after deploy a1b2c3",
+          body: "Roll back to 9f8e7d",
+          cardId: "crd_push_e2e",
+          url: "/?card=crd_push_e2e",
+        }),
+      });
+      const deadline = Date.now() + 5_000;
+      while (Date.now() < deadline && (await shownNotifications()).length === 0)
+        await new Promise((r) => setTimeout(r, 100));
+      if ((await shownNotifications()).length > 0) break;
+    }
+    expect(await shownNotifications()).toEqual(expected);
 
     // The notification's link opens the feed on its card, even when it is not the top one.
     const { cards } = await e2e.api<{ cards: { id: string }[] }>("/api/feed");
