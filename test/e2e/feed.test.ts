@@ -40,6 +40,23 @@ describe("the feed in Chromium", () => {
   let phoneContext: BrowserContext;
   let page: Page;
   const api = <T>(p: string, init?: RequestInit) => e2e.api<T>(p, init);
+  /** A source made through the API, as an admin does in Settings. */
+  const newSource = async (kind: string, name: string, settings?: Record<string, unknown>) =>
+    (
+      await api<{ source: { id: string; secret: string } }>("/api/sources", {
+        method: "POST",
+        body: JSON.stringify({ kind, name, ...(settings ? { settings } : {}) }),
+      })
+    ).source;
+  /** A sender posting to a source's ingest URL with its bearer secret; it must be taken (202). */
+  const post = async (source: { id: string; secret: string }, body: unknown) => {
+    const res = await fetch(`${e2e.server.url}/ingest/${source.id}`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${source.secret}` },
+      body: typeof body === "string" ? body : JSON.stringify(body),
+    });
+    expect(res.status, await res.clone().text()).toBe(202);
+  };
   /** Waits until the feed (`query`: status, limit) has a card `match` picks; its id. */
   const cardWhen = async (query: string, match: (c: Card) => boolean, timeout = 5_000) => {
     let id = "";
@@ -297,26 +314,16 @@ describe("the feed in Chromium", () => {
 
   it("says before the swipe that accept would fail when the card's action is not set up", async () => {
     // A metrics source whose admin mapped checkout_success to a "rollback" action nobody created.
-    const { source } = await api<{ source: { id: string; secret: string } }>("/api/sources", {
-      method: "POST",
-      body: JSON.stringify({
-        kind: "metrics",
-        name: "Shop metrics",
-        settings: { actions: { checkout_success: "rollback" } },
-      }),
-    });
+    const source = await newSource("metrics", "Shop metrics", { actions: { checkout_success: "rollback" } });
     const start = Date.now() - 2 * 86_400_000;
-    const points = Array.from({ length: 577 }, (_, i) => ({
-      name: "checkout_success",
-      ts: new Date(start + i * 300_000).toISOString(),
-      value: i < 576 ? 98 + Math.sin(i / 7) : 40,
-    }));
-    const res = await fetch(`${e2e.server.url}/ingest/${source.id}`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${source.secret}`, "content-type": "application/json" },
-      body: JSON.stringify(points),
-    });
-    expect(res.status).toBe(202);
+    await post(
+      source,
+      Array.from({ length: 577 }, (_, i) => ({
+        name: "checkout_success",
+        ts: new Date(start + i * 300_000).toISOString(),
+        value: i < 576 ? 98 + Math.sin(i / 7) : 40,
+      })),
+    );
     const id = await cardWhen("limit=50", (c) => c.fingerprint.startsWith("metric:checkout_success"), 20_000);
     const p = await phoneContext.newPage();
     await p.goto(`${e2e.server.url}/?card=${id}`);
@@ -341,10 +348,7 @@ describe("the feed in Chromium", () => {
   it("draws an incident's other series behind the one its card leads with", async () => {
     // Queue wait in three zones, two days steady, then all three jump within three minutes: one
     // request, as a collector sends them.
-    const { source } = await api<{ source: { id: string; secret: string } }>("/api/sources", {
-      method: "POST",
-      body: JSON.stringify({ kind: "metrics", name: "Queue metrics" }),
-    });
+    const source = await newSource("metrics", "Queue metrics");
     const start = Date.now() - 2 * 86_400_000;
     const points = ["a", "b", "c"].flatMap((zone, k) =>
       Array.from({ length: 577 }, (_, i) => ({
@@ -354,12 +358,7 @@ describe("the feed in Chromium", () => {
         value: i < 576 ? 40 + 3 * Math.sin(i / 7) + k : 400 + 40 * k,
       })),
     );
-    const res = await fetch(`${e2e.server.url}/ingest/${source.id}`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${source.secret}`, "content-type": "application/json" },
-      body: JSON.stringify(points),
-    });
-    expect(res.status).toBe(202);
+    await post(source, points);
     const id = await cardWhen("limit=100", (c) => c.fingerprint.startsWith("metric:queue_wait_ms"), 20_000);
     const p = await phoneContext.newPage();
     await p.goto(`${e2e.server.url}/?card=${id}`);
@@ -459,22 +458,10 @@ describe("the feed in Chromium", () => {
     // A NAB series with a labelled drop as signup_success{service="shop"}, then an Alertmanager
     // alert whose rule reads it (the fixture's notification moved onto it, with the generatorURL
     // Prometheus links back with): one card, the alert's set aside behind it.
-    const make = async (kind: string) =>
-      (
-        await api<{ source: { id: string; secret: string } }>("/api/sources", {
-          method: "POST",
-          body: JSON.stringify({ kind, name: kind }),
-        })
-      ).source;
-    const [metrics, alerts] = [await make("metrics"), await make("alertmanager")];
-    const post = async (source: { id: string; secret: string }, body: unknown) => {
-      const res = await fetch(`${e2e.server.url}/ingest/${source.id}`, {
-        method: "POST",
-        headers: { "content-type": "application/json", authorization: `Bearer ${source.secret}` },
-        body: JSON.stringify(body),
-      });
-      expect(res.status, await res.clone().text()).toBe(202);
-    };
+    const [metrics, alerts] = [
+      await newSource("metrics", "metrics"),
+      await newSource("alertmanager", "alertmanager"),
+    ];
     const series = loadCorpus(
       path.join(fixturesDir, "nab/data"),
       path.join(fixturesDir, "nab/labels/combined_windows.json"),
@@ -520,18 +507,13 @@ describe("the feed in Chromium", () => {
   it("wraps a title of label sets with no spaces on a phone instead of cutting it at the edge", async () => {
     // Alertmanager's fixture through the real ingest and agents: "namespace=whatever/promstack" is
     // one word wider than half the phone.
-    const { source } = await api<{ source: { id: string; secret: string } }>("/api/sources", {
-      method: "POST",
-      body: JSON.stringify({ kind: "alertmanager", name: "Alertmanager" }),
-    });
-    const res = await fetch(`${e2e.server.url}/ingest/${source.id}`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${source.secret}`, "content-type": "application/json" },
-      body: readFileSync(
+    await post(
+      await newSource("alertmanager", "Alertmanager"),
+      readFileSync(
         path.join(fixturesDir, "alertmanager/prometheus-msteams__card-grafana-inspired-payload.json"),
+        "utf8",
       ),
-    });
-    expect(res.status).toBe(202);
+    );
     const id = await cardWhen("limit=50", (c) => c.title.startsWith("Firing: JustATestAlert_1 ×3"));
     const p = await phoneContext.newPage();
     await p.goto(`${e2e.server.url}/?card=${id}`);
