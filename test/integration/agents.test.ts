@@ -1705,6 +1705,50 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       expect((await pending(semver)).map((c) => c.title)).toEqual([alone?.title]);
     });
 
+    it("a bump that fixes only some of a package's alerts says which stay open, and their card stays", async () => {
+      // In a repository of its own: semver's advisory (fixed in 7.5.2), and a second one on semver
+      // fixed only in 7.5.4 (the fixture's alert, renumbered, with another advisory).
+      const repository = { ...(alertFixture().repository as Json), full_name: "acme/partial" };
+      const first = alertFixture() as Json & { alert: Json };
+      await github("dependabot_alert", { ...first, repository });
+      const a = first.alert;
+      const later = {
+        ...(a.security_vulnerability as Json),
+        severity: "high",
+        vulnerable_version_range: "< 7.5.4",
+        first_patched_version: { identifier: "7.5.4" },
+      };
+      await github("dependabot_alert", {
+        ...first,
+        repository,
+        alert: {
+          ...a,
+          number: 21,
+          security_vulnerability: later,
+          security_advisory: {
+            ...(a.security_advisory as Json),
+            ghsa_id: "GHSA-aaaa-bbbb-cccc",
+            cve_id: null,
+            summary: "semver allows another denial of service",
+            severity: "high",
+            vulnerabilities: [later],
+          },
+        },
+      });
+      await github("pull_request", bump("Bump semver from 7.3.8 to 7.5.2", 8, {}, repository));
+      await github("check_run", checked(8, "success", repository));
+      await t.drain();
+      const [merge] = await cards("github:pr:acme/partial#8");
+      expect(merge?.title).toBe(
+        "Merge #8: Bump semver from 7.3.8 to 7.5.2 — fixes a medium vulnerability (GHSA-c2qf-rxjj-qqgw)",
+      );
+      expect(merge?.summary).toContain(
+        "It leaves Dependabot alert #21 on semver open (fixed in 7.5.4), so the semver alert card stays.",
+      );
+      expect(merge?.summary).not.toContain("stands for");
+      expect(await pending("github:dependabot:acme/partial:semver")).toHaveLength(1);
+    });
+
     it("a grouped dependency update ready before its alert arrives becomes the alert's card", async () => {
       // Dependabot's grouped update, as it writes it (title and body), in another repository.
       const repository = { ...(alertFixture().repository as Json), full_name: "acme/grouped" };

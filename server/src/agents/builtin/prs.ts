@@ -281,6 +281,18 @@ export const prsAgent = defineAgent({
       // The package's card is set aside (back if this one is rejected, or after a week unmerged).
       const folded = byPackage.filter((f) => f.fixes.length === f.open).map((f) => f.pkg);
       state.folded = folded;
+      // Where it fixes only some: which stay open, so nobody takes the merge for the whole answer.
+      const partly = byPackage
+        .filter((f) => f.left.length > 0)
+        .map(
+          (f) =>
+            ` It leaves ${f.left.length === 1 ? "Dependabot alert" : "Dependabot alerts"} ${f.left
+              .map((v) => `#${v.alert}`)
+              .join(", ")} on ${f.pkg} open (${f.left
+              .map((v) => (v.fixedIn ? `fixed in ${v.fixedIn}` : "no fix released"))
+              .join("; ")}), so the ${f.pkg} alert card stays.`,
+        )
+        .join("");
       // Sentry's Seer opened it to fix an error: merging is the answer to that error's card too.
       const seerFix = await ctx.state.peek<SeerFix>("errors", seerFixKey(repo, state.number));
       const error = seerFix ? await ctx.state.peek<GroupState>("errors", seerFix.fingerprint) : undefined;
@@ -301,7 +313,7 @@ export const prsAgent = defineAgent({
         ...base,
         kind: "action",
         title: `Merge #${state.number}: ${state.title}${fixed}`,
-        summary: `${plural(Object.keys(state.checks).length, "check")} green on ${state.headSha.slice(0, 7)}${approvers.length ? `, approved by ${approvers.join(", ")}` : state.bot ? `, a dependency update by ${state.author}` : ""}.${fixes.map((v) => ` It fixes Dependabot alert #${v.alert}: ${v.summary} (${v.severity}).`).join("")}${folded.length ? ` This card stands for the ${folded.join(", ")} alert card${folded.length > 1 ? "s" : ""} too.` : ""}${seerFix ? ` Sentry's Seer opened it to fix ${errorName}${errorReach}; the error's card waits behind this one.` : ""} Accept squash-merges it at exactly this commit.`,
+        summary: `${plural(Object.keys(state.checks).length, "check")} green on ${state.headSha.slice(0, 7)}${approvers.length ? `, approved by ${approvers.join(", ")}` : state.bot ? `, a dependency update by ${state.author}` : ""}.${fixes.map((v) => ` It fixes Dependabot alert #${v.alert}: ${v.summary} (${v.severity}).`).join("")}${partly}${folded.length ? ` This card stands for the ${folded.join(", ")} alert card${folded.length > 1 ? "s" : ""} too.` : ""}${seerFix ? ` Sentry's Seer opened it to fix ${errorName}${errorReach}; the error's card waits behind this one.` : ""} Accept squash-merges it at exactly this commit.`,
         ...rank({
           // A production error's fix ranks as the error did (new: 0.6), not as a routine merge.
           severity: Math.max(0.3, worst, seerFix ? 0.6 : 0),

@@ -135,6 +135,8 @@ export interface PackageFix {
   fixes: OpenVulnerability[];
   /** Alerts still open on the package: when every one is fixed, the bump is the whole answer. */
   open: number;
+  /** The open alerts this bump does not fix (its version is short of their fix, or none exists). */
+  left: OpenVulnerability[];
 }
 
 /** The open Dependabot alerts a dependency bot's pull request fixes, per package it bumps. */
@@ -148,7 +150,8 @@ export async function vulnerabilitiesFixedBy(
     const state = await ctx.state.peek<PackageState>("security", vulnerabilityKey(repository, pkg));
     const open = state?.open ?? [];
     const fixes = open.filter((v) => v.fixedIn !== undefined && compareVersions(to, v.fixedIn) >= 0);
-    if (fixes.length) out.push({ pkg, fixes, open: open.length });
+    const left = open.filter((v) => !fixes.includes(v));
+    if (fixes.length) out.push({ pkg, fixes, open: open.length, left });
   }
   return out;
 }
