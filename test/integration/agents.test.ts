@@ -1654,6 +1654,16 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       };
     };
     const pending = async (prefix: string) => (await cards(prefix)).filter((c) => c.status === "pending");
+    /** Dependabot opens a bump and its check passes. */
+    const greenBump = async (
+      title: string,
+      number: number,
+      extra: Json = {},
+      repository = alertFixture().repository,
+    ) => {
+      await github("pull_request", bump(title, number, extra, repository));
+      await github("check_run", checked(number, "success", repository));
+    };
 
     it("a Dependabot pull request that bumps past an open alert's fix says so, ranks as the vulnerability, and is its one card", async () => {
       // The alert again (GitHub reopens it), then the bumps, their checks green.
@@ -1663,11 +1673,9 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       const semver = "github:dependabot:wolfy1339/pika-pack:semver";
       const [alone] = await pending(semver);
       expect(alone?.title).toMatch(/^semver < 7\.5\.2: .* — upgrade to 7\.5\.2\?$/);
-      await github("pull_request", bump("Bump semver from 7.3.8 to 7.5.2", 3));
-      await github("check_run", checked(3, "success"));
+      await greenBump("Bump semver from 7.3.8 to 7.5.2", 3);
       // A bump that stops short of the fix fixes nothing.
-      await github("pull_request", bump("Bump semver from 7.3.8 to 7.5.1", 4));
-      await github("check_run", checked(4, "success"));
+      await greenBump("Bump semver from 7.3.8 to 7.5.1", 4);
       await t.drain();
       const [fix] = await cards("github:pr:wolfy1339/pika-pack#3");
       expect(fix?.title).toBe(
@@ -1735,8 +1743,7 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
           },
         },
       });
-      await github("pull_request", bump("Bump semver from 7.3.8 to 7.5.2", 8, {}, repository));
-      await github("check_run", checked(8, "success", repository));
+      await greenBump("Bump semver from 7.3.8 to 7.5.2", 8, {}, repository);
       await t.drain();
       const [merge] = await cards("github:pr:acme/partial#8");
       expect(merge?.title).toBe(
@@ -1753,8 +1760,7 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       // Dependabot's grouped update, as it writes it (title and body), in another repository.
       const repository = { ...(alertFixture().repository as Json), full_name: "acme/grouped" };
       const { title, body } = dependabotGroup;
-      await github("pull_request", bump(title, 7, { body }, repository));
-      await github("check_run", checked(7, "success", repository));
+      await greenBump(title, 7, { body }, repository);
       await t.drain();
       const merge = async () => (await cards("github:pr:acme/grouped#7"))[0];
       expect((await merge())?.title).toBe(`Merge #7: ${title}`);

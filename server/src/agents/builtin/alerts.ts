@@ -1,6 +1,7 @@
 import { sha256 } from "../../lib/crypto.ts";
 import { type CardUpsert, defineAgent, type SignalRow, withdrawal } from "../define.ts";
 import { blast, rank, recency } from "../rank.ts";
+import { labelText } from "./words.ts";
 
 export interface AlertPayload {
   status: "firing" | "resolved";
@@ -151,10 +152,9 @@ export const alertsAgent = defineAgent({
       }
       const name = a.labels.alertname ?? "alert";
       const { common, differing } = splitLabels(shown.map((x) => x.labels));
-      const scope = Object.entries(common)
-        .filter(([k]) => k !== "alertname" && k !== "severity")
-        .map(([k, v]) => `${k}=${v}`)
-        .join(", ");
+      const scope = labelText(
+        Object.fromEntries(Object.entries(common).filter(([k]) => k !== "alertname" && k !== "severity")),
+      );
       const text =
         a.annotations.summary ?? a.annotations.description ?? a.annotations.message ?? shown[0]?.summary;
       const which = differing

@@ -13,7 +13,7 @@ import { alertOf, groupFingerprint, SEVERITY } from "./alerts.ts";
 import { type Deploy, deployBefore, rollbackCard, rollbackFingerprint, type Trouble } from "./deploys.ts";
 import { alertOnSeries, type SeriesRef, seriesOfAlert } from "./promql.ts";
 import { repositorySetting } from "./settings.ts";
-import { hhmm, plural } from "./words.ts";
+import { hhmm, labelText, plural } from "./words.ts";
 
 const TAIL = 120;
 /** A relative change below this is told in values, not percent. */
@@ -391,29 +391,21 @@ function sentences(...parts: string[]): string {
     .reduce((all, part) => (all === "" || all.endsWith("\n") ? `${all}${part}` : `${all} ${part}`), "");
 }
 
-function labelText(labels: Record<string, string>): string {
-  return (
-    Object.entries(labels)
-      .map(([k, v]) => `${k}=${v}`)
-      .join(", ") || "(no labels)"
-  );
-}
-
 /**
  * The lead series' card telling the incident: the other series that broke with it, in the summary,
  * the facts, the issue or the action's parameters, ranked for all of them.
  */
 function incidentCard(card: StashedCard, incident: Incident | null): StashedCard {
-  const others = (incident?.members.filter((m) => m.series !== incident.lead) ?? []).sort(
-    (a, b) => a.at - b.at,
-  );
   if (!incident) return card;
+  const others = incident.members.filter((m) => m.series !== incident.lead).sort((a, b) => a.at - b.at);
+  // At most one series of a metric has no labels: the others tell it apart by that.
+  const named = (m: IncidentMember) => labelText(m.labels) || "(no labels)";
   // The series whose news this card tells: rejecting it mutes them too.
   const tells = others.map((m) => m.series);
   if (others.length === 0) return { ...card, evidence: { ...card.evidence, tells } };
   const count = others.length + incident.more;
   const lines = [
-    ...others.map((m) => `- ${labelText(m.labels)}: ${m.what} at ${hhmm(new Date(m.at))}`),
+    ...others.map((m) => `- ${named(m)}: ${m.what} at ${hhmm(new Date(m.at))}`),
     ...(incident.more > 0 ? [`- and ${incident.more} more series`] : []),
   ];
   const list = `At the same time, on ${count} more series:\n${lines.join("\n")}`;
@@ -424,9 +416,7 @@ function incidentCard(card: StashedCard, incident: Incident | null): StashedCard
     card.preview?.type === "series"
       ? {
           ...card.preview,
-          others: others
-            .slice(0, INCIDENT_LISTED)
-            .map((m) => ({ label: labelText(m.labels), points: m.points ?? [] })),
+          others: others.slice(0, INCIDENT_LISTED).map((m) => ({ label: named(m), points: m.points })),
         }
       : card.preview;
   return {
@@ -454,7 +444,7 @@ function incidentCard(card: StashedCard, incident: Incident | null): StashedCard
       facts: {
         ...card.evidence.facts,
         series: count + 1,
-        alsoOn: others.map((m) => labelText(m.labels)).join("; "),
+        alsoOn: others.map(named).join("; "),
       },
     },
   };
@@ -639,9 +629,7 @@ export const metricsAgent = defineAgent({
         const settings = metricSourceSettings.safeParse(await ctx.sourceSettings(signal.sourceId));
         const conf = settings.success ? settings.data : { actions: {}, repository: undefined };
         const action = conf.actions[series.slice("metric:".length)] ?? conf.actions[p.name];
-        const labels = Object.entries(p.labels)
-          .map(([k, v]) => `${k}=${v}`)
-          .join(", ");
+        const labels = labelText(p.labels);
         const change: Change = action
           ? {
               type: "webhook",

@@ -4,9 +4,12 @@ import type { Tx } from "../../db/client.ts";
 import { cards } from "../../db/schema/index.ts";
 import type { NewCardEvent } from "./events.ts";
 
-/** The fingerprints a card stands for (its agent set those cards aside: see CardUpsert.place). */
-function stoodFor(evidence: unknown): string[] {
-  const list = (evidence as { standsFor?: unknown } | null)?.standsFor;
+/**
+ * A list of fingerprints a card's evidence keeps: the cards it stands for (set aside behind it, see
+ * CardUpsert.place), or those whose news it tells (see CardUpsert.evidence.tells); none when absent.
+ */
+function fingerprintsIn(evidence: unknown, key: "standsFor" | "tells"): string[] {
+  const list = (evidence as Record<string, unknown> | null)?.[key];
   return Array.isArray(list) ? list.map(String) : [];
 }
 
@@ -15,9 +18,7 @@ function stoodFor(evidence: unknown): string[] {
  * their own (see CardUpsert.evidence.tells).
  */
 export function mutedBy(card: { fingerprint: string; evidence: unknown }): string[] {
-  const list = (card.evidence as { tells?: unknown } | null)?.tells;
-  const told = Array.isArray(list) ? list.map(String) : [];
-  return [...new Set([card.fingerprint, ...told])];
+  return [...new Set([card.fingerprint, ...fingerprintsIn(card.evidence, "tells")])];
 }
 
 /** The columns of a card back in the feed: awake, it is nobody's card set aside any more. */
@@ -36,7 +37,7 @@ export function awake(now: Date) {
  * card a person snoozed stays snoozed).
  */
 export async function wakeStoodFor(tx: Tx, evidence: unknown, now: Date): Promise<NewCardEvent[]> {
-  const fingerprints = stoodFor(evidence);
+  const fingerprints = fingerprintsIn(evidence, "standsFor");
   if (fingerprints.length === 0) return [];
   const woken = await tx
     .update(cards)
@@ -62,7 +63,7 @@ export async function setAsideAgain(
   rejectedAt: Date,
   now: Date,
 ): Promise<NewCardEvent[]> {
-  const fingerprints = stoodFor(standIn.evidence);
+  const fingerprints = fingerprintsIn(standIn.evidence, "standsFor");
   if (fingerprints.length === 0) return [];
   const rows = await tx
     .update(cards)
