@@ -284,7 +284,8 @@ export async function replayFixtures(o: ReplayOptions): Promise<ReplayReport> {
   );
 
   // 9. No deploy this time: the payment provider slows down and every API instance waits on it,
-  // within two minutes of each other. One card for the three series, not three.
+  // within two minutes of each other, and api-2's payments start timing out. One card for the
+  // three latency series and the timeouts, not four.
   const slowAt = now() - 90 * minute;
   const instances = ["api-1", "api-2", "api-3"];
   await bearer(
@@ -304,6 +305,20 @@ export async function replayFixtures(o: ReplayOptions): Promise<ReplayReport> {
       },
     ]),
   );
-  log("incident story: payment_latency_ms on three instances at once");
+  await bearer(metrics, [
+    ...Array.from({ length: 576 }, (_, i) => ({
+      name: "payment_timeouts",
+      labels: { instance: "api-2" },
+      ts: new Date(slowAt - (576 - i) * 5 * minute).toISOString(),
+      value: 2 + ((i * 7919) % 3),
+    })),
+    {
+      name: "payment_timeouts",
+      labels: { instance: "api-2" },
+      ts: new Date(slowAt + 3 * minute).toISOString(),
+      value: 41,
+    },
+  ]);
+  log("incident story: payment_latency_ms on three instances at once, and payment_timeouts on one");
   return report;
 }

@@ -1333,6 +1333,82 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       expect(e[0]?.summary).not.toMatch(/zone=[abc]/);
       expect(await zoneCards("f")).toHaveLength(0);
     });
+
+    it("metrics of one scope breaking together are one card; another scope, or another action, keeps its own", async () => {
+      // pay_errors has an action of its own: accepting pay_latency's card would not run it.
+      const current = await t.request<{ source: { settings: { actions?: Record<string, string> } } }>(
+        `/api/sources/${metrics.id}`,
+        { cookie: admin },
+      );
+      const patched = await t.request(`/api/sources/${metrics.id}`, {
+        cookie: admin,
+        method: "PATCH",
+        json: {
+          settings: {
+            ...current.body.source.settings,
+            actions: { ...current.body.source.settings.actions, pay_errors: "page-oncall" },
+          },
+        },
+      });
+      expect(patched.status, patched.text).toBe(200);
+      const alerts = await t.createSource(admin, "alertmanager");
+      await alertmanager(alerts, '{}:{alertname="PaySuccessLow"}', [
+        {
+          labels: { alertname: "PaySuccessLow", service: "pay", severity: "warning" },
+          summary: "Payments fail",
+          expr: 'pay_success{service="pay"} < 0.9',
+        },
+      ]);
+      // Two steady days, then each metric breaks; each series' points in a request of its own.
+      const last = Date.parse("2015-03-02T11:55:00Z");
+      const breaks = async (name: string, labels: Record<string, string>, usual: number, broken: number) => {
+        await points(
+          metrics,
+          Array.from({ length: 586 }, (_, i) => ({
+            name,
+            labels,
+            ts: new Date(last + (i - 575) * 5 * minute).toISOString(),
+            value: i > 575 ? broken : usual * (1 + 0.01 * Math.sin(i / 7)),
+          })),
+        );
+        await t.drain();
+      };
+      await breaks("pay_latency", { service: "pay" }, 120, 900);
+      await breaks("pay_success", { service: "pay", region: "eu" }, 0.98, 0.4);
+      await breaks("pay_queue", { service: "shop" }, 30, 400);
+      await breaks("pay_errors", { service: "pay" }, 2, 60);
+
+      expect(await cards('metric:pay_success{region="eu",service="pay"}')).toHaveLength(0);
+      const [card, ...more] = await cards("metric:pay_latency");
+      expect(more).toHaveLength(0);
+      if (!card) throw new Error("no card");
+      expect(card.title).toMatch(
+        /^pay_latency rose [\d.]+× at 12:00 UTC, and pay_success (dropped \d+%|fell to [\d.]+)$/,
+      );
+      expect(card.summary).toMatch(
+        /At the same time, on 1 more series:\n- pay_success \(service=pay, region=eu\): 0\.4 where about 0\.98 was expected at 12:00 UTC/,
+      );
+      expect(card.evidence).toMatchObject({
+        facts: { series: 2, metrics: "pay_latency, pay_success" },
+        tells: ['metric:pay_success{region="eu",service="pay"}'],
+      });
+      // Its chart draws pay_latency alone: pay_success has other units.
+      expect((card.preview as { others?: unknown[] }).others ?? []).toHaveLength(0);
+      // The page on pay_success is told on it and waits behind it.
+      expect(card.summary).toContain(
+        "Alertmanager is firing PaySuccessLow on it too; 1 alert card waits behind this one.",
+      );
+      expect(
+        (await cards("alert:")).filter((c) => c.title.includes("PaySuccessLow")).map((c) => c.status),
+      ).toEqual(["snoozed"]);
+      // The shop's queue is another scope, pay_errors another action: their own cards.
+      expect((await cards("metric:pay_queue")).map((c) => c.title)).toEqual([
+        expect.stringMatching(/^pay_queue rose [\d.]+× at 12:00 UTC$/),
+      ]);
+      expect((await cards("metric:pay_errors")).map((c) => c.change)).toEqual([
+        expect.objectContaining({ action: "page-oncall" }),
+      ]);
+    });
   });
 
   describe("CI failures on the default branch", () => {

@@ -61,13 +61,18 @@ describe.each(drivers)("replaying all fixtures into an empty install on %s", (dr
     // Prometheus' alert on the drop is the same trouble: said on the card, its own card set aside.
     expect(rollback[0]?.summary).toContain("Alertmanager is firing CheckoutSuccessLow on it too");
     expect(pending.filter((c) => c.title.includes("CheckoutSuccessLow"))).toHaveLength(0);
-    // A slow dependency on three instances at once: one card telling all three.
-    const slow = pending.filter((c) => c.fingerprint.startsWith("metric:payment_latency_ms"));
+    // A slow dependency on three instances at once, and timeouts on one of them: one card telling all.
+    const slow = pending.filter((c) => c.fingerprint.startsWith("metric:payment_"));
     expect(slow.map((c) => c.title)).toEqual([
-      expect.stringMatching(/^payment_latency_ms rose \d+% at \d\d:\d\d UTC and on 2 more series$/),
+      expect.stringMatching(
+        /^payment_latency_ms rose \d+% at \d\d:\d\d UTC and on 2 more series, and payment_timeouts rose [\d.]+×$/,
+      ),
     ]);
     expect(slow[0]?.summary).toMatch(
-      /^[\d.]+ where about [\d.]+ was expected \(instance=api-\d\)\.\nAt the same time, on 2 more series:\n- instance=api-\d: [^\n]+\n- instance=api-\d: /,
+      /\n- payment_timeouts \(instance=api-2\): 41 where about [\d.]+ was expected/,
+    );
+    expect(slow[0]?.summary).toMatch(
+      /^[\d.]+ where about [\d.]+ was expected \(instance=api-\d\)\.\nAt the same time, on 3 more series:\n- instance=api-\d: [^\n]+\n- instance=api-\d: /,
     );
     for (const instance of ["api-1", "api-2", "api-3"])
       expect(slow[0]?.summary).toContain(`instance=${instance}`);

@@ -197,20 +197,26 @@ interface Firing {
   waiting: string[];
 }
 
+/** A series by its metric's name and its labels. */
+interface SeriesName {
+  name: string;
+  labels: Record<string, string>;
+}
+
 /**
- * The alerts firing on these series of one metric (their rule reads one of them; see
- * alertOnSeries): a series, or every series of an incident the card tells.
+ * The alerts firing on these series (their rule reads one of them; see alertOnSeries): a series,
+ * or every series of an incident the card tells.
  */
-async function firingOn(
-  ctx: AgentContext,
-  name: string,
-  series: Record<string, string>[],
-  batch: BatchAlerts,
-): Promise<Firing> {
-  const known = (await ctx.state.get<Record<string, MetricAlert>>(alertsKey(name))) ?? {};
-  const here = Object.entries(known).filter(
-    ([, a]) => a.firing && series.some((labels) => alertOnSeries(a.refs, a.labels, { name, labels })),
-  );
+async function firingOn(ctx: AgentContext, series: SeriesName[], batch: BatchAlerts): Promise<Firing> {
+  // An alert whose rule reads two of these metrics is remembered under each: it is one alert.
+  const found = new Map<string, MetricAlert>();
+  for (const name of new Set(series.map((s) => s.name))) {
+    const known = (await ctx.state.get<Record<string, MetricAlert>>(alertsKey(name))) ?? {};
+    for (const [key, a] of Object.entries(known))
+      if (a.firing && series.some((s) => s.name === name && alertOnSeries(a.refs, a.labels, s)))
+        found.set(key, a);
+  }
+  const here = [...found];
   const told = new Set(here.map(([key]) => key));
   const waiting: string[] = [];
   for (const group of new Set(here.map(([, a]) => a.group))) {
@@ -291,16 +297,30 @@ async function rollbackWithAlerts(
   return standFor(card, groups, signal);
 }
 
-/** Breaks of one metric's series this close together are one incident, told on one card. */
+/**
+ * Breaks this close together are one incident, told on one card: of one metric's series, or of
+ * metrics in one scope (see sameScope).
+ */
 const INCIDENT_MS = 15 * 60_000;
 /** Series an incident names on its card; more are counted. */
 const INCIDENT_LISTED = 10;
+/** An incident is kept under its lead's metric name. */
 const incidentKey = (name: string) => `incident:${name}`;
+/** The metrics whose incident may still be going, with its latest break (ms): where another metric's break looks for one. */
+const LIVE_INCIDENTS = "incidents";
+const MAX_LIVE = 50;
 
 /** One series' break in an incident. */
 interface IncidentMember {
   series: string;
+  /** Its metric (absent in incidents stored before they spanned metrics: the incident's own). */
+  name?: string;
   labels: Record<string, string>;
+  /** "checkout_errors rose 4×", for the title when it is another metric than the lead's. */
+  brief?: string;
+  /** The source of its points, and what accepting its own card would do: another metric joins only the same. */
+  source?: string;
+  proposal?: string;
   /** "40 where about 98 was expected" */
   what: string;
   at: number;
@@ -324,9 +344,46 @@ interface Incident {
 }
 
 /**
- * The incident this break belongs to: the metric's current one, when another series broke within
- * INCIDENT_MS and its card is open (or being made in this batch); else a new one it leads. A
- * muted series neither leads nor joins: its card is dropped, and the others' news with it.
+ * Two series of different metrics are in one scope when they share a label and no label they both
+ * have differs (checkout_latency{service="cart"} and checkout_errors{service="cart",instance="2"}).
+ * Labels with nothing in common say nothing of a common cause ({service="shop"} and {zone="a"}),
+ * and neither do no labels: two unlabelled metrics breaking together may be one trouble or two, and
+ * a card that hides one behind the other costs more than a second card.
+ */
+export function sameScope(a: Record<string, string>, b: Record<string, string>): boolean {
+  const shared = Object.keys(a).filter((k) => k in b);
+  return shared.length > 0 && shared.every((k) => a[k] === b[k]);
+}
+
+/** The incidents that may still be going, with the metric each is kept under: this metric's first, then the latest. */
+async function liveIncidents(ctx: AgentContext, name: string): Promise<[string, Incident][]> {
+  const live = (await ctx.state.get<Record<string, number>>(LIVE_INCIDENTS)) ?? {};
+  const others = Object.keys(live)
+    .filter((n) => n !== name)
+    .sort((a, b) => (live[b] ?? 0) - (live[a] ?? 0));
+  const names = [name, ...others];
+  await ctx.state.load(names.map(incidentKey));
+  const out: [string, Incident][] = [];
+  for (const n of names) {
+    const incident = await ctx.state.get<Incident>(incidentKey(n));
+    if (incident)
+      out.push([n, { ...incident, members: incident.members.map((m) => ({ ...m, name: m.name ?? n })) }]);
+  }
+  return out;
+}
+
+/** The incident a series broke in, as told on its lead's card (null when it has none). */
+async function incidentOf(ctx: AgentContext, name: string, series: string): Promise<Incident | null> {
+  for (const [, incident] of await liveIncidents(ctx, name))
+    if (incident.members.some((m) => m.series === series)) return incident;
+  return null;
+}
+
+/**
+ * The incident this break belongs to: a current one, when another series of the metric — or of a
+ * metric in the same scope, from the same source, whose card would propose the same — broke within
+ * INCIDENT_MS and its card is open (or being made in this batch); else a new one it leads. A muted
+ * series neither leads nor joins: its card is dropped, and the others' news with it.
  */
 async function joinIncident(
   ctx: AgentContext,
@@ -336,29 +393,49 @@ async function joinIncident(
 ): Promise<Incident> {
   const alone: Incident = { lead: member.series, last: member.at, members: [member], more: 0 };
   if ((await ctx.muted([member.series])).size > 0) return alone;
-  const current = await ctx.state.get<Incident>(incidentKey(name));
-  const live =
-    current &&
-    Math.abs(member.at - current.last) <= INCIDENT_MS &&
-    (current.lead === member.series ||
-      ledHere.has(current.lead) ||
-      (await ctx.openCards([current.lead])).size > 0);
-  if (!live) {
-    ctx.state.set(incidentKey(name), alone);
-    ledHere.add(member.series);
-    return alone;
-  }
-  const known = current.members.some((m) => m.series === member.series);
-  const members = known
-    ? current.members.map((m) => (m.series === member.series ? member : m))
-    : [...current.members, member];
-  const next: Incident = {
-    lead: current.lead,
-    last: Math.max(current.last, member.at),
-    members: members.slice(0, INCIDENT_LISTED + 1),
-    more: current.more + Math.max(0, members.length - INCIDENT_LISTED - 1),
+  const fits = (key: string, current: Incident) => {
+    if (key === name || current.members.some((m) => m.name === name)) return true;
+    const lead = current.members[0];
+    return (
+      lead?.source === member.source &&
+      lead?.proposal === member.proposal &&
+      current.members.some((m) => sameScope(m.labels, member.labels))
+    );
   };
-  ctx.state.set(incidentKey(name), next);
+  let joined: [string, Incident] | null = null;
+  for (const [key, current] of await liveIncidents(ctx, name)) {
+    if (Math.abs(member.at - current.last) > INCIDENT_MS || !fits(key, current)) continue;
+    if (
+      current.lead === member.series ||
+      ledHere.has(current.lead) ||
+      (await ctx.openCards([current.lead])).size > 0
+    ) {
+      joined = [key, current];
+      break;
+    }
+  }
+  let key = name;
+  let next = alone;
+  if (joined) {
+    const current = joined[1];
+    key = joined[0];
+    const known = current.members.some((m) => m.series === member.series);
+    const members = known
+      ? current.members.map((m) => (m.series === member.series ? member : m))
+      : [...current.members, member];
+    next = {
+      lead: current.lead,
+      last: Math.max(current.last, member.at),
+      members: members.slice(0, INCIDENT_LISTED + 1),
+      more: current.more + Math.max(0, members.length - INCIDENT_LISTED - 1),
+    };
+  } else ledHere.add(member.series);
+  ctx.state.set(incidentKey(key), next);
+  const live = { ...((await ctx.state.get<Record<string, number>>(LIVE_INCIDENTS)) ?? {}), [key]: next.last };
+  const latest = Object.entries(live)
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, MAX_LIVE);
+  ctx.state.set(LIVE_INCIDENTS, Object.fromEntries(latest));
   return next;
 }
 
@@ -398,8 +475,20 @@ function sentences(...parts: string[]): string {
 function incidentCard(card: StashedCard, incident: Incident | null): StashedCard {
   if (!incident) return card;
   const others = incident.members.filter((m) => m.series !== incident.lead).sort((a, b) => a.at - b.at);
-  // At most one series of a metric has no labels: the others tell it apart by that.
-  const named = (m: IncidentMember) => labelText(m.labels) || "(no labels)";
+  const leadName = incident.members[0]?.name;
+  const mine = (m: IncidentMember) => m.name === undefined || m.name === leadName;
+  // At most one series of a metric has no labels: the others tell it apart by that. Another
+  // metric's series is told by its name.
+  const named = (m: IncidentMember) =>
+    mine(m)
+      ? labelText(m.labels) || "(no labels)"
+      : `${m.name}${labelText(m.labels) ? ` (${labelText(m.labels)})` : ""}`;
+  // Other metrics that broke with it, each by its first series to break.
+  const metrics = [...new Map(others.filter((m) => !mine(m)).map((m) => [m.name, m] as const)).values()];
+  const same = others.filter(mine).length + incident.more;
+  const also = metrics.length
+    ? `, and ${metrics[0]?.brief ?? `${metrics[0]?.name} broke`}${metrics.length > 1 ? ` and ${plural(metrics.length - 1, "more metric")}` : ""}`
+    : "";
   // The series whose news this card tells: rejecting it mutes them too.
   const tells = others.map((m) => m.series);
   if (others.length === 0) return { ...card, evidence: { ...card.evidence, tells } };
@@ -410,19 +499,27 @@ function incidentCard(card: StashedCard, incident: Incident | null): StashedCard
   ];
   const list = `At the same time, on ${count} more series:\n${lines.join("\n")}`;
   const change = card.change;
-  const alsoOn = others.map((m) => ({ labels: m.labels, at: new Date(m.at).toISOString() }));
+  const alsoOn = others.map((m) => ({
+    ...(m.name ? { metric: m.name } : {}),
+    labels: m.labels,
+    at: new Date(m.at).toISOString(),
+  }));
   const f = card.priorityFactors as RankFactors | undefined;
   const preview =
     card.preview?.type === "series"
       ? {
           ...card.preview,
-          others: others.slice(0, INCIDENT_LISTED).map((m) => ({ label: named(m), points: m.points })),
+          // On the lead's axes: only its own metric's series (another metric has its own units).
+          others: others
+            .filter(mine)
+            .slice(0, INCIDENT_LISTED)
+            .map((m) => ({ label: named(m), points: m.points })),
         }
       : card.preview;
   return {
     ...card,
     preview,
-    title: `${card.title} and on ${count} more series`,
+    title: `${card.title}${same > 0 ? ` and on ${same} more series` : ""}${also}`,
     head: `${card.head}\n${list}\n`,
     change:
       change?.type === "webhook"
@@ -445,6 +542,7 @@ function incidentCard(card: StashedCard, incident: Incident | null): StashedCard
         ...card.evidence.facts,
         series: count + 1,
         alsoOn: others.map(named).join("; "),
+        ...(metrics.length ? { metrics: [leadName, ...metrics.map((m) => m.name)].join(", ") } : {}),
       },
     },
   };
@@ -494,14 +592,14 @@ async function joinAlerts(ctx: AgentContext, signals: SignalRow[], out: CardUpse
           touched.set(fp, { name, labels, signal: s });
     }
   }
-  // A series whose break joined another's card (an incident of its metric) tells that card.
+  // A series whose break joined another's card (an incident) tells that card.
   const leads = new Map<string, { name: string; labels: Record<string, string>; signal: SignalRow }>();
-  await ctx.state.load([...new Set([...touched.values()].map((t) => incidentKey(t.name)))]);
   for (const [fp, t] of touched) {
-    const incident = await ctx.state.get<Incident>(incidentKey(t.name));
-    const lead = incident?.members.some((m) => m.series === fp) ? incident.lead : fp;
-    if (!leads.has(lead))
-      leads.set(lead, lead === fp ? t : { ...t, labels: incident?.members[0]?.labels ?? {} });
+    const incident = await incidentOf(ctx, t.name, fp);
+    const lead = incident?.members[0];
+    if (!incident || !lead) leads.set(fp, leads.get(fp) ?? t);
+    else if (!leads.has(incident.lead))
+      leads.set(incident.lead, { ...t, name: lead.name ?? t.name, labels: lead.labels });
   }
   const open = await ctx.openCards([...leads.keys()]);
   await ctx.state.load([...leads.keys()]);
@@ -515,17 +613,31 @@ async function joinAlerts(ctx: AgentContext, signals: SignalRow[], out: CardUpse
       const after = await ctx.state.get<BrokeAfter>(brokeAfterKey(name));
       const on = after?.deploy === rollbackFingerprint(deploy) ? after.series.map((a) => a.labels) : [labels];
       out.push(
-        ...(await rollbackWithAlerts(ctx, deploy, rollback, await firingOn(ctx, name, on, batch), signal)),
+        ...(await rollbackWithAlerts(
+          ctx,
+          deploy,
+          rollback,
+          await firingOn(
+            ctx,
+            on.map((l) => ({ name, labels: l })),
+            batch,
+          ),
+          signal,
+        )),
       );
       continue;
     }
     if (!state?.card || !open.has(fp)) continue;
     const evidence = { ...state.card.evidence, signalIds: [signal.id] };
-    const incident = await ctx.state.get<Incident>(incidentKey(name));
+    const incident = await incidentOf(ctx, name, fp);
     const told = incident?.lead === fp ? incident : null;
     out.push(
       ...withAlerts(
-        await firingOn(ctx, name, told ? told.members.map((m) => m.labels) : [labels], batch),
+        await firingOn(
+          ctx,
+          told ? told.members.map((m) => ({ name: m.name ?? name, labels: m.labels })) : [{ name, labels }],
+          batch,
+        ),
         incidentCard({ ...state.card, evidence, reopen: false }, told),
         signal,
         ctx.now,
@@ -559,6 +671,7 @@ export const metricsAgent = defineAgent({
     await ctx.state.load([
       ...bySeries.keys(),
       ...[...names].flatMap((n) => [namesKey(n), alertsKey(n), incidentKey(n)]),
+      LIVE_INCIDENTS,
     ]);
     // Series that became an incident's lead in this batch: their cards are being made now.
     const ledHere = new Set<string>();
@@ -617,8 +730,7 @@ export const metricsAgent = defineAgent({
               state.rollback,
               await firingOn(
                 ctx,
-                p.name,
-                after.map((a) => a.labels),
+                after.map((a) => ({ name: p.name, labels: a.labels })),
                 alertsNow,
               ),
               signal,
@@ -702,7 +814,15 @@ export const metricsAgent = defineAgent({
           p.name,
           {
             series,
+            name: p.name,
             labels: p.labels,
+            brief: d.brief,
+            source: signal.sourceId,
+            proposal: action
+              ? `action:${action}`
+              : change.type === "github"
+                ? `issue:${conf.repository}`
+                : "none",
             what: d.what,
             at: at.getTime(),
             severity: Math.min(1, 0.4 + d.change),
@@ -723,8 +843,7 @@ export const metricsAgent = defineAgent({
           ...withAlerts(
             await firingOn(
               ctx,
-              p.name,
-              incident.members.map((m) => m.labels),
+              incident.members.map((m) => ({ name: m.name ?? p.name, labels: m.labels })),
               alertsNow,
             ),
             incidentCard(told, incident),
