@@ -1334,6 +1334,31 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       expect(await zoneCards("f")).toHaveLength(0);
     });
 
+    it("an incident's card says a series that broke much further than the first one", async () => {
+      // Two steady days, then zone x rises 12% and, minutes later, zone y five times over.
+      const last = Date.parse("2015-05-04T07:55:00Z");
+      for (const [zone, broken, late] of [
+        ["x", 112, 0],
+        ["y", 500, 2],
+      ] as const) {
+        await points(
+          metrics,
+          Array.from({ length: 586 }, (_, i) => ({
+            name: "cart_wait_ms",
+            labels: { zone },
+            ts: new Date(last + (i - 575) * 5 * minute + (i > 575 ? late * minute : 0)).toISOString(),
+            value: i > 575 ? broken : 100 * (1 + 0.01 * Math.sin(i / 7)),
+          })),
+        );
+        await t.drain();
+      }
+      expect((await cards("metric:cart_wait_ms")).map((c) => c.title)).toEqual([
+        expect.stringMatching(
+          /^cart_wait_ms rose 1\d% at 08:00 UTC and on 1 more series \(zone=y: rose 5(\.\d+)?×\)$/,
+        ),
+      ]);
+    });
+
     it("metrics of one scope breaking together are one card; another scope, or another action, keeps its own", async () => {
       // pay_errors has an action of its own: accepting pay_latency's card would not run it.
       const current = await t.request<{ source: { settings: { actions?: Record<string, string> } } }>(

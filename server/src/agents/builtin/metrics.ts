@@ -316,8 +316,10 @@ interface IncidentMember {
   /** Its metric (absent in incidents stored before they spanned metrics: the incident's own). */
   name?: string;
   labels: Record<string, string>;
-  /** "checkout_errors rose 4×", for the title when it is another metric than the lead's. */
+  /** "checkout_errors rose 4×", for the title when it is another metric than the lead's, or a worse break than the lead's. */
   brief?: string;
+  /** How far it is from what was expected, relative (0.38 for a drop of 38%; absent in older incidents). */
+  change?: number;
   /** The source of its points, and what accepting its own card would do: another metric joins only the same. */
   source?: string;
   proposal?: string;
@@ -486,6 +488,16 @@ function incidentCard(card: StashedCard, incident: Incident | null): StashedCard
   // Other metrics that broke with it, each by its first series to break.
   const metrics = [...new Map(others.filter((m) => !mine(m)).map((m) => [m.name, m] as const)).values()];
   const same = others.filter(mine).length + incident.more;
+  // The lead is the first to break, not always the worst: a series that broke much further is
+  // said in the title too, so the card does not read as the mildest of them.
+  const lead = incident.members[0];
+  const worst = others
+    .filter((m) => mine(m) && m.change !== undefined && m.brief?.startsWith(`${m.name} `))
+    .reduce<IncidentMember | undefined>((w, m) => ((m.change ?? 0) > (w?.change ?? 0) ? m : w), undefined);
+  const worse =
+    worst?.brief && lead?.change !== undefined && (worst.change ?? 0) > 2 * lead.change
+      ? ` (${named(worst)}: ${worst.brief.slice(`${worst.name} `.length)})`
+      : "";
   const also = metrics.length
     ? `, and ${metrics[0]?.brief ?? `${metrics[0]?.name} broke`}${metrics.length > 1 ? ` and ${plural(metrics.length - 1, "more metric")}` : ""}`
     : "";
@@ -519,7 +531,7 @@ function incidentCard(card: StashedCard, incident: Incident | null): StashedCard
   return {
     ...card,
     preview,
-    title: `${card.title}${same > 0 ? ` and on ${same} more series` : ""}${also}`,
+    title: `${card.title}${same > 0 ? ` and on ${same} more series${worse}` : ""}${also}`,
     head: `${card.head}\n${list}\n`,
     change:
       change?.type === "webhook"
@@ -817,6 +829,7 @@ export const metricsAgent = defineAgent({
             name: p.name,
             labels: p.labels,
             brief: d.brief,
+            change: d.change,
             source: signal.sourceId,
             proposal: action
               ? `action:${action}`
