@@ -76,7 +76,14 @@ export interface CardUpsert {
   compose?: (
     facts: Record<string, string | number | boolean>,
     previousFactors?: Record<string, number>,
-  ) => { title: string; summary: string; priority?: number; priorityFactors?: Record<string, number> };
+  ) => {
+    title: string;
+    summary: string;
+    priority?: number;
+    priorityFactors?: Record<string, number>;
+    /** The facts the card keeps, when not all the merged ones still say something of it. */
+    facts?: Record<string, string | number | boolean>;
+  };
 }
 
 /**

@@ -127,6 +127,9 @@ export interface Trouble {
   preview?: Preview;
 }
 
+/** A rollback card's facts that are of the deploy or of the whole card, not of one trouble. */
+const SHARED_FACTS = new Set(["deploy", "minutesAfterDeploy", "alerts"]);
+
 /** Past this length a rollback card's title leaves out the commit's message. */
 const SHORT_TITLE = 110;
 
@@ -192,7 +195,16 @@ export async function rollbackCard(
     let ask = question(deploy.label);
     if (what.length + ask.length > SHORT_TITLE) ask = question(deploy.label.replace(/ ".*"$/, ""));
     const room = Math.max(40, TITLE_MAX - ask.length);
+    // With two troubles or more, one trouble's figures (its value, its events) beside the title
+    // would read as the card's: the summary gives each its line, so the card keeps none of them.
+    const kept =
+      parts.length >= 2
+        ? Object.fromEntries(
+            Object.entries(facts).filter(([k]) => /^(seen|brief):/.test(k) || SHARED_FACTS.has(k)),
+          )
+        : undefined;
     return {
+      ...(kept ? { facts: kept } : {}),
       title: `${clip(what, room)}${ask}`,
       summary: [
         `${deploy.label} reached ${deploy.repository} at ${hhmm(new Date(deploy.at))}. Since then:`,

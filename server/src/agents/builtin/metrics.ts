@@ -444,7 +444,18 @@ async function joinIncident(
 /** The series of a metric that broke after a deploy (the latest deploy any of them broke after). */
 interface BrokeAfter {
   deploy: string;
-  series: { series: string; labels: Record<string, string> }[];
+  series: AfterDeploy[];
+}
+
+/** A series' break after a deploy: what the rollback card's line says of it (absent in older state). */
+interface AfterDeploy {
+  series: string;
+  labels: Record<string, string>;
+  claim?: string;
+  brief?: string;
+  /** How far it broke, relative: the line tells the worst series' break. */
+  change?: number;
+  facts?: Record<string, string | number>;
 }
 const brokeAfterKey = (name: string) => `deployed:${name}`;
 
@@ -453,12 +464,11 @@ async function brokeAfter(
   ctx: AgentContext,
   name: string,
   deploy: string,
-  series: string,
-  labels: Record<string, string>,
-): Promise<BrokeAfter["series"]> {
+  broke: AfterDeploy,
+): Promise<AfterDeploy[]> {
   const known = await ctx.state.get<BrokeAfter>(brokeAfterKey(name));
-  const list = known?.deploy === deploy ? known.series.filter((s) => s.series !== series) : [];
-  const next = [...list, { series, labels }].slice(-MAX_NAMED);
+  const list = known?.deploy === deploy ? known.series.filter((s) => s.series !== broke.series) : [];
+  const next = [...list, broke].slice(-MAX_NAMED);
   ctx.state.set(brokeAfterKey(name), { deploy, series: next });
   return next;
 }
@@ -720,14 +730,24 @@ export const metricsAgent = defineAgent({
         const deploy = await deployBefore(ctx, at);
         if (deploy) {
           // Every series of the metric that broke after this deploy: the card says how many.
-          const after = await brokeAfter(ctx, p.name, rollbackFingerprint(deploy), series, p.labels);
+          const broke: AfterDeploy = {
+            series,
+            labels: p.labels,
+            claim,
+            brief: d.brief,
+            change: d.change,
+            facts: d.facts,
+          };
+          const after = await brokeAfter(ctx, p.name, rollbackFingerprint(deploy), broke);
+          // The line tells the series that broke furthest, not the latest to break.
+          const worst = after.reduce((w, a) => ((a.change ?? 0) > (w.change ?? 0) ? a : w), broke);
           const more = after.length > 1 ? ` and on ${after.length - 1} more series` : "";
           state.rollback = {
             what: "metric",
             key: `metric:${p.name}`,
-            line: `${claim}${more}`,
-            brief: after.length > 1 ? `${d.brief} on ${after.length} series` : d.brief,
-            facts: { metric: p.name, ...d.facts },
+            line: `${worst.claim ?? claim}${more}`,
+            brief: after.length > 1 ? `${worst.brief ?? d.brief} on ${after.length} series` : d.brief,
+            facts: { metric: p.name, ...(worst.facts ?? d.facts) },
             signalIds: [signal.id],
             firstSeen: at.getTime(),
             lastSeen: at.getTime(),

@@ -242,12 +242,13 @@ export async function applyCardUpserts(tx: Tx, upserts: AgentUpsert[], now: Date
       outcome.dropped++;
       continue;
     }
+    const evidence = mergeEvidence(null, u.evidence);
     inserts.set(u.fingerprint, {
       id: newId("card", now.getTime()),
       fingerprint: u.fingerprint,
       ...fields(u, null),
-      ...composed(u, mergeEvidence(null, u.evidence)),
-      ...placed(mergeEvidence(null, u.evidence), IN_FEED),
+      ...composed(u, evidence),
+      ...placed(evidence, IN_FEED),
       version: 1,
       createdAt: now,
       updatedAt: now,
@@ -286,7 +287,8 @@ export async function applyCardUpserts(tx: Tx, upserts: AgentUpsert[], now: Date
 
 /**
  * Title, summary and, when the agent ranks them too, priority written from the merged evidence
- * (joined cards), so the last writer does not rank the card by its own part alone.
+ * (joined cards), so the last writer does not rank the card by its own part alone. When the agent
+ * says which facts the card keeps, `evidence` is changed to keep those (it is placed after this).
  */
 function composed(
   u: AgentUpsert,
@@ -295,6 +297,7 @@ function composed(
 ): { title?: string; summary?: string; priority?: number; priorityFactors?: Record<string, number> } {
   if (!u.compose) return {};
   const c = u.compose(evidence.facts, (previousFactors ?? undefined) as Record<string, number> | undefined);
+  if (c.facts) evidence.facts = c.facts;
   return {
     title: c.title.slice(0, TITLE_MAX),
     summary: c.summary,
