@@ -307,6 +307,43 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       );
     });
 
+    it("a rejected series stays quiet for breaks like the one rejected, but a far bigger one is a card again", async () => {
+      const name = "burst_ms";
+      const start = t.clock.now().getTime() - 5 * 24 * 60 * minute;
+      let i = 0;
+      // Steady points (with a break as the last of them), sent and drained.
+      const run = async (n: number, last?: number) => {
+        const batch = Array.from({ length: n }, (_, k) => ({
+          name,
+          ts: new Date(start + (i + k) * 5 * minute).toISOString(),
+          value: last !== undefined && k === n - 1 ? last : 100 * (1 + 0.01 * Math.sin((i + k) / 7)),
+        }));
+        i += n;
+        await points(metrics, batch);
+        await t.drain();
+      };
+      await run(577, 115);
+      const [first, ...more] = await cards(`metric:${name}`);
+      expect(more).toHaveLength(0);
+      expect(first?.title).toMatch(/^burst_ms rose 1\d% at /);
+      await decide(first as { id: string; version: number }, "reject");
+      // A break like the rejected one (30% against 15%): the mute keeps it quiet.
+      await run(200, 130);
+      expect((await cards(`metric:${name}`)).map((c) => c.status)).toEqual(["rejected"]);
+      // Five times over: a card again, saying why it comes despite the mute.
+      await run(200, 500);
+      const pending = (await cards(`metric:${name}`)).filter((c) => c.status === "pending");
+      expect(pending.map((c) => c.title)).toEqual([expect.stringMatching(/^burst_ms rose 5(\.\d+)?× at /)]);
+      expect(pending[0]?.summary).toMatch(
+        /Its card was rejected when it rose 1\d% \(\d{4}-\d\d-\d\d\); this break is far bigger, so it is here despite the mute\./,
+      );
+      // While that card is open, the next break (a drop this time) updates it; no other card.
+      await run(200, 20);
+      const after = (await cards(`metric:${name}`)).filter((c) => c.status === "pending");
+      expect(after.map((c) => c.id)).toEqual([pending[0]?.id]);
+      expect(after[0]?.title).toMatch(/^burst_ms (dropped|fell)/);
+    });
+
     /**
      * Two days of a steady series every 5 minutes (576 points) sent and drained, but for point 570:
      * one collector's point that reaches Flick after the other's, up to 575.
@@ -445,14 +482,15 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       const [card] = await cards("metric:art_daily_jumpsdown");
       if (!card) throw new Error("no card");
       await decide(card, "reject");
-      // A second, bigger drop on the same series, after the first series' last point.
+      // A second drop on the same series, after the first series' last point: below anything the
+      // series did (an alarm), a little deeper than the one rejected (not news past the mute).
       const last = Date.parse("2014-04-14T23:55:00Z");
       await points(
         metrics,
         Array.from({ length: 20 }, (_, i) => ({
           name: "art_daily_jumpsdown",
           ts: new Date(last + (i + 1) * 5 * minute).toISOString(),
-          value: -200,
+          value: 8,
         })),
       );
       await t.drain();
@@ -1309,7 +1347,8 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       expect(await muted()).toEqual([]);
       await reject();
       expect(await muted()).toEqual(all);
-      // A new drop in every zone, in one request from the collector, the muted zones' points first.
+      // A new drop in every zone, in one request from the collector, the muted zones' points first
+      // (a little deeper than the drop rejected: not news past the mute).
       await points(
         metrics,
         ["a", "b", "c", "e", "f"].flatMap((zone) =>
@@ -1317,7 +1356,7 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
             name,
             labels: { zone },
             ts: new Date(last + (i + 1) * 5 * minute).toISOString(),
-            value: -200,
+            value: ["e", "f"].includes(zone) ? -200 : 8,
           })),
         ),
       );

@@ -51,6 +51,11 @@ export interface CardUpsert {
    */
   reopen?: boolean;
   /**
+   * The fingerprint is muted (a person rejected its card), but this is news far beyond what they
+   * rejected (a series breaking many times further): the card is made all the same, and says why.
+   */
+  pastMute?: boolean;
+  /**
    * The situation is over (the job passes again, the PR's checks turned red): the open card for
    * this fingerprint, if any, is taken out of the feed (status expired). Nothing else is used.
    */

@@ -114,7 +114,8 @@ export interface UpsertOutcome {
 
 /**
  * Writes agents' proposals: one open card per fingerprint gets updated (evidence merged, version
- * up, a snoozed card woken); a muted fingerprint makes nothing; a decided fingerprint opens a new
+ * up, a snoozed card woken); a muted fingerprint makes nothing (unless the agent says the news is
+ * far past what was rejected: `pastMute`); a decided fingerprint opens a new
  * card only when the agent says the situation is new. Runs inside the caller's transaction.
  */
 export type AgentUpsert = CardUpsert & { agent: string };
@@ -136,7 +137,9 @@ export async function applyCardUpserts(tx: Tx, upserts: AgentUpsert[], now: Date
     .from(mutes)
     .where(and(inArray(mutes.fingerprint, fingerprints), gt(mutes.until, now), isNull(mutes.userId)));
   const muted = new Set(activeMutes.map((m) => m.fingerprint));
-  const live = fingerprints.filter((f) => !muted.has(f));
+  // A muted fingerprint is written only where its agent says the news is past the mute.
+  const pastMute = new Set(upserts.filter((u) => u.pastMute).map((u) => u.fingerprint));
+  const live = fingerprints.filter((f) => !muted.has(f) || pastMute.has(f));
   const openRows =
     live.length === 0
       ? []
@@ -206,7 +209,7 @@ export async function applyCardUpserts(tx: Tx, upserts: AgentUpsert[], now: Date
       });
       continue;
     }
-    if (muted.has(u.fingerprint)) {
+    if (muted.has(u.fingerprint) && !u.pastMute) {
       outcome.muted++;
       continue;
     }
