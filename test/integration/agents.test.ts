@@ -785,6 +785,38 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       expect(await cards("sentry:issue:778")).toHaveLength(0);
     });
 
+    it("a rejected error stays quiet as its events come, but a spike is a card again, saying why", async () => {
+      // Another issue (id 991), its events the error fixture moved to it.
+      await hook("issue", issue("created", { id: "991" }));
+      await t.drain();
+      const seen = () => cards("sentry:issue:991");
+      const events = async (n: number, tag: string) => {
+        for (let i = 0; i < n; i++)
+          await hook("error", error({ issue_id: "991", release: "front@1.0.0", user: { id: `${tag}${i}` } }));
+        await t.drain();
+      };
+      const [card] = await seen();
+      expect(card?.title).toMatch(/^New error: /);
+      await decide(card as { id: string; version: number }, "reject");
+      t.clock.advance(60 * minute);
+      await events(3, "a");
+      expect((await seen()).map((c) => c.status)).toEqual(["rejected"]);
+      // Twelve in ten minutes: a spike is not what was rejected.
+      t.clock.advance(60 * minute);
+      await events(12, "b");
+      const [, spike] = await seen();
+      expect(spike?.status).toBe("pending");
+      expect(spike?.title).toMatch(/^Spiking: .* — 12 in 10 min/);
+      expect(spike?.summary).toContain(
+        "Its card was rejected as a new error; now it spikes, 12 in 10 min, so it is here despite the mute.",
+      );
+      // That rejected too, a spike of about the same size is the same proposal: quiet.
+      await decide(spike as { id: string; version: number }, "reject");
+      t.clock.advance(60 * minute);
+      await events(14, "c");
+      expect((await seen()).map((c) => c.status)).toEqual(["rejected", "rejected"]);
+    });
+
     it("a fix Sentry's Seer opened is the error's card once it is ready to merge; closed unmerged, the error is back", async () => {
       // Another issue (id 555); Seer's fix is Codertocat/Hello-World#31 (the pull request, check and
       // review fixtures moved to that number and head), approved and green.

@@ -214,6 +214,60 @@ export interface GroupState {
   comment?: SentryComment | null;
   /** The latest event as its card tells of it, so the card can be written again without one. */
   latest?: Described;
+  /** What the group's latest card told (while it is muted: what its rejected card told). */
+  shown?: CardNews;
+  /** Why its card came although it is muted; later events update that card while it is open. */
+  pastWhy?: string;
+}
+
+/** What a group's card is news of; a spike with its count in 10 minutes. */
+interface CardNews {
+  kind: "new" | "regression" | "spike" | "escalation" | "events";
+  spike?: number;
+}
+
+/**
+ * Whether the group's card comes although the group is muted (a person rejected its card): news of
+ * another kind than the card rejected (a spike after "new error", a regression), or a spike at
+ * least twice the one rejected — not the same proposal again. The sentence saying why, or null.
+ * Remembers what the card tells (while muted, only past the mute).
+ */
+async function pastMute(
+  ctx: AgentContext,
+  fingerprint: string,
+  g: GroupState,
+  now: CardNews,
+): Promise<string | null> {
+  if ((await ctx.muted([fingerprint])).size === 0) {
+    // More events on an open card change nothing of what it was news of.
+    if (now.kind !== "events" || !g.shown) g.shown = now;
+    g.pastWhy = undefined;
+    return null;
+  }
+  if (g.pastWhy && (await ctx.openCards([fingerprint])).size > 0) return g.pastWhy;
+  const rejected = g.shown;
+  const past =
+    rejected !== undefined &&
+    now.kind !== "events" &&
+    (now.kind !== rejected.kind || (now.spike ?? 0) >= 2 * (rejected.spike ?? Number.POSITIVE_INFINITY));
+  if (!past) return null;
+  const was = {
+    new: "a new error",
+    regression: "a regression",
+    spike: `a spike of ${rejected.spike} in 10 min`,
+    escalation: "escalating",
+    events: "an error",
+  }[rejected.kind];
+  const is = {
+    new: "it is new",
+    regression: "it came back after its fix",
+    spike: `it spikes, ${now.spike} in 10 min`,
+    escalation: "Sentry says it escalated",
+    events: "",
+  }[now.kind];
+  g.shown = now;
+  g.pastWhy = `Its card was rejected as ${was}; now ${is}, so it is here despite the mute.`;
+  return g.pastWhy;
 }
 
 /** An event and what its card says of it (see describeError). */
@@ -868,6 +922,15 @@ async function groupCard(
           },
         }
       : { type: "none" };
+  // A person rejected its card: news past that comes all the same, and says why.
+  const news: CardNews = regression
+    ? { kind: "regression" }
+    : spike
+      ? { kind: "spike", spike: spike.count }
+      : escalation !== null
+        ? { kind: "escalation" }
+        : { kind: isNew ? "new" : "events" };
+  const past = await pastMute(ctx, fingerprint, g, news);
   // Accepting an issue card is not the fix: the issue's closing is.
   ctx.state.set(fingerprint, { ...g, issueProposed: change.type === "github" });
   const fixedOn = regression?.fixedAt ? new Date(regression.fixedAt).toISOString().slice(0, 10) : null;
@@ -888,7 +951,7 @@ async function groupCard(
     fingerprint,
     kind: change.type === "github" ? "issue" : "insight",
     title: headline,
-    summary: `${d.topFrame ? `In \`${d.topFrame}\`. ` : ""}${plural(g.count, "event")}, ${reach(users)}, first seen ${new Date(g.firstSeen).toISOString().slice(0, 16).replace("T", " ")} UTC${e.release ? `, release ${e.release}` : ""}.${g.alertRules?.length ? ` Sentry's alert rule "${g.alertRules[g.alertRules.length - 1]}" fired for it.` : ""}${cameBack}${escalation !== null ? " Sentry archived it until it escalated, and now it has." : ""}${assignee ? ` Assigned to ${assignee} in Sentry.` : ""}${g.rootCause ? ` ${rootCauseLine(g.rootCause)}` : ""}${g.comment ? ` ${g.comment.by} commented in Sentry: “${clip(g.comment.text, 200)}”.` : ""} ${accept}`,
+    summary: `${d.topFrame ? `In \`${d.topFrame}\`. ` : ""}${plural(g.count, "event")}, ${reach(users)}, first seen ${new Date(g.firstSeen).toISOString().slice(0, 16).replace("T", " ")} UTC${e.release ? `, release ${e.release}` : ""}.${g.alertRules?.length ? ` Sentry's alert rule "${g.alertRules[g.alertRules.length - 1]}" fired for it.` : ""}${cameBack}${escalation !== null ? " Sentry archived it until it escalated, and now it has." : ""}${assignee ? ` Assigned to ${assignee} in Sentry.` : ""}${g.rootCause ? ` ${rootCauseLine(g.rootCause)}` : ""}${g.comment ? ` ${g.comment.by} commented in Sentry: “${clip(g.comment.text, 200)}”.` : ""}${past ? ` ${past}` : ""} ${accept}`,
     ...rank({
       severity: e.level === "fatal" ? 1 : regression ? 0.8 : spike || escalation !== null ? 0.75 : 0.6,
       blastRadius: blast(Math.max(users, g.count / 10)),
@@ -908,5 +971,6 @@ async function groupCard(
       facts,
     },
     reopen: regression !== null || spike !== null || escalation !== null,
+    ...(past ? { pastMute: true } : {}),
   };
 }
