@@ -1505,6 +1505,42 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
         expect.objectContaining({ action: "page-oncall" }),
       ]);
     });
+
+    it("a rejected alert group stays quiet as it pages the same, but a worse severity is a card again", async () => {
+      const alerts = await t.createSource(admin, "alertmanager");
+      const group = '{}:{alertname="DiskFull"}';
+      const page = (firing: [string, string][], status = "firing") =>
+        alertmanager(
+          alerts,
+          group,
+          firing.map(([instance, severity]) => ({
+            labels: { alertname: "DiskFull", instance, severity },
+            summary: "Disk almost full",
+            expr: 'node_filesystem_avail_bytes{mountpoint="/"} < 1e9',
+          })),
+          status,
+        );
+      const seen = async () =>
+        (await cards("alert:")).filter((c) => c.title.includes("DiskFull")).map((c) => [c.status, c.summary]);
+      await page([["db-1", "warning"]]);
+      const [card] = (await cards("alert:")).filter((c) => c.title.includes("DiskFull"));
+      await decide(card as { id: string; version: number }, "reject");
+      // The same page, and one more instance at the same severity: quiet.
+      await page([
+        ["db-1", "warning"],
+        ["db-2", "warning"],
+      ]);
+      expect((await seen()).map(([status]) => status)).toEqual(["rejected"]);
+      // Critical now: not what was rejected.
+      t.clock.advance(minute);
+      await page([["db-1", "critical"]]);
+      const all = await seen();
+      expect(all.map(([status]) => status).sort()).toEqual(["pending", "rejected"]);
+      const again = all.find(([status]) => status === "pending");
+      expect(again?.[1]).toContain(
+        "Its card was rejected at severity warning; now it is critical, so it is here despite the mute.",
+      );
+    });
   });
 
   describe("CI failures on the default branch", () => {

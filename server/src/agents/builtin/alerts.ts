@@ -1,5 +1,5 @@
 import { sha256 } from "../../lib/crypto.ts";
-import { type CardUpsert, defineAgent, type SignalRow, withdrawal } from "../define.ts";
+import { type AgentContext, type CardUpsert, defineAgent, type SignalRow, withdrawal } from "../define.ts";
 import { blast, rank, recency } from "../rank.ts";
 import { labelText } from "./words.ts";
 
@@ -74,6 +74,46 @@ interface AlertSeen {
 
 interface GroupState {
   alerts: Record<string, AlertSeen>;
+  /** How bad the group's latest firing card was (while it is muted: the rejected card). */
+  shown?: Firing;
+  /** Why its card came although it is muted; later notifications update that card while it is open. */
+  pastWhy?: string;
+}
+
+/** A group firing: its worst severity (as a label and as a rank) and how many of its alerts fire. */
+interface Firing {
+  label: string;
+  severity: number;
+  firing: number;
+}
+
+/**
+ * Whether the group's card comes although it is muted (a person rejected its card): it fires at a
+ * worse severity than the card rejected, or on at least twice as many alerts (and 3 more) — not
+ * the same page again. The sentence saying why, or null. Remembers what a firing card tells (while
+ * muted, only past the mute).
+ */
+async function pastMute(
+  ctx: AgentContext,
+  fingerprint: string,
+  state: GroupState,
+  now: Firing | null,
+): Promise<string | null> {
+  if ((await ctx.muted([fingerprint])).size === 0) {
+    if (now) state.shown = now;
+    state.pastWhy = undefined;
+    return null;
+  }
+  if (state.pastWhy && (await ctx.openCards([fingerprint])).size > 0) return state.pastWhy;
+  const was = state.shown;
+  if (!now || !was) return null;
+  const worse = now.severity > was.severity;
+  if (!worse && now.firing < Math.max(2 * was.firing, was.firing + 3)) return null;
+  state.shown = now;
+  state.pastWhy = worse
+    ? `Its card was rejected at severity ${was.label}; now it is ${now.label}, so it is here despite the mute.`
+    : `Its card was rejected with ${was.firing} firing; now ${now.firing} fire, so it is here despite the mute.`;
+  return state.pastWhy;
 }
 
 export const SEVERITY: Record<string, number> = { critical: 1, page: 1, error: 0.8, warning: 0.5, info: 0.2 };
@@ -171,6 +211,15 @@ export const alertsAgent = defineAgent({
       const where = `${which ? ` (${which})` : ""}${place ? ` on ${common[place]}` : ""}`;
       const quiet = resolved ? 0 : all.length - firing.length;
       const severity = Math.max(...shown.map((x) => SEVERITY[x.labels.severity ?? ""] ?? 0.5));
+      const worst = shown.find((x) => (SEVERITY[x.labels.severity ?? ""] ?? 0.5) === severity);
+      // A person rejected its card: a worse page than that comes all the same, and says why.
+      const past = await pastMute(
+        ctx,
+        fingerprint,
+        state,
+        resolved ? null : { label: worst?.labels.severity ?? "none", severity, firing: firing.length },
+      );
+      ctx.state.set(fingerprint, state);
       out.push({
         fingerprint,
         kind: "insight",
@@ -179,6 +228,7 @@ export const alertsAgent = defineAgent({
           a.annotations.description,
           scope && `Scope: ${scope}.`,
           quiet > 0 && `${quiet} of the ${all.length} alerts in this group resolved since.`,
+          past,
         ]
           .filter(Boolean)
           .join("\n\n"),
@@ -224,6 +274,7 @@ export const alertsAgent = defineAgent({
           },
         },
         reopen: !resolved,
+        ...(past ? { pastMute: true } : {}),
       });
     }
     return out;
