@@ -1,6 +1,7 @@
 import { sha256 } from "../../lib/crypto.ts";
-import { type AgentContext, type CardUpsert, defineAgent, type SignalRow, withdrawal } from "../define.ts";
+import { type CardUpsert, defineAgent, type SignalRow, withdrawal } from "../define.ts";
 import { blast, rank, recency } from "../rank.ts";
+import { type MuteMemory, newsPastMute } from "./past-mute.ts";
 import { labelText } from "./words.ts";
 
 export interface AlertPayload {
@@ -74,10 +75,8 @@ interface AlertSeen {
 
 interface GroupState {
   alerts: Record<string, AlertSeen>;
-  /** How bad the group's latest firing card was (while it is muted: the rejected card). */
-  shown?: Firing;
-  /** Why its card came although it is muted; later notifications update that card while it is open. */
-  pastWhy?: string;
+  /** How bad its latest firing card was (while muted: the rejected card), and why a card came past the mute. */
+  mute?: MuteMemory<Firing>;
 }
 
 /** A group firing: its worst severity (as a label and as a rank) and how many of its alerts fire. */
@@ -88,32 +87,15 @@ interface Firing {
 }
 
 /**
- * Whether the group's card comes although it is muted (a person rejected its card): it fires at a
- * worse severity than the card rejected, or on at least twice as many alerts (and 3 more) — not
- * the same page again. The sentence saying why, or null. Remembers what a firing card tells (while
- * muted, only past the mute).
+ * A page past a rejected card of the group: a worse severity, or at least twice as many alerts
+ * firing (and 3 more) — not the same page again.
  */
-async function pastMute(
-  ctx: AgentContext,
-  fingerprint: string,
-  state: GroupState,
-  now: Firing | null,
-): Promise<string | null> {
-  if ((await ctx.muted([fingerprint])).size === 0) {
-    if (now) state.shown = now;
-    state.pastWhy = undefined;
-    return null;
-  }
-  if (state.pastWhy && (await ctx.openCards([fingerprint])).size > 0) return state.pastWhy;
-  const was = state.shown;
-  if (!now || !was) return null;
-  const worse = now.severity > was.severity;
-  if (!worse && now.firing < Math.max(2 * was.firing, was.firing + 3)) return null;
-  state.shown = now;
-  state.pastWhy = worse
-    ? `Its card was rejected at severity ${was.label}; now it is ${now.label}, so it is here despite the mute.`
-    : `Its card was rejected with ${was.firing} firing; now ${now.firing} fire, so it is here despite the mute.`;
-  return state.pastWhy;
+function pastRejectedPage(now: Firing, rejected: Firing): string | null {
+  if (now.severity > rejected.severity)
+    return `Its card was rejected at severity ${rejected.label}; now it is ${now.label}`;
+  if (now.firing >= Math.max(2 * rejected.firing, rejected.firing + 3))
+    return `Its card was rejected with ${rejected.firing} firing; now ${now.firing} fire`;
+  return null;
 }
 
 export const SEVERITY: Record<string, number> = { critical: 1, page: 1, error: 0.8, warning: 0.5, info: 0.2 };
@@ -213,11 +195,13 @@ export const alertsAgent = defineAgent({
       const severity = Math.max(...shown.map((x) => SEVERITY[x.labels.severity ?? ""] ?? 0.5));
       const worst = shown.find((x) => (SEVERITY[x.labels.severity ?? ""] ?? 0.5) === severity);
       // A person rejected its card: a worse page than that comes all the same, and says why.
-      const past = await pastMute(
+      state.mute ??= {};
+      const { why: past } = await newsPastMute(
         ctx,
         fingerprint,
-        state,
+        state.mute,
         resolved ? null : { label: worst?.labels.severity ?? "none", severity, firing: firing.length },
+        pastRejectedPage,
       );
       ctx.state.set(fingerprint, state);
       out.push({

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { type AgentContext, type CardUpsert, defineAgent, type SignalRow, withdrawal } from "../define.ts";
 import { blast, rank, recency } from "../rank.ts";
 import { deployBefore, rollbackCard } from "./deploys.ts";
+import { type MuteMemory, newsPastMute } from "./past-mute.ts";
 import { repositorySetting } from "./settings.ts";
 import { clip, plural } from "./words.ts";
 
@@ -214,60 +215,36 @@ export interface GroupState {
   comment?: SentryComment | null;
   /** The latest event as its card tells of it, so the card can be written again without one. */
   latest?: Described;
-  /** What the group's latest card told (while it is muted: what its rejected card told). */
-  shown?: CardNews;
-  /** Why its card came although it is muted; later events update that card while it is open. */
-  pastWhy?: string;
+  /** What its latest card was news of (while muted: the rejected card), and why a card came past the mute. */
+  mute?: MuteMemory<CardNews>;
 }
 
 /** What a group's card is news of; a spike with its count in 10 minutes. */
 interface CardNews {
-  kind: "new" | "regression" | "spike" | "escalation" | "events";
+  kind: "new" | "regression" | "spike" | "escalation";
   spike?: number;
 }
 
 /**
- * Whether the group's card comes although the group is muted (a person rejected its card): news of
- * another kind than the card rejected (a spike after "new error", a regression), or a spike at
- * least twice the one rejected — not the same proposal again. The sentence saying why, or null.
- * Remembers what the card tells (while muted, only past the mute).
+ * News past a rejected card of the group: of another kind (a spike after "new error", a
+ * regression), or a spike at least twice the one rejected — not the same proposal again.
  */
-async function pastMute(
-  ctx: AgentContext,
-  fingerprint: string,
-  g: GroupState,
-  now: CardNews,
-): Promise<string | null> {
-  if ((await ctx.muted([fingerprint])).size === 0) {
-    // More events on an open card change nothing of what it was news of.
-    if (now.kind !== "events" || !g.shown) g.shown = now;
-    g.pastWhy = undefined;
+function pastRejectedNews(now: CardNews, rejected: CardNews): string | null {
+  if (now.kind === rejected.kind && (now.spike ?? 0) < 2 * (rejected.spike ?? Number.POSITIVE_INFINITY))
     return null;
-  }
-  if (g.pastWhy && (await ctx.openCards([fingerprint])).size > 0) return g.pastWhy;
-  const rejected = g.shown;
-  const past =
-    rejected !== undefined &&
-    now.kind !== "events" &&
-    (now.kind !== rejected.kind || (now.spike ?? 0) >= 2 * (rejected.spike ?? Number.POSITIVE_INFINITY));
-  if (!past) return null;
   const was = {
     new: "a new error",
     regression: "a regression",
     spike: `a spike of ${rejected.spike} in 10 min`,
     escalation: "escalating",
-    events: "an error",
   }[rejected.kind];
   const is = {
     new: "it is new",
     regression: "it came back after its fix",
     spike: `it spikes, ${now.spike} in 10 min`,
     escalation: "Sentry says it escalated",
-    events: "",
   }[now.kind];
-  g.shown = now;
-  g.pastWhy = `Its card was rejected as ${was}; now ${is}, so it is here despite the mute.`;
-  return g.pastWhy;
+  return `Its card was rejected as ${was}; now ${is}`;
 }
 
 /** An event and what its card says of it (see describeError). */
@@ -923,14 +900,18 @@ async function groupCard(
         }
       : { type: "none" };
   // A person rejected its card: news past that comes all the same, and says why.
-  const news: CardNews = regression
+  // (More events on a card change nothing of what it is news of.)
+  const news: CardNews | null = regression
     ? { kind: "regression" }
     : spike
       ? { kind: "spike", spike: spike.count }
       : escalation !== null
         ? { kind: "escalation" }
-        : { kind: isNew ? "new" : "events" };
-  const past = await pastMute(ctx, fingerprint, g, news);
+        : isNew
+          ? { kind: "new" }
+          : null;
+  g.mute ??= {};
+  const { why: past } = await newsPastMute(ctx, fingerprint, g.mute, news, pastRejectedNews);
   // Accepting an issue card is not the fix: the issue's closing is.
   ctx.state.set(fingerprint, { ...g, issueProposed: change.type === "github" });
   const fixedOn = regression?.fixedAt ? new Date(regression.fixedAt).toISOString().slice(0, 10) : null;

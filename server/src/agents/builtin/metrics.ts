@@ -11,6 +11,7 @@ import {
 import { blast, type RankFactors, rank, recency } from "../rank.ts";
 import { alertOf, groupFingerprint, SEVERITY } from "./alerts.ts";
 import { type Deploy, deployBefore, rollbackCard, rollbackFingerprint, type Trouble } from "./deploys.ts";
+import { type MuteMemory, newsPastMute } from "./past-mute.ts";
 import { alertOnSeries, type SeriesRef, seriesOfAlert } from "./promql.ts";
 import { repositorySetting } from "./settings.ts";
 import { hhmm, labelText, plural } from "./words.ts";
@@ -29,11 +30,8 @@ interface SeriesState {
   card?: StashedCard;
   /** The series' latest alarm when it went to a deploy's rollback card instead (times as epoch ms). */
   rollback?: Omit<Trouble, "firstSeen" | "lastSeen"> & { firstSeen: number; lastSeen: number };
-  /** The latest break a card told, and, while the series is muted, the break its card was rejected for. */
-  last?: Break;
-  rejected?: Break;
-  /** Why its card came although the series is muted; later breaks update that card while it is open. */
-  pastWhy?: string;
+  /** The break its latest card told (while muted: the rejected one), and why a card came past the mute. */
+  mute?: MuteMemory<Break>;
 }
 
 /** A break as a card told it: "cart_wait_ms rose 12%", how far (relative) and when (ms). */
@@ -52,33 +50,11 @@ export function pastRejected(change: number, rejected: number): boolean {
   return change >= Math.max(2 * rejected, rejected + 0.25);
 }
 
-/**
- * Whether this break makes a card although the series is muted (a person rejected its card): null
- * when it is not muted, false when the mute keeps it quiet, else the sentence that says why it is
- * shown. Remembers the rejected break (and, past it, this one: one more the same size stays quiet).
- */
-async function pastMute(
-  ctx: AgentContext,
-  series: string,
-  name: string,
-  state: SeriesState,
-  now: Break,
-): Promise<string | null | false> {
-  if ((await ctx.muted([series])).size === 0) {
-    state.rejected = undefined;
-    state.pastWhy = undefined;
-    return null;
-  }
-  if (state.pastWhy && (await ctx.openCards([series])).size > 0) return state.pastWhy;
-  // Muted with no record of the card (a state from before breaks were kept): quiet.
-  const rejected = state.rejected ?? state.last;
-  if (!rejected) return false;
-  state.rejected = rejected;
-  if (!pastRejected(now.change, rejected.change)) return false;
-  state.rejected = now;
+/** The sentence a break past its series' mute says: what was rejected, and that this is far bigger. */
+function pastRejectedBreak(name: string, now: Break, rejected: Break): string | null {
+  if (!pastRejected(now.change, rejected.change)) return null;
   const what = rejected.brief.startsWith(`${name} `) ? rejected.brief.slice(name.length + 1) : rejected.brief;
-  state.pastWhy = `Its card was rejected when it ${what} (${new Date(rejected.at).toISOString().slice(0, 10)}); this break is far bigger, so it is here despite the mute.`;
-  return state.pastWhy;
+  return `Its card was rejected when it ${what} (${new Date(rejected.at).toISOString().slice(0, 10)}); this break is far bigger`;
 }
 
 interface Point {
@@ -434,19 +410,17 @@ async function incidentOf(ctx: AgentContext, name: string, series: string): Prom
 /**
  * The incident this break belongs to: a current one, when another series of the metric — or of a
  * metric in the same scope, from the same source, whose card would propose the same — broke within
- * INCIDENT_MS and its card is open (or being made in this batch); else a new one it leads. A muted
- * series neither leads nor joins (its card is dropped, and the others' news with it), unless its
- * break is far past the one rejected (see pastMute).
+ * INCIDENT_MS and its card is open (or being made in this batch); else a new one it leads. (A
+ * muted series' break comes here only when it is news past the mute: a muted card would be
+ * dropped, and the others' news with it.)
  */
 async function joinIncident(
   ctx: AgentContext,
   name: string,
   member: IncidentMember,
   ledHere: Set<string>,
-  pastMute: boolean,
 ): Promise<Incident> {
   const alone: Incident = { lead: member.series, last: member.at, members: [member], more: 0 };
-  if (!pastMute && (await ctx.muted([member.series])).size > 0) return alone;
   const fits = (key: string, current: Incident) => {
     if (key === name || current.members.some((m) => m.name === name)) return true;
     const lead = current.members[0];
@@ -893,10 +867,15 @@ export const metricsAgent = defineAgent({
         };
         // A person rejected this series' card: the mute keeps it quiet, unless it breaks far
         // further than the break they rejected — then its card comes all the same, and says so.
-        const now: Break = { brief: d.brief, change: d.change, at: at.getTime() };
-        const past = await pastMute(ctx, series, p.name, state, now);
-        if (past === false) continue;
-        state.last = now;
+        state.mute ??= {};
+        const { muted, why: past } = await newsPastMute(
+          ctx,
+          series,
+          state.mute,
+          { brief: d.brief, change: d.change, at: at.getTime() },
+          (now, rejected) => pastRejectedBreak(p.name, now, rejected),
+        );
+        if (muted && !past) continue;
         // Past the mute, the card says why it comes, and keeps saying it while it is open.
         state.card = past ? { ...card, head: `${card.head} ${past}`, pastMute: true } : card;
         state.rollback = undefined;
@@ -921,7 +900,6 @@ export const metricsAgent = defineAgent({
             points: [...state.tail],
           },
           ledHere,
-          past !== null,
         );
         // Another series of the metric broke moments ago: its card tells this break too.
         const lead =

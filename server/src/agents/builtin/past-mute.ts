@@ -1,0 +1,40 @@
+import type { AgentContext } from "../define.ts";
+
+/** What an agent keeps of a card to tell news past its mute. */
+export interface MuteMemory<T> {
+  /** What the latest card told; while the card's fingerprint is muted, what the rejected card told. */
+  shown?: T;
+  /** Why a card came although its fingerprint is muted; said again while that card is open. */
+  pastWhy?: string;
+}
+
+/**
+ * A reject mutes the card's fingerprint for a while, so the same proposal does not come back
+ * tomorrow; news far past what was rejected is not the same proposal. For a card about to be made
+ * of `now`: `muted` when a person rejected the fingerprint's card, and `why` the sentence the card
+ * says when it comes all the same — `past(now, shown)` finds it news past the rejected card, or its
+ * earlier card past the mute is still open. `now` null: nothing a card would be remembered for
+ * (a group resolving, more events). Keeps `memory` up to date.
+ */
+export async function newsPastMute<T>(
+  ctx: AgentContext,
+  fingerprint: string,
+  memory: MuteMemory<T>,
+  now: T | null,
+  past: (now: T, shown: T) => string | null,
+): Promise<{ muted: boolean; why: string | null }> {
+  if ((await ctx.muted([fingerprint])).size === 0) {
+    if (now !== null) memory.shown = now;
+    memory.pastWhy = undefined;
+    return { muted: false, why: null };
+  }
+  if (memory.pastWhy && (await ctx.openCards([fingerprint])).size > 0)
+    return { muted: true, why: memory.pastWhy };
+  const shown = memory.shown;
+  // Muted with no record of the card (a state from before this was kept): quiet.
+  const why = now !== null && shown !== undefined ? past(now, shown) : null;
+  if (why === null || now === null) return { muted: true, why: null };
+  memory.shown = now;
+  memory.pastWhy = `${why}, so it is here despite the mute.`;
+  return { muted: true, why: memory.pastWhy };
+}
