@@ -2074,6 +2074,40 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
         repository: "acme/app",
       });
     });
+
+    it("a rejected cluster stays quiet as a few more ask, but comes back when it grows far past that", async () => {
+      const asks = [
+        "Please add an export to CSV of my workouts",
+        "I would love a CSV export of my workouts",
+        "Would be great to export workouts to CSV",
+        "please add csv export for workouts data",
+        "need a way to export my workouts as CSV",
+      ];
+      const more = async (n: number, tag: string) => {
+        await t.request(`/ingest/${feedback.id}`, {
+          json: Array.from({ length: n }, (_, i) => ({
+            id: `${tag}${i}`,
+            text: asks[i % asks.length],
+            rating: 4,
+          })),
+          origin: null,
+          headers: { authorization: `Bearer ${feedback.secret}` },
+        });
+        await t.drain();
+      };
+      const [card] = await cards("feedback:cluster:");
+      if (!card) throw new Error("no cluster card");
+      const rejectedAt = Number((card.evidence as { facts: { thisWeek: number } }).facts.thisWeek);
+      await decide(card, "reject");
+      await more(3, "g");
+      expect((await cards("feedback:cluster:")).map((c) => c.status)).toEqual(["rejected"]);
+      await more(14, "h");
+      const again = (await cards("feedback:cluster:")).filter((c) => c.status === "pending");
+      expect(again.map((c) => c.fingerprint)).toEqual([card.fingerprint]);
+      expect(again[0]?.summary).toContain(
+        `Its card was rejected at ${rejectedAt} this week; now ${rejectedAt + 17}, so it is here again.`,
+      );
+    });
   });
 
   it("never writes the GitHub token or a source secret into the log", () => {

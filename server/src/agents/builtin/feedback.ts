@@ -16,6 +16,12 @@ import { repositorySetting } from "./settings.ts";
 
 const WEEK = 7 * 86_400_000;
 
+/** How many this week a cluster's latest card told (while its card is rejected: the rejected count). */
+interface Told {
+  thisWeek: number;
+}
+const toldKey = (fingerprint: string) => `told:${fingerprint}`;
+
 /** Feedback source settings: how many similar items in a week make a card, and where issues go. */
 export const feedbackSourceSettings = z
   .object({
@@ -82,10 +88,25 @@ export const feedbackAgent = defineAgent({
         grown.set(c.id, g);
       }
       ctx.state.set(key, state);
-      for (const { cluster, signalIds } of grown.values()) {
-        const now = Math.max(ctx.now.getTime(), cluster.updatedAt);
-        const thisWeek = cluster.times.filter((t) => t > now - WEEK).length;
-        if (thisWeek < conf.clusterThreshold) continue;
+      const ready = [...grown.values()]
+        .map((g) => {
+          const now = Math.max(ctx.now.getTime(), g.cluster.updatedAt);
+          const thisWeek = g.cluster.times.filter((t) => t > now - WEEK).length;
+          return { ...g, thisWeek, fingerprint: `feedback:cluster:${sourceId}:${g.cluster.id}` };
+        })
+        .filter((g) => g.thisWeek >= conf.clusterThreshold);
+      const latest = await ctx.latestCards(ready.map((g) => g.fingerprint));
+      await ctx.state.load(ready.map((g) => toldKey(g.fingerprint)));
+      for (const { cluster, signalIds, thisWeek, fingerprint } of ready) {
+        // A cluster whose card was rejected stays quiet — unless it grew far past the count the
+        // person rejected (three times, and 10 more): more customers than anyone chose to ignore.
+        const told = await ctx.state.get<Told>(toldKey(fingerprint));
+        let again: string | null = null;
+        if (latest.get(fingerprint)?.status === "rejected") {
+          if (!told || thisWeek < Math.max(3 * told.thisWeek, told.thisWeek + 10)) continue;
+          again = `Its card was rejected at ${told.thisWeek} this week; now ${thisWeek}, so it is here again.`;
+        }
+        ctx.state.set(toldKey(fingerprint), { thisWeek });
         const title = claim(cluster, thisWeek);
         const quotes = cluster.recent
           .slice(-5)
@@ -107,11 +128,11 @@ export const feedbackAgent = defineAgent({
             }
           : { type: "none" };
         out.push({
-          fingerprint: `feedback:cluster:${sourceId}:${cluster.id}`,
+          fingerprint,
           kind: conf.repository ? "issue" : "insight",
           title,
           // The preview quotes them; the summary says how many, since when, and what accept does.
-          summary: `${thisWeek} this week, ${cluster.size} in all since ${day(cluster.times[0] ?? cluster.updatedAt)}. ${conf.repository ? `Accept opens an issue in ${conf.repository} quoting the ${quotes.length} latest.` : "Set a repository in the source's settings to get an issue proposed."}`,
+          summary: `${thisWeek} this week, ${cluster.size} in all since ${day(cluster.times[0] ?? cluster.updatedAt)}.${again ? ` ${again}` : ""} ${conf.repository ? `Accept opens an issue in ${conf.repository} quoting the ${quotes.length} latest.` : "Set a repository in the source's settings to get an issue proposed."}`,
           ...rank({
             // Second-hand and days old: below a production error or a red default branch of the
             // same reach; a request below a report of something broken.
@@ -139,7 +160,9 @@ export const feedbackAgent = defineAgent({
             lastSeen: new Date(cluster.updatedAt),
             facts: { class: cluster.cls, thisWeek, total: cluster.size, topic: topic(cluster) },
           },
-          reopen: false,
+          // Decided is decided (an accepted cluster has its issue), but for growth past a reject.
+          reopen: again !== null,
+          ...(again ? { pastMute: true } : {}),
         });
       }
     }
