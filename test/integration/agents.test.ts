@@ -1624,6 +1624,39 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       await t.drain();
       expect(await cards("ci:")).toHaveLength(3);
     });
+
+    it("a rejected failing job stays quiet while it stays red, but breaking again after a green run is a card", async () => {
+      const run = (conclusion: string, id: number, sha: string) => {
+        const p = job(conclusion, 1);
+        const j = p.workflow_job as Json;
+        return { ...p, workflow_job: { ...j, id, run_id: id, name: "smoke", head_sha: sha } };
+      };
+      const smoke = async () => (await cards("ci:")).filter((c) => c.fingerprint.endsWith("/smoke"));
+      t.clock.advance(60 * minute);
+      await github("workflow_job", run("failure", 801, "a".repeat(40)));
+      await t.drain();
+      const [card] = await smoke();
+      if (!card) throw new Error("no card for the smoke job");
+      await decide(card, "reject");
+      // Still red on the next commit: the same breakage, quiet.
+      t.clock.advance(minute);
+      await github("workflow_job", run("failure", 802, "b".repeat(40)));
+      await t.drain();
+      expect((await smoke()).map((c) => c.status)).toEqual(["rejected"]);
+      // Green, then red again: another commit to revert, not the one rejected.
+      t.clock.advance(minute);
+      await github("workflow_job", run("success", 803, "c".repeat(40)));
+      await t.drain();
+      t.clock.advance(minute);
+      await github("workflow_job", run("failure", 804, "d".repeat(40)));
+      await t.drain();
+      const [, again] = await smoke();
+      expect(again?.status).toBe("pending");
+      expect(again?.title).toMatch(/ at ddddddd/);
+      expect(again?.summary).toContain(
+        "Its card was rejected when it failed at aaaaaaa; it passed since and now fails at ddddddd, so it is here despite the mute.",
+      );
+    });
   });
 
   describe("ready pull requests", () => {

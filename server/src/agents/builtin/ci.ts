@@ -2,6 +2,7 @@ import type { Change } from "@flick/shared";
 import { extractErrorLines, lineText } from "../ci/log-errors.ts";
 import { type CardUpsert, defineAgent, withdrawal } from "../define.ts";
 import { blast, rank, recency } from "../rank.ts";
+import { type MuteMemory, newsPastMute } from "./past-mute.ts";
 import { plural } from "./words.ts";
 
 interface JobPayload {
@@ -28,6 +29,30 @@ interface JobState {
   flaky: number;
   /** The latest passing job: its log tells which of a failure's error-looking lines are usual. */
   lastPass?: { jobId: number; sha: string };
+  /** The latest completed attempt passed (absent in states from before this was kept). */
+  green?: boolean;
+  /** How many times the job broke: failed after passing (a flaky retry included). */
+  breakage?: number;
+  /** The breakage its latest card told (while muted: the rejected one), and why a card came past the mute. */
+  mute?: MuteMemory<Breakage>;
+}
+
+/** A breakage of the job as a card told it: which one, and the commit it failed at. */
+interface Breakage {
+  breakage: number;
+  sha: string;
+}
+
+/**
+ * A failure past a rejected card of the job: it passed since and broke again (another commit to
+ * revert, not the one rejected). A flaky job's failures are never past it: "re-run?" rejected is
+ * "stop telling me it flakes".
+ */
+function pastRejectedFailure(flaky: boolean) {
+  return (now: Breakage, rejected: Breakage): string | null =>
+    !flaky && now.breakage > rejected.breakage
+      ? `Its card was rejected when it failed at ${rejected.sha.slice(0, 7)}; it passed since and now fails at ${now.sha.slice(0, 7)}`
+      : null;
 }
 
 /** Fetches a job's log text (GitHub's /actions/jobs/:id/logs), or null when it cannot. */
@@ -69,6 +94,8 @@ export function ciAgent(fetchLog: JobLogFetcher | null) {
         const conclusion = job.conclusion ?? "unknown";
         const failedBefore = run.conclusions.some((c) => FAILED.has(c));
         run.conclusions.push(conclusion);
+        if (FAILED.has(conclusion) && state.green !== false) state.breakage = (state.breakage ?? 0) + 1;
+        if (FAILED.has(conclusion) || conclusion === "success") state.green = conclusion === "success";
         ctx.state.set(fingerprint, state);
 
         if (!FAILED.has(conclusion)) {
@@ -82,6 +109,16 @@ export function ciAgent(fetchLog: JobLogFetcher | null) {
         }
 
         const flaky = state.flaky > 0;
+        // A person rejected its card: a new breakage (green since, failing again) comes all the same.
+        state.mute ??= {};
+        const { why: past } = await newsPastMute(
+          ctx,
+          fingerprint,
+          state.mute,
+          { breakage: state.breakage ?? 1, sha: job.head_sha },
+          pastRejectedFailure(flaky),
+        );
+        ctx.state.set(fingerprint, state);
         const sha = job.head_sha.slice(0, 7);
         const workflow = job.workflow_name ?? "workflow";
         const failedStep = job.steps?.find((s) => s.conclusion === "failure")?.name;
@@ -132,10 +169,13 @@ export function ciAgent(fetchLog: JobLogFetcher | null) {
               : log
                 ? "No error lines stood out in the job's log."
                 : "The job's log was not available.",
+            past,
             flaky
               ? `This job failed and then passed on a retry of the same commit ${plural(state.flaky, "time")} before. Accept re-runs the failed jobs.`
               : `Accept opens a pull request that reverts ${sha}, the commit this job fails on${errorLines.length ? ", quoting the error lines" : ""}.`,
-          ].join("\n\n"),
+          ]
+            .filter(Boolean)
+            .join("\n\n"),
           ...rank({
             severity: 0.7,
             blastRadius: blast(
@@ -185,6 +225,7 @@ export function ciAgent(fetchLog: JobLogFetcher | null) {
             },
           ],
           reopen: true,
+          ...(past ? { pastMute: true } : {}),
         });
       }
       return out;
