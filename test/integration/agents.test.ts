@@ -2071,6 +2071,39 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       await t.drain();
       expect((await cards("github:code-scanning:"))[0]?.status).toBe("expired");
     });
+
+    it("a rejected package card stays quiet as its advisories repeat, but a new advisory is a card again", async () => {
+      const created = ghFixture("dependabot_alert/created.payload.json");
+      const alert = created.alert as Json;
+      const advisory = alert.security_advisory as Json;
+      // The fixture's alert on another repository, as alert `number` with advisory `ghsa`.
+      const send = (number: number, ghsa: string) =>
+        github("dependabot_alert", {
+          ...created,
+          repository: { ...(created.repository as Json), full_name: "acme/mute-check" },
+          alert: { ...alert, number, security_advisory: { ...advisory, ghsa_id: ghsa, cve_id: null } },
+        });
+      const semver = () => cards("github:dependabot:acme/mute-check:semver");
+      await send(1, "GHSA-aaaa-aaaa-aaaa");
+      await t.drain();
+      const [card] = await semver();
+      if (!card) throw new Error("no card for the Dependabot alert");
+      await decide(card, "reject");
+      // The same advisory again (reopened by GitHub): the same proposal, quiet.
+      t.clock.advance(minute);
+      await send(1, "GHSA-aaaa-aaaa-aaaa");
+      await t.drain();
+      expect((await semver()).map((c) => c.status)).toEqual(["rejected"]);
+      // Another advisory for the package: not what was rejected.
+      t.clock.advance(minute);
+      await send(2, "GHSA-bbbb-bbbb-bbbb");
+      await t.drain();
+      const [, again] = await semver();
+      expect(again?.status).toBe("pending");
+      expect(again?.summary).toContain(
+        "Its card was rejected with GHSA-aaaa-aaaa-aaaa; GHSA-bbbb-bbbb-bbbb is new, so it is here despite the mute.",
+      );
+    });
   });
 
   describe("feedback clusters", () => {

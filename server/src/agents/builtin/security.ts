@@ -1,6 +1,7 @@
 import type { Change } from "@flick/shared";
 import { type AgentContext, type CardUpsert, defineAgent, type SignalRow, withdrawal } from "../define.ts";
 import { rank, recency } from "../rank.ts";
+import { type MuteMemory, newsPastMute } from "./past-mute.ts";
 
 interface Repository {
   full_name: string;
@@ -87,6 +88,16 @@ interface PackageState {
   manifest?: string;
   runtime: boolean;
   open: OpenVulnerability[];
+  /** The advisories its latest card told (while muted: the rejected card's), and why a card came past the mute. */
+  mute?: MuteMemory<string[]>;
+}
+
+/** Advisories past a rejected card of the package: one it did not tell — not the same proposal. */
+function pastRejectedAdvisories(now: string[], rejected: string[]): string | null {
+  const added = now.filter((a) => !rejected.includes(a));
+  return added.length
+    ? `Its card was rejected with ${rejected.join(", ")}; ${added.join(", ")} ${added.length > 1 ? "are" : "is"} new`
+    : null;
 }
 
 /** The security agent's state key for a package's open Dependabot alerts in a repository. */
@@ -213,7 +224,18 @@ export const securityAgent = defineAgent({
           out.push(withdrawal(fingerprint, signal));
           continue;
         }
+        // A person rejected the package's card: an advisory it did not tell comes all the same.
+        pkg.mute ??= {};
+        const { why: past } = await newsPastMute(
+          ctx,
+          fingerprint,
+          pkg.mute,
+          OPEN.has(p.action) ? pkg.open.map((v) => v.advisory) : null,
+          pastRejectedAdvisories,
+        );
+        ctx.state.set(vulnerabilityKey(p.repository.full_name, alert.dependency.package.name), pkg);
         const card = packageCard(fingerprint, alert.dependency.package.name, signal, p.repository, pkg);
+        if (past) card.upsert = { ...card.upsert, summary: `${card.upsert.summary} ${past}`, pastMute: true };
         // A new advisory is news even where the package's card was decided.
         out.push(await ranked(ctx, card, signal, "github:dependabot", OPEN.has(p.action)));
         continue;
@@ -263,6 +285,7 @@ async function remember(
     ...(a.dependency.manifest_path ? { manifest: a.dependency.manifest_path } : {}),
     runtime: a.dependency.scope !== "development",
     open,
+    ...(stored?.mute ? { mute: stored.mute } : {}),
   };
   ctx.state.set(key, state);
   return state;
