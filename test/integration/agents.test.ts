@@ -2107,14 +2107,16 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
   });
 
   describe("feedback clusters", () => {
+    // Five customers asking for one thing in their own words.
+    const asks = [
+      "Please add an export to CSV of my workouts",
+      "I would love a CSV export of my workouts",
+      "Would be great to export workouts to CSV",
+      "please add csv export for workouts data",
+      "need a way to export my workouts as CSV",
+    ];
+
     it("clusters near-duplicate requests into one card with quotes; noise makes none", async () => {
-      const asks = [
-        "Please add an export to CSV of my workouts",
-        "I would love a CSV export of my workouts",
-        "Would be great to export workouts to CSV",
-        "please add csv export for workouts data",
-        "need a way to export my workouts as CSV",
-      ];
       const noise = ["Great app, love it", "Best watch ever!", "5 stars", "ok", "Nice design and colours"];
       await t.request(`/ingest/${feedback.id}`, {
         json: [...noise, ...asks].map((text, i) => ({ id: `f${i}`, text, rating: 4 })),
@@ -2142,13 +2144,6 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
     });
 
     it("a rejected cluster stays quiet as a few more ask, but comes back when it grows far past that", async () => {
-      const asks = [
-        "Please add an export to CSV of my workouts",
-        "I would love a CSV export of my workouts",
-        "Would be great to export workouts to CSV",
-        "please add csv export for workouts data",
-        "need a way to export my workouts as CSV",
-      ];
       const more = async (n: number, tag: string) => {
         await t.request(`/ingest/${feedback.id}`, {
           json: Array.from({ length: n }, (_, i) => ({
