@@ -1702,6 +1702,44 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       });
     });
 
+    it("a person's PR whose merge card was rejected comes back when it is ready at new commits", async () => {
+      const head1 = "1".repeat(40);
+      const head2 = "2".repeat(40);
+      const at = (action: string, sha: string) =>
+        pr(action, { number: 41, head: { ...(pr(action).pull_request as { head: Json }).head, sha } });
+      // A review event carries its pull request as GitHub last saw it: at the head it reviewed.
+      const approve = (sha: string) => {
+        const p = review("approved") as Json;
+        const pull = p.pull_request as { head: Json };
+        return { ...p, pull_request: { ...pull, number: 41, head: { ...pull.head, sha } } };
+      };
+      const mine = () => cards("github:pr:Codertocat/Hello-World#41");
+      await github("pull_request", at("opened", head1));
+      await github("check_run", check("success", head1, 41));
+      await github("pull_request_review", approve(head1));
+      await t.drain();
+      const [card] = await mine();
+      if (!card) throw new Error("no merge card");
+      await decide(card, "reject");
+      // The same head green again (a re-run): the same proposal, quiet.
+      t.clock.advance(minute);
+      await github("check_run", check("success", head1, 41));
+      await t.drain();
+      expect((await mine()).map((c) => c.status)).toEqual(["rejected"]);
+      // The author answers with new commits, green and approved: another proposal.
+      t.clock.advance(minute);
+      await github("pull_request", at("synchronize", head2));
+      await github("check_run", check("success", head2, 41));
+      await github("pull_request_review", approve(head2));
+      await t.drain();
+      const [, again] = await mine();
+      expect(again?.status).toBe("pending");
+      expect(again?.change).toMatchObject({ params: { number: 41, sha: head2 } });
+      expect(again?.summary).toContain(
+        "Its merge card was rejected at 1111111; it is ready again at 2222222, so it is here despite the mute.",
+      );
+    });
+
     it("a human pushing after the card updates it to wait; a red check takes it back", async () => {
       const newHead = "f".repeat(40);
       await github(

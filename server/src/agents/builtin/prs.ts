@@ -9,6 +9,7 @@ import {
 } from "../define.ts";
 import { rank, recency } from "../rank.ts";
 import { type GroupState, type SeerFix, seerFixKey, seerPullRequests } from "./errors.ts";
+import { type MuteMemory, newsPastMute } from "./past-mute.ts";
 import { type Bump, bumpsIn, dependabotFingerprint, severityOf, vulnerabilitiesFixedBy } from "./security.ts";
 import { clip, plural } from "./words.ts";
 
@@ -80,6 +81,20 @@ interface PrState {
    * alert there), so the alert is one card, not two; given back if the PR closes unmerged.
    */
   folded?: string[];
+  /** The head its latest merge card proposed (while muted: the rejected one's), and why a card came past the mute. */
+  mute?: MuteMemory<string>;
+}
+
+/**
+ * A person's pull request ready again at another head than the merge card rejected: the author
+ * answered with new commits, so merging it is another proposal. A bot's rebase is not: "don't
+ * merge this bump" rejected stays rejected however often it rebases.
+ */
+function pastRejectedHead(bot: boolean) {
+  return (now: string, rejected: string): string | null =>
+    !bot && now !== rejected
+      ? `Its merge card was rejected at ${rejected.slice(0, 7)}; it is ready again at ${now.slice(0, 7)}`
+      : null;
 }
 
 /** The pull request agent's index of a dependency bot's open PRs that update a package. */
@@ -269,6 +284,15 @@ export const prsAgent = defineAgent({
       if (!v.ready) continue;
       state.proposedAt = new Date(ctx.now).toISOString();
       state.pushedAfterCard = false;
+      // A person rejected its merge card: ready again at new commits, it comes all the same.
+      state.mute ??= {};
+      const { why: past } = await newsPastMute(
+        ctx,
+        key,
+        state.mute,
+        state.headSha,
+        pastRejectedHead(state.bot),
+      );
       ctx.state.set(key, state);
       const approvers = Object.entries(state.reviews)
         .filter(([, r]) => r === "approved")
@@ -313,7 +337,7 @@ export const prsAgent = defineAgent({
         ...base,
         kind: "action",
         title: `Merge #${state.number}: ${state.title}${fixed}`,
-        summary: `${plural(Object.keys(state.checks).length, "check")} green on ${state.headSha.slice(0, 7)}${approvers.length ? `, approved by ${approvers.join(", ")}` : state.bot ? `, a dependency update by ${state.author}` : ""}.${fixes.map((v) => ` It fixes Dependabot alert #${v.alert}: ${v.summary} (${v.severity}).`).join("")}${partly}${folded.length ? ` This card stands for the ${folded.join(", ")} alert card${folded.length > 1 ? "s" : ""} too.` : ""}${seerFix ? ` Sentry's Seer opened it to fix ${errorName}${errorReach}; the error's card waits behind this one.` : ""} Accept squash-merges it at exactly this commit.`,
+        summary: `${plural(Object.keys(state.checks).length, "check")} green on ${state.headSha.slice(0, 7)}${approvers.length ? `, approved by ${approvers.join(", ")}` : state.bot ? `, a dependency update by ${state.author}` : ""}.${fixes.map((v) => ` It fixes Dependabot alert #${v.alert}: ${v.summary} (${v.severity}).`).join("")}${partly}${folded.length ? ` This card stands for the ${folded.join(", ")} alert card${folded.length > 1 ? "s" : ""} too.` : ""}${seerFix ? ` Sentry's Seer opened it to fix ${errorName}${errorReach}; the error's card waits behind this one.` : ""}${past ? ` ${past}` : ""} Accept squash-merges it at exactly this commit.`,
         ...rank({
           // A production error's fix ranks as the error did (new: 0.6), not as a routine merge.
           severity: Math.max(0.3, worst, seerFix ? 0.6 : 0),
@@ -334,6 +358,7 @@ export const prsAgent = defineAgent({
         },
         verification: checks,
         reopen: true,
+        ...(past ? { pastMute: true } : {}),
       };
       // It stands for the packages' alert cards and the error's card it answers (set aside behind it).
       const stoodFor = [
