@@ -1738,6 +1738,26 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       expect(again?.summary).toContain(
         "Its merge card was rejected at 1111111; it is ready again at 2222222, so it is here despite the mute.",
       );
+      // A dependency bot's PR rejected ("not this bump"): its rebase, green again, stays quiet.
+      const bot = { login: "dependabot[bot]", type: "Bot" };
+      const bump = (action: string, sha: string) =>
+        pr(action, {
+          number: 42,
+          user: bot,
+          head: { ...(pr(action).pull_request as { head: Json }).head, sha },
+        });
+      const bumps = () => cards("github:pr:Codertocat/Hello-World#42");
+      await github("pull_request", bump("opened", "3".repeat(40)));
+      await github("check_run", check("success", "3".repeat(40), 42));
+      await t.drain();
+      const [bumpCard] = await bumps();
+      if (!bumpCard) throw new Error("no merge card for the bot's PR");
+      await decide(bumpCard, "reject");
+      t.clock.advance(minute);
+      await github("pull_request", { ...bump("synchronize", "4".repeat(40)), sender: bot });
+      await github("check_run", check("success", "4".repeat(40), 42));
+      await t.drain();
+      expect((await bumps()).map((c) => c.status)).toEqual(["rejected"]);
     });
 
     it("a human pushing after the card updates it to wait; a red check takes it back", async () => {
