@@ -210,6 +210,10 @@ export function SettingsView(props: { admin: boolean }) {
 
         <section aria-labelledby="mutes-title" class={styles.section}>
           <h2 id="mutes-title">Muted proposals</h2>
+          <p class={styles.muted}>
+            A rejected card's proposal stays quiet until the time shown; news far past it (a far bigger break,
+            a new advisory, a job broken anew) still comes, and says so.
+          </p>
           <Show
             when={(mutes()?.mutes.length ?? 0) > 0}
             fallback={<p class={styles.muted}>Nothing is muted.</p>}
