@@ -1405,6 +1405,33 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       expect(await zoneCards("f")).toHaveLength(0);
     });
 
+    it("a source whose metrics come from one service makes one card of unlabelled metrics breaking together", async () => {
+      const one = await t.createSource(admin, "metrics", { oneService: true });
+      const last = Date.parse("2015-07-06T09:55:00Z");
+      const breaks = async (source: Source, name: string, usual: number, broken: number) => {
+        await points(
+          source,
+          Array.from({ length: 586 }, (_, i) => ({
+            name,
+            ts: new Date(last + (i - 575) * 5 * minute).toISOString(),
+            value: i > 575 ? broken : usual * (1 + 0.01 * Math.sin(i / 7)),
+          })),
+        );
+        await t.drain();
+      };
+      await breaks(one, "svc_latency", 120, 900);
+      await breaks(one, "svc_orders", 60, 6);
+      expect((await cards("metric:svc_")).map((c) => c.title)).toEqual([
+        expect.stringMatching(
+          /^svc_latency rose [\d.]+× at 10:00 UTC, and svc_orders (dropped \d+%|fell to [\d.]+)$/,
+        ),
+      ]);
+      // Without the setting, two unlabelled metrics say nothing of a common cause: two cards.
+      await breaks(metrics, "solo_latency", 120, 900);
+      await breaks(metrics, "solo_orders", 60, 6);
+      expect(await cards("metric:solo_")).toHaveLength(2);
+    });
+
     it("an incident's card says a series that broke much further than the first one", async () => {
       // Two steady days, then zone x rises 12% and, minutes later, zone y five times over.
       const last = Date.parse("2015-05-04T07:55:00Z");

@@ -69,6 +69,11 @@ export const metricSourceSettings = z
   .object({
     actions: z.record(z.string(), z.string()).default({}),
     repository: repositorySetting,
+    /**
+     * The source's metrics come from one service: any two of its series are one scope unless a
+     * label they both have differs (unlabelled metrics breaking together are one card).
+     */
+    oneService: z.boolean().default(false),
   })
   .passthrough();
 
@@ -349,6 +354,8 @@ interface IncidentMember {
   /** The source of its points, and what accepting its own card would do: another metric joins only the same. */
   source?: string;
   proposal?: string;
+  /** Its source's metrics come from one service (see metricSourceSettings). */
+  oneService?: boolean;
   /** "40 where about 98 was expected" */
   what: string;
   at: number;
@@ -376,11 +383,12 @@ interface Incident {
  * have differs (checkout_latency{service="cart"} and checkout_errors{service="cart",instance="2"}).
  * Labels with nothing in common say nothing of a common cause ({service="shop"} and {zone="a"}),
  * and neither do no labels: two unlabelled metrics breaking together may be one trouble or two, and
- * a card that hides one behind the other costs more than a second card.
+ * a card that hides one behind the other costs more than a second card — unless the source's
+ * settings say its metrics come from one service (`oneService`): then no label is needed.
  */
-export function sameScope(a: Record<string, string>, b: Record<string, string>): boolean {
+export function sameScope(a: Record<string, string>, b: Record<string, string>, oneService = false): boolean {
   const shared = Object.keys(a).filter((k) => k in b);
-  return shared.length > 0 && shared.every((k) => a[k] === b[k]);
+  return (oneService || shared.length > 0) && shared.every((k) => a[k] === b[k]);
 }
 
 /** The incidents that may still be going, with the metric each is kept under: this metric's first, then the latest. */
@@ -427,7 +435,7 @@ async function joinIncident(
     return (
       lead?.source === member.source &&
       lead?.proposal === member.proposal &&
-      current.members.some((m) => sameScope(m.labels, member.labels))
+      current.members.some((m) => sameScope(m.labels, member.labels, member.oneService === true))
     );
   };
   let joined: [string, Incident] | null = null;
@@ -797,7 +805,9 @@ export const metricsAgent = defineAgent({
           continue;
         }
         const settings = metricSourceSettings.safeParse(await ctx.sourceSettings(signal.sourceId));
-        const conf = settings.success ? settings.data : { actions: {}, repository: undefined };
+        const conf = settings.success
+          ? settings.data
+          : { actions: {} as Record<string, string>, repository: undefined, oneService: false };
         const action = conf.actions[series.slice("metric:".length)] ?? conf.actions[p.name];
         const labels = labelText(p.labels);
         const change: Change = action
@@ -889,6 +899,7 @@ export const metricsAgent = defineAgent({
             brief: d.brief,
             change: d.change,
             source: signal.sourceId,
+            ...(conf.oneService ? { oneService: true } : {}),
             proposal: action
               ? `action:${action}`
               : change.type === "github"

@@ -6,7 +6,7 @@ import styles from "./Settings.module.css";
 /** What the agents read from a source's settings, by kind: an example to start from. */
 const EXAMPLES: Partial<Record<SourceKind, string>> = {
   metrics:
-    '{"actions": {"checkout_success": "rollback"}, "repository": "owner/name"}: the action a broken metric proposes, else an issue in the repository.',
+    '{"actions": {"checkout_success": "rollback"}, "repository": "owner/name", "oneService": true}: the action a broken metric proposes, else an issue in the repository; oneService: its metrics come from one service, so unlabelled ones breaking together are one card.',
   feedback:
     '{"clusterThreshold": 5, "similarity": 0.3, "names": ["Your product"], "repository": "owner/name"}: how many similar items in a week make a card, how alike they must be, names that are no topic, where issues go.',
   sentry: '{"repository": "owner/name"}: where error issues are opened.',
