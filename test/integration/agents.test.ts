@@ -1405,6 +1405,44 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       expect(await zoneCards("f")).toHaveLength(0);
     });
 
+    it("an alert arriving after the break finds its card on a metric with hundreds of series", async () => {
+      // 200 pods seen once each, then a 201st breaks, then Alertmanager pages on it.
+      const last = Date.parse("2015-08-03T09:55:00Z");
+      await points(
+        metrics,
+        Array.from({ length: 200 }, (_, i) => ({
+          name: "wide_latency",
+          labels: { pod: `p${i}` },
+          ts: new Date(last - 3 * 24 * 60 * minute).toISOString(),
+          value: 120,
+        })),
+      );
+      await t.drain();
+      await points(
+        metrics,
+        Array.from({ length: 586 }, (_, i) => ({
+          name: "wide_latency",
+          labels: { pod: "p200" },
+          ts: new Date(last + (i - 575) * 5 * minute).toISOString(),
+          value: i > 575 ? 900 : 120 * (1 + 0.01 * Math.sin(i / 7)),
+        })),
+      );
+      await t.drain();
+      const alerts = await t.createSource(admin, "alertmanager");
+      await alertmanager(alerts, '{}:{alertname="WideLatencyHigh"}', [
+        {
+          labels: { alertname: "WideLatencyHigh", pod: "p200", severity: "warning" },
+          summary: "Slow pod",
+          expr: 'wide_latency{pod="p200"} > 500',
+        },
+      ]);
+      const [card, ...more] = await cards('metric:wide_latency{pod="p200"}');
+      expect(more).toHaveLength(0);
+      expect(card?.summary).toContain(
+        "Alertmanager is firing WideLatencyHigh on it too; 1 alert card waits behind this one.",
+      );
+    });
+
     it("a source whose metrics come from one service makes one card of unlabelled metrics breaking together", async () => {
       const one = await t.createSource(admin, "metrics", { oneService: true });
       const last = Date.parse("2015-07-06T09:55:00Z");

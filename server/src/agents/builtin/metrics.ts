@@ -210,9 +210,21 @@ interface StashedCard extends Omit<CardUpsert, "evidence" | "compose" | "summary
 
 /** Alerts remembered per metric name; resolved ones make room first. */
 const MAX_ALERTS = 50;
-/** Series of one metric name the index remembers, for alerts to find theirs. */
+/**
+ * Series of one metric name that broke (made a card or a rollback card's line), the latest this
+ * many: where an alert arriving after the break finds the card to tell, however many series the
+ * metric has.
+ */
 const MAX_NAMED = 200;
 const namesKey = (name: string) => `names:${name}`;
+
+/** Adds a series that broke to its metric's index (the newest last, the oldest dropped past MAX_NAMED). */
+async function indexBreak(ctx: AgentContext, name: string, series: string, labels: Record<string, string>) {
+  const { [series]: _, ...index } =
+    (await ctx.state.get<Record<string, Record<string, string>>>(namesKey(name))) ?? {};
+  const entries = [...Object.entries(index), [series, labels] as const].slice(-MAX_NAMED);
+  ctx.state.set(namesKey(name), Object.fromEntries(entries));
+}
 const alertsKey = (name: string) => `alerting:${name}`;
 
 /** What this batch's notifications said of each group's alerts: group → alert → firing. */
@@ -738,11 +750,6 @@ export const metricsAgent = defineAgent({
     for (const [series, signals] of ordered) {
       const stored = await ctx.state.get<SeriesState>(series);
       const state: SeriesState = stored ?? { detector: new MetricDetector().state, tail: [] };
-      // Each metric name's series, with their labels: where an alert on the metric looks for its own.
-      const first = signals[0]?.payload as Point;
-      const index = (await ctx.state.get<Record<string, Record<string, string>>>(namesKey(first.name))) ?? {};
-      if (!index[series] && Object.keys(index).length < MAX_NAMED)
-        ctx.state.set(namesKey(first.name), { ...index, [series]: first.labels });
       const detector = new MetricDetector(state.detector);
       signals.sort((a, b) => a.occurredAt.getTime() - b.occurredAt.getTime());
       for (const signal of signals) {
@@ -776,6 +783,7 @@ export const metricsAgent = defineAgent({
           // The line tells the series that broke furthest, not the latest to break.
           const worst = after.reduce((w, a) => ((a.change ?? 0) > (w.change ?? 0) ? a : w), broke);
           const more = after.length > 1 ? ` and on ${after.length - 1} more series` : "";
+          await indexBreak(ctx, p.name, series, p.labels);
           state.rollback = {
             what: "metric",
             key: `metric:${p.name}`,
@@ -886,6 +894,7 @@ export const metricsAgent = defineAgent({
           (now, rejected) => pastRejectedBreak(p.name, now, rejected),
         );
         if (muted && !past) continue;
+        await indexBreak(ctx, p.name, series, p.labels);
         // Past the mute, the card says why it comes, and keeps saying it while it is open.
         state.card = past ? { ...card, head: `${card.head} ${past}`, pastMute: true } : card;
         state.rollback = undefined;
