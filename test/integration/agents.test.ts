@@ -2484,6 +2484,71 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       expect(await cards("metric:cart_latency")).toHaveLength(0);
       expect(await cards("metric:orders_per_minute")).toHaveLength(0);
     });
+
+    it("a rejected rollback card stays quiet for its troubles, but a new trouble after the same deploy is a card again", async () => {
+      t.clock.advance(2 * 60 * minute);
+      const deployAt = t.clock.now().getTime();
+      await deploy("8", "9");
+      const base = deployAt - 2 * 24 * 60 * minute;
+      await points(
+        metrics,
+        ["eu", "us"].flatMap((region) =>
+          Array.from({ length: 576 }, (_, i) => ({
+            name: "refunds_ok",
+            labels: { region },
+            ts: new Date(base + i * 5 * minute).toISOString(),
+            value: 98 + Math.sin(i / 7),
+          })),
+        ),
+      );
+      await t.drain();
+      const drop = async (region: string, after: number) => {
+        await points(metrics, [
+          {
+            name: "refunds_ok",
+            labels: { region },
+            ts: new Date(deployAt + after * minute).toISOString(),
+            value: 30,
+          },
+        ]);
+        await t.drain();
+      };
+      const rollbacks = async () =>
+        (await cards("deploy:")).filter((c) => c.fingerprint.endsWith("9".repeat(40)));
+      t.clock.advance(3 * minute);
+      await drop("eu", 3);
+      const [card] = await rollbacks();
+      if (!card) throw new Error("no rollback card");
+      expect(card.title).toMatch(/^refunds_ok dropped \d+% 3 min after push 9999999/);
+      await decide(card, "reject");
+      // The same metric in another region: the trouble the rejected card told, quiet.
+      t.clock.advance(minute);
+      await drop("us", 4);
+      expect((await rollbacks()).map((c) => c.status)).toEqual(["rejected"]);
+      // A new error after the same deploy: not on the rejected card.
+      t.clock.advance(minute);
+      await sentryEvent({
+        ...(JSON.parse(fixture("sentry/events/python-modern.json")) as Json),
+        exception: {
+          values: [
+            {
+              type: "RefundError",
+              value: "no order",
+              stacktrace: { frames: [{ function: "refund", in_app: true }] },
+            },
+          ],
+        },
+        fingerprint: ["RefundError"],
+        timestamp: t.clock.now().toISOString(),
+      });
+      await t.drain();
+      const [, again] = await rollbacks();
+      expect(again?.status).toBe("pending");
+      expect(again?.title).toMatch(/^new RefundError ×1( \(\d+ users?\))? \d+ min after push 9999999/);
+      expect(again?.summary).toMatch(
+        /Its card was rejected for refunds_ok dropped \d+%; new RefundError ×1( \(\d+ users?\))? is new since, so it is here despite the mute\./,
+      );
+    });
   });
 });
 

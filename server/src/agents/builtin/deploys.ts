@@ -127,6 +127,34 @@ export interface Trouble {
   preview?: Preview;
 }
 
+/**
+ * A person rejected the deploy's rollback card (it is muted): a trouble that card did not tell is
+ * news past it — the card comes all the same, saying so (`note`); the troubles it told stay quiet.
+ * While the card past the mute is open, more troubles join it.
+ */
+async function pastRejectedRollback(
+  ctx: AgentContext,
+  fingerprint: string,
+  key: string,
+  brief: string,
+): Promise<{ pastMute: boolean; note?: string }> {
+  if ((await ctx.muted([fingerprint])).size === 0) return { pastMute: false };
+  const latest = (await ctx.latestCards([fingerprint])).get(fingerprint);
+  if (!latest) return { pastMute: false };
+  if (latest.status === "pending" || latest.status === "snoozed") return { pastMute: true };
+  const facts = (latest.evidence as { facts?: Record<string, unknown> } | null)?.facts ?? {};
+  const told = Object.keys(facts).filter((k) => k.startsWith("seen:") && facts[k] !== "");
+  if (told.includes(`seen:${key}`)) return { pastMute: false };
+  const was = told.map((k) => String(facts[`brief:${k.slice("seen:".length)}`] ?? facts[k])).join(" and ");
+  return {
+    pastMute: true,
+    note: `Its card was rejected for ${was || "what it told"}; ${brief} is new since, so it is here despite the mute.`,
+  };
+}
+
+/** Where a rollback card past its mute keeps the sentence that says so (a hidden fact: every recomposition says it). */
+const MUTE_NOTE = "brief:mute";
+
 /** A rollback card's facts that are of the deploy or of the whole card, not of one trouble. */
 const SHARED_FACTS = new Set(["deploy", "minutesAfterDeploy", "alerts"]);
 
@@ -211,6 +239,7 @@ export async function rollbackCard(
         ...parts.map((p) => `- ${p}`),
         // Alertmanager's alerts on the metric that broke (see the metrics agent): the same trouble.
         ...(facts.alerts ? [`Alertmanager is firing ${facts.alerts} on it too.`] : []),
+        ...(facts[MUTE_NOTE] ? [String(facts[MUTE_NOTE])] : []),
         how,
       ].join("\n"),
       // Ranked from all the card holds, whichever agent writes last: the widest blast any part
@@ -225,7 +254,9 @@ export async function rollbackCard(
     };
   };
   const key = t.key ?? t.what;
+  const past = await pastRejectedRollback(ctx, fingerprint, key, t.brief);
   const facts = {
+    ...(past.note ? { [MUTE_NOTE]: past.note } : {}),
     deploy: deploy.sha.slice(0, 12),
     // A card written before troubles had keys has one line for the kind: this one replaces it.
     ...(key !== t.what && priorFacts[`seen:${t.what}`] ? { [`seen:${t.what}`]: "" } : {}),
@@ -256,5 +287,6 @@ export async function rollbackCard(
       },
     ],
     reopen: true,
+    ...(past.pastMute ? { pastMute: true } : {}),
   };
 }
