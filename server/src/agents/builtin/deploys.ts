@@ -2,6 +2,7 @@ import type { Change, Preview } from "@flick/shared";
 import type { AgentContext, CardUpsert, SignalRow } from "../define.ts";
 import { defineAgent, TITLE_MAX } from "../define.ts";
 import { rank, recency } from "../rank.ts";
+import { despiteMute } from "./past-mute.ts";
 import { clip, hhmm } from "./words.ts";
 
 export interface Deploy {
@@ -148,7 +149,7 @@ async function pastRejectedRollback(
   const was = told.map((k) => String(facts[`brief:${k.slice("seen:".length)}`] ?? facts[k])).join(" and ");
   return {
     pastMute: true,
-    note: `Its card was rejected for ${was || "what it told"}; ${brief} is new since, so it is here despite the mute.`,
+    note: despiteMute(`Its card was rejected for ${was || "what it told"}; ${brief} is new since`),
   };
 }
 

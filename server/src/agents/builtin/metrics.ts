@@ -50,11 +50,15 @@ export function pastRejected(change: number, rejected: number): boolean {
   return change >= Math.max(2 * rejected, rejected + 0.25);
 }
 
+/** A brief without its metric's name: "rose 12%" of "cart_wait_ms rose 12%". */
+function figure(brief: string, name: string): string {
+  return brief.startsWith(`${name} `) ? brief.slice(name.length + 1) : brief;
+}
+
 /** The sentence a break past its series' mute says: what was rejected, and that this is far bigger. */
 function pastRejectedBreak(name: string, now: Break, rejected: Break): string | null {
   if (!pastRejected(now.change, rejected.change)) return null;
-  const what = rejected.brief.startsWith(`${name} `) ? rejected.brief.slice(name.length + 1) : rejected.brief;
-  return `Its card was rejected when it ${what} (${new Date(rejected.at).toISOString().slice(0, 10)}); this break is far bigger`;
+  return `Its card was rejected when it ${figure(rejected.brief, name)} (${new Date(rejected.at).toISOString().slice(0, 10)}); this break is far bigger`;
 }
 
 interface Point {
@@ -403,26 +407,45 @@ export function sameScope(a: Record<string, string>, b: Record<string, string>, 
   return (oneService || shared.length > 0) && shared.every((k) => a[k] === b[k]);
 }
 
-/** The incidents that may still be going, with the metric each is kept under: this metric's first, then the latest. */
-async function liveIncidents(ctx: AgentContext, name: string): Promise<[string, Incident][]> {
+/** Incidents read once for a batch's lookups: each metric's own, and those that may still be going. */
+interface LiveIncidents {
+  /** The incident kept under each of the metrics asked for. */
+  own: Map<string, Incident>;
+  /** The incidents on the live list, with the metric each is kept under, the latest first. */
+  recent: [string, Incident][];
+}
+
+/** The incidents kept under these metrics' names and those on the live list. */
+async function liveIncidents(ctx: AgentContext, names: string[]): Promise<LiveIncidents> {
   const live = (await ctx.state.get<Record<string, number>>(LIVE_INCIDENTS)) ?? {};
-  const others = Object.keys(live)
-    .filter((n) => n !== name)
-    .sort((a, b) => (live[b] ?? 0) - (live[a] ?? 0));
-  const names = [name, ...others];
-  await ctx.state.load(names.map(incidentKey));
-  const out: [string, Incident][] = [];
-  for (const n of names) {
+  const recent = Object.keys(live).sort((a, b) => (live[b] ?? 0) - (live[a] ?? 0));
+  await ctx.state.load([...new Set([...names, ...recent])].map(incidentKey));
+  const read = async (n: string): Promise<Incident | undefined> => {
     const incident = await ctx.state.get<Incident>(incidentKey(n));
-    if (incident)
-      out.push([n, { ...incident, members: incident.members.map((m) => ({ ...m, name: m.name ?? n })) }]);
+    return incident && { ...incident, members: incident.members.map((m) => ({ ...m, name: m.name ?? n })) };
+  };
+  const own = new Map<string, Incident>();
+  for (const n of names) {
+    const incident = await read(n);
+    if (incident) own.set(n, incident);
   }
-  return out;
+  const out: [string, Incident][] = [];
+  for (const n of recent) {
+    const incident = own.get(n) ?? (await read(n));
+    if (incident) out.push([n, incident]);
+  }
+  return { own, recent: out };
+}
+
+/** Where a metric's break looks for an incident to join: its own metric's, then the latest others. */
+function candidates(live: LiveIncidents, name: string): [string, Incident][] {
+  const own = live.own.get(name);
+  return [...(own ? [[name, own] as [string, Incident]] : []), ...live.recent.filter(([n]) => n !== name)];
 }
 
 /** The incident a series broke in, as told on its lead's card (null when it has none). */
-async function incidentOf(ctx: AgentContext, name: string, series: string): Promise<Incident | null> {
-  for (const [, incident] of await liveIncidents(ctx, name))
+function incidentOf(live: LiveIncidents, name: string, series: string): Incident | null {
+  for (const [, incident] of candidates(live, name))
     if (incident.members.some((m) => m.series === series)) return incident;
   return null;
 }
@@ -451,7 +474,7 @@ async function joinIncident(
     );
   };
   let joined: [string, Incident] | null = null;
-  for (const [key, current] of await liveIncidents(ctx, name)) {
+  for (const [key, current] of candidates(await liveIncidents(ctx, [name]), name)) {
     if (Math.abs(member.at - current.last) > INCIDENT_MS || !fits(key, current)) continue;
     if (
       current.lead === member.series ||
@@ -552,7 +575,7 @@ function incidentCard(card: StashedCard, incident: Incident | null): StashedCard
     .reduce<IncidentMember | undefined>((w, m) => ((m.change ?? 0) > (w?.change ?? 0) ? m : w), undefined);
   const worse =
     worst?.brief && lead?.change !== undefined && (worst.change ?? 0) > 2 * lead.change
-      ? ` (${named(worst)}: ${worst.brief.slice(`${worst.name} `.length)})`
+      ? ` (${named(worst)}: ${figure(worst.brief, worst.name ?? "")})`
       : "";
   const also = metrics.length
     ? `, and ${metrics[0]?.brief ?? `${metrics[0]?.name} broke`}${metrics.length > 1 ? ` and ${plural(metrics.length - 1, "more metric")}` : ""}`
@@ -662,8 +685,9 @@ async function joinAlerts(ctx: AgentContext, signals: SignalRow[], out: CardUpse
   }
   // A series whose break joined another's card (an incident) tells that card.
   const leads = new Map<string, { name: string; labels: Record<string, string>; signal: SignalRow }>();
+  const live = await liveIncidents(ctx, [...new Set([...touched.values()].map((t) => t.name))]);
   for (const [fp, t] of touched) {
-    const incident = await incidentOf(ctx, t.name, fp);
+    const incident = incidentOf(live, t.name, fp);
     const lead = incident?.members[0];
     if (!incident || !lead) leads.set(fp, leads.get(fp) ?? t);
     else if (!leads.has(incident.lead))
@@ -671,6 +695,7 @@ async function joinAlerts(ctx: AgentContext, signals: SignalRow[], out: CardUpse
   }
   const open = await ctx.openCards([...leads.keys()]);
   await ctx.state.load([...leads.keys()]);
+  const ofLeads = await liveIncidents(ctx, [...new Set([...leads.values()].map((l) => l.name))]);
   for (const [fp, { name, labels, signal }] of leads) {
     const state = await ctx.state.get<SeriesState>(fp);
     // The series' trouble went to a deploy's rollback card: that card is told, while it is open.
@@ -697,7 +722,7 @@ async function joinAlerts(ctx: AgentContext, signals: SignalRow[], out: CardUpse
     }
     if (!state?.card || !open.has(fp)) continue;
     const evidence = { ...state.card.evidence, signalIds: [signal.id] };
-    const incident = await incidentOf(ctx, name, fp);
+    const incident = incidentOf(ofLeads, name, fp);
     const told = incident?.lead === fp ? incident : null;
     out.push(
       ...withAlerts(

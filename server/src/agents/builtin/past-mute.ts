@@ -35,6 +35,11 @@ export async function newsPastMute<T>(
   const why = now !== null && shown !== undefined ? past(now, shown) : null;
   if (why === null || now === null) return { muted: true, why: null };
   memory.shown = now;
-  memory.pastWhy = `${why}, so it is here despite the mute.`;
+  memory.pastWhy = despiteMute(why);
   return { muted: true, why: memory.pastWhy };
+}
+
+/** The sentence a card past its mute says: why it is news, then that it comes despite the mute. */
+export function despiteMute(why: string): string {
+  return `${why}, so it is here despite the mute.`;
 }
