@@ -33,6 +33,20 @@ export const seriesPreviewSchema = z.object({
     )
     .max(10)
     .optional(),
+  /**
+   * Other metrics that broke with it, each on its own small chart (another metric has its own
+   * units); `marks` as above, into that chart's points.
+   */
+  charts: z
+    .array(
+      z.object({
+        label: z.string().max(200),
+        points: z.array(z.tuple([z.number(), z.number()])).max(2000),
+        marks: z.array(z.number().int()).max(10).optional(),
+      }),
+    )
+    .max(4)
+    .optional(),
 });
 
 export const diffStatPreviewSchema = z.object({

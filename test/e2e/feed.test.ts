@@ -345,19 +345,22 @@ describe("the feed in Chromium", () => {
     await p.close();
   });
 
-  it("draws an incident's other series behind the one its card leads with", async () => {
-    // Queue wait in three zones, two days steady, then all three jump within three minutes: one
-    // request, as a collector sends them.
+  it("draws an incident's other series behind the one its card leads with, another metric below", async () => {
+    // Queue wait in three zones, two days steady, then all three jump within three minutes, and
+    // zone a's errors with them: one request, as a collector sends them.
     const source = await newSource("metrics", "Queue metrics");
     const start = Date.now() - 2 * 86_400_000;
-    const points = ["a", "b", "c"].flatMap((zone, k) =>
+    const series = (name: string, zone: string, k: number, usual: number, broken: number) =>
       Array.from({ length: 577 }, (_, i) => ({
-        name: "queue_wait_ms",
+        name,
         labels: { zone },
         ts: new Date(start + i * 300_000 + (i === 576 ? k * 60_000 : 0)).toISOString(),
-        value: i < 576 ? 40 + 3 * Math.sin(i / 7) + k : 400 + 40 * k,
-      })),
-    );
+        value: i < 576 ? usual + 3 * Math.sin(i / 7) : broken,
+      }));
+    const points = [
+      ...["a", "b", "c"].flatMap((zone, k) => series("queue_wait_ms", zone, k, 40 + k, 400 + 40 * k)),
+      ...series("queue_errors", "a", 3, 10, 90),
+    ];
     await post(source, points);
     const id = await cardWhen("limit=100", (c) => c.fingerprint.startsWith("metric:queue_wait_ms"), 20_000);
     const p = await phoneContext.newPage();
@@ -371,6 +374,15 @@ describe("the feed in Chromium", () => {
     await chart.waitFor();
     expect(await chart.locator("polyline").count()).toBe(3);
     await card.getByText(/queue_wait_ms · now 400 · 3 series/).waitFor();
+    // The errors have other units: a small chart of their own, the break marked.
+    await card
+      .getByText(/, and queue_errors rose/)
+      .first()
+      .waitFor();
+    const errors = card.getByRole("img", { name: "queue_errors (zone=a) chart" });
+    expect(await errors.locator("polyline").count()).toBe(1);
+    expect(await errors.locator("line").count()).toBe(1);
+    await card.getByText(/queue_errors \(zone=a\) · now 90$/).waitFor();
     await p.screenshot({ path: path.join(shots, "feed-incident-phone.png") });
     await p.close();
   });

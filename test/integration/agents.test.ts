@@ -1553,8 +1553,18 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
         facts: { series: 2, metrics: "pay_latency, pay_success" },
         tells: ['metric:pay_success{region="eu",service="pay"}'],
       });
-      // Its chart draws pay_latency alone: pay_success has other units.
-      expect((card.preview as { others?: unknown[] }).others ?? []).toHaveLength(0);
+      // Its chart draws pay_latency alone: pay_success has other units, and a small chart of its
+      // own below, its break marked.
+      const preview = card.preview as {
+        others?: unknown[];
+        charts?: { label: string; points: [number, number][]; marks: number[] }[];
+      };
+      expect(preview.others ?? []).toHaveLength(0);
+      expect(preview.charts?.map((c) => c.label)).toEqual(["pay_success (service=pay, region=eu)"]);
+      const chart = preview.charts?.[0];
+      const marked = chart?.points[chart.marks[0] ?? -1];
+      expect(marked).toEqual([Date.parse("2015-03-02T12:00:00Z"), 0.4]);
+      expect(chart?.points[(chart.marks[0] ?? 0) - 1]?.[1]).toBeGreaterThan(0.9);
       // The page on pay_success is told on it and waits behind it.
       expect(card.summary).toContain(
         "Alertmanager is firing PaySuccessLow on it too; 1 alert card waits behind this one.",

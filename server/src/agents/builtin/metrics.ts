@@ -358,6 +358,18 @@ const LIVE_INCIDENTS = "incidents";
 const MAX_LIVE = 50;
 
 /** One series' break in an incident. */
+/** Another metric's series as a small chart of its own, the point where it broke marked. */
+function chartOf(
+  label: string,
+  m: IncidentMember,
+): { label: string; points: [number, number][]; marks: number[] } {
+  let mark = -1;
+  m.points.forEach(([t], i) => {
+    if (t <= m.at) mark = i;
+  });
+  return { label, points: m.points, marks: m.points.length ? [mark >= 0 ? mark : m.points.length - 1] : [] };
+}
+
 interface IncidentMember {
   series: string;
   /** Its metric (absent in incidents stored before they spanned metrics: the incident's own). */
@@ -605,6 +617,8 @@ function incidentCard(card: StashedCard, incident: Incident | null): StashedCard
             .filter(mine)
             .slice(0, INCIDENT_LISTED)
             .map((m) => ({ label: named(m), points: m.points })),
+          // Each other metric on its own small chart, its break marked.
+          ...(metrics.length ? { charts: metrics.slice(0, 4).map((m) => chartOf(named(m), m)) } : {}),
         }
       : card.preview;
   return {

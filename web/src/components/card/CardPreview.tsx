@@ -2,30 +2,41 @@ import type { Preview } from "@flick/shared";
 import { For, Match, Show, Switch } from "solid-js";
 import styles from "./Card.module.css";
 
+type SeriesPreview = Extract<Preview, { type: "series" }>;
+type Points = [number, number][];
+
 /**
  * A sparkline of the series with marked points (anomaly, deploy), drawn as SVG; an incident's other
  * series thinner behind it, on the same axes.
  */
-function Series(props: { preview: Extract<Preview, { type: "series" }> }) {
+function Sparkline(props: {
+  label: string;
+  points: Points;
+  marks?: number[] | undefined;
+  span?: [number, number] | undefined;
+  unit?: string | undefined;
+  others?: { label: string; points: Points }[] | undefined;
+  small?: boolean;
+}) {
   const w = 320;
-  const h = 96;
+  const h = () => (props.small ? 48 : 96);
   const geometry = () => {
-    const pts = props.preview.points;
-    const others = props.preview.others ?? [];
+    const pts = props.points;
+    const others = props.others ?? [];
     const all = [pts, ...others.map((o) => o.points)].flat();
     const xs = all.map((p) => p[0]);
     const ys = all.map((p) => p[1]);
     const [x0, x1] = [Math.min(...xs), Math.max(...xs)];
     const [y0, y1] = [Math.min(...ys), Math.max(...ys)];
     const sx = (x: number) => ((x - x0) / (x1 - x0 || 1)) * (w - 8) + 4;
-    const sy = (y: number) => h - 6 - ((y - y0) / (y1 - y0 || 1)) * (h - 12);
-    const [from, to] = (props.preview.span ?? []).map((i) => pts[i]);
-    const line = (points: [number, number][]) =>
+    const sy = (y: number) => h() - 6 - ((y - y0) / (y1 - y0 || 1)) * (h() - 12);
+    const [from, to] = (props.span ?? []).map((i) => pts[i]);
+    const line = (points: Points) =>
       points.map((p) => `${sx(p[0]).toFixed(1)},${sy(p[1]).toFixed(1)}`).join(" ");
     return {
       line: line(pts),
       others: others.map((o) => line(o.points)),
-      marks: (props.preview.marks ?? [])
+      marks: (props.marks ?? [])
         .map((i) => pts[i])
         .filter((p): p is [number, number] => p !== undefined)
         .map((p) => ({ x: sx(p[0]), y: sy(p[1]) })),
@@ -34,28 +45,48 @@ function Series(props: { preview: Extract<Preview, { type: "series" }> }) {
     };
   };
   return (
-    <figure class={styles.series}>
+    <figure class={props.small ? `${styles.series} ${styles.seriesSmall}` : styles.series}>
       <svg
-        viewBox={`0 0 ${w} ${h}`}
+        viewBox={`0 0 ${w} ${h()}`}
         role="img"
-        aria-label={`${props.preview.label} chart${props.preview.others?.length ? `, with ${props.preview.others.length} more series` : ""}`}
+        aria-label={`${props.label} chart${props.others?.length ? `, with ${props.others.length} more series` : ""}`}
         preserveAspectRatio="none"
       >
         <Show when={geometry().span}>
-          {(band) => <rect class={styles.seriesSpan} x={band().x} y="0" width={band().width} height={h} />}
+          {(band) => <rect class={styles.seriesSpan} x={band().x} y="0" width={band().width} height={h()} />}
         </Show>
         <For each={geometry().others}>{(o) => <polyline class={styles.seriesOther} points={o} />}</For>
         <polyline class={styles.seriesLine} points={geometry().line} />
+        {/* A zero-length round-capped line: a dot that stays round however the chart is stretched. */}
         <For each={geometry().marks}>
-          {(m) => <circle class={styles.seriesMark} cx={m.x} cy={m.y} r="4" />}
+          {(m) => <line class={styles.seriesMark} x1={m.x} y1={m.y} x2={m.x} y2={m.y} />}
         </For>
       </svg>
       <figcaption>
-        {props.preview.label} · now {geometry().last}
-        {props.preview.unit ?? ""}
-        {props.preview.others?.length ? ` · ${props.preview.others.length + 1} series` : ""}
+        {props.label} · now {geometry().last}
+        {props.unit ?? ""}
+        {props.others?.length ? ` · ${props.others.length + 1} series` : ""}
       </figcaption>
     </figure>
+  );
+}
+
+/** The card's chart; other metrics that broke with it below, each on its own axes. */
+function Series(props: { preview: SeriesPreview }) {
+  return (
+    <>
+      <Sparkline
+        label={props.preview.label}
+        points={props.preview.points}
+        marks={props.preview.marks}
+        span={props.preview.span}
+        unit={props.preview.unit}
+        others={props.preview.others}
+      />
+      <For each={props.preview.charts ?? []}>
+        {(c) => <Sparkline label={c.label} points={c.points} marks={c.marks} small />}
+      </For>
+    </>
   );
 }
 
