@@ -26,6 +26,14 @@ export const seriesPreviewSchema = z.object({
   points: z.array(z.tuple([z.number(), z.number()])).max(2000),
   marks: z.array(z.number().int()).max(100).optional(),
   span: z.tuple([z.number().int().min(0), z.number().int().min(0)]).optional(),
+  /**
+   * What history predicted at a marked point, as [index into points, value]: drawn as a ring joined
+   * to the point, so the gap the card tells ("dropped 73%") is seen, not only read.
+   */
+  expected: z
+    .array(z.tuple([z.number().int().min(0), z.number()]))
+    .max(100)
+    .optional(),
   /** Other series drawn behind this one on the same axes (the rest of an incident's series). */
   others: z
     .array(
@@ -43,6 +51,10 @@ export const seriesPreviewSchema = z.object({
         label: z.string().max(200),
         points: z.array(z.tuple([z.number(), z.number()])).max(2000),
         marks: z.array(z.number().int()).max(10).optional(),
+        expected: z
+          .array(z.tuple([z.number().int().min(0), z.number()]))
+          .max(10)
+          .optional(),
       }),
     )
     .max(4)
@@ -65,6 +77,7 @@ export const previewSchema = z.discriminatedUnion("type", [
   textPreviewSchema,
 ]);
 export type Preview = z.infer<typeof previewSchema>;
+export type SeriesPreview = z.infer<typeof seriesPreviewSchema>;
 
 /** What accepting the card does. Executors act on exactly this value. */
 export const changeSchema = z.discriminatedUnion("type", [

@@ -381,7 +381,13 @@ describe("the feed in Chromium", () => {
       .waitFor();
     const errors = card.getByRole("img", { name: "queue_errors (zone=a) chart" });
     expect(await errors.locator("polyline").count()).toBe(1);
-    expect(await errors.locator("line").count()).toBe(1);
+    // The dot at 90, and a ring where about 10 was expected, well below it, joined by a dashed line.
+    const ys = await errors
+      .locator("line")
+      .evaluateAll((lines) => lines.map((l) => Number(l.getAttribute("y1"))));
+    expect(ys).toHaveLength(4);
+    const [, ring = 0, , dot = 0] = ys;
+    expect(ring - dot).toBeGreaterThan(20);
     await card.getByText(/queue_errors \(zone=a\) · now 90$/).waitFor();
     await p.screenshot({ path: path.join(shots, "feed-incident-phone.png") });
     await p.close();

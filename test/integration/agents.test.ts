@@ -432,7 +432,9 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       if (!updated) throw new Error("the card is gone");
       expect(updated.title).toMatch(/^lb_spikes (rose [\d.]+×|jumped to [\d.]+) at \d\d:\d\d UTC$/);
       const latest = (updated.evidence as { facts: Record<string, number | string> }).facts;
-      expect(latest).toMatchObject({ value: 10 * top });
+      // Four significant digits beside the title (32.248149307 reads as 32.25).
+      expect(latest).toMatchObject({ value: Number((10 * top).toPrecision(4)) });
+      expect(String(latest.value).replace(/\D/g, "")).toHaveLength(4);
       expect(Object.keys(latest)).not.toContain("since");
       expect(Object.keys(latest)).not.toContain("closestMean");
     });
@@ -1557,14 +1559,24 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       // own below, its break marked.
       const preview = card.preview as {
         others?: unknown[];
-        charts?: { label: string; points: [number, number][]; marks: number[] }[];
+        marks: number[];
+        expected?: [number, number][];
+        charts?: {
+          label: string;
+          points: [number, number][];
+          marks: number[];
+          expected?: [number, number][];
+        }[];
       };
+      // Each chart draws what was expected at its marked point: the gap the title tells.
+      expect(preview.expected).toEqual([[preview.marks[0], expect.closeTo(120, 0)]]);
       expect(preview.others ?? []).toHaveLength(0);
       expect(preview.charts?.map((c) => c.label)).toEqual(["pay_success (service=pay, region=eu)"]);
       const chart = preview.charts?.[0];
       const marked = chart?.points[chart.marks[0] ?? -1];
       expect(marked).toEqual([Date.parse("2015-03-02T12:00:00Z"), 0.4]);
       expect(chart?.points[(chart.marks[0] ?? 0) - 1]?.[1]).toBeGreaterThan(0.9);
+      expect(chart?.expected).toEqual([[chart?.marks[0], expect.closeTo(0.98, 1)]]);
       // The page on pay_success is told on it and waits behind it.
       expect(card.summary).toContain(
         "Alertmanager is firing PaySuccessLow on it too; 1 alert card waits behind this one.",

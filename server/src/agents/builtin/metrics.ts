@@ -1,4 +1,4 @@
-import type { Change, Preview } from "@flick/shared";
+import type { Change, Preview, SeriesPreview } from "@flick/shared";
 import { z } from "zod";
 import { type AgentContext, type CardUpsert, defineAgent, type SignalRow, standFor } from "../define.ts";
 import {
@@ -126,6 +126,8 @@ function describe(
   what: string;
   change: number;
   marks: number[];
+  /** What was expected of the point that surprised, and when it came (absent for a pattern). */
+  expected?: { at: number; value: number };
   span?: [number, number];
   facts: Record<string, string | number>;
 } {
@@ -145,7 +147,10 @@ function describe(
       what: `${round(value)} where about ${round(expected)} was expected`,
       change: relative(value, expected),
       marks: [mark >= 0 ? mark : last],
-      facts: { value, expected: thousandths(expected) },
+      ...(Number.isFinite(expected)
+        ? { expected: { at: peak ? peak.at : at.getTime(), value: expected } }
+        : {}),
+      facts: { value: shown(value), expected: shown(expected) },
     };
   }
   const first = tail.findIndex(([t]) => t >= pattern.since);
@@ -158,10 +163,10 @@ function describe(
     ...(first >= 0 && first < last ? { span: [first, last] as [number, number] } : {}),
     facts: {
       since: new Date(pattern.since).toISOString(),
-      mean: thousandths(pattern.mean),
-      p90: thousandths(pattern.p90),
-      closestMean: thousandths(pattern.closestMean),
-      closestP90: thousandths(pattern.closestP90),
+      mean: shown(pattern.mean),
+      p90: shown(pattern.p90),
+      closestMean: shown(pattern.closestMean),
+      closestP90: shown(pattern.closestP90),
     },
   };
 }
@@ -178,6 +183,16 @@ function addToTail(tail: [number, number][], at: number, value: number): void {
   if (i === 0 && tail.length >= TAIL) return;
   tail.splice(i, 0, [at, value]);
   if (tail.length > TAIL) tail.shift();
+}
+
+/**
+ * A figure for a card's chips: four significant digits, never fewer than its whole part
+ * (80.96953884 → 80.97, 0.000412345 → 0.0004123, 123456.7 → 123457).
+ */
+function shown(x: number): number {
+  if (!Number.isFinite(x) || x === 0) return x;
+  const whole = Math.floor(Math.log10(Math.abs(x))) + 1;
+  return Number(x.toPrecision(Math.min(21, Math.max(4, whole))));
 }
 
 function thousandths(x: number): number {
@@ -357,19 +372,22 @@ const incidentKey = (name: string) => `incident:${name}`;
 const LIVE_INCIDENTS = "incidents";
 const MAX_LIVE = 50;
 
-/** One series' break in an incident. */
 /** Another metric's series as a small chart of its own, the point where it broke marked. */
-function chartOf(
-  label: string,
-  m: IncidentMember,
-): { label: string; points: [number, number][]; marks: number[] } {
-  let mark = -1;
-  m.points.forEach(([t], i) => {
-    if (t <= m.at) mark = i;
-  });
-  return { label, points: m.points, marks: m.points.length ? [mark >= 0 ? mark : m.points.length - 1] : [] };
+function chartOf(label: string, m: IncidentMember): NonNullable<SeriesPreview["charts"]>[number] {
+  if (m.points.length === 0) return { label, points: [] };
+  // The point that surprised (it may be a few before the one that raised the alarm).
+  const at = m.expected?.[0] ?? m.at;
+  const found = m.points.findIndex(([t]) => t === at);
+  const mark = found >= 0 ? found : m.points.length - 1;
+  return {
+    label,
+    points: m.points,
+    marks: [mark],
+    ...(m.expected && found >= 0 ? { expected: [[mark, m.expected[1]] as [number, number]] } : {}),
+  };
 }
 
+/** One series' break in an incident. */
 interface IncidentMember {
   series: string;
   /** Its metric (absent in incidents stored before they spanned metrics: the incident's own). */
@@ -390,6 +408,11 @@ interface IncidentMember {
   severity: number;
   /** Its chart's points when it broke, drawn behind the lead's. */
   points: [number, number][];
+  /**
+   * When the point that surprised came and what was expected of it (absent for a changed pattern,
+   * and in older incidents).
+   */
+  expected?: [number, number];
 }
 
 /**
@@ -804,6 +827,10 @@ export const metricsAgent = defineAgent({
           label: p.name,
           points: [...state.tail],
           marks: d.marks,
+          // The gap the card tells, drawn at the marked point.
+          ...(d.expected && d.marks[0] !== undefined && d.marks[0] >= 0
+            ? { expected: [[d.marks[0], d.expected.value]] }
+            : {}),
           ...(d.span ? { span: d.span } : {}),
         };
         const claim = d.claim;
@@ -957,6 +984,7 @@ export const metricsAgent = defineAgent({
             at: at.getTime(),
             severity: Math.min(1, 0.4 + d.change),
             points: [...state.tail],
+            ...(d.expected ? { expected: [d.expected.at, d.expected.value] } : {}),
           },
           ledHere,
         );

@@ -13,6 +13,7 @@ function Sparkline(props: {
   label: string;
   points: Points;
   marks?: number[] | undefined;
+  expected?: [number, number][] | undefined;
   span?: [number, number] | undefined;
   unit?: string | undefined;
   others?: { label: string; points: Points }[] | undefined;
@@ -24,8 +25,13 @@ function Sparkline(props: {
     const pts = props.points;
     const others = props.others ?? [];
     const all = [pts, ...others.map((o) => o.points)].flat();
+    // What was expected at a marked point, where there is such a point.
+    const gaps = (props.expected ?? []).flatMap(([i, value]) => {
+      const p = pts[i];
+      return p ? [{ x: p[0], from: value, to: p[1] }] : [];
+    });
     const xs = all.map((p) => p[0]);
-    const ys = all.map((p) => p[1]);
+    const ys = [...all.map((p) => p[1]), ...gaps.map((g) => g.from)];
     const [x0, x1] = [Math.min(...xs), Math.max(...xs)];
     const [y0, y1] = [Math.min(...ys), Math.max(...ys)];
     const sx = (x: number) => ((x - x0) / (x1 - x0 || 1)) * (w - 8) + 4;
@@ -40,6 +46,7 @@ function Sparkline(props: {
         .map((i) => pts[i])
         .filter((p): p is [number, number] => p !== undefined)
         .map((p) => ({ x: sx(p[0]), y: sy(p[1]) })),
+      gaps: gaps.map((g) => ({ x: sx(g.x), from: sy(g.from), to: sy(g.to) })),
       span: from && to && to[0] > from[0] ? { x: sx(from[0]), width: sx(to[0]) - sx(from[0]) } : null,
       last: Number((pts[pts.length - 1]?.[1] ?? 0).toFixed(1)),
     };
@@ -57,6 +64,16 @@ function Sparkline(props: {
         </Show>
         <For each={geometry().others}>{(o) => <polyline class={styles.seriesOther} points={o} />}</For>
         <polyline class={styles.seriesLine} points={geometry().line} />
+        {/* What was expected there: a ring joined to the point by a dashed line. */}
+        <For each={geometry().gaps}>
+          {(g) => (
+            <>
+              <line class={styles.seriesGap} x1={g.x} y1={g.from} x2={g.x} y2={g.to} />
+              <line class={styles.seriesExpected} x1={g.x} y1={g.from} x2={g.x} y2={g.from} />
+              <line class={styles.seriesExpectedHole} x1={g.x} y1={g.from} x2={g.x} y2={g.from} />
+            </>
+          )}
+        </For>
         {/* A zero-length round-capped line: a dot that stays round however the chart is stretched. */}
         <For each={geometry().marks}>
           {(m) => <line class={styles.seriesMark} x1={m.x} y1={m.y} x2={m.x} y2={m.y} />}
@@ -79,12 +96,13 @@ function Series(props: { preview: SeriesPreview }) {
         label={props.preview.label}
         points={props.preview.points}
         marks={props.preview.marks}
+        expected={props.preview.expected}
         span={props.preview.span}
         unit={props.preview.unit}
         others={props.preview.others}
       />
       <For each={props.preview.charts ?? []}>
-        {(c) => <Sparkline label={c.label} points={c.points} marks={c.marks} small />}
+        {(c) => <Sparkline label={c.label} points={c.points} marks={c.marks} expected={c.expected} small />}
       </For>
     </>
   );
