@@ -42,8 +42,8 @@ export const seriesPreviewSchema = z.object({
     .max(10)
     .optional(),
   /**
-   * Other metrics that broke with it, each on its own small chart (another metric has its own
-   * units); `marks` as above, into that chart's points.
+   * Other metrics that broke with it (or a deploy's other troubles), each on its own small chart
+   * (its own units); `marks`, `expected` and `span` as above, into that chart's points.
    */
   charts: z
     .array(
@@ -55,6 +55,7 @@ export const seriesPreviewSchema = z.object({
           .array(z.tuple([z.number().int().min(0), z.number()]))
           .max(10)
           .optional(),
+        span: z.tuple([z.number().int().min(0), z.number().int().min(0)]).optional(),
       }),
     )
     .max(4)

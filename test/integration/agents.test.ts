@@ -2382,6 +2382,25 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       expect(card.priorityFactors).toMatchObject({ severity: 1, confidence: 0.9 });
       expect(card.priorityFactors.blastRadius).toBeGreaterThanOrEqual(0.5);
       expect(card.priority).toBeGreaterThan(0.75);
+      // Its chart draws both troubles (each agent wrote its part in the same batch): one large,
+      // the other small below it, the stretch since the deploy shaded on each that reaches back.
+      const preview = card.preview as {
+        label: string;
+        points: [number, number][];
+        span?: [number, number];
+        charts?: { label: string }[];
+      };
+      const labels = [preview.label, ...(preview.charts ?? []).map((c) => c.label)];
+      expect(labels).toHaveLength(2);
+      expect(labels).toEqual(
+        expect.arrayContaining(["checkout_success", expect.stringMatching(/^\w+ events \/ 10 min$/)]),
+      );
+      if (preview.label === "checkout_success") {
+        // From the last point before the deploy (the deploy came after it) to the drop.
+        const [from = 0] = preview.span ?? [];
+        expect(preview.points[from]?.[0]).toBeLessThan(deployAt);
+        expect(preview.points[from + 1]?.[0]).toBeGreaterThanOrEqual(deployAt);
+      }
       // No separate error card or metric card for the same trouble.
       expect(await cards("metric:checkout_success")).toHaveLength(0);
       expect(await cards("sentry:fp:")).toHaveLength(0);
@@ -2500,6 +2519,34 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
         .map(([k]) => k)
         .sort();
       expect(shown).toEqual(["deploy", "minutesAfterDeploy"]);
+      // Each trouble's chart: the first large, its stretch since the deploy shaded; the others
+      // small below it, each in its own units.
+      type Chart = {
+        label: string;
+        points: [number, number][];
+        span?: [number, number];
+        charts?: { label: string }[];
+      };
+      const chart = card.preview as Chart;
+      expect(chart.label).toBe("cart_latency");
+      expect(chart.charts?.map((c) => c.label)).toEqual(["orders_per_minute"]);
+      const [from = 0, to] = chart.span ?? [];
+      expect(chart.points[from]?.[0]).toBeLessThan(deployAt);
+      expect(chart.points[from + 1]?.[0]).toBeGreaterThanOrEqual(deployAt);
+      expect(to).toBe(chart.points.length - 1);
+      const all = four?.preview as Chart;
+      expect(all.label).toBe("cart_latency");
+      expect(all.charts?.map((c) => c.label)).toEqual([
+        "orders_per_minute",
+        "CartError events / 10 min",
+        "OrderError events / 10 min",
+      ]);
+      // Each small chart shades the deploy's stretch too.
+      for (const small of all.charts as Chart[]) {
+        const [start = -1] = small.span ?? [];
+        expect(small.points[start]?.[0], small.label).toBeLessThan(deployAt);
+        expect(small.points[start + 1]?.[0], small.label).toBeGreaterThanOrEqual(deployAt);
+      }
       // Several troubles after one deploy rank as the worst there is; no card of their own.
       expect(four?.priorityFactors.severity).toBe(1);
       expect(await cards("sentry:fp:")).toHaveLength(0);

@@ -81,6 +81,8 @@ export interface CardUpsert {
   compose?: (
     facts: Record<string, string | number | boolean>,
     previousFactors?: Record<string, number>,
+    /** The card's chart before this write (another agent's part's, maybe). */
+    previousPreview?: Preview | null,
   ) => {
     title: string;
     summary: string;
@@ -88,6 +90,8 @@ export interface CardUpsert {
     priorityFactors?: Record<string, number>;
     /** The facts the card keeps, when not all the merged ones still say something of it. */
     facts?: Record<string, string | number | boolean>;
+    /** The card's chart drawn from the previous one and this part's (each part's chart kept). */
+    preview?: Preview;
   };
 }
 

@@ -1,4 +1,4 @@
-import type { Change, Preview } from "@flick/shared";
+import type { Change, Preview, SeriesPreview } from "@flick/shared";
 import type { AgentContext, CardUpsert, SignalRow } from "../define.ts";
 import { defineAgent, TITLE_MAX } from "../define.ts";
 import { rank, recency } from "../rank.ts";
@@ -162,6 +162,33 @@ const SHARED_FACTS = new Set(["deploy", "minutesAfterDeploy", "alerts"]);
 /** Past this length a rollback card's title leaves out the commit's message. */
 const SHORT_TITLE = 110;
 
+/**
+ * A trouble's chart with the deploy's stretch shaded: from the last point before the deploy (the
+ * deploy came between it and the next) to the end.
+ */
+function sinceDeploy(chart: SeriesPreview, at: number): SeriesPreview {
+  const first = chart.points.findIndex(([t]) => t >= at);
+  return first > 0 ? { ...chart, span: [first - 1, chart.points.length - 1] } : chart;
+}
+
+/**
+ * The rollback card's chart: the first trouble's drawn large, each other trouble's small below it
+ * (its own units), each kept up to date by its own writes (a chart is known by its label).
+ */
+function withChart(previous: Preview | null | undefined, chart: SeriesPreview): SeriesPreview {
+  if (previous?.type !== "series" || previous.label === chart.label)
+    return previous?.type === "series" && previous.charts ? { ...chart, charts: previous.charts } : chart;
+  const small = {
+    label: chart.label,
+    points: chart.points,
+    ...(chart.marks ? { marks: chart.marks } : {}),
+    ...(chart.expected ? { expected: chart.expected } : {}),
+    ...(chart.span ? { span: chart.span } : {}),
+  };
+  const charts = [...(previous.charts ?? []).filter((c) => c.label !== chart.label), small];
+  return { ...previous, charts: charts.slice(-4) };
+}
+
 /** The rollback card's fingerprint: one card per deploy, whichever agent saw trouble after it. */
 export const rollbackFingerprint = (deploy: Deploy) => `deploy:${deploy.repository}@${deploy.sha}`;
 
@@ -205,7 +232,12 @@ export async function rollbackCard(
   const priorFacts =
     (open?.evidence as { facts?: Record<string, string | number | boolean> } | undefined)?.facts ?? {};
   const acceptRate = await ctx.acceptRate(agent, "deploy");
-  const compose = (facts: Record<string, string | number | boolean>, previous?: Record<string, number>) => {
+  const chart = t.preview?.type === "series" ? sinceDeploy(t.preview, deploy.at) : undefined;
+  const compose = (
+    facts: Record<string, string | number | boolean>,
+    previous?: Record<string, number>,
+    previousPreview?: Preview | null,
+  ) => {
     const seen = Object.keys(facts)
       .filter((k) => k.startsWith("seen:") && facts[k] !== "")
       .sort();
@@ -234,6 +266,7 @@ export async function rollbackCard(
         : undefined;
     return {
       ...(kept ? { facts: kept } : {}),
+      ...(chart ? { preview: withChart(previousPreview, chart) } : {}),
       title: `${clip(what, room)}${ask}`,
       summary: [
         `${deploy.label} reached ${deploy.repository} at ${hhmm(new Date(deploy.at))}. Since then:`,
@@ -273,7 +306,7 @@ export async function rollbackCard(
     ...text,
     compose,
     change,
-    ...(t.preview ? { preview: t.preview } : {}),
+    ...(chart ? { preview: chart } : t.preview ? { preview: t.preview } : {}),
     evidence: {
       signalIds: [deploy.signalId, ...t.signalIds],
       firstSeen: new Date(deploy.at),

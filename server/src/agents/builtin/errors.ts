@@ -1,4 +1,4 @@
-import type { Change, Preview } from "@flick/shared";
+import type { Change, Preview, SeriesPreview } from "@flick/shared";
 import { z } from "zod";
 import { type AgentContext, type CardUpsert, defineAgent, type SignalRow, withdrawal } from "../define.ts";
 import { blast, rank, recency } from "../rank.ts";
@@ -507,7 +507,7 @@ const CHART_BUCKETS = 36;
  * stored buckets hold only those with events, and a line between them would hide the gaps (a
  * new group then reads as a flat zero line that jumps at the end).
  */
-function bucketChart(buckets: [number, number][], spikeBucket: number | null): Preview {
+function bucketChart(buckets: [number, number][], spikeBucket: number | null): SeriesPreview {
   const counts = new Map(buckets);
   const end = buckets[buckets.length - 1]?.[0] ?? 0;
   const points: [number, number][] = [];
@@ -860,6 +860,8 @@ async function groupCard(
       lastSeen: new Date(g.lastSeen),
       severity: e.level === "fatal" ? 1 : 0.8,
       blastRadius: blast(Math.max(users, g.count / 10)),
+      // Named: on the deploy's card it sits beside other troubles' charts.
+      preview: { ...preview, label: `${errorName(d.title)} events / 10 min` },
     });
   }
 

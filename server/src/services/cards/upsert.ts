@@ -1,3 +1,4 @@
+import type { Preview } from "@flick/shared";
 import { and, eq, gt, inArray, isNull, or } from "drizzle-orm";
 import { type CardUpsert, SET_ASIDE_MS, TITLE_MAX } from "../../agents/define.ts";
 import type { Tx } from "../../db/client.ts";
@@ -220,7 +221,7 @@ export async function applyCardUpserts(tx: Tx, upserts: AgentUpsert[], now: Date
       Object.assign(
         pendingInsert,
         fields(u, pendingInsert),
-        composed(u, evidence, pendingInsert.priorityFactors),
+        composed(u, evidence, pendingInsert.priorityFactors, pendingInsert.preview),
         placed(evidence, placement(u, pendingInsert)),
       );
       continue;
@@ -231,7 +232,7 @@ export async function applyCardUpserts(tx: Tx, upserts: AgentUpsert[], now: Date
       const row = {
         ...current,
         ...fields(u, current),
-        ...composed(u, evidence, current.priorityFactors),
+        ...composed(u, evidence, current.priorityFactors, current.preview),
         ...placed(evidence, placement(u, current)),
         updatedAt: now,
       };
@@ -297,13 +298,25 @@ function composed(
   u: AgentUpsert,
   evidence: StoredEvidence,
   previousFactors?: unknown,
-): { title?: string; summary?: string; priority?: number; priorityFactors?: Record<string, number> } {
+  previousPreview?: unknown,
+): {
+  title?: string;
+  summary?: string;
+  priority?: number;
+  priorityFactors?: Record<string, number>;
+  preview?: Preview;
+} {
   if (!u.compose) return {};
-  const c = u.compose(evidence.facts, (previousFactors ?? undefined) as Record<string, number> | undefined);
+  const c = u.compose(
+    evidence.facts,
+    (previousFactors ?? undefined) as Record<string, number> | undefined,
+    (previousPreview ?? null) as Preview | null,
+  );
   if (c.facts) evidence.facts = c.facts;
   return {
     title: c.title.slice(0, TITLE_MAX),
     summary: c.summary,
+    ...(c.preview ? { preview: c.preview } : {}),
     ...(c.priority === undefined
       ? {}
       : { priority: clampPriority(c.priority), priorityFactors: c.priorityFactors ?? {} }),

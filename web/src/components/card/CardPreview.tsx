@@ -1,8 +1,7 @@
-import type { Preview } from "@flick/shared";
+import type { Preview, SeriesPreview } from "@flick/shared";
 import { For, Match, Show, Switch } from "solid-js";
 import styles from "./Card.module.css";
 
-type SeriesPreview = Extract<Preview, { type: "series" }>;
 type Points = [number, number][];
 
 /**
@@ -60,7 +59,13 @@ function Sparkline(props: {
         preserveAspectRatio="none"
       >
         <Show when={geometry().span}>
-          {(band) => <rect class={styles.seriesSpan} x={band().x} y="0" width={band().width} height={h()} />}
+          {(band) => (
+            <>
+              <rect class={styles.seriesSpan} x={band().x} y="0" width={band().width} height={h()} />
+              {/* Where the stretch begins (a deploy, a new pattern), visible however narrow it is. */}
+              <line class={styles.seriesSpanEdge} x1={band().x} y1="0" x2={band().x} y2={h()} />
+            </>
+          )}
         </Show>
         <For each={geometry().others}>{(o) => <polyline class={styles.seriesOther} points={o} />}</For>
         <polyline class={styles.seriesLine} points={geometry().line} />
@@ -102,7 +107,16 @@ function Series(props: { preview: SeriesPreview }) {
         others={props.preview.others}
       />
       <For each={props.preview.charts ?? []}>
-        {(c) => <Sparkline label={c.label} points={c.points} marks={c.marks} expected={c.expected} small />}
+        {(c) => (
+          <Sparkline
+            label={c.label}
+            points={c.points}
+            marks={c.marks}
+            expected={c.expected}
+            span={c.span}
+            small
+          />
+        )}
       </For>
     </>
   );
