@@ -164,11 +164,15 @@ const SHORT_TITLE = 110;
 
 /**
  * A trouble's chart with the deploy's stretch shaded: from the last point before the deploy (the
- * deploy came between it and the next) to the end.
+ * deploy came between it and the next, or during it for a bucket of counts) to the end.
  */
 function sinceDeploy(chart: SeriesPreview, at: number): SeriesPreview {
+  const last = chart.points.length - 1;
+  if (last < 0) return chart;
   const first = chart.points.findIndex(([t]) => t >= at);
-  return first > 0 ? { ...chart, span: [first - 1, chart.points.length - 1] } : chart;
+  // Every point after it: all of it; none (a bucket that began before it): the last point.
+  const start = first < 0 ? last : Math.max(0, first - 1);
+  return { ...chart, span: [start, last] };
 }
 
 /**

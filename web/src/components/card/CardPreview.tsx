@@ -46,7 +46,7 @@ function Sparkline(props: {
         .filter((p): p is [number, number] => p !== undefined)
         .map((p) => ({ x: sx(p[0]), y: sy(p[1]) })),
       gaps: gaps.map((g) => ({ x: sx(g.x), from: sy(g.from), to: sy(g.to) })),
-      span: from && to && to[0] > from[0] ? { x: sx(from[0]), width: sx(to[0]) - sx(from[0]) } : null,
+      span: from && to && to[0] >= from[0] ? { x: sx(from[0]), width: sx(to[0]) - sx(from[0]) } : null,
       last: Number((pts[pts.length - 1]?.[1] ?? 0).toFixed(1)),
     };
   };
