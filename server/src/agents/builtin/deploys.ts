@@ -180,8 +180,9 @@ function sinceDeploy(chart: SeriesPreview, at: number): SeriesPreview {
  * (its own units), each kept up to date by its own writes (a chart is known by its label).
  */
 function withChart(previous: Preview | null | undefined, chart: SeriesPreview): SeriesPreview {
-  if (previous?.type !== "series" || previous.label === chart.label)
-    return previous?.type === "series" && previous.charts ? { ...chart, charts: previous.charts } : chart;
+  if (previous?.type !== "series") return chart;
+  // Its own chart again: the newer points, the small charts below kept.
+  if (previous.label === chart.label) return previous.charts ? { ...chart, charts: previous.charts } : chart;
   const small = {
     label: chart.label,
     points: chart.points,

@@ -1,5 +1,5 @@
 import type { Preview, SeriesPreview } from "@flick/shared";
-import { For, Match, Show, Switch } from "solid-js";
+import { createMemo, For, Match, Show, Switch } from "solid-js";
 import styles from "./Card.module.css";
 
 type Points = [number, number][];
@@ -20,7 +20,8 @@ function Sparkline(props: {
 }) {
   const w = 320;
   const h = () => (props.small ? 48 : 96);
-  const geometry = () => {
+  // Read by every part of the drawing: worked out once per change of the chart, not once per read.
+  const geometry = createMemo(() => {
     const pts = props.points;
     const others = props.others ?? [];
     const all = [pts, ...others.map((o) => o.points)].flat();
@@ -49,7 +50,7 @@ function Sparkline(props: {
       span: from && to && to[0] >= from[0] ? { x: sx(from[0]), width: sx(to[0]) - sx(from[0]) } : null,
       last: Number((pts[pts.length - 1]?.[1] ?? 0).toFixed(1)),
     };
-  };
+  });
   return (
     <figure class={props.small ? `${styles.series} ${styles.seriesSmall}` : styles.series}>
       <svg
