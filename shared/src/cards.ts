@@ -16,7 +16,8 @@ export type CardKind = (typeof cardKinds)[number];
 export type CardStatus = (typeof cardStatuses)[number];
 
 /**
- * A point series for a sparkline or chart; `marks` are indexes to highlight (anomalies, deploys),
+ * A point series for a sparkline or chart, each point [time in epoch ms, value] (the web writes the
+ * chart's first and last times under it); `marks` are indexes to highlight (anomalies, deploys),
  * `span` the first and last index of a stretch to shade (since a deploy, a changed pattern).
  */
 export const seriesPreviewSchema = z.object({

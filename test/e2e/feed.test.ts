@@ -374,6 +374,20 @@ describe("the feed in Chromium", () => {
     await chart.waitFor();
     expect(await chart.locator("polyline").count()).toBe(3);
     await card.getByText(/queue_wait_ms · now 400 · 3 series/).waitFor();
+    // Its scale (zone c's 480 on top, the steady ~37 below) and the times its ends were, in UTC as
+    // the title says them (the chart keeps the last hours: times without the date).
+    const figure = chart.locator("xpath=ancestor::figure[1]");
+    const scale = await figure.locator("[aria-hidden=true] span").allTextContents();
+    expect(scale[0]).toBe("480");
+    expect(Number(scale[1])).toBeGreaterThan(36);
+    expect(Number(scale[1])).toBeLessThan(38);
+    const { card: stored } = await api<{ card: Card }>(`/api/cards/${id}`);
+    const drawn = stored.preview?.type === "series" ? stored.preview : null;
+    const xs = [drawn?.points ?? [], ...(drawn?.others ?? []).map((o) => o.points)].flat().map(([x]) => x);
+    const [first, last] = [Math.min(...xs), Math.max(...xs)].map((x) => new Date(x).toISOString());
+    const times = figure.locator("time");
+    expect(await times.evaluateAll((ts) => ts.map((t) => t.getAttribute("datetime")))).toEqual([first, last]);
+    expect(await times.allTextContents()).toEqual([first?.slice(11, 16), `${last?.slice(11, 16)} UTC`]);
     // The errors have other units: a small chart of their own, the break marked.
     await card
       .getByText(/, and queue_errors rose/)

@@ -1,5 +1,6 @@
 import type { Preview, SeriesPreview } from "@flick/shared";
 import { createMemo, For, Match, Show, Switch } from "solid-js";
+import { scaleLabel, timeRange } from "../../lib/chart-axis.ts";
 import styles from "./Card.module.css";
 
 type Points = [number, number][];
@@ -49,42 +50,61 @@ function Sparkline(props: {
       gaps: gaps.map((g) => ({ x: sx(g.x), from: sy(g.from), to: sy(g.to) })),
       span: from && to && to[0] >= from[0] ? { x: sx(from[0]), width: sx(to[0]) - sx(from[0]) } : null,
       last: Number((pts[pts.length - 1]?.[1] ?? 0).toFixed(1)),
+      // The scale's ends and the times the chart covers, written beside and below it.
+      scale: y1 > y0 ? [scaleLabel(y1), scaleLabel(y0)] : [scaleLabel(y1)],
+      times: timeRange(x0, x1),
+      from: x0,
+      to: x1,
     };
   });
   return (
     <figure class={props.small ? `${styles.series} ${styles.seriesSmall}` : styles.series}>
-      <svg
-        viewBox={`0 0 ${w} ${h()}`}
-        role="img"
-        aria-label={`${props.label} chart${props.others?.length ? `, with ${props.others.length} more series` : ""}`}
-        preserveAspectRatio="none"
-      >
-        <Show when={geometry().span}>
-          {(band) => (
-            <>
-              <rect class={styles.seriesSpan} x={band().x} y="0" width={band().width} height={h()} />
-              {/* Where the stretch begins (a deploy, a new pattern), visible however narrow it is. */}
-              <line class={styles.seriesSpanEdge} x1={band().x} y1="0" x2={band().x} y2={h()} />
-            </>
+      <div class={styles.seriesPlot}>
+        {/* The highest and lowest value drawn (the chart's top and bottom): the scale. */}
+        <div class={styles.seriesScale} aria-hidden="true">
+          <For each={geometry().scale}>{(label) => <span>{label}</span>}</For>
+        </div>
+        <svg
+          viewBox={`0 0 ${w} ${h()}`}
+          role="img"
+          aria-label={`${props.label} chart${props.others?.length ? `, with ${props.others.length} more series` : ""}`}
+          preserveAspectRatio="none"
+        >
+          <Show when={geometry().span}>
+            {(band) => (
+              <>
+                <rect class={styles.seriesSpan} x={band().x} y="0" width={band().width} height={h()} />
+                {/* Where the stretch begins (a deploy, a new pattern), visible however narrow it is. */}
+                <line class={styles.seriesSpanEdge} x1={band().x} y1="0" x2={band().x} y2={h()} />
+              </>
+            )}
+          </Show>
+          <For each={geometry().others}>{(o) => <polyline class={styles.seriesOther} points={o} />}</For>
+          <polyline class={styles.seriesLine} points={geometry().line} />
+          {/* What was expected there: a ring joined to the point by a dashed line. */}
+          <For each={geometry().gaps}>
+            {(g) => (
+              <>
+                <line class={styles.seriesGap} x1={g.x} y1={g.from} x2={g.x} y2={g.to} />
+                <line class={styles.seriesExpected} x1={g.x} y1={g.from} x2={g.x} y2={g.from} />
+                <line class={styles.seriesExpectedHole} x1={g.x} y1={g.from} x2={g.x} y2={g.from} />
+              </>
+            )}
+          </For>
+          {/* A zero-length round-capped line: a dot that stays round however the chart is stretched. */}
+          <For each={geometry().marks}>
+            {(m) => <line class={styles.seriesMark} x1={m.x} y1={m.y} x2={m.x} y2={m.y} />}
+          </For>
+        </svg>
+        <Show when={geometry().times}>
+          {(times) => (
+            <div class={styles.seriesAxis}>
+              <time dateTime={new Date(geometry().from).toISOString()}>{times()[0]}</time>
+              <time dateTime={new Date(geometry().to).toISOString()}>{times()[1]}</time>
+            </div>
           )}
         </Show>
-        <For each={geometry().others}>{(o) => <polyline class={styles.seriesOther} points={o} />}</For>
-        <polyline class={styles.seriesLine} points={geometry().line} />
-        {/* What was expected there: a ring joined to the point by a dashed line. */}
-        <For each={geometry().gaps}>
-          {(g) => (
-            <>
-              <line class={styles.seriesGap} x1={g.x} y1={g.from} x2={g.x} y2={g.to} />
-              <line class={styles.seriesExpected} x1={g.x} y1={g.from} x2={g.x} y2={g.from} />
-              <line class={styles.seriesExpectedHole} x1={g.x} y1={g.from} x2={g.x} y2={g.from} />
-            </>
-          )}
-        </For>
-        {/* A zero-length round-capped line: a dot that stays round however the chart is stretched. */}
-        <For each={geometry().marks}>
-          {(m) => <line class={styles.seriesMark} x1={m.x} y1={m.y} x2={m.x} y2={m.y} />}
-        </For>
-      </svg>
+      </div>
       <figcaption>
         {props.label} · now {geometry().last}
         {props.unit ?? ""}

@@ -1,0 +1,38 @@
+import { describe, expect, it } from "vitest";
+import { scaleLabel, timeRange } from "../../web/src/lib/chart-axis.ts";
+
+const at = (iso: string) => Date.parse(iso);
+
+describe("a chart's axis labels", () => {
+  it("says the times of a chart's ends in UTC, as card titles do, the date only over a long span", () => {
+    expect(timeRange(at("2026-11-26T16:10:00Z"), at("2026-11-26T22:44:30Z"), "en-US")).toEqual([
+      "16:10",
+      "22:44 UTC",
+    ]);
+    // Across midnight within hours: still times only (the chart's shape tells the order).
+    expect(timeRange(at("2026-11-26T21:00:00Z"), at("2026-11-27T03:00:00Z"), "en-US")).toEqual([
+      "21:00",
+      "03:00 UTC",
+    ]);
+    expect(timeRange(at("2026-11-24T07:01:00Z"), at("2026-11-26T18:31:00Z"), "en-US")).toEqual([
+      "Nov 24, 07:01",
+      "Nov 26, 18:31 UTC",
+    ]);
+  });
+
+  it("says nothing of times when the chart's x values are not times", () => {
+    expect(timeRange(0, 35, "en-US")).toBeNull();
+    expect(timeRange(at("2026-11-26T22:00:00Z"), at("2026-11-26T21:00:00Z"), "en-US")).toBeNull();
+    expect(timeRange(Number.NaN, Number.NaN, "en-US")).toBeNull();
+  });
+
+  it("writes the scale's ends short: three significant digits, large values compact", () => {
+    expect(scaleLabel(97.8123, "en-US")).toBe("97.8");
+    expect(scaleLabel(61, "en-US")).toBe("61");
+    expect(scaleLabel(1910, "en-US")).toBe("1,910");
+    expect(scaleLabel(26_213, "en-US")).toBe("26.2K");
+    expect(scaleLabel(61_519_397, "en-US")).toBe("61.5M");
+    expect(scaleLabel(0.025123, "en-US")).toBe("0.0251");
+    expect(scaleLabel(-3.14159, "en-US")).toBe("-3.14");
+  });
+});
