@@ -221,7 +221,9 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       const at = new Date((card.evidence as { firstSeen: string }).firstSeen).getTime();
       expect(at).toBeGreaterThanOrEqual(start);
       expect(at).toBeLessThanOrEqual(end);
-      expect(card.title).toMatch(/^art_daily_jumpsdown (dropped \d+%|fell to [\d.]+) at \d\d:\d\d UTC$/);
+      expect(card.title).toMatch(
+        /^art_daily_jumpsdown (dropped \d+%|fell to [\d.]+) at 2014-04-11 \d\d:\d\d UTC$/,
+      );
       expect(card.change).toMatchObject({ type: "webhook", action: "rollback" });
       expect(card.kind).toBe("action");
       const preview = card.preview as { type: string; points: [number, number][]; marks: number[] };
@@ -282,7 +284,7 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       const [card, ...more] = await cards("metric:ec2_cpu");
       expect(more).toHaveLength(0);
       if (!card) throw new Error("no card");
-      expect(card.title).toMatch(/^ec2_cpu rose [\d.]+× at 03:35 UTC$/);
+      expect(card.title).toMatch(/^ec2_cpu rose [\d.]+× at 2014-02-19 03:35 UTC$/);
       const preview = card.preview as { points: [number, number][]; marks: number[] };
       expect(preview.points[preview.marks[0] as number]?.[1]).toBe(1.444);
       expect((card.evidence as { facts: Json }).facts).toMatchObject({ value: 1.444 });
@@ -402,9 +404,9 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       const [card, ...more] = await cards("metric:lb_spikes");
       expect(more).toHaveLength(0);
       if (!card) throw new Error("no card");
-      expect(card.title).toMatch(/^lb_spikes changed its pattern since \d\d:\d\d UTC$/);
+      expect(card.title).toMatch(/^lb_spikes changed its pattern since 2014-04-11 \d\d:\d\d UTC$/);
       expect(card.summary).toMatch(
-        /^Since \d\d:\d\d UTC it averaged [\d.]+, 90% of points under [\d.]+; no stretch in the 10 days before looked like that \(the closest averaged [\d.]+, 90% under [\d.]+\)\./,
+        /^Since 2014-04-11 \d\d:\d\d UTC it averaged [\d.]+, 90% of points under [\d.]+; no stretch in the 10 days before looked like that \(the closest averaged [\d.]+, 90% under [\d.]+\)\./,
       );
       const facts = (card.evidence as { facts: Record<string, number | string> }).facts;
       expect(Number(facts.mean)).toBeGreaterThan(2 * Number(facts.closestMean));
@@ -430,7 +432,9 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       await t.drain();
       const [updated] = await cards("metric:lb_spikes");
       if (!updated) throw new Error("the card is gone");
-      expect(updated.title).toMatch(/^lb_spikes (rose [\d.]+×|jumped to [\d.]+) at \d\d:\d\d UTC$/);
+      expect(updated.title).toMatch(
+        /^lb_spikes (rose [\d.]+×|jumped to [\d.]+) at 2014-04-15 \d\d:\d\d UTC$/,
+      );
       const latest = (updated.evidence as { facts: Record<string, number | string> }).facts;
       // Four significant digits beside the title (32.248149307 reads as 32.25).
       expect(latest).toMatchObject({ value: Number((10 * top).toPrecision(4)) });
@@ -1298,10 +1302,10 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       expect(all.map((c) => c.fingerprint)).toEqual(['metric:checkout_latency{zone="a"}']);
       const card = all[0] as typeof schema.cards.$inferSelect;
       expect(card.title).toMatch(
-        /^checkout_latency (dropped \d+%|fell to [\d.]+) at (\d\d:\d\d) UTC and on 2 more series$/,
+        /^checkout_latency (dropped \d+%|fell to [\d.]+) at 2014-04-11 (\d\d:\d\d) UTC and on 2 more series$/,
       );
       expect(card.summary).toMatch(
-        /At the same time, on 2 more series:\n- zone=b: -?[\d.]+ where about [\d.]+ was expected at \d\d:\d\d UTC\n- zone=c: /,
+        /At the same time, on 2 more series:\n- zone=b: -?[\d.]+ where about [\d.]+ was expected at 2014-04-11 \d\d:\d\d UTC\n- zone=c: /,
       );
       expect(card.evidence).toMatchObject({
         facts: { series: 3, alsoOn: "zone=b; zone=c", labels: "zone=a" },
@@ -1463,7 +1467,7 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       await breaks(one, "svc_orders", 60, 6);
       expect((await cards("metric:svc_")).map((c) => c.title)).toEqual([
         expect.stringMatching(
-          /^svc_latency rose [\d.]+× at 10:00 UTC, and svc_orders (dropped \d+%|fell to [\d.]+)$/,
+          /^svc_latency rose [\d.]+× at 2015-07-06 10:00 UTC, and svc_orders (dropped \d+%|fell to [\d.]+)$/,
         ),
       ]);
       // Without the setting, two unlabelled metrics say nothing of a common cause: two cards.
@@ -1492,7 +1496,7 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       }
       expect((await cards("metric:cart_wait_ms")).map((c) => c.title)).toEqual([
         expect.stringMatching(
-          /^cart_wait_ms rose 1\d% at 08:00 UTC and on 1 more series \(zone=y: rose 5(\.\d+)?×\)$/,
+          /^cart_wait_ms rose 1\d% at 2015-05-04 08:00 UTC and on 1 more series \(zone=y: rose 5(\.\d+)?×\)$/,
         ),
       ]);
     });
@@ -1546,10 +1550,10 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       expect(more).toHaveLength(0);
       if (!card) throw new Error("no card");
       expect(card.title).toMatch(
-        /^pay_latency rose [\d.]+× at 12:00 UTC, and pay_success (dropped \d+%|fell to [\d.]+)$/,
+        /^pay_latency rose [\d.]+× at 2015-03-02 12:00 UTC, and pay_success (dropped \d+%|fell to [\d.]+)$/,
       );
       expect(card.summary).toMatch(
-        /At the same time, on 1 more series:\n- pay_success \(service=pay, region=eu\): 0\.4 where about 0\.98 was expected at 12:00 UTC/,
+        /At the same time, on 1 more series:\n- pay_success \(service=pay, region=eu\): 0\.4 where about 0\.98 was expected at 2015-03-02 12:00 UTC/,
       );
       expect(card.evidence).toMatchObject({
         facts: { series: 2, metrics: "pay_latency, pay_success" },
@@ -1586,7 +1590,7 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       ).toEqual(["snoozed"]);
       // The shop's queue is another scope, pay_errors another action: their own cards.
       expect((await cards("metric:pay_queue")).map((c) => c.title)).toEqual([
-        expect.stringMatching(/^pay_queue rose [\d.]+× at 12:00 UTC$/),
+        expect.stringMatching(/^pay_queue rose [\d.]+× at 2015-03-02 12:00 UTC$/),
       ]);
       expect((await cards("metric:pay_errors")).map((c) => c.change)).toEqual([
         expect.objectContaining({ action: "page-oncall" }),

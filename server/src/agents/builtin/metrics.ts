@@ -86,9 +86,15 @@ export const metricSourceSettings = z
  * for a series that never moves that much, "machine_temperature broke from its usual pattern at
  * 03:03 UTC (85.2, about 83.5 expected)" — "rose 2%" would read as nothing to see.
  */
-export function anomalyClaim(name: string, value: number, expected: number, at: Date | null): string {
+export function anomalyClaim(
+  name: string,
+  value: number,
+  expected: number,
+  at: Date | null,
+  now?: Date,
+): string {
   // Without a time: the brief a rollback card's title uses (it says when another way).
-  const when = at ? ` at ${hhmm(at)}` : "";
+  const when = at ? ` at ${hhmm(at, now)}` : "";
   if (Math.abs(expected) < 1e-9) return `${name} jumped to ${round(value)}${when}`;
   const change = (value - expected) / Math.abs(expected);
   if (Math.abs(change) < SMALL_CHANGE)
@@ -100,8 +106,8 @@ export function anomalyClaim(name: string, value: number, expected: number, at: 
 }
 
 /** "queue_depth changed its pattern since 09:00 UTC" */
-export function patternClaim(name: string, pattern: PatternChange): string {
-  return `${name} changed its pattern since ${hhmm(new Date(pattern.since))}`;
+export function patternClaim(name: string, pattern: PatternChange, now?: Date): string {
+  return `${name} changed its pattern since ${hhmm(new Date(pattern.since), now)}`;
 }
 
 function duration(ms: number): string {
@@ -119,6 +125,7 @@ function describe(
   at: Date,
   scored: PointScore,
   tail: [number, number][],
+  now: Date,
 ): {
   claim: string;
   /** The claim without its time, for a title that says the time another way. */
@@ -142,7 +149,7 @@ function describe(
     const value = peak ? peak.value : p.value;
     const expected = peak ? peak.expected : scored.expected;
     return {
-      claim: anomalyClaim(p.name, value, expected, peak ? new Date(peak.at) : at),
+      claim: anomalyClaim(p.name, value, expected, peak ? new Date(peak.at) : at, now),
       brief: anomalyClaim(p.name, value, expected, null),
       what: `${round(value)} where about ${round(expected)} was expected`,
       change: relative(value, expected),
@@ -155,9 +162,9 @@ function describe(
   }
   const first = tail.findIndex(([t]) => t >= pattern.since);
   return {
-    claim: patternClaim(p.name, pattern),
+    claim: patternClaim(p.name, pattern, now),
     brief: `${p.name} changed its pattern`,
-    what: `since ${hhmm(new Date(pattern.since))} it averaged ${round(pattern.mean)}, 90% of points under ${round(pattern.p90)}; no stretch in the ${duration(pattern.searched)} before looked like that (the closest averaged ${round(pattern.closestMean)}, 90% under ${round(pattern.closestP90)})`,
+    what: `since ${hhmm(new Date(pattern.since), now)} it averaged ${round(pattern.mean)}, 90% of points under ${round(pattern.p90)}; no stretch in the ${duration(pattern.searched)} before looked like that (the closest averaged ${round(pattern.closestMean)}, 90% under ${round(pattern.closestP90)})`,
     change: Math.max(relative(pattern.mean, pattern.closestMean), relative(pattern.p90, pattern.closestP90)),
     marks: [last],
     ...(first >= 0 && first < last ? { span: [first, last] as [number, number] } : {}),
@@ -588,7 +595,7 @@ function sentences(...parts: string[]): string {
  * The lead series' card telling the incident: the other series that broke with it, in the summary,
  * the facts, the issue or the action's parameters, ranked for all of them.
  */
-function incidentCard(card: StashedCard, incident: Incident | null): StashedCard {
+function incidentCard(card: StashedCard, incident: Incident | null, now: Date): StashedCard {
   if (!incident) return card;
   const others = incident.members.filter((m) => m.series !== incident.lead).sort((a, b) => a.at - b.at);
   const leadName = incident.members[0]?.name;
@@ -620,7 +627,7 @@ function incidentCard(card: StashedCard, incident: Incident | null): StashedCard
   if (others.length === 0) return { ...card, evidence: { ...card.evidence, tells } };
   const count = others.length + incident.more;
   const lines = [
-    ...others.map((m) => `- ${named(m)}: ${m.what} at ${hhmm(new Date(m.at))}`),
+    ...others.map((m) => `- ${named(m)}: ${m.what} at ${hhmm(new Date(m.at), now)}`),
     ...(incident.more > 0 ? [`- and ${incident.more} more series`] : []),
   ];
   const list = `At the same time, on ${count} more series:\n${lines.join("\n")}`;
@@ -768,7 +775,7 @@ async function joinAlerts(ctx: AgentContext, signals: SignalRow[], out: CardUpse
           told ? told.members.map((m) => ({ name: m.name ?? name, labels: m.labels })) : [{ name, labels }],
           batch,
         ),
-        incidentCard({ ...state.card, evidence, reopen: false }, told),
+        incidentCard({ ...state.card, evidence, reopen: false }, told, ctx.now),
         signal,
         ctx.now,
       ),
@@ -821,7 +828,7 @@ export const metricsAgent = defineAgent({
         addToTail(state.tail, at.getTime(), p.value);
         if (scored.score < (state.alarmLevel ?? DEFAULT_DETECTOR_OPTIONS.alarmLevel)) continue;
 
-        const d = describe(p, at, scored, state.tail);
+        const d = describe(p, at, scored, state.tail, ctx.now);
         const preview: Preview = {
           type: "series",
           label: p.name,
@@ -1004,7 +1011,7 @@ export const metricsAgent = defineAgent({
               incident.members.map((m) => ({ name: m.name ?? p.name, labels: m.labels })),
               alertsNow,
             ),
-            incidentCard(told, incident),
+            incidentCard(told, incident, ctx.now),
             signal,
             ctx.now,
           ),
