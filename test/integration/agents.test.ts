@@ -2404,6 +2404,10 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
         const [from = 0] = preview.span ?? [];
         expect(preview.points[from]?.[0]).toBeLessThan(deployAt);
         expect(preview.points[from + 1]?.[0]).toBeGreaterThanOrEqual(deployAt);
+        // Two hours of the usual before it, not the two days the metric has: the minutes since
+        // the deploy are a fifth of the chart, not a hairline at its edge.
+        expect(preview.points[0]?.[0]).toBeGreaterThanOrEqual(deployAt - 2 * 60 * minute);
+        expect(from).toBeGreaterThanOrEqual(12);
       }
       // No separate error card or metric card for the same trouble.
       expect(await cards("metric:checkout_success")).toHaveLength(0);
@@ -2538,6 +2542,11 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       expect(chart.points[from]?.[0]).toBeLessThan(deployAt);
       expect(chart.points[from + 1]?.[0]).toBeGreaterThanOrEqual(deployAt);
       expect(to).toBe(chart.points.length - 1);
+      // The hours before the deploy, not the days: the break marked where it is in what is drawn.
+      expect(chart.points[0]?.[0]).toBeGreaterThanOrEqual(deployAt - 2 * 60 * minute);
+      expect(chart.points[(chart as { marks?: number[] }).marks?.[0] ?? -1]?.[0]).toBeGreaterThanOrEqual(
+        deployAt,
+      );
       const all = four?.preview as Chart;
       expect(all.label).toBe("cart_latency");
       expect(all.charts?.map((c) => c.label)).toEqual([

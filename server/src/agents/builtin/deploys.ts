@@ -162,9 +162,16 @@ const SHARED_FACTS = new Set(["deploy", "minutesAfterDeploy", "alerts"]);
 /** Past this length a rollback card's title leaves out the commit's message. */
 const SHORT_TITLE = 110;
 
+/** How far before the deploy a rollback card's chart reaches: what was usual, not the whole day. */
+const BEFORE_DEPLOY_MS = 2 * 3_600_000;
+/** …and at least this many points before it, for a series that reports rarely. */
+const BEFORE_DEPLOY_POINTS = 12;
+
 /**
  * A trouble's chart with the deploy's stretch shaded: from the last point before the deploy (the
- * deploy came between it and the next, or during it for a bucket of counts) to the end.
+ * deploy came between it and the next, or during it for a bucket of counts) to the end. The chart
+ * starts two hours before the deploy (or three times as long before it as since it), so minutes
+ * since a deploy are a stretch one can see, not a hairline at the edge of a day.
  */
 function sinceDeploy(chart: SeriesPreview, at: number): SeriesPreview {
   const last = chart.points.length - 1;
@@ -172,7 +179,23 @@ function sinceDeploy(chart: SeriesPreview, at: number): SeriesPreview {
   const first = chart.points.findIndex(([t]) => t >= at);
   // Every point after it: all of it; none (a bucket that began before it): the last point.
   const start = first < 0 ? last : Math.max(0, first - 1);
-  return { ...chart, span: [start, last] };
+  const end = (chart.points[last] as [number, number])[0];
+  const from = at - Math.max(BEFORE_DEPLOY_MS, 3 * (end - at));
+  const reach = chart.points.findIndex(([t]) => t >= from);
+  const cut = Math.max(0, Math.min(reach < 0 ? last : reach, start - BEFORE_DEPLOY_POINTS));
+  if (cut === 0) return { ...chart, span: [start, last] };
+  const since = (chart.points[cut] as [number, number])[0];
+  const marks = chart.marks?.filter((i) => i >= cut).map((i) => i - cut);
+  const expected = chart.expected?.filter(([i]) => i >= cut).map(([i, v]): [number, number] => [i - cut, v]);
+  const others = chart.others?.map((o) => ({ ...o, points: o.points.filter(([t]) => t >= since) }));
+  return {
+    ...chart,
+    points: chart.points.slice(cut),
+    ...(marks ? { marks } : {}),
+    ...(expected ? { expected } : {}),
+    ...(others ? { others } : {}),
+    span: [start - cut, last - cut],
+  };
 }
 
 /**
