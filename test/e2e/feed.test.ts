@@ -125,6 +125,10 @@ describe("the feed in Chromium", () => {
     expect(Math.abs(band.x + band.width - (whole.x + whole.width - (4 * whole.width) / 320))).toBeLessThan(
       1.5,
     );
+    // Its start drawn as a line the chart's whole height: the deploy, seen however narrow the stretch.
+    const edge = await chart.locator("line").first().boundingBox();
+    expect(Math.abs((edge?.x ?? 0) + (edge?.width ?? 0) / 2 - band.x)).toBeLessThan(1.5);
+    expect(edge?.height).toBeGreaterThan(whole.height - 1);
     // A summary written as lines reads as lines: one per kind of trouble since the deploy.
     const summary = page
       .locator("article")
