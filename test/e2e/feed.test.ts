@@ -532,9 +532,11 @@ describe("the feed in Chromium", () => {
       c.title.startsWith("Firing: SignupSuccessLow"),
     );
     const { desk, page: p, note } = await setAsideNote(/^Firing: SignupSuccessLow/, id);
-    await note.getByRole("link", { name: /^“signup_success dropped \d+% at \d\d:\d\d UTC”$/ }).waitFor();
+    await note
+      .getByRole("link", { name: /^“signup_success dropped \d+% at 2014-\d\d-\d\d \d\d:\d\d UTC”$/ })
+      .waitFor();
     expect(await note.textContent()).toMatch(
-      /^Set aside for now: “signup_success dropped \d+% at \d\d:\d\d UTC” tells of the same trouble\. It comes back if that one is rejected\.$/,
+      /^Set aside for now: “signup_success dropped \d+% at 2014-\d\d-\d\d \d\d:\d\d UTC” tells of the same trouble\. It comes back if that one is rejected\.$/,
     );
     await p.screenshot({ path: path.join(shots, "feed-alert-set-aside-desktop.png") });
     await desk.close();
