@@ -1,4 +1,4 @@
-import type { Change, Preview, SeriesPreview } from "@flick/shared";
+import type { Change, SeriesPreview } from "@flick/shared";
 import { z } from "zod";
 import { type AgentContext, type CardUpsert, defineAgent, type SignalRow, withdrawal } from "../define.ts";
 import { blast, rank, recency } from "../rank.ts";
