@@ -392,6 +392,40 @@ describe("the feed in Chromium", () => {
     const times = figure.locator("time");
     expect(await times.evaluateAll((ts) => ts.map((t) => t.getAttribute("datetime")))).toEqual([first, last]);
     expect(await times.allTextContents()).toEqual([first?.slice(11, 16), `${last?.slice(11, 16)} UTC`]);
+    // A tap on the chart reads the point under the finger: the latest at the right edge, its time
+    // and value in the caption instead of "now …", a line down the chart through it.
+    const caption = figure.locator("figcaption");
+    const own = drawn?.points ?? [];
+    const box = await chart.boundingBox();
+    if (!box) throw new Error("chart not drawn");
+    const lines = await chart.locator("line").count();
+    await chart.tap({ position: { x: box.width - 1, y: box.height / 2 } });
+    const newest = own[own.length - 1] ?? [0, 0];
+    await expect
+      .poll(() => caption.textContent())
+      .toBe(
+        `queue_wait_ms · ${new Date(newest[0]).toISOString().slice(11, 16)} UTC: ${newest[1]} · 3 series`,
+      );
+    expect(await chart.locator("line").count()).toBe(lines + 2);
+    // On a desktop, the mouse over its left edge reads the oldest; leaving the chart gives the
+    // latest value back.
+    const desk = await e2e.context(desktop);
+    const d = await desk.newPage();
+    await d.goto(`${e2e.server.url}/?card=${id}`);
+    const deskChart = d
+      .locator(`[data-card-id="${id}"]`)
+      .getByRole("img", { name: "queue_wait_ms chart, with 2 more series" });
+    const deskCaption = deskChart.locator("xpath=ancestor::figure[1]").locator("figcaption");
+    const deskBox = await deskChart.boundingBox();
+    if (!deskBox) throw new Error("chart not drawn");
+    await d.mouse.move(deskBox.x + 1, deskBox.y + deskBox.height / 2);
+    const oldest = own[0] ?? [0, 0];
+    const read = `${new Date(oldest[0]).toISOString().slice(11, 16)} UTC: ${Number(oldest[1].toPrecision(4))}`;
+    await expect.poll(() => deskCaption.textContent()).toBe(`queue_wait_ms · ${read} · 3 series`);
+    await d.screenshot({ path: path.join(shots, "feed-chart-reading-desktop.png") });
+    await d.mouse.move(deskBox.x + deskBox.width / 2, deskBox.y + deskBox.height + 200);
+    await expect.poll(() => deskCaption.textContent()).toBe("queue_wait_ms · now 400 · 3 series");
+    await desk.close();
     // The errors have other units: a small chart of their own, the break marked.
     await card
       .getByText(/, and queue_errors rose/)

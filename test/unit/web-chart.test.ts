@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { scaleLabel, timeRange } from "../../web/src/lib/chart-axis.ts";
+import { nearestIndex, pointLabel, scaleLabel, timeRange } from "../../web/src/lib/chart-axis.ts";
 
 const at = (iso: string) => Date.parse(iso);
 
@@ -33,6 +33,22 @@ describe("a chart's axis labels", () => {
     expect(scaleLabel(26_213, "en-US")).toBe("26.2K");
     expect(scaleLabel(61_519_397, "en-US")).toBe("61.5M");
     expect(scaleLabel(0.025123, "en-US")).toBe("0.0251");
-    expect(scaleLabel(-3.14159, "en-US")).toBe("-3.14");
+    expect(scaleLabel(-3.14321, "en-US")).toBe("-3.14");
+  });
+
+  it("reads the point nearest the pointer, with its time as the chart's ends say it", () => {
+    const xs = [4, 10, 30, 31, 316];
+    expect(nearestIndex(xs, 0)).toBe(0);
+    expect(nearestIndex(xs, 6.9)).toBe(0);
+    expect(nearestIndex(xs, 7.1)).toBe(1);
+    expect(nearestIndex(xs, 30.6)).toBe(3);
+    expect(nearestIndex(xs, 400)).toBe(4);
+    expect(nearestIndex([], 3)).toBe(-1);
+    const hours: [number, number] = [at("2026-11-26T16:00:00Z"), at("2026-11-26T22:00:00Z")];
+    expect(pointLabel([at("2026-11-26T21:50:00Z"), 4.123456], hours, "en-US")).toBe("21:50 UTC: 4.123");
+    const days: [number, number] = [at("2026-11-19T07:00:00Z"), at("2026-11-21T18:31:00Z")];
+    expect(pointLabel([at("2026-11-21T17:31:00Z"), 4729], days, "en-US")).toBe("Nov 21, 17:31 UTC: 4,729");
+    // Not times: the value alone.
+    expect(pointLabel([3, 61], [0, 35], "en-US")).toBe("61");
   });
 });

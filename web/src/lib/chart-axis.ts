@@ -16,15 +16,46 @@ const SAME_DAY_SPAN = 20 * HOUR;
 export function timeRange(from: number, to: number, locale?: string): [string, string] | null {
   // Anything before 2001-09-09 (1e12 ms) is an index or a count, not a time.
   if (!(from >= 1e12 && to >= from)) return null;
-  const long = to - from >= SAME_DAY_SPAN;
-  const format = new Intl.DateTimeFormat(locale, {
+  const format = timeFormat(to - from >= SAME_DAY_SPAN, locale);
+  return [format.format(from), `${format.format(to)} UTC`];
+}
+
+function timeFormat(withDate: boolean, locale?: string): Intl.DateTimeFormat {
+  return new Intl.DateTimeFormat(locale, {
     timeZone: "UTC",
     hour: "2-digit",
     minute: "2-digit",
     hourCycle: "h23",
-    ...(long ? { month: "short", day: "numeric" } : {}),
+    ...(withDate ? { month: "short", day: "numeric" } : {}),
   });
-  return [format.format(from), `${format.format(to)} UTC`];
+}
+
+/**
+ * One point read off the chart ("21:50 UTC: 4.2"; with the date on a chart over days; the value
+ * alone when x is not a time), its value to four significant digits as card facts have them.
+ */
+export function pointLabel(
+  point: [number, number],
+  chart: [from: number, to: number],
+  locale?: string,
+): string {
+  const value = new Intl.NumberFormat(locale, { maximumSignificantDigits: 4 }).format(point[1]);
+  if (!timeRange(chart[0], chart[1], locale)) return value;
+  const time = timeFormat(chart[1] - chart[0] >= SAME_DAY_SPAN, locale).format(point[0]);
+  return `${time} UTC: ${value}`;
+}
+
+/** The index of the point whose x is nearest `x`, the points in order of x; -1 when there are none. */
+export function nearestIndex(xs: readonly number[], x: number): number {
+  if (xs.length === 0) return -1;
+  let lo = 0;
+  let hi = xs.length - 1;
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >> 1;
+    if ((xs[mid] as number) <= x) lo = mid;
+    else hi = mid;
+  }
+  return Math.abs((xs[hi] as number) - x) < Math.abs((xs[lo] as number) - x) ? hi : lo;
 }
 
 /** A value on the chart's scale, short: three significant digits, thousands as "17.8K". */

@@ -1,6 +1,6 @@
 import type { Preview, SeriesPreview } from "@flick/shared";
-import { createMemo, For, Match, Show, Switch } from "solid-js";
-import { scaleLabel, timeRange } from "../../lib/chart-axis.ts";
+import { createMemo, createSignal, For, Match, Show, Switch } from "solid-js";
+import { nearestIndex, pointLabel, scaleLabel, timeRange } from "../../lib/chart-axis.ts";
 import styles from "./Card.module.css";
 
 type Points = [number, number][];
@@ -55,7 +55,28 @@ function Sparkline(props: {
       times: timeRange(x0, x1),
       from: x0,
       to: x1,
+      // Where each point is drawn, to find the one under the pointer.
+      xs: pts.map((p) => sx(p[0])),
+      ys: pts.map((p) => sy(p[1])),
     };
+  });
+  // The point being read (under the mouse, or the last one tapped): its time and value in the
+  // caption instead of the latest value, a line down the chart through it.
+  const [reading, setReading] = createSignal<number | null>(null);
+  let svg: SVGSVGElement | undefined;
+  const read = (e: MouseEvent) => {
+    const box = svg?.getBoundingClientRect();
+    if (!box?.width) return;
+    const i = nearestIndex(geometry().xs, ((e.clientX - box.left) / box.width) * w);
+    setReading(i >= 0 ? i : null);
+  };
+  const readout = createMemo(() => {
+    const i = reading();
+    const p = i === null ? undefined : props.points[i];
+    const g = geometry();
+    return i === null || !p
+      ? null
+      : { x: g.xs[i] ?? 0, y: g.ys[i] ?? 0, label: pointLabel(p, [g.from, g.to]) };
   });
   return (
     <figure class={props.small ? `${styles.series} ${styles.seriesSmall}` : styles.series}>
@@ -64,9 +85,15 @@ function Sparkline(props: {
         <div class={styles.seriesScale} aria-hidden="true">
           <For each={geometry().scale}>{(label) => <span>{label}</span>}</For>
         </div>
+        {/* A tap reads a point as the mouse does; from the keyboard, the card's text says the values. */}
+        {/* biome-ignore lint/a11y/useKeyWithClickEvents: the readout is a pointer convenience; the card's summary and facts carry the same values as text */}
         <svg
+          ref={svg}
           viewBox={`0 0 ${w} ${h()}`}
           role="img"
+          onPointerMove={(e) => e.pointerType === "mouse" && read(e)}
+          onPointerLeave={(e) => e.pointerType === "mouse" && setReading(null)}
+          onClick={read}
           aria-label={`${props.label} chart${props.others?.length ? `, with ${props.others.length} more series` : ""}`}
           preserveAspectRatio="none"
         >
@@ -95,6 +122,14 @@ function Sparkline(props: {
           <For each={geometry().marks}>
             {(m) => <line class={styles.seriesMark} x1={m.x} y1={m.y} x2={m.x} y2={m.y} />}
           </For>
+          <Show when={readout()}>
+            {(r) => (
+              <>
+                <line class={styles.seriesCursor} x1={r().x} y1="0" x2={r().x} y2={h()} />
+                <line class={styles.seriesRead} x1={r().x} y1={r().y} x2={r().x} y2={r().y} />
+              </>
+            )}
+          </Show>
         </svg>
         <Show when={geometry().times}>
           {(times) => (
@@ -106,8 +141,10 @@ function Sparkline(props: {
         </Show>
       </div>
       <figcaption>
-        {props.label} · now {geometry().last}
-        {props.unit ?? ""}
+        {props.label} ·{" "}
+        <Show when={readout()} fallback={`now ${geometry().last}${props.unit ?? ""}`}>
+          {(r) => `${r().label}${props.unit ?? ""}`}
+        </Show>
         {props.others?.length ? ` · ${props.others.length + 1} series` : ""}
       </figcaption>
     </figure>
