@@ -407,6 +407,10 @@ describe("the feed in Chromium", () => {
         `queue_wait_ms · ${new Date(newest[0]).toISOString().slice(11, 16)} UTC: ${newest[1]} · 3 series`,
       );
     expect(await chart.locator("line").count()).toBe(lines + 2);
+    // Tapped again, the latest value is back and the line gone.
+    await chart.tap({ position: { x: box.width - 1, y: box.height / 2 } });
+    await expect.poll(() => caption.textContent()).toBe("queue_wait_ms · now 400 · 3 series");
+    expect(await chart.locator("line").count()).toBe(lines);
     // On a desktop, the mouse over its left edge reads the oldest; leaving the chart gives the
     // latest value back.
     const desk = await e2e.context(desktop);

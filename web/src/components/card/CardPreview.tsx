@@ -61,14 +61,16 @@ function Sparkline(props: {
     };
   });
   // The point being read (under the mouse, or the last one tapped): its time and value in the
-  // caption instead of the latest value, a line down the chart through it.
+  // caption instead of the latest value, a line down the chart through it. Tapping the point being
+  // read again puts the latest value back (a mouse does that by leaving the chart).
   const [reading, setReading] = createSignal<number | null>(null);
   let svg: SVGSVGElement | undefined;
   const read = (e: MouseEvent) => {
     const box = svg?.getBoundingClientRect();
     if (!box?.width) return;
     const i = nearestIndex(geometry().xs, ((e.clientX - box.left) / box.width) * w);
-    setReading(i >= 0 ? i : null);
+    const tap = e.type === "click" && (e as PointerEvent).pointerType !== "mouse";
+    setReading(i < 0 || (tap && i === reading()) ? null : i);
   };
   const readout = createMemo(() => {
     const i = reading();
