@@ -449,6 +449,40 @@ describe("the feed in Chromium", () => {
     await p.close();
   });
 
+  it("says a card's moments in UTC, as its title, summary and chart do", async () => {
+    // A Python SDK's event (the Sentry fixture), as the SDK sends it to the source's DSN.
+    const { source } = await api<{ source: { sentryDsn: string } }>("/api/sources", {
+      method: "POST",
+      body: JSON.stringify({ kind: "sentry", name: "Sentry" }),
+    });
+    const dsn = new URL(source.sentryDsn);
+    const event = JSON.parse(
+      readFileSync(path.join(fixturesDir, "sentry/events/python-modern.json"), "utf8"),
+    );
+    const res = await fetch(`${e2e.server.url}/api/${dsn.pathname.slice(1)}/store/`, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        "x-sentry-auth": `Sentry sentry_version=7, sentry_key=${dsn.username}`,
+      },
+      body: JSON.stringify({ ...event, event_id: "e2e0".repeat(8), timestamp: new Date().toISOString() }),
+    });
+    expect(res.status, await res.text()).toBe(202);
+    const id = await cardWhen("limit=100", (c) => c.title.startsWith("New error: "), 20_000);
+    // Read in New York: the card's moments stay in the clock its words use.
+    const away = await e2e.context({ ...phone, timezoneId: "America/New_York" });
+    const p = await away.newPage();
+    await p.goto(`${e2e.server.url}/?card=${id}`);
+    const card = p.locator(`[data-card-id="${id}"]`);
+    // The summary says "first seen 2026-11-26 21:51 UTC"; the fact beside it says the same clock.
+    const summary = (await card.getByText(/first seen \d{4}-\d\d-\d\d \d\d:\d\d UTC/).textContent()) ?? "";
+    const [, day = "", time = ""] = summary.match(/first seen (\d{4}-\d\d-\d\d) (\d\d:\d\d) UTC/) ?? [];
+    const month = new Date(`${day}T00:00:00Z`).toLocaleString("en-US", { month: "short", timeZone: "UTC" });
+    const fact = card.locator("dt", { hasText: /^first seen$/ }).locator("xpath=following-sibling::dd[1]");
+    expect(await fact.textContent()).toBe(`${month} ${Number(day.slice(8))}, ${time} UTC`);
+    await away.close();
+  });
+
   it("says a card set aside for its fix is not a snooze anyone chose", async () => {
     // GitHub's fixtures through the real ingest and agents: Dependabot's alert for semver, then
     // Dependabot's pull request bumping it past the fix (the pull request and check run fixtures

@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { nearestIndex, pointLabel, scaleLabel, timeRange } from "../../web/src/lib/chart-axis.ts";
+import {
+  momentLabel,
+  nearestIndex,
+  pointLabel,
+  scaleLabel,
+  timeRange,
+} from "../../web/src/lib/chart-axis.ts";
 
 const at = (iso: string) => Date.parse(iso);
 
@@ -50,5 +56,12 @@ describe("a chart's axis labels", () => {
     expect(pointLabel([at("2026-11-21T17:31:00Z"), 4729], days, "en-US")).toBe("Nov 21, 17:31 UTC: 4,729");
     // Not times: the value alone.
     expect(pointLabel([3, 61], [0, 35], "en-US")).toBe("61");
+  });
+
+  it("says a card's moments in UTC, the year only when it is not this one", () => {
+    const now = at("2026-11-27T00:10:00Z");
+    expect(momentLabel("2026-11-26T21:51:09.123Z", now, "en-US")).toBe("Nov 26, 21:51 UTC");
+    expect(momentLabel("2014-02-19T03:35:00Z", now, "en-US")).toBe("Feb 19, 2014, 03:35 UTC");
+    expect(momentLabel("not a time", now, "en-US")).toBe("not a time");
   });
 });

@@ -58,6 +58,26 @@ export function nearestIndex(xs: readonly number[], x: number): number {
   return Math.abs((xs[hi] as number) - x) < Math.abs((xs[lo] as number) - x) ? hi : lo;
 }
 
+/**
+ * A moment a card's facts hold ("first seen"), in UTC as the card's words and chart say times:
+ * "Nov 26, 21:51 UTC", the year too when it is not this year's ("Feb 19, 2014, 03:35 UTC").
+ */
+export function momentLabel(iso: string, now = Date.now(), locale?: string): string {
+  const t = Date.parse(iso);
+  if (Number.isNaN(t)) return iso;
+  const otherYear = new Date(t).getUTCFullYear() !== new Date(now).getUTCFullYear();
+  const format = new Intl.DateTimeFormat(locale, {
+    timeZone: "UTC",
+    month: "short",
+    day: "numeric",
+    ...(otherYear ? { year: "numeric" } : {}),
+    hour: "2-digit",
+    minute: "2-digit",
+    hourCycle: "h23",
+  });
+  return `${format.format(t)} UTC`;
+}
+
 /** A value on the chart's scale, short: three significant digits, thousands as "17.8K". */
 export function scaleLabel(value: number, locale?: string): string {
   return new Intl.NumberFormat(locale, {

@@ -2,6 +2,7 @@ import type { Card, Decision, Execution } from "@flick/shared";
 import { DEMO_AGENT } from "@flick/shared/describe";
 import { createResource, createSignal, For, Show } from "solid-js";
 import { errorMessage, request } from "../../lib/api.ts";
+import { momentLabel } from "../../lib/chart-axis.ts";
 import { endSwipe, moveSwipe, type SwipeState, startSwipe, swipeProgress } from "../../lib/swipe.ts";
 import type { Verdict } from "../feed/FeedContext.tsx";
 import { VoiceHoldButton } from "../voice/VoiceHoldButton.tsx";
@@ -32,9 +33,10 @@ const facts = (card: Card) =>
   Object.entries(card.evidence.facts ?? {}).filter(([k, v]) => !/^(seen|brief):/.test(k) && v !== "");
 // Facts are named for code ("minutesAfterDeploy") and read by people ("minutes after deploy").
 const factName = (key: string) => key.replace(/([a-z\d])([A-Z])/g, "$1 $2").toLowerCase();
-// A moment as the reader's local date and time; everything else as it is.
+// A moment in UTC, as the card's title, summary and chart say times (one card, one clock);
+// everything else as it is.
 const factValue = (value: unknown) =>
-  typeof value === "string" && /^\d{4}-\d\d-\d\dT\d\d:\d\d/.test(value) ? when(value) : String(value);
+  typeof value === "string" && /^\d{4}-\d\d-\d\dT\d\d:\d\d/.test(value) ? momentLabel(value) : String(value);
 const STATUS_WORDS: Record<string, string> = {
   accepted: "Accepted",
   snoozed: "Snoozed",
