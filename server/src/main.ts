@@ -132,6 +132,17 @@ export async function start(config: Config) {
       logger.warn({ error: err.message }, "a database connection died mid-write; it will be reopened");
       return;
     }
+    // A connection reset that reached no listener: a socket whose owner had already let it go (most
+    // likely a database connection postgres.js had closed, in the outage fault test, where it ended
+    // the process once in CI). The socket is gone; a pool opens a new one when it needs one.
+    const reset = err as NodeJS.ErrnoException;
+    if (
+      (reset.code === "ECONNRESET" || reset.code === "EPIPE") &&
+      (reset.syscall === "read" || reset.syscall === "write")
+    ) {
+      logger.warn({ error: err.message }, "a connection was reset with no one listening; carrying on");
+      return;
+    }
     logger.fatal({ err }, "uncaught exception");
     process.exit(1);
   });
