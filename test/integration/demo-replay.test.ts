@@ -66,7 +66,7 @@ describe.each(drivers)("replaying all fixtures into an empty install on %s", (dr
     const slow = pending.filter((c) => c.fingerprint.startsWith("metric:payment_"));
     expect(slow.map((c) => c.title)).toEqual([
       expect.stringMatching(
-        /^payment_latency_ms rose \d+% at ([A-Z][a-z]{2} \d{1,2} )?\d\d:\d\d UTC and on 2 more series, and payment_timeouts rose [\d.]+×$/,
+        /^payment_latency_ms rose \d+% at ([A-Z][a-z]{2} \d{1,2}, )?\d\d:\d\d UTC and on 2 more series, and payment_timeouts rose [\d.]+×$/,
       ),
     ]);
     expect(slow[0]?.summary).toMatch(

@@ -7,8 +7,10 @@ describe("how cards say when something happened", () => {
   it("says the time of day alone for today, the date too for another day, the year for another year", () => {
     expect(hhmm(new Date("2026-11-26T17:31:40Z"), now)).toBe("17:31 UTC");
     // Minutes ago but before midnight (UTC): yesterday's date, not a time that reads as today's.
-    expect(hhmm(new Date("2026-11-25T23:58:00Z"), new Date("2026-11-26T00:10:00Z"))).toBe("Nov 25 23:58 UTC");
-    expect(hhmm(new Date("2026-02-01T09:05:00Z"), now)).toBe("Feb 1 09:05 UTC");
+    expect(hhmm(new Date("2026-11-25T23:58:00Z"), new Date("2026-11-26T00:10:00Z"))).toBe(
+      "Nov 25, 23:58 UTC",
+    );
+    expect(hhmm(new Date("2026-02-01T09:05:00Z"), now)).toBe("Feb 1, 09:05 UTC");
     expect(hhmm(new Date("2014-02-19T03:35:00Z"), now)).toBe("2014-02-19 03:35 UTC");
   });
 

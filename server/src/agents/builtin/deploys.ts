@@ -297,7 +297,7 @@ export async function rollbackCard(
       ...(chart ? { preview: withChart(previousPreview, chart) } : {}),
       title: `${clip(what, room)}${ask}`,
       summary: [
-        `${deploy.label} reached ${deploy.repository} at ${hhmm(new Date(deploy.at))}. Since then:`,
+        `${deploy.label} reached ${deploy.repository} at ${hhmm(new Date(deploy.at), ctx.now)}. Since then:`,
         ...parts.map((p) => `- ${p}`),
         // Alertmanager's alerts on the metric that broke (see the metrics agent): the same trouble.
         ...(facts.alerts ? [`Alertmanager is firing ${facts.alerts} on it too.`] : []),
