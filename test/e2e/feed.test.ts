@@ -117,6 +117,15 @@ describe("the feed in Chromium", () => {
     expect(names.filter((n) => /[A-Z]/.test(n))).toEqual([]);
     const chart = page.locator("article").first().getByRole("img", { name: "checkout_success chart" });
     expect(await chart.count()).toBe(1);
+    // Its scale in the series' unit: checkout success in percent, from about 99 down to about 59.
+    const scale = await chart
+      .locator("xpath=ancestor::figure[1]")
+      .locator("[aria-hidden=true] span")
+      .allTextContents();
+    expect(scale).toHaveLength(2);
+    expect(scale.every((s) => s.endsWith("%"))).toBe(true);
+    expect(Number.parseFloat(scale[0] ?? "")).toBeGreaterThan(98);
+    expect(Number.parseFloat(scale[1] ?? "")).toBeLessThan(62);
     // The stretch since the deploy is shaded: it starts at the drop and runs to the chart's end.
     const band = await chart.locator("rect").boundingBox();
     const whole = await chart.boundingBox();

@@ -51,7 +51,7 @@ function Sparkline(props: {
       span: from && to && to[0] >= from[0] ? { x: sx(from[0]), width: sx(to[0]) - sx(from[0]) } : null,
       last: Number((pts[pts.length - 1]?.[1] ?? 0).toFixed(1)),
       // The scale's ends and the times the chart covers, written beside and below it.
-      scale: y1 > y0 ? [scaleLabel(y1), scaleLabel(y0)] : [scaleLabel(y1)],
+      scale: (y1 > y0 ? [y1, y0] : [y1]).map((y) => `${scaleLabel(y)}${props.unit ?? ""}`),
       times: timeRange(x0, x1),
       from: x0,
       to: x1,
