@@ -48,6 +48,10 @@ describe("the feed in Chromium", () => {
         body: JSON.stringify({ kind, name, ...(settings ? { settings } : {}) }),
       })
     ).source;
+  /** The figure a card's chart is drawn in: its scale, times and caption around it. */
+  const figureOf = (chart: Locator) => chart.locator("xpath=ancestor::figure[1]");
+  /** A chart's scale as written beside it: its highest value, then its lowest. */
+  const scaleOf = (chart: Locator) => figureOf(chart).locator("[aria-hidden=true] span").allTextContents();
   /** A sender posting to a source's ingest URL with its bearer secret; it must be taken (202). */
   const post = async (source: { id: string; secret: string }, body: unknown) => {
     const res = await fetch(`${e2e.server.url}/ingest/${source.id}`, {
@@ -118,10 +122,7 @@ describe("the feed in Chromium", () => {
     const chart = page.locator("article").first().getByRole("img", { name: "checkout_success chart" });
     expect(await chart.count()).toBe(1);
     // Its scale in the series' unit: checkout success in percent, from about 99 down to about 59.
-    const scale = await chart
-      .locator("xpath=ancestor::figure[1]")
-      .locator("[aria-hidden=true] span")
-      .allTextContents();
+    const scale = await scaleOf(chart);
     expect(scale).toHaveLength(2);
     expect(scale.every((s) => s.endsWith("%"))).toBe(true);
     expect(Number.parseFloat(scale[0] ?? "")).toBeGreaterThan(98);
@@ -389,8 +390,8 @@ describe("the feed in Chromium", () => {
     await card.getByText(/queue_wait_ms · now 400 · 3 series/).waitFor();
     // Its scale (zone c's 480 on top, the steady ~37 below) and the times its ends were, in UTC as
     // the title says them (the chart keeps the last hours: times without the date).
-    const figure = chart.locator("xpath=ancestor::figure[1]");
-    const scale = await figure.locator("[aria-hidden=true] span").allTextContents();
+    const figure = figureOf(chart);
+    const scale = await scaleOf(chart);
     expect(scale[0]).toBe("480");
     expect(Number(scale[1])).toBeGreaterThan(36);
     expect(Number(scale[1])).toBeLessThan(38);
@@ -428,7 +429,7 @@ describe("the feed in Chromium", () => {
     const deskChart = d
       .locator(`[data-card-id="${id}"]`)
       .getByRole("img", { name: "queue_wait_ms chart, with 2 more series" });
-    const deskCaption = deskChart.locator("xpath=ancestor::figure[1]").locator("figcaption");
+    const deskCaption = figureOf(deskChart).locator("figcaption");
     const deskBox = await deskChart.boundingBox();
     if (!deskBox) throw new Error("chart not drawn");
     await d.mouse.move(deskBox.x + 1, deskBox.y + deskBox.height / 2);

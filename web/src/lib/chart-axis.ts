@@ -9,24 +9,30 @@ const HOUR = 3_600_000;
 /** Below this span the ends show the time only; above it, the date too. */
 const SAME_DAY_SPAN = 20 * HOUR;
 
+/** Whether a chart's x values are times (epoch ms): before 2001-09-09 (1e12 ms) they are indexes or counts. */
+function isTimeAxis(from: number, to: number): boolean {
+  return from >= 1e12 && to >= from;
+}
+
 /**
  * The chart's first and last times as labels ("16:10", "22:44 UTC"; over a long span with the
  * date: "Nov 24, 16:10", "Nov 26, 22:44 UTC"). Null when the x values are not times (epoch ms).
  */
 export function timeRange(from: number, to: number, locale?: string): [string, string] | null {
-  // Anything before 2001-09-09 (1e12 ms) is an index or a count, not a time.
-  if (!(from >= 1e12 && to >= from)) return null;
-  const format = timeFormat(to - from >= SAME_DAY_SPAN, locale);
+  if (!isTimeAxis(from, to)) return null;
+  const format = timeFormat({ date: to - from >= SAME_DAY_SPAN, locale });
   return [format.format(from), `${format.format(to)} UTC`];
 }
 
-function timeFormat(withDate: boolean, locale?: string): Intl.DateTimeFormat {
-  return new Intl.DateTimeFormat(locale, {
+/** Hours and minutes in UTC, 24-hour; with the month and day, and the year, when asked. */
+function timeFormat(o: { date: boolean; year?: boolean; locale?: string | undefined }): Intl.DateTimeFormat {
+  return new Intl.DateTimeFormat(o.locale, {
     timeZone: "UTC",
     hour: "2-digit",
     minute: "2-digit",
     hourCycle: "h23",
-    ...(withDate ? { month: "short", day: "numeric" } : {}),
+    ...(o.date ? { month: "short", day: "numeric" } : {}),
+    ...(o.year ? { year: "numeric" } : {}),
   });
 }
 
@@ -40,8 +46,8 @@ export function pointLabel(
   locale?: string,
 ): string {
   const value = new Intl.NumberFormat(locale, { maximumSignificantDigits: 4 }).format(point[1]);
-  if (!timeRange(chart[0], chart[1], locale)) return value;
-  const time = timeFormat(chart[1] - chart[0] >= SAME_DAY_SPAN, locale).format(point[0]);
+  if (!isTimeAxis(chart[0], chart[1])) return value;
+  const time = timeFormat({ date: chart[1] - chart[0] >= SAME_DAY_SPAN, locale }).format(point[0]);
   return `${time} UTC: ${value}`;
 }
 
@@ -65,17 +71,8 @@ export function nearestIndex(xs: readonly number[], x: number): number {
 export function momentLabel(iso: string, now = Date.now(), locale?: string): string {
   const t = Date.parse(iso);
   if (Number.isNaN(t)) return iso;
-  const otherYear = new Date(t).getUTCFullYear() !== new Date(now).getUTCFullYear();
-  const format = new Intl.DateTimeFormat(locale, {
-    timeZone: "UTC",
-    month: "short",
-    day: "numeric",
-    ...(otherYear ? { year: "numeric" } : {}),
-    hour: "2-digit",
-    minute: "2-digit",
-    hourCycle: "h23",
-  });
-  return `${format.format(t)} UTC`;
+  const year = new Date(t).getUTCFullYear() !== new Date(now).getUTCFullYear();
+  return `${timeFormat({ date: true, year, locale }).format(t)} UTC`;
 }
 
 /** A value on the chart's scale, short: three significant digits, thousands as "17.8K". */
