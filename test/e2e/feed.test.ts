@@ -119,7 +119,7 @@ describe("the feed in Chromium", () => {
     const names = await page.locator("article").first().locator("dt").allTextContents();
     expect(names).toEqual(expect.arrayContaining(["errors", "users affected", "deploy"]));
     expect(names.filter((n) => /[A-Z]/.test(n))).toEqual([]);
-    const chart = page.locator("article").first().getByRole("img", { name: "checkout_success chart" });
+    const chart = page.locator("article").first().getByRole("slider", { name: "checkout_success chart" });
     expect(await chart.count()).toBe(1);
     // Its scale in the series' unit: checkout success in percent, from about 99 down to about 59.
     const scale = await scaleOf(chart);
@@ -384,7 +384,7 @@ describe("the feed in Chromium", () => {
       .getByText(/and on 2 more series/)
       .first()
       .waitFor();
-    const chart = card.getByRole("img", { name: "queue_wait_ms chart, with 2 more series" });
+    const chart = card.getByRole("slider", { name: "queue_wait_ms chart, with 2 more series" });
     await chart.waitFor();
     expect(await chart.locator("polyline").count()).toBe(3);
     await card.getByText(/queue_wait_ms · now 400 · 3 series/).waitFor();
@@ -428,7 +428,7 @@ describe("the feed in Chromium", () => {
     await d.goto(`${e2e.server.url}/?card=${id}`);
     const deskChart = d
       .locator(`[data-card-id="${id}"]`)
-      .getByRole("img", { name: "queue_wait_ms chart, with 2 more series" });
+      .getByRole("slider", { name: "queue_wait_ms chart, with 2 more series" });
     const deskCaption = figureOf(deskChart).locator("figcaption");
     const deskBox = await deskChart.boundingBox();
     if (!deskBox) throw new Error("chart not drawn");
@@ -445,7 +445,7 @@ describe("the feed in Chromium", () => {
       .getByText(/, and queue_errors rose/)
       .first()
       .waitFor();
-    const errors = card.getByRole("img", { name: "queue_errors (zone=a) chart" });
+    const errors = card.getByRole("slider", { name: "queue_errors (zone=a) chart" });
     expect(await errors.locator("polyline").count()).toBe(1);
     // The dot at 90, and a ring where about 10 was expected, well below it, joined by a dashed line.
     const ys = await errors
@@ -650,5 +650,82 @@ describe("the feed in Chromium", () => {
     expect(await where.getAttribute("rel")).toBe("noopener noreferrer");
     await p.screenshot({ path: path.join(shots, "feed-alert-group-phone.png") });
     await p.close();
+  });
+});
+
+describe("the desktop card from the keyboard, in Chromium", () => {
+  let e2e: E2E;
+  beforeAll(async () => {
+    e2e = await startE2E({ demo: true });
+  });
+  afterAll(async () => e2e?.close());
+  const figureOf = (chart: Locator) => chart.locator("xpath=ancestor::figure[1]");
+
+  it("opens a card's diff and the instruction box from the keyboard, and reads a chart's points", async () => {
+    const { cards } = await e2e.api<{ cards: Card[] }>("/api/feed?limit=100");
+    const patch = cards.find((c) => c.status === "pending" && c.change?.type === "patch");
+    const charted = cards.find((c) => c.status === "pending" && c.preview?.type === "series");
+    if (!patch || !charted) throw new Error("the demo has no pending patch or chart card");
+    const desk = await e2e.context(desktop);
+    const p = await desk.newPage();
+    await p.goto(`${e2e.server.url}/?card=${patch.id}`);
+    const card = p.locator(`[data-card-id="${patch.id}"]`);
+    const diff = card.locator("details", { hasText: "the diff" });
+    await diff.waitFor();
+    expect(await diff.getAttribute("open")).toBeNull();
+    // d unfolds the diff, its added line in view; d again folds it.
+    await p.keyboard.press("d");
+    const added = (patch.change as Extract<Card["change"], { type: "patch" }>).diff
+      .split("\n")
+      .find((l) => l.startsWith("+") && !l.startsWith("+++"));
+    await card
+      .getByText(added?.slice(1).trim() ?? "?")
+      .first()
+      .waitFor();
+    expect(await diff.locator("summary").textContent()).toBe("Hide the diff");
+    await p.screenshot({ path: path.join(shots, "feed-desktop-diff-key.png") });
+    await p.keyboard.press("d");
+    await expect.poll(() => diff.getAttribute("open")).toBeNull();
+    // i opens the instruction box with the cursor in it: letters are typed, not taken as keys
+    // (a would accept, r reject); escape folds it and the keys work again.
+    await p.keyboard.press("i");
+    const box = card.getByRole("textbox", { name: "Instruction for the agent" });
+    await expect.poll(() => box.evaluate((el) => el === document.activeElement)).toBe(true);
+    await p.keyboard.type("rather a revert");
+    expect(await box.inputValue()).toBe("rather a revert");
+    expect((await e2e.api<{ card: Card }>(`/api/cards/${patch.id}`)).card.status).toBe("pending");
+    await p.keyboard.press("Escape");
+    await expect.poll(() => box.isVisible()).toBe(false);
+    await p.keyboard.press("?");
+    await p.getByRole("dialog", { name: "Keyboard shortcuts" }).getByText("show or hide the diff").waitFor();
+    await p.keyboard.press("Escape");
+
+    // A chart takes focus like a slider: ← reads the point before the latest, home the first,
+    // escape the latest again, and none of those keys decides the card (← alone would reject it).
+    await p.goto(`${e2e.server.url}/?card=${charted.id}`);
+    const preview = charted.preview as Extract<Card["preview"], { type: "series" }>;
+    const chart = p
+      .locator(`[data-card-id="${charted.id}"]`)
+      .getByRole("slider", { name: `${preview.label} chart` });
+    const caption = figureOf(chart).locator("figcaption");
+    await chart.focus();
+    const at = (i: number) => {
+      const [x, y] = preview.points.at(i) ?? [0, 0];
+      const value = new Intl.NumberFormat("en-US", { maximumSignificantDigits: 4 }).format(y);
+      return `${preview.label} · ${new Date(x).toISOString().slice(11, 16)} UTC: ${value}${preview.unit ?? ""}`;
+    };
+    const now = (await caption.textContent()) ?? "";
+    expect(now).toMatch(new RegExp(`^${preview.label} · now `));
+    await p.keyboard.press("ArrowLeft");
+    await expect.poll(() => caption.textContent()).toBe(at(-2));
+    expect(await chart.getAttribute("aria-valuetext")).toBe(at(-2).slice(preview.label.length + 3));
+    await p.keyboard.press("Home");
+    await expect.poll(() => caption.textContent()).toBe(at(0));
+    await p.keyboard.press("ArrowRight");
+    await expect.poll(() => caption.textContent()).toBe(at(1));
+    await p.keyboard.press("Escape");
+    await expect.poll(() => caption.textContent()).toBe(now);
+    expect((await e2e.api<{ card: Card }>(`/api/cards/${charted.id}`)).card.status).toBe("pending");
+    await desk.close();
   });
 });

@@ -193,7 +193,7 @@ describe("side-by-side diff", () => {
       ].join("\n"),
     );
     expect(rows).toEqual([
-      { kind: "file", left: null, right: "x.ts" },
+      { kind: "file", left: "x.ts", right: "x.ts" },
       { kind: "hunk", left: "@@ -1,3 +1,4 @@", right: "@@ -1,3 +1,4 @@" },
       { kind: "context", left: "keep", right: "keep" },
       { kind: "change", left: "old one", right: "new one" },
@@ -201,5 +201,32 @@ describe("side-by-side diff", () => {
       { kind: "context", left: "tail", right: "tail" },
       { kind: "change", left: null, right: "added" },
     ]);
+  });
+
+  it("heads each file with its path, saying when it is new, deleted or renamed", async () => {
+    const { fileHeading, sideBySide } = await import("../../web/src/lib/diff.ts");
+    const headings = (diff: string[]) =>
+      sideBySide(diff.join("\n"))
+        .filter((r) => r.kind === "file")
+        .map(fileHeading);
+    expect(
+      headings([
+        "--- a/src/x.ts",
+        "+++ b/src/x.ts",
+        "@@ -1 +1 @@",
+        "-a",
+        "+b",
+        "--- /dev/null",
+        "+++ b/src/new.ts",
+        "@@ -0,0 +1 @@",
+        "+n",
+        "--- a/src/gone.ts",
+        "+++ /dev/null",
+        "@@ -1 +0,0 @@",
+        "-g",
+        "--- a/src/old.ts\t2026-11-27 01:00:00",
+        "+++ b/src/renamed.ts\t2026-11-27 01:00:00",
+      ]),
+    ).toEqual(["src/x.ts", "src/new.ts (new file)", "src/gone.ts (deleted)", "src/old.ts → src/renamed.ts"]);
   });
 });

@@ -5,12 +5,27 @@ export interface SideRow {
   right: string | null;
 }
 
+/** A path from a "--- a/x" or "+++ b/x" line; null for /dev/null (the file is new, or deleted). */
+function diffPath(line: string): string | null {
+  const p = line.slice(4).replace(/\t.*$/, "");
+  return p === "/dev/null" ? null : p.replace(/^[ab]\//, "");
+}
+
+/** A file row's heading: its path, or what became of it ("x.ts (new file)", "a.ts → b.ts"). */
+export function fileHeading(row: SideRow): string {
+  if (row.left === null) return `${row.right ?? ""} (new file)`;
+  if (row.right === null) return `${row.left} (deleted)`;
+  return row.left === row.right ? row.right : `${row.left} → ${row.right}`;
+}
+
 /**
  * Turns a unified diff into side-by-side rows: context lines on both sides, a run of removals
- * paired line by line with the additions that follow it, hunk and file headers across both.
+ * paired line by line with the additions that follow it, hunk and file headers across both (a
+ * file row holds the old path on the left and the new on the right).
  */
 export function sideBySide(diff: string): SideRow[] {
   const rows: SideRow[] = [];
+  let oldPath: string | null = null;
   let removed: string[] = [];
   let added: string[] = [];
   const flush = () => {
@@ -28,8 +43,8 @@ export function sideBySide(diff: string): SideRow[] {
       line.startsWith("index ")
     ) {
       flush();
-      if (line.startsWith("+++"))
-        rows.push({ kind: "file", left: null, right: line.slice(4).replace(/^b\//, "") });
+      if (line.startsWith("---")) oldPath = diffPath(line);
+      if (line.startsWith("+++")) rows.push({ kind: "file", left: oldPath, right: diffPath(line) });
       continue;
     }
     if (line.startsWith("@@")) {

@@ -2,7 +2,7 @@ import type { Change } from "@flick/shared";
 import { describeChange } from "@flick/shared/describe";
 import { createSignal, For, Match, onCleanup, onMount, type ParentProps, Show, Switch } from "solid-js";
 import { request } from "../../lib/api.ts";
-import { sideBySide } from "../../lib/diff.ts";
+import { fileHeading, sideBySide } from "../../lib/diff.ts";
 import styles from "./Card.module.css";
 
 function diffLineClass(line: string): string | undefined {
@@ -12,11 +12,14 @@ function diffLineClass(line: string): string | undefined {
   return undefined;
 }
 
-/** Folded detail whose label says what tapping it does now: "Show the diff" / "Hide the diff". */
+/**
+ * Folded detail whose label says what tapping it does now: "Show the diff" / "Hide the diff". On a
+ * desktop the "d" key opens and folds it (see the feed's keys).
+ */
 function Reveal(props: ParentProps<{ what: string }>) {
   const [open, setOpen] = createSignal(false);
   return (
-    <details class={styles.diff} onToggle={(e) => setOpen(e.currentTarget.open)}>
+    <details class={styles.diff} data-key="d" onToggle={(e) => setOpen(e.currentTarget.open)}>
       <summary>
         {open() ? "Hide" : "Show"} the {props.what}
       </summary>
@@ -94,18 +97,40 @@ export function CardChange(props: { change: Change | null; demo?: boolean; cardI
                 }
               >
                 <table class={styles.split} aria-label="Side-by-side diff">
+                  <colgroup>
+                    <col />
+                    <col />
+                  </colgroup>
                   <tbody>
                     <For each={sideBySide(c().diff)}>
                       {(row) => (
                         <tr data-kind={row.kind}>
-                          <td class={row.kind === "change" && row.left !== null ? styles.diffDel : undefined}>
-                            {row.left ?? ""}
-                          </td>
-                          <td
-                            class={row.kind === "change" && row.right !== null ? styles.diffAdd : undefined}
+                          <Show
+                            when={row.kind === "file" || row.kind === "hunk"}
+                            fallback={
+                              <>
+                                <td
+                                  class={
+                                    row.kind === "change" && row.left !== null ? styles.diffDel : undefined
+                                  }
+                                >
+                                  {row.left ?? ""}
+                                </td>
+                                <td
+                                  class={
+                                    row.kind === "change" && row.right !== null ? styles.diffAdd : undefined
+                                  }
+                                >
+                                  {row.right ?? ""}
+                                </td>
+                              </>
+                            }
                           >
-                            {row.right ?? ""}
-                          </td>
+                            {/* A file's path, or a hunk's header, once across both sides. */}
+                            <td colSpan={2} class={row.kind === "hunk" ? styles.diffHunk : undefined}>
+                              {row.kind === "file" ? fileHeading(row) : row.left}
+                            </td>
+                          </Show>
                         </tr>
                       )}
                     </For>

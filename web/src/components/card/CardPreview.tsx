@@ -72,6 +72,25 @@ function Sparkline(props: {
     const tap = e.type === "click" && (e as PointerEvent).pointerType !== "mouse";
     setReading(i < 0 || (tap && i === reading()) ? null : i);
   };
+  // From the keyboard (the chart takes focus like a slider): ← / → step a point (with shift, ten),
+  // home / end go to the first / latest, escape puts the latest value back. The first ← reads the
+  // point before the latest, which the caption already says.
+  const step = (e: KeyboardEvent) => {
+    const last = props.points.length - 1;
+    const at = reading() ?? last;
+    const by = e.shiftKey ? 10 : 1;
+    const to: Record<string, number | null> = {
+      ArrowLeft: at - by,
+      ArrowRight: at + by,
+      Home: 0,
+      End: last,
+    };
+    if (e.key === "Escape" && reading() !== null) to.Escape = null;
+    if (!(e.key in to) || last < 0) return;
+    e.preventDefault();
+    const i = to[e.key] ?? null;
+    setReading(i === null ? null : Math.max(0, Math.min(last, i)));
+  };
   const readout = createMemo(() => {
     const i = reading();
     const p = i === null ? undefined : props.points[i];
@@ -80,6 +99,8 @@ function Sparkline(props: {
       ? null
       : { x: g.xs[i] ?? 0, y: g.ys[i] ?? 0, label: pointLabel(p, [g.from, g.to]) };
   });
+  /** The point being read, or the latest value: "13:31 UTC: 41.9" / "now 400". */
+  const caption = () => `${readout()?.label ?? `now ${geometry().last}`}${props.unit ?? ""}`;
   return (
     <figure class={props.small ? `${styles.series} ${styles.seriesSmall}` : styles.series}>
       <div class={styles.seriesPlot}>
@@ -87,52 +108,56 @@ function Sparkline(props: {
         <div class={styles.seriesScale} aria-hidden="true">
           <For each={geometry().scale}>{(label) => <span>{label}</span>}</For>
         </div>
-        {/* A tap reads a point as the mouse does; from the keyboard, the card's text says the values. */}
-        {/* biome-ignore lint/a11y/useKeyWithClickEvents: the readout is a pointer convenience; the card's summary and facts carry the same values as text */}
-        <svg
-          ref={svg}
-          viewBox={`0 0 ${w} ${h()}`}
-          role="img"
+        {/* Read like a slider along time: the mouse, a tap, or the arrow keys move the reading. */}
+        <div
+          role="slider"
+          tabIndex={0}
+          aria-label={`${props.label} chart${props.others?.length ? `, with ${props.others.length} more series` : ""}`}
+          aria-valuemin={0}
+          aria-valuemax={Math.max(props.points.length - 1, 0)}
+          aria-valuenow={reading() ?? Math.max(props.points.length - 1, 0)}
+          aria-valuetext={caption()}
           onPointerMove={(e) => e.pointerType === "mouse" && read(e)}
           onPointerLeave={(e) => e.pointerType === "mouse" && setReading(null)}
           onClick={read}
-          aria-label={`${props.label} chart${props.others?.length ? `, with ${props.others.length} more series` : ""}`}
-          preserveAspectRatio="none"
+          onKeyDown={step}
         >
-          <Show when={geometry().span}>
-            {(band) => (
-              <>
-                <rect class={styles.seriesSpan} x={band().x} y="0" width={band().width} height={h()} />
-                {/* Where the stretch begins (a deploy, a new pattern), visible however narrow it is. */}
-                <line class={styles.seriesSpanEdge} x1={band().x} y1="0" x2={band().x} y2={h()} />
-              </>
-            )}
-          </Show>
-          <For each={geometry().others}>{(o) => <polyline class={styles.seriesOther} points={o} />}</For>
-          <polyline class={styles.seriesLine} points={geometry().line} />
-          {/* What was expected there: a ring joined to the point by a dashed line. */}
-          <For each={geometry().gaps}>
-            {(g) => (
-              <>
-                <line class={styles.seriesGap} x1={g.x} y1={g.from} x2={g.x} y2={g.to} />
-                <line class={styles.seriesExpected} x1={g.x} y1={g.from} x2={g.x} y2={g.from} />
-                <line class={styles.seriesExpectedHole} x1={g.x} y1={g.from} x2={g.x} y2={g.from} />
-              </>
-            )}
-          </For>
-          {/* A zero-length round-capped line: a dot that stays round however the chart is stretched. */}
-          <For each={geometry().marks}>
-            {(m) => <line class={styles.seriesMark} x1={m.x} y1={m.y} x2={m.x} y2={m.y} />}
-          </For>
-          <Show when={readout()}>
-            {(r) => (
-              <>
-                <line class={styles.seriesCursor} x1={r().x} y1="0" x2={r().x} y2={h()} />
-                <line class={styles.seriesRead} x1={r().x} y1={r().y} x2={r().x} y2={r().y} />
-              </>
-            )}
-          </Show>
-        </svg>
+          <svg ref={svg} viewBox={`0 0 ${w} ${h()}`} aria-hidden="true" preserveAspectRatio="none">
+            <Show when={geometry().span}>
+              {(band) => (
+                <>
+                  <rect class={styles.seriesSpan} x={band().x} y="0" width={band().width} height={h()} />
+                  {/* Where the stretch begins (a deploy, a new pattern), visible however narrow it is. */}
+                  <line class={styles.seriesSpanEdge} x1={band().x} y1="0" x2={band().x} y2={h()} />
+                </>
+              )}
+            </Show>
+            <For each={geometry().others}>{(o) => <polyline class={styles.seriesOther} points={o} />}</For>
+            <polyline class={styles.seriesLine} points={geometry().line} />
+            {/* What was expected there: a ring joined to the point by a dashed line. */}
+            <For each={geometry().gaps}>
+              {(g) => (
+                <>
+                  <line class={styles.seriesGap} x1={g.x} y1={g.from} x2={g.x} y2={g.to} />
+                  <line class={styles.seriesExpected} x1={g.x} y1={g.from} x2={g.x} y2={g.from} />
+                  <line class={styles.seriesExpectedHole} x1={g.x} y1={g.from} x2={g.x} y2={g.from} />
+                </>
+              )}
+            </For>
+            {/* A zero-length round-capped line: a dot that stays round however the chart is stretched. */}
+            <For each={geometry().marks}>
+              {(m) => <line class={styles.seriesMark} x1={m.x} y1={m.y} x2={m.x} y2={m.y} />}
+            </For>
+            <Show when={readout()}>
+              {(r) => (
+                <>
+                  <line class={styles.seriesCursor} x1={r().x} y1="0" x2={r().x} y2={h()} />
+                  <line class={styles.seriesRead} x1={r().x} y1={r().y} x2={r().x} y2={r().y} />
+                </>
+              )}
+            </Show>
+          </svg>
+        </div>
         <Show when={geometry().times}>
           {(times) => (
             <div class={styles.seriesAxis}>
@@ -143,10 +168,7 @@ function Sparkline(props: {
         </Show>
       </div>
       <figcaption>
-        {props.label} ·{" "}
-        <Show when={readout()} fallback={`now ${geometry().last}${props.unit ?? ""}`}>
-          {(r) => `${r().label}${props.unit ?? ""}`}
-        </Show>
+        {props.label} · {caption()}
         {props.others?.length ? ` · ${props.others.length + 1} series` : ""}
       </figcaption>
     </figure>

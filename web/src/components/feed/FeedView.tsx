@@ -21,6 +21,9 @@ const keys: [string, string][] = [
   ["a or →", "accept"],
   ["r or ←", "reject"],
   ["s", "snooze for 4 hours"],
+  ["d", "show or hide the diff (or the text accept would post)"],
+  ["i", "type an instruction; ctrl+enter sends, esc closes"],
+  ["tab, then ← / →", "on a chart: read its points one by one (home / end: first / last)"],
   ["z", "undo the last decision"],
   ["space (hold)", "speak a follow-up; release to send"],
   ["/", "search the cards"],
@@ -175,8 +178,28 @@ export function FeedView() {
     if (card?.status === "pending") void feed.decide(card, verdict);
   };
 
+  /**
+   * Opens, or folds, the part of the selected card that answers to `key` (its diff, the box for a
+   * typed instruction), brought into view with the cursor in its text box if it has one.
+   */
+  const openPart = (key: string) => {
+    const card = current();
+    const part =
+      card &&
+      document.querySelector<HTMLDetailsElement>(
+        `[data-card-id="${CSS.escape(card.id)}"] details[data-key="${key}"]`,
+      );
+    if (!part) return;
+    part.open = !part.open;
+    if (!part.open) return;
+    part.querySelector("textarea")?.focus();
+    part.scrollIntoView({ block: "nearest" });
+  };
+
   const onKey = (e: KeyboardEvent) => {
     if (
+      // Handled where it happened (a chart reading its points with the arrow keys).
+      e.defaultPrevented ||
       e.metaKey ||
       e.ctrlKey ||
       e.altKey ||
@@ -197,6 +220,8 @@ export function FeedView() {
       r: () => decide("reject"),
       ArrowLeft: () => decide("reject"),
       s: () => decide("snooze"),
+      d: () => openPart("d"),
+      i: () => openPart("i"),
       z: () => void feed.undo(),
       "?": () => setHelp((h) => !h),
       "/": () => search?.focus(),

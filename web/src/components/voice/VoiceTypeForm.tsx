@@ -11,7 +11,8 @@ export function VoiceTypeForm(props: {
 }) {
   const [busy, setBusy] = createSignal(false);
   return (
-    <details class={styles.type}>
+    // On a desktop the "i" key opens it with the cursor in the box (see the feed's keys).
+    <details class={styles.type} data-key="i">
       <summary>Type an instruction instead</summary>
       <form
         onSubmit={async (e) => {
@@ -38,6 +39,19 @@ export function VoiceTypeForm(props: {
           rows={2}
           maxLength={5000}
           aria-label="Instruction for the agent"
+          aria-keyshortcuts="Control+Enter"
+          onKeyDown={(e) => {
+            // Ctrl (⌘) + Enter sends; Escape folds the box and gives the keys back to the feed.
+            if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
+              e.preventDefault();
+              e.currentTarget.form?.requestSubmit();
+            } else if (e.key === "Escape") {
+              e.preventDefault();
+              const details = e.currentTarget.closest("details");
+              if (details) details.open = false;
+              e.currentTarget.blur();
+            }
+          }}
           placeholder="e.g. only roll back checkout, not payments"
         />
         <button type="submit" disabled={busy()}>
