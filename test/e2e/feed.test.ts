@@ -696,6 +696,17 @@ describe("the desktop card from the keyboard, in Chromium", () => {
     expect((await e2e.api<{ card: Card }>(`/api/cards/${patch.id}`)).card.status).toBe("pending");
     await p.keyboard.press("Escape");
     await expect.poll(() => box.isVisible()).toBe(false);
+    // Opened again, what was typed is still there; ctrl+enter sends it as a typed follow-up.
+    await p.keyboard.press("i");
+    await expect.poll(() => box.evaluate((el) => el === document.activeElement)).toBe(true);
+    await p.keyboard.press("Control+Enter");
+    await p.getByRole("status").filter({ hasText: "the agent is revising the card" }).waitFor();
+    const { followUps } = await e2e.api<{ followUps: { transcript: string; transcriptSource: string }[] }>(
+      `/api/cards/${patch.id}/follow-ups`,
+    );
+    expect(followUps.at(-1)).toMatchObject({ transcript: "rather a revert", transcriptSource: "typed" });
+    // Sent, the box folds away and the keys are the feed's again.
+    await expect.poll(() => box.isVisible()).toBe(false);
     await p.keyboard.press("?");
     await p.getByRole("dialog", { name: "Keyboard shortcuts" }).getByText("show or hide the diff").waitFor();
     await p.keyboard.press("Escape");

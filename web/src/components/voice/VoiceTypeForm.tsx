@@ -26,6 +26,10 @@ export function VoiceTypeForm(props: {
           try {
             const id = await upload(props.cardId, data);
             form.reset();
+            // Sent: the box folds away and the keys are the feed's again.
+            const details = form.closest("details");
+            if (details) details.open = false;
+            (document.activeElement as HTMLElement | null)?.blur();
             props.onSent("Sent — the agent is revising the card.", id);
           } catch (err) {
             props.onError(errorMessage(err));
