@@ -82,12 +82,28 @@ describe("accessibility of the main screens (axe-core)", () => {
     const table = patch.getByRole("table", { name: "Side-by-side diff" });
     await table.waitFor();
     const changed = table.locator("tr[data-kind=change]").first();
-    expect(await changed.locator("td").nth(0).textContent()).toContain("item.price, 0)");
-    expect(await changed.locator("td").nth(1).textContent()).toContain("item.price * (item.quantity ?? 1)");
+    // Each side with its line number (the hunk starts at line 3 on both sides).
+    expect(await changed.locator("td").allTextContents()).toEqual([
+      "4",
+      expect.stringContaining("item.price, 0)"),
+      "4",
+      expect.stringContaining("item.price * (item.quantity ?? 1)"),
+    ]);
     expect(await seriousViolations(desk)).toEqual([]);
     await desk.screenshot({ path: path.join(repoRoot, "test/.artifacts/feed-desktop-diff.png") });
     await patch.getByRole("button", { name: "Unified" }).click();
     await expect.poll(() => table.count()).toBe(0);
+    // Unified: the removed line numbered on the old side, the added one on the new.
+    const unified = patch.getByRole("table", { name: "Unified diff" });
+    expect(await unified.locator("tr[data-kind=del] td").allTextContents()).toEqual([
+      "4",
+      "",
+      expect.stringMatching(/^-\s+return items\.reduce\(\(sum, item\) => sum \+ item\.price, 0\);$/),
+    ]);
+    expect(await unified.locator("tr[data-kind=add] td").first().textContent()).toBe("");
+    expect(await unified.locator("tr[data-kind=add] td").nth(1).textContent()).toBe("4");
+    expect(await seriousViolations(desk)).toEqual([]);
+    await desk.screenshot({ path: path.join(repoRoot, "test/.artifacts/feed-desktop-diff-unified.png") });
     await desk.context().close();
   });
 

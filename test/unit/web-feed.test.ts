@@ -193,22 +193,53 @@ describe("side-by-side diff", () => {
       ].join("\n"),
     );
     expect(rows).toEqual([
-      { kind: "file", left: "x.ts", right: "x.ts" },
-      { kind: "hunk", left: "@@ -1,3 +1,4 @@", right: "@@ -1,3 +1,4 @@" },
-      { kind: "context", left: "keep", right: "keep" },
-      { kind: "change", left: "old one", right: "new one" },
-      { kind: "change", left: "old two", right: null },
-      { kind: "context", left: "tail", right: "tail" },
-      { kind: "change", left: null, right: "added" },
+      { kind: "file", left: "x.ts", right: "x.ts", leftNo: null, rightNo: null },
+      { kind: "hunk", left: "@@ -1,3 +1,4 @@", right: "@@ -1,3 +1,4 @@", leftNo: null, rightNo: null },
+      { kind: "context", left: "keep", right: "keep", leftNo: 1, rightNo: 1 },
+      { kind: "change", left: "old one", right: "new one", leftNo: 2, rightNo: 2 },
+      { kind: "change", left: "old two", right: null, leftNo: 3, rightNo: null },
+      { kind: "context", left: "tail", right: "tail", leftNo: 4, rightNo: 3 },
+      { kind: "change", left: null, right: "added", leftNo: null, rightNo: 4 },
+    ]);
+  });
+
+  it("numbers each line in the old and the new file from its hunk's header", async () => {
+    const { diffLines } = await import("../../web/src/lib/diff.ts");
+    const lines = diffLines(
+      [
+        "--- a/x.ts",
+        "+++ b/x.ts",
+        "@@ -10,3 +12,3 @@ function f() {",
+        " a",
+        "-b",
+        "+c",
+        " d",
+        "\\ No newline at end of file",
+        "@@ -40 +42,2 @@",
+        " e",
+        "+f",
+        "",
+      ].join("\n"),
+    );
+    expect(lines.map((l) => [l.kind, l.oldNo, l.newNo, l.text])).toEqual([
+      ["file", null, null, "x.ts"],
+      ["hunk", null, null, "@@ -10,3 +12,3 @@ function f() {"],
+      ["context", 10, 12, "a"],
+      ["del", 11, null, "b"],
+      ["add", null, 13, "c"],
+      ["context", 12, 14, "d"],
+      ["hunk", null, null, "@@ -40 +42,2 @@"],
+      ["context", 40, 42, "e"],
+      ["add", null, 43, "f"],
     ]);
   });
 
   it("heads each file with its path, saying when it is new, deleted or renamed", async () => {
-    const { fileHeading, sideBySide } = await import("../../web/src/lib/diff.ts");
+    const { diffLines } = await import("../../web/src/lib/diff.ts");
     const headings = (diff: string[]) =>
-      sideBySide(diff.join("\n"))
-        .filter((r) => r.kind === "file")
-        .map(fileHeading);
+      diffLines(diff.join("\n"))
+        .filter((l) => l.kind === "file")
+        .map((l) => l.text);
     expect(
       headings([
         "--- a/src/x.ts",

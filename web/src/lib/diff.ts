@@ -1,8 +1,20 @@
+/** One line of a unified diff, with its number in the old file and in the new one. */
+export interface DiffLine {
+  kind: "file" | "hunk" | "context" | "del" | "add";
+  /** The line without its +/-/space marker; a file's heading (see fileHeading); a hunk's header. */
+  text: string;
+  /** Its line number in the old file, and in the new one; null on the side it is not on. */
+  oldNo: number | null;
+  newNo: number | null;
+}
+
 /** One row of a side-by-side diff: the old line on the left, the new one on the right. */
 export interface SideRow {
   kind: "file" | "hunk" | "context" | "change";
   left: string | null;
   right: string | null;
+  leftNo: number | null;
+  rightNo: number | null;
 }
 
 /** A path from a "--- a/x" or "+++ b/x" line; null for /dev/null (the file is new, or deleted). */
@@ -11,56 +23,82 @@ function diffPath(line: string): string | null {
   return p === "/dev/null" ? null : p.replace(/^[ab]\//, "");
 }
 
-/** A file row's heading: its path, or what became of it ("x.ts (new file)", "a.ts → b.ts"). */
-export function fileHeading(row: SideRow): string {
-  if (row.left === null) return `${row.right ?? ""} (new file)`;
-  if (row.right === null) return `${row.left} (deleted)`;
-  return row.left === row.right ? row.right : `${row.left} → ${row.right}`;
+/** A file's heading: its path, or what became of it ("x.ts (new file)", "a.ts → b.ts"). */
+export function fileHeading(before: string | null, after: string | null): string {
+  if (before === null) return `${after ?? ""} (new file)`;
+  if (after === null) return `${before} (deleted)`;
+  return before === after ? after : `${before} → ${after}`;
+}
+
+/**
+ * Reads a unified diff line by line: each file's heading once, hunk headers, and every line with
+ * its numbers in the old and the new file (counted from the hunk headers).
+ */
+export function diffLines(diff: string): DiffLine[] {
+  const lines: DiffLine[] = [];
+  let oldPath: string | null = null;
+  let oldNo = 0;
+  let newNo = 0;
+  for (const line of diff.split("\n")) {
+    if (line.startsWith("diff --git") || line.startsWith("index ")) continue;
+    if (line.startsWith("---")) oldPath = diffPath(line);
+    else if (line.startsWith("+++")) {
+      lines.push({ kind: "file", text: fileHeading(oldPath, diffPath(line)), oldNo: null, newNo: null });
+    } else if (line.startsWith("@@")) {
+      const at = /^@@ -(\d+)(?:,\d+)? \+(\d+)/.exec(line);
+      oldNo = Number(at?.[1] ?? 1);
+      newNo = Number(at?.[2] ?? 1);
+      lines.push({ kind: "hunk", text: line, oldNo: null, newNo: null });
+    } else if (line.startsWith("-")) {
+      lines.push({ kind: "del", text: line.slice(1), oldNo: oldNo++, newNo: null });
+    } else if (line.startsWith("+")) {
+      lines.push({ kind: "add", text: line.slice(1), oldNo: null, newNo: newNo++ });
+    } else if (line !== "" && !line.startsWith("\\")) {
+      // ("\ No newline at end of file" is not a line of the file; "" is the diff's last newline.)
+      lines.push({ kind: "context", text: line.slice(1), oldNo: oldNo++, newNo: newNo++ });
+    }
+  }
+  return lines;
 }
 
 /**
  * Turns a unified diff into side-by-side rows: context lines on both sides, a run of removals
- * paired line by line with the additions that follow it, hunk and file headers across both (a
- * file row holds the old path on the left and the new on the right).
+ * paired line by line with the additions that follow it, file headings and hunk headers across
+ * both.
  */
 export function sideBySide(diff: string): SideRow[] {
   const rows: SideRow[] = [];
-  let oldPath: string | null = null;
-  let removed: string[] = [];
-  let added: string[] = [];
+  let removed: DiffLine[] = [];
+  let added: DiffLine[] = [];
   const flush = () => {
     for (let i = 0; i < Math.max(removed.length, added.length); i++) {
-      rows.push({ kind: "change", left: removed[i] ?? null, right: added[i] ?? null });
+      const [l, r] = [removed[i], added[i]];
+      rows.push({
+        kind: "change",
+        left: l?.text ?? null,
+        right: r?.text ?? null,
+        leftNo: l?.oldNo ?? null,
+        rightNo: r?.newNo ?? null,
+      });
     }
     removed = [];
     added = [];
   };
-  for (const line of diff.split("\n")) {
-    if (
-      line.startsWith("diff --git") ||
-      line.startsWith("+++") ||
-      line.startsWith("---") ||
-      line.startsWith("index ")
-    ) {
-      flush();
-      if (line.startsWith("---")) oldPath = diffPath(line);
-      if (line.startsWith("+++")) rows.push({ kind: "file", left: oldPath, right: diffPath(line) });
-      continue;
-    }
-    if (line.startsWith("@@")) {
-      flush();
-      rows.push({ kind: "hunk", left: line, right: line });
-    } else if (line.startsWith("-")) {
+  for (const line of diffLines(diff)) {
+    if (line.kind === "del") {
       if (added.length > 0) flush();
-      removed.push(line.slice(1));
-    } else if (line.startsWith("+")) {
-      added.push(line.slice(1));
-    } else if (line.startsWith("\\")) {
-      // "\ No newline at end of file": not a line of the file
+      removed.push(line);
+    } else if (line.kind === "add") {
+      added.push(line);
     } else {
       flush();
-      if (line === "" && rows.length > 0 && rows[rows.length - 1]?.kind !== "context") continue;
-      rows.push({ kind: "context", left: line.slice(1), right: line.slice(1) });
+      rows.push({
+        kind: line.kind,
+        left: line.text,
+        right: line.text,
+        leftNo: line.oldNo,
+        rightNo: line.newNo,
+      });
     }
   }
   flush();

@@ -2,15 +2,15 @@ import type { Change } from "@flick/shared";
 import { describeChange } from "@flick/shared/describe";
 import { createSignal, For, Match, onCleanup, onMount, type ParentProps, Show, Switch } from "solid-js";
 import { request } from "../../lib/api.ts";
-import { fileHeading, sideBySide } from "../../lib/diff.ts";
+import { type DiffLine, diffLines, sideBySide } from "../../lib/diff.ts";
 import styles from "./Card.module.css";
 
-function diffLineClass(line: string): string | undefined {
-  if (line.startsWith("+") && !line.startsWith("+++")) return styles.diffAdd;
-  if (line.startsWith("-") && !line.startsWith("---")) return styles.diffDel;
-  if (line.startsWith("@@")) return styles.diffHunk;
-  return undefined;
-}
+const lineClass: Partial<Record<DiffLine["kind"], string | undefined>> = {
+  add: styles.diffAdd,
+  del: styles.diffDel,
+  hunk: styles.diffHunk,
+};
+const marker: Partial<Record<DiffLine["kind"], string>> = { add: "+", del: "-" };
 
 /**
  * Folded detail whose label says what tapping it does now: "Show the diff" / "Hide the diff". On a
@@ -89,16 +89,39 @@ export function CardChange(props: { change: Change | null; demo?: boolean; cardI
               <Show
                 when={split()}
                 fallback={
-                  <pre>
-                    <For each={c().diff.split("\n")}>
-                      {(line) => <span class={diffLineClass(line)}>{`${line}\n`}</span>}
-                    </For>
-                  </pre>
+                  <div class={styles.unified}>
+                    <table aria-label="Unified diff">
+                      <tbody>
+                        <For each={diffLines(c().diff)}>
+                          {(line) => (
+                            <tr data-kind={line.kind} class={lineClass[line.kind]}>
+                              <Show
+                                when={line.kind === "file" || line.kind === "hunk"}
+                                fallback={
+                                  <>
+                                    <td class={styles.lineNo}>{line.oldNo ?? ""}</td>
+                                    <td class={styles.lineNo}>{line.newNo ?? ""}</td>
+                                    <td class={styles.code}>{`${marker[line.kind] ?? " "}${line.text}`}</td>
+                                  </>
+                                }
+                              >
+                                <td colSpan={3} class={styles.heading}>
+                                  {line.text}
+                                </td>
+                              </Show>
+                            </tr>
+                          )}
+                        </For>
+                      </tbody>
+                    </table>
+                  </div>
                 }
               >
                 <table class={styles.split} aria-label="Side-by-side diff">
                   <colgroup>
+                    <col class={styles.lineNoCol} />
                     <col />
+                    <col class={styles.lineNoCol} />
                     <col />
                   </colgroup>
                   <tbody>
@@ -109,6 +132,7 @@ export function CardChange(props: { change: Change | null; demo?: boolean; cardI
                             when={row.kind === "file" || row.kind === "hunk"}
                             fallback={
                               <>
+                                <td class={styles.lineNo}>{row.leftNo ?? ""}</td>
                                 <td
                                   class={
                                     row.kind === "change" && row.left !== null ? styles.diffDel : undefined
@@ -116,6 +140,7 @@ export function CardChange(props: { change: Change | null; demo?: boolean; cardI
                                 >
                                   {row.left ?? ""}
                                 </td>
+                                <td class={styles.lineNo}>{row.rightNo ?? ""}</td>
                                 <td
                                   class={
                                     row.kind === "change" && row.right !== null ? styles.diffAdd : undefined
@@ -126,9 +151,9 @@ export function CardChange(props: { change: Change | null; demo?: boolean; cardI
                               </>
                             }
                           >
-                            {/* A file's path, or a hunk's header, once across both sides. */}
-                            <td colSpan={2} class={row.kind === "hunk" ? styles.diffHunk : undefined}>
-                              {row.kind === "file" ? fileHeading(row) : row.left}
+                            {/* A file's heading, or a hunk's header, once across both sides. */}
+                            <td colSpan={4} class={row.kind === "hunk" ? styles.diffHunk : undefined}>
+                              {row.left}
                             </td>
                           </Show>
                         </tr>
