@@ -337,7 +337,7 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       const pending = (await cards(`metric:${name}`)).filter((c) => c.status === "pending");
       expect(pending.map((c) => c.title)).toEqual([expect.stringMatching(/^burst_ms rose 5(\.\d+)?× at /)]);
       expect(pending[0]?.summary).toMatch(
-        /Its card was rejected when it rose 1\d% \(\d{4}-\d\d-\d\d\); this break is far bigger, so it is here despite the mute\./,
+        /Its card was rejected when it rose 1\d% \(([A-Z][a-z]{2} \d{1,2}|\d{4}-\d\d-\d\d)\); this break is far bigger, so it is here despite the mute\./,
       );
       // While that card is open, the next break (a drop this time) updates it; no other card.
       await run(200, 20);
@@ -737,7 +737,7 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
         "Regression: ReferenceError: blooopy is not defined — Sentry marked it regressed",
       );
       expect(back?.summary).toMatch(
-        /^1 event, 1 user, .* It came back \(Sentry marked it regressed\) after it was resolved in Sentry on \d{4}-\d\d-\d\d\./,
+        /^1 event, 1 user, .* It came back \(Sentry marked it regressed\) after it was resolved in Sentry on ([A-Z][a-z]{2} \d{1,2}|\d{4}-\d\d-\d\d)\./,
       );
       // A person unresolving it by hand is no regression.
       await hook("issue", only("unresolved", { status: "unresolved", substatus: "ongoing" }));

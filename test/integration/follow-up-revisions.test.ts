@@ -118,7 +118,12 @@ describe.each(drivers)("follow-ups become revisions on %s", (driver) => {
       await runAll(rules);
       const f = await followUp(rules, id);
       expect(f?.state).toBe("done");
-      expect(f?.reply).toMatch(/^Snoozed until /);
+      // Until when, as cards say a moment: its date and time, in UTC.
+      const until = new Date(rules.clock.now().getTime() + 2 * 3_600_000);
+      const month = until.toLocaleString("en-US", { month: "short", timeZone: "UTC" });
+      expect(f?.reply).toBe(
+        `Snoozed until ${month} ${until.getUTCDate()}, ${until.toISOString().slice(11, 16)} UTC.`,
+      );
       const after = await card(rules, c.id);
       expect(after?.status).toBe("snoozed");
       expect(after?.snoozedUntil?.getTime()).toBe(rules.clock.now().getTime() + 2 * 3_600_000);

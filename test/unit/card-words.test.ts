@@ -1,4 +1,4 @@
-import { hhmm } from "@flick/server/card-words";
+import { day, hhmm, moment } from "@flick/server/card-words";
 import { describe, expect, it } from "vitest";
 
 describe("how cards say when something happened", () => {
@@ -16,5 +16,13 @@ describe("how cards say when something happened", () => {
 
   it("says the time of day alone when the card has no moment to compare with", () => {
     expect(hhmm(new Date("2014-02-19T03:35:00Z"))).toBe("03:35 UTC");
+  });
+
+  it("says the date whatever the day where the words are read long after (first seen, snoozed until)", () => {
+    expect(moment(new Date("2026-11-26T17:31:40Z"), now)).toBe("Nov 26, 17:31 UTC");
+    expect(moment(new Date("2026-12-31T23:59:00Z"), now)).toBe("Dec 31, 23:59 UTC");
+    expect(moment(new Date("2027-01-02T00:05:00Z"), now)).toBe("2027-01-02 00:05 UTC");
+    expect(day(new Date("2026-11-20T23:59:00Z"), now)).toBe("Nov 20");
+    expect(day(new Date("2019-08-19T20:58:37Z"), now)).toBe("2019-08-19");
   });
 });

@@ -24,15 +24,14 @@ export function timeRange(from: number, to: number, locale?: string): [string, s
   return [format.format(from), `${format.format(to)} UTC`];
 }
 
-/** Hours and minutes in UTC, 24-hour; with the month and day, and the year, when asked. */
-function timeFormat(o: { date: boolean; year?: boolean; locale?: string | undefined }): Intl.DateTimeFormat {
+/** Hours and minutes in UTC, 24-hour; with the month and day when asked. */
+function timeFormat(o: { date: boolean; locale?: string | undefined }): Intl.DateTimeFormat {
   return new Intl.DateTimeFormat(o.locale, {
     timeZone: "UTC",
     hour: "2-digit",
     minute: "2-digit",
     hourCycle: "h23",
     ...(o.date ? { month: "short", day: "numeric" } : {}),
-    ...(o.year ? { year: "numeric" } : {}),
   });
 }
 
@@ -66,13 +65,14 @@ export function nearestIndex(xs: readonly number[], x: number): number {
 
 /**
  * A moment a card's facts hold ("first seen"), in UTC as the card's words and chart say times:
- * "Nov 26, 21:51 UTC", the year too when it is not this year's ("Feb 19, 2014, 03:35 UTC").
+ * "Nov 26, 21:51 UTC"; another year's as "2014-02-19 03:35 UTC", as agents write it in titles.
  */
 export function momentLabel(iso: string, now = Date.now(), locale?: string): string {
   const t = Date.parse(iso);
   if (Number.isNaN(t)) return iso;
-  const year = new Date(t).getUTCFullYear() !== new Date(now).getUTCFullYear();
-  return `${timeFormat({ date: true, year, locale }).format(t)} UTC`;
+  if (new Date(t).getUTCFullYear() !== new Date(now).getUTCFullYear())
+    return `${new Date(t).toISOString().slice(0, 16).replace("T", " ")} UTC`;
+  return `${timeFormat({ date: true, locale }).format(t)} UTC`;
 }
 
 /** A value on the chart's scale, short: three significant digits, thousands as "17.8K". */

@@ -5,7 +5,7 @@ import { blast, rank, recency } from "../rank.ts";
 import { deployBefore, rollbackCard } from "./deploys.ts";
 import { type MuteMemory, newsPastMute } from "./past-mute.ts";
 import { repositorySetting } from "./settings.ts";
-import { clip, plural } from "./words.ts";
+import { clip, day, moment, plural } from "./words.ts";
 
 const BUCKET_MS = 10 * 60_000;
 const BASELINE_BUCKETS = 144; // a day of 10-minute buckets
@@ -916,7 +916,7 @@ async function groupCard(
   const { why: past } = await newsPastMute(ctx, fingerprint, g.mute, news, pastRejectedNews);
   // Accepting an issue card is not the fix: the issue's closing is.
   ctx.state.set(fingerprint, { ...g, issueProposed: change.type === "github" });
-  const fixedOn = regression?.fixedAt ? new Date(regression.fixedAt).toISOString().slice(0, 10) : null;
+  const fixedOn = regression?.fixedAt ? day(new Date(regression.fixedAt), ctx.now) : null;
   const fix = regression?.by
     ? `${regression.by.repository}#${regression.by.number} was closed`
     : regression?.inSentry
@@ -934,7 +934,7 @@ async function groupCard(
     fingerprint,
     kind: change.type === "github" ? "issue" : "insight",
     title: headline,
-    summary: `${d.topFrame ? `In \`${d.topFrame}\`. ` : ""}${plural(g.count, "event")}, ${reach(users)}, first seen ${new Date(g.firstSeen).toISOString().slice(0, 16).replace("T", " ")} UTC${e.release ? `, release ${e.release}` : ""}.${g.alertRules?.length ? ` Sentry's alert rule "${g.alertRules[g.alertRules.length - 1]}" fired for it.` : ""}${cameBack}${escalation !== null ? " Sentry archived it until it escalated, and now it has." : ""}${assignee ? ` Assigned to ${assignee} in Sentry.` : ""}${g.rootCause ? ` ${rootCauseLine(g.rootCause)}` : ""}${g.comment ? ` ${g.comment.by} commented in Sentry: “${clip(g.comment.text, 200)}”.` : ""}${past ? ` ${past}` : ""} ${accept}`,
+    summary: `${d.topFrame ? `In \`${d.topFrame}\`. ` : ""}${plural(g.count, "event")}, ${reach(users)}, first seen ${moment(new Date(g.firstSeen), ctx.now)}${e.release ? `, release ${e.release}` : ""}.${g.alertRules?.length ? ` Sentry's alert rule "${g.alertRules[g.alertRules.length - 1]}" fired for it.` : ""}${cameBack}${escalation !== null ? " Sentry archived it until it escalated, and now it has." : ""}${assignee ? ` Assigned to ${assignee} in Sentry.` : ""}${g.rootCause ? ` ${rootCauseLine(g.rootCause)}` : ""}${g.comment ? ` ${g.comment.by} commented in Sentry: “${clip(g.comment.text, 200)}”.` : ""}${past ? ` ${past}` : ""} ${accept}`,
     ...rank({
       severity: e.level === "fatal" ? 1 : regression ? 0.8 : spike || escalation !== null ? 0.75 : 0.6,
       blastRadius: blast(Math.max(users, g.count / 10)),

@@ -14,7 +14,7 @@ import { type Deploy, deployBefore, rollbackCard, rollbackFingerprint, type Trou
 import { type MuteMemory, newsPastMute } from "./past-mute.ts";
 import { alertOnSeries, type SeriesRef, seriesOfAlert } from "./promql.ts";
 import { repositorySetting } from "./settings.ts";
-import { hhmm, labelText, plural } from "./words.ts";
+import { day, hhmm, labelText, plural } from "./words.ts";
 
 const TAIL = 120;
 /** A relative change below this is told in values, not percent. */
@@ -56,9 +56,9 @@ function figure(brief: string, name: string): string {
 }
 
 /** The sentence a break past its series' mute says: what was rejected, and that this is far bigger. */
-function pastRejectedBreak(name: string, now: Break, rejected: Break): string | null {
+function pastRejectedBreak(name: string, now: Break, rejected: Break, today: Date): string | null {
   if (!pastRejected(now.change, rejected.change)) return null;
-  return `Its card was rejected when it ${figure(rejected.brief, name)} (${new Date(rejected.at).toISOString().slice(0, 10)}); this break is far bigger`;
+  return `Its card was rejected when it ${figure(rejected.brief, name)} (${day(new Date(rejected.at), today)}); this break is far bigger`;
 }
 
 interface Point {
@@ -964,7 +964,7 @@ export const metricsAgent = defineAgent({
           series,
           state.mute,
           { brief: d.brief, change: d.change, at: at.getTime() },
-          (now, rejected) => pastRejectedBreak(p.name, now, rejected),
+          (now, rejected) => pastRejectedBreak(p.name, now, rejected, ctx.now),
         );
         if (muted && !past) continue;
         await indexBreak(ctx, p.name, series, p.labels);

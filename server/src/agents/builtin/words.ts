@@ -18,17 +18,30 @@ export function labelText(labels: Record<string, string>): string {
 }
 
 /**
- * "14:05 UTC": the time of day cards tell things by; "Nov 21, 14:05 UTC" (as the web writes a
- * chart's times and a card's date facts) when it was on another day than `now`, "2014-02-19 14:05
- * UTC" in another year (a backfill, a replay, a late batch), so an old break does not read as
- * today's.
+ * "14:05 UTC": the time of day cards tell things by; "Nov 21, 14:05 UTC" when it was on another day
+ * than `now`, "2014-02-19 14:05 UTC" in another year (a backfill, a replay, a late batch), so an old
+ * break does not read as today's. The web writes a chart's times and a card's date facts the same
+ * way. (No comma in another year's date: titles join metrics with ", and".)
  */
 export function hhmm(d: Date, now?: Date): string {
-  const iso = d.toISOString();
-  const time = `${iso.slice(11, 16)} UTC`;
-  if (!now || iso.slice(0, 10) === now.toISOString().slice(0, 10)) return time;
-  if (d.getUTCFullYear() !== now.getUTCFullYear()) return `${iso.slice(0, 10)} ${time}`;
-  return `${MONTHS[d.getUTCMonth()]} ${d.getUTCDate()}, ${time}`;
+  if (!now || d.toISOString().slice(0, 10) === now.toISOString().slice(0, 10))
+    return `${d.toISOString().slice(11, 16)} UTC`;
+  return moment(d, now);
+}
+
+/**
+ * "Nov 21, 14:05 UTC" (or "2014-02-19 14:05 UTC") whatever day it is: for what is read long after
+ * it is written ("first seen", "snoozed until"), where a time alone would come to mean another day.
+ */
+export function moment(d: Date, now: Date): string {
+  const sameYear = d.getUTCFullYear() === now.getUTCFullYear();
+  return `${day(d, now)}${sameYear ? "," : ""} ${d.toISOString().slice(11, 16)} UTC`;
+}
+
+/** "Nov 21" (UTC), "2014-02-19" when not `now`'s year. */
+export function day(d: Date, now: Date): string {
+  if (d.getUTCFullYear() !== now.getUTCFullYear()) return d.toISOString().slice(0, 10);
+  return `${MONTHS[d.getUTCMonth()]} ${d.getUTCDate()}`;
 }
 
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];

@@ -1,5 +1,6 @@
 import type { Change } from "@flick/shared";
 import { and, eq, gte, inArray, isNull, lt, lte, or, sql } from "drizzle-orm";
+import { moment } from "../../agents/builtin/words.ts";
 import { DEFAULT_DETECTOR_OPTIONS } from "../../agents/metrics/detector.ts";
 import { agentStates, cards, followUps, users } from "../../db/schema/index.ts";
 import { startOfUtcDay } from "../../lib/clock.ts";
@@ -167,12 +168,7 @@ export class FollowUpRuntime extends ModelWorker {
         undoWindowMs: this.config.UNDO_WINDOW_SECONDS * 1000,
         muteHours: this.config.MUTE_HOURS,
       });
-      await this.finish(
-        row.id,
-        `Snoozed until ${intent.until.toISOString().slice(0, 16).replace("T", " ")} UTC.`,
-        null,
-        0,
-      );
+      await this.finish(row.id, `Snoozed until ${moment(intent.until, now)}.`, null, 0);
       return "done";
     }
 
