@@ -63,6 +63,16 @@ describe("installable, offline-capable PWA in Chromium", () => {
     await page.getByTestId("offline-banner").filter({ hasText: "1 decision waiting" }).waitFor();
     expect(await page.locator("[data-card-id]").count()).toBeGreaterThan(0);
     expect(await page.locator(`[data-card-id="${id}"]`).count()).toBe(0);
+    // A patch's diff opens offline too: its code is loaded when first opened, from the service
+    // worker's precache.
+    const patchId = await page
+      .locator("[data-card-id]")
+      .filter({ hasText: "Show the diff" })
+      .first()
+      .getAttribute("data-card-id");
+    const patch = page.locator(`[data-card-id="${patchId}"]`);
+    await patch.getByText("Show the diff").click();
+    await patch.getByRole("table", { name: "Unified diff" }).locator("tr[data-kind=add]").first().waitFor();
 
     await context.setOffline(false);
     await expect.poll(() => page.getByTestId("offline-banner").count(), { timeout: 15_000 }).toBe(0);

@@ -1,16 +1,20 @@
 import type { Change } from "@flick/shared";
 import { describeChange } from "@flick/shared/describe";
-import { createSignal, For, Match, onCleanup, onMount, type ParentProps, Show, Switch } from "solid-js";
+import {
+  createSignal,
+  lazy,
+  Match,
+  onCleanup,
+  onMount,
+  type ParentProps,
+  Show,
+  Suspense,
+  Switch,
+} from "solid-js";
 import { request } from "../../lib/api.ts";
-import { type DiffLine, diffLines, sideBySide } from "../../lib/diff.ts";
 import styles from "./Card.module.css";
 
-const lineClass: Partial<Record<DiffLine["kind"], string | undefined>> = {
-  add: styles.diffAdd,
-  del: styles.diffDel,
-  hunk: styles.diffHunk,
-};
-const marker: Partial<Record<DiffLine["kind"], string>> = { add: "+", del: "-" };
+const DiffView = lazy(() => import("./DiffView.tsx"));
 
 /**
  * Folded detail whose label says what tapping it does now: "Show the diff" / "Hide the diff". On a
@@ -18,12 +22,23 @@ const marker: Partial<Record<DiffLine["kind"], string>> = { add: "+", del: "-" }
  */
 function Reveal(props: ParentProps<{ what: string }>) {
   const [open, setOpen] = createSignal(false);
+  // What it holds is made when first opened, and kept (folded) after: a choice made in it stays.
+  const [opened, setOpened] = createSignal(false);
   return (
-    <details class={styles.diff} data-key="d" onToggle={(e) => setOpen(e.currentTarget.open)}>
+    <details
+      class={styles.diff}
+      data-key="d"
+      onToggle={(e) => {
+        setOpen(e.currentTarget.open);
+        if (e.currentTarget.open) setOpened(true);
+      }}
+    >
       <summary>
         {open() ? "Hide" : "Show"} the {props.what}
       </summary>
-      {props.children}
+      <Show when={opened()}>
+        <Suspense fallback={<p role="status">Loading…</p>}>{props.children}</Suspense>
+      </Show>
     </details>
   );
 }
@@ -55,8 +70,6 @@ function useDryRun(target: () => HTMLElement | undefined, cardId: () => string |
 
 /** "What accept will do", in words first; the full diff on demand. */
 export function CardChange(props: { change: Change | null; demo?: boolean; cardId?: string }) {
-  // Side by side reads best on a wide screen; phones start unified.
-  const [split, setSplit] = createSignal(typeof window !== "undefined" && window.innerWidth >= 1100);
   let section: HTMLElement | undefined;
   const problem = useDryRun(
     () => section,
@@ -78,90 +91,8 @@ export function CardChange(props: { change: Change | null; demo?: boolean; cardI
         <Match when={props.change?.type === "patch" && (props.change as Extract<Change, { type: "patch" }>)}>
           {(c) => (
             <Reveal what="diff">
-              <fieldset class={styles.diffModes} aria-label="Diff layout">
-                <button type="button" aria-pressed={!split()} onClick={() => setSplit(false)}>
-                  Unified
-                </button>
-                <button type="button" aria-pressed={split()} onClick={() => setSplit(true)}>
-                  Side by side
-                </button>
-              </fieldset>
-              <Show
-                when={split()}
-                fallback={
-                  <div class={styles.unified}>
-                    <table aria-label="Unified diff">
-                      <tbody>
-                        <For each={diffLines(c().diff)}>
-                          {(line) => (
-                            <tr data-kind={line.kind} class={lineClass[line.kind]}>
-                              <Show
-                                when={line.kind === "file" || line.kind === "hunk"}
-                                fallback={
-                                  <>
-                                    <td class={styles.lineNo}>{line.oldNo ?? ""}</td>
-                                    <td class={styles.lineNo}>{line.newNo ?? ""}</td>
-                                    <td class={styles.code}>{`${marker[line.kind] ?? " "}${line.text}`}</td>
-                                  </>
-                                }
-                              >
-                                <td colSpan={3} class={styles.heading}>
-                                  {line.text}
-                                </td>
-                              </Show>
-                            </tr>
-                          )}
-                        </For>
-                      </tbody>
-                    </table>
-                  </div>
-                }
-              >
-                <table class={styles.split} aria-label="Side-by-side diff">
-                  <colgroup>
-                    <col class={styles.lineNoCol} />
-                    <col />
-                    <col class={styles.lineNoCol} />
-                    <col />
-                  </colgroup>
-                  <tbody>
-                    <For each={sideBySide(c().diff)}>
-                      {(row) => (
-                        <tr data-kind={row.kind}>
-                          <Show
-                            when={row.kind === "file" || row.kind === "hunk"}
-                            fallback={
-                              <>
-                                <td class={styles.lineNo}>{row.leftNo ?? ""}</td>
-                                <td
-                                  class={
-                                    row.kind === "change" && row.left !== null ? styles.diffDel : undefined
-                                  }
-                                >
-                                  {row.left ?? ""}
-                                </td>
-                                <td class={styles.lineNo}>{row.rightNo ?? ""}</td>
-                                <td
-                                  class={
-                                    row.kind === "change" && row.right !== null ? styles.diffAdd : undefined
-                                  }
-                                >
-                                  {row.right ?? ""}
-                                </td>
-                              </>
-                            }
-                          >
-                            {/* A file's heading, or a hunk's header, once across both sides. */}
-                            <td colSpan={4} class={row.kind === "hunk" ? styles.diffHunk : undefined}>
-                              {row.left}
-                            </td>
-                          </Show>
-                        </tr>
-                      )}
-                    </For>
-                  </tbody>
-                </table>
-              </Show>
+              {/* Loaded when first opened: most cards are decided from the preview and the words. */}
+              <DiffView diff={c().diff} />
             </Reveal>
           )}
         </Match>

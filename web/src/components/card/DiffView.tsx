@@ -1,0 +1,96 @@
+import { createSignal, For, Show } from "solid-js";
+import { type DiffLine, diffLines, sideBySide } from "../../lib/diff.ts";
+import styles from "./Card.module.css";
+
+const lineClass: Partial<Record<DiffLine["kind"], string | undefined>> = {
+  add: styles.diffAdd,
+  del: styles.diffDel,
+  hunk: styles.diffHunk,
+};
+const marker: Partial<Record<DiffLine["kind"], string>> = { add: "+", del: "-" };
+
+/** A patch's diff, unified or side by side, each line with its numbers in the old and new file. */
+export default function DiffView(props: { diff: string }) {
+  // Side by side reads best on a wide screen; phones start unified.
+  const [split, setSplit] = createSignal(window.innerWidth >= 1100);
+  return (
+    <>
+      <fieldset class={styles.diffModes} aria-label="Diff layout">
+        <button type="button" aria-pressed={!split()} onClick={() => setSplit(false)}>
+          Unified
+        </button>
+        <button type="button" aria-pressed={split()} onClick={() => setSplit(true)}>
+          Side by side
+        </button>
+      </fieldset>
+      <Show
+        when={split()}
+        fallback={
+          <div class={styles.unified}>
+            <table aria-label="Unified diff">
+              <tbody>
+                <For each={diffLines(props.diff)}>
+                  {(line) => (
+                    <tr data-kind={line.kind} class={lineClass[line.kind]}>
+                      <Show
+                        when={line.kind === "file" || line.kind === "hunk"}
+                        fallback={
+                          <>
+                            <td class={styles.lineNo}>{line.oldNo ?? ""}</td>
+                            <td class={styles.lineNo}>{line.newNo ?? ""}</td>
+                            <td class={styles.code}>{`${marker[line.kind] ?? " "}${line.text}`}</td>
+                          </>
+                        }
+                      >
+                        <td colSpan={3} class={styles.heading}>
+                          {line.text}
+                        </td>
+                      </Show>
+                    </tr>
+                  )}
+                </For>
+              </tbody>
+            </table>
+          </div>
+        }
+      >
+        <table class={styles.split} aria-label="Side-by-side diff">
+          <colgroup>
+            <col class={styles.lineNoCol} />
+            <col />
+            <col class={styles.lineNoCol} />
+            <col />
+          </colgroup>
+          <tbody>
+            <For each={sideBySide(props.diff)}>
+              {(row) => (
+                <tr data-kind={row.kind}>
+                  <Show
+                    when={row.kind === "file" || row.kind === "hunk"}
+                    fallback={
+                      <>
+                        <td class={styles.lineNo}>{row.leftNo ?? ""}</td>
+                        <td class={row.kind === "change" && row.left !== null ? styles.diffDel : undefined}>
+                          {row.left ?? ""}
+                        </td>
+                        <td class={styles.lineNo}>{row.rightNo ?? ""}</td>
+                        <td class={row.kind === "change" && row.right !== null ? styles.diffAdd : undefined}>
+                          {row.right ?? ""}
+                        </td>
+                      </>
+                    }
+                  >
+                    {/* A file's heading, or a hunk's header, once across both sides. */}
+                    <td colSpan={4} class={row.kind === "hunk" ? styles.diffHunk : undefined}>
+                      {row.left}
+                    </td>
+                  </Show>
+                </tr>
+              )}
+            </For>
+          </tbody>
+        </table>
+      </Show>
+    </>
+  );
+}
