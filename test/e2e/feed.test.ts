@@ -712,6 +712,14 @@ describe("the desktop card from the keyboard, in Chromium", () => {
     await p.keyboard.press("?");
     await p.getByRole("dialog", { name: "Keyboard shortcuts" }).getByText("show or hide the diff").waitFor();
     await p.keyboard.press("Escape");
+    await expect.poll(() => p.getByRole("dialog").count()).toBe(0);
+    // A mouse finds them too: a button below the list opens them, a close button folds them.
+    await p.getByRole("button", { name: "Keyboard shortcuts" }).click();
+    const keys = p.getByRole("dialog", { name: "Keyboard shortcuts" });
+    await keys.getByText("undo the last decision").waitFor();
+    await p.screenshot({ path: path.join(shots, "feed-desktop-keys-button.png") });
+    await keys.getByRole("button", { name: "Close" }).click();
+    await expect.poll(() => p.getByRole("dialog").count()).toBe(0);
 
     // A chart takes focus like a slider: ← reads the point before the latest, home the first,
     // escape the latest again, and none of those keys decides the card (← alone would reject it).

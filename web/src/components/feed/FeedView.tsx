@@ -23,7 +23,7 @@ const keys: [string, string][] = [
   ["s", "snooze for 4 hours"],
   ["d", "show or hide the diff (or the text accept would post)"],
   ["i", "type an instruction; ctrl+enter sends, esc closes"],
-  ["tab, then ← / →", "on a chart: read its points one by one (home / end: first / last)"],
+  ["← / → on a chart", "read its points one by one (tab to the chart; home / end: first / last)"],
   ["z", "undo the last decision"],
   ["space (hold)", "speak a follow-up; release to send"],
   ["/", "search the cards"],
@@ -285,58 +285,71 @@ export function FeedView() {
           </Show>
         }
       >
-        <nav class={styles.list} aria-label="Cards">
-          <div class={styles.filters}>
-            <input
-              ref={search}
-              type="search"
-              placeholder="Search  /"
-              aria-label="Search cards"
-              value={query()}
-              onInput={narrow(setQuery)}
-              onKeyDown={(e) => {
-                if (e.key === "Escape") {
-                  setQuery("");
-                  e.currentTarget.blur();
-                }
-              }}
-            />
-            <select aria-label="Filter by agent" value={agent()} onChange={narrow(setAgent)}>
-              <option value="">All agents</option>
-              <For each={agents()}>{(a) => <option value={a}>{a}</option>}</For>
-            </select>
-            <select aria-label="Filter by source" value={source()} onChange={narrow(setSource)}>
-              <option value="">All sources</option>
-              <For each={facets()?.sources ?? []}>{(src) => <option value={src.id}>{src.name}</option>}</For>
-            </select>
-            <select
-              aria-label="Filter by status"
-              value={status()}
-              onChange={narrow((v) => setStatus(v as CardStatus))}
-            >
-              <For each={statusChoices}>{([value, label]) => <option value={value}>{label}</option>}</For>
-            </select>
-          </div>
-          <Show when={cards().length === 0}>
-            <p class={styles.noMatch}>No card matches.</p>
-          </Show>
-          <For each={cards()}>
-            {(card, i) => (
-              <button
-                type="button"
-                class={styles.listItem}
-                classList={{ [styles.listItemActive ?? ""]: i() === selected() }}
-                aria-current={i() === selected() ? "true" : undefined}
-                onClick={() => setSelected(i())}
+        <div class={styles.side}>
+          <nav class={styles.list} aria-label="Cards">
+            <div class={styles.filters}>
+              <input
+                ref={search}
+                type="search"
+                placeholder="Search  /"
+                aria-label="Search cards"
+                value={query()}
+                onInput={narrow(setQuery)}
+                onKeyDown={(e) => {
+                  if (e.key === "Escape") {
+                    setQuery("");
+                    e.currentTarget.blur();
+                  }
+                }}
+              />
+              <select aria-label="Filter by agent" value={agent()} onChange={narrow(setAgent)}>
+                <option value="">All agents</option>
+                <For each={agents()}>{(a) => <option value={a}>{a}</option>}</For>
+              </select>
+              <select aria-label="Filter by source" value={source()} onChange={narrow(setSource)}>
+                <option value="">All sources</option>
+                <For each={facets()?.sources ?? []}>
+                  {(src) => <option value={src.id}>{src.name}</option>}
+                </For>
+              </select>
+              <select
+                aria-label="Filter by status"
+                value={status()}
+                onChange={narrow((v) => setStatus(v as CardStatus))}
               >
-                <span class={styles.listTitle}>{card.title}</span>
-                <span class={styles.listMeta}>
-                  {card.agent} · {Math.round(card.priority * 100)}
-                </span>
-              </button>
-            )}
-          </For>
-        </nav>
+                <For each={statusChoices}>{([value, label]) => <option value={value}>{label}</option>}</For>
+              </select>
+            </div>
+            <Show when={cards().length === 0}>
+              <p class={styles.noMatch}>No card matches.</p>
+            </Show>
+            <For each={cards()}>
+              {(card, i) => (
+                <button
+                  type="button"
+                  class={styles.listItem}
+                  classList={{ [styles.listItemActive ?? ""]: i() === selected() }}
+                  aria-current={i() === selected() ? "true" : undefined}
+                  onClick={() => setSelected(i())}
+                >
+                  <span class={styles.listTitle}>{card.title}</span>
+                  <span class={styles.listMeta}>
+                    {card.agent} · {Math.round(card.priority * 100)}
+                  </span>
+                </button>
+              )}
+            </For>
+          </nav>
+          {/* Below the list, always in sight: where a mouse user learns the keys exist. */}
+          <button
+            type="button"
+            class={styles.keysHint}
+            aria-keyshortcuts="?"
+            onClick={() => setHelp((h) => !h)}
+          >
+            Keyboard shortcuts <kbd>?</kbd>
+          </button>
+        </div>
         <div class={styles.scroller} data-testid="feed">
           <For each={cards()}>
             {(card, i) => (
@@ -369,18 +382,23 @@ export function FeedView() {
       </Show>
       <Show when={help()}>
         <div class={styles.help} role="dialog" aria-label="Keyboard shortcuts">
-          <dl>
-            <For each={keys}>
-              {([k, what]) => (
-                <div>
-                  <dt>
-                    <kbd>{k}</kbd>
-                  </dt>
-                  <dd>{what}</dd>
-                </div>
-              )}
-            </For>
-          </dl>
+          <div class={styles.helpBox}>
+            <button type="button" class={styles.helpClose} aria-label="Close" onClick={() => setHelp(false)}>
+              ×
+            </button>
+            <dl>
+              <For each={keys}>
+                {([k, what]) => (
+                  <div>
+                    <dt>
+                      <kbd>{k}</kbd>
+                    </dt>
+                    <dd>{what}</dd>
+                  </div>
+                )}
+              </For>
+            </dl>
+          </div>
         </div>
       </Show>
     </div>
