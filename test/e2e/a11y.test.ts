@@ -82,6 +82,14 @@ describe("accessibility of the main screens (axe-core)", () => {
     const table = patch.getByRole("table", { name: "Side-by-side diff" });
     await table.waitFor();
     const changed = table.locator("tr[data-kind=change]").first();
+    // Code can be selected (a double click takes a word), its line numbers not — the card around
+    // it cannot be, as it is swiped; the view's styles came with it when first opened.
+    const selected = () => desk.evaluate(() => String(getSelection()));
+    await changed.locator("td").nth(1).dblclick({ position: { x: 40, y: 8 } });
+    expect(await selected()).toMatch(/^\w+\s*$/);
+    await desk.evaluate(() => getSelection()?.removeAllRanges());
+    await changed.locator("td").nth(0).dblclick();
+    expect(await selected()).toBe("");
     // Each side with its line number (the hunk starts at line 3 on both sides).
     expect(await changed.locator("td").allTextContents()).toEqual([
       "4",

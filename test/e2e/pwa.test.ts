@@ -72,7 +72,11 @@ describe("installable, offline-capable PWA in Chromium", () => {
       .getAttribute("data-card-id");
     const patch = page.locator(`[data-card-id="${patchId}"]`);
     await patch.getByText("Show the diff").click();
-    await patch.getByRole("table", { name: "Unified diff" }).locator("tr[data-kind=add]").first().waitFor();
+    const added = patch.getByRole("table", { name: "Unified diff" }).locator("tr[data-kind=add]").first();
+    await added.waitFor();
+    // (its styles too: the added line in the accept colour, not the text's)
+    const colour = (el: Element) => getComputedStyle(el).color;
+    expect(await added.evaluate(colour)).not.toBe(await patch.locator("h2").evaluate(colour));
 
     await context.setOffline(false);
     await expect.poll(() => page.getByTestId("offline-banner").count(), { timeout: 15_000 }).toBe(0);

@@ -1,6 +1,6 @@
 import { createSignal, For, Show } from "solid-js";
 import { type DiffLine, diffLines, sideBySide } from "../../lib/diff.ts";
-import styles from "./Card.module.css";
+import styles from "./DiffView.module.css";
 
 const lineClass: Partial<Record<DiffLine["kind"], string | undefined>> = {
   add: styles.diffAdd,
