@@ -85,7 +85,10 @@ describe("accessibility of the main screens (axe-core)", () => {
     // Code can be selected (a double click takes a word), its line numbers not — the card around
     // it cannot be, as it is swiped; the view's styles came with it when first opened.
     const selected = () => desk.evaluate(() => String(getSelection()));
-    await changed.locator("td").nth(1).dblclick({ position: { x: 40, y: 8 } });
+    await changed
+      .locator("td")
+      .nth(1)
+      .dblclick({ position: { x: 40, y: 8 } });
     expect(await selected()).toMatch(/^\w+\s*$/);
     await desk.evaluate(() => getSelection()?.removeAllRanges());
     await changed.locator("td").nth(0).dblclick();

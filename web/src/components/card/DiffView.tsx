@@ -1,4 +1,4 @@
-import { createSignal, For, Show } from "solid-js";
+import { createSignal, For, type ParentProps, Show } from "solid-js";
 import { type DiffLine, diffLines, sideBySide } from "../../lib/diff.ts";
 import styles from "./DiffView.module.css";
 
@@ -8,6 +8,21 @@ const lineClass: Partial<Record<DiffLine["kind"], string | undefined>> = {
   hunk: styles.diffHunk,
 };
 const marker: Partial<Record<DiffLine["kind"], string>> = { add: "+", del: "-" };
+
+/** A row of a diff's table: a file's heading or a hunk's header once across it, else its cells. */
+function Row(
+  props: ParentProps<{ kind: string; text: string | null; span: number; class?: string | undefined }>,
+) {
+  return (
+    <tr data-kind={props.kind} class={props.class}>
+      <Show when={props.kind === "file" || props.kind === "hunk"} fallback={props.children}>
+        <td colSpan={props.span} class={styles.heading}>
+          {props.text}
+        </td>
+      </Show>
+    </tr>
+  );
+}
 
 /** A patch's diff, unified or side by side, each line with its numbers in the old and new file. */
 export default function DiffView(props: { diff: string }) {
@@ -31,22 +46,11 @@ export default function DiffView(props: { diff: string }) {
               <tbody>
                 <For each={diffLines(props.diff)}>
                   {(line) => (
-                    <tr data-kind={line.kind} class={lineClass[line.kind]}>
-                      <Show
-                        when={line.kind === "file" || line.kind === "hunk"}
-                        fallback={
-                          <>
-                            <td class={styles.lineNo}>{line.oldNo ?? ""}</td>
-                            <td class={styles.lineNo}>{line.newNo ?? ""}</td>
-                            <td class={styles.code}>{`${marker[line.kind] ?? " "}${line.text}`}</td>
-                          </>
-                        }
-                      >
-                        <td colSpan={3} class={styles.heading}>
-                          {line.text}
-                        </td>
-                      </Show>
-                    </tr>
+                    <Row kind={line.kind} text={line.text} span={3} class={lineClass[line.kind]}>
+                      <td class={styles.lineNo}>{line.oldNo ?? ""}</td>
+                      <td class={styles.lineNo}>{line.newNo ?? ""}</td>
+                      <td class={styles.code}>{`${marker[line.kind] ?? " "}${line.text}`}</td>
+                    </Row>
                   )}
                 </For>
               </tbody>
@@ -64,28 +68,16 @@ export default function DiffView(props: { diff: string }) {
           <tbody>
             <For each={sideBySide(props.diff)}>
               {(row) => (
-                <tr data-kind={row.kind}>
-                  <Show
-                    when={row.kind === "file" || row.kind === "hunk"}
-                    fallback={
-                      <>
-                        <td class={styles.lineNo}>{row.leftNo ?? ""}</td>
-                        <td class={row.kind === "change" && row.left !== null ? styles.diffDel : undefined}>
-                          {row.left ?? ""}
-                        </td>
-                        <td class={styles.lineNo}>{row.rightNo ?? ""}</td>
-                        <td class={row.kind === "change" && row.right !== null ? styles.diffAdd : undefined}>
-                          {row.right ?? ""}
-                        </td>
-                      </>
-                    }
-                  >
-                    {/* A file's heading, or a hunk's header, once across both sides. */}
-                    <td colSpan={4} class={row.kind === "hunk" ? styles.diffHunk : undefined}>
-                      {row.left}
-                    </td>
-                  </Show>
-                </tr>
+                <Row kind={row.kind} text={row.left} span={4}>
+                  <td class={styles.lineNo}>{row.leftNo ?? ""}</td>
+                  <td class={row.kind === "change" && row.left !== null ? styles.diffDel : undefined}>
+                    {row.left ?? ""}
+                  </td>
+                  <td class={styles.lineNo}>{row.rightNo ?? ""}</td>
+                  <td class={row.kind === "change" && row.right !== null ? styles.diffAdd : undefined}>
+                    {row.right ?? ""}
+                  </td>
+                </Row>
               )}
             </For>
           </tbody>
