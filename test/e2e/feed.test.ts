@@ -747,6 +747,18 @@ describe("the desktop card from the keyboard, in Chromium", () => {
     await p.keyboard.press("Escape");
     await expect.poll(() => caption.textContent()).toBe(now);
     expect((await e2e.api<{ card: Card }>(`/api/cards/${charted.id}`)).card.status).toBe("pending");
+
+    // o opens where the card came from (its first link: the pull request) in a new tab.
+    const linked = cards.find((c) => c.status === "pending" && (c.evidence.links ?? []).length > 0);
+    const url = linked?.evidence.links?.[0]?.url ?? "";
+    expect(url).toMatch(/^https:\/\//);
+    await desk.route(url, (route) =>
+      route.fulfill({ contentType: "text/html", body: "<title>elsewhere</title>" }),
+    );
+    await p.goto(`${e2e.server.url}/?card=${linked?.id}`);
+    await p.locator(`[data-card-id="${linked?.id}"]`).getByRole("link").first().waitFor();
+    const [tab] = await Promise.all([desk.waitForEvent("page"), p.keyboard.press("o")]);
+    await tab.waitForURL(url);
     await desk.close();
   });
 });

@@ -241,9 +241,15 @@ export function CardView(props: CardViewProps) {
       <Show when={links(props.card).length > 0}>
         <ul class={styles.links} aria-label="Open elsewhere">
           <For each={links(props.card)}>
-            {(l) => (
+            {(l, i) => (
               <li>
-                <a href={l.url} target="_blank" rel="noopener noreferrer">
+                {/* The first opens with the "o" key on a desktop (see the feed's keys). */}
+                <a
+                  href={l.url}
+                  target="_blank"
+                  rel="noopener noreferrer"
+                  data-key={i() === 0 ? "o" : undefined}
+                >
                   {l.label} ↗
                 </a>
               </li>

@@ -23,6 +23,7 @@ const keys: [string, string][] = [
   ["s", "snooze for 4 hours"],
   ["d", "show or hide the diff (or the text accept would post)"],
   ["i", "type an instruction; ctrl+enter sends, esc closes"],
+  ["o", "open where it came from (the pull request, the issue in Sentry…)"],
   ["← / → on a chart", "read its points one by one (tab to the chart; home / end: first / last)"],
   ["z", "undo the last decision"],
   ["space (hold)", "speak a follow-up; release to send"],
@@ -179,17 +180,20 @@ export function FeedView() {
   };
 
   /**
-   * Opens, or folds, the part of the selected card that answers to `key` (its diff, the box for a
-   * typed instruction), brought into view with the cursor in its text box if it has one.
+   * The part of the selected card that answers to `key`: a folded part (its diff, the box for a
+   * typed instruction) opens, or folds, brought into view with the cursor in its text box if it
+   * has one; a link opens (in a new tab, as a click on it would).
    */
-  const openPart = (key: string) => {
+  const usePart = (key: string) => {
     const card = current();
     const part =
       card &&
-      document.querySelector<HTMLDetailsElement>(
-        `[data-card-id="${CSS.escape(card.id)}"] details[data-key="${key}"]`,
-      );
+      document.querySelector<HTMLElement>(`[data-card-id="${CSS.escape(card.id)}"] [data-key="${key}"]`);
     if (!part) return;
+    if (!(part instanceof HTMLDetailsElement)) {
+      part.click();
+      return;
+    }
     part.open = !part.open;
     if (!part.open) return;
     part.querySelector("textarea")?.focus();
@@ -220,8 +224,9 @@ export function FeedView() {
       r: () => decide("reject"),
       ArrowLeft: () => decide("reject"),
       s: () => decide("snooze"),
-      d: () => openPart("d"),
-      i: () => openPart("i"),
+      d: () => usePart("d"),
+      i: () => usePart("i"),
+      o: () => usePart("o"),
       z: () => void feed.undo(),
       "?": () => setHelp((h) => !h),
       "/": () => search?.focus(),
