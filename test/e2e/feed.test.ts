@@ -761,4 +761,31 @@ describe("the desktop card from the keyboard, in Chromium", () => {
     await tab.waitForURL(url);
     await desk.close();
   });
+
+  it("scrolls a diff's long line sideways on a phone without swiping the card away", async () => {
+    const { cards } = await e2e.api<{ cards: Card[] }>("/api/feed?limit=100");
+    const patch = cards.find((c) => c.status === "pending" && c.change?.type === "patch");
+    if (!patch) throw new Error("the demo has no pending patch card");
+    const ctx = await e2e.context(phone);
+    const p = await ctx.newPage();
+    await p.goto(`${e2e.server.url}/?card=${patch.id}`);
+    const card = `[data-card-id="${patch.id}"]`;
+    await p.locator(card).getByText("Show the diff").click();
+    const table = `${card} table[aria-label="Unified diff"]`;
+    await p.locator(`${table} tr[data-kind=add]`).first().waitFor();
+    const scroller = p.locator(table).locator("xpath=..");
+    expect(await scroller.evaluate((el) => el.scrollWidth > el.clientWidth)).toBe(true);
+    // A finger drags leftwards across the code, as far as a reject swipe would go.
+    await swipe(p, table, -250);
+    await p.waitForTimeout(500);
+    expect(await scroller.evaluate((el) => el.scrollLeft)).toBeGreaterThan(0);
+    expect(await p.locator(card).count()).toBe(1);
+    expect((await e2e.api<{ card: Card }>(`/api/cards/${patch.id}`)).card.status).toBe("pending");
+    // The same drag on the card's words still swipes it.
+    await swipe(p, `${card} h2`, -250);
+    await expect
+      .poll(async () => (await e2e.api<{ card: Card }>(`/api/cards/${patch.id}`)).card.status)
+      .toBe("rejected");
+    await ctx.close();
+  });
 });
