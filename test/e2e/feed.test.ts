@@ -762,6 +762,29 @@ describe("the desktop card from the keyboard, in Chromium", () => {
     await desk.close();
   });
 
+  it("shows the next card from its top on a desktop, however far down the last one was read", async () => {
+    const { cards } = await e2e.api<{ cards: Card[] }>("/api/feed?limit=100");
+    const patch = cards.find((c) => c.status === "pending" && c.change?.type === "patch");
+    if (!patch) throw new Error("the demo has no pending patch card");
+    const desk = await e2e.context({ viewport: { width: 1280, height: 560 } });
+    const p = await desk.newPage();
+    await p.goto(`${e2e.server.url}/?card=${patch.id}`);
+    await p.locator(`[data-card-id="${patch.id}"]`).getByText("Show the diff").click();
+    await p.locator(`[data-card-id="${patch.id}"] tr[data-kind=change]`).first().waitFor();
+    // Read down to its foot (the diff and the buttons below it)...
+    const feed = p.getByTestId("feed");
+    await feed.evaluate((el) => el.scrollTo(0, el.scrollHeight));
+    expect(await feed.evaluate((el) => el.scrollTop)).toBeGreaterThan(100);
+    // ...then the next card: it starts at its top, its preview and title in sight.
+    await p.keyboard.press("j");
+    const next = p.locator("[data-card-id]").filter({ visible: true }).first();
+    await expect.poll(() => next.getAttribute("data-card-id")).not.toBe(patch.id);
+    await expect.poll(() => feed.evaluate((el) => el.scrollTop)).toBe(0);
+    await p.keyboard.press("k");
+    await expect.poll(() => feed.evaluate((el) => el.scrollTop)).toBe(0);
+    await desk.close();
+  });
+
   it("scrolls a diff's long line sideways on a phone without swiping the card away", async () => {
     const { cards } = await e2e.api<{ cards: Card[] }>("/api/feed?limit=100");
     const patch = cards.find((c) => c.status === "pending" && c.change?.type === "patch");

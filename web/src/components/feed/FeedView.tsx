@@ -5,6 +5,7 @@ import {
   createResource,
   createSignal,
   For,
+  on,
   onCleanup,
   onMount,
   Show,
@@ -162,6 +163,22 @@ export function FeedView() {
     if (selected() >= cards().length && cards().length > 0) setSelected(cards().length - 1);
   });
 
+  // On a desktop one card is shown at a time: the next one starts at its top, not as far down as
+  // the last was read, and its entry in the list stays in sight.
+  let scroller: HTMLDivElement | undefined;
+  let list: HTMLElement | undefined;
+  createEffect(
+    on(
+      () => current()?.id,
+      () => {
+        if (!scroller || !matchMedia("(min-width: 900px)").matches) return;
+        scroller.scrollTop = 0;
+        list?.querySelector('[aria-current="true"]')?.scrollIntoView({ block: "nearest" });
+      },
+      { defer: true },
+    ),
+  );
+
   // A notification's link (/?card=<id>) opens on that card once the feed has it.
   let wanted = new URLSearchParams(location.search).get("card");
   createEffect(() => {
@@ -291,7 +308,7 @@ export function FeedView() {
         }
       >
         <div class={styles.side}>
-          <nav class={styles.list} aria-label="Cards">
+          <nav ref={list} class={styles.list} aria-label="Cards">
             <div class={styles.filters}>
               <input
                 ref={search}
@@ -355,7 +372,7 @@ export function FeedView() {
             Keyboard shortcuts <kbd>?</kbd>
           </button>
         </div>
-        <div class={styles.scroller} data-testid="feed">
+        <div ref={scroller} class={styles.scroller} data-testid="feed">
           <For each={cards()}>
             {(card, i) => (
               <div class={styles.slot} classList={{ [styles.slotActive ?? ""]: i() === selected() }}>
