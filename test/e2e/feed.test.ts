@@ -744,6 +744,11 @@ describe("the desktop card from the keyboard, in Chromium", () => {
     await expect.poll(() => caption.textContent()).toBe(at(0));
     await p.keyboard.press("ArrowRight");
     await expect.poll(() => caption.textContent()).toBe(at(1));
+    // m: the marked point (where it broke), however far along.
+    const mark = preview.marks?.[0] ?? -1;
+    expect(mark).toBeGreaterThan(1);
+    await p.keyboard.press("m");
+    await expect.poll(() => caption.textContent()).toBe(at(mark));
     await p.keyboard.press("Escape");
     await expect.poll(() => caption.textContent()).toBe(now);
     expect((await e2e.api<{ card: Card }>(`/api/cards/${charted.id}`)).card.status).toBe("pending");

@@ -73,18 +73,21 @@ function Sparkline(props: {
     setReading(i < 0 || (tap && i === reading()) ? null : i);
   };
   // From the keyboard (the chart takes focus like a slider): ← / → step a point (with shift, ten),
-  // home / end go to the first / latest, escape puts the latest value back. The first ← reads the
-  // point before the latest, which the caption already says.
+  // home / end go to the first / latest, m to the next marked point (the break, the deploy),
+  // escape puts the latest value back. The first ← reads the point before the latest, which the
+  // caption already says.
   const step = (e: KeyboardEvent) => {
     const last = props.points.length - 1;
     const at = reading() ?? last;
     const by = e.shiftKey ? 10 : 1;
+    const marks = [...(props.marks ?? [])].sort((a, b) => a - b);
     const to: Record<string, number | null> = {
       ArrowLeft: at - by,
       ArrowRight: at + by,
       Home: 0,
       End: last,
     };
+    if (marks.length) to.m = marks.find((i) => reading() === null || i > at) ?? (marks[0] as number);
     if (e.key === "Escape" && reading() !== null) to.Escape = null;
     if (!(e.key in to) || last < 0) return;
     e.preventDefault();

@@ -25,7 +25,7 @@ const keys: [string, string][] = [
   ["d", "show or hide the diff (or the text accept would post)"],
   ["i", "type an instruction; ctrl+enter sends, esc closes"],
   ["o", "open where it came from (the pull request, the issue in Sentry…)"],
-  ["← / → on a chart", "read its points one by one (tab to the chart; home / end: first / last)"],
+  ["← / → on a chart", "read its points one by one (tab to the chart; m: the marked point)"],
   ["z", "undo the last decision"],
   ["space (hold)", "speak a follow-up; release to send"],
   ["/", "search the cards"],
