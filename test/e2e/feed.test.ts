@@ -749,6 +749,7 @@ describe("the desktop card from the keyboard, in Chromium", () => {
     expect(mark).toBeGreaterThan(1);
     await p.keyboard.press("m");
     await expect.poll(() => caption.textContent()).toBe(at(mark));
+    await p.screenshot({ path: path.join(shots, "feed-chart-keyboard-desktop.png") });
     await p.keyboard.press("Escape");
     await expect.poll(() => caption.textContent()).toBe(now);
     expect((await e2e.api<{ card: Card }>(`/api/cards/${charted.id}`)).card.status).toBe("pending");
