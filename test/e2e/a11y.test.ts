@@ -82,6 +82,8 @@ describe("accessibility of the main screens (axe-core)", () => {
     const table = patch.getByRole("table", { name: "Side-by-side diff" });
     await table.waitFor();
     const changed = table.locator("tr[data-kind=change]").first();
+    // What the changed line changed, marked: the words added to it.
+    expect(await changed.locator("mark").allTextContents()).toEqual([" * (item.quantity ?? 1)"]);
     // Code can be selected (a double click takes a word), its line numbers not — the card around
     // it cannot be, as it is swiped; the view's styles came with it when first opened.
     const selected = () => desk.evaluate(() => String(getSelection()));

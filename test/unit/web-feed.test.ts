@@ -196,7 +196,16 @@ describe("side-by-side diff", () => {
       { kind: "file", left: "x.ts", right: "x.ts", leftNo: null, rightNo: null },
       { kind: "hunk", left: "@@ -1,3 +1,4 @@", right: "@@ -1,3 +1,4 @@", leftNo: null, rightNo: null },
       { kind: "context", left: "keep", right: "keep", leftNo: 1, rightNo: 1 },
-      { kind: "change", left: "old one", right: "new one", leftNo: 2, rightNo: 2 },
+      // (the word that changed marked on both sides)
+      {
+        kind: "change",
+        left: "old one",
+        right: "new one",
+        leftNo: 2,
+        rightNo: 2,
+        leftMark: [0, 3],
+        rightMark: [0, 3],
+      },
       { kind: "change", left: "old two", right: null, leftNo: 3, rightNo: null },
       { kind: "context", left: "tail", right: "tail", leftNo: 4, rightNo: 3 },
       { kind: "change", left: null, right: "added", leftNo: null, rightNo: 4 },
@@ -232,6 +241,40 @@ describe("side-by-side diff", () => {
       ["context", 40, 42, "e"],
       ["add", null, 43, "f"],
     ]);
+  });
+
+  it("marks the words a changed line changed, in both its versions", async () => {
+    const { diffLines, sideBySide } = await import("../../web/src/lib/diff.ts");
+    const diff = [
+      "@@ -1,4 +1,4 @@",
+      "-  return items.reduce((sum, item) => sum + item.price, 0);",
+      "-const limit = 10;",
+      "+  return items.reduce((sum, item) => sum + item.price * (item.quantity ?? 1), 0);",
+      "+const limit = 12;",
+      "-let price = 1;",
+      "+let prize = 1;",
+      "-old();",
+      "+completely(different, stuff);",
+    ].join("\n");
+    const marked = diffLines(diff)
+      .filter((l) => l.kind === "del" || l.kind === "add")
+      .map((l) => (l.mark ? l.text.slice(...l.mark) : null));
+    expect(marked).toEqual([
+      // words only added: nothing to mark on the old side
+      null,
+      "10",
+      " * (item.quantity ?? 1)",
+      "12",
+      // inside a word: the whole word
+      "price",
+      "prize",
+      // nothing in common: the whole line changed, nothing marked
+      null,
+      null,
+    ]);
+    // The side-by-side rows carry the same marks.
+    const row = sideBySide(diff).find((r) => r.kind === "change");
+    expect(row?.rightMark && row.right?.slice(...row.rightMark)).toBe(" * (item.quantity ?? 1)");
   });
 
   it("heads each file with its path, saying when it is new, deleted or renamed", async () => {

@@ -6,6 +6,8 @@ export interface DiffLine {
   /** Its line number in the old file, and in the new one; null on the side it is not on. */
   oldNo: number | null;
   newNo: number | null;
+  /** On a changed line: the part [start, end) of `text` that differs from its other version. */
+  mark?: [number, number];
 }
 
 /** One row of a side-by-side diff: the old line on the left, the new one on the right. */
@@ -15,6 +17,8 @@ export interface SideRow {
   right: string | null;
   leftNo: number | null;
   rightNo: number | null;
+  leftMark?: [number, number] | undefined;
+  rightMark?: [number, number] | undefined;
 }
 
 /** A path from a "--- a/x" or "+++ b/x" line; null for /dev/null (the file is new, or deleted). */
@@ -58,7 +62,43 @@ export function diffLines(diff: string): DiffLine[] {
       lines.push({ kind: "context", text: line.slice(1), oldNo: oldNo++, newNo: newNo++ });
     }
   }
+  // Each run of removed lines and the added lines right after it are one change, paired line by
+  // line (as the side-by-side view shows them): each pair marks the words it changed.
+  for (let i = 0; i < lines.length; ) {
+    let added = i;
+    while (lines[added]?.kind === "del") added++;
+    let end = added;
+    while (lines[end]?.kind === "add") end++;
+    for (let k = 0; k < Math.min(added - i, end - added); k++)
+      markChange(lines[i + k] as DiffLine, lines[added + k] as DiffLine);
+    i = Math.max(end, i + 1);
+  }
   return lines;
+}
+
+const WORD = /\w/;
+
+/**
+ * Marks where two versions of a line differ: what is left between their common beginning and
+ * common ending, widened to whole words. Lines that share too little are left unmarked (the whole
+ * line changed).
+ */
+function markChange(before: DiffLine, after: DiffLine): void {
+  const [a, b] = [before.text, after.text];
+  const n = Math.min(a.length, b.length);
+  let start = 0;
+  while (start < n && a[start] === b[start]) start++;
+  let tail = 0;
+  while (tail < n - start && a[a.length - 1 - tail] === b[b.length - 1 - tail]) tail++;
+  // A change that begins or ends inside a word takes the whole word ("prize" for "price", not "z").
+  const word = (x: string, i: number) => WORD.test(x[i] ?? "");
+  if (word(a, start - 1) && (word(a, start) || word(b, start)))
+    while (start > 0 && word(a, start - 1)) start--;
+  if (word(a, a.length - tail) && (word(a, a.length - tail - 1) || word(b, b.length - tail - 1)))
+    while (tail > 0 && word(a, a.length - tail)) tail--;
+  if (start + tail < Math.max(a.trim().length, b.trim().length) / 3) return;
+  if (a.length - tail > start) before.mark = [start, a.length - tail];
+  if (b.length - tail > start) after.mark = [start, b.length - tail];
 }
 
 /**
@@ -79,6 +119,8 @@ export function sideBySide(diff: string): SideRow[] {
         right: r?.text ?? null,
         leftNo: l?.oldNo ?? null,
         rightNo: r?.newNo ?? null,
+        leftMark: l?.mark,
+        rightMark: r?.mark,
       });
     }
     removed = [];

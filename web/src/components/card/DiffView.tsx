@@ -24,6 +24,21 @@ function Row(
   );
 }
 
+/** A changed line, the words that changed in it marked. */
+function Marked(props: { text: string; mark?: [number, number] | undefined }) {
+  return (
+    <Show when={props.mark} fallback={props.text}>
+      {(m) => (
+        <>
+          {props.text.slice(0, m()[0])}
+          <mark class={styles.changed}>{props.text.slice(m()[0], m()[1])}</mark>
+          {props.text.slice(m()[1])}
+        </>
+      )}
+    </Show>
+  );
+}
+
 /** A patch's diff, unified or side by side, each line with its numbers in the old and new file. */
 export default function DiffView(props: { diff: string }) {
   // Side by side reads best on a wide screen; phones start unified.
@@ -49,7 +64,10 @@ export default function DiffView(props: { diff: string }) {
                     <Row kind={line.kind} text={line.text} span={3} class={lineClass[line.kind]}>
                       <td class={styles.lineNo}>{line.oldNo ?? ""}</td>
                       <td class={styles.lineNo}>{line.newNo ?? ""}</td>
-                      <td class={styles.code}>{`${marker[line.kind] ?? " "}${line.text}`}</td>
+                      <td class={styles.code}>
+                        {marker[line.kind] ?? " "}
+                        <Marked text={line.text} mark={line.mark} />
+                      </td>
                     </Row>
                   )}
                 </For>
@@ -71,11 +89,11 @@ export default function DiffView(props: { diff: string }) {
                 <Row kind={row.kind} text={row.left} span={4}>
                   <td class={styles.lineNo}>{row.leftNo ?? ""}</td>
                   <td class={row.kind === "change" && row.left !== null ? styles.diffDel : undefined}>
-                    {row.left ?? ""}
+                    <Marked text={row.left ?? ""} mark={row.leftMark} />
                   </td>
                   <td class={styles.lineNo}>{row.rightNo ?? ""}</td>
                   <td class={row.kind === "change" && row.right !== null ? styles.diffAdd : undefined}>
-                    {row.right ?? ""}
+                    <Marked text={row.right ?? ""} mark={row.rightMark} />
                   </td>
                 </Row>
               )}
