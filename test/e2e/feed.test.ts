@@ -753,6 +753,12 @@ describe("the desktop card from the keyboard, in Chromium", () => {
     await p.keyboard.press("Escape");
     await expect.poll(() => caption.textContent()).toBe(now);
     expect((await e2e.api<{ card: Card }>(`/api/cards/${charted.id}`)).card.status).toBe("pending");
+    // On a card with no diff and no link, d and o say so instead of doing nothing.
+    await p.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+    await p.keyboard.press("d");
+    await p.getByRole("status").filter({ hasText: "This card has no diff to show." }).waitFor();
+    await p.keyboard.press("o");
+    await p.getByRole("status").filter({ hasText: "This card has no link to open." }).waitFor();
 
     // o opens where the card came from (its first link: the pull request) in a new tab.
     const linked = cards.find((c) => c.status === "pending" && (c.evidence.links ?? []).length > 0);

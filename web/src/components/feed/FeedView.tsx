@@ -201,12 +201,22 @@ export function FeedView() {
    * typed instruction) opens, or folds, brought into view with the cursor in its text box if it
    * has one; a link opens (in a new tab, as a click on it would).
    */
-  const usePart = (key: string) => {
+  const usePart = (key: "d" | "i" | "o") => {
     const card = current();
-    const part =
-      card &&
-      document.querySelector<HTMLElement>(`[data-card-id="${CSS.escape(card.id)}"] [data-key="${key}"]`);
-    if (!part) return;
+    if (!card) return;
+    const part = document.querySelector<HTMLElement>(
+      `[data-card-id="${CSS.escape(card.id)}"] [data-key="${key}"]`,
+    );
+    if (!part) {
+      feed.notify(
+        {
+          d: "This card has no diff to show.",
+          i: "Only a card waiting for a decision takes an instruction.",
+          o: "This card has no link to open.",
+        }[key],
+      );
+      return;
+    }
     if (!(part instanceof HTMLDetailsElement)) {
       part.click();
       return;
