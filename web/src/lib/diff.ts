@@ -62,18 +62,29 @@ export function diffLines(diff: string): DiffLine[] {
       lines.push({ kind: "context", text: line.slice(1), oldNo: oldNo++, newNo: newNo++ });
     }
   }
-  // Each run of removed lines and the added lines right after it are one change, paired line by
-  // line (as the side-by-side view shows them): each pair marks the words it changed.
+  // Each change's removed and added lines, paired line by line as the side-by-side view shows
+  // them: each pair marks the words it changed.
   for (let i = 0; i < lines.length; ) {
-    let added = i;
-    while (lines[added]?.kind === "del") added++;
-    let end = added;
-    while (lines[end]?.kind === "add") end++;
-    for (let k = 0; k < Math.min(added - i, end - added); k++)
-      markChange(lines[i + k] as DiffLine, lines[added + k] as DiffLine);
+    const { removed, added, end } = changeAt(lines, i);
+    removed.forEach((line, k) => {
+      const other = added[k];
+      if (other) markChange(line, other);
+    });
     i = Math.max(end, i + 1);
   }
   return lines;
+}
+
+/**
+ * The change starting at line `i`: a run of removed lines and the added lines right after it
+ * (either may be empty; both are when line `i` is neither), and the index just past it.
+ */
+function changeAt(lines: DiffLine[], i: number): { removed: DiffLine[]; added: DiffLine[]; end: number } {
+  let added = i;
+  while (lines[added]?.kind === "del") added++;
+  let end = added;
+  while (lines[end]?.kind === "add") end++;
+  return { removed: lines.slice(i, added), added: lines.slice(added, end), end };
 }
 
 const WORD = /\w/;
@@ -107,12 +118,25 @@ function markChange(before: DiffLine, after: DiffLine): void {
  * both.
  */
 export function sideBySide(diff: string): SideRow[] {
+  const lines = diffLines(diff);
   const rows: SideRow[] = [];
-  let removed: DiffLine[] = [];
-  let added: DiffLine[] = [];
-  const flush = () => {
-    for (let i = 0; i < Math.max(removed.length, added.length); i++) {
-      const [l, r] = [removed[i], added[i]];
+  for (let i = 0; i < lines.length; ) {
+    const { removed, added, end } = changeAt(lines, i);
+    if (end === i) {
+      // Not a change: a file's heading, a hunk's header or a context line, on both sides.
+      const line = lines[i] as DiffLine & { kind: "file" | "hunk" | "context" };
+      rows.push({
+        kind: line.kind,
+        left: line.text,
+        right: line.text,
+        leftNo: line.oldNo,
+        rightNo: line.newNo,
+      });
+      i++;
+      continue;
+    }
+    for (let k = 0; k < Math.max(removed.length, added.length); k++) {
+      const [l, r] = [removed[k], added[k]];
       rows.push({
         kind: "change",
         left: l?.text ?? null,
@@ -123,26 +147,7 @@ export function sideBySide(diff: string): SideRow[] {
         rightMark: r?.mark,
       });
     }
-    removed = [];
-    added = [];
-  };
-  for (const line of diffLines(diff)) {
-    if (line.kind === "del") {
-      if (added.length > 0) flush();
-      removed.push(line);
-    } else if (line.kind === "add") {
-      added.push(line);
-    } else {
-      flush();
-      rows.push({
-        kind: line.kind,
-        left: line.text,
-        right: line.text,
-        leftNo: line.oldNo,
-        rightNo: line.newNo,
-      });
-    }
+    i = end;
   }
-  flush();
   return rows;
 }
