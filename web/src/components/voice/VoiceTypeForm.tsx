@@ -3,6 +3,13 @@ import { errorMessage } from "../../lib/api.ts";
 import styles from "./Voice.module.css";
 import { upload } from "./VoiceHoldButton.tsx";
 
+/** Folds the box `el` is in and takes the cursor out of it: the keys are the feed's again. */
+function putAway(el: HTMLElement): void {
+  const details = el.closest("details");
+  if (details) details.open = false;
+  (document.activeElement as HTMLElement | null)?.blur();
+}
+
 /** Typing always works: the same follow-up as speaking, for quiet rooms and browsers without a mic. */
 export function VoiceTypeForm(props: {
   cardId: string;
@@ -27,9 +34,7 @@ export function VoiceTypeForm(props: {
             const id = await upload(props.cardId, data);
             form.reset();
             // Sent: the box folds away and the keys are the feed's again.
-            const details = form.closest("details");
-            if (details) details.open = false;
-            (document.activeElement as HTMLElement | null)?.blur();
+            putAway(form);
             props.onSent("Sent — the agent is revising the card.", id);
           } catch (err) {
             props.onError(errorMessage(err));
@@ -51,9 +56,7 @@ export function VoiceTypeForm(props: {
               e.currentTarget.form?.requestSubmit();
             } else if (e.key === "Escape") {
               e.preventDefault();
-              const details = e.currentTarget.closest("details");
-              if (details) details.open = false;
-              e.currentTarget.blur();
+              putAway(e.currentTarget);
             }
           }}
           placeholder="e.g. only roll back checkout, not payments"
