@@ -171,7 +171,9 @@ export function FeedView() {
     on(
       () => current()?.id,
       () => {
-        if (!scroller || !matchMedia("(min-width: 900px)").matches) return;
+        // The desktop layout is the one that shows the list (the phone's hides it): asked of the
+        // page, so the breakpoint lives in the stylesheet alone.
+        if (!scroller || !list?.offsetParent) return;
         scroller.scrollTop = 0;
         list?.querySelector('[aria-current="true"]')?.scrollIntoView({ block: "nearest" });
       },
