@@ -117,6 +117,15 @@ describe("accessibility of the main screens (axe-core)", () => {
     expect(await unified.locator("tr[data-kind=add] td").nth(1).textContent()).toBe("4");
     expect(await seriousViolations(desk)).toEqual([]);
     await desk.screenshot({ path: path.join(repoRoot, "test/.artifacts/feed-desktop-diff-unified.png") });
+    // The layout chosen is kept on this device: after a reload the diff opens unified again.
+    await desk.reload();
+    await desk
+      .getByRole("navigation", { name: "Cards" })
+      .getByText(/^Cart total ignores quantity/)
+      .click();
+    await patch.getByText("Show the diff").click();
+    await unified.waitFor();
+    expect(await table.count()).toBe(0);
     await desk.context().close();
   });
 

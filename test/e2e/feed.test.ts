@@ -797,7 +797,7 @@ describe("the desktop card from the keyboard, in Chromium", () => {
     await desk.close();
   });
 
-  it("scrolls a diff's long line sideways on a phone without swiping the card away", async () => {
+  it("wraps a diff's long lines on a phone; unwrapped, a long line scrolls sideways without swiping the card away", async () => {
     const { cards } = await e2e.api<{ cards: Card[] }>("/api/feed?limit=100");
     const patch = cards.find((c) => c.status === "pending" && c.change?.type === "patch");
     if (!patch) throw new Error("the demo has no pending patch card");
@@ -809,6 +809,34 @@ describe("the desktop card from the keyboard, in Chromium", () => {
     const table = `${card} table[aria-label="Unified diff"]`;
     await p.locator(`${table} tr[data-kind=add]`).first().waitFor();
     const scroller = p.locator(table).locator("xpath=..");
+    const wrapButton = p.locator(card).getByRole("button", { name: "Wrap lines" });
+    // Wrapped by default on a phone: the whole of every line is on screen, none scrolls sideways;
+    // the longest line takes more than one row, its + hanging in the margin, and keeps its number.
+    expect(await wrapButton.getAttribute("aria-pressed")).toBe("true");
+    expect(await scroller.evaluate((el) => el.scrollWidth <= el.clientWidth)).toBe(true);
+    const rows = await p
+      .locator(`${table} tr[data-kind=add], ${table} tr[data-kind=context]`)
+      .evaluateAll((trs) =>
+        trs.map((tr) => ({
+          height: tr.getBoundingClientRect().height,
+          chars: tr.lastElementChild?.textContent?.length ?? 0,
+          no: tr.children[1]?.textContent ?? "",
+          right: tr.getBoundingClientRect().right,
+        })),
+      );
+    const longest = rows.reduce((a, b) => (b.chars > a.chars ? b : a));
+    const shortest = rows.reduce((a, b) => (b.chars < a.chars ? b : a));
+    expect(longest.height).toBeGreaterThan(1.5 * shortest.height);
+    expect(longest.no).toMatch(/^\d+$/);
+    expect(longest.right).toBeLessThanOrEqual((p.viewportSize()?.width ?? 0) + 0.5);
+    await p.screenshot({ path: path.join(shots, "feed-diff-wrapped-phone.png") });
+    // Unwrapped, the choice is kept on this phone (a reload, another card), and a long line overflows.
+    await wrapButton.click();
+    expect(await wrapButton.getAttribute("aria-pressed")).toBe("false");
+    await p.reload();
+    await p.locator(card).getByText("Show the diff").click();
+    await p.locator(`${table} tr[data-kind=add]`).first().waitFor();
+    expect(await wrapButton.getAttribute("aria-pressed")).toBe("false");
     expect(await scroller.evaluate((el) => el.scrollWidth > el.clientWidth)).toBe(true);
     // A finger drags leftwards across the code, as far as a reject swipe would go.
     await swipe(p, table, -250);

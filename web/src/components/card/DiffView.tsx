@@ -1,5 +1,6 @@
-import { createSignal, For, type ParentProps, Show } from "solid-js";
+import { createMemo, For, type ParentProps, Show } from "solid-js";
 import { type DiffLine, diffLines, sideBySide } from "../../lib/diff.ts";
+import { diffPrefs, setDiffPrefs } from "../../lib/diff-prefs.ts";
 import styles from "./DiffView.module.css";
 
 const lineClass: Partial<Record<DiffLine["kind"], string | undefined>> = {
@@ -41,25 +42,46 @@ function Marked(props: { text: string; mark?: [number, number] | undefined }) {
 
 /** A patch's diff, unified or side by side, each line with its numbers in the old and new file. */
 export default function DiffView(props: { diff: string }) {
-  // Side by side reads best on a wide screen; phones start unified.
-  const [split, setSplit] = createSignal(window.innerWidth >= 1100);
+  const split = () => diffPrefs().split;
+  const wrap = () => diffPrefs().wrap;
+  const lines = createMemo(() => diffLines(props.diff));
+  // The number columns are as wide as the largest number, so a wrapped line keeps the most room.
+  const numberWidth = createMemo(() => {
+    const most = lines().reduce((n, l) => Math.max(n, l.oldNo ?? 0, l.newNo ?? 0), 0);
+    return `${String(most).length + 1}ch`;
+  });
   return (
     <>
       <fieldset class={styles.diffModes} aria-label="Diff layout">
-        <button type="button" aria-pressed={!split()} onClick={() => setSplit(false)}>
+        <button type="button" aria-pressed={!split()} onClick={() => setDiffPrefs({ split: false })}>
           Unified
         </button>
-        <button type="button" aria-pressed={split()} onClick={() => setSplit(true)}>
+        <button type="button" aria-pressed={split()} onClick={() => setDiffPrefs({ split: true })}>
           Side by side
         </button>
+        <Show when={!split()}>
+          <button
+            type="button"
+            class={styles.wrapToggle}
+            aria-pressed={wrap()}
+            onClick={() => setDiffPrefs({ wrap: !wrap() })}
+          >
+            Wrap lines
+          </button>
+        </Show>
       </fieldset>
       <Show
         when={split()}
         fallback={
-          <div class={styles.unified}>
+          <div class={styles.unified} data-wrap={wrap() ? "" : undefined}>
             <table aria-label="Unified diff">
+              <colgroup>
+                <col style={{ width: numberWidth() }} />
+                <col style={{ width: numberWidth() }} />
+                <col />
+              </colgroup>
               <tbody>
-                <For each={diffLines(props.diff)}>
+                <For each={lines()}>
                   {(line) => (
                     <Row kind={line.kind} text={line.text} span={3} class={lineClass[line.kind]}>
                       <td class={styles.lineNo}>{line.oldNo ?? ""}</td>
