@@ -644,7 +644,7 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       await t.drain();
       const [rollback] = (await cards("deploy:")).filter((c) => c.fingerprint.endsWith("5".repeat(40)));
       expect(rollback?.title).toMatch(
-        /^fixed \w+ back ×\d+ \(\d+ users\) \d+ min after push 5555555.* — roll back\?$/,
+        /^Fixed \w+ back ×\d+ \(\d+ users\) \d+ min after push 5555555.* — roll back\?$/,
       );
       expect(await cards("sentry:")).toHaveLength(2);
       t.clock.advance(60 * minute);
@@ -2360,7 +2360,7 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       expect(found).toHaveLength(1);
       const card = found[0] as typeof schema.cards.$inferSelect;
       expect(card.title).toMatch(
-        /^new \w+ ×\d+( \(\d+ users?\))? and checkout_success dropped \d+% \d+ min after push 2222222.* — roll back\?$/,
+        /^New \w+ ×\d+( \(\d+ users?\))? and checkout_success dropped \d+% \d+ min after push 2222222.* — roll back\?$/,
       );
       // The title says each in a few words; the summary says them whole, with the times.
       expect(card.summary).toMatch(/^- new error ".+" ×\d+/m);
@@ -2516,7 +2516,7 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       expect(four?.summary).toMatch(/^- cart_latency rose/m);
       expect(four?.summary).toMatch(/^- orders_per_minute dropped/m);
       expect(four?.title).toMatch(
-        /^new CartError ×1, new OrderError ×1 and 2 more \d+ min after push 7777777/,
+        /^New CartError ×1, new OrderError ×1 and 2 more \d+ min after push 7777777/,
       );
       // The line tells zone a's break, the worse one, though zone b's came later.
       expect(card.summary).toMatch(/^- cart_latency rose 7\.\d+× at \d\d:\d\d UTC and on 1 more series$/m);
@@ -2628,7 +2628,7 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       await t.drain();
       const [, again] = await rollbacks();
       expect(again?.status).toBe("pending");
-      expect(again?.title).toMatch(/^new RefundError ×1( \(\d+ users?\))? \d+ min after push 9999999/);
+      expect(again?.title).toMatch(/^New RefundError ×1( \(\d+ users?\))? \d+ min after push 9999999/);
       expect(again?.summary).toMatch(
         /Its card was rejected for refunds_ok dropped \d+%; new RefundError ×1( \(\d+ users?\))? is new since, so it is here despite the mute\./,
       );

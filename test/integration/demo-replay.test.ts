@@ -54,7 +54,7 @@ describe.each(drivers)("replaying all fixtures into an empty install on %s", (dr
     // Both troubles in a few words, short enough for a phone's first screen (the commit's message
     // and the error's text are in the summary).
     expect(rollback[0]?.title).toMatch(
-      /^new TypeError ×6 \(6 users\) and checkout_success dropped \d+% \d+ min after push a1b2c3d — roll back\?$/,
+      /^New TypeError ×6 \(6 users\) and checkout_success dropped \d+% \d+ min after push a1b2c3d — roll back\?$/,
     );
     expect(rollback[0]?.summary).toContain(`"Cart: compute totals on the server"`);
     expect(rollback[0]?.summary).toContain(`- new error "TypeError: unsupported operand type(s) for *`);

@@ -295,7 +295,9 @@ export async function rollbackCard(
     return {
       ...(kept ? { facts: kept } : {}),
       ...(chart ? { preview: withChart(previousPreview, chart) } : {}),
-      title: `${clip(what, room)}${ask}`,
+      // An error's brief is written to follow other words ("… and new TypeError ×6"); first in the
+      // title it starts the sentence. Metric and package names keep their case.
+      title: `${clip(what, room).replace(/^(new|fixed) /, (w) => w[0]?.toUpperCase() + w.slice(1))}${ask}`,
       summary: [
         `${deploy.label} reached ${deploy.repository} at ${hhmm(new Date(deploy.at), ctx.now)}. Since then:`,
         ...parts.map((p) => `- ${p}`),
