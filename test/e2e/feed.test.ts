@@ -139,15 +139,22 @@ describe("the feed in Chromium", () => {
     const edge = await chart.locator("line").first().boundingBox();
     expect(Math.abs((edge?.x ?? 0) + (edge?.width ?? 0) / 2 - band.x)).toBeLessThan(1.5);
     expect(edge?.height).toBeGreaterThan(whole.height - 1);
-    // A summary written as lines reads as lines: one per kind of trouble since the deploy.
-    const summary = page
-      .locator("article")
-      .first()
-      .getByText(/^Deploy a1b2c3 reached checkout/);
+    // A summary written as lines reads as lines, the troubles since the deploy a bulleted list.
+    const summary = page.locator("article").first().locator("[data-summary]");
     // biome-ignore lint/performance/useDomNodeTextContent: the rendered text is the point: its line breaks as a person sees them
     expect(await summary.evaluate((el) => (el as HTMLElement).innerText)).toMatch(
-      /Since then:\n- TypeError.*×40.*\n- checkout success fell/,
+      /^Deploy a1b2c3 reached checkout.*Since then:\n+TypeError.*×40.*\ncheckout success fell/s,
     );
+    expect(await summary.getByRole("listitem").allTextContents()).toEqual([
+      expect.stringMatching(/^TypeError.*×40/),
+      expect.stringMatching(/^checkout success fell/),
+    ]);
+    expect(
+      await summary
+        .getByRole("listitem")
+        .first()
+        .evaluate((li) => getComputedStyle(li).listStyleType),
+    ).toBe("disc");
     // The buttons are on screen with the card, without scrolling.
     expect(await acceptInReach(page.locator("article").first())).toBe(true);
     await page.screenshot({ path: path.join(shots, "feed-card-phone.png") });

@@ -3,6 +3,7 @@ import { DEMO_AGENT } from "@flick/shared/describe";
 import { createResource, createSignal, For, Show } from "solid-js";
 import { errorMessage, request } from "../../lib/api.ts";
 import { momentLabel } from "../../lib/chart-axis.ts";
+import { summaryBlocks } from "../../lib/summary.ts";
 import { endSwipe, moveSwipe, type SwipeState, startSwipe, swipeProgress } from "../../lib/swipe.ts";
 import type { Verdict } from "../feed/FeedContext.tsx";
 import { VoiceHoldButton } from "../voice/VoiceHoldButton.tsx";
@@ -224,7 +225,19 @@ export function CardView(props: CardViewProps) {
         {props.card.title}
       </h2>
       <Show when={props.card.summary}>
-        <p class={styles.summary}>{props.card.summary.replace(/\*\*|`/g, "")}</p>
+        <div class={styles.summary} data-summary>
+          <For each={summaryBlocks(props.card.summary)}>
+            {(b) =>
+              b.kind === "list" ? (
+                <ul class={styles.summaryList}>
+                  <For each={b.items}>{(item) => <li>{item}</li>}</For>
+                </ul>
+              ) : (
+                <p class={styles.summaryText}>{b.text}</p>
+              )
+            }
+          </For>
+        </div>
       </Show>
       <Show when={props.card.verification.length > 0}>
         <ul class={styles.checks} aria-label="Checked before asking you">
