@@ -66,7 +66,11 @@ export async function replayFixtures(o: ReplayOptions): Promise<ReplayReport> {
 
   const gh = await source("github", "Demo GitHub");
   const sentry = await source("sentry", "Demo Sentry", { repository: "acme/shop" });
-  const metrics = await source("metrics", "Demo metrics", { actions: { checkout_success: "rollback" } });
+  // Issues about a metric go to the operations repository (a rollback action for checkout).
+  const metrics = await source("metrics", "Demo metrics", {
+    actions: { checkout_success: "rollback" },
+    repository: "acme/ops",
+  });
   const alerts = await source("alertmanager", "Demo Alertmanager");
   const feedback = await source("feedback", "Demo feedback", {
     clusterThreshold: 5,

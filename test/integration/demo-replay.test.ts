@@ -43,6 +43,7 @@ describe.each(drivers)("replaying all fixtures into an empty install on %s", (dr
         title: schema.cards.title,
         summary: schema.cards.summary,
         fingerprint: schema.cards.fingerprint,
+        change: schema.cards.change,
       })
       .from(schema.cards)
       .where(eq(schema.cards.status, "pending"));
@@ -77,6 +78,15 @@ describe.each(drivers)("replaying all fixtures into an empty install on %s", (dr
     );
     for (const instance of ["api-1", "api-2", "api-3"])
       expect(slow[0]?.summary).toContain(`instance=${instance}`);
+    // With no action mapped to them, a metric's cards propose an issue in the source's repository.
+    const metricCards = pending.filter((c) => c.agent === "metrics");
+    expect(metricCards.length).toBeGreaterThan(1);
+    for (const c of metricCards)
+      expect(c.change, c.title).toMatchObject({
+        type: "github",
+        operation: "create_issue",
+        repository: "acme/ops",
+      });
     // Attention is scarce: the deploy that broke checkout tops the feed, above the dozen customer
     // feedback clusters, the red CI job and the old alerts.
     const feed = await t.request<{ cards: { fingerprint: string; title: string }[] }>("/api/feed?limit=5", {
