@@ -2280,7 +2280,7 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       // The preview quotes the customers; the summary does not quote them again.
       expect((card.preview as { text: string }).text).toContain("“");
       expect(card.summary).toMatch(
-        /^[45] this week, [45] in all since \d+ \w+\. Accept opens an issue in acme\/app quoting the [45] latest\.$/,
+        /^[45] this week, [45] in all since [A-Z][a-z]{2} \d{1,2}\. Accept opens an issue in acme\/app quoting the [45] latest\.$/,
       );
       // A handful of customers asking for a feature is worth less than a production error.
       expect(card.priorityFactors).toMatchObject({ severity: 0.3 });

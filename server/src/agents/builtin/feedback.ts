@@ -13,6 +13,7 @@ import {
 import { classifyFeedback, namesPattern } from "../feedback/text.ts";
 import { blast, rank, recency } from "../rank.ts";
 import { repositorySetting } from "./settings.ts";
+import { day } from "./words.ts";
 
 const WEEK = 7 * 86_400_000;
 
@@ -38,11 +39,6 @@ interface Item {
   author?: string;
   channel?: string;
   rating?: number;
-}
-
-/** "23 Nov" */
-function day(ms: number): string {
-  return new Date(ms).toLocaleDateString("en-GB", { day: "numeric", month: "short", timeZone: "UTC" });
 }
 
 function claim(c: Cluster, n: number): string {
@@ -132,7 +128,7 @@ export const feedbackAgent = defineAgent({
           kind: conf.repository ? "issue" : "insight",
           title,
           // The preview quotes them; the summary says how many, since when, and what accept does.
-          summary: `${thisWeek} this week, ${cluster.size} in all since ${day(cluster.times[0] ?? cluster.updatedAt)}.${again ? ` ${again}` : ""} ${conf.repository ? `Accept opens an issue in ${conf.repository} quoting the ${quotes.length} latest.` : "Set a repository in the source's settings to get an issue proposed."}`,
+          summary: `${thisWeek} this week, ${cluster.size} in all since ${day(new Date(cluster.times[0] ?? cluster.updatedAt), ctx.now)}.${again ? ` ${again}` : ""} ${conf.repository ? `Accept opens an issue in ${conf.repository} quoting the ${quotes.length} latest.` : "Set a repository in the source's settings to get an issue proposed."}`,
           ...rank({
             // Second-hand and days old: below a production error or a red default branch of the
             // same reach; a request below a report of something broken.
