@@ -221,11 +221,21 @@ describe("connecting a source from the settings page", () => {
       method: "POST",
       body: JSON.stringify({ verdict: "reject", cardVersion: card.version, idempotencyKey: "unmute-e2e" }),
     });
-    const context = await e2e.context(desktop);
+    // Read in New York, the mute's end is said in UTC, as the card that muted it says times.
+    const context = await e2e.context({ ...desktop, timezoneId: "America/New_York" });
     const page = await context.newPage();
     await page.goto(`${e2e.server.url}/settings`);
     const muted = page.getByRole("listitem").filter({ hasText: card.fingerprint });
     await muted.waitFor();
+    const [mute] = (await e2e.api<{ mutes: { until: string }[] }>("/api/mutes")).mutes;
+    const until = new Date(mute?.until ?? "");
+    const month = until.toLocaleString("en-US", { month: "short", timeZone: "UTC" });
+    const iso = until.toISOString();
+    expect(await muted.textContent()).toContain(
+      until.getUTCFullYear() === new Date().getUTCFullYear()
+        ? `until ${month} ${until.getUTCDate()}, ${iso.slice(11, 16)} UTC`
+        : `until ${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`,
+    );
     await muted.getByRole("button", { name: "Unmute" }).click();
     await page.getByText("Nothing is muted.").waitFor();
     expect((await e2e.api<{ mutes: unknown[] }>("/api/mutes")).mutes).toEqual([]);

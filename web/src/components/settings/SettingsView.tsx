@@ -1,6 +1,7 @@
 import type { Mute, Source, SourceKind, User } from "@flick/shared";
 import { createResource, createSignal, For, Show } from "solid-js";
 import { errorMessage, request } from "../../lib/api.ts";
+import { momentLabel } from "../../lib/chart-axis.ts";
 import { ActionsSection } from "./ActionsSection.tsx";
 import { NotificationsSection } from "./NotificationsSection.tsx";
 import { CopyField, Messages } from "./parts.tsx";
@@ -223,7 +224,7 @@ export function SettingsView(props: { admin: boolean }) {
                 {(m) => (
                   <li>
                     <code>{m.fingerprint}</code>
-                    <span class={styles.muted}> until {new Date(m.until).toLocaleString()}</span>
+                    <span class={styles.muted}> until {momentLabel(m.until)}</span>
                     <button
                       type="button"
                       class={styles.link}
