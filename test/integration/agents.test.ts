@@ -1126,6 +1126,8 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       expect(card?.title).toMatch(
         /^Firing: JustATestAlert_1 ×3 \(name=grafana, nginx, prometheus\) on \S+ — /,
       );
+      // The description's "\n" written out (single-quoted YAML) is a line break, not a backslash.
+      expect(card.summary).toMatch(/^Lorem ipsum [^\\]*dolores et ea\.\n\nScope: /);
       // The preview lists each instance on its own line.
       expect((card.preview as { text: string }).text.split("\n")).toEqual(
         expect.arrayContaining(["name: grafana", "name: nginx", "name: prometheus"]),

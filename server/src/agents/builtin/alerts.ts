@@ -43,7 +43,7 @@ export function alertOf(s: SignalRow): { key: string; alert: AlertPayload } | nu
   if (!m?.identifier || !body.action) return null;
   const incident = `sentry:incident:${m.organization_id ?? "-"}:${m.identifier}`;
   // Sentry's documentation shows the text with "\n" written out; a live body has line breaks.
-  const [summary, ...rest] = (body.data?.description_text ?? "").split(/\\n|\n/);
+  const [summary, ...rest] = (lines(body.data?.description_text) ?? "").split("\n");
   const environment = m.alert_rule?.environment;
   return {
     key: incident,
@@ -64,6 +64,19 @@ export function alertOf(s: SignalRow): { key: string; alert: AlertPayload } | nu
       groupKey: incident,
     },
   };
+}
+
+/**
+ * An annotation's text with its line breaks: templates written in single-quoted YAML send "\n"
+ * written out (Sentry's documented bodies too), which would show as a backslash and an n.
+ */
+function lines(text: string | undefined): string | undefined {
+  return text?.replace(/\\n/g, "\n").trim();
+}
+
+/** The same on one line, for a title. */
+function oneLine(text: string | undefined): string | undefined {
+  return lines(text)?.replace(/\s*\n\s*/g, " ");
 }
 
 /** What the card remembers of each alert of its group. */
@@ -177,8 +190,9 @@ export const alertsAgent = defineAgent({
       const scope = labelText(
         Object.fromEntries(Object.entries(common).filter(([k]) => k !== "alertname" && k !== "severity")),
       );
-      const text =
-        a.annotations.summary ?? a.annotations.description ?? a.annotations.message ?? shown[0]?.summary;
+      const text = oneLine(
+        a.annotations.summary ?? a.annotations.description ?? a.annotations.message ?? shown[0]?.summary,
+      );
       const which = differing
         .map(([k, values]) =>
           values.length > TITLE_VALUES
@@ -209,7 +223,7 @@ export const alertsAgent = defineAgent({
         kind: "insight",
         title: `${resolved ? "Resolved" : "Firing"}: ${name}${count}${where}${text ? ` — ${text}` : ""}`,
         summary: [
-          a.annotations.description,
+          lines(a.annotations.description),
           scope && `Scope: ${scope}.`,
           quiet > 0 && `${quiet} of the ${all.length} alerts in this group resolved since.`,
           past,
