@@ -605,7 +605,10 @@ describe("the feed in Chromium", () => {
     const notification = JSON.parse(
       readFileSync(path.join(fixturesDir, "alertmanager/prometheus-msteams__prom_post_request.json"), "utf8"),
     ) as { alerts: object[] };
-    await cardWhen("limit=100", (c) => c.fingerprint === 'metric:signup_success{service="shop"}');
+    const metricId = await cardWhen(
+      "limit=100",
+      (c) => c.fingerprint === 'metric:signup_success{service="shop"}',
+    );
     await post(alerts, {
       ...notification,
       groupKey: '{}:{alertname="SignupSuccessLow"}',
@@ -630,6 +633,16 @@ describe("the feed in Chromium", () => {
       /^Set aside for now: “signup_success dropped \d+% at 2014-\d\d-\d\d \d\d:\d\d UTC” tells of the same trouble\. It comes back if that one is rejected\.$/,
     );
     await p.screenshot({ path: path.join(shots, "feed-alert-set-aside-desktop.png") });
+    // The metric's card draws 2014's hours: its chart says the day at its end, as the title does,
+    // and calls its last value the latest, not "now".
+    await p.goto(`${e2e.server.url}/?card=${metricId}`);
+    const chart = p
+      .locator(`[data-card-id="${metricId}"]`)
+      .getByRole("slider", { name: "signup_success chart" });
+    await chart.waitFor();
+    const times = await figureOf(chart).locator("time").allTextContents();
+    expect(times[1]).toMatch(/^2014-\d\d-\d\d \d\d:\d\d UTC$/);
+    expect(await figureOf(chart).locator("figcaption").textContent()).toMatch(/ · latest [\d.]+$/);
     await desk.close();
   });
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+  lastValueWord,
   momentLabel,
   nearestIndex,
   pointLabel,
@@ -11,19 +12,50 @@ const at = (iso: string) => Date.parse(iso);
 
 describe("a chart's axis labels", () => {
   it("says the times of a chart's ends in UTC, as card titles do, the date only over a long span", () => {
-    expect(timeRange(at("2026-11-26T16:10:00Z"), at("2026-11-26T22:44:30Z"), "en-US")).toEqual([
-      "16:10",
-      "22:44 UTC",
+    const now = at("2026-11-27T03:10:00Z");
+    expect(timeRange(at("2026-11-27T00:10:00Z"), at("2026-11-27T02:44:30Z"), "en-US", now)).toEqual([
+      "00:10",
+      "02:44 UTC",
     ]);
     // Across midnight within hours: still times only (the chart's shape tells the order).
-    expect(timeRange(at("2026-11-26T21:00:00Z"), at("2026-11-27T03:00:00Z"), "en-US")).toEqual([
+    expect(timeRange(at("2026-11-26T21:00:00Z"), at("2026-11-27T03:00:00Z"), "en-US", now)).toEqual([
       "21:00",
       "03:00 UTC",
     ]);
-    expect(timeRange(at("2026-11-24T07:01:00Z"), at("2026-11-26T18:31:00Z"), "en-US")).toEqual([
+    expect(timeRange(at("2026-11-24T07:01:00Z"), at("2026-11-26T18:31:00Z"), "en-US", now)).toEqual([
       "Nov 24, 07:01",
       "Nov 26, 18:31 UTC",
     ]);
+  });
+
+  it("says the day a short chart ended when it is not today, the year when not this one", () => {
+    const now = at("2026-11-27T03:10:00Z");
+    // Yesterday's hours: "21:00 UTC" alone would read as tonight's.
+    expect(timeRange(at("2026-11-26T15:10:00Z"), at("2026-11-26T21:00:00Z"), "en-US", now)).toEqual([
+      "15:10",
+      "Nov 26, 21:00 UTC",
+    ]);
+    // An error from 2019, as agents write another year's moments.
+    expect(timeRange(at("2019-08-19T15:10:00Z"), at("2019-08-19T21:00:00Z"), "en-US", now)).toEqual([
+      "15:10",
+      "2019-08-19 21:00 UTC",
+    ]);
+    expect(timeRange(at("2014-02-14T07:00:00Z"), at("2014-02-19T03:35:00Z"), "en-US", now)).toEqual([
+      "2014-02-14 07:00",
+      "2014-02-19 03:35 UTC",
+    ]);
+    // A reading off such a chart carries the day too.
+    const yesterday: [number, number] = [at("2026-11-26T15:10:00Z"), at("2026-11-26T21:00:00Z")];
+    expect(pointLabel([at("2026-11-26T20:50:00Z"), 4], yesterday, "en-US", now)).toBe("Nov 26, 20:50 UTC: 4");
+  });
+
+  it("calls the last value 'now' while it is recent, 'latest' once the chart ended a while ago", () => {
+    const now = at("2026-11-27T03:10:00Z");
+    expect(lastValueWord(at("2026-11-27T03:05:00Z"), now)).toBe("now");
+    expect(lastValueWord(at("2026-11-27T02:20:00Z"), now)).toBe("now");
+    expect(lastValueWord(at("2026-11-26T21:00:00Z"), now)).toBe("latest");
+    // Not a time (an index): nothing to compare, as it was.
+    expect(lastValueWord(35, now)).toBe("now");
   });
 
   it("says nothing of times when the chart's x values are not times", () => {
@@ -50,12 +82,15 @@ describe("a chart's axis labels", () => {
     expect(nearestIndex(xs, 30.6)).toBe(3);
     expect(nearestIndex(xs, 400)).toBe(4);
     expect(nearestIndex([], 3)).toBe(-1);
+    const now = at("2026-11-26T22:05:00Z");
     const hours: [number, number] = [at("2026-11-26T16:00:00Z"), at("2026-11-26T22:00:00Z")];
-    expect(pointLabel([at("2026-11-26T21:50:00Z"), 4.123456], hours, "en-US")).toBe("21:50 UTC: 4.123");
+    expect(pointLabel([at("2026-11-26T21:50:00Z"), 4.123456], hours, "en-US", now)).toBe("21:50 UTC: 4.123");
     const days: [number, number] = [at("2026-11-19T07:00:00Z"), at("2026-11-21T18:31:00Z")];
-    expect(pointLabel([at("2026-11-21T17:31:00Z"), 4729], days, "en-US")).toBe("Nov 21, 17:31 UTC: 4,729");
+    expect(pointLabel([at("2026-11-21T17:31:00Z"), 4729], days, "en-US", now)).toBe(
+      "Nov 21, 17:31 UTC: 4,729",
+    );
     // Not times: the value alone.
-    expect(pointLabel([3, 61], [0, 35], "en-US")).toBe("61");
+    expect(pointLabel([3, 61], [0, 35], "en-US", now)).toBe("61");
   });
 
   it("says a card's moments in UTC, the year only when it is not this one", () => {

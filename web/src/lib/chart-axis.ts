@@ -14,14 +14,35 @@ function isTimeAxis(from: number, to: number): boolean {
   return from >= 1e12 && to >= from;
 }
 
+/** The UTC day of a moment, "2026-11-26". */
+const dayOf = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+
 /**
  * The chart's first and last times as labels ("16:10", "22:44 UTC"; over a long span with the
- * date: "Nov 24, 16:10", "Nov 26, 22:44 UTC"). Null when the x values are not times (epoch ms).
+ * date: "Nov 24, 16:10", "Nov 26, 22:44 UTC"). A chart that ends on another day than today says
+ * that day at its end ("15:10", "Nov 26, 21:00 UTC"; another year: "2019-08-19 21:00 UTC"), so
+ * its times are not read as today's. Null when the x values are not times (epoch ms).
  */
-export function timeRange(from: number, to: number, locale?: string): [string, string] | null {
+export function timeRange(
+  from: number,
+  to: number,
+  locale?: string,
+  now = Date.now(),
+): [string, string] | null {
   if (!isTimeAxis(from, to)) return null;
-  const format = timeFormat({ date: to - from >= SAME_DAY_SPAN, locale });
-  return [format.format(from), `${format.format(to)} UTC`];
+  const long = to - from >= SAME_DAY_SPAN;
+  const time = timeFormat({ date: false, locale });
+  const dated = (t: number) => dateTime(t, now, locale);
+  const left = long ? dated(from) : time.format(from);
+  const right = long || dayOf(to) !== dayOf(now) ? dated(to) : time.format(to);
+  return [left, `${right} UTC`];
+}
+
+/** "Nov 26, 21:00", or "2019-08-19 21:00" in another year than `now`'s (as agents write it). */
+function dateTime(t: number, now: number, locale?: string): string {
+  if (new Date(t).getUTCFullYear() !== new Date(now).getUTCFullYear())
+    return new Date(t).toISOString().slice(0, 16).replace("T", " ");
+  return timeFormat({ date: true, locale }).format(t);
 }
 
 /** Hours and minutes in UTC, 24-hour; with the month and day when asked. */
@@ -36,18 +57,29 @@ function timeFormat(o: { date: boolean; locale?: string | undefined }): Intl.Dat
 }
 
 /**
- * One point read off the chart ("21:50 UTC: 4.2"; with the date on a chart over days; the value
- * alone when x is not a time), its value to four significant digits as card facts have them.
+ * One point read off the chart ("21:50 UTC: 4.2"; with the date on a chart over days or not of
+ * today; the value alone when x is not a time), its value to four significant digits as card
+ * facts have them.
  */
 export function pointLabel(
   point: [number, number],
   chart: [from: number, to: number],
   locale?: string,
+  now = Date.now(),
 ): string {
   const value = new Intl.NumberFormat(locale, { maximumSignificantDigits: 4 }).format(point[1]);
   if (!isTimeAxis(chart[0], chart[1])) return value;
-  const time = timeFormat({ date: chart[1] - chart[0] >= SAME_DAY_SPAN, locale }).format(point[0]);
+  const dated = chart[1] - chart[0] >= SAME_DAY_SPAN || dayOf(chart[1]) !== dayOf(now);
+  const time = dated ? dateTime(point[0], now, locale) : timeFormat({ date: false, locale }).format(point[0]);
   return `${time} UTC: ${value}`;
+}
+
+/**
+ * What the caption calls the chart's last value: "now" while it is recent, "latest" for a chart
+ * that ended a while ago (a break from yesterday, an error from 2019), which "now" would misstate.
+ */
+export function lastValueWord(to: number, now = Date.now()): "now" | "latest" {
+  return isTimeAxis(to, to) && now - to > HOUR ? "latest" : "now";
 }
 
 /** The index of the point whose x is nearest `x`, the points in order of x; -1 when there are none. */
@@ -69,10 +101,7 @@ export function nearestIndex(xs: readonly number[], x: number): number {
  */
 export function momentLabel(iso: string, now = Date.now(), locale?: string): string {
   const t = Date.parse(iso);
-  if (Number.isNaN(t)) return iso;
-  if (new Date(t).getUTCFullYear() !== new Date(now).getUTCFullYear())
-    return `${new Date(t).toISOString().slice(0, 16).replace("T", " ")} UTC`;
-  return `${timeFormat({ date: true, locale }).format(t)} UTC`;
+  return Number.isNaN(t) ? iso : `${dateTime(t, now, locale)} UTC`;
 }
 
 /** A value on the chart's scale, short: three significant digits, thousands as "17.8K". */

@@ -1,6 +1,6 @@
 import type { Preview, SeriesPreview } from "@flick/shared";
 import { createMemo, createSignal, For, Match, Show, Switch } from "solid-js";
-import { nearestIndex, pointLabel, scaleLabel, timeRange } from "../../lib/chart-axis.ts";
+import { lastValueWord, nearestIndex, pointLabel, scaleLabel, timeRange } from "../../lib/chart-axis.ts";
 import styles from "./Card.module.css";
 
 type Points = [number, number][];
@@ -102,8 +102,9 @@ function Sparkline(props: {
       ? null
       : { x: g.xs[i] ?? 0, y: g.ys[i] ?? 0, label: pointLabel(p, [g.from, g.to]) };
   });
-  /** The point being read, or the latest value: "13:31 UTC: 41.9" / "now 400". */
-  const caption = () => `${readout()?.label ?? `now ${geometry().last}`}${props.unit ?? ""}`;
+  /** The point being read, or the latest value: "13:31 UTC: 41.9" / "now 400" / "latest 61". */
+  const caption = () =>
+    `${readout()?.label ?? `${lastValueWord(geometry().to)} ${geometry().last}`}${props.unit ?? ""}`;
   return (
     <figure class={props.small ? `${styles.series} ${styles.seriesSmall}` : styles.series}>
       <div class={styles.seriesPlot}>
