@@ -34,9 +34,24 @@ describe("connecting a source from the settings page", () => {
     await page.getByRole("heading", { name: "Settings" }).waitFor();
     const source = await addSource(page, "webhook", "Deploy bot");
     const url = await source.getByLabel("Ingest URL").inputValue();
-    const secret = await source.getByLabel("Secret").inputValue();
     expect(url).toMatch(new RegExp(`^${e2e.server.url}/ingest/src_`));
-    expect(secret).toMatch(/^[0-9a-f]{48}$/);
+    // The secret is dots until asked for (a shared screen shows nothing to steal); Copy takes it
+    // all the same, and Show shows it.
+    const { secret: listed } = (
+      await e2e.api<{ sources: { name: string; secret: string }[] }>("/api/sources")
+    ).sources.find((s) => s.name === "Deploy bot") ?? { secret: "" };
+    expect(listed).toMatch(/^[0-9a-f]{48}$/);
+    expect(await source.getByLabel("Secret").inputValue()).toMatch(/^•+$/);
+    expect(await page.content()).not.toContain(listed);
+    await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: e2e.server.url });
+    await source.getByRole("button", { name: "Copy secret" }).click();
+    await source.getByRole("button", { name: "Copied secret" }).waitFor();
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(listed);
+    await source.getByRole("button", { name: "Show secret" }).click();
+    const secret = await source.getByLabel("Secret").inputValue();
+    expect(secret).toBe(listed);
+    await source.getByRole("button", { name: "Copy ingest url" }).click();
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(url);
     mkdirSync(shots, { recursive: true });
     await page.screenshot({ path: path.join(shots, "settings-desktop.png") });
 
@@ -188,6 +203,7 @@ describe("connecting a source from the settings page", () => {
         headers: { "content-type": "application/json", authorization: `Bearer ${secret}` },
         body: JSON.stringify([{ name: "queue_depth", ts: new Date().toISOString(), value: 3 }]),
       });
+    await source.getByRole("button", { name: "Show secret" }).click();
     const first = await source.getByLabel("Secret").inputValue();
     expect((await send(first)).status).toBe(202);
 
@@ -201,6 +217,7 @@ describe("connecting a source from the settings page", () => {
     // A leaked secret: a new one, shown at once; the old one is refused.
     await source.getByRole("button", { name: "New secret" }).click();
     await page.getByRole("status").filter({ hasText: "has a new secret" }).waitFor();
+    await source.getByRole("button", { name: "Show secret" }).click();
     const second = await source.getByLabel("Secret").inputValue();
     expect(second).not.toBe(first);
     expect((await send(first)).status).toBe(401);
@@ -254,6 +271,8 @@ describe("connecting a source from the settings page", () => {
     await section.getByRole("button", { name: "Add action" }).click();
     const item = page.getByRole("article", { name: "Action restart-checkout" });
     await item.waitFor();
+    expect(await item.getByLabel("Signing secret").inputValue()).toMatch(/^•+$/);
+    await item.getByRole("button", { name: "Show signing secret" }).click();
     const secret = await item.getByLabel("Signing secret").inputValue();
     type Listed = {
       actions: { name: string; method: string; secret: string; enabled: boolean; bodyTemplate: string }[];

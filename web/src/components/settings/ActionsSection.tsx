@@ -85,7 +85,7 @@ export function ActionsSection(props: {
               </Show>
             </h3>
             <CopyField label="URL" value={a.url} />
-            <CopyField label="Signing secret" value={a.secret} />
+            <CopyField label="Signing secret" value={a.secret} secret />
             <div class={styles.row}>
               <button
                 type="button"

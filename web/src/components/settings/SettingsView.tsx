@@ -113,8 +113,8 @@ export function SettingsView(props: { admin: boolean }) {
                 </h3>
                 <p class={styles.muted}>{howToSend(s)}</p>
                 <CopyField label="Ingest URL" value={s.ingestUrl} />
-                <CopyField label="Secret" value={s.secret} />
-                <Show when={s.sentryDsn}>{(dsn) => <CopyField label="DSN" value={dsn()} />}</Show>
+                <CopyField label="Secret" value={s.secret} secret />
+                <Show when={s.sentryDsn}>{(dsn) => <CopyField label="DSN" value={dsn()} secret />}</Show>
                 <SourceSettings source={s} onSaved={setNotice} />
                 <button
                   type="button"

@@ -1,4 +1,4 @@
-import { Show } from "solid-js";
+import { createSignal, onCleanup, Show } from "solid-js";
 import styles from "./Settings.module.css";
 
 /** A section's outcome line: the error as an alert, else what was done as a status. */
@@ -19,12 +19,57 @@ export function Messages(props: { error: string; notice: string }) {
   );
 }
 
-/** A labelled value to copy into another tool (a URL, a secret). */
-export function CopyField(props: { label: string; value: string }) {
+/**
+ * A labelled value to copy into another tool (a URL, a secret), with a Copy button. A secret is
+ * hidden until asked for (a screen shared or looked over shows dots); Copy takes it either way.
+ */
+export function CopyField(props: { label: string; value: string; secret?: boolean }) {
+  const [shown, setShown] = createSignal(false);
+  const [copied, setCopied] = createSignal(false);
+  let input: HTMLInputElement | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  onCleanup(() => clearTimeout(timer));
+  const hidden = () => props.secret === true && !shown();
+  const copy = async () => {
+    try {
+      await navigator.clipboard.writeText(props.value);
+    } catch {
+      // No clipboard API (an http page other than localhost): select it for the person to copy.
+      setShown(true);
+      input?.select();
+      return;
+    }
+    setCopied(true);
+    clearTimeout(timer);
+    timer = setTimeout(() => setCopied(false), 2000);
+  };
   return (
-    <label class={styles.field}>
-      {props.label}
-      <input class={styles.code} readOnly value={props.value} />
-    </label>
+    <div class={styles.copyField}>
+      <label class={styles.field}>
+        {props.label}
+        <input
+          ref={input}
+          class={styles.code}
+          readOnly
+          value={hidden() ? "•".repeat(Math.min(props.value.length, 32)) : props.value}
+          data-hidden={hidden() ? "" : undefined}
+        />
+      </label>
+      <Show when={props.secret}>
+        <button
+          type="button"
+          class={styles.secondary}
+          aria-pressed={shown()}
+          onClick={() => setShown(!shown())}
+        >
+          {shown() ? "Hide" : "Show"}
+          <span class={styles.hiddenText}> {props.label.toLowerCase()}</span>
+        </button>
+      </Show>
+      <button type="button" class={styles.secondary} onClick={() => void copy()}>
+        {copied() ? "Copied" : "Copy"}
+        <span class={styles.hiddenText}> {props.label.toLowerCase()}</span>
+      </button>
+    </div>
   );
 }
