@@ -78,6 +78,11 @@ describe.each(drivers)("replaying all fixtures into an empty install on %s", (dr
     );
     for (const instance of ["api-1", "api-2", "api-3"])
       expect(slow[0]?.summary).toContain(`instance=${instance}`);
+    // The replay runs with no GITHUB_TOKEN: the CI card says why it quotes no log, and how to get it.
+    const ci = pending.filter((c) => c.agent === "ci");
+    expect(ci.length).toBeGreaterThan(0);
+    for (const c of ci)
+      expect(c.summary).toContain("Flick reads a job's log with GITHUB_TOKEN, which is not set");
     // With no action mapped to them, a metric's cards propose an issue in the source's repository.
     const metricCards = pending.filter((c) => c.agent === "metrics");
     expect(metricCards.length).toBeGreaterThan(1);

@@ -168,7 +168,9 @@ export function ciAgent(fetchLog: JobLogFetcher | null) {
               ? `First errors in the log${against}:\n\n\`\`\`\n${errorLines.slice(0, 12).join("\n")}\n\`\`\``
               : log
                 ? "No error lines stood out in the job's log."
-                : "The job's log was not available.",
+                : fetchLog
+                  ? "GitHub did not give the job's log, so its error lines are not quoted here."
+                  : "Flick reads a job's log with GITHUB_TOKEN, which is not set: its first error lines would be quoted here.",
             past,
             flaky
               ? `This job failed and then passed on a retry of the same commit ${plural(state.flaky, "time")} before. Accept re-runs the failed jobs.`
