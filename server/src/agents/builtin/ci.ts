@@ -223,7 +223,9 @@ export function ciAgent(fetchLog: JobLogFetcher | null) {
                 ? `${errorLines.length} lines${passLog ? ", compared with the last passing run's log" : ""}`
                 : log
                   ? "none recognised"
-                  : "log not available",
+                  : fetchLog
+                    ? "GitHub did not give the log"
+                    : "not read: GITHUB_TOKEN is not set",
             },
           ],
           reopen: true,
