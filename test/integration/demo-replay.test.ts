@@ -44,6 +44,7 @@ describe.each(drivers)("replaying all fixtures into an empty install on %s", (dr
         summary: schema.cards.summary,
         fingerprint: schema.cards.fingerprint,
         change: schema.cards.change,
+        verification: schema.cards.verification,
       })
       .from(schema.cards)
       .where(eq(schema.cards.status, "pending"));
@@ -81,8 +82,12 @@ describe.each(drivers)("replaying all fixtures into an empty install on %s", (dr
     // The replay runs with no GITHUB_TOKEN: the CI card says why it quotes no log, and how to get it.
     const ci = pending.filter((c) => c.agent === "ci");
     expect(ci.length).toBeGreaterThan(0);
-    for (const c of ci)
+    for (const c of ci) {
       expect(c.summary).toContain("Flick reads a job's log with GITHUB_TOKEN, which is not set");
+      expect(c.verification).toContainEqual(
+        expect.objectContaining({ status: "skipped", detail: "not read: GITHUB_TOKEN is not set" }),
+      );
+    }
     // With no action mapped to them, a metric's cards propose an issue in the source's repository.
     const metricCards = pending.filter((c) => c.agent === "metrics");
     expect(metricCards.length).toBeGreaterThan(1);
