@@ -202,6 +202,15 @@ function sinceDeploy(chart: SeriesPreview, at: number): SeriesPreview {
  * The rollback card's chart: the first trouble's drawn large, each other trouble's small below it
  * (its own units), each kept up to date by its own writes (a chart is known by its label).
  */
+/**
+ * A deploy's label and an error's brief are written to follow other words ("3 min after push
+ * a1b2c3d", "… and new TypeError ×6"); starting a title or the summary, they start a sentence.
+ * Metric, package and workflow names keep their case.
+ */
+function startSentence(text: string): string {
+  return text.replace(/^(new|fixed|push|release|deploy) /, (w) => w.charAt(0).toUpperCase() + w.slice(1));
+}
+
 function withChart(previous: Preview | null | undefined, chart: SeriesPreview): SeriesPreview {
   if (previous?.type !== "series") return chart;
   // Its own chart again: the newer points, the small charts below kept.
@@ -295,11 +304,9 @@ export async function rollbackCard(
     return {
       ...(kept ? { facts: kept } : {}),
       ...(chart ? { preview: withChart(previousPreview, chart) } : {}),
-      // An error's brief is written to follow other words ("… and new TypeError ×6"); first in the
-      // title it starts the sentence. Metric and package names keep their case.
-      title: `${clip(what, room).replace(/^(new|fixed) /, (w) => w[0]?.toUpperCase() + w.slice(1))}${ask}`,
+      title: `${startSentence(clip(what, room))}${ask}`,
       summary: [
-        `${deploy.label} reached ${deploy.repository} at ${hhmm(new Date(deploy.at), ctx.now)}. Since then:`,
+        `${startSentence(deploy.label)} reached ${deploy.repository} at ${hhmm(new Date(deploy.at), ctx.now)}. Since then:`,
         ...parts.map((p) => `- ${p}`),
         // Alertmanager's alerts on the metric that broke (see the metrics agent): the same trouble.
         ...(facts.alerts ? [`Alertmanager is firing ${facts.alerts} on it too.`] : []),
