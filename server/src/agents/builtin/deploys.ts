@@ -199,10 +199,6 @@ function sinceDeploy(chart: SeriesPreview, at: number): SeriesPreview {
 }
 
 /**
- * The rollback card's chart: the first trouble's drawn large, each other trouble's small below it
- * (its own units), each kept up to date by its own writes (a chart is known by its label).
- */
-/**
  * A deploy's label and an error's brief are written to follow other words ("3 min after push
  * a1b2c3d", "… and new TypeError ×6"); starting a title or the summary, they start a sentence.
  * Metric, package and workflow names keep their case.
@@ -211,6 +207,10 @@ function startSentence(text: string): string {
   return text.replace(/^(new|fixed|push|release|deploy) /, (w) => w.charAt(0).toUpperCase() + w.slice(1));
 }
 
+/**
+ * The rollback card's chart: the first trouble's drawn large, each other trouble's small below it
+ * (its own units), each kept up to date by its own writes (a chart is known by its label).
+ */
 function withChart(previous: Preview | null | undefined, chart: SeriesPreview): SeriesPreview {
   if (previous?.type !== "series") return chart;
   // Its own chart again: the newer points, the small charts below kept.

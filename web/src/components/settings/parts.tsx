@@ -52,7 +52,6 @@ export function CopyField(props: { label: string; value: string; secret?: boolea
           class={styles.code}
           readOnly
           value={hidden() ? "•".repeat(Math.min(props.value.length, 32)) : props.value}
-          data-hidden={hidden() ? "" : undefined}
         />
       </label>
       <Show when={props.secret}>
