@@ -322,13 +322,19 @@ describe("the feed in Chromium", () => {
     await active.locator("summary", { hasText: "History" }).click();
     // (earlier tests may have decided this card too: at least this accept and its undo are listed)
     await active
-      .getByText(/Ada · accept \(web\)/)
+      .getByText(/ UTC · Ada accepted it$/)
       .first()
       .waitFor();
     await active
-      .getByText(/Ada · undo/)
+      .getByText(/ UTC · Ada undid the accept$/)
       .first()
       .waitFor();
+    // In the order it happened, each moment in UTC as the card says times.
+    const moments = await active
+      .locator("ul li time")
+      .evaluateAll((ts) => ts.map((t) => Date.parse(t.getAttribute("datetime") ?? "")));
+    expect(moments.length).toBeGreaterThan(1);
+    expect(moments).toEqual([...moments].sort((a, b) => a - b));
     await p.screenshot({ path: path.join(shots, "feed-desktop-history.png") });
     await desk.close();
   });

@@ -3,6 +3,7 @@ import { DEMO_AGENT } from "@flick/shared/describe";
 import { createResource, createSignal, For, Show } from "solid-js";
 import { errorMessage, request } from "../../lib/api.ts";
 import { momentLabel } from "../../lib/chart-axis.ts";
+import { historyLines } from "../../lib/history.ts";
 import { summaryBlocks } from "../../lib/summary.ts";
 import { endSwipe, moveSwipe, type SwipeState, startSwipe, swipeProgress } from "../../lib/swipe.ts";
 import type { Verdict } from "../feed/FeedContext.tsx";
@@ -61,8 +62,6 @@ interface History {
   executions: Execution[];
 }
 
-const when = (iso: string) => new Date(iso).toLocaleString([], { dateStyle: "short", timeStyle: "short" });
-
 /**
  * The card that stands for this one (its agent set this one aside for it: the fix's merge card),
  * fetched when there is one, so the reader can go there.
@@ -106,24 +105,10 @@ function CardHistory(props: { cardId: string }) {
       <Show when={history()}>
         {(h) => (
           <ul class={styles.history}>
-            <Show when={h().decisions.length === 0 && h().executions.length === 0}>
-              <li>No decisions yet.</li>
-            </Show>
-            <For each={h().decisions}>
-              {(d) => (
+            <For each={historyLines(h())} fallback={<li>No decisions yet.</li>}>
+              {(line) => (
                 <li>
-                  {when(d.createdAt)} · {d.userName ?? "someone"} · {d.verdict}
-                  {d.client ? ` (${d.client})` : ""}
-                  {d.reason ? ` — ${d.reason}` : ""}
-                </li>
-              )}
-            </For>
-            <For each={h().executions}>
-              {(x) => (
-                <li>
-                  {x.finishedAt ? when(x.finishedAt) : when(x.runAfter)} · {x.executor} ·{" "}
-                  {x.dryRun && x.state === "succeeded" ? "rehearsed, nothing changed" : x.state}
-                  {x.error ? ` — ${x.error}` : ""}
+                  <time dateTime={line.at}>{line.when}</time> · {line.text}
                 </li>
               )}
             </For>
