@@ -1,9 +1,8 @@
-import type { Card, Decision, Execution } from "@flick/shared";
+import type { Card } from "@flick/shared";
 import { DEMO_AGENT } from "@flick/shared/describe";
-import { createResource, createSignal, For, Show } from "solid-js";
-import { errorMessage, request } from "../../lib/api.ts";
+import { createResource, createSignal, For, lazy, Show, Suspense } from "solid-js";
+import { request } from "../../lib/api.ts";
 import { momentLabel } from "../../lib/chart-axis.ts";
-import { historyLines } from "../../lib/history.ts";
 import { summaryBlocks } from "../../lib/summary.ts";
 import { endSwipe, moveSwipe, type SwipeState, startSwipe, swipeProgress } from "../../lib/swipe.ts";
 import type { Verdict } from "../feed/FeedContext.tsx";
@@ -57,10 +56,6 @@ const FACTOR_NAMES: Record<string, string> = {
   recency: "recency",
   acceptRate: "your accept rate",
 };
-interface History {
-  decisions: Decision[];
-  executions: Execution[];
-}
 
 /**
  * The card that stands for this one (its agent set this one aside for it: the fix's merge card),
@@ -85,35 +80,19 @@ function StandInLink(props: { card: Card }) {
   return <a href={`/?card=${encodeURIComponent(props.card.id)}`}>“{props.card.title}”</a>;
 }
 
-/** Who decided what on this card, and what ran: fetched when opened. */
-function CardHistory(props: { cardId: string }) {
-  const [history, setHistory] = createSignal<History | null>(null);
-  const [error, setError] = createSignal("");
-  const load = async () => {
-    try {
-      setHistory(await request<History>(`/api/cards/${props.cardId}/history`));
-    } catch (err) {
-      setError(errorMessage(err));
-    }
-  };
+// Who decided what and what ran: its own chunk, loaded the first time a History is opened.
+const CardHistory = lazy(() => import("./CardHistory.tsx"));
+
+/** A card's History: folded; opening it (each time) fetches the latest. */
+function HistoryBox(props: { cardId: string }) {
+  const [opens, setOpens] = createSignal(0);
   return (
-    <details class={styles.historyBox} onToggle={(e) => e.currentTarget.open && void load()}>
+    <details class={styles.historyBox} onToggle={(e) => e.currentTarget.open && setOpens((n) => n + 1)}>
       <summary>History</summary>
-      <Show when={error()}>
-        <p role="alert">{error()}</p>
-      </Show>
-      <Show when={history()}>
-        {(h) => (
-          <ul class={styles.history}>
-            <For each={historyLines(h())} fallback={<li>No decisions yet.</li>}>
-              {(line) => (
-                <li>
-                  <time dateTime={line.at}>{line.when}</time> · {line.text}
-                </li>
-              )}
-            </For>
-          </ul>
-        )}
+      <Show when={opens() > 0}>
+        <Suspense fallback={<p role="status">Loading…</p>}>
+          <CardHistory cardId={props.cardId} opens={opens()} />
+        </Suspense>
       </Show>
     </details>
   );
@@ -288,7 +267,7 @@ export function CardView(props: CardViewProps) {
         demo={props.card.agent === DEMO_AGENT}
         cardId={props.card.status === "pending" ? props.card.id : undefined}
       />
-      <CardHistory cardId={props.card.id} />
+      <HistoryBox cardId={props.card.id} />
       <Show
         when={props.card.status === "pending"}
         fallback={
