@@ -237,9 +237,11 @@ describe("the feed in Chromium", () => {
       }),
     });
     await stale.locator(`[data-card-id="${id}"]`).getByRole("button", { name: "Reject" }).tap();
-    const error = stale.getByRole("status").filter({ hasText: "already decided" });
+    const error = stale.getByRole("status").filter({ hasText: "already snoozed" });
     await error.waitFor();
-    expect(await error.textContent()).toContain("Ada chose snooze");
+    expect(await error.textContent()).toMatch(
+      /^Ada already snoozed this card \([A-Z][a-z]{2} \d{1,2}, \d\d:\d\d UTC\)\.$/,
+    );
     // The card it could not decide leaves the feed rather than lingering.
     await expect.poll(() => stale.locator(`[data-card-id="${id}"]`).count()).toBe(0);
     await stale.screenshot({ path: path.join(shots, "feed-conflict-phone.png") });

@@ -157,7 +157,7 @@ describe.each(drivers)("decisions on %s", (driver) => {
     expect(statuses, `${a.text} / ${b.text}`).toEqual([201, 409]);
     const loser = a.status === 409 ? a : b;
     expect(loser.body.error.message).toMatch(
-      /already decided: (Ada Admin|rita@example.com) chose (accept|reject) at /,
+      /^(Ada Admin|rita@example\.com) already (accepted|rejected) this card \([A-Z][a-z]{2} \d{1,2}, \d\d:\d\d UTC\)\.$/,
     );
     expect(await countRows(t.database.db, "decision")).toBe(1);
     expect(await countRows(t.database.db, "execution")).toBeLessThanOrEqual(1);

@@ -1,5 +1,6 @@
 import { type Change, DEMO_AGENT, type DecisionInput, type DecisionResult } from "@flick/shared";
 import { and, desc, eq } from "drizzle-orm";
+import { moment } from "../../agents/builtin/words.ts";
 import type { Database, Tx } from "../../db/client.ts";
 import { cards, decisions, executions, mutes, users } from "../../db/schema/index.ts";
 import { isUniqueViolation } from "../../lib/db-errors.ts";
@@ -22,6 +23,8 @@ export interface DecideParams {
 }
 
 const MAX_SNOOZE_MS = 90 * 86400_000;
+
+const DECIDED: Record<string, string> = { accept: "accepted", reject: "rejected", snooze: "snoozed" };
 
 /** Who already decided a card, for the 409 a late decider gets. */
 async function lastDecision(tx: Tx, cardId: string) {
@@ -95,10 +98,12 @@ export async function decide(
       if (!card) throw new AppError("not_found", "card not found");
       if (card.status !== "pending") {
         const last = await lastDecision(tx, card.id);
-        const who = last
-          ? `${last.userName ?? "someone"} chose ${last.decision.verdict} at ${last.decision.createdAt.toISOString()}`
-          : `it is ${card.status}`;
-        throw new AppError("conflict", `this card was already decided: ${who}`, {
+        // "Ada already snoozed this card (Nov 27, 05:18 UTC)." — who, what and when, as a person
+        // reads it on the phone that lost the race.
+        const message = last
+          ? `${last.userName ?? "Someone"} already ${DECIDED[last.decision.verdict] ?? "decided"} this card (${moment(last.decision.createdAt, p.now)}).`
+          : `This card is already ${card.status}.`;
+        throw new AppError("conflict", message, {
           status: card.status,
           decidedBy: last ? { userId: last.decision.userId, name: last.userName } : null,
           verdict: last?.decision.verdict ?? null,
