@@ -65,7 +65,10 @@ export async function request<T>(
 
 export function errorMessage(err: unknown): string {
   if (err instanceof ApiError) {
-    return err.status === 0 ? "Can't reach the server. Check your connection." : err.message;
+    if (err.status === 0) return "Can't reach the server. Check your connection.";
+    // The API writes its messages to follow "error:" ("a source named "CI" already exists"); shown
+    // alone, they start a sentence. A field's name ("snoozeUntil: …") keeps its case.
+    return err.message.replace(/^[a-z]+(?=[ ,])/, (w) => w.charAt(0).toUpperCase() + w.slice(1));
   }
   return "Something went wrong.";
 }
