@@ -94,7 +94,7 @@ describe("the web shell in Chromium", () => {
     await page.getByLabel("Password").fill("not my password");
     await page.getByRole("button", { name: "Sign in" }).click();
     await page.getByRole("alert").waitFor();
-    expect(await page.getByRole("alert").textContent()).toBe("email or password is wrong");
+    expect(await page.getByRole("alert").textContent()).toBe("Email or password is wrong");
 
     await page.getByLabel("Password").fill(PASSWORD);
     await page.getByRole("button", { name: "Sign in" }).click();
