@@ -57,6 +57,16 @@ export const seriesPreviewSchema = z.object({
           .max(10)
           .optional(),
         span: z.tuple([z.number().int().min(0), z.number().int().min(0)]).optional(),
+        /** The same metric's other series that broke with it, drawn behind it on its axes. */
+        others: z
+          .array(
+            z.object({
+              label: z.string().max(200),
+              points: z.array(z.tuple([z.number(), z.number()])).max(2000),
+            }),
+          )
+          .max(10)
+          .optional(),
       }),
     )
     .max(4)

@@ -376,7 +376,7 @@ describe("the feed in Chromium", () => {
 
   it("draws an incident's other series behind the one its card leads with, another metric below", async () => {
     // Queue wait in three zones, two days steady, then all three jump within three minutes, and
-    // zone a's errors with them: one request, as a collector sends them.
+    // the errors in zones a and b with them: one request, as a collector sends them.
     const source = await newSource("metrics", "Queue metrics");
     const start = Date.now() - 2 * 86_400_000;
     const series = (name: string, zone: string, k: number, usual: number, broken: number) =>
@@ -389,6 +389,7 @@ describe("the feed in Chromium", () => {
     const points = [
       ...["a", "b", "c"].flatMap((zone, k) => series("queue_wait_ms", zone, k, 40 + k, 400 + 40 * k)),
       ...series("queue_errors", "a", 3, 10, 90),
+      ...series("queue_errors", "b", 4, 12, 70),
     ];
     await post(source, points);
     const id = await cardWhen("limit=100", (c) => c.fingerprint.startsWith("metric:queue_wait_ms"), 20_000);
@@ -455,13 +456,17 @@ describe("the feed in Chromium", () => {
     await d.mouse.move(deskBox.x + deskBox.width / 2, deskBox.y + deskBox.height + 200);
     await expect.poll(() => deskCaption.textContent()).toBe("queue_wait_ms · now 400 · 3 series");
     await desk.close();
-    // The errors have other units: a small chart of their own, the break marked.
+    // The errors have other units: a small chart of their own led by zone a's (the first to break,
+    // as the title's "rose" is), the break marked, zone b's errors drawn behind.
+    // (zone a's errors: 90 where about 10 was expected)
     await card
-      .getByText(/, and queue_errors rose/)
+      .getByText(/, and queue_errors rose (9\.\d+|10(\.\d+)?)×$/)
       .first()
       .waitFor();
-    const errors = card.getByRole("slider", { name: "queue_errors (zone=a) chart" });
-    expect(await errors.locator("polyline").count()).toBe(1);
+    const errors = card.getByRole("slider", {
+      name: "queue_errors (zone=a) chart, with 1 more series",
+    });
+    expect(await errors.locator("polyline").count()).toBe(2);
     // The dot at 90, and a ring where about 10 was expected, well below it, joined by a dashed line.
     const ys = await errors
       .locator("line")
@@ -469,7 +474,7 @@ describe("the feed in Chromium", () => {
     expect(ys).toHaveLength(4);
     const [, ring = 0, , dot = 0] = ys;
     expect(ring - dot).toBeGreaterThan(20);
-    await card.getByText(/queue_errors \(zone=a\) · now 90$/).waitFor();
+    await card.getByText(/queue_errors \(zone=a\) · now 90 · 2 series$/).waitFor();
     await p.screenshot({ path: path.join(shots, "feed-incident-phone.png") });
     await p.close();
   });

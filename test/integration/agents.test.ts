@@ -1555,7 +1555,7 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
         /^pay_latency rose [\d.]+× at 2015-03-02 12:00 UTC, and pay_success (dropped \d+%|fell to [\d.]+)$/,
       );
       expect(card.summary).toMatch(
-        /At the same time, on 1 more series:\n- pay_success \(service=pay, region=eu\): 0\.4 where about 0\.98 was expected at 2015-03-02 12:00 UTC/,
+        /At the same time, on 1 more series:\n- pay_success \(region=eu, service=pay\): 0\.4 where about 0\.98 was expected at 2015-03-02 12:00 UTC/,
       );
       expect(card.evidence).toMatchObject({
         facts: { series: 2, metrics: "pay_latency, pay_success" },
@@ -1577,7 +1577,7 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       // Each chart draws what was expected at its marked point: the gap the title tells.
       expect(preview.expected).toEqual([[preview.marks[0], expect.closeTo(120, 0)]]);
       expect(preview.others ?? []).toHaveLength(0);
-      expect(preview.charts?.map((c) => c.label)).toEqual(["pay_success (service=pay, region=eu)"]);
+      expect(preview.charts?.map((c) => c.label)).toEqual(["pay_success (region=eu, service=pay)"]);
       const chart = preview.charts?.[0];
       const marked = chart?.points[chart.marks[0] ?? -1];
       expect(marked).toEqual([Date.parse("2015-03-02T12:00:00Z"), 0.4]);
@@ -1597,6 +1597,50 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       expect((await cards("metric:pay_errors")).map((c) => c.change)).toEqual([
         expect.objectContaining({ action: "page-oncall" }),
       ]);
+    });
+
+    it("draws another metric's every broken series on its small chart, not its first alone", async () => {
+      const last = Date.parse("2015-03-09T11:55:00Z");
+      const breaks = async (name: string, labels: Record<string, string>, usual: number, broken: number) => {
+        await points(
+          metrics,
+          Array.from({ length: 586 }, (_, i) => ({
+            name,
+            labels,
+            ts: new Date(last + (i - 575) * 5 * minute).toISOString(),
+            value: i > 575 ? broken : usual * (1 + 0.01 * Math.sin(i / 7)),
+          })),
+        );
+        await t.drain();
+      };
+      await breaks("ship_latency", { service: "ship" }, 120, 900);
+      await breaks("ship_success", { service: "ship", region: "eu" }, 0.98, 0.4);
+      await breaks("ship_success", { service: "ship", region: "us" }, 0.97, 0.3);
+      const [card, ...more] = await cards("metric:ship_latency");
+      expect(more).toHaveLength(0);
+      if (!card) throw new Error("no card");
+      const preview = card.preview as {
+        others?: unknown[];
+        charts?: {
+          label: string;
+          points: [number, number][];
+          others?: { label: string; points: [number, number][] }[];
+        }[];
+      };
+      // ship_success has its own units: one small chart, one region drawn, the other behind it on
+      // the same axes.
+      expect(preview.others ?? []).toHaveLength(0);
+      expect(preview.charts).toHaveLength(1);
+      const small = preview.charts?.[0];
+      // eu broke first (its points came first): its series leads the small chart, us behind it,
+      // both labelled the same way (by label name, however each was stored).
+      expect(small?.label).toBe("ship_success (region=eu, service=ship)");
+      expect(small?.others?.map((o) => o.label)).toEqual(["region=us, service=ship"]);
+      expect(card.summary).toContain("- ship_success (region=eu, service=ship): 0.4 where");
+      expect(card.summary).toContain("- ship_success (region=us, service=ship): 0.3 where");
+      const behind = small?.others?.[0]?.points ?? [];
+      expect(behind.at(-1)?.[1]).toBe(0.3);
+      expect(behind.length).toBeGreaterThan(10);
     });
 
     it("a rejected alert group stays quiet as it pages the same, but a worse severity is a card again", async () => {

@@ -379,9 +379,19 @@ const incidentKey = (name: string) => `incident:${name}`;
 const LIVE_INCIDENTS = "incidents";
 const MAX_LIVE = 50;
 
-/** Another metric's series as a small chart of its own, the point where it broke marked. */
-function chartOf(label: string, m: IncidentMember): NonNullable<SeriesPreview["charts"]>[number] {
-  if (m.points.length === 0) return { label, points: [] };
+/**
+ * Another metric's series as a small chart of its own, the point where it broke marked; that
+ * metric's other series that broke (`more`) drawn behind it on the same axes.
+ */
+function chartOf(
+  label: string,
+  m: IncidentMember,
+  more: IncidentMember[] = [],
+): NonNullable<SeriesPreview["charts"]>[number] {
+  const others = more
+    .slice(0, INCIDENT_LISTED)
+    .map((x) => ({ label: labelText(x.labels) || "(no labels)", points: x.points }));
+  if (m.points.length === 0) return { label, points: [], ...(others.length ? { others } : {}) };
   // The point that surprised (it may be a few before the one that raised the alarm).
   const at = m.expected?.[0] ?? m.at;
   const found = m.points.findIndex(([t]) => t === at);
@@ -391,6 +401,7 @@ function chartOf(label: string, m: IncidentMember): NonNullable<SeriesPreview["c
     points: m.points,
     marks: [mark],
     ...(m.expected && found >= 0 ? { expected: [[mark, m.expected[1]] as [number, number]] } : {}),
+    ...(others.length ? { others } : {}),
   };
 }
 
@@ -606,8 +617,9 @@ function incidentCard(card: StashedCard, incident: Incident | null, now: Date): 
     mine(m)
       ? labelText(m.labels) || "(no labels)"
       : `${m.name}${labelText(m.labels) ? ` (${labelText(m.labels)})` : ""}`;
-  // Other metrics that broke with it, each by its first series to break.
-  const metrics = [...new Map(others.filter((m) => !mine(m)).map((m) => [m.name, m] as const)).values()];
+  // Other metrics that broke with it, each by its first series to break (its others drawn with it).
+  const metrics: IncidentMember[] = [];
+  for (const m of others) if (!mine(m) && !metrics.some((x) => x.name === m.name)) metrics.push(m);
   const same = others.filter(mine).length + incident.more;
   // The lead is the first to break, not always the worst: a series that broke much further is
   // said in the title too, so the card does not read as the mildest of them.
@@ -647,8 +659,18 @@ function incidentCard(card: StashedCard, incident: Incident | null, now: Date): 
             .filter(mine)
             .slice(0, INCIDENT_LISTED)
             .map((m) => ({ label: named(m), points: m.points })),
-          // Each other metric on its own small chart, its break marked.
-          ...(metrics.length ? { charts: metrics.slice(0, 4).map((m) => chartOf(named(m), m)) } : {}),
+          // Each other metric on its own small chart, its break marked, with its other series.
+          ...(metrics.length
+            ? {
+                charts: metrics.slice(0, 4).map((m) =>
+                  chartOf(
+                    named(m),
+                    m,
+                    others.filter((x) => x !== m && !mine(x) && x.name === m.name),
+                  ),
+                ),
+              }
+            : {}),
         }
       : card.preview;
   return {

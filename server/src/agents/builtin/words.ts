@@ -12,7 +12,10 @@ export function clip(text: string, max: number): string {
 
 /** "service=checkout, zone=a": a series' or an alert's labels as cards write them ("" for none). */
 export function labelText(labels: Record<string, string>): string {
+  // By name, as Prometheus writes them: a sender's order is not kept once stored (jsonb orders keys
+  // its own way), and one card must not say "service=pay, region=eu" beside "region=eu, service=pay".
   return Object.entries(labels)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([k, v]) => `${k}=${v}`)
     .join(", ");
 }

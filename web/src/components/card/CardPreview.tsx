@@ -200,6 +200,7 @@ function Series(props: { preview: SeriesPreview }) {
             marks={c.marks}
             expected={c.expected}
             span={c.span}
+            others={c.others}
             small
           />
         )}
