@@ -119,6 +119,22 @@ describe("the feed in Chromium", () => {
     const names = await page.locator("article").first().locator("dt").allTextContents();
     expect(names).toEqual(expect.arrayContaining(["errors", "users affected", "deploy"]));
     expect(names.filter((n) => /[A-Z]/.test(n))).toEqual([]);
+    // Why it ranks where it does: each stored factor named in words and shown as it is stored.
+    const first = page.locator("article").first();
+    await first.getByText(/^Ranked \d+ \/ 100 — why$/).tap();
+    const meters = await first
+      .locator("meter")
+      .evaluateAll((ms) => ms.map((m) => [m.getAttribute("aria-label"), (m as HTMLMeterElement).value]));
+    const { cards: shown } = await e2e.api<{ cards: Card[] }>("/api/feed?limit=1");
+    const words: Record<string, string> = {
+      severity: "severity",
+      blastRadius: "blast radius",
+      confidence: "confidence",
+      recency: "recency",
+      acceptRate: "team's accept rate",
+    };
+    expect(meters).toEqual(Object.entries(shown[0]?.priorityFactors ?? {}).map(([k, v]) => [words[k], v]));
+    expect(meters.map(([name]) => name)).toContain("team's accept rate");
     const chart = page.locator("article").first().getByRole("slider", { name: "checkout_success chart" });
     expect(await chart.count()).toBe(1);
     // Its scale in the series' unit: checkout success in percent, from about 99 down to about 59.

@@ -54,7 +54,7 @@ const FACTOR_NAMES: Record<string, string> = {
   blastRadius: "blast radius",
   confidence: "confidence",
   recency: "recency",
-  acceptRate: "your accept rate",
+  acceptRate: "team's accept rate",
 };
 
 /**
