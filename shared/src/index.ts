@@ -4,5 +4,6 @@ export * from "./decisions.ts";
 export * from "./describe.ts";
 export * from "./error-body.ts";
 export * from "./errors.ts";
+export * from "./moments.ts";
 export * from "./push.ts";
 export * from "./sources.ts";

@@ -26,3 +26,21 @@ describe("how cards say when something happened", () => {
     expect(day(new Date("2019-08-19T20:58:37Z"), now)).toBe("2019-08-19");
   });
 });
+
+describe("one way of writing a moment, on the server and in the web app", () => {
+  it("gives a card's words and the web's date facts and chart ends the same text", async () => {
+    const { momentLabel, timeRange } = await import("../../web/src/lib/chart-axis.ts");
+    const now = new Date("2026-11-27T06:00:00Z");
+    for (const iso of [
+      "2026-11-27T05:18:36Z",
+      "2026-11-21T17:31:00Z",
+      "2026-01-02T03:04:00Z",
+      "2014-02-19T03:35:00Z",
+    ]) {
+      const d = new Date(iso);
+      expect(momentLabel(iso, now.getTime())).toBe(moment(d, now));
+      // A chart ending then says its end as a title says the moment ("at Nov 21, 17:31 UTC").
+      expect(timeRange(d.getTime() - 3_600_000, d.getTime(), now.getTime())?.[1]).toBe(hhmm(d, now));
+    }
+  });
+});

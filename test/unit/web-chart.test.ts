@@ -13,16 +13,16 @@ const at = (iso: string) => Date.parse(iso);
 describe("a chart's axis labels", () => {
   it("says the times of a chart's ends in UTC, as card titles do, the date only over a long span", () => {
     const now = at("2026-11-27T03:10:00Z");
-    expect(timeRange(at("2026-11-27T00:10:00Z"), at("2026-11-27T02:44:30Z"), "en-US", now)).toEqual([
+    expect(timeRange(at("2026-11-27T00:10:00Z"), at("2026-11-27T02:44:30Z"), now)).toEqual([
       "00:10",
       "02:44 UTC",
     ]);
     // Across midnight within hours: still times only (the chart's shape tells the order).
-    expect(timeRange(at("2026-11-26T21:00:00Z"), at("2026-11-27T03:00:00Z"), "en-US", now)).toEqual([
+    expect(timeRange(at("2026-11-26T21:00:00Z"), at("2026-11-27T03:00:00Z"), now)).toEqual([
       "21:00",
       "03:00 UTC",
     ]);
-    expect(timeRange(at("2026-11-24T07:01:00Z"), at("2026-11-26T18:31:00Z"), "en-US", now)).toEqual([
+    expect(timeRange(at("2026-11-24T07:01:00Z"), at("2026-11-26T18:31:00Z"), now)).toEqual([
       "Nov 24, 07:01",
       "Nov 26, 18:31 UTC",
     ]);
@@ -31,16 +31,16 @@ describe("a chart's axis labels", () => {
   it("says the day a short chart ended when it is not today, the year when not this one", () => {
     const now = at("2026-11-27T03:10:00Z");
     // Yesterday's hours: "21:00 UTC" alone would read as tonight's.
-    expect(timeRange(at("2026-11-26T15:10:00Z"), at("2026-11-26T21:00:00Z"), "en-US", now)).toEqual([
+    expect(timeRange(at("2026-11-26T15:10:00Z"), at("2026-11-26T21:00:00Z"), now)).toEqual([
       "15:10",
       "Nov 26, 21:00 UTC",
     ]);
     // An error from 2019, as agents write another year's moments.
-    expect(timeRange(at("2019-08-19T15:10:00Z"), at("2019-08-19T21:00:00Z"), "en-US", now)).toEqual([
+    expect(timeRange(at("2019-08-19T15:10:00Z"), at("2019-08-19T21:00:00Z"), now)).toEqual([
       "15:10",
       "2019-08-19 21:00 UTC",
     ]);
-    expect(timeRange(at("2014-02-14T07:00:00Z"), at("2014-02-19T03:35:00Z"), "en-US", now)).toEqual([
+    expect(timeRange(at("2014-02-14T07:00:00Z"), at("2014-02-19T03:35:00Z"), now)).toEqual([
       "2014-02-14 07:00",
       "2014-02-19 03:35 UTC",
     ]);
@@ -59,9 +59,9 @@ describe("a chart's axis labels", () => {
   });
 
   it("says nothing of times when the chart's x values are not times", () => {
-    expect(timeRange(0, 35, "en-US")).toBeNull();
-    expect(timeRange(at("2026-11-26T22:00:00Z"), at("2026-11-26T21:00:00Z"), "en-US")).toBeNull();
-    expect(timeRange(Number.NaN, Number.NaN, "en-US")).toBeNull();
+    expect(timeRange(0, 35)).toBeNull();
+    expect(timeRange(at("2026-11-26T22:00:00Z"), at("2026-11-26T21:00:00Z"))).toBeNull();
+    expect(timeRange(Number.NaN, Number.NaN)).toBeNull();
   });
 
   it("writes the scale's ends short: three significant digits, large values compact", () => {
@@ -95,9 +95,9 @@ describe("a chart's axis labels", () => {
 
   it("says a card's moments in UTC, the year only when it is not this one", () => {
     const now = at("2026-11-27T00:10:00Z");
-    expect(momentLabel("2026-11-26T21:51:09.123Z", now, "en-US")).toBe("Nov 26, 21:51 UTC");
+    expect(momentLabel("2026-11-26T21:51:09.123Z", now)).toBe("Nov 26, 21:51 UTC");
     // Another year's as agents write it in titles (no commas: titles join metrics with ", and").
-    expect(momentLabel("2014-02-19T03:35:00Z", now, "en-US")).toBe("2014-02-19 03:35 UTC");
-    expect(momentLabel("not a time", now, "en-US")).toBe("not a time");
+    expect(momentLabel("2014-02-19T03:35:00Z", now)).toBe("2014-02-19 03:35 UTC");
+    expect(momentLabel("not a time", now)).toBe("not a time");
   });
 });

@@ -4,6 +4,8 @@
  * the chart's ends and the title's time can be compared at a glance.
  */
 
+import { sameUtcDay, utcDateTime, utcTime } from "@flick/shared/moments";
+
 const HOUR = 3_600_000;
 
 /** Below this span the ends show the time only; above it, the date too. */
@@ -14,46 +16,18 @@ function isTimeAxis(from: number, to: number): boolean {
   return from >= 1e12 && to >= from;
 }
 
-/** The UTC day of a moment, "2026-11-26". */
-const dayOf = (ms: number) => new Date(ms).toISOString().slice(0, 10);
-
 /**
  * The chart's first and last times as labels ("16:10", "22:44 UTC"; over a long span with the
  * date: "Nov 24, 16:10", "Nov 26, 22:44 UTC"). A chart that ends on another day than today says
  * that day at its end ("15:10", "Nov 26, 21:00 UTC"; another year: "2019-08-19 21:00 UTC"), so
  * its times are not read as today's. Null when the x values are not times (epoch ms).
  */
-export function timeRange(
-  from: number,
-  to: number,
-  locale?: string,
-  now = Date.now(),
-): [string, string] | null {
+export function timeRange(from: number, to: number, now = Date.now()): [string, string] | null {
   if (!isTimeAxis(from, to)) return null;
   const long = to - from >= SAME_DAY_SPAN;
-  const time = timeFormat({ date: false, locale });
-  const dated = (t: number) => dateTime(t, now, locale);
-  const left = long ? dated(from) : time.format(from);
-  const right = long || dayOf(to) !== dayOf(now) ? dated(to) : time.format(to);
+  const left = long ? utcDateTime(from, now) : utcTime(from);
+  const right = long || !sameUtcDay(to, now) ? utcDateTime(to, now) : utcTime(to);
   return [left, `${right} UTC`];
-}
-
-/** "Nov 26, 21:00", or "2019-08-19 21:00" in another year than `now`'s (as agents write it). */
-function dateTime(t: number, now: number, locale?: string): string {
-  if (new Date(t).getUTCFullYear() !== new Date(now).getUTCFullYear())
-    return new Date(t).toISOString().slice(0, 16).replace("T", " ");
-  return timeFormat({ date: true, locale }).format(t);
-}
-
-/** Hours and minutes in UTC, 24-hour; with the month and day when asked. */
-function timeFormat(o: { date: boolean; locale?: string | undefined }): Intl.DateTimeFormat {
-  return new Intl.DateTimeFormat(o.locale, {
-    timeZone: "UTC",
-    hour: "2-digit",
-    minute: "2-digit",
-    hourCycle: "h23",
-    ...(o.date ? { month: "short", day: "numeric" } : {}),
-  });
 }
 
 /**
@@ -69,9 +43,8 @@ export function pointLabel(
 ): string {
   const value = new Intl.NumberFormat(locale, { maximumSignificantDigits: 4 }).format(point[1]);
   if (!isTimeAxis(chart[0], chart[1])) return value;
-  const dated = chart[1] - chart[0] >= SAME_DAY_SPAN || dayOf(chart[1]) !== dayOf(now);
-  const time = dated ? dateTime(point[0], now, locale) : timeFormat({ date: false, locale }).format(point[0]);
-  return `${time} UTC: ${value}`;
+  const dated = chart[1] - chart[0] >= SAME_DAY_SPAN || !sameUtcDay(chart[1], now);
+  return `${dated ? utcDateTime(point[0], now) : utcTime(point[0])} UTC: ${value}`;
 }
 
 /**
@@ -99,9 +72,9 @@ export function nearestIndex(xs: readonly number[], x: number): number {
  * A moment a card's facts hold ("first seen"), in UTC as the card's words and chart say times:
  * "Nov 26, 21:51 UTC"; another year's as "2014-02-19 03:35 UTC", as agents write it in titles.
  */
-export function momentLabel(iso: string, now = Date.now(), locale?: string): string {
+export function momentLabel(iso: string, now = Date.now()): string {
   const t = Date.parse(iso);
-  return Number.isNaN(t) ? iso : `${dateTime(t, now, locale)} UTC`;
+  return Number.isNaN(t) ? iso : `${utcDateTime(t, now)} UTC`;
 }
 
 /** A value on the chart's scale, short: three significant digits, thousands as "17.8K". */

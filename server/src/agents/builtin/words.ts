@@ -1,4 +1,5 @@
 // How cards say counts and times, the same way in every agent.
+import { sameUtcDay, utcDateTime, utcDay, utcTime } from "@flick/shared";
 
 /** "1 event", "14 events" */
 export function plural(n: number, word: string): string {
@@ -27,8 +28,7 @@ export function labelText(labels: Record<string, string>): string {
  * way. (No comma in another year's date: titles join metrics with ", and".)
  */
 export function hhmm(d: Date, now?: Date): string {
-  if (!now || d.toISOString().slice(0, 10) === now.toISOString().slice(0, 10))
-    return `${d.toISOString().slice(11, 16)} UTC`;
+  if (!now || sameUtcDay(d.getTime(), now.getTime())) return `${utcTime(d.getTime())} UTC`;
   return moment(d, now);
 }
 
@@ -37,14 +37,10 @@ export function hhmm(d: Date, now?: Date): string {
  * it is written ("first seen", "snoozed until"), where a time alone would come to mean another day.
  */
 export function moment(d: Date, now: Date): string {
-  const sameYear = d.getUTCFullYear() === now.getUTCFullYear();
-  return `${day(d, now)}${sameYear ? "," : ""} ${d.toISOString().slice(11, 16)} UTC`;
+  return `${utcDateTime(d.getTime(), now.getTime())} UTC`;
 }
 
 /** "Nov 21" (UTC), "2014-02-19" when not `now`'s year. */
 export function day(d: Date, now: Date): string {
-  if (d.getUTCFullYear() !== now.getUTCFullYear()) return d.toISOString().slice(0, 10);
-  return `${MONTHS[d.getUTCMonth()]} ${d.getUTCDate()}`;
+  return utcDay(d.getTime(), now.getTime());
 }
-
-const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
