@@ -491,6 +491,11 @@ describe("the feed in Chromium", () => {
     const [, ring = 0, , dot = 0] = ys;
     expect(ring - dot).toBeGreaterThan(20);
     await card.getByText(/queue_errors \(zone=a\) · now 90 · 2 series$/).waitFor();
+    // Nobody has decided a metric card yet: its "why" says so instead of an accept rate of 50.
+    await card.getByText(/^Ranked \d+ \/ 100 — why$/).tap();
+    await card.getByText("no decisions yet (counts as 50)").waitFor();
+    expect(await card.getByRole("meter", { name: "team's accept rate" }).count()).toBe(0);
+    expect(await card.getByRole("meter", { name: "severity" }).count()).toBe(1);
     await p.screenshot({ path: path.join(shots, "feed-incident-phone.png") });
     await p.close();
   });

@@ -620,6 +620,9 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       // The team accepted this agent's one earlier card: (1 + 1) / (1 + 0 + 2).
       expect(back.priorityFactors.acceptRate).toBeCloseTo(0.667, 3);
       expect(after[0]?.priorityFactors.acceptRate).toBe(0.5);
+      // Beside it, how many decisions the rate rests on: none for the first card, one for this one.
+      expect(back.priorityFactors.acceptRateDecisions).toBe(1);
+      expect(after[0]?.priorityFactors.acceptRateDecisions).toBe(0);
 
       // Accepting it reopens #12 and says why in a comment with the stack trace.
       await decide(back, "accept");

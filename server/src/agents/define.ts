@@ -1,6 +1,7 @@
 import type { CardKind, Change, Preview, Verification } from "@flick/shared";
 import type { signals } from "../db/schema/index.ts";
 import type { Logger } from "../lib/logger.ts";
+import type { AcceptRate } from "./rank.ts";
 import type { RunState } from "./state.ts";
 
 export type SignalRow = typeof signals.$inferSelect;
@@ -162,9 +163,9 @@ export interface AgentContext {
   latestCards(fingerprints: string[]): Promise<Map<string, LatestCardView>>;
   /**
    * How often the team accepted this agent's cards in this fingerprint family ("metric", "error"…),
-   * smoothed toward 0.5 while there are few decisions.
+   * smoothed toward 0.5 while there are few decisions, and on how many decisions that rests.
    */
-  acceptRate(agent: string, family: string): Promise<number>;
+  acceptRate(agent: string, family: string): Promise<AcceptRate>;
   /** A source's settings (the admin's configuration for it). */
   sourceSettings(sourceId: string): Promise<Record<string, unknown>>;
   /** Whether an admin set up an enabled action of this name (so a card may propose calling it). */

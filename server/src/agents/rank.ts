@@ -15,6 +15,18 @@ export interface RankFactors {
   acceptRate: number;
 }
 
+/** The team's accept rate for a family of cards, and how many decisions it rests on. */
+export interface AcceptRate {
+  rate: number;
+  decided: number;
+}
+
+/**
+ * Stored beside the factors (not a factor: it is not weighted, nor 0..1): how many decisions the
+ * accept rate rests on, so a new team's card says "no decisions yet" instead of a rate of 50.
+ */
+export const ACCEPT_DECISIONS = "acceptRateDecisions";
+
 const WEIGHTS: RankFactors = {
   severity: 0.35,
   blastRadius: 0.15,
@@ -25,13 +37,24 @@ const WEIGHTS: RankFactors = {
 
 const clamp = (x: number) => (Number.isFinite(x) ? Math.min(1, Math.max(0, x)) : 0);
 
-export function rank(f: RankFactors): { priority: number; priorityFactors: Record<string, number> } {
+export function rank(f: Omit<RankFactors, "acceptRate"> & { acceptRate: number | AcceptRate }): {
+  priority: number;
+  priorityFactors: Record<string, number>;
+} {
+  const { acceptRate, ...rest } = f;
+  const rate = typeof acceptRate === "number" ? acceptRate : acceptRate.rate;
   const factors = Object.fromEntries(
-    Object.entries(f).map(([k, v]) => [k, Math.round(clamp(v) * 1000) / 1000]),
+    Object.entries({ ...rest, acceptRate: rate }).map(([k, v]) => [k, Math.round(clamp(v) * 1000) / 1000]),
   ) as unknown as RankFactors;
   let priority = 0;
   for (const k of Object.keys(WEIGHTS) as (keyof RankFactors)[]) priority += WEIGHTS[k] * factors[k];
-  return { priority: Math.round(priority * 1000) / 1000, priorityFactors: { ...factors } };
+  return {
+    priority: Math.round(priority * 1000) / 1000,
+    priorityFactors: {
+      ...factors,
+      ...(typeof acceptRate === "number" ? {} : { [ACCEPT_DECISIONS]: acceptRate.decided }),
+    },
+  };
 }
 
 /** 1 → now; 0.5 → six hours ago. */

@@ -17,6 +17,7 @@ import {
   type OpenCardView,
   type SignalRow,
 } from "./define.ts";
+import type { AcceptRate } from "./rank.ts";
 import { BatchState, RunState, StateConflict } from "./state.ts";
 
 export interface RuntimeOptions {
@@ -330,7 +331,7 @@ export class AgentRuntime {
       }
       return hit;
     };
-    const rates = new Map<string, Promise<number>>();
+    const rates = new Map<string, Promise<AcceptRate>>();
     const settings = new Map<string, Promise<Record<string, unknown>>>();
     const ready = new Map<string, Promise<boolean>>();
     return {
@@ -367,10 +368,11 @@ export class AgentRuntime {
             })
             .from(cards)
             .where(and(eq(cards.agent, agent), like(cards.fingerprint, `${family}:%`)))
-            .then(
-              ([r]) =>
-                (Number(r?.accepted ?? 0) + 1) / (Number(r?.accepted ?? 0) + Number(r?.rejected ?? 0) + 2),
-            ),
+            .then(([r]) => {
+              const accepted = Number(r?.accepted ?? 0);
+              const decided = accepted + Number(r?.rejected ?? 0);
+              return { rate: (accepted + 1) / (decided + 2), decided };
+            }),
         );
       },
       sourceSettings(sourceId) {

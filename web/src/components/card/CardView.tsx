@@ -98,7 +98,12 @@ function HistoryBox(props: { cardId: string }) {
   );
 }
 
-const factors = (card: Card) => Object.entries(card.priorityFactors ?? {});
+/** The factors the priority is made of, as stored (not the count of decisions stored beside them). */
+const factors = (card: Card) => Object.entries(card.priorityFactors ?? {}).filter(([k]) => k in FACTOR_NAMES);
+
+/** No decision yet on cards like it: the accept rate is a neutral 50, not something the team did. */
+const noDecisions = (card: Card, factor: string) =>
+  factor === "acceptRate" && card.priorityFactors?.acceptRateDecisions === 0;
 
 /**
  * One card: preview and one-line claim first, then evidence, what accept will do, and the change
@@ -254,8 +259,13 @@ export function CardView(props: CardViewProps) {
               {([k, v]) => (
                 <li>
                   <span>{FACTOR_NAMES[k] ?? k}</span>
-                  <meter min={0} max={1} value={v} aria-label={FACTOR_NAMES[k] ?? k} />
-                  <span>{Math.round(v * 100)}</span>
+                  <Show
+                    when={!noDecisions(props.card, k)}
+                    fallback={<span class={styles.rankNote}>no decisions yet (counts as 50)</span>}
+                  >
+                    <meter min={0} max={1} value={v} aria-label={FACTOR_NAMES[k] ?? k} />
+                    <span>{Math.round(v * 100)}</span>
+                  </Show>
                 </li>
               )}
             </For>
