@@ -1506,6 +1506,25 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       ]);
     });
 
+    /**
+     * Two steady days of a series ending at `last`, then a break to `broken` at 12:00 (five-minute
+     * points), posted in a request of its own and drained.
+     */
+    const breaksEndingAt =
+      (last: number) =>
+      async (name: string, labels: Record<string, string>, usual: number, broken: number) => {
+        await points(
+          metrics,
+          Array.from({ length: 586 }, (_, i) => ({
+            name,
+            labels,
+            ts: new Date(last + (i - 575) * 5 * minute).toISOString(),
+            value: i > 575 ? broken : usual * (1 + 0.01 * Math.sin(i / 7)),
+          })),
+        );
+        await t.drain();
+      };
+
     it("metrics of one scope breaking together are one card; another scope, or another action, keeps its own", async () => {
       // pay_errors has an action of its own: accepting pay_latency's card would not run it.
       const current = await t.request<{ source: { settings: { actions?: Record<string, string> } } }>(
@@ -1531,20 +1550,7 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
           expr: 'pay_success{service="pay"} < 0.9',
         },
       ]);
-      // Two steady days, then each metric breaks; each series' points in a request of its own.
-      const last = Date.parse("2015-03-02T11:55:00Z");
-      const breaks = async (name: string, labels: Record<string, string>, usual: number, broken: number) => {
-        await points(
-          metrics,
-          Array.from({ length: 586 }, (_, i) => ({
-            name,
-            labels,
-            ts: new Date(last + (i - 575) * 5 * minute).toISOString(),
-            value: i > 575 ? broken : usual * (1 + 0.01 * Math.sin(i / 7)),
-          })),
-        );
-        await t.drain();
-      };
+      const breaks = breaksEndingAt(Date.parse("2015-03-02T11:55:00Z"));
       await breaks("pay_latency", { service: "pay" }, 120, 900);
       await breaks("pay_success", { service: "pay", region: "eu" }, 0.98, 0.4);
       await breaks("pay_queue", { service: "shop" }, 30, 400);
@@ -1603,19 +1609,7 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
     });
 
     it("draws another metric's every broken series on its small chart, not its first alone", async () => {
-      const last = Date.parse("2015-03-09T11:55:00Z");
-      const breaks = async (name: string, labels: Record<string, string>, usual: number, broken: number) => {
-        await points(
-          metrics,
-          Array.from({ length: 586 }, (_, i) => ({
-            name,
-            labels,
-            ts: new Date(last + (i - 575) * 5 * minute).toISOString(),
-            value: i > 575 ? broken : usual * (1 + 0.01 * Math.sin(i / 7)),
-          })),
-        );
-        await t.drain();
-      };
+      const breaks = breaksEndingAt(Date.parse("2015-03-09T11:55:00Z"));
       await breaks("ship_latency", { service: "ship" }, 120, 900);
       await breaks("ship_success", { service: "ship", region: "eu" }, 0.98, 0.4);
       await breaks("ship_success", { service: "ship", region: "us" }, 0.97, 0.3);
