@@ -124,6 +124,12 @@ describe("connecting a source from the settings page", () => {
     await page.goto(`${e2e.server.url}/settings`);
     const section = page.getByRole("region", { name: "Notifications" });
     await section.waitFor();
+    // This phone holds no push subscription: it is offered "Turn on", not a "Turn off" that would
+    // only answer "This device was not subscribed".
+    await expect
+      .poll(() => section.getByRole("button", { name: "Turn on for this device" }).isEnabled())
+      .toBe(true);
+    expect(await section.getByRole("button", { name: "Turn off for this device" }).count()).toBe(0);
     await section.getByLabel("Only cards ranked at least (of 100)").fill("85");
     await section.getByLabel("At most, per hour").fill("2");
     await section.getByLabel("Quiet from").fill("22:00");

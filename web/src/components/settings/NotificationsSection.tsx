@@ -32,6 +32,12 @@ export function NotificationsSection() {
   const [error, setError] = createSignal("");
   const [notice, setNotice] = createSignal("");
   const [busy, setBusy] = createSignal(false);
+  // Whether this browser holds a push subscription: it is offered the one button that applies.
+  const [subscribed, { refetch: recheck }] = createResource(async () => {
+    if (!supported()) return false;
+    const registration = await navigator.serviceWorker.getRegistration();
+    return (await registration?.pushManager.getSubscription()) != null;
+  });
 
   const act = async (f: () => Promise<string>) => {
     setError("");
@@ -39,7 +45,7 @@ export function NotificationsSection() {
     setBusy(true);
     try {
       setNotice(await f());
-      await refetch();
+      await Promise.all([refetch(), recheck()]);
     } catch (err) {
       setError(errorMessage(err));
     } finally {
@@ -109,12 +115,23 @@ export function NotificationsSection() {
         fallback={<p class={styles.muted}>This browser cannot receive push notifications.</p>}
       >
         <div class={styles.row}>
-          <button class={styles.primary} type="button" disabled={busy() || !state()} onClick={turnOn}>
-            Turn on for this device
-          </button>
-          <button class={styles.secondary} type="button" disabled={busy()} onClick={turnOff}>
-            Turn off for this device
-          </button>
+          <Show
+            when={subscribed()}
+            fallback={
+              <button
+                class={styles.primary}
+                type="button"
+                disabled={busy() || !state() || subscribed.loading}
+                onClick={turnOn}
+              >
+                Turn on for this device
+              </button>
+            }
+          >
+            <button class={styles.secondary} type="button" disabled={busy()} onClick={turnOff}>
+              Turn off for this device
+            </button>
+          </Show>
         </div>
       </Show>
       <Show when={state()}>
