@@ -30,8 +30,10 @@ describe("connecting a source from the settings page", () => {
     const page = await context.newPage();
     await page.goto(e2e.server.url);
     await page.getByRole("heading", { name: "Nothing to review" }).waitFor();
-    await page.getByRole("link", { name: "Settings" }).click();
+    // The empty feed leads to where sources are connected: the form's first field, ready.
+    await page.getByRole("button", { name: "Connect a source" }).click();
     await page.getByRole("heading", { name: "Settings" }).waitFor();
+    await expect.poll(() => page.evaluate(() => document.activeElement?.getAttribute("name"))).toBe("kind");
     const source = await addSource(page, "webhook", "Deploy bot");
     const url = await source.getByLabel("Ingest URL").inputValue();
     expect(url).toMatch(new RegExp(`^${e2e.server.url}/ingest/src_`));

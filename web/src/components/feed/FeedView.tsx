@@ -12,6 +12,7 @@ import {
 } from "solid-js";
 import { api, errorMessage, request, unwrap } from "../../lib/api.ts";
 import { update } from "../../lib/pwa.ts";
+import { navigate } from "../../lib/router.ts";
 import { useSession } from "../app/SessionContext.tsx";
 import { CardView } from "../card/CardView.tsx";
 import { useFeed, type Verdict } from "./FeedContext.tsx";
@@ -79,6 +80,9 @@ function FeedEmpty() {
             }
           >
             Load demo data
+          </button>
+          <button class={styles.secondary} type="button" onClick={() => navigate("/settings#sources")}>
+            Connect a source
           </button>
           <button
             class={styles.secondary}

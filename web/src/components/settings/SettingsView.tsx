@@ -1,5 +1,5 @@
 import type { Mute, Source, SourceKind, User } from "@flick/shared";
-import { createResource, createSignal, For, Show } from "solid-js";
+import { createResource, createSignal, For, onMount, Show } from "solid-js";
 import { errorMessage, request } from "../../lib/api.ts";
 import { momentLabel } from "../../lib/chart-axis.ts";
 import { ActionsSection } from "./ActionsSection.tsx";
@@ -34,6 +34,13 @@ function howToSend(s: Source): string {
  * sender, the team, and muted proposals.
  */
 export function SettingsView(props: { admin: boolean }) {
+  let kindField: HTMLSelectElement | undefined;
+  // Arriving from the empty feed's "Connect a source": the sources form in view, its first field ready.
+  onMount(() => {
+    if (window.location.hash !== "#sources" || !kindField) return;
+    kindField.scrollIntoView({ block: "center" });
+    kindField.focus();
+  });
   const admin = () => props.admin || undefined;
   const [sources, { refetch: refetchSources }] = createResource(admin, () =>
     request<{ sources: Source[] }>("/api/sources"),
@@ -90,7 +97,7 @@ export function SettingsView(props: { admin: boolean }) {
           >
             <label class={styles.field}>
               Kind
-              <select name="kind" class={styles.input}>
+              <select name="kind" class={styles.input} ref={kindField}>
                 <For each={kinds}>{(k) => <option value={k.kind}>{k.label}</option>}</For>
               </select>
             </label>
