@@ -103,6 +103,21 @@ describe("accessibility of the main screens (axe-core)", () => {
       expect.stringContaining("item.price * (item.quantity ?? 1)"),
     ]);
     expect(await seriousViolations(desk)).toEqual([]);
+    // A long line wraps between words where it can: "Item[]" is not split across two rows.
+    const splitWords = await table
+      .locator("tr[data-kind=context]")
+      .first()
+      .evaluate((tr) => {
+        const cell = tr.children[1] as HTMLElement;
+        const text = cell.firstChild as Text;
+        const at = (text.textContent ?? "").indexOf("Item[]");
+        const range = document.createRange();
+        range.setStart(text, at);
+        range.setEnd(text, at + "Item[]".length);
+        return { at, rows: new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size };
+      });
+    expect(splitWords).toEqual({ at: expect.any(Number), rows: 1 });
+    expect(splitWords.at).toBeGreaterThan(0);
     await desk.screenshot({ path: path.join(repoRoot, "test/.artifacts/feed-desktop-diff.png") });
     await patch.getByRole("button", { name: "Unified" }).click();
     await expect.poll(() => table.count()).toBe(0);
