@@ -114,7 +114,7 @@ describe("accessibility of the main screens (axe-core)", () => {
         const range = document.createRange();
         range.setStart(text, at);
         range.setEnd(text, at + "Item[]".length);
-        return { at, rows: new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size };
+        return { at, rows: new Set(Array.from(range.getClientRects(), (r) => Math.round(r.top))).size };
       });
     expect(splitWords).toEqual({ at: expect.any(Number), rows: 1 });
     expect(splitWords.at).toBeGreaterThan(0);
