@@ -2578,8 +2578,10 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
         span?: [number, number];
         charts?: { label: string }[];
       };
-      const chart = card.preview as Chart;
+      const chart = card.preview as Chart & { others?: { label: string }[] };
       expect(chart.label).toBe("cart_latency");
+      // Both zones of cart_latency: one drawn, the other behind it.
+      expect(chart.others?.map((o) => o.label)).toEqual([expect.stringMatching(/^zone=(a|b)$/)]);
       expect(chart.charts?.map((c) => c.label)).toEqual(["orders_per_minute"]);
       const [from = 0, to] = chart.span ?? [];
       expect(chart.points[from]?.[0]).toBeLessThan(deployAt);
@@ -2675,6 +2677,57 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       expect(again?.summary).toMatch(
         /Its card was rejected for refunds_ok dropped \d+%; new RefundError ×1( \(\d+ users?\))? is new since, so it is here despite the mute\./,
       );
+    });
+
+    it("draws a later trouble's every broken series on its small chart, cut to the deploy's hours", async () => {
+      t.clock.advance(2 * 60 * minute);
+      const deployAt = t.clock.now().getTime();
+      await deploy("a", "b");
+      const base = deployAt - 2 * 24 * 60 * minute;
+      const steady = (name: string, labels: Record<string, string>, level: number) =>
+        Array.from({ length: 576 }, (_, i) => ({
+          name,
+          labels,
+          ts: new Date(base + i * 5 * minute).toISOString(),
+          value: level + Math.sin(i / 7),
+        }));
+      await points(metrics, [
+        ...steady("picks_per_minute", {}, 60),
+        ...steady("pack_wait", { zone: "a" }, 40),
+        ...steady("pack_wait", { zone: "b" }, 40),
+      ]);
+      await t.drain();
+      // Picks drop first; then packing waits jump in both zones: a second trouble, on two series.
+      t.clock.advance(3 * minute);
+      const at = (m: number) => new Date(deployAt + m * minute).toISOString();
+      await points(metrics, [{ name: "picks_per_minute", ts: at(2), value: 10 }]);
+      await t.drain();
+      t.clock.advance(3 * minute);
+      await points(metrics, [
+        { name: "pack_wait", labels: { zone: "a" }, ts: at(5), value: 400 },
+        { name: "pack_wait", labels: { zone: "b" }, ts: at(5), value: 300 },
+      ]);
+      await t.drain();
+      const [card, ...more] = (await cards("deploy:")).filter((c) => c.fingerprint.endsWith("b".repeat(40)));
+      expect(more).toHaveLength(0);
+      if (!card) throw new Error("no rollback card");
+      type Small = {
+        label: string;
+        points: [number, number][];
+        others?: { label: string; points: [number, number][] }[];
+      };
+      const preview = card.preview as { label: string; charts?: Small[] };
+      expect(preview.label).toBe("picks_per_minute");
+      expect(preview.charts?.map((c) => c.label)).toEqual(["pack_wait"]);
+      const small = preview.charts?.[0] as Small;
+      // The zone whose break came in last is drawn, the other behind it; both from the hours
+      // around the deploy, as the large chart is.
+      expect(small.others?.map((o) => o.label)).toEqual([expect.stringMatching(/^zone=(a|b)$/)]);
+      const behind = small.others?.[0]?.points ?? [];
+      expect(behind.at(-1)?.[1]).toBe(small.others?.[0]?.label === "zone=a" ? 400 : 300);
+      expect(behind.length).toBeGreaterThan(10);
+      for (const line of [small.points, behind])
+        expect(line[0]?.[0]).toBeGreaterThanOrEqual(deployAt - 2 * 60 * minute - 5 * minute);
     });
   });
 });

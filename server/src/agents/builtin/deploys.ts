@@ -221,6 +221,8 @@ function withChart(previous: Preview | null | undefined, chart: SeriesPreview): 
     ...(chart.marks ? { marks: chart.marks } : {}),
     ...(chart.expected ? { expected: chart.expected } : {}),
     ...(chart.span ? { span: chart.span } : {}),
+    // A trouble on several series of its metric keeps them drawn behind its own, small as well.
+    ...(chart.others?.length ? { others: chart.others } : {}),
   };
   const charts = [...(previous.charts ?? []).filter((c) => c.label !== chart.label), small];
   return { ...previous, charts: charts.slice(-4) };

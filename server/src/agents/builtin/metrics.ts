@@ -578,8 +578,15 @@ interface AfterDeploy {
   /** How far it broke, relative: the line tells the worst series' break. */
   change?: number;
   facts?: Record<string, string | number>;
+  /**
+   * Its points from a while before the deploy, so the rollback card draws every broken series of
+   * the metric, not only the one whose break reached it last (absent in older state).
+   */
+  points?: [number, number][];
 }
 const brokeAfterKey = (name: string) => `deployed:${name}`;
+/** How far before a deploy a broken series' points are kept for the rollback card's chart. */
+const KEEP_BEFORE_DEPLOY_MS = 3 * 3_600_000;
 
 /** Adds this series to those of its metric that broke after the deploy; returns them all. */
 async function brokeAfter(
@@ -873,8 +880,15 @@ export const metricsAgent = defineAgent({
             brief: d.brief,
             change: d.change,
             facts: d.facts,
+            points: state.tail.filter(([t]) => t >= deploy.at - KEEP_BEFORE_DEPLOY_MS),
           };
           const after = await brokeAfter(ctx, p.name, rollbackFingerprint(deploy), broke);
+          // The metric's other series that broke after the deploy, drawn behind this one.
+          const others = after
+            .filter((a) => a.series !== series && a.points?.length)
+            .slice(-INCIDENT_LISTED)
+            .map((a) => ({ label: labelText(a.labels) || "(no labels)", points: a.points ?? [] }));
+          if (others.length && preview.type === "series") preview.others = others;
           // The line tells the series that broke furthest, not the latest to break.
           const worst = after.reduce((w, a) => ((a.change ?? 0) > (w.change ?? 0) ? a : w), broke);
           const more = after.length > 1 ? ` and on ${after.length - 1} more series` : "";
