@@ -2494,19 +2494,22 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       });
     });
 
+    /** Two days of a steady series (five-minute points) ending just before `deployAt`. */
+    const steadyBefore =
+      (deployAt: number) => (name: string, labels: Record<string, string>, level: number) =>
+        Array.from({ length: 576 }, (_, i) => ({
+          name,
+          labels,
+          ts: new Date(deployAt - 2 * 24 * 60 * minute + i * 5 * minute).toISOString(),
+          value: level + Math.sin(i / 7),
+        }));
+
     it("a deploy that breaks two metrics (one on two series) and brings two new errors tells each on its one rollback card", async () => {
       t.clock.advance(2 * 60 * minute);
       const deployAt = t.clock.now().getTime();
       await deploy("6", "7");
       // Two days of steady series before it: cart latency in two zones, and orders.
-      const base = deployAt - 2 * 24 * 60 * minute;
-      const steady = (name: string, labels: Record<string, string>, level: number) =>
-        Array.from({ length: 576 }, (_, i) => ({
-          name,
-          labels,
-          ts: new Date(base + i * 5 * minute).toISOString(),
-          value: level + Math.sin(i / 7),
-        }));
+      const steady = steadyBefore(deployAt);
       await points(metrics, [
         ...steady("cart_latency", { zone: "a" }, 120),
         ...steady("cart_latency", { zone: "b" }, 120),
@@ -2683,14 +2686,7 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       t.clock.advance(2 * 60 * minute);
       const deployAt = t.clock.now().getTime();
       await deploy("a", "b");
-      const base = deployAt - 2 * 24 * 60 * minute;
-      const steady = (name: string, labels: Record<string, string>, level: number) =>
-        Array.from({ length: 576 }, (_, i) => ({
-          name,
-          labels,
-          ts: new Date(base + i * 5 * minute).toISOString(),
-          value: level + Math.sin(i / 7),
-        }));
+      const steady = steadyBefore(deployAt);
       await points(metrics, [
         ...steady("picks_per_minute", {}, 60),
         ...steady("pack_wait", { zone: "a" }, 40),
