@@ -25,7 +25,7 @@ export interface AcceptRate {
  * Stored beside the factors (not a factor: it is not weighted, nor 0..1): how many decisions the
  * accept rate rests on, so a new team's card says "no decisions yet" instead of a rate of 50.
  */
-export const ACCEPT_DECISIONS = "acceptRateDecisions";
+const ACCEPT_DECISIONS = "acceptRateDecisions";
 
 const WEIGHTS: RankFactors = {
   severity: 0.35,

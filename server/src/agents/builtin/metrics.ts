@@ -379,6 +379,14 @@ const incidentKey = (name: string) => `incident:${name}`;
 const LIVE_INCIDENTS = "incidents";
 const MAX_LIVE = 50;
 
+/** A series of the metric a chart is about, told apart by its labels. */
+const seriesLabel = (labels: Record<string, string>) => labelText(labels) || "(no labels)";
+
+/** A metric's other series, drawn behind the one its chart leads with. */
+function drawnBehind(series: { labels: Record<string, string>; points?: [number, number][] }[]) {
+  return series.map((s) => ({ label: seriesLabel(s.labels), points: s.points ?? [] }));
+}
+
 /**
  * Another metric's series as a small chart of its own, the point where it broke marked; that
  * metric's other series that broke (`more`) drawn behind it on the same axes.
@@ -388,9 +396,7 @@ function chartOf(
   m: IncidentMember,
   more: IncidentMember[] = [],
 ): NonNullable<SeriesPreview["charts"]>[number] {
-  const others = more
-    .slice(0, INCIDENT_LISTED)
-    .map((x) => ({ label: labelText(x.labels) || "(no labels)", points: x.points }));
+  const others = drawnBehind(more.slice(0, INCIDENT_LISTED));
   if (m.points.length === 0) return { label, points: [], ...(others.length ? { others } : {}) };
   // The point that surprised (it may be a few before the one that raised the alarm).
   const at = m.expected?.[0] ?? m.at;
@@ -621,9 +627,7 @@ function incidentCard(card: StashedCard, incident: Incident | null, now: Date): 
   // At most one series of a metric has no labels: the others tell it apart by that. Another
   // metric's series is told by its name.
   const named = (m: IncidentMember) =>
-    mine(m)
-      ? labelText(m.labels) || "(no labels)"
-      : `${m.name}${labelText(m.labels) ? ` (${labelText(m.labels)})` : ""}`;
+    mine(m) ? seriesLabel(m.labels) : `${m.name}${labelText(m.labels) ? ` (${labelText(m.labels)})` : ""}`;
   // Other metrics that broke with it, each by its first series to break (its others drawn with it).
   const metrics: IncidentMember[] = [];
   for (const m of others) if (!mine(m) && !metrics.some((x) => x.name === m.name)) metrics.push(m);
@@ -662,10 +666,7 @@ function incidentCard(card: StashedCard, incident: Incident | null, now: Date): 
       ? {
           ...card.preview,
           // On the lead's axes: only its own metric's series (another metric has its own units).
-          others: others
-            .filter(mine)
-            .slice(0, INCIDENT_LISTED)
-            .map((m) => ({ label: named(m), points: m.points })),
+          others: drawnBehind(others.filter(mine).slice(0, INCIDENT_LISTED)),
           // Each other metric on its own small chart, its break marked, with its other series.
           ...(metrics.length
             ? {
@@ -884,10 +885,9 @@ export const metricsAgent = defineAgent({
           };
           const after = await brokeAfter(ctx, p.name, rollbackFingerprint(deploy), broke);
           // The metric's other series that broke after the deploy, drawn behind this one.
-          const others = after
-            .filter((a) => a.series !== series && a.points?.length)
-            .slice(-INCIDENT_LISTED)
-            .map((a) => ({ label: labelText(a.labels) || "(no labels)", points: a.points ?? [] }));
+          const others = drawnBehind(
+            after.filter((a) => a.series !== series && a.points?.length).slice(-INCIDENT_LISTED),
+          );
           if (others.length && preview.type === "series") preview.others = others;
           // The line tells the series that broke furthest, not the latest to break.
           const worst = after.reduce((w, a) => ((a.change ?? 0) > (w.change ?? 0) ? a : w), broke);
