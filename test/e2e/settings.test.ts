@@ -11,7 +11,7 @@ const shots = path.join(repoRoot, "test/.artifacts");
 /** Adds a source with the form on the settings page, as an admin would; returns its entry. */
 async function addSource(page: Page, kind: string, name: string) {
   await page.getByLabel("Kind").selectOption(kind);
-  await page.getByLabel("Name").fill(name);
+  await page.getByLabel("Name", { exact: true }).fill(name);
   await page.getByRole("button", { name: "Add source" }).click();
   const source = page.getByRole("article", { name: `Source ${name}` });
   await source.waitFor();
@@ -83,39 +83,137 @@ describe("connecting a source from the settings page", () => {
     await context.close();
   });
 
-  it("edits a source's settings as JSON: a refused field is named and nothing is saved", async () => {
+  it("edits a feedback source's settings in a form: a refused field is named, nothing is saved, JSON keeps the rest", async () => {
     const made = await e2e.api<{ source: { id: string } }>("/api/sources", {
       method: "POST",
       body: JSON.stringify({ kind: "feedback", name: "Reviews" }),
     });
+    const stored = async () =>
+      (await e2e.api<{ source: { settings: unknown } }>(`/api/sources/${made.source.id}`)).source.settings;
     const context = await e2e.context(desktop);
     const page = await context.newPage();
     await page.goto(`${e2e.server.url}/settings`);
     const source = page.getByRole("article", { name: "Source Reviews" });
     await source.getByText("Settings", { exact: true }).click();
-    const editor = source.getByLabel("Settings of Reviews (JSON)");
-    expect(await editor.inputValue()).toBe("{}");
-    await editor.fill('{"similarity": 2}');
+    // The defaults show as placeholders: nothing is set until the admin sets it.
+    const threshold = source.getByLabel("Similar items in a week that make a card");
+    expect(await threshold.inputValue()).toBe("");
+    expect(await threshold.getAttribute("placeholder")).toBe("5");
+    await threshold.fill("1");
+    await source.getByLabel(/^Product and company names/).fill("Acme Notes, Acme ,");
     await source.getByRole("button", { name: "Save settings" }).click();
     const refused = source.getByRole("alert");
     await refused.waitFor();
-    expect(await refused.textContent()).toMatch(/^settings\.similarity: /);
-    await editor.fill('{"similarity": 0.4, "names": ["Acme Notes"]');
+    expect(await refused.textContent()).toMatch(/^settings\.clusterThreshold: /);
+    expect(await stored()).toEqual({});
+
+    await threshold.fill("8");
+    await source.getByLabel("How alike they must be (0.05–0.95)").fill("0.4");
+    await source.getByLabel(/^Repository for issues/).fill("acme/notes");
+    await source.getByRole("button", { name: "Save settings" }).click();
+    await page.getByRole("status").filter({ hasText: "Saved the settings of Reviews." }).waitFor();
+    expect(await source.getByRole("alert").count()).toBe(0);
+    expect(await stored()).toEqual({
+      clusterThreshold: 8,
+      similarity: 0.4,
+      names: ["Acme Notes", "Acme"],
+      repository: "acme/notes",
+    });
+    await page.screenshot({ path: path.join(shots, "settings-source-form-desktop.png") });
+
+    // The same settings as JSON, for a key the form does not show; bad JSON is refused here.
+    await source.getByRole("button", { name: "Edit as JSON" }).click();
+    const editor = source.getByLabel("Settings of Reviews (JSON)");
+    expect(JSON.parse(await editor.inputValue())).toEqual(await stored());
+    await editor.fill('{"similarity": 0.4');
     await source.getByRole("button", { name: "Save settings" }).click();
     await source
       .getByRole("alert")
       .filter({ hasText: /^Not valid JSON/ })
       .waitFor();
-    const stored = await e2e.api<{ source: { settings: unknown } }>(`/api/sources/${made.source.id}`);
-    expect(stored.source.settings).toEqual({});
-
-    await editor.fill('{"similarity": 0.4, "names": ["Acme Notes"]}');
+    await editor.fill('{"similarity": 0.35, "names": ["Acme"], "note": "kept"}');
+    await source.getByRole("button", { name: "Edit as a form" }).click();
+    expect(await source.getByLabel("How alike they must be (0.05–0.95)").inputValue()).toBe("0.35");
+    // Emptied in the form: back to its default, the key gone.
+    await source.getByLabel(/^Product and company names/).fill("");
     await source.getByRole("button", { name: "Save settings" }).click();
-    await page.getByRole("status").filter({ hasText: "Saved the settings of Reviews." }).waitFor();
-    expect(await source.getByRole("alert").count()).toBe(0);
-    const saved = await e2e.api<{ source: { settings: unknown } }>(`/api/sources/${made.source.id}`);
-    expect(saved.source.settings).toEqual({ similarity: 0.4, names: ["Acme Notes"] });
-    await page.screenshot({ path: path.join(shots, "settings-source-json-desktop.png") });
+    await expect.poll(stored).toEqual({ similarity: 0.35, note: "kept" });
+    await context.close();
+  });
+
+  it("chooses on a phone the action a broken metric proposes, and the metric's card proposes it", async () => {
+    await e2e.api("/api/actions", {
+      method: "POST",
+      body: JSON.stringify({
+        name: "rollback",
+        url: "https://deploy.example/rollback",
+        method: "POST",
+        bodyTemplate: "{}",
+      }),
+    });
+    const context = await e2e.context(phone);
+    const page = await context.newPage();
+    await page.goto(`${e2e.server.url}/settings`);
+    const source = await addSource(page, "metrics", "Shop metrics");
+    await source.getByText("Settings", { exact: true }).click();
+    const actions = source.getByRole("group", { name: "Action a broken metric proposes" });
+    await actions.getByText("None: every broken metric proposes an issue.").waitFor();
+    await actions.getByLabel(/^Metric/).fill("checkout_success");
+    await actions.getByRole("combobox", { name: /^Action/ }).selectOption("rollback");
+    await actions.getByRole("button", { name: "Set for this metric" }).click();
+    await actions.getByRole("listitem").filter({ hasText: "checkout_success → rollback" }).waitFor();
+    await actions.getByLabel(/^Metric/).fill("queue_depth");
+    await actions.getByRole("button", { name: "Set for this metric" }).click();
+    await actions.getByRole("button", { name: "Remove the action of queue_depth" }).click();
+    await source.getByLabel(/^Its metrics come from one service/).check();
+    // Chosen, not yet stored: the form says so until it is saved.
+    await source.getByText("Not saved yet").waitFor();
+    await source.getByRole("button", { name: "Save settings" }).click();
+    await page.getByRole("status").filter({ hasText: "Saved the settings of Shop metrics." }).waitFor();
+    expect(await source.getByText("Not saved yet").count()).toBe(0);
+    const stored = await e2e.api<{ sources: { name: string; settings: unknown }[] }>("/api/sources");
+    expect(stored.sources.find((x) => x.name === "Shop metrics")?.settings).toEqual({
+      actions: { checkout_success: "rollback" },
+      oneService: true,
+    });
+    // Nothing wider than the phone: the form wraps.
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    await source.screenshot({ path: path.join(shots, "settings-metric-action-phone.png") });
+
+    await source.getByRole("button", { name: "Show secret" }).click();
+    const secret = await source.getByLabel("Secret").inputValue();
+    const url = await source.getByLabel("Ingest URL").inputValue();
+    const start = Date.now() - 2 * 86_400_000;
+    const sent = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${secret}` },
+      body: JSON.stringify(
+        Array.from({ length: 577 }, (_, i) => ({
+          name: "checkout_success",
+          ts: new Date(start + i * 300_000).toISOString(),
+          value: i < 576 ? 98 + Math.sin(i / 7) : 40,
+        })),
+      ),
+    });
+    expect(sent.status).toBe(202);
+    let made: Card | undefined;
+    await expect
+      .poll(
+        async () => {
+          const feed = await e2e.api<{ cards: Card[] }>("/api/feed?limit=50");
+          made = feed.cards.find((c) => c.fingerprint.startsWith("metric:checkout_success"));
+          return made?.title ?? "";
+        },
+        { timeout: 20_000 },
+      )
+      .toMatch(/^checkout_success dropped/);
+    await page.goto(`${e2e.server.url}/?card=${made?.id}`);
+    const card = page.locator(`[data-card-id="${made?.id}"]`);
+    await card
+      .getByRole("region", { name: "What accept will do" })
+      .getByText('Run the "rollback" action', { exact: true })
+      .waitFor();
     await context.close();
   });
 

@@ -1,46 +1,98 @@
-import type { Source, SourceKind } from "@flick/shared";
-import { createSignal, Show } from "solid-js";
+import type { Action, Source, SourceKind } from "@flick/shared";
+import { createResource, createSignal, For, Match, Show, Switch, untrack } from "solid-js";
 import { errorMessage, request } from "../../lib/api.ts";
 import styles from "./Settings.module.css";
 
-/** What the agents read from a source's settings, by kind: an example to start from. */
-const EXAMPLES: Partial<Record<SourceKind, string>> = {
-  metrics:
-    '{"actions": {"checkout_success": "rollback"}, "repository": "owner/name", "oneService": true}: the action a broken metric proposes, else an issue in the repository; oneService: its metrics come from one service, so unlabelled ones breaking together are one card.',
-  feedback:
-    '{"clusterThreshold": 5, "similarity": 0.3, "names": ["Your product"], "repository": "owner/name"}: how many similar items in a week make a card, how alike they must be, names that are no topic, where issues go.',
-  sentry: '{"repository": "owner/name"}: where error issues are opened.',
-  webhook:
-    '{"titlePath": "$.title", "idPath": "$.id", "fingerprintPath": "$.group", "summaryPath": "$.text", "urlPath": "$.url"}: where in the JSON each part of a card is.',
-};
+type Settings = Record<string, unknown>;
+
+/** What a webhook source's settings say, where no form is offered: an example to start from. */
+const WEBHOOK_EXAMPLE =
+  '{"titlePath": "$.title", "idPath": "$.id", "fingerprintPath": "$.group", "summaryPath": "$.text", "urlPath": "$.url"}: where in the JSON each part of a card is.';
+
+/** The kinds whose settings the built-in agents read, and so get a form; the others edit JSON. */
+const FORM_KINDS: ReadonlySet<SourceKind> = new Set(["metrics", "feedback", "sentry"]);
+
+/** The settings without a key, or with it set; an empty text, a blank number or an empty list unsets it. */
+function withValue(settings: Settings, key: string, value: unknown): Settings {
+  const next = { ...settings };
+  const empty =
+    value === undefined ||
+    value === "" ||
+    (typeof value === "number" && Number.isNaN(value)) ||
+    (Array.isArray(value) && value.length === 0) ||
+    (typeof value === "object" && value !== null && !Array.isArray(value) && Object.keys(value).length === 0);
+  if (empty) delete next[key];
+  else next[key] = value;
+  return next;
+}
+
+/** JSON with every object's keys in order: the same settings in any key order read the same. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_, v) =>
+    v && typeof v === "object" && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
+  );
+}
+
+const text = (v: unknown) => (typeof v === "string" ? v : "");
+const num = (v: unknown) => (typeof v === "number" ? String(v) : "");
 
 /**
- * A source's settings as JSON, saved with PATCH: the server checks them against what the agents
- * read and names the field it refuses ("settings.similarity: …"); nothing is saved then.
+ * A source's settings, saved with PATCH: a form for what the built-in agents read (the action a
+ * broken metric proposes, where issues go, how alike feedback must be), or the JSON itself. The
+ * server checks them and names the field it refuses ("settings.similarity: …"); nothing is saved
+ * then. Keys the form does not show are kept as they are.
  */
 export function SourceSettings(props: { source: Source; onSaved(message: string): void }) {
-  const [text, setText] = createSignal(JSON.stringify(props.source.settings, null, 2));
+  const hasForm = FORM_KINDS.has(props.source.kind);
+  const [settings, setSettings] = createSignal<Settings>({ ...(props.source.settings as Settings) });
+  // What the server holds, to tell the admin a change made in the form is not saved yet.
+  const [saved, setSaved] = createSignal(canonical(props.source.settings));
+  const unsaved = () => !asJson() && canonical(settings()) !== saved();
+  const [asJson, setAsJson] = createSignal(!hasForm);
+  const [json, setJson] = createSignal("");
   const [error, setError] = createSignal("");
   const [busy, setBusy] = createSignal(false);
-  const save = async () => {
-    let settings: unknown;
+  const set = (key: string, value: unknown) => setSettings((s) => withValue(s, key, value));
+  const showJson = () => {
+    setJson(JSON.stringify(settings(), null, 2));
+    setAsJson(true);
+  };
+  /** The JSON as settings, or null with the problem shown. */
+  const parsed = (): Settings | null => {
+    let value: unknown;
     try {
-      settings = JSON.parse(text());
+      value = JSON.parse(json());
     } catch (err) {
       setError(`Not valid JSON: ${(err as Error).message}`);
-      return;
+      return null;
     }
-    if (settings === null || typeof settings !== "object" || Array.isArray(settings)) {
+    if (value === null || typeof value !== "object" || Array.isArray(value)) {
       setError("Settings must be a JSON object: {…}");
-      return;
+      return null;
     }
+    return value as Settings;
+  };
+  const showForm = () => {
+    const value = parsed();
+    if (!value) return;
+    setError("");
+    setSettings(value);
+    setAsJson(false);
+  };
+  const save = async () => {
+    const next = asJson() ? parsed() : settings();
+    if (!next) return;
     setBusy(true);
     try {
-      const saved = await request<{ source: Source }>(`/api/sources/${props.source.id}`, {
+      const stored = await request<{ source: Source }>(`/api/sources/${props.source.id}`, {
         method: "PATCH",
-        json: { settings },
+        json: { settings: next },
       });
-      setText(JSON.stringify(saved.source.settings, null, 2));
+      setSettings({ ...(stored.source.settings as Settings) });
+      setSaved(canonical(stored.source.settings));
+      if (asJson()) setJson(JSON.stringify(stored.source.settings, null, 2));
       setError("");
       props.onSaved(`Saved the settings of ${props.source.name}.`);
     } catch (err) {
@@ -49,26 +101,215 @@ export function SourceSettings(props: { source: Source; onSaved(message: string)
       setBusy(false);
     }
   };
+  if (!hasForm) setJson(JSON.stringify(settings(), null, 2));
   return (
     <details class={styles.settings}>
       <summary>Settings</summary>
-      <Show when={EXAMPLES[props.source.kind]}>{(example) => <p class={styles.muted}>{example()}</p>}</Show>
-      <textarea
-        class={styles.json}
-        aria-label={`Settings of ${props.source.name} (JSON)`}
-        spellcheck={false}
-        rows={6}
-        value={text()}
-        onInput={(e) => setText(e.currentTarget.value)}
-      />
+      <Show
+        when={!asJson()}
+        fallback={
+          <>
+            <Show when={props.source.kind === "webhook"}>
+              <p class={styles.muted}>{WEBHOOK_EXAMPLE}</p>
+            </Show>
+            <textarea
+              class={styles.json}
+              aria-label={`Settings of ${props.source.name} (JSON)`}
+              spellcheck={false}
+              rows={6}
+              value={json()}
+              onInput={(e) => setJson(e.currentTarget.value)}
+            />
+          </>
+        }
+      >
+        <Switch>
+          <Match when={props.source.kind === "metrics"}>
+            <MetricActions settings={settings()} set={set} />
+            <label class={styles.check}>
+              <input
+                type="checkbox"
+                checked={settings().oneService === true}
+                onChange={(e) => set("oneService", e.currentTarget.checked || undefined)}
+              />
+              Its metrics come from one service: metrics without labels that break together are one card
+            </label>
+          </Match>
+          <Match when={props.source.kind === "feedback"}>
+            <div class={styles.row}>
+              <label class={styles.field}>
+                Similar items in a week that make a card
+                <input
+                  class={styles.input}
+                  type="number"
+                  inputMode="numeric"
+                  step="1"
+                  placeholder="5"
+                  value={untrack(() => num(settings().clusterThreshold))}
+                  onInput={(e) => set("clusterThreshold", e.currentTarget.valueAsNumber)}
+                />
+              </label>
+              <label class={styles.field}>
+                How alike they must be (0.05–0.95)
+                <input
+                  class={styles.input}
+                  type="number"
+                  inputMode="decimal"
+                  step="0.05"
+                  placeholder="0.3"
+                  value={untrack(() => num(settings().similarity))}
+                  onInput={(e) => set("similarity", e.currentTarget.valueAsNumber)}
+                />
+              </label>
+            </div>
+            <label class={styles.field}>
+              Product and company names, comma-separated (every review says them: no topic)
+              <input
+                class={styles.input}
+                placeholder="Acme Notes, Acme"
+                value={untrack(() =>
+                  Array.isArray(settings().names) ? (settings().names as string[]).join(", ") : "",
+                )}
+                onChange={(e) =>
+                  set(
+                    "names",
+                    e.currentTarget.value
+                      .split(",")
+                      .map((n) => n.trim())
+                      .filter(Boolean),
+                  )
+                }
+              />
+            </label>
+          </Match>
+        </Switch>
+        <label class={styles.field}>
+          {props.source.kind === "metrics"
+            ? "Repository for issues about a metric without an action (owner/name)"
+            : props.source.kind === "feedback"
+              ? "Repository for issues quoting the customers (owner/name)"
+              : "Repository for issues about an error group (owner/name)"}
+          <input
+            class={styles.input}
+            placeholder="owner/name"
+            autocapitalize="off"
+            spellcheck={false}
+            value={untrack(() => text(settings().repository))}
+            onInput={(e) => set("repository", e.currentTarget.value.trim())}
+          />
+        </label>
+      </Show>
       <Show when={error()}>
         <p class={styles.error} role="alert">
           {error()}
         </p>
       </Show>
-      <button type="button" class={styles.secondary} disabled={busy()} onClick={() => void save()}>
-        Save settings
-      </button>
+      <div class={styles.row}>
+        <button type="button" class={styles.secondary} disabled={busy()} onClick={() => void save()}>
+          Save settings
+        </button>
+        <Show when={unsaved()}>
+          <span class={styles.muted}>Not saved yet</span>
+        </Show>
+        <Show when={hasForm}>
+          <button type="button" class={styles.link} onClick={() => (asJson() ? showForm() : showJson())}>
+            {asJson() ? "Edit as a form" : "Edit as JSON"}
+          </button>
+        </Show>
+      </div>
     </details>
+  );
+}
+
+/**
+ * Which action a broken metric's card proposes, metric by metric (else an issue, or nothing). The
+ * actions are the admin's webhooks (Actions, below); one that is gone still shows, named as such.
+ */
+function MetricActions(props: { settings: Settings; set(key: string, value: unknown): void }) {
+  const [actions] = createResource(() => request<{ actions: Action[] }>("/api/actions"));
+  const rows = () => Object.entries((props.settings.actions ?? {}) as Record<string, string>);
+  const [metric, setMetric] = createSignal("");
+  const [action, setAction] = createSignal("");
+  // Not ready (loading, or refused): no names to offer yet.
+  const names = () => (actions.state === "ready" ? actions().actions.map((a) => a.name) : []);
+  const put = (next: [string, string][]) => props.set("actions", Object.fromEntries(next));
+  const add = () => {
+    const name = metric().trim();
+    const chosen = action() || names()[0];
+    if (!name || !chosen) return;
+    put([...rows().filter(([m]) => m !== name), [name, chosen]]);
+    setMetric("");
+  };
+  return (
+    <fieldset class={styles.fieldset}>
+      <legend>Action a broken metric proposes</legend>
+      <Show
+        when={actions.loading || names().length > 0 || rows().length > 0}
+        fallback={
+          <p class={styles.muted}>
+            No action yet: add one under Actions (a webhook such as a rollback), then choose it here for a
+            metric. Until then a broken metric proposes an issue in the repository below.
+          </p>
+        }
+      >
+        <Show
+          when={rows().length > 0}
+          fallback={<p class={styles.muted}>None: every broken metric proposes an issue.</p>}
+        >
+          <ul class={styles.pairs}>
+            <For each={rows()}>
+              {([m, a]) => (
+                <li>
+                  <code>{m}</code> → {a}
+                  <Show when={actions.state === "ready" && !names().includes(a)}>
+                    <span class={styles.error}> (no such action)</span>
+                  </Show>
+                  <button
+                    type="button"
+                    class={styles.link}
+                    onClick={() => put(rows().filter(([x]) => x !== m))}
+                  >
+                    Remove<span class={styles.hiddenText}> the action of {m}</span>
+                  </button>
+                </li>
+              )}
+            </For>
+          </ul>
+        </Show>
+        <div class={styles.row}>
+          <label class={styles.field}>
+            Metric (a name, or a series as name{"{"}label="value"{"}"})
+            <input
+              class={styles.input}
+              placeholder="checkout_success"
+              autocapitalize="off"
+              spellcheck={false}
+              value={metric()}
+              onInput={(e) => setMetric(e.currentTarget.value)}
+              onKeyDown={(e) => {
+                if (e.key === "Enter") {
+                  e.preventDefault();
+                  add();
+                }
+              }}
+            />
+          </label>
+          <label class={styles.field}>
+            Action
+            <select class={styles.input} value={action()} onChange={(e) => setAction(e.currentTarget.value)}>
+              <For each={names()}>{(n) => <option value={n}>{n}</option>}</For>
+            </select>
+          </label>
+          <button
+            type="button"
+            class={styles.secondary}
+            disabled={!metric().trim() || names().length === 0}
+            onClick={add}
+          >
+            Set for this metric
+          </button>
+        </div>
+      </Show>
+    </fieldset>
   );
 }
