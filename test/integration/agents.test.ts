@@ -2361,6 +2361,56 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
         `Its card was rejected at ${rejectedAt} this week; now ${rejectedAt + 17}, so it is here again.`,
       );
     });
+
+    it("counts customers, not messages: one person writing again and again is one voice", async () => {
+      const send = async (items: { id: string; text: string; author?: string }[]) => {
+        await t.request(`/ingest/${feedback.id}`, {
+          json: items.map((i) => ({ ...i, rating: 2 })),
+          origin: null,
+          headers: { authorization: `Bearer ${feedback.secret}` },
+        });
+        await t.drain();
+      };
+      const darkMode = () =>
+        cards("feedback:cluster:").then((all) => all.filter((c) => /dark/.test(c.title)));
+      // One customer asks five times (the source's threshold is 4), once more in other case.
+      await send(
+        [
+          "Please add a dark mode for the night",
+          "Still waiting for a dark mode, please add it",
+          "Please add dark mode!!",
+          "Dark mode please, add it already",
+          "please add a dark mode",
+        ].map((text, i) => ({
+          id: `dm-sam-${i}`,
+          text,
+          author: i === 4 ? " SAM@example.com" : "sam@example.com",
+        })),
+      );
+      expect(await darkMode()).toHaveLength(0);
+
+      // Three more customers: four voices, eight messages.
+      await send([
+        { id: "dm-ann", text: "Would love a dark mode for night use", author: "ann@example.com" },
+        { id: "dm-bob", text: "Please add a dark mode theme", author: "bob@example.com" },
+        { id: "dm-cy", text: "I wish there was a dark mode", author: "cy@example.com" },
+      ]);
+      const [card, ...more] = await darkMode();
+      expect(more).toHaveLength(0);
+      if (!card) throw new Error("no dark mode card");
+      expect(card.title).toMatch(/^4 customers asked for ".*dark.*" this week$/);
+      expect(card.summary).toMatch(
+        /^4 customers this week in 8 messages \(one who wrote again counts once\), 8 messages in all since /,
+      );
+      // Quoted once each, Sam by the latest words.
+      const quotes = (card.preview as { text: string }).text.split("\n\n");
+      expect(quotes).toHaveLength(3);
+      const body = (card.change as { params: { body: string } }).params.body;
+      expect(body).toMatch(/^4 customers this week, in 8 messages \(8 in all\)\./);
+      expect(body.match(/^> /gm)).toHaveLength(4);
+      expect(body).toContain("> please add a dark mode");
+      expect(body).not.toContain("Dark mode please, add it already");
+    });
   });
 
   it("never writes the GitHub token or a source secret into the log", () => {

@@ -7,6 +7,7 @@ import {
   type ClusterState,
   clusterConcept,
   DEFAULT_SIMILARITY,
+  membersSince,
   newClusterState,
   topic,
 } from "../feedback/cluster.ts";
@@ -75,7 +76,7 @@ export const feedbackAgent = defineAgent({
         if (cls === "noise") continue;
         const c = addToClusters(
           state,
-          { text: item.text, cls, at: s.occurredAt.getTime(), signalId: s.id },
+          { text: item.text, cls, at: s.occurredAt.getTime(), signalId: s.id, author: item.author },
           conf.similarity,
           names,
         );
@@ -87,13 +88,14 @@ export const feedbackAgent = defineAgent({
       const ready = [...grown.values()]
         .map((g) => {
           const now = Math.max(ctx.now.getTime(), g.cluster.updatedAt);
-          const thisWeek = g.cluster.times.filter((t) => t > now - WEEK).length;
-          return { ...g, thisWeek, fingerprint: `feedback:cluster:${sourceId}:${g.cluster.id}` };
+          // Customers, not messages: one person writing five times is one voice, not a trend.
+          const { customers: thisWeek, messages } = membersSince(g.cluster, now - WEEK);
+          return { ...g, thisWeek, messages, fingerprint: `feedback:cluster:${sourceId}:${g.cluster.id}` };
         })
         .filter((g) => g.thisWeek >= conf.clusterThreshold);
       const latest = await ctx.latestCards(ready.map((g) => g.fingerprint));
       await ctx.state.load(ready.map((g) => toldKey(g.fingerprint)));
-      for (const { cluster, signalIds, thisWeek, fingerprint } of ready) {
+      for (const { cluster, signalIds, thisWeek, messages, fingerprint } of ready) {
         // A cluster whose card was rejected stays quiet — unless it grew far past the count the
         // person rejected (three times, and 10 more): more customers than anyone chose to ignore.
         const told = await ctx.state.get<Told>(toldKey(fingerprint));
@@ -118,7 +120,7 @@ export const feedbackAgent = defineAgent({
                   cluster.cls === "bug"
                     ? `Customers report: ${topic(cluster)}`
                     : `Feature request: ${topic(cluster)}`,
-                body: `${thisWeek} customers this week (${cluster.size} in all).\n\n${quotes.join("\n\n")}`,
+                body: `${thisWeek} customers this week${messages > thisWeek ? `, in ${messages} messages` : ""} (${cluster.size} in all).\n\n${quotes.join("\n\n")}`,
                 labels: [cluster.cls === "bug" ? "bug" : "enhancement", "customer-feedback"],
               },
             }
@@ -128,7 +130,11 @@ export const feedbackAgent = defineAgent({
           kind: conf.repository ? "issue" : "insight",
           title,
           // The preview quotes them; the summary says how many, since when, and what accept does.
-          summary: `${thisWeek} this week, ${cluster.size} in all since ${day(new Date(cluster.times[0] ?? cluster.updatedAt), ctx.now)}.${again ? ` ${again}` : ""} ${conf.repository ? `Accept opens an issue in ${conf.repository} quoting the ${quotes.length} latest.` : "Set a repository in the source's settings to get an issue proposed."}`,
+          summary: `${
+            messages > thisWeek
+              ? `${thisWeek} customers this week in ${messages} messages (one who wrote again counts once), ${cluster.size} messages`
+              : `${thisWeek} this week, ${cluster.size}`
+          } in all since ${day(new Date(cluster.times[0] ?? cluster.updatedAt), ctx.now)}.${again ? ` ${again}` : ""} ${conf.repository ? `Accept opens an issue in ${conf.repository} quoting the ${quotes.length} latest.` : "Set a repository in the source's settings to get an issue proposed."}`,
           ...rank({
             // Second-hand and days old: below a production error or a red default branch of the
             // same reach; a request below a report of something broken.

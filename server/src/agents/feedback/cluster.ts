@@ -6,10 +6,15 @@ export interface Cluster {
   /** Centroid: TF-IDF weight per term (the heaviest terms only). */
   vec: Record<string, number>;
   size: number;
-  /** The latest members: when, what they said, which signal. */
-  recent: { at: number; quote: string; signalId: string }[];
+  /** The latest members, one per customer (their latest): when, what they said, which signal. */
+  recent: { at: number; quote: string; signalId: string; who?: string }[];
   /** Arrival times of the members (the latest 500), for "this week". */
   times: number[];
+  /**
+   * Who sent each of `times` (see `customerOf`), so one customer's many messages count once;
+   * absent in clusters stored before it was kept (then every message counts).
+   */
+  who?: string[];
   updatedAt: number;
 }
 
@@ -30,6 +35,24 @@ const CONCEPT_WEIGHT = 4;
 export const DEFAULT_SIMILARITY = 0.3;
 
 export const CLUSTER_LIMITS = { terms: 40, vocabulary: 20_000, clusters: 400, recent: 8 };
+
+/** Who sent an item: its author when the sender names one (case and spaces aside), else itself. */
+export function customerOf(item: { author?: string | null; signalId: string }): string {
+  const author = item.author?.trim().toLowerCase();
+  return author ? `a:${author}` : `s:${item.signalId}`;
+}
+
+/** Messages and distinct customers among a cluster's members that arrived after `since`. */
+export function membersSince(c: Cluster, since: number): { messages: number; customers: number } {
+  const who = new Set<string>();
+  let messages = 0;
+  c.times.forEach((t, i) => {
+    if (t <= since) return;
+    messages++;
+    who.add(c.who?.[i] ?? `#${i}`);
+  });
+  return { messages, customers: who.size };
+}
 
 export function newClusterState(): ClusterState {
   return { docs: 0, df: {}, clusters: [], nextId: 1 };
@@ -76,7 +99,7 @@ function top(v: Record<string, number>, n: number): Record<string, number> {
  */
 export function addToClusters(
   state: ClusterState,
-  item: { text: string; cls: FeedbackClass; at: number; signalId: string },
+  item: { text: string; cls: FeedbackClass; at: number; signalId: string; author?: string | null },
   threshold = DEFAULT_SIMILARITY,
   names: RegExp | null = null,
 ): Cluster {
@@ -103,6 +126,7 @@ export function addToClusters(
       size: 0,
       recent: [],
       times: [],
+      who: [],
       updatedAt: item.at,
     };
     state.clusters.push(best);
@@ -115,10 +139,19 @@ export function addToClusters(
   }
   best.size++;
   best.updatedAt = Math.max(best.updatedAt, item.at);
-  best.recent.push({ at: item.at, quote, signalId: item.signalId });
+  const who = customerOf(item);
+  // One quote per customer: a customer writing again replaces their earlier words.
+  best.recent = best.recent.filter((r) => r.who !== who);
+  best.recent.push({ at: item.at, quote, signalId: item.signalId, who });
   if (best.recent.length > CLUSTER_LIMITS.recent) best.recent.shift();
+  // Clusters stored before `who` was kept: earlier members stay anonymous (each counts once).
+  if (!best.who) best.who = best.times.map((_, i) => `#old${i}`);
   best.times.push(item.at);
-  if (best.times.length > 500) best.times.shift();
+  best.who.push(who);
+  if (best.times.length > 500) {
+    best.times.shift();
+    best.who.shift();
+  }
   prune(state);
   return best;
 }
