@@ -96,7 +96,7 @@ describe("connecting a source from the settings page", () => {
     const source = page.getByRole("article", { name: "Source Reviews" });
     await source.getByText("Settings", { exact: true }).click();
     // The defaults show as placeholders: nothing is set until the admin sets it.
-    const threshold = source.getByLabel("Similar items in a week that make a card");
+    const threshold = source.getByLabel("Customers alike in a week that make a card");
     expect(await threshold.inputValue()).toBe("");
     expect(await threshold.getAttribute("placeholder")).toBe("5");
     await threshold.fill("1");

@@ -9,6 +9,12 @@ type Settings = Record<string, unknown>;
 const WEBHOOK_EXAMPLE =
   '{"titlePath": "$.title", "idPath": "$.id", "fingerprintPath": "$.group", "summaryPath": "$.text", "urlPath": "$.url"}: where in the JSON each part of a card is.';
 
+/** The feedback agent's numbers, with their defaults as placeholders. */
+const FEEDBACK_NUMBERS = [
+  { label: "Customers alike in a week that make a card", key: "clusterThreshold", step: 1, placeholder: "5" },
+  { label: "How alike they must be (0.05–0.95)", key: "similarity", step: 0.05, placeholder: "0.3" },
+];
+
 /** The kinds whose settings the built-in agents read, and so get a form; the others edit JSON. */
 const FORM_KINDS: ReadonlySet<SourceKind> = new Set(["metrics", "feedback", "sentry"]);
 
@@ -137,30 +143,9 @@ export function SourceSettings(props: { source: Source; onSaved(message: string)
           </Match>
           <Match when={props.source.kind === "feedback"}>
             <div class={styles.row}>
-              <label class={styles.field}>
-                Similar items in a week that make a card
-                <input
-                  class={styles.input}
-                  type="number"
-                  inputMode="numeric"
-                  step="1"
-                  placeholder="5"
-                  value={untrack(() => num(settings().clusterThreshold))}
-                  onInput={(e) => set("clusterThreshold", e.currentTarget.valueAsNumber)}
-                />
-              </label>
-              <label class={styles.field}>
-                How alike they must be (0.05–0.95)
-                <input
-                  class={styles.input}
-                  type="number"
-                  inputMode="decimal"
-                  step="0.05"
-                  placeholder="0.3"
-                  value={untrack(() => num(settings().similarity))}
-                  onInput={(e) => set("similarity", e.currentTarget.valueAsNumber)}
-                />
-              </label>
+              <For each={FEEDBACK_NUMBERS}>
+                {(field) => <NumberField {...field} settings={settings()} set={set} />}
+              </For>
             </div>
             <label class={styles.field}>
               Product and company names, comma-separated (every review says them: no topic)
@@ -218,6 +203,32 @@ export function SourceSettings(props: { source: Source; onSaved(message: string)
         </Show>
       </div>
     </details>
+  );
+}
+
+/** A number setting; blank unsets it (its default shows as the placeholder). */
+function NumberField(props: {
+  label: string;
+  key: string;
+  step: number;
+  placeholder: string;
+  settings: Settings;
+  set(key: string, value: unknown): void;
+}) {
+  return (
+    <label class={styles.field}>
+      {props.label}
+      <input
+        class={styles.input}
+        type="number"
+        inputMode={Number.isInteger(props.step) ? "numeric" : "decimal"}
+        step={props.step}
+        placeholder={props.placeholder}
+        // Read once: the field is the admin's while they type ("0." is not a number yet).
+        value={untrack(() => num(props.settings[props.key]))}
+        onInput={(e) => props.set(props.key, e.currentTarget.valueAsNumber)}
+      />
+    </label>
   );
 }
 
