@@ -43,6 +43,10 @@ export const sourceSchema = z.object({
 });
 export type Source = z.infer<typeof sourceSchema>;
 
+/** The metric names a metrics source has sent, for its settings (an action is chosen by name). */
+export const sourceMetricsSchema = z.object({ names: z.array(z.string()) });
+export type SourceMetrics = z.infer<typeof sourceMetricsSchema>;
+
 export const ingestResultSchema = z.object({
   accepted: z.number().int(),
   duplicates: z.number().int(),

@@ -171,6 +171,11 @@ describe("connecting a source from the settings page", () => {
     await source.getByRole("button", { name: "Save settings" }).click();
     await page.getByRole("status").filter({ hasText: "Saved the settings of Shop metrics." }).waitFor();
     expect(await source.getByText("Not saved yet").count()).toBe(0);
+    // Nothing has come from this source yet: a misspelt name would be pointed out the same way.
+    await actions
+      .getByRole("listitem")
+      .filter({ hasText: "checkout_success → rollback · not sent by this source yet" })
+      .waitFor();
     const stored = await e2e.api<{ sources: { name: string; settings: unknown }[] }>("/api/sources");
     expect(stored.sources.find((x) => x.name === "Shop metrics")?.settings).toEqual({
       actions: { checkout_success: "rollback" },
@@ -214,6 +219,18 @@ describe("connecting a source from the settings page", () => {
       .getByRole("region", { name: "What accept will do" })
       .getByText('Run the "rollback" action', { exact: true })
       .waitFor();
+
+    // Back in Settings: the metric has been sent, and the field offers the names the source sent.
+    await page.goto(`${e2e.server.url}/settings`);
+    const again = page.getByRole("article", { name: "Source Shop metrics" });
+    await again.getByText("Settings", { exact: true }).click();
+    const row = again.getByRole("listitem").filter({ hasText: "checkout_success → rollback" });
+    await row.waitFor();
+    await expect.poll(() => row.textContent()).not.toContain("not sent");
+    const offered = await again
+      .getByRole("combobox", { name: /^Metric/ })
+      .evaluate((input) => Array.from((input as HTMLInputElement).list?.options ?? [], (o) => o.value));
+    expect(offered).toEqual(["checkout_success"]);
     await context.close();
   });
 

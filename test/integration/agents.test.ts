@@ -504,6 +504,27 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       expect(after).toHaveLength(1);
       expect(after[0]?.status).toBe("rejected");
     });
+
+    it("lists the metric names a source has sent, for choosing an action by name (admins only)", async () => {
+      const names = async (source: Source, cookie = admin) =>
+        t.request<{ names: string[] }>(`/api/sources/${source.id}/metrics`, { cookie });
+      // A metrics source of its own: the others in this file have sent many names already.
+      const fresh = await t.createSource(admin, "metrics", {}, "Fresh metrics");
+      expect((await names(fresh)).body).toEqual({ names: [] });
+      const ts = "2014-04-15T00:00:00Z";
+      await points(fresh, [
+        { name: "intake_depth", labels: { zone: "a" }, ts, value: 1 },
+        { name: "intake_depth", labels: { zone: "b" }, ts, value: 2 },
+        { name: "checkout_success", ts, value: 98 },
+      ]);
+      await t.drain();
+      expect((await names(fresh)).body).toEqual({ names: ["checkout_success", "intake_depth"] });
+      // Another source's names are its own.
+      expect((await names(metrics)).body.names).not.toContain("intake_depth");
+      const reviewer = await t.addUser(admin, "reviewer", "rita-names@example.com");
+      expect((await names(fresh, reviewer)).status).toBe(403);
+      expect((await names({ ...fresh, id: "src_missing" })).status).toBe(404);
+    });
   });
 
   describe("error groups", () => {

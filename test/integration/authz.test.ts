@@ -47,6 +47,7 @@ const ACCESS: Record<string, "public" | "signed" | "user" | "admin"> = {
   "GET /api/sources": "admin",
   "POST /api/sources": "admin",
   "GET /api/sources/:id": "admin",
+  "GET /api/sources/:id/metrics": "admin",
   "PATCH /api/sources/:id": "admin",
   "POST /api/sources/:id/rotate-secret": "admin",
   "POST /api/sources/:id/test": "admin",

@@ -10,6 +10,7 @@ import {
   deleteSource,
   getSource,
   listSources,
+  metricNamesOf,
   toSource,
   updateSource,
 } from "../services/sources/manage.ts";
@@ -36,6 +37,10 @@ export const sourceRoutes = new Hono<AppEnv>()
   .get("/:id", idParam, async (c) => {
     const row = await getSource(c.var.deps.database.db, c.req.valid("param").id);
     return c.json({ source: toSource(row, publicOrigin(c)) });
+  })
+  .get("/:id/metrics", idParam, async (c) => {
+    const names = await metricNamesOf(c.var.deps.database.db, c.req.valid("param").id);
+    return c.json({ names: [...names].sort() });
   })
   .patch("/:id", idParam, validate("json", sourceUpdateSchema), async (c) => {
     const { database, clock } = c.var.deps;

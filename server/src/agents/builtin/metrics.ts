@@ -253,6 +253,27 @@ async function indexBreak(ctx: AgentContext, name: string, series: string, label
 }
 const alertsKey = (name: string) => `alerting:${name}`;
 
+/** The metric names a source has sent (oldest first), for its settings: an action is set by name. */
+export const sourceMetricsKey = (sourceId: string) => `source-metrics:${sourceId}`;
+const MAX_SOURCE_METRICS = 500;
+
+/** Adds the batch's new metric names to their sources' lists (written only when one is new). */
+async function rememberNames(ctx: AgentContext, points: SignalRow[]): Promise<void> {
+  const bySource = new Map<string, Set<string>>();
+  for (const s of points) {
+    const names = bySource.get(s.sourceId) ?? new Set<string>();
+    names.add((s.payload as Point).name);
+    bySource.set(s.sourceId, names);
+  }
+  await ctx.state.load([...bySource.keys()].map(sourceMetricsKey));
+  for (const [sourceId, names] of bySource) {
+    const known = (await ctx.state.get<string[]>(sourceMetricsKey(sourceId))) ?? [];
+    const fresh = [...names].filter((n) => !known.includes(n));
+    if (fresh.length > 0)
+      ctx.state.set(sourceMetricsKey(sourceId), [...known, ...fresh].slice(-MAX_SOURCE_METRICS));
+  }
+}
+
 /** What this batch's notifications said of each group's alerts: group → alert → firing. */
 type BatchAlerts = Map<string, Map<string, boolean>>;
 
@@ -832,6 +853,7 @@ export const metricsAgent = defineAgent({
     const bySeries = new Map<string, SignalRow[]>();
     for (const s of batch)
       if (s.kind === "metric.point") bySeries.set(s.fingerprint, [...(bySeries.get(s.fingerprint) ?? []), s]);
+    await rememberNames(ctx, [...bySeries.values()].flat());
     const names = new Set(
       batch.filter((s) => s.kind === "metric.point").map((s) => (s.payload as Point).name),
     );

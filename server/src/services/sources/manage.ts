@@ -1,9 +1,10 @@
 import { type Source, type SourceKind, webhookMappingSchema } from "@flick/shared";
-import { asc, eq } from "drizzle-orm";
+import { and, asc, eq } from "drizzle-orm";
 import type { z } from "zod";
+import { metricsAgent, sourceMetricsKey } from "../../agents/builtin/metrics.ts";
 import { agentSourceSettings } from "../../agents/source-settings.ts";
 import type { Queryable } from "../../db/client.ts";
-import { sources } from "../../db/schema/index.ts";
+import { agentStates, sources } from "../../db/schema/index.ts";
 import { parsePath } from "../../ingest/jsonpath.ts";
 import { randomSecret } from "../../lib/crypto.ts";
 import { isUniqueViolation } from "../../lib/db-errors.ts";
@@ -133,4 +134,18 @@ export async function updateSource(
 export async function deleteSource(db: Queryable, id: string): Promise<void> {
   const deleted = await db.delete(sources).where(eq(sources.id, id)).returning({ id: sources.id });
   if (deleted.length === 0) throw new AppError("not_found", "source not found");
+}
+
+/**
+ * The metric names a source has sent, oldest first, as the metrics agent keeps them (at most the
+ * latest 500 new ones); empty before any point arrived.
+ */
+export async function metricNamesOf(db: Queryable, id: string): Promise<string[]> {
+  const source = await getSource(db, id);
+  const [row] = await db
+    .select({ state: agentStates.state })
+    .from(agentStates)
+    .where(and(eq(agentStates.agent, metricsAgent.name), eq(agentStates.key, sourceMetricsKey(source.id))))
+    .limit(1);
+  return Array.isArray(row?.state) ? row.state.filter((n): n is string => typeof n === "string") : [];
 }

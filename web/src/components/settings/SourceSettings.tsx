@@ -1,6 +1,7 @@
-import type { Action, Source, SourceKind } from "@flick/shared";
+import type { Action, Source, SourceKind, SourceMetrics } from "@flick/shared";
 import { createResource, createSignal, For, Match, Show, Switch, untrack } from "solid-js";
 import { errorMessage, request } from "../../lib/api.ts";
+import { Messages } from "./parts.tsx";
 import styles from "./Settings.module.css";
 
 type Settings = Record<string, unknown>;
@@ -57,6 +58,7 @@ export function SourceSettings(props: { source: Source; onSaved(message: string)
   const [saved, setSaved] = createSignal(canonical(props.source.settings));
   const unsaved = () => !asJson() && canonical(settings()) !== saved();
   const [asJson, setAsJson] = createSignal(!hasForm);
+  const [opened, setOpened] = createSignal(false);
   const [json, setJson] = createSignal("");
   const [error, setError] = createSignal("");
   const [busy, setBusy] = createSignal(false);
@@ -109,99 +111,108 @@ export function SourceSettings(props: { source: Source; onSaved(message: string)
   };
   if (!hasForm) setJson(JSON.stringify(settings(), null, 2));
   return (
-    <details class={styles.settings}>
+    <details class={styles.settings} onToggle={(e) => e.currentTarget.open && setOpened(true)}>
       <summary>Settings</summary>
-      <Show
-        when={!asJson()}
-        fallback={
-          <>
-            <Show when={props.source.kind === "webhook"}>
-              <p class={styles.muted}>{WEBHOOK_EXAMPLE}</p>
-            </Show>
-            <textarea
-              class={styles.json}
-              aria-label={`Settings of ${props.source.name} (JSON)`}
+      {/* Made when first opened (a metrics source's form asks the server for its names and actions). */}
+      <Show when={opened()}>
+        <Show
+          when={!asJson()}
+          fallback={
+            <>
+              <Show when={props.source.kind === "webhook"}>
+                <p class={styles.muted}>{WEBHOOK_EXAMPLE}</p>
+              </Show>
+              <textarea
+                class={styles.json}
+                aria-label={`Settings of ${props.source.name} (JSON)`}
+                spellcheck={false}
+                rows={6}
+                value={json()}
+                onInput={(e) => setJson(e.currentTarget.value)}
+              />
+            </>
+          }
+        >
+          <Switch>
+            <Match when={props.source.kind === "metrics"}>
+              <MetricActions sourceId={props.source.id} settings={settings()} set={set} />
+              <label class={styles.check}>
+                <input
+                  type="checkbox"
+                  checked={settings().oneService === true}
+                  onChange={(e) => set("oneService", e.currentTarget.checked || undefined)}
+                />
+                Its metrics come from one service: metrics without labels that break together are one card
+              </label>
+            </Match>
+            <Match when={props.source.kind === "feedback"}>
+              <div class={styles.row}>
+                <For each={FEEDBACK_NUMBERS}>
+                  {(field) => (
+                    // Named one by one: a spread would pull Solid's mergeProps into the main script.
+                    <NumberField
+                      label={field.label}
+                      key={field.key}
+                      step={field.step}
+                      placeholder={field.placeholder}
+                      settings={settings()}
+                      set={set}
+                    />
+                  )}
+                </For>
+              </div>
+              <label class={styles.field}>
+                Product and company names, comma-separated (every review says them: no topic)
+                <input
+                  class={styles.input}
+                  placeholder="Acme Notes, Acme"
+                  value={untrack(() =>
+                    Array.isArray(settings().names) ? (settings().names as string[]).join(", ") : "",
+                  )}
+                  onChange={(e) =>
+                    set(
+                      "names",
+                      e.currentTarget.value
+                        .split(",")
+                        .map((n) => n.trim())
+                        .filter(Boolean),
+                    )
+                  }
+                />
+              </label>
+            </Match>
+          </Switch>
+          <label class={styles.field}>
+            {props.source.kind === "metrics"
+              ? "Repository for issues about a metric without an action (owner/name)"
+              : props.source.kind === "feedback"
+                ? "Repository for issues quoting the customers (owner/name)"
+                : "Repository for issues about an error group (owner/name)"}
+            <input
+              class={styles.input}
+              placeholder="owner/name"
+              autocapitalize="off"
               spellcheck={false}
-              rows={6}
-              value={json()}
-              onInput={(e) => setJson(e.currentTarget.value)}
+              value={untrack(() => text(settings().repository))}
+              onInput={(e) => set("repository", e.currentTarget.value.trim())}
             />
-          </>
-        }
-      >
-        <Switch>
-          <Match when={props.source.kind === "metrics"}>
-            <MetricActions settings={settings()} set={set} />
-            <label class={styles.check}>
-              <input
-                type="checkbox"
-                checked={settings().oneService === true}
-                onChange={(e) => set("oneService", e.currentTarget.checked || undefined)}
-              />
-              Its metrics come from one service: metrics without labels that break together are one card
-            </label>
-          </Match>
-          <Match when={props.source.kind === "feedback"}>
-            <div class={styles.row}>
-              <For each={FEEDBACK_NUMBERS}>
-                {(field) => <NumberField {...field} settings={settings()} set={set} />}
-              </For>
-            </div>
-            <label class={styles.field}>
-              Product and company names, comma-separated (every review says them: no topic)
-              <input
-                class={styles.input}
-                placeholder="Acme Notes, Acme"
-                value={untrack(() =>
-                  Array.isArray(settings().names) ? (settings().names as string[]).join(", ") : "",
-                )}
-                onChange={(e) =>
-                  set(
-                    "names",
-                    e.currentTarget.value
-                      .split(",")
-                      .map((n) => n.trim())
-                      .filter(Boolean),
-                  )
-                }
-              />
-            </label>
-          </Match>
-        </Switch>
-        <label class={styles.field}>
-          {props.source.kind === "metrics"
-            ? "Repository for issues about a metric without an action (owner/name)"
-            : props.source.kind === "feedback"
-              ? "Repository for issues quoting the customers (owner/name)"
-              : "Repository for issues about an error group (owner/name)"}
-          <input
-            class={styles.input}
-            placeholder="owner/name"
-            autocapitalize="off"
-            spellcheck={false}
-            value={untrack(() => text(settings().repository))}
-            onInput={(e) => set("repository", e.currentTarget.value.trim())}
-          />
-        </label>
-      </Show>
-      <Show when={error()}>
-        <p class={styles.error} role="alert">
-          {error()}
-        </p>
-      </Show>
-      <div class={styles.row}>
-        <button type="button" class={styles.secondary} disabled={busy()} onClick={() => void save()}>
-          Save settings
-        </button>
-        <Show when={unsaved()}>
-          <span class={styles.muted}>Not saved yet</span>
+          </label>
         </Show>
-        <Show when={hasForm}>
-          <button type="button" class={styles.link} onClick={() => (asJson() ? showForm() : showJson())}>
-            {asJson() ? "Edit as a form" : "Edit as JSON"}
+        <Messages error={error()} notice="" />
+        <div class={styles.row}>
+          <button type="button" class={styles.secondary} disabled={busy()} onClick={() => void save()}>
+            Save settings
           </button>
-        </Show>
-      </div>
+          <Show when={unsaved()}>
+            <span class={styles.muted}>Not saved yet</span>
+          </Show>
+          <Show when={hasForm}>
+            <button type="button" class={styles.link} onClick={() => (asJson() ? showForm() : showJson())}>
+              {asJson() ? "Edit as a form" : "Edit as JSON"}
+            </button>
+          </Show>
+        </div>
+      </Show>
     </details>
   );
 }
@@ -235,9 +246,22 @@ function NumberField(props: {
 /**
  * Which action a broken metric's card proposes, metric by metric (else an issue, or nothing). The
  * actions are the admin's webhooks (Actions, below); one that is gone still shows, named as such.
+ * The metric field offers the names this source has sent, and a metric it never sent is pointed
+ * out (a typo would leave the action unused without a word).
  */
-function MetricActions(props: { settings: Settings; set(key: string, value: unknown): void }) {
+function MetricActions(props: {
+  sourceId: string;
+  settings: Settings;
+  set(key: string, value: unknown): void;
+}) {
   const [actions] = createResource(() => request<{ actions: Action[] }>("/api/actions"));
+  const [sent] = createResource(
+    () => props.sourceId,
+    (id) => request<SourceMetrics>(`/api/sources/${id}/metrics`),
+  );
+  const sentNames = () => (sent.state === "ready" ? sent().names : []);
+  // A series key ("name{label=…}") is sent under its metric's name.
+  const unsent = (key: string) => sent.state === "ready" && !sentNames().includes(key.split("{")[0] ?? key);
   const rows = () => Object.entries((props.settings.actions ?? {}) as Record<string, string>);
   const [metric, setMetric] = createSignal("");
   const [action, setAction] = createSignal("");
@@ -271,10 +295,15 @@ function MetricActions(props: { settings: Settings; set(key: string, value: unkn
             <For each={rows()}>
               {([m, a]) => (
                 <li>
-                  <code>{m}</code> → {a}
-                  <Show when={actions.state === "ready" && !names().includes(a)}>
-                    <span class={styles.error}> (no such action)</span>
-                  </Show>
+                  <span>
+                    <code>{m}</code> → {a}
+                    <Show when={actions.state === "ready" && !names().includes(a)}>
+                      <span class={styles.error}> (no such action)</span>
+                    </Show>
+                    <Show when={unsent(m)}>
+                      <span class={styles.muted}> · not sent by this source yet</span>
+                    </Show>
+                  </span>
                   <button
                     type="button"
                     class={styles.link}
@@ -287,12 +316,16 @@ function MetricActions(props: { settings: Settings; set(key: string, value: unkn
             </For>
           </ul>
         </Show>
+        <datalist id={`metrics-of-${props.sourceId}`}>
+          <For each={sentNames()}>{(n) => <option value={n} />}</For>
+        </datalist>
         <div class={styles.row}>
           <label class={styles.field}>
             Metric (a name, or a series as name{"{"}label="value"{"}"})
             <input
               class={styles.input}
               placeholder="checkout_success"
+              list={`metrics-of-${props.sourceId}`}
               autocapitalize="off"
               spellcheck={false}
               value={metric()}
