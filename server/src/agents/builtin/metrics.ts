@@ -257,15 +257,11 @@ const alertsKey = (name: string) => `alerting:${name}`;
 export const sourceMetricsKey = (sourceId: string) => `source-metrics:${sourceId}`;
 const MAX_SOURCE_METRICS = 500;
 
-/** Adds the batch's new metric names to their sources' lists (written only when one is new). */
-async function rememberNames(ctx: AgentContext, points: SignalRow[]): Promise<void> {
-  const bySource = new Map<string, Set<string>>();
-  for (const s of points) {
-    const names = bySource.get(s.sourceId) ?? new Set<string>();
-    names.add((s.payload as Point).name);
-    bySource.set(s.sourceId, names);
-  }
-  await ctx.state.load([...bySource.keys()].map(sourceMetricsKey));
+/**
+ * Adds the batch's new metric names to their sources' lists (written only when one is new); the
+ * keys are loaded with the batch's others (see the agent's run).
+ */
+async function rememberNames(ctx: AgentContext, bySource: Map<string, Set<string>>): Promise<void> {
   for (const [sourceId, names] of bySource) {
     const known = (await ctx.state.get<string[]>(sourceMetricsKey(sourceId))) ?? [];
     const fresh = [...names].filter((n) => !known.includes(n));
@@ -851,17 +847,26 @@ export const metricsAgent = defineAgent({
       out,
     );
     const bySeries = new Map<string, SignalRow[]>();
-    for (const s of batch)
-      if (s.kind === "metric.point") bySeries.set(s.fingerprint, [...(bySeries.get(s.fingerprint) ?? []), s]);
-    await rememberNames(ctx, [...bySeries.values()].flat());
-    const names = new Set(
-      batch.filter((s) => s.kind === "metric.point").map((s) => (s.payload as Point).name),
-    );
+    const namesBySource = new Map<string, Set<string>>();
+    const names = new Set<string>();
+    for (const s of batch) {
+      if (s.kind !== "metric.point") continue;
+      const series = bySeries.get(s.fingerprint);
+      if (series) series.push(s);
+      else bySeries.set(s.fingerprint, [s]);
+      const { name } = s.payload as Point;
+      names.add(name);
+      const sent = namesBySource.get(s.sourceId);
+      if (sent) sent.add(name);
+      else namesBySource.set(s.sourceId, new Set([name]));
+    }
     await ctx.state.load([
       ...bySeries.keys(),
       ...[...names].flatMap((n) => [namesKey(n), alertsKey(n), incidentKey(n)]),
+      ...[...namesBySource.keys()].map(sourceMetricsKey),
       LIVE_INCIDENTS,
     ]);
+    await rememberNames(ctx, namesBySource);
     // Series that became an incident's lead in this batch: their cards are being made now.
     const ledHere = new Set<string>();
     // Series whose points end earliest first: when several break in this batch, the one that broke
