@@ -43,8 +43,11 @@ export const sourceSchema = z.object({
 });
 export type Source = z.infer<typeof sourceSchema>;
 
-/** The metric names a metrics source has sent, for its settings (an action is chosen by name). */
-export const sourceMetricsSchema = z.object({ names: z.array(z.string()) });
+/**
+ * The metric names a metrics source has sent, for its settings (an action is chosen by name);
+ * `complete` is false when the source sent more names than are kept (the first 500 are).
+ */
+export const sourceMetricsSchema = z.object({ names: z.array(z.string()), complete: z.boolean() });
 export type SourceMetrics = z.infer<typeof sourceMetricsSchema>;
 
 export const ingestResultSchema = z.object({

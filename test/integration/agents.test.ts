@@ -510,7 +510,7 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
         t.request<{ names: string[] }>(`/api/sources/${source.id}/metrics`, { cookie });
       // A metrics source of its own: the others in this file have sent many names already.
       const fresh = await t.createSource(admin, "metrics", {}, "Fresh metrics");
-      expect((await names(fresh)).body).toEqual({ names: [] });
+      expect((await names(fresh)).body).toEqual({ names: [], complete: true });
       const ts = "2014-04-15T00:00:00Z";
       await points(fresh, [
         { name: "intake_depth", labels: { zone: "a" }, ts, value: 1 },
@@ -518,9 +518,27 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
         { name: "checkout_success", ts, value: 98 },
       ]);
       await t.drain();
-      expect((await names(fresh)).body).toEqual({ names: ["checkout_success", "intake_depth"] });
+      expect((await names(fresh)).body).toEqual({
+        names: ["checkout_success", "intake_depth"],
+        complete: true,
+      });
       // Another source's names are its own.
       expect((await names(metrics)).body.names).not.toContain("intake_depth");
+      // Past 500 names the first ones are kept, and the list says it is not all of them.
+      await points(
+        fresh,
+        Array.from({ length: 500 }, (_, i) => ({
+          name: `extra_${String(i).padStart(3, "0")}`,
+          ts,
+          value: i,
+        })),
+      );
+      await t.drain();
+      const many = (await names(fresh)).body as { names: string[]; complete: boolean };
+      expect(many.names).toHaveLength(500);
+      expect(many.complete).toBe(false);
+      expect(many.names).toContain("checkout_success");
+      expect(many.names).not.toContain("extra_499");
       const reviewer = await t.addUser(admin, "reviewer", "rita-names@example.com");
       expect((await names(fresh, reviewer)).status).toBe(403);
       expect((await names({ ...fresh, id: "src_missing" })).status).toBe(404);

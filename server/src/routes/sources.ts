@@ -39,8 +39,7 @@ export const sourceRoutes = new Hono<AppEnv>()
     return c.json({ source: toSource(row, publicOrigin(c)) });
   })
   .get("/:id/metrics", idParam, async (c) => {
-    const names = await metricNamesOf(c.var.deps.database.db, c.req.valid("param").id);
-    return c.json({ names: [...names].sort() });
+    return c.json(await metricNamesOf(c.var.deps.database.db, c.req.valid("param").id));
   })
   .patch("/:id", idParam, validate("json", sourceUpdateSchema), async (c) => {
     const { database, clock } = c.var.deps;

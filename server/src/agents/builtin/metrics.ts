@@ -253,20 +253,26 @@ async function indexBreak(ctx: AgentContext, name: string, series: string, label
 }
 const alertsKey = (name: string) => `alerting:${name}`;
 
-/** The metric names a source has sent (oldest first), for its settings: an action is set by name. */
+/** The metric names a source has sent (first sent first), for its settings: an action is set by name. */
 export const sourceMetricsKey = (sourceId: string) => `source-metrics:${sourceId}`;
-const MAX_SOURCE_METRICS = 500;
+/**
+ * Names kept per source. A source with more keeps its first ones (the list is then incomplete, and
+ * says so): dropping old names for new ones would rewrite the list on every batch.
+ */
+export const MAX_SOURCE_METRICS = 500;
 
 /**
- * Adds the batch's new metric names to their sources' lists (written only when one is new); the
- * keys are loaded with the batch's others (see the agent's run).
+ * Adds the batch's new metric names to their sources' lists (written only when one is new and
+ * there is room); the keys are loaded with the batch's others (see the agent's run).
  */
 async function rememberNames(ctx: AgentContext, bySource: Map<string, Set<string>>): Promise<void> {
   for (const [sourceId, names] of bySource) {
     const known = (await ctx.state.get<string[]>(sourceMetricsKey(sourceId))) ?? [];
-    const fresh = [...names].filter((n) => !known.includes(n));
+    if (known.length >= MAX_SOURCE_METRICS) continue;
+    const seen = new Set(known);
+    const fresh = [...names].filter((n) => !seen.has(n));
     if (fresh.length > 0)
-      ctx.state.set(sourceMetricsKey(sourceId), [...known, ...fresh].slice(-MAX_SOURCE_METRICS));
+      ctx.state.set(sourceMetricsKey(sourceId), [...known, ...fresh].slice(0, MAX_SOURCE_METRICS));
   }
 }
 

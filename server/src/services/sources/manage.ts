@@ -1,7 +1,7 @@
-import { type Source, type SourceKind, webhookMappingSchema } from "@flick/shared";
+import { type Source, type SourceKind, type SourceMetrics, webhookMappingSchema } from "@flick/shared";
 import { and, asc, eq } from "drizzle-orm";
 import type { z } from "zod";
-import { metricsAgent, sourceMetricsKey } from "../../agents/builtin/metrics.ts";
+import { MAX_SOURCE_METRICS, metricsAgent, sourceMetricsKey } from "../../agents/builtin/metrics.ts";
 import { agentSourceSettings } from "../../agents/source-settings.ts";
 import type { Queryable } from "../../db/client.ts";
 import { agentStates, sources } from "../../db/schema/index.ts";
@@ -137,15 +137,16 @@ export async function deleteSource(db: Queryable, id: string): Promise<void> {
 }
 
 /**
- * The metric names a source has sent, oldest first, as the metrics agent keeps them (at most the
- * latest 500 new ones); empty before any point arrived.
+ * The metric names a source has sent, sorted; `complete` is false once the metrics agent stopped
+ * adding names (MAX_SOURCE_METRICS). Empty before any point arrived.
  */
-export async function metricNamesOf(db: Queryable, id: string): Promise<string[]> {
+export async function metricNamesOf(db: Queryable, id: string): Promise<SourceMetrics> {
   const source = await getSource(db, id);
   const [row] = await db
     .select({ state: agentStates.state })
     .from(agentStates)
     .where(and(eq(agentStates.agent, metricsAgent.name), eq(agentStates.key, sourceMetricsKey(source.id))))
     .limit(1);
-  return Array.isArray(row?.state) ? row.state.filter((n): n is string => typeof n === "string") : [];
+  const names = Array.isArray(row?.state) ? row.state.filter((n): n is string => typeof n === "string") : [];
+  return { names: names.sort(), complete: names.length < MAX_SOURCE_METRICS };
 }

@@ -261,7 +261,8 @@ function MetricActions(props: {
   );
   const sentNames = () => (sent.state === "ready" ? sent().names : []);
   // A series key ("name{label=…}") is sent under its metric's name.
-  const unsent = (key: string) => sent.state === "ready" && !sentNames().includes(key.split("{")[0] ?? key);
+  const unsent = (key: string) =>
+    sent.state === "ready" && sent().complete && !sentNames().includes(key.split("{")[0] ?? key);
   const rows = () => Object.entries((props.settings.actions ?? {}) as Record<string, string>);
   const [metric, setMetric] = createSignal("");
   const [action, setAction] = createSignal("");
