@@ -4,6 +4,7 @@ import type { Card, PushPreferences } from "@flick/shared";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { desktop, type E2E, phone, startE2E } from "../helpers/e2e.ts";
+import { PASSWORD } from "../helpers/harness.ts";
 import { repoRoot } from "../helpers/server-process.ts";
 
 const shots = path.join(repoRoot, "test/.artifacts");
@@ -24,6 +25,35 @@ describe("connecting a source from the settings page", () => {
     e2e = await startE2E();
   });
   afterAll(async () => e2e?.close());
+
+  /** Two days of a steady metric that then drops, sent to a metrics source; the card it makes. */
+  async function metricCardAfterDrop(url: string, secret: string, name: string): Promise<Card> {
+    const start = Date.now() - 2 * 86_400_000;
+    const sent = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${secret}` },
+      body: JSON.stringify(
+        Array.from({ length: 577 }, (_, i) => ({
+          name,
+          ts: new Date(start + i * 300_000).toISOString(),
+          value: i < 576 ? 98 + Math.sin(i / 7) : 40,
+        })),
+      ),
+    });
+    expect(sent.status).toBe(202);
+    let made: Card | undefined;
+    await expect
+      .poll(
+        async () => {
+          const feed = await e2e.api<{ cards: Card[] }>("/api/feed?limit=50");
+          made = feed.cards.find((c) => c.fingerprint.startsWith(`metric:${name}`));
+          return made !== undefined;
+        },
+        { timeout: 20_000 },
+      )
+      .toBe(true);
+    return made as Card;
+  }
 
   it("shows the URL and secret to paste, and a signal sent there becomes a live card in the feed", async () => {
     const context = await e2e.context(desktop);
@@ -189,32 +219,10 @@ describe("connecting a source from the settings page", () => {
     await source.getByRole("button", { name: "Show secret" }).click();
     const secret = await source.getByLabel("Secret").inputValue();
     const url = await source.getByLabel("Ingest URL").inputValue();
-    const start = Date.now() - 2 * 86_400_000;
-    const sent = await fetch(url, {
-      method: "POST",
-      headers: { "content-type": "application/json", authorization: `Bearer ${secret}` },
-      body: JSON.stringify(
-        Array.from({ length: 577 }, (_, i) => ({
-          name: "checkout_success",
-          ts: new Date(start + i * 300_000).toISOString(),
-          value: i < 576 ? 98 + Math.sin(i / 7) : 40,
-        })),
-      ),
-    });
-    expect(sent.status).toBe(202);
-    let made: Card | undefined;
-    await expect
-      .poll(
-        async () => {
-          const feed = await e2e.api<{ cards: Card[] }>("/api/feed?limit=50");
-          made = feed.cards.find((c) => c.fingerprint.startsWith("metric:checkout_success"));
-          return made?.title ?? "";
-        },
-        { timeout: 20_000 },
-      )
-      .toMatch(/^checkout_success dropped/);
-    await page.goto(`${e2e.server.url}/?card=${made?.id}`);
-    const card = page.locator(`[data-card-id="${made?.id}"]`);
+    const made = await metricCardAfterDrop(url, secret, "checkout_success");
+    expect(made.title).toMatch(/^checkout_success dropped/);
+    await page.goto(`${e2e.server.url}/?card=${made.id}`);
+    const card = page.locator(`[data-card-id="${made.id}"]`);
     await card
       .getByRole("region", { name: "What accept will do" })
       .getByText('Run the "rollback" action', { exact: true })
@@ -418,5 +426,78 @@ describe("connecting a source from the settings page", () => {
       false,
     );
     await context.close();
+  });
+
+  it("goes from a metric card that proposes an issue to choosing the action it proposes instead", async () => {
+    await e2e.api("/api/actions", {
+      method: "POST",
+      body: JSON.stringify({ name: "restart-basket", url: "https://deploy.example/restart", method: "POST" }),
+    });
+    const { source } = await e2e.api<{ source: { id: string; secret: string; ingestUrl: string } }>(
+      "/api/sources",
+      { method: "POST", body: JSON.stringify({ kind: "metrics", name: "Basket metrics", settings: {} }) },
+    );
+    const { id } = await metricCardAfterDrop(source.ingestUrl, source.secret, "basket_success");
+
+    const context = await e2e.context(phone);
+    const page = await context.newPage();
+    await page.goto(`${e2e.server.url}/?card=${id}`);
+    const change = page
+      .locator(`[data-card-id="${id}"]`)
+      .getByRole("region", { name: "What accept will do" });
+    await change.getByText("Nothing outside Flick: accepting acknowledges it").waitFor();
+    await change.screenshot({ path: path.join(shots, "feed-metric-choose-action-phone.png") });
+    await change.getByRole("button", { name: "Set an action for basket_success instead" }).click();
+
+    // Settings, at the source that sent it: the metric filled in, the action to choose in focus.
+    await page.waitForURL(/\/settings\?metric=basket_success$/);
+    const actions = page
+      .getByRole("article", { name: "Source Basket metrics" })
+      .getByRole("group", { name: "Action a broken metric proposes" });
+    await actions.waitFor();
+    expect(await actions.getByRole("combobox", { name: /^Metric/ }).inputValue()).toBe("basket_success");
+    const chooser = actions.getByRole("combobox", { name: /^Action/ });
+    await expect.poll(() => chooser.evaluate((el) => el === document.activeElement)).toBe(true);
+    // The other metrics source stays folded.
+    expect(
+      await page
+        .getByRole("article", { name: "Source Shop metrics" })
+        .getByRole("group", { name: "Action a broken metric proposes" })
+        .count(),
+    ).toBe(0);
+    await chooser.selectOption("restart-basket");
+    await actions.getByRole("button", { name: "Set for this metric" }).click();
+    await page
+      .getByRole("article", { name: "Source Basket metrics" })
+      .getByRole("button", { name: "Save settings" })
+      .click();
+    await page.getByRole("status").filter({ hasText: "Saved the settings of Basket metrics." }).waitFor();
+    const stored = await e2e.api<{ source: { settings: unknown } }>(`/api/sources/${source.id}`);
+    expect(stored.source.settings).toEqual({ actions: { basket_success: "restart-basket" } });
+    await page.screenshot({ path: path.join(shots, "settings-from-metric-card-phone.png") });
+    await context.close();
+
+    // A reviewer reads the same card without the offer: choosing actions is an admin's.
+    const { token } = await e2e.api<{ token: string }>("/api/invites", {
+      method: "POST",
+      body: JSON.stringify({ role: "reviewer" }),
+    });
+    const joined = await fetch(`${e2e.server.url}/api/auth/accept-invite`, {
+      method: "POST",
+      headers: { "content-type": "application/json", origin: e2e.server.url },
+      body: JSON.stringify({ token, email: "rhea@example.com", name: "Rhea", password: PASSWORD }),
+    });
+    expect(joined.status, await joined.clone().text()).toBeLessThan(300);
+    const [name, value] = (joined.headers.getSetCookie()[0] ?? "").split(";")[0]?.split("=") ?? [];
+    const reviewer = await e2e.context(phone, false);
+    await reviewer.addCookies([{ name: name ?? "", value: value ?? "", url: e2e.server.url }]);
+    const seen = await reviewer.newPage();
+    await seen.goto(`${e2e.server.url}/?card=${id}`);
+    const theirs = seen
+      .locator(`[data-card-id="${id}"]`)
+      .getByRole("region", { name: "What accept will do" });
+    await theirs.getByText("Nothing outside Flick: accepting acknowledges it").waitFor();
+    expect(await theirs.getByRole("button").count()).toBe(0);
+    await reviewer.close();
   });
 });

@@ -12,6 +12,7 @@ import {
   Switch,
 } from "solid-js";
 import { request } from "../../lib/api.ts";
+import { navigate } from "../../lib/router.ts";
 import styles from "./Card.module.css";
 
 const DiffView = lazy(() => import("./DiffView.tsx"));
@@ -69,7 +70,13 @@ function useDryRun(target: () => HTMLElement | undefined, cardId: () => string |
 }
 
 /** "What accept will do", in words first; the full diff on demand. */
-export function CardChange(props: { change: Change | null; demo?: boolean; cardId?: string }) {
+export function CardChange(props: {
+  change: Change | null;
+  demo?: boolean;
+  cardId?: string;
+  /** A metric whose cards propose no action yet: an admin may choose one in Settings. */
+  actionFor?: string;
+}) {
   let section: HTMLElement | undefined;
   const problem = useDryRun(
     () => section,
@@ -86,6 +93,17 @@ export function CardChange(props: { change: Change | null; demo?: boolean; cardI
         <p class={styles.blocked} role="note">
           Would fail now: {problem()}.
         </p>
+      </Show>
+      <Show when={props.actionFor}>
+        {(metric) => (
+          <button
+            type="button"
+            class={styles.inlineLink}
+            onClick={() => navigate(`/settings?metric=${encodeURIComponent(metric())}`)}
+          >
+            Set an action for {metric()} instead
+          </button>
+        )}
       </Show>
       <Switch>
         <Match when={props.change?.type === "patch" && (props.change as Extract<Change, { type: "patch" }>)}>

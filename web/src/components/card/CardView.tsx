@@ -23,6 +23,16 @@ interface CardViewProps {
   selected?: boolean;
   /** Space is held on the desktop: record a follow-up as if the mic were held. */
   talking?: boolean;
+  /** The person is an admin: a metric card without an action offers to choose one in Settings. */
+  admin?: boolean;
+}
+
+/** The metric a pending metric card proposes no action for, when an admin could choose one. */
+function metricWithoutAction(card: Card, admin: boolean | undefined): string | undefined {
+  const metric = card.evidence.facts?.metric;
+  if (!admin || card.agent !== "metrics" || card.status !== "pending") return undefined;
+  if (card.change?.type === "webhook" || typeof metric !== "string") return undefined;
+  return metric;
 }
 
 // Where the evidence lives (the pull request, the job, the alert, the issue in Sentry): web pages only.
@@ -276,6 +286,7 @@ export function CardView(props: CardViewProps) {
         change={props.card.change}
         demo={props.card.agent === DEMO_AGENT}
         cardId={props.card.status === "pending" ? props.card.id : undefined}
+        actionFor={metricWithoutAction(props.card, props.admin)}
       />
       <HistoryBox cardId={props.card.id} />
       <Show

@@ -123,6 +123,8 @@ function FeedEmpty() {
  */
 export function FeedView() {
   const feed = useFeed();
+  const session = useSession();
+  const isAdmin = () => session.state()?.user?.role === "admin";
   const [selected, setSelected] = createSignal(0);
   const [help, setHelp] = createSignal(false);
   const [talking, setTalking] = createSignal(false);
@@ -400,6 +402,7 @@ export function FeedView() {
                   onNotice={(m) => feed.notify(m)}
                   onFollowUp={(m, id) => feed.followUpSent(card.id, id, m)}
                   revising={feed.revising(card.id)}
+                  admin={isAdmin()}
                 />
               </div>
             )}

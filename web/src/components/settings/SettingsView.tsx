@@ -42,6 +42,8 @@ export function SettingsView(props: { admin: boolean }) {
     kindField.focus();
   });
   const admin = () => props.admin || undefined;
+  // Arriving from a metric card's "Set an action for … instead": the source that sent it opens at that metric.
+  const wantedMetric = new URLSearchParams(window.location.search).get("metric") ?? undefined;
   const [sources, { refetch: refetchSources }] = createResource(admin, () =>
     request<{ sources: Source[] }>("/api/sources"),
   );
@@ -122,7 +124,11 @@ export function SettingsView(props: { admin: boolean }) {
                 <CopyField label="Ingest URL" value={s.ingestUrl} />
                 <CopyField label="Secret" value={s.secret} secret />
                 <Show when={s.sentryDsn}>{(dsn) => <CopyField label="DSN" value={dsn()} secret />}</Show>
-                <SourceSettings source={s} onSaved={setNotice} />
+                <SourceSettings
+                  source={s}
+                  onSaved={setNotice}
+                  metric={s.kind === "metrics" ? wantedMetric : undefined}
+                />
                 <button
                   type="button"
                   class={styles.secondary}

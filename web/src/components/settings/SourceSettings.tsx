@@ -1,5 +1,5 @@
 import type { Action, Source, SourceKind, SourceMetrics } from "@flick/shared";
-import { createResource, createSignal, For, Match, Show, Switch, untrack } from "solid-js";
+import { createResource, createSignal, For, Match, onMount, Show, Switch, untrack } from "solid-js";
 import { errorMessage, request } from "../../lib/api.ts";
 import { Messages } from "./parts.tsx";
 import styles from "./Settings.module.css";
@@ -51,8 +51,28 @@ const num = (v: unknown) => (typeof v === "number" ? String(v) : "");
  * server checks them and names the field it refuses ("settings.similarity: …"); nothing is saved
  * then. Keys the form does not show are kept as they are.
  */
-export function SourceSettings(props: { source: Source; onSaved(message: string): void }) {
+export function SourceSettings(props: {
+  source: Source;
+  onSaved(message: string): void;
+  /** A metric to choose an action for: opened at it when this source sent it. */
+  metric?: string;
+}) {
   const hasForm = FORM_KINDS.has(props.source.kind);
+  let details: HTMLDetailsElement | undefined;
+  // Opened for that metric (not by the admin's own tap): the form starts at it.
+  const [arrived, setArrived] = createSignal(false);
+  onMount(() => {
+    const wanted = props.metric;
+    if (!wanted) return;
+    request<SourceMetrics>(`/api/sources/${props.source.id}/metrics`)
+      .then((sent) => {
+        if (!details || !sent.names.includes(wanted)) return;
+        setArrived(true);
+        details.open = true;
+      })
+      // No list, no opening: the admin finds the source themselves.
+      .catch(() => {});
+  });
   const [settings, setSettings] = createSignal<Settings>({ ...(props.source.settings as Settings) });
   // What the server holds, to tell the admin a change made in the form is not saved yet.
   const [saved, setSaved] = createSignal(canonical(props.source.settings));
@@ -111,7 +131,7 @@ export function SourceSettings(props: { source: Source; onSaved(message: string)
   };
   if (!hasForm) setJson(JSON.stringify(settings(), null, 2));
   return (
-    <details class={styles.settings} onToggle={(e) => e.currentTarget.open && setOpened(true)}>
+    <details class={styles.settings} ref={details} onToggle={(e) => e.currentTarget.open && setOpened(true)}>
       <summary>Settings</summary>
       {/* Made when first opened (a metrics source's form asks the server for its names and actions). */}
       <Show when={opened()}>
@@ -135,7 +155,12 @@ export function SourceSettings(props: { source: Source; onSaved(message: string)
         >
           <Switch>
             <Match when={props.source.kind === "metrics"}>
-              <MetricActions sourceId={props.source.id} settings={settings()} set={set} />
+              <MetricActions
+                sourceId={props.source.id}
+                settings={settings()}
+                set={set}
+                prefill={arrived() ? props.metric : undefined}
+              />
               <label class={styles.check}>
                 <input
                   type="checkbox"
@@ -253,7 +278,15 @@ function MetricActions(props: {
   sourceId: string;
   settings: Settings;
   set(key: string, value: unknown): void;
+  /** The metric to choose an action for (from a card): filled in, the form in view. */
+  prefill?: string;
 }) {
+  let fieldset: HTMLFieldSetElement | undefined;
+  onMount(() => {
+    if (!props.prefill || !fieldset) return;
+    fieldset.scrollIntoView({ block: "center" });
+    fieldset.querySelector("select")?.focus();
+  });
   const [actions] = createResource(() => request<{ actions: Action[] }>("/api/actions"));
   const [sent] = createResource(
     () => props.sourceId,
@@ -264,7 +297,7 @@ function MetricActions(props: {
   const unsent = (key: string) =>
     sent.state === "ready" && sent().complete && !sentNames().includes(key.split("{")[0] ?? key);
   const rows = () => Object.entries((props.settings.actions ?? {}) as Record<string, string>);
-  const [metric, setMetric] = createSignal("");
+  const [metric, setMetric] = createSignal(untrack(() => props.prefill ?? ""));
   const [action, setAction] = createSignal("");
   // Not ready (loading, or refused): no names to offer yet.
   const names = () => (actions.state === "ready" ? actions().actions.map((a) => a.name) : []);
@@ -277,7 +310,7 @@ function MetricActions(props: {
     setMetric("");
   };
   return (
-    <fieldset class={styles.fieldset}>
+    <fieldset class={styles.fieldset} ref={fieldset}>
       <legend>Action a broken metric proposes</legend>
       <Show
         when={actions.loading || names().length > 0 || rows().length > 0}
