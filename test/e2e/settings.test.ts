@@ -428,11 +428,10 @@ describe("connecting a source from the settings page", () => {
     await context.close();
   });
 
-  it("goes from a metric card that proposes an issue to choosing the action it proposes instead", async () => {
-    await e2e.api("/api/actions", {
-      method: "POST",
-      body: JSON.stringify({ name: "restart-basket", url: "https://deploy.example/restart", method: "POST" }),
-    });
+  it("goes from a metric card that proposes an issue to making and choosing the action it proposes instead", async () => {
+    // A team with no action yet: the way there goes through making one.
+    for (const a of (await e2e.api<{ actions: { id: string }[] }>("/api/actions")).actions)
+      await e2e.api(`/api/actions/${a.id}`, { method: "DELETE", body: "{}" });
     const { source } = await e2e.api<{ source: { id: string; secret: string; ingestUrl: string } }>(
       "/api/sources",
       { method: "POST", body: JSON.stringify({ kind: "metrics", name: "Basket metrics", settings: {} }) },
@@ -455,9 +454,21 @@ describe("connecting a source from the settings page", () => {
       .getByRole("article", { name: "Source Basket metrics" })
       .getByRole("group", { name: "Action a broken metric proposes" });
     await actions.waitFor();
-    expect(await actions.getByRole("combobox", { name: /^Metric/ }).inputValue()).toBe("basket_success");
+    const make = actions.getByRole("button", { name: "Add an action" });
+    await expect.poll(() => make.evaluate((el) => el === document.activeElement)).toBe(true);
+    await page.screenshot({ path: path.join(shots, "settings-no-action-yet-phone.png") });
+    await make.click();
+    const section = page.getByRole("region", { name: "Actions" });
+    await expect
+      .poll(() => section.getByLabel("Action id").evaluate((el) => el === document.activeElement))
+      .toBe(true);
+    await section.getByLabel("Action id").fill("restart-basket");
+    await section.getByLabel("Calls").fill("https://deploy.example/restart");
+    await section.getByRole("button", { name: "Add action" }).click();
+    // Made: the metric's chooser offers it at once, the metric still filled in.
     const chooser = actions.getByRole("combobox", { name: /^Action/ });
-    await expect.poll(() => chooser.evaluate((el) => el === document.activeElement)).toBe(true);
+    await chooser.getByRole("option", { name: "restart-basket" }).waitFor({ state: "attached" });
+    expect(await actions.getByRole("combobox", { name: /^Metric/ }).inputValue()).toBe("basket_success");
     // The other metrics source stays folded.
     expect(
       await page

@@ -1,6 +1,7 @@
 import type { Action } from "@flick/shared";
 import { createResource, For, Show } from "solid-js";
 import { request } from "../../lib/api.ts";
+import { setActionsVersion } from "./actions-version.ts";
 import { CopyField } from "./parts.tsx";
 import styles from "./Settings.module.css";
 
@@ -12,7 +13,11 @@ export function ActionsSection(props: {
   run(f: () => Promise<unknown>): Promise<void>;
   notice(m: string): void;
 }) {
-  const [actions, { refetch }] = createResource(() => request<{ actions: Action[] }>("/api/actions"));
+  const [actions, { refetch: reload }] = createResource(() => request<{ actions: Action[] }>("/api/actions"));
+  const refetch = async () => {
+    await reload();
+    setActionsVersion((v) => v + 1);
+  };
 
   return (
     <section aria-labelledby="actions-title" class={styles.section}>

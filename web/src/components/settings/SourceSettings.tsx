@@ -1,6 +1,17 @@
 import type { Action, Source, SourceKind, SourceMetrics } from "@flick/shared";
-import { createResource, createSignal, For, Match, onMount, Show, Switch, untrack } from "solid-js";
+import {
+  createEffect,
+  createResource,
+  createSignal,
+  For,
+  Match,
+  onMount,
+  Show,
+  Switch,
+  untrack,
+} from "solid-js";
 import { errorMessage, request } from "../../lib/api.ts";
+import { actionsVersion } from "./actions-version.ts";
 import { Messages } from "./parts.tsx";
 import styles from "./Settings.module.css";
 
@@ -282,12 +293,22 @@ function MetricActions(props: {
   prefill?: string;
 }) {
   let fieldset: HTMLFieldSetElement | undefined;
-  onMount(() => {
-    if (!props.prefill || !fieldset) return;
+  let toActions: HTMLButtonElement | undefined;
+  /** The Actions section in view, its first field ready: where an action is made. */
+  const goToActions = () => {
+    const section = document.getElementById("actions-title")?.closest("section");
+    section?.scrollIntoView({ block: "start" });
+    section?.querySelector<HTMLInputElement>("input")?.focus();
+  };
+  // Arrived for a metric: once the actions are known, the chooser in focus, or the way to make one.
+  let arrived = Boolean(untrack(() => props.prefill));
+  createEffect(() => {
+    if (!arrived || actions.loading || !fieldset) return;
+    arrived = false;
     fieldset.scrollIntoView({ block: "center" });
-    fieldset.querySelector("select")?.focus();
+    (fieldset.querySelector("select") ?? toActions)?.focus();
   });
-  const [actions] = createResource(() => request<{ actions: Action[] }>("/api/actions"));
+  const [actions] = createResource(actionsVersion, () => request<{ actions: Action[] }>("/api/actions"));
   const [sent] = createResource(
     () => props.sourceId,
     (id) => request<SourceMetrics>(`/api/sources/${id}/metrics`),
@@ -313,43 +334,50 @@ function MetricActions(props: {
     <fieldset class={styles.fieldset} ref={fieldset}>
       <legend>Action a broken metric proposes</legend>
       <Show
-        when={actions.loading || names().length > 0 || rows().length > 0}
+        when={rows().length > 0}
+        fallback={
+          <Show when={names().length > 0}>
+            <p class={styles.muted}>None: every broken metric proposes an issue.</p>
+          </Show>
+        }
+      >
+        <ul class={styles.pairs}>
+          <For each={rows()}>
+            {([m, a]) => (
+              <li>
+                <span>
+                  <code>{m}</code> → {a}
+                  <Show when={actions.state === "ready" && !names().includes(a)}>
+                    <span class={styles.error}> (no such action)</span>
+                  </Show>
+                  <Show when={unsent(m)}>
+                    <span class={styles.muted}> · not sent by this source yet</span>
+                  </Show>
+                </span>
+                <button
+                  type="button"
+                  class={styles.link}
+                  onClick={() => put(rows().filter(([x]) => x !== m))}
+                >
+                  Remove<span class={styles.hiddenText}> the action of {m}</span>
+                </button>
+              </li>
+            )}
+          </For>
+        </ul>
+      </Show>
+      <Show
+        when={actions.loading || names().length > 0}
         fallback={
           <p class={styles.muted}>
-            No action yet: add one under Actions (a webhook such as a rollback), then choose it here for a
-            metric. Until then a broken metric proposes an issue in the repository below.
+            No action to choose yet: add one under Actions (a webhook such as a rollback), then choose it here
+            for a metric. Until then a broken metric proposes an issue in the repository below.{" "}
+            <button type="button" class={styles.link} ref={toActions} onClick={goToActions}>
+              Add an action
+            </button>
           </p>
         }
       >
-        <Show
-          when={rows().length > 0}
-          fallback={<p class={styles.muted}>None: every broken metric proposes an issue.</p>}
-        >
-          <ul class={styles.pairs}>
-            <For each={rows()}>
-              {([m, a]) => (
-                <li>
-                  <span>
-                    <code>{m}</code> → {a}
-                    <Show when={actions.state === "ready" && !names().includes(a)}>
-                      <span class={styles.error}> (no such action)</span>
-                    </Show>
-                    <Show when={unsent(m)}>
-                      <span class={styles.muted}> · not sent by this source yet</span>
-                    </Show>
-                  </span>
-                  <button
-                    type="button"
-                    class={styles.link}
-                    onClick={() => put(rows().filter(([x]) => x !== m))}
-                  >
-                    Remove<span class={styles.hiddenText}> the action of {m}</span>
-                  </button>
-                </li>
-              )}
-            </For>
-          </ul>
-        </Show>
         <datalist id={`metrics-of-${props.sourceId}`}>
           <For each={sentNames()}>{(n) => <option value={n} />}</For>
         </datalist>
