@@ -168,6 +168,20 @@ describe("connecting a source from the settings page", () => {
     await source.getByLabel(/^Product and company names/).fill("");
     await source.getByRole("button", { name: "Save settings" }).click();
     await expect.poll(stored).toEqual({ similarity: 0.35, note: "kept" });
+
+    // A GitHub source has nothing an agent reads in its settings: no editor to wonder about.
+    await e2e.api("/api/sources", {
+      method: "POST",
+      body: JSON.stringify({ kind: "github", name: "Repo hooks" }),
+    });
+    await page.reload();
+    const github = page.getByRole("article", { name: "Source Repo hooks" });
+    await github.getByText("Settings", { exact: true }).click();
+    await github
+      .getByText("Nothing to set: the agents read what they need from what the sender posts.")
+      .waitFor();
+    expect(await github.locator("textarea").count()).toBe(0);
+    expect(await github.getByRole("button", { name: "Save settings" }).count()).toBe(0);
     await context.close();
   });
 

@@ -69,6 +69,10 @@ export function SourceSettings(props: {
   metric?: string;
 }) {
   const hasForm = FORM_KINDS.has(props.source.kind);
+  // No agent reads a GitHub or Alertmanager source's settings: no editor, unless some were set.
+  const readsNothing =
+    (props.source.kind === "github" || props.source.kind === "alertmanager") &&
+    Object.keys(props.source.settings).length === 0;
   let details: HTMLDetailsElement | undefined;
   // Opened for that metric (not by the admin's own tap): the form starts at it.
   const [arrived, setArrived] = createSignal(false);
@@ -147,107 +151,116 @@ export function SourceSettings(props: {
       {/* Made when first opened (a metrics source's form asks the server for its names and actions). */}
       <Show when={opened()}>
         <Show
-          when={!asJson()}
+          when={!readsNothing}
           fallback={
-            <>
-              <Show when={props.source.kind === "webhook"}>
-                <p class={styles.muted}>{WEBHOOK_EXAMPLE}</p>
-              </Show>
-              <textarea
-                class={styles.json}
-                aria-label={`Settings of ${props.source.name} (JSON)`}
-                spellcheck={false}
-                rows={6}
-                value={json()}
-                onInput={(e) => setJson(e.currentTarget.value)}
-              />
-            </>
+            <p class={styles.muted}>
+              Nothing to set: the agents read what they need from what the sender posts.
+            </p>
           }
         >
-          <Switch>
-            <Match when={props.source.kind === "metrics"}>
-              <MetricActions
-                sourceId={props.source.id}
-                settings={settings()}
-                set={set}
-                prefill={arrived() ? props.metric : undefined}
+          <Show
+            when={!asJson()}
+            fallback={
+              <>
+                <Show when={props.source.kind === "webhook"}>
+                  <p class={styles.muted}>{WEBHOOK_EXAMPLE}</p>
+                </Show>
+                <textarea
+                  class={styles.json}
+                  aria-label={`Settings of ${props.source.name} (JSON)`}
+                  spellcheck={false}
+                  rows={6}
+                  value={json()}
+                  onInput={(e) => setJson(e.currentTarget.value)}
+                />
+              </>
+            }
+          >
+            <Switch>
+              <Match when={props.source.kind === "metrics"}>
+                <MetricActions
+                  sourceId={props.source.id}
+                  settings={settings()}
+                  set={set}
+                  prefill={arrived() ? props.metric : undefined}
+                />
+                <label class={styles.check}>
+                  <input
+                    type="checkbox"
+                    checked={settings().oneService === true}
+                    onChange={(e) => set("oneService", e.currentTarget.checked || undefined)}
+                  />
+                  Its metrics come from one service: metrics without labels that break together are one card
+                </label>
+              </Match>
+              <Match when={props.source.kind === "feedback"}>
+                <div class={styles.row}>
+                  <For each={FEEDBACK_NUMBERS}>
+                    {(field) => (
+                      // Named one by one: a spread would pull Solid's mergeProps into the main script.
+                      <NumberField
+                        label={field.label}
+                        key={field.key}
+                        step={field.step}
+                        placeholder={field.placeholder}
+                        settings={settings()}
+                        set={set}
+                      />
+                    )}
+                  </For>
+                </div>
+                <label class={styles.field}>
+                  Product and company names, comma-separated (every review says them: no topic)
+                  <input
+                    class={styles.input}
+                    placeholder="Acme Notes, Acme"
+                    value={untrack(() =>
+                      Array.isArray(settings().names) ? (settings().names as string[]).join(", ") : "",
+                    )}
+                    onChange={(e) =>
+                      set(
+                        "names",
+                        e.currentTarget.value
+                          .split(",")
+                          .map((n) => n.trim())
+                          .filter(Boolean),
+                      )
+                    }
+                  />
+                </label>
+              </Match>
+            </Switch>
+            <label class={styles.field}>
+              {props.source.kind === "metrics"
+                ? "Repository for issues about a metric without an action (owner/name)"
+                : props.source.kind === "feedback"
+                  ? "Repository for issues quoting the customers (owner/name)"
+                  : "Repository for issues about an error group (owner/name)"}
+              <input
+                class={styles.input}
+                placeholder="owner/name"
+                autocapitalize="off"
+                spellcheck={false}
+                value={untrack(() => text(settings().repository))}
+                onInput={(e) => set("repository", e.currentTarget.value.trim())}
               />
-              <label class={styles.check}>
-                <input
-                  type="checkbox"
-                  checked={settings().oneService === true}
-                  onChange={(e) => set("oneService", e.currentTarget.checked || undefined)}
-                />
-                Its metrics come from one service: metrics without labels that break together are one card
-              </label>
-            </Match>
-            <Match when={props.source.kind === "feedback"}>
-              <div class={styles.row}>
-                <For each={FEEDBACK_NUMBERS}>
-                  {(field) => (
-                    // Named one by one: a spread would pull Solid's mergeProps into the main script.
-                    <NumberField
-                      label={field.label}
-                      key={field.key}
-                      step={field.step}
-                      placeholder={field.placeholder}
-                      settings={settings()}
-                      set={set}
-                    />
-                  )}
-                </For>
-              </div>
-              <label class={styles.field}>
-                Product and company names, comma-separated (every review says them: no topic)
-                <input
-                  class={styles.input}
-                  placeholder="Acme Notes, Acme"
-                  value={untrack(() =>
-                    Array.isArray(settings().names) ? (settings().names as string[]).join(", ") : "",
-                  )}
-                  onChange={(e) =>
-                    set(
-                      "names",
-                      e.currentTarget.value
-                        .split(",")
-                        .map((n) => n.trim())
-                        .filter(Boolean),
-                    )
-                  }
-                />
-              </label>
-            </Match>
-          </Switch>
-          <label class={styles.field}>
-            {props.source.kind === "metrics"
-              ? "Repository for issues about a metric without an action (owner/name)"
-              : props.source.kind === "feedback"
-                ? "Repository for issues quoting the customers (owner/name)"
-                : "Repository for issues about an error group (owner/name)"}
-            <input
-              class={styles.input}
-              placeholder="owner/name"
-              autocapitalize="off"
-              spellcheck={false}
-              value={untrack(() => text(settings().repository))}
-              onInput={(e) => set("repository", e.currentTarget.value.trim())}
-            />
-          </label>
-        </Show>
-        <Messages error={error()} notice="" />
-        <div class={styles.row}>
-          <button type="button" class={styles.secondary} disabled={busy()} onClick={() => void save()}>
-            Save settings
-          </button>
-          <Show when={unsaved()}>
-            <span class={styles.muted}>Not saved yet</span>
+            </label>
           </Show>
-          <Show when={hasForm}>
-            <button type="button" class={styles.link} onClick={() => (asJson() ? showForm() : showJson())}>
-              {asJson() ? "Edit as a form" : "Edit as JSON"}
+          <Messages error={error()} notice="" />
+          <div class={styles.row}>
+            <button type="button" class={styles.secondary} disabled={busy()} onClick={() => void save()}>
+              Save settings
             </button>
-          </Show>
-        </div>
+            <Show when={unsaved()}>
+              <span class={styles.muted}>Not saved yet</span>
+            </Show>
+            <Show when={hasForm}>
+              <button type="button" class={styles.link} onClick={() => (asJson() ? showForm() : showJson())}>
+                {asJson() ? "Edit as a form" : "Edit as JSON"}
+              </button>
+            </Show>
+          </div>
+        </Show>
       </Show>
     </details>
   );
