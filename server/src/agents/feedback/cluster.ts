@@ -6,13 +6,14 @@ export interface Cluster {
   /** Centroid: TF-IDF weight per term (the heaviest terms only). */
   vec: Record<string, number>;
   size: number;
-  /** The latest members, one per customer (their latest): when, what they said, which signal. */
+  /** The latest members, one per named customer (their latest): when, what they said, which signal. */
   recent: { at: number; quote: string; signalId: string; who?: string }[];
   /** Arrival times of the members (the latest 500), for "this week". */
   times: number[];
   /**
-   * Who sent each of `times` (see `customerOf`), so one customer's many messages count once;
-   * absent in clusters stored before it was kept (then every message counts).
+   * Who sent each of `times` (see `customerOf`; "" when the item named no author, each such one a
+   * customer of its own), so one customer's many messages count once. Absent in clusters stored
+   * before it was kept: their members count once each.
    */
   who?: string[];
   updatedAt: number;
@@ -36,10 +37,9 @@ export const DEFAULT_SIMILARITY = 0.3;
 
 export const CLUSTER_LIMITS = { terms: 40, vocabulary: 20_000, clusters: 400, recent: 8 };
 
-/** Who sent an item: its author when the sender names one (case and spaces aside), else itself. */
-export function customerOf(item: { author?: string | null; signalId: string }): string {
-  const author = item.author?.trim().toLowerCase();
-  return author ? `a:${author}` : `s:${item.signalId}`;
+/** Who sent an item: its author, case and spaces aside; "" when the sender names none. */
+export function customerOf(item: { author?: string | null }): string {
+  return item.author?.trim().toLowerCase() ?? "";
 }
 
 /** Messages and distinct customers among a cluster's members that arrived after `since`. */
@@ -49,7 +49,8 @@ export function membersSince(c: Cluster, since: number): { messages: number; cus
   c.times.forEach((t, i) => {
     if (t <= since) return;
     messages++;
-    who.add(c.who?.[i] ?? `#${i}`);
+    // An item without an author is a customer of its own.
+    who.add(c.who?.[i] || `#${i}`);
   });
   return { messages, customers: who.size };
 }
@@ -140,12 +141,12 @@ export function addToClusters(
   best.size++;
   best.updatedAt = Math.max(best.updatedAt, item.at);
   const who = customerOf(item);
-  // One quote per customer: a customer writing again replaces their earlier words.
-  best.recent = best.recent.filter((r) => r.who !== who);
-  best.recent.push({ at: item.at, quote, signalId: item.signalId, who });
+  // One quote per named customer: a customer writing again replaces their earlier words.
+  if (who) best.recent = best.recent.filter((r) => r.who !== who);
+  best.recent.push({ at: item.at, quote, signalId: item.signalId, ...(who ? { who } : {}) });
   if (best.recent.length > CLUSTER_LIMITS.recent) best.recent.shift();
   // Clusters stored before `who` was kept: earlier members stay anonymous (each counts once).
-  if (!best.who) best.who = best.times.map((_, i) => `#old${i}`);
+  if (!best.who) best.who = best.times.map(() => "");
   best.times.push(item.at);
   best.who.push(who);
   if (best.times.length > 500) {
