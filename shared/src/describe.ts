@@ -4,6 +4,12 @@ import type { Change } from "./cards.ts";
 /** Agent name of the sample cards "Load demo data" makes: accepting one rehearses its change. */
 export const DEMO_AGENT = "demo";
 
+/**
+ * Stored beside a card's priority factors (not a factor: it is not weighted, nor 0..1): how many
+ * decisions the accept rate rests on, so a new team's card says "no decisions yet" instead of 50.
+ */
+export const ACCEPT_RATE_DECISIONS = "acceptRateDecisions";
+
 /** What accepting a card with this change does, in words ("Merge pull request #412 in acme/shop"). */
 export function describeChange(change: Change | null): string {
   switch (change?.type) {

@@ -1,3 +1,4 @@
+import { ACCEPT_RATE_DECISIONS } from "@flick/shared";
 /**
  * Every built-in card's priority comes from the same stated factors, each 0..1, stored on the card
  * and shown with it. Weights sum to 1, so the priority is 0..1 too.
@@ -20,12 +21,6 @@ export interface AcceptRate {
   rate: number;
   decided: number;
 }
-
-/**
- * Stored beside the factors (not a factor: it is not weighted, nor 0..1): how many decisions the
- * accept rate rests on, so a new team's card says "no decisions yet" instead of a rate of 50.
- */
-const ACCEPT_DECISIONS = "acceptRateDecisions";
 
 const WEIGHTS: RankFactors = {
   severity: 0.35,
@@ -52,7 +47,7 @@ export function rank(f: Omit<RankFactors, "acceptRate"> & { acceptRate: number |
     priority: Math.round(priority * 1000) / 1000,
     priorityFactors: {
       ...factors,
-      ...(typeof acceptRate === "number" ? {} : { [ACCEPT_DECISIONS]: acceptRate.decided }),
+      ...(typeof acceptRate === "number" ? {} : { [ACCEPT_RATE_DECISIONS]: acceptRate.decided }),
     },
   };
 }

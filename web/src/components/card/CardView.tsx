@@ -1,5 +1,5 @@
 import type { Card } from "@flick/shared";
-import { DEMO_AGENT } from "@flick/shared/describe";
+import { ACCEPT_RATE_DECISIONS, DEMO_AGENT } from "@flick/shared/describe";
 import { createResource, createSignal, For, lazy, Show, Suspense } from "solid-js";
 import { request } from "../../lib/api.ts";
 import { momentLabel } from "../../lib/chart-axis.ts";
@@ -113,7 +113,7 @@ const factors = (card: Card) => Object.entries(card.priorityFactors ?? {}).filte
 
 /** No decision yet on cards like it: the accept rate is a neutral 50, not something the team did. */
 const noDecisions = (card: Card, factor: string) =>
-  factor === "acceptRate" && card.priorityFactors?.acceptRateDecisions === 0;
+  factor === "acceptRate" && card.priorityFactors?.[ACCEPT_RATE_DECISIONS] === 0;
 
 /**
  * One card: preview and one-line claim first, then evidence, what accept will do, and the change
