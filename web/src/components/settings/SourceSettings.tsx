@@ -1,15 +1,5 @@
 import type { Action, Source, SourceKind, SourceMetrics } from "@flick/shared";
-import {
-  createEffect,
-  createResource,
-  createSignal,
-  For,
-  Match,
-  onMount,
-  Show,
-  Switch,
-  untrack,
-} from "solid-js";
+import { createEffect, createResource, createSignal, For, Match, Show, Switch, untrack } from "solid-js";
 import { errorMessage, request } from "../../lib/api.ts";
 import { actionsVersion } from "./actions-version.ts";
 import { Messages } from "./parts.tsx";
@@ -74,26 +64,27 @@ export function SourceSettings(props: {
     (props.source.kind === "github" || props.source.kind === "alertmanager") &&
     Object.keys(props.source.settings).length === 0;
   let details: HTMLDetailsElement | undefined;
-  // Opened for that metric (not by the admin's own tap): the form starts at it.
-  const [arrived, setArrived] = createSignal(false);
-  onMount(() => {
-    const wanted = props.metric;
-    if (!wanted) return;
-    request<SourceMetrics>(`/api/sources/${props.source.id}/metrics`)
-      .then((sent) => {
-        if (!details || !sent.names.includes(wanted)) return;
-        setArrived(true);
-        details.open = true;
-      })
-      // No list, no opening: the admin finds the source themselves.
-      .catch(() => {});
-  });
   const [settings, setSettings] = createSignal<Settings>({ ...(props.source.settings as Settings) });
   // What the server holds, to tell the admin a change made in the form is not saved yet.
   const [saved, setSaved] = createSignal(canonical(props.source.settings));
   const unsaved = () => !asJson() && canonical(settings()) !== saved();
   const [asJson, setAsJson] = createSignal(!hasForm);
   const [opened, setOpened] = createSignal(false);
+  // A metrics source's sent names, asked once: when its settings open, or when a card asks for one
+  // of its metrics (then it opens itself if it sent it; no list, no opening).
+  const [sent] = createResource(
+    () => (props.source.kind === "metrics" && (props.metric || opened()) ? props.source.id : undefined),
+    (id) => request<SourceMetrics>(`/api/sources/${id}/metrics`),
+  );
+  // Opened for that metric (not by the admin's own tap): the form starts at it.
+  const [arrived, setArrived] = createSignal(false);
+  createEffect(() => {
+    const wanted = props.metric;
+    if (!wanted || !details || sent.state !== "ready" || !sent().names.includes(wanted)) return;
+    if (untrack(opened)) return;
+    setArrived(true);
+    details.open = true;
+  });
   const [json, setJson] = createSignal("");
   const [error, setError] = createSignal("");
   const [busy, setBusy] = createSignal(false);
@@ -180,6 +171,7 @@ export function SourceSettings(props: {
               <Match when={props.source.kind === "metrics"}>
                 <MetricActions
                   sourceId={props.source.id}
+                  sent={sent.state === "ready" ? sent() : undefined}
                   settings={settings()}
                   set={set}
                   prefill={arrived() ? props.metric : undefined}
@@ -300,6 +292,8 @@ function NumberField(props: {
  */
 function MetricActions(props: {
   sourceId: string;
+  /** The metric names the source has sent (undefined until known). */
+  sent: SourceMetrics | undefined;
   settings: Settings;
   set(key: string, value: unknown): void;
   /** The metric to choose an action for (from a card): filled in, the form in view. */
@@ -322,14 +316,10 @@ function MetricActions(props: {
     (fieldset.querySelector("select") ?? toActions)?.focus();
   });
   const [actions] = createResource(actionsVersion, () => request<{ actions: Action[] }>("/api/actions"));
-  const [sent] = createResource(
-    () => props.sourceId,
-    (id) => request<SourceMetrics>(`/api/sources/${id}/metrics`),
-  );
-  const sentNames = () => (sent.state === "ready" ? sent().names : []);
+  const sentNames = () => props.sent?.names ?? [];
   // A series key ("name{label=…}") is sent under its metric's name.
   const unsent = (key: string) =>
-    sent.state === "ready" && sent().complete && !sentNames().includes(key.split("{")[0] ?? key);
+    props.sent?.complete === true && !sentNames().includes(key.split("{")[0] ?? key);
   const rows = () => Object.entries((props.settings.actions ?? {}) as Record<string, string>);
   const [metric, setMetric] = createSignal(untrack(() => props.prefill ?? ""));
   const [action, setAction] = createSignal("");
