@@ -442,6 +442,16 @@ describe("connecting a source from the settings page", () => {
     await context.close();
   });
 
+  /** A metric card opened in the feed: its "Accept will", once it says accepting only acknowledges. */
+  async function acceptWillOf(page: Page, id: string) {
+    await page.goto(`${e2e.server.url}/?card=${id}`);
+    const change = page
+      .locator(`[data-card-id="${id}"]`)
+      .getByRole("region", { name: "What accept will do" });
+    await change.getByText("Nothing outside Flick: accepting acknowledges it").waitFor();
+    return change;
+  }
+
   it("goes from a metric card that proposes an issue to making and choosing the action it proposes instead", async () => {
     // A team with no action yet: the way there goes through making one.
     for (const a of (await e2e.api<{ actions: { id: string }[] }>("/api/actions")).actions)
@@ -454,11 +464,7 @@ describe("connecting a source from the settings page", () => {
 
     const context = await e2e.context(phone);
     const page = await context.newPage();
-    await page.goto(`${e2e.server.url}/?card=${id}`);
-    const change = page
-      .locator(`[data-card-id="${id}"]`)
-      .getByRole("region", { name: "What accept will do" });
-    await change.getByText("Nothing outside Flick: accepting acknowledges it").waitFor();
+    const change = await acceptWillOf(page, id);
     await change.screenshot({ path: path.join(shots, "feed-metric-choose-action-phone.png") });
     await change.getByRole("button", { name: "Set an action for basket_success instead" }).click();
 
@@ -517,11 +523,7 @@ describe("connecting a source from the settings page", () => {
     const reviewer = await e2e.context(phone, false);
     await reviewer.addCookies([{ name: name ?? "", value: value ?? "", url: e2e.server.url }]);
     const seen = await reviewer.newPage();
-    await seen.goto(`${e2e.server.url}/?card=${id}`);
-    const theirs = seen
-      .locator(`[data-card-id="${id}"]`)
-      .getByRole("region", { name: "What accept will do" });
-    await theirs.getByText("Nothing outside Flick: accepting acknowledges it").waitFor();
+    const theirs = await acceptWillOf(seen, id);
     expect(await theirs.getByRole("button").count()).toBe(0);
     await reviewer.close();
   });
