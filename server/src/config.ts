@@ -24,7 +24,7 @@ const urlString = (protocols: string[], what: string) =>
       message: `must be a ${what} URL`,
     });
 
-const positiveInt = (fallback: number) =>
+const wholeNumber = (fallback: number, least: 0 | 1) =>
   z
     .string()
     .trim()
@@ -32,12 +32,14 @@ const positiveInt = (fallback: number) =>
     .transform((v, ctx) => {
       if (v === undefined || v === "") return fallback;
       const n = Number(v);
-      if (!Number.isInteger(n) || n <= 0) {
-        ctx.addIssue({ code: "custom", message: `must be a positive whole number, got "${v}"` });
+      if (!Number.isInteger(n) || n < least) {
+        const what = least === 0 ? "a whole number, 0 or more" : "a positive whole number";
+        ctx.addIssue({ code: "custom", message: `must be ${what}, got "${v}"` });
         return z.NEVER;
       }
       return n;
     });
+const positiveInt = (fallback: number) => wholeNumber(fallback, 1);
 
 export const configSchema = z.object({
   PORT: z
@@ -59,7 +61,10 @@ export const configSchema = z.object({
   PUBLIC_URL: urlString(["http:", "https:"], "http(s)://"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   /** Hours a browser session lasts without use. */
-  SESSION_TTL_HOURS: positiveInt(24 * 30),
+  SESSION_TTL_HOURS: positiveInt(24 * 30).refine((h) => h <= 400 * 24, {
+    // Browsers cap a cookie's life at 400 days, and the cookie library refuses to set a longer one.
+    message: "must be at most 9600 (400 days, the longest a browser keeps a cookie)",
+  }),
   /** Failed logins per email or client IP within 15 minutes before further tries get 429. */
   LOGIN_MAX_FAILURES: positiveInt(10),
   /** Largest request body the API accepts, in bytes. */
@@ -74,6 +79,11 @@ export const configSchema = z.object({
   WORKER_LEASE_SECONDS: positiveInt(60),
   /** Attempts before a failing signal is parked as a dead letter. */
   WORKER_MAX_ATTEMPTS: positiveInt(5),
+  /**
+   * Days a processed signal is kept (every metric point is one); 0 keeps them forever. Signals a
+   * card's evidence names, parked ones and those not yet processed are kept whatever their age.
+   */
+  SIGNAL_RETENTION_DAYS: wholeNumber(30, 0),
   /** Run agent workers in this process (turn off for ingest-only processes). */
   WORKERS: flag(true),
   /** Seconds after a decision during which it can be undone; accepted changes run only after it. */

@@ -7,8 +7,6 @@ import { type Config, ConfigError, loadConfig } from "./config.ts";
 import { DatabaseOpenError, type DatabaseOptions, migrateDatabase, openDatabase } from "./db/client.ts";
 import { systemClock } from "./lib/clock.ts";
 import { createLogger } from "./lib/logger.ts";
-import { sweepExpiredSessions } from "./services/auth/sessions.ts";
-import { pruneCardEvents } from "./services/cards/events.ts";
 import { wakeSnoozedCards } from "./services/cards/snooze.ts";
 import { ExecutionRuntime } from "./services/executions/runtime.ts";
 import { FixerRuntime } from "./services/fixer/runtime.ts";
@@ -16,6 +14,7 @@ import { FollowUpRuntime } from "./services/follow-ups/runtime.ts";
 import { ensureSetupLink } from "./services/invites/manage.ts";
 import { PushNotifier } from "./services/push/notifier.ts";
 import { SummarizerRuntime } from "./services/summarizer/runtime.ts";
+import { sweep } from "./services/sweep.ts";
 import { WebAssets } from "./web-static.ts";
 
 function defaultWebDist(): string {
@@ -91,23 +90,24 @@ export async function start(config: Config) {
   if (setupToken) process.stdout.write(`  Create the first admin account: ${url}/setup#${setupToken}\n`);
   process.stdout.write("\n");
 
-  const sweep = setInterval(
-    () => {
-      const now = systemClock.now();
-      Promise.all([sweepExpiredSessions(database.db, now), pruneCardEvents(database.db, now)]).catch((err) =>
-        logger.warn({ err: (err as Error).message }, "hourly sweep failed"),
-      );
-    },
-    60 * 60 * 1000,
-  );
-  sweep.unref();
+  const housekeeping = () => {
+    sweep(database, config, logger, systemClock.now()).catch((err) =>
+      logger.warn({ err: (err as Error).message }, "hourly sweep failed"),
+    );
+  };
+  // Soon after start as well as hourly: a server restarted more often than hourly still sweeps.
+  const firstSweep = setTimeout(housekeeping, 60 * 1000);
+  firstSweep.unref();
+  const sweeper = setInterval(housekeeping, 60 * 60 * 1000);
+  sweeper.unref();
 
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, "shutting down");
-    clearInterval(sweep);
+    clearTimeout(firstSweep);
+    clearInterval(sweeper);
     server.close();
     clearInterval(snoozeTimer);
     await runtime.stop();

@@ -22,6 +22,16 @@ describe("loadConfig", () => {
     expect(message).toContain('"eighty"');
   });
 
+  it("refuses a session longer than a browser keeps a cookie, and a negative signal retention", () => {
+    expect(() => loadConfig({ SESSION_TTL_HOURS: "10000" })).toThrow(/SESSION_TTL_HOURS.*at most 9600/);
+    expect(loadConfig({ SESSION_TTL_HOURS: "9600" }).SESSION_TTL_HOURS).toBe(9600);
+    expect(() => loadConfig({ SIGNAL_RETENTION_DAYS: "-1" })).toThrow(
+      /SIGNAL_RETENTION_DAYS.*0 or more, got "-1"/,
+    );
+    expect(loadConfig({ SIGNAL_RETENTION_DAYS: "0" }).SIGNAL_RETENTION_DAYS).toBe(0);
+    expect(loadConfig({}).SIGNAL_RETENTION_DAYS).toBe(30);
+  });
+
   it("treats empty values as unset", () => {
     const config = loadConfig({ PORT: "", DATABASE_URL: "", OPENAI_API_KEY: "" });
     expect(config.PORT).toBe(8080);

@@ -39,8 +39,8 @@ export const signals = pgTable(
     // workers claim the oldest due signals that are not done or parked
     // (ids rise in write order, so signals written together are claimed in that order)
     index("signal_claim_idx").on(t.nextAttemptAt, t.id).where(sql`${t.state} in ('pending', 'processing')`),
-    // agents and evidence look up recent signals of one fingerprint
-    index("signal_fingerprint_idx").on(t.fingerprint, t.receivedAt),
+    // retention deletes the oldest processed signals first (see services/signals/retention.ts)
+    index("signal_done_idx").on(t.processedAt, t.id).where(sql`${t.state} = 'done'`),
     // the admin dead-letter list shows parked signals, newest first
     index("signal_parked_idx").on(t.receivedAt).where(sql`${t.state} = 'parked'`),
     check("signal_state_check", sql`${t.state} in ('pending', 'processing', 'done', 'parked')`),
