@@ -137,6 +137,11 @@ export const evidenceSchema = z.object({
   standsFor: z.array(z.string()).optional(),
   /** Fingerprints whose news it tells instead of cards of their own; a reject mutes them too. */
   tells: z.array(z.string()).optional(),
+  /**
+   * The source whose settings chose what the card proposes (a metric card: the action set for the
+   * metric there, or its issue repository): where an admin changes that choice.
+   */
+  settingsSource: z.string().optional(),
 });
 export type Evidence = z.infer<typeof evidenceSchema>;
 

@@ -460,7 +460,24 @@ describe("connecting a source from the settings page", () => {
       "/api/sources",
       { method: "POST", body: JSON.stringify({ kind: "metrics", name: "Basket metrics", settings: {} }) },
     );
+    // Another metrics source sent the metric once too: the card's own source is the one to open.
+    const shop = (
+      await e2e.api<{ sources: { id: string; name: string; secret: string; ingestUrl: string }[] }>(
+        "/api/sources",
+      )
+    ).sources.find((s) => s.name === "Shop metrics");
+    const once = await fetch(shop?.ingestUrl ?? "", {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${shop?.secret}` },
+      body: JSON.stringify([
+        { name: "basket_success", ts: new Date(Date.now() - 3 * 86_400_000).toISOString(), value: 98 },
+      ]),
+    });
+    expect(once.status).toBe(202);
     const { id } = await metricCardAfterDrop(source.ingestUrl, source.secret, "basket_success");
+    await expect
+      .poll(async () => (await e2e.api<{ names: string[] }>(`/api/sources/${shop?.id}/metrics`)).names)
+      .toContain("basket_success");
 
     const context = await e2e.context(phone);
     const page = await context.newPage();
@@ -468,8 +485,9 @@ describe("connecting a source from the settings page", () => {
     await change.screenshot({ path: path.join(shots, "feed-metric-choose-action-phone.png") });
     await change.getByRole("button", { name: "Set an action for basket_success instead" }).click();
 
-    // Settings, at the source that sent it: the metric filled in, the action to choose in focus.
-    await page.waitForURL(/\/settings\?metric=basket_success$/);
+    // Settings, at the source whose settings chose the card's proposal: the metric filled in, the
+    // action to choose in focus.
+    await page.waitForURL(`${e2e.server.url}/settings?metric=basket_success&source=${source.id}`);
     const actions = page
       .getByRole("article", { name: "Source Basket metrics" })
       .getByRole("group", { name: "Action a broken metric proposes" });
@@ -489,7 +507,7 @@ describe("connecting a source from the settings page", () => {
     const chooser = actions.getByRole("combobox", { name: /^Action/ });
     await chooser.getByRole("option", { name: "restart-basket" }).waitFor({ state: "attached" });
     expect(await actions.getByRole("combobox", { name: /^Metric/ }).inputValue()).toBe("basket_success");
-    // The other metrics source stays folded.
+    // The other metrics source stays folded, although it sent the metric too.
     expect(
       await page
         .getByRole("article", { name: "Source Shop metrics" })

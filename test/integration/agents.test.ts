@@ -288,6 +288,8 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       const preview = card.preview as { points: [number, number][]; marks: number[] };
       expect(preview.points[preview.marks[0] as number]?.[1]).toBe(1.444);
       expect((card.evidence as { facts: Json }).facts).toMatchObject({ value: 1.444 });
+      // Where an admin would choose the action it proposes: the source whose settings were read.
+      expect((card.evidence as { settingsSource?: string }).settingsSource).toBe(metrics.id);
     });
 
     it('tells a change of a few percent in values, not as "rose 3%"', async () => {

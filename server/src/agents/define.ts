@@ -44,6 +44,8 @@ export interface CardUpsert {
      * metric's incident): rejecting it mutes them with it. Replaces the card's earlier list.
      */
     tells?: string[];
+    /** The source whose settings chose the proposal (see Evidence.settingsSource); the latest counts. */
+    settingsSource?: string;
   };
   verification?: Verification;
   /**

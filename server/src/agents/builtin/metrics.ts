@@ -1015,6 +1015,7 @@ export const metricsAgent = defineAgent({
             },
             // The latest alarm is the card's story: a pattern's facts do not linger beside a value's.
             replaceFacts: true,
+            settingsSource: signal.sourceId,
           },
           verification: [
             {

@@ -26,6 +26,8 @@ interface StoredEvidence {
   setAside?: boolean;
   /** The id of the card that stands (or stood) for this one when its agent set it aside. */
   standIn?: string;
+  /** The source whose settings chose the proposal (see CardUpsert.evidence.settingsSource). */
+  settingsSource?: string;
 }
 
 function clampPriority(p: number): number {
@@ -53,6 +55,11 @@ function mergeEvidence(old: StoredEvidence | null, u: CardUpsert["evidence"]): S
         : {}),
     ...(u.tells ? { tells: u.tells.slice(0, MAX_TELLS) } : old?.tells ? { tells: old.tells } : {}),
     ...(old?.standIn ? { standIn: old.standIn } : {}),
+    ...(u.settingsSource
+      ? { settingsSource: u.settingsSource }
+      : old?.settingsSource
+        ? { settingsSource: old.settingsSource }
+        : {}),
   };
 }
 

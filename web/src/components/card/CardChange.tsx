@@ -69,13 +69,19 @@ function useDryRun(target: () => HTMLElement | undefined, cardId: () => string |
   return problem;
 }
 
+/** A metric to choose an action for, and the source whose settings hold it when the card says. */
+export interface ActionFor {
+  metric: string;
+  source?: string;
+}
+
 /** "What accept will do", in words first; the full diff on demand. */
 export function CardChange(props: {
   change: Change | null;
   demo?: boolean;
   cardId?: string;
   /** A metric whose cards propose no action yet: an admin may choose one in Settings. */
-  actionFor?: string;
+  actionFor?: ActionFor;
 }) {
   let section: HTMLElement | undefined;
   const problem = useDryRun(
@@ -95,13 +101,18 @@ export function CardChange(props: {
         </p>
       </Show>
       <Show when={props.actionFor}>
-        {(metric) => (
+        {(wanted) => (
           <button
             type="button"
             class={styles.inlineLink}
-            onClick={() => navigate(`/settings?metric=${encodeURIComponent(metric())}`)}
+            onClick={() => {
+              const { metric, source } = wanted();
+              navigate(
+                `/settings?metric=${encodeURIComponent(metric)}${source ? `&source=${encodeURIComponent(source)}` : ""}`,
+              );
+            }}
           >
-            Set an action for {metric()} instead
+            Set an action for {wanted().metric} instead
           </button>
         )}
       </Show>

@@ -9,7 +9,7 @@ import type { Verdict } from "../feed/FeedContext.tsx";
 import { VoiceHoldButton } from "../voice/VoiceHoldButton.tsx";
 import { VoiceTypeForm } from "../voice/VoiceTypeForm.tsx";
 import styles from "./Card.module.css";
-import { CardChange } from "./CardChange.tsx";
+import { type ActionFor, CardChange } from "./CardChange.tsx";
 import { CardPreview } from "./CardPreview.tsx";
 
 interface CardViewProps {
@@ -27,12 +27,15 @@ interface CardViewProps {
   admin?: boolean;
 }
 
-/** The metric a pending metric card proposes no action for, when an admin could choose one. */
-function metricWithoutAction(card: Card, admin: boolean | undefined): string | undefined {
+/**
+ * The metric a pending metric card proposes no action for, when an admin could choose one, and the
+ * source whose settings would hold it (cards made before the card named it: found by sent names).
+ */
+function metricWithoutAction(card: Card, admin: boolean | undefined): ActionFor | undefined {
   const metric = card.evidence.facts?.metric;
   if (!admin || card.agent !== "metrics" || card.status !== "pending") return undefined;
   if (card.change?.type === "webhook" || typeof metric !== "string") return undefined;
-  return metric;
+  return { metric, source: card.evidence.settingsSource };
 }
 
 // Where the evidence lives (the pull request, the job, the alert, the issue in Sentry): web pages only.

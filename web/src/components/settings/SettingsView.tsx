@@ -42,12 +42,21 @@ export function SettingsView(props: { admin: boolean }) {
     kindField.focus();
   });
   const admin = () => props.admin || undefined;
-  // Arriving from a metric card's "Set an action for … instead": the source that sent it opens at that metric.
-  const wantedMetric = new URLSearchParams(window.location.search).get("metric") ?? undefined;
+  // Arriving from a metric card's "Set an action for … instead": the source whose settings chose the
+  // card's proposal opens at that metric; a card that does not name one (made before cards did)
+  // opens the metrics source that sent the metric.
+  const params = new URLSearchParams(window.location.search);
+  const wantedMetric = params.get("metric") ?? undefined;
+  const wantedSource = params.get("source") ?? undefined;
   const [sources, { refetch: refetchSources }] = createResource(admin, () =>
     request<{ sources: Source[] }>("/api/sources"),
   );
   const [users] = createResource(admin, () => request<{ users: User[] }>("/api/users"));
+  const metricFor = (s: Source) => {
+    if (s.kind !== "metrics" || !wantedMetric) return undefined;
+    const named = sources()?.sources.some((x) => x.id === wantedSource && x.kind === "metrics");
+    return !named || s.id === wantedSource ? wantedMetric : undefined;
+  };
   const [mutes, { refetch: refetchMutes }] = createResource(admin, () =>
     request<{ mutes: Mute[] }>("/api/mutes"),
   );
@@ -127,7 +136,8 @@ export function SettingsView(props: { admin: boolean }) {
                 <SourceSettings
                   source={s}
                   onSaved={setNotice}
-                  metric={s.kind === "metrics" ? wantedMetric : undefined}
+                  metric={metricFor(s)}
+                  chosen={s.id === wantedSource}
                 />
                 <button
                   type="button"

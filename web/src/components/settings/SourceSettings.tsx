@@ -55,8 +55,10 @@ const num = (v: unknown) => (typeof v === "number" ? String(v) : "");
 export function SourceSettings(props: {
   source: Source;
   onSaved(message: string): void;
-  /** A metric to choose an action for: opened at it when this source sent it. */
+  /** A metric to choose an action for: opened at it when this source sent it, or is `chosen`. */
   metric?: string;
+  /** The card named this source as the one whose settings chose its proposal. */
+  chosen?: boolean;
 }) {
   const hasForm = FORM_KINDS.has(props.source.kind);
   // No agent reads a GitHub or Alertmanager source's settings: no editor, unless some were set.
@@ -80,7 +82,8 @@ export function SourceSettings(props: {
   const [arrived, setArrived] = createSignal(false);
   createEffect(() => {
     const wanted = props.metric;
-    if (!wanted || !details || sent.state !== "ready" || !sent().names.includes(wanted)) return;
+    if (!wanted || !details || sent.state !== "ready") return;
+    if (!props.chosen && !sent().names.includes(wanted)) return;
     if (untrack(opened)) return;
     setArrived(true);
     details.open = true;
