@@ -1,5 +1,5 @@
 import path from "node:path";
-import { DEFAULT_DETECTOR_OPTIONS, MetricDetector } from "@flick/server/detector";
+import { DEFAULT_DETECTOR_OPTIONS, type DetectorOptions, MetricDetector } from "@flick/server/detector";
 import { describe, expect, it } from "vitest";
 import { loadCorpus } from "../bench/nab/corpus.ts";
 import { windowedGaussian } from "../bench/nab/detectors.ts";
@@ -119,6 +119,37 @@ describe("streaming metric detector", () => {
     expect(denser[0]).toBeLessThan(2400 + 144);
   });
 
+  it("alarms once when a series turns restless, not again and again, and still alarms for a real break in it", () => {
+    // Calm noise (±1.5) for a week, then three times as restless; a deep dip at point 3500.
+    const alarmsOf = (options: Partial<DetectorOptions>, seed: number) => {
+      const next = generator(seed);
+      const ts = Array.from({ length: 4000 }, (_, i) => Date.UTC(2026, 0, 1) + i * STEP);
+      const values = ts.map(
+        (_, i) =>
+          100 +
+          20 * Math.sin((2 * Math.PI * i) / 288) +
+          (i >= 2000 ? 9 : 3) * (next() - 0.5) +
+          (i >= 3500 && i < 3504 ? -60 : 0),
+      );
+      const d = new MetricDetector(undefined, options);
+      return values.flatMap((v, i) => (d.update(v, ts[i] as number).score >= ALARM && i >= 300 ? [i] : []));
+    };
+    let longOnly = 0;
+    for (const seed of [7, 8, 9]) {
+      const alarms = alarmsOf({}, seed);
+      expect(alarms.filter((i) => i >= 2000 && i < 3500).length, `seed ${seed}`).toBeLessThanOrEqual(1);
+      expect(
+        alarms.find((i) => i >= 3500),
+        `seed ${seed}`,
+      ).toBe(3500);
+      // Against the long history alone, the restless stretch alarms again and again.
+      longOnly += alarmsOf({ recentWindow: DEFAULT_DETECTOR_OPTIONS.historyWindow }, seed).filter(
+        (i) => i >= 2000 && i < 3500,
+      ).length;
+    }
+    expect(longOnly).toBeGreaterThanOrEqual(6);
+  });
+
   it("raises no alarm on a perfectly regular series when a few points never arrive", () => {
     // NAB's noiseless daily cycle, with one point in a hundred (or five hundred) left out.
     const clean = nabSeries("artificialNoAnomaly/art_daily_no_noise.csv");
@@ -139,11 +170,16 @@ describe("streaming metric detector", () => {
     }
   });
 
-  it("carries on from a state stored before shape matching and the slow view existed", () => {
+  it("carries on from a state stored before shape matching, the slow view and the recent history existed", () => {
     const { ts, values } = series(1500, (i) => (i >= 1200 ? 50 : 0));
     const a = new MetricDetector();
     for (let i = 0; i < 700; i++) a.update(values[i] as number, ts[i] as number);
-    const { shapeStat: _stat, blocks: _blocks, ...older } = JSON.parse(JSON.stringify(a.state));
+    const {
+      shapeStat: _stat,
+      blocks: _blocks,
+      avgRecent: _recent,
+      ...older
+    } = JSON.parse(JSON.stringify(a.state));
     const b = new MetricDetector(older);
     const scores = values.slice(700).map((v, i) => b.update(v, ts[i + 700] as number).score);
     expect(scores.every((s) => Number.isFinite(s))).toBe(true);

@@ -18,7 +18,9 @@
  *     of the two, so it has to be both far from the recent level and unlike anything seen.
  *  3. Likelihood: the surprise is averaged over a short window and compared with the distribution
  *     of those averages over the long history, so a noisy series needs a bigger jump than a calm
- *     one (the idea behind Numenta's "anomaly likelihood").
+ *     one (the idea behind Numenta's "anomaly likelihood"), and over the last few hundred points
+ *     too: it must stand out against both, so a series that has turned restless needs a bigger
+ *     jump than it did when calm.
  *  4. Slow view: a few hours of points at a time are summarised as a block; the last two blocks
  *     are compared with every earlier pair. A rhythm the series never had (spikes coming closer
  *     together, a steady machine starting to oscillate) alarms here although each point and each
@@ -34,6 +36,8 @@ export interface DetectorOptions {
   averageWindow: number;
   /** Horizon (points) of the exponentially weighted history the likelihood compares against. */
   historyWindow: number;
+  /** Horizon (points) of the short history the averaged surprise must also stand out against. */
+  recentWindow: number;
   /** Points before any score other than 0 is given. */
   warmup: number;
   /** Points after an alarm during which scores are damped. */
@@ -70,6 +74,7 @@ export const DEFAULT_DETECTOR_OPTIONS: DetectorOptions = {
   shortWindow: 32,
   averageWindow: 10,
   historyWindow: 20000,
+  recentWindow: 400,
   warmup: 300,
   restPoints: 150,
   alarmLevel: 0.44,
@@ -110,6 +115,8 @@ export interface DetectorState {
   step: number | null;
   feature: Stat[];
   avgHistory: Stat;
+  /** The averaged surprise's recent history (absent in states stored before it was added). */
+  avgRecent?: Stat;
   min: number;
   max: number;
   sinceAlarm: number;
@@ -187,6 +194,7 @@ export function newDetectorState(): DetectorState {
     step: null,
     feature: [],
     avgHistory: { n: 0, mean: 0, v: 0 },
+    avgRecent: { n: 0, mean: 0, v: 0 },
     min: Number.POSITIVE_INFINITY,
     max: Number.NEGATIVE_INFINITY,
     sinceAlarm: Number.MAX_SAFE_INTEGER,
@@ -313,7 +321,11 @@ export class MetricDetector {
     const h = s.avgHistory;
     if (s.n >= o.warmup && h.n > 10) {
       const std = Math.sqrt(h.v);
-      const z = (avg - h.mean) / Math.max(std, 1e-4);
+      let z = (avg - h.mean) / Math.max(std, 1e-4);
+      // Against the last few hundred points as well: a restless stretch (or the aftermath of an
+      // incident) raises the bar, where the long history alone would alarm again and again.
+      const r = s.avgRecent;
+      if (r && r.n > 10) z = Math.min(z, (avg - r.mean) / Math.max(Math.sqrt(r.v), 1e-4));
       const likelihood = 1 - normalTail(z);
       score = Math.log(1.0000000001 - likelihood) / Math.log(1 - 0.9999999999);
       score = Math.max(0, Math.min(1, score));
@@ -341,6 +353,8 @@ export class MetricDetector {
     if (value < s.min) s.min = value;
     if (value > s.max) s.max = value;
     addStat(h, avg, o.historyWindow);
+    s.avgRecent ??= { n: 0, mean: 0, v: 0 };
+    addStat(s.avgRecent, avg, o.recentWindow);
     if (pattern) return { score, expected, surprise, pattern };
     return peak ? { score, expected, surprise, peak } : { score, expected, surprise };
   }
