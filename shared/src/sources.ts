@@ -50,6 +50,41 @@ export type Source = z.infer<typeof sourceSchema>;
 export const sourceMetricsSchema = z.object({ names: z.array(z.string()), complete: z.boolean() });
 export type SourceMetrics = z.infer<typeof sourceMetricsSchema>;
 
+/** `POST /api/sources/:id/webhook-preview`: what a webhook source's deliveries become under a mapping. */
+export const webhookPreviewRequestSchema = z.object({
+  /** The mapping to try (unsaved form values); checked like saved settings. */
+  settings: z.record(z.string(), z.unknown()).default({}),
+  /** A delivery to try it on; without one, the source's latest delivery is used. */
+  sample: z.unknown().optional(),
+});
+export type WebhookPreviewRequest = z.input<typeof webhookPreviewRequestSchema>;
+
+export const webhookPreviewSchema = z.object({
+  /** What was mapped: the sample given, the source's latest delivery, or nothing (none came yet). */
+  from: z.enum(["sample", "latest", "none"]),
+  /** When the latest delivery came. */
+  receivedAt: z.string().optional(),
+  /** The delivery mapped (the first item of a batch); left out when its JSON is over 64 KB. */
+  delivery: z.unknown().optional(),
+  /** The card it makes (absent when there is no delivery). */
+  card: z
+    .object({
+      title: z.string(),
+      /** Deliveries with the same value here join one card; absent: each delivery is a card of its own. */
+      groupedBy: z.string().optional(),
+      /** The delivery's id; a repeat with the same id is a duplicate. Absent: made from its content. */
+      id: z.string().optional(),
+      summary: z.string().optional(),
+      /** The card's link, when it is a web page. */
+      url: z.string().optional(),
+      priority: z.number(),
+    })
+    .optional(),
+  /** Mapped paths that find nothing usable in the delivery, by setting. */
+  missing: z.array(z.object({ key: z.string(), path: z.string() })),
+});
+export type WebhookPreview = z.infer<typeof webhookPreviewSchema>;
+
 export const ingestResultSchema = z.object({
   accepted: z.number().int(),
   duplicates: z.number().int(),

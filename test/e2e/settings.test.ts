@@ -545,4 +545,90 @@ describe("connecting a source from the settings page", () => {
     expect(await theirs.getByRole("button").count()).toBe(0);
     await reviewer.close();
   });
+  it("maps a webhook's deliveries on a phone, trying the mapping on the latest delivery before saving it", async () => {
+    const { source } = await e2e.api<{ source: { id: string; secret: string; ingestUrl: string } }>(
+      "/api/sources",
+      { method: "POST", body: JSON.stringify({ kind: "webhook", name: "Uptime checks", settings: {} }) },
+    );
+    const deliver = async (body: unknown) => {
+      const res = await fetch(source.ingestUrl, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${source.secret}` },
+        body: JSON.stringify(body),
+      });
+      expect(res.status).toBe(202);
+    };
+    await deliver({
+      check: { name: "Checkout page is down", region: "eu-west" },
+      detail: "HTTP 503 for 4 minutes",
+    });
+
+    const context = await e2e.context(phone);
+    const page = await context.newPage();
+    await page.goto(`${e2e.server.url}/settings`);
+    const entry = page.getByRole("article", { name: "Source Uptime checks" });
+    await entry.getByText("Settings", { exact: true }).click();
+    const becomes = entry.getByRole("region", { name: "What a delivery becomes" });
+    // Unmapped, the latest delivery makes a card titled by a hash of its content.
+    await becomes.getByText(/^The latest delivery, received .* UTC, becomes:$/).waitFor();
+    await expect.poll(() => becomes.locator("dd").first().textContent()).toMatch(/^Webhook: [0-9a-f]{64}$/);
+
+    await entry.getByLabel("Card title").fill("$.check.name");
+    await entry.getByLabel(/^Joins deliveries into one card/).fill("$.check.region");
+    await entry.getByLabel("Summary").fill("$.detail");
+    await entry.getByLabel("Link (a web page)").fill("$.check.url");
+    await expect
+      .poll(() => becomes.locator("dd").allTextContents())
+      .toEqual(["Checkout page is down", "eu-west", "HTTP 503 for 4 minutes"]);
+    await becomes.getByText("Link (a web page): $.check.url finds nothing in this delivery.").waitFor();
+    // A sample of another kind of delivery, pasted over the latest one it starts from.
+    await becomes.getByRole("button", { name: "Paste a sample instead" }).click();
+    const sample = becomes.getByLabel("A sample delivery (JSON)");
+    expect(JSON.parse(await sample.inputValue())).toEqual({
+      check: { name: "Checkout page is down", region: "eu-west" },
+      detail: "HTTP 503 for 4 minutes",
+    });
+    await sample.fill(
+      JSON.stringify({
+        check: { name: "Search is slow", region: "us-east", url: "https://status.example/search" },
+        detail: "p95 at 4 s",
+      }),
+    );
+    await expect
+      .poll(() => becomes.locator("dd").allTextContents())
+      .toEqual(["Search is slow", "us-east", "p95 at 4 s", "https://status.example/search"]);
+    await becomes.getByRole("button", { name: "Use the latest delivery" }).click();
+    await becomes.getByText("Link (a web page): $.check.url finds nothing in this delivery.").waitFor();
+    // A path it cannot read is named before anything is saved.
+    await entry.getByLabel("Summary").fill("$.detail[");
+    await becomes.getByRole("alert").filter({ hasText: "settings.summaryPath" }).waitFor();
+    await entry.getByLabel("Summary").fill("$.detail");
+    await expect.poll(() => becomes.getByRole("alert").count()).toBe(0);
+    expect(
+      await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth),
+    ).toBeLessThanOrEqual(0);
+    await entry.screenshot({ path: path.join(shots, "settings-webhook-mapping-phone.png") });
+    await entry.getByRole("button", { name: "Save settings" }).click();
+    await page.getByRole("status").filter({ hasText: "Saved the settings of Uptime checks." }).waitFor();
+    const stored = await e2e.api<{ source: { settings: unknown } }>(`/api/sources/${source.id}`);
+    expect(stored.source.settings).toEqual({
+      titlePath: "$.check.name",
+      fingerprintPath: "$.check.region",
+      summaryPath: "$.detail",
+      urlPath: "$.check.url",
+    });
+
+    // The next delivery makes the card the preview showed.
+    await deliver({
+      check: { name: "Checkout page is down", region: "eu-west", url: "https://status.example/checkout" },
+      detail: "HTTP 503 for 9 minutes",
+    });
+    await page.getByRole("link", { name: "Feed" }).click();
+    await page
+      .locator("article h2")
+      .filter({ hasText: /^Checkout page is down$/ })
+      .first()
+      .waitFor();
+    await context.close();
+  });
 });

@@ -48,6 +48,7 @@ const ACCESS: Record<string, "public" | "signed" | "user" | "admin"> = {
   "POST /api/sources": "admin",
   "GET /api/sources/:id": "admin",
   "GET /api/sources/:id/metrics": "admin",
+  "POST /api/sources/:id/webhook-preview": "admin",
   "PATCH /api/sources/:id": "admin",
   "POST /api/sources/:id/rotate-secret": "admin",
   "POST /api/sources/:id/test": "admin",

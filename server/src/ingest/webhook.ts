@@ -2,8 +2,8 @@ import { webhookMappingSchema } from "@flick/shared";
 import { sha256 } from "../lib/crypto.ts";
 import { AppError } from "../lib/errors.ts";
 import { bodyText, parseJson, verifyBearer } from "./common.ts";
-import { readText } from "./jsonpath.ts";
 import type { IngestModule, ParsedSignal, ParseResult } from "./types.ts";
+import { readWebhook } from "./webhook-map.ts";
 
 const MAX_ITEMS = 1000;
 
@@ -27,7 +27,8 @@ export const webhook: IngestModule = {
           `${Array.isArray(json) ? `[${i}]: ` : ""}each item must be a JSON object`,
         );
       }
-      const mapped = readText(item, mapping.idPath, 200);
+      const parts = readWebhook(item, mapping);
+      const mapped = parts.id;
       if (mapping.idPath && mapped === undefined) {
         throw new AppError(
           "validation_failed",
@@ -36,8 +37,7 @@ export const webhook: IngestModule = {
       }
       const externalId =
         mapped ?? (headerId && items.length === 1 ? headerId.slice(0, 200) : sha256(JSON.stringify(item)));
-      const key =
-        readText(item, mapping.fingerprintPath, 200) ?? readText(item, mapping.titlePath, 200) ?? externalId;
+      const key = parts.key ?? externalId;
       return { kind: "webhook", externalId, fingerprint: `webhook:${source.id}:${key}`, payload: item };
     });
     return { signals, ignored: 0 };

@@ -1,4 +1,4 @@
-import { sourceCreateSchema, sourceUpdateSchema } from "@flick/shared";
+import { sourceCreateSchema, sourceUpdateSchema, webhookPreviewRequestSchema } from "@flick/shared";
 import { Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../env.ts";
@@ -15,6 +15,7 @@ import {
   updateSource,
 } from "../services/sources/manage.ts";
 import { sendTestSignal } from "../services/sources/test-signal.ts";
+import { previewWebhook } from "../services/sources/webhook-preview.ts";
 
 const idParam = validate("param", z.object({ id: z.string().max(64) }));
 
@@ -22,8 +23,9 @@ export const sourceRoutes = new Hono<AppEnv>()
   .use(requireAdmin)
   .use(async (c, next) => {
     await next();
-    // Any change to a source applies to this process's ingest at once.
-    if (c.req.method !== "GET") c.var.services.sources.invalidate();
+    // Any change to a source applies to this process's ingest at once (a preview changes nothing).
+    if (c.req.method !== "GET" && !c.req.path.endsWith("/webhook-preview"))
+      c.var.services.sources.invalidate();
   })
   .get("/", async (c) => {
     const rows = await listSources(c.var.deps.database.db);
@@ -40,6 +42,10 @@ export const sourceRoutes = new Hono<AppEnv>()
   })
   .get("/:id/metrics", idParam, async (c) => {
     return c.json(await metricNamesOf(c.var.deps.database.db, c.req.valid("param").id));
+  })
+  .post("/:id/webhook-preview", idParam, validate("json", webhookPreviewRequestSchema), async (c) => {
+    const { database } = c.var.deps;
+    return c.json(await previewWebhook(database.db, c.req.valid("param").id, c.req.valid("json")));
   })
   .patch("/:id", idParam, validate("json", sourceUpdateSchema), async (c) => {
     const { database, clock } = c.var.deps;

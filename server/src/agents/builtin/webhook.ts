@@ -1,5 +1,10 @@
 import { type WebhookMapping, webhookMappingSchema } from "@flick/shared";
-import { readText } from "../../ingest/jsonpath.ts";
+import {
+  DEFAULT_WEBHOOK_PRIORITY,
+  isWebLink,
+  readWebhook,
+  webhookFallbackTitle,
+} from "../../ingest/webhook-map.ts";
 import { type CardUpsert, defineAgent, type SignalRow } from "../define.ts";
 
 /**
@@ -22,25 +27,22 @@ export function webhookAgent(mappings: (sourceId: string) => Promise<WebhookMapp
       for (const [fingerprint, group] of groups) {
         const last = group[group.length - 1] as SignalRow;
         const mapping = webhookMappingSchema.parse(await mappingOf(last.sourceId));
-        const title =
-          readText(last.payload, mapping.titlePath, 200) ??
-          `Webhook: ${fingerprint.split(":").slice(2).join(":")}`;
-        const summary = readText(last.payload, mapping.summaryPath, 2000);
-        const url = readText(last.payload, mapping.urlPath, 2000);
+        const { title: mapped, summary, url } = readWebhook(last.payload, mapping);
+        const title = mapped ?? webhookFallbackTitle(fingerprint.split(":").slice(2).join(":"));
         out.push({
           fingerprint,
           kind: "insight",
           title,
           summary,
-          priority: mapping.priority ?? 0.3,
-          priorityFactors: { configured: mapping.priority ?? 0.3 },
+          priority: mapping.priority ?? DEFAULT_WEBHOOK_PRIORITY,
+          priorityFactors: { configured: mapping.priority ?? DEFAULT_WEBHOOK_PRIORITY },
           preview: { type: "text", text: JSON.stringify(last.payload, null, 2).slice(0, 1500) },
           change: { type: "none" },
           evidence: {
             signalIds: group.map((s) => s.id),
             firstSeen: group[0]?.occurredAt ?? last.occurredAt,
             lastSeen: last.occurredAt,
-            links: url && /^https?:\/\//.test(url) ? [{ label: "Open", url }] : [],
+            links: isWebLink(url) ? [{ label: "Open", url }] : [],
           },
         });
       }

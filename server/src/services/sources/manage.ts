@@ -37,7 +37,7 @@ function settingsError(error: z.ZodError): never {
   );
 }
 
-function checkSettings(kind: SourceKind, settings: Record<string, unknown>): Record<string, unknown> {
+export function checkSettings(kind: SourceKind, settings: Record<string, unknown>): Record<string, unknown> {
   if (kind !== "webhook") {
     const schema = agentSourceSettings[kind];
     const checked = schema?.safeParse(settings);

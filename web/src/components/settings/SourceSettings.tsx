@@ -2,10 +2,9 @@ import type { Action, Source, SourceKind, SourceMetrics } from "@flick/shared";
 import { createEffect, createResource, createSignal, For, Match, Show, Switch, untrack } from "solid-js";
 import { errorMessage, request } from "../../lib/api.ts";
 import { actionsVersion } from "./actions-version.ts";
-import { Messages } from "./parts.tsx";
+import { Messages, NumberField, type Settings } from "./parts.tsx";
 import styles from "./Settings.module.css";
-
-type Settings = Record<string, unknown>;
+import { WebhookMapping } from "./WebhookMapping.tsx";
 
 /** What a webhook source's settings say, where no form is offered: an example to start from. */
 const WEBHOOK_EXAMPLE =
@@ -18,7 +17,7 @@ const FEEDBACK_NUMBERS = [
 ];
 
 /** The kinds whose settings the built-in agents read, and so get a form; the others edit JSON. */
-const FORM_KINDS: ReadonlySet<SourceKind> = new Set(["metrics", "feedback", "sentry"]);
+const FORM_KINDS: ReadonlySet<SourceKind> = new Set(["metrics", "feedback", "sentry", "webhook"]);
 
 /** The settings without a key, or with it set; an empty text, a blank number or an empty list unsets it. */
 function withValue(settings: Settings, key: string, value: unknown): Settings {
@@ -44,7 +43,6 @@ function canonical(value: unknown): string {
 }
 
 const text = (v: unknown) => (typeof v === "string" ? v : "");
-const num = (v: unknown) => (typeof v === "number" ? String(v) : "");
 
 /**
  * A source's settings, saved with PATCH: a form for what the built-in agents read (the action a
@@ -188,6 +186,9 @@ export function SourceSettings(props: {
                   Its metrics come from one service: metrics without labels that break together are one card
                 </label>
               </Match>
+              <Match when={props.source.kind === "webhook"}>
+                <WebhookMapping sourceId={props.source.id} settings={settings()} set={set} />
+              </Match>
               <Match when={props.source.kind === "feedback"}>
                 <div class={styles.row}>
                   <For each={FEEDBACK_NUMBERS}>
@@ -225,21 +226,23 @@ export function SourceSettings(props: {
                 </label>
               </Match>
             </Switch>
-            <label class={styles.field}>
-              {props.source.kind === "metrics"
-                ? "Repository for issues about a metric without an action (owner/name)"
-                : props.source.kind === "feedback"
-                  ? "Repository for issues quoting the customers (owner/name)"
-                  : "Repository for issues about an error group (owner/name)"}
-              <input
-                class={styles.input}
-                placeholder="owner/name"
-                autocapitalize="off"
-                spellcheck={false}
-                value={untrack(() => text(settings().repository))}
-                onInput={(e) => set("repository", e.currentTarget.value.trim())}
-              />
-            </label>
+            <Show when={props.source.kind !== "webhook"}>
+              <label class={styles.field}>
+                {props.source.kind === "metrics"
+                  ? "Repository for issues about a metric without an action (owner/name)"
+                  : props.source.kind === "feedback"
+                    ? "Repository for issues quoting the customers (owner/name)"
+                    : "Repository for issues about an error group (owner/name)"}
+                <input
+                  class={styles.input}
+                  placeholder="owner/name"
+                  autocapitalize="off"
+                  spellcheck={false}
+                  value={untrack(() => text(settings().repository))}
+                  onInput={(e) => set("repository", e.currentTarget.value.trim())}
+                />
+              </label>
+            </Show>
           </Show>
           <Messages error={error()} notice="" />
           <div class={styles.row}>
@@ -258,32 +261,6 @@ export function SourceSettings(props: {
         </Show>
       </Show>
     </details>
-  );
-}
-
-/** A number setting; blank unsets it (its default shows as the placeholder). */
-function NumberField(props: {
-  label: string;
-  key: string;
-  step: number;
-  placeholder: string;
-  settings: Settings;
-  set(key: string, value: unknown): void;
-}) {
-  return (
-    <label class={styles.field}>
-      {props.label}
-      <input
-        class={styles.input}
-        type="number"
-        inputMode={Number.isInteger(props.step) ? "numeric" : "decimal"}
-        step={props.step}
-        placeholder={props.placeholder}
-        // Read once: the field is the admin's while they type ("0." is not a number yet).
-        value={untrack(() => num(props.settings[props.key]))}
-        onInput={(e) => props.set(props.key, e.currentTarget.valueAsNumber)}
-      />
-    </label>
   );
 }
 

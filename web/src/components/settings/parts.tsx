@@ -1,4 +1,4 @@
-import { createSignal, onCleanup, Show } from "solid-js";
+import { createSignal, onCleanup, Show, untrack } from "solid-js";
 import styles from "./Settings.module.css";
 
 /** A section's outcome line: the error as an alert, else what was done as a status. */
@@ -70,5 +70,36 @@ export function CopyField(props: { label: string; value: string; secret?: boolea
         <span class={styles.hiddenText}> {props.label.toLowerCase()}</span>
       </button>
     </div>
+  );
+}
+
+/** A source's settings as the forms edit them. */
+export type Settings = Record<string, unknown>;
+
+const num = (v: unknown) => (typeof v === "number" ? String(v) : "");
+
+/** A number setting; blank unsets it (its default shows as the placeholder). */
+export function NumberField(props: {
+  label: string;
+  key: string;
+  step: number;
+  placeholder: string;
+  settings: Settings;
+  set(key: string, value: unknown): void;
+}) {
+  return (
+    <label class={styles.field}>
+      {props.label}
+      <input
+        class={styles.input}
+        type="number"
+        inputMode={Number.isInteger(props.step) ? "numeric" : "decimal"}
+        step={props.step}
+        placeholder={props.placeholder}
+        // Read once: the field is the admin's while they type ("0." is not a number yet).
+        value={untrack(() => num(props.settings[props.key]))}
+        onInput={(e) => props.set(props.key, e.currentTarget.valueAsNumber)}
+      />
+    </label>
   );
 }
