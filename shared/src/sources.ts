@@ -96,6 +96,7 @@ export type IngestResult = z.infer<typeof ingestResultSchema>;
 export const deadLetterSchema = z.object({
   id: z.string(),
   sourceId: z.string(),
+  sourceName: z.string(),
   kind: z.string(),
   externalId: z.string(),
   attempts: z.number().int(),

@@ -57,6 +57,8 @@ const ACCESS: Record<string, "public" | "signed" | "user" | "admin"> = {
   "GET /api/admin/dead-letters": "admin",
   "GET /api/admin/usage": "admin",
   "POST /api/admin/dead-letters/:id/retry": "admin",
+  "POST /api/admin/dead-letters/retry": "admin",
+  "DELETE /api/admin/dead-letters/:id": "admin",
   "GET /api/actions": "admin",
   "POST /api/actions": "admin",
   "PATCH /api/actions/:id": "admin",

@@ -226,4 +226,40 @@ describe.each(drivers)("agent runtime on %s", (driver) => {
     expect(card?.status).toBe("pending");
     expect(card?.snoozedUntil).toBeNull();
   });
+  it("lets an admin retry every parked signal at once, or discard one for good", async () => {
+    await send([
+      { id: "p1", topic: "a", title: "A" },
+      { id: "p2", topic: "b", title: "B" },
+      { id: "p3", topic: "c", title: "C" },
+    ]);
+    expect((await t.runtime([agent(() => "fatal")]).processBatch()).parked).toBe(3);
+    const list = await t.request<{ signals: DeadLetter[] }>("/api/admin/dead-letters", { cookie: admin });
+    expect(list.body.signals.map((s) => [s.externalId, s.sourceName]).sort()).toEqual([
+      ["p1", hook.name],
+      ["p2", hook.name],
+      ["p3", hook.name],
+    ]);
+    const p1 = list.body.signals.find((s) => s.externalId === "p1");
+    const discard = await t.request(`/api/admin/dead-letters/${p1?.id}`, { cookie: admin, method: "DELETE" });
+    expect(discard.status, discard.text).toBe(200);
+    expect(
+      (await t.request(`/api/admin/dead-letters/${p1?.id}`, { cookie: admin, method: "DELETE" })).status,
+    ).toBe(404);
+    const all = await t.request<{ retried: number }>("/api/admin/dead-letters/retry", {
+      cookie: admin,
+      method: "POST",
+    });
+    expect(all.body).toEqual({ retried: 2 });
+    expect((await t.runtime([agent()]).processBatch()).done).toBe(2);
+    expect((await cardsOf()).map((c) => c.fingerprint.split(":").pop()).sort()).toEqual(["b", "c"]);
+    expect(
+      (
+        await t.request<{ retried: number }>("/api/admin/dead-letters/retry", {
+          cookie: admin,
+          method: "POST",
+        })
+      ).body,
+    ).toEqual({ retried: 0 });
+    expect(await countRows(t.database.db, "signal")).toBe(2);
+  });
 });

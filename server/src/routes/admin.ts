@@ -6,7 +6,9 @@ import { validate } from "../lib/validate.ts";
 import { requireAdmin } from "../middleware/auth.ts";
 import { loadDemoCards } from "../services/cards/demo.ts";
 import { modelUsage } from "../services/follow-ups/usage.ts";
-import { listDeadLetters, retryDeadLetter } from "../services/signals/dead-letters.ts";
+import { discardDeadLetter, listDeadLetters, retryDeadLetters } from "../services/signals/dead-letters.ts";
+
+const idParam = validate("param", z.object({ id: z.string().max(64) }));
 
 export const adminRoutes = new Hono<AppEnv>()
   .use(requireAdmin)
@@ -25,8 +27,16 @@ export const adminRoutes = new Hono<AppEnv>()
     },
   )
   .get("/dead-letters", async (c) => c.json({ signals: await listDeadLetters(c.var.deps.database.db) }))
-  .post("/dead-letters/:id/retry", validate("param", z.object({ id: z.string().max(64) })), async (c) => {
+  .post("/dead-letters/retry", async (c) => {
     const { database, clock } = c.var.deps;
-    await retryDeadLetter(database, c.req.valid("param").id, clock.now());
+    return c.json({ retried: await retryDeadLetters(database, null, clock.now()) });
+  })
+  .post("/dead-letters/:id/retry", idParam, async (c) => {
+    const { database, clock } = c.var.deps;
+    await retryDeadLetters(database, c.req.valid("param").id, clock.now());
+    return c.json({ ok: true });
+  })
+  .delete("/dead-letters/:id", idParam, async (c) => {
+    await discardDeadLetter(c.var.deps.database.db, c.req.valid("param").id);
     return c.json({ ok: true });
   });

@@ -3,6 +3,7 @@ import { createResource, createSignal, For, onMount, Show } from "solid-js";
 import { errorMessage, request } from "../../lib/api.ts";
 import { momentLabel } from "../../lib/chart-axis.ts";
 import { ActionsSection } from "./ActionsSection.tsx";
+import { FailedSignalsSection } from "./FailedSignalsSection.tsx";
 import { NotificationsSection } from "./NotificationsSection.tsx";
 import { CopyField, Messages } from "./parts.tsx";
 import styles from "./Settings.module.css";
@@ -199,6 +200,8 @@ export function SettingsView(props: { admin: boolean }) {
             )}
           </For>
         </section>
+
+        <FailedSignalsSection run={run} notice={setNotice} />
 
         <ActionsSection run={run} notice={setNotice} />
 
