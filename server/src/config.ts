@@ -130,7 +130,7 @@ export const configSchema = z.object({
     .transform((v) => (v ? Number(v) : undefined))
     .refine((v) => v === undefined || (Number.isFinite(v) && v >= 0), { message: "must be a number ≥ 0" }),
   /** Model tokens follow-up revisions may use per UTC day (0: no limit); past it, plain rules answer. */
-  OPENAI_DAILY_TOKENS: positiveInt(0),
+  OPENAI_DAILY_TOKENS: wholeNumber(0, 0),
   /** The GIT_REPOS name the Fixer proposes patches for (needs a model); unset: no Fixer. */
   FIXER_REPOSITORY: optionalString,
   /** Run on the Fixer's proposals in a scratch worktree, e.g. "npm test"; unset: applies-only check. */
@@ -151,11 +151,11 @@ export const configSchema = z.object({
         .filter(Boolean),
     ),
   /** Model tokens the Fixer may use per UTC day (0: no limit); past it, it waits for the next day. */
-  FIXER_DAILY_TOKENS: positiveInt(0),
+  FIXER_DAILY_TOKENS: wholeNumber(0, 0),
   /** With a model configured, write each card's claim and why with it ("false": keep the templates). */
   SUMMARIZER: flag(true),
   /** Model tokens the Summarizer may use per UTC day (0: no limit). */
-  SUMMARIZER_DAILY_TOKENS: positiveInt(0),
+  SUMMARIZER_DAILY_TOKENS: wholeNumber(0, 0),
   /** Accept http:// push endpoints (a local push service); real ones are https, and only those by default. */
   PUSH_ALLOW_HTTP: flag(false),
   GITHUB_TOKEN: optionalString,

@@ -7,3 +7,4 @@ export * from "./errors.ts";
 export * from "./moments.ts";
 export * from "./push.ts";
 export * from "./sources.ts";
+export * from "./usage.ts";

@@ -228,6 +228,8 @@ describe("hold to talk with a transcriber and a model (a local OpenAI-compatible
         OPENAI_TRANSCRIBE_MODEL: "local-whisper",
         // This scripted model only revises; the Summarizer has its own tests.
         SUMMARIZER: "false",
+        OPENAI_USD_PER_MILLION_TOKENS: "2.5",
+        OPENAI_DAILY_TOKENS: "100000",
       },
       chromiumArgs: [
         "--use-fake-ui-for-media-stream",
@@ -269,6 +271,22 @@ describe("hold to talk with a transcriber and a model (a local OpenAI-compatible
     expect(upload?.raw.includes(Buffer.from([0x1a, 0x45, 0xdf, 0xa3]))).toBe(true);
     expect(upload?.raw.length).toBeGreaterThan(10_000);
     expect(upload?.body).toContain("local-whisper");
+
+    // What it cost, for the admin: the revision's 340 tokens (300 in, 40 out) at $2.50 a million.
+    await page.goto(`${e2e.server.url}/settings`);
+    const use = page.getByRole("region", { name: "Model use" });
+    await use.getByText("Model local, at $2.5 per million tokens.").waitFor();
+    await expect.poll(() => use.getByRole("status").textContent()).toBe("Today: 340 tokens · $0.0009");
+    expect(await use.getByRole("list", { name: "Daily limits" }).textContent()).toBe(
+      "Follow-up revisions: 340 of 100,000 tokens a day",
+    );
+    expect(await use.getByRole("list", { name: "By agent" }).textContent()).toBe(
+      "demo (follow-ups): 340 tokens in 1 call · $0.0009",
+    );
+    await use.getByLabel("Period").selectOption("30 days");
+    await expect.poll(() => use.getByRole("status").textContent()).toBe("30 days: 340 tokens · $0.0009");
+    expect(await use.getByRole("list", { name: "Daily limits" }).count()).toBe(0);
+    await use.screenshot({ path: path.join(artifacts, "settings-model-use-phone.png") });
     await context.close();
   });
 });

@@ -419,6 +419,23 @@ describe.each(drivers)("follow-ups become revisions on %s", (driver) => {
         expect.objectContaining({ agent: "test", via: "follow-ups", tokens: res.body.total }),
       ]);
       expect(res.body.byCard[0]?.tokens).toBe(123);
+      // Which model, and no daily limit set on this server.
+      expect(res.body).toMatchObject({
+        model: "test-model",
+        dailyLimits: { followUps: null, fixer: null, summarizer: null },
+      });
+      const usageOf = async (app: TestApp) => {
+        const login = await app.request("/api/auth/login", {
+          json: { email: "admin@example.com", password: PASSWORD },
+        });
+        const res = await app.request<{ model: string | null; dailyLimits: { followUps: number | null } }>(
+          "/api/admin/usage",
+          { cookie: login.setCookie[0]?.split(";")[0] },
+        );
+        return res.body;
+      };
+      expect((await usageOf(rules)).model).toBeNull();
+      expect(await usageOf(tight)).toMatchObject({ model: "gpt-4.1-mini", dailyLimits: { followUps: 100 } });
     });
 
     it("never writes the API key into the log, through all of the above (errors included)", () => {

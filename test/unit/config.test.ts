@@ -22,7 +22,7 @@ describe("loadConfig", () => {
     expect(message).toContain('"eighty"');
   });
 
-  it("refuses a session longer than a browser keeps a cookie, and a negative signal retention", () => {
+  it("refuses a session longer than a browser keeps a cookie and a negative retention; takes 0 where 0 means none", () => {
     expect(() => loadConfig({ SESSION_TTL_HOURS: "10000" })).toThrow(/SESSION_TTL_HOURS.*at most 9600/);
     expect(loadConfig({ SESSION_TTL_HOURS: "9600" }).SESSION_TTL_HOURS).toBe(9600);
     expect(() => loadConfig({ SIGNAL_RETENTION_DAYS: "-1" })).toThrow(
@@ -30,6 +30,8 @@ describe("loadConfig", () => {
     );
     expect(loadConfig({ SIGNAL_RETENTION_DAYS: "0" }).SIGNAL_RETENTION_DAYS).toBe(0);
     expect(loadConfig({}).SIGNAL_RETENTION_DAYS).toBe(30);
+    // A daily token limit of 0 is no limit, as documented.
+    expect(loadConfig({ OPENAI_DAILY_TOKENS: "0", FIXER_DAILY_TOKENS: "0" }).OPENAI_DAILY_TOKENS).toBe(0);
   });
 
   it("treats empty values as unset", () => {

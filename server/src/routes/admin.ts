@@ -23,7 +23,19 @@ export const adminRoutes = new Hono<AppEnv>()
       const { database, clock, config } = c.var.deps;
       const now = clock.now();
       const since = new Date(startOfUtcDay(now).getTime() - (c.req.valid("query").days - 1) * 86_400_000);
-      return c.json(await modelUsage(database.db, since, config.OPENAI_USD_PER_MILLION_TOKENS));
+      const usage = await modelUsage(database.db, since, config.OPENAI_USD_PER_MILLION_TOKENS);
+      const limit = (n: number) => (n > 0 ? n : null);
+      return c.json({
+        ...usage,
+        // Which model answers (null: none configured, the built-in rules do), and the tokens each
+        // user of it may spend per UTC day (null: no limit).
+        model: config.OPENAI_API_KEY || config.OPENAI_BASE_URL ? config.OPENAI_MODEL : null,
+        dailyLimits: {
+          followUps: limit(config.OPENAI_DAILY_TOKENS),
+          fixer: limit(config.FIXER_DAILY_TOKENS),
+          summarizer: limit(config.SUMMARIZER_DAILY_TOKENS),
+        },
+      });
     },
   )
   .get("/dead-letters", async (c) => c.json({ signals: await listDeadLetters(c.var.deps.database.db) }))

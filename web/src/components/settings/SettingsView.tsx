@@ -4,6 +4,7 @@ import { errorMessage, request } from "../../lib/api.ts";
 import { momentLabel } from "../../lib/chart-axis.ts";
 import { ActionsSection } from "./ActionsSection.tsx";
 import { FailedSignalsSection } from "./FailedSignalsSection.tsx";
+import { ModelUseSection } from "./ModelUseSection.tsx";
 import { NotificationsSection } from "./NotificationsSection.tsx";
 import { CopyField, Messages } from "./parts.tsx";
 import styles from "./Settings.module.css";
@@ -202,6 +203,8 @@ export function SettingsView(props: { admin: boolean }) {
         </section>
 
         <FailedSignalsSection run={run} notice={setNotice} />
+
+        <ModelUseSection />
 
         <ActionsSection run={run} notice={setNotice} />
 
