@@ -10,7 +10,7 @@ import { createLogger } from "@flick/server/logger";
 import { PushNotifier } from "@flick/server/push-notifier";
 import { ensureSetupLink } from "@flick/server/setup";
 import { SummarizerRuntime } from "@flick/server/summarizer-runtime";
-import type { Source, SourceKind } from "@flick/shared";
+import type { IngestResult, Source, SourceKind } from "@flick/shared";
 import { type ServerType, serve } from "@hono/node-server";
 import postgres from "postgres";
 
@@ -143,6 +143,17 @@ export interface TestApp {
 }
 
 export const ORIGIN = "http://localhost";
+
+/** Posts a body to a bearer-secret source's ingest URL as its sender would; fails the test unless stored (202). */
+export async function ingestInto(t: TestApp, source: Source, body: unknown): Promise<string[]> {
+  const res = await t.request<IngestResult>(`/ingest/${source.id}`, {
+    json: body,
+    origin: null,
+    headers: { authorization: `Bearer ${source.secret}` },
+  });
+  if (res.status !== 202) throw new Error(`/ingest/${source.id} answered ${res.status}: ${res.text}`);
+  return res.body.ids;
+}
 export const PASSWORD = "correct horse battery staple";
 
 export function sessionCookieFrom(setCookie: string[]): string {

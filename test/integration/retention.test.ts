@@ -3,9 +3,9 @@ import { loadConfig } from "@flick/server/config";
 import { createLogger } from "@flick/server/logger";
 import * as schema from "@flick/server/schema";
 import { pruneSignals, sweep } from "@flick/server/sweep";
-import type { FeedPage, IngestResult, Source } from "@flick/shared";
+import type { FeedPage, Source } from "@flick/shared";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { drivers, LogCapture, startTestApp, type TestApp } from "../helpers/harness.ts";
+import { drivers, ingestInto, LogCapture, startTestApp, type TestApp } from "../helpers/harness.ts";
 
 const DAY = 86400_000;
 
@@ -46,14 +46,7 @@ describe.each(drivers)("signal retention on %s", (driver) => {
   });
   afterEach(async () => t?.close());
 
-  const send = async (items: Record<string, unknown>[]) => {
-    const res = await t.request<IngestResult>(`/ingest/${hook.id}`, {
-      json: items,
-      origin: null,
-      headers: { authorization: `Bearer ${hook.secret}` },
-    });
-    expect(res.status, res.text).toBe(202);
-  };
+  const send = (items: Record<string, unknown>[]) => ingestInto(t, hook, items);
   const states = async () => {
     const rows = await t.database.db
       .select({ id: schema.signals.externalId, state: schema.signals.state })

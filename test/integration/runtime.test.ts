@@ -1,10 +1,10 @@
 import { type CardUpsert, defineAgent, NonRetryableError, type SignalRow } from "@flick/server/agents";
 import * as schema from "@flick/server/schema";
-import type { DeadLetter, ErrorBody, FeedPage, IngestResult, Source } from "@flick/shared";
+import type { DeadLetter, ErrorBody, FeedPage, Source } from "@flick/shared";
 import { eq } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { countRows } from "../helpers/db.ts";
-import { drivers, startTestApp, type TestApp } from "../helpers/harness.ts";
+import { drivers, ingestInto, startTestApp, type TestApp } from "../helpers/harness.ts";
 
 /** A test agent: one insight card per fingerprint; `behaviour` decides per signal what goes wrong. */
 function agent(
@@ -51,15 +51,7 @@ describe.each(drivers)("agent runtime on %s", (driver) => {
   });
   afterEach(async () => t?.close());
 
-  const send = async (items: Record<string, unknown>[]) => {
-    const res = await t.request<IngestResult>(`/ingest/${hook.id}`, {
-      json: items,
-      origin: null,
-      headers: { authorization: `Bearer ${hook.secret}` },
-    });
-    expect(res.status, res.text).toBe(202);
-    return res.body.ids;
-  };
+  const send = (items: Record<string, unknown>[]) => ingestInto(t, hook, items);
   const cardsOf = () => t.database.db.select().from(schema.cards);
 
   it("turns signals into one card per fingerprint with the evidence merged, and shows it in the feed", async () => {

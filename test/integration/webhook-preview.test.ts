@@ -1,8 +1,8 @@
 import * as schema from "@flick/server/schema";
-import type { ErrorBody, IngestResult, Source, WebhookPreview } from "@flick/shared";
+import type { ErrorBody, Source, WebhookPreview } from "@flick/shared";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { countRows } from "../helpers/db.ts";
-import { drivers, startTestApp, type TestApp } from "../helpers/harness.ts";
+import { drivers, ingestInto, startTestApp, type TestApp } from "../helpers/harness.ts";
 
 const alert = {
   alert: { id: "a-17", name: "Disk almost full on db-1", host: "db-1" },
@@ -24,14 +24,7 @@ describe.each(drivers)("webhook mapping preview on %s", (driver) => {
 
   const preview = (body: Record<string, unknown>, cookie = admin, id = hook.id) =>
     t.request<WebhookPreview & ErrorBody>(`/api/sources/${id}/webhook-preview`, { cookie, json: body });
-  const send = async (items: unknown) => {
-    const res = await t.request<IngestResult>(`/ingest/${hook.id}`, {
-      json: items,
-      origin: null,
-      headers: { authorization: `Bearer ${hook.secret}` },
-    });
-    expect(res.status, res.text).toBe(202);
-  };
+  const send = (items: unknown) => ingestInto(t, hook, items);
   const mapping = {
     titlePath: "$.alert.name",
     idPath: "$.alert.id",
