@@ -2,7 +2,7 @@ import type { Action, Source, SourceKind, SourceMetrics } from "@flick/shared";
 import { createEffect, createResource, createSignal, For, Match, Show, Switch, untrack } from "solid-js";
 import { errorMessage, request } from "../../lib/api.ts";
 import { actionsVersion } from "./actions-version.ts";
-import { Messages, NumberField, type Settings } from "./parts.tsx";
+import { Messages, NumberField, type Settings, text } from "./parts.tsx";
 import styles from "./Settings.module.css";
 import { WebhookMapping } from "./WebhookMapping.tsx";
 
@@ -41,8 +41,6 @@ function canonical(value: unknown): string {
       : v,
   );
 }
-
-const text = (v: unknown) => (typeof v === "string" ? v : "");
 
 /**
  * A source's settings, saved with PATCH: a form for what the built-in agents read (the action a

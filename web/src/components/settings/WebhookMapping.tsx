@@ -2,7 +2,7 @@ import type { WebhookPreview } from "@flick/shared";
 import { createResource, createSignal, For, onCleanup, Show, untrack } from "solid-js";
 import { errorMessage, request } from "../../lib/api.ts";
 import { momentLabel } from "../../lib/chart-axis.ts";
-import { NumberField, type Settings } from "./parts.tsx";
+import { NumberField, type Settings, text } from "./parts.tsx";
 import styles from "./Settings.module.css";
 
 /** Where in a delivery each part of its card is: the setting, its label, an example path. */
@@ -17,8 +17,6 @@ const PATHS = [
   { key: "summaryPath", label: "Summary", placeholder: "$.text" },
   { key: "urlPath", label: "Link (a web page)", placeholder: "$.url" },
 ] as const;
-
-const text = (v: unknown) => (typeof v === "string" ? v : "");
 
 /** How long the mapping must rest before it is tried (each keystroke would ask the server). */
 const TRY_AFTER_MS = 300;

@@ -78,6 +78,9 @@ export type Settings = Record<string, unknown>;
 
 const num = (v: unknown) => (typeof v === "number" ? String(v) : "");
 
+/** A text setting's value for its field ("" when unset). */
+export const text = (v: unknown) => (typeof v === "string" ? v : "");
+
 /** A number setting; blank unsets it (its default shows as the placeholder). */
 export function NumberField(props: {
   label: string;
