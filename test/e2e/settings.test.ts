@@ -566,6 +566,27 @@ describe("connecting a source from the settings page", () => {
     const context = await e2e.context(phone);
     const page = await context.newPage();
     await page.goto(`${e2e.server.url}/settings`);
+    // The long page's sections, a tap away from its top.
+    const contents = page.getByRole("navigation", { name: "On this page" });
+    await contents.waitFor();
+    await page.screenshot({ path: path.join(shots, "settings-contents-phone.png") });
+    expect(await contents.getByRole("link").allTextContents()).toEqual([
+      "Notifications",
+      "Sources",
+      "Signals that failed",
+      "Model use",
+      "Actions",
+      "Team",
+      "Muted proposals",
+    ]);
+    await contents.getByRole("link", { name: "Model use" }).click();
+    const heading = page.getByRole("heading", { name: "Model use" });
+    await expect
+      .poll(async () => {
+        const box = await heading.boundingBox();
+        return box !== null && box.y >= 0 && box.y < 200;
+      })
+      .toBe(true);
     const entry = page.getByRole("article", { name: "Source Uptime checks" });
     await entry.getByText("Settings", { exact: true }).click();
     const becomes = entry.getByRole("region", { name: "What a delivery becomes" });

@@ -35,6 +35,17 @@ function howToSend(s: Source): string {
  * Settings: everyone's notifications; for admins also the sources with what to paste into the
  * sender, the team, and muted proposals.
  */
+/** The sections an admin's settings page has, by their headings' ids. */
+const ADMIN_SECTIONS = [
+  ["push-title", "Notifications"],
+  ["sources-title", "Sources"],
+  ["failed-title", "Signals that failed"],
+  ["model-title", "Model use"],
+  ["actions-title", "Actions"],
+  ["team-title", "Team"],
+  ["mutes-title", "Muted proposals"],
+] as const;
+
 export function SettingsView(props: { admin: boolean }) {
   let kindField: HTMLSelectElement | undefined;
   // Arriving from the empty feed's "Connect a source": the sources form in view, its first field ready.
@@ -86,6 +97,12 @@ export function SettingsView(props: { admin: boolean }) {
   return (
     <main class={styles.page}>
       <h1 class={styles.title}>Settings</h1>
+      <Show when={props.admin}>
+        {/* An admin's page is long on a phone: each section a tap away. */}
+        <nav aria-label="On this page" class={styles.contents}>
+          <For each={ADMIN_SECTIONS}>{([id, label]) => <a href={`#${id}`}>{label}</a>}</For>
+        </nav>
+      </Show>
       <Messages error={error()} notice={notice()} />
 
       <NotificationsSection />
