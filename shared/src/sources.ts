@@ -40,6 +40,8 @@ export const sourceSchema = z.object({
   ingestUrl: z.string(),
   secret: z.string(),
   sentryDsn: z.string().nullable(),
+  /** When its latest signal arrived (test signals aside); null: none kept. In the list only. */
+  lastSignalAt: z.string().nullable().optional(),
 });
 export type Source = z.infer<typeof sourceSchema>;
 

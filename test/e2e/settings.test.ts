@@ -65,6 +65,7 @@ describe("connecting a source from the settings page", () => {
     await page.getByRole("heading", { name: "Settings" }).waitFor();
     await expect.poll(() => page.evaluate(() => document.activeElement?.getAttribute("name"))).toBe("kind");
     const source = await addSource(page, "webhook", "Deploy bot");
+    await source.getByText("Nothing received yet").waitFor();
     const url = await source.getByLabel("Ingest URL").inputValue();
     expect(url).toMatch(new RegExp(`^${e2e.server.url}/ingest/src_`));
     // The secret is dots until asked for (a shared screen shows nothing to steal); Copy takes it
@@ -102,6 +103,8 @@ describe("connecting a source from the settings page", () => {
 
     // "Send test signal" in Settings: a test card reaches the feed through the agents.
     await page.getByRole("link", { name: "Settings" }).click();
+    // The delivery is the source's latest signal (a test signal would not count as one).
+    await source.getByText(/^Last signal \w{3} \d{1,2}, \d{2}:\d{2} UTC$/).waitFor();
     await source.getByRole("button", { name: "Send test signal" }).click();
     await page.getByRole("status").filter({ hasText: "Test signal sent for Deploy bot" }).waitFor();
     await page.getByRole("link", { name: "Feed" }).click();

@@ -4,7 +4,7 @@ import type { ErrorBody, IngestResult, Source } from "@flick/shared";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { countRows } from "../helpers/db.ts";
 import { filesIn, fixture, githubFixtures, hmacSha256Hex } from "../helpers/fixtures.ts";
-import { drivers, startTestApp, type TestApp } from "../helpers/harness.ts";
+import { drivers, ingestInto, startTestApp, type TestApp } from "../helpers/harness.ts";
 
 describe.each(drivers)("ingest on %s", (driver) => {
   let t: TestApp;
@@ -379,6 +379,29 @@ describe.each(drivers)("ingest on %s", (driver) => {
       });
       expect(missing.status).toBe(400);
       expect(missing.body.error.message).toBe("id: is missing (the source's idPath)");
+    });
+
+    it("tells admins when each source's latest signal arrived, test signals aside", async () => {
+      const fresh = await t.createSource(admin, "webhook", { idPath: "$.id" }, "Fresh hook");
+      const quiet = await t.createSource(admin, "webhook", { idPath: "$.id" }, "Quiet hook");
+      const lastOf = async () => {
+        const res = await t.request<{ sources: Source[] }>("/api/sources", { cookie: admin });
+        expect(res.status, res.text).toBe(200);
+        return Object.fromEntries(res.body.sources.map((s) => [s.id, s.lastSignalAt]));
+      };
+      expect((await lastOf())[fresh.id]).toBeNull();
+      const signals = await countRows(t.database.db, "signal");
+      const test = await t.request(`/api/sources/${fresh.id}/test`, { cookie: admin, method: "POST" });
+      expect(test.status, test.text).toBe(202);
+      await expect.poll(async () => countRows(t.database.db, "signal")).toBe(signals + 1);
+      expect((await lastOf())[fresh.id]).toBeNull();
+      t.clock.advance(90_000);
+      await ingestInto(t, fresh, { id: "f-1", alert: { title: "Disk almost full" } });
+      const last = await lastOf();
+      expect(last[fresh.id]).toBe(t.clock.now().toISOString());
+      expect(last[quiet.id]).toBeNull();
+      // The other sources' own latest signals, from the tests before.
+      expect(typeof last[hook.id]).toBe("string");
     });
   });
 

@@ -39,6 +39,8 @@ export const signals = pgTable(
     // workers claim the oldest due signals that are not done or parked
     // (ids rise in write order, so signals written together are claimed in that order)
     index("signal_claim_idx").on(t.nextAttemptAt, t.id).where(sql`${t.state} in ('pending', 'processing')`),
+    // a source's latest signal (Settings shows it; the webhook preview maps it)
+    index("signal_source_received_idx").on(t.sourceId, t.receivedAt),
     // retention deletes the oldest processed signals first (see services/signals/retention.ts)
     index("signal_done_idx").on(t.processedAt, t.id).where(sql`${t.state} = 'done'`),
     // the admin dead-letter list shows parked signals, newest first

@@ -1,19 +1,20 @@
 import { type Source, type SourceKind, type SourceMetrics, webhookMappingSchema } from "@flick/shared";
-import { and, asc, eq } from "drizzle-orm";
+import { and, asc, eq, getTableColumns, sql } from "drizzle-orm";
 import type { z } from "zod";
 import { MAX_SOURCE_METRICS, metricsAgent, sourceMetricsKey } from "../../agents/builtin/metrics.ts";
 import { agentSourceSettings } from "../../agents/source-settings.ts";
 import type { Queryable } from "../../db/client.ts";
-import { agentStates, sources } from "../../db/schema/index.ts";
+import { agentStates, signals, sources } from "../../db/schema/index.ts";
 import { parsePath } from "../../ingest/jsonpath.ts";
 import { randomSecret } from "../../lib/crypto.ts";
 import { isUniqueViolation } from "../../lib/db-errors.ts";
 import { AppError, validationError } from "../../lib/errors.ts";
 import { newId } from "../../lib/ids.ts";
+import { TEST_SIGNAL_KIND } from "./test-signal.ts";
 
 type Row = typeof sources.$inferSelect;
 
-export function toSource(row: Row, origin: string): Source {
+export function toSource(row: Row & { lastSignalAt?: Date | null }, origin: string): Source {
   const url = new URL(origin);
   return {
     id: row.id,
@@ -25,6 +26,7 @@ export function toSource(row: Row, origin: string): Source {
     ingestUrl: `${url.origin}/ingest/${row.id}`,
     secret: row.secret,
     sentryDsn: row.kind === "sentry" ? `${url.protocol}//${row.secret}@${url.host}/${row.number}` : null,
+    ...(row.lastSignalAt !== undefined ? { lastSignalAt: row.lastSignalAt?.toISOString() ?? null } : {}),
   };
 }
 
@@ -89,8 +91,18 @@ export async function createSource(
   }
 }
 
-export async function listSources(db: Queryable): Promise<Row[]> {
-  return db.select().from(sources).orderBy(asc(sources.createdAt));
+/** Every source, oldest first, with when its latest signal arrived (test signals aside). */
+export async function listSources(db: Queryable): Promise<(Row & { lastSignalAt: Date | null })[]> {
+  // One index probe per source (signal_source_received_idx), not a scan of the signals. The outer
+  // source is named in full: drizzle writes a lone table's columns unqualified, which inside the
+  // subquery would mean the signal's own id.
+  const last = sql`(select max(${signals.receivedAt}) from ${signals}
+    where ${signals.sourceId} = ${sql.identifier("source")}.${sql.identifier("id")}
+    and ${signals.kind} <> ${TEST_SIGNAL_KIND})`;
+  return db
+    .select({ ...getTableColumns(sources), lastSignalAt: last.mapWith(signals.receivedAt) })
+    .from(sources)
+    .orderBy(asc(sources.createdAt));
 }
 
 export async function getSource(db: Queryable, id: string): Promise<Row> {

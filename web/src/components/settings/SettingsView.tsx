@@ -149,6 +149,9 @@ export function SettingsView(props: { admin: boolean }) {
                   </Show>
                 </h3>
                 <p class={styles.muted}>{howToSend(s)}</p>
+                <p class={styles.muted}>
+                  {s.lastSignalAt ? `Last signal ${momentLabel(s.lastSignalAt)}` : "Nothing received yet"}
+                </p>
                 <CopyField label="Ingest URL" value={s.ingestUrl} />
                 <CopyField label="Secret" value={s.secret} secret />
                 <Show when={s.sentryDsn}>{(dsn) => <CopyField label="DSN" value={dsn()} secret />}</Show>

@@ -1,0 +1,1 @@
+CREATE INDEX "signal_source_received_idx" ON "signal" USING btree ("source_id","received_at");
