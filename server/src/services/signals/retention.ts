@@ -2,7 +2,7 @@ import { and, eq, inArray, lt, sql } from "drizzle-orm";
 import type { DatabaseHandle } from "../../db/client.ts";
 import { cards, signals } from "../../db/schema/index.ts";
 
-/** Signals deleted per statement, so no one statement holds many row locks or a long transaction. */
+/** Signals looked at per chunk, so no one statement holds many row locks or runs long. */
 const CHUNK = 5000;
 
 export interface PruneOptions {
@@ -16,8 +16,8 @@ export interface PruneOptions {
  * Deletes processed signals older than the retention, oldest first (walking signal_done_idx),
  * and returns how many went. Kept whatever their age: signals a card's evidence names (the feed's
  * "from this source" filter joins them), parked ones (the dead-letter list) and those not
- * processed yet. Each chunk is one statement, so an interrupted prune leaves nothing half done and
- * the next one carries on.
+ * processed yet. Each chunk is deleted by one statement, so an interrupted prune leaves nothing
+ * half done and the next one carries on.
  */
 export async function pruneSignals(
   database: DatabaseHandle,
