@@ -56,6 +56,9 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)("signals that failed, in Setting
     page.on("dialog", (d) => void d.accept());
     await page.goto(`${e2e.server.url}/settings`);
     const section = page.getByRole("region", { name: "Signals that failed" });
+    await section
+      .getByText(/Processed signals are kept 30 days \(SIGNAL_RETENTION_DAYS\), these until you act\.$/)
+      .waitFor();
     const inv7 = section.getByRole("article", { name: "Failed signal inv-7" });
     await inv7.waitFor();
     expect(await inv7.getByRole("heading").textContent()).toBe("Billing hooks · webhook");

@@ -90,11 +90,13 @@ describe.each(drivers)("signal retention on %s", (driver) => {
     expect(await states()).toEqual({ c1: "done", p1: "parked", w1: "done", n4: "done" });
     expect(logs.text).toContain("deleted processed signals past their retention");
     expect(await feedFromSource()).toEqual(["About disk"]);
-    // Dead letters still list the parked one.
-    const dead = await t.request<{ signals: { externalId: string }[] }>("/api/admin/dead-letters", {
-      cookie: admin,
-    });
+    // Dead letters still list the parked one, and say how long processed ones are kept.
+    const dead = await t.request<{ signals: { externalId: string }[]; retentionDays: number }>(
+      "/api/admin/dead-letters",
+      { cookie: admin },
+    );
     expect(dead.body.signals.map((s) => s.externalId)).toEqual(["p1"]);
+    expect(dead.body.retentionDays).toBe(30);
 
     // Idempotent: nothing more to delete.
     expect(await sweep(t.database, config, logger, t.clock.now())).toEqual({ signals: 0 });

@@ -38,7 +38,14 @@ export const adminRoutes = new Hono<AppEnv>()
       });
     },
   )
-  .get("/dead-letters", async (c) => c.json({ signals: await listDeadLetters(c.var.deps.database.db) }))
+  .get("/dead-letters", async (c) => {
+    const { database, config } = c.var.deps;
+    // How long processed signals are kept (0: forever), said beside the ones set aside.
+    return c.json({
+      signals: await listDeadLetters(database.db),
+      retentionDays: config.SIGNAL_RETENTION_DAYS,
+    });
+  })
   .post("/dead-letters/retry", async (c) => {
     const { database, clock } = c.var.deps;
     return c.json({ retried: await retryDeadLetters(database, null, clock.now()) });

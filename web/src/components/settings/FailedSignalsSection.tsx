@@ -13,7 +13,7 @@ export function FailedSignalsSection(props: {
   notice(m: string): void;
 }) {
   const [list, { refetch }] = createResource(() =>
-    request<{ signals: DeadLetter[] }>("/api/admin/dead-letters"),
+    request<{ signals: DeadLetter[]; retentionDays: number }>("/api/admin/dead-letters"),
   );
   const failed = () => list()?.signals ?? [];
   const act = (url: string, init: Parameters<typeof request>[1], done: string) =>
@@ -29,6 +29,13 @@ export function FailedSignalsSection(props: {
       <p class={styles.muted}>
         A signal the agents failed on at every try is set aside here instead of lost: retry it once the cause
         is fixed, or discard it.
+        <Show when={list()}>
+          {(l) =>
+            l().retentionDays > 0
+              ? ` Processed signals are kept ${l().retentionDays} days (SIGNAL_RETENTION_DAYS), these until you act.`
+              : " Processed signals are kept forever (SIGNAL_RETENTION_DAYS is 0)."
+          }
+        </Show>
       </p>
       <Show when={list.state === "ready"}>
         <Show
