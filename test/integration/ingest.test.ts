@@ -1,6 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { gzipSync } from "node:zlib";
+import * as schema from "@flick/server/schema";
 import type { ErrorBody, IngestResult, Source } from "@flick/shared";
+import { inArray } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { countRows } from "../helpers/db.ts";
 import { filesIn, fixture, githubFixtures, hmacSha256Hex } from "../helpers/fixtures.ts";
@@ -359,6 +361,22 @@ describe.each(drivers)("ingest on %s", (driver) => {
       });
       expect(broken.status).toBe(400);
       expect(broken.body.error.message).toContain("CSV is malformed");
+
+      // A help desk's export names its writer "Email" (and the text "Message"): the author.
+      const desk = await t.request<IngestResult>(`/ingest/${feedback.id}`, {
+        body: "Email,User,Message\nbo@example.com,bo,Export to CSV please\n,,Dark mode?\n",
+        origin: null,
+        headers: { authorization: `Bearer ${feedback.secret}`, "content-type": "text/csv" },
+      });
+      expect(desk.status, desk.text).toBe(202);
+      const stored = await t.database.db
+        .select({ payload: schema.signals.payload })
+        .from(schema.signals)
+        .where(inArray(schema.signals.id, desk.body.ids));
+      expect(stored.map((s) => (s.payload as { author?: string }).author).sort()).toEqual([
+        "bo@example.com",
+        undefined,
+      ]);
     });
 
     it("maps generic webhooks with the source's paths and requires the id it names", async () => {

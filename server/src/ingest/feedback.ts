@@ -42,12 +42,24 @@ function fromCsv(text: string): Item[] {
     content: "text",
     score: "rating",
     stars: "rating",
+    // Who wrote it: a customer who writes again counts once (see the feedback agent).
+    email: "author",
+    user: "author",
+    user_id: "author",
+    username: "author",
+    "user name": "author",
+    customer: "author",
+    reviewer: "author",
+    "reviewer name": "author",
+    nickname: "author",
   };
   const named = header.map((h) => h.trim().toLowerCase());
   // An alias counts only when the file has no column of the real name.
-  const columns = named.map((c) => {
+  // An alias counts only when the file has no column of the real name (nor an earlier alias of it).
+  const columns = named.map((c, i) => {
     const target = aliases[c];
-    return target && !named.includes(target) ? target : c;
+    const taken = named.slice(0, i).some((earlier) => (aliases[earlier] ?? earlier) === target);
+    return target && !named.includes(target) && !taken ? target : c;
   });
   if (!columns.includes("text")) throw new AppError("validation_failed", "CSV header needs a 'text' column");
   if (data.length > MAX_ITEMS)
