@@ -158,7 +158,7 @@ describe("accessibility of the main screens (axe-core)", () => {
     const deploys = page.getByRole("article", { name: "Source Deploys" });
     // Its settings open: the webhook mapping form and what a delivery becomes.
     await deploys.getByText("Settings", { exact: true }).click();
-    await deploys.getByText(/^Nothing received yet/).waitFor();
+    await deploys.getByText(/^Nothing received yet: send a delivery/).waitFor();
     expect(await seriousViolations(page)).toEqual([]);
     await page.context().close();
   });

@@ -65,7 +65,7 @@ describe("connecting a source from the settings page", () => {
     await page.getByRole("heading", { name: "Settings" }).waitFor();
     await expect.poll(() => page.evaluate(() => document.activeElement?.getAttribute("name"))).toBe("kind");
     const source = await addSource(page, "webhook", "Deploy bot");
-    await source.getByText("Nothing received yet").waitFor();
+    await source.getByText("Nothing received yet", { exact: true }).waitFor();
     const url = await source.getByLabel("Ingest URL").inputValue();
     expect(url).toMatch(new RegExp(`^${e2e.server.url}/ingest/src_`));
     // The secret is dots until asked for (a shared screen shows nothing to steal); Copy takes it
