@@ -377,6 +377,23 @@ describe.each(drivers)("ingest on %s", (driver) => {
         "bo@example.com",
         undefined,
       ]);
+      // The same in JSON items (an author, where given, stays the author).
+      const items = await t.request<IngestResult>(`/ingest/${feedback.id}`, {
+        json: {
+          items: [
+            { text: "Sync fails", userId: "u-42" },
+            { text: "Sync fails", author: "cy", email: "x@y" },
+          ],
+        },
+        origin: null,
+        headers: { authorization: `Bearer ${feedback.secret}` },
+      });
+      expect(items.status, items.text).toBe(202);
+      const authors = await t.database.db
+        .select({ payload: schema.signals.payload })
+        .from(schema.signals)
+        .where(inArray(schema.signals.id, items.body.ids));
+      expect(authors.map((s) => (s.payload as { author?: string }).author).sort()).toEqual(["cy", "u-42"]);
     });
 
     it("maps generic webhooks with the source's paths and requires the id it names", async () => {

@@ -24,6 +24,32 @@ const itemsSchema = z
 
 type Item = z.infer<typeof itemSchema>;
 
+/**
+ * What exports call the person who wrote an item, besides `author`: it fills the author when there
+ * is none, so a customer who writes again counts once (see the feedback agent).
+ */
+const AUTHOR_NAMES = [
+  "email",
+  "user",
+  "user_id",
+  "userid",
+  "username",
+  "user name",
+  "customer",
+  "reviewer",
+  "reviewer name",
+  "nickname",
+];
+
+/** A JSON item with its writer under another name given as `author` (the first such key counts). */
+function withAuthor(item: unknown): unknown {
+  if (typeof item !== "object" || item === null || Array.isArray(item) || "author" in item) return item;
+  const entry = Object.entries(item).find(
+    ([k, v]) => AUTHOR_NAMES.includes(k.toLowerCase()) && typeof v === "string" && v.trim() !== "",
+  );
+  return entry ? { ...item, author: entry[1] } : item;
+}
+
 function fromCsv(text: string): Item[] {
   let rows: string[][];
   try {
@@ -42,16 +68,7 @@ function fromCsv(text: string): Item[] {
     content: "text",
     score: "rating",
     stars: "rating",
-    // Who wrote it: a customer who writes again counts once (see the feedback agent).
-    email: "author",
-    user: "author",
-    user_id: "author",
-    username: "author",
-    "user name": "author",
-    customer: "author",
-    reviewer: "author",
-    "reviewer name": "author",
-    nickname: "author",
+    ...Object.fromEntries(AUTHOR_NAMES.map((n) => [n, "author"])),
   };
   const named = header.map((h) => h.trim().toLowerCase());
   // An alias counts only when the file has no column of the real name.
@@ -88,9 +105,9 @@ export const feedback: IngestModule = {
       items = fromCsv(text);
     } else {
       const json = parseJson(text);
-      items = Array.isArray(json)
-        ? check(itemsSchema, json)
-        : check(itemsSchema, (json as { items?: unknown } | null)?.items, "items");
+      const raw = Array.isArray(json) ? json : (json as { items?: unknown } | null)?.items;
+      const named = Array.isArray(raw) ? raw.map(withAuthor) : raw;
+      items = Array.isArray(json) ? check(itemsSchema, named) : check(itemsSchema, named, "items");
     }
     return {
       signals: items.map((item) => {
