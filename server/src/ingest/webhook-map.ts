@@ -1,4 +1,5 @@
 import type { WebhookMapping } from "@flick/shared";
+import { sha256 } from "../lib/crypto.ts";
 import { readText } from "./jsonpath.ts";
 
 /** The parts of a generic webhook delivery its source's mapping points at (undefined: not mapped, or nothing there). */
@@ -24,6 +25,11 @@ export function readWebhook(item: unknown, mapping: WebhookMapping): WebhookPart
     summary: readText(item, mapping.summaryPath, 2000),
     url: readText(item, mapping.urlPath, 2000),
   };
+}
+
+/** A delivery's id when neither its mapping nor its sender names one: its content, hashed. */
+export function webhookContentId(json: string): string {
+  return sha256(json);
 }
 
 /** A webhook card's priority when the source's settings give none. */

@@ -1,9 +1,8 @@
 import { webhookMappingSchema } from "@flick/shared";
-import { sha256 } from "../lib/crypto.ts";
 import { AppError } from "../lib/errors.ts";
 import { bodyText, parseJson, verifyBearer } from "./common.ts";
 import type { IngestModule, ParsedSignal, ParseResult } from "./types.ts";
-import { readWebhook } from "./webhook-map.ts";
+import { readWebhook, webhookContentId } from "./webhook-map.ts";
 
 const MAX_ITEMS = 1000;
 
@@ -28,15 +27,15 @@ export const webhook: IngestModule = {
         );
       }
       const parts = readWebhook(item, mapping);
-      const mapped = parts.id;
-      if (mapping.idPath && mapped === undefined) {
+      if (mapping.idPath && parts.id === undefined) {
         throw new AppError(
           "validation_failed",
           `${Array.isArray(json) ? `[${i}].` : ""}${mapping.idPath.replace(/^\$\.?/, "")}: is missing (the source's idPath)`,
         );
       }
       const externalId =
-        mapped ?? (headerId && items.length === 1 ? headerId.slice(0, 200) : sha256(JSON.stringify(item)));
+        parts.id ??
+        (headerId && items.length === 1 ? headerId.slice(0, 200) : webhookContentId(JSON.stringify(item)));
       const key = parts.key ?? externalId;
       return { kind: "webhook", externalId, fingerprint: `webhook:${source.id}:${key}`, payload: item };
     });

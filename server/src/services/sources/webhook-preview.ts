@@ -7,9 +7,9 @@ import {
   isWebLink,
   readWebhook,
   type WebhookParts,
+  webhookContentId,
   webhookFallbackTitle,
 } from "../../ingest/webhook-map.ts";
-import { sha256 } from "../../lib/crypto.ts";
 import { AppError } from "../../lib/errors.ts";
 import { checkSettings, getSource } from "./manage.ts";
 
@@ -67,9 +67,10 @@ export async function previewWebhook(
     const found = part === "url" ? isWebLink(parts.url) : parts[part] !== undefined;
     return path && !found ? [{ key, path }] : [];
   });
+  const json = JSON.stringify(delivery);
   // As the ingest does: no id in the delivery, its content names it.
-  const externalId = parts.id ?? sha256(JSON.stringify(delivery));
-  const echo = JSON.stringify(delivery).length <= MAX_ECHO_BYTES;
+  const externalId = parts.id ?? webhookContentId(json);
+  const echo = json.length <= MAX_ECHO_BYTES;
   return {
     from,
     ...(receivedAt ? { receivedAt } : {}),
