@@ -2461,6 +2461,29 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
   });
 
   describe("the correlator", () => {
+    it("a deploy's rollback card keeps counting its new error as the events come, batch by batch", async () => {
+      // A live worker reads Sentry's events as they arrive, one batch each: the card opened by the
+      // first must tell the seventh, not stay at ×1.
+      await deploy("c", "d");
+      await t.drain();
+      for (let i = 0; i < 7; i++) {
+        t.clock.advance(minute);
+        await sentryEvent({
+          ...(JSON.parse(fixture("sentry/events/python-modern.json")) as Json),
+          fingerprint: ["crash-counted-after-deploy"],
+          timestamp: t.clock.now().toISOString(),
+          user: { id: `buyer-${i}` },
+        });
+        await t.drain();
+      }
+      const found = (await cards("deploy:")).filter((c) => c.fingerprint.endsWith("d".repeat(40)));
+      expect(found.map((c) => c.title)).toEqual([
+        expect.stringMatching(/^New \w+ ×7 \(7 users\) 1 min after push ddddddd.* — roll back\?$/),
+      ]);
+      expect(found[0]?.summary).toMatch(/^- new error ".+" ×7 \(7 users\)$/m);
+      expect((found[0]?.evidence as { signalIds?: string[] } | undefined)?.signalIds).toHaveLength(8);
+    });
+
     it("a deploy followed by a new error and a metric drop becomes ONE rollback card with all three", async () => {
       const deployAt = t.clock.now().getTime();
       const repo = ghFixture("push/with-new-branch.payload.json").repository as Json;

@@ -178,6 +178,11 @@ async function triage(ctx: AgentContext, batch: SignalRow[], out: CardUpsert[]):
 export interface GroupState {
   /** The error's title, as its card says it (absent in states stored before it was kept). */
   title?: string;
+  /**
+   * The rollback card its first events went to (new right after a deploy): later events with no
+   * news of their own keep that card's count and users up to date while it is open.
+   */
+  deployCard?: string;
   firstSeen: number;
   lastSeen: number;
   count: number;
@@ -611,10 +616,26 @@ export const errorsAgent = defineAgent({
       if (triaged?.archived && news.escalation === null) continue;
       if (triaged?.assignee && isNew && !news.regression && !news.spike) continue;
       const openCard = card && ["pending", "snoozed"].includes(card.status);
-      if (!isNew && !news.regression && !news.spike && news.escalation === null && !openCard) continue;
-      out.push(
-        await groupCard(ctx, fingerprint, g, signals, isNew, news, triaged?.assignee ?? null, described),
+      const quiet = !isNew && !news.regression && !news.spike && news.escalation === null;
+      // More events of an error that is on a deploy's rollback card: that card tells them (×7, not
+      // the ×1 it was opened with), as long as it waits for a decision.
+      const onDeploy = quiet && g.deployCard !== undefined && (await ctx.openCards([g.deployCard])).size > 0;
+      if (quiet && !openCard && !onDeploy) continue;
+      const upsert = await groupCard(
+        ctx,
+        fingerprint,
+        g,
+        signals,
+        isNew || onDeploy,
+        news,
+        triaged?.assignee ?? null,
+        described,
       );
+      if (upsert.fingerprint.startsWith("deploy:") && g.deployCard !== upsert.fingerprint) {
+        g.deployCard = upsert.fingerprint;
+        ctx.state.set(fingerprint, g);
+      }
+      out.push(upsert);
     }
     // Seer's root cause or a comment for an error whose card is open, with no event of its own: the
     // card (and the issue it proposes) tells it.
