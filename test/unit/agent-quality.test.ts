@@ -58,6 +58,11 @@ describe("feedback classification on 4,000 labelled reviews", () => {
     );
     expect(classifyFeedback("Love it!", 5)).toBe("noise");
     expect(classifyFeedback("I would give five stars if it synced with Google Fit", 4)).toBe("feature");
+    // A wish in a few words and a please, or asked as plans: no "add" in it, still a request.
+    expect(classifyFeedback("Dark mode please! The app is painful at night", 3)).toBe("feature");
+    expect(classifyFeedback("Any plans for an export to CSV?", 4)).toBe("feature");
+    // "Please" ending a report is still the report.
+    expect(classifyFeedback("The app crashes on start, fix it please", 1)).toBe("bug");
   });
 
   it("reads French reviews too, on apps the French rules were not written from", () => {

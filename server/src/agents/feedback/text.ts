@@ -33,6 +33,9 @@ const FEATURE = [
   /\b(will|would) be (nice|great|good|helpful|useful|awesome)\b|\bwish(ed)? that\b/,
   /\bi'?d like (there to be|to see|a way|an option|to be able)\b|\bwhy not\b|\blacking\b/,
   /\bno (way|option|options|ability|setting|settings) to\b/,
+  // "Any plans for a dark mode?", "dark mode please!": a thing asked for in two words and a please.
+  /\b(any|are there|is there a|do you have) plans? (for|to)\b/,
+  /^[\w -]{3,30} (please|pls|plz)\b/,
 ];
 
 const BUG = [
