@@ -142,6 +142,8 @@ export const evidenceSchema = z.object({
    * metric there, or its issue repository): where an admin changes that choice.
    */
   settingsSource: z.string().optional(),
+  /** Made from a demo source's sample signals ("Load demo data"): accepting only rehearses. */
+  demo: z.boolean().optional(),
 });
 export type Evidence = z.infer<typeof evidenceSchema>;
 

@@ -5,6 +5,15 @@ import type { Change } from "./cards.ts";
 export const DEMO_AGENT = "demo";
 
 /**
+ * A card whose accept only rehearses its change: a hand-written sample, or a built-in agent's card
+ * made from a demo source's sample signals (its evidence says so). It names repositories, pull
+ * requests and actions this install may not have — or may have for real.
+ */
+export function isDemoCard(card: { agent: string; evidence?: unknown }): boolean {
+  return card.agent === DEMO_AGENT || (card.evidence as { demo?: unknown } | null | undefined)?.demo === true;
+}
+
+/**
  * Stored beside a card's priority factors (not a factor: it is not weighted, nor 0..1): how many
  * decisions the accept rate rests on, so a new team's card says "no decisions yet" instead of 50.
  */

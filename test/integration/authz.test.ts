@@ -54,6 +54,7 @@ const ACCESS: Record<string, "public" | "signed" | "user" | "admin"> = {
   "POST /api/sources/:id/test": "admin",
   "DELETE /api/sources/:id": "admin",
   "POST /api/admin/demo": "admin",
+  "POST /api/admin/demo/signals": "admin",
   "GET /api/admin/dead-letters": "admin",
   "GET /api/admin/usage": "admin",
   "POST /api/admin/dead-letters/:id/retry": "admin",

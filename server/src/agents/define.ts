@@ -46,6 +46,11 @@ export interface CardUpsert {
     tells?: string[];
     /** The source whose settings chose the proposal (see Evidence.settingsSource); the latest counts. */
     settingsSource?: string;
+    /**
+     * Made from a demo source's sample signals (Evidence.demo). Set by the runtime, not by agents;
+     * once set it stays: accepting the card only rehearses.
+     */
+    demo?: boolean;
   };
   verification?: Verification;
   /**

@@ -161,6 +161,7 @@ export class AgentRuntime {
     }
     // A signal that failed in any agent is retried whole, so its upserts from other agents wait too.
     const kept = upserts.filter((u) => !u.evidence.signalIds.some((id) => failures.has(id)));
+    await this.markDemo(claimed, kept);
     const doneIds = claimed.filter((s) => !failures.has(s.id)).map((s) => s.id);
 
     for (let attempt = 1; ; attempt++) {
@@ -218,6 +219,24 @@ export class AgentRuntime {
         return report;
       }
     }
+  }
+
+  /**
+   * A card made from a demo source's sample signals says so in its evidence, so accepting it only
+   * rehearses (the samples name repositories and actions this install may not have). One query
+   * on the small source table, for the batch's sources.
+   */
+  private async markDemo(claimed: SignalRow[], upserts: AgentUpsert[]): Promise<void> {
+    if (upserts.length === 0) return;
+    const sourceIds = [...new Set(claimed.map((s) => s.sourceId))];
+    const demo = await this.database.db
+      .select({ id: sources.id })
+      .from(sources)
+      .where(and(inArray(sources.id, sourceIds), eq(sources.demo, true)));
+    if (demo.length === 0) return;
+    const demoSources = new Set(demo.map((r) => r.id));
+    const samples = new Set(claimed.filter((s) => demoSources.has(s.sourceId)).map((s) => s.id));
+    for (const u of upserts) if (u.evidence.signalIds.some((id) => samples.has(id))) u.evidence.demo = true;
   }
 
   private async runAgent(

@@ -28,6 +28,8 @@ interface StoredEvidence {
   standIn?: string;
   /** The source whose settings chose the proposal (see CardUpsert.evidence.settingsSource). */
   settingsSource?: string;
+  /** Made from a demo source's samples (see CardUpsert.evidence.demo). */
+  demo?: boolean;
 }
 
 function clampPriority(p: number): number {
@@ -60,6 +62,7 @@ function mergeEvidence(old: StoredEvidence | null, u: CardUpsert["evidence"]): S
       : old?.settingsSource
         ? { settingsSource: old.settingsSource }
         : {}),
+    ...(u.demo || old?.demo ? { demo: true } : {}),
   };
 }
 

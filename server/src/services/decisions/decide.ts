@@ -1,4 +1,4 @@
-import { type Change, DEMO_AGENT, type DecisionInput, type DecisionResult } from "@flick/shared";
+import { type Change, type DecisionInput, type DecisionResult, isDemoCard } from "@flick/shared";
 import { and, desc, eq } from "drizzle-orm";
 import { moment } from "../../agents/builtin/words.ts";
 import type { Database, Tx } from "../../db/client.ts";
@@ -157,7 +157,7 @@ export async function decide(
             decisionId: decision.id,
             executor,
             // A demo card's change is rehearsed, never carried out.
-            dryRun: card.agent === DEMO_AGENT,
+            dryRun: isDemoCard(card),
             runAfter: new Date(p.now.getTime() + p.undoWindowMs),
             createdAt: p.now,
             updatedAt: p.now,

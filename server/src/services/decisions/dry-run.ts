@@ -1,4 +1,4 @@
-import { type Change, DEMO_AGENT, describeChange } from "@flick/shared";
+import { type Change, describeChange, isDemoCard } from "@flick/shared";
 import { eq } from "drizzle-orm";
 import type { Config } from "../../config.ts";
 import type { Database } from "../../db/client.ts";
@@ -29,7 +29,7 @@ export async function dryRunCard(db: Database, config: Config, cardId: string, n
       result: { note: "accepting this card changes nothing outside Flick" },
       log: [],
     };
-  if (card.agent === DEMO_AGENT) return { executor: name, ok: true, result: rehearse(change), log: [] };
+  if (isDemoCard(card)) return { executor: name, ok: true, result: rehearse(change), log: [] };
   const log: string[] = [];
   try {
     const result = await executors[name].run(

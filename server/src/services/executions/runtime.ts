@@ -1,4 +1,4 @@
-import { type Change, DEMO_AGENT } from "@flick/shared";
+import { type Change, isDemoCard } from "@flick/shared";
 import { and, eq, lt, lte, or } from "drizzle-orm";
 import { backoffMs } from "../../agents/runtime.ts";
 import type { Config } from "../../config.ts";
@@ -122,7 +122,7 @@ export class ExecutionRuntime {
       | { ok: false; error: string; retryable: boolean };
     if (!card || !executor || !change) {
       outcome = { ok: false, error: `nothing to run (executor ${claimed.executor})`, retryable: false };
-    } else if (claimed.dryRun && card.agent === DEMO_AGENT) {
+    } else if (claimed.dryRun && isDemoCard(card)) {
       // A sample card names a repository, a pull request and an action this install may not have
       // (or may have for real): its accept shows what would happen and touches nothing.
       const result = rehearse(change);

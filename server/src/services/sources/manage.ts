@@ -22,6 +22,7 @@ export function toSource(row: Row & { lastSignalAt?: Date | null }, origin: stri
     name: row.name,
     enabled: row.enabled,
     settings: row.settings,
+    demo: row.demo,
     createdAt: row.createdAt.toISOString(),
     ingestUrl: `${url.origin}/ingest/${row.id}`,
     secret: row.secret,
@@ -68,7 +69,7 @@ function nameTaken(err: unknown, name: string): never {
 
 export async function createSource(
   db: Queryable,
-  p: { kind: SourceKind; name: string; settings: Record<string, unknown>; now: Date },
+  p: { kind: SourceKind; name: string; settings: Record<string, unknown>; now: Date; demo?: boolean },
 ): Promise<Row> {
   const settings = checkSettings(p.kind, p.settings);
   try {
@@ -80,6 +81,7 @@ export async function createSource(
         name: p.name,
         secret: randomSecret(),
         settings,
+        demo: p.demo ?? false,
         createdAt: p.now,
         updatedAt: p.now,
       })

@@ -1,5 +1,5 @@
 import type { Card } from "@flick/shared";
-import { ACCEPT_RATE_DECISIONS, DEMO_AGENT } from "@flick/shared/describe";
+import { ACCEPT_RATE_DECISIONS, isDemoCard } from "@flick/shared/describe";
 import { createResource, createSignal, For, lazy, Show, Suspense } from "solid-js";
 import { request } from "../../lib/api.ts";
 import { momentLabel } from "../../lib/chart-axis.ts";
@@ -287,7 +287,7 @@ export function CardView(props: CardViewProps) {
       </Show>
       <CardChange
         change={props.card.change}
-        demo={props.card.agent === DEMO_AGENT}
+        demo={isDemoCard(props.card)}
         cardId={props.card.status === "pending" ? props.card.id : undefined}
         actionFor={metricWithoutAction(props.card, props.admin)}
       />
@@ -300,9 +300,7 @@ export function CardView(props: CardViewProps) {
             fallback={
               <p class={styles.decided} role="note">
                 {STATUS_WORDS[props.card.status] ?? props.card.status}
-                {props.card.agent === DEMO_AGENT && props.card.status === "applied"
-                  ? " (rehearsed: a demo card)"
-                  : ""}{" "}
+                {isDemoCard(props.card) && props.card.status === "applied" ? " (rehearsed: a demo card)" : ""}{" "}
                 — see its history above.
               </p>
             }

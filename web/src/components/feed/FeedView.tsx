@@ -48,6 +48,7 @@ function FeedEmpty() {
   const session = useSession();
   const feed = useFeed();
   const [inviteUrl, setInviteUrl] = createSignal("");
+  const [replayed, setReplayed] = createSignal("");
   const [error, setError] = createSignal("");
   const isAdmin = () => session.state()?.user?.role === "admin";
   const run = async (f: () => Promise<void>) => {
@@ -68,6 +69,13 @@ function FeedEmpty() {
         Connect a source (GitHub, Sentry, metrics, feedback) and cards will arrive on their own.
       </p>
       <Show when={isAdmin()}>
+        <p class={styles.text}>
+          To look first: <b>Load demo data</b> shows four sample cards; <b>Replay sample signals</b> sends a
+          day of a small shop's deploys, errors, metrics, pull requests and reviews to demo sources, and the
+          agents make their own cards from them.
+        </p>
+      </Show>
+      <Show when={isAdmin()}>
         <div class={styles.row}>
           <button
             class={styles.action}
@@ -80,6 +88,23 @@ function FeedEmpty() {
             }
           >
             Load demo data
+          </button>
+          <button
+            class={styles.secondary}
+            type="button"
+            onClick={() =>
+              run(async () => {
+                const r = await unwrap(api.api.admin.demo.signals.$post());
+                setReplayed(
+                  r.loaded
+                    ? `${r.signals.toLocaleString("en-US")} sample signals sent to ${r.sources.join(", ")}. The agents' cards arrive here as they read them; accepting one only rehearses it.`
+                    : `The sample signals were sent before (${r.sources.join(", ")}); delete those sources in Settings to send them again.`,
+                );
+                await feed.reload();
+              })
+            }
+          >
+            Replay sample signals
           </button>
           <button class={styles.secondary} type="button" onClick={() => navigate("/settings#sources")}>
             Connect a source
@@ -97,6 +122,11 @@ function FeedEmpty() {
             Invite a teammate
           </button>
         </div>
+        <Show when={replayed()}>
+          <p class={styles.text} role="status">
+            {replayed()}
+          </p>
+        </Show>
         <Show when={inviteUrl()}>
           <input
             class={styles.link}

@@ -144,6 +144,9 @@ export function SettingsView(props: { admin: boolean }) {
               <article class={styles.item} aria-label={`Source ${s.name}`}>
                 <h3>
                   {s.name} <span class={styles.muted}>· {s.kind}</span>
+                  <Show when={s.demo}>
+                    <span class={styles.muted}> · demo (sample signals)</span>
+                  </Show>
                   <Show when={!s.enabled}>
                     <span class={styles.muted}> · paused: its signals are refused</span>
                   </Show>
