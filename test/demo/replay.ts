@@ -18,6 +18,8 @@ export interface ReplayOptions {
   fixturesDir: string;
   log?: (line: string) => void;
   now?: () => number;
+  /** Called after each request (a test drains the agents here, as a live worker would). */
+  afterEach?: () => Promise<unknown>;
 }
 
 export interface ReplayReport {
@@ -57,6 +59,7 @@ export async function replayFixtures(o: ReplayOptions): Promise<ReplayReport> {
   const ingest = async (s: Source, body: string, headers: Record<string, string>, p = `/ingest/${s.id}`) => {
     const res = await fetch(`${base}${p}`, { method: "POST", body, headers });
     report.requests++;
+    await o.afterEach?.();
     if (res.status !== 202 && res.status !== 200) {
       throw new Error(`ingest into ${s.name}: ${res.status} ${(await res.text()).slice(0, 300)}`);
     }

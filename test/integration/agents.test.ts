@@ -579,6 +579,26 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       expect(((card.change as { params: Json }).params.body as string).includes("```")).toBe(true);
     });
 
+    it("a new group's card stays news of a new error as its events come in later batches", async () => {
+      // A live worker reads Sentry's events as they arrive: the second event, a batch later, must
+      // not turn "New error: …" into the bare message.
+      const own = (user: string) => event({ fingerprint: ["headline-kept"], user: { id: user } });
+      const before = new Set((await cards("sentry:")).map((c) => c.id));
+      await sentryEvent(own("h1"));
+      await t.drain();
+      t.clock.advance(minute);
+      await sentryEvent(own("h2"));
+      await t.drain();
+      const mine = (await cards("sentry:")).filter((c) => !before.has(c.id));
+      expect(mine.map((c) => c.title)).toEqual([expect.stringMatching(/^New error: Exception: /)]);
+      expect((mine[0]?.evidence as { facts?: Json } | undefined)?.facts).toMatchObject({
+        events: 2,
+        users: 2,
+      });
+      // Out of the way of the tests below, which count this file's error cards.
+      await t.database.db.delete(schema.cards).where(eq(schema.cards.id, mine[0]?.id ?? ""));
+    });
+
     it("turns a burst into a spike on the same card, and steady repeats into nothing new", async () => {
       for (let i = 0; i < 12; i++) await sentryEvent(event({ release: "shop@1.0.0", user: { id: `s${i}` } }));
       await t.drain();

@@ -32,6 +32,9 @@ describe.each(drivers)("replaying all fixtures into an empty install on %s", (dr
       token: body.token,
       fixturesDir,
       now: () => t.clock.now().getTime(),
+      // The agents read each request's signals before the next arrives, as a live worker does
+      // (draining once at the end hid a rollback card stuck at its first error's count).
+      afterEach: () => t.drain(),
     });
     expect(report.sources).toHaveLength(5);
     expect(report.signals).toBeGreaterThan(10_000);
@@ -89,7 +92,8 @@ describe.each(drivers)("replaying all fixtures into an empty install on %s", (dr
       );
     }
     // With no action mapped to them, a metric's cards propose an issue in the source's repository.
-    const metricCards = pending.filter((c) => c.agent === "metrics");
+    // (The rollback card is whichever agent wrote it last: the metrics agent, here.)
+    const metricCards = pending.filter((c) => c.agent === "metrics" && !c.fingerprint.startsWith("deploy:"));
     expect(metricCards.length).toBeGreaterThan(1);
     for (const c of metricCards)
       expect(c.change, c.title).toMatchObject({

@@ -183,6 +183,8 @@ export interface GroupState {
    * news of their own keep that card's count and users up to date while it is open.
    */
   deployCard?: string;
+  /** The words around the title in the headline of its latest card with news ["New error: ", ""]. */
+  headline?: [string, string];
   firstSeen: number;
   lastSeen: number;
   count: number;
@@ -888,15 +890,28 @@ async function groupCard(
 
   const settings = errorSourceSettings.safeParse(await ctx.sourceSettings(lastSignal.sourceId));
   const repository = settings.success ? settings.data.repository : undefined;
-  const headline = regression
-    ? `Regression: ${d.title} — ${regression.release ? `back in ${regression.release}` : "Sentry marked it regressed"}`
+  // The news, as the words around the error's title.
+  const fresh: [string, string] | null = regression
+    ? [
+        "Regression: ",
+        ` — ${regression.release ? `back in ${regression.release}` : "Sentry marked it regressed"}`,
+      ]
     : spike
-      ? `Spiking: ${d.title} — ${spike.count} in 10 min (×${Math.max(1, Math.round(spike.count / Math.max(spike.baseline, 0.5)))} the usual)`
+      ? [
+          "Spiking: ",
+          ` — ${spike.count} in 10 min (×${Math.max(1, Math.round(spike.count / Math.max(spike.baseline, 0.5)))} the usual)`,
+        ]
       : escalation !== null
-        ? `Escalating: ${d.title} — archived in Sentry until it escalated`
+        ? ["Escalating: ", " — archived in Sentry until it escalated"]
         : isNew
-          ? `New error: ${d.title}`
-          : d.title;
+          ? ["New error: ", ""]
+          : null;
+  // More events on its open card change nothing of what the card is news of: the words stay
+  // ("New error: …" whether the next event came in the same batch or a later one), around the
+  // latest event's title.
+  const around = fresh ?? g.headline ?? ["", ""];
+  const headline = `${around[0]}${d.title}${around[1]}`;
+  if (fresh) g.headline = fresh; // stored with the group below
   const stack = `\`\`\`\n${d.stack}\n\`\`\``;
   const cause = g.rootCause ? `\n\n${rootCauseSection(g.rootCause)}` : "";
   const reopen = regression?.by ?? null;
