@@ -47,5 +47,16 @@ describe("sample signals from the empty feed, in Chromium", () => {
     await page.goto(`${e2e.server.url}/settings`);
     const source = page.getByRole("article", { name: "Source Demo metrics" });
     await source.getByText("demo (sample signals)").waitFor();
+
+    // Done looking: one button takes it all away again, after asking.
+    page.once("dialog", (d) => void d.accept());
+    await page.getByRole("button", { name: "Remove demo data" }).tap();
+    await page
+      .getByText("Demo data removed: 4 sources with their signals, 4 waiting cards withdrawn.")
+      .waitFor();
+    expect(await page.getByRole("article", { name: /^Source Demo/ }).count()).toBe(0);
+    expect(await page.getByRole("button", { name: "Remove demo data" }).count()).toBe(0);
+    await page.goto(e2e.server.url);
+    await page.getByRole("heading", { name: "Nothing to review" }).waitFor();
   });
 });

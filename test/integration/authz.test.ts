@@ -55,6 +55,7 @@ const ACCESS: Record<string, "public" | "signed" | "user" | "admin"> = {
   "DELETE /api/sources/:id": "admin",
   "POST /api/admin/demo": "admin",
   "POST /api/admin/demo/signals": "admin",
+  "DELETE /api/admin/demo": "admin",
   "GET /api/admin/dead-letters": "admin",
   "GET /api/admin/usage": "admin",
   "POST /api/admin/dead-letters/:id/retry": "admin",

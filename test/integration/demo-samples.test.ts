@@ -1,6 +1,7 @@
 import { createHmac, randomUUID } from "node:crypto";
 import * as schema from "@flick/server/schema";
-import type { Card, DecisionResult, Execution, Source } from "@flick/shared";
+import { type Card, type DecisionResult, type Execution, isDemoCard, type Source } from "@flick/shared";
+import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { drivers, startTestApp, type TestApp } from "../helpers/harness.ts";
 import { startRecorder } from "../helpers/http-recorder.ts";
@@ -210,5 +211,57 @@ describe.each(drivers)("sample signals beside a team's own source of the same na
     expect(body.sources.map((s) => [s.name, s.demo])).toEqual([["Demo metrics", false]]);
     const signals = await t.database.db.select({ id: schema.signals.id }).from(schema.signals);
     expect(signals).toEqual([]);
+  });
+});
+
+describe.each(drivers)("removing demo data on %s", (driver) => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp(driver);
+  });
+  afterAll(async () => t?.close());
+
+  it("deletes the demo sources and withdraws the demo cards waiting; a team's own stay", async () => {
+    const admin = await t.setupAdmin();
+    const { body: own } = await t.request<{ source: Source }>("/api/sources", {
+      cookie: admin,
+      json: { kind: "metrics", name: "Production metrics" },
+    });
+    expect((await t.request("/api/admin/demo/signals", { cookie: admin, method: "POST" })).status).toBe(201);
+    expect((await t.request("/api/admin/demo", { cookie: admin, method: "POST" })).status).toBe(201);
+    // The team's own card (a test signal from its source), waiting too.
+    expect(
+      (await t.request(`/api/sources/${own.source.id}/test`, { cookie: admin, method: "POST" })).status,
+    ).toBe(202);
+    await t.drain();
+    const before = (await t.request<{ cards: Card[] }>("/api/feed?limit=50", { cookie: admin })).body.cards;
+    expect(before).toHaveLength(9);
+
+    const res = await t.request<{ sources: number; cards: number }>("/api/admin/demo", {
+      cookie: admin,
+      method: "DELETE",
+    });
+    expect(res.status, res.text).toBe(200);
+    expect(res.body).toEqual({ sources: 4, cards: 8 });
+    const after = (await t.request<{ cards: Card[] }>("/api/feed?limit=50", { cookie: admin })).body.cards;
+    expect(after.map((c) => c.id)).toEqual(before.filter((c) => !isDemoCard(c)).map((c) => c.id));
+    expect(after).toHaveLength(1);
+    const { body } = await t.request<{ sources: Source[] }>("/api/sources", { cookie: admin });
+    expect(body.sources.map((s) => s.name)).toEqual(["Production metrics"]);
+    const left = await t.database.db.select({ source: schema.signals.sourceId }).from(schema.signals);
+    expect(new Set(left.map((s) => s.source))).toEqual(new Set([own.source.id]));
+    // Withdrawn, not deleted: each is in the history as such, and open feeds were told.
+    const withdrawn = await t.request<{ cards: Card[] }>("/api/feed?status=expired&limit=50", {
+      cookie: admin,
+    });
+    expect(withdrawn.body.cards).toHaveLength(8);
+    const told = await t.database.db
+      .select({ cardId: schema.cardEvents.cardId })
+      .from(schema.cardEvents)
+      .where(eq(schema.cardEvents.type, "card.removed"));
+    expect(new Set(told.map((e) => e.cardId))).toEqual(new Set(withdrawn.body.cards.map((c) => c.id)));
+
+    const again = await t.request("/api/admin/demo", { cookie: admin, method: "DELETE" });
+    expect(again.body).toEqual({ sources: 0, cards: 0 });
   });
 });

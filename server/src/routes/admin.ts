@@ -5,7 +5,7 @@ import { startOfUtcDay } from "../lib/clock.ts";
 import { validate } from "../lib/validate.ts";
 import { requireAdmin } from "../middleware/auth.ts";
 import { loadDemoCards } from "../services/cards/demo.ts";
-import { replaySampleSignals } from "../services/demo/load.ts";
+import { removeDemoData, replaySampleSignals } from "../services/demo/load.ts";
 import { modelUsage } from "../services/follow-ups/usage.ts";
 import { discardDeadLetter, listDeadLetters, retryDeadLetters } from "../services/signals/dead-letters.ts";
 
@@ -16,6 +16,10 @@ export const adminRoutes = new Hono<AppEnv>()
   .post("/demo", async (c) => {
     const { database, clock } = c.var.deps;
     return c.json(await loadDemoCards(database.db, clock.now()), 201);
+  })
+  .delete("/demo", async (c) => {
+    const { database, clock } = c.var.deps;
+    return c.json(await removeDemoData(database.db, clock.now()));
   })
   .post("/demo/signals", async (c) => {
     const { database, clock } = c.var.deps;

@@ -1,9 +1,11 @@
 import { createHmac } from "node:crypto";
-import { eq } from "drizzle-orm";
+import { DEMO_AGENT } from "@flick/shared";
+import { and, eq, inArray, or, sql } from "drizzle-orm";
 import type { Database } from "../../db/client.ts";
-import { sources } from "../../db/schema/index.ts";
+import { cards, sources } from "../../db/schema/index.ts";
 import { ingestModules, sentryStore } from "../../ingest/index.ts";
 import type { IngestModule, IngestRequest, SourceRow } from "../../ingest/types.ts";
+import { appendCardEvents } from "../cards/events.ts";
 import { ingestSignals } from "../signals/ingest.ts";
 import type { SignalWriter } from "../signals/writer.ts";
 import { createSource } from "../sources/manage.ts";
@@ -75,4 +77,39 @@ function request(
     headers.set("authorization", `Bearer ${source.secret}`);
   }
   return { module, req: { headers, body, query: new URLSearchParams() } };
+}
+
+export interface DemoRemoval {
+  /** Demo sources deleted, with their signals. */
+  sources: number;
+  /** Demo cards waiting for a decision, withdrawn (decided ones stay in the history). */
+  cards: number;
+}
+
+/**
+ * "Remove demo data": deletes the demo sources (their signals go with them) and withdraws every
+ * demo card still waiting for a decision — the hand-written samples and the agents' cards made
+ * from sample signals — in one transaction. Decided demo cards stay, with their decisions: the
+ * audit log is never rewritten. Open feeds drop the withdrawn cards at once (card events).
+ */
+export async function removeDemoData(db: Database, now: Date): Promise<DemoRemoval> {
+  return db.transaction(async (tx) => {
+    const gone = await tx.delete(sources).where(eq(sources.demo, true)).returning({ id: sources.id });
+    const waiting = await tx
+      .update(cards)
+      .set({ status: "expired", version: sql`${cards.version} + 1`, updatedAt: now })
+      .where(
+        and(
+          inArray(cards.status, ["pending", "snoozed"]),
+          or(eq(cards.agent, DEMO_AGENT), sql`${cards.evidence}->>'demo' = 'true'`),
+        ),
+      )
+      .returning({ id: cards.id, version: cards.version });
+    await appendCardEvents(
+      tx,
+      waiting.map((c) => ({ cardId: c.id, type: "card.removed", version: c.version })),
+      now,
+    );
+    return { sources: gone.length, cards: waiting.length };
+  });
 }

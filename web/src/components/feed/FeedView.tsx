@@ -98,7 +98,7 @@ function FeedEmpty() {
                 setReplayed(
                   r.loaded
                     ? `${r.signals.toLocaleString("en-US")} sample signals sent to ${r.sources.join(", ")}. The agents' cards arrive here as they read them; accepting one only rehearses it.`
-                    : `The sample signals were sent before (${r.sources.join(", ")}); delete those sources in Settings to send them again.`,
+                    : `The sample signals were sent before (${r.sources.join(", ")}); Settings → Sources removes them.`,
                 );
                 await feed.reload();
               })

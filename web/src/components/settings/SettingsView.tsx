@@ -139,6 +139,34 @@ export function SettingsView(props: { admin: boolean }) {
               Add source
             </button>
           </form>
+          <Show when={(sources()?.sources ?? []).some((s) => s.demo)}>
+            <p class={styles.muted}>
+              The demo sources hold sample signals; their cards, and the sample cards, only rehearse.
+            </p>
+            <button
+              type="button"
+              class={styles.secondary}
+              onClick={() => {
+                if (
+                  !confirm(
+                    "Remove the demo sources with their signals, and withdraw the demo cards still waiting?",
+                  )
+                )
+                  return;
+                void run(async () => {
+                  const r = await request<{ sources: number; cards: number }>("/api/admin/demo", {
+                    method: "DELETE",
+                  });
+                  await refetchSources();
+                  setNotice(
+                    `Demo data removed: ${r.sources} ${r.sources === 1 ? "source" : "sources"} with their signals, ${r.cards} waiting ${r.cards === 1 ? "card" : "cards"} withdrawn.`,
+                  );
+                });
+              }}
+            >
+              Remove demo data
+            </button>
+          </Show>
           <For each={sources()?.sources ?? []}>
             {(s) => (
               <article class={styles.item} aria-label={`Source ${s.name}`}>
