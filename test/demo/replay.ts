@@ -28,6 +28,23 @@ export interface ReplayReport {
   sources: string[];
 }
 
+/**
+ * A POST that is sent again when the connection dropped before any answer: a kept-alive socket
+ * the server closed just as this reused it (the server's event loop busy with the agents on the
+ * embedded database, say). Safe: every delivery carries its own id, so one stored before the drop
+ * answers "duplicate" the second time.
+ */
+async function send(url: string, init: RequestInit): Promise<Response> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fetch(url, init);
+    } catch (err) {
+      if (attempt >= 3) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+    }
+  }
+}
+
 export async function replayFixtures(o: ReplayOptions): Promise<ReplayReport> {
   const log = o.log ?? (() => {});
   const now = o.now ?? Date.now;
@@ -57,13 +74,13 @@ export async function replayFixtures(o: ReplayOptions): Promise<ReplayReport> {
     return made;
   };
   const ingest = async (s: Source, body: string, headers: Record<string, string>, p = `/ingest/${s.id}`) => {
-    const res = await fetch(`${base}${p}`, { method: "POST", body, headers });
+    const res = await send(`${base}${p}`, { method: "POST", body, headers });
     report.requests++;
-    await o.afterEach?.();
     if (res.status !== 202 && res.status !== 200) {
       throw new Error(`ingest into ${s.name}: ${res.status} ${(await res.text()).slice(0, 300)}`);
     }
     const r = (await res.json()) as { accepted: number };
+    await o.afterEach?.();
     report.signals += r.accepted;
   };
 
