@@ -216,13 +216,14 @@ describe.each(drivers)("sample signals beside a team's own source of the same na
 
 describe.each(drivers)("removing demo data on %s", (driver) => {
   let t: TestApp;
+  let admin: string;
   beforeAll(async () => {
     t = await startTestApp(driver);
+    admin = await t.setupAdmin();
   });
   afterAll(async () => t?.close());
 
   it("deletes the demo sources and withdraws the demo cards waiting; a team's own stay", async () => {
-    const admin = await t.setupAdmin();
     const { body: own } = await t.request<{ source: Source }>("/api/sources", {
       cookie: admin,
       json: { kind: "metrics", name: "Production metrics" },
@@ -263,5 +264,70 @@ describe.each(drivers)("removing demo data on %s", (driver) => {
 
     const again = await t.request("/api/admin/demo", { cookie: admin, method: "DELETE" });
     expect(again.body).toEqual({ sources: 0, cards: 0 });
+  });
+
+  it("forgets what the agents learned from the samples: a later replay tells the same stories", async () => {
+    const titles = async () =>
+      (await t.request<{ cards: Card[] }>("/api/feed?limit=50", { cookie: admin })).body.cards
+        .filter(isDemoCard)
+        .map((c) => c.title.replace(/\d+/g, "#"));
+    t.clock.advance(3_600_000);
+    expect((await t.request("/api/admin/demo/signals", { cookie: admin, method: "POST" })).status).toBe(201);
+    await t.drain();
+    const first = await titles();
+    expect(first).toHaveLength(4);
+    await t.request("/api/admin/demo", { cookie: admin, method: "DELETE" });
+    t.clock.advance(3_600_000);
+    expect((await t.request("/api/admin/demo/signals", { cookie: admin, method: "POST" })).status).toBe(201);
+    await t.drain();
+    expect(await titles()).toEqual(first);
+  });
+});
+
+describe.each(drivers)("sample signals beside a team's own on %s", (driver) => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp(driver);
+  });
+  afterAll(async () => t?.close());
+
+  it("a team's error minutes after the sample deploy is its own card, not the demo's rollback", async () => {
+    const admin = await t.setupAdmin();
+    const { body } = await t.request<{ source: Source }>("/api/sources", {
+      cookie: admin,
+      json: { kind: "sentry", name: "Production Sentry" },
+    });
+    expect((await t.request("/api/admin/demo/signals", { cookie: admin, method: "POST" })).status).toBe(201);
+    await t.drain();
+    // The sample deploy was 20 minutes ago: well inside the half hour a deploy takes blame for.
+    const res = await t.request(`/api/${new URL(body.source.sentryDsn ?? "").pathname.slice(1)}/store/`, {
+      origin: null,
+      json: {
+        event_id: "0123456789abcdef0123456789abcdef",
+        timestamp: t.clock.now().toISOString(),
+        platform: "python",
+        level: "error",
+        exception: {
+          values: [
+            {
+              type: "KeyError",
+              value: "'invoice_id'",
+              stacktrace: {
+                frames: [{ function: "bill", filename: "billing/run.py", lineno: 7, in_app: true }],
+              },
+            },
+          ],
+        },
+      },
+      headers: { "x-sentry-auth": `Sentry sentry_key=${body.source.secret}` },
+    });
+    expect(res.status, res.text).toBe(202);
+    await t.drain();
+    const cards = (await t.request<{ cards: Card[] }>("/api/feed?limit=50", { cookie: admin })).body.cards;
+    const own = cards.filter((c) => !isDemoCard(c));
+    expect(own.map((c) => c.title)).toEqual(["New error: KeyError: 'invoice_id'"]);
+    const rollback = cards.find((c) => c.fingerprint.startsWith("deploy:"));
+    expect(rollback?.title).toMatch(/^New TypeError ×7 \(7 users\) and signup_success dropped/);
+    expect(rollback?.summary).not.toContain("KeyError");
   });
 });

@@ -18,7 +18,7 @@ import {
   type SignalRow,
 } from "./define.ts";
 import type { AcceptRate } from "./rank.ts";
-import { BatchState, RunState, StateConflict } from "./state.ts";
+import { BatchState, DEMO_STATE_PREFIX, RunState, StateConflict } from "./state.ts";
 
 export interface RuntimeOptions {
   batchSize: number;
@@ -154,14 +154,22 @@ export class AgentRuntime {
     const ctx = this.context(now);
     const failures = new Map<string, Error>();
     const upserts: AgentUpsert[] = [];
+    const demo = await this.demoSources(claimed);
     for (const agent of this.agents) {
       const mine = claimed.filter((s) => agentReads(agent, s.kind));
-      if (mine.length === 0) continue;
-      upserts.push(...(await this.runAgent(agent, ctx, state, mine, failures)));
+      // A demo source's sample signals are read apart, with state of their own (DEMO_STATE_PREFIX);
+      // the cards they make say they are demo cards, so accepting one only rehearses.
+      const own = mine.filter((s) => !demo.has(s.sourceId));
+      const samples = mine.filter((s) => demo.has(s.sourceId));
+      if (own.length > 0) upserts.push(...(await this.runAgent(agent, ctx, state, own, failures)));
+      if (samples.length > 0) {
+        const made = await this.runAgent(agent, ctx, state, samples, failures, DEMO_STATE_PREFIX);
+        for (const u of made) u.evidence.demo = true;
+        upserts.push(...made);
+      }
     }
     // A signal that failed in any agent is retried whole, so its upserts from other agents wait too.
     const kept = upserts.filter((u) => !u.evidence.signalIds.some((id) => failures.has(id)));
-    await this.markDemo(claimed, kept);
     const doneIds = claimed.filter((s) => !failures.has(s.id)).map((s) => s.id);
 
     for (let attempt = 1; ; attempt++) {
@@ -221,22 +229,14 @@ export class AgentRuntime {
     }
   }
 
-  /**
-   * A card made from a demo source's sample signals says so in its evidence, so accepting it only
-   * rehearses (the samples name repositories and actions this install may not have). One query
-   * on the small source table, for the batch's sources.
-   */
-  private async markDemo(claimed: SignalRow[], upserts: AgentUpsert[]): Promise<void> {
-    if (upserts.length === 0) return;
+  /** Which of the batch's sources are demo ones: one query on the small source table. */
+  private async demoSources(claimed: SignalRow[]): Promise<Set<string>> {
     const sourceIds = [...new Set(claimed.map((s) => s.sourceId))];
-    const demo = await this.database.db
+    const rows = await this.database.db
       .select({ id: sources.id })
       .from(sources)
       .where(and(inArray(sources.id, sourceIds), eq(sources.demo, true)));
-    if (demo.length === 0) return;
-    const demoSources = new Set(demo.map((r) => r.id));
-    const samples = new Set(claimed.filter((s) => demoSources.has(s.sourceId)).map((s) => s.id));
-    for (const u of upserts) if (u.evidence.signalIds.some((id) => samples.has(id))) u.evidence.demo = true;
+    return new Set(rows.map((r) => r.id));
   }
 
   private async runAgent(
@@ -245,16 +245,17 @@ export class AgentRuntime {
     state: BatchState,
     batch: SignalRow[],
     failures: Map<string, Error>,
+    namespace = "",
   ) {
     const timeout = this.options.agentTimeoutMs ?? 30_000;
     const tag = (list: Awaited<ReturnType<Agent["run"]>>) => list.map((u) => ({ ...u, agent: agent.name }));
     // Each run sees its own buffered state writes; they count only if the run succeeds.
     const once = async (signals: SignalRow[]) => {
-      const ctx = { ...base, state: new RunState(state, agent.name) };
+      const ctx = { ...base, state: new RunState(state, agent.name, namespace) };
       const out = tag(
         await withTimeout(Promise.resolve(agent.run(ctx, signals)), timeout, `agent ${agent.name}`),
       );
-      state.apply(agent.name, ctx.state.writes);
+      state.apply(`${namespace}${agent.name}`, ctx.state.writes);
       return out;
     };
     try {

@@ -95,14 +95,27 @@ export class BatchState {
   }
 }
 
+/**
+ * Where the agents keep what they learn from demo sources' sample signals: apart from what they
+ * learn from a team's own ("demo:metrics" beside "metrics"), so a sample deploy never takes the
+ * blame for a real error, a sample series never teaches a real one's detector, and removing the
+ * demo data forgets it all.
+ */
+export const DEMO_STATE_PREFIX = "demo:";
+
 /** The view one agent run has: its own keys, buffered, and read-only access to other agents'. */
 export class RunState {
   readonly writes = new Map<string, unknown>();
+  private readonly agent: string;
 
   constructor(
     private readonly batch: BatchState,
-    private readonly agent: string,
-  ) {}
+    agent: string,
+    /** "" for a team's signals, DEMO_STATE_PREFIX for sample signals: every agent's keys apart. */
+    private readonly namespace = "",
+  ) {
+    this.agent = `${namespace}${agent}`;
+  }
 
   async load(keys: string[]): Promise<void> {
     await this.batch.load(this.agent, keys);
@@ -121,7 +134,8 @@ export class RunState {
 
   /** Another agent's state as committed or written earlier in this batch. */
   async peek<T>(agent: string, key: string): Promise<T | undefined> {
-    await this.batch.load(agent, [key]);
-    return this.batch.peek<T>(agent, key);
+    const spaced = `${this.namespace}${agent}`;
+    await this.batch.load(spaced, [key]);
+    return this.batch.peek<T>(spaced, key);
   }
 }

@@ -1,8 +1,9 @@
 import { createHmac } from "node:crypto";
 import { DEMO_AGENT } from "@flick/shared";
-import { and, eq, inArray, or, sql } from "drizzle-orm";
+import { and, eq, inArray, like, or, sql } from "drizzle-orm";
+import { DEMO_STATE_PREFIX } from "../../agents/state.ts";
 import type { Database } from "../../db/client.ts";
-import { cards, sources } from "../../db/schema/index.ts";
+import { agentStates, cards, sources } from "../../db/schema/index.ts";
 import { ingestModules, sentryStore } from "../../ingest/index.ts";
 import type { IngestModule, IngestRequest, SourceRow } from "../../ingest/types.ts";
 import { appendCardEvents } from "../cards/events.ts";
@@ -87,7 +88,8 @@ export interface DemoRemoval {
 }
 
 /**
- * "Remove demo data": deletes the demo sources (their signals go with them) and withdraws every
+ * "Remove demo data": deletes the demo sources (their signals go with them) and what the agents
+ * learned from them, and withdraws every
  * demo card still waiting for a decision — the hand-written samples and the agents' cards made
  * from sample signals — in one transaction. Decided demo cards stay, with their decisions: the
  * audit log is never rewritten. Open feeds drop the withdrawn cards at once (card events).
@@ -95,6 +97,9 @@ export interface DemoRemoval {
 export async function removeDemoData(db: Database, now: Date): Promise<DemoRemoval> {
   return db.transaction(async (tx) => {
     const gone = await tx.delete(sources).where(eq(sources.demo, true)).returning({ id: sources.id });
+    // What the agents learned from the samples, kept apart from the team's: forgotten, so a later
+    // replay tells the same stories again.
+    await tx.delete(agentStates).where(like(agentStates.agent, `${DEMO_STATE_PREFIX}%`));
     const waiting = await tx
       .update(cards)
       .set({ status: "expired", version: sql`${cards.version} + 1`, updatedAt: now })

@@ -1,7 +1,8 @@
-import type { Change } from "@flick/shared";
+import { type Change, isDemoCard } from "@flick/shared";
 import { and, eq, gte, inArray, isNull, lt, lte, or, sql } from "drizzle-orm";
 import { moment } from "../../agents/builtin/words.ts";
 import { DEFAULT_DETECTOR_OPTIONS } from "../../agents/metrics/detector.ts";
+import { DEMO_STATE_PREFIX } from "../../agents/state.ts";
 import { agentStates, cards, followUps, users } from "../../db/schema/index.ts";
 import { startOfUtcDay } from "../../lib/clock.ts";
 import { newId } from "../../lib/ids.ts";
@@ -139,7 +140,7 @@ export class FollowUpRuntime extends ModelWorker {
     }
     const card = toCard(cardRow);
     if (card.agent === "metrics") {
-      const answer = await this.changeThreshold(card.fingerprint, instruction, now);
+      const answer = await this.changeThreshold(card.fingerprint, isDemoCard(card), instruction, now);
       if (answer) {
         await this.finish(row.id, answer, null, 0);
         return "done";
@@ -252,9 +253,16 @@ export class FollowUpRuntime extends ModelWorker {
    * writing at the same moment). The card itself stays for the person to decide. Null when the
    * instruction is not about the threshold.
    */
-  private async changeThreshold(series: string, instruction: string, now: Date): Promise<string | null> {
+  private async changeThreshold(
+    series: string,
+    demo: boolean,
+    instruction: string,
+    now: Date,
+  ): Promise<string | null> {
     const db = this.database.db;
-    const key = and(eq(agentStates.agent, "metrics"), eq(agentStates.key, series));
+    // A demo card's series learned from sample signals, in the demo's own state.
+    const agent = `${demo ? DEMO_STATE_PREFIX : ""}metrics`;
+    const key = and(eq(agentStates.agent, agent), eq(agentStates.key, series));
     const [row] = await db.select().from(agentStates).where(key).limit(1);
     const current =
       (row?.state as { alarmLevel?: number } | undefined)?.alarmLevel ?? DEFAULT_DETECTOR_OPTIONS.alarmLevel;

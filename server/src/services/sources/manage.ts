@@ -3,6 +3,7 @@ import { and, asc, eq, getTableColumns, sql } from "drizzle-orm";
 import type { z } from "zod";
 import { MAX_SOURCE_METRICS, metricsAgent, sourceMetricsKey } from "../../agents/builtin/metrics.ts";
 import { agentSourceSettings } from "../../agents/source-settings.ts";
+import { DEMO_STATE_PREFIX } from "../../agents/state.ts";
 import type { Queryable } from "../../db/client.ts";
 import { agentStates, signals, sources } from "../../db/schema/index.ts";
 import { parsePath } from "../../ingest/jsonpath.ts";
@@ -159,7 +160,13 @@ export async function metricNamesOf(db: Queryable, id: string): Promise<SourceMe
   const [row] = await db
     .select({ state: agentStates.state })
     .from(agentStates)
-    .where(and(eq(agentStates.agent, metricsAgent.name), eq(agentStates.key, sourceMetricsKey(source.id))))
+    .where(
+      and(
+        // A demo source's names are in the demo's own state.
+        eq(agentStates.agent, `${source.demo ? DEMO_STATE_PREFIX : ""}${metricsAgent.name}`),
+        eq(agentStates.key, sourceMetricsKey(source.id)),
+      ),
+    )
     .limit(1);
   const names = Array.isArray(row?.state) ? row.state.filter((n): n is string => typeof n === "string") : [];
   return { names: names.sort(), complete: names.length < MAX_SOURCE_METRICS };
