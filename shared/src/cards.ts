@@ -142,7 +142,7 @@ export const evidenceSchema = z.object({
    * metric there, or its issue repository): where an admin changes that choice.
    */
   settingsSource: z.string().optional(),
-  /** Made from a demo source's sample signals ("Load demo data"): accepting only rehearses. */
+  /** Made from a demo source's sample signals ("Replay sample signals"): accepting only rehearses. */
   demo: z.boolean().optional(),
 });
 export type Evidence = z.infer<typeof evidenceSchema>;

@@ -35,7 +35,7 @@ export const sourceSchema = z.object({
   name: z.string(),
   enabled: z.boolean(),
   settings: z.record(z.string(), z.unknown()),
-  /** Made by "Load demo data" (sample signals; its cards' accepts only rehearse). */
+  /** Made by "Replay sample signals" (sample signals; its cards' accepts only rehearse). */
   demo: z.boolean(),
   createdAt: z.string(),
   /** Where the sender posts, and how it proves itself. Shown to admins only. */

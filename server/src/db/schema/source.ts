@@ -17,7 +17,7 @@ export const sources = pgTable(
     secret: text("secret").notNull(),
     settings: jsonb("settings").$type<Record<string, unknown>>().notNull().default({}),
     enabled: boolean("enabled").notNull().default(true),
-    /** Made by "Load demo data": its signals are samples, and accepting a card they made only rehearses. */
+    /** Made by "Replay sample signals": its signals are samples, and accepting a card they made only rehearses. */
     demo: boolean("demo").notNull().default(false),
     ...timestamps,
   },

@@ -89,10 +89,10 @@ export interface DemoRemoval {
 
 /**
  * "Remove demo data": deletes the demo sources (their signals go with them) and what the agents
- * learned from them, and withdraws every
- * demo card still waiting for a decision — the hand-written samples and the agents' cards made
- * from sample signals — in one transaction. Decided demo cards stay, with their decisions: the
- * audit log is never rewritten. Open feeds drop the withdrawn cards at once (card events).
+ * learned from them, and withdraws every demo card still waiting for a decision — the hand-written
+ * samples and the agents' cards made from sample signals — in one transaction. Decided demo cards
+ * stay, with their decisions: the audit log is never rewritten. Open feeds drop the withdrawn
+ * cards at once (card events).
  */
 export async function removeDemoData(db: Database, now: Date): Promise<DemoRemoval> {
   return db.transaction(async (tx) => {
