@@ -2859,6 +2859,48 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       for (const line of [small.points, behind])
         expect(line[0]?.[0]).toBeGreaterThanOrEqual(deployAt - 2 * 60 * minute - 5 * minute);
     });
+
+    it("an error that began after a deploy whose webhook came late joins its rollback card once it is known", async () => {
+      // GitHub's push webhook is read after Sentry's first events of the crash it caused: the error
+      // gets its own card at first, then the deploy's card takes it over — one card, not two.
+      // Past the half hour the earlier tests' deploys take blame for.
+      t.clock.advance(60 * minute);
+      const before = new Set((await cards("sentry:")).map((c) => c.id));
+      const crash = (user: string) =>
+        sentryEvent({
+          ...(JSON.parse(fixture("sentry/events/python-modern.json")) as Json),
+          fingerprint: ["crash-before-its-deploy-was-read"],
+          timestamp: t.clock.now().toISOString(),
+          user: { id: user },
+        });
+      t.clock.advance(3 * minute);
+      await crash("late-1");
+      await crash("late-2");
+      await t.drain();
+      const own = (await cards("sentry:")).filter((c) => !before.has(c.id));
+      expect(own.map((c) => [c.status, c.title])).toEqual([
+        ["pending", expect.stringMatching(/^New error: /)],
+      ]);
+      // The push, three minutes before those events, arrives now.
+      t.clock.advance(-3 * minute);
+      await deploy("e", "f");
+      t.clock.advance(4 * minute);
+      await crash("late-3");
+      await t.drain();
+      const rollback = (await cards("deploy:")).filter((c) => c.fingerprint.endsWith("f".repeat(40)));
+      expect(rollback.map((c) => [c.status, c.title])).toEqual([
+        [
+          "pending",
+          expect.stringMatching(/^New \w+ ×3 \(3 users\) 3 min after push fffffff.* — roll back\?$/),
+        ],
+      ]);
+      // The error's own card left the feed: the rollback card tells it.
+      const [gone] = await t.database.db
+        .select()
+        .from(schema.cards)
+        .where(eq(schema.cards.id, own[0]?.id ?? ""));
+      expect(gone?.status).toBe("expired");
+    });
   });
 });
 

@@ -622,13 +622,22 @@ export const errorsAgent = defineAgent({
       // More events of an error that is on a deploy's rollback card: that card tells them (×7, not
       // the ×1 it was opened with), as long as it waits for a decision.
       const onDeploy = quiet && g.deployCard !== undefined && (await ctx.openCards([g.deployCard])).size > 0;
+      // The deploy before it became known only after its card opened (the deploy's webhook came
+      // late, or was read after the first events): the error that started minutes after it joins
+      // its rollback card now, as it would have then, and its own card leaves the feed.
+      const late =
+        quiet &&
+        g.deployCard === undefined &&
+        card?.status === "pending" &&
+        g.headline?.[0] === "New error: " &&
+        (await deployBefore(ctx, new Date(g.firstSeen))) !== null;
       if (quiet && !openCard && !onDeploy) continue;
       const upsert = await groupCard(
         ctx,
         fingerprint,
         g,
         signals,
-        isNew || onDeploy,
+        isNew || onDeploy || late,
         news,
         triaged?.assignee ?? null,
         described,
@@ -636,6 +645,7 @@ export const errorsAgent = defineAgent({
       if (upsert.fingerprint.startsWith("deploy:") && g.deployCard !== upsert.fingerprint) {
         g.deployCard = upsert.fingerprint;
         ctx.state.set(fingerprint, g);
+        if (late) out.push(withdrawal(fingerprint, signals[signals.length - 1] as SignalRow));
       }
       out.push(upsert);
     }
