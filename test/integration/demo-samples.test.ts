@@ -1,6 +1,13 @@
 import { createHmac, randomUUID } from "node:crypto";
 import * as schema from "@flick/server/schema";
-import { type Card, type DecisionResult, type Execution, isDemoCard, type Source } from "@flick/shared";
+import {
+  ACCEPT_RATE_DECISIONS,
+  type Card,
+  type DecisionResult,
+  type Execution,
+  isDemoCard,
+  type Source,
+} from "@flick/shared";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { drivers, startTestApp, type TestApp } from "../helpers/harness.ts";
@@ -174,6 +181,8 @@ describe.each(drivers)("sample signals through the real agents on %s", (driver) 
     await t.drain();
     const real = (await feed()).find((c) => c.title.startsWith("Merge #3"));
     expect(real?.evidence.demo).toBeUndefined();
+    // The four demo cards accepted above are not the team's record: no decisions behind its rank.
+    expect(real?.priorityFactors).toMatchObject({ acceptRate: 0.5, [ACCEPT_RATE_DECISIONS]: 0 });
     const res = await t.request<DecisionResult>(`/api/cards/${real?.id}/decisions`, {
       cookie: admin,
       json: { verdict: "accept", cardVersion: real?.version, idempotencyKey: `k-${randomUUID()}` },

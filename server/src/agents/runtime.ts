@@ -387,7 +387,14 @@ export class AgentRuntime {
               rejected: sql<number>`count(*) filter (where ${cards.status} = 'rejected')`,
             })
             .from(cards)
-            .where(and(eq(cards.agent, agent), like(cards.fingerprint, `${family}:%`)))
+            .where(
+              and(
+                eq(cards.agent, agent),
+                like(cards.fingerprint, `${family}:%`),
+                // What a person did with a demo card says nothing of the team's own.
+                sql`coalesce(${cards.evidence}->>'demo', '') <> 'true'`,
+              ),
+            )
             .then(([r]) => {
               const accepted = Number(r?.accepted ?? 0);
               const decided = accepted + Number(r?.rejected ?? 0);
