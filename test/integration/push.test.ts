@@ -161,6 +161,25 @@ describe.each(drivers)("web push on %s", (driver) => {
     expect([...(await t.pushNotifier().notify(await cardOf(0.99))).values()]).toEqual(["sent"]);
   });
 
+  it("never interrupts anyone with a demo card, however high it ranks", async () => {
+    const before = service.requests.length;
+    const at = t.clock.now().toISOString();
+    const rows = [
+      await insertCard(t.database.db, { priority: 0.99, agent: "demo", title: "A hand-written sample" }),
+      await insertCard(t.database.db, {
+        priority: 0.99,
+        agent: "metrics",
+        title: "A card the agents made from sample signals",
+        evidence: { signalIds: [], count: 1, firstSeen: at, lastSeen: at, links: [], facts: {}, demo: true },
+      }),
+    ];
+    for (const row of rows) {
+      const { card } = (await t.request<{ card: Card }>(`/api/cards/${row.id}`, { cookie: rita })).body;
+      expect([...(await t.pushNotifier().notify(card)).values()], card.title).toEqual(["demo card"]);
+    }
+    expect(pushesSince(before)).toHaveLength(0);
+  });
+
   it("forgets a device the push service says is gone", async () => {
     const tablet = deviceKeys();
     const res = await t.request("/api/push/subscriptions", {

@@ -1,5 +1,5 @@
 import { hostname } from "node:os";
-import type { Card, PushPreferences } from "@flick/shared";
+import { type Card, isDemoCard, type PushPreferences } from "@flick/shared";
 import { and, count, eq, gt, inArray } from "drizzle-orm";
 import webpush from "web-push";
 import type { Config } from "../../config.ts";
@@ -35,6 +35,7 @@ export type PushOutcome =
   | "quiet hours"
   | "over budget"
   | "already sent"
+  | "demo card"
   | "failed";
 
 /** "HH:MM" now in a time zone. */
@@ -99,6 +100,12 @@ export class PushNotifier {
     const outcomes = new Map<string, PushOutcome>();
     if (card.status !== "pending") return outcomes;
     const devices = await db.select().from(pushSubscriptions);
+    // A sample, however high it ranks, interrupts nobody: someone trying Flick out is not an
+    // incident on everyone's phone.
+    if (isDemoCard(card)) {
+      for (const d of devices) outcomes.set(d.userId, "demo card");
+      return outcomes;
+    }
     const byUser = new Map<string, (typeof devices)[number][]>();
     for (const d of devices) byUser.set(d.userId, [...(byUser.get(d.userId) ?? []), d]);
     if (byUser.size === 0) return outcomes;
