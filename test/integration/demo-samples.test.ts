@@ -275,17 +275,28 @@ describe.each(drivers)("removing demo data on %s", (driver) => {
     expect(again.body).toEqual({ sources: 0, cards: 0 });
   });
 
-  it("forgets what the agents learned from the samples: a later replay tells the same stories", async () => {
-    const titles = async () =>
-      (await t.request<{ cards: Card[] }>("/api/feed?limit=50", { cookie: admin })).body.cards
-        .filter(isDemoCard)
-        .map((c) => c.title.replace(/\d+/g, "#"));
+  it("forgets what the agents learned from the samples, and the mutes its rejects made: a later replay tells the same stories", async () => {
+    const demoCards = async () =>
+      (await t.request<{ cards: Card[] }>("/api/feed?limit=50", { cookie: admin })).body.cards.filter(
+        isDemoCard,
+      );
+    const titles = async () => (await demoCards()).map((c) => c.title.replace(/\d+/g, "#"));
     t.clock.advance(3_600_000);
     expect((await t.request("/api/admin/demo/signals", { cookie: admin, method: "POST" })).status).toBe(201);
     await t.drain();
     const first = await titles();
     expect(first).toHaveLength(4);
+    // Someone tried a reject: the merge card's fingerprint is muted for the team.
+    const merge = (await demoCards()).find((c) => c.agent === "prs");
+    const rejected = await t.request(`/api/cards/${merge?.id}/decisions`, {
+      cookie: admin,
+      json: { verdict: "reject", cardVersion: merge?.version, idempotencyKey: "k-demo-reject" },
+    });
+    expect(rejected.status, rejected.text).toBe(201);
+    const muted = await t.database.db.select({ fingerprint: schema.mutes.fingerprint }).from(schema.mutes);
+    expect(muted.map((m) => m.fingerprint)).toContain(merge?.fingerprint);
     await t.request("/api/admin/demo", { cookie: admin, method: "DELETE" });
+    expect(await t.database.db.select().from(schema.mutes)).toEqual([]);
     t.clock.advance(3_600_000);
     expect((await t.request("/api/admin/demo/signals", { cookie: admin, method: "POST" })).status).toBe(201);
     await t.drain();

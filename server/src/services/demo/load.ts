@@ -3,10 +3,11 @@ import { DEMO_AGENT } from "@flick/shared";
 import { and, eq, inArray, like, or, sql } from "drizzle-orm";
 import { DEMO_STATE_PREFIX } from "../../agents/state.ts";
 import type { Database } from "../../db/client.ts";
-import { agentStates, cards, sources } from "../../db/schema/index.ts";
+import { agentStates, cards, mutes, sources } from "../../db/schema/index.ts";
 import { ingestModules, sentryStore } from "../../ingest/index.ts";
 import type { IngestModule, IngestRequest, SourceRow } from "../../ingest/types.ts";
 import { appendCardEvents } from "../cards/events.ts";
+import { mutedBy } from "../cards/set-aside.ts";
 import { ingestSignals } from "../signals/ingest.ts";
 import type { SignalWriter } from "../signals/writer.ts";
 import { createSource } from "../sources/manage.ts";
@@ -94,21 +95,32 @@ export interface DemoRemoval {
  * stay, with their decisions: the audit log is never rewritten. Open feeds drop the withdrawn
  * cards at once (card events).
  */
+/** A hand-written sample, or a card the agents made from sample signals (see isDemoCard). */
+const demoCard = or(eq(cards.agent, DEMO_AGENT), sql`${cards.evidence}->>'demo' = 'true'`);
+
 export async function removeDemoData(db: Database, now: Date): Promise<DemoRemoval> {
   return db.transaction(async (tx) => {
     const gone = await tx.delete(sources).where(eq(sources.demo, true)).returning({ id: sources.id });
     // What the agents learned from the samples, kept apart from the team's: forgotten, so a later
     // replay tells the same stories again.
     await tx.delete(agentStates).where(like(agentStates.agent, `${DEMO_STATE_PREFIX}%`));
+    // A demo card someone rejected muted its fingerprints for the team; those mutes go with it, or
+    // the next replay's cards would be dropped as muted. A mute is the reject's own when it was
+    // made at the card's decision, for the fingerprints that reject muted.
+    const rejected = await tx
+      .select({ fingerprint: cards.fingerprint, evidence: cards.evidence, decidedAt: cards.decidedAt })
+      .from(cards)
+      .where(and(eq(cards.status, "rejected"), demoCard));
+    for (const card of rejected) {
+      if (!card.decidedAt) continue;
+      await tx
+        .delete(mutes)
+        .where(and(inArray(mutes.fingerprint, mutedBy(card)), eq(mutes.createdAt, card.decidedAt)));
+    }
     const waiting = await tx
       .update(cards)
       .set({ status: "expired", version: sql`${cards.version} + 1`, updatedAt: now })
-      .where(
-        and(
-          inArray(cards.status, ["pending", "snoozed"]),
-          or(eq(cards.agent, DEMO_AGENT), sql`${cards.evidence}->>'demo' = 'true'`),
-        ),
-      )
+      .where(and(inArray(cards.status, ["pending", "snoozed"]), demoCard))
       .returning({ id: cards.id, version: cards.version });
     await appendCardEvents(
       tx,
