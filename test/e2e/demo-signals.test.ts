@@ -47,6 +47,8 @@ describe("sample signals from the empty feed, in Chromium", () => {
     await page.goto(`${e2e.server.url}/settings`);
     const source = page.getByRole("article", { name: "Source Demo metrics" });
     await source.getByText("demo (sample signals)").waitFor();
+    await page.getByRole("button", { name: "Remove demo data" }).scrollIntoViewIfNeeded();
+    await page.screenshot({ path: path.join(shots, "settings-demo-phone.png") });
 
     // Done looking: one button takes it all away again, after asking.
     page.once("dialog", (d) => void d.accept());

@@ -18,7 +18,7 @@ import {
   type SignalRow,
 } from "./define.ts";
 import type { AcceptRate } from "./rank.ts";
-import { BatchState, DEMO_STATE_PREFIX, RunState, StateConflict } from "./state.ts";
+import { BatchState, RunState, StateConflict } from "./state.ts";
 
 export interface RuntimeOptions {
   batchSize: number;
@@ -157,13 +157,13 @@ export class AgentRuntime {
     const demo = await this.demoSources(claimed);
     for (const agent of this.agents) {
       const mine = claimed.filter((s) => agentReads(agent, s.kind));
-      // A demo source's sample signals are read apart, with state of their own (DEMO_STATE_PREFIX);
+      // A demo source's sample signals are read apart, with state of their own (stateAgent);
       // the cards they make say they are demo cards, so accepting one only rehearses.
       const own = mine.filter((s) => !demo.has(s.sourceId));
       const samples = mine.filter((s) => demo.has(s.sourceId));
       if (own.length > 0) upserts.push(...(await this.runAgent(agent, ctx, state, own, failures)));
       if (samples.length > 0) {
-        const made = await this.runAgent(agent, ctx, state, samples, failures, DEMO_STATE_PREFIX);
+        const made = await this.runAgent(agent, ctx, state, samples, failures, true);
         for (const u of made) u.evidence.demo = true;
         upserts.push(...made);
       }
@@ -245,17 +245,17 @@ export class AgentRuntime {
     state: BatchState,
     batch: SignalRow[],
     failures: Map<string, Error>,
-    namespace = "",
+    demo = false,
   ) {
     const timeout = this.options.agentTimeoutMs ?? 30_000;
     const tag = (list: Awaited<ReturnType<Agent["run"]>>) => list.map((u) => ({ ...u, agent: agent.name }));
     // Each run sees its own buffered state writes; they count only if the run succeeds.
     const once = async (signals: SignalRow[]) => {
-      const ctx = { ...base, state: new RunState(state, agent.name, namespace) };
+      const ctx = { ...base, state: new RunState(state, agent.name, demo) };
       const out = tag(
         await withTimeout(Promise.resolve(agent.run(ctx, signals)), timeout, `agent ${agent.name}`),
       );
-      state.apply(`${namespace}${agent.name}`, ctx.state.writes);
+      state.apply(ctx.state.agent, ctx.state.writes);
       return out;
     };
     try {

@@ -103,18 +103,24 @@ export class BatchState {
  */
 export const DEMO_STATE_PREFIX = "demo:";
 
+/** The name an agent's state is stored under: apart for what it learns from sample signals. */
+export function stateAgent(agent: string, demo: boolean): string {
+  return demo ? `${DEMO_STATE_PREFIX}${agent}` : agent;
+}
+
 /** The view one agent run has: its own keys, buffered, and read-only access to other agents'. */
 export class RunState {
   readonly writes = new Map<string, unknown>();
-  private readonly agent: string;
+  /** The name its state is stored under (see stateAgent). */
+  readonly agent: string;
 
   constructor(
     private readonly batch: BatchState,
     agent: string,
-    /** "" for a team's signals, DEMO_STATE_PREFIX for sample signals: every agent's keys apart. */
-    private readonly namespace = "",
+    /** A run on sample signals: every agent's state it reads or writes is the demo's own. */
+    private readonly demo = false,
   ) {
-    this.agent = `${namespace}${agent}`;
+    this.agent = stateAgent(agent, demo);
   }
 
   async load(keys: string[]): Promise<void> {
@@ -134,7 +140,7 @@ export class RunState {
 
   /** Another agent's state as committed or written earlier in this batch. */
   async peek<T>(agent: string, key: string): Promise<T | undefined> {
-    const spaced = `${this.namespace}${agent}`;
+    const spaced = stateAgent(agent, this.demo);
     await this.batch.load(spaced, [key]);
     return this.batch.peek<T>(spaced, key);
   }

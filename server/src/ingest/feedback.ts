@@ -71,7 +71,6 @@ function fromCsv(text: string): Item[] {
     ...Object.fromEntries(AUTHOR_NAMES.map((n) => [n, "author"])),
   };
   const named = header.map((h) => h.trim().toLowerCase());
-  // An alias counts only when the file has no column of the real name.
   // An alias counts only when the file has no column of the real name (nor an earlier alias of it).
   const columns = named.map((c, i) => {
     const target = aliases[c];

@@ -2,7 +2,7 @@ import { type Change, isDemoCard } from "@flick/shared";
 import { and, eq, gte, inArray, isNull, lt, lte, or, sql } from "drizzle-orm";
 import { moment } from "../../agents/builtin/words.ts";
 import { DEFAULT_DETECTOR_OPTIONS } from "../../agents/metrics/detector.ts";
-import { DEMO_STATE_PREFIX } from "../../agents/state.ts";
+import { stateAgent } from "../../agents/state.ts";
 import { agentStates, cards, followUps, users } from "../../db/schema/index.ts";
 import { startOfUtcDay } from "../../lib/clock.ts";
 import { newId } from "../../lib/ids.ts";
@@ -261,8 +261,7 @@ export class FollowUpRuntime extends ModelWorker {
   ): Promise<string | null> {
     const db = this.database.db;
     // A demo card's series learned from sample signals, in the demo's own state.
-    const agent = `${demo ? DEMO_STATE_PREFIX : ""}metrics`;
-    const key = and(eq(agentStates.agent, agent), eq(agentStates.key, series));
+    const key = and(eq(agentStates.agent, stateAgent("metrics", demo)), eq(agentStates.key, series));
     const [row] = await db.select().from(agentStates).where(key).limit(1);
     const current =
       (row?.state as { alarmLevel?: number } | undefined)?.alarmLevel ?? DEFAULT_DETECTOR_OPTIONS.alarmLevel;

@@ -3,7 +3,7 @@ import { and, asc, eq, getTableColumns, sql } from "drizzle-orm";
 import type { z } from "zod";
 import { MAX_SOURCE_METRICS, metricsAgent, sourceMetricsKey } from "../../agents/builtin/metrics.ts";
 import { agentSourceSettings } from "../../agents/source-settings.ts";
-import { DEMO_STATE_PREFIX } from "../../agents/state.ts";
+import { stateAgent } from "../../agents/state.ts";
 import type { Queryable } from "../../db/client.ts";
 import { agentStates, signals, sources } from "../../db/schema/index.ts";
 import { parsePath } from "../../ingest/jsonpath.ts";
@@ -163,7 +163,7 @@ export async function metricNamesOf(db: Queryable, id: string): Promise<SourceMe
     .where(
       and(
         // A demo source's names are in the demo's own state.
-        eq(agentStates.agent, `${source.demo ? DEMO_STATE_PREFIX : ""}${metricsAgent.name}`),
+        eq(agentStates.agent, stateAgent(metricsAgent.name, source.demo)),
         eq(agentStates.key, sourceMetricsKey(source.id)),
       ),
     )

@@ -74,8 +74,6 @@ function FeedEmpty() {
           day of a small shop's deploys, errors, metrics, pull requests and reviews to demo sources, and the
           agents make their own cards from them.
         </p>
-      </Show>
-      <Show when={isAdmin()}>
         <div class={styles.row}>
           <button
             class={styles.action}

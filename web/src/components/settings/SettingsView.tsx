@@ -31,10 +31,6 @@ function howToSend(s: Source): string {
   }
 }
 
-/**
- * Settings: everyone's notifications; for admins also the sources with what to paste into the
- * sender, the team, and muted proposals.
- */
 /** The sections an admin's settings page has, by their headings' ids. */
 const ADMIN_SECTIONS = [
   ["push-title", "Notifications"],
@@ -46,6 +42,10 @@ const ADMIN_SECTIONS = [
   ["mutes-title", "Muted proposals"],
 ] as const;
 
+/**
+ * Settings: everyone's notifications; for admins also the sources with what to paste into the
+ * sender, the team, and muted proposals.
+ */
 export function SettingsView(props: { admin: boolean }) {
   let kindField: HTMLSelectElement | undefined;
   // Arriving from the empty feed's "Connect a source": the sources form in view, its first field ready.
@@ -87,11 +87,16 @@ export function SettingsView(props: { admin: boolean }) {
     }
   };
   /** One request about a source, then the list again and what happened, in words. */
-  const changeSource = (url: string, init: Parameters<typeof request>[1], done: string) =>
+  /** Calls the API, reloads the sources and says what was done (in words from the answer, maybe). */
+  const changeSource = <T,>(
+    url: string,
+    init: Parameters<typeof request>[1],
+    done: string | ((answer: T) => string),
+  ) =>
     void run(async () => {
-      await request(url, init);
+      const answer = await request<T>(url, init);
       await refetchSources();
-      setNotice(done);
+      setNotice(typeof done === "string" ? done : done(answer));
     });
 
   return (
@@ -153,15 +158,12 @@ export function SettingsView(props: { admin: boolean }) {
                   )
                 )
                   return;
-                void run(async () => {
-                  const r = await request<{ sources: number; cards: number }>("/api/admin/demo", {
-                    method: "DELETE",
-                  });
-                  await refetchSources();
-                  setNotice(
+                changeSource<{ sources: number; cards: number }>(
+                  "/api/admin/demo",
+                  { method: "DELETE" },
+                  (r) =>
                     `Demo data removed: ${r.sources} ${r.sources === 1 ? "source" : "sources"} with their signals, ${r.cards} waiting ${r.cards === 1 ? "card" : "cards"} withdrawn.`,
-                  );
-                });
+                );
               }}
             >
               Remove demo data
