@@ -2,6 +2,7 @@ import type { DeadLetter } from "@flick/shared";
 import { createResource, For, Show } from "solid-js";
 import { request } from "../../lib/api.ts";
 import { momentLabel } from "../../lib/chart-axis.ts";
+import { apiAction } from "./parts.tsx";
 import styles from "./Settings.module.css";
 
 /**
@@ -16,12 +17,7 @@ export function FailedSignalsSection(props: {
     request<{ signals: DeadLetter[]; retentionDays: number }>("/api/admin/dead-letters"),
   );
   const failed = () => list()?.signals ?? [];
-  const act = (url: string, init: Parameters<typeof request>[1], done: string) =>
-    void props.run(async () => {
-      await request(url, init);
-      await refetch();
-      props.notice(done);
-    });
+  const act = apiAction(props.run, refetch, props.notice);
 
   return (
     <section aria-labelledby="failed-title" class={styles.section}>

@@ -6,7 +6,7 @@ import { ActionsSection } from "./ActionsSection.tsx";
 import { FailedSignalsSection } from "./FailedSignalsSection.tsx";
 import { ModelUseSection } from "./ModelUseSection.tsx";
 import { NotificationsSection } from "./NotificationsSection.tsx";
-import { CopyField, Messages } from "./parts.tsx";
+import { apiAction, CopyField, Messages } from "./parts.tsx";
 import styles from "./Settings.module.css";
 import { SourceSettings } from "./SourceSettings.tsx";
 
@@ -87,17 +87,7 @@ export function SettingsView(props: { admin: boolean }) {
     }
   };
   /** One request about a source, then the list again and what happened, in words. */
-  /** Calls the API, reloads the sources and says what was done (in words from the answer, maybe). */
-  const changeSource = <T,>(
-    url: string,
-    init: Parameters<typeof request>[1],
-    done: string | ((answer: T) => string),
-  ) =>
-    void run(async () => {
-      const answer = await request<T>(url, init);
-      await refetchSources();
-      setNotice(typeof done === "string" ? done : done(answer));
-    });
+  const changeSource = apiAction(run, refetchSources, setNotice);
 
   return (
     <main class={styles.page}>

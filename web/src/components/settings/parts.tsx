@@ -1,4 +1,5 @@
 import { createSignal, onCleanup, Show, untrack } from "solid-js";
+import { request } from "../../lib/api.ts";
 import styles from "./Settings.module.css";
 
 /** A section's outcome line: the error as an alert, else what was done as a status. */
@@ -105,4 +106,21 @@ export function NumberField(props: {
       />
     </label>
   );
+}
+
+/**
+ * A section's change through the API: calls it (inside the section's `run`, which shows errors),
+ * reloads what the section lists, and says what was done — in words made from the answer, maybe.
+ */
+export function apiAction(
+  run: (f: () => Promise<void>) => unknown,
+  reload: () => unknown,
+  notice: (message: string) => void,
+) {
+  return <T,>(url: string, init: Parameters<typeof request>[1], done: string | ((answer: T) => string)) =>
+    void run(async () => {
+      const answer = await request<T>(url, init);
+      await reload();
+      notice(typeof done === "string" ? done : done(answer));
+    });
 }
