@@ -2698,6 +2698,13 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       expect(four?.title).toMatch(
         /^New CartError ×1, new OrderError ×1 and 2 more \d+ min after push 7777777/,
       );
+      // The errors came last, later than the metrics broke: the card still says when its first
+      // trouble began, in the title and in the check alike.
+      const since = Number(/ (\d+) min after push/.exec(four?.title ?? "")?.[1]);
+      expect(four?.verification).toEqual([
+        expect.objectContaining({ status: "passed", detail: `${since} min after it` }),
+      ]);
+      expect(since).toBeLessThan(Math.round((t.clock.now().getTime() - deployAt) / minute));
       // The line tells zone a's break, the worse one, though zone b's came later.
       expect(card.summary).toMatch(/^- cart_latency rose 7\.\d+× at \d\d:\d\d UTC and on 1 more series$/m);
       expect(card.summary).toMatch(/^- orders_per_minute dropped \d+% at \d\d:\d\d UTC$/m);

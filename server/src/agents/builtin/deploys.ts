@@ -327,6 +327,8 @@ export async function rollbackCard(
     };
   };
   const key = t.key ?? t.what;
+  // The card tells when its first trouble began, whichever trouble this agent adds.
+  const first = Math.min(minutes, Number(priorFacts.minutesAfterDeploy ?? minutes));
   const past = await pastRejectedRollback(ctx, fingerprint, key, t.brief);
   const facts = {
     ...(past.note ? { [MUTE_NOTE]: past.note } : {}),
@@ -335,7 +337,7 @@ export async function rollbackCard(
     ...(key !== t.what && priorFacts[`seen:${t.what}`] ? { [`seen:${t.what}`]: "" } : {}),
     [`seen:${key}`]: t.line,
     [`brief:${key}`]: t.brief,
-    minutesAfterDeploy: Math.min(minutes, Number(priorFacts.minutesAfterDeploy ?? minutes)),
+    minutesAfterDeploy: first,
     ...t.facts,
   };
   const text = compose({ ...priorFacts, ...facts }, open?.priorityFactors);
@@ -356,7 +358,7 @@ export async function rollbackCard(
       {
         check: "the trouble started after the deploy, not before",
         status: "passed",
-        detail: `${minutes} min after it`,
+        detail: `${first} min after it`,
       },
     ],
     reopen: true,
