@@ -2908,6 +2908,97 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
         .where(eq(schema.cards.id, own[0]?.id ?? ""));
       expect(gone?.status).toBe("expired");
     });
+
+    it("a metric that broke while a deploy workflow rolled out joins its rollback card once the workflow reports success", async () => {
+      // GitHub sends a workflow run's webhook when it completes: a deploy workflow's new version
+      // may have been serving, and breaking things, for minutes by then. Past the earlier deploys.
+      t.clock.advance(60 * minute);
+      const started = t.clock.now().getTime();
+      const name = "login_success";
+      const at = (zone: string, value: number) => ({
+        name,
+        labels: { zone },
+        ts: t.clock.now().toISOString(),
+        value,
+      });
+      await points(
+        metrics,
+        ["a", "b"].flatMap((zone) =>
+          Array.from({ length: 576 }, (_, i) => ({
+            name,
+            labels: { zone },
+            ts: new Date(started - (576 - i) * 5 * minute).toISOString(),
+            value: 97 + Math.sin(i / 7),
+          })),
+        ),
+      );
+      await t.drain();
+      // Four and five minutes into the rollout, logins drop in both zones: no deploy is known yet,
+      // so they are one card of their own (zone a's, telling zone b's drop too).
+      t.clock.advance(4 * minute);
+      await points(metrics, [at("a", 41)]);
+      await t.drain();
+      t.clock.advance(minute);
+      await points(metrics, [at("a", 40), at("b", 45)]);
+      await t.drain();
+      const own = await cards(`metric:${name}`);
+      expect(own.map((c) => [c.status, c.title])).toEqual([
+        [
+          "pending",
+          expect.stringMatching(/^login_success dropped \d+% at \d\d:\d\d UTC and on 1 more series$/),
+        ],
+      ]);
+      // The "Deploy" workflow, begun four minutes before the first drop, reports success now.
+      t.clock.advance(2 * minute);
+      const run = ghFixture("workflow_run/completed.payload.json");
+      const repo = run.repository as Json;
+      await github("workflow_run", {
+        ...run,
+        workflow_run: {
+          ...(run.workflow_run as Json),
+          name: "Deploy",
+          head_branch: repo.default_branch,
+          head_sha: "6d".repeat(20),
+          conclusion: "success",
+          run_started_at: new Date(started).toISOString(),
+          updated_at: t.clock.now().toISOString(),
+        },
+      });
+      await t.drain();
+      // The series' next points: both drops are the deploy's now.
+      t.clock.advance(5 * minute);
+      await points(metrics, [at("a", 42), at("b", 44)]);
+      await t.drain();
+      const rollback = (await cards("deploy:")).filter((c) => c.fingerprint.endsWith("6d".repeat(20)));
+      expect(rollback.map((c) => [c.status, c.title])).toEqual([
+        [
+          "pending",
+          expect.stringMatching(
+            /^login_success dropped \d+% on 2 series 4 min after Deploy 6d6d6d6 — roll back\?$/,
+          ),
+        ],
+      ]);
+      expect(rollback[0]?.summary).toMatch(
+        /^Deploy 6d6d6d6 ran on [\w-]+\/[\w-]+ from \d\d:\d\d to \d\d:\d\d UTC\. Since it began:\n- login_success dropped \d+% at \d\d:\d\d UTC and on 1 more series$/m,
+      );
+      // Both zones drawn: the first large, the other behind it.
+      expect(rollback[0]?.preview).toMatchObject({
+        type: "series",
+        label: name,
+        others: [expect.objectContaining({ label: expect.stringContaining("zone=") })],
+      });
+      // Their card left the feed: the rollback card tells both drops.
+      const [gone] = await t.database.db
+        .select()
+        .from(schema.cards)
+        .where(eq(schema.cards.id, own[0]?.id ?? ""));
+      expect(gone?.status).toBe("expired");
+      // Later points of either zone stay on the rollback card; no card of their own comes back.
+      t.clock.advance(5 * minute);
+      await points(metrics, [at("a", 43), at("b", 43)]);
+      await t.drain();
+      expect((await cards(`metric:${name}`)).map((c) => c.status)).toEqual(["expired"]);
+    });
   });
 });
 

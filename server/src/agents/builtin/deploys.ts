@@ -3,7 +3,7 @@ import type { AgentContext, CardUpsert, SignalRow } from "../define.ts";
 import { defineAgent, TITLE_MAX } from "../define.ts";
 import { rank, recency } from "../rank.ts";
 import { despiteMute } from "./past-mute.ts";
-import { clip, hhmm } from "./words.ts";
+import { clip, hhmm, hhmmSpan } from "./words.ts";
 
 export interface Deploy {
   repository: string;
@@ -11,7 +11,13 @@ export interface Deploy {
   /** The commit before it: what a rollback goes back to. */
   previous: string | null;
   label: string;
+  /** When it went out: for a deploy workflow or deployment, when it began rolling out. */
   at: number;
+  /**
+   * When a deploy that takes a while (a workflow, a deployment) reported success, if later than
+   * `at`: trouble from its start on is blamed on it, for the usual while after it finished.
+   */
+  done?: number;
   signalId: string;
   /** The branch a push deployed (absent for releases and deploy events, and in older state). */
   branch?: string;
@@ -30,9 +36,26 @@ interface Payload {
   head_commit?: { message?: string } | null;
   repository: { full_name: string; default_branch?: string; pushed_at?: number | string };
   release?: { tag_name: string; target_commitish?: string };
-  workflow_run?: { name?: string; head_branch?: string | null; head_sha: string; conclusion?: string | null };
-  deployment?: { sha: string; environment?: string; ref?: string };
+  workflow_run?: {
+    name?: string;
+    head_branch?: string | null;
+    head_sha: string;
+    conclusion?: string | null;
+    run_started_at?: string;
+    created_at?: string;
+  };
+  deployment?: { sha: string; environment?: string; ref?: string; created_at?: string };
   deployment_status?: { state: string; environment?: string };
+}
+
+/**
+ * A deploy that reports success when it finished began at `started` (GitHub's time), if that
+ * reads as a time no later than the report: its new version may have been serving — and breaking
+ * things — for minutes before the webhook said so.
+ */
+function rollout(started: string | undefined, reported: number): { at: number; done?: number } {
+  const at = Date.parse(started ?? "");
+  return Number.isFinite(at) && at < reported ? { at, done: reported } : { at: reported };
 }
 
 /** A deploy this signal reports, or null: a push to the default branch, a release, a green deploy workflow. */
@@ -63,12 +86,19 @@ export function deployOf(signal: SignalRow): Deploy | null {
       const w = p.workflow_run;
       if (p.action !== "completed" || !w || w.conclusion !== "success" || w.head_branch !== main) return null;
       if (!/deploy|release|\bcd\b|publish|ship/i.test(w.name ?? "")) return null;
-      return { ...base, sha: w.head_sha, previous: null, label: `${w.name} ${w.head_sha.slice(0, 7)}` };
+      return {
+        ...base,
+        ...rollout(w.run_started_at ?? w.created_at, base.at),
+        sha: w.head_sha,
+        previous: null,
+        label: `${w.name} ${w.head_sha.slice(0, 7)}`,
+      };
     }
     case "github.deployment_status": {
       if (p.deployment_status?.state !== "success" || !p.deployment) return null;
       return {
         ...base,
+        ...rollout(p.deployment.created_at, base.at),
         sha: p.deployment.sha,
         previous: null,
         label: `deploy ${p.deployment.sha.slice(0, 7)} to ${p.deployment_status.environment ?? p.deployment.environment ?? "production"}`,
@@ -102,7 +132,8 @@ export async function deployBefore(ctx: AgentContext, at: Date): Promise<Deploy 
   const recent = (await ctx.state.peek<Deploy[]>("deploys", "recent")) ?? [];
   let best: Deploy | null = null;
   for (const d of recent) {
-    if (d.at <= at.getTime() && at.getTime() - d.at <= DEPLOY_BLAME_MS && (!best || d.at > best.at)) best = d;
+    const blamed = d.at <= at.getTime() && at.getTime() - (d.done ?? d.at) <= DEPLOY_BLAME_MS;
+    if (blamed && (!best || d.at > best.at)) best = d;
   }
   return best;
 }
@@ -308,7 +339,9 @@ export async function rollbackCard(
       ...(chart ? { preview: withChart(previousPreview, chart) } : {}),
       title: `${startSentence(clip(what, room))}${ask}`,
       summary: [
-        `${startSentence(deploy.label)} reached ${deploy.repository} at ${hhmm(new Date(deploy.at), ctx.now)}. Since then:`,
+        deploy.done
+          ? `${startSentence(deploy.label)} ran on ${deploy.repository} from ${hhmmSpan(new Date(deploy.at), new Date(deploy.done), ctx.now)}. Since it began:`
+          : `${startSentence(deploy.label)} reached ${deploy.repository} at ${hhmm(new Date(deploy.at), ctx.now)}. Since then:`,
         ...parts.map((p) => `- ${p}`),
         // Alertmanager's alerts on the metric that broke (see the metrics agent): the same trouble.
         ...(facts.alerts ? [`Alertmanager is firing ${facts.alerts} on it too.`] : []),

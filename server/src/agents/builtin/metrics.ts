@@ -1,6 +1,13 @@
 import type { Change, Preview, SeriesPreview } from "@flick/shared";
 import { z } from "zod";
-import { type AgentContext, type CardUpsert, defineAgent, type SignalRow, standFor } from "../define.ts";
+import {
+  type AgentContext,
+  type CardUpsert,
+  defineAgent,
+  type SignalRow,
+  standFor,
+  withdrawal,
+} from "../define.ts";
 import {
   DEFAULT_DETECTOR_OPTIONS,
   type DetectorState,
@@ -28,6 +35,11 @@ interface SeriesState {
   alarmLevel?: number;
   /** The series' card as last proposed, so an alert joining it is told without waiting for an alarm. */
   card?: StashedCard;
+  /**
+   * The break its own card tells (absent in older states): should the deploy before it become
+   * known only later, the break moves to that deploy's rollback card (see lateDeploy).
+   */
+  broke?: Broke;
   /** The series' latest alarm when it went to a deploy's rollback card instead (times as epoch ms). */
   rollback?: Omit<Trouble, "firstSeen" | "lastSeen"> & { firstSeen: number; lastSeen: number };
   /** The break its latest card told (while muted: the rejected one), and why a card came past the mute. */
@@ -837,6 +849,141 @@ async function joinAlerts(ctx: AgentContext, signals: SignalRow[], out: CardUpse
   return batch;
 }
 
+/** A series' break as a card's line tells it. */
+interface Broke {
+  claim: string;
+  brief: string;
+  /** How far it broke, relative. */
+  change: number;
+  facts: Record<string, string | number>;
+  /** When (ms). */
+  at: number;
+}
+
+/**
+ * A series broke after a deploy: the break goes to the deploy's rollback card, which tells every
+ * series of the metric that broke after it — the worst one's break in its line, the others drawn
+ * behind the chart. The series' state remembers it as its `rollback`.
+ */
+async function breakAfterDeploy(
+  ctx: AgentContext,
+  deploy: Deploy,
+  { series, name, labels }: SeriesName & { series: string },
+  state: SeriesState,
+  told: {
+    broke: Broke;
+    preview: Preview;
+    signal: SignalRow;
+    alertsNow: BatchAlerts;
+    /** When the metric's first series broke after the deploy, if before this one (ms). */
+    since?: number | undefined;
+  },
+): Promise<CardUpsert[]> {
+  const { broke: b, signal } = told;
+  const broke: AfterDeploy = {
+    series,
+    labels,
+    claim: b.claim,
+    brief: b.brief,
+    change: b.change,
+    facts: b.facts,
+    points: state.tail.filter(([t]) => t >= deploy.at - KEEP_BEFORE_DEPLOY_MS),
+  };
+  const after = await brokeAfter(ctx, name, rollbackFingerprint(deploy), broke);
+  // The metric's other series that broke after the deploy, drawn behind this one.
+  const others = drawnBehind(
+    after.filter((a) => a.series !== series && a.points?.length).slice(-INCIDENT_LISTED),
+  );
+  const preview =
+    others.length && told.preview.type === "series" ? { ...told.preview, others } : told.preview;
+  // The line tells the series that broke furthest, not the latest to break.
+  const worst = after.reduce((w, a) => ((a.change ?? 0) > (w.change ?? 0) ? a : w), broke);
+  const more = after.length > 1 ? ` and on ${after.length - 1} more series` : "";
+  await indexBreak(ctx, name, series, labels);
+  state.rollback = {
+    what: "metric",
+    key: `metric:${name}`,
+    line: `${worst.claim ?? b.claim}${more}`,
+    brief: after.length > 1 ? `${worst.brief ?? b.brief} on ${after.length} series` : b.brief,
+    facts: { metric: name, ...(worst.facts ?? b.facts) },
+    signalIds: [signal.id],
+    firstSeen: Math.min(b.at, told.since ?? b.at),
+    lastSeen: b.at,
+    severity: Math.min(1, 0.4 + b.change),
+    blastRadius: 0.5,
+    preview,
+  };
+  return rollbackWithAlerts(
+    ctx,
+    deploy,
+    state.rollback,
+    await firingOn(
+      ctx,
+      after.map((a) => ({ name, labels: a.labels })),
+      told.alertsNow,
+    ),
+    signal,
+  );
+}
+
+/**
+ * The deploy before a series' break became known only after the break's card opened (its webhook
+ * came late, or a deploy workflow reported success minutes after it began rolling out): at the
+ * series' next points the break — with every series that broke in the same incident — moves to the
+ * deploy's rollback card, as it would have gone then, and its own card leaves the feed. Only a
+ * card still waiting for a decision moves.
+ */
+async function lateDeploy(
+  ctx: AgentContext,
+  here: {
+    series: string;
+    signals: SignalRow[];
+    state: SeriesState;
+    alertsNow: BatchAlerts;
+    ledHere: Set<string>;
+  },
+): Promise<CardUpsert[]> {
+  const { series, state } = here;
+  if (!state.broke || !state.card || state.rollback || here.ledHere.has(series)) return [];
+  const deploy = await deployBefore(ctx, new Date(state.broke.at));
+  if (!deploy) return [];
+  const signal = here.signals[here.signals.length - 1] as SignalRow;
+  const { name } = signal.payload as Point;
+  const incident = incidentOf(await liveIncidents(ctx, [name]), name, series);
+  const lead = incident?.lead ?? series;
+  if ((await ctx.latestCards([lead])).get(lead)?.status !== "pending") return [];
+  // The card's story began with its lead's break: it moves when that came after the deploy.
+  const leadState = lead === series ? state : await ctx.state.get<SeriesState>(lead);
+  if (!leadState?.broke || leadState.broke.at < deploy.at) return [];
+  // The breaks that came after the deploy, each with its series' state.
+  const moving: { m: SeriesName & { series: string }; own: SeriesState; broke: Broke; preview: Preview }[] =
+    [];
+  for (const m of incident?.members ?? [{ series, name, labels: (signal.payload as Point).labels }]) {
+    const own = m.series === series ? state : await ctx.state.get<SeriesState>(m.series);
+    if (!own?.broke || !own.card?.preview || own.rollback || own.broke.at < deploy.at) continue;
+    moving.push({ m: { ...m, name: m.name ?? name }, own, broke: own.broke, preview: own.card.preview });
+  }
+  // Each metric's line says how long after the deploy its first series broke.
+  const since = new Map<string, number>();
+  for (const { m, broke } of moving) since.set(m.name, Math.min(broke.at, since.get(m.name) ?? broke.at));
+  const out: CardUpsert[] = [];
+  for (const { m, own, broke, preview } of moving) {
+    const { alertsNow } = here;
+    out.push(
+      ...(await breakAfterDeploy(ctx, deploy, m, own, {
+        broke,
+        preview,
+        signal,
+        alertsNow,
+        since: since.get(m.name),
+      })),
+    );
+    if (own !== state) ctx.state.set(m.series, own);
+  }
+  if (out.length > 0) out.push(withdrawal(lead, signal));
+  return out;
+}
+
 /**
  * Metric anomalies: every point of every series goes through that series' streaming detector
  * (state kept between batches); a point that breaks from the series' normal behaviour opens a card
@@ -906,51 +1053,14 @@ export const metricsAgent = defineAgent({
         const claim = d.claim;
         const deploy = await deployBefore(ctx, at);
         if (deploy) {
-          // Every series of the metric that broke after this deploy: the card says how many.
-          const broke: AfterDeploy = {
-            series,
-            labels: p.labels,
-            claim,
-            brief: d.brief,
-            change: d.change,
-            facts: d.facts,
-            points: state.tail.filter(([t]) => t >= deploy.at - KEEP_BEFORE_DEPLOY_MS),
-          };
-          const after = await brokeAfter(ctx, p.name, rollbackFingerprint(deploy), broke);
-          // The metric's other series that broke after the deploy, drawn behind this one.
-          const others = drawnBehind(
-            after.filter((a) => a.series !== series && a.points?.length).slice(-INCIDENT_LISTED),
-          );
-          if (others.length && preview.type === "series") preview.others = others;
-          // The line tells the series that broke furthest, not the latest to break.
-          const worst = after.reduce((w, a) => ((a.change ?? 0) > (w.change ?? 0) ? a : w), broke);
-          const more = after.length > 1 ? ` and on ${after.length - 1} more series` : "";
-          await indexBreak(ctx, p.name, series, p.labels);
-          state.rollback = {
-            what: "metric",
-            key: `metric:${p.name}`,
-            line: `${worst.claim ?? claim}${more}`,
-            brief: after.length > 1 ? `${worst.brief ?? d.brief} on ${after.length} series` : d.brief,
-            facts: { metric: p.name, ...(worst.facts ?? d.facts) },
-            signalIds: [signal.id],
-            firstSeen: at.getTime(),
-            lastSeen: at.getTime(),
-            severity: Math.min(1, 0.4 + d.change),
-            blastRadius: 0.5,
-            preview,
-          };
+          const broke = { claim, brief: d.brief, change: d.change, facts: d.facts, at: at.getTime() };
           out.push(
-            ...(await rollbackWithAlerts(
-              ctx,
-              deploy,
-              state.rollback,
-              await firingOn(
-                ctx,
-                after.map((a) => ({ name: p.name, labels: a.labels })),
-                alertsNow,
-              ),
+            ...(await breakAfterDeploy(ctx, deploy, { series, name: p.name, labels: p.labels }, state, {
+              broke,
+              preview,
               signal,
-            )),
+              alertsNow,
+            })),
           );
           continue;
         }
@@ -1041,6 +1151,7 @@ export const metricsAgent = defineAgent({
         // Past the mute, the card says why it comes, and keeps saying it while it is open.
         state.card = past ? { ...card, head: `${card.head} ${past}`, pastMute: true } : card;
         state.rollback = undefined;
+        state.broke = { claim, brief: d.brief, change: d.change, facts: d.facts, at: at.getTime() };
         const incident = await joinIncident(
           ctx,
           p.name,
@@ -1087,6 +1198,7 @@ export const metricsAgent = defineAgent({
           ),
         );
       }
+      out.push(...(await lateDeploy(ctx, { series, signals, state, alertsNow, ledHere })));
       ctx.state.set(series, state);
     }
     return out;

@@ -32,6 +32,12 @@ export function hhmm(d: Date, now?: Date): string {
   return moment(d, now);
 }
 
+/** "14:00 to 14:06 UTC"; "Nov 21, 14:00 to 14:06 UTC" on another day than `now`. */
+export function hhmmSpan(from: Date, to: Date, now?: Date): string {
+  if (!sameUtcDay(from.getTime(), to.getTime())) return `${hhmm(from, now)} to ${hhmm(to, now)}`;
+  return `${hhmm(from, now).replace(/ UTC$/, "")} to ${utcTime(to.getTime())} UTC`;
+}
+
 /**
  * "Nov 21, 14:05 UTC" (or "2014-02-19 14:05 UTC") whatever day it is: for what is read long after
  * it is written ("first seen", "snoozed until"), where a time alone would come to mean another day.
