@@ -2537,7 +2537,7 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       expect(found).toHaveLength(1);
       const card = found[0] as typeof schema.cards.$inferSelect;
       expect(card.title).toMatch(
-        /^New \w+ ×\d+( \(\d+ users?\))? and checkout_success dropped \d+% \d+ min after push 2222222.* — roll back\?$/,
+        /^New \w+ ×\d+( \(\d+ users?\))? and checkout_success dropped \d+% 3 min after push 2222222.* — roll back\?$/,
       );
       // The title says each in a few words; the summary says them whole, with the times.
       expect(card.summary).toMatch(/^- new error ".+" ×\d+/m);
@@ -2672,7 +2672,7 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       expect(found).toHaveLength(1);
       const card = found[0] as typeof schema.cards.$inferSelect;
       expect(card.title).toMatch(
-        /^cart_latency rose [\d.]+× on 2 series and orders_per_minute dropped \d+% \d+ min after push 7777777.* — roll back\?$/,
+        /^cart_latency rose [\d.]+× on 2 series and orders_per_minute dropped \d+% 4 min after push 7777777.* — roll back\?$/,
       );
       // Two new errors as well (two Sentry groups): each its own line, the title names two
       // troubles and counts the rest.
@@ -2710,7 +2710,7 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       expect(card.summary).toMatch(/^- orders_per_minute dropped \d+% at \d\d:\d\d UTC$/m);
       // No one trouble's figures beside the title: orders' value is not the card's.
       const shown = Object.entries((card.evidence as { facts: Record<string, unknown> }).facts)
-        .filter(([k, v]) => !/^(seen|brief):/.test(k) && v !== "")
+        .filter(([k, v]) => !/^(seen|brief|since):/.test(k) && v !== "")
         .map(([k]) => k)
         .sort();
       expect(shown).toEqual(["deploy", "minutesAfterDeploy"]);

@@ -100,6 +100,8 @@ export interface CardUpsert {
     facts?: Record<string, string | number | boolean>;
     /** The card's chart drawn from the previous one and this part's (each part's chart kept). */
     preview?: Preview;
+    /** The card's checks, when they are of all its parts. */
+    verification?: Verification;
   };
 }
 

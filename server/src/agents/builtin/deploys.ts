@@ -259,6 +259,13 @@ function withChart(previous: Preview | null | undefined, chart: SeriesPreview): 
   return { ...previous, charts: charts.slice(-4) };
 }
 
+/** The rollback card's check: its first trouble began after the deploy, `minutes` after it. */
+const started = (minutes: number) => ({
+  check: "the trouble started after the deploy, not before",
+  status: "passed" as const,
+  detail: `${minutes} min after it`,
+});
+
 /** The rollback card's fingerprint: one card per deploy, whichever agent saw trouble after it. */
 export const rollbackFingerprint = (deploy: Deploy) => `deploy:${deploy.repository}@${deploy.sha}`;
 
@@ -312,7 +319,12 @@ export async function rollbackCard(
       .filter((k) => k.startsWith("seen:") && facts[k] !== "")
       .sort();
     const parts = seen.map((k) => String(facts[k]));
-    const after = Number(facts.minutesAfterDeploy ?? minutes);
+    // When the first trouble began, whichever agent writes last (two in one batch each wrote
+    // their own minutes; cards made before troubles kept theirs have only the card's).
+    const since = Object.keys(facts)
+      .filter((k) => k.startsWith("since:") && facts[k] !== "")
+      .map((k) => Number(facts[k]));
+    const after = Math.min(...since, Number(facts.minutesAfterDeploy ?? minutes));
     // The title is read on a phone: each trouble in a few words (cards written before briefs
     // existed have only the full line), the commit's message only while the title stays short.
     // The summary says it all.
@@ -331,11 +343,12 @@ export async function rollbackCard(
     const kept =
       parts.length >= 2
         ? Object.fromEntries(
-            Object.entries(facts).filter(([k]) => /^(seen|brief):/.test(k) || SHARED_FACTS.has(k)),
+            Object.entries(facts).filter(([k]) => /^(seen|brief|since):/.test(k) || SHARED_FACTS.has(k)),
           )
-        : undefined;
+        : facts;
     return {
-      ...(kept ? { facts: kept } : {}),
+      facts: { ...kept, minutesAfterDeploy: after },
+      verification: [started(after)],
       ...(chart ? { preview: withChart(previousPreview, chart) } : {}),
       title: `${startSentence(clip(what, room))}${ask}`,
       summary: [
@@ -370,6 +383,7 @@ export async function rollbackCard(
     ...(key !== t.what && priorFacts[`seen:${t.what}`] ? { [`seen:${t.what}`]: "" } : {}),
     [`seen:${key}`]: t.line,
     [`brief:${key}`]: t.brief,
+    [`since:${key}`]: minutes,
     minutesAfterDeploy: first,
     ...t.facts,
   };
@@ -387,13 +401,7 @@ export async function rollbackCard(
       lastSeen: t.lastSeen,
       facts,
     },
-    verification: [
-      {
-        check: "the trouble started after the deploy, not before",
-        status: "passed",
-        detail: `${first} min after it`,
-      },
-    ],
+    verification: [started(first)],
     reopen: true,
     ...(past.pastMute ? { pastMute: true } : {}),
   };

@@ -619,6 +619,8 @@ interface AfterDeploy {
   /** How far it broke, relative: the line tells the worst series' break. */
   change?: number;
   facts?: Record<string, string | number>;
+  /** When it broke (ms; absent in older state). */
+  at?: number;
   /**
    * Its points from a while before the deploy, so the rollback card draws every broken series of
    * the metric, not only the one whose break reached it last (absent in older state).
@@ -875,8 +877,6 @@ async function breakAfterDeploy(
     preview: Preview;
     signal: SignalRow;
     alertsNow: BatchAlerts;
-    /** When the metric's first series broke after the deploy, if before this one (ms). */
-    since?: number | undefined;
   },
 ): Promise<CardUpsert[]> {
   const { broke: b, signal } = told;
@@ -887,6 +887,7 @@ async function breakAfterDeploy(
     brief: b.brief,
     change: b.change,
     facts: b.facts,
+    at: b.at,
     points: state.tail.filter(([t]) => t >= deploy.at - KEEP_BEFORE_DEPLOY_MS),
   };
   const after = await brokeAfter(ctx, name, rollbackFingerprint(deploy), broke);
@@ -907,7 +908,8 @@ async function breakAfterDeploy(
     brief: after.length > 1 ? `${worst.brief ?? b.brief} on ${after.length} series` : b.brief,
     facts: { metric: name, ...(worst.facts ?? b.facts) },
     signalIds: [signal.id],
-    firstSeen: Math.min(b.at, told.since ?? b.at),
+    // The metric's trouble began when its first series broke, whichever broke last.
+    firstSeen: Math.min(...after.map((a) => a.at ?? b.at)),
     lastSeen: b.at,
     severity: Math.min(1, 0.4 + b.change),
     blastRadius: 0.5,
@@ -955,27 +957,19 @@ async function lateDeploy(
   // The card's story began with its lead's break: it moves when that came after the deploy.
   const leadState = lead === series ? state : await ctx.state.get<SeriesState>(lead);
   if (!leadState?.broke || leadState.broke.at < deploy.at) return [];
-  // The breaks that came after the deploy, each with its series' state.
-  const moving: { m: SeriesName & { series: string }; own: SeriesState; broke: Broke; preview: Preview }[] =
-    [];
+  const out: CardUpsert[] = [];
   for (const m of incident?.members ?? [{ series, name, labels: (signal.payload as Point).labels }]) {
     const own = m.series === series ? state : await ctx.state.get<SeriesState>(m.series);
+    // Only the breaks that came after the deploy.
     if (!own?.broke || !own.card?.preview || own.rollback || own.broke.at < deploy.at) continue;
-    moving.push({ m: { ...m, name: m.name ?? name }, own, broke: own.broke, preview: own.card.preview });
-  }
-  // Each metric's line says how long after the deploy its first series broke.
-  const since = new Map<string, number>();
-  for (const { m, broke } of moving) since.set(m.name, Math.min(broke.at, since.get(m.name) ?? broke.at));
-  const out: CardUpsert[] = [];
-  for (const { m, own, broke, preview } of moving) {
-    const { alertsNow } = here;
+    const { broke, preview } = { broke: own.broke, preview: own.card.preview };
+    const at = { series: m.series, name: m.name ?? name, labels: m.labels };
     out.push(
-      ...(await breakAfterDeploy(ctx, deploy, m, own, {
+      ...(await breakAfterDeploy(ctx, deploy, at, own, {
         broke,
         preview,
         signal,
-        alertsNow,
-        since: since.get(m.name),
+        alertsNow: here.alertsNow,
       })),
     );
     if (own !== state) ctx.state.set(m.series, own);

@@ -315,6 +315,7 @@ function composed(
   priority?: number;
   priorityFactors?: Record<string, number>;
   preview?: Preview;
+  verification?: AgentUpsert["verification"];
 } {
   if (!u.compose) return {};
   const c = u.compose(
@@ -327,6 +328,7 @@ function composed(
     title: c.title.slice(0, TITLE_MAX),
     summary: c.summary,
     ...(c.preview ? { preview: c.preview } : {}),
+    ...(c.verification ? { verification: c.verification } : {}),
     ...(c.priority === undefined
       ? {}
       : { priority: clampPriority(c.priority), priorityFactors: c.priorityFactors ?? {} }),

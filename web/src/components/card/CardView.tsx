@@ -41,10 +41,11 @@ function metricWithoutAction(card: Card, admin: boolean | undefined): ActionFor 
 // Where the evidence lives (the pull request, the job, the alert, the issue in Sentry): web pages only.
 const links = (card: Card) => (card.evidence.links ?? []).filter((l) => /^https?:\/\//.test(l.url));
 
-// "seen:*" and "brief:*" facts are what a joined card's title is written from; it says them already.
+// "seen:*", "brief:*" and "since:*" facts are what a joined card's title is written from; it says
+// them already.
 // An empty fact is one an agent cleared (a joined card's facts accumulate).
 const facts = (card: Card) =>
-  Object.entries(card.evidence.facts ?? {}).filter(([k, v]) => !/^(seen|brief):/.test(k) && v !== "");
+  Object.entries(card.evidence.facts ?? {}).filter(([k, v]) => !/^(seen|brief|since):/.test(k) && v !== "");
 // Facts are named for code ("minutesAfterDeploy") and read by people ("minutes after deploy").
 const factName = (key: string) => key.replace(/([a-z\d])([A-Z])/g, "$1 $2").toLowerCase();
 // A moment in UTC, as the card's title, summary and chart say times (one card, one clock);
