@@ -1,8 +1,10 @@
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { addToClusters, DEFAULT_SIMILARITY, newClusterState } from "@flick/server/feedback-cluster";
+import { trainTextModel } from "@flick/server/feedback-model";
 import { classifyFeedback, type FeedbackClass, namesPattern } from "@flick/server/feedback-text";
 import { parseCsv } from "@flick/server/ingest-lib";
+import { labelledReviews } from "./train-feedback.ts";
 
 function rowsOf(file: string): Record<string, string>[] {
   const [header, ...rows] = parseCsv(readFileSync(file, "utf8"));
@@ -16,18 +18,26 @@ function rowsOf(file: string): Record<string, string>[] {
  */
 export function classificationScores(
   dir: string,
-  only: { files?: (name: string) => boolean; lang?: string } = {},
+  only: {
+    files?: (name: string) => boolean;
+    lang?: string;
+    /** How a review is classified (default: as the feedback agent does); `file` is its app's. */
+    classify?: (text: string, rating: number, file: string) => FeedbackClass;
+  } = {},
 ) {
   const rows = readdirSync(dir)
     .filter((f) => f.endsWith(".csv") && (only.files?.(f) ?? true))
-    .flatMap((f) => rowsOf(path.join(dir, f)))
+    .flatMap((f) =>
+      rowsOf(path.join(dir, f)).map((r): Record<string, string> & { file: string } => ({ ...r, file: f })),
+    )
     .filter((r) => only.lang === undefined || r.ori_lang === only.lang);
   const label: Record<FeedbackClass, string> = {
     bug: "problem_report",
     feature: "feature_request",
     noise: "irrelevant",
   };
-  const predictions = rows.map((r) => classifyFeedback(r.data ?? "", Number(r.score)));
+  const classify = only.classify ?? ((text: string, rating: number) => classifyFeedback(text, rating));
+  const predictions = rows.map((r) => classify(r.data ?? "", Number(r.score), r.file));
   const out = {} as Record<FeedbackClass, { precision: number; recall: number; support: number }>;
   for (const cls of ["bug", "feature", "noise"] as FeedbackClass[]) {
     let tp = 0;
@@ -44,6 +54,23 @@ export function classificationScores(
   }
   const dropped = predictions.filter((p) => p === "noise").length;
   return { rows: rows.length, classes: out, dropped: dropped / Math.max(1, rows.length) };
+}
+
+/**
+ * The classifier as the agent runs it, but with the model trained on the other apps' reviews only,
+ * so each app's reviews are new to it: what to expect on a product the model never saw.
+ */
+export function heldOutClassification(dir: string) {
+  const reviews = labelledReviews(dir);
+  const models = new Map(
+    [...reviews.keys()].map((f) => [
+      f,
+      trainTextModel([...reviews].filter(([other]) => other !== f).flatMap(([, docs]) => docs)),
+    ]),
+  );
+  return classificationScores(dir, {
+    classify: (text, rating, file) => classifyFeedback(text, rating, models.get(file)),
+  });
 }
 
 /**

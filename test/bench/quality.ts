@@ -1,23 +1,32 @@
 // `pnpm bench quality`: how well the no-LLM agents read real data — CI log error lines against
 // the CiDiff ground truth, feedback classification and clustering against Mini-BAR's labels.
 import path from "node:path";
+import { classifyByRules } from "@flick/server/feedback-text";
 import { fixturesDir } from "../helpers/fixtures.ts";
 import { loadLogCases, measure } from "./ci-logs.ts";
-import { classificationScores, clusteringScores } from "./feedback.ts";
+import { classificationScores, clusteringScores, heldOutClassification } from "./feedback.ts";
 import { round, writeReport } from "./lib.ts";
 
 export async function run(): Promise<void> {
   const cases = loadLogCases(path.join(fixturesDir, "ci-logs"));
   const withPass = measure(cases, true);
   const failOnly = measure(cases, false);
-  const cls = classificationScores(path.join(fixturesDir, "feedback/mini-bar/for_classification"));
+  const clsDir = path.join(fixturesDir, "feedback/mini-bar/for_classification");
+  const cls = classificationScores(clsDir);
+  const rules = classificationScores(clsDir, { classify: (text, rating) => classifyByRules(text, rating) });
+  const heldOut = heldOutClassification(clsDir);
   const clu = clusteringScores(path.join(fixturesDir, "feedback/mini-bar/for_clustering"));
   // French: the clustering set's 600 French reviews carry the same labels (bug or request, no noise).
   const fr = classificationScores(path.join(fixturesDir, "feedback/mini-bar/for_clustering"), { lang: "fr" });
   const pct = (x: number) => `${round(x * 100, 1)}%`;
   const md = writeReport(
     "quality",
-    { ciLogs: { withPass, failOnly }, classification: cls, frenchClassification: fr, clustering: clu },
+    {
+      ciLogs: { withPass, failOnly },
+      classification: { shipped: cls, rulesOnly: rules, modelHeldOut: heldOut },
+      frenchClassification: fr,
+      clustering: clu,
+    },
     [
       {
         title: `CI log error lines (${cases.length} real fail/pass pairs, line level)`,
@@ -34,10 +43,23 @@ export async function run(): Promise<void> {
       },
       {
         title: `Feedback classification (${cls.rows} labelled Google Play reviews)`,
-        columns: ["class", "precision", "recall", "reviews with the label"],
-        rows: Object.entries(cls.classes).map(([c, s]) => [c, pct(s.precision), pct(s.recall), s.support]),
+        columns: [
+          "class",
+          "rules alone: precision / recall",
+          "rules + model trained on the other app",
+          "rules + shipped model (trained on these)",
+          "reviews with the label",
+        ],
+        rows: (["bug", "feature", "noise"] as const).map((c) => [
+          c,
+          `${pct(rules.classes[c].precision)} / ${pct(rules.classes[c].recall)}`,
+          `${pct(heldOut.classes[c].precision)} / ${pct(heldOut.classes[c].recall)}`,
+          `${pct(cls.classes[c].precision)} / ${pct(cls.classes[c].recall)}`,
+          cls.classes[c].support,
+        ]),
         notes: [
-          "Rule-based (no model). bug = problem_report, feature = feature_request, noise = irrelevant.",
+          "bug = problem_report, feature = feature_request, noise = irrelevant. The rules decide; the model (logistic regression over TF-IDF words and pairs, test/bench/train-feedback.ts) only takes what the rules call noise, at probability > 0.8.",
+          "The middle column is the honest one: each app's reviews classified by a model trained on the other app's. The rules were written looking at both apps, so their numbers are optimistic too; the shipped model's are in-sample.",
         ],
       },
       {

@@ -2472,6 +2472,28 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       expect(body).toContain("> please add a dark mode");
       expect(body).not.toContain("Dark mode please, add it already");
     });
+
+    it("counts problems told in words no rule knows: the text model reads them", async () => {
+      // Real reviews (Mini-BAR) with none of the rules' words ("crash", "won't", "please add"…): the
+      // rules alone dropped each as noise, so the sync trouble they tell made no card.
+      const reviews = [
+        "Sync is too unreliable",
+        "Sync is terrible",
+        "Its says sync but my data doesnt capture in my smartphone",
+        "Latest update has resulted in not being able to sync watch to phone",
+      ];
+      const res = await t.request(`/ingest/${feedback.id}`, {
+        json: reviews.map((text, i) => ({ id: `model-${i}`, text, rating: 2, author: `sync-${i}` })),
+        origin: null,
+        headers: { authorization: `Bearer ${feedback.secret}` },
+      });
+      expect(res.status, res.text).toBe(202);
+      await t.drain();
+      const found = (await cards("feedback:cluster:")).filter((c) => /sync/i.test(c.title));
+      expect(found.map((c) => c.title)).toEqual([
+        expect.stringMatching(/^4 customers report a problem with "sync/),
+      ]);
+    });
   });
 
   it("never writes the GitHub token or a source secret into the log", () => {
