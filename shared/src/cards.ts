@@ -144,6 +144,8 @@ export const evidenceSchema = z.object({
   settingsSource: z.string().optional(),
   /** Made from a demo source's sample signals ("Replay sample signals"): accepting only rehearses. */
   demo: z.boolean().optional(),
+  /** Every agent that wrote the card, when more than one did (a deploy's rollback card). */
+  agents: z.array(z.string()).optional(),
 });
 export type Evidence = z.infer<typeof evidenceSchema>;
 

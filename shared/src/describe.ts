@@ -13,6 +13,11 @@ export function isDemoCard(card: { agent: string; evidence?: unknown }): boolean
   return card.agent === DEMO_AGENT || (card.evidence as { demo?: unknown } | null | undefined)?.demo === true;
 }
 
+/** The agents that wrote a card: its own, or each one's whose part it tells (a deploy's rollback card). */
+export function cardAgents(card: { agent: string; evidence?: { agents?: string[] | undefined } }): string[] {
+  return card.evidence?.agents?.length ? card.evidence.agents : [card.agent];
+}
+
 /**
  * Stored beside a card's priority factors (not a factor: it is not weighted, nor 0..1): how many
  * decisions the accept rate rests on, so a new team's card says "no decisions yet" instead of 50.

@@ -2580,6 +2580,14 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
         .where(and(eq(schema.signals.id, ev.signalIds[0] as string)));
       expect(kinds[0]?.kind).toBe("github.push");
       expect(ev.signalIds.length).toBeGreaterThanOrEqual(3);
+      // Both agents wrote it: the feed narrowed to either one shows it.
+      expect((card.evidence as { agents?: string[] }).agents?.sort()).toEqual(["errors", "metrics"]);
+      for (const agent of ["errors", "metrics"]) {
+        const narrowed = await t.request<{ cards: { id: string }[] }>(`/api/feed?agent=${agent}&limit=100`, {
+          cookie: admin,
+        });
+        expect(narrowed.body.cards.map((c) => c.id)).toContain(card.id);
+      }
       // Ranked as the whole story, whichever agent wrote last: two kinds of trouble after one
       // deploy is the worst case, with the blast of the metric's part.
       expect(card.priorityFactors).toMatchObject({ severity: 1, confidence: 0.9 });

@@ -1,5 +1,5 @@
 import type { Card, CardEvent, FeedFacets, FeedPage, FeedQuery } from "@flick/shared";
-import { and, asc, eq, gt, inArray, sql } from "drizzle-orm";
+import { and, asc, eq, gt, inArray, or, sql } from "drizzle-orm";
 import type { Queryable } from "../../db/client.ts";
 import { cardEvents, cards, signals, sources } from "../../db/schema/index.ts";
 import { AppError } from "../../lib/errors.ts";
@@ -85,6 +85,10 @@ export async function feedPage(db: Queryable, p: FeedQuery): Promise<FeedPage> {
     ? sql`exists (select 1 from jsonb_array_elements_text(${cards.evidence}->'signalIds') as e(signal_id)
                   join ${signals} on ${signals.id} = e.signal_id where ${signals.sourceId} = ${p.source})`
     : undefined;
+  // A card several agents wrote (a deploy's rollback card) is each one's.
+  const byAgent = p.agent
+    ? or(eq(cards.agent, p.agent), sql`${cards.evidence}->'agents' @> ${JSON.stringify([p.agent])}::jsonb`)
+    : undefined;
   // NULLS LAST as in card_feed_idx: a plain DESC means NULLS FIRST, which the index does not
   // match, and PostgreSQL then sorts every pending card on each page (12 ms instead of 0.02 ms
   // at 100k cards; found by `pnpm bench server`).
@@ -98,7 +102,7 @@ export async function feedPage(db: Queryable, p: FeedQuery): Promise<FeedPage> {
   const rows = await db
     .select()
     .from(cards)
-    .where(and(eq(cards.status, status), p.agent ? eq(cards.agent, p.agent) : undefined, fromSource, keyset))
+    .where(and(eq(cards.status, status), byAgent, fromSource, keyset))
     .orderBy(...order)
     .limit(p.limit + 1);
   const page = rows.slice(0, p.limit);

@@ -30,10 +30,26 @@ interface StoredEvidence {
   settingsSource?: string;
   /** Made from a demo source's samples (see CardUpsert.evidence.demo). */
   demo?: boolean;
+  /** Every agent that wrote the card, when more than one did (a deploy's rollback card). */
+  agents?: string[];
 }
 
 function clampPriority(p: number): number {
   return Number.isFinite(p) ? Math.min(1, Math.max(0, p)) : 0;
+}
+
+/**
+ * The agents that wrote a card, when another agent than the one that wrote it last adds its part
+ * (a deploy's rollback card: errors and metrics): the feed narrowed to either agent shows it.
+ */
+function writers(
+  old: StoredEvidence | null,
+  previous: string | undefined,
+  agent: string,
+): string[] | undefined {
+  const before = old?.agents ?? (previous ? [previous] : []);
+  const all = before.includes(agent) ? before : [...before, agent];
+  return all.length > 1 ? all : undefined;
 }
 
 function mergeEvidence(old: StoredEvidence | null, u: CardUpsert["evidence"]): StoredEvidence {
@@ -63,6 +79,7 @@ function mergeEvidence(old: StoredEvidence | null, u: CardUpsert["evidence"]): S
         ? { settingsSource: old.settingsSource }
         : {}),
     ...(u.demo || old?.demo ? { demo: true } : {}),
+    ...(old?.agents ? { agents: old.agents } : {}),
   };
 }
 
@@ -228,6 +245,8 @@ export async function applyCardUpserts(tx: Tx, upserts: AgentUpsert[], now: Date
     if (pendingInsert) {
       // A second proposal for a card this batch creates: fold it into the insert.
       const evidence = mergeEvidence(pendingInsert.evidence as StoredEvidence, u.evidence);
+      const agents = writers(pendingInsert.evidence as StoredEvidence, pendingInsert.agent, u.agent);
+      if (agents) evidence.agents = agents;
       Object.assign(
         pendingInsert,
         fields(u, pendingInsert),
@@ -239,6 +258,8 @@ export async function applyCardUpserts(tx: Tx, upserts: AgentUpsert[], now: Date
     const current = openNow(u.fingerprint);
     if (current) {
       const evidence = mergeEvidence(current.evidence as StoredEvidence, u.evidence);
+      const agents = writers(current.evidence as StoredEvidence, current.agent, u.agent);
+      if (agents) evidence.agents = agents;
       const row = {
         ...current,
         ...fields(u, current),

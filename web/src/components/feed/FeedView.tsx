@@ -1,4 +1,4 @@
-import type { CardStatus, FeedFacets, FeedPage } from "@flick/shared";
+import { type CardStatus, cardAgents, type FeedFacets, type FeedPage } from "@flick/shared";
 import {
   createEffect,
   createMemo,
@@ -182,13 +182,13 @@ export function FeedView() {
   );
   const base = () => (browsing() ? (browsed()?.cards ?? []) : feed.cards());
   const agents = createMemo(() =>
-    [...new Set([...(facets()?.agents ?? []), ...base().map((c) => c.agent)])].sort(),
+    [...new Set([...(facets()?.agents ?? []), ...base().flatMap(cardAgents)])].sort(),
   );
   // Filters narrow what is shown; decisions and live updates still apply to every card.
   const cards = createMemo(() => {
     const q = query().trim().toLowerCase();
     return base()
-      .filter((c) => !agent() || c.agent === agent())
+      .filter((c) => !agent() || cardAgents(c).includes(agent()))
       .filter((c) => !q || `${c.title}\n${c.summary}\n${c.fingerprint}`.toLowerCase().includes(q));
   });
   const current = () => cards()[Math.min(selected(), cards().length - 1)];
@@ -402,7 +402,7 @@ export function FeedView() {
                 >
                   <span class={styles.listTitle}>{card.title}</span>
                   <span class={styles.listMeta}>
-                    {card.agent} · {Math.round(card.priority * 100)}
+                    {cardAgents(card).join(" + ")} · {Math.round(card.priority * 100)}
                   </span>
                 </button>
               )}
