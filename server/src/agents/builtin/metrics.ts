@@ -962,16 +962,9 @@ async function lateDeploy(
     const own = m.series === series ? state : await ctx.state.get<SeriesState>(m.series);
     // Only the breaks that came after the deploy.
     if (!own?.broke || !own.card?.preview || own.rollback || own.broke.at < deploy.at) continue;
-    const { broke, preview } = { broke: own.broke, preview: own.card.preview };
-    const at = { series: m.series, name: m.name ?? name, labels: m.labels };
-    out.push(
-      ...(await breakAfterDeploy(ctx, deploy, at, own, {
-        broke,
-        preview,
-        signal,
-        alertsNow: here.alertsNow,
-      })),
-    );
+    const which = { series: m.series, name: m.name ?? name, labels: m.labels };
+    const told = { broke: own.broke, preview: own.card.preview, signal, alertsNow: here.alertsNow };
+    out.push(...(await breakAfterDeploy(ctx, deploy, which, own, told)));
     if (own !== state) ctx.state.set(m.series, own);
   }
   if (out.length > 0) out.push(withdrawal(lead, signal));
