@@ -180,6 +180,16 @@ export const cardSchema = z.object({
 });
 export type Card = z.infer<typeof cardSchema>;
 
+/** What a merge or revert card's accept changes in code, read from GitHub (GET /api/cards/:id/diff). */
+export const cardDiffSchema = z.object({
+  diff: z.string(),
+  /** What the diff is: "pull request #57" or "reverting 1a2b3c4". */
+  of: z.string(),
+  /** The diff was too long and was cut at a line. */
+  truncated: z.boolean(),
+});
+export type CardDiff = z.infer<typeof cardDiffSchema>;
+
 export const feedPageSchema = z.object({
   cards: z.array(cardSchema),
   nextCursor: z.string().nullable(),

@@ -29,6 +29,7 @@ const ACCESS: Record<string, "public" | "signed" | "user" | "admin"> = {
   "POST /api/cards/:id/decisions": "user",
   "POST /api/cards/:id/dry-run": "user",
   "GET /api/cards/:id/history": "user",
+  "GET /api/cards/:id/diff": "user",
   "POST /api/decisions/:id/undo": "user",
   "POST /api/cards/:id/follow-ups": "user",
   "GET /api/cards/:id/follow-ups": "user",

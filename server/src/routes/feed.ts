@@ -6,6 +6,7 @@ import type { AppEnv } from "../env.ts";
 import { validate } from "../lib/validate.ts";
 import { requireUser } from "../middleware/auth.ts";
 import { gzipJson } from "../services/cards/feed-cache.ts";
+import { githubDiff } from "../services/cards/github-diff.ts";
 import { cardEventsAfter, feedFacets, feedPage, getCard, latestCardEventId } from "../services/cards/read.ts";
 
 const HEARTBEAT_MS = 15_000;
@@ -45,6 +46,16 @@ export const feedRoutes = new Hono<AppEnv>()
   .get("/feed/facets", requireUser, async (c) => c.json(await feedFacets(c.var.deps.database.db)))
   .get("/cards/:id", requireUser, validate("param", z.object({ id: z.string().max(64) })), async (c) => {
     return c.json({ card: await getCard(c.var.deps.database.db, c.req.valid("param").id) });
+  })
+  /**
+   * What a merge or revert card's accept changes in code, read from GitHub when a person opens
+   * "Show the diff" (the pull request's diff; the reverted commit's, turned around).
+   */
+  .get("/cards/:id/diff", requireUser, validate("param", z.object({ id: z.string().max(64) })), async (c) => {
+    const { database, config } = c.var.deps;
+    const card = await getCard(database.db, c.req.valid("param").id);
+    c.header("Cache-Control", "private, max-age=60");
+    return c.json(await githubDiff(config, card));
   })
   /**
    * Server-Sent Events: card.created / card.updated / card.removed, each with its event id and the

@@ -1,6 +1,7 @@
-import type { Change } from "@flick/shared";
+import type { CardDiff, Change } from "@flick/shared";
 import { describeChange } from "@flick/shared/describe";
 import {
+  createResource,
   createSignal,
   lazy,
   Match,
@@ -11,7 +12,7 @@ import {
   Suspense,
   Switch,
 } from "solid-js";
-import { request } from "../../lib/api.ts";
+import { errorMessage, request } from "../../lib/api.ts";
 import { navigate } from "../../lib/router.ts";
 import styles from "./Card.module.css";
 
@@ -69,6 +70,36 @@ function useDryRun(target: () => HTMLElement | undefined, cardId: () => string |
   return problem;
 }
 
+/**
+ * A merge or revert card's diff, read from GitHub through the server when first shown: the pull
+ * request's changes, or what the revert pull request will change.
+ */
+function GithubDiff(props: { cardId: string }) {
+  const [diff] = createResource(
+    () => props.cardId,
+    (id) => request<CardDiff>(`/api/cards/${id}/diff`),
+  );
+  return (
+    <Switch>
+      <Match when={diff.error}>
+        <p role="note" class={styles.blocked}>
+          Could not read the diff: {errorMessage(diff.error)}.
+        </p>
+      </Match>
+      <Match when={!diff.error && diff()}>
+        {(d) => (
+          <>
+            <Show when={d().truncated}>
+              <p role="note">Only the start of the diff of {d().of} is shown: it is too long.</p>
+            </Show>
+            <DiffView diff={d().diff} />
+          </>
+        )}
+      </Match>
+    </Switch>
+  );
+}
+
 /** A metric to choose an action for, and the source whose settings hold it when the card says. */
 export interface ActionFor {
   metric: string;
@@ -122,6 +153,20 @@ export function CardChange(props: {
             <Reveal what="diff">
               {/* Loaded when first opened: most cards are decided from the preview and the words. */}
               <DiffView diff={c().diff} />
+            </Reveal>
+          )}
+        </Match>
+        <Match
+          when={
+            props.change?.type === "github" &&
+            ["merge_pr", "revert_commit"].includes(props.change.operation) &&
+            !props.demo &&
+            props.cardId
+          }
+        >
+          {(id) => (
+            <Reveal what="diff">
+              <GithubDiff cardId={id()} />
             </Reveal>
           )}
         </Match>

@@ -1,4 +1,5 @@
-import { type CardStatus, cardAgents, type FeedFacets, type FeedPage } from "@flick/shared";
+import type { CardStatus, FeedFacets, FeedPage } from "@flick/shared";
+import { cardAgents } from "@flick/shared/describe";
 import {
   createEffect,
   createMemo,

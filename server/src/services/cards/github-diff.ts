@@ -1,0 +1,160 @@
+import { type Card, type CardDiff, isDemoCard } from "@flick/shared";
+import type { Config } from "../../config.ts";
+import { AppError, conflict } from "../../lib/errors.ts";
+
+/** The most of a diff sent to the browser; the rest is left out and said so. */
+export const MAX_DIFF_BYTES = 1_000_000;
+
+/**
+ * What a GitHub card's accept changes in code, read from GitHub when asked (a person opening "Show
+ * the diff"): a merge card's pull request as GitHub diffs it, a revert card's commit turned around
+ * (what the revert pull request will change). Other cards have no diff here.
+ */
+export async function githubDiff(config: Config, card: Card): Promise<CardDiff> {
+  const change = card.change;
+  if (change?.type !== "github" || !["merge_pr", "revert_commit"].includes(change.operation))
+    throw new AppError("not_found", "this card's change has no diff to read from GitHub");
+  if (isDemoCard(card)) throw conflict("a demo card names a sample repository: there is no diff to read");
+  if (!/^[\w.-]+\/[\w.-]+$/.test(change.repository))
+    throw new AppError("not_found", `"${change.repository}" is not owner/name`);
+  const token = config.GITHUB_TOKEN;
+  if (!token) throw conflict("Flick reads diffs from GitHub with GITHUB_TOKEN, which is not set");
+  const params = change.params as { number?: unknown; sha?: unknown };
+  const merge = change.operation === "merge_pr";
+  const ref = merge ? params.number : params.sha;
+  if (merge ? !Number.isInteger(ref) : typeof ref !== "string" || !/^[0-9a-f]{7,40}$/.test(ref))
+    throw new AppError("not_found", `the card names no ${merge ? "pull request" : "commit"}`);
+  const base = (config.GITHUB_API_URL ?? "https://api.github.com").replace(/\/$/, "");
+  const path = `/repos/${change.repository}/${merge ? `pulls/${ref}` : `commits/${ref}`}`;
+  let res: Response;
+  try {
+    res = await fetch(`${base}${path}`, {
+      headers: {
+        authorization: `Bearer ${token}`,
+        accept: "application/vnd.github.diff",
+        "x-github-api-version": "2022-11-28",
+        "user-agent": "Flick/1",
+      },
+      signal: AbortSignal.timeout(15_000),
+    });
+  } catch (err) {
+    throw new AppError("unavailable", `GitHub did not answer for ${path}: ${(err as Error).message}`);
+  }
+  const text = await res.text();
+  if (!res.ok) {
+    let message = text.slice(0, 200);
+    try {
+      message = String((JSON.parse(text) as { message?: unknown }).message ?? message);
+    } catch {
+      // not JSON: the text as it came
+    }
+    throw new AppError(
+      res.status === 404 ? "not_found" : "unavailable",
+      `GitHub answered ${res.status} for ${path}: ${message}`,
+    );
+  }
+  const { text: kept, truncated } = cut(text, MAX_DIFF_BYTES);
+  return {
+    diff: merge ? kept : invertDiff(kept),
+    of: merge ? `pull request #${ref}` : `reverting ${String(ref).slice(0, 7)}`,
+    truncated,
+  };
+}
+
+/** `text` cut to at most `max` bytes at a line's end. */
+function cut(text: string, max: number): { text: string; truncated: boolean } {
+  if (Buffer.byteLength(text) <= max) return { text, truncated: false };
+  const head = Buffer.from(text).subarray(0, max).toString("utf8");
+  return { text: head.slice(0, head.lastIndexOf("\n") + 1), truncated: true };
+}
+
+const PAIRS: [string, string][] = [
+  ["old mode ", "new mode "],
+  ["rename from ", "rename to "],
+  ["copy from ", "copy to "],
+];
+
+/**
+ * A unified diff turned around: what undoing it changes (a revert). Added lines become removed
+ * ones and the other way round, each hunk's old and new ranges swap, and so do a file's old and
+ * new names, modes and creation or deletion.
+ */
+export function invertDiff(diff: string): string {
+  const swapPrefix = (path: string, from: string, to: string) =>
+    path.startsWith(from) ? `${to}${path.slice(from.length)}` : path;
+  const out: string[] = [];
+  const lines = diff.split("\n");
+  // Lines of the current hunk still to come, old side and new side (its header says how many).
+  let oldLeft = 0;
+  let newLeft = 0;
+  const inHunk = () => oldLeft > 0 || newLeft > 0;
+  let removed: string[] = [];
+  let added: string[] = [];
+  const flush = () => {
+    out.push(...removed, ...added);
+    removed = [];
+    added = [];
+  };
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i] as string;
+    // A run of changed lines: its removals first, then its additions, as diffs are written.
+    if (inHunk() && (line.startsWith("+") || line.startsWith("-"))) {
+      if (line.startsWith("+")) newLeft--;
+      else oldLeft--;
+      (line.startsWith("+") ? removed : added).push(`${line.startsWith("+") ? "-" : "+"}${line.slice(1)}`);
+      continue;
+    }
+    flush();
+    const git = /^diff --git (\S+) (\S+)$/.exec(line);
+    if (git) {
+      out.push(
+        `diff --git ${swapPrefix(git[2] as string, "b/", "a/")} ${swapPrefix(git[1] as string, "a/", "b/")}`,
+      );
+      continue;
+    }
+    if (!inHunk() && line.startsWith("--- ") && lines[i + 1]?.startsWith("+++ ")) {
+      const from = line.slice(4);
+      const to = (lines[i + 1] as string).slice(4);
+      out.push(`--- ${swapPrefix(to, "b/", "a/")}`, `+++ ${swapPrefix(from, "a/", "b/")}`);
+      i++;
+      continue;
+    }
+    const hunk = /^@@ -(\S+) \+(\S+) @@(.*)$/.exec(line);
+    if (hunk) {
+      const count = (range: string) => Number(range.split(",")[1] ?? 1);
+      oldLeft = count(hunk[1] as string);
+      newLeft = count(hunk[2] as string);
+      out.push(`@@ -${hunk[2]} +${hunk[1]} @@${hunk[3]}`);
+      continue;
+    }
+    if (inHunk() && (line.startsWith(" ") || line === "")) {
+      oldLeft--;
+      newLeft--;
+      out.push(line);
+    } else if (line.startsWith("\\")) out.push(line);
+    else {
+      // Pairs whose two sides swap: a mode change, a rename.
+      const pair = PAIRS.find(
+        ([first, second]) => line.startsWith(first) && lines[i + 1]?.startsWith(second),
+      );
+      if (pair) {
+        const [first, second] = pair;
+        const next = lines[i + 1] as string;
+        out.push(`${first}${next.slice(second.length)}`, `${second}${line.slice(first.length)}`);
+        i++;
+        continue;
+      }
+      const created = /^new file mode /.exec(line);
+      const deleted = /^deleted file mode /.exec(line);
+      out.push(
+        created
+          ? `deleted file mode ${line.slice(created[0].length)}`
+          : deleted
+            ? `new file mode ${line.slice(deleted[0].length)}`
+            : line.replace(/^index (\w+)\.\.(\w+)/, "index $2..$1"),
+      );
+    }
+  }
+  flush();
+  return out.join("\n");
+}
