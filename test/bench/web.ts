@@ -6,7 +6,7 @@ import { repoRoot } from "../helpers/server-process.ts";
 import { round, type Table, writeReport } from "./lib.ts";
 
 /** Initial JS and CSS: what index.html loads before anything else, raw and gzipped. */
-function initialAssets(dist: string) {
+export function initialAssets(dist: string) {
   const html = readFileSync(path.join(dist, "index.html"), "utf8");
   const refs = [...html.matchAll(/(?:src|href)="(\/assets\/[^"]+\.(?:js|css))"/g)].map((m) => m[1] as string);
   let js = 0;
