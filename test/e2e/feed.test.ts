@@ -4,8 +4,16 @@ import type { Card, Decision, Execution } from "@flick/shared";
 import type { BrowserContext, Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadCorpus } from "../bench/nab/corpus.ts";
-import { desktop, type E2E, phone, startE2E } from "../helpers/e2e.ts";
-import { fixturesDir, hmacSha256Hex } from "../helpers/fixtures.ts";
+import {
+  desktop,
+  type E2E,
+  githubFixture,
+  githubSource,
+  greenDependabotPr,
+  phone,
+  startE2E,
+} from "../helpers/e2e.ts";
+import { fixturesDir } from "../helpers/fixtures.ts";
 import { repoRoot } from "../helpers/server-process.ts";
 
 const shots = path.join(repoRoot, "test/.artifacts");
@@ -541,55 +549,13 @@ describe("the feed in Chromium", () => {
     // GitHub's fixtures through the real ingest and agents: Dependabot's alert for semver, then
     // Dependabot's pull request bumping it past the fix (the pull request and check run fixtures
     // moved to the alert's repository), green.
-    const { source } = await api<{ source: { id: string; secret: string } }>("/api/sources", {
-      method: "POST",
-      body: JSON.stringify({ kind: "github", name: "GitHub" }),
-    });
-    const gh = (rel: string) =>
-      JSON.parse(readFileSync(path.join(fixturesDir, "github-webhooks", rel), "utf8")) as Record<
-        string,
-        unknown
-      >;
-    const send = async (event: string, payload: unknown) => {
-      const body = JSON.stringify(payload);
-      const res = await fetch(`${e2e.server.url}/ingest/${source.id}`, {
-        method: "POST",
-        headers: {
-          "content-type": "application/json",
-          "x-github-event": event,
-          "x-github-delivery": crypto.randomUUID(),
-          "x-hub-signature-256": `sha256=${hmacSha256Hex(source.secret, body)}`,
-        },
-        body,
-      });
-      expect(res.status).toBe(202);
-    };
-    const alert = gh("dependabot_alert/created.payload.json");
-    const opened = gh("pull_request/opened.payload.json");
-    const completed = gh("check_run/completed.payload.json");
-    const sha = "5".repeat(40);
+    const send = await githubSource(e2e);
+    const alert = githubFixture("dependabot_alert/created.payload.json");
     await send("dependabot_alert", alert);
-    await send("pull_request", {
-      ...opened,
-      repository: alert.repository,
-      pull_request: {
-        ...(opened.pull_request as object),
-        number: 5,
-        title: "Bump semver from 7.3.8 to 7.5.2",
-        user: { login: "dependabot[bot]", type: "Bot" },
-        head: { ...(opened.pull_request as { head: object }).head, sha },
-      },
-    });
-    const run = completed.check_run as { pull_requests: object[] };
-    await send("check_run", {
-      ...completed,
-      repository: alert.repository,
-      check_run: {
-        ...run,
-        conclusion: "success",
-        head_sha: sha,
-        pull_requests: [{ ...run.pull_requests[0], number: 5 }],
-      },
+    await greenDependabotPr(send, alert.repository, {
+      number: 5,
+      title: "Bump semver from 7.3.8 to 7.5.2",
+      sha: "5".repeat(40),
     });
     const id = await cardWhen(
       "status=snoozed&limit=50",

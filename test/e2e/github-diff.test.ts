@@ -1,9 +1,15 @@
-import { mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import path from "node:path";
 import type { Card } from "@flick/shared";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { desktop, type E2E, startE2E } from "../helpers/e2e.ts";
-import { fixturesDir, hmacSha256Hex } from "../helpers/fixtures.ts";
+import {
+  desktop,
+  type E2E,
+  githubFixture,
+  githubSource,
+  greenDependabotPr,
+  startE2E,
+} from "../helpers/e2e.ts";
 import { startRecorder } from "../helpers/http-recorder.ts";
 import { repoRoot } from "../helpers/server-process.ts";
 
@@ -46,54 +52,12 @@ describe("a merge card's diff on the desktop, in Chromium", () => {
   it("shows the pull request's changes, read from GitHub, when d is pressed", async () => {
     // Dependabot's pull request through the real ingest and agents (GitHub's fixtures, moved to
     // one repository), its checks green: a merge card.
-    const { source } = await e2e.api<{ source: { id: string; secret: string } }>("/api/sources", {
-      method: "POST",
-      body: JSON.stringify({ kind: "github", name: "GitHub" }),
-    });
-    const gh = (rel: string) =>
-      JSON.parse(readFileSync(path.join(fixturesDir, "github-webhooks", rel), "utf8")) as Record<
-        string,
-        unknown
-      >;
-    const send = async (event: string, payload: unknown) => {
-      const body = JSON.stringify(payload);
-      const res = await fetch(`${e2e.server.url}/ingest/${source.id}`, {
-        method: "POST",
-        headers: {
-          "content-type": "application/json",
-          "x-github-event": event,
-          "x-github-delivery": crypto.randomUUID(),
-          "x-hub-signature-256": `sha256=${hmacSha256Hex(source.secret, body)}`,
-        },
-        body,
-      });
-      expect(res.status).toBe(202);
-    };
-    const repository = gh("dependabot_alert/created.payload.json").repository;
-    const opened = gh("pull_request/opened.payload.json");
-    const completed = gh("check_run/completed.payload.json");
-    const sha = "5".repeat(40);
-    await send("pull_request", {
-      ...opened,
-      repository,
-      pull_request: {
-        ...(opened.pull_request as object),
-        number: 5,
-        title: "Bump semver from 7.3.8 to 7.5.2",
-        user: { login: "dependabot[bot]", type: "Bot" },
-        head: { ...(opened.pull_request as { head: object }).head, sha },
-      },
-    });
-    const run = completed.check_run as { pull_requests: object[] };
-    await send("check_run", {
-      ...completed,
-      repository,
-      check_run: {
-        ...run,
-        conclusion: "success",
-        head_sha: sha,
-        pull_requests: [{ ...run.pull_requests[0], number: 5 }],
-      },
+    const send = await githubSource(e2e);
+    const { repository } = githubFixture("dependabot_alert/created.payload.json");
+    await greenDependabotPr(send, repository, {
+      number: 5,
+      title: "Bump semver from 7.3.8 to 7.5.2",
+      sha: "5".repeat(40),
     });
     await expect
       .poll(async () => (await e2e.api<{ cards: Card[] }>("/api/feed")).cards.map((c) => c.title), {
