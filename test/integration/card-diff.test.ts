@@ -7,6 +7,17 @@ import { git, makeRepo, runGit } from "../helpers/git.ts";
 import { drivers, startTestApp, type TestApp } from "../helpers/harness.ts";
 import { startRecorder } from "../helpers/http-recorder.ts";
 
+/** A pull request adding a 30,000-line file: a diff of about 1.6 MB. */
+const HUGE_DIFF = [
+  "diff --git a/data.csv b/data.csv",
+  "new file mode 100644",
+  "--- /dev/null",
+  "+++ b/data.csv",
+  "@@ -0,0 +1,30000 @@",
+  ...Array.from({ length: 30_000 }, (_, i) => `+row ${i},${"x".repeat(40)}`),
+  "",
+].join("\n");
+
 /**
  * "Show the diff" on a merge or revert card: the server reads the diff from GitHub (a local server
  * speaking GitHub's diff media type, serving what `git` itself diffs in a real repository) and, for
@@ -46,6 +57,7 @@ describe.each(drivers)("a GitHub card's diff on %s", (driver) => {
       if (req.path === `/repos/acme/shop/commits/${pushed}`)
         // What GitHub serves for a commit as a diff: git's own patch of it.
         return { status: 200, text: `${runGit(repo, ["show", "--format=", "--full-index", pushed])}\n` };
+      if (req.path === "/repos/acme/shop/pulls/58") return { status: 200, text: HUGE_DIFF };
       if (req.path === "/repos/acme/shop/pulls/57")
         return { status: 200, text: `${runGit(repo, ["diff", "--full-index", `${pushed}~1`, pushed])}\n` };
       return { status: 404, body: { message: "Not Found" } };
@@ -93,6 +105,20 @@ describe.each(drivers)("a GitHub card's diff on %s", (driver) => {
     expect(res.body).toMatchObject({ of: "pull request #57", truncated: false });
     expect(res.body.diff).toContain("+    return sum(i.price * i.quantity for i in items)");
     expect(res.body.diff).toContain("new file mode 100644");
+  });
+
+  it("cuts a huge diff at a line, under a megabyte, and says so", async () => {
+    const card = await insertCard(t.database.db, {
+      change: { type: "github", operation: "merge_pr", repository: "acme/shop", params: { number: 58 } },
+    });
+    const res = await diffOf(card.id);
+    expect(res.status, res.text).toBe(200);
+    expect(res.body.truncated).toBe(true);
+    expect(Buffer.byteLength(res.body.diff)).toBeLessThanOrEqual(1_000_000);
+    expect(Buffer.byteLength(res.body.diff)).toBeGreaterThan(900_000);
+    // Whole lines only: the last one kept is a row as it was sent.
+    const lines = res.body.diff.trimEnd().split("\n");
+    expect(lines.at(-1)).toMatch(/^\+row \d+,x{40}$/);
   });
 
   it("says why there is none: no GitHub change, a demo card, an unknown pull request", async () => {

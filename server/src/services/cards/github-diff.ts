@@ -40,7 +40,8 @@ export async function githubDiff(config: Config, card: Card): Promise<CardDiff> 
   } catch (err) {
     throw new AppError("unavailable", `GitHub did not answer for ${path}: ${(err as Error).message}`);
   }
-  const text = await res.text();
+  // Read no more than is kept: a huge pull request's diff must not fill the server's memory.
+  const text = await readAtMost(res, MAX_DIFF_BYTES + 1);
   if (!res.ok) {
     let message = text.slice(0, 200);
     try {
@@ -59,6 +60,22 @@ export async function githubDiff(config: Config, card: Card): Promise<CardDiff> 
     of: merge ? `pull request #${ref}` : `reverting ${String(ref).slice(0, 7)}`,
     truncated,
   };
+}
+
+/** The response's body as text, reading at most `max` bytes of it (then the rest is dropped). */
+async function readAtMost(res: Response, max: number): Promise<string> {
+  if (!res.body) return "";
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  while (size < max) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    size += value.length;
+  }
+  if (size >= max) await reader.cancel();
+  return Buffer.concat(chunks).subarray(0, max).toString("utf8");
 }
 
 /** `text` cut to at most `max` bytes at a line's end. */
