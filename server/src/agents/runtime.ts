@@ -1,11 +1,12 @@
 import { hostname } from "node:os";
-import { and, asc, eq, gt, inArray, isNull, like, lt, lte, or, sql } from "drizzle-orm";
+import { and, asc, eq, gt, inArray, isNull, like, lt, lte, not, or, sql } from "drizzle-orm";
 import type { DatabaseHandle, Tx } from "../db/client.ts";
 import { actions, cards, mutes, signals, sources } from "../db/schema/index.ts";
 import type { Clock } from "../lib/clock.ts";
 import { randomToken } from "../lib/crypto.ts";
 import { isUniqueViolation } from "../lib/db-errors.ts";
 import type { Logger } from "../lib/logger.ts";
+import { demoCardSql } from "../services/cards/demo.ts";
 import { type AgentUpsert, applyCardUpserts, ConcurrentCardWrite } from "../services/cards/upsert.ts";
 import { SIGNALS_CHANNEL } from "../services/signals/writer.ts";
 import {
@@ -392,7 +393,7 @@ export class AgentRuntime {
                 eq(cards.agent, agent),
                 like(cards.fingerprint, `${family}:%`),
                 // What a person did with a demo card says nothing of the team's own.
-                sql`coalesce(${cards.evidence}->>'demo', '') <> 'true'`,
+                not(demoCardSql),
               ),
             )
             .then(([r]) => {

@@ -1,7 +1,15 @@
 import { DEMO_AGENT } from "@flick/shared";
+import { sql } from "drizzle-orm";
 import { blast, rank } from "../../agents/rank.ts";
 import type { Database } from "../../db/client.ts";
+import { cards } from "../../db/schema/index.ts";
 import { type AgentUpsert, applyCardUpserts } from "./upsert.ts";
+
+/**
+ * A demo card, in SQL (isDemoCard's twin): a hand-written sample, or a card the agents made from
+ * sample signals. Never NULL, so `not(demoCardSql)` is a plain filter.
+ */
+export const demoCardSql = sql`(${cards.agent} = ${DEMO_AGENT} or coalesce(${cards.evidence}->>'demo', '') = 'true')`;
 
 const minute = 60_000;
 

@@ -1,11 +1,11 @@
-import { createHmac } from "node:crypto";
-import { DEMO_AGENT } from "@flick/shared";
-import { and, eq, inArray, like, or, sql } from "drizzle-orm";
+import { and, eq, inArray, like, sql } from "drizzle-orm";
 import { DEMO_STATE_PREFIX } from "../../agents/state.ts";
 import type { Database } from "../../db/client.ts";
 import { agentStates, cards, mutes, sources } from "../../db/schema/index.ts";
 import { ingestModules, sentryStore } from "../../ingest/index.ts";
 import type { IngestModule, IngestRequest, SourceRow } from "../../ingest/types.ts";
+import { hmacSha256 } from "../../lib/crypto.ts";
+import { demoCardSql } from "../cards/demo.ts";
 import { appendCardEvents } from "../cards/events.ts";
 import { mutedBy } from "../cards/set-aside.ts";
 import { ingestSignals } from "../signals/ingest.ts";
@@ -68,10 +68,7 @@ function request(
   if (d.source === "github") {
     headers.set("x-github-event", d.event);
     headers.set("x-github-delivery", `sample-${index}`);
-    headers.set(
-      "x-hub-signature-256",
-      `sha256=${createHmac("sha256", source.secret).update(body).digest("hex")}`,
-    );
+    headers.set("x-hub-signature-256", `sha256=${hmacSha256(source.secret, body)}`);
   } else if (d.source === "sentry") {
     module = sentryStore;
     headers.set("x-sentry-auth", `Sentry sentry_version=7, sentry_key=${source.secret}`);
@@ -95,9 +92,6 @@ export interface DemoRemoval {
  * stay, with their decisions: the audit log is never rewritten. Open feeds drop the withdrawn
  * cards at once (card events).
  */
-/** A hand-written sample, or a card the agents made from sample signals (see isDemoCard). */
-const demoCard = or(eq(cards.agent, DEMO_AGENT), sql`${cards.evidence}->>'demo' = 'true'`);
-
 export async function removeDemoData(db: Database, now: Date): Promise<DemoRemoval> {
   return db.transaction(async (tx) => {
     const gone = await tx.delete(sources).where(eq(sources.demo, true)).returning({ id: sources.id });
@@ -110,7 +104,7 @@ export async function removeDemoData(db: Database, now: Date): Promise<DemoRemov
     const rejected = await tx
       .select({ fingerprint: cards.fingerprint, evidence: cards.evidence, decidedAt: cards.decidedAt })
       .from(cards)
-      .where(and(eq(cards.status, "rejected"), demoCard));
+      .where(and(eq(cards.status, "rejected"), demoCardSql));
     for (const card of rejected) {
       if (!card.decidedAt) continue;
       await tx
@@ -120,7 +114,7 @@ export async function removeDemoData(db: Database, now: Date): Promise<DemoRemov
     const waiting = await tx
       .update(cards)
       .set({ status: "expired", version: sql`${cards.version} + 1`, updatedAt: now })
-      .where(and(inArray(cards.status, ["pending", "snoozed"]), demoCard))
+      .where(and(inArray(cards.status, ["pending", "snoozed"]), demoCardSql))
       .returning({ id: cards.id, version: cards.version });
     await appendCardEvents(
       tx,
