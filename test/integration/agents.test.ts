@@ -3,7 +3,7 @@ import path from "node:path";
 import * as schema from "@flick/server/schema";
 import { wakeSnoozedCards } from "@flick/server/snooze";
 import type { Card, IngestResult, Source } from "@flick/shared";
-import { and, asc, eq, like } from "drizzle-orm";
+import { and, asc, eq, inArray, like } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadCorpus } from "../bench/nab/corpus.ts";
 import { insertCard } from "../helpers/db.ts";
@@ -2897,46 +2897,78 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
         expect(line[0]?.[0]).toBeGreaterThanOrEqual(deployAt - 2 * 60 * minute - 5 * minute);
     });
 
-    it("an error that began after a deploy whose webhook came late joins its rollback card once it is known", async () => {
+    it("an error that began after a deploy whose webhook came late joins its rollback card as soon as the deploy is read", async () => {
       // GitHub's push webhook is read after Sentry's first events of the crash it caused: the error
-      // gets its own card at first, then the deploy's card takes it over — one card, not two.
+      // gets its own card at first, then the deploy's card takes it over — one card, not two — when
+      // the push is read, with no need for another event (an error may never fire again).
       // Past the half hour the earlier tests' deploys take blame for.
       t.clock.advance(60 * minute);
       const before = new Set((await cards("sentry:")).map((c) => c.id));
-      const crash = (user: string) =>
+      const crash = (user: string, group = "crash-before-its-deploy-was-read") =>
         sentryEvent({
           ...(JSON.parse(fixture("sentry/events/python-modern.json")) as Json),
-          fingerprint: ["crash-before-its-deploy-was-read"],
+          fingerprint: [group],
           timestamp: t.clock.now().toISOString(),
           user: { id: user },
         });
-      t.clock.advance(3 * minute);
+      // Another error began a minute before the push: not the push's doing, it keeps its card.
+      t.clock.advance(-minute);
+      await crash("earlier", "crash-before-the-push");
+      t.clock.advance(4 * minute);
       await crash("late-1");
       await crash("late-2");
       await t.drain();
       const own = (await cards("sentry:")).filter((c) => !before.has(c.id));
       expect(own.map((c) => [c.status, c.title])).toEqual([
         ["pending", expect.stringMatching(/^New error: /)],
+        ["pending", expect.stringMatching(/^New error: /)],
       ]);
       // The push, three minutes before those events, arrives now.
       t.clock.advance(-3 * minute);
       await deploy("e", "f");
-      t.clock.advance(4 * minute);
-      await crash("late-3");
       await t.drain();
-      const rollback = (await cards("deploy:")).filter((c) => c.fingerprint.endsWith("f".repeat(40)));
-      expect(rollback.map((c) => [c.status, c.title])).toEqual([
+      const rollback = async () =>
+        (await cards("deploy:"))
+          .filter((c) => c.fingerprint.endsWith("f".repeat(40)))
+          .map((c) => [c.status, c.title, (c.evidence as { signalIds: string[] }).signalIds.length]);
+      // The deploy and both events.
+      expect(await rollback()).toEqual([
         [
           "pending",
-          expect.stringMatching(/^New \w+ ×3 \(3 users\) 3 min after push fffffff.* — roll back\?$/),
+          expect.stringMatching(/^New \w+ ×2 \(2 users\) 3 min after push fffffff.* — roll back\?$/),
+          3,
         ],
       ]);
       // The error's own card left the feed: the rollback card tells it.
-      const [gone] = await t.database.db
+      const now = await t.database.db
         .select()
         .from(schema.cards)
-        .where(eq(schema.cards.id, own[0]?.id ?? ""));
-      expect(gone?.status).toBe("expired");
+        .where(
+          inArray(
+            schema.cards.id,
+            own.map((c) => c.id),
+          ),
+        );
+      // (The earlier error's card has its one event, the later's two.)
+      expect(
+        now.map((c) => [(c.evidence as { signalIds: string[] }).signalIds.length, c.status]).sort(),
+      ).toEqual([
+        [1, "pending"],
+        [2, "expired"],
+      ]);
+      // Its next events keep telling it there.
+      t.clock.advance(4 * minute);
+      await crash("late-3");
+      await t.drain();
+      expect(await rollback()).toEqual([
+        [
+          "pending",
+          expect.stringMatching(/^New \w+ ×3 \(3 users\) 3 min after push fffffff.* — roll back\?$/),
+          4,
+        ],
+      ]);
+      const left = (await cards("sentry:")).filter((c) => !before.has(c.id) && c.status === "pending");
+      expect(left.map((c) => (c.evidence as { signalIds: string[] }).signalIds.length)).toEqual([1]);
     });
 
     it("a metric that broke while a deploy workflow rolled out joins its rollback card once the workflow reports success", async () => {

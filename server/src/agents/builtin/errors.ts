@@ -2,7 +2,7 @@ import type { Change, SeriesPreview } from "@flick/shared";
 import { z } from "zod";
 import { type AgentContext, type CardUpsert, defineAgent, type SignalRow, withdrawal } from "../define.ts";
 import { blast, rank, recency } from "../rank.ts";
-import { deployBefore, rollbackCard } from "./deploys.ts";
+import { deployBefore, deployOf, rollbackCard } from "./deploys.ts";
 import { type MuteMemory, newsPastMute } from "./past-mute.ts";
 import { repositorySetting } from "./settings.ts";
 import { clip, day, moment, plural } from "./words.ts";
@@ -538,6 +538,11 @@ function bucketChart(buckets: [number, number][], spikeBucket: number | null): S
 export const errorsAgent = defineAgent({
   name: "errors",
   reads: [
+    // Deploys: one read late takes over the new errors that began after it (see joinLateDeploy).
+    "github.push",
+    "github.release",
+    "github.workflow_run",
+    "github.deployment_status",
     "sentry.error",
     "sentry.webhook.error",
     "sentry.webhook.event_alert",
@@ -561,6 +566,8 @@ export const errorsAgent = defineAgent({
       ...touched.map(toldEarlyKey),
     ]);
     const out: CardUpsert[] = [];
+    const stored = (await ctx.state.get<Awaiting[]>(AWAITING_KEY)) ?? [];
+    const awaiting = [...stored];
     const escalated = await triage(ctx, batch, out);
     rememberSeerFixes(ctx, batch);
     await applyVerdicts(ctx, verdicts, groups, out);
@@ -636,7 +643,7 @@ export const errorsAgent = defineAgent({
         ctx,
         fingerprint,
         g,
-        signals,
+        writtenFrom(signals),
         isNew || onDeploy || late,
         news,
         triaged?.assignee ?? null,
@@ -647,6 +654,7 @@ export const errorsAgent = defineAgent({
         ctx.state.set(fingerprint, g);
         if (late) out.push(withdrawal(fingerprint, signals[signals.length - 1] as SignalRow));
       }
+      if (isNew && upsert.fingerprint === fingerprint) awaiting.push({ f: fingerprint, at: g.firstSeen });
       out.push(upsert);
     }
     // Seer's root cause or a comment for an error whose card is open, with no event of its own: the
@@ -668,12 +676,79 @@ export const errorsAgent = defineAgent({
       const triaged = await ctx.state.get<Triage>(triageKey(fingerprint));
       const quiet: News = { regression: null, spike: null, escalation: null };
       out.push(
-        await groupCard(ctx, fingerprint, g, [signal], false, quiet, triaged?.assignee ?? null, g.latest),
+        await groupCard(
+          ctx,
+          fingerprint,
+          g,
+          writtenFrom([signal]),
+          false,
+          quiet,
+          triaged?.assignee ?? null,
+          g.latest,
+        ),
       );
     }
+    // A deploy read after the first events of an error that began after it: the error joins its
+    // rollback card now, not at its next event — which may never come.
+    const deploy = batch.findLast((s) => deployOf(s) !== null);
+    const left = deploy ? await joinLateDeploy(ctx, deploy, new Set(groups.keys()), awaiting, out) : awaiting;
+    const kept = left.filter((a) => a.at >= ctx.now.getTime() - AWAIT_MS).slice(-AWAIT_MAX);
+    if (kept.length !== stored.length || kept.some((a, i) => a.f !== stored[i]?.f))
+      ctx.state.set(AWAITING_KEY, kept);
     return out;
   },
 });
+
+/** A new error with a card of its own, which a deploy known only later may take over. */
+interface Awaiting {
+  f: string;
+  /** When the group's first event came. */
+  at: number;
+}
+
+/** Where the errors agent lists them. */
+const AWAITING_KEY = "awaiting-deploy";
+/** How long a new error waits for a deploy read late to take it over. */
+const AWAIT_MS = 6 * 3_600_000;
+/** The most it lists (the newest kept). */
+const AWAIT_MAX = 200;
+
+/**
+ * The errors of `awaiting` whose first event came in the blame window of a deploy known only now
+ * (this batch's `deploy` signal, read after them) move to its rollback card, and their own cards
+ * leave the feed — as they would have gone there had the deploy been read first. Only a card still
+ * waiting for a decision moves. Returns the errors still waiting (decided ones are forgotten).
+ */
+async function joinLateDeploy(
+  ctx: AgentContext,
+  deploy: SignalRow,
+  /** The groups this batch wrote already (their events found the deploy themselves). */
+  written: Set<string>,
+  awaiting: Awaiting[],
+  out: CardUpsert[],
+): Promise<Awaiting[]> {
+  const latest = await ctx.latestCards(awaiting.map((a) => a.f));
+  const left: Awaiting[] = [];
+  for (const a of awaiting) {
+    const card = latest.get(a.f);
+    if (card?.status === "snoozed" || written.has(a.f)) left.push(a);
+    if (card?.status !== "pending" || written.has(a.f)) continue;
+    const g = await ctx.state.get<GroupState>(a.f);
+    if (!g?.latest || g.deployCard !== undefined || g.headline?.[0] !== "New error: ") continue;
+    if (!(await deployBefore(ctx, new Date(g.firstSeen)))) {
+      left.push(a);
+      continue;
+    }
+    const triaged = await ctx.state.get<Triage>(triageKey(a.f));
+    const signalIds = (card.evidence as { signalIds?: string[] } | null)?.signalIds ?? [];
+    const quiet: News = { regression: null, spike: null, escalation: null };
+    const from = { signalIds, sourceId: deploy.sourceId };
+    const upsert = await groupCard(ctx, a.f, g, from, true, quiet, triaged?.assignee ?? null, g.latest);
+    ctx.state.set(a.f, { ...g, deployCard: upsert.fingerprint });
+    out.push(withdrawal(a.f, deploy), upsert);
+  }
+  return left;
+}
 
 /**
  * Applies what issue events said (see issueVerdicts): fixed, with the releases seen until then, or
@@ -837,17 +912,23 @@ function count(g: GroupState, signals: SignalRow[], isNew: boolean, escalated: b
 }
 
 /** The group's card: an issue (or reopening the closed one), or, right after a deploy, its rollback card. */
+/** A card written from these signals (see groupCard). */
+const writtenFrom = (signals: SignalRow[]) => ({
+  signalIds: signals.map((s) => s.id),
+  sourceId: (signals[signals.length - 1] as SignalRow).sourceId,
+});
+
 async function groupCard(
   ctx: AgentContext,
   fingerprint: string,
   g: GroupState,
-  signals: SignalRow[],
+  /** What this card is written from: the signals' ids, and the source of the latest. */
+  from: { signalIds: string[]; sourceId: string },
   isNew: boolean,
   { regression, spike, escalation }: News,
   assignee: string | null,
   { e, d }: Described,
 ): Promise<CardUpsert> {
-  const lastSignal = signals[signals.length - 1] as SignalRow;
   const users = g.users.length + g.moreUsers;
   const preview = bucketChart(g.buckets, spike ? g.lastSpikeBucket : null);
   const facts = {
@@ -888,7 +969,7 @@ async function groupCard(
       line: `${kind} "${clip(d.title, 60)}" ×${g.count}${users ? ` (${plural(users, "user")})` : ""}`,
       brief: `${briefKind(errorName(d.title))} ×${g.count}${users ? ` (${plural(users, "user")})` : ""}`,
       facts: { errorEvents: g.count, errorUsers: users },
-      signalIds: signals.map((s) => s.id),
+      signalIds: from.signalIds,
       firstSeen: new Date(g.firstSeen),
       lastSeen: new Date(g.lastSeen),
       severity: e.level === "fatal" ? 1 : 0.8,
@@ -898,7 +979,7 @@ async function groupCard(
     });
   }
 
-  const settings = errorSourceSettings.safeParse(await ctx.sourceSettings(lastSignal.sourceId));
+  const settings = errorSourceSettings.safeParse(await ctx.sourceSettings(from.sourceId));
   const repository = settings.success ? settings.data.repository : undefined;
   // The news, as the words around the error's title.
   const fresh: [string, string] | null = regression
@@ -991,7 +1072,7 @@ async function groupCard(
     preview,
     change,
     evidence: {
-      signalIds: signals.map((s) => s.id),
+      signalIds: from.signalIds,
       firstSeen: new Date(g.firstSeen),
       lastSeen: new Date(g.lastSeen),
       ...(e.web_url && /^https:\/\//.test(e.web_url)
