@@ -7,16 +7,32 @@ import { git, makeRepo, runGit } from "../helpers/git.ts";
 import { drivers, startTestApp, type TestApp } from "../helpers/harness.ts";
 import { startRecorder } from "../helpers/http-recorder.ts";
 
-/** A pull request adding a 30,000-line file: a diff of about 1.6 MB. */
-const HUGE_DIFF = [
-  "diff --git a/data.csv b/data.csv",
+/** The diff of a pull request adding a file of `rows` lines (`rows` × 50 bytes). */
+const newFile = (name: string, rows: number) => [
+  `diff --git a/${name} b/${name}`,
   "new file mode 100644",
   "--- /dev/null",
-  "+++ b/data.csv",
-  "@@ -0,0 +1,30000 @@",
-  ...Array.from({ length: 30_000 }, (_, i) => `+row ${i},${"x".repeat(40)}`),
-  "",
-].join("\n");
+  `+++ b/${name}`,
+  `@@ -0,0 +1,${rows} @@`,
+  ...Array.from({ length: rows }, (_, i) => `+row ${String(i).padStart(5, "0")},${"x".repeat(38)}`),
+];
+/** A pull request adding a 30,000-line file: a diff of about 1.5 MB. */
+const HUGE_DIFF = [...newFile("data.csv", 30_000), ""].join("\n");
+/** A pull request adding two files of 700 KB each. */
+const TWO_FILES = [...newFile("a.csv", 14_000), ...newFile("b.csv", 14_000), ""].join("\n");
+
+/** Whether git would apply `diff` to an empty repository (so it is a whole diff, not a cut one). */
+function applies(diff: string): boolean {
+  const dir = makeRepo("flick-cut-", { "README.md": "empty\n" });
+  try {
+    runGit(dir, ["apply", "--check", "-"], { input: diff });
+    return true;
+  } catch {
+    return false;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 /**
  * "Show the diff" on a merge or revert card: the server reads the diff from GitHub (a local server
@@ -58,6 +74,7 @@ describe.each(drivers)("a GitHub card's diff on %s", (driver) => {
         // What GitHub serves for a commit as a diff: git's own patch of it.
         return { status: 200, text: `${runGit(repo, ["show", "--format=", "--full-index", pushed])}\n` };
       if (req.path === "/repos/acme/shop/pulls/58") return { status: 200, text: HUGE_DIFF };
+      if (req.path === "/repos/acme/shop/pulls/59") return { status: 200, text: TWO_FILES };
       if (req.path === "/repos/acme/shop/pulls/57")
         return { status: 200, text: `${runGit(repo, ["diff", "--full-index", `${pushed}~1`, pushed])}\n` };
       return { status: 404, body: { message: "Not Found" } };
@@ -107,18 +124,29 @@ describe.each(drivers)("a GitHub card's diff on %s", (driver) => {
     expect(res.body.diff).toContain("new file mode 100644");
   });
 
-  it("cuts a huge diff at a line, under a megabyte, and says so", async () => {
-    const card = await insertCard(t.database.db, {
-      change: { type: "github", operation: "merge_pr", repository: "acme/shop", params: { number: 58 } },
-    });
-    const res = await diffOf(card.id);
+  it("cuts a huge diff under a megabyte, and says so, keeping what it shows a diff that applies", async () => {
+    const merge = (number: number) =>
+      insertCard(t.database.db, {
+        change: { type: "github", operation: "merge_pr", repository: "acme/shop", params: { number } },
+      });
+    expect(applies(HUGE_DIFF)).toBe(true);
+    // One huge file: cut at a line, its hunk closed at the rows kept.
+    const res = await diffOf((await merge(58)).id);
     expect(res.status, res.text).toBe(200);
     expect(res.body.truncated).toBe(true);
     expect(Buffer.byteLength(res.body.diff)).toBeLessThanOrEqual(1_000_000);
     expect(Buffer.byteLength(res.body.diff)).toBeGreaterThan(900_000);
-    // Whole lines only: the last one kept is a row as it was sent.
     const lines = res.body.diff.trimEnd().split("\n");
-    expect(lines.at(-1)).toMatch(/^\+row \d+,x{40}$/);
+    // Whole lines only: the last one kept is a row as it was sent.
+    expect(lines.at(-1)).toMatch(/^\+row \d{5},x{38}$/);
+    const rows = lines.filter((l) => l.startsWith("+row")).length;
+    expect(lines).toContain(`@@ -0,0 +1,${rows} @@`);
+    expect(applies(res.body.diff)).toBe(true);
+    // Two files: the first whole, the second left out.
+    const two = await diffOf((await merge(59)).id);
+    expect(two.body.truncated).toBe(true);
+    expect(two.body.diff).toBe([...newFile("a.csv", 14_000), ""].join("\n"));
+    expect(applies(two.body.diff)).toBe(true);
   });
 
   it("says why there is none: no GitHub change, a demo card, an unknown pull request", async () => {

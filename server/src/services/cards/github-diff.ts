@@ -78,11 +78,46 @@ async function readAtMost(res: Response, max: number): Promise<string> {
   return Buffer.concat(chunks).subarray(0, max).toString("utf8");
 }
 
-/** `text` cut to at most `max` bytes at a line's end. */
-function cut(text: string, max: number): { text: string; truncated: boolean } {
+/**
+ * A diff cut to at most `max` bytes so that what is kept is still a diff: after its last whole
+ * file when that keeps at least half of it; else at a line's end, the hunk it ends in closed (its
+ * header counting the lines kept), so the part shown reads and applies as a diff.
+ */
+export function cut(text: string, max: number): { text: string; truncated: boolean } {
   if (Buffer.byteLength(text) <= max) return { text, truncated: false };
-  const head = Buffer.from(text).subarray(0, max).toString("utf8");
-  return { text: head.slice(0, head.lastIndexOf("\n") + 1), truncated: true };
+  const decoded = Buffer.from(text).subarray(0, max).toString("utf8");
+  // A character cut in two decodes as U+FFFD: the line it is on goes with the rest.
+  const head = decoded.slice(0, decoded.lastIndexOf("\n") + 1);
+  const file = head.lastIndexOf("\ndiff --git ");
+  if (file >= 0 && Buffer.byteLength(head.slice(0, file)) >= max / 2)
+    return { text: head.slice(0, file + 1), truncated: true };
+  return { text: closeLastHunk(head), truncated: true };
+}
+
+/** A diff whose last hunk may be cut short, with that hunk's header counting the lines it has. */
+function closeLastHunk(diff: string): string {
+  const lines = diff.split("\n");
+  let at = -1;
+  for (let i = lines.length - 1; i >= 0 && at < 0; i--) {
+    if ((lines[i] as string).startsWith("@@ ")) at = i;
+    else if ((lines[i] as string).startsWith("diff --git ")) break;
+  }
+  const header = at < 0 ? null : /^@@ -(\d+)(?:,\d+)? \+(\d+)(?:,\d+)? @@(.*)$/.exec(lines[at] as string);
+  if (!header) return diff;
+  let old = 0;
+  let now = 0;
+  for (const line of lines.slice(at + 1)) {
+    if (line.startsWith("-")) old++;
+    else if (line.startsWith("+")) now++;
+    else if (line.startsWith(" ")) {
+      old++;
+      now++;
+    }
+  }
+  // A hunk cut right after its header has nothing to show: it goes.
+  if (old === 0 && now === 0) lines.splice(at, 1);
+  else lines[at] = `@@ -${header[1]},${old} +${header[2]},${now} @@${header[3]}`;
+  return lines.join("\n");
 }
 
 const PAIRS: [string, string][] = [
