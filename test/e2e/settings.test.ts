@@ -188,6 +188,43 @@ describe("connecting a source from the settings page", () => {
     await context.close();
   });
 
+  it("names the repositories whose deploys can break an error source's errors; a name that is no repository is refused", async () => {
+    const made = await e2e.api<{ source: { id: string } }>("/api/sources", {
+      method: "POST",
+      body: JSON.stringify({ kind: "sentry", name: "Shop errors" }),
+    });
+    const stored = async () =>
+      (await e2e.api<{ source: { settings: unknown } }>(`/api/sources/${made.source.id}`)).source.settings;
+    const context = await e2e.context(desktop);
+    const page = await context.newPage();
+    await page.goto(`${e2e.server.url}/settings`);
+    const source = page.getByRole("article", { name: "Source Shop errors" });
+    await source.getByText("Settings", { exact: true }).click();
+    const deploys = source.getByLabel(/^Repositories whose deploys can break it/);
+    await deploys.fill("acme/shop, shop");
+    await source.getByRole("button", { name: "Save settings" }).click();
+    const refused = source.getByRole("alert");
+    await refused.waitFor();
+    expect(await refused.textContent()).toMatch(
+      /^settings\.deploys\.1: must be a GitHub repository as "owner\/name"/,
+    );
+    expect(await stored()).toEqual({});
+    await deploys.fill("acme/shop, acme/deploy ,");
+    await source.getByRole("button", { name: "Save settings" }).click();
+    await page.getByRole("status").filter({ hasText: "Saved the settings of Shop errors." }).waitFor();
+    expect(await stored()).toEqual({ deploys: ["acme/shop", "acme/deploy"] });
+    // Shown again as it was saved.
+    await page.reload();
+    await page
+      .getByRole("article", { name: "Source Shop errors" })
+      .getByText("Settings", { exact: true })
+      .click();
+    expect(await page.getByLabel(/^Repositories whose deploys can break it/).inputValue()).toBe(
+      "acme/shop, acme/deploy",
+    );
+    await context.close();
+  });
+
   it("chooses on a phone the action a broken metric proposes, and the metric's card proposes it", async () => {
     await e2e.api("/api/actions", {
       method: "POST",

@@ -85,13 +85,18 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
   const ghFixture = (rel: string) => JSON.parse(fixture(`github-webhooks/${rel}`)) as Json;
 
   /** A push to the default branch (the fixture pushed a new branch), now, from `before` to `after`. */
-  const deploy = (before: string, after: string) => {
+  /** A push to the default branch of the fixture's repository (Codertocat/Hello-World), or of `repository`. */
+  const deploy = (before: string, after: string, repository?: string) => {
     const push = ghFixture("push/with-new-branch.payload.json");
     const repo = push.repository as Json;
     return github("push", {
       ...push,
       ref: `refs/heads/${repo.default_branch}`,
-      repository: { ...repo, pushed_at: Math.floor(t.clock.now().getTime() / 1000) },
+      repository: {
+        ...repo,
+        ...(repository ? { full_name: repository } : {}),
+        pushed_at: Math.floor(t.clock.now().getTime() / 1000),
+      },
       before: before.repeat(40),
       after: after.repeat(40),
       created: false,
@@ -108,8 +113,8 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
     expect(res.status, res.text).toBe(202);
   };
 
-  const sentryEvent = async (event: Json) => {
-    const dsn = new URL(sentry.sentryDsn ?? "");
+  const sentryEvent = async (event: Json, to: Source = sentry) => {
+    const dsn = new URL(to.sentryDsn ?? "");
     const res = await t.request<IngestResult>(`/api/${dsn.pathname.slice(1)}/store/`, {
       json: { ...event, event_id: randomUUID().replace(/-/g, "") },
       origin: null,
@@ -3060,6 +3065,72 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       await points(metrics, [at("a", 43), at("b", 43)]);
       await t.drain();
       expect((await cards(`metric:${name}`)).map((c) => c.status)).toEqual(["expired"]);
+    });
+
+    it("a source that names the repositories whose deploys can break it blames only their deploys", async () => {
+      // Past the half hour the earlier tests' deploys take blame for.
+      t.clock.advance(60 * minute);
+      const refused = await t.createSource(admin, "sentry", { deploys: ["shop"] }, "Refused").catch((e) => e);
+      expect(String(refused)).toContain("answered 400");
+      expect(String(refused)).toContain('must be a GitHub repository as \\"owner/name\\"');
+      // The shop's errors: only its own repository's deploys (any case) can cause them.
+      const shop = await t.createSource(
+        admin,
+        "sentry",
+        { deploys: ["codertocat/hello-world"] },
+        "Shop errors",
+      );
+      const crash = (group: string, to?: Source) =>
+        sentryEvent(
+          {
+            ...(JSON.parse(fixture("sentry/events/python-modern.json")) as Json),
+            fingerprint: [group],
+            timestamp: t.clock.now().toISOString(),
+            user: { id: group },
+          },
+          to,
+        );
+      // The shop's metrics too: two steady days of orders before the docs deploy.
+      const shopMetrics = await t.createSource(
+        admin,
+        "metrics",
+        { deploys: ["Codertocat/Hello-World"] },
+        "Shop metrics",
+      );
+      await points(shopMetrics, steadyBefore(t.clock.now().getTime())("shop_orders", {}, 80));
+      await t.drain();
+      const before = new Set((await cards("")).map((c) => c.id));
+      const fresh = async () =>
+        (await cards("")).filter((c) => !before.has(c.id)).map((c) => [c.fingerprint.split("@")[0], c.title]);
+      // The docs site deploys; three minutes later the shop and an unscoped source each see a new error.
+      await deploy("b", "c", "acme/docs");
+      t.clock.advance(3 * minute);
+      await crash("shop-crash-after-docs-deploy", shop);
+      await crash("unscoped-crash-after-docs-deploy");
+      // …and its orders drop.
+      await points(shopMetrics, [{ name: "shop_orders", ts: t.clock.now().toISOString(), value: 5 }]);
+      await t.drain();
+      expect((await fresh()).sort()).toEqual([
+        // A source that names no repository blames whatever deployed last, as before.
+        ["deploy:acme/docs", expect.stringMatching(/^New \w+ ×1 \(1 user\) 3 min after push ccccccc/)],
+        // The shop's drop and error are not the docs' doing: cards of their own.
+        ["metric:shop_orders{}", expect.stringMatching(/^shop_orders dropped \d+% at \d\d:\d\d UTC$/)],
+        [expect.stringMatching(/^sentry:/), expect.stringMatching(/^New error: /)],
+      ]);
+      // The shop itself deploys: its next new error is that deploy's.
+      t.clock.advance(60 * minute);
+      const now = new Set((await cards("")).map((c) => c.id));
+      await deploy("c", "1");
+      t.clock.advance(2 * minute);
+      await crash("shop-crash-after-shop-deploy", shop);
+      await t.drain();
+      const after = (await cards("")).filter((c) => !now.has(c.id));
+      expect(after.map((c) => [c.fingerprint, c.title])).toEqual([
+        [
+          `deploy:Codertocat/Hello-World@${"1".repeat(40)}`,
+          expect.stringMatching(/^New \w+ ×1 \(1 user\) 2 min after push 1111111/),
+        ],
+      ]);
     });
   });
 });

@@ -3,6 +3,7 @@ import type { AgentContext, CardUpsert, SignalRow } from "../define.ts";
 import { defineAgent, TITLE_MAX } from "../define.ts";
 import { rank, recency } from "../rank.ts";
 import { despiteMute } from "./past-mute.ts";
+import { deploysOf } from "./settings.ts";
 import { clip, hhmm, hhmmSpan } from "./words.ts";
 
 export interface Deploy {
@@ -127,11 +128,20 @@ export const deploysAgent = defineAgent({
   },
 });
 
-/** The latest deploy shortly before `at`, if any. */
-export async function deployBefore(ctx: AgentContext, at: Date): Promise<Deploy | null> {
+/**
+ * The latest deploy shortly before `at`, if any, that could have caused trouble in what the source
+ * `sourceId` reports: of a repository its `deploys` setting names, when it names some.
+ */
+export async function deployBefore(
+  ctx: AgentContext,
+  at: Date,
+  sourceId: string | undefined,
+): Promise<Deploy | null> {
   const recent = (await ctx.state.peek<Deploy[]>("deploys", "recent")) ?? [];
+  const scope = sourceId ? deploysOf(await ctx.sourceSettings(sourceId)) : null;
   let best: Deploy | null = null;
   for (const d of recent) {
+    if (scope && !scope.has(d.repository.toLowerCase())) continue;
     const blamed = d.at <= at.getTime() && at.getTime() - (d.done ?? d.at) <= DEPLOY_BLAME_MS;
     if (blamed && (!best || d.at > best.at)) best = d;
   }

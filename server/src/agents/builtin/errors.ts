@@ -4,7 +4,7 @@ import { type AgentContext, type CardUpsert, defineAgent, type SignalRow, withdr
 import { blast, rank, recency } from "../rank.ts";
 import { deployBefore, deployOf, rollbackCard } from "./deploys.ts";
 import { type MuteMemory, newsPastMute } from "./past-mute.ts";
-import { repositorySetting } from "./settings.ts";
+import { deploysSetting, repositorySetting } from "./settings.ts";
 import { clip, day, moment, plural } from "./words.ts";
 
 const BUCKET_MS = 10 * 60_000;
@@ -185,6 +185,8 @@ export interface GroupState {
   deployCard?: string;
   /** The words around the title in the headline of its latest card with news ["New error: ", ""]. */
   headline?: [string, string];
+  /** The source of its latest event (absent in states stored before it was kept). */
+  sourceId?: string;
   firstSeen: number;
   lastSeen: number;
   count: number;
@@ -457,7 +459,9 @@ function errorName(title: string): string {
 }
 
 /** Error-group source settings: where issues are opened. */
-export const errorSourceSettings = z.object({ repository: repositorySetting }).passthrough();
+export const errorSourceSettings = z
+  .object({ repository: repositorySetting, deploys: deploysSetting })
+  .passthrough();
 
 export function describeError(event: ErrorEvent): { title: string; topFrame: string | null; stack: string } {
   // Older SDKs send the interfaces under their long names.
@@ -617,6 +621,7 @@ export const errorsAgent = defineAgent({
       Object.assign(g, withTold(g, told.get(fingerprint) ?? []));
       const { level, release, environment, web_url } = event;
       g.latest = { e: { level, release, environment, web_url }, d: described.d };
+      g.sourceId = (signals[signals.length - 1] as SignalRow).sourceId;
       ctx.state.set(fingerprint, g);
 
       const triaged = await ctx.state.get<Triage>(triageKey(fingerprint));
@@ -637,7 +642,7 @@ export const errorsAgent = defineAgent({
         g.deployCard === undefined &&
         card?.status === "pending" &&
         g.headline?.[0] === "New error: " &&
-        (await deployBefore(ctx, new Date(g.firstSeen))) !== null;
+        (await deployBefore(ctx, new Date(g.firstSeen), g.sourceId)) !== null;
       if (quiet && !openCard && !onDeploy) continue;
       const upsert = await groupCard(
         ctx,
@@ -735,14 +740,14 @@ async function joinLateDeploy(
     if (card?.status !== "pending" || written.has(a.f)) continue;
     const g = await ctx.state.get<GroupState>(a.f);
     if (!g?.latest || g.deployCard !== undefined || g.headline?.[0] !== "New error: ") continue;
-    if (!(await deployBefore(ctx, new Date(g.firstSeen)))) {
+    if (!(await deployBefore(ctx, new Date(g.firstSeen), g.sourceId))) {
       left.push(a);
       continue;
     }
     const triaged = await ctx.state.get<Triage>(triageKey(a.f));
     const signalIds = (card.evidence as { signalIds?: string[] } | null)?.signalIds ?? [];
     const quiet: News = { regression: null, spike: null, escalation: null };
-    const from = { signalIds, sourceId: deploy.sourceId };
+    const from = { signalIds, sourceId: g.sourceId };
     const upsert = await groupCard(ctx, a.f, g, from, true, quiet, triaged?.assignee ?? null, g.latest);
     ctx.state.set(a.f, { ...g, deployCard: upsert.fingerprint });
     out.push(withdrawal(a.f, deploy), upsert);
@@ -922,8 +927,8 @@ async function groupCard(
   ctx: AgentContext,
   fingerprint: string,
   g: GroupState,
-  /** What this card is written from: the signals' ids, and the source of the latest. */
-  from: { signalIds: string[]; sourceId: string },
+  /** What this card is written from: the signals' ids, and the source of the latest (if known). */
+  from: { signalIds: string[]; sourceId: string | undefined },
   isNew: boolean,
   { regression, spike, escalation }: News,
   assignee: string | null,
@@ -944,7 +949,7 @@ async function groupCard(
 
   // Right after a deploy: one rollback card instead of an error card.
   const troubleAt = isNew ? g.firstSeen : regression ? regression.at : spike ? g.lastSeen : escalation;
-  const deploy = troubleAt === null ? null : await deployBefore(ctx, new Date(troubleAt));
+  const deploy = troubleAt === null ? null : await deployBefore(ctx, new Date(troubleAt), from.sourceId);
   if (deploy) {
     const kind = isNew
       ? "new error"
@@ -979,7 +984,9 @@ async function groupCard(
     });
   }
 
-  const settings = errorSourceSettings.safeParse(await ctx.sourceSettings(from.sourceId));
+  const settings = errorSourceSettings.safeParse(
+    from.sourceId ? await ctx.sourceSettings(from.sourceId) : {},
+  );
   const repository = settings.success ? settings.data.repository : undefined;
   // The news, as the words around the error's title.
   const fresh: [string, string] | null = regression

@@ -20,7 +20,7 @@ import { alertOf, groupFingerprint, SEVERITY } from "./alerts.ts";
 import { type Deploy, deployBefore, rollbackCard, rollbackFingerprint, type Trouble } from "./deploys.ts";
 import { type MuteMemory, newsPastMute } from "./past-mute.ts";
 import { alertOnSeries, type SeriesRef, seriesOfAlert } from "./promql.ts";
-import { repositorySetting } from "./settings.ts";
+import { deploysSetting, repositorySetting } from "./settings.ts";
 import { day, hhmm, labelText, plural } from "./words.ts";
 
 const TAIL = 120;
@@ -85,6 +85,7 @@ export const metricSourceSettings = z
   .object({
     actions: z.record(z.string(), z.string()).default({}),
     repository: repositorySetting,
+    deploys: deploysSetting,
     /**
      * The source's metrics come from one service: any two of its series are one scope unless a
      * label they both have differs (unlabelled metrics breaking together are one card).
@@ -810,7 +811,9 @@ async function joinAlerts(ctx: AgentContext, signals: SignalRow[], out: CardUpse
   for (const [fp, { name, labels, signal }] of leads) {
     const state = await ctx.state.get<SeriesState>(fp);
     // The series' trouble went to a deploy's rollback card: that card is told, while it is open.
-    const deploy = state?.rollback ? await deployBefore(ctx, new Date(state.rollback.firstSeen)) : null;
+    const deploy = state?.rollback
+      ? await deployBefore(ctx, new Date(state.rollback.firstSeen), signal.sourceId)
+      : null;
     if (state?.rollback && deploy && (await ctx.openCards([rollbackFingerprint(deploy)])).size > 0) {
       const rollback = { ...state.rollback, signalIds: [signal.id] };
       // Every series of the metric that broke after the deploy is on that card.
@@ -947,9 +950,9 @@ async function lateDeploy(
 ): Promise<CardUpsert[]> {
   const { series, state } = here;
   if (!state.broke || !state.card || state.rollback || here.ledHere.has(series)) return [];
-  const deploy = await deployBefore(ctx, new Date(state.broke.at));
-  if (!deploy) return [];
   const signal = here.signals[here.signals.length - 1] as SignalRow;
+  const deploy = await deployBefore(ctx, new Date(state.broke.at), signal.sourceId);
+  if (!deploy) return [];
   const { name } = signal.payload as Point;
   const incident = incidentOf(await liveIncidents(ctx, [name]), name, series);
   const lead = incident?.lead ?? series;
@@ -1038,7 +1041,7 @@ export const metricsAgent = defineAgent({
           ...(d.span ? { span: d.span } : {}),
         };
         const claim = d.claim;
-        const deploy = await deployBefore(ctx, at);
+        const deploy = await deployBefore(ctx, at, signal.sourceId);
         if (deploy) {
           const broke = { claim, brief: d.brief, change: d.change, facts: d.facts, at: at.getTime() };
           out.push(

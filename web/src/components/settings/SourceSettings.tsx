@@ -20,6 +20,15 @@ const FEEDBACK_NUMBERS = [
 const FORM_KINDS: ReadonlySet<SourceKind> = new Set(["metrics", "feedback", "sentry", "webhook"]);
 
 /** The settings without a key, or with it set; an empty text, a blank number or an empty list unsets it. */
+/** A setting that is a list, as a comma-separated field shows it. */
+const list = (value: unknown) => (Array.isArray(value) ? value.join(", ") : "");
+/** A comma-separated field's text as the list it sets. */
+const split = (text: string) =>
+  text
+    .split(",")
+    .map((n) => n.trim())
+    .filter(Boolean);
+
 function withValue(settings: Settings, key: string, value: unknown): Settings {
   const next = { ...settings };
   const empty =
@@ -208,18 +217,8 @@ export function SourceSettings(props: {
                   <input
                     class={styles.input}
                     placeholder="Acme Notes, Acme"
-                    value={untrack(() =>
-                      Array.isArray(settings().names) ? (settings().names as string[]).join(", ") : "",
-                    )}
-                    onChange={(e) =>
-                      set(
-                        "names",
-                        e.currentTarget.value
-                          .split(",")
-                          .map((n) => n.trim())
-                          .filter(Boolean),
-                      )
-                    }
+                    value={untrack(() => list(settings().names))}
+                    onChange={(e) => set("names", split(e.currentTarget.value))}
                   />
                 </label>
               </Match>
@@ -238,6 +237,20 @@ export function SourceSettings(props: {
                   spellcheck={false}
                   value={untrack(() => text(settings().repository))}
                   onInput={(e) => set("repository", e.currentTarget.value.trim())}
+                />
+              </label>
+            </Show>
+            <Show when={props.source.kind === "metrics" || props.source.kind === "sentry"}>
+              <label class={styles.field}>
+                Repositories whose deploys can break it, comma-separated (empty: a deploy of any repository is
+                blamed)
+                <input
+                  class={styles.input}
+                  placeholder="acme/shop, acme/deploy"
+                  autocapitalize="off"
+                  spellcheck={false}
+                  value={untrack(() => list(settings().deploys))}
+                  onChange={(e) => set("deploys", split(e.currentTarget.value))}
                 />
               </label>
             </Show>
