@@ -780,6 +780,18 @@ describe("the desktop card from the keyboard, in Chromium", () => {
     await p.getByRole("status").filter({ hasText: "This card has no diff to show." }).waitFor();
     await p.keyboard.press("o");
     await p.getByRole("status").filter({ hasText: "This card has no link to open." }).waitFor();
+    // A demo merge card's pull request is a sample's: d says so, not that the card has no change.
+    const merge = cards.find(
+      (c) => c.status === "pending" && c.change?.type === "github" && c.change.operation === "merge_pr",
+    );
+    if (!merge) throw new Error("the demo has no pending merge card");
+    await p.goto(`${e2e.server.url}/?card=${merge?.id}`);
+    await p.locator(`[data-card-id="${merge?.id}"] h2`).waitFor();
+    await p.keyboard.press("d");
+    await p
+      .getByRole("status")
+      .filter({ hasText: "A demo card's pull request is a sample: it has no diff to read." })
+      .waitFor();
 
     // o opens where the card came from (its first link: the pull request) in a new tab.
     const linked = cards.find((c) => c.status === "pending" && (c.evidence.links ?? []).length > 0);

@@ -1,5 +1,5 @@
 import type { CardStatus, FeedFacets, FeedPage } from "@flick/shared";
-import { cardAgents } from "@flick/shared/describe";
+import { cardAgents, isDemoCard } from "@flick/shared/describe";
 import {
   createEffect,
   createMemo,
@@ -245,9 +245,17 @@ export function FeedView() {
       `[data-card-id="${CSS.escape(card.id)}"] [data-key="${key}"]`,
     );
     if (!part) {
+      const change = card.change;
+      const sample =
+        isDemoCard(card) &&
+        change?.type === "github" &&
+        ["merge_pr", "revert_commit"].includes(change.operation);
       feed.notify(
         {
-          d: "This card has no diff to show.",
+          // A demo card's pull request or commit is a sample's: GitHub has no diff of it.
+          d: sample
+            ? `A demo card's ${change.operation === "merge_pr" ? "pull request" : "commit"} is a sample: it has no diff to read.`
+            : "This card has no diff to show.",
           i: "Only a card waiting for a decision takes an instruction.",
           o: "This card has no link to open.",
         }[key],
