@@ -3117,20 +3117,39 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
         ["metric:shop_orders{}", expect.stringMatching(/^shop_orders dropped \d+% at \d\d:\d\d UTC$/)],
         [expect.stringMatching(/^sentry:/), expect.stringMatching(/^New error: /)],
       ]);
-      // The shop itself deploys: its next new error is that deploy's.
+      // The docs deploy again, then the shop itself: the shop's next new error is its deploy's,
+      // the docs' deploy not even named.
       t.clock.advance(60 * minute);
       const now = new Set((await cards("")).map((c) => c.id));
+      await deploy("c", "4", "acme/docs");
+      const docsAt = t.clock.now();
+      t.clock.advance(minute);
       await deploy("c", "1");
       t.clock.advance(2 * minute);
       await crash("shop-crash-after-shop-deploy", shop);
       await t.drain();
-      const after = (await cards("")).filter((c) => !now.has(c.id));
-      expect(after.map((c) => [c.fingerprint, c.title])).toEqual([
+      const after = async () => (await cards("")).filter((c) => !now.has(c.id));
+      expect((await after()).map((c) => [c.fingerprint, c.title])).toEqual([
         [
           `deploy:Codertocat/Hello-World@${"1".repeat(40)}`,
           expect.stringMatching(/^New \w+ ×1 \(1 user\) 2 min after push 1111111/),
         ],
       ]);
+      expect((await after())[0]?.summary).not.toContain("Also deployed");
+      // An unscoped source's error blames the latest deploy, the shop's, and its card names the
+      // docs' deploy too, which that error could as well be — and how to tell them apart.
+      t.clock.advance(minute);
+      await crash("unscoped-crash-after-both", undefined);
+      await t.drain();
+      const [card, ...more] = await after();
+      expect(more).toEqual([]);
+      expect(card?.title).toMatch(
+        /^New \w+ ×1 \(1 user\) and new \w+ ×1 \(1 user\) 2 min after push 1111111/,
+      );
+      const hhmm = docsAt.toISOString().slice(11, 16);
+      expect(card?.summary).toContain(
+        `Also deployed in the half hour before the trouble: push 4444444 to acme/docs at ${hhmm} UTC. A source whose settings name the repositories whose deploys can break it blames only theirs.`,
+      );
     });
   });
 });

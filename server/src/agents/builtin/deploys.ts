@@ -129,23 +129,31 @@ export const deploysAgent = defineAgent({
 });
 
 /**
- * The latest deploy shortly before `at`, if any, that could have caused trouble in what the source
- * `sourceId` reports: of a repository its `deploys` setting names, when it names some.
+ * The deploys shortly before `at` that could have caused trouble in what the source `sourceId`
+ * reports, latest first: of a repository its `deploys` setting names, when it names some
+ * (`scoped`), else of any repository.
  */
+async function suspects(
+  ctx: AgentContext,
+  at: number,
+  sourceId: string | undefined,
+): Promise<{ deploys: Deploy[]; scoped: boolean }> {
+  const recent = (await ctx.state.peek<Deploy[]>("deploys", "recent")) ?? [];
+  const scope = sourceId ? deploysOf(await ctx.sourceSettings(sourceId)) : null;
+  const deploys = recent
+    .filter((d) => !scope || scope.has(d.repository.toLowerCase()))
+    .filter((d) => d.at <= at && at - (d.done ?? d.at) <= DEPLOY_BLAME_MS)
+    .sort((a, b) => b.at - a.at);
+  return { deploys, scoped: scope !== null };
+}
+
+/** The latest deploy shortly before `at` that could have caused trouble in the source's (see suspects), if any. */
 export async function deployBefore(
   ctx: AgentContext,
   at: Date,
   sourceId: string | undefined,
 ): Promise<Deploy | null> {
-  const recent = (await ctx.state.peek<Deploy[]>("deploys", "recent")) ?? [];
-  const scope = sourceId ? deploysOf(await ctx.sourceSettings(sourceId)) : null;
-  let best: Deploy | null = null;
-  for (const d of recent) {
-    if (scope && !scope.has(d.repository.toLowerCase())) continue;
-    const blamed = d.at <= at.getTime() && at.getTime() - (d.done ?? d.at) <= DEPLOY_BLAME_MS;
-    if (blamed && (!best || d.at > best.at)) best = d;
-  }
-  return best;
+  return (await suspects(ctx, at.getTime(), sourceId)).deploys[0] ?? null;
 }
 
 export interface Trouble {
@@ -167,6 +175,8 @@ export interface Trouble {
   severity: number;
   blastRadius: number;
   preview?: Preview;
+  /** The source that saw it (whose `deploys` setting says which deploys could be its cause). */
+  sourceId?: string;
 }
 
 /**
@@ -196,6 +206,31 @@ async function pastRejectedRollback(
 
 /** Where a rollback card past its mute keeps the sentence that says so (a hidden fact: every recomposition says it). */
 const MUTE_NOTE = "brief:mute";
+/** …and the one naming the other deploys its trouble could be blamed on. */
+const ALSO_NOTE = "brief:also";
+/** Other deploys a rollback card names at most. */
+const ALSO_LISTED = 3;
+
+/**
+ * "Also deployed in the half hour before the trouble: push 1234567 to acme/docs at 14:01 UTC." — the other
+ * deploys the trouble began after, which a person may know to be the cause; with the way to tell
+ * them apart when the source names no repositories. Empty when there were none.
+ */
+async function alsoDeployed(ctx: AgentContext, deploy: Deploy, t: Trouble): Promise<string> {
+  const { deploys, scoped } = await suspects(ctx, t.firstSeen.getTime(), t.sourceId);
+  const others = deploys.filter((d) => rollbackFingerprint(d) !== rollbackFingerprint(deploy));
+  if (others.length === 0) return "";
+  const named = others
+    .slice(0, ALSO_LISTED)
+    .map((d) => `${d.label.replace(/ ".*"$/, "")} to ${d.repository} at ${hhmm(new Date(d.at), ctx.now)}`);
+  const more = others.length > ALSO_LISTED ? ` and ${others.length - ALSO_LISTED} more` : "";
+  const elsewhere = others.some((d) => d.repository !== deploy.repository);
+  return `Also deployed in the half hour before the trouble: ${named.join(", ")}${more}.${
+    !scoped && elsewhere
+      ? " A source whose settings name the repositories whose deploys can break it blames only theirs."
+      : ""
+  }`;
+}
 
 /** A rollback card's facts that are of the deploy or of the whole card, not of one trouble. */
 const SHARED_FACTS = new Set(["deploy", "minutesAfterDeploy", "alerts"]);
@@ -366,6 +401,7 @@ export async function rollbackCard(
           ? `${startSentence(deploy.label)} ran on ${deploy.repository} from ${hhmmSpan(new Date(deploy.at), new Date(deploy.done), ctx.now)}. Since it began:`
           : `${startSentence(deploy.label)} reached ${deploy.repository} at ${hhmm(new Date(deploy.at), ctx.now)}. Since then:`,
         ...parts.map((p) => `- ${p}`),
+        ...(facts[ALSO_NOTE] ? [String(facts[ALSO_NOTE])] : []),
         // Alertmanager's alerts on the metric that broke (see the metrics agent): the same trouble.
         ...(facts.alerts ? [`Alertmanager is firing ${facts.alerts} on it too.`] : []),
         ...(facts[MUTE_NOTE] ? [String(facts[MUTE_NOTE])] : []),
@@ -386,8 +422,11 @@ export async function rollbackCard(
   // The card tells when its first trouble began, whichever trouble this agent adds.
   const first = Math.min(minutes, Number(priorFacts.minutesAfterDeploy ?? minutes));
   const past = await pastRejectedRollback(ctx, fingerprint, key, t.brief);
+  // What this trouble's source could blame besides (the first trouble's word stands when it has one).
+  const also = await alsoDeployed(ctx, deploy, t);
   const facts = {
     ...(past.note ? { [MUTE_NOTE]: past.note } : {}),
+    ...(also && !priorFacts[ALSO_NOTE] ? { [ALSO_NOTE]: also } : {}),
     deploy: deploy.sha.slice(0, 12),
     // A card written before troubles had keys has one line for the kind: this one replaces it.
     ...(key !== t.what && priorFacts[`seen:${t.what}`] ? { [`seen:${t.what}`]: "" } : {}),

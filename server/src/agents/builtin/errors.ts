@@ -981,6 +981,7 @@ async function groupCard(
       blastRadius: blast(Math.max(users, g.count / 10)),
       // Named: on the deploy's card it sits beside other troubles' charts.
       preview: { ...preview, label: `${errorName(d.title)} events / 10 min` },
+      ...(from.sourceId ? { sourceId: from.sourceId } : {}),
     });
   }
 

@@ -398,6 +398,7 @@ async function rollbackWithAlerts(
     facts: { ...t.facts, alerts: [...new Set(firing.map((a) => a.name))].join(", ") },
     firstSeen: new Date(t.firstSeen),
     lastSeen: new Date(t.lastSeen),
+    sourceId: signal.sourceId,
   });
   return standFor(card, groups, signal);
 }
