@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import path from "node:path";
 import * as schema from "@flick/server/schema";
 import { wakeSnoozedCards } from "@flick/server/snooze";
-import type { Card, IngestResult, Source } from "@flick/shared";
+import type { Card, IngestResult, Source, Verification } from "@flick/shared";
 import { and, asc, eq, inArray, like } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadCorpus } from "../bench/nab/corpus.ts";
@@ -37,6 +37,8 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
     githubApi = await startRecorder((req) => {
       const job = /\/actions\/jobs\/(\d+)\/logs$/.exec(req.path);
       if (job) return { status: 200, text: jobLogs.get(Number(job[1])) ?? failLog };
+      // Where the rollback action the correlator's test sets up posts: it works.
+      if (req.method === "POST" && req.path === "/rollback") return { status: 200, body: { ok: true } };
       // Issues: opened as #12; reopening and commenting answer as GitHub does.
       if (req.method === "POST" && req.path === "/repos/acme/shop/issues")
         return { status: 201, body: { number: 12, html_url: "https://github.com/acme/shop/issues/12" } };
@@ -3146,10 +3148,95 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       expect(card?.title).toMatch(
         /^New \w+ ×1 \(1 user\) and new \w+ ×1 \(1 user\) 2 min after push 1111111/,
       );
+      // (The day is said too when the deploy was on another day than now.)
       const hhmm = docsAt.toISOString().slice(11, 16);
-      expect(card?.summary).toContain(
-        `Also deployed in the half hour before the trouble: push 4444444 to acme/docs at ${hhmm} UTC. A source whose settings name the repositories whose deploys can break it blames only theirs.`,
+      expect(card?.summary).toMatch(
+        new RegExp(
+          `\nAlso deployed in the half hour before the trouble: push 4444444 to acme/docs at (\\w{3} \\d{1,2}, )?${hhmm} UTC\\. A source whose settings name the repositories whose deploys can break it blames only theirs\\.\n`,
+        ),
       );
+    });
+
+    it("a rollback card says how rolling back the repository went before, the same way", async () => {
+      const crash = (group: string) =>
+        sentryEvent({
+          ...(JSON.parse(fixture("sentry/events/python-modern.json")) as Json),
+          fingerprint: [group],
+          timestamp: t.clock.now().toISOString(),
+          user: { id: group },
+        });
+      /** A push, a new error two minutes later: the push's rollback card. */
+      const trouble = async (sha: string) => {
+        t.clock.advance(60 * minute);
+        await deploy("c", sha);
+        t.clock.advance(2 * minute);
+        await crash(`crash-after-${sha}`);
+        await t.drain();
+        const [card] = await cards(`deploy:Codertocat/Hello-World@${sha.repeat(40)}`);
+        if (!card) throw new Error(`no rollback card for ${sha}`);
+        return card;
+      };
+      /** Accepts it and lets its change run, retries and all: how it ended. */
+      const rollBack = async (card: { id: string; version: number }) => {
+        await decide(card, "accept");
+        for (let i = 0; i < 5; i++) {
+          t.clock.advance(10 * minute);
+          const runner = t.executions();
+          while (await runner.runNext()) {
+            // every due try
+          }
+        }
+        const [run] = await t.database.db
+          .select()
+          .from(schema.executions)
+          .where(eq(schema.executions.cardId, card.id));
+        return run?.state;
+      };
+      const checks = (card: { verification: unknown }) => card.verification as Verification;
+      // An earlier test may have set up a "rollback" action: off until this one sets it up.
+      type Action = { id: string; name: string; url: string; enabled: boolean };
+      const listed = await t.request<{ actions: Action[] }>("/api/actions", { cookie: admin });
+      const earlier = listed.body.actions.find((a) => a.name === "rollback");
+      const setAction = (id: string, change: Partial<Action>) =>
+        t.request(`/api/actions/${id}`, { cookie: admin, method: "PATCH", json: change });
+      if (earlier) expect((await setAction(earlier.id, { enabled: false })).status).toBe(200);
+      // Never rolled back here: the card has only its own check.
+      const first = await trouble("6");
+      expect(checks(first).map((c) => c.check)).toEqual(["the trouble started after the deploy, not before"]);
+      // With no rollback action, accept opens a revert pull request: GitHub refuses it here (404).
+      expect(first.change).toMatchObject({ type: "github", operation: "revert_commit" });
+      expect(await rollBack(first)).toBe("failed");
+      // The team sets up its rollback action, which works.
+      const url = `${githubApi.url}/rollback`;
+      const made = earlier
+        ? await setAction(earlier.id, { url, enabled: true })
+        : await t.request("/api/actions", { cookie: admin, json: { name: "rollback", url } });
+      expect(made.status, made.text).toBe(earlier ? 200 : 201);
+      const id = earlier?.id ?? (made.body as { action: Action }).action.id;
+      try {
+        // The next card proposes the action: how reverts went says nothing of it.
+        const second = await trouble("8");
+        expect(second.change).toMatchObject({ type: "webhook", action: "rollback" });
+        expect(checks(second)).toHaveLength(1);
+        expect(await rollBack(second)).toBe("succeeded");
+        const third = await trouble("a");
+        expect(checks(third)[1]).toEqual({
+          check: "the rollback action for Codertocat/Hello-World worked before",
+          status: "passed",
+          detail: "1 of 1 in the last 90 days",
+        });
+      } finally {
+        // Off again for the revert below (and as an earlier test left it).
+        await setAction(id, { ...(earlier ? { url: earlier.url } : {}), enabled: false });
+      }
+      // A revert again: the card says the last one failed, and why.
+      const fourth = await trouble("e");
+      expect(fourth.change).toMatchObject({ type: "github", operation: "revert_commit" });
+      expect(checks(fourth)[1]).toEqual({
+        check: "a revert pull request on Codertocat/Hello-World worked before",
+        status: "failed",
+        detail: expect.stringMatching(/^0 of 1 in the last 90 days; the latest failure: .*404/),
+      });
     });
   });
 });

@@ -147,6 +147,13 @@ export function withdrawal(fingerprint: string, signal: SignalRow): CardUpsert {
   };
 }
 
+export interface PastRollback {
+  executor: string;
+  state: "succeeded" | "failed";
+  error: string | null;
+  finishedAt: Date;
+}
+
 export interface OpenCardView {
   id: string;
   fingerprint: string;
@@ -177,6 +184,11 @@ export interface AgentContext {
   acceptRate(agent: string, family: string): Promise<AcceptRate>;
   /** A source's settings (the admin's configuration for it). */
   sourceSettings(sourceId: string): Promise<Record<string, unknown>>;
+  /**
+   * How accepted rollback cards of this repository's deploys went (not demo cards, not rehearsals),
+   * over the last `days` days, newest first: which executor ran, whether it worked, its error.
+   */
+  rollbacksOf(repository: string, days: number): Promise<PastRollback[]>;
   /** Whether an admin set up an enabled action of this name (so a card may propose calling it). */
   actionReady(name: string): Promise<boolean>;
   /**

@@ -1,7 +1,7 @@
 import { hostname } from "node:os";
-import { and, asc, eq, gt, inArray, isNull, like, lt, lte, not, or, sql } from "drizzle-orm";
+import { and, asc, desc, eq, gt, inArray, isNull, like, lt, lte, not, or, sql } from "drizzle-orm";
 import type { DatabaseHandle, Tx } from "../db/client.ts";
-import { actions, cards, mutes, signals, sources } from "../db/schema/index.ts";
+import { actions, cards, executions, mutes, signals, sources } from "../db/schema/index.ts";
 import type { Clock } from "../lib/clock.ts";
 import { randomToken } from "../lib/crypto.ts";
 import { isUniqueViolation } from "../lib/db-errors.ts";
@@ -16,6 +16,7 @@ import {
   type LatestCardView,
   NonRetryableError,
   type OpenCardView,
+  type PastRollback,
   type SignalRow,
 } from "./define.ts";
 import type { AcceptRate } from "./rank.ts";
@@ -412,6 +413,32 @@ export class AgentRuntime {
             .limit(1)
             .then(([r]) => (r?.settings ?? {}) as Record<string, unknown>),
         );
+      },
+      rollbacksOf(repository, days) {
+        // The rollback cards' fingerprints (see rollbackFingerprint), compared as text: a
+        // repository's name may hold LIKE's wildcards.
+        const prefix = `deploy:${repository}@`;
+        return db
+          .select({
+            executor: executions.executor,
+            state: executions.state,
+            error: executions.error,
+            finishedAt: executions.finishedAt,
+          })
+          .from(executions)
+          .innerJoin(cards, eq(cards.id, executions.cardId))
+          .where(
+            and(
+              sql`left(${cards.fingerprint}, ${prefix.length}) = ${prefix}`,
+              inArray(executions.state, ["succeeded", "failed"]),
+              eq(executions.dryRun, false),
+              gt(executions.finishedAt, new Date(now.getTime() - days * 86_400_000)),
+              not(demoCardSql),
+            ),
+          )
+          .orderBy(desc(executions.finishedAt))
+          .limit(100)
+          .then((rows) => rows as PastRollback[]);
       },
       actionReady(name) {
         return once(ready, name, () =>

@@ -1,5 +1,5 @@
-import type { Change, Preview, SeriesPreview } from "@flick/shared";
-import type { AgentContext, CardUpsert, SignalRow } from "../define.ts";
+import type { Change, Preview, SeriesPreview, Verification } from "@flick/shared";
+import type { AgentContext, CardUpsert, PastRollback, SignalRow } from "../define.ts";
 import { defineAgent, TITLE_MAX } from "../define.ts";
 import { rank, recency } from "../rank.ts";
 import { despiteMute } from "./past-mute.ts";
@@ -311,6 +311,37 @@ const started = (minutes: number) => ({
   detail: `${minutes} min after it`,
 });
 
+/** How far back a rollback card looks at how rolling back went before. */
+const HISTORY_DAYS = 90;
+
+/**
+ * The rollback card's check of how rolling back `repository` the same way (`executor`) went before:
+ * passed when the latest try worked, failed when it did not, with how many worked and the latest
+ * failure's error; no check when it was never done here.
+ */
+function rolledBackBefore(
+  history: PastRollback[],
+  executor: "github" | "webhook",
+  repository: string,
+): Verification {
+  const same = history.filter((h) => h.executor === executor);
+  if (same.length === 0) return [];
+  const worked = same.filter((h) => h.state === "succeeded").length;
+  const failed = same.find((h) => h.state === "failed");
+  return [
+    {
+      check: `${executor === "github" ? "a revert pull request on" : "the rollback action for"} ${repository} worked before`,
+      // The latest try says whether it works now (a hook fixed since its failure works).
+      status: same[0]?.state === "succeeded" ? "passed" : "failed",
+      detail: `${worked} of ${same.length} in the last ${HISTORY_DAYS} days${
+        failed
+          ? `; the latest failure: ${clip(failed.error?.replace(/\s+/g, " ") || "no error recorded", 120)}`
+          : ""
+      }`,
+    },
+  ];
+}
+
 /** The rollback card's fingerprint: one card per deploy, whichever agent saw trouble after it. */
 export const rollbackFingerprint = (deploy: Deploy) => `deploy:${deploy.repository}@${deploy.sha}`;
 
@@ -347,6 +378,11 @@ export async function rollbackCard(
         action: "rollback",
         params: { repository: deploy.repository, from: deploy.sha, to: deploy.previous },
       };
+  const before = rolledBackBefore(
+    await ctx.rollbacksOf(deploy.repository, HISTORY_DAYS),
+    revertOn ? "github" : "webhook",
+    deploy.repository,
+  );
   const how = revertOn
     ? `Accept opens a pull request reverting ${deploy.sha.slice(0, 7)} on ${revertOn} (no **rollback** action is set up).`
     : `Accept runs the **rollback** action${deploy.previous ? ` back to ${deploy.previous.slice(0, 7)}` : ""}.`;
@@ -393,7 +429,7 @@ export async function rollbackCard(
         : facts;
     return {
       facts: { ...kept, minutesAfterDeploy: after },
-      verification: [started(after)],
+      verification: [started(after), ...before],
       ...(chart ? { preview: withChart(previousPreview, chart) } : {}),
       title: `${startSentence(clip(what, room))}${ask}`,
       summary: [
@@ -450,7 +486,7 @@ export async function rollbackCard(
       lastSeen: t.lastSeen,
       facts,
     },
-    verification: [started(first)],
+    verification: [started(first), ...before],
     reopen: true,
     ...(past.pastMute ? { pastMute: true } : {}),
   };
