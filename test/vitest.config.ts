@@ -10,6 +10,10 @@ export default defineConfig({
         test: {
           name: "unit",
           include: ["unit/**/*.test.ts"],
+          // Some unit tests compute over whole fixture sets (training the feedback model twice takes
+          // ~3 s alone, 6 s on a busy two-core machine): the timeout guards against a hang, it is
+          // not a speed goal (those live in pnpm bench).
+          testTimeout: 60_000,
           sequence: { groupOrder: 0 },
         },
       },
