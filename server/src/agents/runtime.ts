@@ -356,6 +356,7 @@ export class AgentRuntime {
     const rates = new Map<string, Promise<AcceptRate>>();
     const settings = new Map<string, Promise<Record<string, unknown>>>();
     const ready = new Map<string, Promise<boolean>>();
+    const rollbacks = new Map<string, Promise<PastRollback[]>>();
     return {
       now,
       log: this.logger,
@@ -418,27 +419,29 @@ export class AgentRuntime {
         // The rollback cards' fingerprints (see rollbackFingerprint), compared as text: a
         // repository's name may hold LIKE's wildcards.
         const prefix = `deploy:${repository}@`;
-        return db
-          .select({
-            executor: executions.executor,
-            state: executions.state,
-            error: executions.error,
-            finishedAt: executions.finishedAt,
-          })
-          .from(executions)
-          .innerJoin(cards, eq(cards.id, executions.cardId))
-          .where(
-            and(
-              sql`left(${cards.fingerprint}, ${prefix.length}) = ${prefix}`,
-              inArray(executions.state, ["succeeded", "failed"]),
-              eq(executions.dryRun, false),
-              gt(executions.finishedAt, new Date(now.getTime() - days * 86_400_000)),
-              not(demoCardSql),
-            ),
-          )
-          .orderBy(desc(executions.finishedAt))
-          .limit(100)
-          .then((rows) => rows as PastRollback[]);
+        return once(rollbacks, `${repository}\u0000${days}`, () =>
+          db
+            .select({
+              executor: executions.executor,
+              state: executions.state,
+              error: executions.error,
+              finishedAt: executions.finishedAt,
+            })
+            .from(executions)
+            .innerJoin(cards, eq(cards.id, executions.cardId))
+            .where(
+              and(
+                sql`left(${cards.fingerprint}, ${prefix.length}) = ${prefix}`,
+                inArray(executions.state, ["succeeded", "failed"]),
+                eq(executions.dryRun, false),
+                gt(executions.finishedAt, new Date(now.getTime() - days * 86_400_000)),
+                not(demoCardSql),
+              ),
+            )
+            .orderBy(desc(executions.finishedAt))
+            .limit(100)
+            .then((rows) => rows as PastRollback[]),
+        );
       },
       actionReady(name) {
         return once(ready, name, () =>
