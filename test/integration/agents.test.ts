@@ -3157,7 +3157,7 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       );
     });
 
-    it("a rollback card says how rolling back the repository went before, the same way", async () => {
+    it("a rollback card says how rolling back the repository went before: whether it ran, and whether it stopped the errors", async () => {
       const crash = (group: string) =>
         sentryEvent({
           ...(JSON.parse(fixture("sentry/events/python-modern.json")) as Json),
@@ -3219,12 +3219,25 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
         expect(second.change).toMatchObject({ type: "webhook", action: "rollback" });
         expect(checks(second)).toHaveLength(1);
         expect(await rollBack(second)).toBe("succeeded");
+        // …but its error keeps coming, 40 minutes after the rollback was carried out.
+        await crash("crash-after-8");
+        await t.drain();
         const third = await trouble("a");
-        expect(checks(third)[1]).toEqual({
-          check: "the rollback action for Codertocat/Hello-World worked before",
-          status: "passed",
-          detail: "1 of 1 in the last 90 days",
-        });
+        expect(checks(third).slice(1)).toEqual([
+          {
+            check: "the rollback action for Codertocat/Hello-World worked before",
+            status: "passed",
+            detail: "1 of 1 in the last 90 days",
+          },
+          {
+            check: "earlier rollbacks of Codertocat/Hello-World stopped their errors within an hour",
+            status: "failed",
+            detail:
+              "0 of 1 in the last 90 days; after the latest, Exception: This is an example Python exception kept coming (1 more)",
+          },
+        ]);
+        // This one's error stops with its rollback.
+        expect(await rollBack(third)).toBe("succeeded");
       } finally {
         // Off again for the revert below (and as an earlier test left it).
         await setAction(id, { ...(earlier ? { url: earlier.url } : {}), enabled: false });
@@ -3232,11 +3245,19 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       // A revert again: the card says the last one failed, and why.
       const fourth = await trouble("e");
       expect(fourth.change).toMatchObject({ type: "github", operation: "revert_commit" });
-      expect(checks(fourth)[1]).toEqual({
-        check: "a revert pull request on Codertocat/Hello-World worked before",
-        status: "failed",
-        detail: expect.stringMatching(/^0 of 1 in the last 90 days; the latest failure: .*404/),
-      });
+      expect(checks(fourth).slice(1)).toEqual([
+        {
+          check: "a revert pull request on Codertocat/Hello-World worked before",
+          status: "failed",
+          detail: expect.stringMatching(/^0 of 1 in the last 90 days; the latest failure: .*404/),
+        },
+        // The latest rollback stopped its error; the one before did not.
+        {
+          check: "earlier rollbacks of Codertocat/Hello-World stopped their errors within an hour",
+          status: "passed",
+          detail: "1 of 2 in the last 90 days",
+        },
+      ]);
     });
   });
 });

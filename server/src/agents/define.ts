@@ -152,6 +152,10 @@ export interface PastRollback {
   state: "succeeded" | "failed";
   error: string | null;
   finishedAt: Date;
+  /** The rollback card's fingerprint. */
+  card: string;
+  /** The troubles it told (its "seen:" facts' keys without the prefix: "errors:<group>", "metric:<name>"). */
+  troubles: string[];
 }
 
 export interface OpenCardView {

@@ -426,6 +426,8 @@ export class AgentRuntime {
               state: executions.state,
               error: executions.error,
               finishedAt: executions.finishedAt,
+              card: cards.fingerprint,
+              facts: sql<Record<string, unknown> | null>`${cards.evidence}->'facts'`,
             })
             .from(executions)
             .innerJoin(cards, eq(cards.id, executions.cardId))
@@ -440,7 +442,14 @@ export class AgentRuntime {
             )
             .orderBy(desc(executions.finishedAt))
             .limit(100)
-            .then((rows) => rows as PastRollback[]),
+            .then((rows) =>
+              rows.map(({ facts, ...r }) => ({
+                ...(r as Omit<PastRollback, "troubles">),
+                troubles: Object.entries(facts ?? {})
+                  .filter(([k, v]) => k.startsWith("seen:") && v !== "")
+                  .map(([k]) => k.slice("seen:".length)),
+              })),
+            ),
         );
       },
       actionReady(name) {

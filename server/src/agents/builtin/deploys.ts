@@ -313,6 +313,65 @@ const started = (minutes: number) => ({
 
 /** How far back a rollback card looks at how rolling back went before. */
 const HISTORY_DAYS = 90;
+/** A rollback takes this long to roll out: errors until then are not held against it. */
+export const ROLLOUT_MS = 10 * 60_000;
+/** Errors of a rollback card that come back within this long after it was carried out: it did not stop them. */
+export const RECOVERY_MS = 60 * 60_000;
+
+/**
+ * What the errors agent keeps of an error group that was on a rollback card: whether it kept
+ * coming in the hour after the card was carried out (see `afterRollback` in the errors agent).
+ */
+export interface AfterRollback {
+  title?: string;
+  lastSeen: number;
+  afterRollback?: { card: string; at: number; events: number };
+}
+
+/**
+ * The rollback card's check of whether earlier rollbacks of the repository (carried out, more than
+ * an hour ago) stopped the errors their cards told: passed when the latest did, failed when its
+ * errors kept coming, with how many did. Only rollbacks whose outcome is known count: an error
+ * seen again later with no record of the hour after it (its record was replaced, or it came
+ * before it was kept) says nothing either way. Metrics are not judged.
+ */
+async function stoppedBefore(
+  ctx: AgentContext,
+  history: PastRollback[],
+  repository: string,
+): Promise<Verification> {
+  const judged: { card: string; kept: { title: string; events: number } | null }[] = [];
+  for (const h of history) {
+    if (judged.length >= 10) break;
+    const at = h.finishedAt.getTime();
+    if (h.state !== "succeeded" || ctx.now.getTime() - at < RECOVERY_MS) continue;
+    const groups = h.troubles.filter((k) => k.startsWith("errors:")).map((k) => k.slice("errors:".length));
+    if (groups.length === 0) continue;
+    let kept: { title: string; events: number } | null = null;
+    let known = true;
+    for (const fp of groups) {
+      const g = await ctx.state.peek<AfterRollback>("errors", fp);
+      const record = g?.afterRollback?.card === h.card ? g.afterRollback : undefined;
+      if (record) kept ??= { title: g?.title ?? "an error", events: record.events };
+      else if (!g || g.lastSeen > at + ROLLOUT_MS) known = false;
+    }
+    if (known || kept) judged.push({ card: h.card, kept });
+  }
+  const latest = judged[0];
+  if (!latest) return [];
+  const stopped = judged.filter((j) => !j.kept).length;
+  return [
+    {
+      check: `earlier rollbacks of ${repository} stopped their errors within an hour`,
+      status: latest.kept ? "failed" : "passed",
+      detail: `${stopped} of ${judged.length} in the last ${HISTORY_DAYS} days${
+        latest.kept
+          ? `; after the latest, ${clip(latest.kept.title, 80)} kept coming (${latest.kept.events} more)`
+          : ""
+      }`,
+    },
+  ];
+}
 
 /**
  * The rollback card's check of how rolling back `repository` the same way (`executor`) went before:
@@ -378,11 +437,11 @@ export async function rollbackCard(
         action: "rollback",
         params: { repository: deploy.repository, from: deploy.sha, to: deploy.previous },
       };
-  const before = rolledBackBefore(
-    await ctx.rollbacksOf(deploy.repository, HISTORY_DAYS),
-    revertOn ? "github" : "webhook",
-    deploy.repository,
-  );
+  const history = await ctx.rollbacksOf(deploy.repository, HISTORY_DAYS);
+  const before = [
+    ...rolledBackBefore(history, revertOn ? "github" : "webhook", deploy.repository),
+    ...(await stoppedBefore(ctx, history, deploy.repository)),
+  ];
   const how = revertOn
     ? `Accept opens a pull request reverting ${deploy.sha.slice(0, 7)} on ${revertOn} (no **rollback** action is set up).`
     : `Accept runs the **rollback** action${deploy.previous ? ` back to ${deploy.previous.slice(0, 7)}` : ""}.`;

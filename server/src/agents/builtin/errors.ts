@@ -2,7 +2,14 @@ import type { Change, SeriesPreview } from "@flick/shared";
 import { z } from "zod";
 import { type AgentContext, type CardUpsert, defineAgent, type SignalRow, withdrawal } from "../define.ts";
 import { blast, rank, recency } from "../rank.ts";
-import { deployBefore, deployOf, rollbackCard } from "./deploys.ts";
+import {
+  type AfterRollback,
+  deployBefore,
+  deployOf,
+  RECOVERY_MS,
+  ROLLOUT_MS,
+  rollbackCard,
+} from "./deploys.ts";
 import { type MuteMemory, newsPastMute } from "./past-mute.ts";
 import { deploysSetting, repositorySetting } from "./settings.ts";
 import { clip, day, moment, plural } from "./words.ts";
@@ -187,6 +194,8 @@ export interface GroupState {
   headline?: [string, string];
   /** The source of its latest event (absent in states stored before it was kept). */
   sourceId?: string;
+  /** It kept coming after its rollback card was carried out (see afterRollback). */
+  afterRollback?: AfterRollback["afterRollback"];
   firstSeen: number;
   lastSeen: number;
   count: number;
@@ -622,6 +631,7 @@ export const errorsAgent = defineAgent({
       const { level, release, environment, web_url } = event;
       g.latest = { e: { level, release, environment, web_url }, d: described.d };
       g.sourceId = (signals[signals.length - 1] as SignalRow).sourceId;
+      await afterRollback(ctx, g, signals);
       ctx.state.set(fingerprint, g);
 
       const triaged = await ctx.state.get<Triage>(triageKey(fingerprint));
@@ -703,6 +713,26 @@ export const errorsAgent = defineAgent({
     return out;
   },
 });
+
+/**
+ * An error whose rollback card was carried out, seen again in the hour after (once the rollback had
+ * time to roll out): the rollback did not stop it. Kept on the group for the next rollback card of
+ * the repository to say (see stoppedBefore).
+ */
+async function afterRollback(ctx: AgentContext, g: GroupState, signals: SignalRow[]): Promise<void> {
+  if (!g.deployCard) return;
+  const card = (await ctx.latestCards([g.deployCard])).get(g.deployCard);
+  if (card?.status !== "applied") return;
+  const at = card.updatedAt.getTime();
+  const after = signals.filter((s) => {
+    const t = s.occurredAt.getTime();
+    return t > at + ROLLOUT_MS && t <= at + RECOVERY_MS;
+  }).length;
+  if (after === 0) return;
+  const before =
+    g.afterRollback?.card === g.deployCard && g.afterRollback.at === at ? g.afterRollback.events : 0;
+  g.afterRollback = { card: g.deployCard, at, events: before + after };
+}
 
 /** A new error with a card of its own, which a deploy known only later may take over. */
 interface Awaiting {
