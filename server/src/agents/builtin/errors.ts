@@ -196,6 +196,8 @@ export interface GroupState {
   sourceId?: string;
   /** It kept coming after its rollback card was carried out (see afterRollback). */
   afterRollback?: AfterRollback["afterRollback"];
+  /** The rollback card whose outcome is settled (its hour over, or it was never carried out). */
+  rollbackSettled?: string;
   firstSeen: number;
   lastSeen: number;
   count: number;
@@ -720,10 +722,17 @@ export const errorsAgent = defineAgent({
  * the repository to say (see stoppedBefore).
  */
 async function afterRollback(ctx: AgentContext, g: GroupState, signals: SignalRow[]): Promise<void> {
-  if (!g.deployCard) return;
+  if (!g.deployCard || g.rollbackSettled === g.deployCard) return;
   const card = (await ctx.latestCards([g.deployCard])).get(g.deployCard);
+  if (card && !["pending", "snoozed", "accepted", "applying", "applied"].includes(card.status)) {
+    // Rejected, failed, withdrawn: no rollback to judge; its card is not asked again.
+    g.rollbackSettled = g.deployCard;
+    return;
+  }
   if (card?.status !== "applied") return;
   const at = card.updatedAt.getTime();
+  // Its hour is over: later events say nothing of it, and its card is not asked again.
+  if (signals.every((s) => s.occurredAt.getTime() > at + RECOVERY_MS)) g.rollbackSettled = g.deployCard;
   const after = signals.filter((s) => {
     const t = s.occurredAt.getTime();
     return t > at + ROLLOUT_MS && t <= at + RECOVERY_MS;
