@@ -154,8 +154,8 @@ export interface PastRollback {
   finishedAt: Date;
   /** The rollback card's fingerprint. */
   card: string;
-  /** The troubles it told (its "seen:" facts' keys without the prefix: "errors:<group>", "metric:<name>"). */
-  troubles: string[];
+  /** The rollback card's facts (what it told). */
+  facts: Record<string, unknown>;
 }
 
 export interface OpenCardView {

@@ -442,14 +442,7 @@ export class AgentRuntime {
             )
             .orderBy(desc(executions.finishedAt))
             .limit(100)
-            .then((rows) =>
-              rows.map(({ facts, ...r }) => ({
-                ...(r as Omit<PastRollback, "troubles">),
-                troubles: Object.entries(facts ?? {})
-                  .filter(([k, v]) => k.startsWith("seen:") && v !== "")
-                  .map(([k]) => k.slice("seen:".length)),
-              })),
-            ),
+            .then((rows) => rows.map((r) => ({ ...r, facts: r.facts ?? {} }) as PastRollback)),
         );
       },
       actionReady(name) {

@@ -180,6 +180,16 @@ export interface Trouble {
 }
 
 /**
+ * The troubles a rollback card's facts tell ("errors:<group>", "metric:<name>"): each has its line
+ * as a "seen:" fact (emptied when another replaced it) and its few words as a "brief:" one.
+ */
+function told(facts: Record<string, unknown>): string[] {
+  return Object.keys(facts)
+    .filter((k) => k.startsWith("seen:") && facts[k] !== "")
+    .map((k) => k.slice("seen:".length));
+}
+
+/**
  * A person rejected the deploy's rollback card (it is muted): a trouble that card did not tell is
  * news past it — the card comes all the same, saying so (`note`); the troubles it told stay quiet.
  * While the card past the mute is open, more troubles join it.
@@ -195,9 +205,9 @@ async function pastRejectedRollback(
   if (!latest) return { pastMute: false };
   if (latest.status === "pending" || latest.status === "snoozed") return { pastMute: true };
   const facts = (latest.evidence as { facts?: Record<string, unknown> } | null)?.facts ?? {};
-  const told = Object.keys(facts).filter((k) => k.startsWith("seen:") && facts[k] !== "");
-  if (told.includes(`seen:${key}`)) return { pastMute: false };
-  const was = told.map((k) => String(facts[`brief:${k.slice("seen:".length)}`] ?? facts[k])).join(" and ");
+  const keys = told(facts);
+  if (keys.includes(key)) return { pastMute: false };
+  const was = keys.map((k) => String(facts[`brief:${k}`] ?? facts[`seen:${k}`])).join(" and ");
   return {
     pastMute: true,
     note: despiteMute(`Its card was rejected for ${was || "what it told"}; ${brief} is new since`),
@@ -345,7 +355,9 @@ async function stoppedBefore(
     if (judged.length >= 10) break;
     const at = h.finishedAt.getTime();
     if (h.state !== "succeeded" || ctx.now.getTime() - at < RECOVERY_MS) continue;
-    const groups = h.troubles.filter((k) => k.startsWith("errors:")).map((k) => k.slice("errors:".length));
+    const groups = told(h.facts)
+      .filter((k) => k.startsWith("errors:"))
+      .map((k) => k.slice("errors:".length));
     if (groups.length === 0) continue;
     let kept: { title: string; events: number } | null = null;
     let known = true;
@@ -455,10 +467,8 @@ export async function rollbackCard(
     previous?: Record<string, number>,
     previousPreview?: Preview | null,
   ) => {
-    const seen = Object.keys(facts)
-      .filter((k) => k.startsWith("seen:") && facts[k] !== "")
-      .sort();
-    const parts = seen.map((k) => String(facts[k]));
+    const seen = told(facts).sort();
+    const parts = seen.map((k) => String(facts[`seen:${k}`]));
     // When the first trouble began, whichever agent writes last (two in one batch each wrote
     // their own minutes; cards made before troubles kept theirs have only the card's).
     const since = Object.keys(facts)
@@ -468,7 +478,7 @@ export async function rollbackCard(
     // The title is read on a phone: each trouble in a few words (cards written before briefs
     // existed have only the full line), the commit's message only while the title stays short.
     // The summary says it all.
-    const briefs = seen.map((k) => String(facts[`brief:${k.slice("seen:".length)}`] ?? facts[k]));
+    const briefs = seen.map((k) => String(facts[`brief:${k}`] ?? facts[`seen:${k}`]));
     // Past two troubles the title names the first two and counts the rest.
     const what =
       briefs.length > 2

@@ -79,8 +79,14 @@ function mergeEvidence(old: StoredEvidence | null, u: CardUpsert["evidence"]): S
         ? { settingsSource: old.settingsSource }
         : {}),
     ...(u.demo || old?.demo ? { demo: true } : {}),
-    ...(old?.agents ? { agents: old.agents } : {}),
   };
+}
+
+/** The evidence of `card` with this proposal's merged in, and its writers when there are several. */
+function mergedInto(card: { evidence?: unknown; agent: string }, u: AgentUpsert): StoredEvidence {
+  const old = (card.evidence ?? null) as StoredEvidence | null;
+  const agents = writers(old, card.agent, u.agent);
+  return { ...mergeEvidence(old, u.evidence), ...(agents ? { agents } : {}) };
 }
 
 interface Place {
@@ -244,9 +250,7 @@ export async function applyCardUpserts(tx: Tx, upserts: AgentUpsert[], now: Date
     const pendingInsert = inserts.get(u.fingerprint);
     if (pendingInsert) {
       // A second proposal for a card this batch creates: fold it into the insert.
-      const evidence = mergeEvidence(pendingInsert.evidence as StoredEvidence, u.evidence);
-      const agents = writers(pendingInsert.evidence as StoredEvidence, pendingInsert.agent, u.agent);
-      if (agents) evidence.agents = agents;
+      const evidence = mergedInto(pendingInsert, u);
       Object.assign(
         pendingInsert,
         fields(u, pendingInsert),
@@ -257,9 +261,7 @@ export async function applyCardUpserts(tx: Tx, upserts: AgentUpsert[], now: Date
     }
     const current = openNow(u.fingerprint);
     if (current) {
-      const evidence = mergeEvidence(current.evidence as StoredEvidence, u.evidence);
-      const agents = writers(current.evidence as StoredEvidence, current.agent, u.agent);
-      if (agents) evidence.agents = agents;
+      const evidence = mergedInto(current, u);
       const row = {
         ...current,
         ...fields(u, current),
