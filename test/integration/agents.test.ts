@@ -3157,6 +3157,32 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       );
     });
 
+    /** Accepts a card and lets its change run, retries and all (50 minutes): how it ended. */
+    const rollBack = async (card: { id: string; version: number }) => {
+      await decide(card, "accept");
+      for (let i = 0; i < 5; i++) {
+        t.clock.advance(10 * minute);
+        const runner = t.executions();
+        while (await runner.runNext()) {
+          // every due try
+        }
+      }
+      const [run] = await t.database.db
+        .select()
+        .from(schema.executions)
+        .where(eq(schema.executions.cardId, card.id));
+      return run?.state;
+    };
+    const checks = (card: { verification: unknown }) => card.verification as Verification;
+    type Action = { id: string; name: string; url: string; enabled: boolean };
+    /** The "rollback" action, when a test set one up. */
+    const rollbackAction = async () =>
+      (await t.request<{ actions: Action[] }>("/api/actions", { cookie: admin })).body.actions.find(
+        (a) => a.name === "rollback",
+      );
+    const setAction = (id: string, change: Partial<Action>) =>
+      t.request(`/api/actions/${id}`, { cookie: admin, method: "PATCH", json: change });
+
     it("a rollback card says how rolling back the repository went before: whether it ran, and whether it stopped the errors", async () => {
       const crash = (group: string) =>
         sentryEvent({
@@ -3176,29 +3202,8 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
         if (!card) throw new Error(`no rollback card for ${sha}`);
         return card;
       };
-      /** Accepts it and lets its change run, retries and all: how it ended. */
-      const rollBack = async (card: { id: string; version: number }) => {
-        await decide(card, "accept");
-        for (let i = 0; i < 5; i++) {
-          t.clock.advance(10 * minute);
-          const runner = t.executions();
-          while (await runner.runNext()) {
-            // every due try
-          }
-        }
-        const [run] = await t.database.db
-          .select()
-          .from(schema.executions)
-          .where(eq(schema.executions.cardId, card.id));
-        return run?.state;
-      };
-      const checks = (card: { verification: unknown }) => card.verification as Verification;
       // An earlier test may have set up a "rollback" action: off until this one sets it up.
-      type Action = { id: string; name: string; url: string; enabled: boolean };
-      const listed = await t.request<{ actions: Action[] }>("/api/actions", { cookie: admin });
-      const earlier = listed.body.actions.find((a) => a.name === "rollback");
-      const setAction = (id: string, change: Partial<Action>) =>
-        t.request(`/api/actions/${id}`, { cookie: admin, method: "PATCH", json: change });
+      const earlier = await rollbackAction();
       if (earlier) expect((await setAction(earlier.id, { enabled: false })).status).toBe(200);
       // Never rolled back here: the card has only its own check.
       const first = await trouble("6");
@@ -3258,6 +3263,90 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
           detail: "1 of 2 in the last 90 days",
         },
       ]);
+    });
+
+    it("a rollback card says whether earlier rollbacks of the repository brought their metrics back", async () => {
+      const repository = "acme/pay";
+      /** A push to acme/pay, then `metric` (steady at 98 for two days) drops to 30: the push's rollback card. */
+      const trouble = async (sha: string, metric: string) => {
+        t.clock.advance(2 * 60 * minute);
+        const deployAt = t.clock.now().getTime();
+        await deploy("0", sha, repository);
+        await points(metrics, steadyBefore(deployAt)(metric, {}, 98));
+        await t.drain();
+        t.clock.advance(3 * minute);
+        await points(metrics, [
+          { name: metric, labels: {}, ts: new Date(deployAt + 3 * minute).toISOString(), value: 30 },
+        ]);
+        await t.drain();
+        const [card] = await cards(`deploy:${repository}@${sha.repeat(40)}`);
+        if (!card) throw new Error(`no rollback card for ${metric}`);
+        return card;
+      };
+      /**
+       * The metric's points every five minutes from the rollback card's carrying out to past the
+       * hour after it: at `level` throughout.
+       */
+      const after = async (card: { id: string }, metric: string, level: number) => {
+        const [done] = await t.database.db.select().from(schema.cards).where(eq(schema.cards.id, card.id));
+        if (!done) throw new Error("no card");
+        expect(done.status).toBe("applied");
+        const at = done.updatedAt.getTime();
+        t.clock.advance(at + 70 * minute - t.clock.now().getTime());
+        await points(
+          metrics,
+          Array.from({ length: 14 }, (_, i) => ({
+            name: metric,
+            labels: {},
+            ts: new Date(at + (i + 1) * 5 * minute).toISOString(),
+            value: level + Math.sin(i),
+          })),
+        );
+        await t.drain();
+      };
+      const earlier = await rollbackAction();
+      const url = `${githubApi.url}/rollback`;
+      const made = earlier
+        ? await setAction(earlier.id, { url, enabled: true })
+        : await t.request("/api/actions", { cookie: admin, json: { name: "rollback", url } });
+      expect(made.status, made.text).toBe(earlier ? 200 : 201);
+      const id = earlier?.id ?? (made.body as { action: Action }).action.id;
+      try {
+        // Never rolled back: the card has only its own check.
+        const first = await trouble("1", "payouts_ok");
+        expect(checks(first)).toHaveLength(1);
+        expect(await rollBack(first)).toBe("succeeded");
+        // The rollback ran, but the metric stays down the whole hour after it.
+        await after(first, "payouts_ok", 30);
+        const second = await trouble("2", "ledger_ok");
+        expect(checks(second).slice(1)).toEqual([
+          {
+            check: `the rollback action for ${repository} worked before`,
+            status: "passed",
+            detail: "1 of 1 in the last 90 days",
+          },
+          {
+            check: `earlier rollbacks of ${repository} brought their metrics back within an hour`,
+            status: "failed",
+            detail: expect.stringMatching(
+              /^0 of 1 in the last 90 days; after the latest, payouts_ok stayed near (29|30)(\.\d+)? where about 9\d(\.\d+)? was usual$/,
+            ),
+          },
+        ]);
+        // This one's metric comes back within the hour.
+        expect(await rollBack(second)).toBe("succeeded");
+        await after(second, "ledger_ok", 98);
+        const third = await trouble("3", "fees_ok");
+        expect(checks(third).slice(2)).toEqual([
+          {
+            check: `earlier rollbacks of ${repository} brought their metrics back within an hour`,
+            status: "passed",
+            detail: "1 of 2 in the last 90 days",
+          },
+        ]);
+      } finally {
+        await setAction(id, { ...(earlier ? { url: earlier.url } : {}), enabled: false });
+      }
     });
   });
 });

@@ -338,48 +338,79 @@ export interface AfterRollback {
   afterRollback?: { card: string; at: number; events: number };
 }
 
+/** Where the metrics agent keeps how a metric's series did in the hour after their rollback. */
+export const rolledBackKey = (metric: string) => `after-rollback:${metric}`;
+
+/** What it keeps there (see `judgeRecovery` in the metrics agent): the latest judged rollback card's. */
+export interface MetricAfterRollback {
+  card: string;
+  /** Each series of the metric on that card: whether it came back, and in words where it stayed. */
+  series: { series: string; back: boolean; said: string }[];
+}
+
+/** A rollback card that was rejected, failed or withdrawn: no rollback to judge. */
+export function rollbackDropped(status: string): boolean {
+  return !["pending", "snoozed", "accepted", "applying", "applied"].includes(status);
+}
+
 /**
  * The rollback card's check of whether earlier rollbacks of the repository (carried out, more than
- * an hour ago) stopped the errors their cards told: passed when the latest did, failed when its
- * errors kept coming, with how many did. Only rollbacks whose outcome is known count: an error
- * seen again later with no record of the hour after it (its record was replaced, or it came
- * before it was kept) says nothing either way. Metrics are not judged.
+ * an hour ago) ended the trouble their cards told — their errors stopped, their metrics came back:
+ * passed when the latest did, failed when it did not, with how many did. Only rollbacks whose
+ * outcome is known count: an error seen again later with no record of the hour after it (its
+ * record was replaced, or it came before it was kept), or a metric with no judged hour, says
+ * nothing either way; one trouble that went on is enough to fail a rollback.
  */
 async function stoppedBefore(
   ctx: AgentContext,
   history: PastRollback[],
   repository: string,
 ): Promise<Verification> {
-  const judged: { card: string; kept: { title: string; events: number } | null }[] = [];
+  const judged: { kept: string | null; kinds: Set<string> }[] = [];
   for (const h of history) {
     if (judged.length >= 10) break;
     const at = h.finishedAt.getTime();
     if (h.state !== "succeeded" || ctx.now.getTime() - at < RECOVERY_MS) continue;
-    const groups = told(h.facts)
-      .filter((k) => k.startsWith("errors:"))
-      .map((k) => k.slice("errors:".length));
-    if (groups.length === 0) continue;
-    let kept: { title: string; events: number } | null = null;
+    let kept: string | null = null;
     let known = true;
-    for (const fp of groups) {
-      const g = await ctx.state.peek<AfterRollback>("errors", fp);
-      const record = g?.afterRollback?.card === h.card ? g.afterRollback : undefined;
-      if (record) kept ??= { title: g?.title ?? "an error", events: record.events };
-      else if (!g || g.lastSeen > at + ROLLOUT_MS) known = false;
+    const kinds = new Set<string>();
+    for (const trouble of told(h.facts)) {
+      if (trouble.startsWith("errors:")) {
+        const g = await ctx.state.peek<AfterRollback>("errors", trouble.slice("errors:".length));
+        const record = g?.afterRollback?.card === h.card ? g.afterRollback : undefined;
+        if (record) kept ??= `${clip(g?.title ?? "an error", 80)} kept coming (${record.events} more)`;
+        else if (!g || g.lastSeen > at + ROLLOUT_MS) known = false;
+        kinds.add("errors");
+      } else if (trouble.startsWith("metric:")) {
+        const m = await ctx.state.peek<MetricAfterRollback>(
+          "metrics",
+          rolledBackKey(trouble.slice("metric:".length)),
+        );
+        const record = m?.card === h.card ? m.series : [];
+        const stayed = record.find((r) => !r.back);
+        if (stayed) kept ??= clip(stayed.said, 120);
+        else if (record.length === 0) known = false;
+        kinds.add("metrics");
+      }
     }
-    if (known || kept) judged.push({ card: h.card, kept });
+    if (kinds.size > 0 && (known || kept)) judged.push({ kept, kinds });
   }
   const latest = judged[0];
   if (!latest) return [];
-  const stopped = judged.filter((j) => !j.kept).length;
+  const ended = judged.filter((j) => !j.kept).length;
+  const kinds = new Set(judged.flatMap((j) => [...j.kinds]));
+  const what =
+    kinds.size > 1
+      ? "ended the trouble they were for"
+      : kinds.has("errors")
+        ? "stopped their errors"
+        : "brought their metrics back";
   return [
     {
-      check: `earlier rollbacks of ${repository} stopped their errors within an hour`,
+      check: `earlier rollbacks of ${repository} ${what} within an hour`,
       status: latest.kept ? "failed" : "passed",
-      detail: `${stopped} of ${judged.length} in the last ${HISTORY_DAYS} days${
-        latest.kept
-          ? `; after the latest, ${clip(latest.kept.title, 80)} kept coming (${latest.kept.events} more)`
-          : ""
+      detail: `${ended} of ${judged.length} in the last ${HISTORY_DAYS} days${
+        latest.kept ? `; after the latest, ${latest.kept}` : ""
       }`,
     },
   ];

@@ -9,6 +9,7 @@ import {
   RECOVERY_MS,
   ROLLOUT_MS,
   rollbackCard,
+  rollbackDropped,
 } from "./deploys.ts";
 import { type MuteMemory, newsPastMute } from "./past-mute.ts";
 import { deploysSetting, repositorySetting } from "./settings.ts";
@@ -724,7 +725,7 @@ export const errorsAgent = defineAgent({
 async function afterRollback(ctx: AgentContext, g: GroupState, signals: SignalRow[]): Promise<void> {
   if (!g.deployCard || g.rollbackSettled === g.deployCard) return;
   const card = (await ctx.latestCards([g.deployCard])).get(g.deployCard);
-  if (card && !["pending", "snoozed", "accepted", "applying", "applied"].includes(card.status)) {
+  if (card && rollbackDropped(card.status)) {
     // Rejected, failed, withdrawn: no rollback to judge; its card is not asked again.
     g.rollbackSettled = g.deployCard;
     return;

@@ -4,6 +4,7 @@ import {
   type AgentContext,
   type CardUpsert,
   defineAgent,
+  type LatestCardView,
   type SignalRow,
   standFor,
   withdrawal,
@@ -17,7 +18,18 @@ import {
 } from "../metrics/detector.ts";
 import { blast, type RankFactors, rank, recency } from "../rank.ts";
 import { alertOf, groupFingerprint, SEVERITY } from "./alerts.ts";
-import { type Deploy, deployBefore, rollbackCard, rollbackFingerprint, type Trouble } from "./deploys.ts";
+import {
+  type Deploy,
+  deployBefore,
+  type MetricAfterRollback,
+  RECOVERY_MS,
+  ROLLOUT_MS,
+  rollbackCard,
+  rollbackDropped,
+  rollbackFingerprint,
+  rolledBackKey,
+  type Trouble,
+} from "./deploys.ts";
 import { type MuteMemory, newsPastMute } from "./past-mute.ts";
 import { alertOnSeries, type SeriesRef, seriesOfAlert } from "./promql.ts";
 import { deploysSetting, repositorySetting } from "./settings.ts";
@@ -44,6 +56,16 @@ interface SeriesState {
   rollback?: Omit<Trouble, "firstSeen" | "lastSeen"> & { firstSeen: number; lastSeen: number };
   /** The break its latest card told (while muted: the rejected one), and why a card came past the mute. */
   mute?: MuteMemory<Break>;
+  /** Its break went to a rollback card: whether it comes back once that is carried out (see judgeRecovery). */
+  recovery?: Recovery;
+}
+
+/** What a series on a rollback card is judged by: its level in the hour after the rollback. */
+interface Recovery extends Level {
+  /** The rollback card's fingerprint. */
+  card: string;
+  /** Its values from the rollout's end to the hour's, as they came. */
+  values: number[];
 }
 
 /** A break as a card told it: "cart_wait_ms rose 12%", how far (relative) and when (ms). */
@@ -150,6 +172,8 @@ function describe(
   expected?: { at: number; value: number };
   span?: [number, number];
   facts: Record<string, string | number>;
+  /** Where the series broke to and where it was before, to tell whether it came back. */
+  level: Level;
 } {
   const last = tail.length - 1;
   const pattern = scored.pattern;
@@ -171,6 +195,7 @@ function describe(
         ? { expected: { at: peak ? peak.at : at.getTime(), value: expected } }
         : {}),
       facts: { value: shown(value), expected: shown(expected) },
+      level: { broken: value, normal: expected },
     };
   }
   const first = tail.findIndex(([t]) => t >= pattern.since);
@@ -188,6 +213,7 @@ function describe(
       closestMean: shown(pattern.closestMean),
       closestP90: shown(pattern.closestP90),
     },
+    level: { broken: pattern.mean, normal: pattern.closestMean },
   };
 }
 
@@ -864,6 +890,14 @@ interface Broke {
   facts: Record<string, string | number>;
   /** When (ms). */
   at: number;
+  /** Absent in older states. */
+  level?: Level;
+}
+
+/** A break's level (a value, or a pattern's mean) and what was usual before it. */
+interface Level {
+  broken: number;
+  normal: number;
 }
 
 /**
@@ -894,7 +928,8 @@ async function breakAfterDeploy(
     at: b.at,
     points: state.tail.filter(([t]) => t >= deploy.at - KEEP_BEFORE_DEPLOY_MS),
   };
-  const after = await brokeAfter(ctx, name, rollbackFingerprint(deploy), broke);
+  const card = rollbackFingerprint(deploy);
+  const after = await brokeAfter(ctx, name, card, broke);
   // The metric's other series that broke after the deploy, drawn behind this one.
   const others = drawnBehind(
     after.filter((a) => a.series !== series && a.points?.length).slice(-INCIDENT_LISTED),
@@ -905,6 +940,8 @@ async function breakAfterDeploy(
   const worst = after.reduce((w, a) => ((a.change ?? 0) > (w.change ?? 0) ? a : w), broke);
   const more = after.length > 1 ? ` and on ${after.length - 1} more series` : "";
   await indexBreak(ctx, name, series, labels);
+  // Judged by where it was before its first break after this deploy.
+  if (b.level && state.recovery?.card !== card) state.recovery = { card, ...b.level, values: [] };
   state.rollback = {
     what: "metric",
     key: `metric:${name}`,
@@ -931,6 +968,65 @@ async function breakAfterDeploy(
     signal,
   );
 }
+
+/**
+ * A series whose break went to a rollback card, once that card was carried out: its points from the
+ * rollout's end to an hour after tell whether it came back — their median nearer what was usual
+ * before the break than to the break's level. Judged at its first point past the hour (no point in
+ * the hour: not judged) and kept under the metric's name, for the repository's next rollback card
+ * to say (see stoppedBefore in deploys.ts).
+ */
+async function judgeRecovery(
+  ctx: AgentContext,
+  { series, name, labels }: SeriesName & { series: string },
+  state: SeriesState,
+  signals: SignalRow[],
+  cardOf: (fingerprint: string) => Promise<LatestCardView | undefined>,
+): Promise<void> {
+  const r = state.recovery;
+  if (!r) return;
+  const card = await cardOf(r.card);
+  if (!card || rollbackDropped(card.status)) {
+    state.recovery = undefined;
+    return;
+  }
+  if (card.status !== "applied") return;
+  const at = card.updatedAt.getTime();
+  for (const s of signals) {
+    const t = s.occurredAt.getTime();
+    if (t <= at + ROLLOUT_MS) continue;
+    if (t <= at + RECOVERY_MS) {
+      r.values.push((s.payload as Point).value);
+      if (r.values.length > RECOVERY_VALUES) r.values.shift();
+      continue;
+    }
+    state.recovery = undefined;
+    if (r.values.length === 0) return;
+    const sorted = [...r.values].sort((a, b) => a - b);
+    const m = sorted.length >> 1;
+    const level =
+      sorted.length % 2 ? (sorted[m] as number) : ((sorted[m - 1] as number) + (sorted[m] as number)) / 2;
+    const key = rolledBackKey(name);
+    const known = await ctx.state.get<MetricAfterRollback>(key);
+    const others = known?.card === r.card ? known.series.filter((x) => x.series !== series) : [];
+    const scope = labelText(labels);
+    ctx.state.set(key, {
+      card: r.card,
+      series: [
+        ...others,
+        {
+          series,
+          back: Math.abs(level - r.normal) < Math.abs(level - r.broken),
+          said: `${name}${scope ? ` (${scope})` : ""} stayed near ${round(level)} where about ${round(r.normal)} was usual`,
+        },
+      ],
+    } satisfies MetricAfterRollback);
+    return;
+  }
+}
+
+/** The most values of the hour after a rollback a series keeps (the latest). */
+const RECOVERY_VALUES = 500;
 
 /**
  * The deploy before a series' break became known only after the break's card opened (its webhook
@@ -1013,6 +1109,16 @@ export const metricsAgent = defineAgent({
     await rememberNames(ctx, namesBySource);
     // Series that became an incident's lead in this batch: their cards are being made now.
     const ledHere = new Set<string>();
+    // Rollback cards the series of this batch wait on (several series, one card: asked once).
+    const rollbacks = new Map<string, Promise<LatestCardView | undefined>>();
+    const rollbackOf = (fingerprint: string) => {
+      let card = rollbacks.get(fingerprint);
+      if (!card) {
+        card = ctx.latestCards([fingerprint]).then((m) => m.get(fingerprint));
+        rollbacks.set(fingerprint, card);
+      }
+      return card;
+    };
     // Series whose points end earliest first: when several break in this batch, the one that broke
     // first leads their incident's card.
     const latest = (signals: SignalRow[]) => signals.reduce((m, s) => Math.max(m, s.occurredAt.getTime()), 0);
@@ -1022,6 +1128,14 @@ export const metricsAgent = defineAgent({
       const state: SeriesState = stored ?? { detector: new MetricDetector().state, tail: [] };
       const detector = new MetricDetector(state.detector);
       signals.sort((a, b) => a.occurredAt.getTime() - b.occurredAt.getTime());
+      const first = signals[0]?.payload as Point;
+      await judgeRecovery(
+        ctx,
+        { series, name: first.name, labels: first.labels },
+        state,
+        signals,
+        rollbackOf,
+      );
       for (const signal of signals) {
         const p = signal.payload as Point;
         const at = signal.occurredAt;
@@ -1044,7 +1158,14 @@ export const metricsAgent = defineAgent({
         const claim = d.claim;
         const deploy = await deployBefore(ctx, at, signal.sourceId);
         if (deploy) {
-          const broke = { claim, brief: d.brief, change: d.change, facts: d.facts, at: at.getTime() };
+          const broke = {
+            claim,
+            brief: d.brief,
+            change: d.change,
+            facts: d.facts,
+            at: at.getTime(),
+            level: d.level,
+          };
           out.push(
             ...(await breakAfterDeploy(ctx, deploy, { series, name: p.name, labels: p.labels }, state, {
               broke,
@@ -1142,7 +1263,14 @@ export const metricsAgent = defineAgent({
         // Past the mute, the card says why it comes, and keeps saying it while it is open.
         state.card = past ? { ...card, head: `${card.head} ${past}`, pastMute: true } : card;
         state.rollback = undefined;
-        state.broke = { claim, brief: d.brief, change: d.change, facts: d.facts, at: at.getTime() };
+        state.broke = {
+          claim,
+          brief: d.brief,
+          change: d.change,
+          facts: d.facts,
+          at: at.getTime(),
+          level: d.level,
+        };
         const incident = await joinIncident(
           ctx,
           p.name,
