@@ -3174,6 +3174,12 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       return run?.state;
     };
     const checks = (card: { verification: unknown }) => card.verification as Verification;
+    /** The card as it is now. */
+    const cardNow = async (id: string) => {
+      const [card] = await t.database.db.select().from(schema.cards).where(eq(schema.cards.id, id));
+      if (!card) throw new Error(`no card ${id}`);
+      return card;
+    };
     type Action = { id: string; name: string; url: string; enabled: boolean };
     /** The "rollback" action, when a test set one up. */
     const rollbackAction = async () =>
@@ -3224,9 +3230,20 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
         expect(second.change).toMatchObject({ type: "webhook", action: "rollback" });
         expect(checks(second)).toHaveLength(1);
         expect(await rollBack(second)).toBe("succeeded");
-        // …but its error keeps coming, 40 minutes after the rollback was carried out.
+        // …but its error keeps coming, 40 minutes after the rollback was carried out: the card
+        // that was carried out says so at once, and stays carried out.
         await crash("crash-after-8");
         await t.drain();
+        const told = await cardNow(second.id);
+        expect(told.status).toBe("applied");
+        expect(told.version).toBeGreaterThan(second.version);
+        expect(checks(told).slice(1)).toEqual([
+          {
+            check: "after the rollback, Exception: This is an example Python exception stopped",
+            status: "failed",
+            detail: expect.stringMatching(/^1 more event in the hour after it, the latest at \d\d:\d\d UTC$/),
+          },
+        ]);
         const third = await trouble("a");
         expect(checks(third).slice(1)).toEqual([
           {
@@ -3249,6 +3266,17 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       }
       // A revert again: the card says the last one failed, and why.
       const fourth = await trouble("e");
+      // The hour after the third was over with no event of its error: read with the next signals.
+      const [third] = await cards(`deploy:Codertocat/Hello-World@${"a".repeat(40)}`);
+      if (!third) throw new Error("no third card");
+      expect(third.status).toBe("applied");
+      expect(checks(third).slice(3)).toEqual([
+        {
+          check: "after the rollback, Exception: This is an example Python exception stopped",
+          status: "passed",
+          detail: "no event in the hour after it (from 10 min on, the rollout's time)",
+        },
+      ]);
       expect(fourth.change).toMatchObject({ type: "github", operation: "revert_commit" });
       expect(checks(fourth).slice(1)).toEqual([
         {
@@ -3318,6 +3346,16 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
         expect(await rollBack(first)).toBe("succeeded");
         // The rollback ran, but the metric stays down the whole hour after it.
         await after(first, "payouts_ok", 30);
+        // The card that was carried out says what came of it.
+        expect(checks(await cardNow(first.id)).slice(1)).toEqual([
+          {
+            check: "after the rollback, payouts_ok came back",
+            status: "failed",
+            detail: expect.stringMatching(
+              /^it stayed near (29|30)(\.\d+)? in the hour after it, where about 9\d(\.\d+)? was usual$/,
+            ),
+          },
+        ]);
         const second = await trouble("2", "ledger_ok");
         expect(checks(second).slice(1)).toEqual([
           {
@@ -3336,6 +3374,15 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
         // This one's metric comes back within the hour.
         expect(await rollBack(second)).toBe("succeeded");
         await after(second, "ledger_ok", 98);
+        expect(checks(await cardNow(second.id)).slice(-1)).toEqual([
+          {
+            check: "after the rollback, ledger_ok came back",
+            status: "passed",
+            detail: expect.stringMatching(
+              /^near 9\d(\.\d+)? in the hour after it, about 9\d(\.\d+)? before the break \(it had gone to 30\)$/,
+            ),
+          },
+        ]);
         const third = await trouble("3", "fees_ok");
         expect(checks(third).slice(2)).toEqual([
           {

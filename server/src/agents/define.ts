@@ -77,6 +77,13 @@ export interface CardUpsert {
    */
   place?: "aside" | "back";
   /**
+   * What came of the change once it was carried out (the rollback's errors stopped, its metric came
+   * back): this check joins the checks of the fingerprint's latest card that was really carried out
+   * (applied, not rehearsed), replacing one of the same name; the card keeps its status and time.
+   * Nothing else is used (see `outcome`).
+   */
+  outcome?: Verification[number];
+  /**
    * With `place: "aside"`: the fingerprint of the card that stands for this one (proposed in the
    * same batch or already open); the set-aside card links to it.
    */
@@ -145,6 +152,11 @@ export function withdrawal(fingerprint: string, signal: SignalRow): CardUpsert {
     evidence: { signalIds: [signal.id], firstSeen: at, lastSeen: at },
     withdraw: true,
   };
+}
+
+/** What came of the carried-out card for `fingerprint`, as one of its checks (see CardUpsert.outcome). */
+export function outcome(fingerprint: string, signal: SignalRow, check: Verification[number]): CardUpsert {
+  return { ...withdrawal(fingerprint, signal), withdraw: false, outcome: check };
 }
 
 export interface PastRollback {

@@ -1,6 +1,13 @@
 import type { Change, SeriesPreview } from "@flick/shared";
 import { z } from "zod";
-import { type AgentContext, type CardUpsert, defineAgent, type SignalRow, withdrawal } from "../define.ts";
+import {
+  type AgentContext,
+  type CardUpsert,
+  defineAgent,
+  outcome,
+  type SignalRow,
+  withdrawal,
+} from "../define.ts";
 import { blast, rank, recency } from "../rank.ts";
 import {
   type AfterRollback,
@@ -13,7 +20,7 @@ import {
 } from "./deploys.ts";
 import { type MuteMemory, newsPastMute } from "./past-mute.ts";
 import { deploysSetting, repositorySetting } from "./settings.ts";
-import { clip, day, moment, plural } from "./words.ts";
+import { clip, day, hhmm, moment, plural } from "./words.ts";
 
 const BUCKET_MS = 10 * 60_000;
 const BASELINE_BUCKETS = 144; // a day of 10-minute buckets
@@ -584,6 +591,8 @@ export const errorsAgent = defineAgent({
     const out: CardUpsert[] = [];
     const stored = (await ctx.state.get<Awaiting[]>(AWAITING_KEY)) ?? [];
     const awaiting = [...stored];
+    const watchedBefore = (await ctx.state.get<Watched[]>(WATCH_KEY)) ?? [];
+    const watched = [...watchedBefore];
     const escalated = await triage(ctx, batch, out);
     rememberSeerFixes(ctx, batch);
     await applyVerdicts(ctx, verdicts, groups, out);
@@ -634,7 +643,7 @@ export const errorsAgent = defineAgent({
       const { level, release, environment, web_url } = event;
       g.latest = { e: { level, release, environment, web_url }, d: described.d };
       g.sourceId = (signals[signals.length - 1] as SignalRow).sourceId;
-      await afterRollback(ctx, g, signals);
+      await afterRollback(ctx, g, signals, out);
       ctx.state.set(fingerprint, g);
 
       const triaged = await ctx.state.get<Triage>(triageKey(fingerprint));
@@ -669,6 +678,7 @@ export const errorsAgent = defineAgent({
       );
       if (upsert.fingerprint.startsWith("deploy:") && g.deployCard !== upsert.fingerprint) {
         g.deployCard = upsert.fingerprint;
+        watched.push({ f: fingerprint, card: upsert.fingerprint, since: ctx.now.getTime() });
         ctx.state.set(fingerprint, g);
         if (late) out.push(withdrawal(fingerprint, signals[signals.length - 1] as SignalRow));
       }
@@ -709,10 +719,17 @@ export const errorsAgent = defineAgent({
     // A deploy read after the first events of an error that began after it: the error joins its
     // rollback card now, not at its next event — which may never come.
     const deploy = batch.findLast((s) => deployOf(s) !== null);
-    const left = deploy ? await joinLateDeploy(ctx, deploy, new Set(groups.keys()), awaiting, out) : awaiting;
+    const left = deploy
+      ? await joinLateDeploy(ctx, deploy, new Set(groups.keys()), awaiting, watched, out)
+      : awaiting;
     const kept = left.filter((a) => a.at >= ctx.now.getTime() - AWAIT_MS).slice(-AWAIT_MAX);
     if (kept.length !== stored.length || kept.some((a, i) => a.f !== stored[i]?.f))
       ctx.state.set(AWAITING_KEY, kept);
+    const still = (await settleWatched(ctx, watched, batch[batch.length - 1] as SignalRow, out)).slice(
+      -WATCH_MAX,
+    );
+    if (still.length !== watchedBefore.length || still.some((w, i) => w !== watchedBefore[i]))
+      ctx.state.set(WATCH_KEY, still);
     return out;
   },
 });
@@ -722,7 +739,12 @@ export const errorsAgent = defineAgent({
  * time to roll out): the rollback did not stop it. Kept on the group for the next rollback card of
  * the repository to say (see stoppedBefore).
  */
-async function afterRollback(ctx: AgentContext, g: GroupState, signals: SignalRow[]): Promise<void> {
+async function afterRollback(
+  ctx: AgentContext,
+  g: GroupState,
+  signals: SignalRow[],
+  out: CardUpsert[],
+): Promise<void> {
   if (!g.deployCard || g.rollbackSettled === g.deployCard) return;
   const card = (await ctx.latestCards([g.deployCard])).get(g.deployCard);
   if (card && rollbackDropped(card.status)) {
@@ -734,14 +756,79 @@ async function afterRollback(ctx: AgentContext, g: GroupState, signals: SignalRo
   const at = card.updatedAt.getTime();
   // Its hour is over: later events say nothing of it, and its card is not asked again.
   if (signals.every((s) => s.occurredAt.getTime() > at + RECOVERY_MS)) g.rollbackSettled = g.deployCard;
-  const after = signals.filter((s) => {
+  const inHour = signals.filter((s) => {
     const t = s.occurredAt.getTime();
     return t > at + ROLLOUT_MS && t <= at + RECOVERY_MS;
-  }).length;
-  if (after === 0) return;
+  });
+  const last = inHour[inHour.length - 1];
+  if (!last) return;
   const before =
     g.afterRollback?.card === g.deployCard && g.afterRollback.at === at ? g.afterRollback.events : 0;
-  g.afterRollback = { card: g.deployCard, at, events: before + after };
+  g.afterRollback = { card: g.deployCard, at, events: before + inHour.length };
+  // The card that was carried out says so at once: whoever accepted it learns it did not help.
+  out.push(
+    outcome(g.deployCard, last, {
+      check: stoppedCheck(g),
+      status: "failed",
+      detail: `${plural(g.afterRollback.events, "more event")} in the hour after it, the latest at ${hhmm(last.occurredAt, ctx.now)}`,
+    }),
+  );
+}
+
+/** The check a carried-out rollback card gets for each of its errors (see afterRollback, settleWatched). */
+const stoppedCheck = (g: GroupState) => `after the rollback, ${clip(g.title ?? "the error", 80)} stopped`;
+
+/** An error on a rollback card, watched until the hour after the card was carried out is over. */
+interface Watched {
+  f: string;
+  /** The rollback card's fingerprint. */
+  card: string;
+  /** When it went on the card (ms): one never decided is not watched for ever. */
+  since: number;
+}
+
+/** Where the errors agent lists them. */
+const WATCH_KEY = "rollback-watch";
+/** The most it watches (the newest kept). */
+const WATCH_MAX = 200;
+/** A rollback card not carried out within this long is no longer watched. */
+const WATCH_MS = 7 * 86_400_000;
+
+/**
+ * Errors on rollback cards whose hour after being carried out is over, with no event in it: the
+ * card says the error stopped (one that kept coming said so when it came, see afterRollback). Read
+ * at every batch of the agent, so the word comes with the first signal after the hour. Returns the
+ * errors still watched.
+ */
+async function settleWatched(
+  ctx: AgentContext,
+  watched: Watched[],
+  signal: SignalRow,
+  out: CardUpsert[],
+): Promise<Watched[]> {
+  if (watched.length === 0) return watched;
+  const cards = await ctx.latestCards([...new Set(watched.map((w) => w.card))]);
+  const left: Watched[] = [];
+  for (const w of watched) {
+    const card = cards.get(w.card);
+    if (card && rollbackDropped(card.status)) continue;
+    // Not written yet (this batch makes it), waiting for a decision, or in its hour.
+    if (card?.status !== "applied" || ctx.now.getTime() <= card.updatedAt.getTime() + RECOVERY_MS) {
+      if (card?.status === "applied" || ctx.now.getTime() - w.since < WATCH_MS) left.push(w);
+      continue;
+    }
+    const g = await ctx.state.get<GroupState>(w.f);
+    // On another card since, or it kept coming (said when it came).
+    if (!g || g.deployCard !== w.card || g.afterRollback?.card === w.card) continue;
+    out.push(
+      outcome(w.card, signal, {
+        check: stoppedCheck(g),
+        status: "passed",
+        detail: "no event in the hour after it (from 10 min on, the rollout's time)",
+      }),
+    );
+  }
+  return left;
 }
 
 /** A new error with a card of its own, which a deploy known only later may take over. */
@@ -770,6 +857,8 @@ async function joinLateDeploy(
   /** The groups this batch wrote already (their events found the deploy themselves). */
   written: Set<string>,
   awaiting: Awaiting[],
+  /** The errors on rollback cards: these join it. */
+  watched: Watched[],
   out: CardUpsert[],
 ): Promise<Awaiting[]> {
   const latest = await ctx.latestCards(awaiting.map((a) => a.f));
@@ -790,6 +879,7 @@ async function joinLateDeploy(
     const from = { signalIds, sourceId: g.sourceId };
     const upsert = await groupCard(ctx, a.f, g, from, true, quiet, triaged?.assignee ?? null, g.latest);
     ctx.state.set(a.f, { ...g, deployCard: upsert.fingerprint });
+    watched.push({ f: a.f, card: upsert.fingerprint, since: ctx.now.getTime() });
     out.push(withdrawal(a.f, deploy), upsert);
   }
   return left;

@@ -5,6 +5,7 @@ import {
   type CardUpsert,
   defineAgent,
   type LatestCardView,
+  outcome,
   type SignalRow,
   standFor,
   withdrawal,
@@ -982,6 +983,7 @@ async function judgeRecovery(
   state: SeriesState,
   signals: SignalRow[],
   cardOf: (fingerprint: string) => Promise<LatestCardView | undefined>,
+  out: CardUpsert[],
 ): Promise<void> {
   const r = state.recovery;
   if (!r) return;
@@ -1010,17 +1012,29 @@ async function judgeRecovery(
     const known = await ctx.state.get<MetricAfterRollback>(key);
     const others = known?.card === r.card ? known.series.filter((x) => x.series !== series) : [];
     const scope = labelText(labels);
+    const metric = `${name}${scope ? ` (${scope})` : ""}`;
+    const back = Math.abs(level - r.normal) < Math.abs(level - r.broken);
     ctx.state.set(key, {
       card: r.card,
       series: [
         ...others,
         {
           series,
-          back: Math.abs(level - r.normal) < Math.abs(level - r.broken),
-          said: `${name}${scope ? ` (${scope})` : ""} stayed near ${round(level)} where about ${round(r.normal)} was usual`,
+          back,
+          said: `${metric} stayed near ${round(level)} where about ${round(r.normal)} was usual`,
         },
       ],
     } satisfies MetricAfterRollback);
+    // The card that was carried out says what came of it.
+    out.push(
+      outcome(r.card, s, {
+        check: `after the rollback, ${metric} came back`,
+        status: back ? "passed" : "failed",
+        detail: back
+          ? `near ${round(level)} in the hour after it, about ${round(r.normal)} before the break (it had gone to ${round(r.broken)})`
+          : `it stayed near ${round(level)} in the hour after it, where about ${round(r.normal)} was usual`,
+      }),
+    );
     return;
   }
 }
@@ -1135,6 +1149,7 @@ export const metricsAgent = defineAgent({
         state,
         signals,
         rollbackOf,
+        out,
       );
       for (const signal of signals) {
         const p = signal.payload as Point;

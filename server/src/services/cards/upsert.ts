@@ -1,8 +1,8 @@
-import type { Preview } from "@flick/shared";
-import { and, eq, gt, inArray, isNull, or } from "drizzle-orm";
+import type { Preview, Verification } from "@flick/shared";
+import { and, desc, eq, exists, gt, inArray, isNull, or, sql } from "drizzle-orm";
 import { type CardUpsert, SET_ASIDE_MS, TITLE_MAX } from "../../agents/define.ts";
 import type { Tx } from "../../db/client.ts";
-import { cards, mutes } from "../../db/schema/index.ts";
+import { cards, executions, mutes } from "../../db/schema/index.ts";
 import { newId } from "../../lib/ids.ts";
 import { appendCardEvents, type NewCardEvent } from "./events.ts";
 
@@ -159,8 +159,15 @@ export class ConcurrentCardWrite extends Error {
   override name = "ConcurrentCardWrite";
 }
 
-export async function applyCardUpserts(tx: Tx, upserts: AgentUpsert[], now: Date): Promise<UpsertOutcome> {
+export async function applyCardUpserts(tx: Tx, proposed: AgentUpsert[], now: Date): Promise<UpsertOutcome> {
   const outcome: UpsertOutcome = { created: 0, updated: 0, muted: 0, dropped: 0, withdrawn: 0 };
+  // What came of carried-out cards: written to those, apart from the open cards' upserts.
+  outcome.updated += await writeOutcomes(
+    tx,
+    proposed.filter((u) => u.outcome),
+    now,
+  );
+  const upserts = proposed.filter((u) => !u.outcome);
   if (upserts.length === 0) return outcome;
   const fingerprints = [...new Set(upserts.map((u) => u.fingerprint))];
 
@@ -320,6 +327,68 @@ export async function applyCardUpserts(tx: Tx, upserts: AgentUpsert[], now: Date
   }
   await appendCardEvents(tx, events, now);
   return outcome;
+}
+
+/**
+ * Adds each outcome check to the latest card of its fingerprint that was really carried out (an
+ * execution succeeded, not a rehearsal), replacing its check of the same name: a new version, an
+ * update event, the card's status and time unchanged (the time says when it was carried out).
+ * Returns how many cards changed.
+ */
+async function writeOutcomes(tx: Tx, upserts: AgentUpsert[], now: Date): Promise<number> {
+  if (upserts.length === 0) return 0;
+  const rows = await tx
+    .select({
+      id: cards.id,
+      fingerprint: cards.fingerprint,
+      verification: cards.verification,
+      version: cards.version,
+    })
+    .from(cards)
+    .where(
+      and(
+        inArray(cards.fingerprint, [...new Set(upserts.map((u) => u.fingerprint))]),
+        eq(cards.status, "applied"),
+        exists(
+          tx
+            .select({ one: sql`1` })
+            .from(executions)
+            .where(
+              and(
+                eq(executions.cardId, cards.id),
+                eq(executions.state, "succeeded"),
+                eq(executions.dryRun, false),
+              ),
+            ),
+        ),
+      ),
+    )
+    .orderBy(desc(cards.createdAt))
+    .for("update");
+  const latest = new Map<string, (typeof rows)[number]>();
+  for (const r of rows) if (!latest.has(r.fingerprint)) latest.set(r.fingerprint, r);
+  const changed = new Map<string, { id: string; version: number; verification: Verification }>();
+  for (const u of upserts) {
+    const card = latest.get(u.fingerprint);
+    const check = u.outcome;
+    if (!card || !check) continue;
+    const before = changed.get(card.id)?.verification ?? (card.verification as Verification);
+    const same = before.findIndex((c) => c.check === check.check);
+    if (same >= 0 && JSON.stringify(before[same]) === JSON.stringify(check)) continue;
+    const verification = same >= 0 ? before.map((c, i) => (i === same ? check : c)) : [...before, check];
+    changed.set(card.id, { id: card.id, version: card.version + 1, verification });
+  }
+  for (const c of changed.values())
+    await tx
+      .update(cards)
+      .set({ verification: c.verification, version: c.version })
+      .where(eq(cards.id, c.id));
+  await appendCardEvents(
+    tx,
+    [...changed.values()].map((c) => ({ cardId: c.id, type: "card.updated", version: c.version })),
+    now,
+  );
+  return changed.size;
 }
 
 /**
