@@ -3244,6 +3244,19 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
             detail: expect.stringMatching(/^1 more event in the hour after it, the latest at \d\d:\d\d UTC$/),
           },
         ]);
+        // …and the error, which the rollback did not stop, has its card again: an issue to open.
+        const [own] = (await cards("sentry:")).filter((c) =>
+          c.title.startsWith("Not stopped by the rollback: "),
+        );
+        expect(own).toMatchObject({
+          status: "pending",
+          title:
+            "Not stopped by the rollback: Exception: This is an example Python exception — still coming after 8888888 was rolled back",
+          change: { type: "github", operation: "create_issue", repository: "acme/shop" },
+        });
+        expect(own?.summary).toContain(
+          "The rollback of Codertocat/Hello-World to before 8888888 was carried out and it kept coming: 1 event in the hour after.",
+        );
         const third = await trouble("a");
         expect(checks(third).slice(1)).toEqual([
           {

@@ -447,6 +447,12 @@ function rolledBackBefore(
 /** The rollback card's fingerprint: one card per deploy, whichever agent saw trouble after it. */
 export const rollbackFingerprint = (deploy: Deploy) => `deploy:${deploy.repository}@${deploy.sha}`;
 
+/** The repository and short sha a rollback card's fingerprint names (see rollbackFingerprint). */
+export function rolledBackDeploy(fingerprint: string): { repository: string; sha: string } {
+  const [repository = "", sha = ""] = fingerprint.slice("deploy:".length).split("@");
+  return { repository, sha: sha.slice(0, 7) };
+}
+
 /**
  * The correlator: trouble right after a deploy becomes ONE card proposing the rollback, whichever
  * agent saw it first; the others add their evidence to the same card (same fingerprint).

@@ -17,6 +17,7 @@ import {
   ROLLOUT_MS,
   rollbackCard,
   rollbackDropped,
+  rolledBackDeploy,
 } from "./deploys.ts";
 import { type MuteMemory, newsPastMute } from "./past-mute.ts";
 import { deploysSetting, repositorySetting } from "./settings.ts";
@@ -249,7 +250,7 @@ export interface GroupState {
 
 /** What a group's card is news of; a spike with its count in 10 minutes. */
 interface CardNews {
-  kind: "new" | "regression" | "spike" | "escalation";
+  kind: "new" | "regression" | "spike" | "escalation" | "outlived";
   spike?: number;
 }
 
@@ -265,12 +266,14 @@ function pastRejectedNews(now: CardNews, rejected: CardNews): string | null {
     regression: "a regression",
     spike: `a spike of ${rejected.spike} in 10 min`,
     escalation: "escalating",
+    outlived: "not stopped by a rollback",
   }[rejected.kind];
   const is = {
     new: "it is new",
     regression: "it came back after its fix",
     spike: `it spikes, ${now.spike} in 10 min`,
     escalation: "Sentry says it escalated",
+    outlived: "a rollback did not stop it",
   }[now.kind];
   return `Its card was rejected as ${was}; now ${is}`;
 }
@@ -643,7 +646,8 @@ export const errorsAgent = defineAgent({
       const { level, release, environment, web_url } = event;
       g.latest = { e: { level, release, environment, web_url }, d: described.d };
       g.sourceId = (signals[signals.length - 1] as SignalRow).sourceId;
-      await afterRollback(ctx, g, signals, out);
+      const outlived = await afterRollback(ctx, g, signals, out);
+      if (outlived) news.outlived = outlived;
       ctx.state.set(fingerprint, g);
 
       const triaged = await ctx.state.get<Triage>(triageKey(fingerprint));
@@ -652,7 +656,7 @@ export const errorsAgent = defineAgent({
       if (triaged?.archived && news.escalation === null) continue;
       if (triaged?.assignee && isNew && !news.regression && !news.spike) continue;
       const openCard = card && ["pending", "snoozed"].includes(card.status);
-      const quiet = !isNew && !news.regression && !news.spike && news.escalation === null;
+      const quiet = !isNew && !news.regression && !news.spike && news.escalation === null && !outlived;
       // More events of an error that is on a deploy's rollback card: that card tells them (×7, not
       // the ×1 it was opened with), as long as it waits for a decision.
       const onDeploy = quiet && g.deployCard !== undefined && (await ctx.openCards([g.deployCard])).size > 0;
@@ -744,7 +748,7 @@ async function afterRollback(
   g: GroupState,
   signals: SignalRow[],
   out: CardUpsert[],
-): Promise<void> {
+): Promise<string | undefined> {
   if (!g.deployCard || g.rollbackSettled === g.deployCard) return;
   const card = (await ctx.latestCards([g.deployCard])).get(g.deployCard);
   if (card && rollbackDropped(card.status)) {
@@ -765,6 +769,7 @@ async function afterRollback(
   const before =
     g.afterRollback?.card === g.deployCard && g.afterRollback.at === at ? g.afterRollback.events : 0;
   g.afterRollback = { card: g.deployCard, at, events: before + inHour.length };
+  const outlived = before === 0 ? g.deployCard : undefined;
   // The card that was carried out says so at once: whoever accepted it learns it did not help.
   out.push(
     outcome(g.deployCard, last, {
@@ -773,6 +778,8 @@ async function afterRollback(
       detail: `${plural(g.afterRollback.events, "more event")} in the hour after it, the latest at ${hhmm(last.occurredAt, ctx.now)}`,
     }),
   );
+  // The first of them: news for the error's own card (see groupCard).
+  return outlived;
 }
 
 /** The check a carried-out rollback card gets for each of its errors (see afterRollback, settleWatched). */
@@ -933,6 +940,8 @@ interface News {
   spike: { count: number; baseline: number } | null;
   /** When Sentry said the archived issue escalated. */
   escalation: number | null;
+  /** It kept coming after its rollback card was carried out (that card's fingerprint). */
+  outlived?: string;
 }
 
 /**
@@ -1060,7 +1069,7 @@ async function groupCard(
   /** What this card is written from: the signals' ids, and the source of the latest (if known). */
   from: { signalIds: string[]; sourceId: string | undefined },
   isNew: boolean,
-  { regression, spike, escalation }: News,
+  { regression, spike, escalation, outlived }: News,
   assignee: string | null,
   { e, d }: Described,
 ): Promise<CardUpsert> {
@@ -1078,7 +1087,16 @@ async function groupCard(
   };
 
   // Right after a deploy: one rollback card instead of an error card.
-  const troubleAt = isNew ? g.firstSeen : regression ? regression.at : spike ? g.lastSeen : escalation;
+  // (Not when a rollback did not stop it: that deploy is rolled back, it is the error's own card.)
+  const troubleAt = outlived
+    ? null
+    : isNew
+      ? g.firstSeen
+      : regression
+        ? regression.at
+        : spike
+          ? g.lastSeen
+          : escalation;
   const deploy = troubleAt === null ? null : await deployBefore(ctx, new Date(troubleAt), from.sourceId);
   if (deploy) {
     const kind = isNew
@@ -1120,21 +1138,24 @@ async function groupCard(
   );
   const repository = settings.success ? settings.data.repository : undefined;
   // The news, as the words around the error's title.
-  const fresh: [string, string] | null = regression
-    ? [
-        "Regression: ",
-        ` — ${regression.release ? `back in ${regression.release}` : "Sentry marked it regressed"}`,
-      ]
-    : spike
+  const rolledBack = outlived ? rolledBackDeploy(outlived) : null;
+  const fresh: [string, string] | null = rolledBack
+    ? ["Not stopped by the rollback: ", ` — still coming after ${rolledBack.sha} was rolled back`]
+    : regression
       ? [
-          "Spiking: ",
-          ` — ${spike.count} in 10 min (×${Math.max(1, Math.round(spike.count / Math.max(spike.baseline, 0.5)))} the usual)`,
+          "Regression: ",
+          ` — ${regression.release ? `back in ${regression.release}` : "Sentry marked it regressed"}`,
         ]
-      : escalation !== null
-        ? ["Escalating: ", " — archived in Sentry until it escalated"]
-        : isNew
-          ? ["New error: ", ""]
-          : null;
+      : spike
+        ? [
+            "Spiking: ",
+            ` — ${spike.count} in 10 min (×${Math.max(1, Math.round(spike.count / Math.max(spike.baseline, 0.5)))} the usual)`,
+          ]
+        : escalation !== null
+          ? ["Escalating: ", " — archived in Sentry until it escalated"]
+          : isNew
+            ? ["New error: ", ""]
+            : null;
   // More events on its open card change nothing of what the card is news of: the words stay
   // ("New error: …" whether the next event came in the same batch or a later one), around the
   // latest event's title.
@@ -1143,6 +1164,9 @@ async function groupCard(
   if (fresh) g.headline = fresh; // stored with the group below
   const stack = `\`\`\`\n${d.stack}\n\`\`\``;
   const cause = g.rootCause ? `\n\n${rootCauseSection(g.rootCause)}` : "";
+  const notStopped = rolledBack
+    ? ` The rollback of ${rolledBack.repository} to before ${rolledBack.sha} was carried out and it kept coming: ${plural(g.afterRollback?.events ?? 1, "event")} in the hour after.`
+    : "";
   const reopen = regression?.by ?? null;
   const change: Change = reopen
     ? {
@@ -1161,22 +1185,24 @@ async function groupCard(
           repository,
           params: {
             title: d.title,
-            body: `${plural(g.count, "event")} ${reach(users, "from")} since ${new Date(g.firstSeen).toISOString()}${e.release ? ` (release ${e.release})` : ""}.\n\n${stack}${cause}\n\n${groupLine(fingerprint)}`,
+            body: `${plural(g.count, "event")} ${reach(users, "from")} since ${new Date(g.firstSeen).toISOString()}${e.release ? ` (release ${e.release})` : ""}.${notStopped}\n\n${stack}${cause}\n\n${groupLine(fingerprint)}`,
             labels: ["bug"],
           },
         }
       : { type: "none" };
   // A person rejected its card: news past that comes all the same, and says why.
   // (More events on a card change nothing of what it is news of.)
-  const news: CardNews | null = regression
-    ? { kind: "regression" }
-    : spike
-      ? { kind: "spike", spike: spike.count }
-      : escalation !== null
-        ? { kind: "escalation" }
-        : isNew
-          ? { kind: "new" }
-          : null;
+  const news: CardNews | null = outlived
+    ? { kind: "outlived" }
+    : regression
+      ? { kind: "regression" }
+      : spike
+        ? { kind: "spike", spike: spike.count }
+        : escalation !== null
+          ? { kind: "escalation" }
+          : isNew
+            ? { kind: "new" }
+            : null;
   g.mute ??= {};
   const { why: past } = await newsPastMute(ctx, fingerprint, g.mute, news, pastRejectedNews);
   // Accepting an issue card is not the fix: the issue's closing is.
@@ -1199,9 +1225,10 @@ async function groupCard(
     fingerprint,
     kind: change.type === "github" ? "issue" : "insight",
     title: headline,
-    summary: `${d.topFrame ? `In \`${d.topFrame}\`. ` : ""}${plural(g.count, "event")}, ${reach(users)}, first seen ${moment(new Date(g.firstSeen), ctx.now)}${e.release ? `, release ${e.release}` : ""}.${g.alertRules?.length ? ` Sentry's alert rule "${g.alertRules[g.alertRules.length - 1]}" fired for it.` : ""}${cameBack}${escalation !== null ? " Sentry archived it until it escalated, and now it has." : ""}${assignee ? ` Assigned to ${assignee} in Sentry.` : ""}${g.rootCause ? ` ${rootCauseLine(g.rootCause)}` : ""}${g.comment ? ` ${g.comment.by} commented in Sentry: “${clip(g.comment.text, 200)}”.` : ""}${past ? ` ${past}` : ""} ${accept}`,
+    summary: `${d.topFrame ? `In \`${d.topFrame}\`. ` : ""}${plural(g.count, "event")}, ${reach(users)}, first seen ${moment(new Date(g.firstSeen), ctx.now)}${e.release ? `, release ${e.release}` : ""}.${g.alertRules?.length ? ` Sentry's alert rule "${g.alertRules[g.alertRules.length - 1]}" fired for it.` : ""}${notStopped}${cameBack}${escalation !== null ? " Sentry archived it until it escalated, and now it has." : ""}${assignee ? ` Assigned to ${assignee} in Sentry.` : ""}${g.rootCause ? ` ${rootCauseLine(g.rootCause)}` : ""}${g.comment ? ` ${g.comment.by} commented in Sentry: “${clip(g.comment.text, 200)}”.` : ""}${past ? ` ${past}` : ""} ${accept}`,
     ...rank({
-      severity: e.level === "fatal" ? 1 : regression ? 0.8 : spike || escalation !== null ? 0.75 : 0.6,
+      severity:
+        e.level === "fatal" ? 1 : regression || outlived ? 0.8 : spike || escalation !== null ? 0.75 : 0.6,
       blastRadius: blast(Math.max(users, g.count / 10)),
       confidence: 0.85,
       recency: recency(new Date(g.lastSeen), ctx.now),
@@ -1218,7 +1245,7 @@ async function groupCard(
         : {}),
       facts,
     },
-    reopen: regression !== null || spike !== null || escalation !== null,
+    reopen: regression !== null || spike !== null || escalation !== null || outlived !== undefined,
     ...(past ? { pastMute: true } : {}),
   };
 }
