@@ -3369,6 +3369,15 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
             ),
           },
         ]);
+        // …and the metric, which the rollback did not bring back, has its own card again.
+        const [own] = await cards("metric:payouts_ok");
+        expect(own?.status).toBe("pending");
+        expect(own?.title).toMatch(
+          /^payouts_ok dropped \d+% and did not come back after the rollback of 1111111$/,
+        );
+        expect(own?.summary).toContain(
+          "The rollback of acme/pay to before 1111111 was carried out and it did not come back in the hour after.",
+        );
         const second = await trouble("2", "ledger_ok");
         expect(checks(second).slice(1)).toEqual([
           {
@@ -3387,6 +3396,8 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
         // This one's metric comes back within the hour.
         expect(await rollBack(second)).toBe("succeeded");
         await after(second, "ledger_ok", 98);
+        // One that came back has no card of its own.
+        expect(await cards("metric:ledger_ok")).toHaveLength(0);
         expect(checks(await cardNow(second.id)).slice(-1)).toEqual([
           {
             check: "after the rollback, ledger_ok came back",

@@ -28,6 +28,7 @@ import {
   rollbackCard,
   rollbackDropped,
   rollbackFingerprint,
+  rolledBackDeploy,
   rolledBackKey,
   type Trouble,
 } from "./deploys.ts";
@@ -984,7 +985,7 @@ async function judgeRecovery(
   signals: SignalRow[],
   cardOf: (fingerprint: string) => Promise<LatestCardView | undefined>,
   out: CardUpsert[],
-): Promise<void> {
+): Promise<NotBack | undefined> {
   const r = state.recovery;
   if (!r) return;
   const card = await cardOf(r.card);
@@ -1035,8 +1036,22 @@ async function judgeRecovery(
           : `it stayed near ${round(level)} in the hour after it, where about ${round(r.normal)} was usual`,
       }),
     );
-    return;
+    return back ? undefined : { signal: s, normal: r.normal, card: r.card };
   }
+}
+
+/** A series its rollback did not bring back: the point that told, and what was usual before. */
+interface NotBack {
+  signal: SignalRow;
+  normal: number;
+  /** The rollback card's fingerprint. */
+  card: string;
+}
+
+/** What a series' own card says when its rollback did not bring it back. */
+function notBackLine(n: NotBack): string {
+  const { repository, sha } = rolledBackDeploy(n.card);
+  return `The rollback of ${repository} to before ${sha} was carried out and it did not come back in the hour after.`;
 }
 
 /** The most values of the hour after a rollback a series keeps (the latest). */
@@ -1143,7 +1158,7 @@ export const metricsAgent = defineAgent({
       const detector = new MetricDetector(state.detector);
       signals.sort((a, b) => a.occurredAt.getTime() - b.occurredAt.getTime());
       const first = signals[0]?.payload as Point;
-      await judgeRecovery(
+      const notBack = await judgeRecovery(
         ctx,
         { series, name: first.name, labels: first.labels },
         state,
@@ -1154,9 +1169,16 @@ export const metricsAgent = defineAgent({
       for (const signal of signals) {
         const p = signal.payload as Point;
         const at = signal.occurredAt;
-        const scored = detector.update(p.value, at.getTime());
+        const alarmAt = state.alarmLevel ?? DEFAULT_DETECTOR_OPTIONS.alarmLevel;
+        const learned = detector.update(p.value, at.getTime());
         addToTail(state.tail, at.getTime(), p.value);
-        if (scored.score < (state.alarmLevel ?? DEFAULT_DETECTOR_OPTIONS.alarmLevel)) continue;
+        // Its rollback did not bring it back: its own card again, told against the level before the
+        // break (the detector, at rest since, has begun to learn the broken level as the norm).
+        const outlived = notBack?.signal === signal ? notBack : undefined;
+        const scored: PointScore = outlived
+          ? { score: Math.max(learned.score, alarmAt), expected: outlived.normal, surprise: learned.surprise }
+          : learned;
+        if (scored.score < alarmAt) continue;
 
         const d = describe(p, at, scored, state.tail, ctx.now);
         const preview: Preview = {
@@ -1170,7 +1192,9 @@ export const metricsAgent = defineAgent({
             : {}),
           ...(d.span ? { span: d.span } : {}),
         };
-        const claim = d.claim;
+        const claim = outlived
+          ? `${d.brief} and did not come back after the rollback of ${rolledBackDeploy(outlived.card).sha}`
+          : d.claim;
         const deploy = await deployBefore(ctx, at, signal.sourceId);
         if (deploy) {
           const broke = {
@@ -1225,7 +1249,7 @@ export const metricsAgent = defineAgent({
           fingerprint: series,
           kind: action ? "action" : change.type === "github" ? "issue" : "insight",
           title: claim,
-          head: `${capitalize(d.what)}${labels ? ` (${labels})` : ""}.`,
+          head: `${capitalize(d.what)}${labels ? ` (${labels})` : ""}.${outlived ? ` ${notBackLine(outlived)}` : ""}`,
           tail: action
             ? `Accept runs the **${action}** action.`
             : change.type === "github"
