@@ -68,16 +68,22 @@ export function demoCards(now: Date): AgentUpsert[] {
       },
       change: { type: "webhook", action: "rollback", params: { service: "checkout", to: "9f8e7d" } },
       evidence: ev({ errors: 40, usersAffected: 31, deploy: "a1b2c3", previous: "9f8e7d" }),
+      // The checks a real rollback card makes (see rollbackCard in the deploys agent).
       verification: [
         {
-          check: "a rollback of this service succeeded before",
+          check: "the trouble started after the deploy, not before",
+          status: "passed",
+          detail: "2 min after it",
+        },
+        {
+          check: "the rollback action for acme/checkout worked before",
           status: "passed",
           detail: "3 of 3 in the last 90 days",
         },
         {
-          check: "error rate recovered after similar rollbacks",
+          check: "earlier rollbacks of acme/checkout ended the trouble they were for within an hour",
           status: "passed",
-          detail: "within 4 minutes",
+          detail: "3 of 3 in the last 90 days",
         },
       ],
       reopen: true,
