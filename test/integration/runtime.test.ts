@@ -1,4 +1,10 @@
-import { type CardUpsert, defineAgent, NonRetryableError, type SignalRow } from "@flick/server/agents";
+import {
+  type CardUpsert,
+  defineAgent,
+  NonRetryableError,
+  outcome,
+  type SignalRow,
+} from "@flick/server/agents";
 import * as schema from "@flick/server/schema";
 import type { DeadLetter, ErrorBody, FeedPage, Source } from "@flick/shared";
 import { eq } from "drizzle-orm";
@@ -204,6 +210,82 @@ describe.each(drivers)("agent runtime on %s", (driver) => {
     await t.drain(t.runtime([agent(() => "ok", true)]));
     const cards = await cardsOf();
     expect(cards.map((c) => c.status).sort()).toEqual(["pending", "rejected"]);
+  });
+
+  it("tells what came of a card only on one really carried out, as one of its checks, once", async () => {
+    await send(["real", "rehearsed", "open"].map((topic) => ({ id: topic, topic, title: topic })));
+    await t.drain(t.runtime([agent()]));
+    const byTopic = async () =>
+      new Map((await cardsOf()).map((c) => [c.fingerprint.split(":").pop() as string, c]));
+    const made = await byTopic();
+    // Two carried out, one of them only rehearsed (a demo card's accept); one still waiting.
+    for (const [topic, dryRun] of [
+      ["real", false],
+      ["rehearsed", true],
+    ] as const) {
+      const card = made.get(topic);
+      if (!card) throw new Error(`no card for ${topic}`);
+      await t.database.db.update(schema.cards).set({ status: "applied" }).where(eq(schema.cards.id, card.id));
+      await t.database.db.insert(schema.decisions).values({
+        id: `dec_${topic}`,
+        cardId: card.id,
+        cardVersion: card.version,
+        verdict: "accept",
+        idempotencyKey: topic,
+      });
+      await t.database.db.insert(schema.executions).values({
+        id: `exe_${topic}`,
+        cardId: card.id,
+        decisionId: `dec_${topic}`,
+        executor: "webhook",
+        dryRun,
+        state: "succeeded",
+        runAfter: t.clock.now(),
+        finishedAt: t.clock.now(),
+      });
+    }
+    const before = await byTopic();
+    /** An agent telling, at each signal, what came of all three. */
+    const teller = (status: "passed" | "failed") =>
+      defineAgent({
+        name: "teller",
+        reads: ["webhook"],
+        run: (_ctx, batch) =>
+          batch.flatMap((s) =>
+            ["real", "rehearsed", "open"].map((topic) =>
+              outcome(`webhook:${hook.id}:${topic}`, s, { check: "after it, the disk had room", status }),
+            ),
+          ),
+      });
+    t.clock.advance(3600_000);
+    await send([{ id: "t1", topic: "other", title: "tell" }]);
+    await t.drain(t.runtime([teller("passed")]));
+    const told = await byTopic();
+    expect(told.get("real")).toMatchObject({
+      status: "applied",
+      version: (before.get("real")?.version ?? 0) + 1,
+      verification: [{ check: "after it, the disk had room", status: "passed" }],
+      // When it was carried out stays its time.
+      updatedAt: before.get("real")?.updatedAt,
+    });
+    for (const topic of ["rehearsed", "open"]) expect(told.get(topic)).toEqual(before.get(topic));
+    // No card for the signal itself: the teller only tells.
+    expect(told.has("other")).toBe(false);
+    const events = await t.database.db
+      .select()
+      .from(schema.cardEvents)
+      .where(eq(schema.cardEvents.cardId, told.get("real")?.id ?? ""));
+    expect(events.at(-1)).toMatchObject({ type: "card.updated", version: told.get("real")?.version });
+    // The same word again changes nothing; a new one replaces it.
+    await send([{ id: "t2", topic: "other", title: "tell" }]);
+    await t.drain(t.runtime([teller("passed")]));
+    expect((await byTopic()).get("real")?.version).toBe(told.get("real")?.version);
+    await send([{ id: "t3", topic: "other", title: "tell" }]);
+    await t.drain(t.runtime([teller("failed")]));
+    expect((await byTopic()).get("real")).toMatchObject({
+      version: (told.get("real")?.version ?? 0) + 1,
+      verification: [{ check: "after it, the disk had room", status: "failed" }],
+    });
   });
 
   it("wakes a snoozed card when new evidence arrives", async () => {
