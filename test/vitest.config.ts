@@ -21,7 +21,10 @@ export default defineConfig({
         test: {
           name: "integration",
           include: ["integration/**/*.test.ts"],
-          testTimeout: 30_000,
+          // A guard against a hang, not a speed goal (those live in pnpm bench): the heaviest tests
+          // (whole NAB series through the agents, many metric series at once) take 15 s alone and
+          // took 33 s in a clean-clone CI run with both workers busy on this two-core machine.
+          testTimeout: 90_000,
           hookTimeout: 60_000,
           sequence: { groupOrder: 1 },
         },
