@@ -54,6 +54,16 @@ export type Source = z.infer<typeof sourceSchema>;
 export const sourceMetricsSchema = z.object({ names: z.array(z.string()), complete: z.boolean() });
 export type SourceMetrics = z.infer<typeof sourceMetricsSchema>;
 
+/**
+ * `GET /api/sources/deploying`: the repositories Flick saw deploy lately (pushes to the default
+ * branch, releases, deploy workflows and deployments), the latest first — what a source's
+ * `deploys` setting can name.
+ */
+export const deployingSchema = z.object({
+  repositories: z.array(z.object({ name: z.string(), lastDeployAt: z.string() })),
+});
+export type Deploying = z.infer<typeof deployingSchema>;
+
 /** `POST /api/sources/:id/webhook-preview`: what a webhook source's deliveries become under a mapping. */
 export const webhookPreviewRequestSchema = z.object({
   /** The mapping to try (unsaved form values); checked like saved settings. */

@@ -1,9 +1,9 @@
 import { mkdirSync } from "node:fs";
 import path from "node:path";
-import type { Card, PushPreferences } from "@flick/shared";
+import type { Card, Deploying, PushPreferences } from "@flick/shared";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { desktop, type E2E, phone, startE2E } from "../helpers/e2e.ts";
+import { desktop, type E2E, githubFixture, githubSource, phone, startE2E } from "../helpers/e2e.ts";
 import { PASSWORD } from "../helpers/harness.ts";
 import { repoRoot } from "../helpers/server-process.ts";
 
@@ -222,6 +222,46 @@ describe("connecting a source from the settings page", () => {
     expect(await page.getByLabel(/^Repositories whose deploys can break it/).inputValue()).toBe(
       "acme/shop, acme/deploy",
     );
+
+    // Pushes to two repositories' default branches: both deployed, one already named. (Hours
+    // ago: the later tests' metric drops are not theirs to blame.)
+    const send = await githubSource(e2e);
+    for (const [repository, sha, minutesAgo] of [
+      ["acme/shop", "a", 180],
+      ["acme/docs", "b", 120],
+    ] as const) {
+      const push = githubFixture("push/with-new-branch.payload.json");
+      const repo = push.repository as Record<string, unknown>;
+      await send("push", {
+        ...push,
+        ref: `refs/heads/${repo.default_branch}`,
+        repository: {
+          ...repo,
+          full_name: repository,
+          pushed_at: Math.floor(Date.now() / 1000) - minutesAgo * 60,
+        },
+        after: sha.repeat(40),
+        created: false,
+      });
+    }
+    await expect
+      .poll(async () => (await e2e.api<Deploying>("/api/sources/deploying")).repositories.map((r) => r.name))
+      .toEqual(["acme/docs", "acme/shop"]);
+    await page.reload();
+    const again = page.getByRole("article", { name: "Source Shop errors" });
+    await again.getByText("Settings", { exact: true }).click();
+    // The one not named yet is offered; a tap adds it to the field.
+    const offered = again.getByRole("button", { name: /^\+ acme\// });
+    await offered.first().waitFor();
+    expect(await offered.allTextContents()).toEqual(["+ acme/docs"]);
+    await page.screenshot({ path: path.join(shots, "settings-deploys-offered-desktop.png") });
+    await offered.first().click();
+    expect(await again.getByLabel(/^Repositories whose deploys can break it/).inputValue()).toBe(
+      "acme/shop, acme/deploy, acme/docs",
+    );
+    expect(await offered.count()).toBe(0);
+    await again.getByRole("button", { name: "Save settings" }).click();
+    await expect.poll(stored).toEqual({ deploys: ["acme/shop", "acme/deploy", "acme/docs"] });
     await context.close();
   });
 

@@ -46,6 +46,7 @@ const ACCESS: Record<string, "public" | "signed" | "user" | "admin"> = {
   "GET /api/users": "admin",
   "PATCH /api/users/:id": "admin",
   "GET /api/sources": "admin",
+  "GET /api/sources/deploying": "admin",
   "POST /api/sources": "admin",
   "GET /api/sources/:id": "admin",
   "GET /api/sources/:id/metrics": "admin",

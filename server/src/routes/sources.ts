@@ -8,6 +8,7 @@ import { publicOrigin } from "../middleware/request.ts";
 import {
   createSource,
   deleteSource,
+  deployingRepositories,
   getSource,
   listSources,
   metricNamesOf,
@@ -36,6 +37,8 @@ export const sourceRoutes = new Hono<AppEnv>()
     const row = await createSource(database.db, { ...c.req.valid("json"), now: clock.now() });
     return c.json({ source: toSource(row, publicOrigin(c)) }, 201);
   })
+  // Before "/:id": "deploying" is no source's id.
+  .get("/deploying", async (c) => c.json(await deployingRepositories(c.var.deps.database.db)))
   .get("/:id", idParam, async (c) => {
     const row = await getSource(c.var.deps.database.db, c.req.valid("param").id);
     return c.json({ source: toSource(row, publicOrigin(c)) });

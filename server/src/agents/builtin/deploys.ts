@@ -25,6 +25,8 @@ export interface Deploy {
 }
 
 const KEEP = 30;
+/** Where the deploys agent keeps the latest KEEP deploys. */
+export const RECENT_DEPLOYS_KEY = "recent";
 /** Trouble this soon after a deploy is blamed on it. */
 export const DEPLOY_BLAME_MS = 30 * 60_000;
 
@@ -120,10 +122,10 @@ export const deploysAgent = defineAgent({
   async run(ctx, batch) {
     const found = batch.map(deployOf).filter((d): d is Deploy => d !== null);
     if (found.length === 0) return [];
-    const recent = (await ctx.state.get<Deploy[]>("recent")) ?? [];
+    const recent = (await ctx.state.get<Deploy[]>(RECENT_DEPLOYS_KEY)) ?? [];
     for (const d of found) if (!recent.some((r) => r.signalId === d.signalId)) recent.push(d);
     recent.sort((a, b) => a.at - b.at);
-    ctx.state.set("recent", recent.slice(-KEEP));
+    ctx.state.set(RECENT_DEPLOYS_KEY, recent.slice(-KEEP));
     return [];
   },
 });
@@ -138,7 +140,7 @@ async function suspects(
   at: number,
   sourceId: string | undefined,
 ): Promise<{ deploys: Deploy[]; scoped: boolean }> {
-  const recent = (await ctx.state.peek<Deploy[]>("deploys", "recent")) ?? [];
+  const recent = (await ctx.state.peek<Deploy[]>("deploys", RECENT_DEPLOYS_KEY)) ?? [];
   const scope = sourceId ? deploysOf(await ctx.sourceSettings(sourceId)) : null;
   const deploys = recent
     .filter((d) => !scope || scope.has(d.repository.toLowerCase()))

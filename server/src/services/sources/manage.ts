@@ -1,6 +1,13 @@
-import { type Source, type SourceKind, type SourceMetrics, webhookMappingSchema } from "@flick/shared";
+import {
+  type Deploying,
+  type Source,
+  type SourceKind,
+  type SourceMetrics,
+  webhookMappingSchema,
+} from "@flick/shared";
 import { and, asc, eq, getTableColumns, sql } from "drizzle-orm";
 import type { z } from "zod";
+import { type Deploy, deploysAgent, RECENT_DEPLOYS_KEY } from "../../agents/builtin/deploys.ts";
 import { MAX_SOURCE_METRICS, metricsAgent, sourceMetricsKey } from "../../agents/builtin/metrics.ts";
 import { agentSourceSettings } from "../../agents/source-settings.ts";
 import { stateAgent } from "../../agents/state.ts";
@@ -149,6 +156,29 @@ export async function updateSource(
 export async function deleteSource(db: Queryable, id: string): Promise<void> {
   const deleted = await db.delete(sources).where(eq(sources.id, id)).returning({ id: sources.id });
   if (deleted.length === 0) throw new AppError("not_found", "source not found");
+}
+
+/**
+ * The repositories the deploys agent saw deploy (its recent deploys, the team's: not the demo's),
+ * each once, the latest deploy first.
+ */
+export async function deployingRepositories(db: Queryable): Promise<Deploying> {
+  const [row] = await db
+    .select({ state: agentStates.state })
+    .from(agentStates)
+    .where(and(eq(agentStates.agent, deploysAgent.name), eq(agentStates.key, RECENT_DEPLOYS_KEY)))
+    .limit(1);
+  const recent = Array.isArray(row?.state) ? (row.state as Deploy[]) : [];
+  const latest = new Map<string, number>();
+  for (const d of recent) {
+    if (typeof d?.repository !== "string" || typeof d.at !== "number") continue;
+    latest.set(d.repository, Math.max(latest.get(d.repository) ?? 0, d.at));
+  }
+  return {
+    repositories: [...latest]
+      .sort((a, b) => b[1] - a[1])
+      .map(([name, at]) => ({ name, lastDeployAt: new Date(at).toISOString() })),
+  };
 }
 
 /**

@@ -1,4 +1,5 @@
-import type { Action, Source, SourceKind, SourceMetrics } from "@flick/shared";
+import type { Action, Deploying, Source, SourceKind, SourceMetrics } from "@flick/shared";
+import { utcDateTime } from "@flick/shared/moments";
 import { createEffect, createResource, createSignal, For, Match, Show, Switch, untrack } from "solid-js";
 import { errorMessage, request } from "../../lib/api.ts";
 import { actionsVersion } from "./actions-version.ts";
@@ -83,6 +84,25 @@ export function SourceSettings(props: {
     () => (props.source.kind === "metrics" && (props.metric || opened()) ? props.source.id : undefined),
     (id) => request<SourceMetrics>(`/api/sources/${id}/metrics`),
   );
+  // The repositories seen deploying, offered for the deploys field: asked when the settings open.
+  const scoped = props.source.kind === "metrics" || props.source.kind === "sentry";
+  const [deploying] = createResource(
+    () => (scoped && opened() ? props.source.id : undefined),
+    () => request<Deploying>("/api/sources/deploying"),
+  );
+  let deploysInput: HTMLInputElement | undefined;
+  /** The repositories seen deploying that the field does not name yet. */
+  const unnamed = () => {
+    const named = new Set(split(list(settings().deploys)).map((n) => n.toLowerCase()));
+    return (deploying.state === "ready" ? deploying().repositories : []).filter(
+      (r) => !named.has(r.name.toLowerCase()),
+    );
+  };
+  const addDeploying = (name: string) => {
+    const next = [...split(list(settings().deploys)), name];
+    set("deploys", next);
+    if (deploysInput) deploysInput.value = next.join(", ");
+  };
   // Opened for that metric (not by the admin's own tap): the form starts at it.
   const [arrived, setArrived] = createSignal(false);
   createEffect(() => {
@@ -240,7 +260,7 @@ export function SourceSettings(props: {
                 />
               </label>
             </Show>
-            <Show when={props.source.kind === "metrics" || props.source.kind === "sentry"}>
+            <Show when={scoped}>
               <label class={styles.field}>
                 Repositories whose deploys can break it, comma-separated (empty: a deploy of any repository is
                 blamed)
@@ -249,10 +269,28 @@ export function SourceSettings(props: {
                   placeholder="acme/shop, acme/deploy"
                   autocapitalize="off"
                   spellcheck={false}
+                  ref={deploysInput}
                   value={untrack(() => list(settings().deploys))}
                   onChange={(e) => set("deploys", split(e.currentTarget.value))}
                 />
               </label>
+              <Show when={unnamed().length > 0}>
+                <div class={styles.offers}>
+                  <span>Seen deploying lately:</span>
+                  <For each={unnamed()}>
+                    {(r) => (
+                      <button
+                        type="button"
+                        class={styles.offer}
+                        title={`Last deployed ${utcDateTime(Date.parse(r.lastDeployAt), Date.now())} UTC`}
+                        onClick={() => addDeploying(r.name)}
+                      >
+                        + {r.name}
+                      </button>
+                    )}
+                  </For>
+                </div>
+              </Show>
             </Show>
           </Show>
           <Messages error={error()} notice="" />
