@@ -3188,6 +3188,15 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       );
     const setAction = (id: string, change: Partial<Action>) =>
       t.request(`/api/actions/${id}`, { cookie: admin, method: "PATCH", json: change });
+    /** Sets up a "rollback" action that works (the local GitHub answers it); returns its id. */
+    const workingRollback = async (earlier: Action | undefined) => {
+      const url = `${githubApi.url}/rollback`;
+      const made = earlier
+        ? await setAction(earlier.id, { url, enabled: true })
+        : await t.request("/api/actions", { cookie: admin, json: { name: "rollback", url } });
+      expect(made.status, made.text).toBe(earlier ? 200 : 201);
+      return earlier?.id ?? (made.body as { action: Action }).action.id;
+    };
 
     it("a rollback card says how rolling back the repository went before: whether it ran, and whether it stopped the errors", async () => {
       const crash = (group: string) =>
@@ -3218,12 +3227,7 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       expect(first.change).toMatchObject({ type: "github", operation: "revert_commit" });
       expect(await rollBack(first)).toBe("failed");
       // The team sets up its rollback action, which works.
-      const url = `${githubApi.url}/rollback`;
-      const made = earlier
-        ? await setAction(earlier.id, { url, enabled: true })
-        : await t.request("/api/actions", { cookie: admin, json: { name: "rollback", url } });
-      expect(made.status, made.text).toBe(earlier ? 200 : 201);
-      const id = earlier?.id ?? (made.body as { action: Action }).action.id;
+      const id = await workingRollback(earlier);
       try {
         // The next card proposes the action: how reverts went says nothing of it.
         const second = await trouble("8");
@@ -3346,12 +3350,7 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
         await t.drain();
       };
       const earlier = await rollbackAction();
-      const url = `${githubApi.url}/rollback`;
-      const made = earlier
-        ? await setAction(earlier.id, { url, enabled: true })
-        : await t.request("/api/actions", { cookie: admin, json: { name: "rollback", url } });
-      expect(made.status, made.text).toBe(earlier ? 200 : 201);
-      const id = earlier?.id ?? (made.body as { action: Action }).action.id;
+      const id = await workingRollback(earlier);
       try {
         // Never rolled back: the card has only its own check.
         const first = await trouble("1", "payouts_ok");

@@ -1195,16 +1195,16 @@ export const metricsAgent = defineAgent({
         const claim = outlived
           ? `${d.brief} and did not come back after the rollback of ${rolledBackDeploy(outlived.card).sha}`
           : d.claim;
+        const broke: Broke = {
+          claim,
+          brief: d.brief,
+          change: d.change,
+          facts: d.facts,
+          at: at.getTime(),
+          level: d.level,
+        };
         const deploy = await deployBefore(ctx, at, signal.sourceId);
         if (deploy) {
-          const broke = {
-            claim,
-            brief: d.brief,
-            change: d.change,
-            facts: d.facts,
-            at: at.getTime(),
-            level: d.level,
-          };
           out.push(
             ...(await breakAfterDeploy(ctx, deploy, { series, name: p.name, labels: p.labels }, state, {
               broke,
@@ -1302,14 +1302,7 @@ export const metricsAgent = defineAgent({
         // Past the mute, the card says why it comes, and keeps saying it while it is open.
         state.card = past ? { ...card, head: `${card.head} ${past}`, pastMute: true } : card;
         state.rollback = undefined;
-        state.broke = {
-          claim,
-          brief: d.brief,
-          change: d.change,
-          facts: d.facts,
-          at: at.getTime(),
-          level: d.level,
-        };
+        state.broke = broke;
         const incident = await joinIncident(
           ctx,
           p.name,
