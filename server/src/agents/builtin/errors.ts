@@ -769,18 +769,23 @@ async function afterRollback(
   const before =
     g.afterRollback?.card === g.deployCard && g.afterRollback.at === at ? g.afterRollback.events : 0;
   g.afterRollback = { card: g.deployCard, at, events: before + inHour.length };
-  const outlived = before === 0 ? g.deployCard : undefined;
-  // The card that was carried out says so at once: whoever accepted it learns it did not help.
+  // Told once, at the first of them (a noisy error would otherwise rewrite the carried-out card at
+  // every batch for an hour): the card that was carried out says it did not help, and the error's
+  // own card is news again (see groupCard).
+  if (before > 0) return;
+  const first = inHour[0] as SignalRow;
   out.push(
     outcome(g.deployCard, last, {
       check: stoppedCheck(g),
       status: "failed",
-      detail: `${plural(g.afterRollback.events, "more event")} in the hour after it, the latest at ${hhmm(last.occurredAt, ctx.now)}`,
+      detail: `it came again ${Math.round((first.occurredAt.getTime() - at) / 60_000)} min after it, at ${hhmm(first.occurredAt, ctx.now)}`,
     }),
   );
-  // The first of them: news for the error's own card (see groupCard).
-  return outlived;
+  return g.deployCard;
 }
+
+/** How the card of an error that its rollback did not stop begins (see groupCard). */
+const NOT_STOPPED = "Not stopped by the rollback: ";
 
 /** The check a carried-out rollback card gets for each of its errors (see afterRollback, settleWatched). */
 const stoppedCheck = (g: GroupState) => `after the rollback, ${clip(g.title ?? "the error", 80)} stopped`;
@@ -1138,9 +1143,13 @@ async function groupCard(
   );
   const repository = settings.success ? settings.data.repository : undefined;
   // The news, as the words around the error's title.
-  const rolledBack = outlived ? rolledBackDeploy(outlived) : null;
-  const fresh: [string, string] | null = rolledBack
-    ? ["Not stopped by the rollback: ", ` — still coming after ${rolledBack.sha} was rolled back`]
+  // Its card stays the story of the rollback that did not stop it while it is open (later events
+  // carry no news of their own).
+  const notStoppedBy =
+    outlived ?? (g.headline?.[0] === NOT_STOPPED && g.afterRollback?.card ? g.afterRollback.card : undefined);
+  const rolledBack = notStoppedBy ? rolledBackDeploy(notStoppedBy) : null;
+  const fresh: [string, string] | null = outlived
+    ? [NOT_STOPPED, ` — still coming after ${rolledBackDeploy(outlived).sha} was rolled back`]
     : regression
       ? [
           "Regression: ",
