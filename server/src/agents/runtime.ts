@@ -357,29 +357,48 @@ export class AgentRuntime {
     const settings = new Map<string, Promise<Record<string, unknown>>>();
     const ready = new Map<string, Promise<boolean>>();
     const rollbacks = new Map<string, Promise<PastRollback[]>>();
+    // Cards are written after every agent has run, so a fingerprint's newest card stays the same
+    // for the whole batch: each is read once, however many agents and signals ask.
+    const latest = new Map<string, Promise<LatestCardView | undefined>>();
+    const readLatest = async (fingerprints: string[]) => {
+      const rows = await db
+        .select({
+          id: cards.id,
+          agent: cards.agent,
+          fingerprint: cards.fingerprint,
+          version: cards.version,
+          status: cards.status,
+          evidence: cards.evidence,
+          priority: cards.priority,
+          priorityFactors: cards.priorityFactors,
+          createdAt: cards.createdAt,
+          updatedAt: cards.updatedAt,
+        })
+        .from(cards)
+        .where(inArray(cards.fingerprint, fingerprints))
+        .orderBy(asc(cards.createdAt));
+      const map = new Map<string, LatestCardView>();
+      for (const r of rows) map.set(r.fingerprint, r);
+      return map;
+    };
     return {
       now,
       log: this.logger,
       async latestCards(fingerprints) {
+        const missing = [...new Set(fingerprints)].filter((f) => !latest.has(f));
+        if (missing.length > 0) {
+          const read = readLatest(missing);
+          for (const f of missing)
+            latest.set(
+              f,
+              read.then((m) => m.get(f)),
+            );
+        }
         const map = new Map<string, LatestCardView>();
-        if (fingerprints.length === 0) return map;
-        const rows = await db
-          .select({
-            id: cards.id,
-            agent: cards.agent,
-            fingerprint: cards.fingerprint,
-            version: cards.version,
-            status: cards.status,
-            evidence: cards.evidence,
-            priority: cards.priority,
-            priorityFactors: cards.priorityFactors,
-            createdAt: cards.createdAt,
-            updatedAt: cards.updatedAt,
-          })
-          .from(cards)
-          .where(inArray(cards.fingerprint, fingerprints))
-          .orderBy(asc(cards.createdAt));
-        for (const r of rows) map.set(r.fingerprint, r);
+        for (const f of fingerprints) {
+          const card = await latest.get(f);
+          if (card) map.set(f, card);
+        }
         return map;
       },
       acceptRate(agent, family) {

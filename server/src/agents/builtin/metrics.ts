@@ -4,7 +4,6 @@ import {
   type AgentContext,
   type CardUpsert,
   defineAgent,
-  type LatestCardView,
   outcome,
   type SignalRow,
   standFor,
@@ -14,6 +13,7 @@ import {
   DEFAULT_DETECTOR_OPTIONS,
   type DetectorState,
   MetricDetector,
+  median,
   type PatternChange,
   type PointScore,
 } from "../metrics/detector.ts";
@@ -983,12 +983,11 @@ async function judgeRecovery(
   { series, name, labels }: SeriesName & { series: string },
   state: SeriesState,
   signals: SignalRow[],
-  cardOf: (fingerprint: string) => Promise<LatestCardView | undefined>,
   out: CardUpsert[],
 ): Promise<NotBack | undefined> {
   const r = state.recovery;
   if (!r) return;
-  const card = await cardOf(r.card);
+  const card = (await ctx.latestCards([r.card])).get(r.card);
   if (!card || rollbackDropped(card.status)) {
     state.recovery = undefined;
     return;
@@ -1005,10 +1004,7 @@ async function judgeRecovery(
     }
     state.recovery = undefined;
     if (r.values.length === 0) return;
-    const sorted = [...r.values].sort((a, b) => a - b);
-    const m = sorted.length >> 1;
-    const level =
-      sorted.length % 2 ? (sorted[m] as number) : ((sorted[m - 1] as number) + (sorted[m] as number)) / 2;
+    const level = median([...r.values].sort((a, b) => a - b));
     const key = rolledBackKey(name);
     const known = await ctx.state.get<MetricAfterRollback>(key);
     const others = known?.card === r.card ? known.series.filter((x) => x.series !== series) : [];
@@ -1138,16 +1134,6 @@ export const metricsAgent = defineAgent({
     await rememberNames(ctx, namesBySource);
     // Series that became an incident's lead in this batch: their cards are being made now.
     const ledHere = new Set<string>();
-    // Rollback cards the series of this batch wait on (several series, one card: asked once).
-    const rollbacks = new Map<string, Promise<LatestCardView | undefined>>();
-    const rollbackOf = (fingerprint: string) => {
-      let card = rollbacks.get(fingerprint);
-      if (!card) {
-        card = ctx.latestCards([fingerprint]).then((m) => m.get(fingerprint));
-        rollbacks.set(fingerprint, card);
-      }
-      return card;
-    };
     // Series whose points end earliest first: when several break in this batch, the one that broke
     // first leads their incident's card.
     const latest = (signals: SignalRow[]) => signals.reduce((m, s) => Math.max(m, s.occurredAt.getTime()), 0);
@@ -1163,7 +1149,6 @@ export const metricsAgent = defineAgent({
         { series, name: first.name, labels: first.labels },
         state,
         signals,
-        rollbackOf,
         out,
       );
       for (const signal of signals) {

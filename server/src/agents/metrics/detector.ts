@@ -203,7 +203,8 @@ export function newDetectorState(): DetectorState {
   };
 }
 
-function median(sorted: number[]): number {
+/** The median of values sorted ascending. */
+export function median(sorted: number[]): number {
   const m = sorted.length >> 1;
   return sorted.length % 2 ? (sorted[m] as number) : ((sorted[m - 1] as number) + (sorted[m] as number)) / 2;
 }
