@@ -135,6 +135,8 @@ export interface TestApp {
   pushNotifier(): PushNotifier;
   /** Processes batches until no signal is due. */
   drain(runtime?: AgentRuntime): Promise<number>;
+  /** Tells the agents that time passed (AgentRuntime.tick), as the started runtime does every minute. */
+  tick(runtime?: AgentRuntime): Promise<number>;
   /** Serves the app on a real loopback port (for real client libraries); returns its base URL. */
   listen(): Promise<string>;
   /** The raw fetch handler, for tests that stream (SSE) or need a real Request. */
@@ -276,6 +278,10 @@ export async function startTestApp(driver: Driver, env: Record<string, string> =
         if (report.claimed === 0) return processed;
         processed += report.claimed;
       }
+    },
+    tick(runtime) {
+      defaultRuntime ??= makeRuntime();
+      return (runtime ?? defaultRuntime).tick();
     },
     fetch: (req) => Promise.resolve(app.fetch(req)),
     async listen() {

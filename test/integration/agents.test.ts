@@ -3279,15 +3279,28 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
               "0 of 1 in the last 90 days; after the latest, Exception: This is an example Python exception kept coming (2 more)",
           },
         ]);
-        // This one's error stops with its rollback.
+        // This one's error stops with its rollback: no event of it, nor any other signal, comes.
         expect(await rollBack(third)).toBe("succeeded");
+        const stopped = {
+          check: "after the rollback, Exception: This is an example Python exception stopped",
+          status: "passed",
+          detail: "no event in the hour after it (from 10 min on, the rollout's time)",
+        };
+        // The clock tells it once the hour after it was carried out is over, not before.
+        const applied = (await cardNow(third.id)).updatedAt.getTime();
+        t.clock.advance(applied + 59 * minute - t.clock.now().getTime());
+        await t.tick();
+        expect(checks(await cardNow(third.id))).toHaveLength(3);
+        t.clock.advance(2 * minute);
+        await t.tick();
+        expect(checks(await cardNow(third.id)).slice(3)).toEqual([stopped]);
       } finally {
         // Off again for the revert below (and as an earlier test left it).
         await setAction(id, { ...(earlier ? { url: earlier.url } : {}), enabled: false });
       }
       // A revert again: the card says the last one failed, and why.
       const fourth = await trouble("e");
-      // The hour after the third was over with no event of its error: read with the next signals.
+      // The third card said so once: the next signals do not write it again.
       const [third] = await cards(`deploy:Codertocat/Hello-World@${"a".repeat(40)}`);
       if (!third) throw new Error("no third card");
       expect(third.status).toBe("applied");

@@ -15,6 +15,7 @@ import {
   signInTo,
   startServerProcess,
 } from "../helpers/server-process.ts";
+import { until } from "../helpers/until.ts";
 
 type Target = "pglite" | "postgres";
 const targets: Target[] = process.env.TEST_DATABASE_URL ? ["pglite", "postgres"] : ["pglite"];
@@ -49,14 +50,6 @@ async function openStored(target: Target, env: Record<string, string>) {
       ? { driver: "postgres" as const, url: env.DATABASE_URL ?? "" }
       : { driver: "pglite" as const, dataDir: path.join(env.DATA_DIR ?? "", "pglite") },
   );
-}
-
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 /**

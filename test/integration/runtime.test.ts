@@ -11,6 +11,7 @@ import { eq } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { countRows } from "../helpers/db.ts";
 import { drivers, ingestInto, startTestApp, type TestApp } from "../helpers/harness.ts";
+import { until } from "../helpers/until.ts";
 
 /** A test agent: one insight card per fingerprint; `behaviour` decides per signal what goes wrong. */
 function agent(
@@ -286,6 +287,47 @@ describe.each(drivers)("agent runtime on %s", (driver) => {
       version: (told.get("real")?.version ?? 0) + 1,
       verification: [{ check: "after it, the disk had room", status: "failed" }],
     });
+  });
+
+  it("a started runtime tells its agents that time passed, with no signal, once a minute of its clock", async () => {
+    /** Counts the ticks it hears in its state, and says so on a card. */
+    const watcher = defineAgent({
+      name: "watcher",
+      reads: ["webhook"],
+      run: () => [],
+      async tick(ctx) {
+        const heard = ((await ctx.state.get<number>("ticks")) ?? 0) + 1;
+        ctx.state.set("ticks", heard);
+        return [
+          {
+            fingerprint: "clock:watcher",
+            kind: "insight",
+            title: `Heard the time ${heard} times`,
+            priority: 0.5,
+            evidence: { signalIds: [], firstSeen: ctx.now, lastSeen: ctx.now },
+          },
+        ];
+      },
+    });
+    const runtime = t.runtime([agent(), watcher]);
+    const title = async () => (await cardsOf()).find((c) => c.fingerprint === "clock:watcher")?.title;
+    await runtime.start();
+    // At start, then not again until a minute of the runtime's clock has passed (it polls every 50 ms).
+    await until("the first tick", async () => (await title()) === "Heard the time 1 times", 10_000);
+    await send([{ id: "n1", topic: "disk", title: "Disk" }]);
+    await until(
+      "the signal's card",
+      async () => (await cardsOf()).some((c) => c.title.startsWith("About ")),
+      10_000,
+    );
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await title()).toBe("Heard the time 1 times");
+    t.clock.advance(59_000);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await title()).toBe("Heard the time 1 times");
+    t.clock.advance(1_000);
+    await until("the next tick", async () => (await title()) === "Heard the time 2 times", 10_000);
+    await runtime.stop();
   });
 
   it("wakes a snoozed card when new evidence arrives", async () => {

@@ -154,9 +154,25 @@ export function withdrawal(fingerprint: string, signal: SignalRow): CardUpsert {
   };
 }
 
-/** What came of the carried-out card for `fingerprint`, as one of its checks (see CardUpsert.outcome). */
-export function outcome(fingerprint: string, signal: SignalRow, check: Verification[number]): CardUpsert {
-  return { ...withdrawal(fingerprint, signal), withdraw: false, outcome: check };
+/**
+ * What came of the carried-out card for `fingerprint`, as one of its checks (see CardUpsert.outcome):
+ * told by a signal, or by the clock alone (an agent's `tick`: nothing came).
+ */
+export function outcome(
+  fingerprint: string,
+  told: SignalRow | Date,
+  check: Verification[number],
+): CardUpsert {
+  const at = told instanceof Date ? told : told.occurredAt;
+  const signalIds = told instanceof Date ? [] : [told.id];
+  return {
+    fingerprint,
+    kind: "insight",
+    title: "",
+    priority: 0,
+    evidence: { signalIds, firstSeen: at, lastSeen: at },
+    outcome: check,
+  };
 }
 
 export interface PastRollback {
@@ -221,6 +237,13 @@ export interface Agent {
   /** Signal kinds this agent reads: exact ("github.push") or a prefix ending in ".*" ("github.*"). */
   reads: string[];
   run(ctx: AgentContext, signals: SignalRow[]): Promise<CardUpsert[]> | CardUpsert[];
+  /**
+   * Time passing with no signal (see RuntimeOptions.tickMs): for what waits on the clock rather
+   * than on the next signal — an hour after a rollback with no event of its error is the news that
+   * it stopped, and that error may never send another. Runs on the team's state only (a demo card
+   * is never really carried out).
+   */
+  tick?(ctx: AgentContext): Promise<CardUpsert[]>;
 }
 
 /** An error that will not go away by trying again: the signal is parked at once. */

@@ -33,7 +33,15 @@ export interface RuntimeOptions {
   workerId?: string;
   /** Batches processed at once by this process (claims never overlap: SKIP LOCKED). */
   concurrency?: number;
+  /**
+   * How often agents hear that time passed with no signal (their `tick`), on the runtime's clock:
+   * what waits on the clock is settled within this long, however quiet the sources are.
+   */
+  tickMs?: number;
 }
+
+/** By default, time passing is told every minute. */
+export const TICK_MS = 60_000;
 
 export interface BatchReport {
   claimed: number;
@@ -78,6 +86,9 @@ export class AgentRuntime {
   private loops: Promise<void>[] = [];
   private unlisten: (() => Promise<void>) | null = null;
   private timer: NodeJS.Timeout | null = null;
+  /** When agents last heard the time (ms, the runtime's clock); a tick runs one at a time. */
+  private lastTick = Number.NEGATIVE_INFINITY;
+  private ticking: Promise<number> | null = null;
 
   constructor(
     private readonly database: DatabaseHandle,
@@ -120,6 +131,11 @@ export class AgentRuntime {
       } catch (err) {
         this.logger.error({ err, worker: this.workerId }, "agent batch failed");
       }
+      if (report && report.claimed === 0 && this.running && this.tickDue()) {
+        await this.tickOnce().catch((err) =>
+          this.logger.error({ err, worker: this.workerId }, "agent tick failed"),
+        );
+      }
       if (report && report.claimed > 0) {
         // Let requests in between batches: the embedded database answers without ever touching
         // the event loop's I/O phase, so a backlog would otherwise hold every HTTP request until
@@ -132,6 +148,58 @@ export class AgentRuntime {
           this.waiters.push(resolve);
         });
       }
+    }
+  }
+
+  private tickDue(): boolean {
+    return this.clock.now().getTime() - this.lastTick >= (this.options.tickMs ?? TICK_MS);
+  }
+
+  private tickOnce(): Promise<number> {
+    this.ticking ??= this.tick().finally(() => {
+      this.ticking = null;
+    });
+    return this.ticking;
+  }
+
+  /**
+   * Tells the agents that have a `tick` that time passed (the loop does, every `tickMs` while idle),
+   * and writes what they propose with their state, in one transaction. Another worker's write to
+   * the same state meanwhile drops this tick (the next one reads it anew). Returns how many cards
+   * changed. Public so tests can drive it.
+   */
+  async tick(): Promise<number> {
+    const now = this.clock.now();
+    this.lastTick = now.getTime();
+    const state = new BatchState(this.database.db);
+    const base = this.context(now);
+    const upserts: AgentUpsert[] = [];
+    for (const agent of this.agents) {
+      if (!agent.tick) continue;
+      const ctx = { ...base, state: new RunState(state, agent.name) };
+      const made = await withTimeout(
+        agent.tick(ctx),
+        this.options.agentTimeoutMs ?? 30_000,
+        `agent ${agent.name}`,
+      );
+      state.apply(ctx.state.agent, ctx.state.writes);
+      upserts.push(...made.map((u) => ({ ...u, agent: agent.name })));
+    }
+    try {
+      return await this.database.db.transaction(async (tx) => {
+        await state.commit(tx, now);
+        const written = await applyCardUpserts(tx, upserts, now);
+        return written.created + written.updated;
+      });
+    } catch (err) {
+      if (err instanceof StateConflict || err instanceof ConcurrentCardWrite || isUniqueViolation(err)) {
+        this.logger.warn(
+          { worker: this.workerId, error: (err as Error).message },
+          "agent tick met another write; skipped",
+        );
+        return 0;
+      }
+      throw err;
     }
   }
 

@@ -729,11 +729,14 @@ export const errorsAgent = defineAgent({
     const kept = left.filter((a) => a.at >= ctx.now.getTime() - AWAIT_MS).slice(-AWAIT_MAX);
     if (kept.length !== stored.length || kept.some((a, i) => a.f !== stored[i]?.f))
       ctx.state.set(AWAITING_KEY, kept);
-    const still = (await settleWatched(ctx, watched, batch[batch.length - 1] as SignalRow, out)).slice(
-      -WATCH_MAX,
-    );
-    if (still.length !== watchedBefore.length || still.some((w, i) => w !== watchedBefore[i]))
-      ctx.state.set(WATCH_KEY, still);
+    await keepWatching(ctx, watchedBefore, watched, batch[batch.length - 1] as SignalRow, out);
+    return out;
+  },
+  // An error its rollback stopped sends nothing more: the hour's end is told by the clock.
+  async tick(ctx) {
+    const out: CardUpsert[] = [];
+    const watched = (await ctx.state.get<Watched[]>(WATCH_KEY)) ?? [];
+    await keepWatching(ctx, watched, [...watched], ctx.now, out);
     return out;
   },
 });
@@ -809,13 +812,14 @@ const WATCH_MS = 7 * 86_400_000;
 /**
  * Errors on rollback cards whose hour after being carried out is over, with no event in it: the
  * card says the error stopped (one that kept coming said so when it came, see afterRollback). Read
- * at every batch of the agent, so the word comes with the first signal after the hour. Returns the
+ * at every batch of the agent and at every tick, so the word comes within a tick of the hour's end
+ * (or with an earlier signal). Returns the
  * errors still watched.
  */
 async function settleWatched(
   ctx: AgentContext,
   watched: Watched[],
-  signal: SignalRow,
+  told: SignalRow | Date,
   out: CardUpsert[],
 ): Promise<Watched[]> {
   if (watched.length === 0) return watched;
@@ -833,7 +837,7 @@ async function settleWatched(
     // On another card since, or it kept coming (said when it came).
     if (!g || g.deployCard !== w.card || g.afterRollback?.card === w.card) continue;
     out.push(
-      outcome(w.card, signal, {
+      outcome(w.card, told, {
         check: stoppedCheck(g),
         status: "passed",
         detail: "no event in the hour after it (from 10 min on, the rollout's time)",
@@ -841,6 +845,19 @@ async function settleWatched(
     );
   }
   return left;
+}
+
+/** Settles `watched` (the list as this run left it) and stores what is left when it changed. */
+async function keepWatching(
+  ctx: AgentContext,
+  before: Watched[],
+  watched: Watched[],
+  told: SignalRow | Date,
+  out: CardUpsert[],
+): Promise<void> {
+  const still = (await settleWatched(ctx, watched, told, out)).slice(-WATCH_MAX);
+  if (still.length !== before.length || still.some((w, i) => w !== before[i]))
+    ctx.state.set(WATCH_KEY, still);
 }
 
 /** A new error with a card of its own, which a deploy known only later may take over. */
