@@ -366,6 +366,36 @@ describe("the feed in Chromium", () => {
     await desk.close();
   });
 
+  it("keeps a list looked back at live: a card someone rejects elsewhere joins it, and leaves when undone", async () => {
+    const desk = await e2e.context(desktop);
+    const p = await desk.newPage();
+    await p.goto(e2e.server.url);
+    const items = p.getByRole("navigation", { name: "Cards" }).getByRole("button");
+    await items.first().waitFor();
+    await p.getByRole("combobox", { name: "Filter by status" }).selectOption("rejected");
+    const before = (await api<{ cards: Card[] }>("/api/feed?status=rejected")).cards.length;
+    await expect.poll(() => items.count()).toBe(before);
+    // Another reviewer rejects a waiting card.
+    const [card] = (await api<{ cards: Card[] }>("/api/feed?limit=1")).cards;
+    if (!card) throw new Error("no waiting card");
+    const { decision } = await api<{ decision: { id: string } }>(`/api/cards/${card.id}/decisions`, {
+      method: "POST",
+      body: JSON.stringify({ verdict: "reject", cardVersion: card.version, idempotencyKey: "elsewhere-1" }),
+    });
+    await expect.poll(() => items.count()).toBe(before + 1);
+    expect(await items.first().locator("span").first().textContent()).toBe(card.title);
+    await p
+      .locator(`[data-card-id="${card.id}"]`)
+      .getByRole("note")
+      .filter({ hasText: "Rejected — see its history above." })
+      .waitFor();
+    // …and undoes it: the card is waiting again, no longer among the rejected.
+    await api(`/api/decisions/${decision.id}/undo`, { method: "POST", body: "{}" });
+    await expect.poll(() => items.count()).toBe(before);
+    expect(await p.locator(`[data-card-id="${card.id}"]`).count()).toBe(0);
+    await desk.close();
+  });
+
   it("says before the swipe that accept would fail when the card's action is not set up", async () => {
     // A metrics source whose admin mapped checkout_success to a "rollback" action nobody created.
     const source = await newSource("metrics", "Shop metrics", { actions: { checkout_success: "rollback" } });

@@ -1,6 +1,7 @@
 import type { Card, CardEvent } from "@flick/shared";
 import { describe, expect, it } from "vitest";
 import {
+  applyBrowsedEvent,
   applyCardEvent,
   emptyFeed,
   hideCard,
@@ -91,6 +92,55 @@ describe("feed state", () => {
       ["a", 3],
       ["b", 1],
     ]);
+  });
+});
+
+describe("a list looked back at (one state, newest first), kept live", () => {
+  const applied = [card("x", 0.5, 2, "applied"), card("y", 0.5, 1, "applied")];
+
+  it("takes a shown card's newer version in place: a carried-out card told what came of it", () => {
+    const told = {
+      ...card("y", 0.5, 2, "applied"),
+      verification: [{ check: "came back", status: "passed" as const }],
+    };
+    const after = applyBrowsedEvent(applied, ev("card.updated", told), "applied", true);
+    expect(after.map((c) => [c.id, c.version])).toEqual([
+      ["x", 2],
+      ["y", 2],
+    ]);
+    expect(after[1]?.verification).toEqual([{ check: "came back", status: "passed" }]);
+    // An older or the same version changes nothing (the same list, so nothing re-renders).
+    expect(
+      applyBrowsedEvent(applied, ev("card.updated", card("x", 0.5, 1, "applied")), "applied", true),
+    ).toBe(applied);
+    expect(applyBrowsedEvent(applied, ev("card.updated", applied[0] as Card), "applied", true)).toBe(applied);
+  });
+
+  it("adds a card that comes into the state at the top, unless the list is narrowed past what the event tells", () => {
+    const come = card("z", 0.9, 3, "applied");
+    expect(applyBrowsedEvent(applied, ev("card.updated", come), "applied", true).map((c) => c.id)).toEqual([
+      "z",
+      "x",
+      "y",
+    ]);
+    expect(applyBrowsedEvent(applied, ev("card.updated", come), "applied", false)).toBe(applied);
+    // A card in another state is not this list's.
+    expect(applyBrowsedEvent(applied, ev("card.created", card("p", 0.9)), "applied", true)).toBe(applied);
+  });
+
+  it("drops a card that moved on to another state or was removed", () => {
+    const undone = card("x", 0.5, 3, "pending");
+    expect(applyBrowsedEvent(applied, ev("card.updated", undone), "applied", true).map((c) => c.id)).toEqual([
+      "y",
+    ]);
+    expect(
+      applyBrowsedEvent(
+        applied,
+        { id: 9, type: "card.removed", cardId: "y", version: 1 },
+        "applied",
+        true,
+      ).map((c) => c.id),
+    ).toEqual(["x"]);
   });
 });
 

@@ -1,4 +1,4 @@
-import type { Card, CardEvent } from "@flick/shared";
+import type { Card, CardEvent, CardStatus } from "@flick/shared";
 
 /** The feed as the phone shows it: ranked cards, plus new arrivals held above until asked for. */
 export interface FeedState {
@@ -54,6 +54,27 @@ export function applyCardEvent(state: FeedState, event: CardEvent): FeedState {
   if (visibleCards(state).length === 0)
     return { ...state, cards: [card], incoming: without(state.incoming, card.id) };
   return { ...state, incoming: [card, ...without(state.incoming, card.id)].sort(rank) };
+}
+
+/**
+ * Applies one live event to a list fetched for looking back (the cards in one state, newest
+ * first): a card shown takes its newer version while it stays in that state (a carried-out card
+ * told what came of it) and leaves once it moves on; a card coming into that state joins at the
+ * top when `joins` — not when the list is narrowed in a way the event cannot tell (by source).
+ */
+export function applyBrowsedEvent(
+  cards: Card[],
+  event: CardEvent,
+  status: CardStatus,
+  joins: boolean,
+): Card[] {
+  const shown = cards.find((c) => c.id === event.cardId);
+  if (shown && shown.version > event.version) return cards;
+  if (event.type === "card.removed" || !event.card || event.card.status !== status)
+    return shown ? without(cards, event.cardId) : cards;
+  const card = event.card;
+  if (shown) return shown.version === card.version ? cards : cards.map((c) => (c.id === card.id ? card : c));
+  return joins ? [card, ...cards] : cards;
 }
 
 /** The "N new" pill was tapped: arrivals join the feed in rank order. */

@@ -52,6 +52,8 @@ interface Feed {
   undo(): Promise<void>;
   showIncoming(): void;
   reload(): Promise<void>;
+  /** Hears every live card event (for lists fetched apart, such as looking back); returns how to stop. */
+  onEvent(listener: (event: CardEvent) => void): () => void;
 }
 
 const FeedContext = createContext<Feed>();
@@ -76,6 +78,7 @@ export function FeedProvider(props: ParentProps) {
   const [waiting, setWaiting] = createSignal(0);
   const [online, setOnline] = createSignal(navigator.onLine);
   let toastTimer: ReturnType<typeof setTimeout> | undefined;
+  const listeners = new Set<(event: CardEvent) => void>();
   // The reducers are pure; reconcile applies their result as fine-grained updates keyed by card id.
   const update = (f: (s: FeedState) => FeedState) => setState(reconcile(f(unwrap(state)), { key: "id" }));
 
@@ -168,8 +171,11 @@ export function FeedProvider(props: ParentProps) {
       window.removeEventListener("offline", goOffline);
     });
     const stream = new EventSource("/api/stream");
-    const onEvent = (e: MessageEvent<string>) =>
-      update((s) => applyCardEvent(s, JSON.parse(e.data) as CardEvent));
+    const onEvent = (e: MessageEvent<string>) => {
+      const event = JSON.parse(e.data) as CardEvent;
+      update((s) => applyCardEvent(s, event));
+      for (const listener of listeners) listener(event);
+    };
     for (const type of ["card.created", "card.updated", "card.removed"])
       stream.addEventListener(type, onEvent);
     stream.addEventListener("reset", () => void reload());
@@ -256,6 +262,10 @@ export function FeedProvider(props: ParentProps) {
     },
     showIncoming: () => update(showIncoming),
     reload,
+    onEvent(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
   };
   return <FeedContext.Provider value={feed}>{props.children}</FeedContext.Provider>;
 }

@@ -1,4 +1,4 @@
-import type { CardStatus, FeedFacets, FeedPage } from "@flick/shared";
+import type { Card, CardEvent, CardStatus, FeedFacets, FeedPage } from "@flick/shared";
 import { cardAgents, isDemoCard } from "@flick/shared/describe";
 import {
   createEffect,
@@ -12,6 +12,7 @@ import {
   Show,
 } from "solid-js";
 import { api, errorMessage, request, unwrap } from "../../lib/api.ts";
+import { applyBrowsedEvent } from "../../lib/feed-state.ts";
 import { update } from "../../lib/pwa.ts";
 import { navigate } from "../../lib/router.ts";
 import { useSession } from "../app/SessionContext.tsx";
@@ -169,12 +170,30 @@ export function FeedView() {
   let search: HTMLInputElement | undefined;
   // Looking back (another state) or at one source asks the server; the live feed is filtered here.
   const browsing = () => status() !== "pending" || source() !== "";
-  const [browsed] = createResource(
+  const [browsed, { mutate: setBrowsed }] = createResource(
     () => (browsing() ? { status: status(), source: source() } : false),
     (q) =>
       request<FeedPage>(
         `/api/feed?limit=100&status=${q.status}${q.source ? `&source=${encodeURIComponent(q.source)}` : ""}`,
       ),
+  );
+  // …and kept live: a carried-out card says what came of it while it is being looked at, a card
+  // decided elsewhere joins the list of its state.
+  const keepBrowsed = (event: CardEvent) => {
+    const page = browsed.state === "ready" ? browsed() : undefined;
+    if (!browsing() || !page) return;
+    const cards = applyBrowsedEvent(page.cards, event, status(), source() === "");
+    if (cards !== page.cards) setBrowsed({ ...page, cards });
+  };
+  onCleanup(
+    feed.onEvent((event) => {
+      if (event.type !== "card.removed" || !browsing()) return keepBrowsed(event);
+      // Out of the feed says nothing of where it went (decided, snoozed): asked.
+      request<{ card: Card }>(`/api/cards/${event.cardId}`).then(
+        ({ card }) => keepBrowsed({ ...event, type: "card.updated", version: card.version, card }),
+        () => keepBrowsed(event),
+      );
+    }),
   );
   // What to narrow by, fetched once the feed has loaded (it is not needed for the first card).
   const [facets] = createResource(
