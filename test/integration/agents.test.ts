@@ -3347,17 +3347,19 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       };
       /**
        * The metric's points every five minutes from the rollback card's carrying out to past the
-       * hour after it: at `level` throughout.
+       * hour after it (or, `past` false, to 55 minutes after it: none past the hour yet), at `level`
+       * throughout. Returns when it was carried out.
        */
-      const after = async (card: { id: string }, metric: string, level: number) => {
+      const after = async (card: { id: string }, metric: string, level: number, past = true) => {
         const [done] = await t.database.db.select().from(schema.cards).where(eq(schema.cards.id, card.id));
         if (!done) throw new Error("no card");
         expect(done.status).toBe("applied");
         const at = done.updatedAt.getTime();
-        t.clock.advance(at + 70 * minute - t.clock.now().getTime());
+        const sent = past ? 14 : 11;
+        t.clock.advance(at + (sent * 5 + 1) * minute - t.clock.now().getTime());
         await points(
           metrics,
-          Array.from({ length: 14 }, (_, i) => ({
+          Array.from({ length: sent }, (_, i) => ({
             name: metric,
             labels: {},
             ts: new Date(at + (i + 1) * 5 * minute).toISOString(),
@@ -3365,6 +3367,7 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
           })),
         );
         await t.drain();
+        return at;
       };
       const earlier = await rollbackAction();
       const id = await workingRollback(earlier);
@@ -3373,8 +3376,15 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
         const first = await trouble("1", "payouts_ok");
         expect(checks(first)).toHaveLength(1);
         expect(await rollBack(first)).toBe("succeeded");
-        // The rollback ran, but the metric stays down the whole hour after it.
-        await after(first, "payouts_ok", 30);
+        // The rollback ran, but the metric stays down the whole hour after it — and sends nothing
+        // past it (it reports every quarter hour, say): the clock tells once the hour is over.
+        const at = await after(first, "payouts_ok", 30, false);
+        expect(checks(await cardNow(first.id))).toHaveLength(1);
+        t.clock.advance(at + 59 * minute - t.clock.now().getTime());
+        await t.tick();
+        expect(checks(await cardNow(first.id))).toHaveLength(1);
+        t.clock.advance(2 * minute);
+        await t.tick();
         // The card that was carried out says what came of it.
         expect(checks(await cardNow(first.id)).slice(1)).toEqual([
           {
@@ -3385,7 +3395,14 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
             ),
           },
         ]);
-        // …and the metric, which the rollback did not bring back, has its own card again.
+        // …and the metric, which the rollback did not bring back, has its own card again, at its
+        // next point.
+        expect(await cards("metric:payouts_ok")).toHaveLength(0);
+        t.clock.advance(at + 75 * minute - t.clock.now().getTime());
+        await points(metrics, [
+          { name: "payouts_ok", labels: {}, ts: new Date(at + 75 * minute).toISOString(), value: 30 },
+        ]);
+        await t.drain();
         const [own] = await cards("metric:payouts_ok");
         expect(own?.status).toBe("pending");
         expect(own?.title).toMatch(

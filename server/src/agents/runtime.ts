@@ -131,7 +131,9 @@ export class AgentRuntime {
       } catch (err) {
         this.logger.error({ err, worker: this.workerId }, "agent batch failed");
       }
-      if (report && report.claimed === 0 && this.running && this.tickDue()) {
+      // Between batches, busy or not: an install that only ever hears metric points still tells
+      // the errors agent that its rollback's hour is over.
+      if (this.running && this.tickDue()) {
         await this.tickOnce().catch((err) =>
           this.logger.error({ err, worker: this.workerId }, "agent tick failed"),
         );
@@ -163,7 +165,7 @@ export class AgentRuntime {
   }
 
   /**
-   * Tells the agents that have a `tick` that time passed (the loop does, every `tickMs` while idle),
+   * Tells the agents that have a `tick` that time passed (the loop does, every `tickMs`, between batches),
    * and writes what they propose with their state, in one transaction. Another worker's write to
    * the same state meanwhile drops this tick (the next one reads it anew). Returns how many cards
    * changed. Public so tests can drive it.

@@ -60,6 +60,8 @@ interface SeriesState {
   mute?: MuteMemory<Break>;
   /** Its break went to a rollback card: whether it comes back once that is carried out (see judgeRecovery). */
   recovery?: Recovery;
+  /** Its rollback did not bring it back: its next point past the hour makes its own card again. */
+  notBack?: NotBack;
 }
 
 /** What a series on a rollback card is judged by: its level in the hour after the rollback. */
@@ -943,7 +945,10 @@ async function breakAfterDeploy(
   const more = after.length > 1 ? ` and on ${after.length - 1} more series` : "";
   await indexBreak(ctx, name, series, labels);
   // Judged by where it was before its first break after this deploy.
-  if (b.level && state.recovery?.card !== card) state.recovery = { card, ...b.level, values: [] };
+  if (b.level && state.recovery?.card !== card) {
+    state.recovery = { card, ...b.level, values: [] };
+    await recovering(ctx, (list) => [...list.filter((r) => r.series !== series), { series, name, labels }]);
+  }
   state.rollback = {
     what: "metric",
     key: `metric:${name}`,
@@ -974,26 +979,20 @@ async function breakAfterDeploy(
 /**
  * A series whose break went to a rollback card, once that card was carried out: its points from the
  * rollout's end to an hour after tell whether it came back — their median nearer what was usual
- * before the break than to the break's level. Judged at its first point past the hour (no point in
- * the hour: not judged) and kept under the metric's name, for the repository's next rollback card
- * to say (see stoppedBefore in deploys.ts).
+ * before the break than to the break's level (see judge). Judged at its first point past the hour,
+ * or by the clock when none comes (see the agent's tick).
  */
 async function judgeRecovery(
   ctx: AgentContext,
-  { series, name, labels }: SeriesName & { series: string },
+  who: SeriesName & { series: string },
   state: SeriesState,
   signals: SignalRow[],
   out: CardUpsert[],
-): Promise<NotBack | undefined> {
+): Promise<void> {
   const r = state.recovery;
   if (!r) return;
-  const card = (await ctx.latestCards([r.card])).get(r.card);
-  if (!card || rollbackDropped(card.status)) {
-    state.recovery = undefined;
-    return;
-  }
-  if (card.status !== "applied") return;
-  const at = card.updatedAt.getTime();
+  const at = await carriedOutAt(ctx, state);
+  if (at === undefined) return;
   for (const s of signals) {
     const t = s.occurredAt.getTime();
     if (t <= at + ROLLOUT_MS) continue;
@@ -1002,43 +1001,120 @@ async function judgeRecovery(
       if (r.values.length > RECOVERY_VALUES) r.values.shift();
       continue;
     }
-    state.recovery = undefined;
-    if (r.values.length === 0) return;
-    const level = median([...r.values].sort((a, b) => a - b));
-    const key = rolledBackKey(name);
-    const known = await ctx.state.get<MetricAfterRollback>(key);
-    const others = known?.card === r.card ? known.series.filter((x) => x.series !== series) : [];
-    const scope = labelText(labels);
-    const metric = `${name}${scope ? ` (${scope})` : ""}`;
-    const back = Math.abs(level - r.normal) < Math.abs(level - r.broken);
-    ctx.state.set(key, {
-      card: r.card,
-      series: [
-        ...others,
-        {
-          series,
-          back,
-          said: `${metric} stayed near ${round(level)} where about ${round(r.normal)} was usual`,
-        },
-      ],
-    } satisfies MetricAfterRollback);
-    // The card that was carried out says what came of it.
-    out.push(
-      outcome(r.card, s, {
-        check: `after the rollback, ${metric} came back`,
-        status: back ? "passed" : "failed",
-        detail: back
-          ? `near ${round(level)} in the hour after it, about ${round(r.normal)} before the break (it had gone to ${round(r.broken)})`
-          : `it stayed near ${round(level)} in the hour after it, where about ${round(r.normal)} was usual`,
-      }),
-    );
-    return back ? undefined : { signal: s, normal: r.normal, card: r.card };
+    await judge(ctx, who, state, at, s, out);
+    return;
   }
 }
 
-/** A series its rollback did not bring back: the point that told, and what was usual before. */
+/**
+ * When the rollback card a series waits on was carried out (ms); undefined while it waits for a
+ * decision, and (its wait forgotten) when it was dropped.
+ */
+async function carriedOutAt(ctx: AgentContext, state: SeriesState): Promise<number | undefined> {
+  const r = state.recovery;
+  if (!r) return;
+  const card = (await ctx.latestCards([r.card])).get(r.card);
+  if (!card || rollbackDropped(card.status)) {
+    state.recovery = undefined;
+    return;
+  }
+  return card.status === "applied" ? card.updatedAt.getTime() : undefined;
+}
+
+/**
+ * The hour after the rollback (carried out at `at`) is over: its verdict is kept under the metric's
+ * name, for the repository's next rollback card to say (see stoppedBefore in deploys.ts), and the
+ * card that was carried out says what came of it. No point in the hour: not judged. Not back: the
+ * series' next point past the hour makes its own card again.
+ */
+async function judge(
+  ctx: AgentContext,
+  { series, name, labels }: SeriesName & { series: string },
+  state: SeriesState,
+  at: number,
+  told: SignalRow | Date,
+  out: CardUpsert[],
+): Promise<void> {
+  const r = state.recovery;
+  if (!r) return;
+  state.recovery = undefined;
+  if (r.values.length === 0) return;
+  const level = median([...r.values].sort((a, b) => a - b));
+  const key = rolledBackKey(name);
+  const known = await ctx.state.get<MetricAfterRollback>(key);
+  const others = known?.card === r.card ? known.series.filter((x) => x.series !== series) : [];
+  const scope = labelText(labels);
+  const metric = `${name}${scope ? ` (${scope})` : ""}`;
+  const back = Math.abs(level - r.normal) < Math.abs(level - r.broken);
+  ctx.state.set(key, {
+    card: r.card,
+    series: [
+      ...others,
+      {
+        series,
+        back,
+        said: `${metric} stayed near ${round(level)} where about ${round(r.normal)} was usual`,
+      },
+    ],
+  } satisfies MetricAfterRollback);
+  // The card that was carried out says what came of it.
+  out.push(
+    outcome(r.card, told, {
+      check: `after the rollback, ${metric} came back`,
+      status: back ? "passed" : "failed",
+      detail: back
+        ? `near ${round(level)} in the hour after it, about ${round(r.normal)} before the break (it had gone to ${round(r.broken)})`
+        : `it stayed near ${round(level)} in the hour after it, where about ${round(r.normal)} was usual`,
+    }),
+  );
+  if (!back) state.notBack = { after: at + RECOVERY_MS, normal: r.normal, card: r.card };
+}
+
+/** Where the metrics agent lists the series waiting on a rollback card (for its tick). */
+const RECOVERING_KEY = "recovering";
+/** The most it lists (the newest kept). */
+const RECOVERING_MAX = 500;
+
+/** Rewrites the list of series waiting on a rollback card. */
+async function recovering(
+  ctx: AgentContext,
+  change: (list: (SeriesName & { series: string })[]) => (SeriesName & { series: string })[],
+): Promise<void> {
+  const list = (await ctx.state.get<(SeriesName & { series: string })[]>(RECOVERING_KEY)) ?? [];
+  ctx.state.set(RECOVERING_KEY, change(list).slice(-RECOVERING_MAX));
+}
+
+/**
+ * The clock's part (the agent's tick): a series on a carried-out rollback card whose hour is over
+ * with no point past it yet — one that reports every quarter hour, or stopped — is judged now, on
+ * the points it sent in the hour.
+ */
+async function judgeByClock(ctx: AgentContext, out: CardUpsert[]): Promise<void> {
+  const list = (await ctx.state.get<(SeriesName & { series: string })[]>(RECOVERING_KEY)) ?? [];
+  if (list.length === 0) return;
+  await ctx.state.load(list.map((r) => r.series));
+  const done = new Set<string>();
+  for (const who of list) {
+    const state = await ctx.state.get<SeriesState>(who.series);
+    // Judged at a point already.
+    if (!state?.recovery) {
+      done.add(who.series);
+      continue;
+    }
+    const at = await carriedOutAt(ctx, state);
+    if (at !== undefined && ctx.now.getTime() > at + RECOVERY_MS)
+      await judge(ctx, who, state, at, ctx.now, out);
+    if (!state.recovery) {
+      done.add(who.series);
+      ctx.state.set(who.series, state);
+    }
+  }
+  if (done.size > 0) await recovering(ctx, (l) => l.filter((r) => !done.has(r.series)));
+}
+
+/** A series its rollback did not bring back: what was usual before, and after when (ms) its own card comes. */
 interface NotBack {
-  signal: SignalRow;
+  after: number;
   normal: number;
   /** The rollback card's fingerprint. */
   card: string;
@@ -1104,6 +1180,11 @@ async function lateDeploy(
 export const metricsAgent = defineAgent({
   name: "metrics",
   reads: ["metric.point", "alert.*"],
+  async tick(ctx) {
+    const out: CardUpsert[] = [];
+    await judgeByClock(ctx, out);
+    return out;
+  },
   async run(ctx, batch) {
     const out: CardUpsert[] = [];
     const alertsNow = await joinAlerts(
@@ -1144,13 +1225,7 @@ export const metricsAgent = defineAgent({
       const detector = new MetricDetector(state.detector);
       signals.sort((a, b) => a.occurredAt.getTime() - b.occurredAt.getTime());
       const first = signals[0]?.payload as Point;
-      const notBack = await judgeRecovery(
-        ctx,
-        { series, name: first.name, labels: first.labels },
-        state,
-        signals,
-        out,
-      );
+      await judgeRecovery(ctx, { series, name: first.name, labels: first.labels }, state, signals, out);
       for (const signal of signals) {
         const p = signal.payload as Point;
         const at = signal.occurredAt;
@@ -1159,7 +1234,8 @@ export const metricsAgent = defineAgent({
         addToTail(state.tail, at.getTime(), p.value);
         // Its rollback did not bring it back: its own card again, told against the level before the
         // break (the detector, at rest since, has begun to learn the broken level as the norm).
-        const outlived = notBack?.signal === signal ? notBack : undefined;
+        const outlived = state.notBack && at.getTime() > state.notBack.after ? state.notBack : undefined;
+        if (outlived) state.notBack = undefined;
         const scored: PointScore = outlived
           ? { score: Math.max(learned.score, alarmAt), expected: outlived.normal, surprise: learned.surprise }
           : learned;
