@@ -187,6 +187,8 @@ export class AgentRuntime {
       state.apply(ctx.state.agent, ctx.state.writes);
       upserts.push(...made.map((u) => ({ ...u, agent: agent.name })));
     }
+    // Most minutes nothing is due: no transaction.
+    if (upserts.length === 0 && !state.changed()) return 0;
     try {
       return await this.database.db.transaction(async (tx) => {
         await state.commit(tx, now);

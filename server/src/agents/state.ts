@@ -54,6 +54,12 @@ export class BatchState {
     }
   }
 
+  /** Whether anything was written (so there is something to commit). */
+  changed(): boolean {
+    for (const e of this.entries.values()) if (e.dirty) return true;
+    return false;
+  }
+
   /** Writes every changed key inside the batch's transaction; a version mismatch aborts it. */
   async commit(tx: Tx, now: Date): Promise<void> {
     for (const [id, e] of this.entries) {

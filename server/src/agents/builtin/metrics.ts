@@ -947,7 +947,10 @@ async function breakAfterDeploy(
   // Judged by where it was before its first break after this deploy.
   if (b.level && state.recovery?.card !== card) {
     state.recovery = { card, ...b.level, values: [] };
-    await recovering(ctx, (list) => [...list.filter((r) => r.series !== series), { series, name, labels }]);
+    await recovering(ctx, (list) => [
+      ...list.filter((r) => r.series !== series),
+      { series, name, labels, since: ctx.now.getTime() },
+    ]);
   }
   state.rollback = {
     what: "metric",
@@ -1070,17 +1073,23 @@ async function judge(
   if (!back) state.notBack = { after: at + RECOVERY_MS, normal: r.normal, card: r.card };
 }
 
-/** Where the metrics agent lists the series waiting on a rollback card (for its tick). */
+/** A series waiting on a rollback card, listed for the agent's tick. */
+interface Recovering extends SeriesName {
+  series: string;
+  /** When it went on the card (ms): one never decided is not listed for ever. */
+  since: number;
+}
+
+/** Where the metrics agent lists them. */
 const RECOVERING_KEY = "recovering";
 /** The most it lists (the newest kept). */
 const RECOVERING_MAX = 500;
+/** A rollback card not carried out within this long is no longer looked at by the clock. */
+const RECOVERING_MS = 7 * 86_400_000;
 
 /** Rewrites the list of series waiting on a rollback card. */
-async function recovering(
-  ctx: AgentContext,
-  change: (list: (SeriesName & { series: string })[]) => (SeriesName & { series: string })[],
-): Promise<void> {
-  const list = (await ctx.state.get<(SeriesName & { series: string })[]>(RECOVERING_KEY)) ?? [];
+async function recovering(ctx: AgentContext, change: (list: Recovering[]) => Recovering[]): Promise<void> {
+  const list = (await ctx.state.get<Recovering[]>(RECOVERING_KEY)) ?? [];
   ctx.state.set(RECOVERING_KEY, change(list).slice(-RECOVERING_MAX));
 }
 
@@ -1090,7 +1099,7 @@ async function recovering(
  * the points it sent in the hour.
  */
 async function judgeByClock(ctx: AgentContext, out: CardUpsert[]): Promise<void> {
-  const list = (await ctx.state.get<(SeriesName & { series: string })[]>(RECOVERING_KEY)) ?? [];
+  const list = (await ctx.state.get<Recovering[]>(RECOVERING_KEY)) ?? [];
   if (list.length === 0) return;
   await ctx.state.load(list.map((r) => r.series));
   const done = new Set<string>();
@@ -1104,6 +1113,8 @@ async function judgeByClock(ctx: AgentContext, out: CardUpsert[]): Promise<void>
     const at = await carriedOutAt(ctx, state);
     if (at !== undefined && ctx.now.getTime() > at + RECOVERY_MS)
       await judge(ctx, who, state, at, ctx.now, out);
+    // Never decided: left to its points.
+    else if (at === undefined && ctx.now.getTime() - who.since > RECOVERING_MS) done.add(who.series);
     if (!state.recovery) {
       done.add(who.series);
       ctx.state.set(who.series, state);
