@@ -154,6 +154,11 @@ export const verificationSchema = z.array(
     check: z.string(),
     status: z.enum(["passed", "failed", "skipped"]),
     detail: z.string().optional(),
+    /**
+     * What came of the change once it was carried out (the rollback's errors stopped), told after
+     * the decision — not a check made before asking.
+     */
+    after: z.boolean().optional(),
   }),
 );
 export type Verification = z.infer<typeof verificationSchema>;

@@ -3246,6 +3246,7 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
             check: "after the rollback, Exception: This is an example Python exception stopped",
             status: "failed",
             detail: expect.stringMatching(/^it came again 40 min after it, at \d\d:\d\d UTC$/),
+            after: true,
           },
         ]);
         // Told once: its next event in the hour does not write the carried-out card again.
@@ -3285,6 +3286,7 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
           check: "after the rollback, Exception: This is an example Python exception stopped",
           status: "passed",
           detail: "no event in the hour after it (from 10 min on, the rollout's time)",
+          after: true,
         };
         // The clock tells it once the hour after it was carried out is over, not before.
         const applied = (await cardNow(third.id)).updatedAt.getTime();
@@ -3309,6 +3311,7 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
           check: "after the rollback, Exception: This is an example Python exception stopped",
           status: "passed",
           detail: "no event in the hour after it (from 10 min on, the rollout's time)",
+          after: true,
         },
       ]);
       expect(fourth.change).toMatchObject({ type: "github", operation: "revert_commit" });
@@ -3393,6 +3396,7 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
             detail: expect.stringMatching(
               /^it stayed near (29|30)(\.\d+)? in the hour after it, where about 9\d(\.\d+)? was usual$/,
             ),
+            after: true,
           },
         ]);
         // …and the metric, which the rollback did not bring back, has its own card again, at its
@@ -3438,6 +3442,7 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
             detail: expect.stringMatching(
               /^near 9\d(\.\d+)? in the hour after it, about 9\d(\.\d+)? before the break \(it had gone to 30\)$/,
             ),
+            after: true,
           },
         ]);
         const third = await trouble("3", "fees_ok");

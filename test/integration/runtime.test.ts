@@ -265,7 +265,8 @@ describe.each(drivers)("agent runtime on %s", (driver) => {
     expect(told.get("real")).toMatchObject({
       status: "applied",
       version: (before.get("real")?.version ?? 0) + 1,
-      verification: [{ check: "after it, the disk had room", status: "passed" }],
+      // Marked as told after the decision, not a check made before asking.
+      verification: [{ check: "after it, the disk had room", status: "passed", after: true }],
       // When it was carried out stays its time.
       updatedAt: before.get("real")?.updatedAt,
     });

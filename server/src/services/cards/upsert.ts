@@ -370,11 +370,13 @@ async function writeOutcomes(tx: Tx, upserts: AgentUpsert[], now: Date): Promise
   const changed = new Map<string, { id: string; version: number; verification: Verification }>();
   for (const u of upserts) {
     const card = latest.get(u.fingerprint);
-    const check = u.outcome;
+    const check = u.outcome ? { ...u.outcome, after: true } : undefined;
     if (!card || !check) continue;
     const before = changed.get(card.id)?.verification ?? (card.verification as Verification);
     const same = before.findIndex((c) => c.check === check.check);
-    if (same >= 0 && JSON.stringify(before[same]) === JSON.stringify(check)) continue;
+    // Field by field: the stored check comes back from jsonb with its keys in another order.
+    const was = before[same];
+    if (was && was.status === check.status && was.detail === check.detail && was.after) continue;
     const verification = same >= 0 ? before.map((c, i) => (i === same ? check : c)) : [...before, check];
     changed.set(card.id, { id: card.id, version: card.version + 1, verification });
   }

@@ -1,4 +1,4 @@
-import type { CardDiff, Change } from "@flick/shared";
+import type { CardDiff, CardStatus, Change } from "@flick/shared";
 import { describeChange } from "@flick/shared/describe";
 import {
   createResource,
@@ -107,8 +107,29 @@ export interface ActionFor {
 }
 
 /** "What accept will do", in words first; the full diff on demand. */
+/** What the change section is headed, by where the card is: the proposal, or what became of it. */
+function changeHeading(status: CardStatus | undefined, demo: boolean | undefined): string {
+  switch (status) {
+    case undefined:
+    case "pending":
+    case "snoozed":
+      return "Accept will";
+    case "accepted":
+    case "applying":
+      return "Being carried out";
+    case "applied":
+      return demo ? "Rehearsed" : "Carried out";
+    case "failed":
+      return "Tried, and failed";
+    default:
+      return "Proposed";
+  }
+}
+
 export function CardChange(props: {
   change: Change | null;
+  /** The card's status: a decided card's section says what became of its change. */
+  status?: CardStatus;
   demo?: boolean;
   cardId?: string;
   /** A metric whose cards propose no action yet: an admin may choose one in Settings. */
@@ -120,10 +141,18 @@ export function CardChange(props: {
     () => (props.change && props.change.type !== "none" && !props.demo ? props.cardId : undefined),
   );
   return (
-    <section class={styles.change} aria-label="What accept will do" ref={section}>
-      <h3 class={styles.sectionTitle}>Accept will</h3>
+    <section
+      class={styles.change}
+      aria-label={
+        changeHeading(props.status, props.demo) === "Accept will"
+          ? "What accept will do"
+          : changeHeading(props.status, props.demo)
+      }
+      ref={section}
+    >
+      <h3 class={styles.sectionTitle}>{changeHeading(props.status, props.demo)}</h3>
       <p>{describeChange(props.change)}</p>
-      <Show when={props.demo}>
+      <Show when={props.demo && (!props.status || ["pending", "snoozed"].includes(props.status))}>
         <p class={styles.demoNote}>Demo card: accepting only rehearses this.</p>
       </Show>
       <Show when={problem()}>

@@ -1,4 +1,4 @@
-import type { Card } from "@flick/shared";
+import type { Card, Verification } from "@flick/shared";
 import { ACCEPT_RATE_DECISIONS, isDemoCard } from "@flick/shared/describe";
 import { createResource, createSignal, For, lazy, Show, Suspense } from "solid-js";
 import { request } from "../../lib/api.ts";
@@ -52,6 +52,25 @@ const factName = (key: string) => key.replace(/([a-z\d])([A-Z])/g, "$1 $2").toLo
 // everything else as it is.
 const factValue = (value: unknown) =>
   typeof value === "string" && /^\d{4}-\d\d-\d\dT\d\d:\d\d/.test(value) ? momentLabel(value) : String(value);
+/** What came of the change once carried out (told after the decision), apart from the checks made before. */
+const outcomes = (card: Card) => card.verification.filter((v) => v.after);
+const checksBefore = (card: Card) => card.verification.filter((v) => !v.after);
+
+function Checks(props: { list: Verification; label?: string }) {
+  return (
+    <ul class={styles.checks} aria-label={props.label}>
+      <For each={props.list}>
+        {(v) => (
+          <li data-status={v.status}>
+            {v.status === "passed" ? "✓" : v.status === "failed" ? "✗" : "–"} {v.check}
+            <Show when={v.detail}> · {v.detail}</Show>
+          </li>
+        )}
+      </For>
+    </ul>
+  );
+}
+
 const STATUS_WORDS: Record<string, string> = {
   accepted: "Accepted",
   snoozed: "Snoozed",
@@ -222,17 +241,14 @@ export function CardView(props: CardViewProps) {
           </For>
         </div>
       </Show>
-      <Show when={props.card.verification.length > 0}>
-        <ul class={styles.checks} aria-label="Checked before asking you">
-          <For each={props.card.verification}>
-            {(v) => (
-              <li data-status={v.status}>
-                {v.status === "passed" ? "✓" : v.status === "failed" ? "✗" : "–"} {v.check}
-                <Show when={v.detail}> · {v.detail}</Show>
-              </li>
-            )}
-          </For>
-        </ul>
+      <Show when={outcomes(props.card).length > 0}>
+        <section aria-label="What came of it">
+          <h3 class={styles.sectionTitle}>What came of it</h3>
+          <Checks list={outcomes(props.card)} />
+        </section>
+      </Show>
+      <Show when={checksBefore(props.card).length > 0}>
+        <Checks list={checksBefore(props.card)} label="Checked before asking you" />
       </Show>
       <Show when={links(props.card).length > 0}>
         <ul class={styles.links} aria-label="Open elsewhere">
@@ -288,6 +304,7 @@ export function CardView(props: CardViewProps) {
       </Show>
       <CardChange
         change={props.card.change}
+        status={props.card.status}
         demo={isDemoCard(props.card)}
         cardId={props.card.status === "pending" ? props.card.id : undefined}
         actionFor={metricWithoutAction(props.card, props.admin)}
