@@ -46,7 +46,30 @@ const statusChoices: [CardStatus, string][] = [
   ["expired", "Withdrawn"],
 ];
 
-function FeedEmpty() {
+/** What can be looked back at from an empty feed (the decided states, most asked first). */
+const lookBackChoices = statusChoices.filter(([v]) =>
+  ["applied", "failed", "rejected", "snoozed"].includes(v),
+);
+
+/** Buttons to look back at the cards already decided, by state. */
+function LookBack(props: { choose: (status: CardStatus) => void }) {
+  return (
+    <nav class={styles.row} aria-label="Look back at cards already decided">
+      <For each={lookBackChoices}>
+        {([value, label]) => (
+          <button type="button" class={styles.secondary} onClick={() => props.choose(value)}>
+            {label}
+          </button>
+        )}
+      </For>
+    </nav>
+  );
+}
+
+function FeedEmpty(props: {
+  /** The team has cards: the empty feed offers to look back at the decided ones. */
+  lookBack?: (status: CardStatus) => void;
+}) {
   const session = useSession();
   const feed = useFeed();
   const [inviteUrl, setInviteUrl] = createSignal("");
@@ -70,6 +93,7 @@ function FeedEmpty() {
         When a signal matters, Flick's agents turn it into a card here: swipe right to accept, left to reject.
         Connect a source (GitHub, Sentry, metrics, feedback) and cards will arrive on their own.
       </p>
+      <Show when={props.lookBack}>{(look) => <LookBack choose={look()} />}</Show>
       <Show when={isAdmin()}>
         <p class={styles.text}>
           To look first: <b>Load demo data</b> shows four sample cards; <b>Replay sample signals</b> sends a
@@ -165,6 +189,11 @@ export function FeedView() {
   /** A filter's input handler: narrowing the feed starts again at its first card. */
   const narrow = (set: (value: string) => void) => (e: { currentTarget: { value: string } }) => {
     set(e.currentTarget.value);
+    setSelected(0);
+  };
+  /** Shows the cards in another state (the phone's way in, which has no filters beside the card). */
+  const lookBack = (value: CardStatus) => {
+    setStatus(value);
     setSelected(0);
   };
   let search: HTMLInputElement | undefined;
@@ -368,6 +397,16 @@ export function FeedView() {
           </div>
         )}
       </Show>
+      {/* A phone has no filters beside the card: looking back says so, and the way back. */}
+      <Show when={status() !== "pending"}>
+        <div class={`${styles.banner} ${styles.phoneOnly}`} role="status">
+          {statusChoices.find(([v]) => v === status())?.[1]} · {cards().length} card
+          {cards().length === 1 ? "" : "s"}
+          <button type="button" onClick={() => lookBack("pending")}>
+            Back to review
+          </button>
+        </div>
+      </Show>
       <Show when={feed.state.incoming.length > 0}>
         <button class={styles.pill} type="button" onClick={() => feed.showIncoming()}>
           {feed.state.incoming.length} new
@@ -377,7 +416,7 @@ export function FeedView() {
         when={feed.cards().length > 0 || browsing()}
         fallback={
           <Show when={!feed.loading()}>
-            <FeedEmpty />
+            <FeedEmpty lookBack={(facets()?.agents.length ?? 0) > 0 ? lookBack : undefined} />
           </Show>
         }
       >
@@ -463,6 +502,13 @@ export function FeedView() {
               </div>
             )}
           </For>
+          {/* The phone feed's end: all read; what was decided is a tap away. */}
+          <Show when={!browsing()}>
+            <section class={`${styles.end} ${styles.phoneOnly}`} aria-label="End of the feed">
+              <p class={styles.text}>That is all to review for now.</p>
+              <LookBack choose={lookBack} />
+            </section>
+          </Show>
         </div>
       </Show>
       <Show when={feed.toast()}>
