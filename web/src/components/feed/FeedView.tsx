@@ -47,8 +47,8 @@ const statusChoices: [CardStatus, string][] = [
 ];
 
 /** What can be looked back at from an empty feed (the decided states, most asked first). */
-const lookBackChoices = statusChoices.filter(([v]) =>
-  ["applied", "failed", "rejected", "snoozed"].includes(v),
+const lookBackChoices = (["applied", "failed", "rejected", "snoozed"] as const).map(
+  (v) => statusChoices.find(([s]) => s === v) as [CardStatus, string],
 );
 
 /** Buttons to look back at the cards already decided, by state. */
