@@ -813,8 +813,7 @@ const WATCH_MS = 7 * 86_400_000;
  * Errors on rollback cards whose hour after being carried out is over, with no event in it: the
  * card says the error stopped (one that kept coming said so when it came, see afterRollback). Read
  * at every batch of the agent and at every tick, so the word comes within a tick of the hour's end
- * (or with an earlier signal). Returns the
- * errors still watched.
+ * (or with an earlier signal). Returns the errors still watched.
  */
 async function settleWatched(
   ctx: AgentContext,
