@@ -68,8 +68,10 @@ interface SeriesState {
 interface Recovery extends Level {
   /** The rollback card's fingerprint. */
   card: string;
-  /** Its values from the rollout's end to the hour's, as they came. */
+  /** Its values from the rollout's end to the hour's, as they came (states kept before `points`). */
   values: number[];
+  /** The same as [time (ms), value], as they came. */
+  points?: [number, number][];
 }
 
 /** A break as a card told it: "cart_wait_ms rose 12%", how far (relative) and when (ms). */
@@ -1000,8 +1002,8 @@ async function judgeRecovery(
     const t = s.occurredAt.getTime();
     if (t <= at + ROLLOUT_MS) continue;
     if (t <= at + RECOVERY_MS) {
-      r.values.push((s.payload as Point).value);
-      if (r.values.length > RECOVERY_VALUES) r.values.shift();
+      r.points = [...(r.points ?? []), [t, (s.payload as Point).value]];
+      if (r.points.length > RECOVERY_VALUES) r.points.shift();
       continue;
     }
     await judge(ctx, who, state, at, s, out);
@@ -1041,14 +1043,14 @@ async function judge(
   const r = state.recovery;
   if (!r) return;
   state.recovery = undefined;
-  if (r.values.length === 0) return;
-  const level = median([...r.values].sort((a, b) => a - b));
+  const v = verdict(r, at);
+  if (!v) return;
+  const { level, back, since } = v;
   const key = rolledBackKey(name);
   const known = await ctx.state.get<MetricAfterRollback>(key);
   const others = known?.card === r.card ? known.series.filter((x) => x.series !== series) : [];
   const scope = labelText(labels);
   const metric = `${name}${scope ? ` (${scope})` : ""}`;
-  const back = Math.abs(level - r.normal) < Math.abs(level - r.broken);
   ctx.state.set(key, {
     card: r.card,
     series: [
@@ -1066,12 +1068,40 @@ async function judge(
       check: `after the rollback, ${metric} came back`,
       status: back ? "passed" : "failed",
       detail: back
-        ? `near ${round(level)} in the hour after it, about ${round(r.normal)} before the break (it had gone to ${round(r.broken)})`
+        ? `near ${round(level)}${since === undefined ? " in the hour after it" : ` from ${Math.round((since - at) / 60_000)} min after it`}, about ${round(r.normal)} before the break (it had gone to ${round(r.broken)})`
         : `it stayed near ${round(level)} in the hour after it, where about ${round(r.normal)} was usual`,
     }),
   );
   if (!back) state.notBack = { after: at + RECOVERY_MS, normal: r.normal, card: r.card };
 }
+
+/**
+ * Whether a series came back in the hour after its rollback (carried out at `at`): where its points
+ * ended the hour — the median of its last 20 minutes (of all of them when none came then) — nearer
+ * what was usual before the break than the break's level. A series that took half an hour to come
+ * back came back; one that came back and broke again did not. `since`: when it came back to stay
+ * (the first point from which every one is nearer the usual level), when it did. Undefined when no
+ * point came in the hour.
+ */
+function verdict(r: Recovery, at: number): { level: number; back: boolean; since?: number } | undefined {
+  const points = r.points ?? r.values.map((value) => [Number.NaN, value] as [number, number]);
+  if (points.length === 0) return;
+  const end = points.filter(([t]) => t > at + RECOVERY_MS - RECOVERY_END_MS);
+  const judged = (end.length > 0 ? end : points).map(([, value]) => value);
+  const level = median(judged.sort((a, b) => a - b));
+  const nearer = (value: number) => Math.abs(value - r.normal) < Math.abs(value - r.broken);
+  const back = nearer(level);
+  if (!back) return { level, back };
+  let since: number | undefined;
+  for (const [t, value] of points) {
+    if (!nearer(value)) since = undefined;
+    else since ??= Number.isNaN(t) ? undefined : t;
+  }
+  return { level, back, ...(since === undefined ? {} : { since }) };
+}
+
+/** The end of the hour after a rollback that says where a series ended it. */
+const RECOVERY_END_MS = 20 * 60_000;
 
 /** A series waiting on a rollback card, listed for the agent's tick. */
 interface Recovering extends SeriesName {
