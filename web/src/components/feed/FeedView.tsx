@@ -397,16 +397,6 @@ export function FeedView() {
           </div>
         )}
       </Show>
-      {/* A phone has no filters beside the card: looking back says so, and the way back. */}
-      <Show when={status() !== "pending"}>
-        <div class={`${styles.banner} ${styles.phoneOnly}`} role="status">
-          {statusChoices.find(([v]) => v === status())?.[1]} · {cards().length} card
-          {cards().length === 1 ? "" : "s"}
-          <button type="button" onClick={() => lookBack("pending")}>
-            Back to review
-          </button>
-        </div>
-      </Show>
       <Show when={feed.state.incoming.length > 0}>
         <button class={styles.pill} type="button" onClick={() => feed.showIncoming()}>
           {feed.state.incoming.length} new
@@ -485,7 +475,23 @@ export function FeedView() {
             Keyboard shortcuts <kbd>?</kbd>
           </button>
         </div>
-        <div ref={scroller} class={styles.scroller} data-testid="feed">
+        <div
+          ref={scroller}
+          class={styles.scroller}
+          classList={{ [styles.underBar ?? ""]: status() !== "pending" }}
+          data-testid="feed"
+        >
+          {/* A phone has no filters beside the card: looking back says so, and the way back (above
+              the cards, not over them: the scroller snaps them below it). */}
+          <Show when={status() !== "pending"}>
+            <div class={`${styles.banner} ${styles.lookBar} ${styles.phoneOnly}`} role="status">
+              {statusChoices.find(([v]) => v === status())?.[1]} · {cards().length} card
+              {cards().length === 1 ? "" : "s"}
+              <button type="button" onClick={() => lookBack("pending")}>
+                Back to review
+              </button>
+            </div>
+          </Show>
           <For each={cards()}>
             {(card, i) => (
               <div class={styles.slot} classList={{ [styles.slotActive ?? ""]: i() === selected() }}>
