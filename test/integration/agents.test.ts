@@ -3401,7 +3401,7 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
             check: "after the rollback, payouts_ok came back",
             status: "failed",
             detail: expect.stringMatching(
-              /^it stayed near (29|30)(\.\d+)? in the hour after it, where about 9\d(\.\d+)? was usual$/,
+              /^it was near (29|30)(\.\d+)? at the end of the hour after it, where about 9\d(\.\d+)? was usual$/,
             ),
             after: true,
           },
@@ -3433,7 +3433,7 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
             check: `earlier rollbacks of ${repository} brought their metrics back within an hour`,
             status: "failed",
             detail: expect.stringMatching(
-              /^0 of 1 in the last 90 days; after the latest, payouts_ok stayed near (29|30)(\.\d+)? where about 9\d(\.\d+)? was usual$/,
+              /^0 of 1 in the last 90 days; after the latest, payouts_ok ended the hour near (29|30)(\.\d+)? where about 9\d(\.\d+)? was usual$/,
             ),
           },
         ]);

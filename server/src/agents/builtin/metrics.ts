@@ -1058,7 +1058,7 @@ async function judge(
       {
         series,
         back,
-        said: `${metric} stayed near ${round(level)} where about ${round(r.normal)} was usual`,
+        said: `${metric} ended the hour near ${round(level)} where about ${round(r.normal)} was usual`,
       },
     ],
   } satisfies MetricAfterRollback);
@@ -1069,7 +1069,7 @@ async function judge(
       status: back ? "passed" : "failed",
       detail: back
         ? `near ${round(level)}${since === undefined ? " in the hour after it" : ` from ${Math.round((since - at) / 60_000)} min after it`}, about ${round(r.normal)} before the break (it had gone to ${round(r.broken)})`
-        : `it stayed near ${round(level)} in the hour after it, where about ${round(r.normal)} was usual`,
+        : `it was near ${round(level)} at the end of the hour after it, where about ${round(r.normal)} was usual`,
     }),
   );
   if (!back) state.notBack = { after: at + RECOVERY_MS, normal: r.normal, card: r.card };
