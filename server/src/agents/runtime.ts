@@ -13,6 +13,7 @@ import {
   type Agent,
   type AgentContext,
   agentReads,
+  type CardUpsert,
   type LatestCardView,
   NonRetryableError,
   type OpenCardView,
@@ -54,6 +55,17 @@ export interface BatchReport {
 }
 
 class LostLease extends Error {}
+
+/** What agents see of a card (OpenCardView); LatestCardView adds to it. */
+const openCardColumns = {
+  id: cards.id,
+  fingerprint: cards.fingerprint,
+  version: cards.version,
+  status: cards.status,
+  evidence: cards.evidence,
+  priority: cards.priority,
+  priorityFactors: cards.priorityFactors,
+};
 
 /** Retries back off exponentially: 2 s, 4 s, 8 s … up to 5 minutes, with jitter. */
 export function backoffMs(attempts: number): number {
@@ -177,15 +189,8 @@ export class AgentRuntime {
     const base = this.context(now);
     const upserts: AgentUpsert[] = [];
     for (const agent of this.agents) {
-      if (!agent.tick) continue;
-      const ctx = { ...base, state: new RunState(state, agent.name) };
-      const made = await withTimeout(
-        agent.tick(ctx),
-        this.options.agentTimeoutMs ?? 30_000,
-        `agent ${agent.name}`,
-      );
-      state.apply(ctx.state.agent, ctx.state.writes);
-      upserts.push(...made.map((u) => ({ ...u, agent: agent.name })));
+      const tick = agent.tick?.bind(agent);
+      if (tick) upserts.push(...(await this.runWith(agent, base, state, false, tick)));
     }
     // Most minutes nothing is due: no transaction.
     if (upserts.length === 0 && !state.changed()) return 0;
@@ -313,6 +318,27 @@ export class AgentRuntime {
     return new Set(rows.map((r) => r.id));
   }
 
+  /**
+   * One run of an agent (on a batch, or a tick): it sees its own buffered state writes, which count
+   * only if it succeeds in time; what it proposes is tagged with its name.
+   */
+  private async runWith(
+    agent: Agent,
+    base: Omit<AgentContext, "state">,
+    state: BatchState,
+    demo: boolean,
+    call: (ctx: AgentContext) => Promise<CardUpsert[]> | CardUpsert[],
+  ): Promise<AgentUpsert[]> {
+    const ctx = { ...base, state: new RunState(state, agent.name, demo) };
+    const out = await withTimeout(
+      Promise.resolve(call(ctx)),
+      this.options.agentTimeoutMs ?? 30_000,
+      `agent ${agent.name}`,
+    );
+    state.apply(ctx.state.agent, ctx.state.writes);
+    return out.map((u) => ({ ...u, agent: agent.name }));
+  }
+
   private async runAgent(
     agent: Agent,
     base: Omit<AgentContext, "state">,
@@ -321,17 +347,8 @@ export class AgentRuntime {
     failures: Map<string, Error>,
     demo = false,
   ) {
-    const timeout = this.options.agentTimeoutMs ?? 30_000;
-    const tag = (list: Awaited<ReturnType<Agent["run"]>>) => list.map((u) => ({ ...u, agent: agent.name }));
-    // Each run sees its own buffered state writes; they count only if the run succeeds.
-    const once = async (signals: SignalRow[]) => {
-      const ctx = { ...base, state: new RunState(state, agent.name, demo) };
-      const out = tag(
-        await withTimeout(Promise.resolve(agent.run(ctx, signals)), timeout, `agent ${agent.name}`),
-      );
-      state.apply(ctx.state.agent, ctx.state.writes);
-      return out;
-    };
+    const once = (signals: SignalRow[]) =>
+      this.runWith(agent, base, state, demo, (ctx) => agent.run(ctx, signals));
     try {
       return await once(batch);
     } catch (batchErr) {
@@ -435,14 +452,8 @@ export class AgentRuntime {
     const readLatest = async (fingerprints: string[]) => {
       const rows = await db
         .select({
-          id: cards.id,
+          ...openCardColumns,
           agent: cards.agent,
-          fingerprint: cards.fingerprint,
-          version: cards.version,
-          status: cards.status,
-          evidence: cards.evidence,
-          priority: cards.priority,
-          priorityFactors: cards.priorityFactors,
           createdAt: cards.createdAt,
           updatedAt: cards.updatedAt,
         })
@@ -558,15 +569,7 @@ export class AgentRuntime {
         const map = new Map<string, OpenCardView>();
         if (fingerprints.length === 0) return map;
         const rows = await db
-          .select({
-            id: cards.id,
-            fingerprint: cards.fingerprint,
-            version: cards.version,
-            status: cards.status,
-            evidence: cards.evidence,
-            priority: cards.priority,
-            priorityFactors: cards.priorityFactors,
-          })
+          .select(openCardColumns)
           .from(cards)
           .where(
             and(

@@ -68,10 +68,10 @@ interface SeriesState {
 interface Recovery extends Level {
   /** The rollback card's fingerprint. */
   card: string;
-  /** Its values from the rollout's end to the hour's, as they came (states kept before `points`). */
-  values: number[];
-  /** The same as [time (ms), value], as they came. */
+  /** Its points from the rollout's end to the hour's, as [time (ms), value], as they came. */
   points?: [number, number][];
+  /** The same without times, in states kept before `points`. */
+  values?: number[];
 }
 
 /** A break as a card told it: "cart_wait_ms rose 12%", how far (relative) and when (ms). */
@@ -948,7 +948,7 @@ async function breakAfterDeploy(
   await indexBreak(ctx, name, series, labels);
   // Judged by where it was before its first break after this deploy.
   if (b.level && state.recovery?.card !== card) {
-    state.recovery = { card, ...b.level, values: [] };
+    state.recovery = { card, ...b.level, points: [] };
     await recovering(ctx, (list) => [
       ...list.filter((r) => r.series !== series),
       { series, name, labels, since: ctx.now.getTime() },
@@ -983,9 +983,8 @@ async function breakAfterDeploy(
 
 /**
  * A series whose break went to a rollback card, once that card was carried out: its points from the
- * rollout's end to an hour after tell whether it came back — their median nearer what was usual
- * before the break than to the break's level (see judge). Judged at its first point past the hour,
- * or by the clock when none comes (see the agent's tick).
+ * rollout's end to an hour after are kept, and tell whether it came back (see verdict). Judged at its
+ * first point past the hour, or by the clock when none comes (see the agent's tick).
  */
 async function judgeRecovery(
   ctx: AgentContext,
@@ -1002,7 +1001,8 @@ async function judgeRecovery(
     const t = s.occurredAt.getTime();
     if (t <= at + ROLLOUT_MS) continue;
     if (t <= at + RECOVERY_MS) {
-      r.points = [...(r.points ?? []), [t, (s.payload as Point).value]];
+      r.points ??= [];
+      r.points.push([t, (s.payload as Point).value]);
       if (r.points.length > RECOVERY_VALUES) r.points.shift();
       continue;
     }
@@ -1084,7 +1084,7 @@ async function judge(
  * point came in the hour.
  */
 function verdict(r: Recovery, at: number): { level: number; back: boolean; since?: number } | undefined {
-  const points = r.points ?? r.values.map((value) => [Number.NaN, value] as [number, number]);
+  const points = r.points ?? (r.values ?? []).map((value) => [Number.NaN, value] as [number, number]);
   if (points.length === 0) return;
   const end = points.filter(([t]) => t > at + RECOVERY_MS - RECOVERY_END_MS);
   const judged = (end.length > 0 ? end : points).map(([, value]) => value);
@@ -1167,7 +1167,7 @@ function notBackLine(n: NotBack): string {
   return `The rollback of ${repository} to before ${sha} was carried out and it did not come back in the hour after.`;
 }
 
-/** The most values of the hour after a rollback a series keeps (the latest). */
+/** The most points of the hour after a rollback a series keeps (the latest). */
 const RECOVERY_VALUES = 500;
 
 /**

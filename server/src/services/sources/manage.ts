@@ -158,17 +158,23 @@ export async function deleteSource(db: Queryable, id: string): Promise<void> {
   if (deleted.length === 0) throw new AppError("not_found", "source not found");
 }
 
+/** What an agent keeps under `key` (undefined when nothing is kept), as committed. */
+async function agentState(db: Queryable, agent: string, key: string): Promise<unknown> {
+  const [row] = await db
+    .select({ state: agentStates.state })
+    .from(agentStates)
+    .where(and(eq(agentStates.agent, agent), eq(agentStates.key, key)))
+    .limit(1);
+  return row?.state;
+}
+
 /**
  * The repositories the deploys agent saw deploy (its recent deploys, the team's: not the demo's),
  * each once, the latest deploy first.
  */
 export async function deployingRepositories(db: Queryable): Promise<Deploying> {
-  const [row] = await db
-    .select({ state: agentStates.state })
-    .from(agentStates)
-    .where(and(eq(agentStates.agent, deploysAgent.name), eq(agentStates.key, RECENT_DEPLOYS_KEY)))
-    .limit(1);
-  const recent = Array.isArray(row?.state) ? (row.state as Deploy[]) : [];
+  const stored = await agentState(db, deploysAgent.name, RECENT_DEPLOYS_KEY);
+  const recent = Array.isArray(stored) ? (stored as Deploy[]) : [];
   const latest = new Map<string, number>();
   for (const d of recent) {
     if (typeof d?.repository !== "string" || typeof d.at !== "number") continue;
@@ -187,17 +193,12 @@ export async function deployingRepositories(db: Queryable): Promise<Deploying> {
  */
 export async function metricNamesOf(db: Queryable, id: string): Promise<SourceMetrics> {
   const source = await getSource(db, id);
-  const [row] = await db
-    .select({ state: agentStates.state })
-    .from(agentStates)
-    .where(
-      and(
-        // A demo source's names are in the demo's own state.
-        eq(agentStates.agent, stateAgent(metricsAgent.name, source.demo)),
-        eq(agentStates.key, sourceMetricsKey(source.id)),
-      ),
-    )
-    .limit(1);
-  const names = Array.isArray(row?.state) ? row.state.filter((n): n is string => typeof n === "string") : [];
+  // A demo source's names are in the demo's own state.
+  const stored = await agentState(
+    db,
+    stateAgent(metricsAgent.name, source.demo),
+    sourceMetricsKey(source.id),
+  );
+  const names = Array.isArray(stored) ? stored.filter((n): n is string => typeof n === "string") : [];
   return { names: names.sort(), complete: names.length < MAX_SOURCE_METRICS };
 }

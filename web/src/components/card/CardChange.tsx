@@ -106,7 +106,6 @@ export interface ActionFor {
   source?: string;
 }
 
-/** "What accept will do", in words first; the full diff on demand. */
 /** What the change section is headed, by where the card is: the proposal, or what became of it. */
 function changeHeading(status: CardStatus | undefined, demo: boolean | undefined): string {
   switch (status) {
@@ -126,6 +125,7 @@ function changeHeading(status: CardStatus | undefined, demo: boolean | undefined
   }
 }
 
+/** "What accept will do" (or, decided, what became of it), in words first; the full diff on demand. */
 export function CardChange(props: {
   change: Change | null;
   /** The card's status: a decided card's section says what became of its change. */
@@ -140,19 +140,14 @@ export function CardChange(props: {
     () => section,
     () => (props.change && props.change.type !== "none" && !props.demo ? props.cardId : undefined),
   );
+  const heading = () => changeHeading(props.status, props.demo);
+  /** Still a proposal (waiting for a decision). */
+  const proposing = () => heading() === "Accept will";
   return (
-    <section
-      class={styles.change}
-      aria-label={
-        changeHeading(props.status, props.demo) === "Accept will"
-          ? "What accept will do"
-          : changeHeading(props.status, props.demo)
-      }
-      ref={section}
-    >
-      <h3 class={styles.sectionTitle}>{changeHeading(props.status, props.demo)}</h3>
+    <section class={styles.change} aria-label={proposing() ? "What accept will do" : heading()} ref={section}>
+      <h3 class={styles.sectionTitle}>{heading()}</h3>
       <p>{describeChange(props.change)}</p>
-      <Show when={props.demo && (!props.status || ["pending", "snoozed"].includes(props.status))}>
+      <Show when={props.demo && proposing()}>
         <p class={styles.demoNote}>Demo card: accepting only rehearses this.</p>
       </Show>
       <Show when={problem()}>
