@@ -3461,6 +3461,30 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
             detail: "1 of 2 in the last 90 days",
           },
         ]);
+        // This one's metric sends nothing at all after its rollback: the card says it cannot tell
+        // (not a silent card, and not a ✓ for a metric that went quiet).
+        expect(await rollBack(third)).toBe("succeeded");
+        const [done] = await t.database.db.select().from(schema.cards).where(eq(schema.cards.id, third.id));
+        t.clock.advance((done?.updatedAt.getTime() ?? 0) + 61 * minute - t.clock.now().getTime());
+        await t.tick();
+        expect(checks(await cardNow(third.id)).slice(-1)).toEqual([
+          {
+            check: "after the rollback, fees_ok came back",
+            status: "skipped",
+            detail:
+              "it sent no point in the hour after it (from 10 min on, the rollout's time): nothing to judge by",
+            after: true,
+          },
+        ]);
+        // …and counts neither way in the repository's record.
+        const fourth = await trouble("4", "tax_ok");
+        expect(checks(fourth).slice(2)).toEqual([
+          {
+            check: `earlier rollbacks of ${repository} brought their metrics back within an hour`,
+            status: "passed",
+            detail: "1 of 2 in the last 90 days",
+          },
+        ]);
       } finally {
         await setAction(id, { ...(earlier ? { url: earlier.url } : {}), enabled: false });
       }

@@ -1029,7 +1029,8 @@ async function carriedOutAt(ctx: AgentContext, state: SeriesState): Promise<numb
 /**
  * The hour after the rollback (carried out at `at`) is over: its verdict is kept under the metric's
  * name, for the repository's next rollback card to say (see stoppedBefore in deploys.ts), and the
- * card that was carried out says what came of it. No point in the hour: not judged. Not back: the
+ * card that was carried out says what came of it. No point in the hour: it says it could not tell
+ * (and the repository's record leaves the series out). Not back: the
  * series' next point past the hour makes its own card again.
  */
 async function judge(
@@ -1043,14 +1044,26 @@ async function judge(
   const r = state.recovery;
   if (!r) return;
   state.recovery = undefined;
+  const scope = labelText(labels);
+  const metric = `${name}${scope ? ` (${scope})` : ""}`;
   const v = verdict(r, at);
-  if (!v) return;
+  if (!v) {
+    // Silence is not a recovery, nor proof of a failure (the series may come under new labels):
+    // the card says it could not tell, rather than nothing.
+    out.push(
+      outcome(r.card, told, {
+        check: `after the rollback, ${metric} came back`,
+        status: "skipped",
+        detail:
+          "it sent no point in the hour after it (from 10 min on, the rollout's time): nothing to judge by",
+      }),
+    );
+    return;
+  }
   const { level, back, since } = v;
   const key = rolledBackKey(name);
   const known = await ctx.state.get<MetricAfterRollback>(key);
   const others = known?.card === r.card ? known.series.filter((x) => x.series !== series) : [];
-  const scope = labelText(labels);
-  const metric = `${name}${scope ? ` (${scope})` : ""}`;
   ctx.state.set(key, {
     card: r.card,
     series: [
