@@ -109,6 +109,8 @@ describe("a rollback, end to end, in Chromium", () => {
       .getByRole("region", { name: "What accept will do" })
       .getByText(/rollback/)
       .waitFor();
+    const summary = shown.locator("[data-summary]");
+    expect(await summary.textContent()).toContain("Accept runs the rollback action back to ccccccc.");
     await p.keyboard.press("a");
     await expect.poll(() => calls.length, { timeout: 20_000 }).toBe(1);
     expect(calls[0]).toEqual({ card: `deploy:${repo.full_name}@${"d".repeat(40)}` });
@@ -125,6 +127,9 @@ describe("a rollback, end to end, in Chromium", () => {
     expect(await p.getByRole("combobox", { name: "Filter by status" }).inputValue()).toBe("applied");
     await shown.getByRole("region", { name: "Carried out" }).waitFor();
     expect(await shown.getByRole("region", { name: "What came of it" }).count()).toBe(0);
+    // Its summary no longer says what accepting would do (its change section says what was done).
+    expect(await summary.textContent()).toContain("Push ddddddd");
+    expect(await summary.textContent()).not.toContain("Accept");
 
     // The error comes again a quarter hour after the rollback (its timestamp says so: the test does
     // not wait a quarter hour). The card being looked at says the rollback did not stop it.
@@ -137,7 +142,8 @@ describe("a rollback, end to end, in Chromium", () => {
         /^✗ after the rollback, Exception: This is an example Python exception stopped · it came again 15 min after it, at \d\d:\d\d UTC$/,
       ),
     ]);
-    // Apart from the checks made before asking.
+    // Apart from the checks made before asking, under their own heading.
+    await shown.getByRole("heading", { name: "Checked before asking you" }).waitFor();
     expect(await shown.getByRole("list", { name: "Checked before asking you" }).textContent()).not.toContain(
       "after the rollback",
     );

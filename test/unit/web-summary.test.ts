@@ -42,4 +42,28 @@ describe("a card's summary as paragraphs and lists", () => {
       { kind: "text", text: "-5 degrees at the door" },
     ]);
   });
+
+  it("leaves out what accepting would do once the card is decided, and nothing else", () => {
+    const summary = [
+      "Push c0ffee4 reached acme/shop at 02:11 UTC. Since then:",
+      "- signup_success dropped 40% at 02:17 UTC",
+      "Fixed in 2.3.1. Accept opens an issue in acme/shop to upgrade it.",
+      "",
+      "Accept runs the **rollback** action back to ccccccc.",
+      "Accept rate for this agent is 80%.",
+    ].join("\n");
+    expect(summaryBlocks(summary, true)).toEqual([
+      { kind: "text", text: "Push c0ffee4 reached acme/shop at 02:11 UTC. Since then:" },
+      { kind: "list", items: ["signup_success dropped 40% at 02:17 UTC"] },
+      { kind: "text", text: "Fixed in 2.3.1." },
+      { kind: "text", text: "Accept rate for this agent is 80%." },
+    ]);
+    // Still waiting for a decision: all of it.
+    expect(summaryBlocks(summary).flatMap((b) => (b.kind === "text" ? [b.text] : b.items))).toEqual([
+      "Push c0ffee4 reached acme/shop at 02:11 UTC. Since then:",
+      "signup_success dropped 40% at 02:17 UTC",
+      "Fixed in 2.3.1. Accept opens an issue in acme/shop to upgrade it.",
+      "Accept runs the rollback action back to ccccccc.\nAccept rate for this agent is 80%.",
+    ]);
+  });
 });

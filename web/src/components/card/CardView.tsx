@@ -54,6 +54,8 @@ const factValue = (value: unknown) =>
   typeof value === "string" && /^\d{4}-\d\d-\d\dT\d\d:\d\d/.test(value) ? momentLabel(value) : String(value);
 /** What came of the change once carried out (told after the decision), apart from the checks made before. */
 const outcomes = (card: Card) => card.verification.filter((v) => v.after);
+/** Decided: its change section says what became of the change, not what accept will do. */
+const decided = (card: Card) => card.status !== "pending" && card.status !== "snoozed";
 const checksBefore = (card: Card) => card.verification.filter((v) => !v.after);
 
 function Checks(props: { list: Verification; label?: string }) {
@@ -228,7 +230,7 @@ export function CardView(props: CardViewProps) {
       </h2>
       <Show when={props.card.summary}>
         <div class={styles.summary} data-summary>
-          <For each={summaryBlocks(props.card.summary)}>
+          <For each={summaryBlocks(props.card.summary, decided(props.card))}>
             {(b) =>
               b.kind === "list" ? (
                 <ul class={styles.summaryList}>
@@ -248,7 +250,16 @@ export function CardView(props: CardViewProps) {
         </section>
       </Show>
       <Show when={checksBefore(props.card).length > 0}>
-        <Checks list={checksBefore(props.card)} label="Checked before asking you" />
+        {/* Under "What came of it" they would read as part of it: then they have their own heading. */}
+        <Show
+          when={outcomes(props.card).length > 0}
+          fallback={<Checks list={checksBefore(props.card)} label="Checked before asking you" />}
+        >
+          <section aria-label="Checked before asking you">
+            <h3 class={styles.sectionTitle}>Checked before asking you</h3>
+            <Checks list={checksBefore(props.card)} label="Checked before asking you" />
+          </section>
+        </Show>
       </Show>
       <Show when={links(props.card).length > 0}>
         <ul class={styles.links} aria-label="Open elsewhere">
