@@ -42,8 +42,14 @@ export function describeChange(change: Change | null): string {
       }[change.operation];
       return `${what} in ${change.repository}`;
     }
-    case "webhook":
-      return `Run the "${change.action}" action`;
+    case "webhook": {
+      // What it acts on and the version it goes back to, when its params say (a rollback's do).
+      const p = change.params ?? {};
+      const on = [p.repository, p.service, p.metric].find((x) => typeof x === "string" && x !== "");
+      const to =
+        typeof p.to === "string" && p.to !== "" ? p.to.replace(/^([0-9a-f]{7})[0-9a-f]{5,}$/, "$1") : "";
+      return `Run the "${change.action}" action${on ? ` for ${on}` : ""}${to ? `, back to ${to}` : ""}`;
+    }
     default:
       return "Nothing outside Flick: accepting acknowledges it";
   }

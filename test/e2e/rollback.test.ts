@@ -125,7 +125,11 @@ describe("a rollback, end to end, in Chromium", () => {
       .getByRole("button", { name: "Applied" })
       .click();
     expect(await p.getByRole("combobox", { name: "Filter by status" }).inputValue()).toBe("applied");
-    await shown.getByRole("region", { name: "Carried out" }).waitFor();
+    // What was carried out: the action, on what, back to which version.
+    await shown
+      .getByRole("region", { name: "Carried out" })
+      .getByText(`Run the "rollback" action for ${repo.full_name}, back to ccccccc`, { exact: true })
+      .waitFor();
     expect(await shown.getByRole("region", { name: "What came of it" }).count()).toBe(0);
     // Its summary no longer says what accepting would do (its change section says what was done).
     expect(await summary.textContent()).toContain("Push ddddddd");

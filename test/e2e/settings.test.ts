@@ -319,7 +319,7 @@ describe("connecting a source from the settings page", () => {
     const card = page.locator(`[data-card-id="${made.id}"]`);
     await card
       .getByRole("region", { name: "What accept will do" })
-      .getByText('Run the "rollback" action', { exact: true })
+      .getByText('Run the "rollback" action for checkout_success', { exact: true })
       .waitFor();
 
     // Back in Settings: the metric has been sent, and the field offers the names the source sent.

@@ -492,7 +492,7 @@ new file mode 100644
       );
       expect(words.body.executions[0]?.result).toEqual({
         rehearsal: true,
-        wouldDo: 'Run the "rollback" action',
+        wouldDo: 'Run the "rollback" action for checkout, back to 9f8e7d',
       });
       expect(github.requests.length).toBe(requestsBefore);
       expect(git(repo, "branch", "--list")).toBe(branchesBefore);
