@@ -8,6 +8,8 @@ export DEBIAN_FRONTEND=noninteractive
 need_apt=()
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 command -v espeak-ng >/dev/null 2>&1 || need_apt+=(espeak-ng)
+# A real Prometheus server remote-writes to Flick in integration/prometheus.test.ts.
+command -v prometheus >/dev/null 2>&1 || need_apt+=(prometheus)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "test-all: installing ${need_apt[*]} from Debian's packages"
   SUDO=""

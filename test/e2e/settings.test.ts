@@ -312,6 +312,16 @@ describe("connecting a source from the settings page", () => {
 
     await source.getByRole("button", { name: "Show secret" }).click();
     const secret = await source.getByLabel("Secret").inputValue();
+    // Prometheus can send the points: its remote_write, to paste, keeps only the metric mapped to
+    // an action; its secret is hidden until asked for.
+    const snippet = source.getByLabel("Prometheus remote_write");
+    expect(await snippet.inputValue()).toContain("credentials: ••••");
+    expect(await snippet.inputValue()).toContain("regex: 'checkout_success'");
+    await source.getByRole("button", { name: "Show prometheus remote_write" }).click();
+    expect(await snippet.inputValue()).toContain(`credentials: ${secret}`);
+    expect(await snippet.inputValue()).toContain(
+      `url: ${await source.getByLabel("Ingest URL").inputValue()}`,
+    );
     const url = await source.getByLabel("Ingest URL").inputValue();
     const made = await metricCardAfterDrop(url, secret, "checkout_success");
     expect(made.title).toMatch(/^checkout_success dropped/);

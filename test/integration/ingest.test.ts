@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { countRows } from "../helpers/db.ts";
 import { filesIn, fixture, githubFixtures, hmacSha256Hex } from "../helpers/fixtures.ts";
 import { drivers, ingestInto, startTestApp, type TestApp } from "../helpers/harness.ts";
+import { remoteWriteHeaders, type Series, snappyLiterals, writeRequest } from "../helpers/remote-write.ts";
 
 describe.each(drivers)("ingest on %s", (driver) => {
   let t: TestApp;
@@ -324,6 +325,104 @@ describe.each(drivers)("ingest on %s", (driver) => {
       expect(bad.body.error.message).toMatch(/^1\.value: /);
       const unauth = await post(points, "wrong");
       expect(unauth.status).toBe(401);
+    });
+
+    it("reads a Prometheus remote write request as metric points; refuses a broken one naming why", async () => {
+      const post = (body: Uint8Array<ArrayBuffer>, headers: Record<string, string> = {}) =>
+        t.fetch(
+          new Request(`http://localhost/ingest/${metrics.id}`, {
+            method: "POST",
+            body,
+            headers: { ...remoteWriteHeaders(metrics.secret), ...headers },
+          }),
+        );
+      const start = Date.parse("2026-11-20T10:00:00Z");
+      const series: Series[] = [
+        {
+          labels: { __name__: "queue_depth", job: "worker", instance: "10.0.0.7:9100" },
+          samples: [
+            [start, 12],
+            [start + 15_000, 14.5],
+            // Prometheus's staleness marker (a NaN) when the target went away: not a value.
+            [start + 30_000, Number.NaN],
+          ],
+        },
+        { labels: { __name__: "payouts_ok" }, samples: [[start, 97.5]] },
+      ];
+      const res = await post(snappyLiterals(writeRequest(series)));
+      const body = (await res.json()) as IngestResult;
+      expect(res.status, JSON.stringify(body)).toBe(202);
+      expect(body).toMatchObject({ accepted: 3, ignored: 1 });
+      const stored = await t.database.db
+        .select()
+        .from(schema.signals)
+        .where(inArray(schema.signals.id, body.ids));
+      expect(
+        stored
+          .map((s) => ({ kind: s.kind, fingerprint: s.fingerprint, payload: s.payload }))
+          .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))),
+      ).toEqual([
+        {
+          kind: "metric.point",
+          fingerprint: "metric:payouts_ok{}",
+          payload: { name: "payouts_ok", labels: {}, ts: "2026-11-20T10:00:00.000Z", value: 97.5 },
+        },
+        {
+          kind: "metric.point",
+          fingerprint: 'metric:queue_depth{instance="10.0.0.7:9100",job="worker"}',
+          payload: {
+            name: "queue_depth",
+            labels: { job: "worker", instance: "10.0.0.7:9100" },
+            ts: "2026-11-20T10:00:00.000Z",
+            value: 12,
+          },
+        },
+        {
+          kind: "metric.point",
+          fingerprint: 'metric:queue_depth{instance="10.0.0.7:9100",job="worker"}',
+          payload: {
+            name: "queue_depth",
+            labels: { job: "worker", instance: "10.0.0.7:9100" },
+            ts: "2026-11-20T10:00:15.000Z",
+            value: 14.5,
+          },
+        },
+      ]);
+      // Prometheus retries what failed: the same request again stores nothing twice.
+      const again = await post(snappyLiterals(writeRequest(series)));
+      expect(((await again.json()) as IngestResult).duplicates).toBe(3);
+
+      const before = await countRows(t.database.db, "signal");
+      const refused = async (body: Uint8Array<ArrayBuffer>, status: number, message: RegExp) => {
+        const r = await post(body);
+        const text = await r.text();
+        expect(r.status, text).toBe(status);
+        expect((JSON.parse(text) as ErrorBody).error.message).toMatch(message);
+      };
+      // Not snappy at all (the raw protobuf, uncompressed).
+      await refused(writeRequest(series), 400, /^body is not valid snappy: /);
+      // Snappy that says it holds more than a body may.
+      await refused(new Uint8Array([0x80, 0x80, 0x80, 0x40, 0x00]), 413, /larger than/);
+      // Snappy holding something that is not a WriteRequest.
+      await refused(
+        snappyLiterals(new Uint8Array([0x0a, 0x7f, 0x01])),
+        400,
+        /^body is not a Prometheus remote write request: /,
+      );
+      // A series without a name, and a label value longer than a point may carry: named by series.
+      await refused(
+        snappyLiterals(writeRequest([{ labels: { job: "x" }, samples: [[start, 1]] }])),
+        400,
+        /no __name__ label/,
+      );
+      await refused(
+        snappyLiterals(
+          writeRequest([{ labels: { __name__: "up", pod: "p".repeat(600) }, samples: [[start, 1]] }]),
+        ),
+        400,
+        /^up\{pod="p{40}…"\}\.labels\.pod: /,
+      );
+      expect(await countRows(t.database.db, "signal")).toBe(before);
     });
 
     it("turns each Alertmanager alert into a signal", async () => {

@@ -1,7 +1,9 @@
 import { z } from "zod";
 import { sha256 } from "../lib/crypto.ts";
+import { AppError, validationError } from "../lib/errors.ts";
 import { bodyText, check, labelKey, parseJson, toDate, verifyBearer } from "./common.ts";
-import type { IngestModule, ParseResult } from "./types.ts";
+import { decodeWriteRequest, type RemoteWriteBatch, RemoteWriteError } from "./remote-write.ts";
+import type { IngestModule, IngestRequest, ParseResult } from "./types.ts";
 
 const MAX_POINTS = 10_000;
 
@@ -23,17 +25,64 @@ const pointsSchema = z
   .min(1, "send at least one point")
   .max(MAX_POINTS, `at most ${MAX_POINTS} points per request`);
 
-/** Batched metric points: `[{name, labels, ts, value}]` or `{points: [...]}`; one signal a point. */
+/** A series as an error names it: long names and label values cut short. */
+function seriesName(p: { name: string; labels: Record<string, string> }): string {
+  const cut = (x: string) => (x.length > 40 ? `${x.slice(0, 40)}…` : x);
+  const labels = Object.entries(p.labels).map(([k, v]) => `${cut(k)}=${JSON.stringify(cut(v))}`);
+  return `${cut(p.name)}{${labels.join(",")}}`;
+}
+
+/** A Prometheus remote write body: its points, checked as JSON ones are; staleness markers left out. */
+function remoteWritePoints(req: IngestRequest): RemoteWriteBatch {
+  let batch: RemoteWriteBatch;
+  try {
+    batch = decodeWriteRequest(req.body);
+  } catch (err) {
+    if (!(err instanceof RemoteWriteError)) throw err;
+    throw new AppError("bad_request", `body is not a Prometheus remote write request: ${err.message}`);
+  }
+  if (batch.points.length > MAX_POINTS)
+    throw validationError([
+      {
+        path: "points",
+        message: `at most ${MAX_POINTS} points per request (set queue_config.max_samples_per_send lower)`,
+      },
+    ]);
+  // Named by series, not by its place in a batch Prometheus made up.
+  for (const p of batch.points) {
+    const checked = pointSchema.safeParse(p);
+    if (!checked.success)
+      throw validationError(
+        checked.error.issues.map((issue) => ({
+          path: [seriesName(p), ...issue.path.map(String)].join("."),
+          message: issue.message,
+        })),
+      );
+  }
+  // Prometheus sends a request with only stale markers when scraping stops: nothing to keep.
+  return batch;
+}
+
+/**
+ * Batched metric points: `[{name, labels, ts, value}]` or `{points: [...]}` as JSON, or a Prometheus
+ * remote write request (protobuf, snappy); one signal a point.
+ */
 export const metrics: IngestModule = {
   verify(source, req) {
     verifyBearer(source.secret, req);
   },
   parse(_source, req): ParseResult {
-    const json = parseJson(bodyText(req));
-    // A bare array or {points: [...]}; errors name the point by its index either way.
-    const points = Array.isArray(json)
-      ? check(pointsSchema, json)
-      : check(pointsSchema, (json as { points?: unknown } | null)?.points, "points");
+    let points: z.infer<typeof pointsSchema>;
+    let ignored = 0;
+    if (/^application\/x-protobuf\b/i.test(req.headers.get("content-type") ?? "")) {
+      ({ points, ignored } = remoteWritePoints(req));
+    } else {
+      const json = parseJson(bodyText(req));
+      // A bare array or {points: [...]}; errors name the point by its index either way.
+      points = Array.isArray(json)
+        ? check(pointsSchema, json)
+        : check(pointsSchema, (json as { points?: unknown } | null)?.points, "points");
+    }
     const signals = points.map((p) => {
       const series = `${p.name}{${labelKey(p.labels)}}`;
       const at = toDate(p.ts) ?? new Date();
@@ -48,6 +97,6 @@ export const metrics: IngestModule = {
     // Signals reach the agents in the order written, and the detector ignores a point older than
     // one it has seen: a request listed out of order is written oldest first (a stable sort).
     signals.sort((a, b) => a.occurredAt.getTime() - b.occurredAt.getTime());
-    return { signals, ignored: 0 };
+    return { signals, ignored };
   },
 };

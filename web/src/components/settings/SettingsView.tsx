@@ -13,7 +13,7 @@ import { SourceSettings } from "./SourceSettings.tsx";
 const kinds: { kind: SourceKind; label: string }[] = [
   { kind: "github", label: "GitHub webhook" },
   { kind: "sentry", label: "Sentry (DSN or integration webhook)" },
-  { kind: "metrics", label: "Metrics (JSON points)" },
+  { kind: "metrics", label: "Metrics (JSON points or Prometheus remote write)" },
   { kind: "alertmanager", label: "Prometheus Alertmanager" },
   { kind: "feedback", label: "Customer feedback (JSON or CSV)" },
   { kind: "webhook", label: "Any JSON webhook" },
@@ -26,9 +26,32 @@ function howToSend(s: Source): string {
       return "Payload URL below, content type application/json, and this secret as the webhook secret. Events: pushes, pull requests, reviews, check runs, statuses, workflow jobs and runs, releases, deployment statuses, issues, Dependabot and code scanning alerts.";
     case "sentry":
       return "Point an SDK at the DSN; or, in a Sentry internal integration, use the URL as its webhook URL and this secret as its client secret, and subscribe to issue, error, comment and Seer webhooks (alert rules may send to it too).";
+    case "metrics":
+      return "POST JSON points to the URL with the header Authorization: Bearer <secret>, or let Prometheus send them with the remote_write below.";
     default:
       return "POST to the URL with the header Authorization: Bearer <secret>.";
   }
+}
+
+/**
+ * Prometheus's remote_write for a metrics source, to paste into prometheus.yml: only the metrics
+ * worth watching are sent (those the source maps to actions, else a name to fill in), not every
+ * series Prometheus scrapes.
+ */
+function remoteWriteConfig(s: Source): string {
+  const actions = (s.settings as { actions?: Record<string, unknown> } | undefined)?.actions ?? {};
+  const names = Object.keys(actions).map((n) => n.replace(/[.]/g, "\\."));
+  return [
+    "remote_write:",
+    `  - url: ${s.ingestUrl}`,
+    "    authorization:",
+    `      credentials: ${s.secret}`,
+    "    write_relabel_configs:",
+    "      # only the metrics Flick should watch",
+    "      - source_labels: [__name__]",
+    `        regex: '${names.length ? names.join("|") : "checkout_success|signup_success"}'`,
+    "        action: keep",
+  ].join("\n");
 }
 
 /** The sections an admin's settings page has, by their headings' ids. */
@@ -76,6 +99,8 @@ export function SettingsView(props: { admin: boolean }) {
   const [error, setError] = createSignal("");
   const [invite, setInvite] = createSignal("");
   const [notice, setNotice] = createSignal("");
+  // Sources as last saved from their settings forms (the list is not fetched again: forms stay open).
+  const [savedNow, setSavedNow] = createSignal<Record<string, Source>>({});
 
   const run = async (f: () => Promise<unknown>) => {
     setError("");
@@ -178,9 +203,20 @@ export function SettingsView(props: { admin: boolean }) {
                 <CopyField label="Ingest URL" value={s.ingestUrl} />
                 <CopyField label="Secret" value={s.secret} secret />
                 <Show when={s.sentryDsn}>{(dsn) => <CopyField label="DSN" value={dsn()} secret />}</Show>
+                <Show when={s.kind === "metrics"}>
+                  <CopyField
+                    label="Prometheus remote_write"
+                    value={remoteWriteConfig(savedNow()[s.id] ?? s)}
+                    secret={s.secret}
+                    rows={9}
+                  />
+                </Show>
                 <SourceSettings
                   source={s}
-                  onSaved={setNotice}
+                  onSaved={(message, stored) => {
+                    setNotice(message);
+                    setSavedNow((all) => ({ ...all, [stored.id]: stored }));
+                  }}
                   metric={metricFor(s)}
                   chosen={s.id === wantedSource}
                 />

@@ -60,7 +60,8 @@ function canonical(value: unknown): string {
  */
 export function SourceSettings(props: {
   source: Source;
-  onSaved(message: string): void;
+  /** After a save: what to tell, and the source as stored. */
+  onSaved(message: string, stored: Source): void;
   /** A metric to choose an action for: opened at it when this source sent it, or is `chosen`. */
   metric?: string;
   /** The card named this source as the one whose settings chose its proposal. */
@@ -156,7 +157,7 @@ export function SourceSettings(props: {
       setSaved(canonical(stored.source.settings));
       if (asJson()) setJson(JSON.stringify(stored.source.settings, null, 2));
       setError("");
-      props.onSaved(`Saved the settings of ${props.source.name}.`);
+      props.onSaved(`Saved the settings of ${props.source.name}.`, stored.source);
     } catch (err) {
       setError(errorMessage(err));
     } finally {

@@ -21,16 +21,24 @@ export function Messages(props: { error: string; notice: string }) {
 }
 
 /**
- * A labelled value to copy into another tool (a URL, a secret), with a Copy button. A secret is
- * hidden until asked for (a screen shared or looked over shows dots); Copy takes it either way.
+ * A labelled value to copy into another tool (a URL, a secret, a config snippet), with a Copy
+ * button. A secret is hidden until asked for (a screen shared or looked over shows dots); Copy
+ * takes it either way. `secret` as text hides only that part of the value (a snippet holding it).
  */
-export function CopyField(props: { label: string; value: string; secret?: boolean }) {
+export function CopyField(props: { label: string; value: string; secret?: boolean | string; rows?: number }) {
   const [shown, setShown] = createSignal(false);
   const [copied, setCopied] = createSignal(false);
-  let input: HTMLInputElement | undefined;
+  let input: HTMLInputElement | HTMLTextAreaElement | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
   onCleanup(() => clearTimeout(timer));
-  const hidden = () => props.secret === true && !shown();
+  const hidden = () => props.secret !== undefined && props.secret !== false && !shown();
+  const dots = (x: string) => "•".repeat(Math.min(x.length, 32));
+  const displayed = () => {
+    if (!hidden()) return props.value;
+    return typeof props.secret === "string"
+      ? props.value.replaceAll(props.secret, dots(props.secret))
+      : dots(props.value);
+  };
   const copy = async () => {
     try {
       await navigator.clipboard.writeText(props.value);
@@ -45,17 +53,35 @@ export function CopyField(props: { label: string; value: string; secret?: boolea
     timer = setTimeout(() => setCopied(false), 2000);
   };
   return (
-    <div class={styles.copyField}>
+    <div class={styles.copyField} classList={{ [styles.copyBlock ?? ""]: props.rows !== undefined }}>
       <label class={styles.field}>
         {props.label}
-        <input
-          ref={input}
-          class={styles.code}
-          readOnly
-          value={hidden() ? "•".repeat(Math.min(props.value.length, 32)) : props.value}
-        />
+        <Show
+          when={props.rows}
+          fallback={
+            <input
+              ref={(el) => {
+                input = el;
+              }}
+              class={styles.code}
+              readOnly
+              value={displayed()}
+            />
+          }
+        >
+          <textarea
+            ref={(el) => {
+              input = el;
+            }}
+            class={styles.code}
+            readOnly
+            rows={props.rows}
+            wrap="off"
+            value={displayed()}
+          />
+        </Show>
       </label>
-      <Show when={props.secret}>
+      <Show when={props.secret !== undefined && props.secret !== false}>
         <button
           type="button"
           class={styles.secondary}
