@@ -47,7 +47,8 @@ function remoteWriteConfig(s: Source): string {
     "    authorization:",
     `      credentials: ${s.secret}`,
     "    write_relabel_configs:",
-    "      # only the metrics Flick should watch",
+    "      # only the metrics Flick should watch; series that outlive a deploy",
+    "      # (a recording rule's sum by (job)), not one per pod",
     "      - source_labels: [__name__]",
     `        regex: '${names.length ? names.join("|") : "checkout_success|signup_success"}'`,
     "        action: keep",
@@ -208,7 +209,7 @@ export function SettingsView(props: { admin: boolean }) {
                     label="Prometheus remote_write"
                     value={remoteWriteConfig(savedNow()[s.id] ?? s)}
                     secret={s.secret}
-                    rows={9}
+                    rows={10}
                   />
                 </Show>
                 <SourceSettings
