@@ -8,8 +8,10 @@ export DEBIAN_FRONTEND=noninteractive
 need_apt=()
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 command -v espeak-ng >/dev/null 2>&1 || need_apt+=(espeak-ng)
-# A real Prometheus server remote-writes to Flick in integration/prometheus.test.ts.
+# A real Prometheus remote-writes to Flick, and its alerts reach Flick through a real Alertmanager
+# (integration/prometheus.test.ts, e2e/prometheus.test.ts).
 command -v prometheus >/dev/null 2>&1 || need_apt+=(prometheus)
+command -v prometheus-alertmanager >/dev/null 2>&1 || need_apt+=(prometheus-alertmanager)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "test-all: installing ${need_apt[*]} from Debian's packages"
   SUDO=""

@@ -1,0 +1,115 @@
+// Debian's Prometheus and Alertmanager as child processes for the tests (scripts/test-all.sh
+// installs the packages), with a tiny exporter for Prometheus to scrape.
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+
+function binary(name: string, pkg: string): string {
+  try {
+    return execFileSync("sh", ["-c", `command -v ${name}`], { encoding: "utf8" }).trim();
+  } catch {
+    throw new Error(`${name} is not installed: \`apt-get install ${pkg}\` (scripts/test-all.sh does)`);
+  }
+}
+
+export async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((resolve) => s.listen(0, "127.0.0.1", resolve));
+  const { port } = s.address() as AddressInfo;
+  await new Promise((resolve) => s.close(resolve));
+  return port;
+}
+
+export interface Running {
+  /** host:port it listens on. */
+  address: string;
+  /** What it has logged so far (the tail is enough to say why a request was refused). */
+  log(): string;
+  stop(): Promise<void>;
+}
+
+/** A process with its own temporary folder holding `files`; `args` get the folder's path. */
+async function run(
+  command: string,
+  files: Record<string, string>,
+  args: (dir: string, address: string) => string[],
+): Promise<Running> {
+  const dir = mkdtempSync(path.join(tmpdir(), "flick-prom-"));
+  for (const [name, text] of Object.entries(files)) writeFileSync(path.join(dir, name), text);
+  const address = `127.0.0.1:${await freePort()}`;
+  let log = "";
+  const child: ChildProcess = spawn(command, args(dir, address), { stdio: ["ignore", "pipe", "pipe"] });
+  child.stdout?.on("data", (d) => {
+    log += d;
+  });
+  child.stderr?.on("data", (d) => {
+    log += d;
+  });
+  return {
+    address,
+    log: () => log.slice(-3000),
+    async stop() {
+      if (child.exitCode === null) {
+        const exited = new Promise((resolve) => child.once("exit", resolve));
+        child.kill("SIGTERM");
+        await exited;
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Prometheus with this prometheus.yml (and rule files beside it, named as the config names them). */
+export function startPrometheus(config: string, files: Record<string, string> = {}): Promise<Running> {
+  return run(binary("prometheus", "prometheus"), { "prometheus.yml": config, ...files }, (dir, address) => [
+    `--config.file=${path.join(dir, "prometheus.yml")}`,
+    `--storage.tsdb.path=${path.join(dir, "data")}`,
+    `--web.listen-address=${address}`,
+    "--log.level=warn",
+  ]);
+}
+
+/** Alertmanager with this alertmanager.yml, alone (no cluster port). */
+export function startAlertmanager(config: string): Promise<Running> {
+  return run(
+    binary("prometheus-alertmanager", "prometheus-alertmanager"),
+    { "alertmanager.yml": config },
+    (dir, address) => [
+      `--config.file=${path.join(dir, "alertmanager.yml")}`,
+      `--storage.path=${path.join(dir, "data")}`,
+      `--web.listen-address=${address}`,
+      "--cluster.listen-address=",
+      "--log.level=warn",
+    ],
+  );
+}
+
+/** An HTTP server answering every request with the exposition text `body()` returns now. */
+export async function startExporter(body: () => string): Promise<{ address: string; server: Server }> {
+  const server = createServer((_req, res) => {
+    res.writeHead(200, { "content-type": "text/plain; version=0.0.4" });
+    res.end(body());
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return { address: `127.0.0.1:${(server.address() as AddressInfo).port}`, server };
+}
+
+/** The remote_write block for a Flick metrics source (as Settings shows it), sending soon. */
+export function remoteWriteBlock(url: string, secret: string, keep: string): string {
+  return `remote_write:
+  - url: ${url}
+    authorization:
+      credentials: ${secret}
+    queue_config:
+      batch_send_deadline: 1s
+      min_backoff: 100ms
+      max_backoff: 1s
+    write_relabel_configs:
+      - source_labels: [__name__]
+        regex: '${keep}'
+        action: keep
+`;
+}
