@@ -391,6 +391,18 @@ describe.each(drivers)("ingest on %s", (driver) => {
       // Prometheus retries what failed: the same request again stores nothing twice.
       const again = await post(snappyLiterals(writeRequest(series)));
       expect(((await again.json()) as IngestResult).duplicates).toBe(3);
+      // Times are Prometheus's milliseconds, whatever their size (JSON reads a small number as seconds).
+      const old = await post(
+        snappyLiterals(
+          writeRequest([{ labels: { __name__: "payouts_ok" }, samples: [[999_999_999_000, 1]] }]),
+        ),
+      );
+      const [oldId] = ((await old.json()) as IngestResult).ids;
+      const [oldPoint] = await t.database.db
+        .select()
+        .from(schema.signals)
+        .where(inArray(schema.signals.id, [oldId ?? ""]));
+      expect(oldPoint?.payload).toMatchObject({ ts: "2001-09-09T01:46:39.000Z" });
 
       const before = await countRows(t.database.db, "signal");
       const refused = async (body: Uint8Array<ArrayBuffer>, status: number, message: RegExp) => {

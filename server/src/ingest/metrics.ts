@@ -33,7 +33,7 @@ function seriesName(p: { name: string; labels: Record<string, string> }): string
 }
 
 /** A Prometheus remote write body: its points, checked as JSON ones are; staleness markers left out. */
-function remoteWritePoints(req: IngestRequest): RemoteWriteBatch {
+function remoteWritePoints(req: IngestRequest): { points: z.infer<typeof pointsSchema>; ignored: number } {
   let batch: RemoteWriteBatch;
   try {
     batch = decodeWriteRequest(req.body);
@@ -48,8 +48,10 @@ function remoteWritePoints(req: IngestRequest): RemoteWriteBatch {
         message: `at most ${MAX_POINTS} points per request (set queue_config.max_samples_per_send lower)`,
       },
     ]);
+  // Prometheus's times are milliseconds: as dates, so none is mistaken for seconds (before 2001).
+  const points = batch.points.map((p) => ({ ...p, ts: new Date(p.ts).toISOString() }));
   // Named by series, not by its place in a batch Prometheus made up.
-  for (const p of batch.points) {
+  for (const p of points) {
     const checked = pointSchema.safeParse(p);
     if (!checked.success)
       throw validationError(
@@ -59,8 +61,8 @@ function remoteWritePoints(req: IngestRequest): RemoteWriteBatch {
         })),
       );
   }
-  // Prometheus sends a request with only stale markers when scraping stops: nothing to keep.
-  return batch;
+  // A request of staleness markers only (a target went away) has no point: nothing to keep, no error.
+  return { points, ignored: batch.ignored };
 }
 
 /**

@@ -134,6 +134,8 @@ export function decodeWriteRequest(bytes: Uint8Array): RemoteWriteBatch {
           else if (s.field === 2 && s.wire === 0) ts = sample.varint();
           else sample.skip(s.wire);
         }
+        // A JavaScript date reaches 8.64e15 ms (year 275760); a negative int64 reads as far more.
+        if (ts > 8.64e15) throw new RemoteWriteError(`a sample's time (${ts} ms) is out of range`);
         samples.push([ts, value]);
       } else {
         // 4: native histograms, which have no single value to watch.
