@@ -3,14 +3,9 @@ import type { Server } from "node:http";
 import path from "node:path";
 import type { Card, Source } from "@flick/shared";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { remoteWriteConfig } from "../../web/src/lib/prometheus.ts";
 import { type E2E, phone, startE2E } from "../helpers/e2e.ts";
-import {
-  type Running,
-  remoteWriteBlock,
-  startAlertmanager,
-  startExporter,
-  startPrometheus,
-} from "../helpers/prometheus.ts";
+import { type Running, startAlertmanager, startExporter, startPrometheus } from "../helpers/prometheus.ts";
 import { repoRoot } from "../helpers/server-process.ts";
 
 const shots = path.join(repoRoot, "test/.artifacts");
@@ -97,7 +92,8 @@ scrape_configs:
   - job_name: shop
     static_configs:
       - targets: ["${exporter.address}"]
-${remoteWriteBlock(metrics.ingestUrl, metrics.secret, "checkout_success")}`,
+${remoteWriteConfig(metrics, { actions: { checkout_success: "rollback" } })}
+`,
       {
         "rules.yml": `groups:
   - name: shop

@@ -96,20 +96,3 @@ export async function startExporter(body: () => string): Promise<{ address: stri
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return { address: `127.0.0.1:${(server.address() as AddressInfo).port}`, server };
 }
-
-/** The remote_write block for a Flick metrics source (as Settings shows it), sending soon. */
-export function remoteWriteBlock(url: string, secret: string, keep: string): string {
-  return `remote_write:
-  - url: ${url}
-    authorization:
-      credentials: ${secret}
-    queue_config:
-      batch_send_deadline: 1s
-      min_backoff: 100ms
-      max_backoff: 1s
-    write_relabel_configs:
-      - source_labels: [__name__]
-        regex: '${keep}'
-        action: keep
-`;
-}

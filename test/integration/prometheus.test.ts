@@ -2,8 +2,9 @@ import type { Server } from "node:http";
 import * as schema from "@flick/server/schema";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { remoteWriteConfig } from "../../web/src/lib/prometheus.ts";
 import { startTestApp, type TestApp } from "../helpers/harness.ts";
-import { type Running, remoteWriteBlock, startExporter, startPrometheus } from "../helpers/prometheus.ts";
+import { type Running, startExporter, startPrometheus } from "../helpers/prometheus.ts";
 import { until } from "../helpers/until.ts";
 
 /**
@@ -27,15 +28,16 @@ describe("a real Prometheus server remote-writing to a metrics source", () => {
     const ingest = new URL(source.ingestUrl);
     ingest.host = flick.host;
     ingest.protocol = flick.protocol;
-    // The config an admin writes from the source's page: remote_write with the secret, and only the
-    // metrics worth watching kept (Prometheus's own series, like `up`, are not sent).
+    // The remote_write block the source's page shows, pasted as it is: the secret, and only the
+    // metrics mapped to actions kept (Prometheus's own series, like `up`, are not sent).
     prometheus = await startPrometheus(`global:
   scrape_interval: 1s
 scrape_configs:
   - job_name: shop
     static_configs:
       - targets: ["${exporter.address}"]
-${remoteWriteBlock(ingest.toString(), source.secret, "checkout_.*")}`);
+${remoteWriteConfig({ ...source, ingestUrl: ingest.toString() }, { actions: { checkout_success: "rollback", 'checkout_latency_seconds{job="shop"}': "page" } })}
+`);
   });
 
   afterAll(async () => {

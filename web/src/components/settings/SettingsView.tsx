@@ -2,6 +2,7 @@ import type { Mute, Source, SourceKind, User } from "@flick/shared";
 import { createResource, createSignal, For, onMount, Show } from "solid-js";
 import { errorMessage, request } from "../../lib/api.ts";
 import { momentLabel } from "../../lib/chart-axis.ts";
+import { remoteWriteConfig } from "../../lib/prometheus.ts";
 import { ActionsSection } from "./ActionsSection.tsx";
 import { FailedSignalsSection } from "./FailedSignalsSection.tsx";
 import { ModelUseSection } from "./ModelUseSection.tsx";
@@ -31,28 +32,6 @@ function howToSend(s: Source): string {
     default:
       return "POST to the URL with the header Authorization: Bearer <secret>.";
   }
-}
-
-/**
- * Prometheus's remote_write for a metrics source, to paste into prometheus.yml: only the metrics
- * worth watching are sent (those the source maps to actions, else a name to fill in), not every
- * series Prometheus scrapes.
- */
-function remoteWriteConfig(s: Source): string {
-  const actions = (s.settings as { actions?: Record<string, unknown> } | undefined)?.actions ?? {};
-  const names = Object.keys(actions).map((n) => n.replace(/[.]/g, "\\."));
-  return [
-    "remote_write:",
-    `  - url: ${s.ingestUrl}`,
-    "    authorization:",
-    `      credentials: ${s.secret}`,
-    "    write_relabel_configs:",
-    "      # only the metrics Flick should watch; series that outlive a deploy",
-    "      # (a recording rule's sum by (job)), not one per pod",
-    "      - source_labels: [__name__]",
-    `        regex: '${names.length ? names.join("|") : "checkout_success|signup_success"}'`,
-    "        action: keep",
-  ].join("\n");
 }
 
 /** The sections an admin's settings page has, by their headings' ids. */
@@ -100,8 +79,8 @@ export function SettingsView(props: { admin: boolean }) {
   const [error, setError] = createSignal("");
   const [invite, setInvite] = createSignal("");
   const [notice, setNotice] = createSignal("");
-  // Sources as last saved from their settings forms (the list is not fetched again: forms stay open).
-  const [savedNow, setSavedNow] = createSignal<Record<string, Source>>({});
+  // Settings as last saved from each source's form (the list is not fetched again: forms stay open).
+  const [savedSettings, setSavedSettings] = createSignal<Record<string, Source["settings"]>>({});
 
   const run = async (f: () => Promise<unknown>) => {
     setError("");
@@ -207,7 +186,7 @@ export function SettingsView(props: { admin: boolean }) {
                 <Show when={s.kind === "metrics"}>
                   <CopyField
                     label="Prometheus remote_write"
-                    value={remoteWriteConfig(savedNow()[s.id] ?? s)}
+                    value={remoteWriteConfig(s, savedSettings()[s.id] ?? s.settings)}
                     secret={s.secret}
                     rows={10}
                   />
@@ -216,7 +195,7 @@ export function SettingsView(props: { admin: boolean }) {
                   source={s}
                   onSaved={(message, stored) => {
                     setNotice(message);
-                    setSavedNow((all) => ({ ...all, [stored.id]: stored }));
+                    setSavedSettings((all) => ({ ...all, [stored.id]: stored.settings }));
                   }}
                   metric={metricFor(s)}
                   chosen={s.id === wantedSource}
