@@ -118,3 +118,30 @@ export const deadLetterSchema = z.object({
   receivedAt: z.string(),
 });
 export type DeadLetter = z.infer<typeof deadLetterSchema>;
+
+/** Loading a metrics source's history from the team's Prometheus (its HTTP API's query_range). */
+export const prometheusHistoryRequestSchema = z.object({
+  url: z
+    .string()
+    .trim()
+    .max(500, "url is at most 500 characters")
+    .regex(
+      /^https?:\/\/[^\s/]+/,
+      "url must be the Prometheus server's http(s) address, like http://prometheus:9090",
+    ),
+  hours: z.number().int().min(1, "hours is at least 1").max(168, "hours is at most 168 (a week)").default(48),
+});
+export type PrometheusHistoryRequest = z.input<typeof prometheusHistoryRequestSchema>;
+
+export const prometheusHistorySchema = z.object({
+  /** The selectors asked for (the metrics the source maps to actions). */
+  queries: z.array(z.string()),
+  series: z.number().int(),
+  points: z.number().int(),
+  accepted: z.number().int(),
+  duplicates: z.number().int(),
+  stepSeconds: z.number().int(),
+  from: z.string(),
+  to: z.string(),
+});
+export type PrometheusHistory = z.infer<typeof prometheusHistorySchema>;

@@ -4,17 +4,18 @@ import path from "node:path";
 import type { Card, Source } from "@flick/shared";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { remoteWriteConfig } from "../../web/src/lib/prometheus.ts";
-import { type E2E, phone, startE2E } from "../helpers/e2e.ts";
+import { desktop, type E2E, phone, startE2E } from "../helpers/e2e.ts";
 import { type Running, startAlertmanager, startExporter, startPrometheus } from "../helpers/prometheus.ts";
 import { repoRoot } from "../helpers/server-process.ts";
 
 const shots = path.join(repoRoot, "test/.artifacts");
 
 /**
- * A team's Prometheus stack, real: Prometheus (Debian's 2.42) scrapes a service every second and
- * remote-writes its checkout_success to Flick; its alert rule on the same metric fires through
- * Alertmanager (Debian's 0.25) to Flick's Alertmanager source. The metric breaking is one card on
- * the phone, telling the alert too; the alert's own card waits behind it.
+ * A team's Prometheus stack, real: Prometheus (Debian's 2.42) holds two days of checkout_success,
+ * which the admin loads from Settings; then it remote-writes what it scrapes every second, and its
+ * alert rule on the same metric fires through Alertmanager (Debian's 0.25) to Flick's Alertmanager
+ * source. The metric breaking is one card on the phone, telling the alert too; the alert's own card
+ * waits behind it.
  */
 describe("Prometheus and Alertmanager into Flick, end to end, in Chromium", () => {
   let e2e: E2E;
@@ -35,36 +36,31 @@ describe("Prometheus and Alertmanager into Flick, end to end, in Chromium", () =
     await e2e?.close();
   });
 
-  const source = async (kind: string, name: string) =>
+  const source = async (kind: string, name: string, settings = {}) =>
     (
       await e2e.api<{ source: Source }>("/api/sources", {
         method: "POST",
-        body: JSON.stringify({ kind, name, settings: {} }),
+        body: JSON.stringify({ kind, name, settings }),
       })
     ).source;
   const said = () => `prometheus: ${prometheus?.log() || "-"}; alertmanager: ${alertmanager?.log() || "-"}`;
 
-  it("a metric Prometheus sends breaks, its alert fires: one card on the phone telling both", async () => {
-    const metrics = await source("metrics", "Shop Prometheus");
-    const alerts = await source("alertmanager", "Shop Alertmanager");
-    // The series' recent past, sent as JSON before Prometheus starts (a detector judges a series
-    // against its own history, and this one would need minutes of scrapes to have one): the same
-    // name and labels Prometheus will give it, a second apart, ending now.
-    const labels = { zone: "a", job: "shop", instance: exporter.address };
-    const now = Date.now();
-    const history = Array.from({ length: 400 }, (_, i) => ({
-      name: "checkout_success",
-      labels,
-      ts: new Date(now - (400 - i) * 1000).toISOString(),
-      value: 98 + Math.sin(i / 5) / 2,
-    }));
-    const sent = await fetch(metrics.ingestUrl, {
+  it("history loaded from Prometheus in Settings, then a metric it sends breaks and its alert fires: one card on the phone telling both", async () => {
+    await e2e.api("/api/actions", {
       method: "POST",
-      headers: { authorization: `Bearer ${metrics.secret}`, "content-type": "application/json" },
-      body: JSON.stringify(history),
+      body: JSON.stringify({ name: "rollback", url: "https://deploy.example/rollback" }),
     });
-    expect(sent.status, await sent.text()).toBe(202);
-
+    const metrics = await source("metrics", "Shop Prometheus", { actions: { checkout_success: "rollback" } });
+    const alerts = await source("alertmanager", "Shop Alertmanager");
+    // The team's Prometheus has two days of checkout_success (written into its database with
+    // promtool, a sample a minute, ending two minutes ago), scrapes the service every second and
+    // evaluates its alert rule; it does not send to Flick yet.
+    const minute = 60_000;
+    const end = Math.floor(Date.now() / minute) * minute - 2 * minute;
+    const history = Array.from({ length: 50 * 60 }, (_, i) => end - (50 * 60 - 1 - i) * minute).map(
+      (ms) =>
+        `checkout_success{instance="${exporter.address}",job="shop",zone="a"} ${(98 + Math.sin(ms / 3_600_000) / 2).toFixed(3)} ${ms / 1000}`,
+    );
     alertmanager = await startAlertmanager(`route:
   receiver: flick
   group_wait: 1s
@@ -79,8 +75,7 @@ receivers:
           authorization:
             credentials: ${alerts.secret}
 `);
-    prometheus = await startPrometheus(
-      `global:
+    const config = `global:
   scrape_interval: 1s
   evaluation_interval: 1s
 rule_files: ["rules.yml"]
@@ -92,8 +87,9 @@ scrape_configs:
   - job_name: shop
     static_configs:
       - targets: ["${exporter.address}"]
-${remoteWriteConfig(metrics, { actions: { checkout_success: "rollback" } })}
-`,
+`;
+    prometheus = await startPrometheus(
+      config,
       {
         "rules.yml": `groups:
   - name: shop
@@ -106,8 +102,43 @@ ${remoteWriteConfig(metrics, { actions: { checkout_success: "rollback" } })}
           summary: Checkout success is low
 `,
       },
+      `# TYPE checkout_success gauge\n${history.join("\n")}\n# EOF\n`,
     );
-    // A few scrapes at the usual level, then checkout breaks.
+
+    // In Settings, the admin loads that history before pasting remote_write (Prometheus may still
+    // be opening its database: the form says so, and a second try loads).
+    const desk = await e2e.context(desktop);
+    const page = await desk.newPage();
+    await page.goto(`${e2e.server.url}/settings`);
+    const form = page
+      .getByRole("article", { name: "Source Shop Prometheus" })
+      .getByRole("form", { name: "History from Prometheus" });
+    await form.getByLabel(/^Prometheus address/).fill(`http://${prometheus.address}`);
+    const loaded = form
+      .locator("..")
+      .getByRole("status")
+      .filter({ hasText: /^Loaded / });
+    await expect
+      .poll(
+        async () => {
+          await form.getByRole("button", { name: "Load history" }).click();
+          await form.getByRole("button", { name: "Load history" }).waitFor();
+          return loaded.count();
+        },
+        { timeout: 30_000, message: said() },
+      )
+      .toBe(1);
+    expect(await loaded.textContent()).toMatch(
+      /^Loaded 28\d\d points of 1 series \(checkout_success\), a minute apart from .+ to .+\.$/,
+    );
+    await page.screenshot({ path: path.join(shots, "settings-prometheus-history-desktop.png") });
+    await desk.close();
+
+    // Then the remote_write block Settings shows goes into prometheus.yml, and Prometheus reloads.
+    prometheus.reload({
+      "prometheus.yml": `${config}${remoteWriteConfig(metrics, { actions: { checkout_success: "rollback" } })}\n`,
+    });
+    // A few seconds at the usual level, then checkout breaks.
     const feed = () => e2e.api<{ cards: Card[] }>("/api/feed?limit=50");
     await new Promise((r) => setTimeout(r, 3000));
     level = 30;
@@ -129,12 +160,12 @@ ${remoteWriteConfig(metrics, { actions: { checkout_success: "rollback" } })}
     expect(cards).toHaveLength(1);
 
     const context = await e2e.context(phone);
-    const page = await context.newPage();
-    await page.goto(e2e.server.url);
-    const shown = page.locator(`[data-card-id="${card?.id}"]`);
+    const m = await context.newPage();
+    await m.goto(e2e.server.url);
+    const shown = m.locator(`[data-card-id="${card?.id}"]`);
     await shown.getByRole("heading", { name: card?.title ?? "" }).waitFor();
     await shown.getByText(/Alertmanager is firing CheckoutSuccessLow on it too/).waitFor();
-    await page.screenshot({ path: path.join(shots, "prometheus-metric-alert-phone.png") });
+    await m.screenshot({ path: path.join(shots, "prometheus-metric-alert-phone.png") });
     await context.close();
   });
 });

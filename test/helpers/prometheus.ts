@@ -28,6 +28,8 @@ export interface Running {
   address: string;
   /** What it has logged so far (the tail is enough to say why a request was refused). */
   log(): string;
+  /** Rewrites its files and has it read them again (SIGHUP), as an operator reloads a config. */
+  reload(files: Record<string, string>): void;
   stop(): Promise<void>;
 }
 
@@ -51,6 +53,10 @@ async function run(
   return {
     address,
     log: () => log.slice(-3000),
+    reload(changed) {
+      for (const [name, text] of Object.entries(changed)) writeFileSync(path.join(dir, name), text);
+      child.kill("SIGHUP");
+    },
     async stop() {
       if (child.exitCode === null) {
         const exited = new Promise((resolve) => child.once("exit", resolve));
@@ -62,14 +68,32 @@ async function run(
   };
 }
 
-/** Prometheus with this prometheus.yml (and rule files beside it, named as the config names them). */
-export function startPrometheus(config: string, files: Record<string, string> = {}): Promise<Running> {
-  return run(binary("prometheus", "prometheus"), { "prometheus.yml": config, ...files }, (dir, address) => [
-    `--config.file=${path.join(dir, "prometheus.yml")}`,
-    `--storage.tsdb.path=${path.join(dir, "data")}`,
-    `--web.listen-address=${address}`,
-    "--log.level=warn",
-  ]);
+/**
+ * Prometheus with this prometheus.yml (and rule files beside it, named as the config names them);
+ * `history` (OpenMetrics text) is written into its database first with promtool, as a team backfills.
+ */
+export function startPrometheus(
+  config: string,
+  files: Record<string, string> = {},
+  history?: string,
+): Promise<Running> {
+  const written = { "prometheus.yml": config, ...files, ...(history ? { "history.om": history } : {}) };
+  return run(binary("prometheus", "prometheus"), written, (dir, address) => {
+    if (history)
+      execFileSync(binary("promtool", "prometheus"), [
+        "tsdb",
+        "create-blocks-from",
+        "openmetrics",
+        path.join(dir, "history.om"),
+        path.join(dir, "data"),
+      ]);
+    return [
+      `--config.file=${path.join(dir, "prometheus.yml")}`,
+      `--storage.tsdb.path=${path.join(dir, "data")}`,
+      `--web.listen-address=${address}`,
+      "--log.level=warn",
+    ];
+  });
 }
 
 /** Alertmanager with this alertmanager.yml, alone (no cluster port). */

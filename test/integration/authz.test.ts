@@ -53,6 +53,7 @@ const ACCESS: Record<string, "public" | "signed" | "user" | "admin"> = {
   "POST /api/sources/:id/webhook-preview": "admin",
   "PATCH /api/sources/:id": "admin",
   "POST /api/sources/:id/rotate-secret": "admin",
+  "POST /api/sources/:id/prometheus-history": "admin",
   "POST /api/sources/:id/test": "admin",
   "DELETE /api/sources/:id": "admin",
   "POST /api/admin/demo": "admin",

@@ -1,10 +1,12 @@
 import type { Server } from "node:http";
 import * as schema from "@flick/server/schema";
+import type { ErrorBody, PrometheusHistory } from "@flick/shared";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { remoteWriteConfig } from "../../web/src/lib/prometheus.ts";
-import { startTestApp, type TestApp } from "../helpers/harness.ts";
-import { type Running, startExporter, startPrometheus } from "../helpers/prometheus.ts";
+import { countRows } from "../helpers/db.ts";
+import { drivers, startTestApp, type TestApp } from "../helpers/harness.ts";
+import { freePort, type Running, startExporter, startPrometheus } from "../helpers/prometheus.ts";
 import { until } from "../helpers/until.ts";
 
 /**
@@ -82,5 +84,138 @@ ${remoteWriteConfig({ ...source, ingestUrl: ingest.toString() }, { actions: { ch
     expect(Math.min(...times.slice(1).map((x, i) => x - (times[i] as number)))).toBeGreaterThanOrEqual(500);
     // Prometheus was never refused.
     expect(prometheus?.log()).not.toMatch(/non-recoverable error|status 4\d\d/);
+  });
+});
+
+/**
+ * A metrics source's history loaded from a real Prometheus (its HTTP API), two days of it written
+ * into Prometheus's database with promtool first, as a team that backfilled would have it: the
+ * series are judged against their past from their first live point, not after 300 of them.
+ */
+describe.each(drivers)("a metrics source's history, loaded from a real Prometheus, on %s", (driver) => {
+  let t: TestApp;
+  let admin: string;
+  let prometheus: Running | undefined;
+  const minute = 60_000;
+  /** The usual level of zone a at a time: a daily swing around 98. */
+  const usual = (ms: number) => 98 + Math.sin((2 * Math.PI * ms) / 86_400_000);
+
+  beforeAll(async () => {
+    t = await startTestApp(driver);
+    // The app's clock at the real time: Prometheus answers for now.
+    t.clock.advance(Date.now() - t.clock.now().getTime());
+    admin = await t.setupAdmin();
+    const made = await t.request("/api/actions", {
+      cookie: admin,
+      json: { name: "rollback", url: "https://deploy.example.com/rollback" },
+    });
+    expect(made.status, made.text).toBe(201);
+    // Fifty hours of checkout_success in two zones, a sample a minute, ending ten minutes ago; and
+    // a metric the source does not map.
+    const end = Math.floor(Date.now() / minute) * minute - 10 * minute;
+    const times = Array.from({ length: 3000 }, (_, i) => end - (3000 - 1 - i) * minute);
+    const lines = [
+      "# TYPE checkout_success gauge",
+      ...times.map((ms) => `checkout_success{job="shop",zone="a"} ${usual(ms).toFixed(3)} ${ms / 1000}`),
+      ...times.map((ms) => `checkout_success{job="shop",zone="b"} 97 ${ms / 1000}`),
+      "# TYPE other_thing gauge",
+      ...times.map((ms) => `other_thing 1 ${ms / 1000}`),
+      "# EOF",
+    ];
+    prometheus = await startPrometheus("global:\n  scrape_interval: 15s\n", {}, `${lines.join("\n")}\n`);
+  });
+
+  afterAll(async () => {
+    await prometheus?.stop();
+    await t?.close();
+  });
+
+  const load = (source: { id: string }, url = `http://${prometheus?.address}`, hours = 48) =>
+    t.request<PrometheusHistory & ErrorBody>(`/api/sources/${source.id}/prometheus-history`, {
+      cookie: admin,
+      json: { url, hours },
+    });
+
+  it("stores the mapped metrics' last hours a point a minute, once; the first live point is judged on them", async () => {
+    const source = await t.createSource(admin, "metrics", { actions: { checkout_success: "rollback" } });
+    // Prometheus loads the blocks promtool wrote once it is up.
+    let first = await load(source);
+    for (let i = 0; i < 50 && first.status === 503; i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      first = await load(source);
+    }
+    expect(first.status, `${first.text} (prometheus said: ${prometheus?.log()})`).toBe(202);
+    expect(first.body).toMatchObject({ queries: ["checkout_success"], series: 2, stepSeconds: 60 });
+    // The last 48 hours a minute apart, in two zones, to five minutes after the last sample (as
+    // long as Prometheus lets one stand).
+    expect(first.body.points).toBeGreaterThanOrEqual(2 * (2 * 1440 - 10));
+    expect(first.body.points).toBeLessThanOrEqual(2 * (2 * 1440 + 1));
+    expect(first.body.accepted).toBe(first.body.points);
+    const stored = (
+      await t.database.db.select().from(schema.signals).where(eq(schema.signals.sourceId, source.id))
+    ).map((s) => s.payload as { name: string; labels: Record<string, string>; ts: string; value: number });
+    expect(new Set(stored.map((p) => p.name))).toEqual(new Set(["checkout_success"]));
+    const zoneA = stored.filter((p) => p.labels.zone === "a");
+    expect(zoneA[0]?.labels).toEqual({ job: "shop", zone: "a" });
+    // Each at the value Prometheus held for that minute.
+    for (const p of zoneA.slice(0, 50)) expect(p.value).toBeCloseTo(usual(Date.parse(p.ts)), 2);
+
+    // Loaded again: nothing twice.
+    const again = await load(source);
+    expect(again.status, again.text).toBe(200);
+    expect(again.body).toMatchObject({ accepted: 0, duplicates: first.body.points });
+
+    // The agents read the history; then zone a's first live point, far below its past: a card at
+    // once (without the history, one point is judged against nothing).
+    await t.drain();
+    const res = await t.request(`/ingest/${source.id}`, {
+      json: [
+        {
+          name: "checkout_success",
+          labels: { job: "shop", zone: "a" },
+          ts: new Date().toISOString(),
+          value: 30,
+        },
+      ],
+      origin: null,
+      headers: { authorization: `Bearer ${source.secret}` },
+    });
+    expect(res.status, res.text).toBe(202);
+    await t.drain();
+    const [card] = await t.database.db
+      .select()
+      .from(schema.cards)
+      .where(eq(schema.cards.fingerprint, 'metric:checkout_success{job="shop",zone="a"}'));
+    expect(card?.title).toMatch(/^checkout_success .*dropped \d+%/);
+  });
+
+  it("refuses, naming why: no metric mapped, no Prometheus there, not Prometheus, a selector it cannot parse", async () => {
+    const before = await countRows(t.database.db, "signal");
+    const none = await t.createSource(admin, "metrics");
+    const unmapped = await load(none);
+    expect(unmapped.status).toBe(400);
+    expect(unmapped.body.error.message).toMatch(/maps no metric to an action yet/);
+    const source = await t.createSource(admin, "metrics", { actions: { checkout_success: "rollback" } });
+    const closed = await load(source, `http://127.0.0.1:${await freePort()}`);
+    expect(closed.status, closed.text).toBe(503);
+    expect(closed.body.error.message).toMatch(/^Prometheus at http:\/\/127\.0\.0\.1:\d+ did not answer: /);
+    const flick = await t.listen();
+    const other = await load(source, flick);
+    expect(other.status).toBe(503);
+    expect(other.body.error.message).toMatch(/with something other than Prometheus's JSON$/);
+    const ftp = await load(source, "ftp://prometheus:9090");
+    expect(ftp.status).toBe(400);
+    expect(ftp.body.error.message).toMatch(/url must be the Prometheus server's http\(s\) address/);
+    const week = await load(source, `http://${prometheus?.address}`, 500);
+    expect(week.status).toBe(400);
+    const broken = await t.createSource(admin, "metrics", {
+      actions: { "checkout_success{zone=a}": "rollback" },
+    });
+    const unparsed = await load(broken);
+    expect(unparsed.status, unparsed.text).toBe(400);
+    expect(unparsed.body.error.message).toMatch(
+      /^Prometheus refused checkout_success\{zone=a\}: .*parse error/,
+    );
+    expect(await countRows(t.database.db, "signal")).toBe(before);
   });
 });

@@ -2,8 +2,13 @@ import { z } from "zod";
 import { sha256 } from "../lib/crypto.ts";
 import { AppError, validationError } from "../lib/errors.ts";
 import { bodyText, check, labelKey, parseJson, toDate, verifyBearer } from "./common.ts";
-import { decodeWriteRequest, type RemoteWriteBatch, RemoteWriteError } from "./remote-write.ts";
-import type { IngestModule, IngestRequest, ParseResult } from "./types.ts";
+import {
+  decodeWriteRequest,
+  type RemoteWriteBatch,
+  RemoteWriteError,
+  type RemoteWritePoint,
+} from "./remote-write.ts";
+import type { IngestModule, IngestRequest, ParsedSignal, ParseResult } from "./types.ts";
 
 const MAX_POINTS = 10_000;
 
@@ -48,9 +53,17 @@ function remoteWritePoints(req: IngestRequest): { points: z.infer<typeof pointsS
         message: `at most ${MAX_POINTS} points per request (set queue_config.max_samples_per_send lower)`,
       },
     ]);
-  // Prometheus's times are milliseconds: as dates, so none is mistaken for seconds (before 2001).
-  const points = batch.points.map((p) => ({ ...p, ts: new Date(p.ts).toISOString() }));
-  // Named by series, not by its place in a batch Prometheus made up.
+  // A request of staleness markers only (a target went away) has no point: nothing to keep, no error.
+  return { points: prometheusPoints(batch.points), ignored: batch.ignored };
+}
+
+/**
+ * Points as Prometheus gives them (times in milliseconds), checked as JSON ones are; a refusal
+ * names the series, not its place in a batch Prometheus made up.
+ */
+export function prometheusPoints(from: RemoteWritePoint[]): z.infer<typeof pointsSchema> {
+  // As dates, so no time is mistaken for seconds (as a JSON number before 2001 would be).
+  const points = from.map((p) => ({ ...p, ts: new Date(p.ts).toISOString() }));
   for (const p of points) {
     const checked = pointSchema.safeParse(p);
     if (!checked.success)
@@ -61,8 +74,7 @@ function remoteWritePoints(req: IngestRequest): { points: z.infer<typeof pointsS
         })),
       );
   }
-  // A request of staleness markers only (a target went away) has no point: nothing to keep, no error.
-  return { points, ignored: batch.ignored };
+  return points;
 }
 
 /**
@@ -85,20 +97,30 @@ export const metrics: IngestModule = {
         ? check(pointsSchema, json)
         : check(pointsSchema, (json as { points?: unknown } | null)?.points, "points");
     }
-    const signals = points.map((p) => {
-      const series = `${p.name}{${labelKey(p.labels)}}`;
-      const at = toDate(p.ts) ?? new Date();
-      return {
-        kind: "metric.point",
-        externalId: sha256(`${series}@${at.toISOString()}`),
-        fingerprint: `metric:${series}`,
-        payload: { name: p.name, labels: p.labels, ts: at.toISOString(), value: p.value },
-        occurredAt: at,
-      };
-    });
-    // Signals reach the agents in the order written, and the detector ignores a point older than
-    // one it has seen: a request listed out of order is written oldest first (a stable sort).
-    signals.sort((a, b) => a.occurredAt.getTime() - b.occurredAt.getTime());
-    return { signals, ignored };
+    return { signals: pointSignals(points), ignored };
   },
 };
+
+/**
+ * Checked points as signals, one each: the series (name and sorted labels) and the time make its
+ * id, so a point sent again is stored once.
+ */
+export function pointSignals(
+  points: { name: string; labels: Record<string, string>; ts: string | number; value: number }[],
+): ParsedSignal[] {
+  const signals = points.map((p) => {
+    const series = `${p.name}{${labelKey(p.labels)}}`;
+    const at = toDate(p.ts) ?? new Date();
+    return {
+      kind: "metric.point",
+      externalId: sha256(`${series}@${at.toISOString()}`),
+      fingerprint: `metric:${series}`,
+      payload: { name: p.name, labels: p.labels, ts: at.toISOString(), value: p.value },
+      occurredAt: at,
+    };
+  });
+  // Signals reach the agents in the order written, and the detector ignores a point older than
+  // one it has seen: points listed out of order are written oldest first (a stable sort).
+  signals.sort((a, b) => a.occurredAt.getTime() - b.occurredAt.getTime());
+  return signals;
+}

@@ -1,4 +1,9 @@
-import { sourceCreateSchema, sourceUpdateSchema, webhookPreviewRequestSchema } from "@flick/shared";
+import {
+  prometheusHistoryRequestSchema,
+  sourceCreateSchema,
+  sourceUpdateSchema,
+  webhookPreviewRequestSchema,
+} from "@flick/shared";
 import { Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../env.ts";
@@ -15,6 +20,7 @@ import {
   toSource,
   updateSource,
 } from "../services/sources/manage.ts";
+import { loadPrometheusHistory } from "../services/sources/prometheus-history.ts";
 import { sendTestSignal } from "../services/sources/test-signal.ts";
 import { previewWebhook } from "../services/sources/webhook-preview.ts";
 
@@ -73,6 +79,15 @@ export const sourceRoutes = new Hono<AppEnv>()
     const row = await getSource(database.db, c.req.valid("param").id);
     const signalId = await sendTestSignal(c.var.services.signalWriter, row, clock.now());
     return c.json({ signalId }, 202);
+  })
+  .post("/:id/prometheus-history", idParam, validate("json", prometheusHistoryRequestSchema), async (c) => {
+    const { database, clock } = c.var.deps;
+    const result = await loadPrometheusHistory(database.db, c.var.services.signalWriter, {
+      id: c.req.valid("param").id,
+      ...c.req.valid("json"),
+      now: clock.now(),
+    });
+    return c.json(result, result.accepted > 0 ? 202 : 200);
   })
   .delete("/:id", idParam, async (c) => {
     await deleteSource(c.var.deps.database.db, c.req.valid("param").id);

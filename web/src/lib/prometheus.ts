@@ -6,9 +6,10 @@ import type { Source } from "@flick/shared";
  * series Prometheus scrapes.
  */
 export function remoteWriteConfig(s: Source, settings: Source["settings"]): string {
-  const actions = (settings as { actions?: Record<string, unknown> }).actions ?? {};
   // An action may be set for one series ('checkout_success{zone="a"}'): its metric's name is kept.
-  const names = [...new Set(Object.keys(actions).map((n) => n.replace(/\{.*$/, "").replace(/[.]/g, "\\.")))];
+  const names = [
+    ...new Set(mappedMetrics(settings).map((n) => n.replace(/\{.*$/, "").replace(/[.]/g, "\\."))),
+  ];
   return [
     "remote_write:",
     `  - url: ${s.ingestUrl}`,
@@ -21,4 +22,9 @@ export function remoteWriteConfig(s: Source, settings: Source["settings"]): stri
     `        regex: '${names.length ? names.join("|") : "checkout_success|signup_success"}'`,
     "        action: keep",
   ].join("\n");
+}
+
+/** The metrics (or series, as `name{label="value"}`) a source's settings map to actions. */
+export function mappedMetrics(settings: Source["settings"]): string[] {
+  return Object.keys((settings as { actions?: Record<string, unknown> }).actions ?? {});
 }

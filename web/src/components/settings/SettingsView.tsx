@@ -2,11 +2,12 @@ import type { Mute, Source, SourceKind, User } from "@flick/shared";
 import { createResource, createSignal, For, onMount, Show } from "solid-js";
 import { errorMessage, request } from "../../lib/api.ts";
 import { momentLabel } from "../../lib/chart-axis.ts";
-import { remoteWriteConfig } from "../../lib/prometheus.ts";
+import { mappedMetrics, remoteWriteConfig } from "../../lib/prometheus.ts";
 import { ActionsSection } from "./ActionsSection.tsx";
 import { FailedSignalsSection } from "./FailedSignalsSection.tsx";
 import { ModelUseSection } from "./ModelUseSection.tsx";
 import { NotificationsSection } from "./NotificationsSection.tsx";
+import { PrometheusHistory } from "./PrometheusHistory.tsx";
 import { apiAction, CopyField, Messages } from "./parts.tsx";
 import styles from "./Settings.module.css";
 import { SourceSettings } from "./SourceSettings.tsx";
@@ -28,7 +29,7 @@ function howToSend(s: Source): string {
     case "sentry":
       return "Point an SDK at the DSN; or, in a Sentry internal integration, use the URL as its webhook URL and this secret as its client secret, and subscribe to issue, error, comment and Seer webhooks (alert rules may send to it too).";
     case "metrics":
-      return "POST JSON points to the URL with the header Authorization: Bearer <secret>, or let Prometheus send them with the remote_write below. Each series is judged against its own past: it can break from its 300th point on (75 minutes at a 15 s scrape), sooner when its history is posted as JSON first.";
+      return "POST JSON points to the URL with the header Authorization: Bearer <secret>, or let Prometheus send them with the remote_write below. Each series is judged against its own past: it can break from its 300th point on (75 minutes at a 15 s scrape), sooner when its history is loaded first (below, or posted as JSON).";
     default:
       return "POST to the URL with the header Authorization: Bearer <secret>.";
   }
@@ -190,6 +191,7 @@ export function SettingsView(props: { admin: boolean }) {
                     secret={s.secret}
                     rows={10}
                   />
+                  <PrometheusHistory source={s} mapped={mappedMetrics(savedSettings()[s.id] ?? s.settings)} />
                 </Show>
                 <SourceSettings
                   source={s}

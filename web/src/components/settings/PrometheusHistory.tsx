@@ -1,0 +1,65 @@
+import type { PrometheusHistory as Loaded, Source } from "@flick/shared";
+import { createSignal, Show } from "solid-js";
+import { errorMessage, request } from "../../lib/api.ts";
+import { momentLabel } from "../../lib/chart-axis.ts";
+import { Messages } from "./parts.tsx";
+import styles from "./Settings.module.css";
+
+/**
+ * A metrics source's history from the team's Prometheus, loaded by the server from its HTTP API:
+ * the metrics the source maps to actions, a point a minute for the last 48 hours, so they are
+ * judged against their past from their first live point. Before remote_write starts: a point older
+ * than one a series already sent teaches its detector nothing.
+ */
+export function PrometheusHistory(props: { source: Source; mapped: string[] }) {
+  const [busy, setBusy] = createSignal(false);
+  const [error, setError] = createSignal("");
+  const [notice, setNotice] = createSignal("");
+  const load = async (url: string) => {
+    setBusy(true);
+    setError("");
+    setNotice("");
+    try {
+      const r = await request<Loaded>(`/api/sources/${props.source.id}/prometheus-history`, {
+        json: { url, hours: 48 },
+      });
+      const already = r.duplicates ? ` (${r.duplicates} were here already)` : "";
+      setNotice(
+        `Loaded ${r.accepted} points of ${r.series} series (${r.queries.join(", ")}), a minute apart from ${momentLabel(r.from)} to ${momentLabel(r.to)}${already}.`,
+      );
+    } catch (err) {
+      setError(errorMessage(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <Show
+      when={props.mapped.length > 0}
+      fallback={
+        <p class={styles.muted}>
+          Map a metric to an action below to load its history from Prometheus before its remote_write starts.
+        </p>
+      }
+    >
+      <form
+        class={styles.row}
+        aria-label="History from Prometheus"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void load(String(new FormData(e.currentTarget).get("url") ?? ""));
+        }}
+      >
+        <label class={styles.field}>
+          Prometheus address, to load the last 48 hours of {props.mapped.join(", ")} before remote_write
+          starts
+          <input class={styles.input} name="url" type="url" required placeholder="http://prometheus:9090" />
+        </label>
+        <button type="submit" class={styles.secondary} disabled={busy()}>
+          {busy() ? "Loading…" : "Load history"}
+        </button>
+      </form>
+      <Messages error={error()} notice={notice()} />
+    </Show>
+  );
+}
