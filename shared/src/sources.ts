@@ -134,14 +134,19 @@ export const prometheusHistoryRequestSchema = z.object({
 export type PrometheusHistoryRequest = z.input<typeof prometheusHistoryRequestSchema>;
 
 export const prometheusHistorySchema = z.object({
-  /** The selectors asked for (the metrics the source maps to actions). */
-  queries: z.array(z.string()),
-  series: z.number().int(),
+  /** Per selector asked for (each metric or series the source maps to an action). */
+  loads: z.array(
+    z.object({
+      query: z.string(),
+      series: z.number().int(),
+      /** The step its samples come at now (what remote_write then sends). */
+      stepSeconds: z.number().int(),
+      from: z.string(),
+      to: z.string(),
+    }),
+  ),
   points: z.number().int(),
   accepted: z.number().int(),
   duplicates: z.number().int(),
-  stepSeconds: z.number().int(),
-  from: z.string(),
-  to: z.string(),
 });
 export type PrometheusHistory = z.infer<typeof prometheusHistorySchema>;

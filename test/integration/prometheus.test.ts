@@ -117,7 +117,10 @@ describe.each(drivers)("a metrics source's history, loaded from a real Prometheu
     const lines = [
       "# TYPE checkout_success gauge",
       ...times.map((ms) => `checkout_success{job="shop",zone="a"} ${usual(ms).toFixed(3)} ${ms / 1000}`),
-      ...times.map((ms) => `checkout_success{job="shop",zone="b"} 97 ${ms / 1000}`),
+      // Zone b broke for half an hour yesterday: the past, not a card now.
+      ...times.map(
+        (ms, i) => `checkout_success{job="shop",zone="b"} ${i >= 1500 && i < 1530 ? 10 : 97} ${ms / 1000}`,
+      ),
       "# TYPE other_thing gauge",
       ...times.map((ms) => `other_thing 1 ${ms / 1000}`),
       "# EOF",
@@ -145,7 +148,16 @@ describe.each(drivers)("a metrics source's history, loaded from a real Prometheu
       first = await load(source);
     }
     expect(first.status, `${first.text} (prometheus said: ${prometheus?.log()})`).toBe(202);
-    expect(first.body).toMatchObject({ queries: ["checkout_success"], series: 2, stepSeconds: 60 });
+    // Its samples come a minute apart (none is scraped here): the history is loaded at that step.
+    expect(first.body.loads).toEqual([
+      {
+        query: "checkout_success",
+        series: 2,
+        stepSeconds: 60,
+        from: expect.any(String),
+        to: expect.any(String),
+      },
+    ]);
     // The last 48 hours a minute apart, in two zones, to five minutes after the last sample (as
     // long as Prometheus lets one stand).
     expect(first.body.points).toBeGreaterThanOrEqual(2 * (2 * 1440 - 10));
@@ -165,9 +177,12 @@ describe.each(drivers)("a metrics source's history, loaded from a real Prometheu
     expect(again.status, again.text).toBe(200);
     expect(again.body).toMatchObject({ accepted: 0, duplicates: first.body.points });
 
-    // The agents read the history; then zone a's first live point, far below its past: a card at
-    // once (without the history, one point is judged against nothing).
+    expect(zoneA[0]).toMatchObject({ history: true });
+    // The agents learn from the history and make no card of it (zone b's break of yesterday); then
+    // zone a's first live point, far below its past, is a card at once (without the history, one
+    // point is judged against nothing).
     await t.drain();
+    expect(await countRows(t.database.db, "card")).toBe(0);
     const res = await t.request(`/ingest/${source.id}`, {
       json: [
         {
@@ -214,7 +229,7 @@ describe.each(drivers)("a metrics source's history, loaded from a real Prometheu
     const unparsed = await load(broken);
     expect(unparsed.status, unparsed.text).toBe(400);
     expect(unparsed.body.error.message).toMatch(
-      /^Prometheus refused checkout_success\{zone=a\}: .*parse error/,
+      /^Prometheus refused checkout_success\{zone=a\}\[15m\]: .*parse error/,
     );
     expect(await countRows(t.database.db, "signal")).toBe(before);
   });

@@ -107,6 +107,8 @@ export const metrics: IngestModule = {
  */
 export function pointSignals(
   points: { name: string; labels: Record<string, string>; ts: string | number; value: number }[],
+  /** Loaded history, which the metrics agent learns from without making cards of it. */
+  history = false,
 ): ParsedSignal[] {
   const signals = points.map((p) => {
     const series = `${p.name}{${labelKey(p.labels)}}`;
@@ -115,7 +117,13 @@ export function pointSignals(
       kind: "metric.point",
       externalId: sha256(`${series}@${at.toISOString()}`),
       fingerprint: `metric:${series}`,
-      payload: { name: p.name, labels: p.labels, ts: at.toISOString(), value: p.value },
+      payload: {
+        name: p.name,
+        labels: p.labels,
+        ts: at.toISOString(),
+        value: p.value,
+        ...(history ? { history: true } : {}),
+      },
       occurredAt: at,
     };
   });

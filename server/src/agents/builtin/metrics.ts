@@ -106,6 +106,8 @@ interface Point {
   labels: Record<string, string>;
   ts: string;
   value: number;
+  /** Loaded from the team's Prometheus to teach the detector the series' past: never a card. */
+  history?: boolean;
 }
 
 /** Metrics source settings: which admin-made action to propose per metric, and where issues go. */
@@ -1293,7 +1295,8 @@ export const metricsAgent = defineAgent({
         const scored: PointScore = outlived
           ? { score: Math.max(learned.score, alarmAt), expected: outlived.normal, surprise: learned.surprise }
           : learned;
-        if (scored.score < alarmAt) continue;
+        // The past a source loaded is learned from, not told: it happened before anyone watched.
+        if (scored.score < alarmAt || p.history) continue;
 
         const d = describe(p, at, scored, state.tail, ctx.now);
         const preview: Preview = {

@@ -6,8 +6,12 @@ import { AppError, validationError } from "../../lib/errors.ts";
 import type { SignalWriter } from "../signals/writer.ts";
 import { getSource } from "./manage.ts";
 
-/** One point a minute: a day is 1,440 points, the daily season the metric detector remembers. */
-const STEP_SECONDS = 60;
+/** The step when a series has no recent samples to tell its own (one a minute). */
+const DEFAULT_STEP_SECONDS = 60;
+/** How far back its recent samples are read to tell a series' own step. */
+const RECENT = "15m";
+/** Prometheus answers at most 11,000 points per series for one query_range. */
+const PROMETHEUS_MAX_STEPS = 11_000;
 /** Series one selector may bring, and points in all, before the admin is asked to narrow it. */
 const MAX_SERIES = 100;
 const MAX_POINTS = 200_000;
@@ -24,9 +28,12 @@ interface Matrix {
 /**
  * A metrics source's history from the team's Prometheus, so its series are judged against their
  * own past from the start instead of after 300 live points: for each metric the source maps to an
- * action (the selector as written there), `query_range` over the last `hours` at one point a
- * minute, stored as the source's points (idempotent: a point loaded twice is stored once). Meant
- * before its remote_write starts: the detector learns nothing from a point older than one it saw.
+ * action (the selector as written there), `query_range` over the last `hours` at the step its
+ * samples come at now (what remote_write will then send: a detector learns a series' step from its
+ * first points), as far back as Prometheus answers at that step; stored as the source's points,
+ * marked as history (the metrics agent learns from them and makes no card of the past), and
+ * idempotent (a point loaded twice is stored once). Meant before its remote_write starts: the
+ * detector learns nothing from a point older than one it saw.
  */
 export async function loadPrometheusHistory(
   db: Queryable,
@@ -46,13 +53,15 @@ export async function loadPrometheusHistory(
       "bad_request",
       `source "${source.name}" maps no metric to an action yet: the metrics to load are those it maps`,
     );
-  const end = Math.floor(input.now.getTime() / 1000 / STEP_SECONDS) * STEP_SECONDS;
-  const start = end - input.hours * 3600;
   const base = input.url.replace(/\/+$/, "");
+  const now = Math.floor(input.now.getTime() / 1000);
   const loaded: RemoteWritePoint[] = [];
-  let series = 0;
+  const loads: PrometheusHistory["loads"] = [];
   for (const query of queries) {
-    const result = await queryRange(base, query, start, end);
+    const step = await ownStep(base, query, now);
+    const end = Math.floor(now / step) * step;
+    const start = Math.max(end - input.hours * 3600, end - (PROMETHEUS_MAX_STEPS - 1) * step);
+    const result = await ask(base, "query_range", query, { start, end, step });
     if (result.length > MAX_SERIES)
       throw validationError([
         {
@@ -60,6 +69,7 @@ export async function loadPrometheusHistory(
           message: `${query} matches ${result.length} series (at most ${MAX_SERIES}): narrow it`,
         },
       ]);
+    let series = 0;
     for (const s of result) {
       const { __name__: name, ...labels } = s.metric;
       if (!name) continue;
@@ -73,30 +83,45 @@ export async function loadPrometheusHistory(
           { path: "hours", message: `more than ${MAX_POINTS} points in all: load fewer hours` },
         ]);
     }
+    loads.push({
+      query,
+      series,
+      stepSeconds: step,
+      from: new Date(start * 1000).toISOString(),
+      to: new Date(end * 1000).toISOString(),
+    });
   }
-  const signals = pointSignals(prometheusPoints(loaded));
+  const signals = pointSignals(prometheusPoints(loaded), true);
   const { ids, duplicates } = signals.length
     ? await writer.write(source.id, signals)
     : { ids: [], duplicates: 0 };
-  return {
-    queries,
-    series,
-    points: signals.length,
-    accepted: ids.length,
-    duplicates,
-    stepSeconds: STEP_SECONDS,
-    from: new Date(start * 1000).toISOString(),
-    to: new Date(end * 1000).toISOString(),
-  };
+  return { loads, points: signals.length, accepted: ids.length, duplicates };
 }
 
-/** One query_range; an answer that is not Prometheus's is refused naming what came instead. */
-async function queryRange(base: string, query: string, start: number, end: number) {
-  const url = `${base}/api/v1/query_range?${new URLSearchParams({
+/**
+ * The step a selector's samples come at now: the median gap between its raw samples of the last
+ * quarter hour (whole seconds), or a minute when it has none.
+ */
+async function ownStep(base: string, query: string, now: number): Promise<number> {
+  const gaps: number[] = [];
+  for (const s of await ask(base, "query", `${query}[${RECENT}]`, { time: now }))
+    for (let k = 1; k < s.values.length; k++)
+      gaps.push((s.values[k]?.[0] as number) - (s.values[k - 1]?.[0] as number));
+  if (gaps.length === 0) return DEFAULT_STEP_SECONDS;
+  gaps.sort((a, b) => a - b);
+  return Math.min(3600, Math.max(1, Math.round(gaps[gaps.length >> 1] as number)));
+}
+
+/** One query to Prometheus's HTTP API; an answer that is not Prometheus's is refused naming what came instead. */
+async function ask(
+  base: string,
+  endpoint: "query" | "query_range",
+  query: string,
+  params: Record<string, number>,
+) {
+  const url = `${base}/api/v1/${endpoint}?${new URLSearchParams({
     query,
-    start: String(start),
-    end: String(end),
-    step: String(STEP_SECONDS),
+    ...Object.fromEntries(Object.entries(params).map(([k, v]) => [k, String(v)])),
   })}`;
   let res: Response;
   try {

@@ -7,7 +7,7 @@ import styles from "./Settings.module.css";
 
 /**
  * A metrics source's history from the team's Prometheus, loaded by the server from its HTTP API:
- * the metrics the source maps to actions, a point a minute for the last 48 hours, so they are
+ * the metrics the source maps to actions, the last 48 hours at the step their samples come at, so they are
  * judged against their past from their first live point. Before remote_write starts: a point older
  * than one a series already sent teaches its detector nothing.
  */
@@ -24,9 +24,11 @@ export function PrometheusHistory(props: { source: Source; mapped: string[] }) {
         json: { url, hours: 48 },
       });
       const already = r.duplicates ? ` (${r.duplicates} were here already)` : "";
-      setNotice(
-        `Loaded ${r.accepted} points of ${r.series} series (${r.queries.join(", ")}), a minute apart from ${momentLabel(r.from)} to ${momentLabel(r.to)}${already}.`,
+      const each = r.loads.map(
+        (l) =>
+          `${l.query}: ${l.series} series, ${l.stepSeconds === 60 ? "a minute" : `${l.stepSeconds} s`} apart from ${momentLabel(l.from)} to ${momentLabel(l.to)}`,
       );
+      setNotice(`Loaded ${r.accepted} points${already}. ${each.join("; ")}.`);
     } catch (err) {
       setError(errorMessage(err));
     } finally {
