@@ -320,6 +320,15 @@ describe.each(drivers)("ingest on %s", (driver) => {
       expect(again.status).toBe(200);
       expect(again.body.duplicates).toBe(50);
 
+      // A series' past, sent to teach its detector, says so on each point (never a card; see
+      // prometheus.test.ts for the agent's side).
+      const past = await post([{ ...points[0], ts: 1_600_000_000, history: true }]);
+      expect(past.status, past.text).toBe(202);
+      const [pastPoint] = await t.database.db
+        .select()
+        .from(schema.signals)
+        .where(inArray(schema.signals.id, past.body.ids));
+      expect(pastPoint?.payload).toMatchObject({ ts: "2020-09-13T12:26:40.000Z", history: true });
       const bad = await post([points[0], { ...points[1], value: "high" }]);
       expect(bad.status).toBe(400);
       expect(bad.body.error.message).toMatch(/^1\.value: /);

@@ -23,6 +23,8 @@ const pointSchema = z.object({
     .union([z.number(), z.string()])
     .refine((v) => toDate(v) !== undefined, "must be a Unix time or ISO date"),
   value: z.number().refine(Number.isFinite, "must be a finite number"),
+  /** The series' past, sent to teach its detector: learned from, never a card. */
+  history: z.boolean().optional(),
 });
 
 const pointsSchema = z
@@ -106,8 +108,14 @@ export const metrics: IngestModule = {
  * id, so a point sent again is stored once.
  */
 export function pointSignals(
-  points: { name: string; labels: Record<string, string>; ts: string | number; value: number }[],
-  /** Loaded history, which the metrics agent learns from without making cards of it. */
+  points: {
+    name: string;
+    labels: Record<string, string>;
+    ts: string | number;
+    value: number;
+    history?: boolean;
+  }[],
+  /** All of them loaded history, which the metrics agent learns from without making cards of it. */
   history = false,
 ): ParsedSignal[] {
   const signals = points.map((p) => {
@@ -122,7 +130,7 @@ export function pointSignals(
         labels: p.labels,
         ts: at.toISOString(),
         value: p.value,
-        ...(history ? { history: true } : {}),
+        ...(history || p.history ? { history: true } : {}),
       },
       occurredAt: at,
     };
