@@ -10,8 +10,12 @@ import { getSource } from "./manage.ts";
 const DEFAULT_STEP_SECONDS = 60;
 /** How far back its recent samples are read to tell a series' own step. */
 const RECENT = "15m";
-/** Prometheus answers at most 11,000 points per series for one query_range. */
-const PROMETHEUS_MAX_STEPS = 11_000;
+/**
+ * The most points loaded per series (Prometheus answers up to 11,000): the detector remembers a day
+ * of 1,440 points for its season, and every loaded point is worked through by the agents ahead of
+ * the live signals that come after it — two days at a minute, under an hour at a second.
+ */
+const MAX_STEPS = 3_000;
 /** Series one selector may bring, and points in all, before the admin is asked to narrow it. */
 const MAX_SERIES = 100;
 const MAX_POINTS = 200_000;
@@ -30,7 +34,7 @@ interface Matrix {
  * own past from the start instead of after 300 live points: for each metric the source maps to an
  * action (the selector as written there), `query_range` over the last `hours` at the step its
  * samples come at now (what remote_write will then send: a detector learns a series' step from its
- * first points), as far back as Prometheus answers at that step; stored as the source's points,
+ * first points), at most 3,000 steps back; stored as the source's points,
  * marked as history (the metrics agent learns from them and makes no card of the past), and
  * idempotent (a point loaded twice is stored once). Meant before its remote_write starts: the
  * detector learns nothing from a point older than one it saw.
@@ -60,7 +64,7 @@ export async function loadPrometheusHistory(
   for (const query of queries) {
     const step = await ownStep(base, query, now);
     const end = Math.floor(now / step) * step;
-    const start = Math.max(end - input.hours * 3600, end - (PROMETHEUS_MAX_STEPS - 1) * step);
+    const start = Math.max(end - input.hours * 3600, end - (MAX_STEPS - 1) * step);
     const result = await ask(base, "query_range", query, { start, end, step });
     if (result.length > MAX_SERIES)
       throw validationError([
