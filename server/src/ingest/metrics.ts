@@ -32,11 +32,11 @@ const pointsSchema = z
   .min(1, "send at least one point")
   .max(MAX_POINTS, `at most ${MAX_POINTS} points per request`);
 
-/** A series as an error names it: long names and label values cut short. */
+/** A series as an error names it: as its fingerprint does, long names and label values cut short. */
 function seriesName(p: { name: string; labels: Record<string, string> }): string {
   const cut = (x: string) => (x.length > 40 ? `${x.slice(0, 40)}…` : x);
-  const labels = Object.entries(p.labels).map(([k, v]) => `${cut(k)}=${JSON.stringify(cut(v))}`);
-  return `${cut(p.name)}{${labels.join(",")}}`;
+  const labels = Object.fromEntries(Object.entries(p.labels).map(([k, v]) => [cut(k), cut(v)]));
+  return `${cut(p.name)}{${labelKey(labels)}}`;
 }
 
 /** A Prometheus remote write body: its points, checked as JSON ones are; staleness markers left out. */
@@ -113,10 +113,9 @@ export function pointSignals(
     labels: Record<string, string>;
     ts: string | number;
     value: number;
+    /** The series' past: the metrics agent learns from it without making cards of it. */
     history?: boolean;
   }[],
-  /** All of them loaded history, which the metrics agent learns from without making cards of it. */
-  history = false,
 ): ParsedSignal[] {
   const signals = points.map((p) => {
     const series = `${p.name}{${labelKey(p.labels)}}`;
@@ -130,7 +129,7 @@ export function pointSignals(
         labels: p.labels,
         ts: at.toISOString(),
         value: p.value,
-        ...(history || p.history ? { history: true } : {}),
+        ...(p.history ? { history: true } : {}),
       },
       occurredAt: at,
     };

@@ -95,7 +95,7 @@ export async function loadPrometheusHistory(
       to: new Date(end * 1000).toISOString(),
     });
   }
-  const signals = pointSignals(prometheusPoints(loaded), true);
+  const signals = pointSignals(prometheusPoints(loaded).map((p) => ({ ...p, history: true })));
   const { ids, duplicates } = signals.length
     ? await writer.write(source.id, signals)
     : { ids: [], duplicates: 0 };

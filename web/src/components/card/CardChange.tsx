@@ -106,13 +106,15 @@ export interface ActionFor {
   source?: string;
 }
 
+/** Still waiting for a person's decision (snoozed ones come back to it): its change is a proposal. */
+export function awaitsDecision(status: CardStatus | undefined): boolean {
+  return status === undefined || status === "pending" || status === "snoozed";
+}
+
 /** What the change section is headed, by where the card is: the proposal, or what became of it. */
 function changeHeading(status: CardStatus | undefined, demo: boolean | undefined): string {
+  if (awaitsDecision(status)) return "Accept will";
   switch (status) {
-    case undefined:
-    case "pending":
-    case "snoozed":
-      return "Accept will";
     case "accepted":
     case "applying":
       return "Being carried out";
@@ -141,8 +143,7 @@ export function CardChange(props: {
     () => (props.change && props.change.type !== "none" && !props.demo ? props.cardId : undefined),
   );
   const heading = () => changeHeading(props.status, props.demo);
-  /** Still a proposal (waiting for a decision). */
-  const proposing = () => heading() === "Accept will";
+  const proposing = () => awaitsDecision(props.status);
   return (
     <section class={styles.change} aria-label={proposing() ? "What accept will do" : heading()} ref={section}>
       <h3 class={styles.sectionTitle}>{heading()}</h3>

@@ -9,7 +9,7 @@ import type { Verdict } from "../feed/FeedContext.tsx";
 import { VoiceHoldButton } from "../voice/VoiceHoldButton.tsx";
 import { VoiceTypeForm } from "../voice/VoiceTypeForm.tsx";
 import styles from "./Card.module.css";
-import { type ActionFor, CardChange } from "./CardChange.tsx";
+import { type ActionFor, awaitsDecision, CardChange } from "./CardChange.tsx";
 import { CardPreview } from "./CardPreview.tsx";
 
 interface CardViewProps {
@@ -54,8 +54,6 @@ const factValue = (value: unknown) =>
   typeof value === "string" && /^\d{4}-\d\d-\d\dT\d\d:\d\d/.test(value) ? momentLabel(value) : String(value);
 /** What came of the change once carried out (told after the decision), apart from the checks made before. */
 const outcomes = (card: Card) => card.verification.filter((v) => v.after);
-/** Decided: its change section says what became of the change, not what accept will do. */
-const decided = (card: Card) => card.status !== "pending" && card.status !== "snoozed";
 const checksBefore = (card: Card) => card.verification.filter((v) => !v.after);
 
 function Checks(props: { list: Verification; label?: string }) {
@@ -230,7 +228,7 @@ export function CardView(props: CardViewProps) {
       </h2>
       <Show when={props.card.summary}>
         <div class={styles.summary} data-summary>
-          <For each={summaryBlocks(props.card.summary, decided(props.card))}>
+          <For each={summaryBlocks(props.card.summary, !awaitsDecision(props.card.status))}>
             {(b) =>
               b.kind === "list" ? (
                 <ul class={styles.summaryList}>
