@@ -24,6 +24,7 @@ import { userRoutes } from "./routes/users.ts";
 import { FeedPageCache } from "./services/cards/feed-cache.ts";
 import { CardEventHub } from "./services/cards/hub.ts";
 import { SourceCache } from "./services/signals/ingest.ts";
+import { RefusalLog } from "./services/signals/refusals.ts";
 import { SignalWriter } from "./services/signals/writer.ts";
 import type { WebAssets } from "./web-static.ts";
 
@@ -38,6 +39,7 @@ export function createServices(deps: Deps): Services {
     cardHub: new CardEventHub(deps.database, deps.logger),
     feedCache: new FeedPageCache(),
     sources: new SourceCache(deps.database.db),
+    refusals: new RefusalLog(deps.database, deps.clock, deps.logger),
   };
 }
 

@@ -6,6 +6,7 @@ import type { Logger } from "./lib/logger.ts";
 import type { FeedPageCache } from "./services/cards/feed-cache.ts";
 import type { CardEventHub } from "./services/cards/hub.ts";
 import type { SourceCache } from "./services/signals/ingest.ts";
+import type { RefusalLog } from "./services/signals/refusals.ts";
 import type { SignalWriter } from "./services/signals/writer.ts";
 
 /** Everything the app needs from the outside world; built in main.ts, faked in tests. */
@@ -22,6 +23,8 @@ export interface Services {
   cardHub: CardEventHub;
   feedCache: FeedPageCache;
   sources: SourceCache;
+  /** The last request each source refused, for Settings. */
+  refusals: RefusalLog;
 }
 
 export interface AuthUser {

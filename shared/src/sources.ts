@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { fieldIssueSchema } from "./errors.ts";
 
 export const sourceKinds = ["github", "sentry", "metrics", "alertmanager", "feedback", "webhook"] as const;
 export type SourceKind = (typeof sourceKinds)[number];
@@ -44,6 +45,11 @@ export const sourceSchema = z.object({
   sentryDsn: z.string().nullable(),
   /** When its latest signal arrived (test signals aside); null: none kept. In the list only. */
   lastSignalAt: z.string().nullable().optional(),
+  /** The last request the source refused: what the sender was told, and when (listings only). */
+  lastRefusal: z
+    .object({ at: z.string(), status: z.number().int(), message: z.string() })
+    .nullable()
+    .optional(),
 });
 export type Source = z.infer<typeof sourceSchema>;
 
@@ -148,5 +154,7 @@ export const prometheusHistorySchema = z.object({
   points: z.number().int(),
   accepted: z.number().int(),
   duplicates: z.number().int(),
+  /** Series left out, each named with why (a label longer than a point may carry); the rest is loaded. */
+  refused: z.array(fieldIssueSchema),
 });
 export type PrometheusHistory = z.infer<typeof prometheusHistorySchema>;

@@ -457,6 +457,14 @@ describe("connecting a source from the settings page", () => {
     expect(second).not.toBe(first);
     expect((await send(first)).status).toBe(401);
     expect((await send(second)).status).toBe(202);
+    // A collector still on the old secret is seen from here, not only in its own log.
+    await page.reload();
+    await source
+      .getByText(
+        /^Refused a request \w{3} \d{1,2}, \d{2}:\d{2} UTC \(401\): the bearer token does not match this source's secret$/,
+      )
+      .waitFor();
+    await source.screenshot({ path: path.join(shots, "settings-source-refusal-desktop.png") });
 
     await source.getByRole("button", { name: "Remove" }).click();
     await expect.poll(() => source.count()).toBe(0);

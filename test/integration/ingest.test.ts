@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { gzipSync } from "node:zlib";
 import * as schema from "@flick/server/schema";
 import type { ErrorBody, IngestResult, Source } from "@flick/shared";
-import { inArray } from "drizzle-orm";
+import { eq, inArray } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { countRows } from "../helpers/db.ts";
 import { filesIn, fixture, githubFixtures, hmacSha256Hex } from "../helpers/fixtures.ts";
@@ -30,6 +30,14 @@ describe.each(drivers)("ingest on %s", (driver) => {
     hook = await t.createSource(admin, "webhook", { titlePath: "$.alert.title", idPath: "$.id" });
   });
   afterAll(async () => t?.close());
+
+  /** A source as its admin sees it in Settings. */
+  const listed = async (id: string) => {
+    const res = await t.request<{ sources: Source[] }>("/api/sources", { cookie: admin });
+    const found = res.body.sources.find((s) => s.id === id);
+    if (!found) throw new Error(`source ${id} not listed: ${res.text}`);
+    return found;
+  };
 
   const ghPost = (body: string, headers: Record<string, string> = {}, source = gh) =>
     t.request<IngestResult & ErrorBody>(`/ingest/${source.id}`, {
@@ -97,6 +105,42 @@ describe.each(drivers)("ingest on %s", (driver) => {
       expect(missing.status).toBe(401);
       expect(missing.body.error.message).toBe("X-Hub-Signature-256 header is missing");
       expect(await countRows(t.database.db, "signal")).toBe(before);
+    });
+
+    it("shows the source's admin what its last refused request was told", async () => {
+      const source = await t.createSource(admin, "github", {}, "Refused hook");
+      const refusal = async () => (await listed(source.id)).lastRefusal;
+      expect(await refusal()).toBeNull();
+      const body = fixture("github-webhooks/ping/payload.json");
+      const wrong = await ghPost(body, { "x-hub-signature-256": "sha256=00" }, source);
+      expect(wrong.status).toBe(401);
+      expect(await refusal()).toMatchObject({
+        status: 401,
+        message: wrong.body.error.message,
+        at: t.clock.now().toISOString(),
+      });
+      // A sender refused in a loop is written down at most every half minute.
+      t.clock.advance(10_000);
+      expect((await ghPost("{", {}, source)).status).toBe(400);
+      expect(await refusal()).toMatchObject({ status: 401 });
+      t.clock.advance(25_000);
+      const broken = await ghPost("{", {}, source);
+      expect(await refusal()).toMatchObject({ status: 400, message: broken.body.error.message });
+      // Delivered once the secret is right: the refusal stays, older than the last signal.
+      expect((await ghPost(body, {}, source)).status).toBe(202);
+      const now = await listed(source.id);
+      expect(now.lastSignalAt).not.toBeNull();
+      expect(now.lastRefusal?.message).toMatch(/not valid JSON/);
+      // A source that refused nothing says nothing; a deleted one takes its refusal with it.
+      expect((await listed(hook.id)).lastRefusal).toBeNull();
+      const gone = await t.request(`/api/sources/${source.id}`, { method: "DELETE", cookie: admin });
+      expect(gone.status, gone.text).toBeLessThan(300);
+      expect(
+        await t.database.db
+          .select()
+          .from(schema.sourceRefusals)
+          .where(eq(schema.sourceRefusals.sourceId, source.id)),
+      ).toEqual([]);
     });
 
     it("names the missing field of a malformed event with 400", async () => {
@@ -436,14 +480,45 @@ describe.each(drivers)("ingest on %s", (driver) => {
         400,
         /no __name__ label/,
       );
+      expect(await countRows(t.database.db, "signal")).toBe(before);
+      // A series with a label longer than a point may carry is refused by name, once for all its
+      // samples; the batch's other series are kept (Prometheus drops a batch answered 4xx: one odd
+      // series would lose every other series' samples for as long as it is scraped).
       await refused(
         snappyLiterals(
-          writeRequest([{ labels: { __name__: "up", pod: "p".repeat(600) }, samples: [[start, 1]] }]),
+          writeRequest([
+            {
+              labels: { __name__: "up", pod: "p".repeat(600) },
+              samples: [
+                [start, 1],
+                [start + 15_000, 1],
+              ],
+            },
+            { labels: { __name__: "payouts_ok" }, samples: [[start + 60_000, 97.4]] },
+          ]),
         ),
         400,
-        /^up\{pod="p{40}…"\}\.labels\.pod: /,
+        /^up\{pod="p{40}…"\}\.labels\.pod: .+ \(1 problem; the other 1 point was stored\)$/,
       );
-      expect(await countRows(t.database.db, "signal")).toBe(before);
+      const kept = await t.database.db
+        .select()
+        .from(schema.signals)
+        .where(eq(schema.signals.fingerprint, "metric:payouts_ok{}"));
+      expect(kept.map((s) => (s.payload as { value: number }).value)).toContain(97.4);
+      expect(await countRows(t.database.db, "signal")).toBe(before + 1);
+      // Settings tells the admin, as Prometheus's log tells its operator.
+      t.clock.advance(31_000);
+      await refused(
+        snappyLiterals(
+          writeRequest([{ labels: { __name__: "up", path: "/".repeat(501) }, samples: [[start, 1]] }]),
+        ),
+        400,
+        /^up\{path=.+ \(1 problem; nothing else was in it\)$/,
+      );
+      expect((await listed(metrics.id)).lastRefusal).toMatchObject({
+        status: 400,
+        message: expect.stringMatching(/^up\{path=/),
+      });
     });
 
     it("turns each Alertmanager alert into a signal", async () => {

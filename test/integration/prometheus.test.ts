@@ -1,6 +1,6 @@
 import type { Server } from "node:http";
 import * as schema from "@flick/server/schema";
-import type { ErrorBody, PrometheusHistory } from "@flick/shared";
+import type { ErrorBody, PrometheusHistory, Source } from "@flick/shared";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { remoteWriteConfig } from "../../web/src/lib/prometheus.ts";
@@ -18,13 +18,14 @@ describe("a real Prometheus server remote-writing to a metrics source", () => {
   let t: TestApp;
   let exporter: { address: string; server: Server };
   let prometheus: Running | undefined;
+  let admin: string;
   /** What the exporter serves, changed by the test. */
   let exposition = 'checkout_success{zone="a"} 98.5\ncheckout_latency_seconds 0.25\nother_thing 1\n';
 
   beforeAll(async () => {
     t = await startTestApp("pglite");
     exporter = await startExporter(() => exposition);
-    const admin = await t.setupAdmin();
+    admin = await t.setupAdmin();
     const source = await t.createSource(admin, "metrics", {}, "Shop Prometheus");
     const flick = new URL(await t.listen());
     const ingest = new URL(source.ingestUrl);
@@ -84,6 +85,27 @@ ${remoteWriteConfig({ ...source, ingestUrl: ingest.toString() }, { actions: { ch
     expect(Math.min(...times.slice(1).map((x, i) => x - (times[i] as number)))).toBeGreaterThanOrEqual(500);
     // Prometheus was never refused.
     expect(prometheus?.log()).not.toMatch(/non-recoverable error|status 4\d\d/);
+  });
+
+  it("keeps the other series when one has a label longer than a point may carry, and says so", async () => {
+    // A second checkout_success series whose label Flick refuses (over 500 characters), scraped
+    // beside zone a: they ride in the same batches.
+    exposition = `checkout_success{zone="a"} 57\ncheckout_success{zone="b",path="/${"p".repeat(600)}"} 97\ncheckout_latency_seconds 0.25\n`;
+    await waitFor("Prometheus told that the long-labelled series was refused", async () =>
+      /labels\.path/.test(prometheus?.log() ?? ""),
+    );
+    await waitFor(
+      "checkout_success at 57 three times",
+      async () => (await points("checkout_success")).filter((p) => p.value === 57).length >= 3,
+    );
+    expect((await points("checkout_success")).filter((p) => p.labels.zone === "b")).toEqual([]);
+    const listed = await t.request<{ sources: Source[] }>("/api/sources", { cookie: admin });
+    expect(listed.body.sources[0]?.lastRefusal).toMatchObject({
+      status: 400,
+      message: expect.stringMatching(
+        /^checkout_success\{.*path="\/p{39}…".*\.labels\.path: .*were stored\)$/,
+      ),
+    });
   });
 });
 

@@ -1,3 +1,4 @@
+import type { FieldIssue } from "@flick/shared";
 import { z } from "zod";
 import { sha256 } from "../lib/crypto.ts";
 import { AppError, validationError } from "../lib/errors.ts";
@@ -39,8 +40,13 @@ function seriesName(p: { name: string; labels: Record<string, string> }): string
   return `${cut(p.name)}{${labelKey(labels)}}`;
 }
 
-/** A Prometheus remote write body: its points, checked as JSON ones are; staleness markers left out. */
-function remoteWritePoints(req: IngestRequest): { points: z.infer<typeof pointsSchema>; ignored: number } {
+/**
+ * A Prometheus remote write body: its points, checked as JSON ones are; staleness markers left out.
+ * A series that fails the checks is refused on its own and the rest kept, as Cortex and Mimir do:
+ * Prometheus drops a batch answered with a 4xx, and one odd series would otherwise lose every
+ * other series' samples in each batch it rides in, for as long as it is scraped.
+ */
+function remoteWritePoints(req: IngestRequest): ParseResult & { points: CheckedPoint[] } {
   let batch: RemoteWriteBatch;
   try {
     batch = decodeWriteRequest(req.body);
@@ -56,27 +62,42 @@ function remoteWritePoints(req: IngestRequest): { points: z.infer<typeof pointsS
       },
     ]);
   // A request of staleness markers only (a target went away) has no point: nothing to keep, no error.
-  return { points: prometheusPoints(batch.points), ignored: batch.ignored };
+  const { points, refused } = prometheusPoints(batch.points);
+  return { points, signals: [], ignored: batch.ignored, refused };
 }
 
+type CheckedPoint = z.infer<typeof pointSchema>;
+
 /**
- * Points as Prometheus gives them (times in milliseconds), checked as JSON ones are; a refusal
- * names the series, not its place in a batch Prometheus made up.
+ * Points as Prometheus gives them (times in milliseconds), checked as JSON ones are. A series
+ * that fails is left out and named in `refused` (once, however many samples it had), not by its
+ * place in a batch Prometheus made up.
  */
-export function prometheusPoints(from: RemoteWritePoint[]): z.infer<typeof pointsSchema> {
-  // As dates, so no time is mistaken for seconds (as a JSON number before 2001 would be).
-  const points = from.map((p) => ({ ...p, ts: new Date(p.ts).toISOString() }));
-  for (const p of points) {
-    const checked = pointSchema.safeParse(p);
-    if (!checked.success)
-      throw validationError(
-        checked.error.issues.map((issue) => ({
-          path: [seriesName(p), ...issue.path.map(String)].join("."),
-          message: issue.message,
-        })),
-      );
+export function prometheusPoints(from: RemoteWritePoint[]): {
+  points: CheckedPoint[];
+  refused: FieldIssue[];
+} {
+  const points: CheckedPoint[] = [];
+  const refused = new Map<string, FieldIssue[]>();
+  for (const p of from) {
+    // As dates, so no time is mistaken for seconds (as a JSON number before 2001 would be).
+    const point = { ...p, ts: new Date(p.ts).toISOString() };
+    const checked = pointSchema.safeParse(point);
+    if (checked.success) {
+      points.push(point);
+      continue;
+    }
+    const series = seriesName(p);
+    if (refused.has(series)) continue;
+    refused.set(
+      series,
+      checked.error.issues.map((issue) => ({
+        path: [series, ...issue.path.map(String)].join("."),
+        message: issue.message,
+      })),
+    );
   }
-  return points;
+  return { points, refused: [...refused.values()].flat() };
 }
 
 /**
@@ -88,18 +109,16 @@ export const metrics: IngestModule = {
     verifyBearer(source.secret, req);
   },
   parse(_source, req): ParseResult {
-    let points: z.infer<typeof pointsSchema>;
-    let ignored = 0;
     if (/^application\/x-protobuf\b/i.test(req.headers.get("content-type") ?? "")) {
-      ({ points, ignored } = remoteWritePoints(req));
-    } else {
-      const json = parseJson(bodyText(req));
-      // A bare array or {points: [...]}; errors name the point by its index either way.
-      points = Array.isArray(json)
-        ? check(pointsSchema, json)
-        : check(pointsSchema, (json as { points?: unknown } | null)?.points, "points");
+      const { points, ...rest } = remoteWritePoints(req);
+      return { ...rest, signals: pointSignals(points) };
     }
-    return { signals: pointSignals(points), ignored };
+    const json = parseJson(bodyText(req));
+    // A bare array or {points: [...]}, all or nothing; errors name the point by its index either way.
+    const points = Array.isArray(json)
+      ? check(pointsSchema, json)
+      : check(pointsSchema, (json as { points?: unknown } | null)?.points, "points");
+    return { signals: pointSignals(points), ignored: 0 };
   },
 };
 

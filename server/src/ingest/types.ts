@@ -1,3 +1,4 @@
+import type { FieldIssue } from "@flick/shared";
 import type { sources } from "../db/schema/index.ts";
 
 export type SourceRow = typeof sources.$inferSelect;
@@ -26,6 +27,11 @@ export interface ParseResult {
   signals: ParsedSignal[];
   /** Items the sender may send that Flick does not keep (Sentry sessions, client reports…). */
   ignored: number;
+  /**
+   * Items refused while the rest of the request is kept (a Prometheus remote write's bad series):
+   * the request is answered with a 400 naming them after the rest is stored.
+   */
+  refused?: FieldIssue[];
 }
 
 export interface IngestModule {

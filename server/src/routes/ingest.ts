@@ -9,13 +9,20 @@ import { AppError } from "../lib/errors.ts";
 import { ingestSignals } from "../services/signals/ingest.ts";
 
 async function handle(c: Context<AppEnv>, source: SourceRow, module: IngestModule) {
-  const req: IngestRequest = {
-    headers: c.req.raw.headers,
-    body: await readBody(c.req.raw, c.var.deps.config.INGEST_MAX_BODY_BYTES),
-    query: new URL(c.req.url).searchParams,
-  };
-  const result = await ingestSignals(c.var.services.signalWriter, source, module, req);
-  return c.json(result, result.accepted > 0 ? 202 : 200);
+  try {
+    const req: IngestRequest = {
+      headers: c.req.raw.headers,
+      body: await readBody(c.req.raw, c.var.deps.config.INGEST_MAX_BODY_BYTES),
+      query: new URL(c.req.url).searchParams,
+    };
+    const result = await ingestSignals(c.var.services.signalWriter, source, module, req);
+    return c.json(result, result.accepted > 0 ? 202 : 200);
+  } catch (err) {
+    // What the sender was told, kept for the source's admin (a 5xx is ours, not the sender's).
+    if (err instanceof AppError && err.status < 500)
+      await c.var.services.refusals.record(source.id, err.status, err.message);
+    throw err;
+  }
 }
 
 /** Sentry's browser SDKs post cross-origin; the key in the request is the credential, not a cookie. */

@@ -1,7 +1,7 @@
 import { sourceKinds } from "@flick/shared";
 import { sql } from "drizzle-orm";
 import { boolean, check, integer, jsonb, pgTable, text, uniqueIndex } from "drizzle-orm/pg-core";
-import { timestamps } from "./columns.ts";
+import { timestamps, tstz } from "./columns.ts";
 
 export { sourceKinds } from "@flick/shared";
 
@@ -32,3 +32,19 @@ export const sources = pgTable(
     ),
   ],
 );
+
+/**
+ * The last request a source refused (a wrong secret, a body it could not read, a series it left
+ * out), so an admin sees in Settings why a sender's signals do not arrive. One row a source,
+ * written at most every half minute per process.
+ */
+export const sourceRefusals = pgTable("source_refusal", {
+  sourceId: text("source_id")
+    .primaryKey()
+    .references(() => sources.id, { onDelete: "cascade" }),
+  at: tstz("at").notNull(),
+  /** The HTTP status the sender got. */
+  status: integer("status").notNull(),
+  /** What the sender was told (never a secret: errors do not carry them). */
+  message: text("message").notNull(),
+});

@@ -47,8 +47,10 @@ export class SourceCache {
 }
 
 /**
- * Verify → parse → store → answer. Nothing is stored unless every item in the request is valid,
- * and the answer comes only after the rows are committed.
+ * Verify → parse → store → answer. Nothing is stored unless every item in the request is valid —
+ * except where a module refuses items one by one (a remote write's series): then the rest is
+ * stored and the answer is a 400 naming what was refused and saying what was kept. The answer
+ * comes only after the rows are committed.
  */
 export async function ingestSignals(
   writer: SignalWriter,
@@ -57,7 +59,21 @@ export async function ingestSignals(
   req: IngestRequest,
 ): Promise<IngestResult> {
   module.verify(source, req);
-  const { signals, ignored } = module.parse(source, req);
-  const { ids, duplicates } = await writer.write(source.id, signals);
-  return { accepted: ids.length, duplicates, ignored, ids };
+  const { signals, ignored, refused = [] } = module.parse(source, req);
+  const { ids, duplicates } = signals.length
+    ? await writer.write(source.id, signals)
+    : { ids: [], duplicates: 0 };
+  const result = { accepted: ids.length, duplicates, ignored, ids };
+  const [first] = refused;
+  if (first) {
+    const kept = signals.length
+      ? `the other ${signals.length} ${signals.length === 1 ? "point was" : "points were"} stored`
+      : "nothing else was in it";
+    throw new AppError(
+      "validation_failed",
+      `${first.path}: ${first.message} (${refused.length === 1 ? "1 problem" : `${refused.length} problems`}; ${kept})`,
+      { issues: refused, ...result },
+    );
+  }
+  return result;
 }

@@ -12,7 +12,7 @@ import { MAX_SOURCE_METRICS, metricsAgent, sourceMetricsKey } from "../../agents
 import { agentSourceSettings } from "../../agents/source-settings.ts";
 import { stateAgent } from "../../agents/state.ts";
 import type { Queryable } from "../../db/client.ts";
-import { agentStates, signals, sources } from "../../db/schema/index.ts";
+import { agentStates, signals, sourceRefusals, sources } from "../../db/schema/index.ts";
 import { parsePath } from "../../ingest/jsonpath.ts";
 import { randomSecret } from "../../lib/crypto.ts";
 import { isUniqueViolation } from "../../lib/db-errors.ts";
@@ -22,7 +22,14 @@ import { TEST_SIGNAL_KIND } from "./test-signal.ts";
 
 type Row = typeof sources.$inferSelect;
 
-export function toSource(row: Row & { lastSignalAt?: Date | null }, origin: string): Source {
+type Listed = Row & {
+  lastSignalAt?: Date | null;
+  refusedAt?: Date | null;
+  refusedStatus?: number | null;
+  refusedMessage?: string | null;
+};
+
+export function toSource(row: Listed, origin: string): Source {
   const url = new URL(origin);
   return {
     id: row.id,
@@ -36,6 +43,17 @@ export function toSource(row: Row & { lastSignalAt?: Date | null }, origin: stri
     secret: row.secret,
     sentryDsn: row.kind === "sentry" ? `${url.protocol}//${row.secret}@${url.host}/${row.number}` : null,
     ...(row.lastSignalAt !== undefined ? { lastSignalAt: row.lastSignalAt?.toISOString() ?? null } : {}),
+    ...(row.refusedAt !== undefined
+      ? {
+          lastRefusal: row.refusedAt
+            ? {
+                at: row.refusedAt.toISOString(),
+                status: row.refusedStatus ?? 400,
+                message: row.refusedMessage ?? "",
+              }
+            : null,
+        }
+      : {}),
   };
 }
 
@@ -101,8 +119,11 @@ export async function createSource(
   }
 }
 
-/** Every source, oldest first, with when its latest signal arrived (test signals aside). */
-export async function listSources(db: Queryable): Promise<(Row & { lastSignalAt: Date | null })[]> {
+/**
+ * Every source, oldest first, with when its latest signal arrived (test signals aside) and the
+ * last request it refused.
+ */
+export async function listSources(db: Queryable): Promise<Listed[]> {
   // One index probe per source (signal_source_received_idx), not a scan of the signals. The outer
   // source is named in full: drizzle writes a lone table's columns unqualified, which inside the
   // subquery would mean the signal's own id.
@@ -110,8 +131,15 @@ export async function listSources(db: Queryable): Promise<(Row & { lastSignalAt:
     where ${signals.sourceId} = ${sql.identifier("source")}.${sql.identifier("id")}
     and ${signals.kind} <> ${TEST_SIGNAL_KIND})`;
   return db
-    .select({ ...getTableColumns(sources), lastSignalAt: last.mapWith(signals.receivedAt) })
+    .select({
+      ...getTableColumns(sources),
+      lastSignalAt: last.mapWith(signals.receivedAt),
+      refusedAt: sourceRefusals.at,
+      refusedStatus: sourceRefusals.status,
+      refusedMessage: sourceRefusals.message,
+    })
     .from(sources)
+    .leftJoin(sourceRefusals, eq(sourceRefusals.sourceId, sources.id))
     .orderBy(asc(sources.createdAt));
 }
 

@@ -95,11 +95,12 @@ export async function loadPrometheusHistory(
       to: new Date(end * 1000).toISOString(),
     });
   }
-  const signals = pointSignals(prometheusPoints(loaded).map((p) => ({ ...p, history: true })));
+  const { points, refused } = prometheusPoints(loaded);
+  const signals = pointSignals(points.map((p) => ({ ...p, history: true })));
   const { ids, duplicates } = signals.length
     ? await writer.write(source.id, signals)
     : { ids: [], duplicates: 0 };
-  return { loads, points: signals.length, accepted: ids.length, duplicates };
+  return { loads, points: signals.length, accepted: ids.length, duplicates, refused };
 }
 
 /**

@@ -28,7 +28,10 @@ export function PrometheusHistory(props: { source: Source; mapped: string[] }) {
         (l) =>
           `${l.query}: ${l.series} series, ${l.stepSeconds === 60 ? "a minute" : `${l.stepSeconds} s`} apart from ${momentLabel(l.from)} to ${momentLabel(l.to)}`,
       );
-      setNotice(`Loaded ${r.accepted} points${already}. ${each.join("; ")}.`);
+      const left = r.refused.length
+        ? ` Left out: ${r.refused.map((i) => `${i.path}: ${i.message}`).join("; ")}.`
+        : "";
+      setNotice(`Loaded ${r.accepted} points${already}. ${each.join("; ")}.${left}`);
     } catch (err) {
       setError(errorMessage(err));
     } finally {

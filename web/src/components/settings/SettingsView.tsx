@@ -181,6 +181,13 @@ export function SettingsView(props: { admin: boolean }) {
                 <p class={styles.muted}>
                   {s.lastSignalAt ? `Last signal ${momentLabel(s.lastSignalAt)}` : "Nothing received yet"}
                 </p>
+                <Show when={s.lastRefusal}>
+                  {(r) => (
+                    <p class={refusalCurrent(s) ? styles.refusal : styles.refusalOld}>
+                      Refused a request {momentLabel(r().at)} ({r().status}): {r().message}
+                    </p>
+                  )}
+                </Show>
                 <CopyField label="Ingest URL" value={s.ingestUrl} />
                 <CopyField label="Secret" value={s.secret} secret />
                 <Show when={s.sentryDsn}>{(dsn) => <CopyField label="DSN" value={dsn()} secret />}</Show>
@@ -339,3 +346,12 @@ export function SettingsView(props: { admin: boolean }) {
 }
 
 export default SettingsView;
+
+/**
+ * A refusal still worth the admin's eye: newer than the last signal, or within the hour (a
+ * Prometheus series left out while the others arrive refuses a request every batch).
+ */
+function refusalCurrent(s: Source): boolean {
+  const at = Date.parse(s.lastRefusal?.at ?? "");
+  return !s.lastSignalAt || at >= Date.parse(s.lastSignalAt) || Date.now() - at < 60 * 60_000;
+}
