@@ -143,6 +143,9 @@ describe.each(drivers)("a metrics source's history, loaded from a real Prometheu
       ...times.map(
         (ms, i) => `checkout_success{job="shop",zone="b"} ${i >= 1500 && i < 1530 ? 10 : 97} ${ms / 1000}`,
       ),
+      // A second metric, for the load that comes after live points began.
+      "# TYPE signup_success gauge",
+      ...times.map((ms) => `signup_success{job="shop"} ${usual(ms).toFixed(3)} ${ms / 1000}`),
       "# TYPE other_thing gauge",
       ...times.map((ms) => `other_thing 1 ${ms / 1000}`),
       "# EOF",
@@ -224,6 +227,53 @@ describe.each(drivers)("a metrics source's history, loaded from a real Prometheu
       .from(schema.cards)
       .where(eq(schema.cards.fingerprint, 'metric:checkout_success{job="shop",zone="a"}'));
     expect(card?.title).toMatch(/^checkout_success .*dropped \d+%/);
+  });
+
+  it("loaded after remote_write began, the history still comes first: the next live point is judged against it", async () => {
+    const source = await t.createSource(admin, "metrics", { actions: { signup_success: "rollback" } });
+    const send = async (points: { ts: number; value: number }[]) => {
+      const res = await t.request(`/ingest/${source.id}`, {
+        json: points.map((p) => ({
+          name: "signup_success",
+          labels: { job: "shop" },
+          ts: new Date(p.ts).toISOString(),
+          value: p.value,
+        })),
+        origin: null,
+        headers: { authorization: `Bearer ${source.secret}` },
+      });
+      expect(res.status, res.text).toBe(202);
+      await t.drain();
+    };
+    // Eight live points a minute apart, as usual, before anyone loaded the past (Prometheus's
+    // samples end ten minutes ago: these carry on from there).
+    const now = Math.floor(Date.now() / minute) * minute;
+    await send(
+      Array.from({ length: 8 }, (_, i) => ({
+        ts: now - (8 - i) * minute,
+        value: usual(now - (8 - i) * minute),
+      })),
+    );
+    let loaded = await load(source);
+    for (let i = 0; i < 50 && loaded.status === 503; i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      loaded = await load(source);
+    }
+    expect(loaded.status, loaded.text).toBe(202);
+    await t.drain();
+    // Its live points were learned again after the past: an ordinary next point is no card…
+    await send([{ ts: now, value: usual(now) }]);
+    const fingerprint = 'metric:signup_success{job="shop"}';
+    const cards = () =>
+      t.database.db.select().from(schema.cards).where(eq(schema.cards.fingerprint, fingerprint));
+    const before = (await cards()).length;
+    expect(before).toBe(0);
+    // …and a drop at the next is a card at once (before, the past came too late to be learned: the
+    // series had nine points, short of the 300 it needs to break).
+    await send([{ ts: now + minute, value: 30 }]);
+    const after = await cards();
+    expect(after.length, JSON.stringify(after.map((c) => c.title))).toBe(before + 1);
+    expect(after.at(-1)?.title).toMatch(/^signup_success .*dropped \d+%/);
   });
 
   it("refuses, naming why: no metric mapped, no Prometheus there, not Prometheus, a selector it cannot parse", async () => {

@@ -62,6 +62,13 @@ interface SeriesState {
   recovery?: Recovery;
   /** Its rollback did not bring it back: its next point past the hour makes its own card again. */
   notBack?: NotBack;
+  /** It has learned from points a source loaded as its past (absent in older states: not known). */
+  learnedHistory?: boolean;
+  /**
+   * Its live points, set aside while its past — loaded after they came — is learned first; learned
+   * again once the past reaches them (see pastFirst).
+   */
+  replay?: [number, number][];
 }
 
 /** What a series on a rollback card is judged by: its level in the hour after the rollback. */
@@ -223,6 +230,45 @@ function describe(
     },
     level: { broken: pattern.mean, normal: pattern.closestMean },
   };
+}
+
+/**
+ * A series' past loaded after its live points began (remote_write started, then "Load history"):
+ * while it is still warming up (it can break from its 300th point), its detector starts again from
+ * the past and learns its live points after it, instead of passing over the past as late points —
+ * so it is judged against two days from its next point, not after 300 live ones. Once warmed up, a
+ * series keeps what it learned (a later, longer load adds nothing to it). The live points come
+ * back from the chart's tail (its last 120); earlier live ones are in the past Prometheus gives.
+ * Returns the detector to go on with.
+ */
+function pastFirst(
+  state: SeriesState,
+  detector: MetricDetector,
+  at: number,
+  history: boolean,
+): MetricDetector {
+  const d = state.detector;
+  if (
+    history &&
+    !state.learnedHistory &&
+    d.lastTs !== null &&
+    at < d.lastTs &&
+    d.n < DEFAULT_DETECTOR_OPTIONS.warmup
+  ) {
+    state.replay = [...state.tail];
+    const fresh = new MetricDetector();
+    state.detector = fresh.state;
+    state.learnedHistory = true;
+    return fresh;
+  }
+  if (history) state.learnedHistory = true;
+  const replay = state.replay;
+  // The past has reached the live points (or a live one came): they are learned again, in order.
+  if (replay && (!history || replay.length === 0 || at >= (replay[0] as [number, number])[0])) {
+    for (const [t, v] of replay) detector.update(v, t);
+    state.replay = undefined;
+  }
+  return detector;
 }
 
 /**
@@ -1278,7 +1324,7 @@ export const metricsAgent = defineAgent({
     for (const [series, signals] of ordered) {
       const stored = await ctx.state.get<SeriesState>(series);
       const state: SeriesState = stored ?? { detector: new MetricDetector().state, tail: [] };
-      const detector = new MetricDetector(state.detector);
+      let detector = new MetricDetector(state.detector);
       signals.sort((a, b) => a.occurredAt.getTime() - b.occurredAt.getTime());
       const first = signals[0]?.payload as Point;
       await judgeRecovery(ctx, { series, name: first.name, labels: first.labels }, state, signals, out);
@@ -1286,6 +1332,7 @@ export const metricsAgent = defineAgent({
         const p = signal.payload as Point;
         const at = signal.occurredAt;
         const alarmAt = state.alarmLevel ?? DEFAULT_DETECTOR_OPTIONS.alarmLevel;
+        detector = pastFirst(state, detector, at.getTime(), p.history === true);
         const learned = detector.update(p.value, at.getTime());
         addToTail(state.tail, at.getTime(), p.value);
         // Its rollback did not bring it back: its own card again, told against the level before the

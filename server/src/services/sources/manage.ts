@@ -140,7 +140,8 @@ export async function listSources(db: Queryable): Promise<Listed[]> {
     })
     .from(sources)
     .leftJoin(sourceRefusals, eq(sourceRefusals.sourceId, sources.id))
-    .orderBy(asc(sources.createdAt));
+    // Sources made in one transaction share a time: then in the order they were made.
+    .orderBy(asc(sources.createdAt), asc(sources.number));
 }
 
 export async function getSource(db: Queryable, id: string): Promise<Row> {

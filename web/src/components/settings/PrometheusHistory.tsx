@@ -8,8 +8,8 @@ import styles from "./Settings.module.css";
 /**
  * A metrics source's history from the team's Prometheus, loaded by the server from its HTTP API:
  * the metrics the source maps to actions, the last 48 hours at the step their samples come at, so they are
- * judged against their past from their first live point. Before remote_write starts: a point older
- * than one a series already sent teaches its detector nothing.
+ * judged against their past from their next live point. Loaded after remote_write began, the past
+ * still comes first while a series is in its first 300 points (the metrics agent's pastFirst).
  */
 export function PrometheusHistory(props: { source: Source; mapped: string[] }) {
   const [busy, setBusy] = createSignal(false);
@@ -43,7 +43,8 @@ export function PrometheusHistory(props: { source: Source; mapped: string[] }) {
       when={props.mapped.length > 0}
       fallback={
         <p class={styles.muted}>
-          Map a metric to an action below to load its history from Prometheus before its remote_write starts.
+          Map a metric to an action below to load its history from Prometheus: it is then judged from its next
+          point, not after 300.
         </p>
       }
     >
@@ -56,8 +57,8 @@ export function PrometheusHistory(props: { source: Source; mapped: string[] }) {
         }}
       >
         <label class={styles.field}>
-          Prometheus address, to load the last 48 hours of {props.mapped.join(", ")} before remote_write
-          starts
+          Prometheus address, to load the last 48 hours of {props.mapped.join(", ")} (within a series' first
+          300 points of remote_write, or before)
           <input class={styles.input} name="url" type="url" required placeholder="http://prometheus:9090" />
         </label>
         <button type="submit" class={styles.secondary} disabled={busy()}>
