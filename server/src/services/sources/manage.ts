@@ -130,6 +130,7 @@ export async function listSources(db: Queryable): Promise<Listed[]> {
   const last = sql`(select max(${signals.receivedAt}) from ${signals}
     where ${signals.sourceId} = ${sql.identifier("source")}.${sql.identifier("id")}
     and ${signals.kind} <> ${TEST_SIGNAL_KIND})`;
+  // Sources made in one transaction share a time: then in the order they were made.
   return db
     .select({
       ...getTableColumns(sources),
@@ -140,7 +141,6 @@ export async function listSources(db: Queryable): Promise<Listed[]> {
     })
     .from(sources)
     .leftJoin(sourceRefusals, eq(sourceRefusals.sourceId, sources.id))
-    // Sources made in one transaction share a time: then in the order they were made.
     .orderBy(asc(sources.createdAt), asc(sources.number));
 }
 
