@@ -150,6 +150,18 @@ describe("streaming metric detector", () => {
     expect(longOnly).toBeGreaterThanOrEqual(6);
   });
 
+  it("does not take a hair past a nearly flat past for a break, so a real break right after it is told", () => {
+    // A success rate that stayed between 98.0 and 98.34 (a Prometheus series loaded as history),
+    // then 98.4 — and twenty points later a fall to 60.
+    const next = generator(7);
+    const ts = Array.from({ length: 700 }, (_, i) => Date.UTC(2026, 0, 1) + i * 15_000);
+    const values = ts.map((_, i) => (i === 600 ? 98.4 : i === 620 ? 60 : 98 + 0.34 * next()));
+    const scores = run(ts, values);
+    expect(Math.max(...values.slice(0, 600))).toBeLessThan(98.4);
+    const alarms = scores.flatMap((s, i) => (s >= ALARM && i >= 300 ? [i] : []));
+    expect(alarms).toEqual([620]);
+  });
+
   it("raises no alarm on a perfectly regular series when a few points never arrive", () => {
     // NAB's noiseless daily cycle, with one point in a hundred (or five hundred) left out.
     const clean = nabSeries("artificialNoAnomaly/art_daily_no_noise.csv");

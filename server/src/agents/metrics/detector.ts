@@ -360,10 +360,18 @@ export class MetricDetector {
     return peak ? { score, expected, surprise, peak } : { score, expected, surprise };
   }
 
-  /** Beyond the whole range seen so far (after the warm-up): an anomaly by itself. */
+  /**
+   * Beyond the whole range seen so far (after the warm-up): an anomaly by itself. By 5% of the
+   * range and by 1% of the series' size: after a nearly flat past (98.0–98.34), 98.4 is not a
+   * break — and its alarm's rest would hide a real one right after it. NAB's scores are the same
+   * either way.
+   */
   private beyondRange(value: number): boolean {
     const s = this.state;
-    const margin = 0.05 * Math.max(s.max - s.min, 1e-9);
+    const margin = Math.max(
+      0.05 * Math.max(s.max - s.min, 1e-9),
+      0.01 * Math.max(Math.abs(s.max), Math.abs(s.min)),
+    );
     return s.n >= this.options.warmup && (value > s.max + margin || value < s.min - margin);
   }
 
