@@ -126,17 +126,39 @@ export const deadLetterSchema = z.object({
 export type DeadLetter = z.infer<typeof deadLetterSchema>;
 
 /** Loading a metrics source's history from the team's Prometheus (its HTTP API's query_range). */
-export const prometheusHistoryRequestSchema = z.object({
-  url: z
-    .string()
-    .trim()
-    .max(500, "url is at most 500 characters")
-    .regex(
-      /^https?:\/\/[^\s/]+/,
-      "url must be the Prometheus server's http(s) address, like http://prometheus:9090",
-    ),
-  hours: z.number().int().min(1, "hours is at least 1").max(168, "hours is at most 168 (a week)").default(48),
-});
+export const prometheusHistoryRequestSchema = z
+  .object({
+    url: z
+      .string()
+      .trim()
+      .max(500, "url is at most 500 characters")
+      .regex(
+        /^https?:\/\/[^\s/]+/,
+        "url must be the Prometheus server's http(s) address, like http://prometheus:9090",
+      ),
+    hours: z
+      .number()
+      .int()
+      .min(1, "hours is at least 1")
+      .max(168, "hours is at most 168 (a week)")
+      .default(48),
+    /**
+     * Credentials the Prometheus (or the proxy before it) asks for: a bearer token, or a user and
+     * password (HTTP basic, as Grafana Cloud and most reverse proxies take). Sent with this load's
+     * requests only, never stored.
+     */
+    bearerToken: z.string().trim().min(1, "bearerToken is empty").max(4096).optional(),
+    basicAuth: z
+      .object({
+        username: z.string().min(1, "basicAuth.username is empty").max(256),
+        password: z.string().max(4096),
+      })
+      .optional(),
+  })
+  .refine((r) => !(r.bearerToken && r.basicAuth), {
+    message: "give a bearer token or a user and password, not both",
+    path: ["bearerToken"],
+  });
 export type PrometheusHistoryRequest = z.input<typeof prometheusHistoryRequestSchema>;
 
 export const prometheusHistorySchema = z.object({

@@ -71,6 +71,7 @@ async function run(
 /**
  * Prometheus with this prometheus.yml (and rule files beside it, named as the config names them);
  * `history` (OpenMetrics text) is written into its database first with promtool, as a team backfills.
+ * A `web.yml` among the files is its web config (basic_auth_users: it then asks for credentials).
  */
 export function startPrometheus(
   config: string,
@@ -91,6 +92,7 @@ export function startPrometheus(
       `--config.file=${path.join(dir, "prometheus.yml")}`,
       `--storage.tsdb.path=${path.join(dir, "data")}`,
       `--web.listen-address=${address}`,
+      ...(files["web.yml"] ? [`--web.config.file=${path.join(dir, "web.yml")}`] : []),
       "--log.level=warn",
     ];
   });

@@ -1,4 +1,5 @@
-import type { Server } from "node:http";
+import { createServer, request as httpRequest, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import * as schema from "@flick/server/schema";
 import type { ErrorBody, PrometheusHistory, Source } from "@flick/shared";
 import { eq } from "drizzle-orm";
@@ -304,5 +305,134 @@ describe.each(drivers)("a metrics source's history, loaded from a real Prometheu
       /^Prometheus refused checkout_success\{zone=a\}\[15m\]: .*parse error/,
     );
     expect(await countRows(t.database.db, "signal")).toBe(before);
+  });
+});
+
+/**
+ * A Prometheus that asks for credentials: its own basic auth (web.yml's basic_auth_users, as
+ * Prometheus serves it) and, in front of it, a reverse proxy taking a bearer token (as an
+ * oauth2-proxy or a gateway would; Prometheus itself takes no bearer tokens). The credentials are
+ * sent with the load's requests only.
+ */
+describe("history from a Prometheus that asks for credentials", () => {
+  let t: TestApp;
+  let admin: string;
+  let prometheus: Running | undefined;
+  let proxy: Server | undefined;
+  let proxyUrl = "";
+  let endless: Server | undefined;
+  const token = "gateway-token-7f3a";
+  const basic = (user: string, password: string) =>
+    `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`;
+
+  beforeAll(async () => {
+    t = await startTestApp("pglite");
+    t.clock.advance(Date.now() - t.clock.now().getTime());
+    admin = await t.setupAdmin();
+    const minute = 60_000;
+    const end = Math.floor(Date.now() / minute) * minute - 10 * minute;
+    const times = Array.from({ length: 120 }, (_, i) => end - (119 - i) * minute);
+    const history = [
+      "# TYPE queue_depth gauge",
+      ...times.map((ms, i) => `queue_depth{job="worker"} ${10 + (i % 7)} ${ms / 1000}`),
+      "# EOF",
+    ];
+    // The password "flick-history", bcrypt-hashed as Prometheus's web config wants it (made with
+    // Python's crypt.crypt(password, crypt.mksalt(crypt.METHOD_BLOWFISH)); htpasswd -B makes the same).
+    const webConfig = `basic_auth_users:
+  flick: $2b$12$hFOPLjM1PowjpzLjvNBEF.24e0AkOXklOoGY/Dcebnz9uZgQgKciG
+`;
+    prometheus = await startPrometheus(
+      "global:\n  scrape_interval: 15s\n",
+      { "web.yml": webConfig },
+      `${history.join("\n")}\n`,
+    );
+    // The gateway: a bearer token in, Prometheus's own credentials out.
+    proxy = createServer((req, res) => {
+      if (req.headers.authorization !== `Bearer ${token}`) {
+        res.writeHead(401, { "content-type": "text/plain" }).end("Unauthorized");
+        return;
+      }
+      const upstream = httpRequest(
+        `http://${prometheus?.address}${req.url}`,
+        { headers: { authorization: basic("flick", "flick-history") } },
+        (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        },
+      );
+      upstream.on("error", () => res.writeHead(502).end());
+      upstream.end();
+    });
+    await new Promise<void>((resolve) => proxy?.listen(0, "127.0.0.1", resolve));
+    proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+    // Something that answers Prometheus's API with no end and no stated size.
+    endless = createServer((_req, res) => {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.write('{"status":"success","data":{"resultType":"matrix","result":[');
+      const chunk = " ".repeat(1 << 20);
+      let sent = 0;
+      const more = () => {
+        while (sent < 80 && res.write(chunk)) sent++;
+        if (sent < 80) res.once("drain", more);
+        else res.end("]}}");
+      };
+      more();
+      res.on("error", () => {});
+    });
+    await new Promise<void>((resolve) => endless?.listen(0, "127.0.0.1", resolve));
+  });
+
+  afterAll(async () => {
+    await prometheus?.stop();
+    await new Promise((resolve) => proxy?.close(resolve));
+    await new Promise((resolve) => endless?.close(resolve));
+    await t?.close();
+  });
+
+  const load = (source: { id: string }, body: Record<string, unknown>) =>
+    t.request<PrometheusHistory & ErrorBody>(`/api/sources/${source.id}/prometheus-history`, {
+      cookie: admin,
+      json: { url: `http://${prometheus?.address}`, ...body },
+    });
+
+  it("loads with a user and password or a bearer token, and says which is missing or wrong", async () => {
+    const source = await t.createSource(admin, "metrics", { actions: { queue_depth: "page" } });
+    // None given: Prometheus asks for them.
+    let none = await load(source, {});
+    for (let i = 0; i < 50 && none.status === 503; i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      none = await load(source, {});
+    }
+    expect(none.status, none.text).toBe(400);
+    expect(none.body.error.message).toMatch(
+      /^Prometheus at http:\/\/127\.0\.0\.1:\d+ asks for credentials \(401\): give a bearer token, or a user and password$/,
+    );
+    const wrong = await load(source, { basicAuth: { username: "flick", password: "guess" } });
+    expect(wrong.status, wrong.text).toBe(400);
+    expect(wrong.body.error.message).toMatch(/refused the credentials given \(401\)$/);
+    const both = await load(source, { bearerToken: token, basicAuth: { username: "flick", password: "x" } });
+    expect(both.status).toBe(400);
+    expect(both.body.error.message).toBe("bearerToken: give a bearer token or a user and password, not both");
+    expect(await countRows(t.database.db, "signal")).toBe(0);
+
+    const right = await load(source, { basicAuth: { username: "flick", password: "flick-history" } });
+    expect(right.status, right.text).toBe(202);
+    expect(right.body.accepted).toBeGreaterThanOrEqual(115);
+    // Through the gateway with its token: the same points, already here.
+    const gateway = await load(source, { url: proxyUrl, bearerToken: token });
+    expect(gateway.status, gateway.text).toBe(200);
+    expect(gateway.body).toMatchObject({ accepted: 0, duplicates: right.body.points });
+    const badToken = await load(source, { url: proxyUrl, bearerToken: "stolen" });
+    expect(badToken.status).toBe(400);
+    expect(badToken.body.error.message).toMatch(/refused the credentials given \(401\)$/);
+  });
+
+  it("stops reading an answer past its size limit though it stated no size", async () => {
+    const source = await t.createSource(admin, "metrics", { actions: { queue_depth: "page" } });
+    const address = endless?.address() as AddressInfo;
+    const res = await load(source, { url: `http://127.0.0.1:${address.port}` });
+    expect(res.status, res.text.slice(0, 300)).toBe(413);
+    expect(res.body.error.message).toMatch(/^Prometheus's answer for queue_depth\[15m\] is over \d+ bytes$/);
   });
 });

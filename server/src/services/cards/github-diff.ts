@@ -1,6 +1,7 @@
 import { type Card, type CardDiff, isDemoCard } from "@flick/shared";
 import type { Config } from "../../config.ts";
 import { AppError, conflict } from "../../lib/errors.ts";
+import { readAtMost } from "../../lib/read-body.ts";
 
 /** The most of a diff sent to the browser; the rest is left out and said so. */
 export const MAX_DIFF_BYTES = 1_000_000;
@@ -41,7 +42,7 @@ export async function githubDiff(config: Config, card: Card): Promise<CardDiff> 
     throw new AppError("unavailable", `GitHub did not answer for ${path}: ${(err as Error).message}`);
   }
   // Read no more than is kept: a huge pull request's diff must not fill the server's memory.
-  const text = await readAtMost(res, MAX_DIFF_BYTES + 1);
+  const { text } = await readAtMost(res, MAX_DIFF_BYTES + 1);
   if (!res.ok) {
     let message = text.slice(0, 200);
     try {
@@ -60,22 +61,6 @@ export async function githubDiff(config: Config, card: Card): Promise<CardDiff> 
     of: merge ? `pull request #${ref}` : `reverting ${String(ref).slice(0, 7)}`,
     truncated,
   };
-}
-
-/** The response's body as text, reading at most `max` bytes of it (then the rest is dropped). */
-async function readAtMost(res: Response, max: number): Promise<string> {
-  if (!res.body) return "";
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  while (size < max) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    chunks.push(value);
-    size += value.length;
-  }
-  if (size >= max) await reader.cancel();
-  return Buffer.concat(chunks).subarray(0, max).toString("utf8");
 }
 
 /**

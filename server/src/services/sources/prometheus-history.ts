@@ -3,6 +3,7 @@ import type { Queryable } from "../../db/client.ts";
 import { pointSignals, prometheusPoints } from "../../ingest/metrics.ts";
 import type { RemoteWritePoint } from "../../ingest/remote-write.ts";
 import { AppError, validationError } from "../../lib/errors.ts";
+import { readAtMost } from "../../lib/read-body.ts";
 import type { SignalWriter } from "../signals/writer.ts";
 import { getSource } from "./manage.ts";
 
@@ -36,13 +37,21 @@ interface Matrix {
  * samples come at now (what remote_write will then send: a detector learns a series' step from its
  * first points), at most 3,000 steps back; stored as the source's points,
  * marked as history (the metrics agent learns from them and makes no card of the past), and
- * idempotent (a point loaded twice is stored once). Meant before its remote_write starts: the
- * detector learns nothing from a point older than one it saw.
+ * idempotent (a point loaded twice is stored once). Loaded after its remote_write began, it still
+ * comes first while a series warms up (the metrics agent's pastFirst). Credentials the Prometheus
+ * asks for are sent with these requests only.
  */
 export async function loadPrometheusHistory(
   db: Queryable,
   writer: SignalWriter,
-  input: { id: string; url: string; hours: number; now: Date },
+  input: {
+    id: string;
+    url: string;
+    hours: number;
+    now: Date;
+    bearerToken?: string;
+    basicAuth?: { username: string; password: string };
+  },
 ): Promise<PrometheusHistory> {
   const source = await getSource(db, input.id);
   if (source.kind !== "metrics")
@@ -57,15 +66,24 @@ export async function loadPrometheusHistory(
       "bad_request",
       `source "${source.name}" maps no metric to an action yet: the metrics to load are those it maps`,
     );
-  const base = input.url.replace(/\/+$/, "");
+  const prometheus: Prometheus = {
+    base: input.url.replace(/\/+$/, ""),
+    headers: input.bearerToken
+      ? { authorization: `Bearer ${input.bearerToken}` }
+      : input.basicAuth
+        ? {
+            authorization: `Basic ${Buffer.from(`${input.basicAuth.username}:${input.basicAuth.password}`).toString("base64")}`,
+          }
+        : {},
+  };
   const now = Math.floor(input.now.getTime() / 1000);
   const loaded: RemoteWritePoint[] = [];
   const loads: PrometheusHistory["loads"] = [];
   for (const query of queries) {
-    const step = await ownStep(base, query, now);
+    const step = await ownStep(prometheus, query, now);
     const end = Math.floor(now / step) * step;
     const start = Math.max(end - input.hours * 3600, end - (MAX_STEPS - 1) * step);
-    const result = await ask(base, "query_range", query, { start, end, step });
+    const result = await ask(prometheus, "query_range", query, { start, end, step });
     if (result.length > MAX_SERIES)
       throw validationError([
         {
@@ -107,9 +125,9 @@ export async function loadPrometheusHistory(
  * The step a selector's samples come at now: the median gap between its raw samples of the last
  * quarter hour (whole seconds), or a minute when it has none.
  */
-async function ownStep(base: string, query: string, now: number): Promise<number> {
+async function ownStep(prometheus: Prometheus, query: string, now: number): Promise<number> {
   const gaps: number[] = [];
-  for (const s of await ask(base, "query", `${query}[${RECENT}]`, { time: now }))
+  for (const s of await ask(prometheus, "query", `${query}[${RECENT}]`, { time: now }))
     for (let k = 1; k < s.values.length; k++)
       gaps.push((s.values[k]?.[0] as number) - (s.values[k - 1]?.[0] as number));
   if (gaps.length === 0) return DEFAULT_STEP_SECONDS;
@@ -117,9 +135,15 @@ async function ownStep(base: string, query: string, now: number): Promise<number
   return Math.min(3600, Math.max(1, Math.round(gaps[gaps.length >> 1] as number)));
 }
 
+/** Where the history comes from, and the credentials it asks for (never logged or stored). */
+interface Prometheus {
+  base: string;
+  headers: Record<string, string>;
+}
+
 /** One query to Prometheus's HTTP API; an answer that is not Prometheus's is refused naming what came instead. */
 async function ask(
-  base: string,
+  { base, headers }: Prometheus,
   endpoint: "query" | "query_range",
   query: string,
   params: Record<string, number>,
@@ -130,21 +154,33 @@ async function ask(
   })}`;
   let res: Response;
   try {
-    res = await fetch(url, { redirect: "error", signal: AbortSignal.timeout(TIMEOUT_MS) });
+    res = await fetch(url, { headers, redirect: "error", signal: AbortSignal.timeout(TIMEOUT_MS) });
   } catch (err) {
     throw new AppError("unavailable", `Prometheus at ${base} did not answer: ${(err as Error).message}`);
   }
-  const declared = Number(res.headers.get("content-length") ?? "0");
-  if (declared > MAX_ANSWER_BYTES)
+  if (res.status === 401 || res.status === 403) {
+    await res.body?.cancel();
     throw new AppError(
-      "payload_too_large",
-      `Prometheus's answer for ${query} is over ${MAX_ANSWER_BYTES} bytes`,
+      "bad_request",
+      headers.authorization
+        ? `Prometheus at ${base} refused the credentials given (${res.status})`
+        : `Prometheus at ${base} asks for credentials (${res.status}): give a bearer token, or a user and password`,
     );
+  }
+  const tooLarge = () =>
+    new AppError("payload_too_large", `Prometheus's answer for ${query} is over ${MAX_ANSWER_BYTES} bytes`);
+  if (Number(res.headers.get("content-length") ?? "0") > MAX_ANSWER_BYTES) {
+    await res.body?.cancel();
+    throw tooLarge();
+  }
+  // Read no more than that, declared or not (a chunked answer says nothing of its size up front).
+  const answer = await readAtMost(res, MAX_ANSWER_BYTES);
+  if (answer.over) throw tooLarge();
   const notPrometheus = () =>
     new AppError("unavailable", `${base} answered ${res.status} with something other than Prometheus's JSON`);
   let body: Matrix;
   try {
-    body = (await res.json()) as Matrix;
+    body = JSON.parse(answer.text) as Matrix;
   } catch {
     throw notPrometheus();
   }

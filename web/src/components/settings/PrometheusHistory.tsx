@@ -15,13 +15,20 @@ export function PrometheusHistory(props: { source: Source; mapped: string[] }) {
   const [busy, setBusy] = createSignal(false);
   const [error, setError] = createSignal("");
   const [notice, setNotice] = createSignal("");
-  const load = async (url: string) => {
+  const load = async (form: FormData) => {
     setBusy(true);
     setError("");
     setNotice("");
+    const field = (name: string) => String(form.get(name) ?? "").trim();
+    // Credentials only when Prometheus asks for them: a token, or a user (and password).
+    const credentials = field("token")
+      ? { bearerToken: field("token") }
+      : field("username")
+        ? { basicAuth: { username: field("username"), password: String(form.get("password") ?? "") } }
+        : {};
     try {
       const r = await request<Loaded>(`/api/sources/${props.source.id}/prometheus-history`, {
-        json: { url, hours: 48 },
+        json: { url: field("url"), hours: 48, ...credentials },
       });
       const already = r.duplicates ? ` (${r.duplicates} were here already)` : "";
       const each = r.loads.map(
@@ -53,7 +60,7 @@ export function PrometheusHistory(props: { source: Source; mapped: string[] }) {
         aria-label="History from Prometheus"
         onSubmit={(e) => {
           e.preventDefault();
-          void load(String(new FormData(e.currentTarget).get("url") ?? ""));
+          void load(new FormData(e.currentTarget));
         }}
       >
         <label class={styles.field}>
@@ -61,6 +68,24 @@ export function PrometheusHistory(props: { source: Source; mapped: string[] }) {
           300 points of remote_write, or before)
           <input class={styles.input} name="url" type="url" required placeholder="http://prometheus:9090" />
         </label>
+        <details class={styles.settings}>
+          <summary>It asks for credentials</summary>
+          <p class={styles.muted}>Sent with this load only, never stored.</p>
+          <label class={styles.field}>
+            Bearer token
+            <input class={styles.input} name="token" type="password" autocomplete="off" />
+          </label>
+          <div class={styles.row}>
+            <label class={styles.field}>
+              or user
+              <input class={styles.input} name="username" autocomplete="off" spellcheck={false} />
+            </label>
+            <label class={styles.field}>
+              and password
+              <input class={styles.input} name="password" type="password" autocomplete="off" />
+            </label>
+          </div>
+        </details>
         <button type="submit" class={styles.secondary} disabled={busy()}>
           {busy() ? "Loading…" : "Load history"}
         </button>
