@@ -108,6 +108,55 @@ ${remoteWriteConfig({ ...source, ingestUrl: ingest.toString() }, { actions: { ch
       ),
     });
   });
+
+  it("loads a series scraped every second as minute means, the series whose label is too long left out and named", async () => {
+    // The app's clock at the real time: Prometheus answers for now.
+    t.clock.advance(Date.now() - t.clock.now().getTime());
+    const other = await t.createSource(admin, "metrics", { actions: { checkout_success: "rollback" } });
+    const load = () =>
+      t.request<PrometheusHistory & ErrorBody>(`/api/sources/${other.id}/prometheus-history`, {
+        cookie: admin,
+        json: { url: `http://${prometheus?.address}`, hours: 1 },
+      });
+    // Minutes are loaded up to the last whole one: scraping may have begun less than a minute ago.
+    let res = await load();
+    await expect
+      .poll(
+        async () => {
+          if (!res.body.accepted) {
+            t.clock.advance(Date.now() - t.clock.now().getTime());
+            res = await load();
+          }
+          return res.body.accepted ?? 0;
+        },
+        { timeout: 70_000, interval: 2_000, message: "a minute's mean loaded" },
+      )
+      .toBeGreaterThan(0);
+    expect(res.status, res.text).toBe(202);
+    // Judged a minute at a time, it is loaded a minute apart, each point its minute's mean
+    // (avg_over_time, whose answer has no metric name: the selector's is used).
+    expect(res.body.loads).toEqual([
+      expect.objectContaining({ query: "checkout_success", series: 2, stepSeconds: 60 }),
+    ]);
+    expect(res.body.refused).toEqual([
+      expect.objectContaining({ path: expect.stringMatching(/^checkout_success\{.*path=.*\.labels\.path$/) }),
+    ]);
+    const loaded = (
+      await t.database.db.select().from(schema.signals).where(eq(schema.signals.sourceId, other.id))
+    ).map((s) => s.payload as { name: string; labels: Record<string, string>; ts: string; value: number });
+    expect(loaded.length).toBe(res.body.accepted);
+    expect(loaded.length).toBeGreaterThan(0);
+    for (const p of loaded) {
+      expect(p).toMatchObject({
+        name: "checkout_success",
+        labels: { zone: "a", job: "shop" },
+        history: true,
+      });
+      expect(Date.parse(p.ts) % 60_000).toBe(0);
+      expect(p.value).toBeGreaterThanOrEqual(41);
+      expect(p.value).toBeLessThanOrEqual(98.5);
+    }
+  });
 });
 
 /**

@@ -151,15 +151,60 @@ describe("streaming metric detector", () => {
   });
 
   it("does not take a hair past a nearly flat past for a break, so a real break right after it is told", () => {
-    // A success rate that stayed between 98.0 and 98.34 (a Prometheus series loaded as history),
-    // then 98.4 — and twenty points later a fall to 60.
+    // A success rate that stayed between 98.0 and 98.34 (a Prometheus series loaded as history, a
+    // point a minute), then 98.4 — and twenty points later a fall to 60.
     const next = generator(7);
-    const ts = Array.from({ length: 700 }, (_, i) => Date.UTC(2026, 0, 1) + i * 15_000);
+    const ts = Array.from({ length: 700 }, (_, i) => Date.UTC(2026, 0, 1) + i * 60_000);
     const values = ts.map((_, i) => (i === 600 ? 98.4 : i === 620 ? 60 : 98 + 0.34 * next()));
     const scores = run(ts, values);
     expect(Math.max(...values.slice(0, 600))).toBeLessThan(98.4);
     const alarms = scores.flatMap((s, i) => (s >= ALARM && i >= 300 ? [i] : []));
     expect(alarms).toEqual([620]);
+  });
+
+  it("judges a 15 s series a minute at a time: its daily climb is familiar from the second day, a midday outage is not", () => {
+    // Prometheus's usual scrape: 5,760 points a day, more than the season's memory. Point by point
+    // it alarmed every morning at 8:00 and every evening at 19:00.
+    const day = 5760;
+    for (const seed of [1, 2, 3]) {
+      const next = generator(seed);
+      const ts = Array.from({ length: day * 4 }, (_, i) => Date.UTC(2026, 0, 5) + i * 15_000);
+      const outage = day * 3 + day / 2;
+      const values = ts.map((t, i) => {
+        const hour = new Date(t).getUTCHours();
+        return poisson(hour >= 8 && hour < 19 ? 30 : 4, next) - (i >= outage && i < outage + 20 ? 25 : 0);
+      });
+      const d = new MetricDetector();
+      const alarms = values.flatMap((v, i) => {
+        const r = d.update(v, ts[i] as number);
+        return r.score >= ALARM && i >= day ? [{ i, peak: r.peak }] : [];
+      });
+      // After the first day only the outage: within ten minutes of its start (the score averages
+      // the last ten minutes), telling the mean of one of its minutes.
+      expect(
+        alarms.map((a) => a.i),
+        `seed ${seed}`,
+      ).toHaveLength(1);
+      const [alarm] = alarms;
+      expect(alarm?.i).toBeGreaterThan(outage);
+      expect(alarm?.i).toBeLessThan(outage + 40);
+      expect(alarm?.peak?.value).toBeLessThan(15);
+      expect(alarm?.peak?.at).toBeGreaterThanOrEqual(ts[outage] as number);
+    }
+  });
+
+  it("holds a fine series' points until their minute ends, then scores the minute's mean", () => {
+    const d = new MetricDetector();
+    const at = (s: number) => Date.UTC(2026, 0, 5, 9, 0, 0) + s * 1000;
+    const held = [0, 15, 30, 45].map((s) => d.update(10 + s / 15, at(s)));
+    // The first points are scored as they come, until the third gap under a minute in a row.
+    expect(held.map((r) => r.held ?? false)).toEqual([false, false, false, true]);
+    expect(d.update(20, at(50)).held).toBe(true);
+    const next = d.update(5, at(60));
+    expect(next.held).toBeUndefined();
+    expect(next.minute).toEqual({ at: at(50), value: 16.5 });
+    expect(next.peak).toMatchObject({ at: at(50), value: 16.5 });
+    expect(d.update(6, at(75)).held).toBe(true);
   });
 
   it("raises no alarm on a perfectly regular series when a few points never arrive", () => {

@@ -1334,7 +1334,9 @@ export const metricsAgent = defineAgent({
         const alarmAt = state.alarmLevel ?? DEFAULT_DETECTOR_OPTIONS.alarmLevel;
         detector = pastFirst(state, detector, at.getTime(), p.history === true);
         const learned = detector.update(p.value, at.getTime());
-        addToTail(state.tail, at.getTime(), p.value);
+        // A series finer than a minute is judged, and charted, a minute at a time.
+        if (learned.minute) addToTail(state.tail, learned.minute.at, learned.minute.value);
+        else if (!learned.held) addToTail(state.tail, at.getTime(), p.value);
         // Its rollback did not bring it back: its own card again, told against the level before the
         // break (the detector, at rest since, has begun to learn the broken level as the norm).
         const outlived = state.notBack && at.getTime() > state.notBack.after ? state.notBack : undefined;

@@ -27,6 +27,12 @@
  *     short shape is familiar.
  *  5. Rest: after an alarm, the detector stays quiet for a while (the slow view until its blocks
  *     look familiar again), so one incident is one alarm.
+ *
+ * A series finer than a minute (Prometheus's 15 s scrape) is judged a minute at a time: its points
+ * are averaged per wall-clock minute and each minute's mean is scored once the next minute begins.
+ * Every window above counts points, tuned on series a minute or more apart; at 15 s a day is 5,760
+ * points — past the season's memory — and "the last few hundred points" an hour and a half, so
+ * such a series alarmed every morning at its climb.
  */
 
 export interface DetectorOptions {
@@ -127,7 +133,19 @@ export interface DetectorState {
   blocks?: BlockState;
   /** When each point in `surprises` came and what history predicted for it (absent in older states). */
   expectations?: [number, number][];
+  /** Set once points came less than a minute apart three times in a row: then judged a minute at a time. */
+  fine?: boolean;
+  /** Gaps under a minute in a row so far (until `fine`). */
+  shortGaps?: number;
+  /** The time of the latest point given to update (its minute may not be scored yet). */
+  rawTs?: number;
+  /** The minute being gathered: its sum, count and latest point's time (a fine series only). */
+  minute?: { slot: number; sum: number; count: number; ts: number };
 }
+
+const MINUTE_MS = 60_000;
+/** Points the season's memory keeps beyond the longest season. */
+const SEASON_SLACK = 60;
 
 interface BlockState {
   /** Which time slot the block being filled covers (timestamp ÷ block span). */
@@ -165,6 +183,13 @@ export interface PointScore {
   peak?: { back: number; at: number; value: number; expected: number };
   /** Set when the slow view gave the score: a stretch of hours unlike any before, not one value. */
   pattern?: PatternChange;
+  /**
+   * A series finer than a minute: the minute this score is of (the time of its latest point and
+   * its mean), scored as the next minute began; `peak` then tells of it too.
+   */
+  minute?: { at: number; value: number };
+  /** A series finer than a minute: this point waits for its minute to end (score 0 for now). */
+  held?: true;
 }
 
 /** What the slow view saw: the latest blocks against the closest earlier stretch. */
@@ -245,17 +270,70 @@ export class MetricDetector {
     this.options = { ...DEFAULT_DETECTOR_OPTIONS, ...options };
   }
 
-  /** Scores one point (0 = normal … 1 = certainly anomalous) and learns from it. */
+  /**
+   * Scores one point (0 = normal … 1 = certainly anomalous) and learns from it. A series finer than
+   * a minute: the point joins its minute, and the score returned (if any) is the last minute's.
+   */
   update(value: number, timestamp: number): PointScore {
     const s = this.state;
-    const o = this.options;
-    if (s.lastTs !== null && timestamp < s.lastTs) {
-      // Late, out-of-order point: the detector has moved past its moment, so it learns nothing from
-      // it and its short-term surprise cannot be told; but a value beyond anything the series ever
-      // did is an anomaly whenever it arrives.
-      const expected = s.recent.length ? median([...s.recent].sort((a, b) => a - b)) : value;
-      return { score: this.beyondRange(value) ? o.novelScore : 0, expected, surprise: 0 };
+    const late = s.rawTs !== undefined && timestamp < s.rawTs;
+    if (!late && !s.fine && s.rawTs !== undefined) {
+      // Three gaps in a row under a minute (a repeated time is no gap): from here on a minute at
+      // a time, so a day is 1,440 of what it learns from — also after history loaded a minute apart.
+      const gap = timestamp - s.rawTs;
+      s.shortGaps = gap > 0 && gap < MINUTE_MS ? (s.shortGaps ?? 0) + 1 : 0;
+      if (s.shortGaps >= 3) {
+        s.fine = true;
+        s.step = MINUTE_MS;
+        s.shortGaps = undefined;
+      }
     }
+    if (late) return this.lateScore(value);
+    if (!s.fine) {
+      s.rawTs = timestamp;
+      return this.score(value, timestamp);
+    }
+    s.rawTs = timestamp;
+    const slot = Math.floor(timestamp / MINUTE_MS);
+    const m = s.minute;
+    if (m && m.slot === slot) {
+      m.sum += value;
+      m.count++;
+      m.ts = timestamp;
+      return { ...this.expecting(value), held: true };
+    }
+    s.minute = { slot, sum: value, count: 1, ts: timestamp };
+    if (!m) return { ...this.expecting(value), held: true };
+    const mean = m.sum / m.count;
+    const scored = this.score(mean, m.ts);
+    return {
+      ...scored,
+      minute: { at: m.ts, value: mean },
+      peak: scored.peak ?? { back: 0, at: m.ts, value: mean, expected: scored.expected },
+    };
+  }
+
+  /**
+   * A late, out-of-order point: the detector has moved past its moment, so it learns nothing from
+   * it and its short-term surprise cannot be told; but a value beyond anything the series ever did
+   * is an anomaly whenever it arrives.
+   */
+  private lateScore(value: number): PointScore {
+    const late = this.expecting(value);
+    return { ...late, score: this.beyondRange(value) ? this.options.novelScore : 0 };
+  }
+
+  /** What the recent points predict, for a point that is not scored (yet). */
+  private expecting(value: number): PointScore {
+    const s = this.state;
+    const expected = s.recent.length ? median([...s.recent].sort((a, b) => a - b)) : value;
+    return { score: 0, expected, surprise: 0 };
+  }
+
+  private score(value: number, timestamp: number): PointScore {
+    const s = this.state;
+    const o = this.options;
+    if (s.lastTs !== null && timestamp < s.lastTs) return this.lateScore(value);
     if (s.lastTs !== null && s.step === null) s.step = timestamp - s.lastTs;
     s.lastTs = timestamp;
 
@@ -350,12 +428,14 @@ export class MetricDetector {
     s.recent.push(value);
     if (s.recent.length > o.shortWindow) s.recent.shift();
     s.season.push(value);
-    if (s.season.length > o.maxPeriod) s.season.shift();
+    // A day and an hour: yesterday's shapes at this hour are still there to match (see shapeDistance).
+    if (s.season.length > o.maxPeriod + SEASON_SLACK) s.season.shift();
     if (value < s.min) s.min = value;
     if (value > s.max) s.max = value;
     addStat(h, avg, o.historyWindow);
     s.avgRecent ??= { n: 0, mean: 0, v: 0 };
-    addStat(s.avgRecent, avg, o.recentWindow);
+    // At least a day of a daily series: its busy hours are not new against a night of points.
+    addStat(s.avgRecent, avg, Math.max(o.recentWindow, this.period() ?? 0));
     if (pattern) return { score, expected, surprise, pattern };
     return peak ? { score, expected, surprise, peak } : { score, expected, surprise };
   }
@@ -401,7 +481,11 @@ export class MetricDetector {
     const n = history.length;
     if (n < m + 20) return null;
     let best = Number.POSITIVE_INFINITY;
-    const first = Math.max(0, n - this.options.shapeHistory) + m - 1;
+    // Back to yesterday at this hour at least: a daily series' 8:00 climb is a familiar shape though
+    // the last shapeHistory points (at a minute apart, 17 hours) do not reach it.
+    const period = this.period();
+    const span = Math.max(this.options.shapeHistory, period ? period + SEASON_SLACK / 2 : 0);
+    const first = Math.max(0, n - span) + m - 1;
     for (let end = first; end < n - shapeExclude; end++) {
       // The shape ending at `end` against the current one: history[n-m+1 .. n-1] then `value`.
       let d = (history[end] as number) - value;

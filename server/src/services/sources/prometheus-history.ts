@@ -14,7 +14,8 @@ const RECENT = "15m";
 /**
  * The most points loaded per series (Prometheus answers up to 11,000): the detector remembers a day
  * of 1,440 points for its season, and every loaded point is worked through by the agents ahead of
- * the live signals that come after it — two days at a minute, under an hour at a second.
+ * the live signals that come after it — two days at a minute (a series finer than a minute is
+ * loaded as minute means, as it is judged).
  */
 const MAX_STEPS = 3_000;
 /** Series one selector may bring, and points in all, before the admin is asked to narrow it. */
@@ -35,7 +36,8 @@ interface Matrix {
  * own past from the start instead of after 300 live points: for each metric the source maps to an
  * action (the selector as written there), `query_range` over the last `hours` at the step its
  * samples come at now (what remote_write will then send: a detector learns a series' step from its
- * first points), at most 3,000 steps back; stored as the source's points,
+ * first points) — a minute's mean a minute apart when they come more often, as the detector judges
+ * such a series — at most 3,000 steps back; stored as the source's points,
  * marked as history (the metrics agent learns from them and makes no card of the past), and
  * idempotent (a point loaded twice is stored once). Loaded after its remote_write began, it still
  * comes first while a series warms up (the metrics agent's pastFirst). Credentials the Prometheus
@@ -80,10 +82,19 @@ export async function loadPrometheusHistory(
   const loaded: RemoteWritePoint[] = [];
   const loads: PrometheusHistory["loads"] = [];
   for (const query of queries) {
-    const step = await ownStep(prometheus, query, now);
+    const own = await ownStep(prometheus, query, now);
+    // A series finer than a minute is judged a minute at a time (the detector averages its points
+    // per minute): its past is loaded as minute means, two days of them.
+    const name = /^\s*([A-Za-z_:][\w:]*)/.exec(query)?.[1];
+    const perMinute = own < 60 && name !== undefined;
+    const step = perMinute ? 60 : own;
     const end = Math.floor(now / step) * step;
     const start = Math.max(end - input.hours * 3600, end - (MAX_STEPS - 1) * step);
-    const result = await ask(prometheus, "query_range", query, { start, end, step });
+    const result = await ask(prometheus, "query_range", perMinute ? `avg_over_time(${query}[1m])` : query, {
+      start,
+      end,
+      step,
+    });
     if (result.length > MAX_SERIES)
       throw validationError([
         {
@@ -93,12 +104,13 @@ export async function loadPrometheusHistory(
       ]);
     let series = 0;
     for (const s of result) {
-      const { __name__: name, ...labels } = s.metric;
-      if (!name) continue;
+      // A function's answer has no __name__: the selector's metric it is.
+      const { __name__: metric = perMinute ? name : undefined, ...labels } = s.metric;
+      if (!metric) continue;
       series++;
       for (const [t, v] of s.values) {
         const value = Number(v);
-        if (Number.isFinite(value)) loaded.push({ name, labels, ts: Math.round(t * 1000), value });
+        if (Number.isFinite(value)) loaded.push({ name: metric, labels, ts: Math.round(t * 1000), value });
       }
       if (loaded.length > MAX_POINTS)
         throw validationError([

@@ -29,7 +29,7 @@ function howToSend(s: Source): string {
     case "sentry":
       return "Point an SDK at the DSN; or, in a Sentry internal integration, use the URL as its webhook URL and this secret as its client secret, and subscribe to issue, error, comment and Seer webhooks (alert rules may send to it too).";
     case "metrics":
-      return "POST JSON points to the URL with the header Authorization: Bearer <secret>, or let Prometheus send them with the remote_write below. Each series is judged against its own past: it can break from its 300th point on (75 minutes at a 15 s scrape), sooner when its history is loaded first (below, or posted as JSON).";
+      return "POST JSON points to the URL with the header Authorization: Bearer <secret>, or let Prometheus send them with the remote_write below. Each series is judged against its own past, a minute at a time when it comes more often: it can break from its 300th point on (5 hours at a minute), sooner when its history is loaded first (below, or posted as JSON).";
     default:
       return "POST to the URL with the header Authorization: Bearer <secret>.";
   }
