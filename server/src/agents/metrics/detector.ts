@@ -434,8 +434,7 @@ export class MetricDetector {
     if (value > s.max) s.max = value;
     addStat(h, avg, o.historyWindow);
     s.avgRecent ??= { n: 0, mean: 0, v: 0 };
-    // At least a day of a daily series: its busy hours are not new against a night of points.
-    addStat(s.avgRecent, avg, Math.max(o.recentWindow, this.period() ?? 0));
+    addStat(s.avgRecent, avg, o.recentWindow);
     if (pattern) return { score, expected, surprise, pattern };
     return peak ? { score, expected, surprise, peak } : { score, expected, surprise };
   }
