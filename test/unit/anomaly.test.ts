@@ -193,6 +193,23 @@ describe("streaming metric detector", () => {
     }
   });
 
+  it("takes a 15 s series stored before minutes were judged to minutes, its season of points dropped", () => {
+    const d = new MetricDetector();
+    const at = (k: number) => Date.UTC(2026, 0, 5) + k * 15_000;
+    for (let k = 0; k < 2000; k++) d.update(50 + (k % 7), at(k));
+    // As such a state was stored: points one by one at their own step, no word of minutes.
+    const old = JSON.parse(JSON.stringify(d.state)) as typeof d.state;
+    old.fine = undefined;
+    old.rawTs = undefined;
+    old.minute = undefined;
+    old.step = 15_000;
+    old.season = old.season.slice(-1440);
+    const resumed = new MetricDetector(old);
+    for (let k = 2000; k < 2004; k++) resumed.update(50 + (k % 7), at(k));
+    expect(resumed.state).toMatchObject({ fine: true, step: 60_000 });
+    expect(resumed.state.season.length).toBeLessThan(5);
+  });
+
   it("holds a fine series' points until their minute ends, then scores the minute's mean", () => {
     const d = new MetricDetector();
     const at = (s: number) => Date.UTC(2026, 0, 5, 9, 0, 0) + s * 1000;

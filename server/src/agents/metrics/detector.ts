@@ -284,6 +284,9 @@ export class MetricDetector {
       s.shortGaps = gap > 0 && gap < MINUTE_MS ? (s.shortGaps ?? 0) + 1 : 0;
       if (s.shortGaps >= 3) {
         s.fine = true;
+        // A state stored before minutes were judged learned its points one by one: its season
+        // (and shapes) were of points, not minutes, and start again.
+        if (s.step !== null && s.step > 0 && s.step < MINUTE_MS) s.season = [];
         s.step = MINUTE_MS;
         s.shortGaps = undefined;
       }
