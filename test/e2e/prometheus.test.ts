@@ -126,6 +126,10 @@ scrape_configs:
       .getByRole("article", { name: "Source Shop Prometheus" })
       .getByRole("form", { name: "History from Prometheus" });
     await form.getByLabel(/^Prometheus address/).fill(`http://${prometheus.address}`);
+    // This one asks for none; the fields are there for one that does.
+    await form.getByText("It asks for credentials").click();
+    await form.getByLabel("Bearer token").waitFor();
+    await form.getByLabel("or user").waitFor();
     const loaded = form
       .locator("..")
       .getByRole("status")

@@ -64,11 +64,11 @@ export function PrometheusHistory(props: { source: Source; mapped: string[] }) {
         }}
       >
         <label class={styles.field}>
-          Prometheus address, to load the last 48 hours of {props.mapped.join(", ")} (within a series' first
-          300 points of remote_write, or before)
+          Prometheus address, to load the last 48 hours of {props.mapped.join(", ")} — before remote_write
+          starts, or within a series' first 300 points
           <input class={styles.input} name="url" type="url" required placeholder="http://prometheus:9090" />
         </label>
-        <details class={styles.settings}>
+        <details class={styles.credentials}>
           <summary>It asks for credentials</summary>
           <p class={styles.muted}>Sent with this load only, never stored.</p>
           <label class={styles.field}>
