@@ -1,5 +1,6 @@
 import { SnappyError, SnappyTooLarge, snappyUncompress } from "@flick/server/snappy";
 import { describe, expect, it } from "vitest";
+import { snappyCompress, writeRequest } from "../helpers/remote-write.ts";
 
 const hex = (h: string) => Uint8Array.from(h.match(/../g) ?? [], (b) => Number.parseInt(b, 16));
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
@@ -16,6 +17,20 @@ describe("snappy (block format, as Prometheus remote write sends it)", () => {
     expect(text(snappyUncompress(hex("2800619a0100"), 1 << 20))).toBe("a".repeat(40));
     // A copy with a four-byte offset (the reference compressor never makes one below 64 KB).
     expect(text(snappyUncompress(hex("080c616263640f04000000"), 100))).toBe("abcdabcd");
+  });
+
+  it("reads back the bench's own compressor (so its remote-write bodies are compressed as Prometheus's are)", () => {
+    const body = writeRequest(
+      Array.from({ length: 20 }, (_, k) => ({
+        labels: { __name__: "http_requests_total", job: "shop", instance: `10.0.0.${k}:9100` },
+        samples: [[1_764_300_000_000 + k * 15_000, 1000 + k] as [number, number]],
+      })),
+    );
+    const compressed = snappyCompress(body);
+    expect(compressed.length).toBeLessThan(body.length / 2);
+    expect(snappyUncompress(compressed, 1 << 20)).toEqual(body);
+    const random = Uint8Array.from({ length: 70_000 }, (_, k) => (k * 2654435761) >>> 24);
+    expect(snappyUncompress(snappyCompress(random), 1 << 20)).toEqual(random);
   });
 
   it("refuses what is not snappy, naming why, and a stated length over the limit before reading on", () => {
