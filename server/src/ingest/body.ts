@@ -1,5 +1,6 @@
 import { brotliDecompressSync, gunzipSync, inflateSync } from "node:zlib";
 import { AppError } from "../lib/errors.ts";
+import { readAtMost } from "../lib/read-body.ts";
 import { SnappyTooLarge, snappyUncompress } from "./snappy.ts";
 
 /**
@@ -10,22 +11,8 @@ import { SnappyTooLarge, snappyUncompress } from "./snappy.ts";
 export async function readBody(request: Request, limit: number): Promise<Uint8Array> {
   const declared = Number(request.headers.get("content-length") ?? "0");
   if (declared > limit) throw tooLarge(limit);
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  if (request.body) {
-    const reader = request.body.getReader();
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.length;
-      if (size > limit) {
-        await reader.cancel();
-        throw tooLarge(limit);
-      }
-      chunks.push(value);
-    }
-  }
-  const raw = Buffer.concat(chunks);
+  const { bytes: raw, over } = await readAtMost(request.body, limit);
+  if (over) throw tooLarge(limit);
   const encoding = (request.headers.get("content-encoding") ?? "identity").trim().toLowerCase();
   if (encoding === "identity" || encoding === "") return raw;
   try {

@@ -1,11 +1,14 @@
 /**
- * A fetched response's body as text, reading at most `max` bytes of it: the rest is not read
- * (the stream is cancelled), so a huge answer cannot fill the server's memory. `over` says there
- * was more.
+ * A body stream (a request's, or a fetched response's), reading at most `max` bytes of it: the rest
+ * is not read (the stream is cancelled), so a huge body cannot fill the server's memory. `bytes` is
+ * cut to `max`; `over` says there was more.
  */
-export async function readAtMost(res: Response, max: number): Promise<{ text: string; over: boolean }> {
-  if (!res.body) return { text: "", over: false };
-  const reader = res.body.getReader();
+export async function readAtMost(
+  body: ReadableStream<Uint8Array> | null,
+  max: number,
+): Promise<{ bytes: Buffer; over: boolean }> {
+  if (!body) return { bytes: Buffer.alloc(0), over: false };
+  const reader = body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
   while (size <= max) {
@@ -16,5 +19,5 @@ export async function readAtMost(res: Response, max: number): Promise<{ text: st
   }
   const over = size > max;
   if (over) await reader.cancel();
-  return { text: Buffer.concat(chunks).subarray(0, max).toString("utf8"), over };
+  return { bytes: Buffer.concat(chunks).subarray(0, max), over };
 }

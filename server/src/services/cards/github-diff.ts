@@ -42,7 +42,7 @@ export async function githubDiff(config: Config, card: Card): Promise<CardDiff> 
     throw new AppError("unavailable", `GitHub did not answer for ${path}: ${(err as Error).message}`);
   }
   // Read no more than is kept: a huge pull request's diff must not fill the server's memory.
-  const { text } = await readAtMost(res, MAX_DIFF_BYTES + 1);
+  const text = (await readAtMost(res.body, MAX_DIFF_BYTES + 1)).bytes.toString("utf8");
   if (!res.ok) {
     let message = text.slice(0, 200);
     try {

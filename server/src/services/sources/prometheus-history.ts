@@ -186,13 +186,13 @@ async function ask(
     throw tooLarge();
   }
   // Read no more than that, declared or not (a chunked answer says nothing of its size up front).
-  const answer = await readAtMost(res, MAX_ANSWER_BYTES);
+  const answer = await readAtMost(res.body, MAX_ANSWER_BYTES);
   if (answer.over) throw tooLarge();
   const notPrometheus = () =>
     new AppError("unavailable", `${base} answered ${res.status} with something other than Prometheus's JSON`);
   let body: Matrix;
   try {
-    body = JSON.parse(answer.text) as Matrix;
+    body = JSON.parse(answer.bytes.toString("utf8")) as Matrix;
   } catch {
     throw notPrometheus();
   }
