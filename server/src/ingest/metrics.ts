@@ -46,7 +46,11 @@ function seriesName(p: { name: string; labels: Record<string, string> }): string
  * Prometheus drops a batch answered with a 4xx, and one odd series would otherwise lose every
  * other series' samples in each batch it rides in, for as long as it is scraped.
  */
-function remoteWritePoints(req: IngestRequest): ParseResult & { points: CheckedPoint[] } {
+function remoteWritePoints(req: IngestRequest): {
+  points: CheckedPoint[];
+  ignored: number;
+  refused: FieldIssue[];
+} {
   let batch: RemoteWriteBatch;
   try {
     batch = decodeWriteRequest(req.body);
@@ -62,8 +66,7 @@ function remoteWritePoints(req: IngestRequest): ParseResult & { points: CheckedP
       },
     ]);
   // A request of staleness markers only (a target went away) has no point: nothing to keep, no error.
-  const { points, refused } = prometheusPoints(batch.points);
-  return { points, signals: [], ignored: batch.ignored, refused };
+  return { ...prometheusPoints(batch.points), ignored: batch.ignored };
 }
 
 type CheckedPoint = z.infer<typeof pointSchema>;
@@ -110,8 +113,8 @@ export const metrics: IngestModule = {
   },
   parse(_source, req): ParseResult {
     if (/^application\/x-protobuf\b/i.test(req.headers.get("content-type") ?? "")) {
-      const { points, ...rest } = remoteWritePoints(req);
-      return { ...rest, signals: pointSignals(points) };
+      const { points, ignored, refused } = remoteWritePoints(req);
+      return { signals: pointSignals(points), ignored, refused };
     }
     const json = parseJson(bodyText(req));
     // A bare array or {points: [...]}, all or nothing; errors name the point by its index either way.
