@@ -318,6 +318,30 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       );
     });
 
+    it("a break in a series' loaded past puts no rest on its live points: a live break right after is a card", async () => {
+      const name = "past_break_ok";
+      const now = t.clock.now().getTime();
+      // Two days a point a minute, loaded as history, that leapt for ten minutes near its end.
+      const past = Array.from({ length: 2880 }, (_, k) => ({
+        name,
+        ts: new Date(now - (2880 - k) * minute).toISOString(),
+        value: k >= 2850 && k < 2860 ? 200 : 97 + Math.sin(k / 9),
+        history: true,
+      }));
+      await points(metrics, past);
+      await t.drain();
+      expect(await cards(`metric:${name}`)).toEqual([]);
+      // Live: a usual minute, then a fall — within the 150 points of rest the past's break would start.
+      await points(metrics, [
+        { name, ts: new Date(now).toISOString(), value: 97 },
+        { name, ts: new Date(now + minute).toISOString(), value: 30 },
+      ]);
+      await t.drain();
+      const [card, ...more] = await cards(`metric:${name}`);
+      expect(more).toHaveLength(0);
+      expect(card?.title).toMatch(/^past_break_ok dropped \d+% at /);
+    });
+
     it("a rejected series stays quiet for breaks like the one rejected, but a far bigger one is a card again", async () => {
       const name = "burst_ms";
       const start = t.clock.now().getTime() - 5 * 24 * 60 * minute;

@@ -1334,6 +1334,8 @@ export const metricsAgent = defineAgent({
         const alarmAt = state.alarmLevel ?? DEFAULT_DETECTOR_OPTIONS.alarmLevel;
         detector = pastFirst(state, detector, at.getTime(), p.history === true);
         const learned = detector.update(p.value, at.getTime());
+        // The past is learned from, not told: its alarms start no rest that would hide a live break.
+        if (p.history) detector.untold();
         // A series finer than a minute is judged, and charted, a minute at a time.
         if (learned.minute) addToTail(state.tail, learned.minute.at, learned.minute.value);
         else if (!learned.held) addToTail(state.tail, at.getTime(), p.value);

@@ -317,6 +317,15 @@ export class MetricDetector {
   }
 
   /**
+   * The last point's alarm was told to nobody (it was of the series' past, loaded as history): it
+   * starts no rest, so the live points after it are judged in full — a rest of 150 points is two
+   * and a half hours of a series judged a minute at a time.
+   */
+  untold(): void {
+    if (this.state.sinceAlarm === 0) this.state.sinceAlarm = Number.MAX_SAFE_INTEGER;
+  }
+
+  /**
    * A late, out-of-order point: the detector has moved past its moment, so it learns nothing from
    * it and its short-term surprise cannot be told; but a value beyond anything the series ever did
    * is an anomaly whenever it arrives.
