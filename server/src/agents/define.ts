@@ -202,8 +202,24 @@ export interface LatestCardView extends OpenCardView {
   updatedAt: Date;
 }
 
+/** A metrics source as a clock-only agent sees it (see AgentContext.metricSources). */
+export interface MetricSourceView {
+  id: string;
+  name: string;
+  enabled: boolean;
+  /** When its latest signal arrived (test signals aside); null before the first. */
+  lastSignalAt: Date | null;
+  /** The last request it refused, if any (see source_refusal). */
+  refused: { at: Date; status: number; message: string } | null;
+}
+
 export interface AgentContext {
   now: Date;
+  /**
+   * When the runtime telling the agent began: before it, Flick itself was not listening, so no
+   * sender's silence can be counted from earlier.
+   */
+  runningSince: Date;
   log: Logger;
   /** The open (pending or snoozed) cards for these fingerprints, so agents can build on them. */
   openCards(fingerprints: string[]): Promise<Map<string, OpenCardView>>;
@@ -228,6 +244,8 @@ export interface AgentContext {
    * a card proposed for one of them is dropped, so an agent must not gather others' news onto it.
    */
   muted(fingerprints: string[]): Promise<Set<string>>;
+  /** The team's metrics sources (not the demo's), with when each last sent and what it last had refused. */
+  metricSources(): Promise<MetricSourceView[]>;
   /** What this agent remembers between batches; written with the batch's cards. */
   state: RunState;
 }
@@ -236,6 +254,7 @@ export interface Agent {
   name: string;
   /** Signal kinds this agent reads: exact ("github.push") or a prefix ending in ".*" ("github.*"). */
   reads: string[];
+  /** Handles the signals it reads (an agent of the clock alone, reading none, returns nothing). */
   run(ctx: AgentContext, signals: SignalRow[]): Promise<CardUpsert[]> | CardUpsert[];
   /**
    * Time passing with no signal (see RuntimeOptions.tickMs): for what waits on the clock rather
@@ -254,7 +273,8 @@ export class NonRetryableError extends Error {
 export function defineAgent(agent: Agent): Agent {
   if (!/^[a-z][a-z0-9-]{1,40}$/.test(agent.name))
     throw new Error(`agent name "${agent.name}" must be kebab-case`);
-  if (agent.reads.length === 0) throw new Error(`agent ${agent.name} reads no signal kinds`);
+  if (agent.reads.length === 0 && !agent.tick)
+    throw new Error(`agent ${agent.name} reads no signal kinds and has no tick`);
   return agent;
 }
 

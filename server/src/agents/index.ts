@@ -9,6 +9,7 @@ import { feedbackAgent } from "./builtin/feedback.ts";
 import { metricsAgent } from "./builtin/metrics.ts";
 import { prsAgent } from "./builtin/prs.ts";
 import { securityAgent } from "./builtin/security.ts";
+import { silenceAgent } from "./builtin/silence.ts";
 import { testSignalAgent } from "./builtin/test-signal.ts";
 import { webhookAgent } from "./builtin/webhook.ts";
 import type { Agent } from "./define.ts";
@@ -34,6 +35,7 @@ export function builtinAgents(db: Queryable, options: BuiltinOptions = {}): Agen
     securityAgent,
     prsAgent,
     feedbackAgent,
+    silenceAgent,
     testSignalAgent,
     webhookAgent(async (sourceId) => {
       const [row] = await db

@@ -1,13 +1,14 @@
 import { hostname } from "node:os";
 import { and, asc, desc, eq, gt, inArray, isNull, like, lt, lte, not, or, sql } from "drizzle-orm";
 import type { DatabaseHandle, Tx } from "../db/client.ts";
-import { actions, cards, executions, mutes, signals, sources } from "../db/schema/index.ts";
+import { actions, cards, executions, mutes, signals, sourceRefusals, sources } from "../db/schema/index.ts";
 import type { Clock } from "../lib/clock.ts";
 import { randomToken } from "../lib/crypto.ts";
 import { isUniqueViolation } from "../lib/db-errors.ts";
 import type { Logger } from "../lib/logger.ts";
 import { demoCardSql } from "../services/cards/demo.ts";
 import { type AgentUpsert, applyCardUpserts, ConcurrentCardWrite } from "../services/cards/upsert.ts";
+import { lastSignalAt } from "../services/signals/last-signal.ts";
 import { SIGNALS_CHANNEL } from "../services/signals/writer.ts";
 import {
   type Agent,
@@ -15,6 +16,7 @@ import {
   agentReads,
   type CardUpsert,
   type LatestCardView,
+  type MetricSourceView,
   NonRetryableError,
   type OpenCardView,
   type PastRollback,
@@ -102,6 +104,9 @@ export class AgentRuntime {
   private lastTick = Number.NEGATIVE_INFINITY;
   private ticking: Promise<number> | null = null;
 
+  /** When it was made: the agents' `runningSince`. */
+  private readonly startedAt: Date;
+
   constructor(
     private readonly database: DatabaseHandle,
     private readonly clock: Clock,
@@ -110,6 +115,7 @@ export class AgentRuntime {
     private readonly options: RuntimeOptions,
   ) {
     this.workerId = options.workerId ?? `${hostname()}:${process.pid}:${randomToken(4)}`;
+    this.startedAt = clock.now();
   }
 
   async start(): Promise<void> {
@@ -464,9 +470,37 @@ export class AgentRuntime {
       for (const r of rows) map.set(r.fingerprint, r);
       return map;
     };
+    let metricSources: Promise<MetricSourceView[]> | undefined;
     return {
       now,
+      runningSince: this.startedAt,
       log: this.logger,
+      metricSources() {
+        metricSources ??= db
+          .select({
+            id: sources.id,
+            name: sources.name,
+            enabled: sources.enabled,
+            lastSignalAt: lastSignalAt(),
+            refusedAt: sourceRefusals.at,
+            refusedStatus: sourceRefusals.status,
+            refusedMessage: sourceRefusals.message,
+          })
+          .from(sources)
+          .leftJoin(sourceRefusals, eq(sourceRefusals.sourceId, sources.id))
+          .where(and(eq(sources.kind, "metrics"), eq(sources.demo, false)))
+          .orderBy(asc(sources.createdAt), asc(sources.number))
+          .then((rows) =>
+            rows.map(({ refusedAt, refusedStatus, refusedMessage, ...r }) => ({
+              ...r,
+              refused:
+                refusedAt && refusedStatus !== null && refusedMessage !== null
+                  ? { at: refusedAt, status: refusedStatus, message: refusedMessage }
+                  : null,
+            })),
+          );
+        return metricSources;
+      },
       async latestCards(fingerprints) {
         const missing = [...new Set(fingerprints)].filter((f) => !latest.has(f));
         if (missing.length > 0) {

@@ -5,20 +5,20 @@ import {
   type SourceMetrics,
   webhookMappingSchema,
 } from "@flick/shared";
-import { and, asc, eq, getTableColumns, sql } from "drizzle-orm";
+import { and, asc, eq, getTableColumns } from "drizzle-orm";
 import type { z } from "zod";
 import { type Deploy, deploysAgent, RECENT_DEPLOYS_KEY } from "../../agents/builtin/deploys.ts";
 import { MAX_SOURCE_METRICS, metricsAgent, sourceMetricsKey } from "../../agents/builtin/metrics.ts";
 import { agentSourceSettings } from "../../agents/source-settings.ts";
 import { stateAgent } from "../../agents/state.ts";
 import type { Queryable } from "../../db/client.ts";
-import { agentStates, signals, sourceRefusals, sources } from "../../db/schema/index.ts";
+import { agentStates, sourceRefusals, sources } from "../../db/schema/index.ts";
 import { parsePath } from "../../ingest/jsonpath.ts";
 import { randomSecret } from "../../lib/crypto.ts";
 import { isUniqueViolation } from "../../lib/db-errors.ts";
 import { AppError, validationError } from "../../lib/errors.ts";
 import { newId } from "../../lib/ids.ts";
-import { TEST_SIGNAL_KIND } from "./test-signal.ts";
+import { lastSignalAt } from "../signals/last-signal.ts";
 
 type Row = typeof sources.$inferSelect;
 
@@ -124,17 +124,11 @@ export async function createSource(
  * last request it refused.
  */
 export async function listSources(db: Queryable): Promise<Listed[]> {
-  // One index probe per source (signal_source_received_idx), not a scan of the signals. The outer
-  // source is named in full: drizzle writes a lone table's columns unqualified, which inside the
-  // subquery would mean the signal's own id.
-  const last = sql`(select max(${signals.receivedAt}) from ${signals}
-    where ${signals.sourceId} = ${sql.identifier("source")}.${sql.identifier("id")}
-    and ${signals.kind} <> ${TEST_SIGNAL_KIND})`;
   // Sources made in one transaction share a time: then in the order they were made.
   return db
     .select({
       ...getTableColumns(sources),
-      lastSignalAt: last.mapWith(signals.receivedAt),
+      lastSignalAt: lastSignalAt(),
       refusedAt: sourceRefusals.at,
       refusedStatus: sourceRefusals.status,
       refusedMessage: sourceRefusals.message,

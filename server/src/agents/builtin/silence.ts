@@ -1,0 +1,161 @@
+import type { AgentContext, CardUpsert, MetricSourceView } from "../define.ts";
+import { defineAgent } from "../define.ts";
+import { rank } from "../rank.ts";
+import { clip, hhmm } from "./words.ts";
+
+/**
+ * A metrics source that went quiet. A Prometheus or a collector sends all the time, whatever its
+ * values; when it stops, every series it sent stops being watched, and the break it would have
+ * shown makes no card — the worst way for Flick to fail, because nothing says so. So the clock
+ * watches each of the team's metrics sources: once one has sent steadily, and then nothing for
+ * five of its usual gaps (ten minutes at least), a card says so — with the request it last had
+ * refused, when that is why (a rotated secret, a body it could not read). It is told once per
+ * silence, and leaves the feed by itself when the source sends again. A paused source is quiet on
+ * purpose; the demo's sources are not watched.
+ *
+ * Only metrics sources: GitHub, Sentry, Alertmanager and feedback send when something happens, so
+ * their quiet is news of nothing.
+ */
+
+/** Where the agent keeps what it saw of each source. */
+const WATCH_KEY = "sources";
+/** Gaps remembered per source, and how many it must have before its silence is judged. */
+const GAPS = 30;
+const MIN_GAPS = 20;
+/** A silence this short is never told, however often the source sends … */
+const MIN_SILENCE_MS = 10 * 60_000;
+/** … and it must last this many of the source's usual gaps. */
+const USUAL_GAPS = 5;
+/** A source that usually sends less often than this is not steady enough to miss. */
+const MAX_USUAL_MS = 30 * 60_000;
+
+/** What the agent remembers of one source between ticks. */
+export interface SourceWatch {
+  /** Its latest signal's arrival, as the last tick saw it (ms). */
+  last: number;
+  /** Gaps (ms) between the arrivals successive ticks saw, newest last: the source's rhythm at a tick's grain. */
+  gaps: number[];
+  /** The arrival whose silence was told: set while its card stands, cleared when the source sends again. */
+  told?: number;
+}
+
+export const silenceFingerprint = (sourceId: string) => `silence:${sourceId}`;
+
+/** The gap the source keeps to: the 90th percentile of those remembered (null until there are enough). */
+export function usualGap(gaps: number[]): number | null {
+  if (gaps.length < MIN_GAPS) return null;
+  const sorted = [...gaps].sort((a, b) => a - b);
+  return sorted[Math.floor(0.9 * (sorted.length - 1))] as number;
+}
+
+/** "every minute or more often", "about every 5 minutes" (a tick's grain is a minute). */
+function every(ms: number): string {
+  const minutes = Math.round(ms / 60_000);
+  return minutes <= 1 ? "every minute or more often" : `about every ${minutes} minutes`;
+}
+
+/** "12 minutes", "3 hours" */
+function lasting(ms: number): string {
+  const minutes = Math.floor(ms / 60_000);
+  if (minutes < 120) return `${minutes} minute${minutes === 1 ? "" : "s"}`;
+  return `${Math.floor(minutes / 60)} hours`;
+}
+
+export const silenceAgent = defineAgent({
+  name: "silence",
+  // The clock's alone: what it judges is what does not come.
+  reads: [],
+  run: () => [],
+  async tick(ctx) {
+    const stored = (await ctx.state.get<Record<string, SourceWatch>>(WATCH_KEY)) ?? {};
+    const out: CardUpsert[] = [];
+    const next: Record<string, SourceWatch> = {};
+    const now = ctx.now.getTime();
+    const since = ctx.runningSince.getTime();
+    for (const source of await ctx.metricSources()) {
+      const arrived = source.lastSignalAt?.getTime();
+      if (arrived === undefined) continue;
+      const before = stored[source.id];
+      const watch: SourceWatch = before ? { ...before } : { last: arrived, gaps: [] };
+      if (before && arrived > before.last) {
+        // A gap that began before this process did is partly Flick's own absence: not the source's rhythm.
+        if (before.last >= since) watch.gaps = [...before.gaps, arrived - before.last].slice(-GAPS);
+        watch.last = arrived;
+      }
+      // Sending again, or paused on purpose: its silence card, if still in the feed, is over.
+      if (watch.told !== undefined && (arrived > watch.told || !source.enabled)) {
+        out.push(withdrawn(source.id, ctx.now));
+        delete watch.told;
+      }
+      next[source.id] = watch;
+      if (!source.enabled || watch.told !== undefined) continue;
+      const usual = usualGap(watch.gaps);
+      if (usual === null || usual > MAX_USUAL_MS) continue;
+      // Counted from when Flick was listening: a restart after an hour down is not an hour of silence.
+      const quiet = now - Math.max(arrived, since);
+      if (quiet < Math.max(MIN_SILENCE_MS, USUAL_GAPS * usual)) continue;
+      out.push(await silenceCard(ctx, source, arrived, usual));
+      watch.told = arrived;
+    }
+    // A deleted source is forgotten, and its card, if still in the feed, taken back.
+    for (const [id, watch] of Object.entries(stored))
+      if (!(id in next) && watch.told !== undefined) out.push(withdrawn(id, ctx.now));
+    if (JSON.stringify(next) !== JSON.stringify(stored)) ctx.state.set(WATCH_KEY, next);
+    return out;
+  },
+});
+
+async function silenceCard(
+  ctx: AgentContext,
+  source: MetricSourceView,
+  arrived: number,
+  usual: number,
+): Promise<CardUpsert> {
+  const last = new Date(arrived);
+  const name = clip(source.name, 80);
+  // A refusal since its last signal is the likeliest reason: the sender is sending and being told no.
+  const refused = source.refused && source.refused.at.getTime() >= arrived ? source.refused : null;
+  const why = refused
+    ? `Its requests are being refused: the latest, at ${hhmm(refused.at, ctx.now)}, got ${refused.status}: ${clip(refused.message, 300)}`
+    : "Check the sender (Prometheus: its remote_write queue and log; a collector: its process and schedule) and the way from it to Flick.";
+  const { priority, priorityFactors } = rank({
+    // Blind, not broken: as bad as the worst break its series could be hiding, which is unknown.
+    severity: 0.6,
+    blastRadius: 0.5,
+    confidence: refused ? 1 : 0.8,
+    recency: 1,
+    acceptRate: await ctx.acceptRate("silence", "silence"),
+  });
+  return {
+    fingerprint: silenceFingerprint(source.id),
+    kind: "insight",
+    title: `Nothing from ${name} since ${hhmm(last, ctx.now)}: its metrics are not being watched`,
+    summary: `${name} sent ${every(usual)} until ${hhmm(last, ctx.now)}, and nothing for ${lasting(ctx.now.getTime() - arrived)} since. Until it sends again, a break in its series makes no card. ${why} This card leaves the feed by itself when the source sends again.`,
+    priority,
+    priorityFactors,
+    evidence: {
+      signalIds: [],
+      firstSeen: last,
+      lastSeen: ctx.now,
+      facts: {
+        source: source.name,
+        lastSignal: last.toISOString(),
+        usualGapSeconds: Math.round(usual / 1000),
+        ...(refused ? { refused: `${refused.status}: ${clip(refused.message, 300)}` } : {}),
+      },
+    },
+    // Each silence is news of its own, whatever was decided about the last one.
+    reopen: true,
+  };
+}
+
+function withdrawn(sourceId: string, at: Date): CardUpsert {
+  return {
+    fingerprint: silenceFingerprint(sourceId),
+    kind: "insight",
+    title: "",
+    priority: 0,
+    evidence: { signalIds: [], firstSeen: at, lastSeen: at },
+    withdraw: true,
+  };
+}

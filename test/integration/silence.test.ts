@@ -1,0 +1,198 @@
+import * as schema from "@flick/server/schema";
+import type { Source } from "@flick/shared";
+import { and, asc, eq } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { drivers, startTestApp, type TestApp } from "../helpers/harness.ts";
+
+const minute = 60_000;
+
+/**
+ * A metrics source that stops sending: the silence agent, driven by the real runtime's tick on a
+ * fake clock, with points sent through the real ingest endpoint.
+ */
+describe.each(drivers)("a metrics source going quiet, on %s", (driver) => {
+  let t: TestApp;
+  let admin: string;
+
+  beforeAll(async () => {
+    t = await startTestApp(driver);
+    admin = await t.setupAdmin();
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  const send = async (source: Source, secret = source.secret, value = 1) => {
+    const res = await t.request(`/ingest/${source.id}`, {
+      json: [{ name: "checkout_success", labels: {}, ts: t.clock.now().toISOString(), value }],
+      origin: null,
+      headers: { authorization: `Bearer ${secret}` },
+    });
+    return res.status;
+  };
+  const silenceCards = (source: Source) =>
+    t.database.db
+      .select()
+      .from(schema.cards)
+      .where(eq(schema.cards.fingerprint, `silence:${source.id}`))
+      .orderBy(asc(schema.cards.createdAt));
+  const pending = async (source: Source) =>
+    (await silenceCards(source)).filter((c) => c.status === "pending");
+  /** `minutes` minutes of the source sending every `every` ms, the clock's tick each minute. */
+  const steady = async (source: Source, minutes: number, every = 30_000) => {
+    const end = t.clock.now().getTime() + minutes * minute;
+    let nextTick = t.clock.now().getTime() + minute;
+    while (t.clock.now().getTime() < end) {
+      expect(await send(source)).toBe(202);
+      t.clock.advance(every);
+      while (t.clock.now().getTime() >= nextTick) {
+        await t.tick();
+        nextTick += minute;
+      }
+    }
+  };
+  /** `minutes` minutes of nothing but the clock, one tick a minute. */
+  const quiet = async (minutes: number) => {
+    for (let i = 0; i < minutes; i++) {
+      t.clock.advance(minute);
+      await t.tick();
+    }
+  };
+  const hhmm = (d: Date) => `${d.toISOString().slice(11, 16)} UTC`;
+
+  it("tells once when a steady sender stops, ten minutes on, and takes the card back when it sends again", async () => {
+    const prom = await t.createSource(admin, "metrics", {}, "prometheus-prod");
+    await steady(prom, 30);
+    const last = new Date(t.clock.now().getTime() - 30_000);
+    // Nine minutes of nothing: a sender that lags (a slow scrape, a network blip) is not news.
+    await quiet(9);
+    expect(await silenceCards(prom)).toHaveLength(0);
+    await quiet(2);
+    const [card, ...more] = await silenceCards(prom);
+    expect(more).toHaveLength(0);
+    expect(card).toMatchObject({
+      agent: "silence",
+      kind: "insight",
+      status: "pending",
+      change: null,
+      title: `Nothing from prometheus-prod since ${hhmm(last)}: its metrics are not being watched`,
+    });
+    expect(card?.summary).toContain(`prometheus-prod sent every minute or more often until ${hhmm(last)}`);
+    expect(card?.summary).toContain("a break in its series makes no card");
+    expect(card?.summary).toContain("Check the sender");
+    expect(card?.evidence).toMatchObject({
+      facts: { source: "prometheus-prod", lastSignal: last.toISOString(), usualGapSeconds: 60 },
+    });
+    expect(card?.priorityFactors).toMatchObject({ severity: 0.6, confidence: 0.8, recency: 1 });
+    // An hour more of silence: the same card, untouched (no churn in the feed).
+    await quiet(60);
+    const [same] = await silenceCards(prom);
+    expect(same?.version).toBe(card?.version);
+    // It sends again: the card leaves the feed at the next tick.
+    expect(await send(prom)).toBe(202);
+    await quiet(1);
+    expect((await silenceCards(prom)).map((c) => c.status)).toEqual(["expired"]);
+    // A second silence, after a steady stretch, is a card of its own.
+    await steady(prom, 20);
+    await quiet(11);
+    expect((await silenceCards(prom)).map((c) => c.status)).toEqual(["expired", "pending"]);
+  });
+
+  it("says why when the source is refusing the sender (a rotated secret)", async () => {
+    const source = await t.createSource(admin, "metrics", {}, "collector-eu");
+    await steady(source, 25);
+    const old = source.secret;
+    const rotated = await t.request<{ source: Source }>(`/api/sources/${source.id}/rotate-secret`, {
+      cookie: admin,
+      method: "POST",
+    });
+    expect(rotated.status).toBe(200);
+    // The collector keeps sending with the old secret: 401 each time.
+    for (let i = 0; i < 12; i++) {
+      expect(await send(source, old)).toBe(401);
+      t.clock.advance(minute);
+      await t.tick();
+    }
+    const [card] = await pending(source);
+    expect(card?.summary).toMatch(
+      /Its requests are being refused: the latest, at \d\d:\d\d UTC, got 401: the bearer token does not match this source's secret/,
+    );
+    expect(card?.priorityFactors).toMatchObject({ confidence: 1 });
+    // The collector gets the new secret: its next point takes the card back.
+    expect(await send(source, rotated.body.source.secret)).toBe(202);
+    await quiet(1);
+    expect(await pending(source)).toHaveLength(0);
+  });
+
+  it("makes no card for a paused source, nor for one that never sent steadily, and takes one back when its source is paused or deleted", async () => {
+    const paused = await t.createSource(admin, "metrics", {}, "paused-on-purpose");
+    const rare = await t.createSource(admin, "metrics", {}, "sent-twice");
+    const later = await t.createSource(admin, "metrics", {}, "paused-later");
+    const pause = (s: Source) =>
+      t.request(`/api/sources/${s.id}`, { cookie: admin, method: "PATCH", json: { enabled: false } });
+    await steady(paused, 25);
+    expect((await pause(paused)).status).toBe(200);
+    expect(await send(rare)).toBe(202);
+    await steady(later, 25);
+    expect(await send(rare)).toBe(202);
+    await quiet(15);
+    expect(await silenceCards(paused)).toHaveLength(0);
+    expect(await silenceCards(rare)).toHaveLength(0);
+    const [told] = await pending(later);
+    expect(told?.title).toContain("Nothing from paused-later since");
+    expect((await pause(later)).status).toBe(200);
+    await quiet(1);
+    expect((await silenceCards(later)).map((c) => c.status)).toEqual(["expired"]);
+    // A source deleted while its card stands: the card goes with it.
+    const gone = await t.createSource(admin, "metrics", {}, "deleted-later");
+    await steady(gone, 25);
+    await quiet(11);
+    expect(await pending(gone)).toHaveLength(1);
+    const deleted = await t.request(`/api/sources/${gone.id}`, { cookie: admin, method: "DELETE" });
+    expect(deleted.status, deleted.text).toBeLessThan(300);
+    await quiet(1);
+    expect((await silenceCards(gone)).map((c) => c.status)).toEqual(["expired"]);
+  });
+
+  it("waits out five of a slower sender's gaps, and counts a silence from when Flick itself began listening", async () => {
+    const slow = await t.createSource(admin, "metrics", {}, "cloudwatch-5min");
+    await steady(slow, 120, 5 * minute);
+    // Sends every 5 minutes (the last one 5 minutes ago): 20 minutes of nothing is not yet five of
+    // its gaps; 26 are.
+    await quiet(15);
+    expect(await silenceCards(slow)).toHaveLength(0);
+    await quiet(6);
+    const [card] = await pending(slow);
+    expect(card?.summary).toContain("sent about every 5 minutes until");
+
+    // Flick was down for an hour: a runtime that starts now has heard nothing of the source for an
+    // hour, but that hour is its own absence — ten minutes of listening first.
+    const fresh = await t.createSource(admin, "metrics", {}, "after-restart");
+    await steady(fresh, 25);
+    t.clock.advance(60 * minute);
+    const restarted = t.runtime();
+    for (let i = 0; i < 9; i++) {
+      await restarted.tick();
+      t.clock.advance(minute);
+    }
+    expect(await silenceCards(fresh)).toHaveLength(0);
+    t.clock.advance(minute);
+    await restarted.tick();
+    const [late] = await pending(fresh);
+    expect(late?.title).toContain("Nothing from after-restart since");
+  });
+
+  it("does not watch the demo's sources", async () => {
+    const loaded = await t.request("/api/admin/demo/signals", { cookie: admin, method: "POST", json: {} });
+    expect(loaded.status, loaded.text).toBe(201);
+    const [demo] = await t.database.db
+      .select()
+      .from(schema.sources)
+      .where(and(eq(schema.sources.demo, true), eq(schema.sources.kind, "metrics")));
+    if (!demo) throw new Error("no demo metrics source");
+    // Even one sent to steadily, then left: the demo's sources are samples, their quiet is no news.
+    await steady({ id: demo.id, secret: demo.secret } as Source, 25);
+    await quiet(15);
+    expect(await silenceCards({ id: demo.id } as Source)).toHaveLength(0);
+  });
+});
