@@ -3477,6 +3477,10 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
             after: true,
           },
         ]);
+        // Back to stay, it is watched in full again: a later deploy that breaks it again has its
+        // rollback card (the detector's rest after the first break would have hidden this one).
+        const again = await trouble("5", "ledger_ok");
+        expect(again.title).toMatch(/ledger_ok dropped \d+%/);
         /** The repository's record as a new rollback card tells it (after its action's record). */
         const record = (card: { verification: unknown }) => checks(card).slice(2);
         const oneOfTwo = [

@@ -69,6 +69,10 @@ interface SeriesState {
    * again once the past reaches them (see pastFirst).
    */
   replay?: [number, number][];
+  /** Its rollback brought it back: the break its detector learned is to be forgotten (see forgetIncident). */
+  forget?: Level;
+  /** The detector's point count when its calm copy was last kept (see keepCalm). */
+  calmN?: number;
 }
 
 /** What a series on a rollback card is judged by: its level in the hour after the rollback. */
@@ -1134,6 +1138,9 @@ async function judge(
     }),
   );
   if (!back) state.notBack = { after: at + RECOVERY_MS, normal: r.normal, card: r.card };
+  // Back to stay: the incident is over, and it was no behaviour of the series' own — forgotten once
+  // the points that told it are in the chart's tail (see forgetIncident).
+  else state.forget = { broken: r.broken, normal: r.normal };
 }
 
 /**
@@ -1159,6 +1166,56 @@ function verdict(r: Recovery, at: number): { level: number; back: boolean; since
     else since ??= Number.isNaN(t) ? undefined : t;
   }
   return { level, back, ...(since === undefined ? {} : { since }) };
+}
+
+/**
+ * A copy of a series' detector from a calm time (warmed up, no alarm in its last 150 points), kept
+ * every CALM_EVERY points under its own key (written that seldom, and read only when a rollback
+ * brought the series back).
+ */
+interface Calm {
+  /** The time of the last point it had learned (ms). */
+  at: number;
+  detector: DetectorState;
+}
+const calmKey = (series: string) => `calm:${series}`;
+const CALM_EVERY = 60;
+
+/** Keeps a copy of the series' detector when it is calm and the last copy is CALM_EVERY points old. */
+function keepCalm(ctx: AgentContext, series: string, state: SeriesState, detector: MetricDetector): void {
+  const d = detector.state;
+  const at = d.rawTs ?? d.lastTs;
+  if (at === null || d.n < DEFAULT_DETECTOR_OPTIONS.warmup) return;
+  if (d.sinceAlarm < DEFAULT_DETECTOR_OPTIONS.restPoints) return;
+  if (state.calmN !== undefined && d.n - state.calmN < CALM_EVERY && d.n >= state.calmN) return;
+  state.calmN = d.n;
+  ctx.state.set(calmKey(series), { at, detector: structuredClone(d) } satisfies Calm);
+}
+
+/**
+ * A series its rollback brought back: the break was the deploy's, not the series' own behaviour,
+ * so its detector forgets it — taken back to its last calm copy from before the break and taught
+ * the points since (the chart's tail) with the broken ones as the usual level. Otherwise the break
+ * it learned makes the same break by the next bad deploy a familiar shape, and its rest after an
+ * alarm (150 points: twelve hours at five minutes a point) keeps quiet through it: no card. When
+ * the tail does not reach back to the copy, the rest at least ends.
+ */
+async function forgetIncident(ctx: AgentContext, series: string, state: SeriesState): Promise<void> {
+  const level = state.forget;
+  if (!level) return;
+  state.forget = undefined;
+  const calm = await ctx.state.get<Calm>(calmKey(series));
+  const first = state.tail[0];
+  if (!calm || !first || first[0] > calm.at) {
+    new MetricDetector(state.detector).endRest();
+    return;
+  }
+  const detector = new MetricDetector(structuredClone(calm.detector));
+  const broken = (v: number) => Math.abs(v - level.broken) < Math.abs(v - level.normal);
+  for (const [t, v] of state.tail) if (t > calm.at) detector.update(broken(v) ? level.normal : v, t);
+  // What it learned again was told already, or was the break: no rest from it.
+  detector.endRest();
+  state.detector = detector.state;
 }
 
 /** The end of the hour after a rollback that says where a series ended it. */
@@ -1202,8 +1259,10 @@ async function judgeByClock(ctx: AgentContext, out: CardUpsert[]): Promise<void>
       continue;
     }
     const at = await carriedOutAt(ctx, state);
-    if (at !== undefined && ctx.now.getTime() > at + RECOVERY_MS)
+    if (at !== undefined && ctx.now.getTime() > at + RECOVERY_MS) {
       await judge(ctx, who, state, at, ctx.now, out);
+      await forgetIncident(ctx, who.series, state);
+    }
     // Never decided: left to its points.
     else if (at === undefined && ctx.now.getTime() - who.since > RECOVERING_MS) done.add(who.series);
     if (!state.recovery) {
@@ -1324,10 +1383,11 @@ export const metricsAgent = defineAgent({
     for (const [series, signals] of ordered) {
       const stored = await ctx.state.get<SeriesState>(series);
       const state: SeriesState = stored ?? { detector: new MetricDetector().state, tail: [] };
-      let detector = new MetricDetector(state.detector);
       signals.sort((a, b) => a.occurredAt.getTime() - b.occurredAt.getTime());
       const first = signals[0]?.payload as Point;
       await judgeRecovery(ctx, { series, name: first.name, labels: first.labels }, state, signals, out);
+      // After judgeRecovery: a series its rollback brought back has forgotten its break.
+      let detector = new MetricDetector(state.detector);
       for (const signal of signals) {
         const p = signal.payload as Point;
         const at = signal.occurredAt;
@@ -1339,6 +1399,7 @@ export const metricsAgent = defineAgent({
         // A series finer than a minute is judged, and charted, a minute at a time.
         if (learned.minute) addToTail(state.tail, learned.minute.at, learned.minute.value);
         else if (!learned.held) addToTail(state.tail, at.getTime(), p.value);
+        keepCalm(ctx, series, state, detector);
         // Its rollback did not bring it back: its own card again, told against the level before the
         // break (the detector, at rest since, has begun to learn the broken level as the norm).
         const outlived = state.notBack && at.getTime() > state.notBack.after ? state.notBack : undefined;
@@ -1519,6 +1580,7 @@ export const metricsAgent = defineAgent({
         );
       }
       out.push(...(await lateDeploy(ctx, { series, signals, state, alertsNow, ledHere })));
+      await forgetIncident(ctx, series, state);
       ctx.state.set(series, state);
     }
     return out;

@@ -326,6 +326,14 @@ export class MetricDetector {
   }
 
   /**
+   * The incident the last alarm began is over (its series came back after its rollback): the rest
+   * that kept the rest of that incident from alarming again ends, so a new break is told at once.
+   */
+  endRest(): void {
+    this.state.sinceAlarm = Math.max(this.state.sinceAlarm, this.options.restPoints);
+  }
+
+  /**
    * A late, out-of-order point: the detector has moved past its moment, so it learns nothing from
    * it and its short-term surprise cannot be told; but a value beyond anything the series ever did
    * is an anomaly whenever it arrives.
