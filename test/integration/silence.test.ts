@@ -143,6 +143,18 @@ describe.each(drivers)("a metrics source going quiet, on %s", (driver) => {
     expect((await pause(later)).status).toBe(200);
     await quiet(1);
     expect((await silenceCards(later)).map((c) => c.status)).toEqual(["expired"]);
+    // Back on after an hour paused: its quiet counts from then — ten minutes, not at once.
+    await quiet(60);
+    const resume = await t.request(`/api/sources/${later.id}`, {
+      cookie: admin,
+      method: "PATCH",
+      json: { enabled: true },
+    });
+    expect(resume.status).toBe(200);
+    await quiet(9);
+    expect(await pending(later)).toHaveLength(0);
+    await quiet(2);
+    expect((await silenceCards(later)).map((c) => c.status)).toEqual(["expired", "pending"]);
     // A source deleted while its card stands: the card goes with it.
     const gone = await t.createSource(admin, "metrics", {}, "deleted-later");
     await steady(gone, 25);

@@ -37,6 +37,10 @@ export interface SourceWatch {
   gaps: number[];
   /** The arrival whose silence was told: set while its card stands, cleared when the source sends again. */
   told?: number;
+  /** Seen paused at a tick: its quiet then was on purpose. */
+  paused?: boolean;
+  /** When a tick first saw it enabled again after a pause (ms): its silence counts from then. */
+  resumed?: number;
 }
 
 export const silenceFingerprint = (sourceId: string) => `silence:${sourceId}`;
@@ -77,9 +81,16 @@ export const silenceAgent = defineAgent({
       if (arrived === undefined) continue;
       const before = stored[source.id];
       const watch: SourceWatch = before ? { ...before } : { last: arrived, gaps: [] };
+      if (!source.enabled) watch.paused = true;
+      else if (watch.paused) {
+        delete watch.paused;
+        watch.resumed = now;
+      }
+      // Quiet is counted from when Flick was listening and the source was on: a restart after an
+      // hour down, or an hour paused, is not an hour of the sender's silence — nor one of its gaps.
+      const from = Math.max(since, watch.resumed ?? 0);
       if (before && arrived > before.last) {
-        // A gap that began before this process did is partly Flick's own absence: not the source's rhythm.
-        if (before.last >= since) watch.gaps = [...before.gaps, arrived - before.last].slice(-GAPS);
+        if (before.last >= from) watch.gaps = [...before.gaps, arrived - before.last].slice(-GAPS);
         watch.last = arrived;
       }
       // Sending again, or paused on purpose: its silence card, if still in the feed, is over.
@@ -91,8 +102,7 @@ export const silenceAgent = defineAgent({
       if (!source.enabled || watch.told !== undefined) continue;
       const usual = usualGap(watch.gaps);
       if (usual === null || usual > MAX_USUAL_MS) continue;
-      // Counted from when Flick was listening: a restart after an hour down is not an hour of silence.
-      const quiet = now - Math.max(arrived, since);
+      const quiet = now - Math.max(arrived, from);
       if (quiet < Math.max(MIN_SILENCE_MS, USUAL_GAPS * usual)) continue;
       out.push(await silenceCard(ctx, source, arrived, usual));
       watch.told = arrived;
