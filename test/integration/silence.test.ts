@@ -22,9 +22,14 @@ describe.each(drivers)("a metrics source going quiet, on %s", (driver) => {
     await t?.close();
   });
 
-  const send = async (source: Source, secret = source.secret, value = 1) => {
+  const send = async (
+    source: Source,
+    secret = source.secret,
+    value = 1,
+    names: string[] = ["checkout_success"],
+  ) => {
     const res = await t.request(`/ingest/${source.id}`, {
-      json: [{ name: "checkout_success", labels: {}, ts: t.clock.now().toISOString(), value }],
+      json: names.map((name) => ({ name, labels: { job: "shop" }, ts: t.clock.now().toISOString(), value })),
       origin: null,
       headers: { authorization: `Bearer ${secret}` },
     });
@@ -39,11 +44,12 @@ describe.each(drivers)("a metrics source going quiet, on %s", (driver) => {
   const pending = async (source: Source) =>
     (await silenceCards(source)).filter((c) => c.status === "pending");
   /** `minutes` minutes of the source sending every `every` ms, the clock's tick each minute. */
-  const steady = async (source: Source, minutes: number, every = 30_000) => {
+  const steady = async (source: Source, minutes: number, every = 30_000, names?: string[], drain = false) => {
     const end = t.clock.now().getTime() + minutes * minute;
     let nextTick = t.clock.now().getTime() + minute;
     while (t.clock.now().getTime() < end) {
-      expect(await send(source)).toBe(202);
+      expect(await send(source, source.secret, 90 + Math.random(), names)).toBe(202);
+      if (drain) await t.drain();
       t.clock.advance(every);
       while (t.clock.now().getTime() >= nextTick) {
         await t.tick();
@@ -192,6 +198,57 @@ describe.each(drivers)("a metrics source going quiet, on %s", (driver) => {
     await restarted.tick();
     const [late] = await pending(fresh);
     expect(late?.title).toContain("Nothing from after-restart since");
+  });
+
+  it("tells when a series mapped to an action stops while its source keeps sending, once caught up", async () => {
+    const shop = await t.createSource(
+      admin,
+      "metrics",
+      { actions: { checkout_success: "rollback" } },
+      "prom-shop",
+    );
+    const both = ["checkout_success", "queue_depth"];
+    await steady(shop, 25, 30_000, both, true);
+    const last = new Date(t.clock.now().getTime() - 30_000);
+    // checkout_success stops; queue_depth (mapped to nothing) goes on.
+    await steady(shop, 9, 30_000, ["queue_depth"], true);
+    const cardsOf = () => silenceCards({ id: `${shop.id}:metric:checkout_success{job="shop"}` } as Source);
+    expect(await cardsOf()).toHaveLength(0);
+    await steady(shop, 2, 30_000, ["queue_depth"], true);
+    const [card, ...more] = await cardsOf();
+    expect(more).toHaveLength(0);
+    expect(card).toMatchObject({
+      agent: "silence",
+      status: "pending",
+      title: `checkout_success (job=shop) stopped: nothing since ${hhmm(last)}`,
+    });
+    expect(card?.summary).toContain("while prom-shop kept sending its other series");
+    expect(card?.summary).toContain('It is mapped to the action "rollback"');
+    expect(card?.evidence).toMatchObject({
+      facts: { metric: "checkout_success", labels: "job=shop", stepSeconds: 60 },
+    });
+    // The source itself is not silent, and queue_depth, which stopped nowhere, has no card.
+    expect(await silenceCards(shop)).toHaveLength(0);
+    // It sends again: the card leaves the feed.
+    await steady(shop, 2, 30_000, both, true);
+    expect((await cardsOf()).map((c) => c.status)).toEqual(["expired"]);
+
+    // The workers are behind (its points wait unprocessed for 12 minutes): not taken for a silence.
+    await steady(shop, 12, 30_000, both, false);
+    expect((await cardsOf()).map((c) => c.status)).toEqual(["expired"]);
+    await t.drain();
+    await quiet(1);
+    expect((await cardsOf()).map((c) => c.status)).toEqual(["expired"]);
+
+    // No longer mapped: a stop is no news (and an open card would go).
+    const unmapped = await t.request(`/api/sources/${shop.id}`, {
+      cookie: admin,
+      method: "PATCH",
+      json: { settings: { actions: {} } },
+    });
+    expect(unmapped.status, unmapped.text).toBe(200);
+    await steady(shop, 12, 30_000, ["queue_depth"], true);
+    expect((await cardsOf()).map((c) => c.status)).toEqual(["expired"]);
   });
 
   it("does not watch the demo's sources", async () => {

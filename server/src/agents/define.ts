@@ -246,6 +246,11 @@ export interface AgentContext {
   muted(fingerprints: string[]): Promise<Set<string>>;
   /** The team's metrics sources (not the demo's), with when each last sent and what it last had refused. */
   metricSources(): Promise<MetricSourceView[]>;
+  /**
+   * Whether the workers have caught up: no signal due over a minute ago still waits. Until then
+   * what an agent's state says of the latest arrivals is behind what has arrived.
+   */
+  caughtUp(): Promise<boolean>;
   /** What this agent remembers between batches; written with the batch's cards. */
   state: RunState;
 }

@@ -45,6 +45,8 @@ export interface RuntimeOptions {
 
 /** By default, time passing is told every minute. */
 export const TICK_MS = 60_000;
+/** A signal due longer ago than this and not done: the workers are behind (AgentContext.caughtUp). */
+const CAUGHT_UP_MS = 60_000;
 
 export interface BatchReport {
   claimed: number;
@@ -475,6 +477,16 @@ export class AgentRuntime {
       now,
       runningSince: this.startedAt,
       log: this.logger,
+      async caughtUp() {
+        // The claim index's first row: the signal due longest ago that is not done.
+        const [oldest] = await db
+          .select({ due: signals.nextAttemptAt })
+          .from(signals)
+          .where(or(eq(signals.state, "pending"), eq(signals.state, "processing")))
+          .orderBy(asc(signals.nextAttemptAt), asc(signals.id))
+          .limit(1);
+        return !oldest || oldest.due.getTime() > now.getTime() - CAUGHT_UP_MS;
+      },
       metricSources() {
         metricSources ??= db
           .select({

@@ -73,6 +73,11 @@ interface SeriesState {
   forget?: Level;
   /** The detector's point count when its calm copy was last kept (see keepCalm). */
   calmN?: number;
+  /** When its latest point arrived (ms, the server's clock; absent in older states). */
+  arrived?: number;
+  /** Its metric's name and labels, for what reads the state without a point (absent in older states). */
+  name?: string;
+  labels?: Record<string, string>;
 }
 
 /** What a series on a rollback card is judged by: its level in the hour after the rollback. */
@@ -349,6 +354,70 @@ async function indexBreak(ctx: AgentContext, name: string, series: string, label
   ctx.state.set(namesKey(name), Object.fromEntries(entries));
 }
 const alertsKey = (name: string) => `alerting:${name}`;
+
+/** The action a source's settings map a series to: by the series (`name{labels}`), else by its metric's name. */
+export function mappedAction(
+  actions: Record<string, string>,
+  series: string,
+  name: string,
+): string | undefined {
+  return actions[series.slice("metric:".length)] ?? actions[name];
+}
+
+/**
+ * The series a source sends whose metric its settings map to an action (the ones the team said
+ * matter), for the silence agent to notice one that stops. Written only when one is new.
+ */
+const watchedKey = (sourceId: string) => `watched:${sourceId}`;
+const MAX_WATCHED = 100;
+
+/** Adds the batch's mapped series to their sources' watched lists (see watchedKey). */
+async function watchMapped(ctx: AgentContext, bySource: Map<string, Map<string, string>>): Promise<void> {
+  for (const [sourceId, series] of bySource) {
+    const settings = metricSourceSettings.safeParse(await ctx.sourceSettings(sourceId));
+    const actions = settings.success ? settings.data.actions : {};
+    if (Object.keys(actions).length === 0) continue;
+    const known = (await ctx.state.get<string[]>(watchedKey(sourceId))) ?? [];
+    if (known.length >= MAX_WATCHED) continue;
+    const seen = new Set(known);
+    const fresh = [...series].filter(([key, name]) => !seen.has(key) && mappedAction(actions, key, name));
+    if (fresh.length > 0)
+      ctx.state.set(watchedKey(sourceId), [...known, ...fresh.map(([key]) => key)].slice(0, MAX_WATCHED));
+  }
+}
+
+/** A watched series as the silence agent sees it (see watchedSeries). */
+export interface WatchedSeries {
+  series: string;
+  name: string;
+  labels: Record<string, string>;
+  /** When its latest point arrived (ms, the server's clock). */
+  arrived: number;
+  /** Its points' usual spacing (ms): a minute for a series judged a minute at a time. */
+  step: number;
+  /** Points its detector has learned. */
+  points: number;
+}
+
+/** The watched series of a source that the metrics agent has seen arrive (read from its state). */
+export async function watchedSeries(ctx: AgentContext, sourceId: string): Promise<WatchedSeries[]> {
+  const list = (await ctx.state.peek<string[]>("metrics", watchedKey(sourceId))) ?? [];
+  const out: WatchedSeries[] = [];
+  for (const series of list) {
+    const state = await ctx.state.peek<SeriesState>("metrics", series);
+    const d = state?.detector;
+    if (!state?.arrived || !state.name || !d?.step || d.step <= 0) continue;
+    out.push({
+      series,
+      name: state.name,
+      labels: state.labels ?? {},
+      arrived: state.arrived,
+      step: d.step,
+      points: d.n,
+    });
+  }
+  return out;
+}
 
 /** The metric names a source has sent (first sent first), for its settings: an action is set by name. */
 export const sourceMetricsKey = (sourceId: string) => `source-metrics:${sourceId}`;
@@ -1355,6 +1424,8 @@ export const metricsAgent = defineAgent({
     );
     const bySeries = new Map<string, SignalRow[]>();
     const namesBySource = new Map<string, Set<string>>();
+    /** Each source's series in the batch, by series key: its metric's name. */
+    const seriesBySource = new Map<string, Map<string, string>>();
     const names = new Set<string>();
     for (const s of batch) {
       if (s.kind !== "metric.point") continue;
@@ -1366,14 +1437,18 @@ export const metricsAgent = defineAgent({
       const sent = namesBySource.get(s.sourceId);
       if (sent) sent.add(name);
       else namesBySource.set(s.sourceId, new Set([name]));
+      const keys = seriesBySource.get(s.sourceId) ?? new Map<string, string>();
+      keys.set(s.fingerprint, name);
+      seriesBySource.set(s.sourceId, keys);
     }
     await ctx.state.load([
       ...bySeries.keys(),
       ...[...names].flatMap((n) => [namesKey(n), alertsKey(n), incidentKey(n)]),
-      ...[...namesBySource.keys()].map(sourceMetricsKey),
+      ...[...namesBySource.keys()].flatMap((id) => [sourceMetricsKey(id), watchedKey(id)]),
       LIVE_INCIDENTS,
     ]);
     await rememberNames(ctx, namesBySource);
+    await watchMapped(ctx, seriesBySource);
     // Series that became an incident's lead in this batch: their cards are being made now.
     const ledHere = new Set<string>();
     // Series whose points end earliest first: when several break in this batch, the one that broke
@@ -1388,6 +1463,9 @@ export const metricsAgent = defineAgent({
       await judgeRecovery(ctx, { series, name: first.name, labels: first.labels }, state, signals, out);
       // After judgeRecovery: a series its rollback brought back has forgotten its break.
       let detector = new MetricDetector(state.detector);
+      state.name = first.name;
+      state.labels = first.labels;
+      state.arrived = signals.reduce((m, x) => Math.max(m, x.receivedAt.getTime()), state.arrived ?? 0);
       for (const signal of signals) {
         const p = signal.payload as Point;
         const at = signal.occurredAt;
@@ -1449,7 +1527,7 @@ export const metricsAgent = defineAgent({
         const conf = settings.success
           ? settings.data
           : { actions: {} as Record<string, string>, repository: undefined, oneService: false };
-        const action = conf.actions[series.slice("metric:".length)] ?? conf.actions[p.name];
+        const action = mappedAction(conf.actions, series, p.name);
         const labels = labelText(p.labels);
         const change: Change = action
           ? {

@@ -1,7 +1,8 @@
 import type { AgentContext, CardUpsert, MetricSourceView } from "../define.ts";
 import { defineAgent } from "../define.ts";
 import { rank } from "../rank.ts";
-import { clip, hhmm } from "./words.ts";
+import { mappedAction, metricSourceSettings, type WatchedSeries, watchedSeries } from "./metrics.ts";
+import { clip, hhmm, labelText } from "./words.ts";
 
 /**
  * A metrics source that went quiet. A Prometheus or a collector sends all the time, whatever its
@@ -15,6 +16,12 @@ import { clip, hhmm } from "./words.ts";
  *
  * Only metrics sources: GitHub, Sentry, Alertmanager and feedback send when something happens, so
  * their quiet is news of nothing.
+ *
+ * Within a source that still sends, a series its settings map to an action (one the team said
+ * matters: checkout_success → rollback) that stops is told too: a service that is down sends no
+ * bad values, it sends nothing — Prometheus ends the series (its scrape fails, or its recording
+ * rule finds no input) — and its break would otherwise never make a card. Judged only once the
+ * workers have caught up, so a backlog is not taken for a silence.
  */
 
 /** Where the agent keeps what it saw of each source. */
@@ -41,9 +48,12 @@ export interface SourceWatch {
   paused?: boolean;
   /** When a tick first saw it enabled again after a pause (ms): its silence counts from then. */
   resumed?: number;
+  /** Its mapped series whose silence was told, each with the arrival it was told after (ms). */
+  series?: Record<string, number>;
 }
 
-export const silenceFingerprint = (sourceId: string) => `silence:${sourceId}`;
+export const silenceFingerprint = (sourceId: string, series?: string) =>
+  series ? `silence:${sourceId}:${series}` : `silence:${sourceId}`;
 
 /** The gap the source keeps to: the 90th percentile of those remembered (null until there are enough). */
 export function usualGap(gaps: number[]): number | null {
@@ -95,21 +105,35 @@ export const silenceAgent = defineAgent({
       }
       // Sending again, or paused on purpose: its silence card, if still in the feed, is over.
       if (watch.told !== undefined && (arrived > watch.told || !source.enabled)) {
-        out.push(withdrawn(source.id, ctx.now));
+        out.push(withdrawn(silenceFingerprint(source.id), ctx.now));
         delete watch.told;
       }
       next[source.id] = watch;
-      if (!source.enabled || watch.told !== undefined) continue;
+      if (!source.enabled) {
+        for (const series of Object.keys(watch.series ?? {}))
+          out.push(withdrawn(silenceFingerprint(source.id, series), ctx.now));
+        delete watch.series;
+        continue;
+      }
+      if (watch.told !== undefined) continue;
       const usual = usualGap(watch.gaps);
       if (usual === null || usual > MAX_USUAL_MS) continue;
       const quiet = now - Math.max(arrived, from);
-      if (quiet < Math.max(MIN_SILENCE_MS, USUAL_GAPS * usual)) continue;
-      out.push(await silenceCard(ctx, source, arrived, usual));
-      watch.told = arrived;
+      if (quiet >= Math.max(MIN_SILENCE_MS, USUAL_GAPS * usual)) {
+        out.push(await silenceCard(ctx, source, arrived, usual));
+        watch.told = arrived;
+        continue;
+      }
+      // The source sends: are its mapped series among what it sends?
+      await seriesSilence(ctx, source, watch, from, out);
     }
     // A deleted source is forgotten, and its card, if still in the feed, taken back.
-    for (const [id, watch] of Object.entries(stored))
-      if (!(id in next) && watch.told !== undefined) out.push(withdrawn(id, ctx.now));
+    for (const [id, watch] of Object.entries(stored)) {
+      if (id in next) continue;
+      if (watch.told !== undefined) out.push(withdrawn(silenceFingerprint(id), ctx.now));
+      for (const series of Object.keys(watch.series ?? {}))
+        out.push(withdrawn(silenceFingerprint(id, series), ctx.now));
+    }
     if (JSON.stringify(next) !== JSON.stringify(stored)) ctx.state.set(WATCH_KEY, next);
     return out;
   },
@@ -159,9 +183,97 @@ async function silenceCard(
   };
 }
 
-function withdrawn(sourceId: string, at: Date): CardUpsert {
+/**
+ * The source's mapped series (see watchedSeries) that have sent nothing for five of their steps,
+ * ten minutes at least, while the source kept sending: a card each, once; withdrawn when the series
+ * sends again or is no longer mapped.
+ */
+async function seriesSilence(
+  ctx: AgentContext,
+  source: MetricSourceView,
+  watch: SourceWatch,
+  from: number,
+  out: CardUpsert[],
+): Promise<void> {
+  const watched = await watchedSeries(ctx, source.id);
+  if (watched.length === 0 && !watch.series) return;
+  const settings = metricSourceSettings.safeParse(await ctx.sourceSettings(source.id));
+  const actions = settings.success ? settings.data.actions : {};
+  const told = { ...(watch.series ?? {}) };
+  const now = ctx.now.getTime();
+  let caughtUp: boolean | undefined;
+  const seen = new Set<string>();
+  for (const w of watched) {
+    seen.add(w.series);
+    const action = mappedAction(actions, w.series, w.name);
+    const was = told[w.series];
+    if (was !== undefined && (w.arrived > was || !action)) {
+      out.push(withdrawn(silenceFingerprint(source.id, w.series), ctx.now));
+      delete told[w.series];
+    }
+    if (!action || told[w.series] !== undefined) continue;
+    if (w.points < MIN_GAPS || w.step > MAX_USUAL_MS) continue;
+    if (now - Math.max(w.arrived, from) < Math.max(MIN_SILENCE_MS, USUAL_GAPS * w.step)) continue;
+    // Behind on the signals that came: the series' latest may be among them.
+    caughtUp ??= await ctx.caughtUp();
+    if (!caughtUp) return;
+    out.push(await seriesCard(ctx, source, w, action));
+    told[w.series] = w.arrived;
+  }
+  // A series no longer listed (its state gone): its card goes too.
+  for (const series of Object.keys(told))
+    if (!seen.has(series)) {
+      out.push(withdrawn(silenceFingerprint(source.id, series), ctx.now));
+      delete told[series];
+    }
+  if (Object.keys(told).length > 0) watch.series = told;
+  else delete watch.series;
+}
+
+async function seriesCard(
+  ctx: AgentContext,
+  source: MetricSourceView,
+  w: WatchedSeries,
+  action: string,
+): Promise<CardUpsert> {
+  const last = new Date(w.arrived);
+  const scope = labelText(w.labels);
+  const metric = clip(`${w.name}${scope ? ` (${scope})` : ""}`, 120);
+  const name = clip(source.name, 80);
+  const { priority, priorityFactors } = rank({
+    // A metric the team maps to an action, gone: most often its service is down.
+    severity: 0.8,
+    blastRadius: 0.5,
+    confidence: 0.7,
+    recency: 1,
+    acceptRate: await ctx.acceptRate("silence", "silence"),
+  });
   return {
-    fingerprint: silenceFingerprint(sourceId),
+    fingerprint: silenceFingerprint(source.id, w.series),
+    kind: "insight",
+    title: `${metric} stopped: nothing since ${hhmm(last, ctx.now)}`,
+    summary: `Its points came ${every(w.step)} until ${hhmm(last, ctx.now)}, and none for ${lasting(ctx.now.getTime() - w.arrived)} since, while ${name} kept sending its other series — so the sender is fine and this series is gone where it is made: its service down or unreachable (Prometheus ends a series when its scrape fails, or when a recording rule finds none of its inputs), or renamed or relabelled. It is mapped to the action "${clip(action, 80)}": a break in it would make a card, but nothing will come of it until it sends again. This card leaves the feed by itself when it does.`,
+    priority,
+    priorityFactors,
+    evidence: {
+      signalIds: [],
+      firstSeen: last,
+      lastSeen: ctx.now,
+      facts: {
+        metric: w.name,
+        ...(scope ? { labels: scope } : {}),
+        source: source.name,
+        lastPoint: last.toISOString(),
+        stepSeconds: Math.round(w.step / 1000),
+      },
+    },
+    reopen: true,
+  };
+}
+
+function withdrawn(fingerprint: string, at: Date): CardUpsert {
+  return {
+    fingerprint,
     kind: "insight",
     title: "",
     priority: 0,
