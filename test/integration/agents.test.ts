@@ -2699,6 +2699,53 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
           value: level + Math.sin(i / 7),
         }));
 
+    it("a metric card the team accepted, its series back: the same break later is told again, one they rejected is not", async () => {
+      /** Two days of `name` steady at 98, then a drop to 30: its own card (no deploy near it). */
+      const breakOf = async (name: string) => {
+        t.clock.advance(2 * 60 * minute);
+        const start = t.clock.now().getTime();
+        await points(metrics, steadyBefore(start)(name, {}, 98));
+        await t.drain();
+        await points(metrics, [{ name, labels: {}, ts: new Date(start).toISOString(), value: 30 }]);
+        await t.drain();
+        const [card] = await cards(`metric:${name}`);
+        if (!card) throw new Error(`no card for ${name}`);
+        return { card, start };
+      };
+      /** An hour back at 98, then the same drop to 30. */
+      const again = async (name: string, start: number) => {
+        const at = (k: number) => new Date(start + k * 5 * minute).toISOString();
+        t.clock.advance(14 * 5 * minute);
+        await points(
+          metrics,
+          Array.from({ length: 12 }, (_, i) => ({
+            name,
+            labels: {},
+            ts: at(1 + i),
+            value: 98 + Math.sin(i / 7),
+          })),
+        );
+        await t.drain();
+        await points(metrics, [{ name, labels: {}, ts: at(13), value: 30 }]);
+        await t.drain();
+        return cards(`metric:${name}`);
+      };
+      const accepted = await breakOf("refunds_ok");
+      expect(accepted.card.title).toMatch(/^refunds_ok dropped \d+%/);
+      await decide(accepted.card, "accept");
+      await carryOut();
+      const told = await again("refunds_ok", accepted.start);
+      expect(told).toHaveLength(2);
+      expect(told[1]).toMatchObject({
+        status: "pending",
+        title: expect.stringMatching(/^refunds_ok dropped \d+%/),
+      });
+      // Rejected: the team said it is not trouble — it stays familiar (and muted).
+      const rejected = await breakOf("coupons_ok");
+      await decide(rejected.card, "reject");
+      expect(await again("coupons_ok", rejected.start)).toHaveLength(1);
+    });
+
     it("a deploy that breaks two metrics (one on two series) and brings two new errors tells each on its one rollback card", async () => {
       t.clock.advance(2 * 60 * minute);
       const deployAt = t.clock.now().getTime();

@@ -69,10 +69,12 @@ interface SeriesState {
    * again once the past reaches them (see pastFirst).
    */
   replay?: [number, number][];
-  /** Its rollback brought it back: the break its detector learned is to be forgotten (see forgetIncident). */
+  /** Its break is over (see forgetIncident): the break its detector learned is to be forgotten. */
   forget?: Level;
   /** The detector's point count when its calm copy was last kept (see keepCalm). */
   calmN?: number;
+  /** Points in a row nearer the usual level than its told break's (see settleBreak). */
+  backRun?: number;
   /** When its latest point arrived (ms, the server's clock; absent in older states). */
   arrived?: number;
   /** Its metric's name and labels, for what reads the state without a point (absent in older states). */
@@ -1019,6 +1021,8 @@ interface Broke {
   at: number;
   /** Absent in older states. */
   level?: Level;
+  /** What the team made of it is known (its card accepted, or not): it is forgotten or kept for good. */
+  settled?: boolean;
 }
 
 /** A break's level (a value, or a pattern's mean) and what was usual before it. */
@@ -1252,6 +1256,8 @@ const CALM_EVERY = 60;
 
 /** Keeps a copy of the series' detector when it is calm and the last copy is CALM_EVERY points old. */
 function keepCalm(ctx: AgentContext, series: string, state: SeriesState, detector: MetricDetector): void {
+  // A break whose fate is not known yet may still be forgotten: the copy stays from before it.
+  if (state.recovery || (state.broke?.level && !state.broke.settled)) return;
   const d = detector.state;
   const at = d.rawTs ?? d.lastTs;
   if (at === null || d.n < DEFAULT_DETECTOR_OPTIONS.warmup) return;
@@ -1262,8 +1268,9 @@ function keepCalm(ctx: AgentContext, series: string, state: SeriesState, detecto
 }
 
 /**
- * A series its rollback brought back: the break was the deploy's, not the series' own behaviour,
- * so its detector forgets it — taken back to its last calm copy from before the break and taught
+ * A series whose break is over — its rollback brought it back, or the team accepted its card and
+ * it came back (see settleBreak): the break was trouble, not the series' own behaviour, so its
+ * detector forgets it — taken back to its last calm copy from before the break and taught
  * the points since (the chart's tail) with the broken ones as the usual level. Otherwise the break
  * it learned makes the same break by the next bad deploy a familiar shape, and its rest after an
  * alarm (150 points: twelve hours at five minutes a point) keeps quiet through it: no card. When
@@ -1285,6 +1292,40 @@ async function forgetIncident(ctx: AgentContext, series: string, state: SeriesSt
   // What it learned again was told already, or was the break: no rest from it.
   detector.endRest();
   state.detector = detector.state;
+}
+
+/** Points in a row back near the usual level before a told break's card is asked about. */
+const BACK_POINTS = 10;
+/** A break whose card is still undecided this long after is no longer asked about. */
+const SETTLE_MS = 7 * 86_400_000;
+
+/** Counts the series' points back near its usual level since the break its own card told. */
+function countBack(state: SeriesState, series: string, at: number, value: number): void {
+  const b = state.broke;
+  if (!b?.level || b.settled || state.rollback || state.card?.fingerprint !== series || at <= b.at) return;
+  const { broken, normal } = b.level;
+  state.backRun = Math.abs(value - normal) < Math.abs(value - broken) ? (state.backRun ?? 0) + 1 : 0;
+}
+
+/**
+ * A break the series' own card told, the series back near its usual level for BACK_POINTS points:
+ * if the team accepted the card, the break was trouble, not the series' behaviour, and is
+ * forgotten like one a rollback brought back (see forgetIncident) — else the same break next time
+ * is a familiar shape and makes no card. Rejected (or withdrawn): kept, so it stays familiar. Not
+ * decided yet: asked again after BACK_POINTS more (given up after SETTLE_MS).
+ */
+async function settleBreak(ctx: AgentContext, series: string, state: SeriesState): Promise<void> {
+  const b = state.broke;
+  if (!b?.level || b.settled || (state.backRun ?? 0) < BACK_POINTS) return;
+  state.backRun = 0;
+  const card = (await ctx.latestCards([series])).get(series);
+  const status = card?.status;
+  if (status === "pending" || status === "snoozed") {
+    if (ctx.now.getTime() - b.at > SETTLE_MS) b.settled = true;
+    return;
+  }
+  b.settled = true;
+  if (status === "accepted" || status === "applying" || status === "applied") state.forget = b.level;
 }
 
 /** The end of the hour after a rollback that says where a series ended it. */
@@ -1478,6 +1519,7 @@ export const metricsAgent = defineAgent({
         if (learned.minute) addToTail(state.tail, learned.minute.at, learned.minute.value);
         else if (!learned.held) addToTail(state.tail, at.getTime(), p.value);
         keepCalm(ctx, series, state, detector);
+        if (!p.history) countBack(state, series, at.getTime(), p.value);
         // Its rollback did not bring it back: its own card again, told against the level before the
         // break (the detector, at rest since, has begun to learn the broken level as the norm).
         const outlived = state.notBack && at.getTime() > state.notBack.after ? state.notBack : undefined;
@@ -1658,6 +1700,7 @@ export const metricsAgent = defineAgent({
         );
       }
       out.push(...(await lateDeploy(ctx, { series, signals, state, alertsNow, ledHere })));
+      await settleBreak(ctx, series, state);
       await forgetIncident(ctx, series, state);
       ctx.state.set(series, state);
     }
