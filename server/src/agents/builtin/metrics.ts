@@ -1242,9 +1242,9 @@ function verdict(r: Recovery, at: number): { level: number; back: boolean; since
 }
 
 /**
- * A copy of a series' detector from a calm time (warmed up, no alarm in its last 150 points), kept
- * every CALM_EVERY points under its own key (written that seldom, and read only when a rollback
- * brought the series back).
+ * A copy of a series' detector from a calm time (warmed up, no alarm in its last 150 points, no
+ * told break waiting on its fate), kept every CALM_EVERY points under its own key: written that
+ * seldom, and read only when a break is to be forgotten (see forgetIncident).
  */
 interface Calm {
   /** The time of the last point it had learned (ms). */
