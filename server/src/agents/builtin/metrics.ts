@@ -1249,9 +1249,18 @@ function verdict(r: Recovery, at: number): { level: number; back: boolean; since
 interface Calm {
   /** The time of the last point it had learned (ms). */
   at: number;
-  detector: DetectorState;
+  /** Its count of points learned. */
+  n: number;
+  /**
+   * The detector without its season: nine tenths of its size, and only ever appended to — the
+   * season then is the season now less the points learned since (see forgetIncident).
+   */
+  detector: Omit<DetectorState, "season">;
+  /** The season's last values then, to check that the season now still begins with it. */
+  seasonEnd: number[];
 }
 const calmKey = (series: string) => `calm:${series}`;
+const SEASON_CHECK = 8;
 const CALM_EVERY = 60;
 
 /** Keeps a copy of the series' detector when it is calm and the last copy is CALM_EVERY points old. */
@@ -1264,7 +1273,13 @@ function keepCalm(ctx: AgentContext, series: string, state: SeriesState, detecto
   if (d.sinceAlarm < DEFAULT_DETECTOR_OPTIONS.restPoints) return;
   if (state.calmN !== undefined && d.n - state.calmN < CALM_EVERY && d.n >= state.calmN) return;
   state.calmN = d.n;
-  ctx.state.set(calmKey(series), { at, detector: structuredClone(d) } satisfies Calm);
+  const { season: _, ...rest } = d;
+  ctx.state.set(calmKey(series), {
+    at,
+    n: d.n,
+    detector: structuredClone(rest),
+    seasonEnd: d.season.slice(-SEASON_CHECK),
+  } satisfies Calm);
 }
 
 /**
@@ -1282,11 +1297,26 @@ async function forgetIncident(ctx: AgentContext, series: string, state: SeriesSt
   state.forget = undefined;
   const calm = await ctx.state.get<Calm>(calmKey(series));
   const first = state.tail[0];
-  if (!calm || !first || first[0] > calm.at) {
-    new MetricDetector(state.detector).endRest();
+  const now = state.detector;
+  const kept = calm ? now.season.length - (now.n - calm.n) : -1;
+  // The tail must reach back to the copy, and the season now begin with the copy's (not started
+  // again since: history loaded first, a series turned to minutes).
+  const end = calm?.seasonEnd ?? [];
+  if (
+    !calm ||
+    !first ||
+    first[0] > calm.at ||
+    kept < end.length ||
+    kept > now.season.length ||
+    end.some((v, i) => now.season[kept - end.length + i] !== v)
+  ) {
+    new MetricDetector(now).endRest();
     return;
   }
-  const detector = new MetricDetector(structuredClone(calm.detector));
+  const detector = new MetricDetector({
+    ...structuredClone(calm.detector),
+    season: now.season.slice(0, kept),
+  });
   const broken = (v: number) => Math.abs(v - level.broken) < Math.abs(v - level.normal);
   for (const [t, v] of state.tail) if (t > calm.at) detector.update(broken(v) ? level.normal : v, t);
   // What it learned again was told already, or was the break: no rest from it.
