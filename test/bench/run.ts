@@ -8,6 +8,7 @@ import { resultsDir } from "./lib.ts";
 const benches: Record<string, () => Promise<void>> = {
   ingest: async () => (await import("./ingest.ts")).run(),
   decide: async () => (await import("./decide.ts")).run(),
+  agents: async () => (await import("./agents.ts")).run(),
   server: async () => (await import("./server.ts")).run(),
   followups: async () => (await import("./followups.ts")).run(),
   web: async () => (await import("./web.ts")).run(),
