@@ -1,15 +1,15 @@
 import { hostname } from "node:os";
 import { and, asc, desc, eq, gt, inArray, isNull, like, lt, lte, not, or, sql } from "drizzle-orm";
 import type { DatabaseHandle, Tx } from "../db/client.ts";
-import { actions, cards, executions, mutes, signals, sourceRefusals, sources } from "../db/schema/index.ts";
+import { actions, cards, executions, mutes, signals, sources } from "../db/schema/index.ts";
 import type { Clock } from "../lib/clock.ts";
 import { randomToken } from "../lib/crypto.ts";
 import { isUniqueViolation } from "../lib/db-errors.ts";
 import type { Logger } from "../lib/logger.ts";
 import { demoCardSql } from "../services/cards/demo.ts";
 import { type AgentUpsert, applyCardUpserts, ConcurrentCardWrite } from "../services/cards/upsert.ts";
-import { lastSignalAt } from "../services/signals/last-signal.ts";
 import { SIGNALS_CHANNEL } from "../services/signals/writer.ts";
+import { listSources } from "../services/sources/manage.ts";
 import {
   type Agent,
   type AgentContext,
@@ -488,29 +488,18 @@ export class AgentRuntime {
         return !oldest || oldest.due.getTime() > now.getTime() - CAUGHT_UP_MS;
       },
       metricSources() {
-        metricSources ??= db
-          .select({
-            id: sources.id,
-            name: sources.name,
-            enabled: sources.enabled,
-            lastSignalAt: lastSignalAt(),
-            refusedAt: sourceRefusals.at,
-            refusedStatus: sourceRefusals.status,
-            refusedMessage: sourceRefusals.message,
-          })
-          .from(sources)
-          .leftJoin(sourceRefusals, eq(sourceRefusals.sourceId, sources.id))
-          .where(and(eq(sources.kind, "metrics"), eq(sources.demo, false)))
-          .orderBy(asc(sources.createdAt), asc(sources.number))
-          .then((rows) =>
-            rows.map(({ refusedAt, refusedStatus, refusedMessage, ...r }) => ({
-              ...r,
-              refused:
-                refusedAt && refusedStatus !== null && refusedMessage !== null
-                  ? { at: refusedAt, status: refusedStatus, message: refusedMessage }
-                  : null,
-            })),
-          );
+        metricSources ??= listSources(db, { kind: "metrics" }).then((rows) =>
+          rows.map((r) => ({
+            id: r.id,
+            name: r.name,
+            enabled: r.enabled,
+            lastSignalAt: r.lastSignalAt ?? null,
+            refused:
+              r.refusedAt && r.refusedStatus != null && r.refusedMessage != null
+                ? { at: r.refusedAt, status: r.refusedStatus, message: r.refusedMessage }
+                : null,
+          })),
+        );
         return metricSources;
       },
       async latestCards(fingerprints) {

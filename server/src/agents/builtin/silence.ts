@@ -167,19 +167,12 @@ async function silenceCard(
     summary: `${name} sent ${every(usual)} until ${hhmm(last, ctx.now)}, and nothing for ${lasting(ctx.now.getTime() - arrived)} since. Until it sends again, a break in its series makes no card. ${why} This card leaves the feed by itself when the source sends again.`,
     priority,
     priorityFactors,
-    evidence: {
-      signalIds: [],
-      firstSeen: last,
-      lastSeen: ctx.now,
-      facts: {
-        source: source.name,
-        lastSignal: last.toISOString(),
-        usualGapSeconds: Math.round(usual / 1000),
-        ...(refused ? { refused: `${refused.status}: ${clip(refused.message, 300)}` } : {}),
-      },
-    },
-    // Each silence is news of its own, whatever was decided about the last one.
-    reopen: true,
+    ...told(last, ctx.now, {
+      source: source.name,
+      lastSignal: last.toISOString(),
+      usualGapSeconds: Math.round(usual / 1000),
+      ...(refused ? { refused: `${refused.status}: ${clip(refused.message, 300)}` } : {}),
+    }),
   };
 }
 
@@ -255,18 +248,25 @@ async function seriesCard(
     summary: `Its points came ${every(w.step)} until ${hhmm(last, ctx.now)}, and none for ${lasting(ctx.now.getTime() - w.arrived)} since, while ${name} kept sending its other series — so the sender is fine and this series is gone where it is made: its service down or unreachable (Prometheus ends a series when its scrape fails, or when a recording rule finds none of its inputs), or renamed or relabelled. It is mapped to the action "${clip(action, 80)}": a break in it would make a card, but nothing will come of it until it sends again. This card leaves the feed by itself when it does.`,
     priority,
     priorityFactors,
-    evidence: {
-      signalIds: [],
-      firstSeen: last,
-      lastSeen: ctx.now,
-      facts: {
-        metric: w.name,
-        ...(scope ? { labels: scope } : {}),
-        source: source.name,
-        lastPoint: last.toISOString(),
-        stepSeconds: Math.round(w.step / 1000),
-      },
-    },
+    ...told(last, ctx.now, {
+      metric: w.name,
+      ...(scope ? { labels: scope } : {}),
+      source: source.name,
+      lastPoint: last.toISOString(),
+      stepSeconds: Math.round(w.step / 1000),
+    }),
+  };
+}
+
+/** A silence card's evidence: no signal (it is what did not come), from the last arrival to now. */
+function told(
+  last: Date,
+  now: Date,
+  facts: Record<string, string | number>,
+): Pick<CardUpsert, "evidence" | "reopen"> {
+  return {
+    evidence: { signalIds: [], firstSeen: last, lastSeen: now, facts },
+    // Each silence is news of its own, whatever was decided about the last one.
     reopen: true,
   };
 }

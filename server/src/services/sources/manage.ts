@@ -5,20 +5,20 @@ import {
   type SourceMetrics,
   webhookMappingSchema,
 } from "@flick/shared";
-import { and, asc, eq, getTableColumns } from "drizzle-orm";
+import { and, asc, eq, getTableColumns, sql } from "drizzle-orm";
 import type { z } from "zod";
 import { type Deploy, deploysAgent, RECENT_DEPLOYS_KEY } from "../../agents/builtin/deploys.ts";
 import { MAX_SOURCE_METRICS, metricsAgent, sourceMetricsKey } from "../../agents/builtin/metrics.ts";
 import { agentSourceSettings } from "../../agents/source-settings.ts";
 import { stateAgent } from "../../agents/state.ts";
 import type { Queryable } from "../../db/client.ts";
-import { agentStates, sourceRefusals, sources } from "../../db/schema/index.ts";
+import { agentStates, signals, sourceRefusals, sources } from "../../db/schema/index.ts";
 import { parsePath } from "../../ingest/jsonpath.ts";
 import { randomSecret } from "../../lib/crypto.ts";
 import { isUniqueViolation } from "../../lib/db-errors.ts";
 import { AppError, validationError } from "../../lib/errors.ts";
 import { newId } from "../../lib/ids.ts";
-import { lastSignalAt } from "../signals/last-signal.ts";
+import { TEST_SIGNAL_KIND } from "./test-signal.ts";
 
 type Row = typeof sources.$inferSelect;
 
@@ -120,10 +120,21 @@ export async function createSource(
 }
 
 /**
- * Every source, oldest first, with when its latest signal arrived (test signals aside) and the
- * last request it refused.
+ * When the source of the row being selected last sent a signal (test signals aside): one index probe
+ * per source (signal_source_received_idx), not a scan of the signals. The outer source is named in
+ * full: drizzle writes a lone table's columns unqualified, which inside the subquery would mean the
+ * signal's own id.
  */
-export async function listSources(db: Queryable): Promise<Listed[]> {
+const lastSignalAt = () =>
+  sql`(select max(${signals.receivedAt}) from ${signals}
+    where ${signals.sourceId} = ${sql.identifier("source")}.${sql.identifier("id")}
+    and ${signals.kind} <> ${TEST_SIGNAL_KIND})`.mapWith(signals.receivedAt);
+
+/**
+ * Every source (or the team's own of one kind: not the demo's), oldest first, with when its latest
+ * signal arrived (test signals aside) and the last request it refused.
+ */
+export async function listSources(db: Queryable, only?: { kind: SourceKind }): Promise<Listed[]> {
   // Sources made in one transaction share a time: then in the order they were made.
   return db
     .select({
@@ -135,6 +146,7 @@ export async function listSources(db: Queryable): Promise<Listed[]> {
     })
     .from(sources)
     .leftJoin(sourceRefusals, eq(sourceRefusals.sourceId, sources.id))
+    .where(only ? and(eq(sources.kind, only.kind), eq(sources.demo, false)) : undefined)
     .orderBy(asc(sources.createdAt), asc(sources.number));
 }
 
