@@ -2,6 +2,7 @@ import * as schema from "@flick/server/schema";
 import type { Source } from "@flick/shared";
 import { and, asc, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { fixture, hmacSha256Hex } from "../helpers/fixtures.ts";
 import { drivers, startTestApp, type TestApp } from "../helpers/harness.ts";
 
 const minute = 60_000;
@@ -249,6 +250,57 @@ describe.each(drivers)("a metrics source going quiet, on %s", (driver) => {
     expect(unmapped.status, unmapped.text).toBe(200);
     await steady(shop, 12, 30_000, ["queue_depth"], true);
     expect((await cardsOf()).map((c) => c.status)).toEqual(["expired"]);
+  });
+
+  it("a mapped series that stops minutes after a deploy is told on the deploy's rollback card", async () => {
+    const gh = await t.createSource(admin, "github");
+    const shop = await t.createSource(
+      admin,
+      "metrics",
+      { actions: { orders_ok: "rollback" } },
+      "prom-orders",
+    );
+    const both = ["orders_ok", "queue_depth"];
+    await steady(shop, 25, 30_000, both, true);
+    // A push to the default branch (the fixture's repository, Codertocat/Hello-World)…
+    const push = JSON.parse(fixture("github-webhooks/push/with-new-branch.payload.json")) as Record<
+      string,
+      unknown
+    >;
+    const repo = push.repository as Record<string, unknown>;
+    const body = JSON.stringify({
+      ...push,
+      ref: `refs/heads/${repo.default_branch}`,
+      repository: { ...repo, pushed_at: Math.floor(t.clock.now().getTime() / 1000) },
+      before: "1".repeat(40),
+      after: "2".repeat(40),
+      created: false,
+      deleted: false,
+    });
+    const res = await t.request(`/ingest/${gh.id}`, {
+      body,
+      origin: null,
+      headers: {
+        "content-type": "application/json",
+        "x-github-event": "push",
+        "x-github-delivery": crypto.randomUUID(),
+        "x-hub-signature-256": `sha256=${hmacSha256Hex(gh.secret, body)}`,
+      },
+    });
+    expect(res.status, res.text).toBe(202);
+    // …two minutes later orders_ok stops; queue_depth goes on.
+    await steady(shop, 2, 30_000, both, true);
+    await steady(shop, 12, 30_000, ["queue_depth"], true);
+    const [rollback, ...others] = await t.database.db
+      .select()
+      .from(schema.cards)
+      .where(eq(schema.cards.fingerprint, `deploy:Codertocat/Hello-World@${"2".repeat(40)}`));
+    expect(others).toHaveLength(0);
+    expect(rollback?.status).toBe("pending");
+    expect(rollback?.title).toBe(`orders_ok stopped 2 min after push 2222222 "Initial commit" — roll back?`);
+    expect(rollback?.summary).toContain("orders_ok (job=shop) stopped: nothing since");
+    // One card, not two: no silence card of its own.
+    expect(await silenceCards({ id: `${shop.id}:metric:orders_ok{job="shop"}` } as Source)).toHaveLength(0);
   });
 
   it("does not watch the demo's sources", async () => {

@@ -1,6 +1,7 @@
 import type { AgentContext, CardUpsert, MetricSourceView } from "../define.ts";
 import { defineAgent } from "../define.ts";
 import { rank } from "../rank.ts";
+import { deployBefore, rollbackCard, type Trouble } from "./deploys.ts";
 import { mappedAction, metricSourceSettings, type WatchedSeries, watchedSeries } from "./metrics.ts";
 import { clip, hhmm, labelText } from "./words.ts";
 
@@ -210,7 +211,14 @@ async function seriesSilence(
     // Behind on the signals that came: the series' latest may be among them.
     caughtUp ??= await ctx.caughtUp();
     if (!caughtUp) return;
-    out.push(await seriesCard(ctx, source, w, action));
+    // Stopped minutes after a deploy: that deploy's rollback card tells it, with whatever else
+    // broke after it — one card, not two.
+    const deploy = await deployBefore(ctx, new Date(w.arrived), source.id);
+    out.push(
+      deploy
+        ? await rollbackCard(ctx, "silence", deploy, stoppedTrouble(ctx, source, w))
+        : await seriesCard(ctx, source, w, action),
+    );
     told[w.series] = w.arrived;
   }
   // A series no longer listed (its state gone): its card goes too.
@@ -221,6 +229,25 @@ async function seriesSilence(
     }
   if (Object.keys(told).length > 0) watch.series = told;
   else delete watch.series;
+}
+
+/** A mapped series that stopped, as one trouble on a deploy's rollback card. */
+function stoppedTrouble(ctx: AgentContext, source: MetricSourceView, w: WatchedSeries): Trouble {
+  const last = new Date(w.arrived);
+  const scope = labelText(w.labels);
+  return {
+    what: "metric",
+    key: `metric:${w.name}`,
+    line: `${clip(`${w.name}${scope ? ` (${scope})` : ""}`, 120)} stopped: nothing since ${hhmm(last, ctx.now)} (its points came ${every(w.step)}; ${clip(source.name, 80)} still sends its other series)`,
+    brief: `${w.name} stopped`,
+    facts: { metric: w.name, ...(scope ? { labels: scope } : {}), lastPoint: last.toISOString() },
+    signalIds: [],
+    firstSeen: last,
+    lastSeen: ctx.now,
+    severity: 0.8,
+    blastRadius: 0.5,
+    sourceId: source.id,
+  };
 }
 
 async function seriesCard(
