@@ -22,7 +22,8 @@ import { clip, hhmm, labelText } from "./words.ts";
  * matters: checkout_success → rollback) that stops is told too: a service that is down sends no
  * bad values, it sends nothing — Prometheus ends the series (its scrape fails, or its recording
  * rule finds no input) — and its break would otherwise never make a card. Judged only once the
- * workers have caught up, so a backlog is not taken for a silence.
+ * workers have caught up, so a backlog is not taken for a silence. Stopped within half an hour of a
+ * deploy, it is one more trouble on that deploy's rollback card instead of a card of its own.
  */
 
 /** Where the agent keeps what it saw of each source. */
