@@ -1,9 +1,10 @@
 import * as schema from "@flick/server/schema";
-import type { Source } from "@flick/shared";
+import type { Source, Verification } from "@flick/shared";
 import { and, asc, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fixture, hmacSha256Hex } from "../helpers/fixtures.ts";
 import { drivers, startTestApp, type TestApp } from "../helpers/harness.ts";
+import { startRecorder } from "../helpers/http-recorder.ts";
 
 const minute = 60_000;
 
@@ -252,55 +253,120 @@ describe.each(drivers)("a metrics source going quiet, on %s", (driver) => {
     expect((await cardsOf()).map((c) => c.status)).toEqual(["expired"]);
   });
 
-  it("a mapped series that stops minutes after a deploy is told on the deploy's rollback card", async () => {
-    const gh = await t.createSource(admin, "github");
-    const shop = await t.createSource(
-      admin,
-      "metrics",
-      { actions: { orders_ok: "rollback" } },
-      "prom-orders",
-    );
-    const both = ["orders_ok", "queue_depth"];
-    await steady(shop, 25, 30_000, both, true);
-    // A push to the default branch (the fixture's repository, Codertocat/Hello-World)…
-    const push = JSON.parse(fixture("github-webhooks/push/with-new-branch.payload.json")) as Record<
-      string,
-      unknown
-    >;
-    const repo = push.repository as Record<string, unknown>;
-    const body = JSON.stringify({
-      ...push,
-      ref: `refs/heads/${repo.default_branch}`,
-      repository: { ...repo, pushed_at: Math.floor(t.clock.now().getTime() / 1000) },
-      before: "1".repeat(40),
-      after: "2".repeat(40),
-      created: false,
-      deleted: false,
-    });
-    const res = await t.request(`/ingest/${gh.id}`, {
-      body,
-      origin: null,
-      headers: {
-        "content-type": "application/json",
-        "x-github-event": "push",
-        "x-github-delivery": crypto.randomUUID(),
-        "x-hub-signature-256": `sha256=${hmacSha256Hex(gh.secret, body)}`,
-      },
-    });
-    expect(res.status, res.text).toBe(202);
-    // …two minutes later orders_ok stops; queue_depth goes on.
-    await steady(shop, 2, 30_000, both, true);
-    await steady(shop, 12, 30_000, ["queue_depth"], true);
-    const [rollback, ...others] = await t.database.db
-      .select()
-      .from(schema.cards)
-      .where(eq(schema.cards.fingerprint, `deploy:Codertocat/Hello-World@${"2".repeat(40)}`));
-    expect(others).toHaveLength(0);
-    expect(rollback?.status).toBe("pending");
-    expect(rollback?.title).toBe(`orders_ok stopped 2 min after push 2222222 "Initial commit" — roll back?`);
-    expect(rollback?.summary).toContain("orders_ok (job=shop) stopped: nothing since");
-    // One card, not two: no silence card of its own.
-    expect(await silenceCards({ id: `${shop.id}:metric:orders_ok{job="shop"}` } as Source)).toHaveLength(0);
+  it("a mapped series that stops minutes after a deploy is told on the deploy's rollback card, and whether the rollback brought it back", async () => {
+    // The team's rollback hook, answered by a local server: accepting the card runs it.
+    const hook = await startRecorder(() => ({ status: 200, body: { ok: true } }));
+    try {
+      const action = await t.request("/api/actions", {
+        cookie: admin,
+        json: { name: "rollback", url: `${hook.url}/rollback` },
+      });
+      expect(action.status, action.text).toBe(201);
+      const gh = await t.createSource(admin, "github");
+      /** Steady for 25 minutes, a push, and two minutes later `metric` stops: the push's rollback card. */
+      const stopAfterPush = async (sha: string, metric: string) => {
+        const source = await t.createSource(
+          admin,
+          "metrics",
+          { actions: { [metric]: "rollback" } },
+          `prom-${metric}`,
+        );
+        const both = [metric, "queue_depth"];
+        await steady(source, 25, 30_000, both, true);
+        const push = JSON.parse(fixture("github-webhooks/push/with-new-branch.payload.json")) as Record<
+          string,
+          unknown
+        >;
+        const repo = push.repository as Record<string, unknown>;
+        const body = JSON.stringify({
+          ...push,
+          ref: `refs/heads/${repo.default_branch}`,
+          repository: { ...repo, pushed_at: Math.floor(t.clock.now().getTime() / 1000) },
+          before: "1".repeat(40),
+          after: sha.repeat(40),
+          created: false,
+          deleted: false,
+        });
+        const res = await t.request(`/ingest/${gh.id}`, {
+          body,
+          origin: null,
+          headers: {
+            "content-type": "application/json",
+            "x-github-event": "push",
+            "x-github-delivery": crypto.randomUUID(),
+            "x-hub-signature-256": `sha256=${hmacSha256Hex(gh.secret, body)}`,
+          },
+        });
+        expect(res.status, res.text).toBe(202);
+        await steady(source, 2, 30_000, both, true);
+        await steady(source, 12, 30_000, ["queue_depth"], true);
+        const cards = await t.database.db
+          .select()
+          .from(schema.cards)
+          .where(eq(schema.cards.fingerprint, `deploy:Codertocat/Hello-World@${sha.repeat(40)}`));
+        expect(cards).toHaveLength(1);
+        // One card, not two: no silence card of its own.
+        expect(
+          await silenceCards({ id: `${source.id}:metric:${metric}{job="shop"}` } as Source),
+        ).toHaveLength(0);
+        return { source, card: cards[0] as typeof schema.cards.$inferSelect };
+      };
+      const rollBack = async (card: { id: string; version: number }) => {
+        const decided = await t.request(`/api/cards/${card.id}/decisions`, {
+          cookie: admin,
+          json: { verdict: "accept", cardVersion: card.version, idempotencyKey: crypto.randomUUID() },
+        });
+        expect(decided.status, decided.text).toBe(201);
+        t.clock.advance(10_000);
+        const runner = t.executions();
+        while (await runner.runNext()) {
+          // every due run
+        }
+      };
+      const checksOf = async (id: string) => {
+        const [card] = await t.database.db.select().from(schema.cards).where(eq(schema.cards.id, id));
+        return (card?.verification as Verification | undefined)?.filter((v) => v.after);
+      };
+
+      const first = await stopAfterPush("2", "orders_ok");
+      expect(first.card.status).toBe("pending");
+      expect(first.card.title).toBe(
+        `orders_ok stopped 2 min after push 2222222 "Initial commit" — roll back?`,
+      );
+      expect(first.card.summary).toContain("orders_ok (job=shop) stopped: nothing since");
+      await rollBack(first.card);
+      expect(hook.requests.map((r) => r.path)).toEqual(["/rollback"]);
+      // Three minutes later orders_ok sends again: the card that was carried out says so.
+      await steady(first.source, 3, 30_000, ["queue_depth"], true);
+      await steady(first.source, 2, 30_000, ["orders_ok", "queue_depth"], true);
+      expect(await checksOf(first.card.id)).toEqual([
+        {
+          check: "after the rollback, orders_ok (job=shop) sent again",
+          status: "passed",
+          detail: expect.stringMatching(
+            /^it was sending again [34] min after it \(it had sent nothing since \d\d:\d\d UTC\)$/,
+          ),
+          after: true,
+        },
+      ]);
+
+      // This one stays gone after its rollback: the clock says so once the hour is over.
+      const second = await stopAfterPush("3", "payments_ok");
+      await rollBack(second.card);
+      await steady(second.source, 59, 60_000, ["queue_depth"], true);
+      expect(await checksOf(second.card.id)).toEqual([]);
+      await steady(second.source, 3, 60_000, ["queue_depth"], true);
+      expect(await checksOf(second.card.id)).toEqual([
+        {
+          check: "after the rollback, payments_ok (job=shop) sent again",
+          status: "failed",
+          detail: "it sent nothing in the hour after it",
+          after: true,
+        },
+      ]);
+    } finally {
+      await hook.close();
+    }
   });
 
   it("does not watch the demo's sources", async () => {

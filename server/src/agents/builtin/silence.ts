@@ -1,7 +1,14 @@
 import type { AgentContext, CardUpsert, MetricSourceView } from "../define.ts";
-import { defineAgent } from "../define.ts";
+import { defineAgent, outcome } from "../define.ts";
 import { rank } from "../rank.ts";
-import { deployBefore, rollbackCard, type Trouble } from "./deploys.ts";
+import {
+  deployBefore,
+  RECOVERY_MS,
+  rollbackCard,
+  rollbackDropped,
+  rollbackFingerprint,
+  type Trouble,
+} from "./deploys.ts";
 import { mappedAction, metricSourceSettings, type WatchedSeries, watchedSeries } from "./metrics.ts";
 import { clip, hhmm, labelText } from "./words.ts";
 
@@ -50,8 +57,16 @@ export interface SourceWatch {
   paused?: boolean;
   /** When a tick first saw it enabled again after a pause (ms): its silence counts from then. */
   resumed?: number;
-  /** Its mapped series whose silence was told, each with the arrival it was told after (ms). */
-  series?: Record<string, number>;
+  /** Its mapped series whose silence was told (see SeriesTold). */
+  series?: Record<string, SeriesTold>;
+}
+
+/** A mapped series whose stop was told. */
+interface SeriesTold {
+  /** The arrival it was told after (ms). */
+  at: number;
+  /** The deploy's rollback card it was told on, until what came of that rollback is said. */
+  card?: string;
 }
 
 export const silenceFingerprint = (sourceId: string, series?: string) =>
@@ -202,8 +217,15 @@ async function seriesSilence(
     seen.add(w.series);
     const action = mappedAction(actions, w.series, w.name);
     const was = told[w.series];
-    if (was !== undefined && (w.arrived > was || !action)) {
-      out.push(withdrawn(silenceFingerprint(source.id, w.series), ctx.now));
+    if (was?.card) {
+      // On a rollback card: once it was carried out, whether the series came back is its outcome.
+      const said = await rollbackOutcome(ctx, was.card, was.at, w);
+      if (said) out.push(said);
+      if (said || said === null) was.card = undefined;
+    }
+    if (was !== undefined && (w.arrived > was.at || !action)) {
+      // Its own card leaves the feed; a rollback card stays (it may tell more than this series).
+      if (!was.card) out.push(withdrawn(silenceFingerprint(source.id, w.series), ctx.now));
       delete told[w.series];
     }
     if (!action || told[w.series] !== undefined) continue;
@@ -220,7 +242,7 @@ async function seriesSilence(
         ? await rollbackCard(ctx, "silence", deploy, stoppedTrouble(ctx, source, w))
         : await seriesCard(ctx, source, w, action),
     );
-    told[w.series] = w.arrived;
+    told[w.series] = deploy ? { at: w.arrived, card: rollbackFingerprint(deploy) } : { at: w.arrived };
   }
   // A series no longer listed (its state gone): its card goes too.
   for (const series of Object.keys(told))
@@ -230,6 +252,39 @@ async function seriesSilence(
     }
   if (Object.keys(told).length > 0) watch.series = told;
   else delete watch.series;
+}
+
+/**
+ * What came of the rollback card a stopped series was told on: once it was carried out, the series
+ * sending again within the hour after is a ✓, nothing in that hour a ✗ (told by the clock). Returns
+ * the check to add, null when there is nothing more to wait for (the card was rejected, failed,
+ * withdrawn), undefined while waiting (not decided yet, or within the hour).
+ */
+async function rollbackOutcome(
+  ctx: AgentContext,
+  fingerprint: string,
+  stopped: number,
+  w: WatchedSeries,
+): Promise<CardUpsert | null | undefined> {
+  const card = (await ctx.latestCards([fingerprint])).get(fingerprint);
+  if (!card || rollbackDropped(card.status)) return null;
+  if (card.status !== "applied") return undefined;
+  const at = card.updatedAt.getTime();
+  const scope = labelText(w.labels);
+  const check = `after the rollback, ${clip(`${w.name}${scope ? ` (${scope})` : ""}`, 120)} sent again`;
+  if (w.arrived > at)
+    return outcome(fingerprint, ctx.now, {
+      check,
+      status: "passed",
+      // The latest arrival a tick saw: it was sending by then (within a minute of coming back).
+      detail: `it was sending again ${Math.max(0, Math.round((w.arrived - at) / 60_000))} min after it (it had sent nothing since ${hhmm(new Date(stopped), ctx.now)})`,
+    });
+  if (ctx.now.getTime() <= at + RECOVERY_MS) return undefined;
+  return outcome(fingerprint, ctx.now, {
+    check,
+    status: "failed",
+    detail: "it sent nothing in the hour after it",
+  });
 }
 
 /** A mapped series that stopped, as one trouble on a deploy's rollback card. */
