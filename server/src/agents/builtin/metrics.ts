@@ -77,9 +77,6 @@ interface SeriesState {
   backRun?: number;
   /** When its latest point arrived (ms, the server's clock; absent in older states). */
   arrived?: number;
-  /** Its metric's name and labels, for what reads the state without a point (absent in older states). */
-  name?: string;
-  labels?: Record<string, string>;
 }
 
 /** What a series on a rollback card is judged by: its level in the hour after the rollback. */
@@ -368,23 +365,32 @@ export function mappedAction(
 
 /**
  * The series a source sends whose metric its settings map to an action (the ones the team said
- * matter), for the silence agent to notice one that stops. Written only when one is new.
+ * matter), with their names and labels, for the silence agent to notice one that stops. Written
+ * only when one is new.
  */
 const watchedKey = (sourceId: string) => `watched:${sourceId}`;
 const MAX_WATCHED = 100;
+type Watched = SeriesName & { series: string };
 
 /** Adds the batch's mapped series to their sources' watched lists (see watchedKey). */
-async function watchMapped(ctx: AgentContext, bySource: Map<string, Map<string, string>>): Promise<void> {
+async function watchMapped(ctx: AgentContext, bySource: Map<string, Map<string, SeriesName>>): Promise<void> {
   for (const [sourceId, series] of bySource) {
+    const known = (await ctx.state.get<Watched[]>(watchedKey(sourceId))) ?? [];
+    if (known.length >= MAX_WATCHED) continue;
+    const seen = new Set(known.map((w) => w.series));
+    const unseen = [...series].filter(([key]) => !seen.has(key));
+    if (unseen.length === 0) continue;
     const settings = metricSourceSettings.safeParse(await ctx.sourceSettings(sourceId));
     const actions = settings.success ? settings.data.actions : {};
-    if (Object.keys(actions).length === 0) continue;
-    const known = (await ctx.state.get<string[]>(watchedKey(sourceId))) ?? [];
-    if (known.length >= MAX_WATCHED) continue;
-    const seen = new Set(known);
-    const fresh = [...series].filter(([key, name]) => !seen.has(key) && mappedAction(actions, key, name));
+    const fresh = unseen.filter(([key, { name }]) => mappedAction(actions, key, name));
     if (fresh.length > 0)
-      ctx.state.set(watchedKey(sourceId), [...known, ...fresh.map(([key]) => key)].slice(0, MAX_WATCHED));
+      ctx.state.set(
+        watchedKey(sourceId),
+        [...known, ...fresh.map(([key, { name, labels }]) => ({ series: key, name, labels }))].slice(
+          0,
+          MAX_WATCHED,
+        ),
+      );
   }
 }
 
@@ -403,16 +409,16 @@ export interface WatchedSeries {
 
 /** The watched series of a source that the metrics agent has seen arrive (read from its state). */
 export async function watchedSeries(ctx: AgentContext, sourceId: string): Promise<WatchedSeries[]> {
-  const list = (await ctx.state.peek<string[]>("metrics", watchedKey(sourceId))) ?? [];
+  const list = (await ctx.state.peek<Watched[]>("metrics", watchedKey(sourceId))) ?? [];
   const out: WatchedSeries[] = [];
-  for (const series of list) {
+  for (const { series, name, labels } of list) {
     const state = await ctx.state.peek<SeriesState>("metrics", series);
     const d = state?.detector;
-    if (!state?.arrived || !state.name || !d?.step || d.step <= 0) continue;
+    if (!state?.arrived || !d?.step || d.step <= 0) continue;
     out.push({
       series,
-      name: state.name,
-      labels: state.labels ?? {},
+      name,
+      labels,
       arrived: state.arrived,
       step: d.step,
       points: d.n,
@@ -1495,21 +1501,21 @@ export const metricsAgent = defineAgent({
     );
     const bySeries = new Map<string, SignalRow[]>();
     const namesBySource = new Map<string, Set<string>>();
-    /** Each source's series in the batch, by series key: its metric's name. */
-    const seriesBySource = new Map<string, Map<string, string>>();
+    /** Each source's series in the batch, by series key: its metric's name and labels. */
+    const seriesBySource = new Map<string, Map<string, SeriesName>>();
     const names = new Set<string>();
     for (const s of batch) {
       if (s.kind !== "metric.point") continue;
       const series = bySeries.get(s.fingerprint);
       if (series) series.push(s);
       else bySeries.set(s.fingerprint, [s]);
-      const { name } = s.payload as Point;
+      const { name, labels } = s.payload as Point;
       names.add(name);
       const sent = namesBySource.get(s.sourceId);
       if (sent) sent.add(name);
       else namesBySource.set(s.sourceId, new Set([name]));
-      const keys = seriesBySource.get(s.sourceId) ?? new Map<string, string>();
-      keys.set(s.fingerprint, name);
+      const keys = seriesBySource.get(s.sourceId) ?? new Map<string, SeriesName>();
+      keys.set(s.fingerprint, { name, labels });
       seriesBySource.set(s.sourceId, keys);
     }
     await ctx.state.load([
@@ -1534,8 +1540,6 @@ export const metricsAgent = defineAgent({
       await judgeRecovery(ctx, { series, name: first.name, labels: first.labels }, state, signals, out);
       // After judgeRecovery: a series its rollback brought back has forgotten its break.
       let detector = new MetricDetector(state.detector);
-      state.name = first.name;
-      state.labels = first.labels;
       state.arrived = signals.reduce((m, x) => Math.max(m, x.receivedAt.getTime()), state.arrived ?? 0);
       for (const signal of signals) {
         const p = signal.payload as Point;
