@@ -213,6 +213,11 @@ export interface MetricSourceView {
   refused: { at: Date; status: number; message: string } | null;
 }
 
+/** A person accepted the card: its change is waiting out the undo window, being made, or made. */
+export function accepted(status: string): boolean {
+  return status === "accepted" || status === "applying" || status === "applied";
+}
+
 export interface AgentContext {
   now: Date;
   /**

@@ -1,6 +1,6 @@
 import type { Change, Preview, SeriesPreview, Verification } from "@flick/shared";
 import type { AgentContext, CardUpsert, PastRollback, SignalRow } from "../define.ts";
-import { defineAgent, TITLE_MAX } from "../define.ts";
+import { accepted, defineAgent, TITLE_MAX } from "../define.ts";
 import { rank, recency } from "../rank.ts";
 import { despiteMute } from "./past-mute.ts";
 import { deploysOf } from "./settings.ts";
@@ -352,7 +352,7 @@ export interface MetricAfterRollback {
 
 /** A rollback card that was rejected, failed or withdrawn: no rollback to judge. */
 export function rollbackDropped(status: string): boolean {
-  return !["pending", "snoozed", "accepted", "applying", "applied"].includes(status);
+  return status !== "pending" && status !== "snoozed" && !accepted(status);
 }
 
 /**

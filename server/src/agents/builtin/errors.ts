@@ -2,6 +2,7 @@ import type { Change, SeriesPreview } from "@flick/shared";
 import { z } from "zod";
 import {
   type AgentContext,
+  accepted,
   type CardUpsert,
   defineAgent,
   outcome,
@@ -622,12 +623,7 @@ export const errorsAgent = defineAgent({
         fixedReleases: [],
       };
       const card = latest.get(fingerprint);
-      if (
-        card &&
-        ["accepted", "applying", "applied"].includes(card.status) &&
-        g.fixedAt === null &&
-        !g.issueProposed
-      ) {
+      if (card && accepted(card.status) && g.fixedAt === null && !g.issueProposed) {
         g.fixedAt = card.updatedAt.getTime();
         g.fixedReleases = [...g.releases];
       }

@@ -2,6 +2,7 @@ import type { Change, Preview, SeriesPreview } from "@flick/shared";
 import { z } from "zod";
 import {
   type AgentContext,
+  accepted,
   type CardUpsert,
   defineAgent,
   outcome,
@@ -1031,6 +1032,11 @@ interface Broke {
   settled?: boolean;
 }
 
+/** Whether `value` is nearer `a` than `b` (a break's level, or what was usual before it). */
+function closer(value: number, a: number, b: number): boolean {
+  return Math.abs(value - a) < Math.abs(value - b);
+}
+
 /** A break's level (a value, or a pattern's mean) and what was usual before it. */
 interface Level {
   broken: number;
@@ -1236,7 +1242,7 @@ function verdict(r: Recovery, at: number): { level: number; back: boolean; since
   const end = points.filter(([t]) => t > at + RECOVERY_MS - RECOVERY_END_MS);
   const judged = (end.length > 0 ? end : points).map(([, value]) => value);
   const level = median(judged.sort((a, b) => a - b));
-  const nearer = (value: number) => Math.abs(value - r.normal) < Math.abs(value - r.broken);
+  const nearer = (value: number) => closer(value, r.normal, r.broken);
   const back = nearer(level);
   if (!back) return { level, back };
   let since: number | undefined;
@@ -1323,8 +1329,8 @@ async function forgetIncident(ctx: AgentContext, series: string, state: SeriesSt
     ...structuredClone(calm.detector),
     season: now.season.slice(0, kept),
   });
-  const broken = (v: number) => Math.abs(v - level.broken) < Math.abs(v - level.normal);
-  for (const [t, v] of state.tail) if (t > calm.at) detector.update(broken(v) ? level.normal : v, t);
+  for (const [t, v] of state.tail)
+    if (t > calm.at) detector.update(closer(v, level.broken, level.normal) ? level.normal : v, t);
   // What it learned again was told already, or was the break: no rest from it.
   detector.endRest();
   state.detector = detector.state;
@@ -1339,8 +1345,7 @@ const SETTLE_MS = 7 * 86_400_000;
 function countBack(state: SeriesState, series: string, at: number, value: number): void {
   const b = state.broke;
   if (!b?.level || b.settled || state.rollback || state.card?.fingerprint !== series || at <= b.at) return;
-  const { broken, normal } = b.level;
-  state.backRun = Math.abs(value - normal) < Math.abs(value - broken) ? (state.backRun ?? 0) + 1 : 0;
+  state.backRun = closer(value, b.level.normal, b.level.broken) ? (state.backRun ?? 0) + 1 : 0;
 }
 
 /**
@@ -1355,13 +1360,13 @@ async function settleBreak(ctx: AgentContext, series: string, state: SeriesState
   if (!b?.level || b.settled || (state.backRun ?? 0) < BACK_POINTS) return;
   state.backRun = 0;
   const card = (await ctx.latestCards([series])).get(series);
-  const status = card?.status;
+  const status = card?.status ?? "";
   if (status === "pending" || status === "snoozed") {
     if (ctx.now.getTime() - b.at > SETTLE_MS) b.settled = true;
     return;
   }
   b.settled = true;
-  if (status === "accepted" || status === "applying" || status === "applied") state.forget = b.level;
+  if (accepted(status)) state.forget = b.level;
 }
 
 /** The end of the hour after a rollback that says where a series ended it. */

@@ -184,7 +184,7 @@ async function silenceCard(
     summary: `${name} sent ${every(usual)} until ${hhmm(last, ctx.now)}, and nothing for ${lasting(ctx.now.getTime() - arrived)} since. Until it sends again, a break in its series makes no card. ${why} This card leaves the feed by itself when the source sends again.`,
     priority,
     priorityFactors,
-    ...told(last, ctx.now, {
+    ...silenceEvidence(last, ctx.now, {
       source: source.name,
       lastSignal: last.toISOString(),
       usualGapSeconds: Math.round(usual / 1000),
@@ -331,7 +331,7 @@ async function seriesCard(
     summary: `Its points came ${every(w.step)} until ${hhmm(last, ctx.now)}, and none for ${lasting(ctx.now.getTime() - w.arrived)} since, while ${name} kept sending its other series — so the sender is fine and this series is gone where it is made: its service down or unreachable (Prometheus ends a series when its scrape fails, or when a recording rule finds none of its inputs), or renamed or relabelled. It is mapped to the action "${clip(action, 80)}": a break in it would make a card, but nothing will come of it until it sends again. This card leaves the feed by itself when it does.`,
     priority,
     priorityFactors,
-    ...told(last, ctx.now, {
+    ...silenceEvidence(last, ctx.now, {
       metric: w.name,
       ...(scope ? { labels: scope } : {}),
       source: source.name,
@@ -342,7 +342,7 @@ async function seriesCard(
 }
 
 /** A silence card's evidence: no signal (it is what did not come), from the last arrival to now. */
-function told(
+function silenceEvidence(
   last: Date,
   now: Date,
   facts: Record<string, string | number>,

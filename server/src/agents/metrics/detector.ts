@@ -322,7 +322,7 @@ export class MetricDetector {
    * and a half hours of a series judged a minute at a time.
    */
   untold(): void {
-    if (this.state.sinceAlarm === 0) this.state.sinceAlarm = Number.MAX_SAFE_INTEGER;
+    if (this.state.sinceAlarm === 0) this.endRest();
   }
 
   /**
