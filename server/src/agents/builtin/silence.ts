@@ -216,12 +216,13 @@ async function seriesSilence(
   for (const w of watched) {
     seen.add(w.series);
     const action = mappedAction(actions, w.series, w.name);
-    const was = told[w.series];
+    let was = told[w.series];
     if (was?.card) {
       // On a rollback card: once it was carried out, whether the series came back is its outcome.
       const said = await rollbackOutcome(ctx, was.card, was.at, w);
       if (said) out.push(said);
-      if (said || said === null) was.card = undefined;
+      // A new entry, not the stored one changed in place: the state is written when it differs.
+      if (said || said === null) was = told[w.series] = { at: was.at };
     }
     if (was !== undefined && (w.arrived > was.at || !action)) {
       // Its own card leaves the feed; a rollback card stays (it may tell more than this series).
@@ -231,9 +232,10 @@ async function seriesSilence(
     if (!action || told[w.series] !== undefined) continue;
     if (w.points < MIN_GAPS || w.step > MAX_USUAL_MS) continue;
     if (now - Math.max(w.arrived, from) < Math.max(MIN_SILENCE_MS, USUAL_GAPS * w.step)) continue;
-    // Behind on the signals that came: the series' latest may be among them.
+    // Behind on the signals that came: the series' latest may be among them. The others are still
+    // gone through (their cards taken back, their outcomes said), and what was told is kept.
     caughtUp ??= await ctx.caughtUp();
-    if (!caughtUp) return;
+    if (!caughtUp) continue;
     // Stopped minutes after a deploy: that deploy's rollback card tells it, with whatever else
     // broke after it — one card, not two.
     const deploy = await deployBefore(ctx, new Date(w.arrived), source.id);
