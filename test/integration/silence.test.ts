@@ -1,6 +1,6 @@
 import * as schema from "@flick/server/schema";
 import type { Source, Verification } from "@flick/shared";
-import { and, asc, eq } from "drizzle-orm";
+import { and, asc, eq, like } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fixture, hmacSha256Hex } from "../helpers/fixtures.ts";
 import { drivers, startTestApp, type TestApp } from "../helpers/harness.ts";
@@ -67,6 +67,34 @@ describe.each(drivers)("a metrics source going quiet, on %s", (driver) => {
     }
   };
   const hhmm = (d: Date) => `${d.toISOString().slice(11, 16)} UTC`;
+  /** A push to the default branch of the fixture's repository, now: a deploy. */
+  const pushTo = async (gh: Source, sha: string) => {
+    const push = JSON.parse(fixture("github-webhooks/push/with-new-branch.payload.json")) as Record<
+      string,
+      unknown
+    >;
+    const repo = push.repository as Record<string, unknown>;
+    const body = JSON.stringify({
+      ...push,
+      ref: `refs/heads/${repo.default_branch}`,
+      repository: { ...repo, pushed_at: Math.floor(t.clock.now().getTime() / 1000) },
+      before: "1".repeat(40),
+      after: sha.repeat(40),
+      created: false,
+      deleted: false,
+    });
+    const res = await t.request(`/ingest/${gh.id}`, {
+      body,
+      origin: null,
+      headers: {
+        "content-type": "application/json",
+        "x-github-event": "push",
+        "x-github-delivery": crypto.randomUUID(),
+        "x-hub-signature-256": `sha256=${hmacSha256Hex(gh.secret, body)}`,
+      },
+    });
+    expect(res.status, res.text).toBe(202);
+  };
 
   it("tells once when a steady sender stops, ten minutes on, and takes the card back when it sends again", async () => {
     const prom = await t.createSource(admin, "metrics", {}, "prometheus-prod");
@@ -273,31 +301,7 @@ describe.each(drivers)("a metrics source going quiet, on %s", (driver) => {
         );
         const both = [metric, "queue_depth"];
         await steady(source, 25, 30_000, both, true);
-        const push = JSON.parse(fixture("github-webhooks/push/with-new-branch.payload.json")) as Record<
-          string,
-          unknown
-        >;
-        const repo = push.repository as Record<string, unknown>;
-        const body = JSON.stringify({
-          ...push,
-          ref: `refs/heads/${repo.default_branch}`,
-          repository: { ...repo, pushed_at: Math.floor(t.clock.now().getTime() / 1000) },
-          before: "1".repeat(40),
-          after: sha.repeat(40),
-          created: false,
-          deleted: false,
-        });
-        const res = await t.request(`/ingest/${gh.id}`, {
-          body,
-          origin: null,
-          headers: {
-            "content-type": "application/json",
-            "x-github-event": "push",
-            "x-github-delivery": crypto.randomUUID(),
-            "x-hub-signature-256": `sha256=${hmacSha256Hex(gh.secret, body)}`,
-          },
-        });
-        expect(res.status, res.text).toBe(202);
+        await pushTo(gh, sha);
         await steady(source, 2, 30_000, both, true);
         await steady(source, 12, 30_000, ["queue_depth"], true);
         const cards = await t.database.db
@@ -367,6 +371,127 @@ describe.each(drivers)("a metrics source going quiet, on %s", (driver) => {
     } finally {
       await hook.close();
     }
+  });
+
+  it("a metric sent by pods: a deploy replacing them is no news, nor one pod of several going; the last one going is one card", async () => {
+    const gh = await t.createSource(admin, "github");
+    const source = await t.createSource(admin, "metrics", { actions: { pods_ok: "rollback" } }, "prom-pods");
+    /** `minutes` of pods_ok from each pod and queue_depth (unmapped), every 30 s, drained, a tick a minute. */
+    const pods = async (minutes: number, names: string[]) => {
+      for (let i = 0; i < minutes * 2; i++) {
+        const res = await t.request(`/ingest/${source.id}`, {
+          json: [
+            ...names.map((pod) => ({
+              name: "pods_ok",
+              labels: { job: "shop", pod, instance: `${pod}:9090` },
+              ts: t.clock.now().toISOString(),
+              value: 99 + Math.random(),
+            })),
+            { name: "queue_depth", labels: { job: "shop" }, ts: t.clock.now().toISOString(), value: 5 },
+          ],
+          origin: null,
+          headers: { authorization: `Bearer ${source.secret}` },
+        });
+        expect(res.status, res.text).toBe(202);
+        await t.drain();
+        t.clock.advance(30_000);
+        if (i % 2 === 1) await t.tick();
+      }
+    };
+    const deployCards = () =>
+      t.database.db
+        .select()
+        .from(schema.cards)
+        .where(eq(schema.cards.fingerprint, `deploy:Codertocat/Hello-World@${"4".repeat(40)}`));
+    const group = `${source.id}:metric:pods_ok{job="shop"}`;
+    const cardsOf = () => silenceCards({ id: group } as Source);
+
+    await pods(25, ["shop-7d9f-a", "shop-7d9f-b"]);
+    // A deploy: new pods start, a minute later the old ones stop (a rolling update).
+    await pushTo(gh, "4");
+    await pods(1, ["shop-7d9f-a", "shop-7d9f-b", "shop-5c2e-x", "shop-5c2e-y"]);
+    await pods(25, ["shop-5c2e-x", "shop-5c2e-y"]);
+    expect(await deployCards()).toHaveLength(0);
+    expect(await cardsOf()).toHaveLength(0);
+    // One of the two goes (scaled down): the other still sends the metric.
+    await pods(15, ["shop-5c2e-x"]);
+    expect(await cardsOf()).toHaveLength(0);
+    // The last one goes: one card for the metric, not one per pod.
+    const last = new Date(t.clock.now().getTime() - 30_000);
+    await pods(12, []);
+    const [card, ...more] = await cardsOf();
+    expect(more).toHaveLength(0);
+    expect(card).toMatchObject({
+      status: "pending",
+      title: `pods_ok (job=shop) stopped: nothing from any pod since ${hhmm(last)}`,
+    });
+    expect(card?.summary).toContain("(from 4 different pods over time)");
+    expect(card?.evidence).toMatchObject({
+      facts: { metric: "pods_ok", labels: "job=shop", replicaLabels: "pod, instance", seriesSeen: 4 },
+    });
+    const ofSource = await t.database.db
+      .select()
+      .from(schema.cards)
+      .where(and(eq(schema.cards.agent, "silence"), like(schema.cards.fingerprint, `silence:${source.id}%`)));
+    expect(ofSource.map((c) => c.fingerprint)).toEqual([`silence:${group}`]);
+    // A new pod sends it again: the card leaves the feed.
+    await pods(2, ["shop-91aa-z"]);
+    expect((await cardsOf()).map((c) => c.status)).toEqual(["expired"]);
+  });
+
+  it("keeps watching new pods once a hundred have come and gone: the ones gone a day make room", async () => {
+    const source = await t.createSource(
+      admin,
+      "metrics",
+      { actions: { churn_ok: "rollback" } },
+      "prom-churn",
+    );
+    const point = (pod: string) => ({
+      name: "churn_ok",
+      labels: { job: "shop", pod },
+      ts: t.clock.now().toISOString(),
+      value: 99 + Math.random(),
+    });
+    const post = async (points: object[]) => {
+      const res = await t.request(`/ingest/${source.id}`, {
+        json: points,
+        origin: null,
+        headers: { authorization: `Bearer ${source.secret}` },
+      });
+      expect(res.status, res.text).toBe(202);
+      await t.drain();
+    };
+    // A hundred pods, a point a minute each for 21 minutes: the watched list is full.
+    const old = Array.from({ length: 100 }, (_, i) => `shop-old-${i}`);
+    for (let i = 0; i < 21; i++) {
+      await post(old.map(point));
+      t.clock.advance(minute);
+      await t.tick();
+    }
+    // A day later, one new pod (and queue_depth, unmapped) every 30 s.
+    t.clock.advance(25 * 60 * minute);
+    const queue = () => ({
+      name: "queue_depth",
+      labels: { job: "shop" },
+      ts: t.clock.now().toISOString(),
+      value: 3,
+    });
+    const run = async (minutes: number, pods: string[]) => {
+      for (let i = 0; i < minutes * 2; i++) {
+        await post([...pods.map(point), queue()]);
+        t.clock.advance(30_000);
+        if (i % 2 === 1) await t.tick();
+      }
+    };
+    const cardsOf = () => silenceCards({ id: `${source.id}:metric:churn_ok{job="shop"}` } as Source);
+    await run(25, ["shop-new-0"]);
+    expect(await cardsOf()).toHaveLength(0);
+    // It stops: the metric is gone, and said so.
+    const last = new Date(t.clock.now().getTime() - 30_000);
+    await run(12, []);
+    expect((await cardsOf()).map((c) => [c.status, c.title])).toEqual([
+      ["pending", `churn_ok (job=shop) stopped: nothing from any pod since ${hhmm(last)}`],
+    ]);
   });
 
   it("does not watch the demo's sources", async () => {

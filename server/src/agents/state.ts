@@ -150,4 +150,11 @@ export class RunState {
     await this.batch.load(spaced, [key]);
     return this.batch.peek<T>(spaced, key);
   }
+
+  /** Several of another agent's keys, read together (one query per 500). */
+  async peekAll<T>(agent: string, keys: string[]): Promise<(T | undefined)[]> {
+    const spaced = stateAgent(agent, this.demo);
+    await this.batch.load(spaced, keys);
+    return keys.map((k) => this.batch.peek<T>(spaced, k));
+  }
 }

@@ -371,27 +371,45 @@ export function mappedAction(
  */
 const watchedKey = (sourceId: string) => `watched:${sourceId}`;
 const MAX_WATCHED = 100;
+/**
+ * A listed series that has sent nothing for this long makes room for a new one when the list is
+ * full: a deploy that replaces pods starts new series each time, and the list would otherwise fill
+ * with pods long gone and stop taking the ones that send.
+ */
+const WATCHED_GONE_MS = 86_400_000;
 type Watched = SeriesName & { series: string };
 
 /** Adds the batch's mapped series to their sources' watched lists (see watchedKey). */
 async function watchMapped(ctx: AgentContext, bySource: Map<string, Map<string, SeriesName>>): Promise<void> {
+  const now = ctx.now.getTime();
   for (const [sourceId, series] of bySource) {
-    const known = (await ctx.state.get<Watched[]>(watchedKey(sourceId))) ?? [];
-    if (known.length >= MAX_WATCHED) continue;
+    let known = (await ctx.state.get<Watched[]>(watchedKey(sourceId))) ?? [];
     const seen = new Set(known.map((w) => w.series));
     const unseen = [...series].filter(([key]) => !seen.has(key));
     if (unseen.length === 0) continue;
     const settings = metricSourceSettings.safeParse(await ctx.sourceSettings(sourceId));
     const actions = settings.success ? settings.data.actions : {};
     const fresh = unseen.filter(([key, { name }]) => mappedAction(actions, key, name));
-    if (fresh.length > 0)
-      ctx.state.set(
-        watchedKey(sourceId),
-        [...known, ...fresh.map(([key, { name, labels }]) => ({ series: key, name, labels }))].slice(
-          0,
-          MAX_WATCHED,
+    if (fresh.length === 0) continue;
+    if (known.length + fresh.length > MAX_WATCHED) {
+      // Full: the series gone for a day (replaced pods, most often) make room.
+      await ctx.state.load(known.map((w) => w.series));
+      const sending = await Promise.all(
+        known.map(
+          async (w) => ((await ctx.state.get<SeriesState>(w.series))?.arrived ?? 0) > now - WATCHED_GONE_MS,
         ),
       );
+      const kept = known.filter((_, i) => sending[i]);
+      if (kept.length === MAX_WATCHED) continue;
+      known = kept;
+    }
+    ctx.state.set(
+      watchedKey(sourceId),
+      [...known, ...fresh.map(([key, { name, labels }]) => ({ series: key, name, labels }))].slice(
+        0,
+        MAX_WATCHED,
+      ),
+    );
   }
 }
 
@@ -411,9 +429,13 @@ export interface WatchedSeries {
 /** The watched series of a source that the metrics agent has seen arrive (read from its state). */
 export async function watchedSeries(ctx: AgentContext, sourceId: string): Promise<WatchedSeries[]> {
   const list = (await ctx.state.peek<Watched[]>("metrics", watchedKey(sourceId))) ?? [];
+  const states = await ctx.state.peekAll<SeriesState>(
+    "metrics",
+    list.map((w) => w.series),
+  );
   const out: WatchedSeries[] = [];
-  for (const { series, name, labels } of list) {
-    const state = await ctx.state.peek<SeriesState>("metrics", series);
+  for (const [i, { series, name, labels }] of list.entries()) {
+    const state = states[i];
     const d = state?.detector;
     if (!state?.arrived || !d?.step || d.step <= 0) continue;
     out.push({

@@ -1,3 +1,4 @@
+import { labelKey } from "../../ingest/common.ts";
 import type { AgentContext, CardUpsert, MetricSourceView } from "../define.ts";
 import { defineAgent, outcome } from "../define.ts";
 import { rank } from "../rank.ts";
@@ -31,6 +32,9 @@ import { clip, hhmm, labelText } from "./words.ts";
  * rule finds no input) — and its break would otherwise never make a card. Judged only once the
  * workers have caught up, so a backlog is not taken for a silence. Stopped within half an hour of a
  * deploy, it is one more trouble on that deploy's rollback card instead of a card of its own.
+ * Series that differ only in which copy of the service sent them (a pod, an instance) are one
+ * metric: a deploy replaces its pods, and their old series stop while new ones begin — that, or
+ * one pod of several going away, is no news; the last of them stopping is.
  */
 
 /** Where the agent keeps what it saw of each source. */
@@ -71,6 +75,63 @@ interface SeriesTold {
 
 export const silenceFingerprint = (sourceId: string, series?: string) =>
   series ? `silence:${sourceId}:${series}` : `silence:${sourceId}`;
+
+/**
+ * Labels that say which copy of a service sent a series (a pod, an instance, a container's id, the
+ * machine), not what is measured: a deploy or a rescheduling changes them.
+ */
+export const REPLICA_LABELS = new Set([
+  "pod",
+  "pod_name",
+  "kubernetes_pod_name",
+  "pod_uid",
+  "instance",
+  "container_id",
+  "id",
+  "uid",
+  "host",
+  "hostname",
+  "node",
+  "nodename",
+  "replica",
+  "task_id",
+  "alloc_id",
+]);
+
+/** One metric as the team sees it: the series of it that differ only in their replica labels. */
+export interface SeriesGroup extends WatchedSeries {
+  /** The series it has been sent as (one per pod that sent it, as far as they are listed). */
+  members: string[];
+  /** The replica labels its series carry ("pod", "instance"), left out of `labels`. */
+  replicas: string[];
+}
+
+/**
+ * The watched series gathered by metric (see REPLICA_LABELS): the group's latest arrival is that
+ * of whichever of its series sent last, so a pod replaced by another is a metric still sending. A
+ * series without replica labels is a group of its own, under its own key.
+ */
+export function replicaGroups(watched: WatchedSeries[]): SeriesGroup[] {
+  const groups = new Map<string, SeriesGroup>();
+  for (const w of watched) {
+    const replicas = Object.keys(w.labels).filter((k) => REPLICA_LABELS.has(k));
+    const labels = Object.fromEntries(Object.entries(w.labels).filter(([k]) => !REPLICA_LABELS.has(k)));
+    const series = replicas.length > 0 ? `metric:${w.name}{${labelKey(labels)}}` : w.series;
+    const g = groups.get(series);
+    if (!g) {
+      groups.set(series, { ...w, series, labels, members: [w.series], replicas });
+      continue;
+    }
+    g.members.push(w.series);
+    for (const r of replicas) if (!g.replicas.includes(r)) g.replicas.push(r);
+    g.points = Math.max(g.points, w.points);
+    if (w.arrived > g.arrived) {
+      g.arrived = w.arrived;
+      g.step = w.step;
+    }
+  }
+  return [...groups.values()];
+}
 
 /** The gap the source keeps to: the 90th percentile of those remembered (null until there are enough). */
 export function usualGap(gaps: number[]): number | null {
@@ -205,17 +266,19 @@ async function seriesSilence(
   from: number,
   out: CardUpsert[],
 ): Promise<void> {
-  const watched = await watchedSeries(ctx, source.id);
-  if (watched.length === 0 && !watch.series) return;
+  const listed = await watchedSeries(ctx, source.id);
+  if (listed.length === 0 && !watch.series) return;
   const settings = metricSourceSettings.safeParse(await ctx.sourceSettings(source.id));
   const actions = settings.success ? settings.data.actions : {};
+  const watched = replicaGroups(listed);
   const told = { ...(watch.series ?? {}) };
   const now = ctx.now.getTime();
   let caughtUp: boolean | undefined;
   const seen = new Set<string>();
   for (const w of watched) {
     seen.add(w.series);
-    const action = mappedAction(actions, w.series, w.name);
+    // Mapped by name, every series of a metric is; by its labels, the first that is says.
+    const action = w.members.map((m) => mappedAction(actions, m, w.name)).find(Boolean);
     let was = told[w.series];
     if (was?.card) {
       // On a rollback card: once it was carried out, whether the series came back is its outcome.
@@ -266,7 +329,7 @@ async function rollbackOutcome(
   ctx: AgentContext,
   fingerprint: string,
   stopped: number,
-  w: WatchedSeries,
+  w: SeriesGroup,
 ): Promise<CardUpsert | null | undefined> {
   const card = (await ctx.latestCards([fingerprint])).get(fingerprint);
   if (!card || rollbackDropped(card.status)) return null;
@@ -290,13 +353,13 @@ async function rollbackOutcome(
 }
 
 /** A mapped series that stopped, as one trouble on a deploy's rollback card. */
-function stoppedTrouble(ctx: AgentContext, source: MetricSourceView, w: WatchedSeries): Trouble {
+function stoppedTrouble(ctx: AgentContext, source: MetricSourceView, w: SeriesGroup): Trouble {
   const last = new Date(w.arrived);
   const scope = labelText(w.labels);
   return {
     what: "metric",
     key: `metric:${w.name}`,
-    line: `${clip(`${w.name}${scope ? ` (${scope})` : ""}`, 120)} stopped: nothing since ${hhmm(last, ctx.now)} (its points came ${every(w.step)}; ${clip(source.name, 80)} still sends its other series)`,
+    line: `${clip(`${w.name}${scope ? ` (${scope})` : ""}`, 120)} stopped: nothing${fromAny(w)} since ${hhmm(last, ctx.now)} (its points came ${every(w.step)}; ${clip(source.name, 80)} still sends its other series)`,
     brief: `${w.name} stopped`,
     facts: { metric: w.name, ...(scope ? { labels: scope } : {}), lastPoint: last.toISOString() },
     signalIds: [],
@@ -308,15 +371,24 @@ function stoppedTrouble(ctx: AgentContext, source: MetricSourceView, w: WatchedS
   };
 }
 
+/** " from any pod" for a metric sent by replicas, else nothing. */
+function fromAny(w: SeriesGroup): string {
+  return w.replicas[0] ? ` from any ${w.replicas[0]}` : "";
+}
+
 async function seriesCard(
   ctx: AgentContext,
   source: MetricSourceView,
-  w: WatchedSeries,
+  w: SeriesGroup,
   action: string,
 ): Promise<CardUpsert> {
   const last = new Date(w.arrived);
   const scope = labelText(w.labels);
   const metric = clip(`${w.name}${scope ? ` (${scope})` : ""}`, 120);
+  const copies =
+    w.members.length > 1
+      ? ` (from ${w.members.length} different ${w.replicas[0] ?? "series"}s over time)`
+      : "";
   const name = clip(source.name, 80);
   const { priority, priorityFactors } = rank({
     // A metric the team maps to an action, gone: most often its service is down.
@@ -329,8 +401,8 @@ async function seriesCard(
   return {
     fingerprint: silenceFingerprint(source.id, w.series),
     kind: "insight",
-    title: `${metric} stopped: nothing since ${hhmm(last, ctx.now)}`,
-    summary: `Its points came ${every(w.step)} until ${hhmm(last, ctx.now)}, and none for ${lasting(ctx.now.getTime() - w.arrived)} since, while ${name} kept sending its other series — so the sender is fine and this series is gone where it is made: its service down or unreachable (Prometheus ends a series when its scrape fails, or when a recording rule finds none of its inputs), or renamed or relabelled. It is mapped to the action "${clip(action, 80)}": a break in it would make a card, but nothing will come of it until it sends again. This card leaves the feed by itself when it does.`,
+    title: `${metric} stopped: nothing${fromAny(w)} since ${hhmm(last, ctx.now)}`,
+    summary: `Its points came ${every(w.step)}${copies} until ${hhmm(last, ctx.now)}; none for ${lasting(ctx.now.getTime() - w.arrived)} since, while ${name} kept sending its other series. Its service is likely down or unreachable (Prometheus ends a series when its scrape fails), or the series was renamed. It is mapped to the action "${clip(action, 80)}", but no break in it can make a card until it sends again; this card then leaves the feed by itself.`,
     priority,
     priorityFactors,
     ...silenceEvidence(last, ctx.now, {
@@ -339,6 +411,9 @@ async function seriesCard(
       source: source.name,
       lastPoint: last.toISOString(),
       stepSeconds: Math.round(w.step / 1000),
+      ...(w.replicas.length > 0
+        ? { replicaLabels: w.replicas.join(", "), seriesSeen: w.members.length }
+        : {}),
     }),
   };
 }
