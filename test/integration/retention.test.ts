@@ -4,6 +4,7 @@ import { createLogger } from "@flick/server/logger";
 import * as schema from "@flick/server/schema";
 import { pruneSignals, sweep } from "@flick/server/sweep";
 import type { FeedPage, Source } from "@flick/shared";
+import { eq } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { drivers, ingestInto, LogCapture, startTestApp, type TestApp } from "../helpers/harness.ts";
 
@@ -85,7 +86,7 @@ describe.each(drivers)("signal retention on %s", (driver) => {
     });
 
     const config = loadConfig({ SIGNAL_RETENTION_DAYS: "30" });
-    expect(await sweep(t.database, config, logger, t.clock.now())).toEqual({ signals: 3 });
+    expect(await sweep(t.database, config, logger, t.clock.now())).toEqual({ signals: 3, series: 0 });
     // w1 was processed a moment ago, although it arrived a month back: it is kept for its month.
     expect(await states()).toEqual({ c1: "done", p1: "parked", w1: "done", n4: "done" });
     expect(logs.text).toContain("deleted processed signals past their retention");
@@ -99,11 +100,57 @@ describe.each(drivers)("signal retention on %s", (driver) => {
     expect(dead.body.retentionDays).toBe(30);
 
     // Idempotent: nothing more to delete.
-    expect(await sweep(t.database, config, logger, t.clock.now())).toEqual({ signals: 0 });
+    expect(await sweep(t.database, config, logger, t.clock.now())).toEqual({ signals: 0, series: 0 });
     // The sender retrying an old delivery after its signal went is taken as new (noted in the README).
     t.clock.advance(31 * DAY);
-    expect(await sweep(t.database, config, logger, t.clock.now())).toEqual({ signals: 2 });
+    expect(await sweep(t.database, config, logger, t.clock.now())).toEqual({ signals: 2, series: 0 });
     expect(await states()).toEqual({ c1: "done", p1: "parked" });
+  });
+
+  it("forgets a metric series that sent nothing for 30 days (its detector and calm copy), keeping one that sends", async () => {
+    const metrics = await t.createSource(admin, "metrics", {}, "prom");
+    const points = (names: string[]) =>
+      ingestInto(
+        t,
+        metrics,
+        names.map((name) => ({ name, labels: { pod: "a" }, ts: t.clock.now().toISOString(), value: 1 })),
+      );
+    const seriesStates = async () =>
+      (
+        await t.database.db
+          .select({ key: schema.agentStates.key })
+          .from(schema.agentStates)
+          .where(eq(schema.agentStates.agent, "metrics"))
+      )
+        .map((r) => r.key)
+        .filter((k) => k.startsWith("metric:") || k.startsWith("calm:"))
+        .sort();
+    await points(["gone_total", "kept_total"]);
+    await t.drain();
+    // A calm copy beside each (written by the agent every 60 calm points; put here directly).
+    for (const key of ['metric:gone_total{pod="a"}', 'metric:kept_total{pod="a"}'])
+      await t.database.db
+        .insert(schema.agentStates)
+        .values({ agent: "metrics", key: `calm:${key}`, state: {} });
+    const all = [
+      'calm:metric:gone_total{pod="a"}',
+      'calm:metric:kept_total{pod="a"}',
+      'metric:gone_total{pod="a"}',
+      'metric:kept_total{pod="a"}',
+    ];
+    expect(await seriesStates()).toEqual(all);
+    t.clock.advance(20 * DAY);
+    await points(["kept_total"]);
+    await t.drain();
+    t.clock.advance(11 * DAY);
+    const config = loadConfig({ SIGNAL_RETENTION_DAYS: "0" });
+    expect(await sweep(t.database, config, logger, t.clock.now())).toEqual({ signals: 0, series: 1 });
+    expect(await seriesStates()).toEqual(['calm:metric:kept_total{pod="a"}', 'metric:kept_total{pod="a"}']);
+    expect(logs.text).toContain("forgot metric series that sent nothing for days");
+    // It comes back: it starts learning again.
+    await points(["gone_total"]);
+    await t.drain();
+    expect(await seriesStates()).toContain('metric:gone_total{pod="a"}');
   });
 
   it("keeps every signal when the retention is 0, and walks past kept signals across chunks", async () => {
@@ -114,9 +161,7 @@ describe.each(drivers)("signal retention on %s", (driver) => {
     t.clock.advance(40 * DAY);
     expect(
       await sweep(t.database, loadConfig({ SIGNAL_RETENTION_DAYS: "0" }), logger, t.clock.now()),
-    ).toEqual({
-      signals: 0,
-    });
+    ).toEqual({ signals: 0, series: 0 });
     expect(Object.keys(await states())).toHaveLength(7);
 
     // Two at a time: chunks made only of kept signals must not stop the walk.

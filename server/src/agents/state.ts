@@ -1,4 +1,4 @@
-import { and, eq, inArray, sql } from "drizzle-orm";
+import { and, eq, inArray, like, lt, sql } from "drizzle-orm";
 import type { Queryable, Tx } from "../db/client.ts";
 import { agentStates } from "../db/schema/index.ts";
 
@@ -157,4 +157,40 @@ export class RunState {
     await this.batch.load(spaced, keys);
     return keys.map((k) => this.batch.peek<T>(spaced, k));
   }
+}
+
+/**
+ * A metric series that has sent nothing for this long is forgotten: its detector (the state the
+ * metrics agent writes with each batch of its points) and its calm copy. A deploy that replaces
+ * pods starts new series each time, and the old ones' states — tens of kilobytes each, the day of
+ * points a detector remembers — would otherwise stay forever. A series that comes back after it
+ * starts learning again.
+ */
+export const SERIES_FORGOTTEN_DAYS = 30;
+
+/** Deletes the states of metric series gone SERIES_FORGOTTEN_DAYS (see there); returns how many. */
+export async function pruneGoneSeries(db: Queryable, now: Date): Promise<number> {
+  const cutoff = new Date(now.getTime() - SERIES_FORGOTTEN_DAYS * 86_400_000);
+  const agents = ["metrics", stateAgent("metrics", true)];
+  const gone = await db
+    .delete(agentStates)
+    .where(
+      and(
+        inArray(agentStates.agent, agents),
+        like(agentStates.key, "metric:%"),
+        lt(agentStates.updatedAt, cutoff),
+      ),
+    )
+    .returning({ key: agentStates.key });
+  // Calm copies ("calm:<series>") whose series is gone, these or any left before.
+  await db.execute(sql`
+    delete from ${agentStates} c
+    where c.agent in (${sql.join(
+      agents.map((a) => sql`${a}`),
+      sql`, `,
+    )}) and c.key like 'calm:%'
+      and not exists (
+        select 1 from ${agentStates} m where m.agent = c.agent and m.key = substr(c.key, 6)
+      )`);
+  return gone.length;
 }

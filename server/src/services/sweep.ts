@@ -1,3 +1,4 @@
+import { pruneGoneSeries, SERIES_FORGOTTEN_DAYS } from "../agents/state.ts";
 import type { Config } from "../config.ts";
 import type { DatabaseHandle } from "../db/client.ts";
 import type { Logger } from "../lib/logger.ts";
@@ -9,7 +10,8 @@ export { pruneSignals };
 
 /**
  * The housekeeping every process runs (a minute after start, then hourly): expired sessions, card
- * events too old to resume from, processed signals past SIGNAL_RETENTION_DAYS. Each part is
+ * events too old to resume from, processed signals past SIGNAL_RETENTION_DAYS, the states of metric
+ * series that sent nothing for SERIES_FORGOTTEN_DAYS. Each part is
  * idempotent, so processes sweeping at the same time only repeat each other's work.
  */
 export async function sweep(
@@ -17,8 +19,14 @@ export async function sweep(
   config: Pick<Config, "SIGNAL_RETENTION_DAYS">,
   logger: Logger,
   now: Date,
-): Promise<{ signals: number }> {
-  await Promise.all([sweepExpiredSessions(database.db, now), pruneCardEvents(database.db, now)]);
+): Promise<{ signals: number; series: number }> {
+  const [, , series] = await Promise.all([
+    sweepExpiredSessions(database.db, now),
+    pruneCardEvents(database.db, now),
+    pruneGoneSeries(database.db, now),
+  ]);
+  if (series > 0)
+    logger.info({ series, days: SERIES_FORGOTTEN_DAYS }, "forgot metric series that sent nothing for days");
   const signals = await pruneSignals(database, now, { days: config.SIGNAL_RETENTION_DAYS });
   if (signals > 0) {
     logger.info(
@@ -26,5 +34,5 @@ export async function sweep(
       "deleted processed signals past their retention",
     );
   }
-  return { signals };
+  return { signals, series };
 }
