@@ -56,8 +56,14 @@ export type Source = z.infer<typeof sourceSchema>;
 /**
  * The metric names a metrics source has sent, for its settings (an action is chosen by name);
  * `complete` is false when the source sent more names than are kept (the first 500 are).
+ * `perReplica`: the metrics mapped to an action that arrive as one series per pod or instance,
+ * with the labels that tell them apart (`{"checkout_success": ["pod"]}`).
  */
-export const sourceMetricsSchema = z.object({ names: z.array(z.string()), complete: z.boolean() });
+export const sourceMetricsSchema = z.object({
+  names: z.array(z.string()),
+  complete: z.boolean(),
+  perReplica: z.record(z.string(), z.array(z.string())),
+});
 export type SourceMetrics = z.infer<typeof sourceMetricsSchema>;
 
 /**

@@ -1,6 +1,6 @@
 import { mkdirSync } from "node:fs";
 import path from "node:path";
-import type { Card, Deploying, PushPreferences } from "@flick/shared";
+import type { Card, Deploying, PushPreferences, SourceMetrics } from "@flick/shared";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { desktop, type E2E, githubFixture, githubSource, phone, startE2E } from "../helpers/e2e.ts";
@@ -300,7 +300,9 @@ describe("connecting a source from the settings page", () => {
       .getByRole("listitem")
       .filter({ hasText: "checkout_success → rollback · not sent by this source yet" })
       .waitFor();
-    const stored = await e2e.api<{ sources: { name: string; settings: unknown }[] }>("/api/sources");
+    const stored = await e2e.api<{ sources: { id: string; name: string; settings: unknown }[] }>(
+      "/api/sources",
+    );
     expect(stored.sources.find((x) => x.name === "Shop metrics")?.settings).toEqual({
       actions: { checkout_success: "rollback" },
       oneService: true,
@@ -343,6 +345,35 @@ describe("connecting a source from the settings page", () => {
       .getByRole("combobox", { name: /^Metric/ })
       .evaluate((input) => Array.from((input as HTMLInputElement).list?.options ?? [], (o) => o.value));
     expect(offered).toEqual(["checkout_success"]);
+
+    // Prometheus sends it one series per pod as well: the row says what that costs, and what to send.
+    const perPod = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${secret}` },
+      body: JSON.stringify([
+        { name: "checkout_success", labels: { pod: "shop-7d9f-a" }, ts: new Date().toISOString(), value: 97 },
+      ]),
+    });
+    expect(perPod.status).toBe(202);
+    const id = stored.sources.find((x) => x.name === "Shop metrics")?.id;
+    await expect
+      .poll(async () => (await e2e.api<SourceMetrics>(`/api/sources/${id}/metrics`)).perReplica, {
+        timeout: 20_000,
+      })
+      .toEqual({ checkout_success: ["pod"] });
+    await page.reload();
+    const hinted = page.getByRole("article", { name: "Source Shop metrics" });
+    await hinted.getByText("Settings", { exact: true }).click();
+    const hint = hinted.getByRole("listitem").filter({ hasText: "checkout_success → rollback" });
+    await hint
+      .getByText(/sent one series per pod: a new pod's series is judged only after 300 points/)
+      .waitFor();
+    expect(await hint.getByText("sum by (job)", { exact: true }).count()).toBe(1);
+    const wide = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(wide).toBeLessThanOrEqual(0);
+    await hinted.getByRole("group", { name: "Action a broken metric proposes" }).screenshot({
+      path: path.join(shots, "settings-metric-per-pod-phone.png"),
+    });
     await context.close();
   });
 

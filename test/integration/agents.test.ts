@@ -542,8 +542,14 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       const names = async (source: Source, cookie = admin) =>
         t.request<{ names: string[] }>(`/api/sources/${source.id}/metrics`, { cookie });
       // A metrics source of its own: the others in this file have sent many names already.
-      const fresh = await t.createSource(admin, "metrics", {}, "Fresh metrics");
-      expect((await names(fresh)).body).toEqual({ names: [], complete: true });
+      // checkout_success mapped to an action, as Settings' hints need.
+      const fresh = await t.createSource(
+        admin,
+        "metrics",
+        { actions: { checkout_success: "issue" } },
+        "Fresh metrics",
+      );
+      expect((await names(fresh)).body).toEqual({ names: [], complete: true, perReplica: {} });
       const ts = "2014-04-15T00:00:00Z";
       await points(fresh, [
         { name: "intake_depth", labels: { zone: "a" }, ts, value: 1 },
@@ -554,6 +560,21 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       expect((await names(fresh)).body).toEqual({
         names: ["checkout_success", "intake_depth"],
         complete: true,
+        perReplica: {},
+      });
+      // The mapped metric comes one series per pod: Settings says so beside its action.
+      await points(fresh, [
+        {
+          name: "checkout_success",
+          labels: { pod: "shop-7d9f-a", instance: "10.0.0.7:9090" },
+          ts,
+          value: 97,
+        },
+        { name: "intake_depth", labels: { pod: "shop-7d9f-a" }, ts, value: 3 },
+      ]);
+      await t.drain();
+      expect((await names(fresh)).body).toMatchObject({
+        perReplica: { checkout_success: ["pod", "instance"] },
       });
       // Another source's names are its own.
       expect((await names(metrics)).body.names).not.toContain("intake_depth");

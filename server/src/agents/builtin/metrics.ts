@@ -369,7 +369,7 @@ export function mappedAction(
  * matter), with their names and labels, for the silence agent to notice one that stops. Written
  * only when one is new.
  */
-const watchedKey = (sourceId: string) => `watched:${sourceId}`;
+export const watchedKey = (sourceId: string) => `watched:${sourceId}`;
 const MAX_WATCHED = 100;
 /**
  * A listed series that has sent nothing for this long makes room for a new one when the list is
@@ -411,6 +411,49 @@ async function watchMapped(ctx: AgentContext, bySource: Map<string, Map<string, 
       ),
     );
   }
+}
+
+/**
+ * Labels that say which copy of a service sent a series (a pod, an instance, a container's id, the
+ * machine), not what is measured: a deploy or a rescheduling changes them.
+ */
+export const REPLICA_LABELS = new Set([
+  "pod",
+  "pod_name",
+  "kubernetes_pod_name",
+  "pod_uid",
+  "instance",
+  "container_id",
+  "id",
+  "uid",
+  "host",
+  "hostname",
+  "node",
+  "nodename",
+  "replica",
+  "task_id",
+  "alloc_id",
+]);
+
+/** The replica labels among these label names, in REPLICA_LABELS' order ("pod" before "instance"). */
+export function replicaLabelsOf(names: Iterable<string>): string[] {
+  const have = new Set(names);
+  return [...REPLICA_LABELS].filter((k) => have.has(k));
+}
+
+/**
+ * The mapped metrics a source sends one series per replica (pod, instance…), with those labels:
+ * each new pod's series starts unlearned, so Settings suggests sending them summed.
+ */
+export function perReplica(
+  watched: { name: string; labels: Record<string, string> }[],
+): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const { name, labels } of watched) {
+    const replicas = replicaLabelsOf(Object.keys(labels));
+    if (replicas.length > 0) out[name] = replicaLabelsOf([...(out[name] ?? []), ...replicas]);
+  }
+  return out;
 }
 
 /** A watched series as the silence agent sees it (see watchedSeries). */

@@ -10,7 +10,14 @@ import {
   rollbackFingerprint,
   type Trouble,
 } from "./deploys.ts";
-import { mappedAction, metricSourceSettings, type WatchedSeries, watchedSeries } from "./metrics.ts";
+import {
+  mappedAction,
+  metricSourceSettings,
+  REPLICA_LABELS,
+  replicaLabelsOf,
+  type WatchedSeries,
+  watchedSeries,
+} from "./metrics.ts";
 import { clip, hhmm, labelText } from "./words.ts";
 
 /**
@@ -76,28 +83,6 @@ interface SeriesTold {
 export const silenceFingerprint = (sourceId: string, series?: string) =>
   series ? `silence:${sourceId}:${series}` : `silence:${sourceId}`;
 
-/**
- * Labels that say which copy of a service sent a series (a pod, an instance, a container's id, the
- * machine), not what is measured: a deploy or a rescheduling changes them.
- */
-export const REPLICA_LABELS = new Set([
-  "pod",
-  "pod_name",
-  "kubernetes_pod_name",
-  "pod_uid",
-  "instance",
-  "container_id",
-  "id",
-  "uid",
-  "host",
-  "hostname",
-  "node",
-  "nodename",
-  "replica",
-  "task_id",
-  "alloc_id",
-]);
-
 /** One metric as the team sees it: the series of it that differ only in their replica labels. */
 export interface SeriesGroup extends WatchedSeries {
   /** The series it has been sent as (one per pod that sent it, as far as they are listed). */
@@ -114,7 +99,7 @@ export interface SeriesGroup extends WatchedSeries {
 export function replicaGroups(watched: WatchedSeries[]): SeriesGroup[] {
   const groups = new Map<string, SeriesGroup>();
   for (const w of watched) {
-    const replicas = Object.keys(w.labels).filter((k) => REPLICA_LABELS.has(k));
+    const replicas = replicaLabelsOf(Object.keys(w.labels));
     const labels = Object.fromEntries(Object.entries(w.labels).filter(([k]) => !REPLICA_LABELS.has(k)));
     const series = replicas.length > 0 ? `metric:${w.name}{${labelKey(labels)}}` : w.series;
     const g = groups.get(series);
@@ -123,7 +108,7 @@ export function replicaGroups(watched: WatchedSeries[]): SeriesGroup[] {
       continue;
     }
     g.members.push(w.series);
-    for (const r of replicas) if (!g.replicas.includes(r)) g.replicas.push(r);
+    g.replicas = replicaLabelsOf([...g.replicas, ...replicas]);
     g.points = Math.max(g.points, w.points);
     if (w.arrived > g.arrived) {
       g.arrived = w.arrived;

@@ -8,7 +8,13 @@ import {
 import { and, asc, eq, getTableColumns, sql } from "drizzle-orm";
 import type { z } from "zod";
 import { type Deploy, deploysAgent, RECENT_DEPLOYS_KEY } from "../../agents/builtin/deploys.ts";
-import { MAX_SOURCE_METRICS, metricsAgent, sourceMetricsKey } from "../../agents/builtin/metrics.ts";
+import {
+  MAX_SOURCE_METRICS,
+  metricsAgent,
+  perReplica,
+  sourceMetricsKey,
+  watchedKey,
+} from "../../agents/builtin/metrics.ts";
 import { agentSourceSettings } from "../../agents/source-settings.ts";
 import { stateAgent } from "../../agents/state.ts";
 import type { Queryable } from "../../db/client.ts";
@@ -235,5 +241,17 @@ export async function metricNamesOf(db: Queryable, id: string): Promise<SourceMe
     sourceMetricsKey(source.id),
   );
   const names = Array.isArray(stored) ? stored.filter((n): n is string => typeof n === "string") : [];
-  return { names: names.sort(), complete: names.length < MAX_SOURCE_METRICS };
+  const watched = await agentState(db, stateAgent(metricsAgent.name, source.demo), watchedKey(source.id));
+  return {
+    names: names.sort(),
+    complete: names.length < MAX_SOURCE_METRICS,
+    perReplica: perReplica(
+      Array.isArray(watched)
+        ? watched.filter(
+            (w): w is { name: string; labels: Record<string, string> } =>
+              typeof w?.name === "string" && typeof w?.labels === "object" && w.labels !== null,
+          )
+        : [],
+    ),
+  };
 }

@@ -386,6 +386,17 @@ function MetricActions(props: {
                   <Show when={unsent(m)}>
                     <span class={styles.muted}> · not sent by this source yet</span>
                   </Show>
+                  <Show when={props.sent?.perReplica[m.split("{")[0] ?? m]}>
+                    {(labels) => (
+                      <span class={styles.muted}>
+                        {" "}
+                        · sent one series per {labels().join(" and ")}: a new {labels()[0]}'s series is judged
+                        only after 300 points of its own (5 hours at one a minute), and a deploy makes new
+                        ones, so a break just after a deploy goes untold — send a recording rule's{" "}
+                        <code>sum by (job)</code> instead
+                      </span>
+                    )}
+                  </Show>
                 </span>
                 <button
                   type="button"
