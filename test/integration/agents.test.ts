@@ -2767,6 +2767,39 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       expect(await again("coupons_ok", rejected.start)).toHaveLength(1);
     });
 
+    it("a break that is over ends the quiet after its alarm: a new, deeper break soon after is told", async () => {
+      t.clock.advance(2 * 60 * minute);
+      const start = t.clock.now().getTime();
+      const at = (k: number) => new Date(start + k * 5 * minute).toISOString();
+      await points(metrics, steadyBefore(start)("transfers_ok", {}, 98));
+      await t.drain();
+      await points(metrics, [{ name: "transfers_ok", labels: {}, ts: at(0), value: 30 }]);
+      await t.drain();
+      const [first] = await cards("metric:transfers_ok");
+      expect(first?.title).toMatch(/^transfers_ok dropped 69%/);
+      // Back at 98 for 40 points (3 h 20 min at five minutes a point): the way back is no card.
+      t.clock.advance(41 * 5 * minute);
+      await points(
+        metrics,
+        Array.from({ length: 40 }, (_, i) => ({
+          name: "transfers_ok",
+          labels: {},
+          ts: at(1 + i),
+          value: 98 + Math.sin(i / 7),
+        })),
+      );
+      await t.drain();
+      const back = await cards("metric:transfers_ok");
+      expect(back.map((c) => [c.status, c.version])).toEqual([["pending", first?.version]]);
+      // Then a far deeper drop, 41 points after the first alarm — inside its 150-point rest, which
+      // damped it to a third before: the card, still open, tells it.
+      await points(metrics, [{ name: "transfers_ok", labels: {}, ts: at(41), value: 5 }]);
+      await t.drain();
+      const [now, ...more] = await cards("metric:transfers_ok");
+      expect(more).toHaveLength(0);
+      expect(now?.title).toMatch(/^transfers_ok dropped 9\d%/);
+    });
+
     it("a deploy that breaks two metrics (one on two series) and brings two new errors tells each on its one rollback card", async () => {
       t.clock.advance(2 * 60 * minute);
       const deployAt = t.clock.now().getTime();

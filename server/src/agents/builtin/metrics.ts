@@ -1095,6 +1095,10 @@ interface Broke {
   level?: Level;
   /** What the team made of it is known (its card accepted, or not): it is forgotten or kept for good. */
   settled?: boolean;
+  /** Points in a row back near the usual level, until the rest after its alarm ends (see settleBreak). */
+  backFor?: number;
+  /** The series was back long enough that the rest after its alarm ended. */
+  restOver?: boolean;
 }
 
 /** Whether `value` is nearer `a` than `b` (a break's level, or what was usual before it). */
@@ -1403,14 +1407,22 @@ async function forgetIncident(ctx: AgentContext, series: string, state: SeriesSt
 
 /** Points in a row back near the usual level before a told break's card is asked about. */
 const BACK_POINTS = 10;
+/**
+ * Points in a row back near the usual level after which the rest that followed the break's alarm
+ * ends: the incident is over, and a new break is told in full. The detector's short window: its
+ * median then holds no broken point, so the way back is not itself a break.
+ */
+const REST_BACK_POINTS = 32;
 /** A break whose card is still undecided this long after is no longer asked about. */
 const SETTLE_MS = 7 * 86_400_000;
 
 /** Counts the series' points back near its usual level since the break its own card told. */
 function countBack(state: SeriesState, series: string, at: number, value: number): void {
   const b = state.broke;
-  if (!b?.level || b.settled || state.rollback || state.card?.fingerprint !== series || at <= b.at) return;
-  state.backRun = closer(value, b.level.normal, b.level.broken) ? (state.backRun ?? 0) + 1 : 0;
+  if (!b?.level || state.rollback || state.card?.fingerprint !== series || at <= b.at) return;
+  const back = closer(value, b.level.normal, b.level.broken);
+  if (!b.settled) state.backRun = back ? (state.backRun ?? 0) + 1 : 0;
+  if (!b.restOver) b.backFor = back ? (b.backFor ?? 0) + 1 : 0;
 }
 
 /**
@@ -1419,9 +1431,18 @@ function countBack(state: SeriesState, series: string, at: number, value: number
  * forgotten like one a rollback brought back (see forgetIncident) — else the same break next time
  * is a familiar shape and makes no card. Rejected (or withdrawn): kept, so it stays familiar. Not
  * decided yet: asked again after BACK_POINTS more (given up after SETTLE_MS).
+ *
+ * Back for REST_BACK_POINTS, whatever was decided, the rest after the alarm ends: that incident is
+ * over. The rest (150 points: two and a half hours at a minute a point) otherwise damped a new,
+ * different break within it below an alarm — a card rejected as nothing, then a real outage.
  */
 async function settleBreak(ctx: AgentContext, series: string, state: SeriesState): Promise<void> {
   const b = state.broke;
+  if (b?.level && !b.restOver && (b.backFor ?? 0) >= REST_BACK_POINTS) {
+    new MetricDetector(state.detector).endRest();
+    b.restOver = true;
+    delete b.backFor;
+  }
   if (!b?.level || b.settled || (state.backRun ?? 0) < BACK_POINTS) return;
   state.backRun = 0;
   const card = (await ctx.latestCards([series])).get(series);
@@ -1757,6 +1778,7 @@ export const metricsAgent = defineAgent({
         state.card = past ? { ...card, head: `${card.head} ${past}`, pastMute: true } : card;
         state.rollback = undefined;
         state.broke = broke;
+        state.backRun = 0;
         const incident = await joinIncident(
           ctx,
           p.name,
