@@ -54,6 +54,19 @@ export const sourceSchema = z.object({
 export type Source = z.infer<typeof sourceSchema>;
 
 /**
+ * A request to a source that does not exist (`GET /api/sources` lists the latest 20 as `strays`):
+ * a sender still set up with a deleted source's URL, or one mistyped. `path` is what it posted to.
+ */
+export const strayRequestSchema = z.object({
+  path: z.string(),
+  at: z.string(),
+  status: z.number().int(),
+  message: z.string(),
+  userAgent: z.string().nullable(),
+});
+export type StrayRequest = z.infer<typeof strayRequestSchema>;
+
+/**
  * The metric names a metrics source has sent, for its settings (an action is chosen by name);
  * `complete` is false when the source sent more names than are kept (the first 500 are).
  * `perReplica`: the metrics mapped to an action that arrive as one series per pod or instance,

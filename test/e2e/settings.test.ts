@@ -500,6 +500,18 @@ describe("connecting a source from the settings page", () => {
     await source.getByRole("button", { name: "Remove" }).click();
     await expect.poll(() => source.count()).toBe(0);
     expect((await send(second)).status).toBe(404);
+    // The collector still sending to the removed source is seen from here too.
+    await page.reload();
+    const strays = page.getByRole("article", { name: "Requests to sources that do not exist" });
+    await strays.getByText(`${new URL(url).pathname} `, { exact: false }).waitFor();
+    expect(await strays.textContent()).toMatch(/\(404\), from node/);
+    await strays.screenshot({ path: path.join(shots, "settings-strays-desktop.png") });
+    await strays.getByRole("button", { name: "Forget these" }).click();
+    await page
+      .getByRole("status")
+      .filter({ hasText: "Forgot the requests to sources that do not exist." })
+      .waitFor();
+    expect(await strays.count()).toBe(0);
     await context.close();
   });
 

@@ -47,6 +47,7 @@ const ACCESS: Record<string, "public" | "signed" | "user" | "admin"> = {
   "PATCH /api/users/:id": "admin",
   "GET /api/sources": "admin",
   "GET /api/sources/deploying": "admin",
+  "DELETE /api/sources/strays": "admin",
   "POST /api/sources": "admin",
   "GET /api/sources/:id": "admin",
   "GET /api/sources/:id/metrics": "admin",

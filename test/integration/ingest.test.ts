@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { gzipSync } from "node:zlib";
 import * as schema from "@flick/server/schema";
-import type { ErrorBody, IngestResult, Source } from "@flick/shared";
+import type { ErrorBody, IngestResult, Source, StrayRequest } from "@flick/shared";
 import { eq, inArray } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { countRows } from "../helpers/db.ts";
@@ -141,6 +141,70 @@ describe.each(drivers)("ingest on %s", (driver) => {
           .from(schema.sourceRefusals)
           .where(eq(schema.sourceRefusals.sourceId, source.id)),
       ).toEqual([]);
+    });
+
+    it("shows admins the requests to sources that do not exist: a removed source's sender, a mistyped URL", async () => {
+      const strays = async () =>
+        (await t.request<{ strays: StrayRequest[] }>("/api/sources", { cookie: admin })).body.strays;
+      const post = (path: string, userAgent = "Prometheus/2.53.0") =>
+        t.request(path, {
+          json: [{ name: "up", ts: t.clock.now().toISOString(), value: 1 }],
+          origin: null,
+          headers: { authorization: "Bearer whatever", "user-agent": userAgent },
+        });
+      const before = await countRows(t.database.db, "signal");
+      // A removed source whose Prometheus still sends.
+      const removed = await t.createSource(admin, "metrics", {}, "Old metrics");
+      expect(
+        (await t.request(`/api/sources/${removed.id}`, { method: "DELETE", cookie: admin })).status,
+      ).toBe(200);
+      const gone = await post(`/ingest/${removed.id}`);
+      expect(gone.status).toBe(404);
+      expect(await strays()).toEqual([
+        {
+          path: `/ingest/${removed.id}`,
+          at: t.clock.now().toISOString(),
+          status: 404,
+          message: (gone.body as ErrorBody).error.message,
+          userAgent: "Prometheus/2.53.0",
+        },
+      ]);
+      // A mistyped one, a while later; a scanner's guess at a path is not kept.
+      t.clock.advance(5_000);
+      expect((await post(`/ingest/${removed.id.slice(0, -1)}`, "curl/8.5")).status).toBe(404);
+      expect((await post("/ingest/wp-login.php")).status).toBe(404);
+      expect((await strays()).map((s) => [s.path, s.userAgent])).toEqual([
+        [`/ingest/${removed.id.slice(0, -1)}`, "curl/8.5"],
+        [`/ingest/${removed.id}`, "Prometheus/2.53.0"],
+      ]);
+      // A sender in a loop is written at most every half minute, and any path at most every two seconds.
+      t.clock.advance(10_000);
+      expect((await post(`/ingest/${removed.id}`)).status).toBe(404);
+      expect((await strays())[1]?.at).toBe(new Date(t.clock.now().getTime() - 15_000).toISOString());
+      // A Sentry DSN naming a project that is not one.
+      t.clock.advance(25_000);
+      expect((await t.request("/api/98765/store/", { json: {}, origin: null })).status).toBe(404);
+      expect((await strays())[0]?.path).toBe("/api/98765/ (a Sentry DSN's project)");
+      // Twenty paths at most, the newest.
+      for (let i = 0; i < 25; i++) {
+        t.clock.advance(3_000);
+        await post(`/ingest/src_${String(i).padStart(22, "0")}`);
+      }
+      const kept = await strays();
+      expect(kept).toHaveLength(20);
+      expect(kept[0]?.path).toBe(`/ingest/src_${"0".repeat(20)}24`);
+      expect(await countRows(t.database.db, "signal")).toBe(before);
+      // Admins only; an admin who fixed the sender forgets them.
+      const reviewer = await t.addUser(admin, "reviewer", "rita-strays@example.com");
+      expect((await t.request("/api/sources/strays", { method: "DELETE", cookie: reviewer })).status).toBe(
+        403,
+      );
+      const cleared = await t.request<{ cleared: number }>("/api/sources/strays", {
+        method: "DELETE",
+        cookie: admin,
+      });
+      expect(cleared.body).toEqual({ cleared: 20 });
+      expect(await strays()).toEqual([]);
     });
 
     it("names the missing field of a malformed event with 400", async () => {

@@ -7,6 +7,26 @@ import { ingestModules, sentryEnvelope, sentryStore } from "../ingest/index.ts";
 import type { IngestModule, IngestRequest, SourceRow } from "../ingest/types.ts";
 import { AppError } from "../lib/errors.ts";
 import { ingestSignals } from "../services/signals/ingest.ts";
+import { strayPath } from "../services/signals/refusals.ts";
+
+/**
+ * The request's source; a request to one that does not exist is kept (see ingestStrays) before its
+ * 404, when its path looks like a source's: its sender is set up with a wrong or deleted URL.
+ */
+async function sourceOf(c: Context<AppEnv>, path: string | null, find: () => Promise<SourceRow>) {
+  try {
+    return await find();
+  } catch (err) {
+    if (path && err instanceof AppError && err.status === 404)
+      await c.var.services.refusals.recordStray(
+        path,
+        err.status,
+        err.message,
+        c.req.header("user-agent") ?? null,
+      );
+    throw err;
+  }
+}
 
 async function handle(c: Context<AppEnv>, source: SourceRow, module: IngestModule) {
   try {
@@ -39,7 +59,8 @@ const sentryCors = cors({
  */
 export const ingestRoutes = new Hono<AppEnv>()
   .post("/ingest/:sourceId", async (c) => {
-    const source = await c.var.services.sources.get({ id: c.req.param("sourceId") });
+    const id = c.req.param("sourceId");
+    const source = await sourceOf(c, strayPath(id), () => c.var.services.sources.get({ id }));
     return handle(c, source, ingestModules[source.kind]);
   })
   .use("/api/:project{[0-9]+}/*", sentryCors)
@@ -48,7 +69,10 @@ export const ingestRoutes = new Hono<AppEnv>()
 
 async function sentry(c: Context<AppEnv>) {
   const project = Number(c.req.param("project"));
-  const source = await c.var.services.sources.get({ number: project });
-  if (source.kind !== "sentry") throw new AppError("not_found", `project ${project} is not a Sentry source`);
+  const source = await sourceOf(c, `/api/${project}/ (a Sentry DSN's project)`, async () => {
+    const found = await c.var.services.sources.get({ number: project });
+    if (found.kind !== "sentry") throw new AppError("not_found", `project ${project} is not a Sentry source`);
+    return found;
+  });
   return handle(c, source, c.req.param("endpoint") === "store" ? sentryStore : sentryEnvelope);
 }

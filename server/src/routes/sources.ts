@@ -10,6 +10,7 @@ import type { AppEnv } from "../env.ts";
 import { validate } from "../lib/validate.ts";
 import { requireAdmin } from "../middleware/auth.ts";
 import { publicOrigin } from "../middleware/request.ts";
+import { clearStrays, listStrays } from "../services/signals/refusals.ts";
 import {
   createSource,
   deleteSource,
@@ -35,9 +36,15 @@ export const sourceRoutes = new Hono<AppEnv>()
       c.var.services.sources.invalidate();
   })
   .get("/", async (c) => {
-    const rows = await listSources(c.var.deps.database.db);
-    return c.json({ sources: rows.map((r) => toSource(r, publicOrigin(c))) });
+    const { db } = c.var.deps.database;
+    const [rows, strays] = await Promise.all([listSources(db), listStrays(db)]);
+    return c.json({
+      sources: rows.map((r) => toSource(r, publicOrigin(c))),
+      strays: strays.map((s) => ({ ...s, at: s.at.toISOString() })),
+    });
   })
+  // Before "/:id": "strays" is no source's id.
+  .delete("/strays", async (c) => c.json({ cleared: await clearStrays(c.var.deps.database.db) }))
   .post("/", validate("json", sourceCreateSchema), async (c) => {
     const { database, clock } = c.var.deps;
     const row = await createSource(database.db, { ...c.req.valid("json"), now: clock.now() });

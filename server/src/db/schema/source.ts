@@ -48,3 +48,17 @@ export const sourceRefusals = pgTable("source_refusal", {
   /** What the sender was told (never a secret: errors do not carry them). */
   message: text("message").notNull(),
 });
+
+/**
+ * The latest requests to sources that do not exist (a deleted source's URL still set in its
+ * sender, a URL mistyped), one row per path, the newest 20 kept: otherwise seen only on the
+ * sender's side. Only paths shaped like a source's (`/ingest/src_…`, a Sentry project number).
+ */
+export const ingestStrays = pgTable("ingest_stray", {
+  path: text("path").primaryKey(),
+  at: tstz("at").notNull(),
+  status: integer("status").notNull(),
+  message: text("message").notNull(),
+  /** The sender's User-Agent ("Prometheus/2.53.0"), when it sent one. */
+  userAgent: text("user_agent"),
+});

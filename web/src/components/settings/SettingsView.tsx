@@ -1,4 +1,4 @@
-import type { Mute, Source, SourceKind, User } from "@flick/shared";
+import type { Mute, Source, SourceKind, StrayRequest, User } from "@flick/shared";
 import { createResource, createSignal, For, onMount, Show } from "solid-js";
 import { errorMessage, request } from "../../lib/api.ts";
 import { momentLabel } from "../../lib/chart-axis.ts";
@@ -66,7 +66,7 @@ export function SettingsView(props: { admin: boolean }) {
   const wantedMetric = params.get("metric") ?? undefined;
   const wantedSource = params.get("source") ?? undefined;
   const [sources, { refetch: refetchSources }] = createResource(admin, () =>
-    request<{ sources: Source[] }>("/api/sources"),
+    request<{ sources: Source[]; strays: StrayRequest[] }>("/api/sources"),
   );
   const [users] = createResource(admin, () => request<{ users: User[] }>("/api/users"));
   const metricFor = (s: Source) => {
@@ -268,6 +268,40 @@ export function SettingsView(props: { admin: boolean }) {
               </article>
             )}
           </For>
+          <Show when={(sources()?.strays ?? []).length > 0}>
+            <article class={styles.item} aria-label="Requests to sources that do not exist">
+              <h3>Requests to sources that do not exist</h3>
+              <p class={styles.muted}>
+                A sender is still set up with a removed source's URL, or with one mistyped: compare it with
+                the Ingest URL of the source it should reach. The latest first:
+              </p>
+              <ul class={styles.pairs}>
+                <For each={sources()?.strays ?? []}>
+                  {(r) => (
+                    <li>
+                      <span class={styles.refusal}>
+                        <code>{r.path}</code> {momentLabel(r.at)} ({r.status})
+                        {r.userAgent ? `, from ${r.userAgent}` : ""}
+                      </span>
+                    </li>
+                  )}
+                </For>
+              </ul>
+              <button
+                type="button"
+                class={styles.secondary}
+                onClick={() =>
+                  changeSource<{ cleared: number }>(
+                    "/api/sources/strays",
+                    { method: "DELETE" },
+                    () => "Forgot the requests to sources that do not exist.",
+                  )
+                }
+              >
+                Forget these
+              </button>
+            </article>
+          </Show>
         </section>
 
         <FailedSignalsSection run={run} notice={setNotice} />
