@@ -229,7 +229,8 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       expect(at).toBeGreaterThanOrEqual(start);
       expect(at).toBeLessThanOrEqual(end);
       expect(card.title).toMatch(
-        /^art_daily_jumpsdown (dropped \d+%|fell to [\d.]+) at 2014-04-11 \d\d:\d\d UTC$/,
+        // Back by itself before anyone decided: the title says since when.
+        /^art_daily_jumpsdown (dropped \d+%|fell to [\d.]+) at 2014-04-11 \d\d:\d\d UTC, back since 2014-04-1\d \d\d:\d\d UTC$/,
       );
       expect(card.change).toMatchObject({ type: "webhook", action: "rollback" });
       expect(card.kind).toBe("action");
@@ -2789,8 +2790,21 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
         })),
       );
       await t.drain();
-      const back = await cards("metric:transfers_ok");
-      expect(back.map((c) => [c.status, c.version])).toEqual([["pending", first?.version]]);
+      // The card, undecided, says it came back by itself, and ranks below what it did.
+      const [back, ...others] = await cards("metric:transfers_ok");
+      expect(others).toHaveLength(0);
+      expect(back?.status).toBe("pending");
+      expect(back?.title).toBe(
+        `${first?.title}, back since ${new Date(start + 5 * minute).toISOString().slice(11, 16)} UTC`,
+      );
+      expect(back?.priority).toBeLessThan(first?.priority as number);
+      expect((back?.evidence as { facts: Record<string, unknown> } | undefined)?.facts).toMatchObject({
+        backSince: new Date(start + 5 * minute).toISOString(),
+        metric: "transfers_ok",
+      });
+      const severity = (c: typeof first) =>
+        (c?.priorityFactors as { severity?: number } | undefined)?.severity;
+      expect(severity(back)).toBeCloseTo((severity(first) ?? 0) / 2);
       // Then a far deeper drop, 41 points after the first alarm — inside its 150-point rest, which
       // damped it to a third before: the card, still open, tells it.
       await points(metrics, [{ name: "transfers_ok", labels: {}, ts: at(41), value: 5 }]);

@@ -198,6 +198,7 @@ export interface OpenCardView {
 
 export interface LatestCardView extends OpenCardView {
   agent: string;
+  title: string;
   createdAt: Date;
   updatedAt: Date;
 }

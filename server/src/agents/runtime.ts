@@ -462,6 +462,7 @@ export class AgentRuntime {
         .select({
           ...openCardColumns,
           agent: cards.agent,
+          title: cards.title,
           createdAt: cards.createdAt,
           updatedAt: cards.updatedAt,
         })

@@ -5,6 +5,7 @@ import {
   accepted,
   type CardUpsert,
   defineAgent,
+  type LatestCardView,
   outcome,
   type SignalRow,
   standFor,
@@ -1099,6 +1100,12 @@ interface Broke {
   backFor?: number;
   /** The series was back long enough that the rest after its alarm ended. */
   restOver?: boolean;
+  /** When its current run of points back near the usual level began (ms), while its card is undecided. */
+  backSince?: number;
+  /** Its open card says it came back by itself (see backByItself). */
+  backTold?: boolean;
+  /** A rhythm that changed, not a value: its points near the usual level say nothing of it being over. */
+  pattern?: boolean;
 }
 
 /** Whether `value` is nearer `a` than `b` (a break's level, or what was usual before it). */
@@ -1422,6 +1429,8 @@ function countBack(state: SeriesState, series: string, at: number, value: number
   if (!b?.level || state.rollback || state.card?.fingerprint !== series || at <= b.at) return;
   const back = closer(value, b.level.normal, b.level.broken);
   if (!b.settled) state.backRun = back ? (state.backRun ?? 0) + 1 : 0;
+  if (!back) delete b.backSince;
+  else if (!b.settled) b.backSince ??= at;
   if (!b.restOver) b.backFor = back ? (b.backFor ?? 0) + 1 : 0;
 }
 
@@ -1435,24 +1444,72 @@ function countBack(state: SeriesState, series: string, at: number, value: number
  * Back for REST_BACK_POINTS, whatever was decided, the rest after the alarm ends: that incident is
  * over. The rest (150 points: two and a half hours at a minute a point) otherwise damped a new,
  * different break within it below an alarm — a card rejected as nothing, then a real outage.
+ *
+ * Back for BACK_POINTS while its card waits undecided: the card says so (see backByItself).
  */
-async function settleBreak(ctx: AgentContext, series: string, state: SeriesState): Promise<void> {
+async function settleBreak(ctx: AgentContext, series: string, state: SeriesState): Promise<CardUpsert[]> {
   const b = state.broke;
   if (b?.level && !b.restOver && (b.backFor ?? 0) >= REST_BACK_POINTS) {
     new MetricDetector(state.detector).endRest();
     b.restOver = true;
     delete b.backFor;
   }
-  if (!b?.level || b.settled || (state.backRun ?? 0) < BACK_POINTS) return;
+  if (!b?.level || b.settled || (state.backRun ?? 0) < BACK_POINTS) return [];
   state.backRun = 0;
   const card = (await ctx.latestCards([series])).get(series);
   const status = card?.status ?? "";
   if (status === "pending" || status === "snoozed") {
     if (ctx.now.getTime() - b.at > SETTLE_MS) b.settled = true;
-    return;
+    // Its own card, telling this series alone (an incident's card tells others that may not be back),
+    // and no alert firing on it (the team's own rule still says it is trouble).
+    const facts = (card?.evidence as { facts?: Record<string, unknown> } | undefined)?.facts;
+    if (
+      !card ||
+      facts?.alerts ||
+      !state.card ||
+      b.pattern ||
+      b.backTold ||
+      b.backSince === undefined ||
+      card.title !== state.card.title
+    )
+      return [];
+    b.backTold = true;
+    return [backByItself(card, state.card.kind, b.backSince, ctx.now)];
   }
   b.settled = true;
   if (accepted(status)) state.forget = b.level;
+  return [];
+}
+
+/**
+ * An undecided metric card whose series came back near its usual level by itself: its title says
+ * since when ("checkout_success dropped 38% at 14:05 UTC, back since 14:32 UTC"), and it ranks as
+ * half as severe — still there to look into, no longer what to act on first.
+ */
+function backByItself(card: LatestCardView, kind: CardUpsert["kind"], since: number, now: Date): CardUpsert {
+  const f = card.priorityFactors as Partial<RankFactors>;
+  const factors: RankFactors | null =
+    f.severity !== undefined &&
+    f.blastRadius !== undefined &&
+    f.confidence !== undefined &&
+    f.recency !== undefined &&
+    f.acceptRate !== undefined
+      ? {
+          severity: f.severity,
+          blastRadius: f.blastRadius,
+          confidence: f.confidence,
+          recency: f.recency,
+          acceptRate: f.acceptRate,
+        }
+      : null;
+  const at = new Date(since);
+  return {
+    fingerprint: card.fingerprint,
+    kind,
+    title: `${card.title}, back since ${hhmm(at, now)}`,
+    ...(factors ? rank({ ...factors, severity: factors.severity / 2 }) : { priority: card.priority / 2 }),
+    evidence: { signalIds: [], firstSeen: at, lastSeen: now, facts: { backSince: at.toISOString() } },
+  };
 }
 
 /** The end of the hour after a rollback that says where a series ended it. */
@@ -1677,6 +1734,7 @@ export const metricsAgent = defineAgent({
           facts: d.facts,
           at: at.getTime(),
           level: d.level,
+          ...(scored.pattern ? { pattern: true } : {}),
         };
         const deploy = await deployBefore(ctx, at, signal.sourceId);
         if (deploy) {
@@ -1826,7 +1884,7 @@ export const metricsAgent = defineAgent({
         );
       }
       out.push(...(await lateDeploy(ctx, { series, signals, state, alertsNow, ledHere })));
-      await settleBreak(ctx, series, state);
+      out.push(...(await settleBreak(ctx, series, state)));
       await forgetIncident(ctx, series, state);
       ctx.state.set(series, state);
     }
