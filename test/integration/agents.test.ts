@@ -1618,6 +1618,28 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
           /^cart_wait_ms rose 1\d% at 2015-05-04 08:00 UTC and on 1 more series \(zone=y: rose 5(\.\d+)?×\)$/,
         ),
       ]);
+      // Zone x, the lead, comes back; zone y stays up: the card tells both, so it does not say back.
+      const end = last + 10 * 5 * minute;
+      for (const [zone, value] of [
+        ["x", 100],
+        ["y", 500],
+      ] as const) {
+        await points(
+          metrics,
+          Array.from({ length: 15 }, (_, i) => ({
+            name: "cart_wait_ms",
+            labels: { zone },
+            ts: new Date(end + (i + 1) * 5 * minute + (zone === "y" ? 2 * minute : 0)).toISOString(),
+            value,
+          })),
+        );
+        await t.drain();
+      }
+      const [card] = await cards("metric:cart_wait_ms");
+      expect(card?.title).not.toContain("back since");
+      expect(
+        (card?.evidence as { facts?: Record<string, unknown> } | undefined)?.facts?.backSince,
+      ).toBeUndefined();
     });
 
     /**

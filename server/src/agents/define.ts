@@ -198,7 +198,6 @@ export interface OpenCardView {
 
 export interface LatestCardView extends OpenCardView {
   agent: string;
-  title: string;
   createdAt: Date;
   updatedAt: Date;
 }

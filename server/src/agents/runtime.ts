@@ -462,7 +462,6 @@ export class AgentRuntime {
         .select({
           ...openCardColumns,
           agent: cards.agent,
-          title: cards.title,
           createdAt: cards.createdAt,
           updatedAt: cards.updatedAt,
         })

@@ -1462,19 +1462,20 @@ async function settleBreak(ctx: AgentContext, series: string, state: SeriesState
     if (ctx.now.getTime() - b.at > SETTLE_MS) b.settled = true;
     // Its own card, telling this series alone (an incident's card tells others that may not be back),
     // and no alert firing on it (the team's own rule still says it is trouble).
-    const facts = (card?.evidence as { facts?: Record<string, unknown> } | undefined)?.facts;
+    // (Told by the title the agent wrote: a model's summary may have reworded the card's.)
+    const evidence = card?.evidence as { facts?: Record<string, unknown>; tells?: string[] } | undefined;
     if (
       !card ||
-      facts?.alerts ||
       !state.card ||
+      evidence?.facts?.alerts ||
+      (evidence?.tells?.length ?? 0) > 0 ||
       b.pattern ||
       b.backTold ||
-      b.backSince === undefined ||
-      card.title !== state.card.title
+      b.backSince === undefined
     )
       return [];
     b.backTold = true;
-    return [backByItself(card, state.card.kind, b.backSince, ctx.now)];
+    return [backByItself(card, state.card, b.backSince, ctx.now)];
   }
   b.settled = true;
   if (accepted(status)) state.forget = b.level;
@@ -1486,7 +1487,7 @@ async function settleBreak(ctx: AgentContext, series: string, state: SeriesState
  * since when ("checkout_success dropped 38% at 14:05 UTC, back since 14:32 UTC"), and it ranks as
  * half as severe — still there to look into, no longer what to act on first.
  */
-function backByItself(card: LatestCardView, kind: CardUpsert["kind"], since: number, now: Date): CardUpsert {
+function backByItself(card: LatestCardView, own: StashedCard, since: number, now: Date): CardUpsert {
   const f = card.priorityFactors as Partial<RankFactors>;
   const factors: RankFactors | null =
     f.severity !== undefined &&
@@ -1505,8 +1506,8 @@ function backByItself(card: LatestCardView, kind: CardUpsert["kind"], since: num
   const at = new Date(since);
   return {
     fingerprint: card.fingerprint,
-    kind,
-    title: `${card.title}, back since ${hhmm(at, now)}`,
+    kind: own.kind,
+    title: `${own.title}, back since ${hhmm(at, now)}`,
     ...(factors ? rank({ ...factors, severity: factors.severity / 2 }) : { priority: card.priority / 2 }),
     evidence: { signalIds: [], firstSeen: at, lastSeen: now, facts: { backSince: at.toISOString() } },
   };
