@@ -1509,7 +1509,8 @@ function backByItself(card: LatestCardView, own: StashedCard, since: number, now
     kind: own.kind,
     title: `${own.title}, back since ${hhmm(at, now)}`,
     ...(factors ? rank({ ...factors, severity: factors.severity / 2 }) : { priority: card.priority / 2 }),
-    evidence: { signalIds: [], firstSeen: at, lastSeen: now, facts: { backSince: at.toISOString() } },
+    // Its times stay the break's: at is within them (merged by earliest and latest).
+    evidence: { signalIds: [], firstSeen: at, lastSeen: at, facts: { backSince: at.toISOString() } },
   };
 }
 
