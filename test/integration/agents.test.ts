@@ -2824,6 +2824,10 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
         backSince: new Date(start + 5 * minute).toISOString(),
         metric: "transfers_ok",
       });
+      // Its chart goes on to the way back, the break still marked.
+      const chart = back?.preview as { points: [number, number][]; marks: number[] } | undefined;
+      expect(chart?.points.at(-1)?.[0]).toBe(start + 40 * 5 * minute);
+      expect(chart?.points[chart.marks[0] as number]).toEqual([start, 30]);
       const severity = (c: typeof first) =>
         (c?.priorityFactors as { severity?: number } | undefined)?.severity;
       expect(severity(back)).toBeCloseTo((severity(first) ?? 0) / 2);

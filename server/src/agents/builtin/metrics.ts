@@ -1475,7 +1475,7 @@ async function settleBreak(ctx: AgentContext, series: string, state: SeriesState
     )
       return [];
     b.backTold = true;
-    return [backByItself(card, state.card, b.backSince, ctx.now)];
+    return [backByItself(card, state.card, state.tail, b.backSince, ctx.now)];
   }
   b.settled = true;
   if (accepted(status)) state.forget = b.level;
@@ -1487,7 +1487,13 @@ async function settleBreak(ctx: AgentContext, series: string, state: SeriesState
  * since when ("checkout_success dropped 38% at 14:05 UTC, back since 14:32 UTC"), and it ranks as
  * half as severe — still there to look into, no longer what to act on first.
  */
-function backByItself(card: LatestCardView, own: StashedCard, since: number, now: Date): CardUpsert {
+function backByItself(
+  card: LatestCardView,
+  own: StashedCard,
+  tail: [number, number][],
+  since: number,
+  now: Date,
+): CardUpsert {
   const f = card.priorityFactors as Partial<RankFactors>;
   const factors: RankFactors | null =
     f.severity !== undefined &&
@@ -1504,10 +1510,25 @@ function backByItself(card: LatestCardView, own: StashedCard, since: number, now
         }
       : null;
   const at = new Date(since);
+  // The chart goes on to now, the way back drawn after the break it marks.
+  const old = own.preview?.type === "series" ? own.preview : null;
+  const markAt = old?.marks?.[0] !== undefined ? old.points[old.marks[0]]?.[0] : undefined;
+  const mark = markAt === undefined ? -1 : tail.findIndex(([t]) => t === markAt);
+  const expected = old?.expected?.[0]?.[1];
+  const preview: SeriesPreview | undefined =
+    old && mark >= 0
+      ? {
+          ...old,
+          points: [...tail],
+          marks: [mark],
+          ...(expected !== undefined ? { expected: [[mark, expected]] } : {}),
+        }
+      : undefined;
   return {
     fingerprint: card.fingerprint,
     kind: own.kind,
     title: `${own.title}, back since ${hhmm(at, now)}`,
+    ...(preview ? { preview } : {}),
     ...(factors ? rank({ ...factors, severity: factors.severity / 2 }) : { priority: card.priority / 2 }),
     // Its times stay the break's: at is within them (merged by earliest and latest).
     evidence: { signalIds: [], firstSeen: at, lastSeen: at, facts: { backSince: at.toISOString() } },
