@@ -2840,6 +2840,33 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       expect(now?.title).toMatch(/^transfers_ok dropped 9\d%/);
     });
 
+    it("a break and its way back sent in one request: the card says it is back once the next point comes", async () => {
+      t.clock.advance(2 * 60 * minute);
+      const start = t.clock.now().getTime();
+      const at = (k: number) => new Date(start + k * 5 * minute).toISOString();
+      // Two steady days, the drop, and an hour and a quarter back, all in one request (a collector
+      // that posts what it gathered each hour).
+      await points(metrics, [
+        ...steadyBefore(start)("rebates_ok", {}, 98),
+        { name: "rebates_ok", labels: {}, ts: at(0), value: 30 },
+        ...Array.from({ length: 15 }, (_, i) => ({
+          name: "rebates_ok",
+          labels: {},
+          ts: at(1 + i),
+          value: 98,
+        })),
+      ]);
+      await t.drain();
+      const [first] = await cards("metric:rebates_ok");
+      expect(first?.title).toMatch(/^rebates_ok dropped 69% at \d\d:\d\d UTC$/);
+      t.clock.advance(16 * 5 * minute);
+      await points(metrics, [{ name: "rebates_ok", labels: {}, ts: at(16), value: 98 }]);
+      await t.drain();
+      const [now, ...more] = await cards("metric:rebates_ok");
+      expect(more).toHaveLength(0);
+      expect(now?.title).toBe(`${first?.title}, back since ${at(1).slice(11, 16)} UTC`);
+    });
+
     it("a deploy that breaks two metrics (one on two series) and brings two new errors tells each on its one rollback card", async () => {
       t.clock.advance(2 * 60 * minute);
       const deployAt = t.clock.now().getTime();

@@ -1106,6 +1106,8 @@ interface Broke {
   backTold?: boolean;
   /** A rhythm that changed, not a value: its points near the usual level say nothing of it being over. */
   pattern?: boolean;
+  /** Told on another series' card (an incident's lead): it has no card of its own to ask about. */
+  member?: boolean;
 }
 
 /** Whether `value` is nearer `a` than `b` (a break's level, or what was usual before it). */
@@ -1455,8 +1457,14 @@ async function settleBreak(ctx: AgentContext, series: string, state: SeriesState
     delete b.backFor;
   }
   if (!b?.level || b.settled || (state.backRun ?? 0) < BACK_POINTS) return [];
-  state.backRun = 0;
   const card = (await ctx.latestCards([series])).get(series);
+  // Its card is being written with this very batch (the break and its way back came in one
+  // request): asked at the next one (for a week at most: a card a mute dropped never comes).
+  if (!card && !b.member) {
+    if (ctx.now.getTime() - b.at > SETTLE_MS) b.settled = true;
+    return [];
+  }
+  state.backRun = 0;
   const status = card?.status ?? "";
   if (status === "pending" || status === "snoozed") {
     if (ctx.now.getTime() - b.at > SETTLE_MS) b.settled = true;
@@ -1885,6 +1893,7 @@ export const metricsAgent = defineAgent({
           ledHere,
         );
         // Another series of the metric broke moments ago: its card tells this break too.
+        if (incident.lead !== series) broke.member = true;
         const lead =
           incident.lead === series ? state.card : (await ctx.state.get<SeriesState>(incident.lead))?.card;
         if (!lead) continue;
