@@ -52,6 +52,19 @@ export function rank(f: Omit<RankFactors, "acceptRate"> & { acceptRate: number |
   };
 }
 
+/**
+ * A card's stored factors (rank's `priorityFactors`) ranked again with some of them changed: the
+ * accept rate keeps the number of decisions it rests on, which is no factor of its own.
+ */
+export function rerank(
+  stored: Record<string, number>,
+  change: Partial<RankFactors>,
+): ReturnType<typeof rank> {
+  const { [ACCEPT_RATE_DECISIONS]: decided, ...factors } = stored;
+  const f = { ...(factors as unknown as RankFactors), ...change };
+  return rank({ ...f, acceptRate: decided === undefined ? f.acceptRate : { rate: f.acceptRate, decided } });
+}
+
 /** 1 → now; 0.5 → six hours ago. */
 export function recency(lastSeen: Date, now: Date): number {
   const hours = Math.max(0, (now.getTime() - lastSeen.getTime()) / 3_600_000);

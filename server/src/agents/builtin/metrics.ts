@@ -19,7 +19,7 @@ import {
   type PatternChange,
   type PointScore,
 } from "../metrics/detector.ts";
-import { blast, type RankFactors, rank, recency } from "../rank.ts";
+import { blast, type RankFactors, rank, recency, rerank } from "../rank.ts";
 import { alertOf, groupFingerprint, SEVERITY } from "./alerts.ts";
 import {
   type Deploy,
@@ -37,7 +37,7 @@ import {
 import { type MuteMemory, newsPastMute } from "./past-mute.ts";
 import { alertOnSeries, type SeriesRef, seriesOfAlert } from "./promql.ts";
 import { deploysSetting, repositorySetting } from "./settings.ts";
-import { day, hhmm, labelText, plural } from "./words.ts";
+import { day, hhmm, labelText, plural, seriesText } from "./words.ts";
 
 const TAIL = 120;
 /** A relative change below this is told in values, not percent. */
@@ -585,11 +585,10 @@ function withAlerts(
   const told = names.length ? `Alertmanager is firing ${names.join(", ")} on it too${waits}.` : "";
   const { head, tail, evidence, ...rest } = card;
   // It ranks at least as its alerts' cards would: the page is as bad, and as current, as it says.
-  const f = rest.priorityFactors as RankFactors | undefined;
+  const f = rest.priorityFactors as (RankFactors & Record<string, number>) | undefined;
   const ranked =
     f && firing.length
-      ? rank({
-          ...f,
+      ? rerank(f, {
           severity: Math.max(f.severity, ...firing.map((a) => a.severity)),
           recency: Math.max(f.recency, ...firing.map((a) => recency(new Date(a.since), now))),
         })
@@ -893,8 +892,7 @@ function incidentCard(card: StashedCard, incident: Incident | null, now: Date): 
   const mine = (m: IncidentMember) => m.name === undefined || m.name === leadName;
   // At most one series of a metric has no labels: the others tell it apart by that. Another
   // metric's series is told by its name.
-  const named = (m: IncidentMember) =>
-    mine(m) ? seriesLabel(m.labels) : `${m.name}${labelText(m.labels) ? ` (${labelText(m.labels)})` : ""}`;
+  const named = (m: IncidentMember) => (mine(m) ? seriesLabel(m.labels) : seriesText(m.name ?? "", m.labels));
   // Other metrics that broke with it, each by its first series to break (its others drawn with it).
   const metrics: IncidentMember[] = [];
   for (const m of others) if (!mine(m) && !metrics.some((x) => x.name === m.name)) metrics.push(m);
@@ -927,7 +925,7 @@ function incidentCard(card: StashedCard, incident: Incident | null, now: Date): 
     labels: m.labels,
     at: new Date(m.at).toISOString(),
   }));
-  const f = card.priorityFactors as RankFactors | undefined;
+  const f = card.priorityFactors as (RankFactors & Record<string, number>) | undefined;
   const preview =
     card.preview?.type === "series"
       ? {
@@ -960,8 +958,7 @@ function incidentCard(card: StashedCard, incident: Incident | null, now: Date): 
           ? { ...change, params: { ...change.params, body: `${change.params.body}\n\n${list}` } }
           : change,
     ...(f
-      ? rank({
-          ...f,
+      ? rerank(f, {
           severity: Math.max(f.severity, ...others.map((m) => m.severity)),
           // One series is one place hurting; each more widens it (3 series ≈ 0.6, 8 ≈ 0.8).
           blastRadius: Math.max(f.blastRadius, (count + 1) / (count + 3)),
@@ -1259,8 +1256,7 @@ async function judge(
   const r = state.recovery;
   if (!r) return;
   state.recovery = undefined;
-  const scope = labelText(labels);
-  const metric = `${name}${scope ? ` (${scope})` : ""}`;
+  const metric = seriesText(name, labels);
   const v = verdict(r, at);
   if (!v) {
     // Silence is not a recovery, nor proof of a failure (the series may come under new labels):
@@ -1502,21 +1498,7 @@ function backByItself(
   since: number,
   now: Date,
 ): CardUpsert {
-  const f = card.priorityFactors as Partial<RankFactors>;
-  const factors: RankFactors | null =
-    f.severity !== undefined &&
-    f.blastRadius !== undefined &&
-    f.confidence !== undefined &&
-    f.recency !== undefined &&
-    f.acceptRate !== undefined
-      ? {
-          severity: f.severity,
-          blastRadius: f.blastRadius,
-          confidence: f.confidence,
-          recency: f.recency,
-          acceptRate: f.acceptRate,
-        }
-      : null;
+  const f = card.priorityFactors;
   const at = new Date(since);
   // The chart goes on to now, the way back drawn after the break it marks.
   const old = own.preview?.type === "series" ? own.preview : null;
@@ -1537,7 +1519,7 @@ function backByItself(
     kind: own.kind,
     title: `${own.title}, back since ${hhmm(at, now)}`,
     ...(preview ? { preview } : {}),
-    ...(factors ? rank({ ...factors, severity: factors.severity / 2 }) : { priority: card.priority / 2 }),
+    ...(f.severity !== undefined ? rerank(f, { severity: f.severity / 2 }) : { priority: card.priority / 2 }),
     // Its times stay the break's: at is within them (merged by earliest and latest).
     evidence: { signalIds: [], firstSeen: at, lastSeen: at, facts: { backSince: at.toISOString() } },
   };

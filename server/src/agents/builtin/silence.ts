@@ -18,7 +18,7 @@ import {
   type WatchedSeries,
   watchedSeries,
 } from "./metrics.ts";
-import { clip, hhmm, labelText } from "./words.ts";
+import { clip, hhmm, labelText, seriesText } from "./words.ts";
 
 /**
  * A metrics source that went quiet. A Prometheus or a collector sends all the time, whatever its
@@ -320,8 +320,7 @@ async function rollbackOutcome(
   if (!card || rollbackDropped(card.status)) return null;
   if (card.status !== "applied") return undefined;
   const at = card.updatedAt.getTime();
-  const scope = labelText(w.labels);
-  const check = `after the rollback, ${clip(`${w.name}${scope ? ` (${scope})` : ""}`, 120)} sent again`;
+  const check = `after the rollback, ${clip(seriesText(w.name, w.labels), 120)} sent again`;
   if (w.arrived > at)
     return outcome(fingerprint, ctx.now, {
       check,
@@ -344,7 +343,7 @@ function stoppedTrouble(ctx: AgentContext, source: MetricSourceView, w: SeriesGr
   return {
     what: "metric",
     key: `metric:${w.name}`,
-    line: `${clip(`${w.name}${scope ? ` (${scope})` : ""}`, 120)} stopped: nothing${fromAny(w)} since ${hhmm(last, ctx.now)} (its points came ${every(w.step)}; ${clip(source.name, 80)} still sends its other series)`,
+    line: `${clip(seriesText(w.name, w.labels), 120)} stopped: nothing${fromAny(w)} since ${hhmm(last, ctx.now)} (its points came ${every(w.step)}; ${clip(source.name, 80)} still sends its other series)`,
     brief: `${w.name} stopped`,
     facts: { metric: w.name, ...(scope ? { labels: scope } : {}), lastPoint: last.toISOString() },
     signalIds: [],
@@ -369,7 +368,7 @@ async function seriesCard(
 ): Promise<CardUpsert> {
   const last = new Date(w.arrived);
   const scope = labelText(w.labels);
-  const metric = clip(`${w.name}${scope ? ` (${scope})` : ""}`, 120);
+  const metric = clip(seriesText(w.name, w.labels), 120);
   const copies =
     w.members.length > 1
       ? ` (from ${w.members.length} different ${w.replicas[0] ?? "series"}s over time)`

@@ -21,6 +21,12 @@ export function labelText(labels: Record<string, string>): string {
     .join(", ");
 }
 
+/** "checkout_success (job=shop)": a series by its metric's name and its labels (the name alone without). */
+export function seriesText(name: string, labels: Record<string, string>): string {
+  const scope = labelText(labels);
+  return scope ? `${name} (${scope})` : name;
+}
+
 /**
  * "14:05 UTC": the time of day cards tell things by; "Nov 21, 14:05 UTC" when it was on another day
  * than `now`, "2014-02-19 14:05 UTC" in another year (a backfill, a replay, a late batch), so an old
