@@ -49,12 +49,21 @@ export class RefusalLog {
     private readonly logger: Logger,
   ) {}
 
+  /**
+   * Whether `key` may be written at `now`: not within EVERY_MS of its last write (a clock gone
+   * back lets it through). The map forgets everything past `cap` keys.
+   */
+  private static due(written: Map<string, number>, key: string, now: number, cap: number): boolean {
+    const last = written.get(key);
+    if (last !== undefined && now - last < EVERY_MS && now >= last) return false;
+    if (written.size > cap) written.clear();
+    written.set(key, now);
+    return true;
+  }
+
   async record(sourceId: string, status: number, message: string): Promise<void> {
     const now = this.clock.now();
-    const last = this.written.get(sourceId);
-    if (last !== undefined && now.getTime() - last < EVERY_MS && now.getTime() >= last) return;
-    if (this.written.size > 10_000) this.written.clear();
-    this.written.set(sourceId, now.getTime());
+    if (!RefusalLog.due(this.written, sourceId, now.getTime(), 10_000)) return;
     const row = {
       sourceId,
       at: now,
@@ -81,11 +90,8 @@ export class RefusalLog {
    */
   async recordStray(path: string, status: number, message: string, userAgent: string | null): Promise<void> {
     const now = this.clock.now().getTime();
-    const last = this.strayWritten.get(path);
-    if (last !== undefined && now - last < EVERY_MS && now >= last) return;
     if (now - this.lastStray < STRAY_EVERY_MS && now >= this.lastStray) return;
-    if (this.strayWritten.size > 1_000) this.strayWritten.clear();
-    this.strayWritten.set(path, now);
+    if (!RefusalLog.due(this.strayWritten, path, now, 1_000)) return;
     this.lastStray = now;
     const row = {
       path,
