@@ -327,6 +327,14 @@ export async function replayFixtures(o: ReplayOptions): Promise<ReplayReport> {
         ts: new Date(slowAt + k * minute).toISOString(),
         value: 240 + 6 * k,
       },
+      // Its next point, still slow: an instance's break is told once it sends again (one drained
+      // away sends its last values off, then nothing).
+      {
+        name: "payment_latency_ms",
+        labels: { instance },
+        ts: new Date(slowAt + (k + 5) * minute).toISOString(),
+        value: 244 + 6 * k,
+      },
     ]),
   );
   await bearer(metrics, [
@@ -341,6 +349,12 @@ export async function replayFixtures(o: ReplayOptions): Promise<ReplayReport> {
       labels: { instance: "api-2" },
       ts: new Date(slowAt + 3 * minute).toISOString(),
       value: 41,
+    },
+    {
+      name: "payment_timeouts",
+      labels: { instance: "api-2" },
+      ts: new Date(slowAt + 8 * minute).toISOString(),
+      value: 44,
     },
   ]);
   log("incident story: payment_latency_ms on three instances at once, and payment_timeouts on one");

@@ -14,6 +14,7 @@ import {
 import {
   DEFAULT_DETECTOR_OPTIONS,
   type DetectorState,
+  inheritedState,
   MetricDetector,
   median,
   type PatternChange,
@@ -36,6 +37,21 @@ import {
 } from "./deploys.ts";
 import { type MuteMemory, newsPastMute } from "./past-mute.ts";
 import { alertOnSeries, type SeriesRef, seriesOfAlert } from "./promql.ts";
+import {
+  latestSibling,
+  type Members,
+  membersKey,
+  REPLICAS_SETTLE_MS,
+  replicaGroupOf,
+  replicaLabelsOf,
+  replicasAt,
+  replicasChanged,
+  SETTLED_QUIET_MS,
+  type Settled,
+  settledBreak,
+  type Unsettled,
+  withMembers,
+} from "./replicas.ts";
 import { deploysSetting, repositorySetting } from "./settings.ts";
 import { day, hhmm, labelText, plural, seriesText } from "./words.ts";
 
@@ -79,6 +95,39 @@ interface SeriesState {
   backRun?: number;
   /** When its latest point arrived (ms, the server's clock; absent in older states). */
   arrived?: number;
+  /** A replica's alarm, told once the replica sends again and the replicas did not change (see Held). */
+  held?: Held;
+  /** The replica of the same metric it was started from (a new pod's series), as a series key. */
+  startedFrom?: string;
+  /** Its break heard while its metric's replicas changed, judged once they settle (see settledBreak). */
+  unsettled?: Unsettled;
+  /**
+   * Where it settled after its replicas changed, when that was no break, and until when (ms): its
+   * alarms at that level are no news meanwhile (see SETTLED_QUIET_MS).
+   */
+  settled?: Settled & { until: number };
+}
+
+/** An alarm of a series, to tell (see the agent's run). */
+interface Alarm {
+  signal: SignalRow;
+  scored: PointScore;
+  /** Its rollback did not bring it back (see SeriesState.notBack). */
+  outlived?: NotBack | undefined;
+}
+
+/**
+ * An alarm of a series one replica sends (a pod's), held until that replica's next point: a pod
+ * being drained sends its rate falling to nothing and then stops, and the one next point is what
+ * tells that from a break. Told then, unless the replicas of its metric changed meanwhile (see
+ * replicasChanged). Times as epoch ms.
+ */
+interface Held {
+  id: string;
+  at: number;
+  point: Point;
+  scored: PointScore;
+  outlived?: NotBack;
 }
 
 /** What a series on a rollback card is judged by: its level in the hour after the rollback. */
@@ -412,49 +461,6 @@ async function watchMapped(ctx: AgentContext, bySource: Map<string, Map<string, 
       ),
     );
   }
-}
-
-/**
- * Labels that say which copy of a service sent a series (a pod, an instance, a container's id, the
- * machine), not what is measured: a deploy or a rescheduling changes them.
- */
-export const REPLICA_LABELS = new Set([
-  "pod",
-  "pod_name",
-  "kubernetes_pod_name",
-  "pod_uid",
-  "instance",
-  "container_id",
-  "id",
-  "uid",
-  "host",
-  "hostname",
-  "node",
-  "nodename",
-  "replica",
-  "task_id",
-  "alloc_id",
-]);
-
-/** The replica labels among these label names, in REPLICA_LABELS' order ("pod" before "instance"). */
-export function replicaLabelsOf(names: Iterable<string>): string[] {
-  const have = new Set(names);
-  return [...REPLICA_LABELS].filter((k) => have.has(k));
-}
-
-/**
- * The mapped metrics a source sends one series per replica (pod, instance…), with those labels:
- * each new pod's series starts unlearned, so Settings suggests sending them summed.
- */
-export function perReplica(
-  watched: { name: string; labels: Record<string, string> }[],
-): Record<string, string[]> {
-  const out: Record<string, string[]> = {};
-  for (const { name, labels } of watched) {
-    const replicas = replicaLabelsOf(Object.keys(labels));
-    if (replicas.length > 0) out[name] = replicaLabelsOf([...(out[name] ?? []), ...replicas]);
-  }
-  return out;
 }
 
 /** A watched series as the silence agent sees it (see watchedSeries). */
@@ -1645,6 +1651,96 @@ async function lateDeploy(
  * (state kept between batches); a point that breaks from the series' normal behaviour opens a card
  * with the chart, the claim, and the admin's configured action for that metric (or an issue).
  */
+/**
+ * The replicas that sent each metric in the batch, with the batch's points added (see Members), by
+ * the metric's group key; written back.
+ */
+async function replicaMembers(
+  ctx: AgentContext,
+  bySeries: Map<string, SignalRow[]>,
+): Promise<Map<string, Members>> {
+  const spans = new Map<string, Map<string, [number, number]>>();
+  for (const [series, signals] of bySeries) {
+    const first = signals[0]?.payload as Point | undefined;
+    const group = first && replicaGroupOf(first.name, first.labels);
+    if (!group) continue;
+    let span: [number, number] | undefined;
+    // Points of its loaded past count too: a series whose past was loaded is no new replica.
+    for (const s of signals) {
+      const at = s.occurredAt.getTime();
+      span = span ? [Math.min(span[0], at), Math.max(span[1], at)] : [at, at];
+    }
+    if (!span) continue;
+    const of = spans.get(group.key) ?? new Map<string, [number, number]>();
+    of.set(series, span);
+    spans.set(group.key, of);
+  }
+  const out = new Map<string, Members>();
+  if (spans.size === 0) return out;
+  await ctx.state.load([...spans.keys()].map(membersKey));
+  for (const [group, of] of spans) {
+    const members = withMembers((await ctx.state.get<Members>(membersKey(group))) ?? {}, of);
+    ctx.state.set(membersKey(group), members);
+    out.set(group, members);
+  }
+  return out;
+}
+
+/**
+ * A new replica's series (a pod a deploy started) starts from what the replica that sent the metric
+ * last had learned, so it is judged from its first quarter hour instead of after 300 points of its
+ * own; nothing when none had learned enough.
+ */
+async function startedFromSibling(
+  ctx: AgentContext,
+  series: string,
+  members: Members,
+): Promise<SeriesState | undefined> {
+  const sibling = latestSibling(members, series);
+  const from = sibling ? await ctx.state.get<SeriesState>(sibling) : undefined;
+  if (!sibling || !from || from.detector.n < DEFAULT_DETECTOR_OPTIONS.warmup) return undefined;
+  return {
+    detector: inheritedState(from.detector),
+    tail: [],
+    ...(from.alarmLevel !== undefined ? { alarmLevel: from.alarmLevel } : {}),
+    startedFrom: sibling,
+  };
+}
+
+/**
+ * Keeps a replica's alarm heard while its metric's replicas changed, to judge once they settle (the
+ * first one: what was expected before the change). A changed pattern has no level to judge by.
+ */
+function unsettle(
+  state: SeriesState,
+  at: number,
+  value: number,
+  scored: PointScore,
+  members: Members,
+  step: number,
+): void {
+  if (state.unsettled || scored.pattern) return;
+  const normal = scored.peak ? scored.peak.expected : scored.expected;
+  const surprised = scored.peak ? scored.peak.value : value;
+  if (!Number.isFinite(normal)) return;
+  const before = replicasAt(members, at - REPLICAS_SETTLE_MS, step);
+  state.unsettled = { at, normal, value: surprised, replicas: Math.max(before, 1) };
+}
+
+/** The replica a series was started from, by its replica labels ("pod=shop-7d9f-a, instance=…"). */
+function startedFromText(sibling: string, labels: Record<string, string>): string {
+  const values = new Map(
+    [...sibling.matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)=("(?:[^"\\]|\\.)*")/g)].map(([, k, v]) => [
+      k as string,
+      JSON.parse(v as string) as string,
+    ]),
+  );
+  const named = replicaLabelsOf(Object.keys(labels))
+    .filter((k) => values.has(k))
+    .map((k) => `${k}=${values.get(k)}`);
+  return named.join(", ") || sibling;
+}
+
 export const metricsAgent = defineAgent({
   name: "metrics",
   reads: ["metric.point", "alert.*"],
@@ -1687,6 +1783,7 @@ export const metricsAgent = defineAgent({
     ]);
     await rememberNames(ctx, namesBySource);
     await watchMapped(ctx, seriesBySource);
+    const membersOf = await replicaMembers(ctx, bySeries);
     // Series that became an incident's lead in this batch: their cards are being made now.
     const ledHere = new Set<string>();
     // Series whose points end earliest first: when several break in this batch, the one that broke
@@ -1695,36 +1792,23 @@ export const metricsAgent = defineAgent({
     const ordered = [...bySeries].sort(([, a], [, b]) => latest(a) - latest(b));
     for (const [series, signals] of ordered) {
       const stored = await ctx.state.get<SeriesState>(series);
-      const state: SeriesState = stored ?? { detector: new MetricDetector().state, tail: [] };
-      signals.sort((a, b) => a.occurredAt.getTime() - b.occurredAt.getTime());
       const first = signals[0]?.payload as Point;
+      const group = replicaGroupOf(first.name, first.labels);
+      const members = (group && membersOf.get(group.key)) ?? {};
+      const state: SeriesState = stored ??
+        (group && (await startedFromSibling(ctx, series, members))) ?? {
+          detector: new MetricDetector().state,
+          tail: [],
+        };
+      signals.sort((a, b) => a.occurredAt.getTime() - b.occurredAt.getTime());
       await judgeRecovery(ctx, { series, name: first.name, labels: first.labels }, state, signals, out);
       // After judgeRecovery: a series its rollback brought back has forgotten its break.
       let detector = new MetricDetector(state.detector);
       state.arrived = signals.reduce((m, x) => Math.max(m, x.receivedAt.getTime()), state.arrived ?? 0);
-      for (const signal of signals) {
+      /** Tells an alarm of this series: its own card, an incident's, or a line on the rollback card of the deploy before it. */
+      const tell = async ({ signal, scored, outlived }: Alarm): Promise<void> => {
         const p = signal.payload as Point;
         const at = signal.occurredAt;
-        const alarmAt = state.alarmLevel ?? DEFAULT_DETECTOR_OPTIONS.alarmLevel;
-        detector = pastFirst(state, detector, at.getTime(), p.history === true);
-        const learned = detector.update(p.value, at.getTime());
-        // The past is learned from, not told: its alarms start no rest that would hide a live break.
-        if (p.history) detector.untold();
-        // A series finer than a minute is judged, and charted, a minute at a time.
-        if (learned.minute) addToTail(state.tail, learned.minute.at, learned.minute.value);
-        else if (!learned.held) addToTail(state.tail, at.getTime(), p.value);
-        keepCalm(ctx, series, state, detector);
-        if (!p.history) countBack(state, series, at.getTime(), p.value);
-        // Its rollback did not bring it back: its own card again, told against the level before the
-        // break (the detector, at rest since, has begun to learn the broken level as the norm).
-        const outlived = state.notBack && at.getTime() > state.notBack.after ? state.notBack : undefined;
-        if (outlived) state.notBack = undefined;
-        const scored: PointScore = outlived
-          ? { score: Math.max(learned.score, alarmAt), expected: outlived.normal, surprise: learned.surprise }
-          : learned;
-        // The past a source loaded is learned from, not told: it happened before anyone watched.
-        if (scored.score < alarmAt || p.history) continue;
-
         const d = describe(p, at, scored, state.tail, ctx.now);
         const preview: Preview = {
           type: "series",
@@ -1759,7 +1843,7 @@ export const metricsAgent = defineAgent({
               alertsNow,
             })),
           );
-          continue;
+          return;
         }
         const settings = metricSourceSettings.safeParse(await ctx.sourceSettings(signal.sourceId));
         const conf = settings.success
@@ -1828,7 +1912,7 @@ export const metricsAgent = defineAgent({
             {
               check: "scored against the series' own history, not a fixed threshold",
               status: "passed",
-              detail: `scored ${scored.score.toFixed(2)} against ${state.detector.n} earlier points`,
+              detail: `scored ${scored.score.toFixed(2)} against ${state.detector.n} earlier points${state.startedFrom ? ` (those before this ${replicaLabelsOf(Object.keys(p.labels))[0]} began sent by ${startedFromText(state.startedFrom, p.labels)})` : ""}`,
             },
           ],
           reopen: true,
@@ -1843,7 +1927,7 @@ export const metricsAgent = defineAgent({
           { brief: d.brief, change: d.change, at: at.getTime() },
           (now, rejected) => pastRejectedBreak(p.name, now, rejected, ctx.now),
         );
-        if (muted && !past) continue;
+        if (muted && !past) return;
         await indexBreak(ctx, p.name, series, p.labels);
         // Past the mute, the card says why it comes, and keeps saying it while it is open.
         state.card = past ? { ...card, head: `${card.head} ${past}`, pastMute: true } : card;
@@ -1878,7 +1962,7 @@ export const metricsAgent = defineAgent({
         if (incident.lead !== series) broke.member = true;
         const lead =
           incident.lead === series ? state.card : (await ctx.state.get<SeriesState>(incident.lead))?.card;
-        if (!lead) continue;
+        if (!lead) return;
         const told = {
           ...lead,
           evidence: { ...lead.evidence, signalIds: [signal.id], lastSeen: at.getTime() },
@@ -1896,6 +1980,98 @@ export const metricsAgent = defineAgent({
             ctx.now,
           ),
         );
+      };
+      for (const signal of signals) {
+        const p = signal.payload as Point;
+        const at = signal.occurredAt;
+        const alarmAt = state.alarmLevel ?? DEFAULT_DETECTOR_OPTIONS.alarmLevel;
+        detector = pastFirst(state, detector, at.getTime(), p.history === true);
+        const learned = detector.update(p.value, at.getTime());
+        // The past is learned from, not told: its alarms start no rest that would hide a live break.
+        if (p.history) detector.untold();
+        // A series finer than a minute is judged, and charted, a minute at a time.
+        if (learned.minute) addToTail(state.tail, learned.minute.at, learned.minute.value);
+        else if (!learned.held) addToTail(state.tail, at.getTime(), p.value);
+        keepCalm(ctx, series, state, detector);
+        if (!p.history) countBack(state, series, at.getTime(), p.value);
+        // Its rollback did not bring it back: its own card again, told against the level before the
+        // break (the detector, at rest since, has begun to learn the broken level as the norm).
+        const outlived = state.notBack && at.getTime() > state.notBack.after ? state.notBack : undefined;
+        if (outlived) state.notBack = undefined;
+        const scored: PointScore = outlived
+          ? { score: Math.max(learned.score, alarmAt), expected: outlived.normal, surprise: learned.surprise }
+          : learned;
+        // The past a source loaded is learned from, not told: it happened before anyone watched.
+        if (p.history) continue;
+        const step = state.detector.step ?? 60_000;
+        const held = state.held;
+        if (held && at.getTime() > held.at) {
+          // The replica sent again: its held alarm is a break, unless its metric's replicas changed
+          // (a rolling update, a scale-down) — then per-replica values moved with them.
+          state.held = undefined;
+          if (replicasChanged(members, held.at - REPLICAS_SETTLE_MS, at.getTime(), step)) {
+            detector.endRest();
+            unsettle(state, held.at, held.point.value, held.scored, members, step);
+          } else
+            await tell({
+              signal: { ...signal, id: held.id, payload: held.point, occurredAt: new Date(held.at) },
+              scored: { ...held.scored, expected: held.scored.expected ?? Number.NaN },
+              outlived: held.outlived,
+            });
+        }
+        // (Asked only of a replica's alarm, or of one that waits for its replicas to settle.)
+        const changing =
+          group !== null &&
+          (state.unsettled !== undefined || scored.score >= alarmAt) &&
+          replicasChanged(members, at.getTime() - REPLICAS_SETTLE_MS, at.getTime(), step);
+        if (state.unsettled && !changing) {
+          // The replicas settled: a break heard meanwhile that is still there is told now.
+          const u = state.unsettled;
+          state.unsettled = undefined;
+          const settled = settledBreak(u, state.tail, replicasAt(members, at.getTime(), step));
+          if (settled && !settled.news)
+            state.settled = { ...settled, until: at.getTime() + SETTLED_QUIET_MS };
+          if (settled?.news) {
+            // Told as it began — at the first surprise, a deploy's minutes after it — at where it settled.
+            const peak = { back: 0, at: u.at, value: settled.level, expected: u.normal };
+            await tell({
+              signal: { ...signal, occurredAt: new Date(u.at) },
+              scored: {
+                score: Math.max(scored.score, alarmAt),
+                expected: u.normal,
+                surprise: scored.surprise,
+                peak,
+              },
+            });
+            continue;
+          }
+        }
+        if (scored.score < alarmAt) continue;
+        const settled = state.settled && at.getTime() <= state.settled.until ? state.settled : undefined;
+        if (!settled) state.settled = undefined;
+        if (settled && Math.abs((scored.peak?.value ?? p.value) - settled.level) < settled.far) {
+          // At the level its replicas' change left it at: the detector is still learning it.
+          detector.untold();
+          continue;
+        }
+        if (changing) {
+          // While the replicas change, a replica's values are no news until they settle; no rest
+          // either, so the detector goes on judging it in full.
+          detector.untold();
+          unsettle(state, at.getTime(), p.value, scored, members, step);
+          continue;
+        }
+        if (group) {
+          state.held = {
+            id: signal.id,
+            at: at.getTime(),
+            point: p,
+            scored,
+            ...(outlived ? { outlived } : {}),
+          };
+          continue;
+        }
+        await tell({ signal, scored, outlived });
       }
       out.push(...(await lateDeploy(ctx, { series, signals, state, alertsNow, ledHere })));
       out.push(...(await settleBreak(ctx, series, state)));

@@ -1,4 +1,3 @@
-import { labelKey } from "../../ingest/common.ts";
 import type { AgentContext, CardUpsert, MetricSourceView } from "../define.ts";
 import { defineAgent, outcome } from "../define.ts";
 import { rank } from "../rank.ts";
@@ -10,14 +9,8 @@ import {
   rollbackFingerprint,
   type Trouble,
 } from "./deploys.ts";
-import {
-  mappedAction,
-  metricSourceSettings,
-  REPLICA_LABELS,
-  replicaLabelsOf,
-  type WatchedSeries,
-  watchedSeries,
-} from "./metrics.ts";
+import { mappedAction, metricSourceSettings, type WatchedSeries, watchedSeries } from "./metrics.ts";
+import { replicaGroupOf, replicaLabelsOf } from "./replicas.ts";
 import { clip, hhmm, labelText, seriesText } from "./words.ts";
 
 /**
@@ -99,9 +92,8 @@ export interface SeriesGroup extends WatchedSeries {
 export function replicaGroups(watched: WatchedSeries[]): SeriesGroup[] {
   const groups = new Map<string, SeriesGroup>();
   for (const w of watched) {
-    const replicas = replicaLabelsOf(Object.keys(w.labels));
-    const labels = Object.fromEntries(Object.entries(w.labels).filter(([k]) => !REPLICA_LABELS.has(k)));
-    const series = replicas.length > 0 ? `metric:${w.name}{${labelKey(labels)}}` : w.series;
+    const group = replicaGroupOf(w.name, w.labels);
+    const { key: series, labels, replicas } = group ?? { key: w.series, labels: w.labels, replicas: [] };
     const g = groups.get(series);
     if (!g) {
       groups.set(series, { ...w, series, labels, members: [w.series], replicas });

@@ -11,10 +11,10 @@ import { type Deploy, deploysAgent, RECENT_DEPLOYS_KEY } from "../../agents/buil
 import {
   MAX_SOURCE_METRICS,
   metricsAgent,
-  perReplica,
   sourceMetricsKey,
   watchedKey,
 } from "../../agents/builtin/metrics.ts";
+import { perReplica } from "../../agents/builtin/replicas.ts";
 import { agentSourceSettings } from "../../agents/source-settings.ts";
 import { stateAgent } from "../../agents/state.ts";
 import type { Queryable } from "../../db/client.ts";

@@ -1,0 +1,182 @@
+import { randomUUID } from "node:crypto";
+import * as schema from "@flick/server/schema";
+import type { Card, IngestResult, Source } from "@flick/shared";
+import { asc, like, or } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { fixture, hmacSha256Hex } from "../helpers/fixtures.ts";
+import { drivers, startTestApp, type TestApp } from "../helpers/harness.ts";
+
+const minute = 60_000;
+
+/**
+ * A metric sent one series per pod (Prometheus remote_write of per-pod series), through the real
+ * ingest endpoint and agent runtime: a deploy's rolling update, a scale-down and a bad release.
+ * Each pod's value is its share of the traffic, so it moves whenever the pods do.
+ */
+describe.each(drivers)("a metric sent by pods, on %s", (driver) => {
+  let t: TestApp;
+  let admin: string;
+  let gh: Source;
+  let metrics: Source;
+
+  beforeAll(async () => {
+    t = await startTestApp(driver);
+    admin = await t.setupAdmin();
+    gh = await t.createSource(admin, "github");
+    metrics = await t.createSource(admin, "metrics", {
+      actions: { rolled_rate: "rollback", halved_rate: "rollback", scaled_rate: "rollback" },
+    });
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  // Deterministic noise, about ±1 around each pod's share.
+  let seed = 7;
+  const noise = () => {
+    let sum = 0;
+    for (let i = 0; i < 3; i++) {
+      seed = (seed * 16807) % 2147483647;
+      sum += seed / 2147483647;
+    }
+    return sum - 1.5;
+  };
+  const post = async (body: unknown[]) => {
+    const res = await t.request<IngestResult>(`/ingest/${metrics.id}`, {
+      json: body,
+      origin: null,
+      headers: { authorization: `Bearer ${metrics.secret}` },
+    });
+    expect(res.status, res.text).toBe(202);
+  };
+  const point = (name: string, pod: string, at: number, value: number) => ({
+    name,
+    labels: { job: "shop", pod, instance: `${pod}:9090` },
+    ts: new Date(at).toISOString(),
+    value: value + noise(),
+  });
+  /** Moves the fake clock to `at` (ms). */
+  const clockTo = (at: number) => t.clock.advance(at - t.clock.now().getTime());
+  /** Seven hours of `pods` sending `value` each, a point a minute, sent an hour at a time; returns the next minute. */
+  const past = async (name: string, pods: string[], value: number) => {
+    const start = t.clock.now().getTime();
+    for (let hour = 0; hour < 7; hour++) {
+      const batch = [];
+      for (let i = hour * 60; i < (hour + 1) * 60; i++)
+        batch.push(...pods.map((pod) => point(name, pod, start + i * minute, value)));
+      await post(batch);
+      clockTo(start + (hour + 1) * 60 * minute);
+      await t.drain();
+    }
+    return start + 7 * 60 * minute;
+  };
+  /** A push to the default branch of the fixture's repository at `at`: a deploy. */
+  const deploy = async (at: number, sha: string) => {
+    clockTo(at);
+    const push = JSON.parse(fixture("github-webhooks/push/with-new-branch.payload.json")) as Record<
+      string,
+      Record<string, unknown>
+    >;
+    const repo = push.repository as Record<string, unknown>;
+    const body = JSON.stringify({
+      ...push,
+      ref: `refs/heads/${repo.default_branch}`,
+      repository: { ...repo, pushed_at: Math.floor(at / 1000) },
+      before: "a".repeat(40),
+      after: sha.repeat(40),
+      created: false,
+      deleted: false,
+    });
+    const res = await t.request(`/ingest/${gh.id}`, {
+      body,
+      origin: null,
+      headers: {
+        "content-type": "application/json",
+        "x-github-event": "push",
+        "x-github-delivery": randomUUID(),
+        "x-hub-signature-256": `sha256=${hmacSha256Hex(gh.secret, body)}`,
+      },
+    });
+    expect(res.status).toBe(202);
+    await t.drain();
+  };
+  /** Minute by minute from `from`: each step's pods and their values, sent as each minute ends. */
+  const minutes = async (name: string, from: number, steps: Record<string, number>[]) => {
+    for (const [i, step] of steps.entries()) {
+      const at = from + (i + 1) * minute;
+      clockTo(at + 5_000);
+      await post(Object.entries(step).map(([pod, value]) => point(name, pod, at, value)));
+      await t.drain();
+      await t.tick();
+    }
+  };
+  const repeat = (n: number, step: Record<string, number>) => Array.from({ length: n }, () => step);
+  /** A rolling update of two pods (a, b) to two new ones (c, d), one more at a time: each pod's share moves. */
+  const rolling = (each: number, after = each): Record<string, number>[] => [
+    { a: (each * 2) / 3, b: (each * 2) / 3, c: (after * 2) / 3 },
+    { a: each * 0.3, b: each, c: after },
+    { b: (each * 2) / 3, c: (after * 2) / 3, d: (after * 2) / 3 },
+    { b: each * 0.3, c: after, d: after },
+  ];
+  /**
+   * The cards about the metric (its series' own, the rollback card of the deploy of `sha`) changed
+   * since `since` (ms): a seven-hour past of noise may hold an alarm of its own.
+   */
+  const cardsOf = async (name: string, sha: string, since = 0) =>
+    (
+      (await t.database.db
+        .select()
+        .from(schema.cards)
+        .where(
+          or(
+            like(schema.cards.fingerprint, `metric:${name}%`),
+            like(schema.cards.fingerprint, `deploy:%@${sha.repeat(40)}`),
+          ),
+        )
+        .orderBy(asc(schema.cards.createdAt))) as unknown as Card[]
+    ).filter((c) => new Date(c.updatedAt).getTime() >= since);
+
+  it("a rolling update is no news: old pods drained, new ones taking their share; a break after it is told", async () => {
+    const end = await past("rolled_rate", ["a", "b"], 50);
+    await deploy(end, "b");
+    await minutes("rolled_rate", end, [...rolling(50), ...repeat(40, { c: 50, d: 50 })]);
+    // Before, each old pod's shrinking share and its drain made "rolled_rate dropped 36% on 2
+    // series 1 min after push — roll back?".
+    expect(await cardsOf("rolled_rate", "b")).toEqual([]);
+    // The new pods were judged from their first quarter hour, as the old ones had learned: both
+    // dropping for a minute is a card, told once they send again.
+    const later = end + 44 * minute;
+    await minutes("rolled_rate", later, [{ c: 10, d: 10 }]);
+    expect(await cardsOf("rolled_rate", "b")).toEqual([]);
+    await minutes("rolled_rate", later + minute, [{ c: 50, d: 50 }]);
+    const [card, ...more] = await cardsOf("rolled_rate", "b");
+    expect(more).toEqual([]);
+    expect(card?.title).toMatch(/^rolled_rate dropped (79|8\d)% at \d\d:\d\d UTC and on 1 more series$/);
+    expect(card?.fingerprint).toMatch(/^metric:rolled_rate\{.*pod="[cd]"\}$/);
+    expect(card?.verification[0]?.detail).toMatch(
+      /^scored 0\.\d\d against \d+ earlier points \(those before this pod began sent by pod=[ab], instance=[ab]:9090\)$/,
+    );
+  });
+
+  it("a release that halves what each new pod does is told once the pods settle, on the deploy's rollback card", async () => {
+    const end = await past("halved_rate", ["a", "b"], 50);
+    await deploy(end, "c");
+    await minutes("halved_rate", end, [...rolling(50, 25), ...repeat(14, { c: 25, d: 25 })]);
+    // Still settling (a quarter hour since the last pod came): nothing yet.
+    expect(await cardsOf("halved_rate", "c")).toEqual([]);
+    await minutes("halved_rate", end + 18 * minute, repeat(3, { c: 25, d: 25 }));
+    const [card, ...more] = await cardsOf("halved_rate", "c");
+    expect(more).toEqual([]);
+    expect(card?.fingerprint).toBe(`deploy:Codertocat/Hello-World@${"c".repeat(40)}`);
+    // Told as it began: a minute after the push, the pods' level where they settled.
+    expect(card?.title).toMatch(/^halved_rate dropped (4[5-9]|5[0-5])% on 2 series 1 min after push c{7} /);
+  });
+
+  it("a pod taken away: the ones left taking its share, and its drain, are no news", async () => {
+    const end = await past("scaled_rate", ["a", "b", "z"], 40);
+    await deploy(end, "d");
+    await minutes("scaled_rate", end, [{ a: 40, b: 40, z: 12 }, ...repeat(80, { a: 60, b: 60 })]);
+    // Before: "scaled_rate dropped 60% on 3 series 1 min after push — roll back?".
+    expect(await cardsOf("scaled_rate", "d", end)).toEqual([]);
+  });
+});
