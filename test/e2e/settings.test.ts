@@ -366,7 +366,9 @@ describe("connecting a source from the settings page", () => {
     await hinted.getByText("Settings", { exact: true }).click();
     const hint = hinted.getByRole("listitem").filter({ hasText: "checkout_success → rollback" });
     await hint
-      .getByText(/sent one series per pod: a new pod's series is judged only after 300 points/)
+      .getByText(
+        /sent one series per pod: each is judged on its own .* a break is told only once they have settled, a quarter hour later/,
+      )
       .waitFor();
     expect(await hint.getByText("sum by (job)", { exact: true }).count()).toBe(1);
     const wide = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);

@@ -390,10 +390,10 @@ function MetricActions(props: {
                     {(labels) => (
                       <span class={styles.muted}>
                         {" "}
-                        · sent one series per {labels().join(" and ")}: a new {labels()[0]}'s series is judged
-                        only after 300 points of its own (5 hours at one a minute), and a deploy makes new
-                        ones, so a break just after a deploy goes untold — send a recording rule's{" "}
-                        <code>sum by (job)</code> instead
+                        · sent one series per {labels().join(" and ")}: each is judged on its own (a new one
+                        from what the one before it learned), and while they come and go — a deploy, a
+                        scale-down — a break is told only once they have settled, a quarter hour later. A
+                        recording rule's <code>sum by (job)</code> is judged at once
                       </span>
                     )}
                   </Show>
