@@ -1,4 +1,4 @@
-// `pnpm bench agents [--series N] [--points N]`: how fast the agent runtime turns metric points into
+// `pnpm bench agents [--series N] [--points N] [--pods]`: how fast the agent runtime turns metric points into
 // what the metrics agent knows — points posted through the real ingest endpoint, then drained by
 // one runtime (batches of 200, every built-in agent, state read and written per batch) on each
 // database. The clock is a fake one: the points are a minute apart in time, sent as fast as they go.
@@ -14,7 +14,12 @@ interface Result {
   perSec: number;
 }
 
-async function benchDriver(driver: "pglite" | "postgres", series: number, points: number): Promise<Result> {
+async function benchDriver(
+  driver: "pglite" | "postgres",
+  series: number,
+  points: number,
+  pods: boolean,
+): Promise<Result> {
   const t = await startTestApp(driver);
   try {
     const admin = await t.setupAdmin();
@@ -28,7 +33,8 @@ async function benchDriver(driver: "pglite" | "postgres", series: number, points
           for (let s = 0; s < series; s++)
             body.push({
               name: `m${s}`,
-              labels: { zone: "a" },
+              // --pods: each series as one pod sends it (a replica label: the agent keeps who sends each metric).
+              labels: pods ? { zone: "a", pod: `shop-7d9f-${s}` } : { zone: "a" },
               ts: new Date(start + i * 60_000).toISOString(),
               value: 100 + Math.sin(i / 30 + s) * 10 + Math.random(),
             });
@@ -63,14 +69,15 @@ async function benchDriver(driver: "pglite" | "postgres", series: number, points
 export async function run(): Promise<void> {
   const series = Number(arg("series", "20"));
   const points = Number(arg("points", "600"));
+  const pods = process.argv.includes("--pods");
   const results: Result[] = [];
   for (const d of drivers) {
     console.log(`  ${d}: ${series} series × ${points} points…`);
-    results.push(await benchDriver(d, series, points));
+    results.push(await benchDriver(d, series, points, pods));
   }
   const tables: Table[] = [
     {
-      title: `Metric points through the agent runtime (${series} series × ${points} points a minute apart, after 400 of warm-up)`,
+      title: `Metric points through the agent runtime (${series} series${pods ? " sent per pod" : ""} × ${points} points a minute apart, after 400 of warm-up)`,
       columns: ["driver", "signals", "seconds", "signals/s"],
       rows: results.map((r) => [r.driver, r.signals, r.seconds, r.perSec]),
       notes: [
