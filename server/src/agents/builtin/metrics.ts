@@ -41,6 +41,7 @@ import {
   latestSibling,
   type Members,
   membersKey,
+  membersMoved,
   REPLICAS_SETTLE_MS,
   replicaGroupOf,
   replicaLabelsOf,
@@ -99,6 +100,8 @@ interface SeriesState {
   held?: Held;
   /** The replica of the same metric it was started from (a new pod's series), as a series key. */
   startedFrom?: string;
+  /** A replica's first and latest point (ms, point times; its metric's members list may lag). */
+  span?: [number, number];
   /** Its break heard while its metric's replicas changed, judged once they settle (see settledBreak). */
   unsettled?: Unsettled;
   /**
@@ -1651,6 +1654,37 @@ async function lateDeploy(
  * (state kept between batches); a point that breaks from the series' normal behaviour opens a card
  * with the chart, the claim, and the admin's configured action for that metric (or an issue).
  */
+/** The first and latest times of these points, with an earlier span's (points of a loaded past too). */
+function spanOf(signals: SignalRow[], had?: [number, number]): [number, number] | undefined {
+  let span = had;
+  for (const s of signals) {
+    const at = s.occurredAt.getTime();
+    span = span ? [Math.min(span[0], at), Math.max(span[1], at)] : [at, at];
+  }
+  return span;
+}
+
+/**
+ * A metric's replicas with each one's span as its own state has it (the stored list's latest points
+ * may lag by MEMBERS_LAG_MS): read when a replica's alarm is weighed, where a pod that stopped a
+ * minute ago must show as stopped.
+ */
+async function exactMembers(
+  ctx: AgentContext,
+  members: Members,
+  series: string,
+  state: SeriesState,
+): Promise<Members> {
+  const others = Object.keys(members).filter((k) => k !== series);
+  await ctx.state.load(others);
+  const out: Members = {};
+  for (const [key, [first, last]] of Object.entries(members)) {
+    const own = key === series ? state.span : (await ctx.state.get<SeriesState>(key))?.span;
+    out[key] = own ? [Math.min(first, own[0]), Math.max(last, own[1])] : [first, last];
+  }
+  return out;
+}
+
 /**
  * The replicas that sent each metric in the batch, with the batch's points added (see Members), by
  * the metric's group key; written back.
@@ -1664,12 +1698,7 @@ async function replicaMembers(
     const first = signals[0]?.payload as Point | undefined;
     const group = first && replicaGroupOf(first.name, first.labels);
     if (!group) continue;
-    let span: [number, number] | undefined;
-    // Points of its loaded past count too: a series whose past was loaded is no new replica.
-    for (const s of signals) {
-      const at = s.occurredAt.getTime();
-      span = span ? [Math.min(span[0], at), Math.max(span[1], at)] : [at, at];
-    }
+    const span = spanOf(signals);
     if (!span) continue;
     const of = spans.get(group.key) ?? new Map<string, [number, number]>();
     of.set(series, span);
@@ -1679,8 +1708,11 @@ async function replicaMembers(
   if (spans.size === 0) return out;
   await ctx.state.load([...spans.keys()].map(membersKey));
   for (const [group, of] of spans) {
-    const members = withMembers((await ctx.state.get<Members>(membersKey(group))) ?? {}, of);
-    ctx.state.set(membersKey(group), members);
+    const stored = (await ctx.state.get<Members>(membersKey(group))) ?? {};
+    const members = withMembers(stored, of);
+    // Written when a replica came or went, or one's latest point is far past the stored one — not
+    // at every batch: each replica's own state keeps its exact span (see exactMembers).
+    if (membersMoved(stored, members)) ctx.state.set(membersKey(group), members);
     out.set(group, members);
   }
   return out;
@@ -1801,6 +1833,13 @@ export const metricsAgent = defineAgent({
           tail: [],
         };
       signals.sort((a, b) => a.occurredAt.getTime() - b.occurredAt.getTime());
+      if (group) state.span = spanOf(signals, state.span);
+      /** Its metric's replicas as each one's own state says, read only when a replica's alarm is weighed. */
+      let exact: Members | undefined;
+      const replicas = async () => {
+        exact ??= await exactMembers(ctx, members, series, state);
+        return exact;
+      };
       await judgeRecovery(ctx, { series, name: first.name, labels: first.labels }, state, signals, out);
       // After judgeRecovery: a series its rollback brought back has forgotten its break.
       let detector = new MetricDetector(state.detector);
@@ -2009,9 +2048,9 @@ export const metricsAgent = defineAgent({
           // The replica sent again: its held alarm is a break, unless its metric's replicas changed
           // (a rolling update, a scale-down) — then per-replica values moved with them.
           state.held = undefined;
-          if (replicasChanged(members, held.at - REPLICAS_SETTLE_MS, at.getTime(), step)) {
+          if (replicasChanged(await replicas(), held.at - REPLICAS_SETTLE_MS, at.getTime(), step)) {
             detector.endRest();
-            unsettle(state, held.at, held.point.value, held.scored, members, step);
+            unsettle(state, held.at, held.point.value, held.scored, await replicas(), step);
           } else
             await tell({
               signal: { ...signal, id: held.id, payload: held.point, occurredAt: new Date(held.at) },
@@ -2023,12 +2062,12 @@ export const metricsAgent = defineAgent({
         const changing =
           group !== null &&
           (state.unsettled !== undefined || scored.score >= alarmAt) &&
-          replicasChanged(members, at.getTime() - REPLICAS_SETTLE_MS, at.getTime(), step);
+          replicasChanged(await replicas(), at.getTime() - REPLICAS_SETTLE_MS, at.getTime(), step);
         if (state.unsettled && !changing) {
           // The replicas settled: a break heard meanwhile that is still there is told now.
           const u = state.unsettled;
           state.unsettled = undefined;
-          const settled = settledBreak(u, state.tail, replicasAt(members, at.getTime(), step));
+          const settled = settledBreak(u, state.tail, replicasAt(await replicas(), at.getTime(), step));
           if (settled && !settled.news)
             state.settled = { ...settled, until: at.getTime() + SETTLED_QUIET_MS };
           if (settled?.news) {
@@ -2058,7 +2097,7 @@ export const metricsAgent = defineAgent({
           // While the replicas change, a replica's values are no news until they settle; no rest
           // either, so the detector goes on judging it in full.
           detector.untold();
-          unsettle(state, at.getTime(), p.value, scored, members, step);
+          unsettle(state, at.getTime(), p.value, scored, await replicas(), step);
           continue;
         }
         if (group) {
