@@ -24,7 +24,12 @@ describe.each(drivers)("a metric sent by pods, on %s", (driver) => {
     admin = await t.setupAdmin();
     gh = await t.createSource(admin, "github");
     metrics = await t.createSource(admin, "metrics", {
-      actions: { rolled_rate: "rollback", halved_rate: "rollback", scaled_rate: "rollback" },
+      actions: {
+        rolled_rate: "rollback",
+        halved_rate: "rollback",
+        scaled_rate: "rollback",
+        muted_rate: "rollback",
+      },
     });
   });
   afterAll(async () => {
@@ -110,6 +115,21 @@ describe.each(drivers)("a metric sent by pods, on %s", (driver) => {
       await t.tick();
     }
   };
+  /** `n` minutes from `from` of `pods` at `value`, in one request (a sender catching up). */
+  const bulk = async (name: string, from: number, n: number, pods: string[], value: number) => {
+    const body = [];
+    for (let i = 1; i <= n; i++) body.push(...pods.map((pod) => point(name, pod, from + i * minute, value)));
+    clockTo(from + n * minute + 5_000);
+    await post(body);
+    await t.drain();
+  };
+  const decide = async (card: Card | undefined, verdict: "accept" | "reject") => {
+    const res = await t.request(`/api/cards/${card?.id}/decisions`, {
+      cookie: admin,
+      json: { verdict, cardVersion: card?.version, idempotencyKey: randomUUID() },
+    });
+    expect(res.status, res.text).toBe(201);
+  };
   const repeat = (n: number, step: Record<string, number>) => Array.from({ length: n }, () => step);
   /** A rolling update of two pods (a, b) to two new ones (c, d), one more at a time: each pod's share moves. */
   const rolling = (each: number, after = each): Record<string, number>[] => [
@@ -178,5 +198,40 @@ describe.each(drivers)("a metric sent by pods, on %s", (driver) => {
     await minutes("scaled_rate", end, [{ a: 40, b: 40, z: 12 }, ...repeat(80, { a: 60, b: 60 })]);
     // Before: "scaled_rate dropped 60% on 3 series 1 min after push — roll back?".
     expect(await cardsOf("scaled_rate", "d", end)).toEqual([]);
+  });
+
+  it("a pod's card rejected: the pods that replace it stay quiet for a break like it, and a far bigger one comes", async () => {
+    const end = await past("muted_rate", ["a", "b"], 50);
+    await minutes("muted_rate", end, [
+      { a: 30, b: 30 },
+      { a: 50, b: 50 },
+    ]);
+    const [card, ...more] = await cardsOf("muted_rate", "none");
+    expect(more).toEqual([]);
+    expect(card?.title).toMatch(/^muted_rate dropped (3\d|4\d)% at \d\d:\d\d UTC and on 1 more series$/);
+    await decide(card, "reject");
+    // The pods are replaced (a rolling update), and settle.
+    await minutes("muted_rate", end + 2 * minute, [...rolling(50), ...repeat(20, { c: 50, d: 50 })]);
+    // Hours on (past the rest after the first alarm), the new pods drop about as the rejected ones
+    // did (56% against 42%): no card — before, the reject was forgotten with its pods.
+    await bulk("muted_rate", end + 22 * minute, 160, ["c", "d"], 50);
+    const later = end + 182 * minute;
+    await minutes("muted_rate", later, [
+      { c: 22, d: 22 },
+      { c: 50, d: 50 },
+    ]);
+    expect((await cardsOf("muted_rate", "none")).map((c) => c.status)).toEqual(["rejected"]);
+    // Hours back at the usual level again, then a far deeper drop: news.
+    await bulk("muted_rate", later + 2 * minute, 160, ["c", "d"], 50);
+    const deeper = later + 162 * minute;
+    await minutes("muted_rate", deeper, [
+      { c: 3, d: 3 },
+      { c: 50, d: 50 },
+    ]);
+    const now = (await cardsOf("muted_rate", "none")).filter((c) => c.status === "pending");
+    expect(now.map((c) => c.title)).toEqual([expect.stringMatching(/^muted_rate dropped 9\d% at /)]);
+    expect(now[0]?.summary).toMatch(
+      /Its card was rejected when it dropped (3\d|4\d)% .*; this break is far bigger, so it is here despite the mute\./,
+    );
   });
 });

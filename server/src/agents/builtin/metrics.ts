@@ -100,6 +100,11 @@ interface SeriesState {
   held?: Held;
   /** The replica of the same metric it was started from (a new pod's series), as a series key. */
   startedFrom?: string;
+  /**
+   * The replicas it followed (the one it started from, and the ones that one followed): a person's
+   * reject of one's card mutes it too — a deploy does not bring back the card they turned down.
+   */
+  mutedWith?: string[];
   /** A replica's first and latest point (ms, point times; its metric's members list may lag). */
   span?: [number, number];
   /** Its break heard while its metric's replicas changed, judged once they settle (see settledBreak). */
@@ -1718,6 +1723,9 @@ async function replicaMembers(
   return out;
 }
 
+/** Replicas followed whose rejected cards mute a series (see SeriesState.mutedWith). */
+const MUTED_WITH = 5;
+
 /**
  * A new replica's series (a pod a deploy started) starts from what the replica that sent the metric
  * last had learned, so it is judged from its first quarter hour instead of after 300 points of its
@@ -1736,6 +1744,9 @@ async function startedFromSibling(
     tail: [],
     ...(from.alarmLevel !== undefined ? { alarmLevel: from.alarmLevel } : {}),
     startedFrom: sibling,
+    mutedWith: [sibling, ...(from.mutedWith ?? [])].slice(0, MUTED_WITH),
+    // What the replica's card last told (the rejected break, when it was): a far bigger break is news.
+    ...(from.mute?.shown ? { mute: { shown: from.mute.shown } } : {}),
   };
 }
 
@@ -1965,6 +1976,7 @@ export const metricsAgent = defineAgent({
           state.mute,
           { brief: d.brief, change: d.change, at: at.getTime() },
           (now, rejected) => pastRejectedBreak(p.name, now, rejected, ctx.now),
+          state.mutedWith,
         );
         if (muted && !past) return;
         await indexBreak(ctx, p.name, series, p.labels);

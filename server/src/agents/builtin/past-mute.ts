@@ -14,7 +14,8 @@ export interface MuteMemory<T> {
  * of `now`: `muted` when a person rejected the fingerprint's card, and `why` the sentence the card
  * says when it comes all the same — `past(now, shown)` finds it news past the rejected card, or its
  * earlier card past the mute is still open. `now` null: nothing a card would be remembered for
- * (a group resolving, more events). Keeps `memory` up to date.
+ * (a group resolving, more events). `mutedWith`: fingerprints whose reject mutes this one too (a
+ * new pod's series, by the pods it followed). Keeps `memory` up to date.
  */
 export async function newsPastMute<T>(
   ctx: AgentContext,
@@ -22,8 +23,9 @@ export async function newsPastMute<T>(
   memory: MuteMemory<T>,
   now: T | null,
   past: (now: T, shown: T) => string | null,
+  mutedWith: string[] = [],
 ): Promise<{ muted: boolean; why: string | null }> {
-  if ((await ctx.muted([fingerprint])).size === 0) {
+  if ((await ctx.muted([fingerprint, ...mutedWith])).size === 0) {
     if (now !== null) memory.shown = now;
     memory.pastWhy = undefined;
     return { muted: false, why: null };
