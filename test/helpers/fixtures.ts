@@ -1,4 +1,4 @@
-import { createHmac } from "node:crypto";
+import { createHmac, randomUUID } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { repoRoot } from "./server-process.ts";
@@ -39,4 +39,40 @@ export function filesIn(rel: string, ext = ".json"): string[] {
 
 export function hmacSha256Hex(secret: string, body: string | Uint8Array): string {
   return createHmac("sha256", secret).update(body).digest("hex");
+}
+
+/**
+ * The fixture's push webhook made a push to its repository's default branch (a deploy), from
+ * `before` to `after` (each one character, repeated to a sha), pushed at `at` (ms): the body and
+ * the headers a GitHub source signed with `secret` accepts.
+ */
+export function deployPush(
+  secret: string,
+  at: number,
+  before: string,
+  after: string,
+): { body: string; headers: Record<string, string> } {
+  const push = JSON.parse(fixture("github-webhooks/push/with-new-branch.payload.json")) as Record<
+    string,
+    unknown
+  >;
+  const repo = push.repository as Record<string, unknown>;
+  const body = JSON.stringify({
+    ...push,
+    ref: `refs/heads/${repo.default_branch}`,
+    repository: { ...repo, pushed_at: Math.floor(at / 1000) },
+    before: before.repeat(40),
+    after: after.repeat(40),
+    created: false,
+    deleted: false,
+  });
+  return {
+    body,
+    headers: {
+      "content-type": "application/json",
+      "x-github-event": "push",
+      "x-github-delivery": randomUUID(),
+      "x-hub-signature-256": `sha256=${hmacSha256Hex(secret, body)}`,
+    },
+  };
 }

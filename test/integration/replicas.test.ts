@@ -3,7 +3,7 @@ import * as schema from "@flick/server/schema";
 import type { Card, IngestResult, Source } from "@flick/shared";
 import { asc, like, or } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { fixture, hmacSha256Hex } from "../helpers/fixtures.ts";
+import { deployPush } from "../helpers/fixtures.ts";
 import { drivers, startTestApp, type TestApp } from "../helpers/harness.ts";
 
 const minute = 60_000;
@@ -75,34 +75,11 @@ describe.each(drivers)("a metric sent by pods, on %s", (driver) => {
     }
     return start + 7 * 60 * minute;
   };
-  /** A push to the default branch of the fixture's repository at `at`: a deploy. */
+  /** A push to the default branch of the fixture's repository at `at` (ms): a deploy. */
   const deploy = async (at: number, sha: string) => {
     clockTo(at);
-    const push = JSON.parse(fixture("github-webhooks/push/with-new-branch.payload.json")) as Record<
-      string,
-      Record<string, unknown>
-    >;
-    const repo = push.repository as Record<string, unknown>;
-    const body = JSON.stringify({
-      ...push,
-      ref: `refs/heads/${repo.default_branch}`,
-      repository: { ...repo, pushed_at: Math.floor(at / 1000) },
-      before: "a".repeat(40),
-      after: sha.repeat(40),
-      created: false,
-      deleted: false,
-    });
-    const res = await t.request(`/ingest/${gh.id}`, {
-      body,
-      origin: null,
-      headers: {
-        "content-type": "application/json",
-        "x-github-event": "push",
-        "x-github-delivery": randomUUID(),
-        "x-hub-signature-256": `sha256=${hmacSha256Hex(gh.secret, body)}`,
-      },
-    });
-    expect(res.status).toBe(202);
+    const res = await t.request(`/ingest/${gh.id}`, { ...deployPush(gh.secret, at, "a", sha), origin: null });
+    expect(res.status, res.text).toBe(202);
     await t.drain();
   };
   /** Minute by minute from `from`: each step's pods and their values, sent as each minute ends. */

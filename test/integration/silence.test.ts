@@ -2,7 +2,7 @@ import * as schema from "@flick/server/schema";
 import type { Source, Verification } from "@flick/shared";
 import { and, asc, eq, like } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { fixture, hmacSha256Hex } from "../helpers/fixtures.ts";
+import { deployPush } from "../helpers/fixtures.ts";
 import { drivers, startTestApp, type TestApp } from "../helpers/harness.ts";
 import { startRecorder } from "../helpers/http-recorder.ts";
 
@@ -69,29 +69,9 @@ describe.each(drivers)("a metrics source going quiet, on %s", (driver) => {
   const hhmm = (d: Date) => `${d.toISOString().slice(11, 16)} UTC`;
   /** A push to the default branch of the fixture's repository, now: a deploy. */
   const pushTo = async (gh: Source, sha: string) => {
-    const push = JSON.parse(fixture("github-webhooks/push/with-new-branch.payload.json")) as Record<
-      string,
-      unknown
-    >;
-    const repo = push.repository as Record<string, unknown>;
-    const body = JSON.stringify({
-      ...push,
-      ref: `refs/heads/${repo.default_branch}`,
-      repository: { ...repo, pushed_at: Math.floor(t.clock.now().getTime() / 1000) },
-      before: "1".repeat(40),
-      after: sha.repeat(40),
-      created: false,
-      deleted: false,
-    });
     const res = await t.request(`/ingest/${gh.id}`, {
-      body,
+      ...deployPush(gh.secret, t.clock.now().getTime(), "1", sha),
       origin: null,
-      headers: {
-        "content-type": "application/json",
-        "x-github-event": "push",
-        "x-github-delivery": crypto.randomUUID(),
-        "x-hub-signature-256": `sha256=${hmacSha256Hex(gh.secret, body)}`,
-      },
     });
     expect(res.status, res.text).toBe(202);
   };
