@@ -29,6 +29,7 @@ describe.each(drivers)("a metric sent by pods, on %s", (driver) => {
         halved_rate: "rollback",
         scaled_rate: "rollback",
         muted_rate: "rollback",
+        restarted_rate: "rollback",
       },
     });
   });
@@ -210,5 +211,13 @@ describe.each(drivers)("a metric sent by pods, on %s", (driver) => {
     expect(now[0]?.summary).toMatch(
       /Its card was rejected when it dropped (3\d|4\d)% .*; this break is far bigger, so it is here despite the mute\./,
     );
+  });
+
+  it("a pod restarted under its own name (a StatefulSet's): its drain and its gap are no card", async () => {
+    const end = await past("restarted_rate", ["db-0"], 50);
+    // Drained, gone three minutes, back.
+    await minutes("restarted_rate", end, [{ "db-0": 50 }, { "db-0": 4 }]);
+    await minutes("restarted_rate", end + 5 * minute, repeat(30, { "db-0": 50 }));
+    expect(await cardsOf("restarted_rate", "none", end)).toEqual([]);
   });
 });

@@ -125,10 +125,11 @@ interface Alarm {
 }
 
 /**
- * An alarm of a series one replica sends (a pod's), held until that replica's next point: a pod
- * being drained sends its rate falling to nothing and then stops, and the one next point is what
- * tells that from a break. Told then, unless the replicas of its metric changed meanwhile (see
- * replicasChanged). Times as epoch ms.
+ * An alarm of a series one replica sends (a pod's), held until that replica sends a step later (the
+ * next point; a minute on for one judged a minute at a time): a pod being drained sends its rate
+ * falling to nothing and then stops, and sending on is what tells a break from that. Told then,
+ * unless it was away in between or the replicas of its metric changed (see replicasChanged). Times
+ * as epoch ms.
  */
 interface Held {
   id: string;
@@ -2056,11 +2057,15 @@ export const metricsAgent = defineAgent({
         if (p.history) continue;
         const step = state.detector.step ?? 60_000;
         const held = state.held;
-        if (held && at.getTime() > held.at) {
-          // The replica sent again: its held alarm is a break, unless its metric's replicas changed
-          // (a rolling update, a scale-down) — then per-replica values moved with them.
+        if (held && at.getTime() >= held.at + 0.9 * step) {
+          // The replica sent on, a step later: its held alarm is a break, unless it was away meanwhile
+          // (a pod restarted under its name) or its metric's replicas changed (a rolling update, a
+          // scale-down) — then per-replica values moved with them.
           state.held = undefined;
-          if (replicasChanged(await replicas(), held.at - REPLICAS_SETTLE_MS, at.getTime(), step)) {
+          // Away: more time since the point that surprised than its points in between take.
+          const peak = held.scored.peak;
+          const away = at.getTime() - (peak?.at ?? held.at) > ((peak?.back ?? 0) + 2.5) * step;
+          if (away || replicasChanged(await replicas(), held.at - REPLICAS_SETTLE_MS, at.getTime(), step)) {
             detector.endRest();
             unsettle(state, held.at, held.point.value, held.scored, await replicas(), step);
           } else
