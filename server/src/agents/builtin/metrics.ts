@@ -2080,8 +2080,9 @@ export const metricsAgent = defineAgent({
           group !== null &&
           (state.unsettled !== undefined || scored.score >= alarmAt) &&
           replicasChanged(await replicas(), at.getTime() - REPLICAS_SETTLE_MS, at.getTime(), step);
-        if (state.unsettled && !changing) {
-          // The replicas settled: a break heard meanwhile that is still there is told now.
+        if (state.unsettled && !changing && at.getTime() >= state.unsettled.at + REPLICAS_SETTLE_MS) {
+          // The replicas settled, a quarter hour after it surprised (a pod back from a restart has
+          // its own points by then): a break heard meanwhile that is still there is told now.
           const u = state.unsettled;
           state.unsettled = undefined;
           const settled = settledBreak(u, state.tail, replicasAt(await replicas(), at.getTime(), step));

@@ -175,12 +175,12 @@ export function sampleDeliveries(now: number): SampleDelivery[] {
         (i) => 180 + 15 * wave(i) + 17 * jitter(i, k + 1),
       ),
       { name: "payment_latency_ms", labels: { instance }, ts: iso(slowAt + k * minute), value: 240 + 6 * k },
-      // Each instance's next minute, still slow: a replica's break is told once it sends again
-      // (a pod drained away sends its last values falling, then nothing).
+      // Each instance's next point, still slow: a replica's break is told once it sends a step
+      // later (a pod drained away sends its last values falling, then nothing).
       {
         name: "payment_latency_ms",
         labels: { instance },
-        ts: iso(slowAt + (k + 1) * minute),
+        ts: iso(slowAt + k * minute + STEP),
         value: 244 + 6 * k,
       },
     ]),
@@ -190,7 +190,12 @@ export function sampleDeliveries(now: number): SampleDelivery[] {
     body: [
       ...history("payment_timeouts", { instance: "api-2" }, slowAt, (i) => 2 + Math.floor(3 * jitter(i, 7))),
       { name: "payment_timeouts", labels: { instance: "api-2" }, ts: iso(slowAt + 3 * minute), value: 41 },
-      { name: "payment_timeouts", labels: { instance: "api-2" }, ts: iso(slowAt + 4 * minute), value: 44 },
+      {
+        name: "payment_timeouts",
+        labels: { instance: "api-2" },
+        ts: iso(slowAt + 3 * minute + STEP),
+        value: 44,
+      },
     ],
   });
 
