@@ -238,6 +238,16 @@ function relative(value: number, expected: number): number {
 }
 
 /** A card's words, chart marks and facts: one value that broke, or a stretch whose pattern is new. */
+/**
+ * The value an alarm tells of, with what was expected of it: the point that surprised when the
+ * averaged score crossed the line a few points after it (see PointScore.peak), else the one scored.
+ */
+function surprisedBy(scored: PointScore, value: number): { value: number; expected: number } {
+  return scored.peak
+    ? { value: scored.peak.value, expected: scored.peak.expected }
+    : { value, expected: scored.expected };
+}
+
 function describe(
   p: Point,
   at: Date,
@@ -266,8 +276,7 @@ function describe(
     const peak = scored.peak;
     // (A late point is not the chart's last: it is found by its time too.)
     const mark = tail.findIndex(([t]) => t === (peak ? peak.at : at.getTime()));
-    const value = peak ? peak.value : p.value;
-    const expected = peak ? peak.expected : scored.expected;
+    const { value, expected } = surprisedBy(scored, p.value);
     return {
       claim: anomalyClaim(p.name, value, expected, peak ? new Date(peak.at) : at, now),
       brief: anomalyClaim(p.name, value, expected, null),
@@ -1655,11 +1664,6 @@ async function lateDeploy(
   return out;
 }
 
-/**
- * Metric anomalies: every point of every series goes through that series' streaming detector
- * (state kept between batches); a point that breaks from the series' normal behaviour opens a card
- * with the chart, the claim, and the admin's configured action for that metric (or an issue).
- */
 /** The first and latest times of these points, with an earlier span's (points of a loaded past too). */
 function spanOf(signals: SignalRow[], had?: [number, number]): [number, number] | undefined {
   let span = had;
@@ -1764,8 +1768,7 @@ function unsettle(
   step: number,
 ): void {
   if (state.unsettled || scored.pattern) return;
-  const normal = scored.peak ? scored.peak.expected : scored.expected;
-  const surprised = scored.peak ? scored.peak.value : value;
+  const { value: surprised, expected: normal } = surprisedBy(scored, value);
   if (!Number.isFinite(normal)) return;
   const before = replicasAt(members, at - REPLICAS_SETTLE_MS, step);
   state.unsettled = { at, normal, value: surprised, replicas: Math.max(before, 1) };
@@ -1785,6 +1788,11 @@ function startedFromText(sibling: string, labels: Record<string, string>): strin
   return named.join(", ") || sibling;
 }
 
+/**
+ * Metric anomalies: every point of every series goes through that series' streaming detector
+ * (state kept between batches); a point that breaks from the series' normal behaviour opens a card
+ * with the chart, the claim, and the admin's configured action for that metric (or an issue).
+ */
 export const metricsAgent = defineAgent({
   name: "metrics",
   reads: ["metric.point", "alert.*"],
@@ -2106,7 +2114,7 @@ export const metricsAgent = defineAgent({
         if (scored.score < alarmAt) continue;
         const settled = state.settled && at.getTime() <= state.settled.until ? state.settled : undefined;
         if (!settled) state.settled = undefined;
-        if (settled && Math.abs((scored.peak?.value ?? p.value) - settled.level) < settled.far) {
+        if (settled && Math.abs(surprisedBy(scored, p.value).value - settled.level) < settled.far) {
           // At the level its replicas' change left it at: the detector is still learning it.
           detector.untold();
           continue;

@@ -1,4 +1,5 @@
 import { labelKey } from "../../ingest/common.ts";
+import { median } from "../metrics/detector.ts";
 
 /**
  * Labels that say which copy of a service sent a series (a pod, an instance, a container's id, the
@@ -74,7 +75,7 @@ const MEMBER_GONE_MS = 86_400_000;
 
 /**
  * The members with these series' points added (`spans`: series → [first, last] of the batch's
- * live points); the ones gone a day before the latest point are dropped.
+ * points, a loaded past's too); the ones gone a day before the latest point are dropped.
  */
 export function withMembers(members: Members, spans: Map<string, [number, number]>): Members {
   const out: Members = { ...members };
@@ -122,9 +123,14 @@ export const REPLICAS_SETTLE_MS = 15 * 60_000;
 export function replicasChanged(members: Members, from: number, to: number, step: number): boolean {
   for (const [first, last] of Object.values(members)) {
     if (first > from && first <= to) return true;
-    if (last >= from && last < to - 1.5 * step) return true;
+    if (last >= from && stoppedBy(last, to, step)) return true;
   }
   return false;
+}
+
+/** Whether a replica whose latest point was at `last` had stopped by `at`: nothing for a step and a half. */
+function stoppedBy(last: number, at: number, step: number): boolean {
+  return last < at - 1.5 * step;
 }
 
 /** The replica of the metric that sent last, other than `series` (to start a new pod's series from). */
@@ -138,7 +144,7 @@ export function latestSibling(members: Members, series: string): string | undefi
 /** How many replicas were sending the metric at `at` (epoch ms): begun by then, not stopped a step and a half before. */
 export function replicasAt(members: Members, at: number, step: number): number {
   let n = 0;
-  for (const [first, last] of Object.values(members)) if (first <= at && last >= at - 1.5 * step) n++;
+  for (const [first, last] of Object.values(members)) if (first <= at && !stoppedBy(last, at, step)) n++;
   return n;
 }
 
@@ -181,7 +187,7 @@ export function settledBreak(u: Unsettled, tail: [number, number][], replicasNow
     .map(([, v]) => v)
     .sort((a, b) => a - b);
   if (recent.length < SETTLED_POINTS || replicasNow === 0) return null;
-  const level = recent[Math.floor(recent.length / 2)] as number;
+  const level = median(recent);
   const far = 0.5 * Math.abs(u.value - u.normal);
   const asShare = (u.normal * u.replicas) / replicasNow;
   return { level, far, news: Math.abs(level - u.normal) >= far && Math.abs(level - asShare) >= far };

@@ -228,7 +228,6 @@ export function newDetectorState(): DetectorState {
   };
 }
 
-/** The median of values sorted ascending. */
 /**
  * Another series' learned state to start a new one from (a new pod of the same metric): what it
  * learned, without its latest point's moment, its unfinished minute or the rest after its alarm.
@@ -243,6 +242,7 @@ export function inheritedState(from: DetectorState): DetectorState {
   return s;
 }
 
+/** The median of values sorted ascending. */
 export function median(sorted: number[]): number {
   const m = sorted.length >> 1;
   return sorted.length % 2 ? (sorted[m] as number) : ((sorted[m - 1] as number) + (sorted[m] as number)) / 2;
