@@ -2840,6 +2840,55 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       expect(now?.title).toMatch(/^transfers_ok dropped 9\d%/);
     });
 
+    it("a card that said its series came back says when it broke again, and when it came back again", async () => {
+      t.clock.advance(2 * 60 * minute);
+      const start = t.clock.now().getTime();
+      const at = (k: number) => new Date(start + k * 5 * minute).toISOString();
+      const send = async (from: number, values: number[]) => {
+        t.clock.advance(values.length * 5 * minute);
+        await points(
+          metrics,
+          values.map((value, i) => ({ name: "settlements_ok", labels: {}, ts: at(from + i), value })),
+        );
+        await t.drain();
+        const [card, ...more] = await cards("metric:settlements_ok");
+        expect(more).toHaveLength(0);
+        return card as typeof schema.cards.$inferSelect;
+      };
+      await points(metrics, steadyBefore(start)("settlements_ok", {}, 98));
+      await t.drain();
+      const first = await send(0, [30]);
+      expect(first.title).toMatch(/^settlements_ok dropped 69% at \d\d:\d\d UTC$/);
+      const steady = (n: number) => Array.from({ length: n }, (_, i) => 98 + Math.sin(i / 7));
+      const back = await send(1, steady(40));
+      expect(back.title).toBe(`${first.title}, back since ${at(1).slice(11, 16)} UTC`);
+      // Two points nearer the break's level than the usual one, then back: no news.
+      expect((await send(41, [60, 58, ...steady(3)])).title).toBe(back.title);
+      // Down at the break's level again (the detector finds the drop familiar by now): the card says
+      // so at once, and ranks as it first did.
+      const again = await send(46, [31]);
+      expect(again.status).toBe("pending");
+      expect(again.title).toBe(`${first.title}, again since ${at(46).slice(11, 16)} UTC`);
+      expect(again.priority).toBeGreaterThan(back.priority);
+      expect(again.priority).toBeCloseTo(first.priority, 1);
+      const facts = (again.evidence as { facts: Record<string, unknown> }).facts;
+      expect(facts).toMatchObject({ metric: "settlements_ok", againSince: at(46) });
+      expect(facts.backSince).toBeUndefined();
+      // Its chart marks both breaks.
+      const chart = again.preview as { points: [number, number][]; marks: number[] };
+      expect(chart.marks.map((m) => chart.points[m])).toEqual([
+        [start, 30],
+        [start + 46 * 5 * minute, 31],
+      ]);
+      // Three points nearer it in a row do too, as the next way back does.
+      expect((await send(47, steady(10))).title).toBe(
+        `${first.title}, back since ${at(47).slice(11, 16)} UTC`,
+      );
+      expect((await send(57, [55, 57, 56])).title).toBe(
+        `${first.title}, again since ${at(57).slice(11, 16)} UTC`,
+      );
+    });
+
     it("a break and its way back sent in one request: the card says it is back once the next point comes", async () => {
       t.clock.advance(2 * 60 * minute);
       const start = t.clock.now().getTime();

@@ -1125,6 +1125,11 @@ interface Broke {
   backSince?: number;
   /** Its open card says it came back by itself (see backByItself). */
   backTold?: boolean;
+  /**
+   * Since its card said it came back, its points in a row nearer the break's level than the usual
+   * one: when the run began (ms), how many, and whether one came near the break's level (see brokeAgain).
+   */
+  again?: { since: number; points: number; deep: boolean };
   /** A rhythm that changed, not a value: its points near the usual level say nothing of it being over. */
   pattern?: boolean;
   /** Told on another series' card (an incident's lead): it has no card of its own to ask about. */
@@ -1453,6 +1458,17 @@ function countBack(state: SeriesState, series: string, at: number, value: number
   if (!b.settled) state.backRun = back ? (state.backRun ?? 0) + 1 : 0;
   if (!back) delete b.backSince;
   else if (!b.settled) b.backSince ??= at;
+  if (back || b.settled || !b.backTold) delete b.again;
+  else {
+    // Within a quarter of the way from the break's level, or further than it went.
+    const away = b.level.broken - b.level.normal;
+    const deep = (value - b.level.broken) * away >= -0.25 * away * away;
+    b.again = {
+      since: b.again?.since ?? at,
+      points: (b.again?.points ?? 0) + 1,
+      deep: deep || !!b.again?.deep,
+    };
+  }
   if (!b.restOver) b.backFor = back ? (b.backFor ?? 0) + 1 : 0;
 }
 
@@ -1524,20 +1540,7 @@ function backByItself(
 ): CardUpsert {
   const f = card.priorityFactors;
   const at = new Date(since);
-  // The chart goes on to now, the way back drawn after the break it marks.
-  const old = own.preview?.type === "series" ? own.preview : null;
-  const markAt = old?.marks?.[0] !== undefined ? old.points[old.marks[0]]?.[0] : undefined;
-  const mark = markAt === undefined ? -1 : tail.findIndex(([t]) => t === markAt);
-  const expected = old?.expected?.[0]?.[1];
-  const preview: SeriesPreview | undefined =
-    old && mark >= 0
-      ? {
-          ...old,
-          points: [...tail],
-          marks: [mark],
-          ...(expected !== undefined ? { expected: [[mark, expected]] } : {}),
-        }
-      : undefined;
+  const preview = chartToNow(own, tail);
   return {
     fingerprint: card.fingerprint,
     kind: own.kind,
@@ -1547,6 +1550,73 @@ function backByItself(
     // Its times stay the break's: at is within them (merged by earliest and latest).
     evidence: { signalIds: [], firstSeen: at, lastSeen: at, facts: { backSince: at.toISOString() } },
   };
+}
+
+/**
+ * A card's chart carried on to the series' latest point (its tail), the break it marked still
+ * marked — and the point at `alsoAt` too, when given. Undefined when the tail no longer holds the
+ * marked point.
+ */
+function chartToNow(own: StashedCard, tail: [number, number][], alsoAt?: number): SeriesPreview | undefined {
+  const old = own.preview?.type === "series" ? own.preview : null;
+  const markAt = old?.marks?.[0] !== undefined ? old.points[old.marks[0]]?.[0] : undefined;
+  const mark = markAt === undefined ? -1 : tail.findIndex(([t]) => t === markAt);
+  if (!old || mark < 0) return;
+  const also = alsoAt === undefined ? -1 : tail.findIndex(([t]) => t === alsoAt);
+  const expected = old.expected?.[0]?.[1];
+  return {
+    ...old,
+    points: [...tail],
+    marks: also > mark ? [mark, also] : [mark],
+    ...(expected !== undefined ? { expected: [[mark, expected]] } : {}),
+  };
+}
+
+/**
+ * Points in a row nearer its break's level after which a card that said its series came back says
+ * it broke again; one point within a quarter of the way from that level (or past it) is enough.
+ */
+const AGAIN_POINTS = 3;
+
+/**
+ * An undecided card that said its series came back by itself (see backByItself), the series back
+ * at its break's level: the card says so ("checkout_success dropped 38% at 14:05 UTC, again since
+ * 16:20 UTC") and ranks as severe as it first did. The detector may not tell it — a break it saw
+ * lately is a familiar shape — and a card saying "back" while the series is down again would be
+ * read as over.
+ */
+async function brokeAgain(ctx: AgentContext, series: string, state: SeriesState): Promise<CardUpsert[]> {
+  const b = state.broke;
+  const again = b?.again;
+  if (!b?.backTold || !again || (again.points < AGAIN_POINTS && !again.deep) || !state.card) return [];
+  const card = (await ctx.latestCards([series])).get(series);
+  if (card?.status !== "pending" && card?.status !== "snoozed") return [];
+  b.backTold = false;
+  delete b.again;
+  const own = state.card;
+  const since = new Date(again.since);
+  const preview = chartToNow(own, state.tail, again.since);
+  const f = card.priorityFactors;
+  const severity = own.priorityFactors?.severity;
+  return [
+    {
+      fingerprint: card.fingerprint,
+      kind: own.kind,
+      title: `${own.title}, again since ${hhmm(since, ctx.now)}`,
+      ...(preview ? { preview } : {}),
+      ...(severity !== undefined && f.severity !== undefined
+        ? rerank(f, { severity, recency: recency(since, ctx.now) })
+        : { priority: own.priority }),
+      evidence: {
+        signalIds: [],
+        firstSeen: since,
+        lastSeen: since,
+        // Back since is over: the break's facts, and since when it is back at its level.
+        facts: { ...own.evidence.facts, againSince: since.toISOString() },
+        replaceFacts: true,
+      },
+    },
+  ];
 }
 
 /** The end of the hour after a rollback that says where a series ended it. */
@@ -2139,6 +2209,7 @@ export const metricsAgent = defineAgent({
         await tell({ signal, scored, outlived });
       }
       out.push(...(await lateDeploy(ctx, { series, signals, state, alertsNow, ledHere })));
+      out.push(...(await brokeAgain(ctx, series, state)));
       out.push(...(await settleBreak(ctx, series, state)));
       await forgetIncident(ctx, series, state);
       ctx.state.set(series, state);
