@@ -652,6 +652,66 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       await t.database.db.delete(schema.cards).where(eq(schema.cards.id, mine[0]?.id ?? ""));
     });
 
+    it("a spike's card keeps marking and ranking the spike as events come, and says when it is over", async () => {
+      const own = (user: string) => event({ fingerprint: ["spike-over"], user: { id: user } });
+      const before = new Set((await cards("sentry:")).map((c) => c.id));
+      const mine = async () => {
+        const found = (await cards("sentry:")).filter((c) => !before.has(c.id));
+        expect(found).toHaveLength(1);
+        return found[0] as typeof schema.cards.$inferSelect;
+      };
+      const marked = (c: typeof schema.cards.$inferSelect) => {
+        const chart = c.preview as { points: [number, number][]; marks?: number[] };
+        return (chart.marks ?? []).map((m) => chart.points[m]?.[1]);
+      };
+      // Two hours of an event every 20 minutes, then twelve at once.
+      t.clock.advance(-2 * 60 * minute);
+      for (let k = 0; k < 6; k++) {
+        await sentryEvent(own(`a${k}`));
+        t.clock.advance(20 * minute);
+      }
+      await t.drain();
+      const burstAt = t.clock.now().getTime();
+      for (let k = 0; k < 12; k++) await sentryEvent(own(`b${k}`));
+      await t.drain();
+      const spike = await mine();
+      expect(spike.title).toMatch(/^Spiking: .* — 12 in 10 min \(×\d+ the usual\)$/);
+      expect(marked(spike)).toEqual([12]);
+      // One more event ten minutes on: still the spike's card, marked and ranked as one.
+      t.clock.advance(10 * minute);
+      await sentryEvent(own("c"));
+      await t.drain();
+      const later = await mine();
+      expect(later.title).toBe(spike.title);
+      expect(marked(later)).toEqual([12]);
+      expect(later.priority).toBeCloseTo(spike.priority, 2);
+      // Forty minutes with nothing: the clock tells the card the spike is over, and it ranks lower.
+      t.clock.advance(40 * minute);
+      await t.tick();
+      const over = await mine();
+      const end = new Date(Math.floor(burstAt / (10 * minute)) * 10 * minute + 10 * minute);
+      expect(over.title).toBe(`${spike.title}, over since ${end.toISOString().slice(11, 16)} UTC`);
+      expect(over.priority).toBeLessThan(later.priority);
+      expect(marked(over)).toEqual([12]);
+      // Its chart runs on to now, the quiet buckets at 0.
+      const points = (over.preview as { points: [number, number][] }).points;
+      expect(points.at(-1)).toEqual([Math.floor(t.clock.now().getTime() / (10 * minute)) * 10 * minute, 0]);
+      // A lone event after it: still over.
+      t.clock.advance(minute);
+      await sentryEvent(own("d"));
+      await t.drain();
+      expect((await mine()).title).toBe(over.title);
+      // A new burst is a spike again.
+      t.clock.advance(10 * minute);
+      for (let k = 0; k < 12; k++) await sentryEvent(own(`e${k}`));
+      await t.drain();
+      const again = await mine();
+      expect(again.title).toMatch(/^Spiking: .* — 12 in 10 min \(×\d+ the usual\)$/);
+      expect(again.priority).toBeGreaterThan(over.priority);
+      // Out of the way of the tests below, which count this file's error cards.
+      await t.database.db.delete(schema.cards).where(eq(schema.cards.id, again.id));
+    });
+
     it("turns a burst into a spike on the same card, and steady repeats into nothing new", async () => {
       for (let i = 0; i < 12; i++) await sentryEvent(event({ release: "shop@1.0.0", user: { id: `s${i}` } }));
       await t.drain();

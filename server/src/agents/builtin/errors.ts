@@ -7,6 +7,7 @@ import {
   defineAgent,
   outcome,
   type SignalRow,
+  TITLE_MAX,
   withdrawal,
 } from "../define.ts";
 import { blast, rank, recency } from "../rank.ts";
@@ -218,6 +219,10 @@ export interface GroupState {
   /** Events per 10-minute bucket, newest last: [bucketStart, count]. */
   buckets: [number, number][];
   lastSpikeBucket: number | null;
+  /** Events per 10 minutes usual before its latest spike (absent in states stored before it was kept). */
+  spikeBaseline?: number;
+  /** Its open "Spiking" card says the spike is over, since then (ms; see spikeOverSince). */
+  spikeOver?: number;
   /**
    * When the group counts as fixed, and the releases seen until then: an event from any later
    * release is a regression. Fixed means the issue its card opened was closed as done or, when the
@@ -541,9 +546,14 @@ const CHART_BUCKETS = 36;
  * stored buckets hold only those with events, and a line between them would hide the gaps (a
  * new group then reads as a flat zero line that jumps at the end).
  */
-function bucketChart(buckets: [number, number][], spikeBucket: number | null): SeriesPreview {
+function bucketChart(
+  buckets: [number, number][],
+  spikeBucket: number | null,
+  /** Drawn up to this time's bucket (empty ones at 0) when it is later than the last event's. */
+  until = 0,
+): SeriesPreview {
   const counts = new Map(buckets);
-  const end = buckets[buckets.length - 1]?.[0] ?? 0;
+  const end = Math.max(buckets[buckets.length - 1]?.[0] ?? 0, Math.floor(until / BUCKET_MS) * BUCKET_MS);
   const points: [number, number][] = [];
   for (let k = CHART_BUCKETS - 1; k >= 0; k--) {
     const b = end - k * BUCKET_MS;
@@ -551,6 +561,26 @@ function bucketChart(buckets: [number, number][], spikeBucket: number | null): S
   }
   const mark = spikeBucket === null ? -1 : points.findIndex(([b]) => b === spikeBucket);
   return { type: "series", label: "events / 10 min", points, ...(mark >= 0 ? { marks: [mark] } : {}) };
+}
+
+/** How long a spike's group must stay near its usual rate before its card says the spike is over. */
+const SPIKE_OVER_MS = 30 * 60_000;
+
+/**
+ * When the group's latest spike ended (ms), once it has been over for SPIKE_OVER_MS by `now`: the
+ * end of the last 10-minute bucket since the spike with more than twice the usual events (2 at
+ * least); undefined while it goes on.
+ */
+export function spikeOverSince(
+  g: Pick<GroupState, "buckets" | "lastSpikeBucket" | "spikeBaseline" | "lastSeen">,
+  now: number,
+): number | undefined {
+  if (g.lastSpikeBucket === null) return;
+  const calm = Math.max(2, 2 * (g.spikeBaseline ?? 0));
+  let busy = g.lastSpikeBucket;
+  for (const [b, n] of g.buckets) if (b > busy && n > calm) busy = b;
+  const since = busy + BUCKET_MS;
+  return Math.max(now, g.lastSeen) >= since + SPIKE_OVER_MS ? since : undefined;
 }
 
 /**
@@ -597,6 +627,8 @@ export const errorsAgent = defineAgent({
     const awaiting = [...stored];
     const watchedBefore = (await ctx.state.get<Watched[]>(WATCH_KEY)) ?? [];
     const watched = [...watchedBefore];
+    const spikingBefore = (await ctx.state.get<Spiking[]>(SPIKING_KEY)) ?? [];
+    let spiking = spikingBefore;
     const escalated = await triage(ctx, batch, out);
     rememberSeerFixes(ctx, batch);
     await applyVerdicts(ctx, verdicts, groups, out);
@@ -683,6 +715,12 @@ export const errorsAgent = defineAgent({
         if (late) out.push(withdrawal(fingerprint, signals[signals.length - 1] as SignalRow));
       }
       if (isNew && upsert.fingerprint === fingerprint) awaiting.push({ f: fingerprint, at: g.firstSeen });
+      if (news.spike && upsert.fingerprint === fingerprint) {
+        spiking = [
+          ...spiking.filter((x) => x.f !== fingerprint),
+          { f: fingerprint, since: ctx.now.getTime() },
+        ];
+      }
       out.push(upsert);
     }
     // Seer's root cause or a comment for an error whose card is open, with no event of its own: the
@@ -726,13 +764,16 @@ export const errorsAgent = defineAgent({
     if (kept.length !== stored.length || kept.some((a, i) => a.f !== stored[i]?.f))
       ctx.state.set(AWAITING_KEY, kept);
     await keepWatching(ctx, watchedBefore, watched, batch[batch.length - 1] as SignalRow, out);
+    if (spiking !== spikingBefore) ctx.state.set(SPIKING_KEY, spiking.slice(-SPIKING_MAX));
     return out;
   },
-  // An error its rollback stopped sends nothing more: the hour's end is told by the clock.
+  // An error its rollback stopped sends nothing more: the hour's end is told by the clock, as is
+  // the end of a spike that stopped.
   async tick(ctx) {
     const out: CardUpsert[] = [];
     const watched = (await ctx.state.get<Watched[]>(WATCH_KEY)) ?? [];
     await keepWatching(ctx, watched, [...watched], ctx.now, out);
+    await spikesOver(ctx, out);
     return out;
   },
 });
@@ -853,6 +894,57 @@ async function keepWatching(
   const still = (await settleWatched(ctx, watched, told, out)).slice(-WATCH_MAX);
   if (still.length !== before.length || still.some((w, i) => w !== before[i]))
     ctx.state.set(WATCH_KEY, still);
+}
+
+/** A group whose own card tells a spike, until the card says the spike is over (see spikesOver). */
+interface Spiking {
+  f: string;
+  /** When its card told the spike (ms). */
+  since: number;
+}
+/** Where the errors agent lists them. */
+const SPIKING_KEY = "spiking";
+/** The most it lists (the newest kept). */
+const SPIKING_MAX = 200;
+/** A spike's card is looked at by the clock for this long at most. */
+const SPIKING_MS = 86_400_000;
+
+/**
+ * Groups whose open card tells a spike that is over (see spikeOverSince) with no event since to
+ * say so: their cards say it now, by the clock. The rest stay listed while their card is open.
+ */
+async function spikesOver(ctx: AgentContext, out: CardUpsert[]): Promise<void> {
+  const list = (await ctx.state.get<Spiking[]>(SPIKING_KEY)) ?? [];
+  if (list.length === 0) return;
+  const now = ctx.now.getTime();
+  await ctx.state.load(list.flatMap((s) => [s.f, triageKey(s.f)]));
+  const cards = await ctx.latestCards(list.map((s) => s.f));
+  const left: Spiking[] = [];
+  for (const s of list) {
+    const g = await ctx.state.get<GroupState>(s.f);
+    const card = cards.get(s.f);
+    const open = card?.status === "pending" || card?.status === "snoozed";
+    if (!g?.latest || !open || g.headline?.[0] !== "Spiking: " || g.spikeOver !== undefined) continue;
+    if (spikeOverSince(g, now) === undefined) {
+      if (now - s.since < SPIKING_MS) left.push(s);
+      continue;
+    }
+    const triaged = await ctx.state.get<Triage>(triageKey(s.f));
+    const quiet: News = { regression: null, spike: null, escalation: null };
+    out.push(
+      await groupCard(
+        ctx,
+        s.f,
+        g,
+        { signalIds: [], sourceId: g.sourceId },
+        false,
+        quiet,
+        triaged?.assignee ?? null,
+        g.latest,
+      ),
+    );
+  }
+  if (left.length !== list.length) ctx.state.set(SPIKING_KEY, left);
 }
 
 /** A new error with a card of its own, which a deploy known only later may take over. */
@@ -1056,6 +1148,7 @@ function count(g: GroupState, signals: SignalRow[], isNew: boolean, escalated: b
     ) {
       spike = { count: current, baseline };
       g.lastSpikeBucket = bucket;
+      g.spikeBaseline = baseline;
     }
   }
   if (spike) {
@@ -1091,7 +1184,28 @@ async function groupCard(
   { e, d }: Described,
 ): Promise<CardUpsert> {
   const users = g.users.length + g.moreUsers;
-  const preview = bucketChart(g.buckets, spike ? g.lastSpikeBucket : null);
+  // What the card is news of: this batch's news, else what its card already said (more events
+  // change nothing of it: a spike's card still marks the spike, a regression ranks as one).
+  const story = spike
+    ? "Spiking: "
+    : regression
+      ? "Regression: "
+      : escalation !== null
+        ? "Escalating: "
+        : outlived
+          ? NOT_STOPPED
+          : isNew
+            ? "New error: "
+            : (g.headline?.[0] ?? "");
+  // A spike's card whose spike is over says since when (see spikeOverSince).
+  const over = story === "Spiking: " && !spike ? spikeOverSince(g, ctx.now.getTime()) : undefined;
+  if (over === undefined) delete g.spikeOver;
+  else g.spikeOver = over;
+  const preview = bucketChart(
+    g.buckets,
+    story === "Spiking: " ? g.lastSpikeBucket : null,
+    over === undefined ? 0 : ctx.now.getTime(),
+  );
   const facts = {
     events: g.count,
     users,
@@ -1181,7 +1295,10 @@ async function groupCard(
   // ("New error: …" whether the next event came in the same batch or a later one), around the
   // latest event's title.
   const around = fresh ?? g.headline ?? ["", ""];
-  const headline = `${around[0]}${d.title}${around[1]}`;
+  const overText = over === undefined ? "" : `, over since ${hhmm(new Date(over), ctx.now)}`;
+  const headline = overText
+    ? `${around[0]}${clip(d.title, TITLE_MAX - around[0].length - around[1].length - overText.length)}${around[1]}${overText}`
+    : `${around[0]}${d.title}${around[1]}`;
   if (fresh) g.headline = fresh; // stored with the group below
   const stack = `\`\`\`\n${d.stack}\n\`\`\``;
   const cause = g.rootCause ? `\n\n${rootCauseSection(g.rootCause)}` : "";
@@ -1249,7 +1366,13 @@ async function groupCard(
     summary: `${d.topFrame ? `In \`${d.topFrame}\`. ` : ""}${plural(g.count, "event")}, ${reach(users)}, first seen ${moment(new Date(g.firstSeen), ctx.now)}${e.release ? `, release ${e.release}` : ""}.${g.alertRules?.length ? ` Sentry's alert rule "${g.alertRules[g.alertRules.length - 1]}" fired for it.` : ""}${notStopped}${cameBack}${escalation !== null ? " Sentry archived it until it escalated, and now it has." : ""}${assignee ? ` Assigned to ${assignee} in Sentry.` : ""}${g.rootCause ? ` ${rootCauseLine(g.rootCause)}` : ""}${g.comment ? ` ${g.comment.by} commented in Sentry: “${clip(g.comment.text, 200)}”.` : ""}${past ? ` ${past}` : ""} ${accept}`,
     ...rank({
       severity:
-        e.level === "fatal" ? 1 : regression || outlived ? 0.8 : spike || escalation !== null ? 0.75 : 0.6,
+        (e.level === "fatal"
+          ? 1
+          : story === "Regression: " || story === NOT_STOPPED
+            ? 0.8
+            : story === "Spiking: " || story === "Escalating: "
+              ? 0.75
+              : 0.6) / (over === undefined ? 1 : 2),
       blastRadius: blast(Math.max(users, g.count / 10)),
       confidence: 0.85,
       recency: recency(new Date(g.lastSeen), ctx.now),
