@@ -797,9 +797,21 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       // Beside it, how many decisions the rate rests on: none for the first card, one for this one.
       expect(back.priorityFactors.acceptRateDecisions).toBe(1);
       expect(after[0]?.priorityFactors.acceptRateDecisions).toBe(0);
+      // Its next event changes nothing of what it is news of: still a regression, ranked as one…
+      t.clock.advance(minute);
+      await sentryEvent(event({ release: "shop@1.2.0", user: { id: "newer" } }));
+      await t.drain();
+      const [, next] = await cards("sentry:");
+      expect(next?.title).toBe(back.title);
+      expect(next?.priorityFactors.severity).toBe(0.8);
+      // …and still proposes to reopen the issue that fixed it, saying why.
+      expect(next?.change).toMatchObject({ operation: "reopen_issue", params: { number: 12 } });
+      expect(next?.summary).toContain("It came back in shop@1.2.0 after acme/shop#12 was closed on ");
+      expect(next?.priority).toBeGreaterThanOrEqual(back.priority - 0.01);
+      const latestBack = next as typeof schema.cards.$inferSelect;
 
       // Accepting it reopens #12 and says why in a comment with the stack trace.
-      await decide(back, "accept");
+      await decide(latestBack, "accept");
       await carryOut();
       const reopened = githubApi.requests.find((r) => r.method === "PATCH");
       expect(reopened?.path).toBe("/repos/acme/shop/issues/12");

@@ -223,6 +223,8 @@ export interface GroupState {
   spikeBaseline?: number;
   /** Its open "Spiking" card says the spike is over, since then (ms; see spikeOverSince). */
   spikeOver?: number;
+  /** The regression its latest card told (what fixed it then, where it came back), for its later events. */
+  regressionTold?: Regression;
   /**
    * When the group counts as fixed, and the releases seen until then: an event from any later
    * release is a regression. Fixed means the issue its card opened was closed as done or, when the
@@ -1199,6 +1201,9 @@ async function groupCard(
             : (g.headline?.[0] ?? "");
   // A spike's card whose spike is over says since when (see spikeOverSince).
   const over = story === "Spiking: " && !spike ? spikeOverSince(g, ctx.now.getTime()) : undefined;
+  // A regression's card goes on proposing to reopen the issue that fixed it, and saying so.
+  if (regression) g.regressionTold = regression;
+  const back = regression ?? (story === "Regression: " ? (g.regressionTold ?? null) : null);
   if (over === undefined) delete g.spikeOver;
   else g.spikeOver = over;
   const preview = bucketChart(
@@ -1305,7 +1310,7 @@ async function groupCard(
   const notStopped = rolledBack
     ? ` The rollback of ${rolledBack.repository} to before ${rolledBack.sha} was carried out and it kept coming: ${plural(g.afterRollback?.events ?? 1, "event")} in the hour after.`
     : "";
-  const reopen = regression?.by ?? null;
+  const reopen = back?.by ?? null;
   const change: Change = reopen
     ? {
         type: "github",
@@ -1313,7 +1318,7 @@ async function groupCard(
         repository: reopen.repository,
         params: {
           number: reopen.number,
-          body: `Back${regression?.release ? ` in release ${regression.release}` : " (Sentry marked it regressed)"}: ${plural(g.count, "event")} ${reach(users, "from")} in all; the latest:\n\n${stack}${cause}`,
+          body: `Back${back?.release ? ` in release ${back.release}` : " (Sentry marked it regressed)"}: ${plural(g.count, "event")} ${reach(users, "from")} in all; the latest:\n\n${stack}${cause}`,
         },
       }
     : repository
@@ -1345,14 +1350,14 @@ async function groupCard(
   const { why: past } = await newsPastMute(ctx, fingerprint, g.mute, news, pastRejectedNews);
   // Accepting an issue card is not the fix: the issue's closing is.
   ctx.state.set(fingerprint, { ...g, issueProposed: change.type === "github" });
-  const fixedOn = regression?.fixedAt ? day(new Date(regression.fixedAt), ctx.now) : null;
-  const fix = regression?.by
-    ? `${regression.by.repository}#${regression.by.number} was closed`
-    : regression?.inSentry
+  const fixedOn = back?.fixedAt ? day(new Date(back.fixedAt), ctx.now) : null;
+  const fix = back?.by
+    ? `${back.by.repository}#${back.by.number} was closed`
+    : back?.inSentry
       ? "it was resolved in Sentry"
       : "its card was accepted";
-  const cameBack = regression
-    ? ` It came back${regression.release ? ` in ${regression.release}` : " (Sentry marked it regressed)"}${fixedOn ? ` after ${fix} on ${fixedOn}` : ""}.`
+  const cameBack = back
+    ? ` It came back${back.release ? ` in ${back.release}` : " (Sentry marked it regressed)"}${fixedOn ? ` after ${fix} on ${fixedOn}` : ""}.`
     : "";
   const accept = reopen
     ? `Accept reopens ${reopen.repository}#${reopen.number} with the new stack trace.`
