@@ -963,6 +963,14 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       expect(escalating?.status).toBe("pending");
       expect(facts(escalating)).toMatchObject({ events: 12, users: 12 });
       expect(escalating?.summary).toContain("Sentry archived it until it escalated, and now it has.");
+      // Its next event: still the escalation's card, saying so.
+      t.clock.advance(minute);
+      await hook("error", error({ issue_id: "777", release: "front@1.0.0", user: { id: "next" } }));
+      await t.drain();
+      const [, still] = await seen();
+      expect(still?.title).toBe(escalating?.title);
+      expect(facts(still)).toMatchObject({ events: 13 });
+      expect(still?.summary).toContain("Sentry archived it until it escalated, and now it has.");
 
       // Assigned in Sentry: someone owns it, the card goes; a later spike is still news, and says who.
       await hook("issue", mine("assigned", { assignedTo: { type: "user", id: "1", name: "Jane Doe" } }));
