@@ -1969,10 +1969,56 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       expect((card.evidence as { facts: Json }).facts.errorLines).toBe(10);
     });
 
+    it("a job still red on later commits proposes reverting the commit it broke at, not the latest", async () => {
+      const run = (conclusion: string, id: number, sha: string) => {
+        const p = job(conclusion, 1);
+        const j = p.workflow_job as Json;
+        return { ...p, workflow_job: { ...j, id, run_id: id, name: "unit", head_sha: sha } };
+      };
+      const unit = async () => {
+        const found = (await cards("ci:")).filter((c) => c.fingerprint.endsWith("/unit"));
+        expect(found).toHaveLength(1);
+        return found[0] as typeof schema.cards.$inferSelect;
+      };
+      await github("workflow_job", run("success", 900, "9".repeat(40)));
+      t.clock.advance(minute);
+      await github("workflow_job", run("failure", 902, "e".repeat(40)));
+      await t.drain();
+      expect((await unit()).title).toMatch(
+        /^CodeQL \/ unit is failing on master at eeeeeee .*— revert it\?$/,
+      );
+      // The next commit, pushed while it was red, fails too: the break is still eeeeeee's.
+      t.clock.advance(minute);
+      await github("workflow_job", run("failure", 903, "f".repeat(40)));
+      await t.drain();
+      const still = await unit();
+      expect(still.title).toMatch(
+        /^CodeQL \/ unit is failing on master since eeeeeee .*, still at fffffff — revert eeeeeee\?$/,
+      );
+      expect(still.change).toMatchObject({ operation: "revert_commit", params: { sha: "e".repeat(40) } });
+      expect((still.change as { params: { reason: string } }).params.reason).toContain(
+        `fails on \`master\` since ${"e".repeat(40)}`,
+      );
+      expect(still.summary).toContain(
+        "Accept opens a pull request that reverts eeeeeee, the commit this job began failing on (it still fails at fffffff, pushed since)",
+      );
+      expect((still.evidence as { facts: Json }).facts).toMatchObject({
+        commit: "eeeeeee",
+        failingAt: "fffffff",
+      });
+      // A run for a commit between the green one and eeeeeee finishes late, red: the break is there.
+      t.clock.advance(minute);
+      await github("workflow_job", run("failure", 901, "d".repeat(40)));
+      await t.drain();
+      const earlier = await unit();
+      expect(earlier.change).toMatchObject({ params: { sha: "d".repeat(40) } });
+      expect(earlier.title).toMatch(/ since ddddddd .*, still at fffffff — revert ddddddd\?$/);
+    });
+
     it("ignores failures on other branches", async () => {
       await github("workflow_job", job("failure", 1, "feature/x"));
       await t.drain();
-      expect(await cards("ci:")).toHaveLength(3);
+      expect(await cards("ci:")).toHaveLength(4);
     });
 
     it("a rejected failing job stays quiet while it stays red, but breaking again after a green run is a card", async () => {

@@ -33,6 +33,14 @@ interface JobState {
   green?: boolean;
   /** How many times the job broke: failed after passing (a flaky retry included). */
   breakage?: number;
+  /**
+   * The earliest run that failed in the job's current breakage (by run id: a run for an earlier
+   * commit may finish later), and its commit: where the job broke, whatever commits came after
+   * while it stayed red. Absent in states stored before it was kept.
+   */
+  brokeAt?: { sha: string; runId: number };
+  /** The latest run (by run id) that failed in the current breakage, and its commit. */
+  redAt?: { sha: string; runId: number };
   /** The breakage its latest card told (while muted: the rejected one), and why a card came past the mute. */
   mute?: MuteMemory<Breakage>;
 }
@@ -94,7 +102,15 @@ export function ciAgent(fetchLog: JobLogFetcher | null) {
         const conclusion = job.conclusion ?? "unknown";
         const failedBefore = run.conclusions.some((c) => FAILED.has(c));
         run.conclusions.push(conclusion);
-        if (FAILED.has(conclusion) && state.green !== false) state.breakage = (state.breakage ?? 0) + 1;
+        if (FAILED.has(conclusion) && state.green !== false) {
+          state.breakage = (state.breakage ?? 0) + 1;
+          state.brokeAt = { sha: job.head_sha, runId: job.run_id };
+          state.redAt = state.brokeAt;
+        } else if (FAILED.has(conclusion)) {
+          const red = { sha: job.head_sha, runId: job.run_id };
+          if (state.brokeAt && red.runId < state.brokeAt.runId) state.brokeAt = red;
+          if (!state.redAt || red.runId >= state.redAt.runId) state.redAt = red;
+        }
         if (FAILED.has(conclusion) || conclusion === "success") state.green = conclusion === "success";
         ctx.state.set(fingerprint, state);
 
@@ -115,11 +131,15 @@ export function ciAgent(fetchLog: JobLogFetcher | null) {
           ctx,
           fingerprint,
           state.mute,
-          { breakage: state.breakage ?? 1, sha: job.head_sha },
+          { breakage: state.breakage ?? 1, sha: state.brokeAt?.sha ?? job.head_sha },
           pastRejectedFailure(flaky),
         );
         ctx.state.set(fingerprint, state);
-        const sha = job.head_sha.slice(0, 7);
+        // The commit it broke at, to revert — not a later one pushed while it was red already.
+        const brokeSha = state.brokeAt?.sha ?? job.head_sha;
+        const sha = brokeSha.slice(0, 7);
+        const latestSha = state.redAt?.sha ?? job.head_sha;
+        const stillAt = brokeSha === latestSha ? null : latestSha.slice(0, 7);
         const workflow = job.workflow_name ?? "workflow";
         const failedStep = job.steps?.find((s) => s.conclusion === "failure")?.name;
         const log = fetchLog ? await fetchLog(p.repository.full_name, job.id).catch(() => null) : null;
@@ -144,10 +164,10 @@ export function ciAgent(fetchLog: JobLogFetcher | null) {
               operation: "revert_commit",
               repository: p.repository.full_name,
               params: {
-                sha: job.head_sha,
+                sha: brokeSha,
                 branch: job.head_branch ?? "main",
                 reason: [
-                  `The **${job.name}** job of **${workflow}** fails on \`${job.head_branch}\` since ${job.head_sha}${failedStep ? `, in the step "${failedStep}"` : ""}.`,
+                  `The **${job.name}** job of **${workflow}** fails on \`${job.head_branch}\` since ${brokeSha}${failedStep ? `, in the step "${failedStep}"` : ""}${stillAt ? ` (still at ${latestSha})` : ""}.`,
                   job.html_url ? `Run: ${job.html_url}` : "",
                   errorLines.length ? `\`\`\`\n${errorLines.join("\n")}\n\`\`\`` : "",
                   "Proposed by Flick; merge it to get the branch green again, or close it and fix forward.",
@@ -162,7 +182,9 @@ export function ciAgent(fetchLog: JobLogFetcher | null) {
           kind: "action",
           title: flaky
             ? `${workflow} / ${job.name} failed on ${job.head_branch} — flaky before, re-run?`
-            : `${workflow} / ${job.name} is failing on ${job.head_branch} at ${sha}${failedStep ? ` (${failedStep})` : ""} — revert it?`,
+            : stillAt
+              ? `${workflow} / ${job.name} is failing on ${job.head_branch} since ${sha}${failedStep ? ` (${failedStep})` : ""}, still at ${stillAt} — revert ${sha}?`
+              : `${workflow} / ${job.name} is failing on ${job.head_branch} at ${sha}${failedStep ? ` (${failedStep})` : ""} — revert it?`,
           summary: [
             errorLines.length
               ? `First errors in the log${against}:\n\n\`\`\`\n${errorLines.slice(0, 12).join("\n")}\n\`\`\``
@@ -174,7 +196,7 @@ export function ciAgent(fetchLog: JobLogFetcher | null) {
             past,
             flaky
               ? `This job failed and then passed on a retry of the same commit ${plural(state.flaky, "time")} before. Accept re-runs the failed jobs.`
-              : `Accept opens a pull request that reverts ${sha}, the commit this job fails on${errorLines.length ? ", quoting the error lines" : ""}.`,
+              : `Accept opens a pull request that reverts ${sha}, the commit this job ${stillAt ? `began failing on (it still fails at ${stillAt}, pushed since)` : "fails on"}${errorLines.length ? ", quoting the error lines" : ""}.`,
           ]
             .filter(Boolean)
             .join("\n\n"),
@@ -204,6 +226,7 @@ export function ciAgent(fetchLog: JobLogFetcher | null) {
               job: job.name,
               workflow,
               commit: sha,
+              ...(stillAt ? { failingAt: stillAt } : {}),
               attempts,
               flakyBefore: state.flaky,
               ...(failedStep ? { step: failedStep } : {}),
