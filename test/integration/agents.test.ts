@@ -2156,6 +2156,52 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       expect((await bumps()).map((c) => c.status)).toEqual(["rejected"]);
     });
 
+    it("a reviewer asking for changes after the merge card takes it back; their approval brings it again", async () => {
+      const head = "5".repeat(40);
+      const at = (action: string) =>
+        pr(action, { number: 43, head: { ...(pr(action).pull_request as { head: Json }).head, sha: head } });
+      const by = (state: string, login: string) => {
+        const p = review(state) as Json;
+        const pull = p.pull_request as { head: Json };
+        return {
+          ...p,
+          review: { ...(p.review as Json), user: { login } },
+          pull_request: { ...pull, number: 43, head: { ...pull.head, sha: head } },
+        };
+      };
+      const mine = () => cards("github:pr:Codertocat/Hello-World#43");
+      await github("pull_request", at("opened"));
+      await github("check_run", check("success", head, 43));
+      await github("pull_request_review", by("approved", "octocat"));
+      await t.drain();
+      expect((await mine()).map((c) => c.status)).toEqual(["pending"]);
+      // Another reviewer asks for changes at the same head: accepting would merge what they held back.
+      t.clock.advance(minute);
+      await github("pull_request_review", by("changes_requested", "hubot"));
+      await t.drain();
+      expect((await mine()).map((c) => c.status)).toEqual(["expired"]);
+      // They approve: ready again, a merge card again.
+      t.clock.advance(minute);
+      await github("pull_request_review", by("approved", "hubot"));
+      await t.drain();
+      const [, again] = await mine();
+      expect(again?.status).toBe("pending");
+      expect(again?.summary).toMatch(/approved by (octocat, hubot|hubot, octocat)\./);
+      // A check running again at that head takes it back too, until it is green.
+      t.clock.advance(minute);
+      const rerun = check("success", head, 43);
+      await github("check_run", {
+        ...rerun,
+        check_run: { ...rerun.check_run, status: "in_progress", conclusion: null },
+      });
+      await t.drain();
+      expect((await mine()).map((c) => c.status)).toEqual(["expired", "expired"]);
+      t.clock.advance(minute);
+      await github("check_run", check("success", head, 43));
+      await t.drain();
+      expect((await mine()).map((c) => c.status)).toEqual(["expired", "expired", "pending"]);
+    });
+
     it("a human pushing after the card updates it to wait; a red check takes it back", async () => {
       const newHead = "f".repeat(40);
       await github(

@@ -252,7 +252,8 @@ export const prsAgent = defineAgent({
           | "failed",
         detail: c,
       }));
-      if (!state.open || state.draft || v.red || state.conflicts) {
+      /** Its card leaves the feed; what it stood for comes back. */
+      const takeBack = async () => {
         out.push(withdrawal(key, last));
         // The alerts it would have fixed need their own card again, unless it was merged (GitHub
         // marks them fixed, which takes them back).
@@ -263,6 +264,9 @@ export const prsAgent = defineAgent({
         // The error it was to fix is its own card again (merged: Sentry resolving it takes it back).
         const fix = await ctx.state.peek<SeerFix>("errors", seerFixKey(repo, state.number));
         if (fix && !state.merged) out.push(moveCard(fix.fingerprint, last, "back"));
+      };
+      if (!state.open || state.draft || v.red || state.conflicts) {
+        await takeBack();
         continue;
       }
       if (state.pushedAfterCard && !v.ready) {
@@ -281,7 +285,13 @@ export const prsAgent = defineAgent({
         }
         continue;
       }
-      if (!v.ready) continue;
+      if (!v.ready) {
+        // Ready when its card was made, not now at the same head (a reviewer asked for changes, an
+        // approval was dismissed, a check runs again): its card goes until it is ready again, so
+        // no accept merges what a reviewer held back.
+        if (state.proposedAt && (await ctx.openCards([key])).has(key)) await takeBack();
+        continue;
+      }
       state.proposedAt = new Date(ctx.now).toISOString();
       state.pushedAfterCard = false;
       // A person rejected its merge card: ready again at new commits, it comes all the same.
