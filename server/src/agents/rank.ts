@@ -22,7 +22,7 @@ export interface AcceptRate {
   decided: number;
 }
 
-const WEIGHTS: RankFactors = {
+export const WEIGHTS: RankFactors = {
   severity: 0.35,
   blastRadius: 0.15,
   confidence: 0.2,
@@ -65,10 +65,13 @@ export function rerank(
   return rank({ ...f, acceptRate: decided === undefined ? f.acceptRate : { rate: f.acceptRate, decided } });
 }
 
+/** Hours for the recency factor to halve. */
+export const RECENCY_HALF_LIFE_HOURS = 6;
+
 /** 1 → now; 0.5 → six hours ago. */
 export function recency(lastSeen: Date, now: Date): number {
   const hours = Math.max(0, (now.getTime() - lastSeen.getTime()) / 3_600_000);
-  return 0.5 ** (hours / 6);
+  return 0.5 ** (hours / RECENCY_HALF_LIFE_HOURS);
 }
 
 /** Counts to 0..1 on a log scale: 1 → 0.1, 10 → 0.37, 100 → 0.67, 1000+ → 1. */
