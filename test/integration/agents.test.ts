@@ -3088,6 +3088,63 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       expect(now?.title).toBe(`${first?.title}, back since ${at(1).slice(11, 16)} UTC`);
     });
 
+    it("a rollback card says what reached its repository after the deploy, and stays its agent's card", async () => {
+      t.clock.advance(2 * 60 * minute);
+      const deployAt = t.clock.now().getTime();
+      await deploy("1", "2", "acme/later");
+      await points(metrics, steadyBefore(deployAt)("basket_ok", {}, 98));
+      await t.drain();
+      t.clock.advance(5 * minute);
+      await points(metrics, [
+        { name: "basket_ok", labels: {}, ts: new Date(deployAt + 4 * minute).toISOString(), value: 30 },
+      ]);
+      await t.drain();
+      const mine = async () => {
+        const found = await cards("deploy:acme/later@");
+        expect(found).toHaveLength(1);
+        return found[0] as typeof schema.cards.$inferSelect;
+      };
+      const card = await mine();
+      expect(card.title).toMatch(/^basket_ok dropped \d+% 4 min after push 2222222.* — roll back\?$/);
+      expect(card.summary).not.toContain("Deployed to");
+      // The next push to the repository while the card waits: rolling back may take it back too.
+      t.clock.advance(10 * minute);
+      const laterAt = t.clock.now();
+      await deploy("2", "3", "acme/later");
+      await t.drain();
+      const told = await mine();
+      const when = `${laterAt.toISOString().slice(11, 16)} UTC`;
+      expect(told.summary).toContain(`Deployed to acme/later since: push 3333333 at ${when}.`);
+      expect(told.summary).toMatch(
+        /Deployed to acme\/later since: .*\. (Rolling back to 1111111 may take it back too|The revert of 2222222 goes on top of it)\./,
+      );
+      expect(told.verification).toContainEqual({
+        check: "nothing else reached acme/later since",
+        status: "failed",
+        detail: `push 3333333 at ${when}`,
+      });
+      // Still the metrics agent's card, its title and rank as they were; the push joins its evidence.
+      expect(told.agent).toBe("metrics");
+      expect(told.title).toBe(card.title);
+      expect(told.priority).toBeCloseTo(card.priority, 2);
+      expect(told.version).toBe(card.version + 1);
+      const ids = (c: typeof card) => (c.evidence as { signalIds: string[] }).signalIds;
+      expect(ids(told)).toHaveLength(ids(card).length + 1);
+      // A push to another repository is not one to tell there.
+      t.clock.advance(minute);
+      await deploy("5", "6", "acme/elsewhere");
+      await t.drain();
+      expect((await mine()).version).toBe(told.version);
+      // The metric's next break keeps the word.
+      t.clock.advance(minute);
+      await points(metrics, [
+        { name: "basket_ok", labels: {}, ts: new Date(deployAt + 17 * minute).toISOString(), value: 10 },
+      ]);
+      await t.drain();
+      expect((await mine()).summary).toContain(`Deployed to acme/later since: push 3333333 at ${when}.`);
+      t.clock.advance(2 * 60 * minute);
+    });
+
     it("a deploy that breaks two metrics (one on two series) and brings two new errors tells each on its one rollback card", async () => {
       t.clock.advance(2 * 60 * minute);
       const deployAt = t.clock.now().getTime();

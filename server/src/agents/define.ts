@@ -64,6 +64,12 @@ export interface CardUpsert {
    */
   pastMute?: boolean;
   /**
+   * Only adds to the open card for this fingerprint, whoever wrote it: the evidence joins its own
+   * and `compose` writes it again from the merged facts; the card keeps its writer, its place and
+   * its version's content otherwise. Nothing is done when no card is open.
+   */
+  annotate?: boolean;
+  /**
    * The situation is over (the job passes again, the PR's checks turned red): the open card for
    * this fingerprint, if any, is taken out of the feed (status expired). Nothing else is used.
    */

@@ -114,7 +114,8 @@ export function deployOf(signal: SignalRow): Deploy | null {
 
 /**
  * Remembers recent deploys (no cards of its own), so the error and metric agents can tell when
- * trouble follows one. Runs first in every batch.
+ * trouble follows one; a deploy after one whose rollback card is open is told on that card. Runs
+ * first in every batch.
  */
 export const deploysAgent = defineAgent({
   name: "deploys",
@@ -123,10 +124,12 @@ export const deploysAgent = defineAgent({
     const found = batch.map(deployOf).filter((d): d is Deploy => d !== null);
     if (found.length === 0) return [];
     const recent = (await ctx.state.get<Deploy[]>(RECENT_DEPLOYS_KEY)) ?? [];
-    for (const d of found) if (!recent.some((r) => r.signalId === d.signalId)) recent.push(d);
+    const fresh = found.filter((d) => !recent.some((r) => r.signalId === d.signalId));
+    recent.push(...fresh);
     recent.sort((a, b) => a.at - b.at);
     ctx.state.set(RECENT_DEPLOYS_KEY, recent.slice(-KEEP));
-    return [];
+    // An open rollback card of an earlier deploy says what reached its repository since.
+    return laterOnOpenCards(ctx, fresh, recent.slice(-KEEP));
   },
 });
 
@@ -220,6 +223,8 @@ async function pastRejectedRollback(
 const MUTE_NOTE = "brief:mute";
 /** …and the one naming the other deploys its trouble could be blamed on. */
 const ALSO_NOTE = "brief:also";
+/** …and the one naming what reached the repository after the deploy (see laterDeploys). */
+const LATER_NOTE = "brief:later";
 /** Other deploys a rollback card names at most. */
 const ALSO_LISTED = 3;
 
@@ -350,6 +355,82 @@ export interface MetricAfterRollback {
   series: { series: string; back: boolean; said: string }[];
 }
 
+/** The deploys the deploys agent remembers, oldest first. */
+async function recentDeploys(ctx: AgentContext): Promise<Deploy[]> {
+  return (await ctx.state.peek<Deploy[]>("deploys", RECENT_DEPLOYS_KEY)) ?? [];
+}
+
+/** Later deploys a rollback card names at most. */
+const LATER_LISTED = 3;
+
+/**
+ * "Deployed to acme/shop since: push 9f2c1d0 at 14:20 UTC." — what reached the deploy's repository
+ * after it (other commits), which rolling it back may take back too. Empty when nothing did.
+ */
+function laterDeploys(deploy: Deploy, recent: Deploy[], now: Date): string {
+  const seen = new Set([deploy.sha]);
+  const later: Deploy[] = [];
+  for (const d of recent) {
+    if (d.repository !== deploy.repository || d.at <= deploy.at || seen.has(d.sha)) continue;
+    seen.add(d.sha);
+    later.push(d);
+  }
+  if (later.length === 0) return "";
+  const named = later
+    .slice(-LATER_LISTED)
+    .map((d) => `${d.label.replace(/ ".*"$/, "")} at ${hhmm(new Date(d.at), now)}`);
+  const more = later.length > LATER_LISTED ? ` and ${later.length - LATER_LISTED} before them` : "";
+  return `Deployed to ${deploy.repository} since: ${named.join(", ")}${more}.`;
+}
+
+/**
+ * Deploys that came after others of their repository whose rollback cards are open: each such card
+ * says what reached the repository since (rolling back may take it back too), written again by
+ * its own composer — it stays the card of the agent that made it.
+ */
+async function laterOnOpenCards(ctx: AgentContext, found: Deploy[], recent: Deploy[]): Promise<CardUpsert[]> {
+  const earlier = recent.filter((d) =>
+    found.some((f) => f.repository === d.repository && f.sha !== d.sha && f.at > d.at),
+  );
+  if (earlier.length === 0) return [];
+  const open = await ctx.openCards([...new Set(earlier.map(rollbackFingerprint))]);
+  const out: CardUpsert[] = [];
+  const done = new Set<string>();
+  for (const deploy of earlier) {
+    const fingerprint = rollbackFingerprint(deploy);
+    const card = open.get(fingerprint);
+    if (!card || done.has(fingerprint)) continue;
+    done.add(fingerprint);
+    const evidence = card.evidence as { lastSeen?: string; facts?: Record<string, unknown> } | undefined;
+    const lastSeen = new Date(evidence?.lastSeen ?? ctx.now);
+    // The agent that wrote the card last ranks it (its family's accept rate).
+    const agent = (await ctx.latestCards([fingerprint])).get(fingerprint)?.agent ?? "deploys";
+    const { compose } = await rollbackComposer(ctx, agent, deploy, {
+      minutes: Number(evidence?.facts?.minutesAfterDeploy ?? 1),
+      chart: undefined,
+      severity: 0,
+      blastRadius: 0,
+      lastSeen,
+    });
+    const newer = found.filter((f) => f.repository === deploy.repository && f.at > deploy.at);
+    out.push({
+      fingerprint,
+      kind: "action",
+      title: "",
+      priority: card.priority,
+      compose,
+      annotate: true,
+      evidence: {
+        signalIds: newer.map((d) => d.signalId),
+        firstSeen: new Date(deploy.at),
+        lastSeen,
+        facts: { [LATER_NOTE]: laterDeploys(deploy, recent, ctx.now) },
+      },
+    });
+  }
+  return out;
+}
+
 /** A rollback card that was rejected, failed or withdrawn: no rollback to judge. */
 export function rollbackDropped(status: string): boolean {
   return status !== "pending" && status !== "snoozed" && !accepted(status);
@@ -467,6 +548,76 @@ export async function rollbackCard(
 ): Promise<CardUpsert> {
   const fingerprint = rollbackFingerprint(deploy);
   const minutes = Math.max(1, Math.round((t.firstSeen.getTime() - deploy.at) / 60_000));
+  const chart = t.preview?.type === "series" ? sinceDeploy(t.preview, deploy.at) : undefined;
+  const { compose, change } = await rollbackComposer(ctx, agent, deploy, {
+    minutes,
+    chart,
+    severity: t.severity,
+    blastRadius: t.blastRadius,
+    lastSeen: t.lastSeen,
+  });
+  const open = (await ctx.openCards([fingerprint])).get(fingerprint);
+  const priorFacts =
+    (open?.evidence as { facts?: Record<string, string | number | boolean> } | undefined)?.facts ?? {};
+  const key = t.key ?? t.what;
+  // The card tells when its first trouble began, whichever trouble this agent adds.
+  const first = Math.min(minutes, Number(priorFacts.minutesAfterDeploy ?? minutes));
+  const past = await pastRejectedRollback(ctx, fingerprint, key, t.brief);
+  // What this trouble's source could blame besides (the first trouble's word stands when it has one).
+  const also = await alsoDeployed(ctx, deploy, t);
+  const later = laterDeploys(deploy, await recentDeploys(ctx), ctx.now);
+  const facts = {
+    ...(past.note ? { [MUTE_NOTE]: past.note } : {}),
+    ...(also && !priorFacts[ALSO_NOTE] ? { [ALSO_NOTE]: also } : {}),
+    ...(later ? { [LATER_NOTE]: later } : {}),
+    deploy: deploy.sha.slice(0, 12),
+    // A card written before troubles had keys has one line for the kind: this one replaces it.
+    ...(key !== t.what && priorFacts[`seen:${t.what}`] ? { [`seen:${t.what}`]: "" } : {}),
+    [`seen:${key}`]: t.line,
+    [`brief:${key}`]: t.brief,
+    [`since:${key}`]: minutes,
+    minutesAfterDeploy: first,
+    ...t.facts,
+  };
+  const text = compose({ ...priorFacts, ...facts }, open?.priorityFactors);
+  return {
+    fingerprint,
+    kind: "action",
+    ...text,
+    compose,
+    change,
+    ...(chart ? { preview: chart } : t.preview ? { preview: t.preview } : {}),
+    evidence: {
+      signalIds: [deploy.signalId, ...t.signalIds],
+      firstSeen: new Date(deploy.at),
+      lastSeen: t.lastSeen,
+      facts,
+    },
+    verification: text.verification,
+    reopen: true,
+    ...(past.pastMute ? { pastMute: true } : {}),
+  };
+}
+
+/**
+ * How a deploy's rollback card is written from its facts, whichever agent writes it last (see
+ * CardUpsert.compose): its title, summary, checks, chart and rank; with the change it proposes and
+ * the checks of how rolling back went before.
+ */
+async function rollbackComposer(
+  ctx: AgentContext,
+  agent: string,
+  deploy: Deploy,
+  t: {
+    /** Minutes after the deploy the trouble this write tells began. */
+    minutes: number;
+    chart: SeriesPreview | undefined;
+    severity: number;
+    blastRadius: number;
+    lastSeen: Date;
+  },
+) {
+  const { minutes, chart } = t;
   // The team's own rollback when an admin set one up; otherwise, for a push, a pull request that
   // reverts the pushed commit (what GitHub alone can do); else the rollback, which will say it
   // is not set up before anyone accepts.
@@ -496,11 +647,7 @@ export async function rollbackCard(
   const how = revertOn
     ? `Accept opens a pull request reverting ${deploy.sha.slice(0, 7)} on ${revertOn} (no **rollback** action is set up).`
     : `Accept runs the **rollback** action${deploy.previous ? ` back to ${deploy.previous.slice(0, 7)}` : ""}.`;
-  const open = (await ctx.openCards([fingerprint])).get(fingerprint);
-  const priorFacts =
-    (open?.evidence as { facts?: Record<string, string | number | boolean> } | undefined)?.facts ?? {};
   const acceptRate = await ctx.acceptRate(agent, "deploy");
-  const chart = t.preview?.type === "series" ? sinceDeploy(t.preview, deploy.at) : undefined;
   const compose = (
     facts: Record<string, string | number | boolean>,
     previous?: Record<string, number>,
@@ -535,9 +682,22 @@ export async function rollbackCard(
             Object.entries(facts).filter(([k]) => /^(seen|brief|since):/.test(k) || SHARED_FACTS.has(k)),
           )
         : facts;
+    const later = facts[LATER_NOTE] ? String(facts[LATER_NOTE]) : "";
     return {
       facts: { ...kept, minutesAfterDeploy: after },
-      verification: [started(after), ...before],
+      verification: [
+        started(after),
+        ...(later
+          ? [
+              {
+                check: `nothing else reached ${deploy.repository} since`,
+                status: "failed" as const,
+                detail: later.replace(/^Deployed to \S+ since: /, "").replace(/\.$/, ""),
+              },
+            ]
+          : []),
+        ...before,
+      ],
       ...(chart ? { preview: withChart(previousPreview, chart) } : {}),
       title: `${startSentence(clip(what, room))}${ask}`,
       summary: [
@@ -549,6 +709,11 @@ export async function rollbackCard(
         // Alertmanager's alerts on the metric that broke (see the metrics agent): the same trouble.
         ...(facts.alerts ? [`Alertmanager is firing ${facts.alerts} on it too.`] : []),
         ...(facts[MUTE_NOTE] ? [String(facts[MUTE_NOTE])] : []),
+        ...(later
+          ? [
+              `${later} ${revertOn ? `The revert of ${deploy.sha.slice(0, 7)} goes on top of it.` : `Rolling back${deploy.previous ? ` to ${deploy.previous.slice(0, 7)}` : ""} may take it back too.`}`,
+            ]
+          : []),
         how,
       ].join("\n"),
       // Ranked from all the card holds, whichever agent writes last: the widest blast any part
@@ -562,40 +727,5 @@ export async function rollbackCard(
       }),
     };
   };
-  const key = t.key ?? t.what;
-  // The card tells when its first trouble began, whichever trouble this agent adds.
-  const first = Math.min(minutes, Number(priorFacts.minutesAfterDeploy ?? minutes));
-  const past = await pastRejectedRollback(ctx, fingerprint, key, t.brief);
-  // What this trouble's source could blame besides (the first trouble's word stands when it has one).
-  const also = await alsoDeployed(ctx, deploy, t);
-  const facts = {
-    ...(past.note ? { [MUTE_NOTE]: past.note } : {}),
-    ...(also && !priorFacts[ALSO_NOTE] ? { [ALSO_NOTE]: also } : {}),
-    deploy: deploy.sha.slice(0, 12),
-    // A card written before troubles had keys has one line for the kind: this one replaces it.
-    ...(key !== t.what && priorFacts[`seen:${t.what}`] ? { [`seen:${t.what}`]: "" } : {}),
-    [`seen:${key}`]: t.line,
-    [`brief:${key}`]: t.brief,
-    [`since:${key}`]: minutes,
-    minutesAfterDeploy: first,
-    ...t.facts,
-  };
-  const text = compose({ ...priorFacts, ...facts }, open?.priorityFactors);
-  return {
-    fingerprint,
-    kind: "action",
-    ...text,
-    compose,
-    change,
-    ...(chart ? { preview: chart } : t.preview ? { preview: t.preview } : {}),
-    evidence: {
-      signalIds: [deploy.signalId, ...t.signalIds],
-      firstSeen: new Date(deploy.at),
-      lastSeen: t.lastSeen,
-      facts,
-    },
-    verification: [started(first), ...before],
-    reopen: true,
-    ...(past.pastMute ? { pastMute: true } : {}),
-  };
+  return { compose, change };
 }

@@ -250,6 +250,23 @@ export async function applyCardUpserts(tx: Tx, proposed: AgentUpsert[], now: Dat
       });
       continue;
     }
+    if (u.annotate) {
+      // Another agent's word on an open card (a deploy that came after a rollback card's): it joins
+      // the card's evidence, the card's own composer writes it again, and the card stays its
+      // writer's, where it was.
+      const card = inserts.get(u.fingerprint) ? undefined : openNow(u.fingerprint);
+      if (!card || !u.compose) continue;
+      const old = (card.evidence ?? null) as StoredEvidence | null;
+      const evidence = { ...mergeEvidence(old, u.evidence), ...(old?.agents ? { agents: old.agents } : {}) };
+      const row = { ...card, ...composed(u, evidence, card.priorityFactors, card.preview), updatedAt: now };
+      const { setAside: _, ...rest } = evidence;
+      row.evidence = (old?.setAside ? { ...rest, setAside: true } : rest) as StoredEvidence;
+      updates.set(u.fingerprint, {
+        row,
+        wasSnoozed: updates.get(u.fingerprint)?.wasSnoozed ?? card.status === "snoozed",
+      });
+      continue;
+    }
     if (muted.has(u.fingerprint) && !u.pastMute) {
       outcome.muted++;
       continue;
