@@ -6,7 +6,7 @@ import { rank, recency } from "@flick/server/rank";
 import * as schema from "@flick/server/schema";
 import { sweep } from "@flick/server/sweep";
 import type { FeedPage, Source } from "@flick/shared";
-import { count } from "drizzle-orm";
+import { count, sql } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { drivers, ingestInto, LogCapture, startTestApp, type TestApp } from "../helpers/harness.ts";
 
@@ -95,5 +95,34 @@ describe.each(drivers)("open cards ranked again as they age on %s", (driver) => 
     await sweep(t.database, config, logger, t.clock.now());
     expect(await events()).toBe(decided);
     expect((await feed()).map((c) => [c.title, c.priority])).toEqual([["Queue backing up", fresh?.priority]]);
+  });
+
+  it("ranks again more open cards than one statement can name", async () => {
+    // 17,000 cards a day old that still say "now": a card event each is four parameters, past
+    // PostgreSQL's 65,535 in one statement.
+    const n = 17_000;
+    const day = new Date(t.clock.now().getTime() - 24 * HOUR).toISOString();
+    for (let k = 0; k < n; k += 1000) {
+      await t.database.db.insert(schema.cards).values(
+        Array.from({ length: 1000 }, (_, i) => ({
+          id: `crd_old${k + i}`,
+          agent: "test",
+          fingerprint: `fp:old${k + i}`,
+          kind: "insight" as const,
+          title: `Old ${k + i}`,
+          priority: 0.6,
+          priorityFactors: { severity: 0.5, blastRadius: 0.3, confidence: 0.8, recency: 1, acceptRate: 0.5 },
+          evidence: { signalIds: [], count: 1, firstSeen: day, lastSeen: day, links: [], facts: {} },
+        })),
+      );
+    }
+    const written = await events();
+    await sweep(t.database, config, logger, t.clock.now());
+    expect(await events()).toBe(written + n);
+    const ranked = await t.database.db
+      .select({ n: count() })
+      .from(schema.cards)
+      .where(sql`${schema.cards.priority} = 0.506 and ${schema.cards.priorityFactors}->>'recency' = '0.063'`);
+    expect(Number(ranked[0]?.n)).toBe(n);
   });
 });

@@ -573,7 +573,7 @@ const SPIKE_OVER_MS = 30 * 60_000;
  * end of the last 10-minute bucket since the spike with more than twice the usual events (2 at
  * least); undefined while it goes on.
  */
-export function spikeOverSince(
+function spikeOverSince(
   g: Pick<GroupState, "buckets" | "lastSpikeBucket" | "spikeBaseline" | "lastSeen">,
   now: number,
 ): number | undefined {
