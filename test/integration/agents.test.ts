@@ -3135,13 +3135,21 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       await deploy("5", "6", "acme/elsewhere");
       await t.drain();
       expect((await mine()).version).toBe(told.version);
+      // The commit before the deploy pushed again: it may be rolled back already.
+      t.clock.advance(minute);
+      const backAt = t.clock.now();
+      await deploy("3", "1", "acme/later");
+      await t.drain();
+      expect((await mine()).summary).toContain(
+        `Deployed to acme/later since: push 3333333 at ${when}, push 1111111 at ${backAt.toISOString().slice(11, 16)} UTC (the commit before it: rolled back already?).`,
+      );
       // The metric's next break keeps the word.
       t.clock.advance(minute);
       await points(metrics, [
         { name: "basket_ok", labels: {}, ts: new Date(deployAt + 17 * minute).toISOString(), value: 10 },
       ]);
       await t.drain();
-      expect((await mine()).summary).toContain(`Deployed to acme/later since: push 3333333 at ${when}.`);
+      expect((await mine()).summary).toContain("(the commit before it: rolled back already?).");
       t.clock.advance(2 * 60 * minute);
     });
 

@@ -376,9 +376,13 @@ function laterDeploys(deploy: Deploy, recent: Deploy[], now: Date): string {
     later.push(d);
   }
   if (later.length === 0) return "";
-  const named = later
-    .slice(-LATER_LISTED)
-    .map((d) => `${d.label.replace(/ ".*"$/, "")} at ${hhmm(new Date(d.at), now)}`);
+  const named = later.slice(-LATER_LISTED).map(
+    (d) =>
+      `${d.label.replace(/ ".*"$/, "")} at ${hhmm(new Date(d.at), now)}${
+        // The commit before it, deployed again: someone may have rolled it back already.
+        d.sha === deploy.previous ? " (the commit before it: rolled back already?)" : ""
+      }`,
+  );
   const more = later.length > LATER_LISTED ? ` and ${later.length - LATER_LISTED} before them` : "";
   return `Deployed to ${deploy.repository} since: ${named.join(", ")}${more}.`;
 }
