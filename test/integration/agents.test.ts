@@ -86,8 +86,11 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
   };
   const ghFixture = (rel: string) => JSON.parse(fixture(`github-webhooks/${rel}`)) as Json;
 
-  /** A push to the default branch (the fixture pushed a new branch), now, from `before` to `after`. */
-  /** A push to the default branch of the fixture's repository (Codertocat/Hello-World), or of `repository`. */
+  /**
+   * A push to the default branch (the fixture pushed a new branch), now, from `before` to `after`
+   * (each a character repeated to a sha), of the fixture's repository (Codertocat/Hello-World) or of
+   * `repository`.
+   */
   const deploy = (before: string, after: string, repository?: string) => {
     const push = ghFixture("push/with-new-branch.payload.json");
     const repo = push.repository as Json;

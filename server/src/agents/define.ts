@@ -65,8 +65,8 @@ export interface CardUpsert {
   pastMute?: boolean;
   /**
    * Only adds to the open card for this fingerprint, whoever wrote it: the evidence joins its own
-   * and `compose` writes it again from the merged facts; the card keeps its writer, its place and
-   * its version's content otherwise. Nothing is done when no card is open.
+   * and `compose` (required) writes it again from the merged facts; the card keeps its writer and
+   * its place, and nothing else of it changes. Nothing is done when no card is open.
    */
   annotate?: boolean;
   /**
