@@ -1186,19 +1186,30 @@ async function groupCard(
   { e, d }: Described,
 ): Promise<CardUpsert> {
   const users = g.users.length + g.moreUsers;
-  // What the card is news of: this batch's news, else what its card already said (more events
-  // change nothing of it: a spike's card still marks the spike, a regression ranks as one).
-  const story = spike
-    ? "Spiking: "
+  const fresh: [string, string] | null = outlived
+    ? [NOT_STOPPED, ` — still coming after ${rolledBackDeploy(outlived).sha} was rolled back`]
     : regression
-      ? "Regression: "
-      : escalation !== null
-        ? "Escalating: "
-        : outlived
-          ? NOT_STOPPED
+      ? [
+          "Regression: ",
+          ` — ${regression.release ? `back in ${regression.release}` : "Sentry marked it regressed"}`,
+        ]
+      : spike
+        ? [
+            "Spiking: ",
+            ` — ${spike.count} in 10 min (×${Math.max(1, Math.round(spike.count / Math.max(spike.baseline, 0.5)))} the usual)`,
+          ]
+        : escalation !== null
+          ? ["Escalating: ", " — archived in Sentry until it escalated"]
           : isNew
-            ? "New error: "
-            : (g.headline?.[0] ?? "");
+            ? ["New error: ", ""]
+            : null;
+  // More events on its open card change nothing of what the card is news of: the words stay
+  // ("New error: …" whether the next event came in the same batch or a later one), around the
+  // latest event's title.
+  const around = fresh ?? g.headline ?? ["", ""];
+  // What the card is news of, by the words its title begins with (a spike's card still marks the
+  // spike at later events, a regression's still ranks as one).
+  const story = around[0];
   // A spike's card whose spike is over says since when (see spikeOverSince).
   const over = story === "Spiking: " && !spike ? spikeOverSince(g, ctx.now.getTime()) : undefined;
   // A regression's card goes on proposing to reopen the issue that fixed it, and saying so.
@@ -1208,7 +1219,7 @@ async function groupCard(
   else g.spikeOver = over;
   const preview = bucketChart(
     g.buckets,
-    story === "Spiking: " ? g.lastSpikeBucket : null,
+    spike || story === "Spiking: " ? g.lastSpikeBucket : null,
     over === undefined ? 0 : ctx.now.getTime(),
   );
   const facts = {
@@ -1279,27 +1290,6 @@ async function groupCard(
   const notStoppedBy =
     outlived ?? (g.headline?.[0] === NOT_STOPPED && g.afterRollback?.card ? g.afterRollback.card : undefined);
   const rolledBack = notStoppedBy ? rolledBackDeploy(notStoppedBy) : null;
-  const fresh: [string, string] | null = outlived
-    ? [NOT_STOPPED, ` — still coming after ${rolledBackDeploy(outlived).sha} was rolled back`]
-    : regression
-      ? [
-          "Regression: ",
-          ` — ${regression.release ? `back in ${regression.release}` : "Sentry marked it regressed"}`,
-        ]
-      : spike
-        ? [
-            "Spiking: ",
-            ` — ${spike.count} in 10 min (×${Math.max(1, Math.round(spike.count / Math.max(spike.baseline, 0.5)))} the usual)`,
-          ]
-        : escalation !== null
-          ? ["Escalating: ", " — archived in Sentry until it escalated"]
-          : isNew
-            ? ["New error: ", ""]
-            : null;
-  // More events on its open card change nothing of what the card is news of: the words stay
-  // ("New error: …" whether the next event came in the same batch or a later one), around the
-  // latest event's title.
-  const around = fresh ?? g.headline ?? ["", ""];
   const overText = over === undefined ? "" : `, over since ${hhmm(new Date(over), ctx.now)}`;
   const headline = overText
     ? `${around[0]}${clip(d.title, TITLE_MAX - around[0].length - around[1].length - overText.length)}${around[1]}${overText}`
@@ -1368,7 +1358,7 @@ async function groupCard(
     fingerprint,
     kind: change.type === "github" ? "issue" : "insight",
     title: headline,
-    summary: `${d.topFrame ? `In \`${d.topFrame}\`. ` : ""}${plural(g.count, "event")}, ${reach(users)}, first seen ${moment(new Date(g.firstSeen), ctx.now)}${e.release ? `, release ${e.release}` : ""}.${g.alertRules?.length ? ` Sentry's alert rule "${g.alertRules[g.alertRules.length - 1]}" fired for it.` : ""}${notStopped}${cameBack}${story === "Escalating: " ? " Sentry archived it until it escalated, and now it has." : ""}${assignee ? ` Assigned to ${assignee} in Sentry.` : ""}${g.rootCause ? ` ${rootCauseLine(g.rootCause)}` : ""}${g.comment ? ` ${g.comment.by} commented in Sentry: “${clip(g.comment.text, 200)}”.` : ""}${past ? ` ${past}` : ""} ${accept}`,
+    summary: `${d.topFrame ? `In \`${d.topFrame}\`. ` : ""}${plural(g.count, "event")}, ${reach(users)}, first seen ${moment(new Date(g.firstSeen), ctx.now)}${e.release ? `, release ${e.release}` : ""}.${g.alertRules?.length ? ` Sentry's alert rule "${g.alertRules[g.alertRules.length - 1]}" fired for it.` : ""}${notStopped}${cameBack}${escalation !== null || story === "Escalating: " ? " Sentry archived it until it escalated, and now it has." : ""}${assignee ? ` Assigned to ${assignee} in Sentry.` : ""}${g.rootCause ? ` ${rootCauseLine(g.rootCause)}` : ""}${g.comment ? ` ${g.comment.by} commented in Sentry: “${clip(g.comment.text, 200)}”.` : ""}${past ? ` ${past}` : ""} ${accept}`,
     ...rank({
       severity:
         (e.level === "fatal"
