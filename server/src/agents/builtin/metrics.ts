@@ -237,7 +237,6 @@ function relative(value: number, expected: number): number {
   return Math.abs(expected) > 1e-9 ? Math.abs(value - expected) / Math.abs(expected) : 1;
 }
 
-/** A card's words, chart marks and facts: one value that broke, or a stretch whose pattern is new. */
 /**
  * The value an alarm tells of, with what was expected of it: the point that surprised when the
  * averaged score crossed the line a few points after it (see PointScore.peak), else the one scored.
@@ -248,6 +247,7 @@ function surprisedBy(scored: PointScore, value: number): { value: number; expect
     : { value, expected: scored.expected };
 }
 
+/** A card's words, chart marks and facts: one value that broke, or a stretch whose pattern is new. */
 function describe(
   p: Point,
   at: Date,
