@@ -364,8 +364,8 @@ async function recentDeploys(ctx: AgentContext): Promise<Deploy[]> {
 const LATER_LISTED = 3;
 
 /**
- * "Deployed to acme/shop since: push 9f2c1d0 at 14:20 UTC." — what reached the deploy's repository
- * after it (other commits), which rolling it back may take back too. Empty when nothing did.
+ * "push 9f2c1d0 at 14:20 UTC" — what reached the deploy's repository after it (other commits), which
+ * rolling it back may take back too. Empty when nothing did.
  */
 function laterDeploys(deploy: Deploy, recent: Deploy[], now: Date): string {
   const seen = new Set([deploy.sha]);
@@ -384,7 +384,7 @@ function laterDeploys(deploy: Deploy, recent: Deploy[], now: Date): string {
       }`,
   );
   const more = later.length > LATER_LISTED ? ` and ${later.length - LATER_LISTED} before them` : "";
-  return `Deployed to ${deploy.repository} since: ${named.join(", ")}${more}.`;
+  return `${named.join(", ")}${more}`;
 }
 
 /**
@@ -397,19 +397,18 @@ async function laterOnOpenCards(ctx: AgentContext, found: Deploy[], recent: Depl
     found.some((f) => f.repository === d.repository && f.sha !== d.sha && f.at > d.at),
   );
   if (earlier.length === 0) return [];
-  const open = await ctx.openCards([...new Set(earlier.map(rollbackFingerprint))]);
+  // The latest card of each (its writer too, whose accept rate ranks it), open ones only below.
+  const cards = await ctx.latestCards([...new Set(earlier.map(rollbackFingerprint))]);
   const out: CardUpsert[] = [];
   const done = new Set<string>();
   for (const deploy of earlier) {
     const fingerprint = rollbackFingerprint(deploy);
-    const card = open.get(fingerprint);
-    if (!card || done.has(fingerprint)) continue;
+    const card = cards.get(fingerprint);
+    if (!card || (card.status !== "pending" && card.status !== "snoozed") || done.has(fingerprint)) continue;
     done.add(fingerprint);
     const evidence = card.evidence as { lastSeen?: string; facts?: Record<string, unknown> } | undefined;
     const lastSeen = new Date(evidence?.lastSeen ?? ctx.now);
-    // The agent that wrote the card last ranks it (its family's accept rate).
-    const agent = (await ctx.latestCards([fingerprint])).get(fingerprint)?.agent ?? "deploys";
-    const { compose } = await rollbackComposer(ctx, agent, deploy, {
+    const { compose } = await rollbackComposer(ctx, card.agent, deploy, {
       minutes: Number(evidence?.facts?.minutesAfterDeploy ?? 1),
       chart: undefined,
       severity: 0,
@@ -696,7 +695,7 @@ async function rollbackComposer(
               {
                 check: `nothing else reached ${deploy.repository} since`,
                 status: "failed" as const,
-                detail: later.replace(/^Deployed to \S+ since: /, "").replace(/\.$/, ""),
+                detail: later,
               },
             ]
           : []),
@@ -715,7 +714,7 @@ async function rollbackComposer(
         ...(facts[MUTE_NOTE] ? [String(facts[MUTE_NOTE])] : []),
         ...(later
           ? [
-              `${later} ${revertOn ? `The revert of ${deploy.sha.slice(0, 7)} goes on top of it.` : `Rolling back${deploy.previous ? ` to ${deploy.previous.slice(0, 7)}` : ""} may take it back too.`}`,
+              `Deployed to ${deploy.repository} since: ${later}. ${revertOn ? `The revert of ${deploy.sha.slice(0, 7)} goes on top of it.` : `Rolling back${deploy.previous ? ` to ${deploy.previous.slice(0, 7)}` : ""} may take it back too.`}`,
             ]
           : []),
         how,
