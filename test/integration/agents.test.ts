@@ -2669,8 +2669,16 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       const again = (await cards("feedback:cluster:")).filter((c) => c.status === "pending");
       expect(again.map((c) => c.fingerprint)).toEqual([card.fingerprint]);
       expect(again[0]?.summary).toContain(
-        `Its card was rejected at ${rejectedAt} this week; now ${rejectedAt + 17}, so it is here again.`,
+        `Its card was rejected when ${rejectedAt} customers had asked in a week; now ${rejectedAt + 17} have, so it is here despite the mute.`,
       );
+      expect(again[0]?.title).toMatch(new RegExp(`^${rejectedAt + 17} customers asked for`));
+
+      // The card that came back keeps counting while the fingerprint is still muted.
+      await more(2, "k");
+      const [grown, ...others] = (await cards("feedback:cluster:")).filter((c) => c.status === "pending");
+      expect(others).toHaveLength(0);
+      expect(grown?.title).toMatch(new RegExp(`^${rejectedAt + 19} customers asked for`));
+      expect(grown?.summary).toContain("so it is here despite the mute.");
     });
 
     it("counts customers, not messages: one person writing again and again is one voice", async () => {

@@ -1,6 +1,6 @@
 import type { Change } from "@flick/shared";
 import { z } from "zod";
-import { type CardUpsert, defineAgent } from "../define.ts";
+import { type AgentContext, type CardUpsert, defineAgent } from "../define.ts";
 import {
   addToClusters,
   type Cluster,
@@ -13,16 +13,37 @@ import {
 } from "../feedback/cluster.ts";
 import { classifyFeedback, namesPattern } from "../feedback/text.ts";
 import { blast, rank, recency } from "../rank.ts";
+import { type MuteMemory, newsPastMute } from "./past-mute.ts";
 import { repositorySetting } from "./settings.ts";
 import { day } from "./words.ts";
 
 const WEEK = 7 * 86_400_000;
 
-/** How many this week a cluster's latest card told (while its card is rejected: the rejected count). */
-interface Told {
+/**
+ * What a cluster's latest card told: how many customers in the week to when (and while its
+ * fingerprint is muted, what the rejected card told, and why a card came all the same).
+ */
+interface Told extends MuteMemory<number> {
   thisWeek: number;
+  /** When the week it counted ended (ms). Absent in states kept before it was. */
+  to?: number;
 }
 const toldKey = (fingerprint: string) => `told:${fingerprint}`;
+
+/**
+ * An open card that says "this week", listed for the clock: at `due` the earliest customer it
+ * counted is a week old, and the card may have to name its week instead (see tick).
+ */
+interface Weekly {
+  f: string;
+  sourceId: string;
+  cluster: number;
+  due: number;
+}
+/** Where the feedback agent lists them. */
+const WEEKLY_KEY = "weekly";
+/** The most it lists (the newest kept). */
+const WEEKLY_MAX = 400;
 
 /** Feedback source settings: how many similar items in a week make a card, and where issues go. */
 export const feedbackSourceSettings = z
@@ -42,13 +63,103 @@ interface Item {
   rating?: number;
 }
 
-function claim(c: Cluster, n: number): string {
+function claim(c: Cluster, n: number, when: string): string {
   const t = topic(c);
-  if (c.cls === "bug") return `${n} customers report a problem with "${t}" this week`;
+  if (c.cls === "bug") return `${n} customers report a problem with "${t}" ${when}`;
   // "asked for "csv export"" but "asked about "heart rate"": a concept is a subject, not a request.
   return clusterConcept(c)
-    ? `${n} customers asked about "${t}" this week`
-    : `${n} customers asked for "${t}" this week`;
+    ? `${n} customers asked about "${t}" ${when}`
+    : `${n} customers asked for "${t}" ${when}`;
+}
+
+/** The customers a card counts: in the week to `to` (ms); `over`: that week is no longer this one. */
+interface Week {
+  customers: number;
+  messages: number;
+  to: number;
+  over: boolean;
+}
+
+type FeedbackSettings = z.infer<typeof feedbackSourceSettings>;
+
+/** A cluster's card: what its customers said in the week it counts, proposing an issue with their words. */
+async function clusterCard(
+  ctx: AgentContext,
+  conf: FeedbackSettings,
+  fingerprint: string,
+  cluster: Cluster,
+  signalIds: string[],
+  week: Week,
+  past: string | null,
+): Promise<CardUpsert> {
+  const { customers, messages } = week;
+  const when = week.over ? `in the week to ${day(new Date(week.to), ctx.now)}` : "this week";
+  const quotes = cluster.recent
+    .slice(-5)
+    .reverse()
+    .map((r) => `> ${r.quote}`);
+  const change: Change = conf.repository
+    ? {
+        type: "github",
+        operation: "create_issue",
+        repository: conf.repository,
+        params: {
+          title:
+            cluster.cls === "bug"
+              ? `Customers report: ${topic(cluster)}`
+              : `Feature request: ${topic(cluster)}`,
+          body: `${customers} customers ${when}${messages > customers ? `, in ${messages} messages` : ""} (${cluster.size} in all).\n\n${quotes.join("\n\n")}`,
+          labels: [cluster.cls === "bug" ? "bug" : "enhancement", "customer-feedback"],
+        },
+      }
+    : { type: "none" };
+  return {
+    fingerprint,
+    kind: conf.repository ? "issue" : "insight",
+    title: claim(cluster, customers, when),
+    // The preview quotes them; the summary says how many, since when, and what accept does.
+    summary: `${
+      messages > customers
+        ? `${customers} customers ${when} in ${messages} messages (one who wrote again counts once), ${cluster.size} messages`
+        : `${customers} ${when}, ${cluster.size}`
+    } in all since ${day(new Date(cluster.times[0] ?? cluster.updatedAt), ctx.now)}.${past ? ` ${past}` : ""} ${conf.repository ? `Accept opens an issue in ${conf.repository} quoting the ${quotes.length} latest.` : "Set a repository in the source's settings to get an issue proposed."}`,
+    ...rank({
+      // Second-hand and days old: below a production error or a red default branch of the
+      // same reach; a request below a report of something broken.
+      severity: cluster.cls === "bug" ? 0.5 : 0.3,
+      // The customers who wrote, not a guess at the ones who did not.
+      blastRadius: blast(customers),
+      // Card-sized clusters are ~60% one topic (`pnpm bench quality`): no surer than that.
+      confidence: Math.min(0.6, 0.3 + customers / 50),
+      recency: recency(new Date(cluster.updatedAt), ctx.now),
+      acceptRate: await ctx.acceptRate("feedback", "feedback"),
+    }),
+    preview: {
+      type: "text",
+      text: cluster.recent
+        .slice(-3)
+        .reverse()
+        .map((r) => `“${r.quote}”`)
+        .join("\n\n")
+        .slice(0, 4000),
+    },
+    change,
+    evidence: {
+      signalIds,
+      firstSeen: new Date(cluster.times[0] ?? cluster.updatedAt),
+      lastSeen: new Date(cluster.updatedAt),
+      facts: {
+        class: cluster.cls,
+        ...(week.over
+          ? { customers, "in the week to": day(new Date(week.to), ctx.now) }
+          : { thisWeek: customers }),
+        total: cluster.size,
+        topic: topic(cluster),
+      },
+      replaceFacts: true,
+    },
+    ...(past ? { pastMute: true } : {}),
+  };
 }
 
 /**
@@ -63,9 +174,10 @@ export const feedbackAgent = defineAgent({
     const bySource = new Map<string, typeof batch>();
     for (const s of batch) bySource.set(s.sourceId, [...(bySource.get(s.sourceId) ?? []), s]);
     const out: CardUpsert[] = [];
+    const weekly = (await ctx.state.get<Weekly[]>(WEEKLY_KEY)) ?? [];
+    const listed = new Map(weekly.map((w) => [w.f, w]));
     for (const [sourceId, signals] of bySource) {
-      const parsed = feedbackSourceSettings.safeParse(await ctx.sourceSettings(sourceId));
-      const conf = parsed.success ? parsed.data : feedbackSourceSettings.parse({});
+      const conf = await settingsOf(ctx, sourceId);
       const key = `clusters:${sourceId}`;
       const state = (await ctx.state.get<ClusterState>(key)) ?? newClusterState();
       const grown = new Map<number, { cluster: Cluster; signalIds: string[] }>();
@@ -87,87 +199,98 @@ export const feedbackAgent = defineAgent({
       ctx.state.set(key, state);
       const ready = [...grown.values()]
         .map((g) => {
-          const now = Math.max(ctx.now.getTime(), g.cluster.updatedAt);
+          const to = Math.max(ctx.now.getTime(), g.cluster.updatedAt);
           // Customers, not messages: one person writing five times is one voice, not a trend.
-          const { customers: thisWeek, messages } = membersSince(g.cluster, now - WEEK);
-          return { ...g, thisWeek, messages, fingerprint: `feedback:cluster:${sourceId}:${g.cluster.id}` };
+          const { customers, messages, first } = membersSince(g.cluster, to - WEEK);
+          const week: Week = { customers, messages, to, over: false };
+          return { ...g, week, first, fingerprint: `feedback:cluster:${sourceId}:${g.cluster.id}` };
         })
-        .filter((g) => g.thisWeek >= conf.clusterThreshold);
-      const latest = await ctx.latestCards(ready.map((g) => g.fingerprint));
+        .filter((g) => g.week.customers >= conf.clusterThreshold);
       await ctx.state.load(ready.map((g) => toldKey(g.fingerprint)));
-      for (const { cluster, signalIds, thisWeek, messages, fingerprint } of ready) {
+      // One query for the batch: most clusters are not muted, and those need no more.
+      const mutes = await ctx.muted(ready.map((g) => g.fingerprint));
+      for (const { cluster, signalIds, week, first, fingerprint } of ready) {
+        const told = (await ctx.state.get<Told>(toldKey(fingerprint))) ?? { thisWeek: 0 };
+        // Kept before the mute memory was: what the rejected card told is its count.
+        if (told.shown === undefined && told.thisWeek > 0) told.shown = told.thisWeek;
         // A cluster whose card was rejected stays quiet — unless it grew far past the count the
         // person rejected (three times, and 10 more): more customers than anyone chose to ignore.
-        const told = await ctx.state.get<Told>(toldKey(fingerprint));
-        let again: string | null = null;
-        if (latest.get(fingerprint)?.status === "rejected") {
-          if (!told || thisWeek < Math.max(3 * told.thisWeek, told.thisWeek + 10)) continue;
-          again = `Its card was rejected at ${told.thisWeek} this week; now ${thisWeek}, so it is here again.`;
+        const { muted, why } = mutes.has(fingerprint)
+          ? await newsPastMute(ctx, fingerprint, told, week.customers, (now, shown) =>
+              now >= Math.max(3 * shown, shown + 10)
+                ? `Its card was rejected when ${shown} customers had asked in a week; now ${now} have`
+                : null,
+            )
+          : { muted: false, why: null };
+        if (muted && !why) {
+          ctx.state.set(toldKey(fingerprint), told);
+          continue;
         }
-        ctx.state.set(toldKey(fingerprint), { thisWeek });
-        const title = claim(cluster, thisWeek);
-        const quotes = cluster.recent
-          .slice(-5)
-          .reverse()
-          .map((r) => `> ${r.quote}`);
-        const change: Change = conf.repository
-          ? {
-              type: "github",
-              operation: "create_issue",
-              repository: conf.repository,
-              params: {
-                title:
-                  cluster.cls === "bug"
-                    ? `Customers report: ${topic(cluster)}`
-                    : `Feature request: ${topic(cluster)}`,
-                body: `${thisWeek} customers this week${messages > thisWeek ? `, in ${messages} messages` : ""} (${cluster.size} in all).\n\n${quotes.join("\n\n")}`,
-                labels: [cluster.cls === "bug" ? "bug" : "enhancement", "customer-feedback"],
-              },
-            }
-          : { type: "none" };
-        out.push({
-          fingerprint,
-          kind: conf.repository ? "issue" : "insight",
-          title,
-          // The preview quotes them; the summary says how many, since when, and what accept does.
-          summary: `${
-            messages > thisWeek
-              ? `${thisWeek} customers this week in ${messages} messages (one who wrote again counts once), ${cluster.size} messages`
-              : `${thisWeek} this week, ${cluster.size}`
-          } in all since ${day(new Date(cluster.times[0] ?? cluster.updatedAt), ctx.now)}.${again ? ` ${again}` : ""} ${conf.repository ? `Accept opens an issue in ${conf.repository} quoting the ${quotes.length} latest.` : "Set a repository in the source's settings to get an issue proposed."}`,
-          ...rank({
-            // Second-hand and days old: below a production error or a red default branch of the
-            // same reach; a request below a report of something broken.
-            severity: cluster.cls === "bug" ? 0.5 : 0.3,
-            // The customers who wrote, not a guess at the ones who did not.
-            blastRadius: blast(thisWeek),
-            // Card-sized clusters are ~60% one topic (`pnpm bench quality`): no surer than that.
-            confidence: Math.min(0.6, 0.3 + thisWeek / 50),
-            recency: recency(new Date(cluster.updatedAt), ctx.now),
-            acceptRate: await ctx.acceptRate("feedback", "feedback"),
-          }),
-          preview: {
-            type: "text",
-            text: cluster.recent
-              .slice(-3)
-              .reverse()
-              .map((r) => `“${r.quote}”`)
-              .join("\n\n")
-              .slice(0, 4000),
-          },
-          change,
-          evidence: {
-            signalIds,
-            firstSeen: new Date(cluster.times[0] ?? cluster.updatedAt),
-            lastSeen: new Date(cluster.updatedAt),
-            facts: { class: cluster.cls, thisWeek, total: cluster.size, topic: topic(cluster) },
-          },
-          // Decided is decided (an accepted cluster has its issue), but for growth past a reject.
-          reopen: again !== null,
-          ...(again ? { pastMute: true } : {}),
+        ctx.state.set(toldKey(fingerprint), {
+          thisWeek: week.customers,
+          to: week.to,
+          ...(muted ? { shown: told.shown, pastWhy: told.pastWhy } : { shown: week.customers }),
         });
+        // Decided is decided (an accepted cluster has its issue), but for growth past a reject.
+        out.push({
+          ...(await clusterCard(ctx, conf, fingerprint, cluster, signalIds, week, why)),
+          reopen: why !== null,
+        });
+        if (first !== undefined)
+          listed.set(fingerprint, { f: fingerprint, sourceId, cluster: cluster.id, due: first + WEEK });
       }
     }
+    if (listed.size !== weekly.length || [...listed.values()].some((w, i) => w !== weekly[i]))
+      ctx.state.set(WEEKLY_KEY, [...listed.values()].slice(-WEEKLY_MAX));
+    return out;
+  },
+  // "This week" ends by the clock: a card whose customers no longer all wrote in the last seven
+  // days names the week it counted ("in the week to Nov 21") instead — nothing else may come.
+  async tick(ctx) {
+    const weekly = (await ctx.state.get<Weekly[]>(WEEKLY_KEY)) ?? [];
+    const now = ctx.now.getTime();
+    const due = weekly.filter((w) => w.due <= now);
+    if (due.length === 0) return [];
+    const cards = await ctx.latestCards(due.map((w) => w.f));
+    await ctx.state.load([
+      ...due.map((w) => toldKey(w.f)),
+      ...new Set(due.map((w) => `clusters:${w.sourceId}`)),
+    ]);
+    const listed = new Map(weekly.map((w) => [w.f, w]));
+    const out: CardUpsert[] = [];
+    for (const w of due) {
+      const status = cards.get(w.f)?.status;
+      const told = await ctx.state.get<Told>(toldKey(w.f));
+      const state = await ctx.state.get<ClusterState>(`clusters:${w.sourceId}`);
+      const cluster = state?.clusters.find((c) => c.id === w.cluster);
+      listed.delete(w.f);
+      if ((status !== "pending" && status !== "snoozed") || told?.to === undefined || !cluster) continue;
+      // Still all within the week (one who wrote again): due again when the next one is not.
+      const left = membersSince(cluster, now - WEEK, told.to);
+      if (left.customers >= told.thisWeek && left.first !== undefined) {
+        listed.set(w.f, { ...w, due: left.first + WEEK });
+        continue;
+      }
+      const { messages } = membersSince(cluster, told.to - WEEK, told.to);
+      const week: Week = { customers: told.thisWeek, messages, to: told.to, over: true };
+      out.push(
+        await clusterCard(
+          ctx,
+          await settingsOf(ctx, w.sourceId),
+          w.f,
+          cluster,
+          [],
+          week,
+          told.pastWhy ?? null,
+        ),
+      );
+    }
+    ctx.state.set(WEEKLY_KEY, [...listed.values()]);
     return out;
   },
 });
+
+async function settingsOf(ctx: AgentContext, sourceId: string): Promise<FeedbackSettings> {
+  const parsed = feedbackSourceSettings.safeParse(await ctx.sourceSettings(sourceId));
+  return parsed.success ? parsed.data : feedbackSourceSettings.parse({});
+}

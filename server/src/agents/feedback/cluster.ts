@@ -42,17 +42,26 @@ export function customerOf(item: { author?: string | null }): string {
   return item.author?.trim().toLowerCase() ?? "";
 }
 
-/** Messages and distinct customers among a cluster's members that arrived after `since`. */
-export function membersSince(c: Cluster, since: number): { messages: number; customers: number } {
+/**
+ * Messages and distinct customers among a cluster's members that arrived after `since` (and not
+ * after `until`), and when the earliest of them came (undefined: none did).
+ */
+export function membersSince(
+  c: Cluster,
+  since: number,
+  until = Number.POSITIVE_INFINITY,
+): { messages: number; customers: number; first?: number } {
   const who = new Set<string>();
   let messages = 0;
+  let first: number | undefined;
   c.times.forEach((t, i) => {
-    if (t <= since) return;
+    if (t <= since || t > until) return;
     messages++;
+    first = Math.min(first ?? t, t);
     // An item without an author is a customer of its own.
     who.add(c.who?.[i] || `#${i}`);
   });
-  return { messages, customers: who.size };
+  return { messages, customers: who.size, first };
 }
 
 export function newClusterState(): ClusterState {

@@ -1,0 +1,96 @@
+import * as schema from "@flick/server/schema";
+import type { Source } from "@flick/shared";
+import { like } from "drizzle-orm";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { drivers, startTestApp, type TestApp } from "../helpers/harness.ts";
+
+const DAY = 86_400_000;
+
+/**
+ * A feedback card says how many customers asked "this week". The week passes while the card waits
+ * for a decision: the card must not go on saying "this week" of customers who wrote weeks ago.
+ */
+describe.each(drivers)("a feedback card's week on %s", (driver) => {
+  let t: TestApp;
+  let admin: string;
+  let feedback: Source;
+
+  beforeEach(async () => {
+    t = await startTestApp(driver, { SESSION_TTL_HOURS: "9000" });
+    admin = await t.setupAdmin();
+    feedback = await t.createSource(admin, "feedback", { clusterThreshold: 4, repository: "acme/app" });
+  });
+  afterEach(async () => t?.close());
+
+  const asks = [
+    "Please add an export to CSV of my workouts",
+    "I would love a CSV export of my workouts",
+    "Would be great to export workouts to CSV",
+    "please add csv export for workouts data",
+    "need a way to export my workouts as CSV",
+  ];
+  const send = async (who: string[]) => {
+    const res = await t.request(`/ingest/${feedback.id}`, {
+      json: who.map((author, i) => ({
+        id: `${author}-${t.clock.now().getTime()}`,
+        text: asks[i % 5],
+        author,
+      })),
+      origin: null,
+      headers: { authorization: `Bearer ${feedback.secret}` },
+    });
+    expect(res.status, res.text).toBe(202);
+    await t.drain();
+  };
+  const card = async () => {
+    const found = await t.database.db
+      .select()
+      .from(schema.cards)
+      .where(like(schema.cards.fingerprint, "feedback:cluster:%"));
+    expect(found).toHaveLength(1);
+    return found[0] as typeof schema.cards.$inferSelect;
+  };
+
+  it("names the week it counted once that week is over, and says 'this week' again when customers ask again", async () => {
+    // The test clock starts on Nov 24, 12:00 UTC.
+    await send(["ann", "bob", "cy", "dee", "eve"]);
+    t.clock.advance(3 * DAY);
+    await send(["fay", "gus", "ann"]);
+    const fresh = await card();
+    expect(fresh.title).toMatch(/^7 customers asked for ".+" this week$/);
+
+    // Six days after the first asks, all seven still wrote in the last seven days.
+    t.clock.advance(3 * DAY);
+    await t.tick();
+    expect((await card()).version).toBe(fresh.version);
+
+    // A week and a minute after: five of them wrote before the last seven days.
+    t.clock.advance(DAY + 60_000);
+    await t.tick();
+    const aged = await card();
+    expect(aged.title).toMatch(/^7 customers asked for ".+" in the week to Nov 27$/);
+    expect(aged.summary).toMatch(
+      /^7 customers in the week to Nov 27 in 8 messages \(one who wrote again counts once\), 8 messages in all since Nov 24\. Accept opens an issue/,
+    );
+    expect((aged.change as { params: { body: string } }).params.body).toMatch(
+      /^7 customers in the week to Nov 27, in 8 messages \(8 in all\)\./,
+    );
+    const facts = (aged.evidence as { facts: Record<string, unknown> }).facts;
+    expect(facts).toMatchObject({ customers: 7, "in the week to": "Nov 27" });
+    expect(facts).not.toHaveProperty("thisWeek");
+    expect(aged.status).toBe("pending");
+    expect(aged.version).toBe(fresh.version + 1);
+
+    // Told once: the clock has nothing more to say of that week.
+    t.clock.advance(DAY);
+    await t.tick();
+    expect((await card()).version).toBe(aged.version);
+
+    // Four more ask on Dec 3: with the three of Nov 27, seven this week again.
+    t.clock.advance(DAY);
+    await send(["hal", "ivy", "jo", "kim"]);
+    const again = await card();
+    expect(again.title).toMatch(/^7 customers asked for ".+" this week$/);
+    expect((again.evidence as { facts: Record<string, unknown> }).facts).toMatchObject({ thisWeek: 7 });
+  });
+});
