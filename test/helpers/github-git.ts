@@ -7,8 +7,8 @@ import type { RecordedRequest } from "./http-recorder.ts";
 type Answer = { status: number; body?: unknown };
 
 /**
- * GitHub's git data routes (refs, commits, recursive trees, tree and commit creation) and pull
- * requests for one repository, answered from a real git repository on disk with git's own
+ * GitHub's git data routes (refs, commits, recursive trees, tree and commit creation), compare
+ * and pull requests for one repository, answered from a real git repository on disk with git's own
  * plumbing — so what a client writes through the API can be checked out and compared with git.
  * Returns null for requests about other repositories.
  */
@@ -41,6 +41,23 @@ export function gitDataApi(dir: string, repository: string, apiPrefix = "/api/v3
     const commitRead = match("GET", /^\/git\/commits\/([0-9a-f]{40})$/);
     const treeRead = match("GET", /^\/git\/trees\/([0-9a-f]{40})$/);
     const refMove = match("PATCH", /^\/git\/refs\/(heads\/.+)$/);
+    const compare = match("GET", /^\/compare\/([0-9a-f]{40})\.\.\.([0-9a-f]{40})$/);
+    if (compare) {
+      const [, from = "", to = ""] = compare;
+      if (!exists(`${from}^{commit}`) || !exists(`${to}^{commit}`))
+        return { status: 404, body: { message: "Not Found" } };
+      const count = (range: string) => Number(run(["rev-list", "--count", range]));
+      const [ahead, behind] = [count(`${from}..${to}`), count(`${to}..${from}`)];
+      const status = ahead && behind ? "diverged" : ahead ? "ahead" : behind ? "behind" : "identical";
+      const commits = run(["rev-list", "--reverse", `${from}..${to}`])
+        .split("\n")
+        .filter(Boolean)
+        .map((sha) => ({ sha, commit: { message: run(["log", "-1", "--format=%B", sha]) } }));
+      return {
+        status: 200,
+        body: { status, ahead_by: ahead, behind_by: behind, total_commits: ahead, commits },
+      };
+    }
     if (refRead) {
       const ref = `refs/heads/${refRead[1]}`;
       if (!exists(ref)) return { status: 404, body: { message: "Not Found" } };

@@ -73,6 +73,12 @@ describe.each(drivers)("a GitHub card's diff on %s", (driver) => {
       if (req.path === `/repos/acme/shop/commits/${pushed}`)
         // What GitHub serves for a commit as a diff: git's own patch of it.
         return { status: 200, text: `${runGit(repo, ["show", "--format=", "--full-index", pushed])}\n` };
+      const compare = /^\/repos\/acme\/shop\/compare\/([0-9a-f]{40})\.\.\.([0-9a-f]{40})$/.exec(req.path);
+      if (compare)
+        return {
+          status: 200,
+          text: `${runGit(repo, ["diff", "--full-index", `${compare[1]}...${compare[2]}`])}\n`,
+        };
       if (req.path === "/repos/acme/shop/pulls/58") return { status: 200, text: HUGE_DIFF };
       if (req.path === "/repos/acme/shop/pulls/59") return { status: 200, text: TWO_FILES };
       if (req.path === "/repos/acme/shop/pulls/57")
@@ -111,6 +117,31 @@ describe.each(drivers)("a GitHub card's diff on %s", (driver) => {
     expect(git(repo, "write-tree")).toBe(git(repo, "rev-parse", `${pushed}~1^{tree}`));
     expect(readFileSync(path.join(repo, "old.txt"), "utf8")).toBe("to be deleted\n");
     git(repo, "reset", "-q", "--hard", pushed);
+  });
+
+  it("a card reverting a push of several commits shows what they changed together, turned around", async () => {
+    const before = git(repo, "rev-parse", `${pushed}~1`);
+    writeFileSync(path.join(repo, "docs/new.md"), "# New\n\nAnd more.\n");
+    git(repo, "commit", "-q", "-am", "Docs: more");
+    const last = git(repo, "rev-parse", "HEAD");
+    try {
+      const card = await insertCard(t.database.db, {
+        change: {
+          type: "github",
+          operation: "revert_commit",
+          repository: "acme/shop",
+          params: { sha: last, since: before, branch: "main" },
+        },
+      });
+      const res = await diffOf(card.id);
+      expect(res.status, res.text).toBe(200);
+      expect(res.body.of).toBe(`reverting ${before.slice(0, 7)}..${last.slice(0, 7)}`);
+      expect(github.requests.at(-1)?.path).toBe(`/repos/acme/shop/compare/${before}...${last}`);
+      runGit(repo, ["apply", "--index", "-"], { input: res.body.diff });
+      expect(git(repo, "write-tree")).toBe(git(repo, "rev-parse", `${before}^{tree}`));
+    } finally {
+      git(repo, "reset", "-q", "--hard", pushed);
+    }
   });
 
   it("a merge card's diff is the pull request's, as GitHub diffs it", async () => {

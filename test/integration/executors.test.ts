@@ -279,6 +279,68 @@ describe.each(drivers)("executors on %s", (driver) => {
       });
     });
 
+    it("reverts a push of several commits, on a branch moved past them: what git reverting the range makes", async () => {
+      // A push brought "Cart: totals with tax" and "Docs" (CI ran at the last only); "later" moved
+      // on from it with a commit of its own.
+      const since = git(history.dir, "rev-parse", `${history.suspect}^`);
+      git(history.dir, "checkout", "-q", "-b", "later", history.tip);
+      writeFileSync(path.join(history.dir, "notes.md"), "later\n");
+      git(history.dir, "add", "notes.md");
+      git(history.dir, "commit", "-q", "-m", "Notes");
+      const later = git(history.dir, "rev-parse", "HEAD");
+      git(history.dir, "checkout", "-q", "main");
+      const { card, execution } = await acceptAndRun({
+        type: "github",
+        operation: "revert_commit",
+        repository: "acme/history",
+        params: { sha: history.tip, since, branch: "later", reason: "CI fails since this push" },
+      });
+      expect(execution, JSON.stringify(execution)).toMatchObject({ state: "succeeded" });
+      expect(card.status).toBe("applied");
+      const range = `${since.slice(0, 7)}..${history.tip.slice(0, 7)}`;
+      const made = git(history.dir, "rev-parse", `flick/revert-${range.replace("..", "-")}-later`);
+      expect(git(history.dir, "rev-parse", `${made}^`)).toBe(later);
+      expect(git(history.dir, "log", "-1", "--format=%B", made)).toBe(
+        [
+          `Revert 2 commits, ${range}`,
+          "",
+          `This reverts commits ${since}..${history.tip}:`,
+          `- ${history.suspect.slice(0, 7)} Cart: totals with tax`,
+          `- ${history.tip.slice(0, 7)} Docs`,
+        ].join("\n"),
+      );
+      const clone = mkdtempSync(path.join(tmpdir(), "flick-clone-"));
+      try {
+        git(clone, "clone", "-q", "-b", "later", history.dir, ".");
+        git(
+          clone,
+          "-c",
+          "user.name=T",
+          "-c",
+          "user.email=t@example.com",
+          "revert",
+          "--no-edit",
+          `${since}..${history.tip}`,
+        );
+        expect(git(history.dir, "rev-parse", `${made}^{tree}`)).toBe(git(clone, "rev-parse", "HEAD^{tree}"));
+      } finally {
+        rmSync(clone, { recursive: true, force: true });
+      }
+      expect(git(history.dir, "show", `${made}:notes.md`)).toBe("later");
+
+      // A range the wrong way round (a force-push rewrote it) reverts nothing.
+      const backwards = await acceptAndRun({
+        type: "github",
+        operation: "revert_commit",
+        repository: "acme/history",
+        params: { sha: since, since: history.tip, branch: "main" },
+      });
+      expect(backwards.execution.state).toBe("failed");
+      expect(backwards.execution.error).toContain(
+        `${history.tip.slice(0, 7)} does not come before ${since.slice(0, 7)} (GitHub compares them as "behind"): there is no range to revert`,
+      );
+    });
+
     it("refuses to revert when a later commit changed the same files, naming them", async () => {
       const before = github.requests.length;
       const { card, execution } = await acceptAndRun({

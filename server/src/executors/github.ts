@@ -26,6 +26,14 @@ const params = {
   }),
   revert_commit: z.object({
     sha: z.string().regex(/^[0-9a-f]{40}$/, "must be a full commit sha"),
+    /**
+     * Revert every commit after this one up to `sha` (a push of several commits, which CI ran at
+     * its last only), not `sha` alone. It must be an ancestor of `sha`.
+     */
+    since: z
+      .string()
+      .regex(/^[0-9a-f]{40}$/, "must be a full commit sha")
+      .optional(),
     branch: z.string().min(1).max(255),
     reason: z.string().max(65_000).default(""),
   }),
@@ -178,11 +186,12 @@ export const githubExecutor: Executor<GithubChange> = {
 type Request = (c: Call) => Promise<{ status: number; json: Record<string, unknown> }>;
 
 /**
- * Reverts a commit with GitHub's git data API and opens a pull request from a `flick/revert-…`
- * branch. At the branch's tip the revert is the parent's tree. When the branch has moved on, each
- * file the commit changed goes back to its version before the commit, on top of the tip — as long
- * as no later commit touched those files; if one did, the revert needs a merge and is refused,
- * naming the files. Repeating it (a retry) finds the pull request it already opened.
+ * Reverts a commit (or, with `since`, the commits after `since` up to it) with GitHub's git data API
+ * and opens a pull request from a `flick/revert-…` branch. At the branch's tip the revert is the
+ * tree before (the parent's, or `since`'s). When the branch has moved on, each file the commits
+ * changed goes back to its version before them, on top of the tip — as long as no later commit
+ * touched those files; if one did, the revert needs a merge and is refused, naming the files.
+ * Repeating it (a retry) finds the pull request it already opened.
  */
 async function revertCommit(
   repository: string,
@@ -192,6 +201,7 @@ async function revertCommit(
 ): Promise<Record<string, unknown>> {
   const repo = `/repos/${repository}`;
   const short = p.sha.slice(0, 7);
+  const range = p.since ? `${p.since.slice(0, 7)}..${short}` : null;
   /** The answer when it is a success (or the one other status the caller handles), else an error. */
   const send = async (c: Call, what: string, handled?: number) => {
     const res = await request(c);
@@ -203,8 +213,8 @@ async function revertCommit(
     );
   };
   const ok = async (c: Call, what: string) => (await send(c, what)).json;
-  // One branch per commit and target, so reverting the same commit onto two branches never collides.
-  const revertBranch = `flick/revert-${short}-${p.branch.replace(/[^\w.-]+/g, "-")}`;
+  // One branch per commit (or range) and target, so reverting onto two branches never collides.
+  const revertBranch = `flick/revert-${range ? range.replace("..", "-") : short}-${p.branch.replace(/[^\w.-]+/g, "-")}`;
   const existing = await request({
     method: "GET",
     path: `${repo}/pulls?head=${repository.split("/")[0]}:${revertBranch}&base=${encodeURIComponent(p.branch)}&state=open`,
@@ -219,9 +229,13 @@ async function revertCommit(
   const readCommit = (sha: string, what: string) =>
     ok({ method: "GET", path: `${repo}/git/commits/${sha}` }, what) as Promise<GitCommit>;
   const commit = await readCommit(p.sha, "reading the commit");
-  const parent = commit.parents?.[0]?.sha;
+  const parent = p.since ?? commit.parents?.[0]?.sha;
   if (!parent) throw new ExecutorError(`${short} has no parent to go back to`, false);
-  const parentTree = (await readCommit(parent, "reading its parent")).tree?.sha ?? "";
+  // A range's commits, oldest first, from GitHub's compare (it says whether `since` comes before).
+  const reverted = p.since ? await rangeCommits(repo, p.since, p.sha, ok) : null;
+  const parentTree =
+    (await readCommit(parent, p.since ? "reading the commit before them" : "reading its parent")).tree?.sha ??
+    "";
 
   let tree = parentTree;
   let files: string[] | null = null;
@@ -249,13 +263,13 @@ async function revertCommit(
       (f) => !same(before.get(f), after.get(f)),
     );
     if (files.length === 0)
-      throw new ExecutorError(`${short} changed no files; there is nothing to revert`, false);
+      throw new ExecutorError(`${range ?? short} changed no files; there is nothing to revert`, false);
     const touched = files.filter((f) => !same(now.get(f), after.get(f)));
     if (touched.length > 0) {
       const names =
         touched.slice(0, 5).join(", ") + (touched.length > 5 ? ` and ${touched.length - 5} more` : "");
       throw new ExecutorError(
-        `${p.branch} has moved past ${short} (now ${tip.slice(0, 7)}) and later commits changed ${names}; reverting it needs a merge, so Flick will not do it blind`,
+        `${p.branch} has moved past ${short} (now ${tip.slice(0, 7)}) and later commits changed ${names}; reverting ${range ? "them" : "it"} needs a merge, so Flick will not do it blind`,
         false,
       );
     }
@@ -273,13 +287,15 @@ async function revertCommit(
     tree = String(made.sha);
   }
 
-  const subject = String(commit.message ?? "").split("\n")[0];
+  const subjectOf = (message?: string) => String(message ?? "").split("\n")[0];
+  const subject = reverted
+    ? `Revert ${reverted.length} commits, ${range}`
+    : `Revert "${subjectOf(commit.message)}"`;
+  const message = reverted
+    ? `${subject}\n\nThis reverts commits ${p.since}..${p.sha}:\n${reverted.map((c) => `- ${c.sha.slice(0, 7)} ${subjectOf(c.message)}`).join("\n")}`
+    : `${subject}\n\nThis reverts commit ${p.sha}.`;
   const revert = await ok(
-    {
-      method: "POST",
-      path: `${repo}/git/commits`,
-      body: { message: `Revert "${subject}"\n\nThis reverts commit ${p.sha}.`, tree, parents: [tip] },
-    },
+    { method: "POST", path: `${repo}/git/commits`, body: { message, tree, parents: [tip] } },
     "writing the revert commit",
   );
   const created = await send(
@@ -306,14 +322,43 @@ async function revertCommit(
     {
       method: "POST",
       path: `${repo}/pulls`,
-      body: { head: revertBranch, base: p.branch, title: `Revert "${subject}"`, body: p.reason },
+      body: { head: revertBranch, base: p.branch, title: subject, body: p.reason },
     },
     "opening the pull request",
   );
   log(
-    `revert of ${short} proposed as ${String(pr.html_url ?? pr.number)}${files ? ` (${files.length} file${files.length === 1 ? "" : "s"} restored on top of ${tip.slice(0, 7)})` : ""}`,
+    `revert of ${range ?? short} proposed as ${String(pr.html_url ?? pr.number)}${files ? ` (${files.length} file${files.length === 1 ? "" : "s"} restored on top of ${tip.slice(0, 7)})` : ""}`,
   );
   return { url: pr.html_url, number: pr.number, sha: revert.sha };
+}
+
+/**
+ * The commits after `since` up to `sha`, oldest first, from GitHub's compare; refused when `since`
+ * does not come before `sha` (a force-push rewrote it) or there are more than GitHub lists.
+ */
+async function rangeCommits(
+  repo: string,
+  since: string,
+  sha: string,
+  ok: (c: Call, what: string) => Promise<Record<string, unknown>>,
+): Promise<{ sha: string; message?: string }[]> {
+  const range = `${since.slice(0, 7)}..${sha.slice(0, 7)}`;
+  const compare = await ok(
+    { method: "GET", path: `${repo}/compare/${since}...${sha}` },
+    `comparing ${range}`,
+  );
+  if (compare.status !== "ahead")
+    throw new ExecutorError(
+      `${since.slice(0, 7)} does not come before ${sha.slice(0, 7)} (GitHub compares them as "${String(compare.status)}"): there is no range to revert`,
+      false,
+    );
+  const commits = (compare.commits ?? []) as { sha: string; commit?: { message?: string } }[];
+  if (commits.length === 0 || commits.length !== Number(compare.total_commits ?? commits.length))
+    throw new ExecutorError(
+      `${range} is ${String(compare.total_commits)} commits, more than GitHub lists at once; revert it locally`,
+      false,
+    );
+  return commits.map((c) => ({ sha: c.sha, message: c.commit?.message }));
 }
 
 interface GitCommit {

@@ -8,8 +8,8 @@ export const MAX_DIFF_BYTES = 1_000_000;
 
 /**
  * What a GitHub card's accept changes in code, read from GitHub when asked (a person opening "Show
- * the diff"): a merge card's pull request as GitHub diffs it, a revert card's commit turned around
- * (what the revert pull request will change). Other cards have no diff here.
+ * the diff"): a merge card's pull request as GitHub diffs it, a revert card's commit (or range of
+ * commits) turned around (what the revert pull request will change). Other cards have no diff here.
  */
 export async function githubDiff(config: Config, card: Card): Promise<CardDiff> {
   const change = card.change;
@@ -20,13 +20,16 @@ export async function githubDiff(config: Config, card: Card): Promise<CardDiff> 
     throw new AppError("not_found", `"${change.repository}" is not owner/name`);
   const token = config.GITHUB_TOKEN;
   if (!token) throw conflict("Flick reads diffs from GitHub with GITHUB_TOKEN, which is not set");
-  const params = change.params as { number?: unknown; sha?: unknown };
+  const params = change.params as { number?: unknown; sha?: unknown; since?: unknown };
   const merge = change.operation === "merge_pr";
   const ref = merge ? params.number : params.sha;
   if (merge ? !Number.isInteger(ref) : typeof ref !== "string" || !/^[0-9a-f]{7,40}$/.test(ref))
     throw new AppError("not_found", `the card names no ${merge ? "pull request" : "commit"}`);
+  // A push of several commits reverted whole: what they changed together, turned around.
+  const since =
+    !merge && typeof params.since === "string" && /^[0-9a-f]{40}$/.test(params.since) ? params.since : null;
   const base = (config.GITHUB_API_URL ?? "https://api.github.com").replace(/\/$/, "");
-  const path = `/repos/${change.repository}/${merge ? `pulls/${ref}` : `commits/${ref}`}`;
+  const path = `/repos/${change.repository}/${merge ? `pulls/${ref}` : since ? `compare/${since}...${ref}` : `commits/${ref}`}`;
   let res: Response;
   try {
     res = await fetch(`${base}${path}`, {
@@ -58,7 +61,9 @@ export async function githubDiff(config: Config, card: Card): Promise<CardDiff> 
   const { text: kept, truncated } = cut(text, MAX_DIFF_BYTES);
   return {
     diff: merge ? kept : invertDiff(kept),
-    of: merge ? `pull request #${ref}` : `reverting ${String(ref).slice(0, 7)}`,
+    of: merge
+      ? `pull request #${ref}`
+      : `reverting ${since ? `${since.slice(0, 7)}..` : ""}${String(ref).slice(0, 7)}`,
     truncated,
   };
 }
