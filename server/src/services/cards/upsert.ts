@@ -316,6 +316,14 @@ export async function applyCardUpserts(tx: Tx, proposed: AgentUpsert[], now: Dat
     });
   }
 
+  // Withdrawals first: a batch that takes a card back and then opens a new one for the same
+  // fingerprint (a job green, then red at the next commit) must free the open slot before the insert.
+  for (const row of withdrawn.values()) {
+    const version = (open.get(row.fingerprint)?.version ?? row.version) + 1;
+    await tx.update(cards).set({ status: "expired", version, updatedAt: now }).where(eq(cards.id, row.id));
+    events.push({ cardId: row.id, type: "card.removed", version });
+    outcome.withdrawn++;
+  }
   if (inserts.size > 0) {
     const rows = [...inserts.values()];
     await tx.insert(cards).values(rows);
@@ -335,12 +343,6 @@ export async function applyCardUpserts(tx: Tx, proposed: AgentUpsert[], now: Dat
     const type = row.status === "snoozed" ? "card.removed" : wasSnoozed ? "card.created" : "card.updated";
     events.push({ cardId: id, type, version });
     outcome.updated++;
-  }
-  for (const row of withdrawn.values()) {
-    const version = (open.get(row.fingerprint)?.version ?? row.version) + 1;
-    await tx.update(cards).set({ status: "expired", version, updatedAt: now }).where(eq(cards.id, row.id));
-    events.push({ cardId: row.id, type: "card.removed", version });
-    outcome.withdrawn++;
   }
   await appendCardEvents(tx, events, now);
   return outcome;
