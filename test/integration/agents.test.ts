@@ -2018,10 +2018,79 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       expect(earlier.title).toMatch(/ since ddddddd .*, still at fffffff — revert ddddddd\?$/);
     });
 
+    it("a job broken at the last commit of a push of three proposes reverting all three", async () => {
+      const repository = { full_name: "acme/ci-push", default_branch: "master" };
+      const run = (conclusion: string, id: number, sha: string) => {
+        const p = job(conclusion, 1);
+        const j = p.workflow_job as Json;
+        return { ...p, repository, workflow_job: { ...j, id, run_id: id, name: "unit", head_sha: sha } };
+      };
+      const commit = (c: string, message: string) => ({ id: c.repeat(40), message });
+      await github("workflow_job", run("success", 1900, "1".repeat(40)));
+      await github("push", {
+        ref: "refs/heads/master",
+        before: "1".repeat(40),
+        after: "4".repeat(40),
+        forced: false,
+        deleted: false,
+        repository,
+        commits: [
+          commit("2", "Cart: totals with tax\n\nAnd a body."),
+          commit("3", "Docs"),
+          commit("4", "Bump the lockfile"),
+        ],
+      });
+      t.clock.advance(minute);
+      await github("workflow_job", run("failure", 1901, "4".repeat(40)));
+      await t.drain();
+      const [card, ...more] = await cards("ci:acme/ci-push:");
+      expect(more).toHaveLength(0);
+      if (!card) throw new Error("no card for the pushed job");
+      expect(card.title).toMatch(
+        /^CodeQL \/ unit is failing on master at 4444444, the last of 3 commits pushed together .*— revert all 3\?$/,
+      );
+      expect(card.change).toMatchObject({
+        operation: "revert_commit",
+        repository: "acme/ci-push",
+        params: { sha: "4".repeat(40), since: "1".repeat(40), branch: "master" },
+      });
+      expect((card.change as { params: { reason: string } }).params.reason).toContain(
+        "It was the last of 3 commits pushed together, and CI ran at it only: any of them may have broken the job, so this reverts all 3 (1111111..4444444).",
+      );
+      expect(card.summary).toContain(
+        'Accept opens a pull request that reverts the 3 commits pushed together at 4444444 — CI ran at the last only, so any of them may have broken the job: 2222222 "Cart: totals with tax", 3333333 "Docs", 4444444 "Bump the lockfile"',
+      );
+      expect((card.evidence as { facts: Json }).facts).toMatchObject({
+        pushed: "3 commits, 1111111..4444444",
+      });
+
+      // A push of one commit, red at once: that commit alone.
+      await github("workflow_job", run("success", 1902, "5".repeat(40)));
+      await github("push", {
+        ref: "refs/heads/master",
+        before: "5".repeat(40),
+        after: "6".repeat(40),
+        repository,
+        commits: [commit("6", "One change")],
+      });
+      t.clock.advance(minute);
+      await github("workflow_job", run("failure", 1903, "6".repeat(40)));
+      await t.drain();
+      const all = await cards("ci:acme/ci-push:");
+      // The green run took the card back and the red one opened another, in one batch.
+      expect(all.map((c) => c.status)).toEqual(["expired", "pending"]);
+      const latest = all.at(-1);
+      if (!latest) throw new Error("no card for the second push");
+      expect(latest.title).toMatch(/ at 6666666 .*— revert it\?$/);
+      expect((latest.change as { params: Json }).params).not.toHaveProperty("since");
+      // Nothing that comes later is blamed on these pushes.
+      t.clock.advance(60 * minute);
+    });
+
     it("ignores failures on other branches", async () => {
       await github("workflow_job", job("failure", 1, "feature/x"));
       await t.drain();
-      expect(await cards("ci:")).toHaveLength(4);
+      expect(await cards("ci:Codertocat/")).toHaveLength(4);
     });
 
     it("a rejected failing job stays quiet while it stays red, but breaking again after a green run is a card", async () => {
@@ -3025,6 +3094,10 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
 
     it("a card that said its series came back says when it broke again, and when it came back again", async () => {
       t.clock.advance(2 * 60 * minute);
+      // From the next 06:00 UTC: its four hours of points stay within one day, whatever the tests
+      // before did with the clock (a time on another day is written with its date).
+      const day = 24 * 60 * minute;
+      t.clock.advance((((6 * 60 * minute - t.clock.now().getTime()) % day) + day) % day);
       const start = t.clock.now().getTime();
       const at = (k: number) => new Date(start + k * 5 * minute).toISOString();
       const send = async (from: number, values: number[]) => {

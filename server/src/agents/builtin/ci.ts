@@ -45,6 +45,44 @@ interface JobState {
   mute?: MuteMemory<Breakage>;
 }
 
+interface PushPayload {
+  ref?: string;
+  before?: string;
+  after?: string;
+  deleted?: boolean;
+  forced?: boolean;
+  repository: { full_name: string; default_branch?: string };
+  commits?: { id: string; message?: string }[];
+}
+
+/**
+ * A push of several commits to the default branch: CI runs at its last commit only, so a job that
+ * breaks there may have been broken by any of them.
+ */
+interface Push {
+  /** The commit before the push. */
+  before: string;
+  after: string;
+  /** Oldest first, as the push lists them (GitHub lists 20 at most). */
+  commits: { sha: string; subject: string }[];
+}
+/** Where the CI agent keeps a repository's latest pushes of several commits. */
+const pushesKey = (repository: string) => `pushes:${repository}`;
+const PUSHES_MAX = 50;
+
+/** A push of several commits to the default branch, as the CI agent keeps it; null for any other push. */
+function pushOf(p: PushPayload): Push | null {
+  const main = p.repository.default_branch ?? "main";
+  const zero = (sha?: string) => !sha || /^0+$/.test(sha);
+  // A force-push has no range to revert; a new branch no commit before it.
+  if (p.ref !== `refs/heads/${main}` || p.deleted || p.forced || zero(p.before) || zero(p.after)) return null;
+  const commits = (p.commits ?? [])
+    .filter((c) => /^[0-9a-f]{40}$/.test(c.id))
+    .map((c) => ({ sha: c.id, subject: (c.message ?? "").split("\n")[0]?.slice(0, 72) ?? "" }));
+  if (commits.length < 2 || commits.at(-1)?.sha !== p.after) return null;
+  return { before: p.before as string, after: p.after as string, commits };
+}
+
 /** A breakage of the job as a card told it: which one, and the commit it failed at. */
 interface Breakage {
   breakage: number;
@@ -77,17 +115,35 @@ const FAILED = new Set(["failure", "timed_out", "startup_failure"]);
 export function ciAgent(fetchLog: JobLogFetcher | null) {
   return defineAgent({
     name: "ci",
-    reads: ["github.workflow_job"],
+    reads: ["github.workflow_job", "github.push"],
     async run(ctx, batch) {
       const out: CardUpsert[] = [];
+      // Pushes first: a job's result may come in the same batch as the push it ran for.
+      const pushes = batch.filter((s) => s.kind === "github.push").map((s) => s.payload as PushPayload);
+      for (const p of pushes) {
+        const push = pushOf(p);
+        if (!push) continue;
+        const key = pushesKey(p.repository.full_name);
+        const known = (await ctx.state.get<Push[]>(key)) ?? [];
+        if (!known.some((k) => k.after === push.after))
+          ctx.state.set(key, [...known, push].slice(-PUSHES_MAX));
+      }
       const jobs = batch.filter((s) => {
+        if (s.kind !== "github.workflow_job") return false;
         const p = s.payload as JobPayload;
         const branch = p.workflow_job.head_branch;
         return p.action === "completed" && !!branch && branch === (p.repository.default_branch ?? "main");
       });
       const key = (p: JobPayload) =>
         `ci:${p.repository.full_name}:${p.workflow_job.workflow_name ?? "workflow"}/${p.workflow_job.name}`;
-      await ctx.state.load([...new Set(jobs.map((s) => key(s.payload as JobPayload)))]);
+      await ctx.state.load([
+        ...new Set(
+          jobs.flatMap((s) => {
+            const p = s.payload as JobPayload;
+            return [key(p), pushesKey(p.repository.full_name)];
+          }),
+        ),
+      ]);
       for (const signal of jobs) {
         const p = signal.payload as JobPayload;
         const job = p.workflow_job;
@@ -140,6 +196,15 @@ export function ciAgent(fetchLog: JobLogFetcher | null) {
         const sha = brokeSha.slice(0, 7);
         const latestSha = state.redAt?.sha ?? job.head_sha;
         const stillAt = brokeSha === latestSha ? null : latestSha.slice(0, 7);
+        // Broke at the last commit of a push of several: CI did not run at the others.
+        const push = flaky
+          ? undefined
+          : ((await ctx.state.get<Push[]>(pushesKey(p.repository.full_name))) ?? []).findLast(
+              (k) => k.after === brokeSha,
+            );
+        const n = push?.commits.length ?? 1;
+        const pushed = push ? `, the last of ${n} commits pushed together` : "";
+        const listed = push?.commits.map((c) => `${c.sha.slice(0, 7)} "${c.subject}"`).join(", ");
         const workflow = job.workflow_name ?? "workflow";
         const failedStep = job.steps?.find((s) => s.conclusion === "failure")?.name;
         const log = fetchLog ? await fetchLog(p.repository.full_name, job.id).catch(() => null) : null;
@@ -165,9 +230,13 @@ export function ciAgent(fetchLog: JobLogFetcher | null) {
               repository: p.repository.full_name,
               params: {
                 sha: brokeSha,
+                ...(push ? { since: push.before } : {}),
                 branch: job.head_branch ?? "main",
                 reason: [
                   `The **${job.name}** job of **${workflow}** fails on \`${job.head_branch}\` since ${brokeSha}${failedStep ? `, in the step "${failedStep}"` : ""}${stillAt ? ` (still at ${latestSha})` : ""}.`,
+                  push
+                    ? `It was the last of ${n} commits pushed together, and CI ran at it only: any of them may have broken the job, so this reverts all ${n} (${push.before.slice(0, 7)}..${sha}).`
+                    : "",
                   job.html_url ? `Run: ${job.html_url}` : "",
                   errorLines.length ? `\`\`\`\n${errorLines.join("\n")}\n\`\`\`` : "",
                   "Proposed by Flick; merge it to get the branch green again, or close it and fix forward.",
@@ -183,8 +252,8 @@ export function ciAgent(fetchLog: JobLogFetcher | null) {
           title: flaky
             ? `${workflow} / ${job.name} failed on ${job.head_branch} — flaky before, re-run?`
             : stillAt
-              ? `${workflow} / ${job.name} is failing on ${job.head_branch} since ${sha}${failedStep ? ` (${failedStep})` : ""}, still at ${stillAt} — revert ${sha}?`
-              : `${workflow} / ${job.name} is failing on ${job.head_branch} at ${sha}${failedStep ? ` (${failedStep})` : ""} — revert it?`,
+              ? `${workflow} / ${job.name} is failing on ${job.head_branch} since ${sha}${pushed}${failedStep ? ` (${failedStep})` : ""}, still at ${stillAt} — revert ${push ? `all ${n}` : sha}?`
+              : `${workflow} / ${job.name} is failing on ${job.head_branch} at ${sha}${pushed}${failedStep ? ` (${failedStep})` : ""} — revert ${push ? `all ${n}` : "it"}?`,
           summary: [
             errorLines.length
               ? `First errors in the log${against}:\n\n\`\`\`\n${errorLines.slice(0, 12).join("\n")}\n\`\`\``
@@ -196,7 +265,9 @@ export function ciAgent(fetchLog: JobLogFetcher | null) {
             past,
             flaky
               ? `This job failed and then passed on a retry of the same commit ${plural(state.flaky, "time")} before. Accept re-runs the failed jobs.`
-              : `Accept opens a pull request that reverts ${sha}, the commit this job ${stillAt ? `began failing on (it still fails at ${stillAt}, pushed since)` : "fails on"}${errorLines.length ? ", quoting the error lines" : ""}.`,
+              : push
+                ? `Accept opens a pull request that reverts the ${n} commits pushed together at ${sha} — CI ran at the last only, so any of them may have broken the job: ${listed}${stillAt ? ` (it still fails at ${stillAt}, pushed since)` : ""}${errorLines.length ? ". It quotes the error lines" : ""}.`
+                : `Accept opens a pull request that reverts ${sha}, the commit this job ${stillAt ? `began failing on (it still fails at ${stillAt}, pushed since)` : "fails on"}${errorLines.length ? ", quoting the error lines" : ""}.`,
           ]
             .filter(Boolean)
             .join("\n\n"),
@@ -226,6 +297,7 @@ export function ciAgent(fetchLog: JobLogFetcher | null) {
               job: job.name,
               workflow,
               commit: sha,
+              ...(push ? { pushed: `${n} commits, ${push.before.slice(0, 7)}..${sha}` } : {}),
               ...(stillAt ? { failingAt: stillAt } : {}),
               attempts,
               flakyBefore: state.flaky,
