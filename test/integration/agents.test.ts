@@ -152,6 +152,17 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
     expect(res.status, res.text).toBe(201);
   };
 
+  /**
+   * Two hours on, then on to the next 06:00 UTC: a test whose card titles carry times ("back since
+   * 14:05 UTC") gets hours within one day, whatever the tests before did with the clock (a time on
+   * another day than now is written with its date).
+   */
+  const toMorning = () => {
+    t.clock.advance(2 * 60 * minute);
+    const day = 24 * 60 * minute;
+    t.clock.advance((((6 * 60 * minute - t.clock.now().getTime()) % day) + day) % day);
+  };
+
   /** Lets the undo window pass and runs every accepted change that is due; each must succeed. */
   const carryOut = async () => {
     t.clock.advance(8_001);
@@ -3043,7 +3054,7 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
     });
 
     it("a break that is over ends the quiet after its alarm: a new, deeper break soon after is told", async () => {
-      t.clock.advance(2 * 60 * minute);
+      toMorning();
       const start = t.clock.now().getTime();
       const at = (k: number) => new Date(start + k * 5 * minute).toISOString();
       await points(metrics, steadyBefore(start)("transfers_ok", {}, 98));
@@ -3093,11 +3104,7 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
     });
 
     it("a card that said its series came back says when it broke again, and when it came back again", async () => {
-      t.clock.advance(2 * 60 * minute);
-      // From the next 06:00 UTC: its four hours of points stay within one day, whatever the tests
-      // before did with the clock (a time on another day is written with its date).
-      const day = 24 * 60 * minute;
-      t.clock.advance((((6 * 60 * minute - t.clock.now().getTime()) % day) + day) % day);
+      toMorning();
       const start = t.clock.now().getTime();
       const at = (k: number) => new Date(start + k * 5 * minute).toISOString();
       const send = async (from: number, values: number[]) => {
@@ -3235,6 +3242,62 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       await t.drain();
       expect((await mine()).summary).toContain("(the commit before it: rolled back already?).");
       t.clock.advance(2 * 60 * minute);
+    });
+
+    it("a rollback card for a push of several commits proposes reverting the whole push", async () => {
+      // With no "rollback" action (an earlier test set one up: it is turned off for this one).
+      const action = (
+        await t.request<{ actions: { id: string; name: string; enabled: boolean }[] }>("/api/actions", {
+          cookie: admin,
+        })
+      ).body.actions.find((a) => a.name === "rollback");
+      if (action?.enabled)
+        await t.request(`/api/actions/${action.id}`, {
+          cookie: admin,
+          method: "PATCH",
+          json: { enabled: false },
+        });
+      try {
+        t.clock.advance(2 * 60 * minute);
+        const deployAt = t.clock.now().getTime();
+        const push = ghFixture("push/with-new-branch.payload.json");
+        const repo = push.repository as Json;
+        await github("push", {
+          ...push,
+          ref: `refs/heads/${repo.default_branch}`,
+          repository: { ...repo, full_name: "acme/three", pushed_at: Math.floor(deployAt / 1000) },
+          before: "1".repeat(40),
+          after: "4".repeat(40),
+          created: false,
+          deleted: false,
+          commits: ["2", "3", "4"].map((c) => ({ id: c.repeat(40), message: `Commit ${c}` })),
+        });
+        await points(metrics, steadyBefore(deployAt)("wishlist_ok", {}, 98));
+        await t.drain();
+        t.clock.advance(5 * minute);
+        await points(metrics, [
+          { name: "wishlist_ok", labels: {}, ts: new Date(deployAt + 4 * minute).toISOString(), value: 30 },
+        ]);
+        await t.drain();
+        const [card, ...more] = await cards("deploy:acme/three@");
+        expect(more).toHaveLength(0);
+        expect(card?.change).toMatchObject({
+          type: "github",
+          operation: "revert_commit",
+          params: { sha: "4".repeat(40), since: "1".repeat(40), branch: repo.default_branch },
+        });
+        expect(card?.summary).toMatch(
+          /Accept opens a pull request reverting the 3 commits of the push \(1111111\.\.4444444\) on \w+ \(no \*\*rollback\*\* action is set up\)\.$/,
+        );
+      } finally {
+        if (action?.enabled)
+          await t.request(`/api/actions/${action.id}`, {
+            cookie: admin,
+            method: "PATCH",
+            json: { enabled: true },
+          });
+        t.clock.advance(2 * 60 * minute);
+      }
     });
 
     it("a deploy that breaks two metrics (one on two series) and brings two new errors tells each on its one rollback card", async () => {

@@ -22,6 +22,8 @@ export interface Deploy {
   signalId: string;
   /** The branch a push deployed (absent for releases and deploy events, and in older state). */
   branch?: string;
+  /** How many commits a push brought, when it listed them (GitHub lists 20 at most). */
+  commits?: number;
 }
 
 const KEEP = 30;
@@ -37,6 +39,7 @@ interface Payload {
   after?: string;
   deleted?: boolean;
   head_commit?: { message?: string } | null;
+  commits?: { id?: string }[];
   repository: { full_name: string; default_branch?: string; pushed_at?: number | string };
   release?: { tag_name: string; target_commitish?: string };
   workflow_run?: {
@@ -79,6 +82,8 @@ export function deployOf(signal: SignalRow): Deploy | null {
         sha: p.after,
         branch: main,
         previous: p.before && !/^0+$/.test(p.before) ? p.before : null,
+        // Listed up to the pushed commit: else the list is not this push's (a test's made-up push).
+        ...(p.commits?.length && p.commits.at(-1)?.id === p.after ? { commits: p.commits.length } : {}),
         label: `push ${p.after.slice(0, 7)}${p.head_commit?.message ? ` "${p.head_commit.message.split("\n")[0]?.slice(0, 60)}"` : ""}`,
       };
     }
@@ -626,6 +631,11 @@ async function rollbackComposer(
   // is not set up before anyone accepts.
   const revertOn =
     !(await ctx.actionReady("rollback")) && /^[0-9a-f]{40}$/.test(deploy.sha) ? deploy.branch : undefined;
+  // A push of several commits is reverted whole: the trouble came with the push, not one commit.
+  const since = (deploy.commits ?? 1) > 1 && deploy.previous ? deploy.previous : undefined;
+  const reverted = since
+    ? `the ${deploy.commits} commits of the push (${since.slice(0, 7)}..${deploy.sha.slice(0, 7)})`
+    : deploy.sha.slice(0, 7);
   const change: Change = revertOn
     ? {
         type: "github",
@@ -633,8 +643,9 @@ async function rollbackComposer(
         repository: deploy.repository,
         params: {
           sha: deploy.sha,
+          ...(since ? { since } : {}),
           branch: revertOn,
-          reason: `Trouble began minutes after ${deploy.label} reached ${revertOn}; Flick found no "rollback" action set up, so it proposes reverting the commit.`,
+          reason: `Trouble began minutes after ${deploy.label} reached ${revertOn}; Flick found no "rollback" action set up, so it proposes reverting ${since ? reverted : "the commit"}.`,
         },
       }
     : {
@@ -648,7 +659,7 @@ async function rollbackComposer(
     ...(await stoppedBefore(ctx, history, deploy.repository)),
   ];
   const how = revertOn
-    ? `Accept opens a pull request reverting ${deploy.sha.slice(0, 7)} on ${revertOn} (no **rollback** action is set up).`
+    ? `Accept opens a pull request reverting ${reverted} on ${revertOn} (no **rollback** action is set up).`
     : `Accept runs the **rollback** action${deploy.previous ? ` back to ${deploy.previous.slice(0, 7)}` : ""}.`;
   const acceptRate = await ctx.acceptRate(agent, "deploy");
   const compose = (
@@ -714,7 +725,7 @@ async function rollbackComposer(
         ...(facts[MUTE_NOTE] ? [String(facts[MUTE_NOTE])] : []),
         ...(later
           ? [
-              `Deployed to ${deploy.repository} since: ${later}. ${revertOn ? `The revert of ${deploy.sha.slice(0, 7)} goes on top of it.` : `Rolling back${deploy.previous ? ` to ${deploy.previous.slice(0, 7)}` : ""} may take it back too.`}`,
+              `Deployed to ${deploy.repository} since: ${later}. ${revertOn ? `The revert of ${reverted} goes on top of it.` : `Rolling back${deploy.previous ? ` to ${deploy.previous.slice(0, 7)}` : ""} may take it back too.`}`,
             ]
           : []),
         how,
