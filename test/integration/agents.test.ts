@@ -2094,6 +2094,26 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       if (!latest) throw new Error("no card for the second push");
       expect(latest.title).toMatch(/ at 6666666 .*— revert it\?$/);
       expect((latest.change as { params: Json }).params).not.toHaveProperty("since");
+
+      // A push of seven: the first five named, the rest counted.
+      await github("workflow_job", run("success", 1904, "7".repeat(40)));
+      await t.drain();
+      const seven = ["a", "b", "c", "d", "e", "f", "8"];
+      await github("push", {
+        ref: "refs/heads/master",
+        before: "7".repeat(40),
+        after: "8".repeat(40),
+        repository,
+        commits: seven.map((c, i) => commit(c, `Step ${i + 1}`)),
+      });
+      t.clock.advance(minute);
+      await github("workflow_job", run("failure", 1905, "8".repeat(40)));
+      await t.drain();
+      const big = (await cards("ci:acme/ci-push:")).at(-1);
+      expect(big?.title).toMatch(/ at 8888888, the last of 7 commits pushed together .*— revert all 7\?$/);
+      expect(big?.summary).toContain(
+        'may have broken the job: aaaaaaa "Step 1", bbbbbbb "Step 2", ccccccc "Step 3", ddddddd "Step 4", eeeeeee "Step 5" and 2 more.',
+      );
       // Nothing that comes later is blamed on these pushes.
       t.clock.advance(60 * minute);
     });

@@ -63,12 +63,16 @@ interface Push {
   /** The commit before the push. */
   before: string;
   after: string;
-  /** Oldest first, as the push lists them (GitHub lists 20 at most). */
+  /** How many commits it brought. */
+  count: number;
+  /** The first few of them, oldest first, to name on the card. */
   commits: { sha: string; subject: string }[];
 }
 /** Where the CI agent keeps a repository's latest pushes of several commits. */
 const pushesKey = (repository: string) => `pushes:${repository}`;
 const PUSHES_MAX = 50;
+/** The commits of a push the card names (and the agent keeps); the rest are counted. */
+const NAMED_COMMITS = 5;
 
 /** A push of several commits to the default branch, as the CI agent keeps it; null for any other push. */
 function pushOf(p: PushPayload): Push | null {
@@ -80,7 +84,12 @@ function pushOf(p: PushPayload): Push | null {
     .filter((c) => /^[0-9a-f]{40}$/.test(c.id))
     .map((c) => ({ sha: c.id, subject: (c.message ?? "").split("\n")[0]?.slice(0, 72) ?? "" }));
   if (commits.length < 2 || commits.at(-1)?.sha !== p.after) return null;
-  return { before: p.before as string, after: p.after as string, commits };
+  return {
+    before: p.before as string,
+    after: p.after as string,
+    count: commits.length,
+    commits: commits.slice(0, NAMED_COMMITS),
+  };
 }
 
 /** A breakage of the job as a card told it: which one, and the commit it failed at. */
@@ -202,9 +211,12 @@ export function ciAgent(fetchLog: JobLogFetcher | null) {
           : ((await ctx.state.get<Push[]>(pushesKey(p.repository.full_name))) ?? []).findLast(
               (k) => k.after === brokeSha,
             );
-        const n = push?.commits.length ?? 1;
+        const n = push?.count ?? 1;
         const pushed = push ? `, the last of ${n} commits pushed together` : "";
-        const listed = push?.commits.map((c) => `${c.sha.slice(0, 7)} "${c.subject}"`).join(", ");
+        const listed =
+          push &&
+          push.commits.map((c) => `${c.sha.slice(0, 7)} "${c.subject}"`).join(", ") +
+            (n > push.commits.length ? ` and ${n - push.commits.length} more` : "");
         const workflow = job.workflow_name ?? "workflow";
         const failedStep = job.steps?.find((s) => s.conclusion === "failure")?.name;
         const log = fetchLog ? await fetchLog(p.repository.full_name, job.id).catch(() => null) : null;

@@ -22,7 +22,7 @@ export interface Deploy {
   signalId: string;
   /** The branch a push deployed (absent for releases and deploy events, and in older state). */
   branch?: string;
-  /** How many commits a push brought, when it listed them (GitHub lists 20 at most). */
+  /** How many commits a push brought, when its webhook listed them (GitHub lists up to 2,048). */
   commits?: number;
 }
 
