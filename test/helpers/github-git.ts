@@ -49,9 +49,11 @@ export function gitDataApi(dir: string, repository: string, apiPrefix = "/api/v3
       const count = (range: string) => Number(run(["rev-list", "--count", range]));
       const [ahead, behind] = [count(`${from}..${to}`), count(`${to}..${from}`)];
       const status = ahead && behind ? "diverged" : ahead ? "ahead" : behind ? "behind" : "identical";
+      // As GitHub: the first 250 listed, the total counted.
       const commits = run(["rev-list", "--reverse", `${from}..${to}`])
         .split("\n")
         .filter(Boolean)
+        .slice(0, 250)
         .map((sha) => ({ sha, commit: { message: run(["log", "-1", "--format=%B", sha]) } }));
       return {
         status: 200,

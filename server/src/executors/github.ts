@@ -289,10 +289,11 @@ async function revertCommit(
 
   const subjectOf = (message?: string) => String(message ?? "").split("\n")[0];
   const subject = reverted
-    ? `Revert ${reverted.length} commits, ${range}`
+    ? `Revert ${reverted.total} commits, ${range}`
     : `Revert "${subjectOf(commit.message)}"`;
+  const more = reverted ? reverted.total - reverted.listed.length : 0;
   const message = reverted
-    ? `${subject}\n\nThis reverts commits ${p.since}..${p.sha}:\n${reverted.map((c) => `- ${c.sha.slice(0, 7)} ${subjectOf(c.message)}`).join("\n")}`
+    ? `${subject}\n\nThis reverts commits ${p.since}..${p.sha}:\n${reverted.listed.map((c) => `- ${c.sha.slice(0, 7)} ${subjectOf(c.message)}`).join("\n")}${more > 0 ? `\n- and ${more} more` : ""}`
     : `${subject}\n\nThis reverts commit ${p.sha}.`;
   const revert = await ok(
     { method: "POST", path: `${repo}/git/commits`, body: { message, tree, parents: [tip] } },
@@ -333,15 +334,15 @@ async function revertCommit(
 }
 
 /**
- * The commits after `since` up to `sha`, oldest first, from GitHub's compare; refused when `since`
- * does not come before `sha` (a force-push rewrote it) or there are more than GitHub lists.
+ * The commits after `since` up to `sha` from GitHub's compare: how many, and the ones it lists (the
+ * first 250), oldest first. Refused when `since` does not come before `sha` (a force-push rewrote it).
  */
 async function rangeCommits(
   repo: string,
   since: string,
   sha: string,
   ok: (c: Call, what: string) => Promise<Record<string, unknown>>,
-): Promise<{ sha: string; message?: string }[]> {
+): Promise<{ total: number; listed: { sha: string; message?: string }[] }> {
   const range = `${since.slice(0, 7)}..${sha.slice(0, 7)}`;
   const compare = await ok(
     { method: "GET", path: `${repo}/compare/${since}...${sha}` },
@@ -353,12 +354,11 @@ async function rangeCommits(
       false,
     );
   const commits = (compare.commits ?? []) as { sha: string; commit?: { message?: string } }[];
-  if (commits.length === 0 || commits.length !== Number(compare.total_commits ?? commits.length))
-    throw new ExecutorError(
-      `${range} is ${String(compare.total_commits)} commits, more than GitHub lists at once; revert it locally`,
-      false,
-    );
-  return commits.map((c) => ({ sha: c.sha, message: c.commit?.message }));
+  const total = Number(compare.total_commits ?? compare.ahead_by ?? commits.length);
+  return {
+    total: Number.isInteger(total) && total >= commits.length ? total : commits.length,
+    listed: commits.map((c) => ({ sha: c.sha, message: c.commit?.message })),
+  };
 }
 
 interface GitCommit {
