@@ -41,6 +41,18 @@ function makeHistoryRepo(): { dir: string; suspect: string; tip: string } {
   return { dir, suspect, tip };
 }
 
+/** The tree `git revert` leaves on `branch` of a clone of the history, reverting `what` (a commit or a range). */
+function revertedByGit(history: { dir: string }, branch: string, what: string): string {
+  const clone = mkdtempSync(path.join(tmpdir(), "flick-clone-"));
+  try {
+    git(clone, "clone", "-q", "-b", branch, history.dir, ".");
+    git(clone, "-c", "user.name=T", "-c", "user.email=t@example.com", "revert", "--no-edit", what);
+    return git(clone, "rev-parse", "HEAD^{tree}");
+  } finally {
+    rmSync(clone, { recursive: true, force: true });
+  }
+}
+
 /** A real repository with one commit, made for the test. */
 function makeShopRepo(): string {
   return makeRepo("flick-repo-", {
@@ -237,23 +249,9 @@ describe.each(drivers)("executors on %s", (driver) => {
       expect(git(history.dir, "rev-parse", `${made}^`)).toBe(history.tip);
       expect(git(history.dir, "log", "-1", "--format=%s", made)).toBe('Revert "Cart: totals with tax"');
       // The same revert made by git itself, in a clone.
-      const clone = mkdtempSync(path.join(tmpdir(), "flick-clone-"));
-      try {
-        git(clone, "clone", "-q", history.dir, ".");
-        git(
-          clone,
-          "-c",
-          "user.name=T",
-          "-c",
-          "user.email=t@example.com",
-          "revert",
-          "--no-edit",
-          history.suspect,
-        );
-        expect(git(history.dir, "rev-parse", `${made}^{tree}`)).toBe(git(clone, "rev-parse", "HEAD^{tree}"));
-      } finally {
-        rmSync(clone, { recursive: true, force: true });
-      }
+      expect(git(history.dir, "rev-parse", `${made}^{tree}`)).toBe(
+        revertedByGit(history, "main", history.suspect),
+      );
       expect(git(history.dir, "show", `${made}:cart.js`)).toBe(
         "export const total = (items) => items.length;",
       );
@@ -309,23 +307,9 @@ describe.each(drivers)("executors on %s", (driver) => {
           `- ${history.tip.slice(0, 7)} Docs`,
         ].join("\n"),
       );
-      const clone = mkdtempSync(path.join(tmpdir(), "flick-clone-"));
-      try {
-        git(clone, "clone", "-q", "-b", "later", history.dir, ".");
-        git(
-          clone,
-          "-c",
-          "user.name=T",
-          "-c",
-          "user.email=t@example.com",
-          "revert",
-          "--no-edit",
-          `${since}..${history.tip}`,
-        );
-        expect(git(history.dir, "rev-parse", `${made}^{tree}`)).toBe(git(clone, "rev-parse", "HEAD^{tree}"));
-      } finally {
-        rmSync(clone, { recursive: true, force: true });
-      }
+      expect(git(history.dir, "rev-parse", `${made}^{tree}`)).toBe(
+        revertedByGit(history, "later", `${since}..${history.tip}`),
+      );
       expect(git(history.dir, "show", `${made}:notes.md`)).toBe("later");
 
       // A range the wrong way round (a force-push rewrote it) reverts nothing.

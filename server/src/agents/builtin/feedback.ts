@@ -20,8 +20,8 @@ import { day } from "./words.ts";
 const WEEK = 7 * 86_400_000;
 
 /**
- * What a cluster's latest card told: how many customers in the week to when (and while its
- * fingerprint is muted, what the rejected card told, and why a card came all the same).
+ * What a cluster's latest card told: how many customers it counted in the week to `to` (and, while
+ * its fingerprint is muted, what the rejected card told and why a card came all the same).
  */
 interface Told extends MuteMemory<number> {
   thisWeek: number;
