@@ -3307,6 +3307,9 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
           params: { sha: "4".repeat(40), since: "1".repeat(40), branch: repo.default_branch },
         });
         expect(card?.summary).toMatch(
+          /^Push 4444444 ".*" \(with 2 commits before it\) reached acme\/three at \d\d:\d\d UTC\. Since then:/,
+        );
+        expect(card?.summary).toMatch(
           /Accept opens a pull request reverting the 3 commits of the push \(1111111\.\.4444444\) on \w+ \(no \*\*rollback\*\* action is set up\)\.$/,
         );
       } finally {

@@ -4,7 +4,7 @@ import { accepted, defineAgent, TITLE_MAX } from "../define.ts";
 import { rank, recency } from "../rank.ts";
 import { despiteMute } from "./past-mute.ts";
 import { deploysOf } from "./settings.ts";
-import { clip, hhmm, hhmmSpan } from "./words.ts";
+import { clip, hhmm, hhmmSpan, plural } from "./words.ts";
 
 export interface Deploy {
   repository: string;
@@ -717,7 +717,7 @@ async function rollbackComposer(
       summary: [
         deploy.done
           ? `${startSentence(deploy.label)} ran on ${deploy.repository} from ${hhmmSpan(new Date(deploy.at), new Date(deploy.done), ctx.now)}. Since it began:`
-          : `${startSentence(deploy.label)} reached ${deploy.repository} at ${hhmm(new Date(deploy.at), ctx.now)}. Since then:`,
+          : `${startSentence(deploy.label)}${(deploy.commits ?? 1) > 1 ? ` (with ${plural((deploy.commits ?? 1) - 1, "commit")} before it)` : ""} reached ${deploy.repository} at ${hhmm(new Date(deploy.at), ctx.now)}. Since then:`,
         ...parts.map((p) => `- ${p}`),
         ...(facts[ALSO_NOTE] ? [String(facts[ALSO_NOTE])] : []),
         // Alertmanager's alerts on the metric that broke (see the metrics agent): the same trouble.
