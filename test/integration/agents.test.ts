@@ -2114,6 +2114,30 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       expect(big?.summary).toContain(
         'may have broken the job: aaaaaaa "Step 1", bbbbbbb "Step 2", ccccccc "Step 3", ddddddd "Step 4", eeeeeee "Step 5" and 2 more.',
       );
+
+      // A pull request merged with a merge commit: its commits and the merge, reverted as the merge.
+      await github("workflow_job", run("success", 1906, "9".repeat(40)));
+      await t.drain();
+      await github("push", {
+        ref: "refs/heads/master",
+        before: "9".repeat(40),
+        after: "ef".repeat(20),
+        repository,
+        commits: [
+          { id: "ab".repeat(20), message: "Tax on totals" },
+          { id: "cd".repeat(20), message: "Tax: tests" },
+          { id: "ef".repeat(20), message: "Merge pull request #12 from acme/tax\n\nTax on totals" },
+        ],
+      });
+      t.clock.advance(minute);
+      await github("workflow_job", run("failure", 1907, "ef".repeat(20)));
+      await t.drain();
+      const merged = (await cards("ci:acme/ci-push:")).at(-1);
+      expect(merged?.title).toMatch(/ at efefefe, the merge of #12 .*— revert the merge\?$/);
+      expect(merged?.summary).toContain(
+        "Accept opens a pull request that reverts the merge of #12 at efefefe, the 3 commits it brought — CI ran at the last only",
+      );
+      expect(merged?.change).toMatchObject({ params: { sha: "ef".repeat(20), since: "9".repeat(40) } });
       // Nothing that comes later is blamed on these pushes.
       t.clock.advance(60 * minute);
     });

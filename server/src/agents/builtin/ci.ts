@@ -67,6 +67,8 @@ interface Push {
   count: number;
   /** The first few of them, oldest first, to name on the card. */
   commits: { sha: string; subject: string }[];
+  /** The pull request it merged, when its last commit is GitHub's merge commit for one. */
+  pr?: number;
 }
 /** Where the CI agent keeps a repository's latest pushes of several commits. */
 const pushesKey = (repository: string) => `pushes:${repository}`;
@@ -84,11 +86,13 @@ function pushOf(p: PushPayload): Push | null {
     .filter((c) => /^[0-9a-f]{40}$/.test(c.id))
     .map((c) => ({ sha: c.id, subject: (c.message ?? "").split("\n")[0]?.slice(0, 72) ?? "" }));
   if (commits.length < 2 || commits.at(-1)?.sha !== p.after) return null;
+  const pr = /^Merge pull request #(\d+) /.exec(commits.at(-1)?.subject ?? "")?.[1];
   return {
     before: p.before as string,
     after: p.after as string,
     count: commits.length,
     commits: commits.slice(0, NAMED_COMMITS),
+    ...(pr ? { pr: Number(pr) } : {}),
   };
 }
 
@@ -212,7 +216,12 @@ export function ciAgent(fetchLog: JobLogFetcher | null) {
               (k) => k.after === brokeSha,
             );
         const n = push?.count ?? 1;
-        const pushed = push ? `, the last of ${n} commits pushed together` : "";
+        const pushed = push?.pr
+          ? `, the merge of #${push.pr}`
+          : push
+            ? `, the last of ${n} commits pushed together`
+            : "";
+        const revertWhat = push?.pr ? "the merge" : `all ${n}`;
         const listed =
           push &&
           push.commits.map((c) => `${c.sha.slice(0, 7)} "${c.subject}"`).join(", ") +
@@ -247,7 +256,7 @@ export function ciAgent(fetchLog: JobLogFetcher | null) {
                 reason: [
                   `The **${job.name}** job of **${workflow}** fails on \`${job.head_branch}\` since ${brokeSha}${failedStep ? `, in the step "${failedStep}"` : ""}${stillAt ? ` (still at ${latestSha})` : ""}.`,
                   push
-                    ? `It was the last of ${n} commits pushed together, and CI ran at it only: any of them may have broken the job, so this reverts all ${n} (${push.before.slice(0, 7)}..${sha}).`
+                    ? `It was the last of ${n} commits pushed together${push.pr ? ` (the merge of #${push.pr})` : ""}, and CI ran at it only: any of them may have broken the job, so this reverts all ${n} (${push.before.slice(0, 7)}..${sha}).`
                     : "",
                   job.html_url ? `Run: ${job.html_url}` : "",
                   errorLines.length ? `\`\`\`\n${errorLines.join("\n")}\n\`\`\`` : "",
@@ -264,8 +273,8 @@ export function ciAgent(fetchLog: JobLogFetcher | null) {
           title: flaky
             ? `${workflow} / ${job.name} failed on ${job.head_branch} — flaky before, re-run?`
             : stillAt
-              ? `${workflow} / ${job.name} is failing on ${job.head_branch} since ${sha}${pushed}${failedStep ? ` (${failedStep})` : ""}, still at ${stillAt} — revert ${push ? `all ${n}` : sha}?`
-              : `${workflow} / ${job.name} is failing on ${job.head_branch} at ${sha}${pushed}${failedStep ? ` (${failedStep})` : ""} — revert ${push ? `all ${n}` : "it"}?`,
+              ? `${workflow} / ${job.name} is failing on ${job.head_branch} since ${sha}${pushed}${failedStep ? ` (${failedStep})` : ""}, still at ${stillAt} — revert ${push ? revertWhat : sha}?`
+              : `${workflow} / ${job.name} is failing on ${job.head_branch} at ${sha}${pushed}${failedStep ? ` (${failedStep})` : ""} — revert ${push ? revertWhat : "it"}?`,
           summary: [
             errorLines.length
               ? `First errors in the log${against}:\n\n\`\`\`\n${errorLines.slice(0, 12).join("\n")}\n\`\`\``
@@ -278,7 +287,7 @@ export function ciAgent(fetchLog: JobLogFetcher | null) {
             flaky
               ? `This job failed and then passed on a retry of the same commit ${plural(state.flaky, "time")} before. Accept re-runs the failed jobs.`
               : push
-                ? `Accept opens a pull request that reverts the ${n} commits pushed together at ${sha} — CI ran at the last only, so any of them may have broken the job: ${listed}${stillAt ? ` (it still fails at ${stillAt}, pushed since)` : ""}${errorLines.length ? ". It quotes the error lines" : ""}.`
+                ? `Accept opens a pull request that reverts ${push.pr ? `the merge of #${push.pr} at ${sha}, the ${n} commits it brought` : `the ${n} commits pushed together at ${sha}`} — CI ran at the last only, so any of them may have broken the job: ${listed}${stillAt ? ` (it still fails at ${stillAt}, pushed since)` : ""}${errorLines.length ? ". It quotes the error lines" : ""}.`
                 : `Accept opens a pull request that reverts ${sha}, the commit this job ${stillAt ? `began failing on (it still fails at ${stillAt}, pushed since)` : "fails on"}${errorLines.length ? ", quoting the error lines" : ""}.`,
           ]
             .filter(Boolean)
