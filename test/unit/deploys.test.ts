@@ -25,6 +25,32 @@ const run = (fields: Json) => {
   };
 };
 
+describe("what a push brought", () => {
+  const push = (fields: Json) => ({
+    ref: "refs/heads/main",
+    before: "1".repeat(40),
+    after: "3".repeat(40),
+    repository: { full_name: "acme/shop", default_branch: "main" },
+    commits: [{ id: "2".repeat(40) }, { id: "3".repeat(40) }],
+    ...fields,
+  });
+
+  it("counts the commits a push lists up to the pushed one, and none of a force-push's", () => {
+    const at = "2026-11-27T14:00:00Z";
+    expect(deployOf(signal("github.push", push({}), at))).toMatchObject({
+      sha: "3".repeat(40),
+      previous: "1".repeat(40),
+      commits: 2,
+    });
+    // A force-push's commits need not follow the commit before it: no range to revert.
+    expect(deployOf(signal("github.push", push({ forced: true }), at))?.commits).toBeUndefined();
+    // A list that does not end at the pushed commit is not this push's.
+    expect(
+      deployOf(signal("github.push", push({ commits: [{ id: "2".repeat(40) }] }), at))?.commits,
+    ).toBeUndefined();
+  });
+});
+
 describe("when a deploy went out", () => {
   it("a deploy workflow began rolling out when its run started, minutes before it reported success", () => {
     const d = deployOf(

@@ -1,7 +1,8 @@
 import type { Change } from "@flick/shared";
 import { extractErrorLines, lineText } from "../ci/log-errors.ts";
-import { type CardUpsert, defineAgent, withdrawal } from "../define.ts";
+import { type CardUpsert, defineAgent, type SignalRow, withdrawal } from "../define.ts";
 import { blast, rank, recency } from "../rank.ts";
+import { deployOf } from "./deploys.ts";
 import { type MuteMemory, newsPastMute } from "./past-mute.ts";
 import { plural } from "./words.ts";
 
@@ -45,16 +46,6 @@ interface JobState {
   mute?: MuteMemory<Breakage>;
 }
 
-interface PushPayload {
-  ref?: string;
-  before?: string;
-  after?: string;
-  deleted?: boolean;
-  forced?: boolean;
-  repository: { full_name: string; default_branch?: string };
-  commits?: { id: string; message?: string }[];
-}
-
 /**
  * A push of several commits to the default branch: CI runs at its last commit only, so a job that
  * breaks there may have been broken by any of them.
@@ -76,24 +67,25 @@ const PUSHES_MAX = 50;
 /** The commits of a push the card names (and the agent keeps); the rest are counted. */
 const NAMED_COMMITS = 5;
 
-/** A push of several commits to the default branch, as the CI agent keeps it; null for any other push. */
-function pushOf(p: PushPayload): Push | null {
-  const main = p.repository.default_branch ?? "main";
-  const zero = (sha?: string) => !sha || /^0+$/.test(sha);
-  // A force-push has no range to revert; a new branch no commit before it.
-  if (p.ref !== `refs/heads/${main}` || p.deleted || p.forced || zero(p.before) || zero(p.after)) return null;
-  const commits = (p.commits ?? [])
-    .filter((c) => /^[0-9a-f]{40}$/.test(c.id))
-    .map((c) => ({ sha: c.id, subject: (c.message ?? "").split("\n")[0]?.slice(0, 72) ?? "" }));
-  if (commits.length < 2 || commits.at(-1)?.sha !== p.after) return null;
+/**
+ * A push of several commits to the default branch (a deploy, as the deploys agent reads it, whose
+ * commits it counted), as the CI agent keeps it; null for any other push.
+ */
+function pushOf(signal: SignalRow): { repository: string; push: Push } | null {
+  const deploy = deployOf(signal);
+  if (!deploy?.previous || (deploy.commits ?? 1) < 2) return null;
+  const commits = ((signal.payload as { commits?: { id: string; message?: string }[] }).commits ?? []).map(
+    (c) => ({ sha: c.id, subject: (c.message ?? "").split("\n")[0]?.slice(0, 72) ?? "" }),
+  );
   const pr = /^Merge pull request #(\d+) /.exec(commits.at(-1)?.subject ?? "")?.[1];
-  return {
-    before: p.before as string,
-    after: p.after as string,
+  const push: Push = {
+    before: deploy.previous,
+    after: deploy.sha,
     count: commits.length,
     commits: commits.slice(0, NAMED_COMMITS),
     ...(pr ? { pr: Number(pr) } : {}),
   };
+  return { repository: deploy.repository, push };
 }
 
 /** A breakage of the job as a card told it: which one, and the commit it failed at. */
@@ -132,11 +124,11 @@ export function ciAgent(fetchLog: JobLogFetcher | null) {
     async run(ctx, batch) {
       const out: CardUpsert[] = [];
       // Pushes first: a job's result may come in the same batch as the push it ran for.
-      const pushes = batch.filter((s) => s.kind === "github.push").map((s) => s.payload as PushPayload);
-      for (const p of pushes) {
-        const push = pushOf(p);
-        if (!push) continue;
-        const key = pushesKey(p.repository.full_name);
+      for (const signal of batch) {
+        const pushed = signal.kind === "github.push" ? pushOf(signal) : null;
+        if (!pushed) continue;
+        const { repository, push } = pushed;
+        const key = pushesKey(repository);
         const known = (await ctx.state.get<Push[]>(key)) ?? [];
         if (!known.some((k) => k.after === push.after))
           ctx.state.set(key, [...known, push].slice(-PUSHES_MAX));

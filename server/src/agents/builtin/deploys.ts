@@ -38,8 +38,9 @@ interface Payload {
   before?: string;
   after?: string;
   deleted?: boolean;
+  forced?: boolean;
   head_commit?: { message?: string } | null;
-  commits?: { id?: string }[];
+  commits?: { id?: string; message?: string }[];
   repository: { full_name: string; default_branch?: string; pushed_at?: number | string };
   release?: { tag_name: string; target_commitish?: string };
   workflow_run?: {
@@ -82,8 +83,11 @@ export function deployOf(signal: SignalRow): Deploy | null {
         sha: p.after,
         branch: main,
         previous: p.before && !/^0+$/.test(p.before) ? p.before : null,
-        // Listed up to the pushed commit: else the list is not this push's (a test's made-up push).
-        ...(p.commits?.length && p.commits.at(-1)?.id === p.after ? { commits: p.commits.length } : {}),
+        // Listed up to the pushed commit (else the list is not this push's: a test's made-up push),
+        // and no force-push, whose commits need not follow the one before it.
+        ...(!p.forced && p.commits?.length && p.commits.at(-1)?.id === p.after
+          ? { commits: p.commits.length }
+          : {}),
         label: `push ${p.after.slice(0, 7)}${p.head_commit?.message ? ` "${p.head_commit.message.split("\n")[0]?.slice(0, 60)}"` : ""}`,
       };
     }
