@@ -76,3 +76,12 @@ export function deployPush(
     },
   };
 }
+
+/** Five customers asking for one thing in their own words (a feedback cluster's worth). */
+export const CSV_EXPORT_ASKS = [
+  "Please add an export to CSV of my workouts",
+  "I would love a CSV export of my workouts",
+  "Would be great to export workouts to CSV",
+  "please add csv export for workouts data",
+  "need a way to export my workouts as CSV",
+];

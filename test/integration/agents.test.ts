@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadCorpus } from "../bench/nab/corpus.ts";
 import { insertCard } from "../helpers/db.ts";
 import { dependabotGroup } from "../helpers/dependency-bots.ts";
-import { fixture, fixturesDir, hmacSha256Hex } from "../helpers/fixtures.ts";
+import { CSV_EXPORT_ASKS, fixture, fixturesDir, hmacSha256Hex } from "../helpers/fixtures.ts";
 import { drivers, startTestApp, type TestApp } from "../helpers/harness.ts";
 import { startRecorder } from "../helpers/http-recorder.ts";
 
@@ -2734,14 +2734,7 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
   });
 
   describe("feedback clusters", () => {
-    // Five customers asking for one thing in their own words.
-    const asks = [
-      "Please add an export to CSV of my workouts",
-      "I would love a CSV export of my workouts",
-      "Would be great to export workouts to CSV",
-      "please add csv export for workouts data",
-      "need a way to export my workouts as CSV",
-    ];
+    const asks = CSV_EXPORT_ASKS;
 
     it("clusters near-duplicate requests into one card with quotes; noise makes none", async () => {
       const noise = ["Great app, love it", "Best watch ever!", "5 stars", "ok", "Nice design and colours"];

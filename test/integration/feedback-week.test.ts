@@ -2,7 +2,8 @@ import * as schema from "@flick/server/schema";
 import type { Source } from "@flick/shared";
 import { like } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { drivers, startTestApp, type TestApp } from "../helpers/harness.ts";
+import { CSV_EXPORT_ASKS } from "../helpers/fixtures.ts";
+import { drivers, ingestInto, startTestApp, type TestApp } from "../helpers/harness.ts";
 
 const DAY = 86_400_000;
 
@@ -22,24 +23,16 @@ describe.each(drivers)("a feedback card's week on %s", (driver) => {
   });
   afterEach(async () => t?.close());
 
-  const asks = [
-    "Please add an export to CSV of my workouts",
-    "I would love a CSV export of my workouts",
-    "Would be great to export workouts to CSV",
-    "please add csv export for workouts data",
-    "need a way to export my workouts as CSV",
-  ];
   const send = async (who: string[]) => {
-    const res = await t.request(`/ingest/${feedback.id}`, {
-      json: who.map((author, i) => ({
+    await ingestInto(
+      t,
+      feedback,
+      who.map((author, i) => ({
         id: `${author}-${t.clock.now().getTime()}`,
-        text: asks[i % 5],
+        text: CSV_EXPORT_ASKS[i % CSV_EXPORT_ASKS.length],
         author,
       })),
-      origin: null,
-      headers: { authorization: `Bearer ${feedback.secret}` },
-    });
-    expect(res.status, res.text).toBe(202);
+    );
     await t.drain();
   };
   const card = async () => {
