@@ -89,9 +89,9 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
   /**
    * A push to the default branch (the fixture pushed a new branch), now, from `before` to `after`
    * (each a character repeated to a sha), of the fixture's repository (Codertocat/Hello-World) or of
-   * `repository`.
+   * `repository`; `commits` (characters too) lists the commits it brought, else the fixture's one.
    */
-  const deploy = (before: string, after: string, repository?: string) => {
+  const deploy = (before: string, after: string, repository?: string, commits?: string[]) => {
     const push = ghFixture("push/with-new-branch.payload.json");
     const repo = push.repository as Json;
     return github("push", {
@@ -106,6 +106,7 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       after: after.repeat(40),
       created: false,
       deleted: false,
+      ...(commits ? { commits: commits.map((c) => ({ id: c.repeat(40), message: `Commit ${c}` })) } : {}),
     });
   };
 
@@ -3283,32 +3284,12 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
 
     it("a rollback card for a push of several commits proposes reverting the whole push", async () => {
       // With no "rollback" action (an earlier test set one up: it is turned off for this one).
-      const action = (
-        await t.request<{ actions: { id: string; name: string; enabled: boolean }[] }>("/api/actions", {
-          cookie: admin,
-        })
-      ).body.actions.find((a) => a.name === "rollback");
-      if (action?.enabled)
-        await t.request(`/api/actions/${action.id}`, {
-          cookie: admin,
-          method: "PATCH",
-          json: { enabled: false },
-        });
+      const action = await rollbackAction();
+      if (action?.enabled) await setAction(action.id, { enabled: false });
       try {
         t.clock.advance(2 * 60 * minute);
         const deployAt = t.clock.now().getTime();
-        const push = ghFixture("push/with-new-branch.payload.json");
-        const repo = push.repository as Json;
-        await github("push", {
-          ...push,
-          ref: `refs/heads/${repo.default_branch}`,
-          repository: { ...repo, full_name: "acme/three", pushed_at: Math.floor(deployAt / 1000) },
-          before: "1".repeat(40),
-          after: "4".repeat(40),
-          created: false,
-          deleted: false,
-          commits: ["2", "3", "4"].map((c) => ({ id: c.repeat(40), message: `Commit ${c}` })),
-        });
+        await deploy("1", "4", "acme/three", ["2", "3", "4"]);
         await points(metrics, steadyBefore(deployAt)("wishlist_ok", {}, 98));
         await t.drain();
         t.clock.advance(5 * minute);
@@ -3318,10 +3299,11 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
         await t.drain();
         const [card, ...more] = await cards("deploy:acme/three@");
         expect(more).toHaveLength(0);
+        const branch = (ghFixture("push/with-new-branch.payload.json").repository as Json).default_branch;
         expect(card?.change).toMatchObject({
           type: "github",
           operation: "revert_commit",
-          params: { sha: "4".repeat(40), since: "1".repeat(40), branch: repo.default_branch },
+          params: { sha: "4".repeat(40), since: "1".repeat(40), branch },
         });
         expect(card?.summary).toMatch(
           /^Push 4444444 ".*" \(with 2 commits before it\) reached acme\/three at \d\d:\d\d UTC\. Since then:/,
@@ -3330,12 +3312,7 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
           /Accept opens a pull request reverting the 3 commits of the push \(1111111\.\.4444444\) on \w+ \(no \*\*rollback\*\* action is set up\)\.$/,
         );
       } finally {
-        if (action?.enabled)
-          await t.request(`/api/actions/${action.id}`, {
-            cookie: admin,
-            method: "PATCH",
-            json: { enabled: true },
-          });
+        if (action?.enabled) await setAction(action.id, { enabled: true });
         t.clock.advance(2 * 60 * minute);
       }
     });
