@@ -3317,6 +3317,46 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       }
     });
 
+    it("a deploy is blamed and told what reached its repository later however many other repositories deployed since", async () => {
+      t.clock.advance(2 * 60 * minute);
+      // The dock's metrics name the one repository whose deploys can break them.
+      const dock = await t.createSource(admin, "metrics", { deploys: ["acme/busy"] }, "Dock metrics");
+      const deployAt = t.clock.now().getTime();
+      await deploy("1", "2", "acme/busy");
+      await points(dock, steadyBefore(deployAt)("dock_ok", {}, 98));
+      await t.drain();
+      // A busy organisation: forty other repositories deploy in the next four minutes.
+      for (let i = 0; i < 40; i++) {
+        t.clock.advance(5_000);
+        await deploy("5", "6", `acme/service-${i}`);
+      }
+      await t.drain();
+      t.clock.advance(2 * minute);
+      await points(dock, [
+        { name: "dock_ok", labels: {}, ts: new Date(deployAt + 4 * minute).toISOString(), value: 30 },
+      ]);
+      await t.drain();
+      const mine = async () => {
+        const found = await cards("deploy:acme/busy@");
+        expect(found).toHaveLength(1);
+        return found[0] as typeof schema.cards.$inferSelect;
+      };
+      expect((await mine()).title).toMatch(/^dock_ok dropped \d+% 4 min after push 2222222.* — roll back\?$/);
+      // Forty more elsewhere, then the repository's own next push: the card says it came.
+      for (let i = 40; i < 80; i++) {
+        t.clock.advance(5_000);
+        await deploy("5", "6", `acme/service-${i}`);
+      }
+      t.clock.advance(minute);
+      const laterAt = t.clock.now();
+      await deploy("2", "3", "acme/busy");
+      await t.drain();
+      expect((await mine()).summary).toContain(
+        `Deployed to acme/busy since: push 3333333 at ${laterAt.toISOString().slice(11, 16)} UTC.`,
+      );
+      t.clock.advance(2 * 60 * minute);
+    });
+
     it("a deploy that breaks two metrics (one on two series) and brings two new errors tells each on its one rollback card", async () => {
       t.clock.advance(2 * 60 * minute);
       const deployAt = t.clock.now().getTime();

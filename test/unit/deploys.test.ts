@@ -1,5 +1,5 @@
 import { hhmmSpan } from "@flick/server/card-words";
-import { deployOf } from "@flick/server/deploys";
+import { type Deploy, deployOf, remembered } from "@flick/server/deploys";
 import type * as schema from "@flick/server/schema";
 import { describe, expect, it } from "vitest";
 import { fixture } from "../helpers/fixtures.ts";
@@ -112,5 +112,37 @@ describe("when a deploy went out", () => {
     expect(hhmmSpan(new Date("2026-11-26T23:58:00Z"), new Date("2026-11-27T00:03:00Z"), now)).toBe(
       "Nov 26, 23:58 UTC to 00:03 UTC",
     );
+  });
+});
+
+describe("the deploys remembered", () => {
+  const day = 24 * 60 * 60_000;
+  const now = Date.parse("2026-11-27T14:00:00Z");
+  const deploy = (repository: string, at: number, n: number): Deploy => ({
+    repository,
+    sha: n.toString(16).padStart(40, "0"),
+    previous: null,
+    label: `push ${n}`,
+    at,
+    signalId: `sig_${n}`,
+  });
+
+  it("keeps every deploy of the week up to five hundred, and of older ones each repository's latest", () => {
+    const old = [deploy("acme/legacy", now - 30 * day, 1), deploy("acme/legacy", now - 20 * day, 2)];
+    const week = Array.from({ length: 700 }, (_, i) =>
+      deploy(`acme/service-${i % 40}`, now - day + i * 60_000, 100 + i),
+    );
+    const kept = remembered([...week.slice(0, 300), ...old, ...week.slice(300)], now);
+    // The newest five hundred of the week, whatever else deployed meanwhile…
+    expect(kept.filter((d) => d.repository !== "acme/legacy")).toEqual(week.slice(-500));
+    // …and the repository that last deployed three weeks ago, once: its latest.
+    expect(kept.filter((d) => d.repository === "acme/legacy")).toEqual([old[1]]);
+    // Oldest first.
+    expect(kept[0]).toBe(old[1]);
+    // A week on with nothing new: each repository's latest only.
+    expect(remembered(kept, now + 8 * day).map((d) => d.repository)).toEqual([
+      "acme/legacy",
+      ...Array.from({ length: 40 }, (_, i) => `acme/service-${(700 - 40 + i) % 40}`),
+    ]);
   });
 });

@@ -26,8 +26,14 @@ export interface Deploy {
   commits?: number;
 }
 
-const KEEP = 30;
-/** Where the deploys agent keeps the latest KEEP deploys. */
+/**
+ * How long a deploy is remembered whatever else deploys meanwhile (trouble is blamed on it for half
+ * an hour after it; its open rollback card is told what reached its repository after it), and how
+ * many such deploys at most. Older ones, only each repository's latest (Settings lists the
+ * repositories seen deploying).
+ */
+const REMEMBER = { ms: 7 * 24 * 60 * 60_000, deploys: 500, repositories: 200 };
+/** Where the deploys agent keeps the deploys it remembers (see REMEMBER), oldest first. */
 export const RECENT_DEPLOYS_KEY = "recent";
 /** Trouble this soon after a deploy is blamed on it. */
 export const DEPLOY_BLAME_MS = 30 * 60_000;
@@ -134,13 +140,26 @@ export const deploysAgent = defineAgent({
     if (found.length === 0) return [];
     const recent = (await ctx.state.get<Deploy[]>(RECENT_DEPLOYS_KEY)) ?? [];
     const fresh = found.filter((d) => !recent.some((r) => r.signalId === d.signalId));
-    recent.push(...fresh);
-    recent.sort((a, b) => a.at - b.at);
-    ctx.state.set(RECENT_DEPLOYS_KEY, recent.slice(-KEEP));
+    const kept = remembered([...recent, ...fresh], ctx.now.getTime());
+    ctx.state.set(RECENT_DEPLOYS_KEY, kept);
     // An open rollback card of an earlier deploy says what reached its repository since.
-    return laterOnOpenCards(ctx, fresh, recent.slice(-KEEP));
+    return laterOnOpenCards(ctx, fresh, kept);
   },
 });
+
+/** The deploys to remember (see REMEMBER), oldest first. */
+export function remembered(deploys: Deploy[], now: number): Deploy[] {
+  const newest = [...deploys].sort((a, b) => b.at - a.at);
+  const recent = newest.filter((d) => now - d.at <= REMEMBER.ms).slice(0, REMEMBER.deploys);
+  const seen = new Set(recent.map((d) => d.repository));
+  const older: Deploy[] = [];
+  for (const d of newest) {
+    if (seen.has(d.repository) || older.length >= REMEMBER.repositories) continue;
+    seen.add(d.repository);
+    older.push(d);
+  }
+  return [...recent, ...older].sort((a, b) => a.at - b.at);
+}
 
 /**
  * The deploys shortly before `at` that could have caused trouble in what the source `sourceId`
@@ -636,7 +655,8 @@ async function rollbackComposer(
   const revertOn =
     !(await ctx.actionReady("rollback")) && /^[0-9a-f]{40}$/.test(deploy.sha) ? deploy.branch : undefined;
   // A push of several commits is reverted whole: the trouble came with the push, not one commit.
-  const since = (deploy.commits ?? 1) > 1 && deploy.previous ? deploy.previous : undefined;
+  const earlierInPush = (deploy.commits ?? 1) - 1;
+  const since = earlierInPush > 0 && deploy.previous ? deploy.previous : undefined;
   const reverted = since
     ? `the ${deploy.commits} commits of the push (${since.slice(0, 7)}..${deploy.sha.slice(0, 7)})`
     : deploy.sha.slice(0, 7);
@@ -658,7 +678,7 @@ async function rollbackComposer(
         params: { repository: deploy.repository, from: deploy.sha, to: deploy.previous },
       };
   const history = await ctx.rollbacksOf(deploy.repository, HISTORY_DAYS);
-  const before = [
+  const pastRollbacks = [
     ...rolledBackBefore(history, revertOn ? "github" : "webhook", deploy.repository),
     ...(await stoppedBefore(ctx, history, deploy.repository)),
   ];
@@ -714,14 +734,14 @@ async function rollbackComposer(
               },
             ]
           : []),
-        ...before,
+        ...pastRollbacks,
       ],
       ...(chart ? { preview: withChart(previousPreview, chart) } : {}),
       title: `${startSentence(clip(what, room))}${ask}`,
       summary: [
         deploy.done
           ? `${startSentence(deploy.label)} ran on ${deploy.repository} from ${hhmmSpan(new Date(deploy.at), new Date(deploy.done), ctx.now)}. Since it began:`
-          : `${startSentence(deploy.label)}${(deploy.commits ?? 1) > 1 ? ` (with ${plural((deploy.commits ?? 1) - 1, "commit")} before it)` : ""} reached ${deploy.repository} at ${hhmm(new Date(deploy.at), ctx.now)}. Since then:`,
+          : `${startSentence(deploy.label)}${earlierInPush > 0 ? ` (with ${plural(earlierInPush, "commit")} before it)` : ""} reached ${deploy.repository} at ${hhmm(new Date(deploy.at), ctx.now)}. Since then:`,
         ...parts.map((p) => `- ${p}`),
         ...(facts[ALSO_NOTE] ? [String(facts[ALSO_NOTE])] : []),
         // Alertmanager's alerts on the metric that broke (see the metrics agent): the same trouble.
