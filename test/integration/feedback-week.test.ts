@@ -86,4 +86,57 @@ describe.each(drivers)("a feedback card's week on %s", (driver) => {
     expect(again.title).toMatch(/^7 customers asked for ".+" this week$/);
     expect((again.evidence as { facts: Record<string, unknown> }).facts).toMatchObject({ thisWeek: 7 });
   });
+
+  it("tells a card that named its week of the customers who asked since, fewer than make a week's card", async () => {
+    await send(["ann", "bob", "cy", "dee", "eve"]);
+    t.clock.advance(7 * DAY + 60_000);
+    await t.tick();
+    const aged = await card();
+    expect(aged.title).toMatch(/^5 customers asked for ".+" in the week to Nov 24$/);
+
+    // Dec 2: one who asked in that week writes again — no one new.
+    t.clock.advance(DAY);
+    await send(["ann"]);
+    const again = await card();
+    expect(again.title).toBe(aged.title);
+    expect(again.summary).not.toContain("since then");
+
+    // …and one new customer asks: too few for a week's card of their own, but the card waiting for
+    // a decision says so, leads with their words, and counts them in the issue it proposes.
+    t.clock.advance(60_000);
+    await ingestInto(t, feedback, [{ id: "lee-1", text: "CSV export of workouts please!", author: "lee" }]);
+    await t.drain();
+    const told = await card();
+    expect(told.title).toBe(aged.title);
+    expect(told.version).toBeGreaterThan(again.version);
+    expect(told.summary).toMatch(
+      /^5 in the week to Nov 24, 7 in all since Nov 24; 1 more customer since then, on Dec 2\. Accept opens/,
+    );
+    expect((told.change as { params: { body: string } }).params.body).toMatch(
+      /^5 customers in the week to Nov 24 \(7 in all\); 1 more customer since then, on Dec 2\.\n\n> CSV export of workouts please!/,
+    );
+    expect((told.preview as { text: string }).text).toMatch(/^“CSV export of workouts please!”/);
+    expect((told.evidence as { facts: Record<string, unknown> }).facts).toMatchObject({
+      customers: 5,
+      "in the week to": "Nov 24",
+      "more since": 1,
+    });
+    expect(told.status).toBe("pending");
+    // Lee again is no one more.
+    await ingestInto(t, feedback, [
+      { id: "lee-2", text: "Still waiting for CSV export of workouts", author: "lee" },
+    ]);
+    await t.drain();
+    expect((await card()).version).toBe(told.version);
+
+    // The clock has nothing to add; three more new customers make it this week's card again (ann
+    // wrote this week too).
+    t.clock.advance(DAY);
+    await t.tick();
+    expect((await card()).version).toBe(told.version);
+    await send(["mo", "ned", "ola"]);
+    const week = await card();
+    expect(week.title).toMatch(/^5 customers asked for ".+" this week$/);
+    expect(week.summary).not.toContain("since then");
+  });
 });

@@ -9,6 +9,7 @@ import {
   DEFAULT_SIMILARITY,
   membersSince,
   newClusterState,
+  newCustomersSince,
   topic,
 } from "../feedback/cluster.ts";
 import { classifyFeedback, namesPattern } from "../feedback/text.ts";
@@ -27,6 +28,8 @@ interface Told extends MuteMemory<number> {
   thisWeek: number;
   /** When the week it counted ended (ms). Absent in states kept before it was. */
   to?: number;
+  /** How many customers who asked after that week it told of (see Week.since). */
+  more?: number;
 }
 const toldKey = (fingerprint: string) => `told:${fingerprint}`;
 
@@ -72,12 +75,16 @@ function claim(c: Cluster, n: number, when: string): string {
     : `${n} customers asked for "${t}" ${when}`;
 }
 
-/** The customers a card counts: in the week to `to` (ms); `over`: that week is no longer this one. */
+/**
+ * The customers a card counts: in the week to `to` (ms); `over`: that week is no longer this one,
+ * and `since` new customers (the latest at `last`) asked after it, too few for a week's card.
+ */
 interface Week {
   customers: number;
   messages: number;
   to: number;
   over: boolean;
+  since?: { customers: number; last?: number };
 }
 
 type FeedbackSettings = z.infer<typeof feedbackSourceSettings>;
@@ -94,6 +101,10 @@ async function clusterCard(
 ): Promise<CardUpsert> {
   const { customers, messages } = week;
   const when = week.over ? `in the week to ${day(new Date(week.to), ctx.now)}` : "this week";
+  // "1 more customer since then, on Dec 2": asked after the week the card counts.
+  const more = week.since?.customers
+    ? `${week.since.customers} more ${week.since.customers === 1 ? "customer" : "customers"} since then${week.since.last ? `, ${week.since.customers === 1 ? "on" : "the latest on"} ${day(new Date(week.since.last), ctx.now)}` : ""}`
+    : "";
   const quotes = cluster.recent
     .slice(-5)
     .reverse()
@@ -108,7 +119,7 @@ async function clusterCard(
             cluster.cls === "bug"
               ? `Customers report: ${topic(cluster)}`
               : `Feature request: ${topic(cluster)}`,
-          body: `${customers} customers ${when}${messages > customers ? `, in ${messages} messages` : ""} (${cluster.size} in all).\n\n${quotes.join("\n\n")}`,
+          body: `${customers} customers ${when}${messages > customers ? `, in ${messages} messages` : ""} (${cluster.size} in all)${more ? `; ${more}` : ""}.\n\n${quotes.join("\n\n")}`,
           labels: [cluster.cls === "bug" ? "bug" : "enhancement", "customer-feedback"],
         },
       }
@@ -122,7 +133,7 @@ async function clusterCard(
       messages > customers
         ? `${customers} customers ${when} in ${messages} messages (one who wrote again counts once), ${cluster.size} messages`
         : `${customers} ${when}, ${cluster.size}`
-    } in all since ${day(new Date(cluster.times[0] ?? cluster.updatedAt), ctx.now)}.${past ? ` ${past}` : ""} ${conf.repository ? `Accept opens an issue in ${conf.repository} quoting the ${quotes.length} latest.` : "Set a repository in the source's settings to get an issue proposed."}`,
+    } in all since ${day(new Date(cluster.times[0] ?? cluster.updatedAt), ctx.now)}${more ? `; ${more}` : ""}.${past ? ` ${past}` : ""} ${conf.repository ? `Accept opens an issue in ${conf.repository} quoting the ${quotes.length} latest.` : "Set a repository in the source's settings to get an issue proposed."}`,
     ...rank({
       // Second-hand and days old: below a production error or a red default branch of the
       // same reach; a request below a report of something broken.
@@ -151,7 +162,11 @@ async function clusterCard(
       facts: {
         class: cluster.cls,
         ...(week.over
-          ? { customers, "in the week to": day(new Date(week.to), ctx.now) }
+          ? {
+              customers,
+              "in the week to": day(new Date(week.to), ctx.now),
+              ...(week.since?.customers ? { "more since": week.since.customers } : {}),
+            }
           : { thisWeek: customers }),
         total: cluster.size,
         topic: topic(cluster),
@@ -197,16 +212,31 @@ export const feedbackAgent = defineAgent({
         grown.set(c.id, g);
       }
       ctx.state.set(key, state);
-      const ready = [...grown.values()]
-        .map((g) => {
-          const to = Math.max(ctx.now.getTime(), g.cluster.updatedAt);
-          // Customers, not messages: one person writing five times is one voice, not a trend.
-          const { customers, messages, first } = membersSince(g.cluster, to - WEEK);
-          const week: Week = { customers, messages, to, over: false };
-          return { ...g, week, first, fingerprint: `feedback:cluster:${sourceId}:${g.cluster.id}` };
-        })
-        .filter((g) => g.week.customers >= conf.clusterThreshold);
-      await ctx.state.load(ready.map((g) => toldKey(g.fingerprint)));
+      const counted = [...grown.values()].map((g) => {
+        const to = Math.max(ctx.now.getTime(), g.cluster.updatedAt);
+        // Customers, not messages: one person writing five times is one voice, not a trend.
+        const { customers, messages, first } = membersSince(g.cluster, to - WEEK);
+        const week: Week = { customers, messages, to, over: false };
+        return { ...g, week, first, fingerprint: `feedback:cluster:${sourceId}:${g.cluster.id}` };
+      });
+      const ready = counted.filter((g) => g.week.customers >= conf.clusterThreshold);
+      const quiet = counted.filter((g) => g.week.customers < conf.clusterThreshold);
+      await ctx.state.load(counted.map((g) => toldKey(g.fingerprint)));
+      // Too few this week for a card, but a card of an earlier week still waits for a decision:
+      // it says who asked since (with their words first), so whoever decides it knows.
+      const open = quiet.length > 0 ? await ctx.openCards(quiet.map((g) => g.fingerprint)) : new Map();
+      for (const { cluster, signalIds, fingerprint } of quiet) {
+        const told = await ctx.state.get<Told>(toldKey(fingerprint));
+        if (!open.has(fingerprint) || told?.to === undefined) continue;
+        const since = newCustomersSince(cluster, told.to, WEEK);
+        if (since.customers <= (told.more ?? 0)) continue;
+        const { messages } = membersSince(cluster, told.to - WEEK, told.to);
+        const week: Week = { customers: told.thisWeek, messages, to: told.to, over: true, since };
+        ctx.state.set(toldKey(fingerprint), { ...told, more: since.customers });
+        out.push(await clusterCard(ctx, conf, fingerprint, cluster, signalIds, week, told.pastWhy ?? null));
+        // It names its week now: the clock has nothing to add.
+        listed.delete(fingerprint);
+      }
       // One query for the batch: most clusters are not muted, and those need no more.
       const mutes = await ctx.muted(ready.map((g) => g.fingerprint));
       for (const { cluster, signalIds, week, first, fingerprint } of ready) {
@@ -272,7 +302,13 @@ export const feedbackAgent = defineAgent({
         continue;
       }
       const { messages } = membersSince(cluster, told.to - WEEK, told.to);
-      const week: Week = { customers: told.thisWeek, messages, to: told.to, over: true };
+      const week: Week = {
+        customers: told.thisWeek,
+        messages,
+        to: told.to,
+        over: true,
+        since: newCustomersSince(cluster, told.to, WEEK),
+      };
       out.push(
         await clusterCard(
           ctx,

@@ -64,6 +64,30 @@ export function membersSince(
   return { messages, customers: who.size, first };
 }
 
+/**
+ * Customers who joined a cluster after `to` and were not among those of the `week` (ms) before it
+ * (one who asked then and writes again is no one new), and when the latest of them came.
+ */
+export function newCustomersSince(
+  c: Cluster,
+  to: number,
+  week: number,
+): { customers: number; last?: number } {
+  const before = new Set<string>();
+  const after = new Set<string>();
+  let last: number | undefined;
+  c.times.forEach((t, i) => {
+    const who = c.who?.[i] || `#${i}`;
+    if (t > to - week && t <= to) before.add(who);
+    else if (t > to) {
+      after.add(who);
+      last = Math.max(last ?? t, t);
+    }
+  });
+  const customers = [...after].filter((w) => !before.has(w)).length;
+  return customers > 0 ? { customers, last } : { customers };
+}
+
 export function newClusterState(): ClusterState {
   return { docs: 0, df: {}, clusters: [], nextId: 1 };
 }
