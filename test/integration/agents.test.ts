@@ -2181,6 +2181,145 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
         "Its card was rejected when it failed at aaaaaaa; it passed since and now fails at ddddddd, so it is here despite the mute.",
       );
     });
+
+    it("another CI's check run failing on the default branch is a card too, its output read for error lines", async () => {
+      // CircleCI (through its GitHub App) reports check runs, not Actions jobs.
+      const check = (
+        conclusion: string,
+        suite: number,
+        sha: string,
+        text?: string,
+        app = "circleci-checks",
+      ) => {
+        const p = ghFixture("check_run/completed.payload.json");
+        const run = p.check_run as Json;
+        const main = (p.repository as Json).default_branch as string;
+        return {
+          ...p,
+          check_run: {
+            ...run,
+            id: suite * 10 + Math.floor(Math.random() * 10),
+            name: "build-and-test",
+            head_sha: sha,
+            conclusion,
+            details_url: "https://app.circleci.com/pipelines/github/acme/shop/77/workflows/1",
+            pull_requests: [],
+            app: {
+              ...(run.app as Json),
+              slug: app,
+              name: app === "github-actions" ? "GitHub Actions" : "CircleCI Checks",
+            },
+            check_suite: { ...(run.check_suite as Json), id: suite, head_branch: main, pull_requests: [] },
+            output: {
+              title: conclusion === "failure" ? "Tests failed" : "Tests passed",
+              summary: "",
+              text: text ?? null,
+            },
+          },
+        };
+      };
+      const circle = async () =>
+        (await cards("ci:")).filter((c) => c.fingerprint.includes(":CircleCI Checks/"));
+      t.clock.advance(60 * minute);
+      await github("check_run", check("success", 5001, "1".repeat(40)));
+      t.clock.advance(minute);
+      await github(
+        "check_run",
+        check(
+          "failure",
+          5002,
+          "2".repeat(40),
+          "Running tests\n  ✓ cart totals\n  1) checkout applies the coupon\nAssertionError: expected 90 to equal 81\n    at Context.<anonymous> (test/checkout.test.js:41:12)\n1 failing",
+        ),
+      );
+      // GitHub Actions' own check runs are told by their workflow_job (with the log): no second card.
+      await github("check_run", check("failure", 5003, "2".repeat(40), undefined, "github-actions"));
+      await t.drain();
+      const [card, ...more] = await circle();
+      expect(more).toHaveLength(0);
+      expect((await cards("ci:")).filter((c) => c.fingerprint.includes(":GitHub Actions/"))).toHaveLength(0);
+      if (!card) throw new Error("no card for the CircleCI check");
+      const branch = (ghFixture("check_run/completed.payload.json").repository as Json).default_branch;
+      expect(card.title).toBe(
+        `CircleCI Checks / build-and-test is failing on ${branch} at 2222222 — revert it?`,
+      );
+      expect(card.summary).toMatch(
+        /^First errors in the check's output:\n\n```\n.*AssertionError: expected 90 to equal 81/s,
+      );
+      expect((card.preview as { text: string }).text).toContain("AssertionError: expected 90 to equal 81");
+      expect(card.change).toMatchObject({
+        type: "github",
+        operation: "revert_commit",
+        params: { sha: "2".repeat(40), branch },
+      });
+      expect((card.evidence as { links: { url: string }[] }).links).toEqual([
+        { label: "Job", url: "https://app.circleci.com/pipelines/github/acme/shop/77/workflows/1" },
+      ]);
+      // Re-run in the same suite, it passes: the card is taken back…
+      t.clock.advance(minute);
+      await github("check_run", check("success", 5002, "2".repeat(40)));
+      await t.drain();
+      expect((await circle()).map((c) => c.status)).toEqual(["expired"]);
+      // …and next time it fails, it is flaky: re-run from CircleCI (Flick cannot), nothing to accept.
+      t.clock.advance(minute);
+      await github("check_run", check("failure", 5004, "4".repeat(40)));
+      await t.drain();
+      const flaky = (await circle()).at(-1);
+      expect(flaky?.title).toBe(
+        `CircleCI Checks / build-and-test failed on ${branch} — flaky before, re-run?`,
+      );
+      expect(flaky?.kind).toBe("insight");
+      expect(flaky?.change).toEqual({ type: "none" });
+      expect(flaky?.summary).toContain(
+        "Re-run it from its page (https://app.circleci.com/pipelines/github/acme/shop/77/workflows/1): Flick cannot re-run another CI's jobs.",
+      );
+    });
+
+    it("a commit status failing on the default branch is a card; pending, a branch's, or green again is none", async () => {
+      // Jenkins reports commit statuses: no run, no job, a context and a line of description.
+      const base = ghFixture("check_run/completed.payload.json");
+      const repo = base.repository as Json;
+      const main = repo.default_branch as string;
+      const status = (state: string, sha: string, branches = [main]) => ({
+        id: Math.floor(Math.random() * 1e9),
+        sha,
+        name: repo.full_name,
+        context: "continuous-integration/jenkins",
+        description:
+          state === "failure" ? "Build #12 failed: 3 tests failed in PaymentsTest" : "Build #12 running",
+        target_url: "https://jenkins.acme.dev/job/shop/12/",
+        state,
+        branches: branches.map((name) => ({ name, commit: { sha } })),
+        repository: repo,
+        sender: base.sender,
+      });
+      const jenkins = async () =>
+        (await cards("ci:")).filter((c) => c.fingerprint.endsWith("/continuous-integration/jenkins"));
+      t.clock.advance(60 * minute);
+      await github("status", status("pending", "5".repeat(40)));
+      await github("status", status("failure", "6".repeat(40), ["feature/payments"]));
+      await t.drain();
+      expect(await jenkins()).toHaveLength(0);
+      await github("status", status("failure", "5".repeat(40)));
+      await t.drain();
+      const [card] = await jenkins();
+      expect(card?.title).toBe(
+        `continuous-integration/jenkins is failing on ${main} at 5555555 — revert it?`,
+      );
+      expect(card?.fingerprint).toBe(`ci:${repo.full_name}:status/continuous-integration/jenkins`);
+      expect(card?.summary).toMatch(
+        /^The status says: "Build #12 failed: 3 tests failed in PaymentsTest"\n\nAccept opens a pull request that reverts 5555555/,
+      );
+      expect(card?.change).toMatchObject({
+        operation: "revert_commit",
+        params: { sha: "5".repeat(40), branch: main },
+      });
+      // Green at the next commit: taken back.
+      t.clock.advance(minute);
+      await github("status", status("success", "7".repeat(40)));
+      await t.drain();
+      expect((await jenkins()).map((c) => c.status)).toEqual(["expired"]);
+    });
   });
 
   describe("ready pull requests", () => {

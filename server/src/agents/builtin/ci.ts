@@ -23,9 +23,129 @@ interface JobPayload {
   };
 }
 
+/** Another CI's check run (CircleCI, Buildkite… through their GitHub App), as GitHub sends it. */
+interface CheckRunPayload {
+  action: string;
+  repository: { full_name: string; default_branch?: string };
+  check_run: {
+    id: number;
+    name: string;
+    head_sha: string;
+    conclusion: string | null;
+    html_url?: string;
+    details_url?: string | null;
+    app?: { slug?: string; name?: string } | null;
+    check_suite?: { id?: number; head_branch?: string | null } | null;
+    output?: { title?: string | null; summary?: string | null; text?: string | null } | null;
+  };
+}
+
+/** A commit status (Jenkins, Travis, CircleCI's older integration…), as GitHub sends it. */
+interface StatusPayload {
+  sha: string;
+  state: string;
+  context: string;
+  description?: string | null;
+  target_url?: string | null;
+  branches?: { name: string }[];
+  repository: { full_name: string; default_branch?: string };
+}
+
+/**
+ * A finished job on the default branch, from whichever CI ran it: a GitHub Actions job, another
+ * app's check run, or a commit status.
+ */
+interface JobReport {
+  repository: string;
+  branch: string;
+  /** What it belongs to: the workflow, the app that ran the check; none for a commit status. */
+  workflow: string | null;
+  name: string;
+  sha: string;
+  /** Its attempts share it (an Actions run, a check suite); null: its commit's attempts are one run. */
+  runId: number | null;
+  /** An Actions job, whose log Flick can read and whose run it can re-run. */
+  actions: { jobId: number; runId: number; steps?: { name: string; conclusion: string | null }[] } | null;
+  /** "success", a failure (FAILED), or another end ("cancelled", "skipped"…). */
+  conclusion: string;
+  url?: string;
+  /** Another app's check run: its output (title, summary, text), read for error lines as a log is. */
+  output?: string;
+  /** A commit status: its one line of description. */
+  description?: string;
+}
+
+/** The finished job a signal reports on its repository's default branch, or null. */
+function reportOf(signal: SignalRow): JobReport | null {
+  switch (signal.kind) {
+    case "github.workflow_job": {
+      const p = signal.payload as JobPayload;
+      const job = p.workflow_job;
+      const main = p.repository.default_branch ?? "main";
+      if (p.action !== "completed" || job.head_branch !== main) return null;
+      return {
+        repository: p.repository.full_name,
+        branch: main,
+        workflow: job.workflow_name ?? "workflow",
+        name: job.name,
+        sha: job.head_sha,
+        runId: job.run_id,
+        actions: { jobId: job.id, runId: job.run_id, ...(job.steps ? { steps: job.steps } : {}) },
+        conclusion: job.conclusion ?? "unknown",
+        ...(job.html_url ? { url: job.html_url } : {}),
+      };
+    }
+    case "github.check_run": {
+      const p = signal.payload as CheckRunPayload;
+      const run = p.check_run;
+      const main = p.repository.default_branch ?? "main";
+      // An Actions job's check run: its workflow_job tells it, with the log.
+      if (p.action !== "completed" || run.app?.slug === "github-actions") return null;
+      if (run.check_suite?.head_branch !== main) return null;
+      const output = [run.output?.title, run.output?.summary, run.output?.text].filter(Boolean).join("\n");
+      return {
+        repository: p.repository.full_name,
+        branch: main,
+        workflow: run.app?.name ?? "checks",
+        name: run.name,
+        sha: run.head_sha,
+        runId: run.check_suite?.id ?? null,
+        actions: null,
+        conclusion: run.conclusion ?? "unknown",
+        ...(run.details_url || run.html_url ? { url: run.details_url || run.html_url } : {}),
+        ...(output ? { output: output.slice(0, 200_000) } : {}),
+      };
+    }
+    case "github.status": {
+      const p = signal.payload as StatusPayload;
+      const main = p.repository?.default_branch ?? "main";
+      // Pending is no end; a commit not on the default branch is a branch's or a pull request's.
+      if (!p.sha || !p.context || p.state === "pending") return null;
+      if (!(p.branches ?? []).some((b) => b.name === main)) return null;
+      return {
+        repository: p.repository.full_name,
+        branch: main,
+        workflow: null,
+        name: p.context,
+        sha: p.sha,
+        runId: null,
+        actions: null,
+        conclusion: p.state === "error" ? "failure" : p.state,
+        ...(p.target_url ? { url: p.target_url } : {}),
+        ...(p.description ? { description: p.description } : {}),
+      };
+    }
+    default:
+      return null;
+  }
+}
+
 interface JobState {
-  /** Per run: the conclusions of its attempts, oldest first. */
-  runs: { runId: number; conclusions: string[] }[];
+  /**
+   * Per run: the conclusions of its attempts, oldest first. A commit status's run is its commit
+   * (`sha`), numbered by when it was first reported.
+   */
+  runs: { runId: number; sha?: string; conclusions: string[] }[];
   /** Runs that failed and then passed on a retry of the same commit. */
   flaky: number;
   /** The latest passing job: its log tells which of a failure's error-looking lines are usual. */
@@ -112,7 +232,8 @@ export type JobLogFetcher = (repository: string, jobId: number) => Promise<strin
 const FAILED = new Set(["failure", "timed_out", "startup_failure"]);
 
 /**
- * CI failures on the default branch: one card per failing job, however many times it is retried.
+ * CI failures on the default branch: one card per failing job, however many times it is retried —
+ * a GitHub Actions job, another CI's check run (CircleCI, Buildkite…) or a commit status (Jenkins…).
  * The card quotes the first error lines of the log when it can fetch it (leaving out lines the job's
  * last passing run printed too, when it has seen one), and proposes a re-run when the job has
  * passed on retry before (flaky), else a pull request reverting the commit it fails on.
@@ -120,7 +241,7 @@ const FAILED = new Set(["failure", "timed_out", "startup_failure"]);
 export function ciAgent(fetchLog: JobLogFetcher | null) {
   return defineAgent({
     name: "ci",
-    reads: ["github.workflow_job", "github.push"],
+    reads: ["github.workflow_job", "github.check_run", "github.status", "github.push"],
     async run(ctx, batch) {
       const out: CardUpsert[] = [];
       // Pushes first: a job's result may come in the same batch as the push it ran for.
@@ -133,42 +254,36 @@ export function ciAgent(fetchLog: JobLogFetcher | null) {
         if (!known.some((k) => k.after === push.after))
           ctx.state.set(key, [...known, push].slice(-PUSHES_MAX));
       }
-      const jobs = batch.filter((s) => {
-        if (s.kind !== "github.workflow_job") return false;
-        const p = s.payload as JobPayload;
-        const branch = p.workflow_job.head_branch;
-        return p.action === "completed" && !!branch && branch === (p.repository.default_branch ?? "main");
+      const jobs = batch.flatMap((signal) => {
+        const report = reportOf(signal);
+        return report ? [{ signal, report }] : [];
       });
-      const key = (p: JobPayload) =>
-        `ci:${p.repository.full_name}:${p.workflow_job.workflow_name ?? "workflow"}/${p.workflow_job.name}`;
+      const key = (r: JobReport) => `ci:${r.repository}:${r.workflow ?? "status"}/${r.name}`;
       await ctx.state.load([
-        ...new Set(
-          jobs.flatMap((s) => {
-            const p = s.payload as JobPayload;
-            return [key(p), pushesKey(p.repository.full_name)];
-          }),
-        ),
+        ...new Set(jobs.flatMap(({ report }) => [key(report), pushesKey(report.repository)])),
       ]);
-      for (const signal of jobs) {
-        const p = signal.payload as JobPayload;
-        const job = p.workflow_job;
-        const fingerprint = key(p);
+      for (const { signal, report: job } of jobs) {
+        const fingerprint = key(job);
         const state: JobState = (await ctx.state.get<JobState>(fingerprint)) ?? { runs: [], flaky: 0 };
-        let run = state.runs.find((r) => r.runId === job.run_id);
+        let run = state.runs.find((r) => (job.runId === null ? r.sha === job.sha : r.runId === job.runId));
         if (!run) {
-          run = { runId: job.run_id, conclusions: [] };
+          run = {
+            runId: job.runId ?? signal.occurredAt.getTime(),
+            ...(job.runId === null ? { sha: job.sha } : {}),
+            conclusions: [],
+          };
           state.runs.push(run);
           if (state.runs.length > 20) state.runs.shift();
         }
-        const conclusion = job.conclusion ?? "unknown";
+        const { conclusion } = job;
         const failedBefore = run.conclusions.some((c) => FAILED.has(c));
         run.conclusions.push(conclusion);
         if (FAILED.has(conclusion) && state.green !== false) {
           state.breakage = (state.breakage ?? 0) + 1;
-          state.brokeAt = { sha: job.head_sha, runId: job.run_id };
+          state.brokeAt = { sha: job.sha, runId: run.runId };
           state.redAt = state.brokeAt;
         } else if (FAILED.has(conclusion)) {
-          const red = { sha: job.head_sha, runId: job.run_id };
+          const red = { sha: job.sha, runId: run.runId };
           if (state.brokeAt && red.runId < state.brokeAt.runId) state.brokeAt = red;
           if (!state.redAt || red.runId >= state.redAt.runId) state.redAt = red;
         }
@@ -178,7 +293,7 @@ export function ciAgent(fetchLog: JobLogFetcher | null) {
         if (!FAILED.has(conclusion)) {
           if (conclusion === "success") {
             if (failedBefore) state.flaky++;
-            state.lastPass = { jobId: job.id, sha: job.head_sha };
+            if (job.actions) state.lastPass = { jobId: job.actions.jobId, sha: job.sha };
             // Green again on the default branch: the failure card is moot.
             out.push(withdrawal(fingerprint, signal));
           }
@@ -192,19 +307,19 @@ export function ciAgent(fetchLog: JobLogFetcher | null) {
           ctx,
           fingerprint,
           state.mute,
-          { breakage: state.breakage ?? 1, sha: state.brokeAt?.sha ?? job.head_sha },
+          { breakage: state.breakage ?? 1, sha: state.brokeAt?.sha ?? job.sha },
           pastRejectedFailure(flaky),
         );
         ctx.state.set(fingerprint, state);
         // The commit it broke at, to revert — not a later one pushed while it was red already.
-        const brokeSha = state.brokeAt?.sha ?? job.head_sha;
+        const brokeSha = state.brokeAt?.sha ?? job.sha;
         const sha = brokeSha.slice(0, 7);
-        const latestSha = state.redAt?.sha ?? job.head_sha;
+        const latestSha = state.redAt?.sha ?? job.sha;
         const stillAt = brokeSha === latestSha ? null : latestSha.slice(0, 7);
         // Broke at the last commit of a push of several: CI did not run at the others.
         const push = flaky
           ? undefined
-          : ((await ctx.state.get<Push[]>(pushesKey(p.repository.full_name))) ?? []).findLast(
+          : ((await ctx.state.get<Push[]>(pushesKey(job.repository))) ?? []).findLast(
               (k) => k.after === brokeSha,
             );
         const n = push?.count ?? 1;
@@ -218,66 +333,88 @@ export function ciAgent(fetchLog: JobLogFetcher | null) {
           push &&
           push.commits.map((c) => `${c.sha.slice(0, 7)} "${c.subject}"`).join(", ") +
             (n > push.commits.length ? ` and ${n - push.commits.length} more` : "");
-        const workflow = job.workflow_name ?? "workflow";
-        const failedStep = job.steps?.find((s) => s.conclusion === "failure")?.name;
-        const log = fetchLog ? await fetchLog(p.repository.full_name, job.id).catch(() => null) : null;
+        const label = job.workflow ? `${job.workflow} / ${job.name}` : job.name;
+        const failedStep = job.actions?.steps?.find((s) => s.conclusion === "failure")?.name;
+        const jobId = job.actions?.jobId;
+        const log =
+          fetchLog && jobId !== undefined ? await fetchLog(job.repository, jobId).catch(() => null) : null;
         // The last green run's log, when there is one: a line it printed too is not this failure's
         // error (a deprecation warning, a test that logs "Error:" on purpose).
-        const pass = log && fetchLog && state.lastPass?.jobId !== job.id ? state.lastPass : undefined;
-        const passLog = pass ? await fetchLog?.(p.repository.full_name, pass.jobId).catch(() => null) : null;
-        const errorLines = log ? pickLines(log, passLog ?? undefined) : [];
+        const pass = log && fetchLog && state.lastPass?.jobId !== jobId ? state.lastPass : undefined;
+        const passLog = pass ? await fetchLog?.(job.repository, pass.jobId).catch(() => null) : null;
+        // Another CI's words stand in for the log: a check run's output, a status's description.
+        const errorLines = log
+          ? pickLines(log, passLog ?? undefined)
+          : job.output
+            ? pickLines(job.output)
+            : [];
+        const said = errorLines.length
+          ? undefined
+          : (job.description ?? job.output?.split("\n")[0])?.slice(0, 300);
         const against =
           passLog && pass
             ? ` (leaving out what the last passing run, at ${pass.sha.slice(0, 7)}, also printed)`
             : "";
-        const change: Change = flaky
+        // Flaky: GitHub re-runs an Actions job; another CI's job is re-run from its own page.
+        const rerun = flaky && job.actions;
+        const change: Change = rerun
           ? {
               type: "github",
               operation: "rerun_workflow",
-              repository: p.repository.full_name,
-              params: { runId: job.run_id, failedOnly: true },
+              repository: job.repository,
+              params: { runId: job.actions?.runId ?? 0, failedOnly: true },
             }
-          : {
-              type: "github",
-              operation: "revert_commit",
-              repository: p.repository.full_name,
-              params: {
-                sha: brokeSha,
-                ...(push ? { since: push.before } : {}),
-                branch: job.head_branch ?? "main",
-                reason: [
-                  `The **${job.name}** job of **${workflow}** fails on \`${job.head_branch}\` since ${brokeSha}${failedStep ? `, in the step "${failedStep}"` : ""}${stillAt ? ` (still at ${latestSha})` : ""}.`,
-                  push
-                    ? `It was the last of ${n} commits pushed together${push.pr ? ` (the merge of #${push.pr})` : ""}, and CI ran at it only: any of them may have broken the job, so this reverts all ${n} (${push.before.slice(0, 7)}..${sha}).`
-                    : "",
-                  job.html_url ? `Run: ${job.html_url}` : "",
-                  errorLines.length ? `\`\`\`\n${errorLines.join("\n")}\n\`\`\`` : "",
-                  "Proposed by Flick; merge it to get the branch green again, or close it and fix forward.",
-                ]
-                  .filter(Boolean)
-                  .join("\n\n"),
-              },
-            };
+          : flaky
+            ? { type: "none" }
+            : {
+                type: "github",
+                operation: "revert_commit",
+                repository: job.repository,
+                params: {
+                  sha: brokeSha,
+                  ...(push ? { since: push.before } : {}),
+                  branch: job.branch,
+                  reason: [
+                    `${job.workflow ? `The **${job.name}** job of **${job.workflow}**` : `**${job.name}**`} fails on \`${job.branch}\` since ${brokeSha}${failedStep ? `, in the step "${failedStep}"` : ""}${stillAt ? ` (still at ${latestSha})` : ""}.`,
+                    push
+                      ? `It was the last of ${n} commits pushed together${push.pr ? ` (the merge of #${push.pr})` : ""}, and CI ran at it only: any of them may have broken the job, so this reverts all ${n} (${push.before.slice(0, 7)}..${sha}).`
+                      : "",
+                    job.url ? `Run: ${job.url}` : "",
+                    errorLines.length
+                      ? `\`\`\`\n${errorLines.join("\n")}\n\`\`\``
+                      : said
+                        ? `It says: "${said}"`
+                        : "",
+                    "Proposed by Flick; merge it to get the branch green again, or close it and fix forward.",
+                  ]
+                    .filter(Boolean)
+                    .join("\n\n"),
+                },
+              };
         const attempts = run.conclusions.length;
+        const where =
+          job.workflow === null ? "its status" : job.actions ? "the job's log" : "the check's output";
         out.push({
           fingerprint,
-          kind: "action",
+          kind: flaky && !rerun ? "insight" : "action",
           title: flaky
-            ? `${workflow} / ${job.name} failed on ${job.head_branch} — flaky before, re-run?`
+            ? `${label} failed on ${job.branch} — flaky before, re-run?`
             : stillAt
-              ? `${workflow} / ${job.name} is failing on ${job.head_branch} since ${sha}${pushed}${failedStep ? ` (${failedStep})` : ""}, still at ${stillAt} — revert ${push ? revertWhat : sha}?`
-              : `${workflow} / ${job.name} is failing on ${job.head_branch} at ${sha}${pushed}${failedStep ? ` (${failedStep})` : ""} — revert ${push ? revertWhat : "it"}?`,
+              ? `${label} is failing on ${job.branch} since ${sha}${pushed}${failedStep ? ` (${failedStep})` : ""}, still at ${stillAt} — revert ${push ? revertWhat : sha}?`
+              : `${label} is failing on ${job.branch} at ${sha}${pushed}${failedStep ? ` (${failedStep})` : ""} — revert ${push ? revertWhat : "it"}?`,
           summary: [
             errorLines.length
-              ? `First errors in the log${against}:\n\n\`\`\`\n${errorLines.slice(0, 12).join("\n")}\n\`\`\``
-              : log
-                ? "No error lines stood out in the job's log."
-                : fetchLog
-                  ? "GitHub did not give the job's log, so its error lines are not quoted here."
-                  : "Flick reads a job's log with GITHUB_TOKEN, which is not set: its first error lines would be quoted here.",
+              ? `First errors in ${job.actions ? "the log" : where}${against}:\n\n\`\`\`\n${errorLines.slice(0, 12).join("\n")}\n\`\`\``
+              : said
+                ? `${job.workflow ?? "The status"} says: "${said}"`
+                : log || !job.actions
+                  ? `No error lines stood out in ${where}.`
+                  : fetchLog
+                    ? "GitHub did not give the job's log, so its error lines are not quoted here."
+                    : "Flick reads a job's log with GITHUB_TOKEN, which is not set: its first error lines would be quoted here.",
             past,
             flaky
-              ? `This job failed and then passed on a retry of the same commit ${plural(state.flaky, "time")} before. Accept re-runs the failed jobs.`
+              ? `This job failed and then passed on a retry of the same commit ${plural(state.flaky, "time")} before. ${rerun ? "Accept re-runs the failed jobs." : `Re-run it from its page${job.url ? ` (${job.url})` : ""}: Flick cannot re-run another CI's jobs.`}`
               : push
                 ? `Accept opens a pull request that reverts ${push.pr ? `the merge of #${push.pr} at ${sha}, the ${n} commits it brought` : `the ${n} commits pushed together at ${sha}`} — CI ran at the last only, so any of them may have broken the job: ${listed}${stillAt ? ` (it still fails at ${stillAt}, pushed since)` : ""}${errorLines.length ? ". It quotes the error lines" : ""}.`
                 : `Accept opens a pull request that reverts ${sha}, the commit this job ${stillAt ? `began failing on (it still fails at ${stillAt}, pushed since)` : "fails on"}${errorLines.length ? ", quoting the error lines" : ""}.`,
@@ -297,18 +434,17 @@ export function ciAgent(fetchLog: JobLogFetcher | null) {
             ? { type: "text", text: errorLines.slice(0, 30).join("\n").slice(0, 4000) }
             : {
                 type: "text",
-                text: `${workflow} / ${job.name}: ${conclusion}${failedStep ? ` in "${failedStep}"` : ""}`,
+                text: `${label}: ${conclusion}${failedStep ? ` in "${failedStep}"` : ""}${said ? ` — ${said}` : ""}`,
               },
           change,
           evidence: {
             signalIds: [signal.id],
             firstSeen: signal.occurredAt,
             lastSeen: signal.occurredAt,
-            links:
-              job.html_url && /^https?:\/\//.test(job.html_url) ? [{ label: "Job", url: job.html_url }] : [],
+            links: job.url && /^https?:\/\//.test(job.url) ? [{ label: "Job", url: job.url }] : [],
             facts: {
               job: job.name,
-              workflow,
+              ...(job.workflow ? { workflow: job.workflow } : {}),
               commit: sha,
               ...(push ? { pushed: `${n} commits, ${push.before.slice(0, 7)}..${sha}` } : {}),
               ...(stillAt ? { failingAt: stillAt } : {}),
@@ -322,14 +458,14 @@ export function ciAgent(fetchLog: JobLogFetcher | null) {
             {
               check: "the failure is on the default branch",
               status: "passed",
-              detail: `${job.head_branch} is ${p.repository.full_name}'s default branch`,
+              detail: `${job.branch} is ${job.repository}'s default branch`,
             },
             {
-              check: "error lines found in the job's log",
+              check: `error lines found in ${where}`,
               status: errorLines.length ? "passed" : "skipped",
               detail: errorLines.length
                 ? `${errorLines.length} lines${passLog ? ", compared with the last passing run's log" : ""}`
-                : log
+                : log || !job.actions
                   ? "none recognised"
                   : fetchLog
                     ? "GitHub did not give the log"
