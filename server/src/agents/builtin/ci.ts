@@ -98,6 +98,7 @@ function reportOf(signal: SignalRow): JobReport | null {
     case "github.check_run": {
       const p = signal.payload as CheckRunPayload;
       const run = p.check_run;
+      if (!run?.head_sha || !p.repository?.full_name) return null;
       const main = p.repository.default_branch ?? "main";
       // An Actions job's check run: its workflow_job tells it, with the log.
       if (p.action !== "completed" || run.app?.slug === "github-actions") return null;
@@ -118,9 +119,10 @@ function reportOf(signal: SignalRow): JobReport | null {
     }
     case "github.status": {
       const p = signal.payload as StatusPayload;
-      const main = p.repository?.default_branch ?? "main";
+      if (!p.sha || !p.context || !p.repository?.full_name) return null;
+      const main = p.repository.default_branch ?? "main";
       // Pending is no end; a commit not on the default branch is a branch's or a pull request's.
-      if (!p.sha || !p.context || p.state === "pending") return null;
+      if (p.state === "pending") return null;
       if (!(p.branches ?? []).some((b) => b.name === main)) return null;
       return {
         repository: p.repository.full_name,
