@@ -2307,9 +2307,16 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
         `continuous-integration/jenkins is failing on ${main} at 5555555 — revert it?`,
       );
       expect(card?.fingerprint).toBe(`ci:${repo.full_name}:status/continuous-integration/jenkins`);
-      expect(card?.summary).toMatch(
-        /^The status says: "Build #12 failed: 3 tests failed in PaymentsTest"\n\nAccept opens a pull request that reverts 5555555/,
+      // Its one line is the preview; the summary does not say it twice.
+      expect((card?.preview as { text: string } | undefined)?.text).toBe(
+        "continuous-integration/jenkins: failure — Build #12 failed: 3 tests failed in PaymentsTest",
       );
+      expect(card?.summary).toMatch(
+        /^Accept opens a pull request that reverts 5555555, the commit this job fails on\.$/,
+      );
+      expect(card?.verification).toEqual([
+        expect.objectContaining({ check: "the failure is on the default branch", status: "passed" }),
+      ]);
       expect(card?.change).toMatchObject({
         operation: "revert_commit",
         params: { sha: "5".repeat(40), branch: main },

@@ -408,7 +408,7 @@ export function ciAgent(fetchLog: JobLogFetcher | null) {
             errorLines.length
               ? `First errors in ${job.actions ? "the log" : where}${against}:\n\n\`\`\`\n${errorLines.slice(0, 12).join("\n")}\n\`\`\``
               : said
-                ? `${job.workflow ?? "The status"} says: "${said}"`
+                ? "" // the preview quotes it
                 : log || !job.actions
                   ? `No error lines stood out in ${where}.`
                   : fetchLog
@@ -462,17 +462,22 @@ export function ciAgent(fetchLog: JobLogFetcher | null) {
               status: "passed",
               detail: `${job.branch} is ${job.repository}'s default branch`,
             },
-            {
-              check: `error lines found in ${where}`,
-              status: errorLines.length ? "passed" : "skipped",
-              detail: errorLines.length
-                ? `${errorLines.length} lines${passLog ? ", compared with the last passing run's log" : ""}`
-                : log || !job.actions
-                  ? "none recognised"
-                  : fetchLog
-                    ? "GitHub did not give the log"
-                    : "not read: GITHUB_TOKEN is not set",
-            },
+            // A status has one line to say, and no lines to look through.
+            ...(job.workflow === null
+              ? []
+              : [
+                  {
+                    check: `error lines found in ${where}`,
+                    status: errorLines.length ? ("passed" as const) : ("skipped" as const),
+                    detail: errorLines.length
+                      ? `${errorLines.length} lines${passLog ? ", compared with the last passing run's log" : ""}`
+                      : log || !job.actions
+                        ? "none recognised"
+                        : fetchLog
+                          ? "GitHub did not give the log"
+                          : "not read: GITHUB_TOKEN is not set",
+                  },
+                ]),
           ],
           reopen: true,
           ...(past ? { pastMute: true } : {}),
