@@ -69,6 +69,12 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       .from(schema.cards)
       .where(like(schema.cards.fingerprint, `${prefix}%`))
       .orderBy(asc(schema.cards.createdAt));
+  /** The one card whose fingerprint begins with `prefix` (failing when there are more, or none). */
+  const onlyCard = async (prefix: string) => {
+    const found = await cards(prefix);
+    expect(found).toHaveLength(1);
+    return found[0] as typeof schema.cards.$inferSelect;
+  };
 
   const github = async (event: string, payload: Json) => {
     const body = JSON.stringify(payload);
@@ -3374,11 +3380,7 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
         { name: "basket_ok", labels: {}, ts: new Date(deployAt + 4 * minute).toISOString(), value: 30 },
       ]);
       await t.drain();
-      const mine = async () => {
-        const found = await cards("deploy:acme/later@");
-        expect(found).toHaveLength(1);
-        return found[0] as typeof schema.cards.$inferSelect;
-      };
+      const mine = () => onlyCard("deploy:acme/later@");
       const card = await mine();
       expect(card.title).toMatch(/^basket_ok dropped \d+% 4 min after push 2222222.* — roll back\?$/);
       expect(card.summary).not.toContain("Deployed to");
@@ -3482,11 +3484,7 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
         { name: "dock_ok", labels: {}, ts: new Date(deployAt + 4 * minute).toISOString(), value: 30 },
       ]);
       await t.drain();
-      const mine = async () => {
-        const found = await cards("deploy:acme/busy@");
-        expect(found).toHaveLength(1);
-        return found[0] as typeof schema.cards.$inferSelect;
-      };
+      const mine = () => onlyCard("deploy:acme/busy@");
       expect((await mine()).title).toMatch(/^dock_ok dropped \d+% 4 min after push 2222222.* — roll back\?$/);
       // Forty more elsewhere, then the repository's own next push: the card says it came.
       for (let i = 40; i < 80; i++) {
