@@ -1,7 +1,13 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { extractErrorLines } from "@flick/server/ci-log-errors";
-import { addToClusters, type Cluster, newClusterState, topic } from "@flick/server/feedback-cluster";
+import {
+  addToClusters,
+  type Cluster,
+  newClusterState,
+  newCustomersSince,
+  topic,
+} from "@flick/server/feedback-cluster";
 import { classifyByRules, classifyFeedback, namesPattern } from "@flick/server/feedback-text";
 import { describe, expect, it } from "vitest";
 import { loadLogCases, measure } from "../bench/ci-logs.ts";
@@ -168,5 +174,36 @@ describe("feedback clustering", () => {
     expect(steps?.id).not.toBe(sleep?.id);
     expect(topic(sleep as Cluster)).toMatch(/sleep/);
     expect(topic(sleep as Cluster)).not.toMatch(/connect|garmin/);
+  });
+});
+
+describe("customers who asked after a card's week", () => {
+  const day = 86_400_000;
+  const cluster = (members: [string, number][]) =>
+    ({ times: members.map(([, t]) => t), who: members.map(([w]) => w) }) as Cluster;
+
+  it("counts only the new ones, and says when the latest new one wrote, not a returning one", () => {
+    const to = 10 * day;
+    const c = cluster([
+      ["ann", 5 * day],
+      ["bob", 6 * day],
+      ["lee", 12 * day],
+      // Ann asked in the week: writing again later is no one new, and not when the news came.
+      ["ann", 13 * day],
+      ["", 11 * day],
+    ]);
+    expect(newCustomersSince(c, to, 7 * day)).toEqual({ customers: 2, last: 12 * day });
+    expect(
+      newCustomersSince(
+        cluster([
+          ["ann", 5 * day],
+          ["ann", 13 * day],
+        ]),
+        to,
+        7 * day,
+      ),
+    ).toEqual({
+      customers: 0,
+    });
   });
 });

@@ -42,6 +42,9 @@ export function customerOf(item: { author?: string | null }): string {
   return item.author?.trim().toLowerCase() ?? "";
 }
 
+/** Who sent a cluster's `i`th kept member (see Cluster.who): an item without an author is a customer of its own. */
+const memberOf = (c: Cluster, i: number) => c.who?.[i] || `#${i}`;
+
 /**
  * Messages and distinct customers among a cluster's members that arrived after `since` (and not
  * after `until`), and when the earliest of them came (undefined: none did).
@@ -58,8 +61,7 @@ export function membersSince(
     if (t <= since || t > until) return;
     messages++;
     first = Math.min(first ?? t, t);
-    // An item without an author is a customer of its own.
-    who.add(c.who?.[i] || `#${i}`);
+    who.add(memberOf(c, i));
   });
   return { messages, customers: who.size, first };
 }
@@ -74,18 +76,15 @@ export function newCustomersSince(
   week: number,
 ): { customers: number; last?: number } {
   const before = new Set<string>();
-  const after = new Set<string>();
-  let last: number | undefined;
+  /** Each customer after the week, and when they last wrote. */
+  const after = new Map<string, number>();
   c.times.forEach((t, i) => {
-    const who = c.who?.[i] || `#${i}`;
+    const who = memberOf(c, i);
     if (t > to - week && t <= to) before.add(who);
-    else if (t > to) {
-      after.add(who);
-      last = Math.max(last ?? t, t);
-    }
+    else if (t > to) after.set(who, Math.max(after.get(who) ?? t, t));
   });
-  const customers = [...after].filter((w) => !before.has(w)).length;
-  return customers > 0 ? { customers, last } : { customers };
+  const fresh = [...after].filter(([who]) => !before.has(who)).map(([, t]) => t);
+  return fresh.length > 0 ? { customers: fresh.length, last: Math.max(...fresh) } : { customers: 0 };
 }
 
 export function newClusterState(): ClusterState {
