@@ -358,13 +358,13 @@ export function ciAgent(fetchLog: JobLogFetcher | null) {
             ? ` (leaving out what the last passing run, at ${pass.sha.slice(0, 7)}, also printed)`
             : "";
         // Flaky: GitHub re-runs an Actions job; another CI's job is re-run from its own page.
-        const rerun = flaky && job.actions;
+        const rerun = flaky ? job.actions : null;
         const change: Change = rerun
           ? {
               type: "github",
               operation: "rerun_workflow",
               repository: job.repository,
-              params: { runId: job.actions?.runId ?? 0, failedOnly: true },
+              params: { runId: rerun.runId, failedOnly: true },
             }
           : flaky
             ? { type: "none" }
