@@ -87,6 +87,17 @@ interface Week {
   since?: { customers: number; last?: number };
 }
 
+/** The week to `to` a card counted (see Told), over now: its customers, and who asked since. */
+function namedWeek(cluster: Cluster, told: Told, to: number): Week {
+  return {
+    customers: told.thisWeek,
+    messages: membersSince(cluster, to - WEEK, to).messages,
+    to,
+    over: true,
+    since: newCustomersSince(cluster, to, WEEK),
+  };
+}
+
 type FeedbackSettings = z.infer<typeof feedbackSourceSettings>;
 
 /** A cluster's card: what its customers said in the week it counts, proposing an issue with their words. */
@@ -228,11 +239,10 @@ export const feedbackAgent = defineAgent({
       for (const { cluster, signalIds, fingerprint } of quiet) {
         const told = await ctx.state.get<Told>(toldKey(fingerprint));
         if (!open.has(fingerprint) || told?.to === undefined) continue;
-        const since = newCustomersSince(cluster, told.to, WEEK);
-        if (since.customers <= (told.more ?? 0)) continue;
-        const { messages } = membersSince(cluster, told.to - WEEK, told.to);
-        const week: Week = { customers: told.thisWeek, messages, to: told.to, over: true, since };
-        ctx.state.set(toldKey(fingerprint), { ...told, more: since.customers });
+        const week = namedWeek(cluster, told, told.to);
+        const more = week.since?.customers ?? 0;
+        if (more <= (told.more ?? 0)) continue;
+        ctx.state.set(toldKey(fingerprint), { ...told, more });
         out.push(await clusterCard(ctx, conf, fingerprint, cluster, signalIds, week, told.pastWhy ?? null));
         // It names its week now: the clock has nothing to add.
         listed.delete(fingerprint);
@@ -301,14 +311,7 @@ export const feedbackAgent = defineAgent({
         listed.set(w.f, { ...w, due: left.first + WEEK });
         continue;
       }
-      const { messages } = membersSince(cluster, told.to - WEEK, told.to);
-      const week: Week = {
-        customers: told.thisWeek,
-        messages,
-        to: told.to,
-        over: true,
-        since: newCustomersSince(cluster, told.to, WEEK),
-      };
+      const week = namedWeek(cluster, told, told.to);
       out.push(
         await clusterCard(
           ctx,
