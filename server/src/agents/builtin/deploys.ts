@@ -171,7 +171,7 @@ async function suspects(
   at: number,
   sourceId: string | undefined,
 ): Promise<{ deploys: Deploy[]; scoped: boolean }> {
-  const recent = (await ctx.state.peek<Deploy[]>("deploys", RECENT_DEPLOYS_KEY)) ?? [];
+  const recent = await recentDeploys(ctx);
   const scope = sourceId ? deploysOf(await ctx.sourceSettings(sourceId)) : null;
   const deploys = recent
     .filter((d) => !scope || scope.has(d.repository.toLowerCase()))
