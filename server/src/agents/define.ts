@@ -5,6 +5,8 @@ import type { AcceptRate } from "./rank.ts";
 import type { RunState } from "./state.ts";
 
 export type SignalRow = typeof signals.$inferSelect;
+/** The signal a card's news came with, as far as a card's evidence needs it (its id and time). */
+export type Told = Pick<SignalRow, "id" | "occurredAt">;
 
 /** The longest title a card keeps: a longer proposal's title is cut there when it is written. */
 export const TITLE_MAX = 200;
@@ -124,7 +126,7 @@ export interface CardUpsert {
  */
 export function moveCard(
   fingerprint: string,
-  signal: SignalRow,
+  signal: Told,
   place: "aside" | "back",
   standIn?: string,
 ): CardUpsert {
@@ -140,7 +142,7 @@ export function moveCard(
  * `card`, standing for the cards with these fingerprints: it lists them (rejecting it brings them
  * back) and each is set aside behind it — the list and the moves from one place, so they agree.
  */
-export function standFor(card: CardUpsert, fingerprints: string[], signal: SignalRow): CardUpsert[] {
+export function standFor(card: CardUpsert, fingerprints: string[], signal: Told): CardUpsert[] {
   return [
     { ...card, evidence: { ...card.evidence, standsFor: fingerprints } },
     ...fingerprints.map((f) => moveCard(f, signal, "aside", card.fingerprint)),
@@ -148,7 +150,7 @@ export function standFor(card: CardUpsert, fingerprints: string[], signal: Signa
 }
 
 /** "This card's situation is over": the open card for `fingerprint`, if any, leaves the feed. */
-export function withdrawal(fingerprint: string, signal: SignalRow): CardUpsert {
+export function withdrawal(fingerprint: string, signal: Told): CardUpsert {
   const at = signal.occurredAt;
   return {
     fingerprint,
@@ -262,6 +264,11 @@ export interface AgentContext {
    * what an agent's state says of the latest arrivals is behind what has arrived.
    */
   caughtUp(): Promise<boolean>;
+  /**
+   * A run on a demo source's sample signals: they name repositories and services that are not the
+   * team's, so nothing outside Flick is asked about them (no GitHub call with the team's token).
+   */
+  demo: boolean;
   /** What this agent remembers between batches; written with the batch's cards. */
   state: RunState;
 }

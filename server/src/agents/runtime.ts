@@ -332,12 +332,12 @@ export class AgentRuntime {
    */
   private async runWith(
     agent: Agent,
-    base: Omit<AgentContext, "state">,
+    base: Omit<AgentContext, "state" | "demo">,
     state: BatchState,
     demo: boolean,
     call: (ctx: AgentContext) => Promise<CardUpsert[]> | CardUpsert[],
   ): Promise<AgentUpsert[]> {
-    const ctx = { ...base, state: new RunState(state, agent.name, demo) };
+    const ctx = { ...base, demo, state: new RunState(state, agent.name, demo) };
     const out = await withTimeout(
       Promise.resolve(call(ctx)),
       this.options.agentTimeoutMs ?? 30_000,
@@ -349,7 +349,7 @@ export class AgentRuntime {
 
   private async runAgent(
     agent: Agent,
-    base: Omit<AgentContext, "state">,
+    base: Omit<AgentContext, "state" | "demo">,
     state: BatchState,
     batch: SignalRow[],
     failures: Map<string, Error>,
@@ -439,7 +439,7 @@ export class AgentRuntime {
     return rows.sort((a, b) => a.occurredAt.getTime() - b.occurredAt.getTime() || a.id.localeCompare(b.id));
   }
 
-  private context(now: Date): Omit<AgentContext, "state"> {
+  private context(now: Date): Omit<AgentContext, "state" | "demo"> {
     const db = this.database.db;
     // Each answer is asked of the database once per batch, however many signals ask it.
     const once = <T>(cache: Map<string, Promise<T>>, key: string, load: () => Promise<T>): Promise<T> => {

@@ -1,4 +1,5 @@
 import type { Change } from "@flick/shared";
+import { githubHeaders } from "../../lib/github.ts";
 import { extractErrorLines, lineText } from "../ci/log-errors.ts";
 import { type CardUpsert, defineAgent, type SignalRow, withdrawal } from "../define.ts";
 import { blast, rank, recency } from "../rank.ts";
@@ -240,11 +241,13 @@ const FAILED = new Set(["failure", "timed_out", "startup_failure"]);
  * last passing run printed too, when it has seen one), and proposes a re-run when the job has
  * passed on retry before (flaky), else a pull request reverting the commit it fails on.
  */
-export function ciAgent(fetchLog: JobLogFetcher | null) {
+export function ciAgent(fetchJobLog: JobLogFetcher | null) {
   return defineAgent({
     name: "ci",
     reads: ["github.workflow_job", "github.check_run", "github.status", "github.push"],
     async run(ctx, batch) {
+      // Sample jobs name no repository of the team's: their logs are not asked of GitHub.
+      const fetchLog = ctx.demo ? null : fetchJobLog;
       const out: CardUpsert[] = [];
       // Pushes first: a job's result may come in the same batch as the push it ran for.
       for (const signal of batch) {
@@ -497,12 +500,7 @@ function pickLines(log: string, passLog?: string): string[] {
 export function githubJobLogs(apiUrl: string, token: string): JobLogFetcher {
   return async (repository, jobId) => {
     const res = await fetch(`${apiUrl.replace(/\/$/, "")}/repos/${repository}/actions/jobs/${jobId}/logs`, {
-      headers: {
-        authorization: `Bearer ${token}`,
-        accept: "application/vnd.github+json",
-        "x-github-api-version": "2022-11-28",
-        "user-agent": "Flick/1",
-      },
+      headers: githubHeaders(token),
       signal: AbortSignal.timeout(10_000),
     });
     if (!res.ok) return null;

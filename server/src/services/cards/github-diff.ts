@@ -1,6 +1,7 @@
 import { type Card, type CardDiff, isDemoCard } from "@flick/shared";
 import type { Config } from "../../config.ts";
 import { AppError, conflict } from "../../lib/errors.ts";
+import { githubHeaders } from "../../lib/github.ts";
 import { readAtMost } from "../../lib/read-body.ts";
 
 /** The most of a diff sent to the browser; the rest is left out and said so. */
@@ -33,12 +34,7 @@ export async function githubDiff(config: Config, card: Card): Promise<CardDiff> 
   let res: Response;
   try {
     res = await fetch(`${base}${path}`, {
-      headers: {
-        authorization: `Bearer ${token}`,
-        accept: "application/vnd.github.diff",
-        "x-github-api-version": "2022-11-28",
-        "user-agent": "Flick/1",
-      },
+      headers: githubHeaders(token, "application/vnd.github.diff"),
       signal: AbortSignal.timeout(15_000),
     });
   } catch (err) {
