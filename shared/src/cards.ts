@@ -109,6 +109,7 @@ export const changeSchema = z.discriminatedUnion("type", [
       "reopen_issue",
       "create_pr",
       "revert_commit",
+      "update_branch",
     ]),
     repository: z.string(),
     params: z.record(z.string(), z.unknown()),

@@ -38,6 +38,7 @@ export function describeChange(change: Change | null): string {
         comment: `Comment on #${p.number}`,
         reopen_issue: `Reopen issue #${p.number} with a comment`,
         create_pr: `Open a pull request "${p.title}"`,
+        update_branch: `Bring pull request #${p.number}'s branch up to date with its base`,
         revert_commit: `Open a pull request reverting ${typeof p.since === "string" ? `the commits after ${p.since.slice(0, 7)} up to ` : ""}${String(p.sha).slice(0, 7)} on ${p.branch}`,
       }[change.operation];
       return `${what} in ${change.repository}`;

@@ -31,12 +31,20 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
   const failLog = fixture("ci-logs/cidiff_57/fail.log");
   /** Job logs the local GitHub serves by job id (any other job gets `failLog`). */
   const jobLogs = new Map<number, string>();
+  /**
+   * Pull requests the local GitHub answers GET /repos/Codertocat/Hello-World/pulls/:number with, by
+   * number (others: 404, as for a token that cannot see them).
+   */
+  const pulls = new Map<number, Json>();
 
   beforeAll(async () => {
     // A local server speaking GitHub's job-log route, serving a real failed build log.
     githubApi = await startRecorder((req) => {
       const job = /\/actions\/jobs\/(\d+)\/logs$/.exec(req.path);
       if (job) return { status: 200, text: jobLogs.get(Number(job[1])) ?? failLog };
+      const pull = /^\/repos\/Codertocat\/Hello-World\/pulls\/(\d+)$/.exec(req.path);
+      const known = pull && pulls.get(Number(pull[1]));
+      if (req.method === "GET" && known) return { status: 200, body: known };
       // Where the rollback action the correlator's test sets up posts: it works.
       if (req.method === "POST" && req.path === "/rollback") return { status: 200, body: { ok: true } };
       // Issues: opened as #12; reopening and commenting answer as GitHub does.
@@ -2518,6 +2526,110 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       await t.drain();
       const [conflicted] = await cards("github:pr:Codertocat/Hello-World#7");
       expect(conflicted?.status).toBe("expired");
+    });
+
+    /**
+     * A pull request as GitHub's REST API gives it (the webhook's pull_request object is the same
+     * representation): number, head and what GitHub worked out of merging it.
+     */
+    const asGitHubSays = (
+      number: number,
+      head: string,
+      mergeable: boolean | null,
+      mergeableState: string,
+    ) => {
+      const p = pr("opened").pull_request as Json & { head: Json };
+      return { ...p, number, head: { ...p.head, sha: head }, mergeable, mergeable_state: mergeableState };
+    };
+    /** PR `number` opened at `head`, its check green and approved (ready by the webhooks). */
+    const readyByWebhooks = async (number: number, head: string) => {
+      const at = pr("opened", {
+        number,
+        head: { ...(pr("opened").pull_request as { head: Json }).head, sha: head },
+      });
+      const approval = review("approved") as Json;
+      await github("pull_request", at);
+      await github("check_run", check("success", head, number));
+      await github("pull_request_review", { ...approval, pull_request: at.pull_request });
+      await t.drain();
+    };
+    const lastCheck = (card: { verification: unknown }) => (card.verification as Verification).at(-1);
+
+    it("GitHub's branch rules holding a merge back make no card; asked again by the clock, a clean answer makes it", async () => {
+      const head = "6".repeat(40);
+      // Branch protection wants two approvals (or a check Flick never heard of): GitHub says blocked.
+      pulls.set(51, asGitHubSays(51, head, true, "blocked"));
+      await readyByWebhooks(51, head);
+      expect(await cards("github:pr:Codertocat/Hello-World#51")).toHaveLength(0);
+      // Still held back a minute later: still none.
+      t.clock.advance(minute);
+      await t.tick();
+      expect(await cards("github:pr:Codertocat/Hello-World#51")).toHaveLength(0);
+      // The second approval came from someone whose review event Flick did not get: GitHub says clean.
+      pulls.set(51, asGitHubSays(51, head, true, "clean"));
+      t.clock.advance(2 * minute);
+      await t.tick();
+      const card = await onlyCard("github:pr:Codertocat/Hello-World#51");
+      expect(card.title).toBe("Merge #51: Update the README with new information.");
+      expect(card.change).toMatchObject({ operation: "merge_pr", params: { number: 51, sha: head } });
+      expect(lastCheck(card)).toEqual({ check: "GitHub can merge it", status: "passed", detail: "yes" });
+    });
+
+    it("a conflict or a push GitHub knows of and the webhooks did not tell makes no merge card", async () => {
+      // The webhooks said mergeable null (not worked out yet); GitHub has since found a conflict.
+      pulls.set(52, asGitHubSays(52, "7".repeat(40), false, "dirty"));
+      await readyByWebhooks(52, "7".repeat(40));
+      expect(await cards("github:pr:Codertocat/Hello-World#52")).toHaveLength(0);
+      // GitHub's head is a commit pushed after the one the checks and the approval were for.
+      pulls.set(53, asGitHubSays(53, "9".repeat(40), true, "clean"));
+      await readyByWebhooks(53, "8".repeat(40));
+      expect(await cards("github:pr:Codertocat/Hello-World#53")).toHaveLength(0);
+      // Its check at the new head, green: ready at what GitHub would merge.
+      await github("check_run", check("success", "9".repeat(40), 53));
+      await t.drain();
+      const card = await onlyCard("github:pr:Codertocat/Hello-World#53");
+      expect(card.change).toMatchObject({
+        operation: "merge_pr",
+        params: { number: 53, sha: "9".repeat(40) },
+      });
+    });
+
+    it("a branch behind a base whose rules want it up to date is a card to update it, then to merge it", async () => {
+      const head = "d".repeat(40);
+      pulls.set(54, asGitHubSays(54, head, true, "behind"));
+      await readyByWebhooks(54, head);
+      const update = await onlyCard("github:pr:Codertocat/Hello-World#54");
+      expect(update.title).toBe(
+        "Update #54 with master so it can be merged: Update the README with new information.",
+      );
+      expect(update.summary).toContain(
+        "GitHub will not merge it yet: the branch is behind master, whose rules want it up to date.",
+      );
+      expect(update.change).toEqual({
+        type: "github",
+        operation: "update_branch",
+        repository: "Codertocat/Hello-World",
+        params: { number: 54, sha: head },
+      });
+      expect(lastCheck(update)).toMatchObject({
+        status: "failed",
+        detail: "not yet: the branch is behind master, whose rules want it up to date",
+      });
+      // Updated (a merge commit of master on the branch), green again: the merge card.
+      const merged = "e".repeat(40);
+      pulls.set(54, asGitHubSays(54, merged, true, "clean"));
+      await github(
+        "pull_request",
+        pr("synchronize", {
+          number: 54,
+          head: { ...(pr("synchronize").pull_request as { head: Json }).head, sha: merged },
+        }),
+      );
+      await github("check_run", check("success", merged, 54));
+      await t.drain();
+      const now = (await cards("github:pr:Codertocat/Hello-World#54")).at(-1);
+      expect(now?.change).toMatchObject({ operation: "merge_pr", params: { number: 54, sha: merged } });
+      expect(now?.status).toBe("pending");
     });
 
     it("counts commit statuses (CI that reports the older way) as checks, green or red", async () => {

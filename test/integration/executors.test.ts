@@ -94,6 +94,19 @@ describe.each(drivers)("executors on %s", (driver) => {
       if (req.method === "PUT" && /\/pulls\/8\/merge$/.test(req.path)) {
         return { status: 405, body: { message: "Pull Request is not mergeable" } };
       }
+      // GitHub's "Update branch": only while the head is the one the card saw.
+      if (req.method === "PUT" && req.path === "/api/v3/repos/acme/shop/pulls/9/update-branch") {
+        const { expected_head_sha } = JSON.parse(req.body) as { expected_head_sha?: string };
+        return expected_head_sha === "a".repeat(40)
+          ? {
+              status: 202,
+              body: {
+                message: "Updating pull request branch.",
+                url: "https://github.example/acme/shop/pull/9",
+              },
+            }
+          : { status: 422, body: { message: "expected head sha didn't match current head ref." } };
+      }
       if (req.method === "POST" && req.path === "/api/v3/repos/acme/shop/issues") {
         return { status: 201, body: { number: 42, html_url: "https://github.example/acme/shop/issues/42" } };
       }
@@ -366,6 +379,28 @@ describe.each(drivers)("executors on %s", (driver) => {
       expect(execution.error).toContain("GitHub answered 405");
       expect(execution.error).toContain("not mergeable");
       expect(execution.attempts).toBe(1);
+    });
+
+    it("updates a pull request's branch with its base, only at the head the card saw", async () => {
+      const update = (sha: string) =>
+        acceptAndRun({
+          type: "github",
+          operation: "update_branch",
+          repository: "acme/shop",
+          params: { number: 9, sha },
+        });
+      const done = await update("a".repeat(40));
+      expect(done.execution.state).toBe("succeeded");
+      expect(done.card.status).toBe("applied");
+      const req = github.requests.at(-1) as RecordedRequest;
+      expect(`${req.method} ${req.path}`).toBe("PUT /api/v3/repos/acme/shop/pulls/9/update-branch");
+      expect(JSON.parse(req.body)).toEqual({ expected_head_sha: "a".repeat(40) });
+      // Someone pushed since the card: GitHub refuses, and the card says why (no retry).
+      const moved = await update("b".repeat(40));
+      expect(moved.card.status).toBe("failed");
+      expect(moved.execution.error).toContain("GitHub answered 422");
+      expect(moved.execution.error).toContain("expected head sha didn't match");
+      expect(moved.execution.attempts).toBe(1);
     });
 
     it("names a bad parameter instead of calling GitHub", async () => {

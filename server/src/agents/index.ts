@@ -7,7 +7,7 @@ import { deploysAgent } from "./builtin/deploys.ts";
 import { errorsAgent } from "./builtin/errors.ts";
 import { feedbackAgent } from "./builtin/feedback.ts";
 import { metricsAgent } from "./builtin/metrics.ts";
-import { prsAgent } from "./builtin/prs.ts";
+import { githubPulls, prsAgent } from "./builtin/prs.ts";
 import { securityAgent } from "./builtin/security.ts";
 import { silenceAgent } from "./builtin/silence.ts";
 import { testSignalAgent } from "./builtin/test-signal.ts";
@@ -15,7 +15,10 @@ import { webhookAgent } from "./builtin/webhook.ts";
 import type { Agent } from "./define.ts";
 
 export interface BuiltinOptions {
-  /** GitHub access for reading CI job logs; without it CI cards have no error lines. */
+  /**
+   * GitHub access for reading CI job logs and asking whether a pull request can be merged; without
+   * it CI cards have no error lines and merge cards rest on the webhooks alone.
+   */
   github?: { apiUrl?: string; token?: string };
 }
 
@@ -25,15 +28,16 @@ export interface BuiltinOptions {
  */
 export function builtinAgents(db: Queryable, options: BuiltinOptions = {}): Agent[] {
   const gh = options.github;
+  const apiUrl = gh?.apiUrl ?? "https://api.github.com";
   return [
     deploysAgent,
     metricsAgent,
     errorsAgent,
     alertsAgent,
-    ciAgent(gh?.token ? githubJobLogs(gh.apiUrl ?? "https://api.github.com", gh.token) : null),
+    ciAgent(gh?.token ? githubJobLogs(apiUrl, gh.token) : null),
     // Before the pull request agent: a bump that fixes an alert in the same batch finds it.
     securityAgent,
-    prsAgent,
+    prsAgent(gh?.token ? githubPulls(apiUrl, gh.token) : null),
     feedbackAgent,
     silenceAgent,
     testSignalAgent,

@@ -1,5 +1,6 @@
 import type { Change } from "@flick/shared";
 import { z } from "zod";
+import { githubHeaders } from "../lib/github.ts";
 import { type Executor, ExecutorError } from "./types.ts";
 
 type GithubChange = Extract<Change, { type: "github" }>;
@@ -9,6 +10,11 @@ const params = {
     number: z.number().int().positive(),
     method: z.enum(["merge", "squash", "rebase"]).default("squash"),
     sha: z.string().optional(),
+  }),
+  /** GitHub's "Update branch": the base merged into the pull request's branch, if its head is still `sha`. */
+  update_branch: z.object({
+    number: z.number().int().positive(),
+    sha: z.string().regex(/^[0-9a-f]{40}$/, "must be a full commit sha"),
   }),
   rerun_workflow: z.object({ runId: z.number().int().positive(), failedOnly: z.boolean().default(true) }),
   create_issue: z.object({
@@ -66,6 +72,14 @@ function plan(change: GithubChange): Call {
         body: { merge_method: p.method, ...(p.sha ? { sha: p.sha } : {}) },
       };
     }
+    case "update_branch": {
+      const p = parse(params.update_branch);
+      return {
+        method: "PUT",
+        path: `${repo}/pulls/${p.number}/update-branch`,
+        body: { expected_head_sha: p.sha },
+      };
+    }
     case "rerun_workflow": {
       const p = parse(params.rerun_workflow);
       return {
@@ -119,10 +133,7 @@ export const githubExecutor: Executor<GithubChange> = {
         res = await fetch(`${base}${c.path}`, {
           method: c.method,
           headers: {
-            authorization: `Bearer ${token}`,
-            accept: "application/vnd.github+json",
-            "x-github-api-version": "2022-11-28",
-            "user-agent": "Flick/1",
+            ...githubHeaders(token),
             ...(c.body ? { "content-type": "application/json" } : {}),
           },
           body: c.body ? JSON.stringify(c.body) : undefined,

@@ -1,3 +1,5 @@
+import type { Verification } from "@flick/shared";
+import { githubHeaders } from "../../lib/github.ts";
 import {
   type AgentContext,
   type CardUpsert,
@@ -5,6 +7,7 @@ import {
   moveCard,
   type SignalRow,
   standFor,
+  type Told,
   withdrawal,
 } from "../define.ts";
 import { rank, recency } from "../rank.ts";
@@ -66,6 +69,8 @@ interface PrState {
   checks: Record<string, string>;
   /** The latest review per reviewer. */
   reviews: Record<string, string>;
+  /** The branch it merges into (absent in states stored before it was kept). */
+  base?: string;
   /** Set when a card for this PR was proposed at this head. */
   proposedAt?: string;
   pushedAfterCard?: boolean;
@@ -107,7 +112,119 @@ function isBot(user: { login: string; type?: string }): boolean {
   return DEPENDENCY_BOTS.test(user.login);
 }
 
-function verdict(s: PrState): { ready: boolean; red: boolean; pending: boolean; why: string } {
+/** What GitHub says of a pull request now (its REST API), beside what its webhooks told. */
+export interface PullNow {
+  open: boolean;
+  merged: boolean;
+  head: string;
+  /** false: it conflicts with its base; null: GitHub is still working that out. */
+  mergeable: boolean | null;
+  /** GitHub's mergeable_state: clean, unstable, has_hooks, blocked, behind, dirty, draft or unknown. */
+  state: string;
+}
+
+/** Asks GitHub about a pull request: what it says, or why it could not be asked (it never throws). */
+export type PullFetcher = (repository: string, number: number) => Promise<PullNow | string>;
+
+/** GitHub's pull request endpoint (GET /repos/:owner/:repo/pulls/:number). */
+export function githubPulls(apiUrl: string, token: string): PullFetcher {
+  return async (repository, number) => {
+    try {
+      const res = await fetch(`${apiUrl.replace(/\/$/, "")}/repos/${repository}/pulls/${number}`, {
+        headers: githubHeaders(token),
+        signal: AbortSignal.timeout(10_000),
+      });
+      if (!res.ok) return `GitHub answered ${res.status}`;
+      const pr = (await res.json()) as {
+        state?: unknown;
+        merged?: unknown;
+        head?: { sha?: unknown };
+        mergeable?: unknown;
+        mergeable_state?: unknown;
+      };
+      if (typeof pr.head?.sha !== "string") return "GitHub's answer named no head commit";
+      return {
+        open: pr.state === "open",
+        merged: pr.merged === true,
+        head: pr.head.sha,
+        mergeable: typeof pr.mergeable === "boolean" ? pr.mergeable : null,
+        state: typeof pr.mergeable_state === "string" ? pr.mergeable_state : "unknown",
+      };
+    } catch (err) {
+      return `GitHub did not answer (${(err as Error).message})`;
+    }
+  };
+}
+
+/**
+ * What GitHub's answer changes: a push its webhook has not told yet (the checks Flick saw are of an
+ * older head), a conflict it has worked out since, a close. Returns what holds a merge back at the
+ * base's rules: "blocked" (a required review or check is missing) or "behind" (the base's rules
+ * want the branch up to date with it).
+ */
+function learn(state: PrState, pull: PullNow): "blocked" | "behind" | undefined {
+  if (!pull.open) {
+    state.open = false;
+    state.merged = pull.merged;
+    return undefined;
+  }
+  if (pull.head !== state.headSha) {
+    if (state.proposedAt) state.pushedAfterCard = true;
+    state.headSha = pull.head;
+    state.checks = {};
+  }
+  if (pull.mergeable !== null) state.conflicts = !pull.mergeable;
+  return pull.state === "blocked" || pull.state === "behind" ? pull.state : undefined;
+}
+
+/** The card's line of what GitHub said (absent for a demo card: nothing was asked). */
+function mergeableCheck(
+  asked: PullNow | string | null,
+  fetching: boolean,
+  base: string,
+): Verification[number] {
+  const check = "GitHub can merge it";
+  if (!fetching) return { check, status: "skipped", detail: "not asked: GITHUB_TOKEN is not set" };
+  if (asked === null || typeof asked === "string")
+    return { check, status: "skipped", detail: `not known: ${asked ?? "not asked"}` };
+  if (asked.state === "behind")
+    return {
+      check,
+      status: "failed",
+      detail: `not yet: the branch is behind ${base}, whose rules want it up to date`,
+    };
+  if (asked.mergeable === null || asked.state === "unknown")
+    return { check, status: "skipped", detail: "GitHub was still working it out; Flick asks again" };
+  return {
+    check,
+    status: "passed",
+    detail: asked.state === "unstable" ? "yes, though a check it does not require is not green" : "yes",
+  };
+}
+
+/** A pull request GitHub held back or had not worked out yet, asked again by the clock. */
+interface Recheck {
+  key: string;
+  repo: string;
+  number: number;
+  /** When it was first held back (ms); after two days it is left to its next event. */
+  since: number;
+  next: number;
+  tries: number;
+  /** The signal the card's evidence names. */
+  told: { id: string; at: string };
+}
+const RECHECKS = "rechecks";
+const RECHECK_FOR_MS = 2 * 24 * 60 * 60_000;
+/** At most this many pull requests asked about on one tick. */
+const RECHECKS_PER_TICK = 10;
+/** The most pull requests waiting to be asked again (the longest-waiting give way). */
+const RECHECKS_MAX = 200;
+
+function verdict(
+  s: PrState,
+  held?: "blocked" | "behind",
+): { ready: boolean; red: boolean; pending: boolean; blocked: boolean; behind: boolean; why: string } {
   const checks = Object.values(s.checks);
   const red = checks.some((c) => c !== "pending" && !GREEN.has(c));
   const pending = checks.length === 0 || checks.some((c) => c === "pending");
@@ -123,263 +240,361 @@ function verdict(s: PrState): { ready: boolean; red: boolean; pending: boolean; 
         ? "it has no approving review"
         : conflicts
           ? "it conflicts with its base branch"
-          : "checks green and review satisfied";
-  return { ready: !red && !pending && reviewed && !conflicts && s.open && !s.draft, red, pending, why };
+          : held === "blocked"
+            ? "GitHub's rules for its base branch hold the merge back"
+            : "checks green and review satisfied";
+  return {
+    ready: !red && !pending && reviewed && !conflicts && held !== "blocked" && s.open && !s.draft,
+    red,
+    pending,
+    blocked: held === "blocked",
+    behind: held === "behind",
+    why,
+  };
 }
 
 /**
  * Pull requests ready to merge: green checks (check runs and commit statuses) on the head commit and
  * an approval (or a dependency bot's PR with green checks). A red check, a conflict with the base or
  * a closed PR takes the card back; new commits pushed after the card update it to wait for the new
- * checks.
+ * checks. With GitHub access, a pull request ready by its webhooks is checked with GitHub before its
+ * card is written: a push not told yet, a conflict, the base branch's rules (required reviews or
+ * checks: no card; "up to date first": a card proposing to update the branch); what GitHub held
+ * back or had not worked out yet is asked again by the clock.
  */
-export const prsAgent = defineAgent({
-  name: "prs",
-  reads: [
-    "github.pull_request",
-    "github.pull_request_review",
-    "github.check_run",
-    "github.status",
-    // A new alert can make a waiting bump the fix for it (and its card the only one).
-    "github.dependabot_alert",
-    // Sentry's Seer opened a pull request to fix an error: its merge card says so.
-    "sentry.webhook.seer",
-  ],
-  async run(ctx, batch) {
-    const out: CardUpsert[] = [];
-    const touched = new Map<string, { state: PrState; signals: SignalRow[]; repo: string }>();
-    for (const signal of batch) {
-      const p = signal.payload as Payload;
-      const seer = seerPullRequests(signal);
-      const repo = p.repository?.full_name ?? seer[0]?.repository ?? "";
-      // A check run names its PRs (not for a fork's); a commit status only its commit.
-      const status = signal.kind === "github.status" && p.sha && p.context ? p : null;
-      const checkedSha = p.check_run?.head_sha ?? status?.sha;
-      const numbers: number[] = p.pull_request
-        ? [p.pull_request.number]
-        : (p.check_run?.pull_requests ?? []).map((x) => x.number);
-      if (checkedSha && numbers.length === 0) {
-        const byHead = await ctx.state.get<number>(`head:${repo}@${checkedSha}`);
-        if (byHead !== undefined) numbers.push(byHead);
-      }
-      const alerted =
-        signal.kind === "github.dependabot_alert" ? p.alert?.dependency?.package?.name : undefined;
-      if (alerted) numbers.push(...((await ctx.state.get<number[]>(bumpKey(repo, alerted))) ?? []));
-      numbers.push(...seer.filter((x) => x.repository === repo).map((x) => x.number));
-      for (const number of numbers) {
-        const key = `github:pr:${repo}#${number}`;
-        const entry = touched.get(key);
-        const stored = entry?.state ?? (await ctx.state.get<PrState>(key));
-        const pr = p.pull_request;
-        if (!stored && !pr) continue; // a check for a PR we have not seen opened: wait for it
-        const state: PrState = stored ?? {
-          number,
-          title: pr?.title ?? `#${number}`,
-          author: pr?.user.login ?? "?",
-          bot: pr ? isBot(pr.user) : false,
-          url: pr?.html_url,
-          headSha: pr?.head.sha ?? "",
-          draft: pr?.draft ?? false,
-          open: true,
-          checks: {},
-          reviews: {},
-        };
-        if (pr) {
-          state.title = pr.title;
-          state.draft = pr.draft ?? false;
-          state.open = pr.state === "open";
-          state.url = pr.html_url ?? state.url;
-          state.merged = pr.merged === true;
-          if (typeof pr.additions === "number" && typeof pr.deletions === "number")
-            state.size = { additions: pr.additions, deletions: pr.deletions, files: pr.changed_files ?? 0 };
-          if (state.bot) state.bumps = bumpsIn(pr.title, pr.body);
-          // Only a definite answer counts; null means GitHub has not worked it out yet.
-          if (typeof pr.mergeable === "boolean") state.conflicts = !pr.mergeable;
-          if (pr.head.sha !== state.headSha) {
-            // New commits: old checks and the card's premise no longer hold.
-            if (state.proposedAt && !(p.sender && isBot(p.sender))) state.pushedAfterCard = true;
-            state.headSha = pr.head.sha;
-            state.checks = {};
+export function prsAgent(fetchPull: PullFetcher | null) {
+  return defineAgent({
+    name: "prs",
+    reads: [
+      "github.pull_request",
+      "github.pull_request_review",
+      "github.check_run",
+      "github.status",
+      // A new alert can make a waiting bump the fix for it (and its card the only one).
+      "github.dependabot_alert",
+      // Sentry's Seer opened a pull request to fix an error: its merge card says so.
+      "sentry.webhook.seer",
+    ],
+    async run(ctx, batch) {
+      const out: CardUpsert[] = [];
+      const touched = new Map<string, { state: PrState; signals: SignalRow[]; repo: string }>();
+      for (const signal of batch) {
+        const p = signal.payload as Payload;
+        const seer = seerPullRequests(signal);
+        const repo = p.repository?.full_name ?? seer[0]?.repository ?? "";
+        // A check run names its PRs (not for a fork's); a commit status only its commit.
+        const status = signal.kind === "github.status" && p.sha && p.context ? p : null;
+        const checkedSha = p.check_run?.head_sha ?? status?.sha;
+        const numbers: number[] = p.pull_request
+          ? [p.pull_request.number]
+          : (p.check_run?.pull_requests ?? []).map((x) => x.number);
+        if (checkedSha && numbers.length === 0) {
+          const byHead = await ctx.state.get<number>(`head:${repo}@${checkedSha}`);
+          if (byHead !== undefined) numbers.push(byHead);
+        }
+        const alerted =
+          signal.kind === "github.dependabot_alert" ? p.alert?.dependency?.package?.name : undefined;
+        if (alerted) numbers.push(...((await ctx.state.get<number[]>(bumpKey(repo, alerted))) ?? []));
+        numbers.push(...seer.filter((x) => x.repository === repo).map((x) => x.number));
+        for (const number of numbers) {
+          const key = `github:pr:${repo}#${number}`;
+          const entry = touched.get(key);
+          const stored = entry?.state ?? (await ctx.state.get<PrState>(key));
+          const pr = p.pull_request;
+          if (!stored && !pr) continue; // a check for a PR we have not seen opened: wait for it
+          const state: PrState = stored ?? {
+            number,
+            title: pr?.title ?? `#${number}`,
+            author: pr?.user.login ?? "?",
+            bot: pr ? isBot(pr.user) : false,
+            url: pr?.html_url,
+            headSha: pr?.head.sha ?? "",
+            draft: pr?.draft ?? false,
+            open: true,
+            checks: {},
+            reviews: {},
+          };
+          if (pr) {
+            state.title = pr.title;
+            state.draft = pr.draft ?? false;
+            state.open = pr.state === "open";
+            state.url = pr.html_url ?? state.url;
+            state.base = pr.base?.ref ?? state.base;
+            state.merged = pr.merged === true;
+            if (typeof pr.additions === "number" && typeof pr.deletions === "number")
+              state.size = { additions: pr.additions, deletions: pr.deletions, files: pr.changed_files ?? 0 };
+            if (state.bot) state.bumps = bumpsIn(pr.title, pr.body);
+            // Only a definite answer counts; null means GitHub has not worked it out yet.
+            if (typeof pr.mergeable === "boolean") state.conflicts = !pr.mergeable;
+            if (pr.head.sha !== state.headSha) {
+              // New commits: old checks and the card's premise no longer hold.
+              if (state.proposedAt && !(p.sender && isBot(p.sender))) state.pushedAfterCard = true;
+              state.headSha = pr.head.sha;
+              state.checks = {};
+            }
           }
+          if (p.review) {
+            const reviewState = p.review.state.toLowerCase();
+            if (reviewState !== "commented") state.reviews[p.review.user.login] = reviewState;
+          }
+          if (p.check_run && p.check_run.head_sha === state.headSha) {
+            state.checks[p.check_run.name] =
+              p.check_run.status === "completed" ? (p.check_run.conclusion ?? "neutral") : "pending";
+          }
+          if (status && status.sha === state.headSha) {
+            state.checks[status.context as string] =
+              status.state === "pending" ? "pending" : status.state === "success" ? "success" : "failure";
+          }
+          touched.set(key, { state, signals: [...(entry?.signals ?? []), signal], repo });
         }
-        if (p.review) {
-          const reviewState = p.review.state.toLowerCase();
-          if (reviewState !== "commented") state.reviews[p.review.user.login] = reviewState;
-        }
-        if (p.check_run && p.check_run.head_sha === state.headSha) {
-          state.checks[p.check_run.name] =
-            p.check_run.status === "completed" ? (p.check_run.conclusion ?? "neutral") : "pending";
-        }
-        if (status && status.sha === state.headSha) {
-          state.checks[status.context as string] =
-            status.state === "pending" ? "pending" : status.state === "success" ? "success" : "failure";
-        }
-        touched.set(key, { state, signals: [...(entry?.signals ?? []), signal], repo });
       }
-    }
 
-    for (const [key, { state, signals, repo }] of touched) {
-      ctx.state.set(key, state);
-      if (state.headSha) ctx.state.set(`head:${repo}@${state.headSha}`, state.number);
-      const bumps = state.bot ? (state.bumps ?? bumpsIn(state.title)) : [];
-      await index(ctx, repo, state, bumps);
-      const v = verdict(state);
-      const last = signals[signals.length - 1] as SignalRow;
-      const base = {
-        fingerprint: key,
-        evidence: {
-          signalIds: signals.map((s) => s.id),
-          firstSeen: signals[0]?.occurredAt ?? last.occurredAt,
-          lastSeen: last.occurredAt,
-          links:
-            state.url && /^https?:\/\//.test(state.url)
-              ? [{ label: `#${state.number}`, url: state.url }]
-              : [],
-          facts: {
-            pr: state.number,
-            author: state.author,
-            head: state.headSha.slice(0, 7),
-            checks: Object.keys(state.checks).length,
-            approvals: Object.values(state.reviews).filter((r) => r === "approved").length,
-          },
-        },
-      };
-      const checks = Object.entries(state.checks).map(([name, c]) => ({
-        check: name,
-        status: (GREEN.has(c) ? "passed" : c === "pending" ? "skipped" : "failed") as
-          | "passed"
-          | "skipped"
-          | "failed",
-        detail: c,
-      }));
-      /** Its card leaves the feed; what it stood for comes back. */
-      const takeBack = async () => {
-        out.push(withdrawal(key, last));
-        // The alerts it would have fixed need their own card again, unless it was merged (GitHub
-        // marks them fixed, which takes them back).
-        if (!state.merged)
-          for (const pkg of state.folded ?? [])
-            out.push(moveCard(dependabotFingerprint(repo, pkg), last, "back"));
-        state.folded = [];
-        // The error it was to fix is its own card again (merged: Sentry resolving it takes it back).
-        const fix = await ctx.state.peek<SeerFix>("errors", seerFixKey(repo, state.number));
-        if (fix && !state.merged) out.push(moveCard(fix.fingerprint, last, "back"));
-      };
-      if (!state.open || state.draft || v.red || state.conflicts) {
-        await takeBack();
-        continue;
+      for (const [key, { state, signals, repo }] of touched)
+        await settle(ctx, out, fetchPull, key, state, signals, repo);
+      return out;
+    },
+    async tick(ctx) {
+      if (!fetchPull) return [];
+      const out: CardUpsert[] = [];
+      const now = ctx.now.getTime();
+      const due = ((await ctx.state.get<Recheck[]>(RECHECKS)) ?? []).filter((r) => r.next <= now);
+      const batch = due.slice(0, RECHECKS_PER_TICK);
+      // Asked all at once: a GitHub slow to answer holds the tick for one timeout, not ten.
+      const answers = await Promise.all(batch.map((r) => fetchPull(r.repo, r.number)));
+      for (const [i, r] of batch.entries()) {
+        const state = await ctx.state.get<PrState>(r.key);
+        const told = { id: r.told.id, occurredAt: new Date(r.told.at) };
+        const answer = answers[i] as PullNow | string;
+        if (state) await settle(ctx, out, async () => answer, r.key, state, [told], r.repo);
+        else await recheckLater(ctx, r.key, r.repo, 0, told, false);
       }
-      if (state.pushedAfterCard && !v.ready) {
-        const open = await ctx.openCards([key]);
-        if (open.has(key)) {
-          out.push({
-            ...base,
-            kind: "action",
-            title: `#${state.number} got new commits after this card — waiting for checks on ${state.headSha.slice(0, 7)}`,
-            summary: `Someone pushed to the branch after Flick proposed the merge, so the old checks no longer apply. The card comes back as ready when ${v.why === "checks are still running" ? "the new checks pass" : "it is ready again"}.`,
-            priority: 0.2,
-            priorityFactors: { waiting: 1 },
-            change: { type: "none" },
-            verification: checks,
-          });
-        }
-        continue;
-      }
-      if (!v.ready) {
-        // Ready when its card was made, not now at the same head (a reviewer asked for changes, an
-        // approval was dismissed, a check runs again): its card goes until it is ready again, so
-        // no accept merges what a reviewer held back.
-        if (state.proposedAt && (await ctx.openCards([key])).has(key)) await takeBack();
-        continue;
-      }
-      state.proposedAt = new Date(ctx.now).toISOString();
-      state.pushedAfterCard = false;
-      // A person rejected its merge card: ready again at new commits, it comes all the same.
-      state.mute ??= {};
-      const { why: past } = await newsPastMute(
-        ctx,
-        key,
-        state.mute,
-        state.headSha,
-        pastRejectedHead(state.bot),
-      );
-      ctx.state.set(key, state);
-      const approvers = Object.entries(state.reviews)
-        .filter(([, r]) => r === "approved")
-        .map(([u]) => u);
-      // A dependency bot's bump past an open alert's fix is the fix: it says so and ranks as the
-      // vulnerability does, not as one more routine update.
-      const byPackage = await vulnerabilitiesFixedBy(ctx, repo, bumps);
-      const fixes = byPackage.flatMap((f) => f.fixes);
-      // Where the merge fixes every open alert of a package, it is that alert's card too: one card.
-      // The package's card is set aside (back if this one is rejected, or after a week unmerged).
-      const folded = byPackage.filter((f) => f.fixes.length === f.open).map((f) => f.pkg);
-      state.folded = folded;
-      // Where it fixes only some: which stay open, so nobody takes the merge for the whole answer.
-      const partly = byPackage
-        .filter((f) => f.left.length > 0)
-        .map(
-          (f) =>
-            ` It leaves ${f.left.length === 1 ? "Dependabot alert" : "Dependabot alerts"} ${f.left
-              .map((v) => `#${v.alert}`)
-              .join(", ")} on ${f.pkg} open (${f.left
-              .map((v) => (v.fixedIn ? `fixed in ${v.fixedIn}` : "no fix released"))
-              .join("; ")}), so the ${f.pkg} alert card stays.`,
-        )
-        .join("");
-      // Sentry's Seer opened it to fix an error: merging is the answer to that error's card too.
-      const seerFix = await ctx.state.peek<SeerFix>("errors", seerFixKey(repo, state.number));
-      const error = seerFix ? await ctx.state.peek<GroupState>("errors", seerFix.fingerprint) : undefined;
-      const errorName = error?.title ? `"${clip(error.title, 60)}"` : "a Sentry issue";
-      const errorReach = error
-        ? ` (${plural(error.count, "event")}, ${plural(error.users.length + error.moreUsers, "user")})`
-        : "";
-      const worst = fixes.reduce((m, v) => Math.max(m, severityOf(v.severity)), 0);
-      const fixed =
-        fixes.length === 1
-          ? ` — fixes a ${fixes[0]?.severity} vulnerability (${fixes[0]?.advisory})`
-          : fixes.length > 1
-            ? ` — fixes ${fixes.length} vulnerabilities`
-            : seerFix
-              ? ` — Seer's fix for ${errorName}`
-              : "";
-      const card: CardUpsert = {
+      return out;
+    },
+  });
+}
+
+/** Writes, updates or takes back a pull request's card from what is known of it now. */
+async function settle(
+  ctx: AgentContext,
+  out: CardUpsert[],
+  fetchPull: PullFetcher | null,
+  key: string,
+  state: PrState,
+  signals: Told[],
+  repo: string,
+): Promise<void> {
+  ctx.state.set(key, state);
+  const bumps = state.bot ? (state.bumps ?? bumpsIn(state.title)) : [];
+  await index(ctx, repo, state, bumps);
+  const last = signals[signals.length - 1] as Told;
+  let v = verdict(state);
+  // Ready by what its webhooks told: GitHub is asked whether it would merge it now.
+  const fetching = fetchPull !== null && !ctx.demo;
+  const asked = v.ready && fetching ? await fetchPull(repo, state.number) : null;
+  if (asked && typeof asked !== "string") v = verdict(state, learn(state, asked));
+  if (state.headSha) ctx.state.set(`head:${repo}@${state.headSha}`, state.number);
+  if (fetching) {
+    // Held back by the base's rules (a review or check it requires, which may come with no event
+    // Flick hears, or GitHub's answer lagging the event), or not worked out yet: asked again by the
+    // clock. A branch behind its base has its card; its update comes as a push.
+    const again =
+      typeof asked === "object" &&
+      asked !== null &&
+      state.open &&
+      (v.blocked || asked.mergeable === null || asked.state === "unknown");
+    await recheckLater(ctx, key, repo, state.number, last, again);
+  }
+  const baseBranch = state.base ?? "its base branch";
+  const base = {
+    fingerprint: key,
+    evidence: {
+      signalIds: signals.map((s) => s.id),
+      firstSeen: signals[0]?.occurredAt ?? last.occurredAt,
+      lastSeen: last.occurredAt,
+      links:
+        state.url && /^https?:\/\//.test(state.url) ? [{ label: `#${state.number}`, url: state.url }] : [],
+      facts: {
+        pr: state.number,
+        author: state.author,
+        head: state.headSha.slice(0, 7),
+        checks: Object.keys(state.checks).length,
+        approvals: Object.values(state.reviews).filter((r) => r === "approved").length,
+      },
+    },
+  };
+  const checks = Object.entries(state.checks).map(([name, c]) => ({
+    check: name,
+    status: (GREEN.has(c) ? "passed" : c === "pending" ? "skipped" : "failed") as
+      | "passed"
+      | "skipped"
+      | "failed",
+    detail: c,
+  }));
+  /** Its card leaves the feed; what it stood for comes back. */
+  const takeBack = async () => {
+    out.push(withdrawal(key, last));
+    // The alerts it would have fixed need their own card again, unless it was merged (GitHub
+    // marks them fixed, which takes them back).
+    if (!state.merged)
+      for (const pkg of state.folded ?? [])
+        out.push(moveCard(dependabotFingerprint(repo, pkg), last, "back"));
+    state.folded = [];
+    // The error it was to fix is its own card again (merged: Sentry resolving it takes it back).
+    const fix = await ctx.state.peek<SeerFix>("errors", seerFixKey(repo, state.number));
+    if (fix && !state.merged) out.push(moveCard(fix.fingerprint, last, "back"));
+  };
+  if (!state.open || state.draft || v.red || state.conflicts) {
+    await takeBack();
+    return;
+  }
+  if (state.pushedAfterCard && !v.ready) {
+    const open = await ctx.openCards([key]);
+    if (open.has(key)) {
+      out.push({
         ...base,
         kind: "action",
-        title: `Merge #${state.number}: ${state.title}${fixed}`,
-        summary: `${plural(Object.keys(state.checks).length, "check")} green on ${state.headSha.slice(0, 7)}${approvers.length ? `, approved by ${approvers.join(", ")}` : state.bot ? `, a dependency update by ${state.author}` : ""}.${fixes.map((v) => ` It fixes Dependabot alert #${v.alert}: ${v.summary} (${v.severity}).`).join("")}${partly}${folded.length ? ` This card stands for the ${folded.join(", ")} alert card${folded.length > 1 ? "s" : ""} too.` : ""}${seerFix ? ` Sentry's Seer opened it to fix ${errorName}${errorReach}; the error's card waits behind this one.` : ""}${past ? ` ${past}` : ""} Accept squash-merges it at exactly this commit.`,
-        ...rank({
-          // A production error's fix ranks as the error did (new: 0.6), not as a routine merge.
-          severity: Math.max(0.3, worst, seerFix ? 0.6 : 0),
-          blastRadius: 0.2,
-          confidence: approvers.length ? 0.95 : 0.8,
-          recency: recency(last.occurredAt, ctx.now),
-          acceptRate: await ctx.acceptRate("prs", "github"),
-        }),
-        preview: {
-          type: "text",
-          text: `#${state.number} ${state.title}\nby ${state.author} · head ${state.headSha.slice(0, 7)}${state.size ? ` · +${state.size.additions} −${state.size.deletions} in ${plural(state.size.files, "file")}` : ""}`,
-        },
-        change: {
+        title: `#${state.number} got new commits after this card — waiting for checks on ${state.headSha.slice(0, 7)}`,
+        summary: `Someone pushed to the branch after Flick proposed the merge, so the old checks no longer apply. The card comes back as ready when ${v.why === "checks are still running" ? "the new checks pass" : "it is ready again"}.`,
+        priority: 0.2,
+        priorityFactors: { waiting: 1 },
+        change: { type: "none" },
+        verification: checks,
+      });
+    }
+    return;
+  }
+  if (!v.ready) {
+    // Ready when its card was made, not now at the same head (a reviewer asked for changes, an
+    // approval was dismissed, a check runs again): its card goes until it is ready again, so
+    // no accept merges what a reviewer held back.
+    if (state.proposedAt && (await ctx.openCards([key])).has(key)) await takeBack();
+    return;
+  }
+  state.proposedAt = new Date(ctx.now).toISOString();
+  state.pushedAfterCard = false;
+  // A person rejected its merge card: ready again at new commits, it comes all the same.
+  state.mute ??= {};
+  const { why: past } = await newsPastMute(ctx, key, state.mute, state.headSha, pastRejectedHead(state.bot));
+  ctx.state.set(key, state);
+  const approvers = Object.entries(state.reviews)
+    .filter(([, r]) => r === "approved")
+    .map(([u]) => u);
+  // A dependency bot's bump past an open alert's fix is the fix: it says so and ranks as the
+  // vulnerability does, not as one more routine update.
+  const byPackage = await vulnerabilitiesFixedBy(ctx, repo, bumps);
+  const fixes = byPackage.flatMap((f) => f.fixes);
+  // Where the merge fixes every open alert of a package, it is that alert's card too: one card.
+  // The package's card is set aside (back if this one is rejected, or after a week unmerged).
+  const folded = byPackage.filter((f) => f.fixes.length === f.open).map((f) => f.pkg);
+  state.folded = folded;
+  // Where it fixes only some: which stay open, so nobody takes the merge for the whole answer.
+  const partly = byPackage
+    .filter((f) => f.left.length > 0)
+    .map(
+      (f) =>
+        ` It leaves ${f.left.length === 1 ? "Dependabot alert" : "Dependabot alerts"} ${f.left
+          .map((v) => `#${v.alert}`)
+          .join(", ")} on ${f.pkg} open (${f.left
+          .map((v) => (v.fixedIn ? `fixed in ${v.fixedIn}` : "no fix released"))
+          .join("; ")}), so the ${f.pkg} alert card stays.`,
+    )
+    .join("");
+  // Sentry's Seer opened it to fix an error: merging is the answer to that error's card too.
+  const seerFix = await ctx.state.peek<SeerFix>("errors", seerFixKey(repo, state.number));
+  const error = seerFix ? await ctx.state.peek<GroupState>("errors", seerFix.fingerprint) : undefined;
+  const errorName = error?.title ? `"${clip(error.title, 60)}"` : "a Sentry issue";
+  const errorReach = error
+    ? ` (${plural(error.count, "event")}, ${plural(error.users.length + error.moreUsers, "user")})`
+    : "";
+  const worst = fixes.reduce((m, v) => Math.max(m, severityOf(v.severity)), 0);
+  const fixed =
+    fixes.length === 1
+      ? ` — fixes a ${fixes[0]?.severity} vulnerability (${fixes[0]?.advisory})`
+      : fixes.length > 1
+        ? ` — fixes ${fixes.length} vulnerabilities`
+        : seerFix
+          ? ` — Seer's fix for ${errorName}`
+          : "";
+  const card: CardUpsert = {
+    ...base,
+    kind: "action",
+    title: v.behind
+      ? `Update #${state.number} with ${baseBranch} so it can be merged: ${state.title}${fixed}`
+      : `Merge #${state.number}: ${state.title}${fixed}`,
+    summary: `${plural(Object.keys(state.checks).length, "check")} green on ${state.headSha.slice(0, 7)}${approvers.length ? `, approved by ${approvers.join(", ")}` : state.bot ? `, a dependency update by ${state.author}` : ""}.${fixes.map((v) => ` It fixes Dependabot alert #${v.alert}: ${v.summary} (${v.severity}).`).join("")}${partly}${folded.length ? ` This card stands for the ${folded.join(", ")} alert card${folded.length > 1 ? "s" : ""} too.` : ""}${seerFix ? ` Sentry's Seer opened it to fix ${errorName}${errorReach}; the error's card waits behind this one.` : ""}${past ? ` ${past}` : ""}${
+      v.behind
+        ? ` GitHub will not merge it yet: the branch is behind ${baseBranch}, whose rules want it up to date. Accept merges ${baseBranch} into the branch (GitHub's "Update branch"); its checks run again, and its merge card comes when they pass.`
+        : " Accept squash-merges it at exactly this commit."
+    }`,
+    ...rank({
+      // A production error's fix ranks as the error did (new: 0.6), not as a routine merge.
+      severity: Math.max(0.3, worst, seerFix ? 0.6 : 0),
+      blastRadius: 0.2,
+      confidence: approvers.length ? 0.95 : 0.8,
+      recency: recency(last.occurredAt, ctx.now),
+      acceptRate: await ctx.acceptRate("prs", "github"),
+    }),
+    preview: {
+      type: "text",
+      text: `#${state.number} ${state.title}\nby ${state.author} · head ${state.headSha.slice(0, 7)}${state.size ? ` · +${state.size.additions} −${state.size.deletions} in ${plural(state.size.files, "file")}` : ""}`,
+    },
+    change: v.behind
+      ? {
+          type: "github",
+          operation: "update_branch",
+          repository: repo,
+          params: { number: state.number, sha: state.headSha },
+        }
+      : {
           type: "github",
           operation: "merge_pr",
           repository: repo,
           params: { number: state.number, sha: state.headSha, method: "squash" },
         },
-        verification: checks,
-        reopen: true,
-        ...(past ? { pastMute: true } : {}),
-      };
-      // It stands for the packages' alert cards and the error's card it answers (set aside behind it).
-      const stoodFor = [
-        ...folded.map((pkg) => dependabotFingerprint(repo, pkg)),
-        ...(seerFix ? [seerFix.fingerprint] : []),
-      ];
-      out.push(...standFor(card, stoodFor, last));
-    }
-    return out;
-  },
-});
+    verification: ctx.demo ? checks : [...checks, mergeableCheck(asked, fetching, baseBranch)],
+    reopen: true,
+    ...(past ? { pastMute: true } : {}),
+  };
+  // It stands for the packages' alert cards and the error's card it answers (set aside behind it).
+  const stoodFor = [
+    ...folded.map((pkg) => dependabotFingerprint(repo, pkg)),
+    ...(seerFix ? [seerFix.fingerprint] : []),
+  ];
+  out.push(...standFor(card, stoodFor, last));
+}
+
+/**
+ * Keeps `key` among the pull requests GitHub is asked about again (`again`), sooner after the
+ * first answers (2, 4, 8… minutes, then hourly, for two days), or drops it.
+ */
+async function recheckLater(
+  ctx: AgentContext,
+  key: string,
+  repo: string,
+  number: number,
+  told: Told,
+  again: boolean,
+): Promise<void> {
+  const all = (await ctx.state.get<Recheck[]>(RECHECKS)) ?? [];
+  const had = all.find((r) => r.key === key);
+  const now = ctx.now.getTime();
+  const rest = all.filter((r) => r !== had);
+  if (!again || (had && now - had.since > RECHECK_FOR_MS)) {
+    if (had) ctx.state.set(RECHECKS, rest);
+    return;
+  }
+  const tries = had ? had.tries + 1 : 0;
+  rest.push({
+    key,
+    repo,
+    number,
+    since: had?.since ?? now,
+    next: now + Math.min(60, 2 * 2 ** tries) * 60_000,
+    tries,
+    told: { id: told.id, at: told.occurredAt.toISOString() },
+  });
+  ctx.state.set(RECHECKS, rest.sort((a, b) => a.since - b.since).slice(-RECHECKS_MAX));
+}
 
 /** Keeps the index of open bot PRs per package they update (for alerts that arrive later). */
 async function index(ctx: AgentContext, repo: string, state: PrState, bumps: Bump[]): Promise<void> {
