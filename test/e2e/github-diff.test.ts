@@ -35,12 +35,24 @@ describe("a merge card's diff on the desktop, in Chromium", () => {
   let github: Awaited<ReturnType<typeof startRecorder>>;
   beforeAll(async () => {
     mkdirSync(shots, { recursive: true });
-    // A local server speaking GitHub's REST routes: the pull request's diff, nothing else.
+    // A local server speaking GitHub's REST routes: the pull request (as JSON, which the agent asks
+    // before its card, and as its diff), nothing else.
+    const pull = githubFixture("pull_request/opened.payload.json").pull_request as { head: object };
     github = await startRecorder((req) =>
-      req.path === "/repos/wolfy1339/pika-pack/pulls/5" &&
-      req.headers.accept === "application/vnd.github.diff"
-        ? { status: 200, text: PR_DIFF }
-        : { status: 404, body: { message: "Not Found" } },
+      req.path !== "/repos/wolfy1339/pika-pack/pulls/5"
+        ? { status: 404, body: { message: "Not Found" } }
+        : req.headers.accept === "application/vnd.github.diff"
+          ? { status: 200, text: PR_DIFF }
+          : {
+              status: 200,
+              body: {
+                ...pull,
+                number: 5,
+                head: { ...pull.head, sha: "5".repeat(40) },
+                mergeable: true,
+                mergeable_state: "clean",
+              },
+            },
     );
     e2e = await startE2E({ env: { GITHUB_TOKEN: "ghp_test", GITHUB_API_URL: github.url } });
   });
@@ -75,7 +87,10 @@ describe("a merge card's diff on the desktop, in Chromium", () => {
     await card.getByText('"semver": "^7.5.2",').first().waitFor();
     expect(await card.getByText('"semver": "^7.3.8",').count()).toBeGreaterThan(0);
     expect(await card.getByText("Hide the diff").count()).toBe(1);
-    expect(github.requests.map((r) => r.headers.authorization)).toEqual(["Bearer ghp_test"]);
+    expect(github.requests.map((r) => [r.headers.accept, r.headers.authorization])).toEqual([
+      ["application/vnd.github+json", "Bearer ghp_test"],
+      ["application/vnd.github.diff", "Bearer ghp_test"],
+    ]);
     await page.screenshot({ path: path.join(shots, "github-diff-desktop.png") });
     await context.close();
   });
