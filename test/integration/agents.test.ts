@@ -2632,6 +2632,43 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       expect(now?.status).toBe("pending");
     });
 
+    it("a pull request GitHub merges by itself (auto-merge on) is no card", async () => {
+      const head = "1a".repeat(20);
+      pulls.set(55, asGitHubSays(55, head, true, "clean"));
+      await readyByWebhooks(55, head);
+      expect((await cards("github:pr:Codertocat/Hello-World#55")).map((c) => c.status)).toEqual(["pending"]);
+      // Someone turns auto-merge on: GitHub will merge it once it may; the card goes.
+      const auto = {
+        enabled_by: { login: "octocat" },
+        merge_method: "squash",
+        commit_title: null,
+        commit_message: null,
+      };
+      const at = (action: string, autoMerge: Json | null) =>
+        pr(action, {
+          number: 55,
+          head: { ...(pr(action).pull_request as { head: Json }).head, sha: head },
+          auto_merge: autoMerge,
+        });
+      t.clock.advance(minute);
+      await github("pull_request", { ...at("opened", auto), action: "auto_merge_enabled" });
+      await t.drain();
+      expect((await cards("github:pr:Codertocat/Hello-World#55")).map((c) => c.status)).toEqual(["expired"]);
+      // Off again: the merge is a person's to make, and the card comes back.
+      t.clock.advance(minute);
+      await github("pull_request", { ...at("opened", null), action: "auto_merge_disabled" });
+      await t.drain();
+      expect((await cards("github:pr:Codertocat/Hello-World#55")).map((c) => c.status)).toEqual([
+        "expired",
+        "pending",
+      ]);
+      // A pull request opened with auto-merge on (GitHub's answer says so too) never has one.
+      const other = "2b".repeat(20);
+      pulls.set(56, { ...asGitHubSays(56, other, true, "clean"), auto_merge: auto });
+      await readyByWebhooks(56, other);
+      expect(await cards("github:pr:Codertocat/Hello-World#56")).toHaveLength(0);
+    });
+
     it("counts commit statuses (CI that reports the older way) as checks, green or red", async () => {
       const sha = "c".repeat(40);
       const opened = pr("opened", { number: 9, head: { sha } });

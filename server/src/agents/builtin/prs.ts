@@ -29,6 +29,8 @@ interface PullRequest {
   base?: { ref?: string };
   /** false when GitHub found conflicts with the base; null while it is still computing. */
   mergeable?: boolean | null;
+  /** Set while GitHub's auto-merge is on for it (it merges the PR itself once it may). */
+  auto_merge?: { merge_method?: string } | null;
   additions?: number;
   deletions?: number;
   changed_files?: number;
@@ -74,6 +76,8 @@ interface PrState {
   /** Set when a card for this PR was proposed at this head. */
   proposedAt?: string;
   pushedAfterCard?: boolean;
+  /** GitHub's auto-merge is on: GitHub merges it itself once its rules allow, no card needed. */
+  autoMerge?: boolean;
   /** GitHub said the branch conflicts with its base (a merge would be refused). */
   conflicts?: boolean;
   merged?: boolean;
@@ -121,6 +125,8 @@ export interface PullNow {
   mergeable: boolean | null;
   /** GitHub's mergeable_state: clean, unstable, has_hooks, blocked, behind, dirty, draft or unknown. */
   state: string;
+  /** Its auto-merge is on. */
+  autoMerge: boolean;
 }
 
 /** Asks GitHub about a pull request: what it says, or why it could not be asked (it never throws). */
@@ -141,6 +147,7 @@ export function githubPulls(apiUrl: string, token: string): PullFetcher {
         head?: { sha?: unknown };
         mergeable?: unknown;
         mergeable_state?: unknown;
+        auto_merge?: unknown;
       };
       if (typeof pr.head?.sha !== "string") return "GitHub's answer named no head commit";
       return {
@@ -149,6 +156,7 @@ export function githubPulls(apiUrl: string, token: string): PullFetcher {
         head: pr.head.sha,
         mergeable: typeof pr.mergeable === "boolean" ? pr.mergeable : null,
         state: typeof pr.mergeable_state === "string" ? pr.mergeable_state : "unknown",
+        autoMerge: pr.auto_merge !== null && pr.auto_merge !== undefined,
       };
     } catch (err) {
       return `GitHub did not answer (${(err as Error).message})`;
@@ -174,6 +182,7 @@ function learn(state: PrState, pull: PullNow): "blocked" | "behind" | undefined 
     state.checks = {};
   }
   if (pull.mergeable !== null) state.conflicts = !pull.mergeable;
+  state.autoMerge = pull.autoMerge;
   return pull.state === "blocked" || pull.state === "behind" ? pull.state : undefined;
 }
 
@@ -242,9 +251,12 @@ function verdict(
           ? "it conflicts with its base branch"
           : held === "blocked"
             ? "GitHub's rules for its base branch hold the merge back"
-            : "checks green and review satisfied";
+            : s.autoMerge
+              ? "GitHub merges it itself (auto-merge is on)"
+              : "checks green and review satisfied";
   return {
-    ready: !red && !pending && reviewed && !conflicts && held !== "blocked" && s.open && !s.draft,
+    ready:
+      !red && !pending && reviewed && !conflicts && held !== "blocked" && !s.autoMerge && s.open && !s.draft,
     red,
     pending,
     blocked: held === "blocked",
@@ -324,6 +336,7 @@ export function prsAgent(fetchPull: PullFetcher | null) {
             if (typeof pr.additions === "number" && typeof pr.deletions === "number")
               state.size = { additions: pr.additions, deletions: pr.deletions, files: pr.changed_files ?? 0 };
             if (state.bot) state.bumps = bumpsIn(pr.title, pr.body);
+            if (pr.auto_merge !== undefined) state.autoMerge = pr.auto_merge !== null;
             // Only a definite answer counts; null means GitHub has not worked it out yet.
             if (typeof pr.mergeable === "boolean") state.conflicts = !pr.mergeable;
             if (pr.head.sha !== state.headSha) {
@@ -443,7 +456,8 @@ async function settle(
     const fix = await ctx.state.peek<SeerFix>("errors", seerFixKey(repo, state.number));
     if (fix && !state.merged) out.push(moveCard(fix.fingerprint, last, "back"));
   };
-  if (!state.open || state.draft || v.red || state.conflicts) {
+  // Auto-merge on: GitHub merges it itself once it may, so there is nothing to ask of a person.
+  if (!state.open || state.draft || v.red || state.conflicts || state.autoMerge) {
     await takeBack();
     return;
   }
