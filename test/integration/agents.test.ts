@@ -2044,6 +2044,67 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       expect(earlier.title).toMatch(/ since ddddddd .*, still at fffffff — revert ddddddd\?$/);
     });
 
+    it("a job broken after pushes CI finished no run at proposes reverting every commit since its last pass", async () => {
+      const repository = { full_name: "acme/ci-cancelled", default_branch: "master" };
+      const run = (conclusion: string, id: number, sha: string) => {
+        const p = job(conclusion, 1);
+        const j = p.workflow_job as Json;
+        return { ...p, repository, workflow_job: { ...j, id, run_id: id, name: "unit", head_sha: sha } };
+      };
+      const push = (before: string, after: string, commits: [string, string][]) =>
+        github("push", {
+          ref: "refs/heads/master",
+          before: before.repeat(40),
+          after: after.repeat(40),
+          forced: false,
+          deleted: false,
+          repository,
+          commits: commits.map(([c, message]) => ({ id: c.repeat(40), message })),
+        });
+      await github("workflow_job", run("success", 2900, "1".repeat(40)));
+      // Three pushes in a few minutes: the workflow's runs at the first two were cancelled for the
+      // next (GitHub's cancel-in-progress), so CI finished a run at the last only.
+      await push("1", "2", [["2", "Cart: totals with tax"]]);
+      await github("workflow_job", run("cancelled", 2901, "2".repeat(40)));
+      await push("2", "4", [
+        ["3", "Docs"],
+        ["4", "Tidy"],
+      ]);
+      await push("4", "5", [["5", "Bump the lockfile"]]);
+      t.clock.advance(minute);
+      await github("workflow_job", run("failure", 2903, "5".repeat(40)));
+      await t.drain();
+      const card = await onlyCard("ci:acme/ci-cancelled:");
+      expect(card.title).toMatch(
+        /^CodeQL \/ unit is failing on master at 5555555, 4 commits after its last pass at 1111111 .*— revert all 4\?$/,
+      );
+      expect(card.change).toMatchObject({
+        operation: "revert_commit",
+        params: { sha: "5".repeat(40), since: "1".repeat(40), branch: "master" },
+      });
+      expect(card.summary).toContain(
+        'Accept opens a pull request that reverts the 4 commits since the job last passed at 1111111, up to 5555555 — CI finished no run at the others (3 pushes), so any of them may have broken the job: 2222222 "Cart: totals with tax", 3333333 "Docs", 4444444 "Tidy", 5555555 "Bump the lockfile"',
+      );
+      expect((card.change as { params: { reason: string } }).params.reason).toContain(
+        "The job last passed at 1111111; 4 commits came after it in 3 pushes, and CI finished no run at the others",
+      );
+      // The run at 4444444 was not cancelled after all: it finishes late, green. The branch is still
+      // red at 5555555 (the card stays), and only what came after 4444444 is suspect now.
+      t.clock.advance(minute);
+      await github("workflow_job", run("success", 2902, "4".repeat(40)));
+      await t.drain();
+      expect((await onlyCard("ci:acme/ci-cancelled:")).status).toBe("pending");
+      t.clock.advance(minute);
+      await github("workflow_job", {
+        ...run("failure", 2903, "5".repeat(40)),
+        workflow_job: { ...(run("failure", 2903, "5".repeat(40)).workflow_job as Json), run_attempt: 2 },
+      });
+      await t.drain();
+      const narrowed = await onlyCard("ci:acme/ci-cancelled:");
+      expect(narrowed.title).toMatch(/ at 5555555 .*— revert it\?$/);
+      expect((narrowed.change as { params: Json }).params).not.toHaveProperty("since");
+    });
+
     it("a job broken at the last commit of a push of three proposes reverting all three", async () => {
       const repository = { full_name: "acme/ci-push", default_branch: "master" };
       const run = (conclusion: string, id: number, sha: string) => {

@@ -151,6 +151,11 @@ interface JobState {
   runs: { runId: number; sha?: string; conclusions: string[] }[];
   /** Runs that failed and then passed on a retry of the same commit. */
   flaky: number;
+  /**
+   * The latest run that passed (by run id), and its commit: the commits after it up to where the job
+   * broke are the ones CI never saw pass. Absent in states stored before it was kept.
+   */
+  greenAt?: { sha: string; runId: number };
   /** The latest passing job: its log tells which of a failure's error-looking lines are usual. */
   lastPass?: { jobId: number; sha: string };
   /** The latest completed attempt passed (absent in states from before this was kept). */
@@ -170,8 +175,8 @@ interface JobState {
 }
 
 /**
- * A push of several commits to the default branch: CI runs at its last commit only, so a job that
- * breaks there may have been broken by any of them.
+ * A push to the default branch: CI runs at its last commit only, so a job that breaks there may
+ * have been broken by any of its commits (and by those of earlier pushes CI finished no run at).
  */
 interface Push {
   /** The commit before the push. */
@@ -184,19 +189,19 @@ interface Push {
   /** The pull request it merged, when its last commit is GitHub's merge commit for one. */
   pr?: number;
 }
-/** Where the CI agent keeps a repository's latest pushes of several commits. */
+/** Where the CI agent keeps a repository's latest pushes. */
 const pushesKey = (repository: string) => `pushes:${repository}`;
 const PUSHES_MAX = 50;
 /** The commits of a push the card names (and the agent keeps); the rest are counted. */
 const NAMED_COMMITS = 5;
 
 /**
- * A push of several commits to the default branch (a deploy, as the deploys agent reads it, whose
- * commits it counted), as the CI agent keeps it; null for any other push.
+ * A push to the default branch that brought commits (a deploy, as the deploys agent reads it, whose
+ * commits it counted), as the CI agent keeps it; null for any other push (a force-push counts none).
  */
 function pushOf(signal: SignalRow): { repository: string; push: Push } | null {
   const deploy = deployOf(signal);
-  if (!deploy?.previous || (deploy.commits ?? 1) < 2) return null;
+  if (!deploy?.previous || (deploy.commits ?? 1) < 1) return null;
   const commits = ((signal.payload as { commits?: { id: string; message?: string }[] }).commits ?? []).map(
     (c) => ({ sha: c.id, subject: (c.message ?? "").split("\n")[0]?.slice(0, 72) ?? "" }),
   );
@@ -209,6 +214,51 @@ function pushOf(signal: SignalRow): { repository: string; push: Push } | null {
     ...(pr ? { pr: Number(pr) } : {}),
   };
   return { repository: deploy.repository, push };
+}
+
+/** The commits a breakage may have come from: one push's, or every push's since the job last passed. */
+interface Suspects {
+  /** The commit before them. */
+  before: string;
+  count: number;
+  /** The first few, oldest first. */
+  commits: { sha: string; subject: string }[];
+  /** How many pushes brought them. */
+  pushes: number;
+  /** One push, GitHub's merge of this pull request. */
+  pr?: number;
+}
+
+/** The most pushes looked back through from where a job broke to where it last passed. */
+const PUSHES_BACK = 20;
+
+/**
+ * The commits that may have broken a job that broke at `broke`: back through the pushes from it to
+ * the job's last pass (`green`), when every push between is known (CI finished no run at the others:
+ * cancelled for the next push, skipped, or not run); else the push that brought `broke`. Undefined
+ * when that is one commit (or no push is known).
+ */
+function suspectsOf(pushes: Push[], broke: string, green: string | undefined): Suspects | undefined {
+  const chain: Push[] = [];
+  for (let at = broke; chain.length < PUSHES_BACK; ) {
+    const push = pushes.findLast((k) => k.after === at);
+    if (!push) break;
+    chain.unshift(push);
+    if (push.before === green) break;
+    at = push.before;
+  }
+  const used = green !== undefined && chain[0]?.before === green ? chain : chain.slice(-1);
+  const first = used[0];
+  const count = used.reduce((n, p) => n + p.count, 0);
+  if (!first || count < 2) return undefined;
+  const pr = used.length === 1 ? first.pr : undefined;
+  return {
+    before: first.before,
+    count,
+    commits: used.flatMap((p) => p.commits).slice(0, NAMED_COMMITS),
+    pushes: used.length,
+    ...(pr ? { pr } : {}),
+  };
 }
 
 /** A breakage of the job as a card told it: which one, and the commit it failed at. */
@@ -283,6 +333,15 @@ export function ciAgent(fetchJobLog: JobLogFetcher | null) {
         const { conclusion } = job;
         const failedBefore = run.conclusions.some((c) => FAILED.has(c));
         run.conclusions.push(conclusion);
+        // A pass of a run older than the latest failure (an earlier commit's run finishing late)
+        // says where the job last passed, not that the branch is green again.
+        const late =
+          conclusion === "success" &&
+          state.green === false &&
+          state.redAt !== undefined &&
+          run.runId < state.redAt.runId;
+        if (conclusion === "success" && (!state.greenAt || run.runId >= state.greenAt.runId))
+          state.greenAt = { sha: job.sha, runId: run.runId };
         if (FAILED.has(conclusion) && state.green !== false) {
           state.breakage = (state.breakage ?? 0) + 1;
           state.brokeAt = { sha: job.sha, runId: run.runId };
@@ -292,7 +351,8 @@ export function ciAgent(fetchJobLog: JobLogFetcher | null) {
           if (state.brokeAt && red.runId < state.brokeAt.runId) state.brokeAt = red;
           if (!state.redAt || red.runId >= state.redAt.runId) state.redAt = red;
         }
-        if (FAILED.has(conclusion) || conclusion === "success") state.green = conclusion === "success";
+        if (FAILED.has(conclusion) || (conclusion === "success" && !late))
+          state.green = conclusion === "success";
         ctx.state.set(fingerprint, state);
 
         if (!FAILED.has(conclusion)) {
@@ -300,7 +360,7 @@ export function ciAgent(fetchJobLog: JobLogFetcher | null) {
             if (failedBefore) state.flaky++;
             if (job.actions) state.lastPass = { jobId: job.actions.jobId, sha: job.sha };
             // Green again on the default branch: the failure card is moot.
-            out.push(withdrawal(fingerprint, signal));
+            if (!late) out.push(withdrawal(fingerprint, signal));
           }
           continue;
         }
@@ -321,18 +381,24 @@ export function ciAgent(fetchJobLog: JobLogFetcher | null) {
         const sha = brokeSha.slice(0, 7);
         const latestSha = state.redAt?.sha ?? job.sha;
         const stillAt = brokeSha === latestSha ? null : latestSha.slice(0, 7);
-        // Broke at the last commit of a push of several: CI did not run at the others.
+        // Broke at the last commit of a push of several, or after pushes CI finished no run at: it
+        // did not see the others pass.
         const push = flaky
           ? undefined
-          : ((await ctx.state.get<Push[]>(pushesKey(job.repository))) ?? []).findLast(
-              (k) => k.after === brokeSha,
+          : suspectsOf(
+              (await ctx.state.get<Push[]>(pushesKey(job.repository))) ?? [],
+              brokeSha,
+              state.greenAt?.sha,
             );
         const n = push?.count ?? 1;
+        const since = push && push.pushes > 1 ? push.before.slice(0, 7) : null;
         const pushed = push?.pr
           ? `, the merge of #${push.pr}`
-          : push
-            ? `, the last of ${n} commits pushed together`
-            : "";
+          : since
+            ? `, ${n} commits after its last pass at ${since}`
+            : push
+              ? `, the last of ${n} commits pushed together`
+              : "";
         const revertWhat = push?.pr ? "the merge" : `all ${n}`;
         const listed =
           push &&
@@ -381,9 +447,11 @@ export function ciAgent(fetchJobLog: JobLogFetcher | null) {
                   branch: job.branch,
                   reason: [
                     `${job.workflow ? `The **${job.name}** job of **${job.workflow}**` : `**${job.name}**`} fails on \`${job.branch}\` since ${brokeSha}${failedStep ? `, in the step "${failedStep}"` : ""}${stillAt ? ` (still at ${latestSha})` : ""}.`,
-                    push
-                      ? `It was the last of ${n} commits pushed together${push.pr ? ` (the merge of #${push.pr})` : ""}, and CI ran at it only: any of them may have broken the job, so this reverts all ${n} (${push.before.slice(0, 7)}..${sha}).`
-                      : "",
+                    since && push
+                      ? `The job last passed at ${since}; ${n} commits came after it in ${push.pushes} pushes, and CI finished no run at the others: any of them may have broken the job, so this reverts all ${n} (${since}..${sha}).`
+                      : push
+                        ? `It was the last of ${n} commits pushed together${push.pr ? ` (the merge of #${push.pr})` : ""}, and CI ran at it only: any of them may have broken the job, so this reverts all ${n} (${push.before.slice(0, 7)}..${sha}).`
+                        : "",
                     job.url ? `Run: ${job.url}` : "",
                     errorLines.length
                       ? `\`\`\`\n${errorLines.join("\n")}\n\`\`\``
@@ -420,9 +488,11 @@ export function ciAgent(fetchJobLog: JobLogFetcher | null) {
             past,
             flaky
               ? `This job failed and then passed on a retry of the same commit ${plural(state.flaky, "time")} before. ${rerun ? "Accept re-runs the failed jobs." : `Re-run it from its page${job.url ? ` (${job.url})` : ""}: Flick cannot re-run another CI's jobs.`}`
-              : push
-                ? `Accept opens a pull request that reverts ${push.pr ? `the merge of #${push.pr} at ${sha}, the ${n} commits it brought` : `the ${n} commits pushed together at ${sha}`} — CI ran at the last only, so any of them may have broken the job: ${listed}${stillAt ? ` (it still fails at ${stillAt}, pushed since)` : ""}${errorLines.length ? ". It quotes the error lines" : ""}.`
-                : `Accept opens a pull request that reverts ${sha}, the commit this job ${stillAt ? `began failing on (it still fails at ${stillAt}, pushed since)` : "fails on"}${errorLines.length ? ", quoting the error lines" : ""}.`,
+              : since
+                ? `Accept opens a pull request that reverts the ${n} commits since the job last passed at ${since}, up to ${sha} — CI finished no run at the others (${push?.pushes} pushes), so any of them may have broken the job: ${listed}${stillAt ? ` (it still fails at ${stillAt}, pushed since)` : ""}${errorLines.length ? ". It quotes the error lines" : ""}.`
+                : push
+                  ? `Accept opens a pull request that reverts ${push.pr ? `the merge of #${push.pr} at ${sha}, the ${n} commits it brought` : `the ${n} commits pushed together at ${sha}`} — CI ran at the last only, so any of them may have broken the job: ${listed}${stillAt ? ` (it still fails at ${stillAt}, pushed since)` : ""}${errorLines.length ? ". It quotes the error lines" : ""}.`
+                  : `Accept opens a pull request that reverts ${sha}, the commit this job ${stillAt ? `began failing on (it still fails at ${stillAt}, pushed since)` : "fails on"}${errorLines.length ? ", quoting the error lines" : ""}.`,
           ]
             .filter(Boolean)
             .join("\n\n"),
