@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import * as schema from "@flick/server/schema";
 import { wakeSnoozedCards } from "@flick/server/snooze";
@@ -9,6 +10,8 @@ import { loadCorpus } from "../bench/nab/corpus.ts";
 import { insertCard } from "../helpers/db.ts";
 import { dependabotGroup } from "../helpers/dependency-bots.ts";
 import { CSV_EXPORT_ASKS, fixture, fixturesDir, hmacSha256Hex } from "../helpers/fixtures.ts";
+import { git, makeRepo } from "../helpers/git.ts";
+import { gitDataApi } from "../helpers/github-git.ts";
 import { drivers, startTestApp, type TestApp } from "../helpers/harness.ts";
 import { startRecorder } from "../helpers/http-recorder.ts";
 
@@ -36,12 +39,24 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
    * number (others: 404, as for a token that cannot see them).
    */
   const pulls = new Map<number, Json>();
+  /**
+   * acme/ci-fix's history, a real git repository the local GitHub answers the git data routes from
+   * (refs, commits, trees, compare), as GitHub would: the CI tests push commits to it.
+   */
+  const fixRepo = makeRepo("flick-ci-fix-", {
+    "cart.js": "export const total = 0;\n",
+    "README.md": "# shop\n",
+  });
+  git(fixRepo, "branch", "-m", "master");
+  const fixApi = gitDataApi(fixRepo, "acme/ci-fix", "");
 
   beforeAll(async () => {
     // A local server speaking GitHub's job-log route, serving a real failed build log.
     githubApi = await startRecorder((req) => {
       const job = /\/actions\/jobs\/(\d+)\/logs$/.exec(req.path);
       if (job) return { status: 200, text: jobLogs.get(Number(job[1])) ?? failLog };
+      const fromGit = fixApi(req);
+      if (fromGit) return fromGit;
       const pull = /^\/repos\/Codertocat\/Hello-World\/pulls\/(\d+)$/.exec(req.path);
       const known = pull && pulls.get(Number(pull[1]));
       if (req.method === "GET" && known) return { status: 200, body: known };
@@ -69,6 +84,7 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
   afterAll(async () => {
     await t?.close();
     await githubApi?.close();
+    rmSync(fixRepo, { recursive: true, force: true });
   });
 
   const cards = (prefix: string) =>
@@ -2044,6 +2060,60 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       expect(earlier.title).toMatch(/ since ddddddd .*, still at fffffff — revert ddddddd\?$/);
     });
 
+    it("GitHub is asked before a revert is proposed: a later commit to the same files makes it 'revert back to' before the break", async () => {
+      const repository = { full_name: "acme/ci-fix", default_branch: "master" };
+      const run = (conclusion: string, id: number, sha: string) => {
+        const p = job(conclusion, 1);
+        const j = p.workflow_job as Json;
+        return { ...p, repository, workflow_job: { ...j, id, run_id: id, name: "unit", head_sha: sha } };
+      };
+      const commit = (file: string, text: string, message: string) => {
+        writeFileSync(path.join(fixRepo, file), text);
+        git(fixRepo, "commit", "-q", "-am", message);
+        return git(fixRepo, "rev-parse", "HEAD");
+      };
+      const green = git(fixRepo, "rev-parse", "HEAD");
+      await github("workflow_job", run("success", 3900, green));
+      const broke = commit("cart.js", "export const total = tax(0);\n", "Cart: totals with tax");
+      const docs = commit("README.md", "# shop\n\nTotals include tax.\n", "Docs");
+      t.clock.advance(minute);
+      await github("workflow_job", run("failure", 3901, broke));
+      await t.drain();
+      // The branch moved on with a commit to another file: the revert goes on as proposed.
+      const first = await onlyCard("ci:acme/ci-fix:");
+      expect(first.title).toMatch(new RegExp(`at ${broke.slice(0, 7)} .*— revert it\\?$`));
+      expect(first.change).toMatchObject({ params: { sha: broke, branch: "master" } });
+      expect((first.change as { params: Json }).params).not.toHaveProperty("since");
+      expect((first.verification as Verification).at(-1)).toEqual({
+        check: "the revert goes onto master's tip",
+        status: "passed",
+        detail: `no later commit changed its files (master is at ${docs.slice(0, 7)})`,
+      });
+      // Someone tries to fix it forward in the same file, and it still fails: reverting the commit
+      // that broke it alone would need a merge (the executor refuses that) — back to before it broke.
+      const fix = commit("cart.js", "export const total = tax(0) + 0;\n", "Try to fix the cart");
+      t.clock.advance(minute);
+      await github("workflow_job", run("failure", 3902, fix));
+      await t.drain();
+      const card = await onlyCard("ci:acme/ci-fix:");
+      expect(card.title).toMatch(
+        new RegExp(
+          `since ${broke.slice(0, 7)} .*, still at ${fix.slice(0, 7)} — revert back to ${green.slice(0, 7)}\\?$`,
+        ),
+      );
+      expect(card.change).toMatchObject({
+        operation: "revert_commit",
+        params: { sha: fix, since: green, branch: "master" },
+      });
+      expect(card.summary).toContain(
+        `Later commits changed cart.js too, so reverting ${broke.slice(0, 7)} alone would need a merge. Accept opens a pull request that reverts all 3 commits after ${green.slice(0, 7)} up to ${fix.slice(0, 7)}, the tip of master: the branch as it was before the job broke, later work included.`,
+      );
+      expect((card.verification as Verification).at(-1)).toMatchObject({
+        status: "passed",
+        detail: `with the 3 commits after ${green.slice(0, 7)} reverted together (later commits changed cart.js)`,
+      });
+    });
+
     it("a job broken after pushes CI finished no run at proposes reverting every commit since its last pass", async () => {
       const repository = { full_name: "acme/ci-cancelled", default_branch: "master" };
       const run = (conclusion: string, id: number, sha: string) => {
@@ -2389,8 +2459,11 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       expect(card?.summary).toMatch(
         /^Accept opens a pull request that reverts 5555555, the commit this job fails on\.$/,
       );
+      // No error lines to look for in a status; the revert could not be checked (the local GitHub
+      // has no git data for this repository).
       expect(card?.verification).toEqual([
         expect.objectContaining({ check: "the failure is on the default branch", status: "passed" }),
+        expect.objectContaining({ check: `the revert goes onto ${main}'s tip`, status: "skipped" }),
       ]);
       expect(card?.change).toMatchObject({
         operation: "revert_commit",

@@ -127,31 +127,7 @@ export const githubExecutor: Executor<GithubChange> = {
       ctx.log(`dry run: would ${call.method} ${base}${call.path}`);
       return { dryRun: true, ...call };
     }
-    const request = async (c: Call) => {
-      let res: Response;
-      try {
-        res = await fetch(`${base}${c.path}`, {
-          method: c.method,
-          headers: {
-            ...githubHeaders(token),
-            ...(c.body ? { "content-type": "application/json" } : {}),
-          },
-          body: c.body ? JSON.stringify(c.body) : undefined,
-          signal: AbortSignal.timeout(15_000),
-        });
-      } catch (err) {
-        throw new ExecutorError(`GitHub ${c.method} ${c.path}: ${(err as Error).message}`, true);
-      }
-      const text = await res.text();
-      let json: Record<string, unknown> = {};
-      try {
-        json = text ? (JSON.parse(text) as Record<string, unknown>) : {};
-      } catch {
-        json = { message: text.slice(0, 300) };
-      }
-      ctx.log(`${c.method} ${c.path} → ${res.status}`);
-      return { status: res.status, json };
-    };
+    const request = githubRequest(base, token, ctx.log);
 
     if (change.operation === "revert_commit") {
       return revertCommit(change.repository, params.revert_commit.parse(change.params), request, ctx.log);
@@ -196,6 +172,182 @@ export const githubExecutor: Executor<GithubChange> = {
 
 type Request = (c: Call) => Promise<{ status: number; json: Record<string, unknown> }>;
 
+/** GitHub's REST API over plain fetch: each answer's status and JSON; no answer is a retryable error. */
+function githubRequest(base: string, token: string, log: (line: string) => void): Request {
+  return async (c) => {
+    let res: Response;
+    try {
+      res = await fetch(`${base}${c.path}`, {
+        method: c.method,
+        headers: {
+          ...githubHeaders(token),
+          ...(c.body ? { "content-type": "application/json" } : {}),
+        },
+        body: c.body ? JSON.stringify(c.body) : undefined,
+        signal: AbortSignal.timeout(15_000),
+      });
+    } catch (err) {
+      throw new ExecutorError(`GitHub ${c.method} ${c.path}: ${(err as Error).message}`, true);
+    }
+    const text = await res.text();
+    let json: Record<string, unknown> = {};
+    try {
+      json = text ? (JSON.parse(text) as Record<string, unknown>) : {};
+    } catch {
+      json = { message: text.slice(0, 300) };
+    }
+    log(`${c.method} ${c.path} → ${res.status}`);
+    return { status: res.status, json };
+  };
+}
+
+/** `ok`: the JSON of a 2xx answer, else an ExecutorError saying what was being done. */
+function okOf(request: Request) {
+  /** The answer when it is a success (or the one other status the caller handles), else an error. */
+  const send = async (c: Call, what: string, handled?: number) => {
+    const res = await request(c);
+    if ((res.status >= 200 && res.status < 300) || res.status === handled) return res;
+    const message = String(res.json.message ?? "").slice(0, 300);
+    throw new ExecutorError(
+      `${what}: GitHub answered ${res.status}: ${message}`,
+      res.status >= 500 || res.status === 429,
+    );
+  };
+  return { send, ok: async (c: Call, what: string) => (await send(c, what)).json };
+}
+
+/** What reverting a commit (or a range) takes, read from GitHub before anything is written. */
+interface RevertPlan {
+  /** The branch's tip the revert goes on. */
+  tip: string;
+  commit: GitCommit;
+  /** The commit the reverted ones came after (the commit's parent, or `since`). */
+  parent: string;
+  /** A range's commits (null for one commit). */
+  reverted: { total: number; listed: { sha: string; message?: string }[] } | null;
+  /** The tree the revert commit has when the tip is the reverted commit: the parent's. */
+  parentTree: string;
+  /**
+   * The branch moved past it: the files it changed, restored on top of the tip's tree (`tipTree`);
+   * `touched`, those a later commit changed too (then it cannot be done without a merge).
+   */
+  moved: { tipTree: string; files: string[]; touched: string[]; entries: unknown[] } | null;
+}
+
+/**
+ * Reads what reverting `p.sha` (after `p.since`) onto `p.branch` takes: the tip, the commits, and —
+ * when the branch has moved past — which files to restore and whether a later commit changed them.
+ * Throws when GitHub refuses a read or there is nothing to revert.
+ */
+async function planRevert(
+  repository: string,
+  p: { sha: string; since?: string; branch: string },
+  ok: (c: Call, what: string) => Promise<Record<string, unknown>>,
+): Promise<RevertPlan> {
+  const repo = `/repos/${repository}`;
+  const short = p.sha.slice(0, 7);
+  const range = p.since ? `${p.since.slice(0, 7)}..${short}` : null;
+  const head = await ok({ method: "GET", path: `${repo}/git/ref/heads/${p.branch}` }, `reading ${p.branch}`);
+  const tip = String((head.object as { sha?: string } | undefined)?.sha ?? "");
+  const readCommit = (sha: string, what: string) =>
+    ok({ method: "GET", path: `${repo}/git/commits/${sha}` }, what) as Promise<GitCommit>;
+  const commit = await readCommit(p.sha, "reading the commit");
+  const parent = p.since ?? commit.parents?.[0]?.sha;
+  if (!parent) throw new ExecutorError(`${short} has no parent to go back to`, false);
+  // A range's commits, oldest first, from GitHub's compare (it says whether `since` comes before).
+  const reverted = p.since ? await rangeCommits(repo, p.since, p.sha, ok) : null;
+  const parentTree =
+    (await readCommit(parent, p.since ? "reading the commit before them" : "reading its parent")).tree?.sha ??
+    "";
+  if (tip === p.sha) return { tip, commit, parent, reverted, parentTree, moved: null };
+
+  const tipTree = (await readCommit(tip, `reading the tip of ${p.branch}`)).tree?.sha ?? "";
+  const read = async (sha: string) => {
+    const t = (await ok(
+      { method: "GET", path: `${repo}/git/trees/${sha}?recursive=1` },
+      "reading a tree",
+    )) as GitTree;
+    if (t.truncated)
+      throw new ExecutorError(
+        "the repository is too large to revert file by file through GitHub's API; revert it locally",
+        false,
+      );
+    return new Map((t.tree ?? []).filter((e) => e.type !== "tree").map((e) => [e.path, e]));
+  };
+  const [before, after, now] = await Promise.all([
+    read(parentTree),
+    read(commit.tree?.sha ?? ""),
+    read(tipTree),
+  ]);
+  const same = (a?: GitTreeEntry, b?: GitTreeEntry) => a?.sha === b?.sha && a?.mode === b?.mode;
+  const files = [...new Set([...before.keys(), ...after.keys()])].filter(
+    (f) => !same(before.get(f), after.get(f)),
+  );
+  if (files.length === 0)
+    throw new ExecutorError(`${range ?? short} changed no files; there is nothing to revert`, false);
+  const touched = files.filter((f) => !same(now.get(f), after.get(f)));
+  const entries = files.map((f) => {
+    const old = before.get(f);
+    const added = after.get(f) as GitTreeEntry;
+    return old
+      ? { path: f, mode: old.mode, type: old.type, sha: old.sha }
+      : { path: f, mode: added.mode, type: added.type, sha: null };
+  });
+  return { tip, commit, parent, reverted, parentTree, moved: { tipTree, files, touched, entries } };
+}
+
+/** The refusal of a revert that later commits' changes to the same files stand in the way of. */
+function movedPastWords(
+  p: { sha: string; since?: string; branch: string },
+  tip: string,
+  touched: string[],
+): string {
+  const names =
+    touched.slice(0, 5).join(", ") + (touched.length > 5 ? ` and ${touched.length - 5} more` : "");
+  return `${p.branch} has moved past ${p.sha.slice(0, 7)} (now ${tip.slice(0, 7)}) and later commits changed ${names}; reverting ${p.since ? "them" : "it"} needs a merge, so Flick will not do it blind`;
+}
+
+/** What GitHub's state says of a revert before it is proposed (see githubRevertCheck). */
+export type RevertVerdict =
+  /** It can be done as proposed: onto `tip`, `commits` commits. */
+  | { ok: true; tip: string; commits: number }
+  /**
+   * It cannot: `reason` in words. `movedPast`: later commits changed the same files (`touched`) —
+   * reverting everything after `parent` up to the tip `tip` instead may go on cleanly.
+   */
+  | { ok: false; reason: string; movedPast?: { tip: string; parent: string; touched: string[] } }
+  /** GitHub could not be asked (no answer, no access): why. */
+  | { ok: null; reason: string };
+
+export type RevertCheck = (
+  repository: string,
+  p: { sha: string; since?: string; branch: string },
+) => Promise<RevertVerdict>;
+
+/**
+ * Asks GitHub, with reads only, whether Flick's revert of a commit (or range) would go through now
+ * as the executor makes it — so a card does not propose what its accept would be refused.
+ */
+export function githubRevertCheck(apiUrl: string, token: string): RevertCheck {
+  const { ok } = okOf(githubRequest(apiUrl.replace(/\/$/, ""), token, () => {}));
+  return async (repository, p) => {
+    try {
+      const plan = await planRevert(repository, p, ok);
+      if (plan.moved && plan.moved.touched.length > 0)
+        return {
+          ok: false,
+          reason: movedPastWords(p, plan.tip, plan.moved.touched),
+          movedPast: { tip: plan.tip, parent: plan.parent, touched: plan.moved.touched },
+        };
+      return { ok: true, tip: plan.tip, commits: plan.reverted?.total ?? 1 };
+    } catch (err) {
+      if (err instanceof ExecutorError && !err.retryable && !/GitHub answered (40[134])/.test(err.message))
+        return { ok: false, reason: err.message };
+      return { ok: null, reason: (err as Error).message };
+    }
+  };
+}
+
 /**
  * Reverts a commit (or, with `since`, the commits after `since` up to it) with GitHub's git data API
  * and opens a pull request from a `flick/revert-…` branch. At the branch's tip the revert is the
@@ -213,17 +365,7 @@ async function revertCommit(
   const repo = `/repos/${repository}`;
   const short = p.sha.slice(0, 7);
   const range = p.since ? `${p.since.slice(0, 7)}..${short}` : null;
-  /** The answer when it is a success (or the one other status the caller handles), else an error. */
-  const send = async (c: Call, what: string, handled?: number) => {
-    const res = await request(c);
-    if ((res.status >= 200 && res.status < 300) || res.status === handled) return res;
-    const message = String(res.json.message ?? "").slice(0, 300);
-    throw new ExecutorError(
-      `${what}: GitHub answered ${res.status}: ${message}`,
-      res.status >= 500 || res.status === 429,
-    );
-  };
-  const ok = async (c: Call, what: string) => (await send(c, what)).json;
+  const { send, ok } = okOf(request);
   // One branch per commit (or range) and target, so reverting onto two branches never collides.
   const revertBranch = `flick/revert-${range ? range.replace("..", "-") : short}-${p.branch.replace(/[^\w.-]+/g, "-")}`;
   const existing = await request({
@@ -235,64 +377,13 @@ async function revertCommit(
     : undefined;
   if (open) return { url: open.html_url, number: open.number, note: "revert pull request already open" };
 
-  const head = await ok({ method: "GET", path: `${repo}/git/ref/heads/${p.branch}` }, `reading ${p.branch}`);
-  const tip = String((head.object as { sha?: string } | undefined)?.sha ?? "");
-  const readCommit = (sha: string, what: string) =>
-    ok({ method: "GET", path: `${repo}/git/commits/${sha}` }, what) as Promise<GitCommit>;
-  const commit = await readCommit(p.sha, "reading the commit");
-  const parent = p.since ?? commit.parents?.[0]?.sha;
-  if (!parent) throw new ExecutorError(`${short} has no parent to go back to`, false);
-  // A range's commits, oldest first, from GitHub's compare (it says whether `since` comes before).
-  const reverted = p.since ? await rangeCommits(repo, p.since, p.sha, ok) : null;
-  const parentTree =
-    (await readCommit(parent, p.since ? "reading the commit before them" : "reading its parent")).tree?.sha ??
-    "";
-
+  const { tip, commit, reverted, parentTree, moved } = await planRevert(repository, p, ok);
   let tree = parentTree;
-  let files: string[] | null = null;
-  if (tip !== p.sha) {
-    const tipTree = (await readCommit(tip, `reading the tip of ${p.branch}`)).tree?.sha ?? "";
-    const read = async (sha: string) => {
-      const t = (await ok(
-        { method: "GET", path: `${repo}/git/trees/${sha}?recursive=1` },
-        "reading a tree",
-      )) as GitTree;
-      if (t.truncated)
-        throw new ExecutorError(
-          "the repository is too large to revert file by file through GitHub's API; revert it locally",
-          false,
-        );
-      return new Map((t.tree ?? []).filter((e) => e.type !== "tree").map((e) => [e.path, e]));
-    };
-    const [before, after, now] = await Promise.all([
-      read(parentTree),
-      read(commit.tree?.sha ?? ""),
-      read(tipTree),
-    ]);
-    const same = (a?: GitTreeEntry, b?: GitTreeEntry) => a?.sha === b?.sha && a?.mode === b?.mode;
-    files = [...new Set([...before.keys(), ...after.keys()])].filter(
-      (f) => !same(before.get(f), after.get(f)),
-    );
-    if (files.length === 0)
-      throw new ExecutorError(`${range ?? short} changed no files; there is nothing to revert`, false);
-    const touched = files.filter((f) => !same(now.get(f), after.get(f)));
-    if (touched.length > 0) {
-      const names =
-        touched.slice(0, 5).join(", ") + (touched.length > 5 ? ` and ${touched.length - 5} more` : "");
-      throw new ExecutorError(
-        `${p.branch} has moved past ${short} (now ${tip.slice(0, 7)}) and later commits changed ${names}; reverting ${range ? "them" : "it"} needs a merge, so Flick will not do it blind`,
-        false,
-      );
-    }
-    const entries = files.map((f) => {
-      const old = before.get(f);
-      const added = after.get(f) as GitTreeEntry;
-      return old
-        ? { path: f, mode: old.mode, type: old.type, sha: old.sha }
-        : { path: f, mode: added.mode, type: added.type, sha: null };
-    });
+  const files = moved?.files ?? null;
+  if (moved) {
+    if (moved.touched.length > 0) throw new ExecutorError(movedPastWords(p, tip, moved.touched), false);
     const made = await ok(
-      { method: "POST", path: `${repo}/git/trees`, body: { base_tree: tipTree, tree: entries } },
+      { method: "POST", path: `${repo}/git/trees`, body: { base_tree: moved.tipTree, tree: moved.entries } },
       "writing the reverted tree",
     );
     tree = String(made.sha);

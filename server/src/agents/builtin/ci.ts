@@ -1,4 +1,5 @@
 import type { Change } from "@flick/shared";
+import type { RevertCheck } from "../../executors/github.ts";
 import { githubHeaders } from "../../lib/github.ts";
 import { extractErrorLines, lineText } from "../ci/log-errors.ts";
 import { type CardUpsert, defineAgent, type SignalRow, withdrawal } from "../define.ts";
@@ -291,7 +292,7 @@ const FAILED = new Set(["failure", "timed_out", "startup_failure"]);
  * last passing run printed too, when it has seen one), and proposes a re-run when the job has
  * passed on retry before (flaky), else a pull request reverting the commit it fails on.
  */
-export function ciAgent(fetchJobLog: JobLogFetcher | null) {
+export function ciAgent(fetchJobLog: JobLogFetcher | null, checkRevert: RevertCheck | null = null) {
   return defineAgent({
     name: "ci",
     reads: ["github.workflow_job", "github.check_run", "github.status", "github.push"],
@@ -428,6 +429,33 @@ export function ciAgent(fetchJobLog: JobLogFetcher | null) {
             : "";
         // Flaky: GitHub re-runs an Actions job; another CI's job is re-run from its own page.
         const rerun = flaky ? job.actions : null;
+        // The revert, asked of GitHub first (reads only) as the executor would make it: when later
+        // commits changed the same files it would need a merge Flick will not do blind — then the
+        // branch goes back to before it broke, up to its tip, instead.
+        const asked =
+          !flaky && checkRevert && !ctx.demo
+            ? await checkRevert(job.repository, {
+                sha: brokeSha,
+                ...(push ? { since: push.before } : {}),
+                branch: job.branch,
+              })
+            : null;
+        let wide: { tip: string; parent: string; commits: number; touched: string[] } | null = null;
+        let refused: string | null = null;
+        if (asked?.ok === false && asked.movedPast && checkRevert) {
+          const whole = await checkRevert(job.repository, {
+            sha: asked.movedPast.tip,
+            since: asked.movedPast.parent,
+            branch: job.branch,
+          });
+          if (whole.ok) wide = { ...asked.movedPast, commits: whole.commits };
+          else refused = whole.ok === false ? whole.reason : asked.reason;
+        } else if (asked?.ok === false) refused = asked.reason;
+        const back = wide ? wide.parent.slice(0, 7) : "";
+        const laterFiles = wide
+          ? wide.touched.slice(0, 3).join(", ") +
+            (wide.touched.length > 3 ? ` and ${wide.touched.length - 3} more` : "")
+          : "";
         const change: Change = rerun
           ? {
               type: "github",
@@ -435,15 +463,15 @@ export function ciAgent(fetchJobLog: JobLogFetcher | null) {
               repository: job.repository,
               params: { runId: rerun.runId, failedOnly: true },
             }
-          : flaky
+          : flaky || refused
             ? { type: "none" }
             : {
                 type: "github",
                 operation: "revert_commit",
                 repository: job.repository,
                 params: {
-                  sha: brokeSha,
-                  ...(push ? { since: push.before } : {}),
+                  sha: wide ? wide.tip : brokeSha,
+                  ...(wide ? { since: wide.parent } : push ? { since: push.before } : {}),
                   branch: job.branch,
                   reason: [
                     `${job.workflow ? `The **${job.name}** job of **${job.workflow}**` : `**${job.name}**`} fails on \`${job.branch}\` since ${brokeSha}${failedStep ? `, in the step "${failedStep}"` : ""}${stillAt ? ` (still at ${latestSha})` : ""}.`,
@@ -452,6 +480,9 @@ export function ciAgent(fetchJobLog: JobLogFetcher | null) {
                       : push
                         ? `It was the last of ${n} commits pushed together${push.pr ? ` (the merge of #${push.pr})` : ""}, and CI ran at it only: any of them may have broken the job, so this reverts all ${n} (${push.before.slice(0, 7)}..${sha}).`
                         : "",
+                    wide
+                      ? `Later commits changed ${laterFiles} too, so reverting ${sha} alone would need a merge: this reverts all ${wide.commits} commits after ${back} up to ${wide.tip.slice(0, 7)}, the tip of \`${job.branch}\` — the branch as it was before the job broke.`
+                      : "",
                     job.url ? `Run: ${job.url}` : "",
                     errorLines.length
                       ? `\`\`\`\n${errorLines.join("\n")}\n\`\`\``
@@ -467,14 +498,19 @@ export function ciAgent(fetchJobLog: JobLogFetcher | null) {
         const attempts = run.conclusions.length;
         const where =
           job.workflow === null ? "its status" : job.actions ? "the job's log" : "the check's output";
+        const step = failedStep ? ` (${failedStep})` : "";
         out.push({
           fingerprint,
-          kind: flaky && !rerun ? "insight" : "action",
+          kind: (flaky && !rerun) || refused ? "insight" : "action",
           title: flaky
             ? `${label} failed on ${job.branch} — flaky before, re-run?`
-            : stillAt
-              ? `${label} is failing on ${job.branch} since ${sha}${pushed}${failedStep ? ` (${failedStep})` : ""}, still at ${stillAt} — revert ${push ? revertWhat : sha}?`
-              : `${label} is failing on ${job.branch} at ${sha}${pushed}${failedStep ? ` (${failedStep})` : ""} — revert ${push ? revertWhat : "it"}?`,
+            : refused
+              ? `${label} is failing on ${job.branch} since ${sha}${pushed}${step} — Flick cannot revert it`
+              : wide
+                ? `${label} is failing on ${job.branch} since ${sha}${pushed}${step}${stillAt ? `, still at ${stillAt}` : ""} — revert back to ${back}?`
+                : stillAt
+                  ? `${label} is failing on ${job.branch} since ${sha}${pushed}${failedStep ? ` (${failedStep})` : ""}, still at ${stillAt} — revert ${push ? revertWhat : sha}?`
+                  : `${label} is failing on ${job.branch} at ${sha}${pushed}${failedStep ? ` (${failedStep})` : ""} — revert ${push ? revertWhat : "it"}?`,
           summary: [
             errorLines.length
               ? `First errors in ${job.actions ? "the log" : where}${against}:\n\n\`\`\`\n${errorLines.slice(0, 12).join("\n")}\n\`\`\``
@@ -488,11 +524,15 @@ export function ciAgent(fetchJobLog: JobLogFetcher | null) {
             past,
             flaky
               ? `This job failed and then passed on a retry of the same commit ${plural(state.flaky, "time")} before. ${rerun ? "Accept re-runs the failed jobs." : `Re-run it from its page${job.url ? ` (${job.url})` : ""}: Flick cannot re-run another CI's jobs.`}`
-              : since
-                ? `Accept opens a pull request that reverts the ${n} commits since the job last passed at ${since}, up to ${sha} — CI finished no run at the others (${push?.pushes} pushes), so any of them may have broken the job: ${listed}${stillAt ? ` (it still fails at ${stillAt}, pushed since)` : ""}${errorLines.length ? ". It quotes the error lines" : ""}.`
-                : push
-                  ? `Accept opens a pull request that reverts ${push.pr ? `the merge of #${push.pr} at ${sha}, the ${n} commits it brought` : `the ${n} commits pushed together at ${sha}`} — CI ran at the last only, so any of them may have broken the job: ${listed}${stillAt ? ` (it still fails at ${stillAt}, pushed since)` : ""}${errorLines.length ? ". It quotes the error lines" : ""}.`
-                  : `Accept opens a pull request that reverts ${sha}, the commit this job ${stillAt ? `began failing on (it still fails at ${stillAt}, pushed since)` : "fails on"}${errorLines.length ? ", quoting the error lines" : ""}.`,
+              : refused
+                ? `Flick cannot revert it: ${refused}.`
+                : wide
+                  ? `Later commits changed ${laterFiles} too, so reverting ${sha}${push ? " with the commits before it" : ""} alone would need a merge. Accept opens a pull request that reverts all ${wide.commits} commits after ${back} up to ${wide.tip.slice(0, 7)}, the tip of ${job.branch}: the branch as it was before the job broke, later work included${errorLines.length ? ". It quotes the error lines" : ""}.`
+                  : since
+                    ? `Accept opens a pull request that reverts the ${n} commits since the job last passed at ${since}, up to ${sha} — CI finished no run at the others (${push?.pushes} pushes), so any of them may have broken the job: ${listed}${stillAt ? ` (it still fails at ${stillAt}, pushed since)` : ""}${errorLines.length ? ". It quotes the error lines" : ""}.`
+                    : push
+                      ? `Accept opens a pull request that reverts ${push.pr ? `the merge of #${push.pr} at ${sha}, the ${n} commits it brought` : `the ${n} commits pushed together at ${sha}`} — CI ran at the last only, so any of them may have broken the job: ${listed}${stillAt ? ` (it still fails at ${stillAt}, pushed since)` : ""}${errorLines.length ? ". It quotes the error lines" : ""}.`
+                      : `Accept opens a pull request that reverts ${sha}, the commit this job ${stillAt ? `began failing on (it still fails at ${stillAt}, pushed since)` : "fails on"}${errorLines.length ? ", quoting the error lines" : ""}.`,
           ]
             .filter(Boolean)
             .join("\n\n"),
@@ -523,6 +563,7 @@ export function ciAgent(fetchJobLog: JobLogFetcher | null) {
               commit: sha,
               ...(push ? { pushed: `${n} commits, ${push.before.slice(0, 7)}..${sha}` } : {}),
               ...(stillAt ? { failingAt: stillAt } : {}),
+              ...(wide ? { reverting: `${wide.commits} commits, ${back}..${wide.tip.slice(0, 7)}` } : {}),
               attempts,
               flakyBefore: state.flaky,
               ...(failedStep ? { step: failedStep } : {}),
@@ -549,6 +590,28 @@ export function ciAgent(fetchJobLog: JobLogFetcher | null) {
                         : fetchLog
                           ? "GitHub did not give the log"
                           : "not read: GITHUB_TOKEN is not set",
+                  },
+                ]),
+            // What GitHub said of the revert before it was proposed (not for a flaky job's re-run).
+            ...(flaky || ctx.demo
+              ? []
+              : [
+                  {
+                    check: `the revert goes onto ${job.branch}'s tip`,
+                    status: refused
+                      ? ("failed" as const)
+                      : asked?.ok || wide
+                        ? ("passed" as const)
+                        : ("skipped" as const),
+                    detail: refused
+                      ? refused
+                      : wide
+                        ? `with the ${wide.commits} commits after ${back} reverted together (later commits changed ${laterFiles})`
+                        : asked?.ok
+                          ? `no later commit changed its files (${job.branch} is at ${asked.tip.slice(0, 7)})`
+                          : asked
+                            ? `not known: ${asked.reason}`
+                            : "not asked: GITHUB_TOKEN is not set",
                   },
                 ]),
           ],
