@@ -1946,6 +1946,13 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       return { ...p, workflow_job: { ...j, conclusion, run_attempt: attempt, head_branch: branch } };
     };
 
+    /** The "unit" job of `repository`, finishing `conclusion` as run `id` (its first attempt) at `sha`. */
+    const unitOf = (repository: Json) => (conclusion: string, id: number, sha: string) => {
+      const p = job(conclusion, 1);
+      const j = p.workflow_job as Json;
+      return { ...p, repository, workflow_job: { ...j, id, run_id: id, name: "unit", head_sha: sha } };
+    };
+
     it("one card per failing job across retries, quoting the first error lines of the real log", async () => {
       await github("workflow_job", job("failure", 1));
       await github("workflow_job", job("failure", 2));
@@ -2062,11 +2069,7 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
 
     it("GitHub is asked before a revert is proposed: a later commit to the same files makes it 'revert back to' before the break", async () => {
       const repository = { full_name: "acme/ci-fix", default_branch: "master" };
-      const run = (conclusion: string, id: number, sha: string) => {
-        const p = job(conclusion, 1);
-        const j = p.workflow_job as Json;
-        return { ...p, repository, workflow_job: { ...j, id, run_id: id, name: "unit", head_sha: sha } };
-      };
+      const run = unitOf(repository);
       const commit = (file: string, text: string, message: string) => {
         writeFileSync(path.join(fixRepo, file), text);
         git(fixRepo, "commit", "-q", "-am", message);
@@ -2116,11 +2119,7 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
 
     it("a job broken after pushes CI finished no run at proposes reverting every commit since its last pass", async () => {
       const repository = { full_name: "acme/ci-cancelled", default_branch: "master" };
-      const run = (conclusion: string, id: number, sha: string) => {
-        const p = job(conclusion, 1);
-        const j = p.workflow_job as Json;
-        return { ...p, repository, workflow_job: { ...j, id, run_id: id, name: "unit", head_sha: sha } };
-      };
+      const run = unitOf(repository);
       const push = (before: string, after: string, commits: [string, string][]) =>
         github("push", {
           ref: "refs/heads/master",
@@ -2177,11 +2176,7 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
 
     it("a job broken at the last commit of a push of three proposes reverting all three", async () => {
       const repository = { full_name: "acme/ci-push", default_branch: "master" };
-      const run = (conclusion: string, id: number, sha: string) => {
-        const p = job(conclusion, 1);
-        const j = p.workflow_job as Json;
-        return { ...p, repository, workflow_job: { ...j, id, run_id: id, name: "unit", head_sha: sha } };
-      };
+      const run = unitOf(repository);
       const commit = (c: string, message: string) => ({ id: c.repeat(40), message });
       await github("workflow_job", run("success", 1900, "1".repeat(40)));
       await github("push", {
