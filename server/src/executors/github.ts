@@ -326,13 +326,22 @@ export type RevertCheck = (
 
 /**
  * Asks GitHub, with reads only, whether Flick's revert of a commit (or range) would go through now
- * as the executor makes it — so a card does not propose what its accept would be refused.
+ * as the executor makes it — so a card does not propose what its accept would be refused. Gives up
+ * (not known) after `budgetMs`.
  */
-export function githubRevertCheck(apiUrl: string, token: string): RevertCheck {
+export function githubRevertCheck(apiUrl: string, token: string, budgetMs = 4_000): RevertCheck {
   const { ok } = okOf(githubRequest(apiUrl.replace(/\/$/, ""), token, () => {}));
   return async (repository, p) => {
+    let timer: NodeJS.Timeout | undefined;
+    // The agent waits for this before its card: a slow GitHub leaves the revert unchecked instead.
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`GitHub took over ${budgetMs / 1000} s to answer`)),
+        budgetMs,
+      );
+    });
     try {
-      const plan = await planRevert(repository, p, ok);
+      const plan = await Promise.race([planRevert(repository, p, ok), late]);
       if (plan.moved && plan.moved.touched.length > 0)
         return {
           ok: false,
@@ -344,6 +353,8 @@ export function githubRevertCheck(apiUrl: string, token: string): RevertCheck {
       if (err instanceof ExecutorError && !err.retryable && !/GitHub answered (40[134])/.test(err.message))
         return { ok: false, reason: err.message };
       return { ok: null, reason: (err as Error).message };
+    } finally {
+      clearTimeout(timer);
     }
   };
 }

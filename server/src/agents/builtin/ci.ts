@@ -299,6 +299,17 @@ export function ciAgent(fetchJobLog: JobLogFetcher | null, checkRevert: RevertCh
     async run(ctx, batch) {
       // Sample jobs name no repository of the team's: their logs are not asked of GitHub.
       const fetchLog = ctx.demo ? null : fetchJobLog;
+      // The jobs of one workflow run failing together ask about the same revert once.
+      const reverts = new Map<string, ReturnType<RevertCheck>>();
+      const revertable: RevertCheck | null =
+        checkRevert && !ctx.demo
+          ? (repository, p) => {
+              const key = `${repository}:${p.since ?? ""}..${p.sha}@${p.branch}`;
+              const known = reverts.get(key) ?? checkRevert(repository, p);
+              reverts.set(key, known);
+              return known;
+            }
+          : null;
       const out: CardUpsert[] = [];
       // Pushes first: a job's result may come in the same batch as the push it ran for.
       for (const signal of batch) {
@@ -433,8 +444,8 @@ export function ciAgent(fetchJobLog: JobLogFetcher | null, checkRevert: RevertCh
         // commits changed the same files it would need a merge Flick will not do blind — then the
         // branch goes back to before it broke, up to its tip, instead.
         const asked =
-          !flaky && checkRevert && !ctx.demo
-            ? await checkRevert(job.repository, {
+          !flaky && revertable
+            ? await revertable(job.repository, {
                 sha: brokeSha,
                 ...(push ? { since: push.before } : {}),
                 branch: job.branch,
@@ -442,8 +453,8 @@ export function ciAgent(fetchJobLog: JobLogFetcher | null, checkRevert: RevertCh
             : null;
         let wide: { tip: string; parent: string; commits: number; touched: string[] } | null = null;
         let refused: string | null = null;
-        if (asked?.ok === false && asked.movedPast && checkRevert) {
-          const whole = await checkRevert(job.repository, {
+        if (asked?.ok === false && asked.movedPast && revertable) {
+          const whole = await revertable(job.repository, {
             sha: asked.movedPast.tip,
             since: asked.movedPast.parent,
             branch: job.branch,
