@@ -120,6 +120,7 @@ function isBot(user: { login: string; type?: string }): boolean {
 export interface PullNow {
   open: boolean;
   merged: boolean;
+  draft: boolean;
   head: string;
   /** false: it conflicts with its base; null: GitHub is still working that out. */
   mergeable: boolean | null;
@@ -144,6 +145,7 @@ export function githubPulls(apiUrl: string, token: string): PullFetcher {
       const pr = (await res.json()) as {
         state?: unknown;
         merged?: unknown;
+        draft?: unknown;
         head?: { sha?: unknown };
         mergeable?: unknown;
         mergeable_state?: unknown;
@@ -153,6 +155,7 @@ export function githubPulls(apiUrl: string, token: string): PullFetcher {
       return {
         open: pr.state === "open",
         merged: pr.merged === true,
+        draft: pr.draft === true,
         head: pr.head.sha,
         mergeable: typeof pr.mergeable === "boolean" ? pr.mergeable : null,
         state: typeof pr.mergeable_state === "string" ? pr.mergeable_state : "unknown",
@@ -166,7 +169,7 @@ export function githubPulls(apiUrl: string, token: string): PullFetcher {
 
 /**
  * What GitHub's answer changes: a push its webhook has not told yet (the checks Flick saw are of an
- * older head), a conflict it has worked out since, a close. Returns what holds a merge back at the
+ * older head), a conflict it has worked out since, a close, a draft, auto-merge. Returns what holds a merge back at the
  * base's rules: "blocked" (a required review or check is missing) or "behind" (the base's rules
  * want the branch up to date with it).
  */
@@ -183,6 +186,8 @@ function learn(state: PrState, pull: PullNow): "blocked" | "behind" | undefined 
   }
   if (pull.mergeable !== null) state.conflicts = !pull.mergeable;
   state.autoMerge = pull.autoMerge;
+  // Turned back into a draft with no event Flick heard: not for merging.
+  state.draft = pull.draft;
   return pull.state === "blocked" || pull.state === "behind" ? pull.state : undefined;
 }
 
