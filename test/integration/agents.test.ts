@@ -72,6 +72,14 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
         };
       if (req.method === "POST" && req.path === "/repos/acme/shop/issues/12/comments")
         return { status: 201, body: { id: 1 } };
+      // The feedback issues' repository: opened as #45, commented on as GitHub does.
+      if (req.method === "POST" && req.path === "/repos/acme/app/issues")
+        return { status: 201, body: { number: 45, html_url: "https://github.com/acme/app/issues/45" } };
+      if (req.method === "POST" && req.path === "/repos/acme/app/issues/45/comments")
+        return {
+          status: 201,
+          body: { id: 2, html_url: "https://github.com/acme/app/issues/45#issuecomment-2" },
+        };
       return { status: 404, body: {} };
     });
     t = await startTestApp(driver, { GITHUB_TOKEN: "ghp_test", GITHUB_API_URL: githubApi.url });
@@ -3227,6 +3235,70 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       expect(others).toHaveLength(0);
       expect(grown?.title).toMatch(new RegExp(`^${rejectedAt + 19} customers asked for`));
       expect(grown?.summary).toContain("so it is here despite the mute.");
+    });
+
+    it("an issue Flick opened for a cluster is told of as many new customers again, in their words", async () => {
+      const source = await t.createSource(
+        admin,
+        "feedback",
+        { clusterThreshold: 4, repository: "acme/app" },
+        "Feedback (issue follow-up)",
+      );
+      const send = async (items: { author: string; text: string }[]) => {
+        const res = await t.request(`/ingest/${source.id}`, {
+          json: items.map((i) => ({ ...i, id: randomUUID(), rating: 4 })),
+          origin: null,
+          headers: { authorization: `Bearer ${source.secret}` },
+        });
+        expect(res.status, res.text).toBe(202);
+        await t.drain();
+      };
+      const ask = (author: string, i: number) => ({ author, text: asks[i % asks.length] as string });
+      const mine = () => cards(`feedback:more:${source.id}:`);
+      await send(["ann", "bob", "cy", "dee", "eve"].map(ask));
+      const [first] = await cards(`feedback:cluster:${source.id}:`);
+      if (!first) throw new Error("no cluster card");
+      await decide(first, "accept");
+      await carryOut();
+      const opened = githubApi.requests.filter((r) => r.path === "/repos/acme/app/issues");
+      expect(opened).toHaveLength(1);
+      // Three new customers, and one who asked before writing again: not yet as many as a card takes.
+      t.clock.advance(60 * minute);
+      await send([ask("fay", 0), ask("gus", 1), ask("hal", 2), ask("ann", 3)]);
+      expect(await mine()).toHaveLength(0);
+      // A fourth new one: the issue's card.
+      t.clock.advance(60 * minute);
+      await send([ask("ivy", 4)]);
+      const card = await onlyCard(`feedback:more:${source.id}:`);
+      expect(card.title).toMatch(
+        /^4 customers asked for ".*" since Flick opened #45 — add their words to it\?$/,
+      );
+      expect(card.summary).toContain("Accept adds them to acme/app#45 as a comment");
+      expect(card.change).toMatchObject({
+        type: "github",
+        operation: "comment",
+        repository: "acme/app",
+        params: { number: 45 },
+      });
+      const body = String((card.change as { params: { body: string } }).params.body);
+      expect(body).toMatch(/^4 more customers asked since /);
+      expect(body).toContain(`> ${asks[4]}`);
+      // Accepted: the comment is posted, and the count starts again from it.
+      await decide(card, "accept");
+      await carryOut();
+      const comment = githubApi.requests.filter((r) => r.path === "/repos/acme/app/issues/45/comments");
+      expect(comment).toHaveLength(1);
+      expect(JSON.parse(comment[0]?.body ?? "{}").body).toBe(body);
+      t.clock.advance(60 * minute);
+      await send([ask("jo", 0), ask("kim", 1), ask("fay", 2)]);
+      expect((await mine()).map((c) => c.status)).toEqual(["applied"]);
+      t.clock.advance(60 * minute);
+      await send([ask("lu", 3), ask("max", 4)]);
+      const [, again] = await mine();
+      expect(again?.status).toBe("pending");
+      expect(again?.title).toMatch(
+        /^4 customers asked for ".*" since Flick last added to #45 — add their words to it\?$/,
+      );
     });
 
     it("counts customers, not messages: one person writing again and again is one voice", async () => {

@@ -210,6 +210,12 @@ export interface LatestCardView extends OpenCardView {
   updatedAt: Date;
 }
 
+/** A card's change as carried out (see AgentContext.carriedOut): what the executor answered, and when. */
+export interface CarriedOut {
+  result: Record<string, unknown>;
+  finishedAt: Date;
+}
+
 /** A metrics source as a clock-only agent sees it (see AgentContext.metricSources). */
 export interface MetricSourceView {
   id: string;
@@ -250,6 +256,11 @@ export interface AgentContext {
    * over the last `days` days, newest first: which executor ran, whether it worked, its error.
    */
   rollbacksOf(repository: string, days: number): Promise<PastRollback[]>;
+  /**
+   * The latest change carried out for a card of each fingerprint (succeeded, not a rehearsal, not a
+   * demo card): what it made ("number" of the issue it opened…) and when.
+   */
+  carriedOut(fingerprints: string[]): Promise<Map<string, CarriedOut>>;
   /** Whether an admin set up an enabled action of this name (so a card may propose calling it). */
   actionReady(name: string): Promise<boolean>;
   /**

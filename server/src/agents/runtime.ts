@@ -15,6 +15,7 @@ import {
   type AgentContext,
   agentReads,
   type CardUpsert,
+  type CarriedOut,
   type LatestCardView,
   type MetricSourceView,
   NonRetryableError,
@@ -581,6 +582,34 @@ export class AgentRuntime {
             .limit(100)
             .then((rows) => rows.map((r) => ({ ...r, facts: r.facts ?? {} }) as PastRollback)),
         );
+      },
+      async carriedOut(fingerprints) {
+        const done = new Map<string, CarriedOut>();
+        if (fingerprints.length === 0) return done;
+        const rows = await db
+          .select({
+            fingerprint: cards.fingerprint,
+            result: executions.result,
+            finishedAt: executions.finishedAt,
+          })
+          .from(executions)
+          .innerJoin(cards, eq(cards.id, executions.cardId))
+          .where(
+            and(
+              inArray(cards.fingerprint, [...new Set(fingerprints)]),
+              eq(executions.state, "succeeded"),
+              eq(executions.dryRun, false),
+              not(demoCardSql),
+            ),
+          )
+          .orderBy(desc(executions.finishedAt));
+        for (const r of rows)
+          if (!done.has(r.fingerprint) && r.finishedAt)
+            done.set(r.fingerprint, {
+              result: (r.result ?? {}) as Record<string, unknown>,
+              finishedAt: r.finishedAt,
+            });
+        return done;
       },
       actionReady(name) {
         return once(ready, name, () =>

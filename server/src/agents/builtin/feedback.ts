@@ -188,10 +188,95 @@ async function clusterCard(
   };
 }
 
+/** The card telling the issue Flick opened for a cluster of the customers who asked since. */
+const moreKey = (sourceId: string, cluster: number) => `feedback:more:${sourceId}:${cluster}`;
+
+/**
+ * Clusters whose card was accepted and opened an issue: once as many customers as make a card
+ * (`clusterThreshold`) asked since — customers who had not asked before — a card proposes adding
+ * their words to that issue as a comment. Its accept starts the count again.
+ */
+async function moreSinceIssue(
+  ctx: AgentContext,
+  conf: FeedbackSettings,
+  sourceId: string,
+  grown: { cluster: Cluster; signalIds: string[]; fingerprint: string }[],
+): Promise<CardUpsert[]> {
+  if (grown.length === 0) return [];
+  const done = await ctx.carriedOut(grown.flatMap((g) => [g.fingerprint, moreKey(sourceId, g.cluster.id)]));
+  const out: CardUpsert[] = [];
+  for (const { cluster, signalIds, fingerprint } of grown) {
+    const opened = done.get(fingerprint);
+    // The issue it opened, by its page (the repository it went to, whatever the settings say now).
+    const issue = /([^/]+\/[^/]+)\/issues\/(\d+)$/.exec(String(opened?.result.url ?? ""));
+    if (!opened || !issue) continue;
+    const [, repository = "", n = ""] = issue;
+    const number = Number(n);
+    const added = done.get(moreKey(sourceId, cluster.id));
+    const since = Math.max(opened.finishedAt.getTime(), added?.finishedAt.getTime() ?? 0);
+    // Customers who had not asked before: one who asked then and writes again is no one new.
+    const fresh = newCustomersSince(cluster, since, Number.POSITIVE_INFINITY);
+    if (fresh.customers < conf.clusterThreshold) continue;
+    const words = cluster.recent
+      .filter((r) => r.at > since)
+      .slice(-5)
+      .reverse();
+    const sinceWhat = added ? `Flick last added to #${number}` : `Flick opened #${number}`;
+    const latest = fresh.last ? `, the latest on ${day(new Date(fresh.last), ctx.now)}` : "";
+    out.push({
+      fingerprint: moreKey(sourceId, cluster.id),
+      kind: "action",
+      title: `${claim(cluster, fresh.customers, `since ${sinceWhat}`)} — add their words to it?`,
+      summary: `${fresh.customers} customers who had not asked before wrote since ${day(new Date(since), ctx.now)}${latest}; the issue does not have their words. Accept adds them to ${repository}#${number} as a comment (${cluster.size} messages in the cluster in all).`,
+      ...rank({
+        // What the issue already stands for, with more voices: below a new cluster's card.
+        severity: cluster.cls === "bug" ? 0.4 : 0.2,
+        blastRadius: blast(fresh.customers),
+        confidence: Math.min(0.6, 0.3 + fresh.customers / 50),
+        recency: recency(new Date(cluster.updatedAt), ctx.now),
+        acceptRate: await ctx.acceptRate("feedback", "feedback"),
+      }),
+      preview: {
+        type: "text",
+        text: words
+          .slice(0, 3)
+          .map((r) => `“${r.quote}”`)
+          .join("\n\n")
+          .slice(0, 4000),
+      },
+      change: {
+        type: "github",
+        operation: "comment",
+        repository,
+        params: {
+          number,
+          body: `${fresh.customers} more customers asked since ${day(new Date(since), ctx.now)}:\n\n${words.map((r) => `> ${r.quote}`).join("\n\n")}`,
+        },
+      },
+      evidence: {
+        signalIds,
+        firstSeen: new Date(since),
+        lastSeen: new Date(cluster.updatedAt),
+        facts: {
+          class: cluster.cls,
+          issue: `${repository}#${number}`,
+          customersSince: fresh.customers,
+          topic: topic(cluster),
+        },
+        replaceFacts: true,
+      },
+      // After a comment it carried out, the next round is a card of its own.
+      reopen: true,
+    });
+  }
+  return out;
+}
+
 /**
  * Feedback clusters: each item is classified (bug / feature / noise; noise is dropped) and joins
  * the nearest cluster of its class (TF-IDF cosine, no model). A cluster that reaches the source's
- * threshold within a week becomes a card proposing an issue with the customers' own words.
+ * threshold within a week becomes a card proposing an issue with the customers' own words; once
+ * that issue is opened, as many new customers again make a card proposing to add their words to it.
  */
 export const feedbackAgent = defineAgent({
   name: "feedback",
@@ -230,6 +315,7 @@ export const feedbackAgent = defineAgent({
         const week: Week = { customers, messages, to, over: false };
         return { ...g, week, first, fingerprint: `feedback:cluster:${sourceId}:${g.cluster.id}` };
       });
+      out.push(...(await moreSinceIssue(ctx, conf, sourceId, counted)));
       const ready = counted.filter((g) => g.week.customers >= conf.clusterThreshold);
       const quiet = counted.filter((g) => g.week.customers < conf.clusterThreshold);
       await ctx.state.load(counted.map((g) => toldKey(g.fingerprint)));
