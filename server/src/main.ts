@@ -5,6 +5,7 @@ import { AgentRuntime, builtinAgents } from "./agents/index.ts";
 import { createApp, createServices } from "./app.ts";
 import { type Config, ConfigError, loadConfig } from "./config.ts";
 import { DatabaseOpenError, type DatabaseOptions, migrateDatabase, openDatabase } from "./db/client.ts";
+import { githubRevertCheck } from "./executors/github.ts";
 import { systemClock } from "./lib/clock.ts";
 import { createLogger } from "./lib/logger.ts";
 import { wakeSnoozedCards } from "./services/cards/snooze.ts";
@@ -49,6 +50,9 @@ export async function start(config: Config) {
       maxAttempts: config.WORKER_MAX_ATTEMPTS,
       // The embedded database runs queries on this thread, so a second loop would only interleave.
       concurrency: database.driver === "postgres" ? config.WORKER_CONCURRENCY : 1,
+      checkRevert: config.GITHUB_TOKEN
+        ? githubRevertCheck(config.GITHUB_API_URL ?? "https://api.github.com", config.GITHUB_TOKEN)
+        : null,
     },
   );
   const executionRuntime = new ExecutionRuntime(database, systemClock, logger, config);

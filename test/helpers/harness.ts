@@ -4,6 +4,7 @@ import { createApp, createServices } from "@flick/server/app";
 import { type Config, loadConfig } from "@flick/server/config";
 import { type DatabaseHandle, type DatabaseOptions, migrateDatabase, openDatabase } from "@flick/server/db";
 import { ExecutionRuntime } from "@flick/server/executions";
+import { githubRevertCheck } from "@flick/server/executors";
 import { FixerRuntime } from "@flick/server/fixer-runtime";
 import { FollowUpRuntime } from "@flick/server/follow-up-runtime";
 import { createLogger } from "@flick/server/logger";
@@ -190,6 +191,9 @@ export async function startTestApp(driver: Driver, env: Record<string, string> =
         leaseSeconds: 60,
         maxAttempts: 3,
         pollMs: 50,
+        checkRevert: config.GITHUB_TOKEN
+          ? githubRevertCheck(config.GITHUB_API_URL ?? "https://api.github.com", config.GITHUB_TOKEN)
+          : null,
         ...options,
       },
     );

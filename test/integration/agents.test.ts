@@ -49,13 +49,20 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
   });
   git(fixRepo, "branch", "-m", "master");
   const fixApi = gitDataApi(fixRepo, "acme/ci-fix", "");
+  /** acme/roll's history, the same way: the correlator's revert tests deploy commits of it. */
+  const rollRepo = makeRepo("flick-roll-", {
+    "cart.js": "export const total = 0;\n",
+    "README.md": "# shop\n",
+  });
+  git(rollRepo, "branch", "-m", "master");
+  const rollApi = gitDataApi(rollRepo, "acme/roll", "");
 
   beforeAll(async () => {
     // A local server speaking GitHub's job-log route, serving a real failed build log.
     githubApi = await startRecorder((req) => {
       const job = /\/actions\/jobs\/(\d+)\/logs$/.exec(req.path);
       if (job) return { status: 200, text: jobLogs.get(Number(job[1])) ?? failLog };
-      const fromGit = fixApi(req);
+      const fromGit = fixApi(req) ?? rollApi(req);
       if (fromGit) return fromGit;
       const pull = /^\/repos\/Codertocat\/Hello-World\/pulls\/(\d+)$/.exec(req.path);
       const known = pull && pulls.get(Number(pull[1]));
@@ -93,6 +100,7 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
     await t?.close();
     await githubApi?.close();
     rmSync(fixRepo, { recursive: true, force: true });
+    rmSync(rollRepo, { recursive: true, force: true });
   });
 
   const cards = (prefix: string) =>
@@ -4396,9 +4404,13 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       // An earlier test may have set up a "rollback" action: off until this one sets it up.
       const earlier = await rollbackAction();
       if (earlier) expect((await setAction(earlier.id, { enabled: false })).status).toBe(200);
-      // Never rolled back here: the card has only its own check.
+      // Never rolled back here: the card has only its own check, and what GitHub said of the revert
+      // (nothing: the local GitHub has no git data for this repository).
       const first = await trouble("6");
-      expect(checks(first).map((c) => c.check)).toEqual(["the trouble started after the deploy, not before"]);
+      expect(checks(first).map((c) => [c.check, c.status])).toEqual([
+        ["the trouble started after the deploy, not before", "passed"],
+        ["the revert goes onto master's tip", "skipped"],
+      ]);
       // With no rollback action, accept opens a revert pull request: GitHub refuses it here (404).
       expect(first.change).toMatchObject({ type: "github", operation: "revert_commit" });
       expect(await rollBack(first)).toBe("failed");
@@ -4503,7 +4515,77 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
           status: "passed",
           detail: "1 of 2 in the last 90 days",
         },
+        // GitHub's git data for this repository is not there (404): the revert's check is not known.
+        {
+          check: "the revert goes onto master's tip",
+          status: "skipped",
+          detail: "not known: reading master: GitHub answered 404",
+        },
       ]);
+    });
+
+    it("a rollback card's revert is checked with GitHub: a later push to the same file makes it revert back to before the deploy", async () => {
+      const earlier = await rollbackAction();
+      if (earlier?.enabled) expect((await setAction(earlier.id, { enabled: false })).status).toBe(200);
+      const repository = { full_name: "acme/roll", default_branch: "master" };
+      const commit = (text: string, message: string) => {
+        writeFileSync(path.join(rollRepo, "cart.js"), text);
+        git(rollRepo, "commit", "-q", "-am", message);
+        return git(rollRepo, "rev-parse", "HEAD");
+      };
+      const push = (before: string, after: string, message: string) =>
+        github("push", {
+          ref: "refs/heads/master",
+          before,
+          after,
+          created: false,
+          deleted: false,
+          forced: false,
+          repository: { ...repository, pushed_at: Math.floor(t.clock.now().getTime() / 1000) },
+          head_commit: { id: after, message },
+          commits: [{ id: after, message }],
+        });
+      const before = git(rollRepo, "rev-parse", "HEAD");
+      t.clock.advance(60 * minute);
+      const deployed = commit("export const total = tax(0);\n", "Cart: totals with tax");
+      await push(before, deployed, "Cart: totals with tax");
+      t.clock.advance(2 * minute);
+      await sentryEvent({
+        ...(JSON.parse(fixture("sentry/events/python-modern.json")) as Json),
+        fingerprint: ["crash-after-roll"],
+        timestamp: t.clock.now().toISOString(),
+        user: { id: "roll" },
+      });
+      await t.drain();
+      const card = await onlyCard(`deploy:acme/roll@${deployed}`);
+      expect(card.change).toMatchObject({
+        operation: "revert_commit",
+        params: { sha: deployed, branch: "master" },
+      });
+      expect(checks(card).at(-1)).toEqual({
+        check: "the revert goes onto master's tip",
+        status: "passed",
+        detail: `no later commit changed its files (master is at ${deployed.slice(0, 7)})`,
+      });
+      // A fix-forward to the same file reaches master while the card waits: the deploy's commit
+      // can no longer be reverted alone — the card says so and proposes going back to before it.
+      t.clock.advance(5 * minute);
+      const fix = commit("export const total = tax(0) + 0;\n", "Try to fix the cart");
+      await push(deployed, fix, "Try to fix the cart");
+      await t.drain();
+      const now = await onlyCard(`deploy:acme/roll@${deployed}`);
+      expect(now.change).toMatchObject({
+        operation: "revert_commit",
+        params: { sha: fix, since: before, branch: "master" },
+      });
+      expect(now.summary).toContain("Later commits changed cart.js too: the revert takes them back as well.");
+      expect(now.summary).toContain(
+        `Accept opens a pull request reverting all 2 commits after ${before.slice(0, 7)} up to ${fix.slice(0, 7)}, the tip of master — later commits changed cart.js too, so ${deployed.slice(0, 7)} cannot be reverted alone (no **rollback** action is set up).`,
+      );
+      expect(checks(now).at(-1)).toMatchObject({
+        status: "passed",
+        detail: `with the 2 commits after ${before.slice(0, 7)} reverted together (later commits changed cart.js)`,
+      });
     });
 
     it("a rollback card says whether earlier rollbacks of the repository brought their metrics back", async () => {

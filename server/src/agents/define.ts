@@ -1,5 +1,6 @@
 import type { CardKind, Change, Preview, Verification } from "@flick/shared";
 import type { signals } from "../db/schema/index.ts";
+import type { RevertCheck } from "../executors/github.ts";
 import type { Logger } from "../lib/logger.ts";
 import type { AcceptRate } from "./rank.ts";
 import type { RunState } from "./state.ts";
@@ -113,6 +114,8 @@ export interface CardUpsert {
     priorityFactors?: Record<string, number>;
     /** The facts the card keeps, when not all the merged ones still say something of it. */
     facts?: Record<string, string | number | boolean>;
+    /** What the card proposes now, when that depends on what came since (a revert GitHub checked). */
+    change?: Change;
     /** The card's chart drawn from the previous one and this part's (each part's chart kept). */
     preview?: Preview;
     /** The card's checks, when they are of all its parts. */
@@ -280,6 +283,12 @@ export interface AgentContext {
    * team's, so nothing outside Flick is asked about them (no GitHub call with the team's token).
    */
   demo: boolean;
+  /**
+   * Asks GitHub, with reads only, whether Flick's revert of a commit (or range) would go through now
+   * (see githubRevertCheck); the same revert is asked once a batch. Null without GITHUB_TOKEN, and
+   * on a demo source's samples.
+   */
+  checkRevert: RevertCheck | null;
   /** What this agent remembers between batches; written with the batch's cards. */
   state: RunState;
 }

@@ -1,7 +1,6 @@
 import { eq } from "drizzle-orm";
 import type { Queryable } from "../db/client.ts";
 import { sources } from "../db/schema/index.ts";
-import { githubRevertCheck } from "../executors/github.ts";
 import { alertsAgent } from "./builtin/alerts.ts";
 import { ciAgent, githubJobLogs } from "./builtin/ci.ts";
 import { deploysAgent } from "./builtin/deploys.ts";
@@ -35,10 +34,7 @@ export function builtinAgents(db: Queryable, options: BuiltinOptions = {}): Agen
     metricsAgent,
     errorsAgent,
     alertsAgent,
-    ciAgent(
-      gh?.token ? githubJobLogs(apiUrl, gh.token) : null,
-      gh?.token ? githubRevertCheck(apiUrl, gh.token) : null,
-    ),
+    ciAgent(gh?.token ? githubJobLogs(apiUrl, gh.token) : null),
     // Before the pull request agent: a bump that fixes an alert in the same batch finds it.
     securityAgent,
     prsAgent(gh?.token ? githubPulls(apiUrl, gh.token) : null),

@@ -2,6 +2,7 @@ import { hostname } from "node:os";
 import { and, asc, desc, eq, gt, inArray, isNull, like, lt, lte, not, or, sql } from "drizzle-orm";
 import type { DatabaseHandle, Tx } from "../db/client.ts";
 import { actions, cards, executions, mutes, signals, sources } from "../db/schema/index.ts";
+import type { RevertCheck, RevertVerdict } from "../executors/github.ts";
 import type { Clock } from "../lib/clock.ts";
 import { randomToken } from "../lib/crypto.ts";
 import { isUniqueViolation } from "../lib/db-errors.ts";
@@ -42,6 +43,8 @@ export interface RuntimeOptions {
    * what waits on the clock is settled within this long, however quiet the sources are.
    */
   tickMs?: number;
+  /** GitHub, asked whether a revert would go through before a card proposes it (with GITHUB_TOKEN). */
+  checkRevert?: RevertCheck | null;
 }
 
 /** By default, time passing is told every minute. */
@@ -338,7 +341,13 @@ export class AgentRuntime {
     demo: boolean,
     call: (ctx: AgentContext) => Promise<CardUpsert[]> | CardUpsert[],
   ): Promise<AgentUpsert[]> {
-    const ctx = { ...base, demo, state: new RunState(state, agent.name, demo) };
+    const ctx = {
+      ...base,
+      demo,
+      // Sample signals name repositories that are not the team's: GitHub is not asked of them.
+      checkRevert: demo ? null : base.checkRevert,
+      state: new RunState(state, agent.name, demo),
+    };
     const out = await withTimeout(
       Promise.resolve(call(ctx)),
       this.options.agentTimeoutMs ?? 30_000,
@@ -455,6 +464,8 @@ export class AgentRuntime {
     const settings = new Map<string, Promise<Record<string, unknown>>>();
     const ready = new Map<string, Promise<boolean>>();
     const rollbacks = new Map<string, Promise<PastRollback[]>>();
+    const reverts = new Map<string, Promise<RevertVerdict>>();
+    const check = this.options.checkRevert ?? null;
     // Cards are written after every agent has run, so a fingerprint's newest card stays the same
     // for the whole batch: each is read once, however many agents and signals ask.
     const latest = new Map<string, Promise<LatestCardView | undefined>>();
@@ -583,6 +594,11 @@ export class AgentRuntime {
             .then((rows) => rows.map((r) => ({ ...r, facts: r.facts ?? {} }) as PastRollback)),
         );
       },
+      // The jobs of one workflow run failing together ask about the same revert once.
+      checkRevert: check
+        ? (repository, p) =>
+            once(reverts, `${repository}:${p.since ?? ""}..${p.sha}@${p.branch}`, () => check(repository, p))
+        : null,
       async carriedOut(fingerprints) {
         const done = new Map<string, CarriedOut>();
         if (fingerprints.length === 0) return done;

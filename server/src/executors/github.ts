@@ -209,7 +209,7 @@ function okOf(request: Request) {
     if ((res.status >= 200 && res.status < 300) || res.status === handled) return res;
     const message = String(res.json.message ?? "").slice(0, 300);
     throw new ExecutorError(
-      `${what}: GitHub answered ${res.status}: ${message}`,
+      `${what}: GitHub answered ${res.status}${message ? `: ${message}` : ""}`,
       res.status >= 500 || res.status === 429,
     );
   };

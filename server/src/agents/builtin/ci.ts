@@ -1,11 +1,11 @@
 import type { Change } from "@flick/shared";
-import type { RevertCheck } from "../../executors/github.ts";
 import { githubHeaders } from "../../lib/github.ts";
 import { extractErrorLines, lineText } from "../ci/log-errors.ts";
 import { type CardUpsert, defineAgent, type SignalRow, withdrawal } from "../define.ts";
 import { blast, rank, recency } from "../rank.ts";
 import { deployOf } from "./deploys.ts";
 import { type MuteMemory, newsPastMute } from "./past-mute.ts";
+import { checkedRevert, laterFiles, revertCheck } from "./revert.ts";
 import { plural } from "./words.ts";
 
 interface JobPayload {
@@ -292,24 +292,13 @@ const FAILED = new Set(["failure", "timed_out", "startup_failure"]);
  * last passing run printed too, when it has seen one), and proposes a re-run when the job has
  * passed on retry before (flaky), else a pull request reverting the commit it fails on.
  */
-export function ciAgent(fetchJobLog: JobLogFetcher | null, checkRevert: RevertCheck | null = null) {
+export function ciAgent(fetchJobLog: JobLogFetcher | null) {
   return defineAgent({
     name: "ci",
     reads: ["github.workflow_job", "github.check_run", "github.status", "github.push"],
     async run(ctx, batch) {
       // Sample jobs name no repository of the team's: their logs are not asked of GitHub.
       const fetchLog = ctx.demo ? null : fetchJobLog;
-      // The jobs of one workflow run failing together ask about the same revert once.
-      const reverts = new Map<string, ReturnType<RevertCheck>>();
-      const revertable: RevertCheck | null =
-        checkRevert && !ctx.demo
-          ? (repository, p) => {
-              const key = `${repository}:${p.since ?? ""}..${p.sha}@${p.branch}`;
-              const known = reverts.get(key) ?? checkRevert(repository, p);
-              reverts.set(key, known);
-              return known;
-            }
-          : null;
       const out: CardUpsert[] = [];
       // Pushes first: a job's result may come in the same batch as the push it ran for.
       for (const signal of batch) {
@@ -443,30 +432,16 @@ export function ciAgent(fetchJobLog: JobLogFetcher | null, checkRevert: RevertCh
         // The revert, asked of GitHub first (reads only) as the executor would make it: when later
         // commits changed the same files it would need a merge Flick will not do blind — then the
         // branch goes back to before it broke, up to its tip, instead.
-        const asked =
-          !flaky && revertable
-            ? await revertable(job.repository, {
-                sha: brokeSha,
-                ...(push ? { since: push.before } : {}),
-                branch: job.branch,
-              })
-            : null;
-        let wide: { tip: string; parent: string; commits: number; touched: string[] } | null = null;
-        let refused: string | null = null;
-        if (asked?.ok === false && asked.movedPast && revertable) {
-          const whole = await revertable(job.repository, {
-            sha: asked.movedPast.tip,
-            since: asked.movedPast.parent,
-            branch: job.branch,
-          });
-          if (whole.ok) wide = { ...asked.movedPast, commits: whole.commits };
-          else refused = whole.ok === false ? whole.reason : asked.reason;
-        } else if (asked?.ok === false) refused = asked.reason;
+        const reverting = flaky
+          ? { asked: null, wide: null, refused: null }
+          : await checkedRevert(ctx, job.repository, {
+              sha: brokeSha,
+              ...(push ? { since: push.before } : {}),
+              branch: job.branch,
+            });
+        const { wide, refused } = reverting;
         const back = wide ? wide.parent.slice(0, 7) : "";
-        const laterFiles = wide
-          ? wide.touched.slice(0, 3).join(", ") +
-            (wide.touched.length > 3 ? ` and ${wide.touched.length - 3} more` : "")
-          : "";
+        const files = laterFiles(reverting);
         const change: Change = rerun
           ? {
               type: "github",
@@ -492,7 +467,7 @@ export function ciAgent(fetchJobLog: JobLogFetcher | null, checkRevert: RevertCh
                         ? `It was the last of ${n} commits pushed together${push.pr ? ` (the merge of #${push.pr})` : ""}, and CI ran at it only: any of them may have broken the job, so this reverts all ${n} (${push.before.slice(0, 7)}..${sha}).`
                         : "",
                     wide
-                      ? `Later commits changed ${laterFiles} too, so reverting ${sha} alone would need a merge: this reverts all ${wide.commits} commits after ${back} up to ${wide.tip.slice(0, 7)}, the tip of \`${job.branch}\` — the branch as it was before the job broke.`
+                      ? `Later commits changed ${files} too, so reverting ${sha} alone would need a merge: this reverts all ${wide.commits} commits after ${back} up to ${wide.tip.slice(0, 7)}, the tip of \`${job.branch}\` — the branch as it was before the job broke.`
                       : "",
                     job.url ? `Run: ${job.url}` : "",
                     errorLines.length
@@ -538,7 +513,7 @@ export function ciAgent(fetchJobLog: JobLogFetcher | null, checkRevert: RevertCh
               : refused
                 ? `Flick cannot revert it: ${refused}.`
                 : wide
-                  ? `Later commits changed ${laterFiles} too, so reverting ${sha}${push ? " with the commits before it" : ""} alone would need a merge. Accept opens a pull request that reverts all ${wide.commits} commits after ${back} up to ${wide.tip.slice(0, 7)}, the tip of ${job.branch}: the branch as it was before the job broke, later work included${errorLines.length ? ". It quotes the error lines" : ""}.`
+                  ? `Later commits changed ${files} too, so reverting ${sha}${push ? " with the commits before it" : ""} alone would need a merge. Accept opens a pull request that reverts all ${wide.commits} commits after ${back} up to ${wide.tip.slice(0, 7)}, the tip of ${job.branch}: the branch as it was before the job broke, later work included${errorLines.length ? ". It quotes the error lines" : ""}.`
                   : since
                     ? `Accept opens a pull request that reverts the ${n} commits since the job last passed at ${since}, up to ${sha} — CI finished no run at the others (${push?.pushes} pushes), so any of them may have broken the job: ${listed}${stillAt ? ` (it still fails at ${stillAt}, pushed since)` : ""}${errorLines.length ? ". It quotes the error lines" : ""}.`
                     : push
@@ -604,27 +579,7 @@ export function ciAgent(fetchJobLog: JobLogFetcher | null, checkRevert: RevertCh
                   },
                 ]),
             // What GitHub said of the revert before it was proposed (not for a flaky job's re-run).
-            ...(flaky || ctx.demo
-              ? []
-              : [
-                  {
-                    check: `the revert goes onto ${job.branch}'s tip`,
-                    status: refused
-                      ? ("failed" as const)
-                      : asked?.ok || wide
-                        ? ("passed" as const)
-                        : ("skipped" as const),
-                    detail: refused
-                      ? refused
-                      : wide
-                        ? `with the ${wide.commits} commits after ${back} reverted together (later commits changed ${laterFiles})`
-                        : asked?.ok
-                          ? `no later commit changed its files (${job.branch} is at ${asked.tip.slice(0, 7)})`
-                          : asked
-                            ? `not known: ${asked.reason}`
-                            : "not asked: GITHUB_TOKEN is not set",
-                  },
-                ]),
+            ...(flaky || ctx.demo ? [] : [revertCheck(reverting, job.branch)]),
           ],
           reopen: true,
           ...(past ? { pastMute: true } : {}),

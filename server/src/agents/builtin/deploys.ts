@@ -3,6 +3,7 @@ import type { AgentContext, CardUpsert, PastRollback, SignalRow } from "../defin
 import { accepted, defineAgent, TITLE_MAX } from "../define.ts";
 import { rank, recency } from "../rank.ts";
 import { despiteMute } from "./past-mute.ts";
+import { checkedRevert, laterFiles, revertCheck } from "./revert.ts";
 import { deploysOf } from "./settings.ts";
 import { clip, hhmm, hhmmSpan, plural } from "./words.ts";
 
@@ -660,31 +661,52 @@ async function rollbackComposer(
   const reverted = since
     ? `the ${deploy.commits} commits of the push (${since.slice(0, 7)}..${deploy.sha.slice(0, 7)})`
     : deploy.sha.slice(0, 7);
-  const change: Change = revertOn
-    ? {
-        type: "github",
-        operation: "revert_commit",
-        repository: deploy.repository,
-        params: {
-          sha: deploy.sha,
-          ...(since ? { since } : {}),
-          branch: revertOn,
-          reason: `Trouble began minutes after ${deploy.label} reached ${revertOn}; Flick found no "rollback" action set up, so it proposes reverting ${since ? reverted : "the commit"}.`,
-        },
-      }
-    : {
-        type: "webhook",
-        action: "rollback",
-        params: { repository: deploy.repository, from: deploy.sha, to: deploy.previous },
-      };
+  // Asked of GitHub first (reads only): later commits to the same files make reverting the deploy
+  // alone a merge Flick will not do blind — then everything since it goes back, up to the tip.
+  const reverting = revertOn
+    ? await checkedRevert(ctx, deploy.repository, {
+        sha: deploy.sha,
+        ...(since ? { since } : {}),
+        branch: revertOn,
+      })
+    : null;
+  const wide = reverting?.wide ?? null;
+  const refused = reverting?.refused ?? null;
+  const files = reverting ? laterFiles(reverting) : "";
+  const widely = wide
+    ? `all ${wide.commits} commits after ${wide.parent.slice(0, 7)} up to ${wide.tip.slice(0, 7)}, the tip of ${revertOn}`
+    : "";
+  const change: Change = refused
+    ? { type: "none" }
+    : revertOn
+      ? {
+          type: "github",
+          operation: "revert_commit",
+          repository: deploy.repository,
+          params: {
+            sha: wide ? wide.tip : deploy.sha,
+            ...(wide ? { since: wide.parent } : since ? { since } : {}),
+            branch: revertOn,
+            reason: `Trouble began minutes after ${deploy.label} reached ${revertOn}; Flick found no "rollback" action set up, so it proposes reverting ${wide ? `${widely}: later commits changed ${files} too, so ${reverted} cannot be reverted alone` : since ? reverted : "the commit"}.`,
+          },
+        }
+      : {
+          type: "webhook",
+          action: "rollback",
+          params: { repository: deploy.repository, from: deploy.sha, to: deploy.previous },
+        };
   const history = await ctx.rollbacksOf(deploy.repository, HISTORY_DAYS);
   const pastRollbacks = [
     ...rolledBackBefore(history, revertOn ? "github" : "webhook", deploy.repository),
     ...(await stoppedBefore(ctx, history, deploy.repository)),
   ];
-  const how = revertOn
-    ? `Accept opens a pull request reverting ${reverted} on ${revertOn} (no **rollback** action is set up).`
-    : `Accept runs the **rollback** action${deploy.previous ? ` back to ${deploy.previous.slice(0, 7)}` : ""}.`;
+  const how = refused
+    ? `Flick cannot revert it (no **rollback** action is set up): ${refused}.`
+    : wide
+      ? `Accept opens a pull request reverting ${widely} — later commits changed ${files} too, so ${reverted} cannot be reverted alone (no **rollback** action is set up).`
+      : revertOn
+        ? `Accept opens a pull request reverting ${reverted} on ${revertOn} (no **rollback** action is set up).`
+        : `Accept runs the **rollback** action${deploy.previous ? ` back to ${deploy.previous.slice(0, 7)}` : ""}.`;
   const acceptRate = await ctx.acceptRate(agent, "deploy");
   const compose = (
     facts: Record<string, string | number | boolean>,
@@ -735,7 +757,10 @@ async function rollbackComposer(
             ]
           : []),
         ...pastRollbacks,
+        // What GitHub said of the revert (not for a demo card: nothing was asked).
+        ...(reverting && !ctx.demo && revertOn ? [revertCheck(reverting, revertOn)] : []),
       ],
+      change,
       ...(chart ? { preview: withChart(previousPreview, chart) } : {}),
       title: `${startSentence(clip(what, room))}${ask}`,
       summary: [
@@ -749,7 +774,7 @@ async function rollbackComposer(
         ...(facts[MUTE_NOTE] ? [String(facts[MUTE_NOTE])] : []),
         ...(later
           ? [
-              `Deployed to ${deploy.repository} since: ${later}. ${revertOn ? `The revert of ${reverted} goes on top of it.` : `Rolling back${deploy.previous ? ` to ${deploy.previous.slice(0, 7)}` : ""} may take it back too.`}`,
+              `Deployed to ${deploy.repository} since: ${later}. ${refused ? "" : wide ? `Later commits changed ${files} too: the revert takes them back as well.` : revertOn ? `The revert of ${reverted} goes on top of it.` : `Rolling back${deploy.previous ? ` to ${deploy.previous.slice(0, 7)}` : ""} may take it back too.`}`,
             ]
           : []),
         how,

@@ -429,6 +429,7 @@ function composed(
   priorityFactors?: Record<string, number>;
   preview?: Preview;
   verification?: AgentUpsert["verification"];
+  change?: AgentUpsert["change"];
 } {
   if (!u.compose) return {};
   const c = u.compose(
@@ -442,6 +443,7 @@ function composed(
     summary: c.summary,
     ...(c.preview ? { preview: c.preview } : {}),
     ...(c.verification ? { verification: c.verification } : {}),
+    ...(c.change ? { change: c.change } : {}),
     ...(c.priority === undefined
       ? {}
       : { priority: clampPriority(c.priority), priorityFactors: c.priorityFactors ?? {} }),
