@@ -2133,6 +2133,53 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       });
     });
 
+    it("a revert GitHub would refuse is not proposed: the card says why", async () => {
+      const repository = { full_name: "acme/ci-fix", default_branch: "master" };
+      const lint = (conclusion: string, id: number, sha: string) => {
+        const p = job(conclusion, 1);
+        const j = p.workflow_job as Json;
+        return { ...p, repository, workflow_job: { ...j, id, run_id: id, name: "lint", head_sha: sha } };
+      };
+      // The push says it came after a commit that a force-push has since taken out of the history.
+      git(fixRepo, "checkout", "-q", "-b", "rewritten");
+      writeFileSync(path.join(fixRepo, "notes.md"), "gone\n");
+      git(fixRepo, "add", "notes.md");
+      git(fixRepo, "commit", "-q", "-m", "Gone");
+      const gone = git(fixRepo, "rev-parse", "HEAD");
+      git(fixRepo, "checkout", "-q", "master");
+      const pushed = ["One", "Two"].map((m) => {
+        writeFileSync(path.join(fixRepo, "README.md"), `# shop\n\n${m}\n`);
+        git(fixRepo, "commit", "-q", "-am", m);
+        return git(fixRepo, "rev-parse", "HEAD");
+      });
+      const last = pushed[1] as string;
+      await github("push", {
+        ref: "refs/heads/master",
+        before: gone,
+        after: last,
+        forced: false,
+        deleted: false,
+        repository,
+        commits: pushed.map((id, i) => ({ id, message: ["One", "Two"][i] })),
+      });
+      t.clock.advance(minute);
+      await github("workflow_job", lint("failure", 4901, last));
+      await t.drain();
+      const card = await onlyCard("ci:acme/ci-fix:CodeQL/lint");
+      const why = `${gone.slice(0, 7)} does not come before ${last.slice(0, 7)} (GitHub compares them as "diverged"): there is no range to revert`;
+      expect(card.title).toMatch(
+        / at [0-9a-f]{7}, the last of 2 commits pushed together .*— Flick cannot revert it$/,
+      );
+      expect(card.kind).toBe("insight");
+      expect(card.change).toEqual({ type: "none" });
+      expect(card.summary).toContain(`Flick cannot revert it: ${why}.`);
+      expect((card.verification as Verification).at(-1)).toEqual({
+        check: "the revert goes onto master's tip",
+        status: "failed",
+        detail: why,
+      });
+    });
+
     it("a job broken after pushes CI finished no run at proposes reverting every commit since its last pass", async () => {
       const repository = { full_name: "acme/ci-cancelled", default_branch: "master" };
       const run = unitOf(repository);

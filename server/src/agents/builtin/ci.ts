@@ -491,7 +491,7 @@ export function ciAgent(fetchJobLog: JobLogFetcher | null) {
           title: flaky
             ? `${label} failed on ${job.branch} — flaky before, re-run?`
             : refused
-              ? `${label} is failing on ${job.branch} since ${sha}${pushed}${step} — Flick cannot revert it`
+              ? `${label} is failing on ${job.branch} ${stillAt ? `since ${sha}${pushed}${step}, still at ${stillAt}` : `at ${sha}${pushed}${step}`} — Flick cannot revert it`
               : wide
                 ? `${label} is failing on ${job.branch} since ${sha}${pushed}${step}${stillAt ? `, still at ${stillAt}` : ""} — revert back to ${back}?`
                 : stillAt
