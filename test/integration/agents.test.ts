@@ -3338,6 +3338,8 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       const body = String((card.change as { params: { body: string } }).params.body);
       expect(body).toMatch(/^4 more customers asked since /);
       expect(body).toContain(`> ${asks[4]}`);
+      // ann asked before the issue: her words are not among the new ones.
+      expect(body).not.toContain(`> ${asks[3]}`);
       // Accepted: the comment is posted, and the count starts again from it.
       await decide(card, "accept");
       await carryOut();

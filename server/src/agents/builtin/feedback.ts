@@ -217,8 +217,12 @@ async function moreSinceIssue(
     // Customers who had not asked before: one who asked then and writes again is no one new.
     const fresh = newCustomersSince(cluster, since, Number.POSITIVE_INFINITY);
     if (fresh.customers < conf.clusterThreshold) continue;
+    // Their words: not those of a customer who had asked before (the issue may quote them already).
+    const before = new Set(
+      cluster.times.flatMap((t, i) => (t <= since && cluster.who?.[i] ? [cluster.who[i]] : [])),
+    );
     const words = cluster.recent
-      .filter((r) => r.at > since)
+      .filter((r) => r.at > since && !(r.who && before.has(r.who)))
       .slice(-5)
       .reverse();
     const sinceWhat = added ? `Flick last added to #${number}` : `Flick opened #${number}`;
