@@ -1,11 +1,10 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { serve } from "@hono/node-server";
-import { AgentRuntime, builtinAgents } from "./agents/index.ts";
+import { AgentRuntime, builtinAgents, githubReads } from "./agents/index.ts";
 import { createApp, createServices } from "./app.ts";
 import { type Config, ConfigError, loadConfig } from "./config.ts";
 import { DatabaseOpenError, type DatabaseOptions, migrateDatabase, openDatabase } from "./db/client.ts";
-import { githubRevertCheck } from "./executors/github.ts";
 import { systemClock } from "./lib/clock.ts";
 import { createLogger } from "./lib/logger.ts";
 import { wakeSnoozedCards } from "./services/cards/snooze.ts";
@@ -39,22 +38,17 @@ export async function start(config: Config) {
   const deps = { config, database, logger, clock: systemClock };
   const services = createServices(deps);
   const app = createApp(deps, { web, services });
-  const runtime = new AgentRuntime(
-    database,
-    systemClock,
-    logger,
-    builtinAgents(database.db, { github: { apiUrl: config.GITHUB_API_URL, token: config.GITHUB_TOKEN } }),
-    {
-      batchSize: config.WORKER_BATCH_SIZE,
-      leaseSeconds: config.WORKER_LEASE_SECONDS,
-      maxAttempts: config.WORKER_MAX_ATTEMPTS,
-      // The embedded database runs queries on this thread, so a second loop would only interleave.
-      concurrency: database.driver === "postgres" ? config.WORKER_CONCURRENCY : 1,
-      checkRevert: config.GITHUB_TOKEN
-        ? githubRevertCheck(config.GITHUB_API_URL ?? "https://api.github.com", config.GITHUB_TOKEN)
-        : null,
-    },
-  );
+  const runtime = new AgentRuntime(database, systemClock, logger, builtinAgents(database.db), {
+    batchSize: config.WORKER_BATCH_SIZE,
+    leaseSeconds: config.WORKER_LEASE_SECONDS,
+    maxAttempts: config.WORKER_MAX_ATTEMPTS,
+    // The embedded database runs queries on this thread, so a second loop would only interleave.
+    concurrency: database.driver === "postgres" ? config.WORKER_CONCURRENCY : 1,
+    // Without it CI cards have no error lines and merge and revert cards rest on the webhooks alone.
+    github: config.GITHUB_TOKEN
+      ? githubReads(config.GITHUB_API_URL ?? "https://api.github.com", config.GITHUB_TOKEN)
+      : null,
+  });
   const executionRuntime = new ExecutionRuntime(database, systemClock, logger, config);
   const followUpRuntime = new FollowUpRuntime(database, systemClock, logger, config);
   const fixerRuntime = new FixerRuntime(database, systemClock, logger, config);

@@ -1,10 +1,15 @@
 import { randomBytes } from "node:crypto";
-import { type Agent, AgentRuntime, builtinAgents, type RuntimeOptions } from "@flick/server/agents";
+import {
+  type Agent,
+  AgentRuntime,
+  builtinAgents,
+  githubReads,
+  type RuntimeOptions,
+} from "@flick/server/agents";
 import { createApp, createServices } from "@flick/server/app";
 import { type Config, loadConfig } from "@flick/server/config";
 import { type DatabaseHandle, type DatabaseOptions, migrateDatabase, openDatabase } from "@flick/server/db";
 import { ExecutionRuntime } from "@flick/server/executions";
-import { githubRevertCheck } from "@flick/server/executors";
 import { FixerRuntime } from "@flick/server/fixer-runtime";
 import { FollowUpRuntime } from "@flick/server/follow-up-runtime";
 import { createLogger } from "@flick/server/logger";
@@ -180,23 +185,16 @@ export async function startTestApp(driver: Driver, env: Record<string, string> =
   const servers: ServerType[] = [];
   let defaultRuntime: AgentRuntime | undefined;
   const makeRuntime = (agents?: Agent[], options: Partial<RuntimeOptions> = {}) => {
-    const r = new AgentRuntime(
-      handle,
-      clock,
-      logger,
-      agents ??
-        builtinAgents(handle.db, { github: { apiUrl: config.GITHUB_API_URL, token: config.GITHUB_TOKEN } }),
-      {
-        batchSize: 200,
-        leaseSeconds: 60,
-        maxAttempts: 3,
-        pollMs: 50,
-        checkRevert: config.GITHUB_TOKEN
-          ? githubRevertCheck(config.GITHUB_API_URL ?? "https://api.github.com", config.GITHUB_TOKEN)
-          : null,
-        ...options,
-      },
-    );
+    const r = new AgentRuntime(handle, clock, logger, agents ?? builtinAgents(handle.db), {
+      batchSize: 200,
+      leaseSeconds: 60,
+      maxAttempts: 3,
+      pollMs: 50,
+      github: config.GITHUB_TOKEN
+        ? githubReads(config.GITHUB_API_URL ?? "https://api.github.com", config.GITHUB_TOKEN)
+        : null,
+      ...options,
+    });
     runtimes.push(r);
     return r;
   };

@@ -1,7 +1,7 @@
 import type { CardKind, Change, Preview, Verification } from "@flick/shared";
 import type { signals } from "../db/schema/index.ts";
-import type { RevertCheck } from "../executors/github.ts";
 import type { Logger } from "../lib/logger.ts";
+import type { GitHubReads } from "./github.ts";
 import type { AcceptRate } from "./rank.ts";
 import type { RunState } from "./state.ts";
 
@@ -284,11 +284,11 @@ export interface AgentContext {
    */
   demo: boolean;
   /**
-   * Asks GitHub, with reads only, whether Flick's revert of a commit (or range) would go through now
-   * (see githubRevertCheck); the same revert is asked once a batch. Null without GITHUB_TOKEN, and
-   * on a demo source's samples.
+   * What the agent may read of GitHub (a job's log, a pull request now, whether a revert would go
+   * through; the same revert is asked once a batch). Null without GITHUB_TOKEN, and on a demo
+   * source's samples: they name repositories that are not the team's.
    */
-  checkRevert: RevertCheck | null;
+  github: GitHubReads | null;
   /** What this agent remembers between batches; written with the batch's cards. */
   state: RunState;
 }

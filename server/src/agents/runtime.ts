@@ -2,7 +2,7 @@ import { hostname } from "node:os";
 import { and, asc, desc, eq, gt, inArray, isNull, like, lt, lte, not, or, sql } from "drizzle-orm";
 import type { DatabaseHandle, Tx } from "../db/client.ts";
 import { actions, cards, executions, mutes, signals, sources } from "../db/schema/index.ts";
-import type { RevertCheck, RevertVerdict } from "../executors/github.ts";
+import type { RevertVerdict } from "../executors/github.ts";
 import type { Clock } from "../lib/clock.ts";
 import { randomToken } from "../lib/crypto.ts";
 import { isUniqueViolation } from "../lib/db-errors.ts";
@@ -24,6 +24,7 @@ import {
   type PastRollback,
   type SignalRow,
 } from "./define.ts";
+import type { GitHubReads } from "./github.ts";
 import type { AcceptRate } from "./rank.ts";
 import { BatchState, RunState, StateConflict } from "./state.ts";
 
@@ -43,8 +44,8 @@ export interface RuntimeOptions {
    * what waits on the clock is settled within this long, however quiet the sources are.
    */
   tickMs?: number;
-  /** GitHub, asked whether a revert would go through before a card proposes it (with GITHUB_TOKEN). */
-  checkRevert?: RevertCheck | null;
+  /** What agents may read of GitHub (with GITHUB_TOKEN; see AgentContext.github). */
+  github?: GitHubReads | null;
 }
 
 /** By default, time passing is told every minute. */
@@ -345,7 +346,7 @@ export class AgentRuntime {
       ...base,
       demo,
       // Sample signals name repositories that are not the team's: GitHub is not asked of them.
-      checkRevert: demo ? null : base.checkRevert,
+      github: demo ? null : base.github,
       state: new RunState(state, agent.name, demo),
     };
     const out = await withTimeout(
@@ -465,7 +466,7 @@ export class AgentRuntime {
     const ready = new Map<string, Promise<boolean>>();
     const rollbacks = new Map<string, Promise<PastRollback[]>>();
     const reverts = new Map<string, Promise<RevertVerdict>>();
-    const check = this.options.checkRevert ?? null;
+    const reads = this.options.github ?? null;
     // Cards are written after every agent has run, so a fingerprint's newest card stays the same
     // for the whole batch: each is read once, however many agents and signals ask.
     const latest = new Map<string, Promise<LatestCardView | undefined>>();
@@ -594,11 +595,14 @@ export class AgentRuntime {
             .then((rows) => rows.map((r) => ({ ...r, facts: r.facts ?? {} }) as PastRollback)),
         );
       },
-      // The jobs of one workflow run failing together ask about the same revert once.
-      checkRevert: check
-        ? (repository, p) =>
-            once(reverts, `${repository}:${p.since ?? ""}..${p.sha}@${p.branch}`, () => check(repository, p))
-        : null,
+      github: reads && {
+        ...reads,
+        // The jobs of one workflow run failing together ask about the same revert once.
+        checkRevert: (repository, p) =>
+          once(reverts, `${repository}:${p.since ?? ""}..${p.sha}@${p.branch}`, () =>
+            reads.checkRevert(repository, p),
+          ),
+      },
       async carriedOut(fingerprints) {
         const done = new Map<string, CarriedOut>();
         if (fingerprints.length === 0) return done;

@@ -12,6 +12,5 @@ export const executors: Record<ExecutorName, Executor<Change>> = {
 };
 
 export { diffPaths, unsafeDiffReason } from "./git-patch.ts";
-export { githubRevertCheck, type RevertCheck, type RevertVerdict } from "./github.ts";
 export { type CardRow, type Executor, type ExecutorContext, ExecutorError } from "./types.ts";
 export { renderTemplate } from "./webhook.ts";

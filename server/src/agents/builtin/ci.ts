@@ -1,5 +1,4 @@
 import type { Change } from "@flick/shared";
-import { githubHeaders } from "../../lib/github.ts";
 import { extractErrorLines, lineText } from "../ci/log-errors.ts";
 import { type CardUpsert, defineAgent, type SignalRow, withdrawal } from "../define.ts";
 import { blast, rank, recency } from "../rank.ts";
@@ -280,9 +279,6 @@ function pastRejectedFailure(flaky: boolean) {
       : null;
 }
 
-/** Fetches a job's log text (GitHub's /actions/jobs/:id/logs), or null when it cannot. */
-export type JobLogFetcher = (repository: string, jobId: number) => Promise<string | null>;
-
 const FAILED = new Set(["failure", "timed_out", "startup_failure"]);
 
 /**
@@ -292,318 +288,295 @@ const FAILED = new Set(["failure", "timed_out", "startup_failure"]);
  * last passing run printed too, when it has seen one), and proposes a re-run when the job has
  * passed on retry before (flaky), else a pull request reverting the commit it fails on.
  */
-export function ciAgent(fetchJobLog: JobLogFetcher | null) {
-  return defineAgent({
-    name: "ci",
-    reads: ["github.workflow_job", "github.check_run", "github.status", "github.push"],
-    async run(ctx, batch) {
-      // Sample jobs name no repository of the team's: their logs are not asked of GitHub.
-      const fetchLog = ctx.demo ? null : fetchJobLog;
-      const out: CardUpsert[] = [];
-      // Pushes first: a job's result may come in the same batch as the push it ran for.
-      for (const signal of batch) {
-        const pushed = signal.kind === "github.push" ? pushOf(signal) : null;
-        if (!pushed) continue;
-        const { repository, push } = pushed;
-        const key = pushesKey(repository);
-        const known = (await ctx.state.get<Push[]>(key)) ?? [];
-        if (!known.some((k) => k.after === push.after))
-          ctx.state.set(key, [...known, push].slice(-PUSHES_MAX));
+export const ciAgent = defineAgent({
+  name: "ci",
+  reads: ["github.workflow_job", "github.check_run", "github.status", "github.push"],
+  async run(ctx, batch) {
+    const fetchLog = ctx.github?.jobLog ?? null;
+    const out: CardUpsert[] = [];
+    // Pushes first: a job's result may come in the same batch as the push it ran for.
+    for (const signal of batch) {
+      const pushed = signal.kind === "github.push" ? pushOf(signal) : null;
+      if (!pushed) continue;
+      const { repository, push } = pushed;
+      const key = pushesKey(repository);
+      const known = (await ctx.state.get<Push[]>(key)) ?? [];
+      if (!known.some((k) => k.after === push.after)) ctx.state.set(key, [...known, push].slice(-PUSHES_MAX));
+    }
+    const jobs = batch.flatMap((signal) => {
+      const report = reportOf(signal);
+      return report ? [{ signal, report }] : [];
+    });
+    const key = (r: JobReport) => `ci:${r.repository}:${r.workflow ?? "status"}/${r.name}`;
+    await ctx.state.load([
+      ...new Set(jobs.flatMap(({ report }) => [key(report), pushesKey(report.repository)])),
+    ]);
+    for (const { signal, report: job } of jobs) {
+      const fingerprint = key(job);
+      const state: JobState = (await ctx.state.get<JobState>(fingerprint)) ?? { runs: [], flaky: 0 };
+      let run = state.runs.find((r) => (job.runId === null ? r.sha === job.sha : r.runId === job.runId));
+      if (!run) {
+        run = {
+          runId: job.runId ?? signal.occurredAt.getTime(),
+          ...(job.runId === null ? { sha: job.sha } : {}),
+          conclusions: [],
+        };
+        state.runs.push(run);
+        if (state.runs.length > 20) state.runs.shift();
       }
-      const jobs = batch.flatMap((signal) => {
-        const report = reportOf(signal);
-        return report ? [{ signal, report }] : [];
-      });
-      const key = (r: JobReport) => `ci:${r.repository}:${r.workflow ?? "status"}/${r.name}`;
-      await ctx.state.load([
-        ...new Set(jobs.flatMap(({ report }) => [key(report), pushesKey(report.repository)])),
-      ]);
-      for (const { signal, report: job } of jobs) {
-        const fingerprint = key(job);
-        const state: JobState = (await ctx.state.get<JobState>(fingerprint)) ?? { runs: [], flaky: 0 };
-        let run = state.runs.find((r) => (job.runId === null ? r.sha === job.sha : r.runId === job.runId));
-        if (!run) {
-          run = {
-            runId: job.runId ?? signal.occurredAt.getTime(),
-            ...(job.runId === null ? { sha: job.sha } : {}),
-            conclusions: [],
-          };
-          state.runs.push(run);
-          if (state.runs.length > 20) state.runs.shift();
-        }
-        const { conclusion } = job;
-        const failedBefore = run.conclusions.some((c) => FAILED.has(c));
-        run.conclusions.push(conclusion);
-        // A pass of a run older than the latest failure (an earlier commit's run finishing late)
-        // says where the job last passed, not that the branch is green again.
-        const late =
-          conclusion === "success" &&
-          state.green === false &&
-          state.redAt !== undefined &&
-          run.runId < state.redAt.runId;
-        if (conclusion === "success" && (!state.greenAt || run.runId >= state.greenAt.runId))
-          state.greenAt = { sha: job.sha, runId: run.runId };
-        if (FAILED.has(conclusion) && state.green !== false) {
-          state.breakage = (state.breakage ?? 0) + 1;
-          state.brokeAt = { sha: job.sha, runId: run.runId };
-          state.redAt = state.brokeAt;
-        } else if (FAILED.has(conclusion)) {
-          const red = { sha: job.sha, runId: run.runId };
-          if (state.brokeAt && red.runId < state.brokeAt.runId) state.brokeAt = red;
-          if (!state.redAt || red.runId >= state.redAt.runId) state.redAt = red;
-        }
-        if (FAILED.has(conclusion) || (conclusion === "success" && !late))
-          state.green = conclusion === "success";
-        ctx.state.set(fingerprint, state);
+      const { conclusion } = job;
+      const failedBefore = run.conclusions.some((c) => FAILED.has(c));
+      run.conclusions.push(conclusion);
+      // A pass of a run older than the latest failure (an earlier commit's run finishing late)
+      // says where the job last passed, not that the branch is green again.
+      const late =
+        conclusion === "success" &&
+        state.green === false &&
+        state.redAt !== undefined &&
+        run.runId < state.redAt.runId;
+      if (conclusion === "success" && (!state.greenAt || run.runId >= state.greenAt.runId))
+        state.greenAt = { sha: job.sha, runId: run.runId };
+      if (FAILED.has(conclusion) && state.green !== false) {
+        state.breakage = (state.breakage ?? 0) + 1;
+        state.brokeAt = { sha: job.sha, runId: run.runId };
+        state.redAt = state.brokeAt;
+      } else if (FAILED.has(conclusion)) {
+        const red = { sha: job.sha, runId: run.runId };
+        if (state.brokeAt && red.runId < state.brokeAt.runId) state.brokeAt = red;
+        if (!state.redAt || red.runId >= state.redAt.runId) state.redAt = red;
+      }
+      if (FAILED.has(conclusion) || (conclusion === "success" && !late))
+        state.green = conclusion === "success";
+      ctx.state.set(fingerprint, state);
 
-        if (!FAILED.has(conclusion)) {
-          if (conclusion === "success") {
-            if (failedBefore) state.flaky++;
-            if (job.actions) state.lastPass = { jobId: job.actions.jobId, sha: job.sha };
-            // Green again on the default branch: the failure card is moot.
-            if (!late) out.push(withdrawal(fingerprint, signal));
-          }
-          continue;
+      if (!FAILED.has(conclusion)) {
+        if (conclusion === "success") {
+          if (failedBefore) state.flaky++;
+          if (job.actions) state.lastPass = { jobId: job.actions.jobId, sha: job.sha };
+          // Green again on the default branch: the failure card is moot.
+          if (!late) out.push(withdrawal(fingerprint, signal));
         }
+        continue;
+      }
 
-        const flaky = state.flaky > 0;
-        // A person rejected its card: a new breakage (green since, failing again) comes all the same.
-        state.mute ??= {};
-        const { why: past } = await newsPastMute(
-          ctx,
-          fingerprint,
-          state.mute,
-          { breakage: state.breakage ?? 1, sha: state.brokeAt?.sha ?? job.sha },
-          pastRejectedFailure(flaky),
-        );
-        ctx.state.set(fingerprint, state);
-        // The commit it broke at, to revert — not a later one pushed while it was red already.
-        const brokeSha = state.brokeAt?.sha ?? job.sha;
-        const sha = brokeSha.slice(0, 7);
-        const latestSha = state.redAt?.sha ?? job.sha;
-        const stillAt = brokeSha === latestSha ? null : latestSha.slice(0, 7);
-        // Broke at the last commit of a push of several, or after pushes CI finished no run at: it
-        // did not see the others pass.
-        const push = flaky
-          ? undefined
-          : suspectsOf(
-              (await ctx.state.get<Push[]>(pushesKey(job.repository))) ?? [],
-              brokeSha,
-              state.greenAt?.sha,
-            );
-        const n = push?.count ?? 1;
-        const since = push && push.pushes > 1 ? push.before.slice(0, 7) : null;
-        const pushed = push?.pr
-          ? `, the merge of #${push.pr}`
-          : since
-            ? `, ${n} commits after its last pass at ${since}`
-            : push
-              ? `, the last of ${n} commits pushed together`
-              : "";
-        const revertWhat = push?.pr ? "the merge" : `all ${n}`;
-        const listed =
-          push &&
-          push.commits.map((c) => `${c.sha.slice(0, 7)} "${c.subject}"`).join(", ") +
-            (n > push.commits.length ? ` and ${n - push.commits.length} more` : "");
-        const label = job.workflow ? `${job.workflow} / ${job.name}` : job.name;
-        const failedStep = job.actions?.steps?.find((s) => s.conclusion === "failure")?.name;
-        const jobId = job.actions?.jobId;
-        const log =
-          fetchLog && jobId !== undefined ? await fetchLog(job.repository, jobId).catch(() => null) : null;
-        // The last green run's log, when there is one: a line it printed too is not this failure's
-        // error (a deprecation warning, a test that logs "Error:" on purpose).
-        const pass = log && fetchLog && state.lastPass?.jobId !== jobId ? state.lastPass : undefined;
-        const passLog = pass ? await fetchLog?.(job.repository, pass.jobId).catch(() => null) : null;
-        // Another CI's words stand in for the log: a check run's output, a status's description.
-        const errorLines = log
-          ? pickLines(log, passLog ?? undefined)
-          : job.output
-            ? pickLines(job.output)
-            : [];
-        const said = errorLines.length
-          ? undefined
-          : (job.description ?? job.output?.split("\n")[0])?.slice(0, 300);
-        const against =
-          passLog && pass
-            ? ` (leaving out what the last passing run, at ${pass.sha.slice(0, 7)}, also printed)`
+      const flaky = state.flaky > 0;
+      // A person rejected its card: a new breakage (green since, failing again) comes all the same.
+      state.mute ??= {};
+      const { why: past } = await newsPastMute(
+        ctx,
+        fingerprint,
+        state.mute,
+        { breakage: state.breakage ?? 1, sha: state.brokeAt?.sha ?? job.sha },
+        pastRejectedFailure(flaky),
+      );
+      ctx.state.set(fingerprint, state);
+      // The commit it broke at, to revert — not a later one pushed while it was red already.
+      const brokeSha = state.brokeAt?.sha ?? job.sha;
+      const sha = brokeSha.slice(0, 7);
+      const latestSha = state.redAt?.sha ?? job.sha;
+      const stillAt = brokeSha === latestSha ? null : latestSha.slice(0, 7);
+      // Broke at the last commit of a push of several, or after pushes CI finished no run at: it
+      // did not see the others pass.
+      const push = flaky
+        ? undefined
+        : suspectsOf(
+            (await ctx.state.get<Push[]>(pushesKey(job.repository))) ?? [],
+            brokeSha,
+            state.greenAt?.sha,
+          );
+      const n = push?.count ?? 1;
+      const since = push && push.pushes > 1 ? push.before.slice(0, 7) : null;
+      const pushed = push?.pr
+        ? `, the merge of #${push.pr}`
+        : since
+          ? `, ${n} commits after its last pass at ${since}`
+          : push
+            ? `, the last of ${n} commits pushed together`
             : "";
-        // Flaky: GitHub re-runs an Actions job; another CI's job is re-run from its own page.
-        const rerun = flaky ? job.actions : null;
-        // The revert, asked of GitHub first (reads only) as the executor would make it: when later
-        // commits changed the same files it would need a merge Flick will not do blind — then the
-        // branch goes back to before it broke, up to its tip, instead.
-        const reverting = flaky
-          ? { asked: null, wide: null, refused: null }
-          : await checkedRevert(ctx, job.repository, {
-              sha: brokeSha,
-              ...(push ? { since: push.before } : {}),
-              branch: job.branch,
-            });
-        const { wide, refused } = reverting;
-        const back = wide ? wide.parent.slice(0, 7) : "";
-        const files = laterFiles(reverting);
-        const change: Change = rerun
-          ? {
+      const revertWhat = push?.pr ? "the merge" : `all ${n}`;
+      const listed =
+        push &&
+        push.commits.map((c) => `${c.sha.slice(0, 7)} "${c.subject}"`).join(", ") +
+          (n > push.commits.length ? ` and ${n - push.commits.length} more` : "");
+      const label = job.workflow ? `${job.workflow} / ${job.name}` : job.name;
+      const failedStep = job.actions?.steps?.find((s) => s.conclusion === "failure")?.name;
+      const jobId = job.actions?.jobId;
+      const log =
+        fetchLog && jobId !== undefined ? await fetchLog(job.repository, jobId).catch(() => null) : null;
+      // The last green run's log, when there is one: a line it printed too is not this failure's
+      // error (a deprecation warning, a test that logs "Error:" on purpose).
+      const pass = log && fetchLog && state.lastPass?.jobId !== jobId ? state.lastPass : undefined;
+      const passLog = pass ? await fetchLog?.(job.repository, pass.jobId).catch(() => null) : null;
+      // Another CI's words stand in for the log: a check run's output, a status's description.
+      const errorLines = log ? pickLines(log, passLog ?? undefined) : job.output ? pickLines(job.output) : [];
+      const said = errorLines.length
+        ? undefined
+        : (job.description ?? job.output?.split("\n")[0])?.slice(0, 300);
+      const against =
+        passLog && pass
+          ? ` (leaving out what the last passing run, at ${pass.sha.slice(0, 7)}, also printed)`
+          : "";
+      // Flaky: GitHub re-runs an Actions job; another CI's job is re-run from its own page.
+      const rerun = flaky ? job.actions : null;
+      // The revert, asked of GitHub first (reads only) as the executor would make it: when later
+      // commits changed the same files it would need a merge Flick will not do blind — then the
+      // branch goes back to before it broke, up to its tip, instead.
+      const reverting = flaky
+        ? { asked: null, wide: null, refused: null }
+        : await checkedRevert(ctx, job.repository, {
+            sha: brokeSha,
+            ...(push ? { since: push.before } : {}),
+            branch: job.branch,
+          });
+      const { wide, refused } = reverting;
+      const back = wide ? wide.parent.slice(0, 7) : "";
+      const files = laterFiles(reverting);
+      const change: Change = rerun
+        ? {
+            type: "github",
+            operation: "rerun_workflow",
+            repository: job.repository,
+            params: { runId: rerun.runId, failedOnly: true },
+          }
+        : flaky || refused
+          ? { type: "none" }
+          : {
               type: "github",
-              operation: "rerun_workflow",
+              operation: "revert_commit",
               repository: job.repository,
-              params: { runId: rerun.runId, failedOnly: true },
-            }
-          : flaky || refused
-            ? { type: "none" }
-            : {
-                type: "github",
-                operation: "revert_commit",
-                repository: job.repository,
-                params: {
-                  sha: wide ? wide.tip : brokeSha,
-                  ...(wide ? { since: wide.parent } : push ? { since: push.before } : {}),
-                  branch: job.branch,
-                  reason: [
-                    `${job.workflow ? `The **${job.name}** job of **${job.workflow}**` : `**${job.name}**`} fails on \`${job.branch}\` since ${brokeSha}${failedStep ? `, in the step "${failedStep}"` : ""}${stillAt ? ` (still at ${latestSha})` : ""}.`,
-                    since && push
-                      ? `The job last passed at ${since}; ${n} commits came after it in ${push.pushes} pushes, and CI finished no run at the others: any of them may have broken the job, so this reverts all ${n} (${since}..${sha}).`
-                      : push
-                        ? `It was the last of ${n} commits pushed together${push.pr ? ` (the merge of #${push.pr})` : ""}, and CI ran at it only: any of them may have broken the job, so this reverts all ${n} (${push.before.slice(0, 7)}..${sha}).`
-                        : "",
-                    wide
-                      ? `Later commits changed ${files} too, so reverting ${sha} alone would need a merge: this reverts all ${wide.commits} commits after ${back} up to ${wide.tip.slice(0, 7)}, the tip of \`${job.branch}\` — the branch as it was before the job broke.`
-                      : "",
-                    job.url ? `Run: ${job.url}` : "",
-                    errorLines.length
-                      ? `\`\`\`\n${errorLines.join("\n")}\n\`\`\``
-                      : said
-                        ? `It says: "${said}"`
-                        : "",
-                    "Proposed by Flick; merge it to get the branch green again, or close it and fix forward.",
-                  ]
-                    .filter(Boolean)
-                    .join("\n\n"),
-                },
-              };
-        const attempts = run.conclusions.length;
-        const where =
-          job.workflow === null ? "its status" : job.actions ? "the job's log" : "the check's output";
-        const step = failedStep ? ` (${failedStep})` : "";
-        out.push({
-          fingerprint,
-          kind: (flaky && !rerun) || refused ? "insight" : "action",
-          title: flaky
-            ? `${label} failed on ${job.branch} — flaky before, re-run?`
-            : refused
-              ? `${label} is failing on ${job.branch} ${stillAt ? `since ${sha}${pushed}${step}, still at ${stillAt}` : `at ${sha}${pushed}${step}`} — Flick cannot revert it`
-              : wide
-                ? `${label} is failing on ${job.branch} since ${sha}${pushed}${step}${stillAt ? `, still at ${stillAt}` : ""} — revert back to ${back}?`
-                : stillAt
-                  ? `${label} is failing on ${job.branch} since ${sha}${pushed}${failedStep ? ` (${failedStep})` : ""}, still at ${stillAt} — revert ${push ? revertWhat : sha}?`
-                  : `${label} is failing on ${job.branch} at ${sha}${pushed}${failedStep ? ` (${failedStep})` : ""} — revert ${push ? revertWhat : "it"}?`,
-          summary: [
-            errorLines.length
-              ? `First errors in ${job.actions ? "the log" : where}${against}:\n\n\`\`\`\n${errorLines.slice(0, 12).join("\n")}\n\`\`\``
-              : said
-                ? "" // the preview quotes it
-                : log || !job.actions
-                  ? `No error lines stood out in ${where}.`
-                  : fetchLog
-                    ? "GitHub did not give the job's log, so its error lines are not quoted here."
-                    : "Flick reads a job's log with GITHUB_TOKEN, which is not set: its first error lines would be quoted here.",
-            past,
-            flaky
-              ? `This job failed and then passed on a retry of the same commit ${plural(state.flaky, "time")} before. ${rerun ? "Accept re-runs the failed jobs." : `Re-run it from its page${job.url ? ` (${job.url})` : ""}: Flick cannot re-run another CI's jobs.`}`
-              : refused
-                ? `Flick cannot revert it: ${refused}.`
-                : wide
-                  ? `Later commits changed ${files} too, so reverting ${sha}${push ? " with the commits before it" : ""} alone would need a merge. Accept opens a pull request that reverts all ${wide.commits} commits after ${back} up to ${wide.tip.slice(0, 7)}, the tip of ${job.branch}: the branch as it was before the job broke, later work included${errorLines.length ? ". It quotes the error lines" : ""}.`
-                  : since
-                    ? `Accept opens a pull request that reverts the ${n} commits since the job last passed at ${since}, up to ${sha} — CI finished no run at the others (${push?.pushes} pushes), so any of them may have broken the job: ${listed}${stillAt ? ` (it still fails at ${stillAt}, pushed since)` : ""}${errorLines.length ? ". It quotes the error lines" : ""}.`
+              params: {
+                sha: wide ? wide.tip : brokeSha,
+                ...(wide ? { since: wide.parent } : push ? { since: push.before } : {}),
+                branch: job.branch,
+                reason: [
+                  `${job.workflow ? `The **${job.name}** job of **${job.workflow}**` : `**${job.name}**`} fails on \`${job.branch}\` since ${brokeSha}${failedStep ? `, in the step "${failedStep}"` : ""}${stillAt ? ` (still at ${latestSha})` : ""}.`,
+                  since && push
+                    ? `The job last passed at ${since}; ${n} commits came after it in ${push.pushes} pushes, and CI finished no run at the others: any of them may have broken the job, so this reverts all ${n} (${since}..${sha}).`
                     : push
-                      ? `Accept opens a pull request that reverts ${push.pr ? `the merge of #${push.pr} at ${sha}, the ${n} commits it brought` : `the ${n} commits pushed together at ${sha}`} — CI ran at the last only, so any of them may have broken the job: ${listed}${stillAt ? ` (it still fails at ${stillAt}, pushed since)` : ""}${errorLines.length ? ". It quotes the error lines" : ""}.`
-                      : `Accept opens a pull request that reverts ${sha}, the commit this job ${stillAt ? `began failing on (it still fails at ${stillAt}, pushed since)` : "fails on"}${errorLines.length ? ", quoting the error lines" : ""}.`,
-          ]
-            .filter(Boolean)
-            .join("\n\n"),
-          ...rank({
-            severity: 0.7,
-            blastRadius: blast(
-              state.runs.filter((r) => r.conclusions.some((c) => FAILED.has(c))).length * 10,
-            ),
-            confidence: errorLines.length ? 0.9 : 0.7,
-            recency: recency(signal.occurredAt, ctx.now),
-            acceptRate: await ctx.acceptRate("ci", "ci"),
-          }),
-          preview: errorLines.length
-            ? { type: "text", text: errorLines.slice(0, 30).join("\n").slice(0, 4000) }
-            : {
-                type: "text",
-                text: `${label}: ${conclusion}${failedStep ? ` in "${failedStep}"` : ""}${said ? ` — ${said}` : ""}`,
+                      ? `It was the last of ${n} commits pushed together${push.pr ? ` (the merge of #${push.pr})` : ""}, and CI ran at it only: any of them may have broken the job, so this reverts all ${n} (${push.before.slice(0, 7)}..${sha}).`
+                      : "",
+                  wide
+                    ? `Later commits changed ${files} too, so reverting ${sha} alone would need a merge: this reverts all ${wide.commits} commits after ${back} up to ${wide.tip.slice(0, 7)}, the tip of \`${job.branch}\` — the branch as it was before the job broke.`
+                    : "",
+                  job.url ? `Run: ${job.url}` : "",
+                  errorLines.length
+                    ? `\`\`\`\n${errorLines.join("\n")}\n\`\`\``
+                    : said
+                      ? `It says: "${said}"`
+                      : "",
+                  "Proposed by Flick; merge it to get the branch green again, or close it and fix forward.",
+                ]
+                  .filter(Boolean)
+                  .join("\n\n"),
               },
-          change,
-          evidence: {
-            signalIds: [signal.id],
-            firstSeen: signal.occurredAt,
-            lastSeen: signal.occurredAt,
-            links: job.url && /^https?:\/\//.test(job.url) ? [{ label: "Job", url: job.url }] : [],
-            facts: {
-              job: job.name,
-              ...(job.workflow ? { workflow: job.workflow } : {}),
-              commit: sha,
-              ...(push ? { pushed: `${n} commits, ${push.before.slice(0, 7)}..${sha}` } : {}),
-              ...(stillAt ? { failingAt: stillAt } : {}),
-              ...(wide ? { reverting: `${wide.commits} commits, ${back}..${wide.tip.slice(0, 7)}` } : {}),
-              attempts,
-              flakyBefore: state.flaky,
-              ...(failedStep ? { step: failedStep } : {}),
-              errorLines: errorLines.length,
+            };
+      const attempts = run.conclusions.length;
+      const where =
+        job.workflow === null ? "its status" : job.actions ? "the job's log" : "the check's output";
+      const step = failedStep ? ` (${failedStep})` : "";
+      out.push({
+        fingerprint,
+        kind: (flaky && !rerun) || refused ? "insight" : "action",
+        title: flaky
+          ? `${label} failed on ${job.branch} — flaky before, re-run?`
+          : refused
+            ? `${label} is failing on ${job.branch} ${stillAt ? `since ${sha}${pushed}${step}, still at ${stillAt}` : `at ${sha}${pushed}${step}`} — Flick cannot revert it`
+            : wide
+              ? `${label} is failing on ${job.branch} since ${sha}${pushed}${step}${stillAt ? `, still at ${stillAt}` : ""} — revert back to ${back}?`
+              : stillAt
+                ? `${label} is failing on ${job.branch} since ${sha}${pushed}${failedStep ? ` (${failedStep})` : ""}, still at ${stillAt} — revert ${push ? revertWhat : sha}?`
+                : `${label} is failing on ${job.branch} at ${sha}${pushed}${failedStep ? ` (${failedStep})` : ""} — revert ${push ? revertWhat : "it"}?`,
+        summary: [
+          errorLines.length
+            ? `First errors in ${job.actions ? "the log" : where}${against}:\n\n\`\`\`\n${errorLines.slice(0, 12).join("\n")}\n\`\`\``
+            : said
+              ? "" // the preview quotes it
+              : log || !job.actions
+                ? `No error lines stood out in ${where}.`
+                : fetchLog
+                  ? "GitHub did not give the job's log, so its error lines are not quoted here."
+                  : "Flick reads a job's log with GITHUB_TOKEN, which is not set: its first error lines would be quoted here.",
+          past,
+          flaky
+            ? `This job failed and then passed on a retry of the same commit ${plural(state.flaky, "time")} before. ${rerun ? "Accept re-runs the failed jobs." : `Re-run it from its page${job.url ? ` (${job.url})` : ""}: Flick cannot re-run another CI's jobs.`}`
+            : refused
+              ? `Flick cannot revert it: ${refused}.`
+              : wide
+                ? `Later commits changed ${files} too, so reverting ${sha}${push ? " with the commits before it" : ""} alone would need a merge. Accept opens a pull request that reverts all ${wide.commits} commits after ${back} up to ${wide.tip.slice(0, 7)}, the tip of ${job.branch}: the branch as it was before the job broke, later work included${errorLines.length ? ". It quotes the error lines" : ""}.`
+                : since
+                  ? `Accept opens a pull request that reverts the ${n} commits since the job last passed at ${since}, up to ${sha} — CI finished no run at the others (${push?.pushes} pushes), so any of them may have broken the job: ${listed}${stillAt ? ` (it still fails at ${stillAt}, pushed since)` : ""}${errorLines.length ? ". It quotes the error lines" : ""}.`
+                  : push
+                    ? `Accept opens a pull request that reverts ${push.pr ? `the merge of #${push.pr} at ${sha}, the ${n} commits it brought` : `the ${n} commits pushed together at ${sha}`} — CI ran at the last only, so any of them may have broken the job: ${listed}${stillAt ? ` (it still fails at ${stillAt}, pushed since)` : ""}${errorLines.length ? ". It quotes the error lines" : ""}.`
+                    : `Accept opens a pull request that reverts ${sha}, the commit this job ${stillAt ? `began failing on (it still fails at ${stillAt}, pushed since)` : "fails on"}${errorLines.length ? ", quoting the error lines" : ""}.`,
+        ]
+          .filter(Boolean)
+          .join("\n\n"),
+        ...rank({
+          severity: 0.7,
+          blastRadius: blast(state.runs.filter((r) => r.conclusions.some((c) => FAILED.has(c))).length * 10),
+          confidence: errorLines.length ? 0.9 : 0.7,
+          recency: recency(signal.occurredAt, ctx.now),
+          acceptRate: await ctx.acceptRate("ci", "ci"),
+        }),
+        preview: errorLines.length
+          ? { type: "text", text: errorLines.slice(0, 30).join("\n").slice(0, 4000) }
+          : {
+              type: "text",
+              text: `${label}: ${conclusion}${failedStep ? ` in "${failedStep}"` : ""}${said ? ` — ${said}` : ""}`,
             },
+        change,
+        evidence: {
+          signalIds: [signal.id],
+          firstSeen: signal.occurredAt,
+          lastSeen: signal.occurredAt,
+          links: job.url && /^https?:\/\//.test(job.url) ? [{ label: "Job", url: job.url }] : [],
+          facts: {
+            job: job.name,
+            ...(job.workflow ? { workflow: job.workflow } : {}),
+            commit: sha,
+            ...(push ? { pushed: `${n} commits, ${push.before.slice(0, 7)}..${sha}` } : {}),
+            ...(stillAt ? { failingAt: stillAt } : {}),
+            ...(wide ? { reverting: `${wide.commits} commits, ${back}..${wide.tip.slice(0, 7)}` } : {}),
+            attempts,
+            flakyBefore: state.flaky,
+            ...(failedStep ? { step: failedStep } : {}),
+            errorLines: errorLines.length,
           },
-          verification: [
-            {
-              check: "the failure is on the default branch",
-              status: "passed",
-              detail: `${job.branch} is ${job.repository}'s default branch`,
-            },
-            // A status has one line to say, and no lines to look through.
-            ...(job.workflow === null
-              ? []
-              : [
-                  {
-                    check: `error lines found in ${where}`,
-                    status: errorLines.length ? ("passed" as const) : ("skipped" as const),
-                    detail: errorLines.length
-                      ? `${errorLines.length} lines${passLog ? ", compared with the last passing run's log" : ""}`
-                      : log || !job.actions
-                        ? "none recognised"
-                        : fetchLog
-                          ? "GitHub did not give the log"
-                          : "not read: GITHUB_TOKEN is not set",
-                  },
-                ]),
-            // What GitHub said of the revert before it was proposed (not for a flaky job's re-run).
-            ...(flaky || ctx.demo ? [] : [revertCheck(reverting, job.branch)]),
-          ],
-          reopen: true,
-          ...(past ? { pastMute: true } : {}),
-        });
-      }
-      return out;
-    },
-  });
-}
+        },
+        verification: [
+          {
+            check: "the failure is on the default branch",
+            status: "passed",
+            detail: `${job.branch} is ${job.repository}'s default branch`,
+          },
+          // A status has one line to say, and no lines to look through.
+          ...(job.workflow === null
+            ? []
+            : [
+                {
+                  check: `error lines found in ${where}`,
+                  status: errorLines.length ? ("passed" as const) : ("skipped" as const),
+                  detail: errorLines.length
+                    ? `${errorLines.length} lines${passLog ? ", compared with the last passing run's log" : ""}`
+                    : log || !job.actions
+                      ? "none recognised"
+                      : fetchLog
+                        ? "GitHub did not give the log"
+                        : "not read: GITHUB_TOKEN is not set",
+                },
+              ]),
+          // What GitHub said of the revert before it was proposed (not for a flaky job's re-run).
+          ...(flaky || ctx.demo ? [] : [revertCheck(reverting, job.branch)]),
+        ],
+        reopen: true,
+        ...(past ? { pastMute: true } : {}),
+      });
+    }
+    return out;
+  },
+});
 
 function pickLines(log: string, passLog?: string): string[] {
   const lines = log.split(/\r\n|\r|\n/);
   return extractErrorLines(log, passLog).map((n) => lineText(lines[n - 1] ?? "").slice(0, 300));
-}
-
-/** GitHub's job-log endpoint (it redirects to the log file; fetch follows). */
-export function githubJobLogs(apiUrl: string, token: string): JobLogFetcher {
-  return async (repository, jobId) => {
-    const res = await fetch(`${apiUrl.replace(/\/$/, "")}/repos/${repository}/actions/jobs/${jobId}/logs`, {
-      headers: githubHeaders(token),
-      signal: AbortSignal.timeout(10_000),
-    });
-    if (!res.ok) return null;
-    const text = await res.text();
-    return text.slice(-2_000_000);
-  };
 }

@@ -1,5 +1,4 @@
 import type { Verification } from "@flick/shared";
-import { githubHeaders } from "../../lib/github.ts";
 import {
   type AgentContext,
   type CardUpsert,
@@ -10,6 +9,7 @@ import {
   type Told,
   withdrawal,
 } from "../define.ts";
+import type { PullFetcher, PullNow } from "../github.ts";
 import { rank, recency } from "../rank.ts";
 import { type GroupState, type SeerFix, seerFixKey, seerPullRequests } from "./errors.ts";
 import { type MuteMemory, newsPastMute } from "./past-mute.ts";
@@ -114,57 +114,6 @@ const DEPENDENCY_BOTS = /^(dependabot|renovate|depfu|greenkeeper|snyk-bot)(\[bot
 
 function isBot(user: { login: string; type?: string }): boolean {
   return DEPENDENCY_BOTS.test(user.login);
-}
-
-/** What GitHub says of a pull request now (its REST API), beside what its webhooks told. */
-export interface PullNow {
-  open: boolean;
-  merged: boolean;
-  draft: boolean;
-  head: string;
-  /** false: it conflicts with its base; null: GitHub is still working that out. */
-  mergeable: boolean | null;
-  /** GitHub's mergeable_state: clean, unstable, has_hooks, blocked, behind, dirty, draft or unknown. */
-  state: string;
-  /** Its auto-merge is on. */
-  autoMerge: boolean;
-}
-
-/** Asks GitHub about a pull request: what it says, or why it could not be asked (it never throws). */
-export type PullFetcher = (repository: string, number: number) => Promise<PullNow | string>;
-
-/** GitHub's pull request endpoint (GET /repos/:owner/:repo/pulls/:number). */
-export function githubPulls(apiUrl: string, token: string): PullFetcher {
-  return async (repository, number) => {
-    try {
-      const res = await fetch(`${apiUrl.replace(/\/$/, "")}/repos/${repository}/pulls/${number}`, {
-        headers: githubHeaders(token),
-        signal: AbortSignal.timeout(10_000),
-      });
-      if (!res.ok) return `GitHub answered ${res.status}`;
-      const pr = (await res.json()) as {
-        state?: unknown;
-        merged?: unknown;
-        draft?: unknown;
-        head?: { sha?: unknown };
-        mergeable?: unknown;
-        mergeable_state?: unknown;
-        auto_merge?: unknown;
-      };
-      if (typeof pr.head?.sha !== "string") return "GitHub's answer named no head commit";
-      return {
-        open: pr.state === "open",
-        merged: pr.merged === true,
-        draft: pr.draft === true,
-        head: pr.head.sha,
-        mergeable: typeof pr.mergeable === "boolean" ? pr.mergeable : null,
-        state: typeof pr.mergeable_state === "string" ? pr.mergeable_state : "unknown",
-        autoMerge: pr.auto_merge !== null && pr.auto_merge !== undefined,
-      };
-    } catch (err) {
-      return `GitHub did not answer (${(err as Error).message})`;
-    }
-  };
 }
 
 /**
@@ -279,117 +228,116 @@ function verdict(
  * checks: no card; "up to date first": a card proposing to update the branch); what GitHub held
  * back or had not worked out yet is asked again by the clock.
  */
-export function prsAgent(fetchPull: PullFetcher | null) {
-  return defineAgent({
-    name: "prs",
-    reads: [
-      "github.pull_request",
-      "github.pull_request_review",
-      "github.check_run",
-      "github.status",
-      // A new alert can make a waiting bump the fix for it (and its card the only one).
-      "github.dependabot_alert",
-      // Sentry's Seer opened a pull request to fix an error: its merge card says so.
-      "sentry.webhook.seer",
-    ],
-    async run(ctx, batch) {
-      const out: CardUpsert[] = [];
-      const touched = new Map<string, { state: PrState; signals: SignalRow[]; repo: string }>();
-      for (const signal of batch) {
-        const p = signal.payload as Payload;
-        const seer = seerPullRequests(signal);
-        const repo = p.repository?.full_name ?? seer[0]?.repository ?? "";
-        // A check run names its PRs (not for a fork's); a commit status only its commit.
-        const status = signal.kind === "github.status" && p.sha && p.context ? p : null;
-        const checkedSha = p.check_run?.head_sha ?? status?.sha;
-        const numbers: number[] = p.pull_request
-          ? [p.pull_request.number]
-          : (p.check_run?.pull_requests ?? []).map((x) => x.number);
-        if (checkedSha && numbers.length === 0) {
-          const byHead = await ctx.state.get<number>(`head:${repo}@${checkedSha}`);
-          if (byHead !== undefined) numbers.push(byHead);
-        }
-        const alerted =
-          signal.kind === "github.dependabot_alert" ? p.alert?.dependency?.package?.name : undefined;
-        if (alerted) numbers.push(...((await ctx.state.get<number[]>(bumpKey(repo, alerted))) ?? []));
-        numbers.push(...seer.filter((x) => x.repository === repo).map((x) => x.number));
-        for (const number of numbers) {
-          const key = `github:pr:${repo}#${number}`;
-          const entry = touched.get(key);
-          const stored = entry?.state ?? (await ctx.state.get<PrState>(key));
-          const pr = p.pull_request;
-          if (!stored && !pr) continue; // a check for a PR we have not seen opened: wait for it
-          const state: PrState = stored ?? {
-            number,
-            title: pr?.title ?? `#${number}`,
-            author: pr?.user.login ?? "?",
-            bot: pr ? isBot(pr.user) : false,
-            url: pr?.html_url,
-            headSha: pr?.head.sha ?? "",
-            draft: pr?.draft ?? false,
-            open: true,
-            checks: {},
-            reviews: {},
-          };
-          if (pr) {
-            state.title = pr.title;
-            state.draft = pr.draft ?? false;
-            state.open = pr.state === "open";
-            state.url = pr.html_url ?? state.url;
-            state.base = pr.base?.ref ?? state.base;
-            state.merged = pr.merged === true;
-            if (typeof pr.additions === "number" && typeof pr.deletions === "number")
-              state.size = { additions: pr.additions, deletions: pr.deletions, files: pr.changed_files ?? 0 };
-            if (state.bot) state.bumps = bumpsIn(pr.title, pr.body);
-            if (pr.auto_merge !== undefined) state.autoMerge = pr.auto_merge !== null;
-            // Only a definite answer counts; null means GitHub has not worked it out yet.
-            if (typeof pr.mergeable === "boolean") state.conflicts = !pr.mergeable;
-            if (pr.head.sha !== state.headSha) {
-              // New commits: old checks and the card's premise no longer hold.
-              if (state.proposedAt && !(p.sender && isBot(p.sender))) state.pushedAfterCard = true;
-              state.headSha = pr.head.sha;
-              state.checks = {};
-            }
-          }
-          if (p.review) {
-            const reviewState = p.review.state.toLowerCase();
-            if (reviewState !== "commented") state.reviews[p.review.user.login] = reviewState;
-          }
-          if (p.check_run && p.check_run.head_sha === state.headSha) {
-            state.checks[p.check_run.name] =
-              p.check_run.status === "completed" ? (p.check_run.conclusion ?? "neutral") : "pending";
-          }
-          if (status && status.sha === state.headSha) {
-            state.checks[status.context as string] =
-              status.state === "pending" ? "pending" : status.state === "success" ? "success" : "failure";
-          }
-          touched.set(key, { state, signals: [...(entry?.signals ?? []), signal], repo });
-        }
+export const prsAgent = defineAgent({
+  name: "prs",
+  reads: [
+    "github.pull_request",
+    "github.pull_request_review",
+    "github.check_run",
+    "github.status",
+    // A new alert can make a waiting bump the fix for it (and its card the only one).
+    "github.dependabot_alert",
+    // Sentry's Seer opened a pull request to fix an error: its merge card says so.
+    "sentry.webhook.seer",
+  ],
+  async run(ctx, batch) {
+    const out: CardUpsert[] = [];
+    const touched = new Map<string, { state: PrState; signals: SignalRow[]; repo: string }>();
+    for (const signal of batch) {
+      const p = signal.payload as Payload;
+      const seer = seerPullRequests(signal);
+      const repo = p.repository?.full_name ?? seer[0]?.repository ?? "";
+      // A check run names its PRs (not for a fork's); a commit status only its commit.
+      const status = signal.kind === "github.status" && p.sha && p.context ? p : null;
+      const checkedSha = p.check_run?.head_sha ?? status?.sha;
+      const numbers: number[] = p.pull_request
+        ? [p.pull_request.number]
+        : (p.check_run?.pull_requests ?? []).map((x) => x.number);
+      if (checkedSha && numbers.length === 0) {
+        const byHead = await ctx.state.get<number>(`head:${repo}@${checkedSha}`);
+        if (byHead !== undefined) numbers.push(byHead);
       }
+      const alerted =
+        signal.kind === "github.dependabot_alert" ? p.alert?.dependency?.package?.name : undefined;
+      if (alerted) numbers.push(...((await ctx.state.get<number[]>(bumpKey(repo, alerted))) ?? []));
+      numbers.push(...seer.filter((x) => x.repository === repo).map((x) => x.number));
+      for (const number of numbers) {
+        const key = `github:pr:${repo}#${number}`;
+        const entry = touched.get(key);
+        const stored = entry?.state ?? (await ctx.state.get<PrState>(key));
+        const pr = p.pull_request;
+        if (!stored && !pr) continue; // a check for a PR we have not seen opened: wait for it
+        const state: PrState = stored ?? {
+          number,
+          title: pr?.title ?? `#${number}`,
+          author: pr?.user.login ?? "?",
+          bot: pr ? isBot(pr.user) : false,
+          url: pr?.html_url,
+          headSha: pr?.head.sha ?? "",
+          draft: pr?.draft ?? false,
+          open: true,
+          checks: {},
+          reviews: {},
+        };
+        if (pr) {
+          state.title = pr.title;
+          state.draft = pr.draft ?? false;
+          state.open = pr.state === "open";
+          state.url = pr.html_url ?? state.url;
+          state.base = pr.base?.ref ?? state.base;
+          state.merged = pr.merged === true;
+          if (typeof pr.additions === "number" && typeof pr.deletions === "number")
+            state.size = { additions: pr.additions, deletions: pr.deletions, files: pr.changed_files ?? 0 };
+          if (state.bot) state.bumps = bumpsIn(pr.title, pr.body);
+          if (pr.auto_merge !== undefined) state.autoMerge = pr.auto_merge !== null;
+          // Only a definite answer counts; null means GitHub has not worked it out yet.
+          if (typeof pr.mergeable === "boolean") state.conflicts = !pr.mergeable;
+          if (pr.head.sha !== state.headSha) {
+            // New commits: old checks and the card's premise no longer hold.
+            if (state.proposedAt && !(p.sender && isBot(p.sender))) state.pushedAfterCard = true;
+            state.headSha = pr.head.sha;
+            state.checks = {};
+          }
+        }
+        if (p.review) {
+          const reviewState = p.review.state.toLowerCase();
+          if (reviewState !== "commented") state.reviews[p.review.user.login] = reviewState;
+        }
+        if (p.check_run && p.check_run.head_sha === state.headSha) {
+          state.checks[p.check_run.name] =
+            p.check_run.status === "completed" ? (p.check_run.conclusion ?? "neutral") : "pending";
+        }
+        if (status && status.sha === state.headSha) {
+          state.checks[status.context as string] =
+            status.state === "pending" ? "pending" : status.state === "success" ? "success" : "failure";
+        }
+        touched.set(key, { state, signals: [...(entry?.signals ?? []), signal], repo });
+      }
+    }
 
-      for (const [key, { state, signals, repo }] of touched)
-        await settle(ctx, out, fetchPull, key, state, signals, repo);
-      return out;
-    },
-    async tick(ctx) {
-      if (!fetchPull) return [];
-      const out: CardUpsert[] = [];
-      const now = ctx.now.getTime();
-      const due = ((await ctx.state.get<Recheck[]>(RECHECKS)) ?? []).filter((r) => r.next <= now);
-      const batch = due.slice(0, RECHECKS_PER_TICK);
-      // Asked all at once: a GitHub slow to answer holds the tick for one timeout, not ten.
-      const answers = await Promise.all(batch.map((r) => fetchPull(r.repo, r.number)));
-      for (const [i, r] of batch.entries()) {
-        const state = await ctx.state.get<PrState>(r.key);
-        const told = { id: r.told.id, occurredAt: new Date(r.told.at) };
-        const answer = answers[i] as PullNow | string;
-        if (state) await settle(ctx, out, async () => answer, r.key, state, [told], r.repo);
-        else await recheckLater(ctx, r.key, r.repo, 0, told, false);
-      }
-      return out;
-    },
-  });
-}
+    for (const [key, { state, signals, repo }] of touched)
+      await settle(ctx, out, ctx.github?.pull ?? null, key, state, signals, repo);
+    return out;
+  },
+  async tick(ctx) {
+    const fetchPull = ctx.github?.pull;
+    if (!fetchPull) return [];
+    const out: CardUpsert[] = [];
+    const now = ctx.now.getTime();
+    const due = ((await ctx.state.get<Recheck[]>(RECHECKS)) ?? []).filter((r) => r.next <= now);
+    const batch = due.slice(0, RECHECKS_PER_TICK);
+    // Asked all at once: a GitHub slow to answer holds the tick for one timeout, not ten.
+    const answers = await Promise.all(batch.map((r) => fetchPull(r.repo, r.number)));
+    for (const [i, r] of batch.entries()) {
+      const state = await ctx.state.get<PrState>(r.key);
+      const told = { id: r.told.id, occurredAt: new Date(r.told.at) };
+      const answer = answers[i] as PullNow | string;
+      if (state) await settle(ctx, out, async () => answer, r.key, state, [told], r.repo);
+      else await recheckLater(ctx, r.key, r.repo, 0, told, false);
+    }
+    return out;
+  },
+});
 
 /** Writes, updates or takes back a pull request's card from what is known of it now. */
 async function settle(
@@ -407,7 +355,7 @@ async function settle(
   const last = signals[signals.length - 1] as Told;
   let v = verdict(state);
   // Ready by what its webhooks told: GitHub is asked whether it would merge it now.
-  const fetching = fetchPull !== null && !ctx.demo;
+  const fetching = fetchPull !== null;
   const asked = v.ready && fetching ? await fetchPull(repo, state.number) : null;
   if (asked && typeof asked !== "string") v = verdict(state, learn(state, asked));
   if (state.headSha) ctx.state.set(`head:${repo}@${state.headSha}`, state.number);

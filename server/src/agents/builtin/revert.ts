@@ -4,7 +4,7 @@ import type { AgentContext } from "../define.ts";
 
 /**
  * A revert a card is about to propose, as GitHub's state says it would go (see
- * AgentContext.checkRevert): as proposed; `wide` — later commits changed the same files, so
+ * GitHubReads.checkRevert): as proposed; `wide` — later commits changed the same files, so
  * everything after the commit before it (`parent`) up to the branch's tip goes back instead;
  * `refused` — not even that, and why. `asked` is null when GitHub was not asked.
  */
@@ -19,7 +19,7 @@ export async function checkedRevert(
   repository: string,
   p: { sha: string; since?: string; branch: string },
 ): Promise<CheckedRevert> {
-  const check = ctx.checkRevert;
+  const check = ctx.github?.checkRevert;
   const asked = check ? await check(repository, p) : null;
   if (!check || asked?.ok !== false) return { asked, wide: null, refused: null };
   if (!asked.movedPast) return { asked, wide: null, refused: asked.reason };
