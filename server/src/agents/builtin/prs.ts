@@ -117,6 +117,17 @@ function isBot(user: { login: string; type?: string }): boolean {
 }
 
 /**
+ * The pull request's head is `sha` now: at new commits the old checks and a card's premise no longer
+ * hold (a card proposed before waits, unless a dependency bot pushed them: its rebase is no news).
+ */
+function moveHead(state: PrState, sha: string, byBot: boolean): void {
+  if (sha === state.headSha) return;
+  if (state.proposedAt && !byBot) state.pushedAfterCard = true;
+  state.headSha = sha;
+  state.checks = {};
+}
+
+/**
  * What GitHub's answer changes: a push its webhook has not told yet (the checks Flick saw are of an
  * older head), a conflict it has worked out since, a close, a draft, auto-merge. Returns what holds a merge back at the
  * base's rules: "blocked" (a required review or check is missing) or "behind" (the base's rules
@@ -128,11 +139,7 @@ function learn(state: PrState, pull: PullNow): "blocked" | "behind" | undefined 
     state.merged = pull.merged;
     return undefined;
   }
-  if (pull.head !== state.headSha) {
-    if (state.proposedAt) state.pushedAfterCard = true;
-    state.headSha = pull.head;
-    state.checks = {};
-  }
+  moveHead(state, pull.head, false);
   if (pull.mergeable !== null) state.conflicts = !pull.mergeable;
   state.autoMerge = pull.autoMerge;
   // Turned back into a draft with no event Flick heard: not for merging.
@@ -292,12 +299,7 @@ export const prsAgent = defineAgent({
           if (pr.auto_merge !== undefined) state.autoMerge = pr.auto_merge !== null;
           // Only a definite answer counts; null means GitHub has not worked it out yet.
           if (typeof pr.mergeable === "boolean") state.conflicts = !pr.mergeable;
-          if (pr.head.sha !== state.headSha) {
-            // New commits: old checks and the card's premise no longer hold.
-            if (state.proposedAt && !(p.sender && isBot(p.sender))) state.pushedAfterCard = true;
-            state.headSha = pr.head.sha;
-            state.checks = {};
-          }
+          moveHead(state, pr.head.sha, Boolean(p.sender && isBot(p.sender)));
         }
         if (p.review) {
           const reviewState = p.review.state.toLowerCase();
