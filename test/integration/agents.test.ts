@@ -2767,6 +2767,48 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       expect(lastCheck(card)).toEqual({ check: "GitHub can merge it", status: "passed", detail: "yes" });
     });
 
+    it("a merge card GitHub was still working out stays as it was while Flick asks again — snoozed stays snoozed — and its answer updates it", async () => {
+      const head = "5e".repeat(20);
+      pulls.set(57, asGitHubSays(57, head, null, "unknown"));
+      await readyByWebhooks(57, head);
+      const card = await onlyCard("github:pr:Codertocat/Hello-World#57");
+      expect(lastCheck(card)).toEqual({
+        check: "GitHub can merge it",
+        status: "skipped",
+        detail: "GitHub was still working it out; Flick asks again",
+      });
+      // A person puts it off for an hour.
+      const res = await t.request(`/api/cards/${card.id}/decisions`, {
+        cookie: admin,
+        json: {
+          verdict: "snooze",
+          cardVersion: card.version,
+          snoozeUntil: new Date(t.clock.now().getTime() + 60 * minute).toISOString(),
+          idempotencyKey: randomUUID(),
+        },
+      });
+      expect(res.status, res.text).toBe(201);
+      const snoozed = await onlyCard("github:pr:Codertocat/Hello-World#57");
+      // Asked again twice, GitHub still computing: nothing new, so the card is as the person left it
+      // (not woken, not a new version a swipe on it would be refused for, not moved up the feed).
+      for (const wait of [2, 4]) {
+        t.clock.advance(wait * minute);
+        await t.tick();
+      }
+      const still = await onlyCard("github:pr:Codertocat/Hello-World#57");
+      expect(still.status).toBe("snoozed");
+      expect(still.version).toBe(snoozed.version);
+      expect(still.updatedAt).toEqual(snoozed.updatedAt);
+      // GitHub has worked it out: the card says so (still snoozed: no news a person waits for).
+      pulls.set(57, asGitHubSays(57, head, true, "clean"));
+      t.clock.advance(8 * minute);
+      await t.tick();
+      const answered = await onlyCard("github:pr:Codertocat/Hello-World#57");
+      expect(lastCheck(answered)).toEqual({ check: "GitHub can merge it", status: "passed", detail: "yes" });
+      expect(answered.version).toBeGreaterThan(snoozed.version);
+      expect(answered.status).toBe("snoozed");
+    });
+
     it("a conflict or a push GitHub knows of and the webhooks did not tell makes no merge card", async () => {
       // The webhooks said mergeable null (not worked out yet); GitHub has since found a conflict.
       pulls.set(52, asGitHubSays(52, "7".repeat(40), false, "dirty"));

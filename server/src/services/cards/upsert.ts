@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from "node:util";
 import type { Preview, Verification } from "@flick/shared";
 import { and, desc, eq, exists, gt, inArray, isNull, or, sql } from "drizzle-orm";
 import { type CardUpsert, SET_ASIDE_MS, TITLE_MAX } from "../../agents/define.ts";
@@ -112,19 +113,47 @@ function aside(now: Date, standIn?: string): Place {
 
 /**
  * Where a proposal puts its card: still aside when an agent had set it aside and this is no news
- * (not `reopen`: one more event of an error whose fix waits); else in the feed (new evidence wakes
- * a card a person snoozed).
+ * (not `reopen`: one more event of an error whose fix waits); else in the feed — but a card a
+ * person snoozed wakes only for a signal it had not seen (or its snooze's end). An agent asking
+ * again by the clock (a pull request GitHub had not worked out) rewrites its card from what it
+ * already had, even as `reopen`, and that must not undo the person's "later".
  */
 function placement(
   u: AgentUpsert,
   current: { status?: string | null; snoozedUntil?: Date | null; evidence?: unknown } | null,
 ): Place {
-  const wasAside =
-    current?.status === "snoozed" && (current.evidence as StoredEvidence | null)?.setAside === true;
-  if (wasAside && !u.reopen)
-    return { status: "snoozed", snoozedUntil: current?.snoozedUntil ?? null, aside: true };
-  return IN_FEED;
+  if (current?.status !== "snoozed") return IN_FEED;
+  const evidence = current.evidence as StoredEvidence | null;
+  const snoozedUntil = current.snoozedUntil ?? null;
+  if (evidence?.setAside === true)
+    return u.reopen ? IN_FEED : { status: "snoozed", snoozedUntil, aside: true };
+  const seen = new Set(evidence?.signalIds ?? []);
+  return u.evidence.signalIds.some((id) => !seen.has(id))
+    ? IN_FEED
+    : { status: "snoozed", snoozedUntil, aside: false };
 }
+
+/** The same as JSON (the database gives jsonb's keys in its own order, drops undefined). */
+function sameJson(a: unknown, b: unknown): boolean {
+  return isDeepStrictEqual(JSON.parse(JSON.stringify(a ?? null)), JSON.parse(JSON.stringify(b ?? null)));
+}
+
+/**
+ * What a person decides on and where the card sits: a rewrite changing none of it is no new
+ * version (its rank apart, see applyCardUpserts).
+ */
+const SEEN = [
+  "agent",
+  "kind",
+  "title",
+  "summary",
+  "preview",
+  "change",
+  "verification",
+  "evidence",
+  "status",
+  "snoozedUntil",
+] as const;
 
 /** The columns a place sets, the evidence marked (or unmarked) as set aside. */
 function placed(evidence: unknown, p: Place) {
@@ -333,7 +362,21 @@ export async function applyCardUpserts(tx: Tx, proposed: AgentUpsert[], now: Dat
     outcome.created = rows.length;
   }
   for (const { row, wasSnoozed } of updates.values()) {
-    const version = (open.get(row.fingerprint)?.version ?? row.version) + 1;
+    const was = open.get(row.fingerprint);
+    if (was && SEEN.every((k) => sameJson(was[k], row[k]))) {
+      // The same proposal again (an agent asking GitHub again by the clock): no new version a swipe
+      // on the card would be refused for, no move up the feed. Only its rank may have moved (its
+      // recency aged): that is written as the hourly re-rank writes it, version and time kept.
+      if (sameJson(was.priority, row.priority) && sameJson(was.priorityFactors, row.priorityFactors))
+        continue;
+      await tx
+        .update(cards)
+        .set({ priority: row.priority, priorityFactors: row.priorityFactors })
+        .where(eq(cards.id, was.id));
+      events.push({ cardId: was.id, type: "card.updated", version: was.version });
+      continue;
+    }
+    const version = (was?.version ?? row.version) + 1;
     const { id, createdAt: _c, ...rest } = row;
     await tx
       .update(cards)
