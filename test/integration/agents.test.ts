@@ -39,6 +39,8 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
    * number (others: 404, as for a token that cannot see them).
    */
   const pulls = new Map<number, Json>();
+  /** acme/app#45's state on the local GitHub (the feedback issue the tests open). */
+  let issue45: Json = { state: "open", state_reason: null, closed_at: null };
   /**
    * acme/ci-fix's history, a real git repository the local GitHub answers the git data routes from
    * (refs, commits, trees, compare), as GitHub would: the CI tests push commits to it.
@@ -87,6 +89,14 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
           status: 201,
           body: { id: 2, html_url: "https://github.com/acme/app/issues/45#issuecomment-2" },
         };
+      // #45 as GitHub has it now (the tests close it); reopening it opens it.
+      if (req.path === "/repos/acme/app/issues/45") {
+        if (req.method === "PATCH") issue45 = { state: "open", state_reason: "reopened", closed_at: null };
+        return {
+          status: 200,
+          body: { number: 45, html_url: "https://github.com/acme/app/issues/45", ...issue45 },
+        };
+      }
       return { status: 404, body: {} };
     });
     t = await startTestApp(driver, { GITHUB_TOKEN: "ghp_test", GITHUB_API_URL: githubApi.url });
@@ -3371,6 +3381,10 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
         /^4 customers asked for ".*" since Flick opened #45 — add their words to it\?$/,
       );
       expect(card.summary).toContain("Accept adds them to acme/app#45 as a comment");
+      // GitHub was asked where the issue stands.
+      expect(card.verification).toEqual([
+        { check: "acme/app#45 on GitHub", status: "passed", detail: "open" },
+      ]);
       expect(card.change).toMatchObject({
         type: "github",
         operation: "comment",
@@ -3398,6 +3412,54 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       expect(again?.title).toMatch(
         /^4 customers asked for ".*" since Flick last added to #45 — add their words to it\?$/,
       );
+
+      // The team closes #45 as done (say, CSV export shipped) while that card waits: what it asked is
+      // answered, and the next customer's message takes the card back.
+      issue45 = { state: "closed", state_reason: "completed", closed_at: t.clock.now().toISOString() };
+      t.clock.advance(60 * minute);
+      await send([ask("ned", 0)]);
+      expect((await mine()).map((c) => c.status)).toEqual(["applied", "expired"]);
+      // Three more after the close: with ned, as many as make a card — the issue is proposed for
+      // reopening with their words (those who asked before it was closed are what it answered).
+      t.clock.advance(60 * minute);
+      await send([ask("oz", 1), ask("pat", 2), ask("lu", 3), ask("quinn", 4)]);
+      const reopen = (await mine()).at(-1);
+      if (!reopen) throw new Error("no reopen card");
+      expect(reopen.status).toBe("pending");
+      expect(reopen.title).toMatch(
+        /^4 customers asked for ".*" since #45 was closed as done on .+ — reopen it with their words\?$/,
+      );
+      expect(reopen.summary).toContain("Accept reopens it with their words as a comment");
+      expect(reopen.verification).toEqual([
+        {
+          check: "acme/app#45 on GitHub",
+          status: "passed",
+          detail: expect.stringMatching(/^closed as done on /),
+        },
+      ]);
+      expect(reopen.change).toMatchObject({
+        type: "github",
+        operation: "reopen_issue",
+        repository: "acme/app",
+        params: { number: 45 },
+      });
+      const reopenBody = String((reopen.change as { params: { body: string } }).params.body);
+      expect(reopenBody).toMatch(/^Reopened by Flick: 4 customers asked since it was closed as done on /);
+      expect(reopenBody).toContain(`> ${asks[4]}`);
+      // lu asked before the close: not among them.
+      expect(reopenBody).not.toContain(`> ${asks[3]}`);
+      await decide(reopen, "accept");
+      await carryOut();
+      expect(
+        githubApi.requests.filter((r) => r.method === "PATCH" && r.path === "/repos/acme/app/issues/45"),
+      ).toHaveLength(1);
+      expect(issue45.state).toBe("open");
+
+      // Then closed as not planned: the team decided, and however many ask, no card asks again.
+      issue45 = { state: "closed", state_reason: "not_planned", closed_at: t.clock.now().toISOString() };
+      t.clock.advance(60 * minute);
+      await send(["rae", "sam", "tia", "uma", "vic", "wes"].map(ask));
+      expect((await mine()).map((c) => c.status)).toEqual(["applied", "expired", "applied"]);
     });
 
     it("counts customers, not messages: one person writing again and again is one voice", async () => {

@@ -34,47 +34,92 @@ export interface PullNow {
 /** Asks GitHub about a pull request: what it says, or why it could not be asked (it never throws). */
 export type PullFetcher = (repository: string, number: number) => Promise<PullNow | string>;
 
+/** GitHub's JSON answer at `path` of its REST API, or why there is none (it never throws). */
+async function getJson(
+  apiUrl: string,
+  token: string,
+  path: string,
+): Promise<Record<string, unknown> | string> {
+  try {
+    const res = await fetch(`${apiUrl.replace(/\/$/, "")}${path}`, {
+      headers: githubHeaders(token),
+      signal: AbortSignal.timeout(10_000),
+    });
+    if (!res.ok) return `GitHub answered ${res.status}`;
+    return (await res.json()) as Record<string, unknown>;
+  } catch (err) {
+    return `GitHub did not answer (${(err as Error).message})`;
+  }
+}
+
 /** GitHub's pull request endpoint (GET /repos/:owner/:repo/pulls/:number). */
 export function githubPulls(apiUrl: string, token: string): PullFetcher {
   return async (repository, number) => {
-    try {
-      const res = await fetch(`${apiUrl.replace(/\/$/, "")}/repos/${repository}/pulls/${number}`, {
-        headers: githubHeaders(token),
-        signal: AbortSignal.timeout(10_000),
-      });
-      if (!res.ok) return `GitHub answered ${res.status}`;
-      const pr = (await res.json()) as {
-        state?: unknown;
-        merged?: unknown;
-        draft?: unknown;
-        head?: { sha?: unknown };
-        mergeable?: unknown;
-        mergeable_state?: unknown;
-        auto_merge?: unknown;
-      };
-      if (typeof pr.head?.sha !== "string") return "GitHub's answer named no head commit";
-      return {
-        open: pr.state === "open",
-        merged: pr.merged === true,
-        draft: pr.draft === true,
-        head: pr.head.sha,
-        mergeable: typeof pr.mergeable === "boolean" ? pr.mergeable : null,
-        state: typeof pr.mergeable_state === "string" ? pr.mergeable_state : "unknown",
-        autoMerge: pr.auto_merge !== null && pr.auto_merge !== undefined,
-      };
-    } catch (err) {
-      return `GitHub did not answer (${(err as Error).message})`;
-    }
+    const pr = (await getJson(apiUrl, token, `/repos/${repository}/pulls/${number}`)) as
+      | string
+      | {
+          state?: unknown;
+          merged?: unknown;
+          draft?: unknown;
+          head?: { sha?: unknown };
+          mergeable?: unknown;
+          mergeable_state?: unknown;
+          auto_merge?: unknown;
+        };
+    if (typeof pr === "string") return pr;
+    if (typeof pr.head?.sha !== "string") return "GitHub's answer named no head commit";
+    return {
+      open: pr.state === "open",
+      merged: pr.merged === true,
+      draft: pr.draft === true,
+      head: pr.head.sha,
+      mergeable: typeof pr.mergeable === "boolean" ? pr.mergeable : null,
+      state: typeof pr.mergeable_state === "string" ? pr.mergeable_state : "unknown",
+      autoMerge: pr.auto_merge !== null && pr.auto_merge !== undefined,
+    };
+  };
+}
+
+/** What GitHub says of an issue now. */
+export interface IssueNow {
+  /** Where it is: a transferred issue answers from its new repository. */
+  repository: string;
+  number: number;
+  open: boolean;
+  /** Why it was closed: "completed", "not_planned", "duplicate", or null (closed before GitHub said). */
+  reason: string | null;
+  closedAt: Date | null;
+}
+
+/** Asks GitHub about an issue: what it says, or why it could not be asked (it never throws). */
+export type IssueFetcher = (repository: string, number: number) => Promise<IssueNow | string>;
+
+/** GitHub's issue endpoint (GET /repos/:owner/:repo/issues/:number; it follows a transfer). */
+export function githubIssues(apiUrl: string, token: string): IssueFetcher {
+  return async (repository, number) => {
+    const issue = await getJson(apiUrl, token, `/repos/${repository}/issues/${number}`);
+    if (typeof issue === "string") return issue;
+    if (issue.state !== "open" && issue.state !== "closed") return "GitHub's answer named no state";
+    const at = /github\.com\/([^/]+\/[^/]+)\/issues\/(\d+)$/.exec(String(issue.html_url ?? ""));
+    const closedAt = typeof issue.closed_at === "string" ? new Date(issue.closed_at) : null;
+    return {
+      repository: at?.[1] ?? repository,
+      number: at ? Number(at[2]) : number,
+      open: issue.state === "open",
+      reason: issue.state === "closed" && typeof issue.state_reason === "string" ? issue.state_reason : null,
+      closedAt: closedAt && Number.isFinite(closedAt.getTime()) ? closedAt : null,
+    };
   };
 }
 
 /**
  * What agents may read of GitHub with the team's token (see AgentContext.github): a CI job's log,
- * a pull request as GitHub sees it now, whether a revert would go through.
+ * a pull request or an issue as GitHub sees it now, whether a revert would go through.
  */
 export interface GitHubReads {
   jobLog: JobLogFetcher;
   pull: PullFetcher;
+  issue: IssueFetcher;
   checkRevert: RevertCheck;
 }
 
@@ -83,6 +128,7 @@ export function githubReads(apiUrl: string, token: string): GitHubReads {
   return {
     jobLog: githubJobLogs(apiUrl, token),
     pull: githubPulls(apiUrl, token),
+    issue: githubIssues(apiUrl, token),
     checkRevert: githubRevertCheck(apiUrl, token),
   };
 }

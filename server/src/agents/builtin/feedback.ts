@@ -1,6 +1,6 @@
-import type { Change } from "@flick/shared";
+import type { Change, Verification } from "@flick/shared";
 import { z } from "zod";
-import { type AgentContext, type CardUpsert, defineAgent } from "../define.ts";
+import { type AgentContext, type CardUpsert, defineAgent, withdrawal } from "../define.ts";
 import {
   addToClusters,
   type Cluster,
@@ -13,6 +13,7 @@ import {
   topic,
 } from "../feedback/cluster.ts";
 import { classifyFeedback, namesPattern } from "../feedback/text.ts";
+import type { IssueNow } from "../github.ts";
 import { blast, rank, recency } from "../rank.ts";
 import { type MuteMemory, newsPastMute } from "./past-mute.ts";
 import { repositorySetting } from "./settings.ts";
@@ -191,10 +192,20 @@ async function clusterCard(
 /** The card telling the issue Flick opened for a cluster of the customers who asked since. */
 const moreKey = (sourceId: string, cluster: number) => `feedback:more:${sourceId}:${cluster}`;
 
+/** Why a closed issue was closed, in a card's words. */
+function closedAs(issue: IssueNow, now: Date): string {
+  const as =
+    issue.reason === "completed" ? " as done" : issue.reason === "duplicate" ? " as a duplicate" : "";
+  return `closed${as}${issue.closedAt ? ` on ${day(issue.closedAt, now)}` : ""}`;
+}
+
 /**
  * Clusters whose card was accepted and opened an issue: once as many customers as make a card
  * (`clusterThreshold`) asked since — customers who had not asked before — a card proposes adding
- * their words to that issue as a comment. Its accept starts the count again.
+ * their words to that issue as a comment. Its accept starts the count again. GitHub is asked where
+ * the issue stands first: closed as done (or a duplicate), the customers asking after it was closed
+ * are counted, and the card proposes reopening it with their words; closed as not planned, the
+ * team decided, and no card asks again.
  */
 async function moreSinceIssue(
   ctx: AgentContext,
@@ -204,19 +215,47 @@ async function moreSinceIssue(
 ): Promise<CardUpsert[]> {
   if (grown.length === 0) return [];
   const done = await ctx.carriedOut(grown.flatMap((g) => [g.fingerprint, moreKey(sourceId, g.cluster.id)]));
-  const out: CardUpsert[] = [];
-  for (const { cluster, signalIds, fingerprint } of grown) {
-    const opened = done.get(fingerprint);
+  const due = grown.flatMap((g) => {
+    const opened = done.get(g.fingerprint);
     // The issue it opened, by its page (the repository it went to, whatever the settings say now).
     const issue = /([^/]+\/[^/]+)\/issues\/(\d+)$/.exec(String(opened?.result.url ?? ""));
-    if (!opened || !issue) continue;
-    const [, repository = "", n = ""] = issue;
-    const number = Number(n);
-    const added = done.get(moreKey(sourceId, cluster.id));
+    if (!opened || !issue) return [];
+    const added = done.get(moreKey(sourceId, g.cluster.id));
     const since = Math.max(opened.finishedAt.getTime(), added?.finishedAt.getTime() ?? 0);
     // Customers who had not asked before: one who asked then and writes again is no one new.
+    const fresh = newCustomersSince(g.cluster, since, Number.POSITIVE_INFINITY);
+    if (fresh.customers < conf.clusterThreshold) return [];
+    return [{ ...g, repository: issue[1] ?? "", number: Number(issue[2]), since, added: Boolean(added) }];
+  });
+  // Asked at once: a GitHub slow to answer holds the batch for one timeout.
+  const github = ctx.github;
+  const answers = await Promise.all(
+    due.map((d) => (github ? github.issue(d.repository, d.number) : Promise.resolve(null))),
+  );
+  const open = await ctx.openCards(due.map((d) => moreKey(sourceId, d.cluster.id)));
+  const out: CardUpsert[] = [];
+  for (const [i, d] of due.entries()) {
+    const { cluster, signalIds } = d;
+    const key = moreKey(sourceId, cluster.id);
+    const now = answers[i] ?? null;
+    const known = typeof now === "object" && now !== null ? now : null;
+    const repository = known?.repository ?? d.repository;
+    const number = known?.number ?? d.number;
+    const closed = known && !known.open ? known : null;
+    if (closed?.reason === "not_planned") {
+      // The team closed it as not planned: more voices are no reason to ask again.
+      const last = signalIds.at(-1);
+      if (open.has(key) && last) out.push(withdrawal(key, { id: last, occurredAt: ctx.now }));
+      continue;
+    }
+    // Closed as done: those who asked before it was closed are what it answered.
+    const since = closed?.closedAt ? Math.max(d.since, closed.closedAt.getTime()) : d.since;
     const fresh = newCustomersSince(cluster, since, Number.POSITIVE_INFINITY);
-    if (fresh.customers < conf.clusterThreshold) continue;
+    if (fresh.customers < conf.clusterThreshold) {
+      const last = signalIds.at(-1);
+      if (open.has(key) && last) out.push(withdrawal(key, { id: last, occurredAt: ctx.now }));
+      continue;
+    }
     // Their words: not those of a customer who had asked before (the issue may quote them already).
     const before = new Set(
       cluster.times.flatMap((t, i) => (t <= since && cluster.who?.[i] ? [cluster.who[i]] : [])),
@@ -225,16 +264,33 @@ async function moreSinceIssue(
       .filter((r) => r.at > since && !(r.who && before.has(r.who)))
       .slice(-5)
       .reverse();
-    const sinceWhat = added ? `Flick last added to #${number}` : `Flick opened #${number}`;
+    const sinceWhat = closed
+      ? `#${number} was ${closedAs(closed, ctx.now)}`
+      : d.added
+        ? `Flick last added to #${number}`
+        : `Flick opened #${number}`;
     const latest = fresh.last ? `, the latest on ${day(new Date(fresh.last), ctx.now)}` : "";
+    const quoted = words.map((r) => `> ${r.quote}`).join("\n\n");
+    const checked: Verification[number] = {
+      check: `${repository}#${number} on GitHub`,
+      ...(known
+        ? { status: "passed", detail: closed ? closedAs(closed, ctx.now) : "open" }
+        : {
+            status: "skipped",
+            detail: github ? `not known: ${String(now)}` : "not asked: GITHUB_TOKEN is not set",
+          }),
+    };
     out.push({
-      fingerprint: moreKey(sourceId, cluster.id),
+      fingerprint: key,
       kind: "action",
-      title: `${claim(cluster, fresh.customers, `since ${sinceWhat}`)} — add their words to it?`,
-      summary: `${fresh.customers} customers who had not asked before wrote since ${day(new Date(since), ctx.now)}${latest}; the issue does not have their words. Accept adds them to ${repository}#${number} as a comment (${cluster.size} messages in the cluster in all).`,
+      title: `${claim(cluster, fresh.customers, `since ${sinceWhat}`)} — ${closed ? "reopen it with their words" : "add their words to it"}?`,
+      summary: closed
+        ? `${repository}#${number} was ${closedAs(closed, ctx.now)}, and ${fresh.customers} customers who had not asked before wrote since${latest}: what it did may not have reached them, or not be what they ask for. Accept reopens it with their words as a comment (${cluster.size} messages in the cluster in all).`
+        : `${fresh.customers} customers who had not asked before wrote since ${day(new Date(since), ctx.now)}${latest}; the issue does not have their words. Accept adds them to ${repository}#${number} as a comment (${cluster.size} messages in the cluster in all).`,
       ...rank({
-        // What the issue already stands for, with more voices: below a new cluster's card.
-        severity: cluster.cls === "bug" ? 0.4 : 0.2,
+        // What the issue already stands for, with more voices: below a new cluster's card. Asking
+        // again after it was closed as done is more: what was done did not answer them.
+        severity: (cluster.cls === "bug" ? 0.4 : 0.2) + (closed ? 0.1 : 0),
         blastRadius: blast(fresh.customers),
         confidence: Math.min(0.6, 0.3 + fresh.customers / 50),
         recency: recency(new Date(cluster.updatedAt), ctx.now),
@@ -250,13 +306,16 @@ async function moreSinceIssue(
       },
       change: {
         type: "github",
-        operation: "comment",
+        operation: closed ? "reopen_issue" : "comment",
         repository,
         params: {
           number,
-          body: `${fresh.customers} more customers asked since ${day(new Date(since), ctx.now)}:\n\n${words.map((r) => `> ${r.quote}`).join("\n\n")}`,
+          body: closed
+            ? `Reopened by Flick: ${fresh.customers} customers asked since it was ${closedAs(closed, ctx.now)}:\n\n${quoted}`
+            : `${fresh.customers} more customers asked since ${day(new Date(since), ctx.now)}:\n\n${quoted}`,
         },
       },
+      ...(ctx.demo ? {} : { verification: [checked] }),
       evidence: {
         signalIds,
         firstSeen: new Date(since),
