@@ -110,6 +110,7 @@ export const changeSchema = z.discriminatedUnion("type", [
       "create_pr",
       "revert_commit",
       "update_branch",
+      "enqueue_pr",
     ]),
     repository: z.string(),
     params: z.record(z.string(), z.unknown()),

@@ -4,6 +4,16 @@ import type { Change } from "./cards.ts";
 /** Agent name of the sample cards "Load demo data" makes: accepting one rehearses its change. */
 export const DEMO_AGENT = "demo";
 
+/** A GitHub change that merges a pull request (at once, or through its base's merge queue). */
+export function mergesPullRequest(change: Change | null | undefined): boolean {
+  return change?.type === "github" && (change.operation === "merge_pr" || change.operation === "enqueue_pr");
+}
+
+/** A GitHub change GitHub can show the diff of: a merge's pull request, a revert's commits. */
+export function hasGithubDiff(change: Change | null | undefined): boolean {
+  return mergesPullRequest(change) || (change?.type === "github" && change.operation === "revert_commit");
+}
+
 /**
  * A card whose accept only rehearses its change: a hand-written sample, or a built-in agent's card
  * made from a demo source's sample signals (its evidence says so). It names repositories, pull
@@ -39,6 +49,7 @@ export function describeChange(change: Change | null): string {
         reopen_issue: `Reopen issue #${p.number} with a comment`,
         create_pr: `Open a pull request "${p.title}"`,
         update_branch: `Bring pull request #${p.number}'s branch up to date with its base`,
+        enqueue_pr: `Add pull request #${p.number} to its base branch's merge queue`,
         revert_commit: `Open a pull request reverting ${typeof p.since === "string" ? `the commits after ${p.since.slice(0, 7)} up to ` : ""}${String(p.sha).slice(0, 7)} on ${p.branch}`,
       }[change.operation];
       return `${what} in ${change.repository}`;

@@ -69,6 +69,34 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       const pull = /^\/repos\/Codertocat\/Hello-World\/pulls\/(\d+)$/.exec(req.path);
       const known = pull && pulls.get(Number(pull[1]));
       if (req.method === "GET" && known) return { status: 200, body: known };
+      // The "release" branch's rulesets: merges go through a merge queue, after an approval and a
+      // green linter (the check the fixtures' check runs are of). Other branches have no rules.
+      if (
+        req.method === "GET" &&
+        req.path.split("?")[0] === "/repos/Codertocat/Hello-World/rules/branches/release"
+      )
+        return {
+          status: 200,
+          body: [
+            { type: "merge_queue", parameters: { merge_method: "SQUASH", max_entries_to_merge: 5 } },
+            { type: "pull_request", parameters: { required_approving_review_count: 1 } },
+            {
+              type: "required_status_checks",
+              parameters: { required_status_checks: [{ context: "Octocoders-linter" }] },
+            },
+          ],
+        };
+      if (
+        req.method === "GET" &&
+        req.path.split("?")[0] === "/repos/Codertocat/Hello-World/rules/branches/master"
+      )
+        return { status: 200, body: [] };
+      // GitHub's GraphQL: adding a pull request to its merge queue (the one mutation Flick sends).
+      if (req.method === "POST" && req.path === "/graphql")
+        return {
+          status: 200,
+          body: { data: { enqueuePullRequest: { mergeQueueEntry: { position: 2 } } } },
+        };
       // Where the rollback action the correlator's test sets up posts: it works.
       if (req.method === "POST" && req.path === "/rollback") return { status: 200, body: { ok: true } };
       // Issues: opened as #12; reopening and commenting answer as GitHub does.
@@ -2744,10 +2772,12 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       return { ...p, number, head: { ...p.head, sha: head }, mergeable, mergeable_state: mergeableState };
     };
     /** PR `number` opened at `head`, its check green and approved (ready by the webhooks). */
-    const readyByWebhooks = async (number: number, head: string) => {
+    const readyByWebhooks = async (number: number, head: string, base = "master") => {
+      const opened = pr("opened").pull_request as { head: Json; base: Json };
       const at = pr("opened", {
         number,
-        head: { ...(pr("opened").pull_request as { head: Json }).head, sha: head },
+        head: { ...opened.head, sha: head },
+        base: { ...opened.base, ref: base },
       });
       const approval = review("approved") as Json;
       await github("pull_request", at);
@@ -2874,6 +2904,89 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       const now = (await cards("github:pr:Codertocat/Hello-World#54")).at(-1);
       expect(now?.change).toMatchObject({ operation: "merge_pr", params: { number: 54, sha: merged } });
       expect(now?.status).toBe("pending");
+    });
+
+    it("a pull request into a branch with a merge queue is a card to add it to the queue", async () => {
+      const head = "3c".repeat(20);
+      const node = "PR_kwDOqueue58";
+      // A branch whose merges go through a queue takes no direct merge: GitHub may say "blocked".
+      pulls.set(58, { ...asGitHubSays(58, head, true, "blocked"), node_id: node });
+      await readyByWebhooks(58, head, "release");
+      const card = await onlyCard("github:pr:Codertocat/Hello-World#58");
+      expect(card.title).toBe(
+        "Merge #58 through release's merge queue: Update the README with new information.",
+      );
+      expect(card.summary).toContain(
+        "Accept adds it to release's merge queue at exactly this commit; GitHub merges it once the queue's checks pass.",
+      );
+      expect(card.change).toEqual({
+        type: "github",
+        operation: "enqueue_pr",
+        repository: "Codertocat/Hello-World",
+        params: { number: 58, sha: head, nodeId: node },
+      });
+      expect(lastCheck(card)).toEqual({
+        check: "GitHub can merge it",
+        status: "passed",
+        detail: "yes, through release's merge queue",
+      });
+      // Accepted: GitHub's GraphQL is asked to queue that pull request at that commit.
+      await decide(card, "accept");
+      await carryOut();
+      const sent = githubApi.requests.filter((r) => r.path === "/graphql");
+      expect(sent).toHaveLength(1);
+      const mutation = JSON.parse(sent[0]?.body ?? "{}") as { query: string; variables: Json };
+      expect(mutation.query).toContain(
+        "enqueuePullRequest(input: {pullRequestId: $id, expectedHeadOid: $sha})",
+      );
+      expect(mutation.variables).toEqual({ id: node, sha: head });
+      expect(sent[0]?.headers.authorization).toBe("Bearer ghp_test");
+      expect((await cards("github:pr:Codertocat/Hello-World#58")).map((c) => c.status)).toEqual(["applied"]);
+
+      // Someone else queues one on GitHub: its card goes; taken out of the queue, it comes back.
+      const other = "4d".repeat(20);
+      pulls.set(59, { ...asGitHubSays(59, other, true, "blocked"), node_id: "PR_kwDOqueue59" });
+      await readyByWebhooks(59, other, "release");
+      expect((await cards("github:pr:Codertocat/Hello-World#59")).map((c) => c.status)).toEqual(["pending"]);
+      const at = (action: string) => ({
+        ...pr("opened", {
+          number: 59,
+          head: { ...(pr("opened").pull_request as { head: Json }).head, sha: other },
+          base: { ...(pr("opened").pull_request as { base: Json }).base, ref: "release" },
+        }),
+        action,
+      });
+      t.clock.advance(minute);
+      await github("pull_request", at("enqueued"));
+      await t.drain();
+      expect((await cards("github:pr:Codertocat/Hello-World#59")).map((c) => c.status)).toEqual(["expired"]);
+      t.clock.advance(minute);
+      await github("pull_request", at("dequeued"));
+      await t.drain();
+      expect((await cards("github:pr:Codertocat/Hello-World#59")).map((c) => c.status)).toEqual([
+        "expired",
+        "pending",
+      ]);
+
+      // Blocked where the rules Flick can read are not met (the linter the queue wants never ran):
+      // GitHub's "blocked" stands, and there is no card.
+      const third = "5f".repeat(20);
+      pulls.set(60, { ...asGitHubSays(60, third, true, "blocked"), node_id: "PR_kwDOqueue60" });
+      const opened = pr("opened").pull_request as { head: Json; base: Json };
+      const at60 = pr("opened", {
+        number: 60,
+        head: { ...opened.head, sha: third },
+        base: { ...opened.base, ref: "release" },
+      });
+      await github("pull_request", at60);
+      const ci = check("success", third, 60) as Json & { check_run: Json };
+      await github("check_run", { ...ci, check_run: { ...ci.check_run, name: "build" } });
+      await github("pull_request_review", {
+        ...(review("approved") as Json),
+        pull_request: at60.pull_request,
+      });
+      await t.drain();
+      expect(await cards("github:pr:Codertocat/Hello-World#60")).toHaveLength(0);
     });
 
     it("a pull request GitHub merges by itself (auto-merge on) is no card", async () => {

@@ -155,6 +155,21 @@ describe.each(drivers)("a GitHub card's diff on %s", (driver) => {
     expect(res.body.diff).toContain("new file mode 100644");
   });
 
+  it("a card queueing a pull request for merging shows the same diff", async () => {
+    const card = await insertCard(t.database.db, {
+      change: {
+        type: "github",
+        operation: "enqueue_pr",
+        repository: "acme/shop",
+        params: { number: 57, sha: "a".repeat(40), nodeId: "PR_kwDOshop57" },
+      },
+    });
+    const res = await diffOf(card.id);
+    expect(res.status, res.text).toBe(200);
+    expect(res.body).toMatchObject({ of: "pull request #57", truncated: false });
+    expect(res.body.diff).toContain("+    return sum(i.price * i.quantity for i in items)");
+  });
+
   it("cuts a huge diff under a megabyte, and says so, keeping what it shows a diff that applies", async () => {
     const merge = (number: number) =>
       insertCard(t.database.db, {

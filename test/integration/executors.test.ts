@@ -94,6 +94,25 @@ describe.each(drivers)("executors on %s", (driver) => {
       if (req.method === "PUT" && /\/pulls\/8\/merge$/.test(req.path)) {
         return { status: 405, body: { message: "Pull Request is not mergeable" } };
       }
+      // GitHub Enterprise's GraphQL (beside /api/v3): a merge queue takes the pull request only at
+      // the head the card saw; otherwise GraphQL's way of saying no, a 200 with errors.
+      if (req.method === "POST" && req.path === "/api/graphql") {
+        const { variables } = JSON.parse(req.body) as { variables?: { id?: string; sha?: string } };
+        return variables?.sha === "a".repeat(40)
+          ? { status: 200, body: { data: { enqueuePullRequest: { mergeQueueEntry: { position: 1 } } } } }
+          : {
+              status: 200,
+              body: {
+                data: { enqueuePullRequest: null },
+                errors: [
+                  {
+                    type: "UNPROCESSABLE",
+                    message: "Expected head oid does not match the head of the pull request",
+                  },
+                ],
+              },
+            };
+      }
       // GitHub's "Update branch": only while the head is the one the card saw.
       if (req.method === "PUT" && req.path === "/api/v3/repos/acme/shop/pulls/9/update-branch") {
         const { expected_head_sha } = JSON.parse(req.body) as { expected_head_sha?: string };
@@ -400,6 +419,33 @@ describe.each(drivers)("executors on %s", (driver) => {
       expect(moved.card.status).toBe("failed");
       expect(moved.execution.error).toContain("GitHub answered 422");
       expect(moved.execution.error).toContain("expected head sha didn't match");
+      expect(moved.execution.attempts).toBe(1);
+    });
+
+    it("adds a pull request to its merge queue through GraphQL, only at the head the card saw", async () => {
+      const enqueue = (sha: string) =>
+        acceptAndRun({
+          type: "github",
+          operation: "enqueue_pr",
+          repository: "acme/shop",
+          params: { number: 9, sha, nodeId: "PR_kwDOshop9" },
+        });
+      const done = await enqueue("a".repeat(40));
+      expect(done.execution.state).toBe("succeeded");
+      expect(done.card.status).toBe("applied");
+      const req = github.requests.at(-1) as RecordedRequest;
+      expect(`${req.method} ${req.path}`).toBe("POST /api/graphql");
+      expect(req.headers.authorization).toMatch(/^Bearer /);
+      expect((JSON.parse(req.body) as { variables: unknown }).variables).toEqual({
+        id: "PR_kwDOshop9",
+        sha: "a".repeat(40),
+      });
+      // Pushed to since: GitHub says no, and the card says why (no retry).
+      const moved = await enqueue("b".repeat(40));
+      expect(moved.card.status).toBe("failed");
+      expect(moved.execution.error).toBe(
+        "GitHub refused adding it to the merge queue: Expected head oid does not match the head of the pull request",
+      );
       expect(moved.execution.attempts).toBe(1);
     });
 

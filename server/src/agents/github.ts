@@ -29,6 +29,8 @@ export interface PullNow {
   state: string;
   /** Its auto-merge is on. */
   autoMerge: boolean;
+  /** Its GraphQL id (what a merge queue is given), when GitHub said. */
+  nodeId: string | null;
 }
 
 /** Asks GitHub about a pull request: what it says, or why it could not be asked (it never throws). */
@@ -65,6 +67,7 @@ export function githubPulls(apiUrl: string, token: string): PullFetcher {
           mergeable?: unknown;
           mergeable_state?: unknown;
           auto_merge?: unknown;
+          node_id?: unknown;
         };
     if (typeof pr === "string") return pr;
     if (typeof pr.head?.sha !== "string") return "GitHub's answer named no head commit";
@@ -76,6 +79,7 @@ export function githubPulls(apiUrl: string, token: string): PullFetcher {
       mergeable: typeof pr.mergeable === "boolean" ? pr.mergeable : null,
       state: typeof pr.mergeable_state === "string" ? pr.mergeable_state : "unknown",
       autoMerge: pr.auto_merge !== null && pr.auto_merge !== undefined,
+      nodeId: typeof pr.node_id === "string" ? pr.node_id : null,
     };
   };
 }
@@ -113,6 +117,60 @@ export function githubIssues(apiUrl: string, token: string): IssueFetcher {
 }
 
 /**
+ * What a branch's rules (its rulesets' rules, GET /repos/:r/rules/branches/:branch, readable with
+ * read access) ask of a merge into it. Classic branch protection is not among them (reading it
+ * takes admin rights).
+ */
+export interface BranchRules {
+  /** Merges go through GitHub's merge queue. */
+  mergeQueue: boolean;
+  /** Approving reviews a pull request needs. */
+  approvals: number;
+  /** Checks (by name or status context) that must pass. */
+  checks: string[];
+}
+
+/** A branch's rules, or why they are not known (it never throws). */
+export type RulesFetcher = (repository: string, branch: string) => Promise<BranchRules | string>;
+
+/** How long a branch's rules are taken as read: rulesets change seldom, pull requests often. */
+const RULES_FOR_MS = 5 * 60_000;
+
+/** GitHub's rules for a branch, each repository's branch read at most once in RULES_FOR_MS. */
+export function githubRules(apiUrl: string, token: string): RulesFetcher {
+  const read = new Map<string, { at: number; rules: BranchRules }>();
+  return async (repository, branch) => {
+    const key = `${repository}@${branch}`;
+    const known = read.get(key);
+    if (known && Date.now() - known.at < RULES_FOR_MS) return known.rules;
+    const answer: unknown = await getJson(
+      apiUrl,
+      token,
+      `/repos/${repository}/rules/branches/${encodeURIComponent(branch)}?per_page=100`,
+    );
+    if (typeof answer === "string") return answer;
+    if (!Array.isArray(answer)) return "GitHub's answer was no list of rules";
+    const rules: BranchRules = { mergeQueue: false, approvals: 0, checks: [] };
+    for (const rule of answer as { type?: unknown; parameters?: Record<string, unknown> }[]) {
+      if (rule?.type === "merge_queue") rules.mergeQueue = true;
+      const count = rule?.parameters?.required_approving_review_count;
+      if (rule?.type === "pull_request" && typeof count === "number")
+        rules.approvals = Math.max(rules.approvals, count);
+      const required = rule?.parameters?.required_status_checks;
+      if (rule?.type === "required_status_checks" && Array.isArray(required))
+        for (const c of required as { context?: unknown }[])
+          if (typeof c?.context === "string" && !rules.checks.includes(c.context))
+            rules.checks.push(c.context);
+    }
+    read.delete(key);
+    read.set(key, { at: Date.now(), rules });
+    // The oldest reads go first past a few thousand branches.
+    if (read.size > 2000) read.delete(read.keys().next().value as string);
+    return rules;
+  };
+}
+
+/**
  * What agents may read of GitHub with the team's token (see AgentContext.github): a CI job's log,
  * a pull request or an issue as GitHub sees it now, whether a revert would go through.
  */
@@ -120,6 +178,7 @@ export interface GitHubReads {
   jobLog: JobLogFetcher;
   pull: PullFetcher;
   issue: IssueFetcher;
+  rules: RulesFetcher;
   checkRevert: RevertCheck;
 }
 
@@ -129,6 +188,7 @@ export function githubReads(apiUrl: string, token: string): GitHubReads {
     jobLog: githubJobLogs(apiUrl, token),
     pull: githubPulls(apiUrl, token),
     issue: githubIssues(apiUrl, token),
+    rules: githubRules(apiUrl, token),
     checkRevert: githubRevertCheck(apiUrl, token),
   };
 }

@@ -16,6 +16,15 @@ const params = {
     number: z.number().int().positive(),
     sha: z.string().regex(/^[0-9a-f]{40}$/, "must be a full commit sha"),
   }),
+  /**
+   * Into the base branch's merge queue (GitHub merges it once the queue's checks pass), if its head
+   * is still `sha`: GraphQL's enqueuePullRequest, given the pull request's node id.
+   */
+  enqueue_pr: z.object({
+    number: z.number().int().positive(),
+    sha: z.string().regex(/^[0-9a-f]{40}$/, "must be a full commit sha"),
+    nodeId: z.string().min(1).max(200),
+  }),
   rerun_workflow: z.object({ runId: z.number().int().positive(), failedOnly: z.boolean().default(true) }),
   create_issue: z.object({
     title: z.string().min(1).max(256),
@@ -80,6 +89,19 @@ function plan(change: GithubChange): Call {
         body: { expected_head_sha: p.sha },
       };
     }
+    case "enqueue_pr": {
+      // GitHub's merge queue has no REST route: one GraphQL call (at /graphql beside the REST API).
+      const p = parse(params.enqueue_pr);
+      return {
+        method: "POST",
+        path: "/graphql",
+        body: {
+          query:
+            "mutation($id: ID!, $sha: GitObjectID!) { enqueuePullRequest(input: {pullRequestId: $id, expectedHeadOid: $sha}) { mergeQueueEntry { position } } }",
+          variables: { id: p.nodeId, sha: p.sha },
+        },
+      };
+    }
     case "rerun_workflow": {
       const p = parse(params.rerun_workflow);
       return {
@@ -119,7 +141,9 @@ export const githubExecutor: Executor<GithubChange> = {
   resumable: (change) => change.operation === "merge_pr" || change.operation === "rerun_workflow",
   async run(ctx, change) {
     const call = plan(change);
-    const base = (ctx.config.GITHUB_API_URL ?? "https://api.github.com").replace(/\/$/, "");
+    const rest = (ctx.config.GITHUB_API_URL ?? "https://api.github.com").replace(/\/$/, "");
+    // GraphQL sits beside the REST API: /graphql, GitHub Enterprise's /api/graphql (REST: /api/v3).
+    const base = change.operation === "enqueue_pr" ? rest.replace(/\/v3$/, "") : rest;
     // Checked before the dry run returns: "would fail now" must include a missing token.
     const token = ctx.config.GITHUB_TOKEN;
     if (!token) throw new ExecutorError("GITHUB_TOKEN is not set, so Flick cannot act on GitHub", false);
@@ -129,6 +153,7 @@ export const githubExecutor: Executor<GithubChange> = {
     }
     const request = githubRequest(base, token, ctx.log);
 
+    if (change.operation === "enqueue_pr") return enqueue(request, call);
     if (change.operation === "revert_commit") {
       return revertCommit(change.repository, params.revert_commit.parse(change.params), request, ctx.log);
     }
@@ -171,6 +196,25 @@ export const githubExecutor: Executor<GithubChange> = {
 };
 
 type Request = (c: Call) => Promise<{ status: number; json: Record<string, unknown> }>;
+
+/** Adds a pull request to its merge queue: GraphQL says no with a 200 and `errors`, a refusal. */
+async function enqueue(request: Request, call: Call) {
+  const res = await request(call);
+  const errors = Array.isArray(res.json.errors) ? (res.json.errors as { message?: unknown }[]) : [];
+  if (res.status < 200 || res.status >= 300 || errors.length > 0) {
+    const message = String(errors[0]?.message ?? res.json.message ?? "").slice(0, 300);
+    const said = errors.length > 0 ? "GitHub refused" : `GitHub answered ${res.status} to`;
+    throw new ExecutorError(
+      `${said} adding it to the merge queue${message ? `: ${message}` : ""}`,
+      errors.length === 0 && (res.status >= 500 || res.status === 429),
+    );
+  }
+  const data = res.json.data as
+    | { enqueuePullRequest?: { mergeQueueEntry?: { position?: unknown } } }
+    | undefined;
+  const position = data?.enqueuePullRequest?.mergeQueueEntry?.position;
+  return { queued: true, ...(typeof position === "number" ? { position } : {}) };
+}
 
 /** GitHub's REST API over plain fetch: each answer's status and JSON; no answer is a retryable error. */
 function githubRequest(base: string, token: string, log: (line: string) => void): Request {

@@ -9,7 +9,7 @@ import {
   type Told,
   withdrawal,
 } from "../define.ts";
-import type { PullFetcher, PullNow } from "../github.ts";
+import type { BranchRules, PullFetcher, PullNow } from "../github.ts";
 import { rank, recency } from "../rank.ts";
 import { type GroupState, type SeerFix, seerFixKey, seerPullRequests } from "./errors.ts";
 import { type MuteMemory, newsPastMute } from "./past-mute.ts";
@@ -78,6 +78,8 @@ interface PrState {
   pushedAfterCard?: boolean;
   /** GitHub's auto-merge is on: GitHub merges it itself once its rules allow, no card needed. */
   autoMerge?: boolean;
+  /** In its base branch's merge queue: GitHub merges it once the queue's checks pass. */
+  queued?: boolean;
   /** GitHub said the branch conflicts with its base (a merge would be refused). */
   conflicts?: boolean;
   merged?: boolean;
@@ -152,19 +154,21 @@ function mergeableCheck(
   asked: PullNow | string | null,
   fetching: boolean,
   base: string,
+  queue: boolean,
 ): Verification[number] {
   const check = "GitHub can merge it";
   if (!fetching) return { check, status: "skipped", detail: "not asked: GITHUB_TOKEN is not set" };
   if (asked === null || typeof asked === "string")
     return { check, status: "skipped", detail: `not known: ${asked ?? "not asked"}` };
+  if (asked.mergeable === null || asked.state === "unknown")
+    return { check, status: "skipped", detail: "GitHub was still working it out; Flick asks again" };
+  if (queue) return { check, status: "passed", detail: `yes, through ${base}'s merge queue` };
   if (asked.state === "behind")
     return {
       check,
       status: "failed",
       detail: `not yet: the branch is behind ${base}, whose rules want it up to date`,
     };
-  if (asked.mergeable === null || asked.state === "unknown")
-    return { check, status: "skipped", detail: "GitHub was still working it out; Flick asks again" };
   return {
     check,
     status: "passed",
@@ -214,10 +218,20 @@ function verdict(
             ? "GitHub's rules for its base branch hold the merge back"
             : s.autoMerge
               ? "GitHub merges it itself (auto-merge is on)"
-              : "checks green and review satisfied";
+              : s.queued
+                ? "it is in GitHub's merge queue"
+                : "checks green and review satisfied";
   return {
     ready:
-      !red && !pending && reviewed && !conflicts && held !== "blocked" && !s.autoMerge && s.open && !s.draft,
+      !red &&
+      !pending &&
+      reviewed &&
+      !conflicts &&
+      held !== "blocked" &&
+      !s.autoMerge &&
+      !s.queued &&
+      s.open &&
+      !s.draft,
     red,
     pending,
     blocked: held === "blocked",
@@ -297,6 +311,7 @@ export const prsAgent = defineAgent({
             state.size = { additions: pr.additions, deletions: pr.deletions, files: pr.changed_files ?? 0 };
           if (state.bot) state.bumps = bumpsIn(pr.title, pr.body);
           if (pr.auto_merge !== undefined) state.autoMerge = pr.auto_merge !== null;
+          if (p.action === "enqueued" || p.action === "dequeued") state.queued = p.action === "enqueued";
           // Only a definite answer counts; null means GitHub has not worked it out yet.
           if (typeof pr.mergeable === "boolean") state.conflicts = !pr.mergeable;
           moveHead(state, pr.head.sha, Boolean(p.sender && isBot(p.sender)));
@@ -359,7 +374,19 @@ async function settle(
   // Ready by what its webhooks told: GitHub is asked whether it would merge it now.
   const fetching = fetchPull !== null;
   const asked = v.ready && fetching ? await fetchPull(repo, state.number) : null;
-  if (asked && typeof asked !== "string") v = verdict(state, learn(state, asked));
+  // Its base branch's rules as GitHub's rulesets say (null: not read), when GitHub answered.
+  let rules: BranchRules | null = null;
+  if (asked && typeof asked !== "string") {
+    let held = learn(state, asked);
+    const read = state.open && state.base && ctx.github ? await ctx.github.rules(repo, state.base) : null;
+    rules = typeof read === "object" ? read : null;
+    // A branch with a merge queue takes no direct merge, so GitHub may well say "blocked" of a pull
+    // request the queue would take: where the rules Flick can read are met, it is the queue's to
+    // check (and its answer to the enqueue says why not). The queue merges onto the latest base.
+    if (rules?.mergeQueue && (held === "behind" || (held === "blocked" && meets(state, rules))))
+      held = undefined;
+    v = verdict(state, held);
+  }
   if (state.headSha) ctx.state.set(`head:${repo}@${state.headSha}`, state.number);
   if (fetching) {
     // Held back by the base's rules (a review or check it requires, which may come with no event
@@ -412,7 +439,7 @@ async function settle(
     if (fix && !state.merged) out.push(moveCard(fix.fingerprint, last, "back"));
   };
   // Auto-merge on: GitHub merges it itself once it may, so there is nothing to ask of a person.
-  if (!state.open || state.draft || v.red || state.conflicts || state.autoMerge) {
+  if (!state.open || state.draft || v.red || state.conflicts || state.autoMerge || state.queued) {
     await takeBack();
     return;
   }
@@ -484,16 +511,23 @@ async function settle(
         : seerFix
           ? ` — Seer's fix for ${errorName}`
           : "";
+  // Its base merges through a queue: the card adds it there (the queue's GraphQL takes its node id).
+  const nodeId = typeof asked === "object" && asked !== null ? asked.nodeId : null;
+  const queue = rules?.mergeQueue === true && nodeId !== null;
   const card: CardUpsert = {
     ...base,
     kind: "action",
     title: v.behind
       ? `Update #${state.number} with ${baseBranch} so it can be merged: ${state.title}${fixed}`
-      : `Merge #${state.number}: ${state.title}${fixed}`,
+      : queue
+        ? `Merge #${state.number} through ${baseBranch}'s merge queue: ${state.title}${fixed}`
+        : `Merge #${state.number}: ${state.title}${fixed}`,
     summary: `${plural(Object.keys(state.checks).length, "check")} green on ${state.headSha.slice(0, 7)}${approvers.length ? `, approved by ${approvers.join(", ")}` : state.bot ? `, a dependency update by ${state.author}` : ""}.${fixes.map((v) => ` It fixes Dependabot alert #${v.alert}: ${v.summary} (${v.severity}).`).join("")}${partly}${folded.length ? ` This card stands for the ${folded.join(", ")} alert card${folded.length > 1 ? "s" : ""} too.` : ""}${seerFix ? ` Sentry's Seer opened it to fix ${errorName}${errorReach}; the error's card waits behind this one.` : ""}${past ? ` ${past}` : ""}${
       v.behind
         ? ` GitHub will not merge it yet: the branch is behind ${baseBranch}, whose rules want it up to date. Accept merges ${baseBranch} into the branch (GitHub's "Update branch"); its checks run again, and its merge card comes when they pass.`
-        : " Accept squash-merges it at exactly this commit."
+        : queue
+          ? ` Accept adds it to ${baseBranch}'s merge queue at exactly this commit; GitHub merges it once the queue's checks pass.`
+          : " Accept squash-merges it at exactly this commit."
     }`,
     ...rank({
       // A production error's fix ranks as the error did (new: 0.6), not as a routine merge.
@@ -514,13 +548,20 @@ async function settle(
           repository: repo,
           params: { number: state.number, sha: state.headSha },
         }
-      : {
-          type: "github",
-          operation: "merge_pr",
-          repository: repo,
-          params: { number: state.number, sha: state.headSha, method: "squash" },
-        },
-    verification: ctx.demo ? checks : [...checks, mergeableCheck(asked, fetching, baseBranch)],
+      : queue
+        ? {
+            type: "github",
+            operation: "enqueue_pr",
+            repository: repo,
+            params: { number: state.number, sha: state.headSha, nodeId },
+          }
+        : {
+            type: "github",
+            operation: "merge_pr",
+            repository: repo,
+            params: { number: state.number, sha: state.headSha, method: "squash" },
+          },
+    verification: ctx.demo ? checks : [...checks, mergeableCheck(asked, fetching, baseBranch, queue)],
     reopen: true,
     ...(past ? { pastMute: true } : {}),
   };
@@ -530,6 +571,13 @@ async function settle(
     ...(seerFix ? [seerFix.fingerprint] : []),
   ];
   out.push(...standFor(card, stoodFor, last));
+}
+
+/** The approvals and checks `rules` ask for are there (what GitHub's rulesets say; no more is known). */
+function meets(state: PrState, rules: BranchRules): boolean {
+  const approvals = Object.values(state.reviews).filter((r) => r === "approved").length;
+  const checked = (name: string) => GREEN.has(state.checks[name] ?? "");
+  return approvals >= rules.approvals && rules.checks.every(checked);
 }
 
 /**

@@ -1,4 +1,4 @@
-import { type Card, type CardDiff, isDemoCard } from "@flick/shared";
+import { type Card, type CardDiff, hasGithubDiff, isDemoCard, mergesPullRequest } from "@flick/shared";
 import type { Config } from "../../config.ts";
 import { AppError, conflict } from "../../lib/errors.ts";
 import { githubHeaders } from "../../lib/github.ts";
@@ -14,7 +14,7 @@ export const MAX_DIFF_BYTES = 1_000_000;
  */
 export async function githubDiff(config: Config, card: Card): Promise<CardDiff> {
   const change = card.change;
-  if (change?.type !== "github" || !["merge_pr", "revert_commit"].includes(change.operation))
+  if (change?.type !== "github" || !hasGithubDiff(change))
     throw new AppError("not_found", "this card's change has no diff to read from GitHub");
   if (isDemoCard(card)) throw conflict("a demo card names a sample repository: there is no diff to read");
   if (!/^[\w.-]+\/[\w.-]+$/.test(change.repository))
@@ -22,7 +22,7 @@ export async function githubDiff(config: Config, card: Card): Promise<CardDiff> 
   const token = config.GITHUB_TOKEN;
   if (!token) throw conflict("Flick reads diffs from GitHub with GITHUB_TOKEN, which is not set");
   const params = change.params as { number?: unknown; sha?: unknown; since?: unknown };
-  const merge = change.operation === "merge_pr";
+  const merge = mergesPullRequest(change);
   const ref = merge ? params.number : params.sha;
   if (merge ? !Number.isInteger(ref) : typeof ref !== "string" || !/^[0-9a-f]{7,40}$/.test(ref))
     throw new AppError("not_found", `the card names no ${merge ? "pull request" : "commit"}`);

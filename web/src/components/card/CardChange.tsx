@@ -1,5 +1,5 @@
 import type { CardDiff, CardStatus, Change } from "@flick/shared";
-import { describeChange } from "@flick/shared/describe";
+import { describeChange, hasGithubDiff } from "@flick/shared/describe";
 import {
   createResource,
   createSignal,
@@ -181,14 +181,7 @@ export function CardChange(props: {
             </Reveal>
           )}
         </Match>
-        <Match
-          when={
-            props.change?.type === "github" &&
-            ["merge_pr", "revert_commit"].includes(props.change.operation) &&
-            !props.demo &&
-            props.cardId
-          }
-        >
+        <Match when={hasGithubDiff(props.change) && !props.demo && props.cardId}>
           {(id) => (
             <Reveal what="diff">
               <GithubDiff cardId={id()} />

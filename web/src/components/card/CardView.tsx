@@ -1,5 +1,5 @@
 import type { Card, Verification } from "@flick/shared";
-import { ACCEPT_RATE_DECISIONS, isDemoCard } from "@flick/shared/describe";
+import { ACCEPT_RATE_DECISIONS, isDemoCard, mergesPullRequest } from "@flick/shared/describe";
 import { createResource, createSignal, For, lazy, Show, Suspense } from "solid-js";
 import { request } from "../../lib/api.ts";
 import { momentLabel } from "../../lib/chart-axis.ts";
@@ -106,8 +106,7 @@ function useStandIn(card: () => Card) {
 }
 
 /** The stand-in merges a pull request (a fix), rather than telling of the same trouble another way. */
-const merges = (card: Card | null | undefined) =>
-  card?.change?.type === "github" && card.change.operation === "merge_pr";
+const merges = (card: Card | null | undefined) => mergesPullRequest(card?.change);
 
 function StandInLink(props: { card: Card }) {
   return <a href={`/?card=${encodeURIComponent(props.card.id)}`}>“{props.card.title}”</a>;

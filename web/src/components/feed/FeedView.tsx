@@ -1,5 +1,5 @@
 import type { Card, CardEvent, CardStatus, FeedFacets, FeedPage } from "@flick/shared";
-import { cardAgents, isDemoCard } from "@flick/shared/describe";
+import { cardAgents, hasGithubDiff, isDemoCard, mergesPullRequest } from "@flick/shared/describe";
 import {
   createEffect,
   createMemo,
@@ -294,15 +294,12 @@ export function FeedView() {
     );
     if (!part) {
       const change = card.change;
-      const sample =
-        isDemoCard(card) &&
-        change?.type === "github" &&
-        ["merge_pr", "revert_commit"].includes(change.operation);
+      const sample = isDemoCard(card) && hasGithubDiff(change);
       feed.notify(
         {
           // A demo card's pull request or commit is a sample's: GitHub has no diff of it.
           d: sample
-            ? `A demo card's ${change.operation === "merge_pr" ? "pull request" : "commit"} is a sample: it has no diff to read.`
+            ? `A demo card's ${mergesPullRequest(change) ? "pull request" : "commit"} is a sample: it has no diff to read.`
             : "This card has no diff to show.",
           i: "Only a card waiting for a decision takes an instruction.",
           o: "This card has no link to open.",
