@@ -2943,15 +2943,16 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       expect(sent[0]?.headers.authorization).toBe("Bearer ghp_test");
       expect((await cards("github:pr:Codertocat/Hello-World#58")).map((c) => c.status)).toEqual(["applied"]);
 
-      // Someone else queues one on GitHub: its card goes; taken out of the queue, it comes back.
+      // Someone else queues one on GitHub: its card goes. The queue's checks fail and take it out:
+      // proposing it again at that commit asks what was just answered — a new commit brings it back.
       const other = "4d".repeat(20);
       pulls.set(59, { ...asGitHubSays(59, other, true, "blocked"), node_id: "PR_kwDOqueue59" });
       await readyByWebhooks(59, other, "release");
       expect((await cards("github:pr:Codertocat/Hello-World#59")).map((c) => c.status)).toEqual(["pending"]);
-      const at = (action: string) => ({
+      const at = (action: string, sha = other) => ({
         ...pr("opened", {
           number: 59,
-          head: { ...(pr("opened").pull_request as { head: Json }).head, sha: other },
+          head: { ...(pr("opened").pull_request as { head: Json }).head, sha },
           base: { ...(pr("opened").pull_request as { base: Json }).base, ref: "release" },
         }),
         action,
@@ -2961,12 +2962,18 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       await t.drain();
       expect((await cards("github:pr:Codertocat/Hello-World#59")).map((c) => c.status)).toEqual(["expired"]);
       t.clock.advance(minute);
-      await github("pull_request", at("dequeued"));
+      await github("pull_request", { ...at("dequeued"), reason: "CI_FAILURE" });
       await t.drain();
-      expect((await cards("github:pr:Codertocat/Hello-World#59")).map((c) => c.status)).toEqual([
-        "expired",
-        "pending",
-      ]);
+      expect((await cards("github:pr:Codertocat/Hello-World#59")).map((c) => c.status)).toEqual(["expired"]);
+      const fixed = "6e".repeat(20);
+      pulls.set(59, { ...asGitHubSays(59, fixed, true, "blocked"), node_id: "PR_kwDOqueue59" });
+      t.clock.advance(minute);
+      await github("pull_request", at("synchronize", fixed));
+      await github("check_run", check("success", fixed, 59));
+      await t.drain();
+      const back = (await cards("github:pr:Codertocat/Hello-World#59")).at(-1);
+      expect(back?.status).toBe("pending");
+      expect(back?.change).toMatchObject({ operation: "enqueue_pr", params: { number: 59, sha: fixed } });
 
       // Blocked where the rules Flick can read are not met (the linter the queue wants never ran):
       // GitHub's "blocked" stands, and there is no card.

@@ -47,6 +47,8 @@ interface Payload {
   sha?: string;
   state?: string;
   context?: string;
+  /** Why a pull request left its merge queue (GitHub's `dequeued`: MANUAL, CI_FAILURE, …). */
+  reason?: string;
   /** A Dependabot alert: the package it is about. */
   alert?: { dependency?: { package?: { name?: string } } };
   check_run?: {
@@ -80,6 +82,11 @@ interface PrState {
   autoMerge?: boolean;
   /** In its base branch's merge queue: GitHub merges it once the queue's checks pass. */
   queued?: boolean;
+  /**
+   * Taken out of the queue (by a person, or by the queue: its checks failed there, a conflict) at
+   * this head, and why as GitHub said: proposing it again there is asking what was just answered.
+   */
+  dequeued?: { head: string; reason?: string };
   /** GitHub said the branch conflicts with its base (a merge would be refused). */
   conflicts?: boolean;
   merged?: boolean;
@@ -206,6 +213,7 @@ function verdict(
   const approved = reviews.includes("approved") && !reviews.includes("changes_requested");
   const reviewed = approved || (s.bot && !reviews.includes("changes_requested"));
   const conflicts = s.conflicts === true;
+  const out = s.dequeued?.head === s.headSha ? s.dequeued : undefined;
   const why = red
     ? "a check failed"
     : pending
@@ -220,7 +228,9 @@ function verdict(
               ? "GitHub merges it itself (auto-merge is on)"
               : s.queued
                 ? "it is in GitHub's merge queue"
-                : "checks green and review satisfied";
+                : out
+                  ? `it was taken out of GitHub's merge queue at this commit${out.reason ? ` (${out.reason})` : ""}`
+                  : "checks green and review satisfied";
   return {
     ready:
       !red &&
@@ -230,6 +240,7 @@ function verdict(
       held !== "blocked" &&
       !s.autoMerge &&
       !s.queued &&
+      !out &&
       s.open &&
       !s.draft,
     red,
@@ -311,7 +322,11 @@ export const prsAgent = defineAgent({
             state.size = { additions: pr.additions, deletions: pr.deletions, files: pr.changed_files ?? 0 };
           if (state.bot) state.bumps = bumpsIn(pr.title, pr.body);
           if (pr.auto_merge !== undefined) state.autoMerge = pr.auto_merge !== null;
-          if (p.action === "enqueued" || p.action === "dequeued") state.queued = p.action === "enqueued";
+          if (p.action === "enqueued") state.queued = true;
+          if (p.action === "dequeued") {
+            state.queued = false;
+            state.dequeued = { head: pr.head.sha, ...(p.reason ? { reason: p.reason } : {}) };
+          }
           // Only a definite answer counts; null means GitHub has not worked it out yet.
           if (typeof pr.mergeable === "boolean") state.conflicts = !pr.mergeable;
           moveHead(state, pr.head.sha, Boolean(p.sender && isBot(p.sender)));
@@ -439,7 +454,8 @@ async function settle(
     if (fix && !state.merged) out.push(moveCard(fix.fingerprint, last, "back"));
   };
   // Auto-merge on: GitHub merges it itself once it may, so there is nothing to ask of a person.
-  if (!state.open || state.draft || v.red || state.conflicts || state.autoMerge || state.queued) {
+  const dequeued = state.dequeued?.head === state.headSha;
+  if (!state.open || state.draft || v.red || state.conflicts || state.autoMerge || state.queued || dequeued) {
     await takeBack();
     return;
   }
