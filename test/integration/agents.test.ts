@@ -117,6 +117,41 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
           status: 201,
           body: { id: 2, html_url: "https://github.com/acme/app/issues/45#issuecomment-2" },
         };
+      // GitHub's issue search: acme/wiki has issues about exporting (one is a pull request, which the
+      // search lists too); other repositories have none.
+      if (req.method === "GET" && req.path.startsWith("/search/issues?")) {
+        const q = new URL(req.path, "http://x").searchParams.get("q") ?? "";
+        const wiki = (n: number, title: string, pr = false) => ({
+          number: n,
+          title,
+          state: "open",
+          html_url: `https://github.com/acme/wiki/${pr ? "pull" : "issues"}/${n}`,
+          ...(pr ? { pull_request: { url: "…" } } : {}),
+        });
+        return {
+          status: 200,
+          body: q.includes("repo:acme/wiki")
+            ? {
+                total_count: 3,
+                items: [
+                  wiki(32, "Export settings to a file"),
+                  wiki(30, "Export workouts faster", true),
+                  wiki(31, "Export workouts as CSV or GPX"),
+                ],
+              }
+            : { total_count: 0, items: [] },
+        };
+      }
+      if (req.path === "/repos/acme/wiki/issues/31/comments")
+        return {
+          status: 201,
+          body: { id: 7, html_url: "https://github.com/acme/wiki/issues/31#issuecomment-7" },
+        };
+      if (req.path === "/repos/acme/wiki/issues/31")
+        return {
+          status: 200,
+          body: { number: 31, state: "open", html_url: "https://github.com/acme/wiki/issues/31" },
+        };
       // #45 as GitHub has it now (the tests close it); reopening it opens it.
       if (req.path === "/repos/acme/app/issues/45") {
         if (req.method === "PATCH") issue45 = { state: "open", state_reason: "reopened", closed_at: null };
@@ -3580,6 +3615,74 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       t.clock.advance(60 * minute);
       await send(["rae", "sam", "tia", "uma", "vic", "wes"].map(ask));
       expect((await mine()).map((c) => c.status)).toEqual(["applied", "expired", "applied"]);
+    });
+
+    it("customers asking for what an open issue is about already are a comment on it, not a second issue", async () => {
+      const source = await t.createSource(
+        admin,
+        "feedback",
+        { clusterThreshold: 4, repository: "acme/wiki" },
+        "Feedback (issue there already)",
+      );
+      const send = async (authors: string[]) => {
+        const res = await t.request(`/ingest/${source.id}`, {
+          json: authors.map((author, i) => ({
+            id: randomUUID(),
+            author,
+            text: asks[i % asks.length],
+            rating: 4,
+          })),
+          origin: null,
+          headers: { authorization: `Bearer ${source.secret}` },
+        });
+        expect(res.status, res.text).toBe(202);
+        await t.drain();
+      };
+      await send(["ana", "ben", "cid", "dot", "eli"]);
+      const card = await onlyCard(`feedback:cluster:${source.id}:`);
+      // GitHub was searched for the topic's words in open issues' titles: #31 has them all (#32
+      // only one, #30 is a pull request).
+      const searched = githubApi.requests.filter((r) => r.path.startsWith("/search/issues?"));
+      expect(new URL(searched.at(-1)?.path ?? "", "http://x").searchParams.get("q")).toBe(
+        "export workouts repo:acme/wiki is:issue is:open in:title",
+      );
+      expect(card.title).toBe('5 customers asked for "export workouts" this week — add their words to #31?');
+      expect(card.summary).toContain(
+        '#31 "Export workouts as CSV or GPX" is open on it already: accept adds their words to it as a comment (quoting the 5 latest) instead of opening another.',
+      );
+      expect(card.verification).toEqual([
+        {
+          check: 'an open issue on "export workouts" in acme/wiki',
+          status: "passed",
+          detail: '#31 "Export workouts as CSV or GPX"',
+        },
+      ]);
+      expect(card.change).toMatchObject({
+        type: "github",
+        operation: "comment",
+        repository: "acme/wiki",
+        params: { number: 31 },
+      });
+      const body = String((card.change as { params: { body: string } }).params.body);
+      expect(body).toMatch(/^5 customers this week \(5 in all\)\.\n\n> /);
+      await decide(card, "accept");
+      await carryOut();
+      const comments = githubApi.requests.filter((r) => r.path === "/repos/acme/wiki/issues/31/comments");
+      expect(comments).toHaveLength(1);
+      expect(JSON.parse(comments[0]?.body ?? "{}").body).toBe(body);
+      expect(githubApi.requests.filter((r) => r.path === "/repos/acme/wiki/issues")).toHaveLength(0);
+      // As many new customers again: the issue is told of them, as one Flick opened would be.
+      t.clock.advance(60 * minute);
+      await send(["fin", "gil", "hen", "ida"]);
+      const more = await onlyCard(`feedback:more:${source.id}:`);
+      expect(more.title).toMatch(
+        /^4 customers asked for "export workouts" since Flick last added to #31 — add their words to it\?$/,
+      );
+      expect(more.change).toMatchObject({
+        operation: "comment",
+        repository: "acme/wiki",
+        params: { number: 31 },
+      });
     });
 
     it("counts customers, not messages: one person writing again and again is one voice", async () => {

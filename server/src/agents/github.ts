@@ -116,6 +116,34 @@ export function githubIssues(apiUrl: string, token: string): IssueFetcher {
   };
 }
 
+/** An open issue GitHub's search found. */
+export interface IssueFound {
+  number: number;
+  title: string;
+  url: string;
+}
+
+/** Open issues of a repository whose titles have these words, or why not known (it never throws). */
+export type IssueSearch = (repository: string, words: string[]) => Promise<IssueFound[] | string>;
+
+/** GitHub's issue search (GET /search/issues: `is:issue is:open in:title repo:…`, the first 10). */
+export function githubIssueSearch(apiUrl: string, token: string): IssueSearch {
+  return async (repository, words) => {
+    const q = `${words.join(" ")} repo:${repository} is:issue is:open in:title`;
+    const found = await getJson(apiUrl, token, `/search/issues?q=${encodeURIComponent(q)}&per_page=10`);
+    if (typeof found === "string") return found;
+    const items = Array.isArray(found.items) ? (found.items as Record<string, unknown>[]) : [];
+    return items.flatMap((i) =>
+      typeof i.number === "number" &&
+      typeof i.title === "string" &&
+      typeof i.html_url === "string" &&
+      !i.pull_request
+        ? [{ number: i.number, title: i.title, url: i.html_url }]
+        : [],
+    );
+  };
+}
+
 /**
  * What a branch's rules (its rulesets' rules, GET /repos/:r/rules/branches/:branch, readable with
  * read access) ask of a merge into it. Classic branch protection is not among them (reading it
@@ -172,12 +200,14 @@ export function githubRules(apiUrl: string, token: string): RulesFetcher {
 
 /**
  * What agents may read of GitHub with the team's token (see AgentContext.github): a CI job's log,
- * a pull request or an issue as GitHub sees it now, whether a revert would go through.
+ * a pull request or an issue as GitHub sees it now, open issues by their titles, a branch's rules,
+ * whether a revert would go through.
  */
 export interface GitHubReads {
   jobLog: JobLogFetcher;
   pull: PullFetcher;
   issue: IssueFetcher;
+  searchIssues: IssueSearch;
   rules: RulesFetcher;
   checkRevert: RevertCheck;
 }
@@ -188,6 +218,7 @@ export function githubReads(apiUrl: string, token: string): GitHubReads {
     jobLog: githubJobLogs(apiUrl, token),
     pull: githubPulls(apiUrl, token),
     issue: githubIssues(apiUrl, token),
+    searchIssues: githubIssueSearch(apiUrl, token),
     rules: githubRules(apiUrl, token),
     checkRevert: githubRevertCheck(apiUrl, token),
   };

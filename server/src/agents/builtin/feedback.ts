@@ -12,8 +12,8 @@ import {
   newCustomersSince,
   topic,
 } from "../feedback/cluster.ts";
-import { classifyFeedback, namesPattern } from "../feedback/text.ts";
-import type { IssueNow } from "../github.ts";
+import { classifyFeedback, namesPattern, terms } from "../feedback/text.ts";
+import type { IssueFound, IssueNow } from "../github.ts";
 import { blast, rank, recency } from "../rank.ts";
 import { type MuteMemory, newsPastMute } from "./past-mute.ts";
 import { repositorySetting } from "./settings.ts";
@@ -101,7 +101,45 @@ function namedWeek(cluster: Cluster, told: Told, to: number): Week {
 
 type FeedbackSettings = z.infer<typeof feedbackSourceSettings>;
 
-/** A cluster's card: what its customers said in the week it counts, proposing an issue with their words. */
+/** How long what GitHub's search found for a cluster is taken as read. */
+const SEARCHED_FOR_MS = 60 * 60_000;
+
+/**
+ * An open issue in `repository` already about the cluster's topic (every word of the topic in its
+ * title), asked of GitHub's search at most hourly per cluster (and again when its topic changes):
+ * the issue, none, why it is not known, or null when GitHub is not asked (no token, demo samples).
+ */
+async function openIssueOn(
+  ctx: AgentContext,
+  repository: string,
+  fingerprint: string,
+  cluster: Cluster,
+): Promise<{ issue: IssueFound | null } | string | null> {
+  const search = ctx.github?.searchIssues;
+  if (!search) return null;
+  const about = topic(cluster);
+  // The topic's words as the clusters weigh them (stemmed the same way), pairs left out.
+  const words = terms(about).filter((w) => !w.includes(" "));
+  if (words.length === 0) return { issue: null };
+  const key = `issueOn:${fingerprint}`;
+  const kept = await ctx.state.get<{ at: number; about: string; issue: IssueFound | null }>(key);
+  if (kept && kept.about === about && ctx.now.getTime() - kept.at < SEARCHED_FOR_MS)
+    return { issue: kept.issue };
+  const found = await search(repository, words);
+  if (typeof found === "string") return found;
+  const issue =
+    found.find((i) => {
+      const titled = new Set(terms(i.title));
+      return words.every((w) => titled.has(w));
+    }) ?? null;
+  ctx.state.set(key, { at: ctx.now.getTime(), about, issue });
+  return { issue };
+}
+
+/**
+ * A cluster's card: what its customers said in the week it counts, proposing an issue with their
+ * words — or, where an open issue is about it already, their words as a comment on that one.
+ */
 async function clusterCard(
   ctx: AgentContext,
   conf: FeedbackSettings,
@@ -121,31 +159,59 @@ async function clusterCard(
     .slice(-5)
     .reverse()
     .map((r) => `> ${r.quote}`);
-  const change: Change = conf.repository
-    ? {
-        type: "github",
-        operation: "create_issue",
-        repository: conf.repository,
-        params: {
-          title:
-            cluster.cls === "bug"
-              ? `Customers report: ${topic(cluster)}`
-              : `Feature request: ${topic(cluster)}`,
-          body: `${customers} customers ${when}${messages > customers ? `, in ${messages} messages` : ""} (${cluster.size} in all)${more ? `; ${more}` : ""}.\n\n${quotes.join("\n\n")}`,
-          labels: [cluster.cls === "bug" ? "bug" : "enhancement", "customer-feedback"],
-        },
-      }
-    : { type: "none" };
+  const body = `${customers} customers ${when}${messages > customers ? `, in ${messages} messages` : ""} (${cluster.size} in all)${more ? `; ${more}` : ""}.\n\n${quotes.join("\n\n")}`;
+  const existing = conf.repository ? await openIssueOn(ctx, conf.repository, fingerprint, cluster) : null;
+  const on = typeof existing === "object" ? existing?.issue : null;
+  const change: Change = !conf.repository
+    ? { type: "none" }
+    : on
+      ? {
+          type: "github",
+          operation: "comment",
+          repository: conf.repository,
+          params: { number: on.number, body },
+        }
+      : {
+          type: "github",
+          operation: "create_issue",
+          repository: conf.repository,
+          params: {
+            title:
+              cluster.cls === "bug"
+                ? `Customers report: ${topic(cluster)}`
+                : `Feature request: ${topic(cluster)}`,
+            body,
+            labels: [cluster.cls === "bug" ? "bug" : "enhancement", "customer-feedback"],
+          },
+        };
+  const searched = `an open issue on "${topic(cluster)}" in ${conf.repository}`;
+  const checked: Verification =
+    existing === null
+      ? []
+      : [
+          typeof existing === "string"
+            ? { check: searched, status: "skipped", detail: `not known: ${existing}` }
+            : {
+                check: searched,
+                status: "passed",
+                detail: on ? `#${on.number} "${on.title}"` : "none: no open issue's title has its words",
+              },
+        ];
+  const accept = !conf.repository
+    ? "Set a repository in the source's settings to get an issue proposed."
+    : on
+      ? `#${on.number} "${on.title}" is open on it already: accept adds their words to it as a comment (quoting the ${quotes.length} latest) instead of opening another.`
+      : `Accept opens an issue in ${conf.repository} quoting the ${quotes.length} latest.`;
   return {
     fingerprint,
-    kind: conf.repository ? "issue" : "insight",
-    title: claim(cluster, customers, when),
+    kind: !conf.repository ? "insight" : on ? "action" : "issue",
+    title: `${claim(cluster, customers, when)}${on ? ` — add their words to #${on.number}?` : ""}`,
     // The preview quotes them; the summary says how many, since when, and what accept does.
     summary: `${
       messages > customers
         ? `${customers} customers ${when} in ${messages} messages (one who wrote again counts once), ${cluster.size} messages`
         : `${customers} ${when}, ${cluster.size}`
-    } in all since ${day(new Date(cluster.times[0] ?? cluster.updatedAt), ctx.now)}${more ? `; ${more}` : ""}.${past ? ` ${past}` : ""} ${conf.repository ? `Accept opens an issue in ${conf.repository} quoting the ${quotes.length} latest.` : "Set a repository in the source's settings to get an issue proposed."}`,
+    } in all since ${day(new Date(cluster.times[0] ?? cluster.updatedAt), ctx.now)}${more ? `; ${more}` : ""}.${past ? ` ${past}` : ""} ${accept}`,
     ...rank({
       // Second-hand and days old: below a production error or a red default branch of the
       // same reach; a request below a report of something broken.
@@ -167,6 +233,7 @@ async function clusterCard(
         .slice(0, 4000),
     },
     change,
+    ...(checked.length ? { verification: checked } : {}),
     evidence: {
       signalIds,
       firstSeen: new Date(cluster.times[0] ?? cluster.updatedAt),
@@ -217,10 +284,12 @@ async function moreSinceIssue(
   const done = await ctx.carriedOut(grown.flatMap((g) => [g.fingerprint, moreKey(sourceId, g.cluster.id)]));
   const due = grown.flatMap((g) => {
     const opened = done.get(g.fingerprint);
-    // The issue it opened, by its page (the repository it went to, whatever the settings say now).
-    const issue = /([^/]+\/[^/]+)\/issues\/(\d+)$/.exec(String(opened?.result.url ?? ""));
+    // The issue it opened (or commented on: an open one was about it already), by its page (the
+    // repository it went to, whatever the settings say now).
+    const url = String(opened?.result.url ?? "");
+    const issue = /([^/]+\/[^/]+)\/issues\/(\d+)(#issuecomment-\d+)?$/.exec(url);
     if (!opened || !issue) return [];
-    const added = done.get(moreKey(sourceId, g.cluster.id));
+    const added = done.get(moreKey(sourceId, g.cluster.id)) ?? (issue[3] ? opened : undefined);
     const since = Math.max(opened.finishedAt.getTime(), added?.finishedAt.getTime() ?? 0);
     // Customers who had not asked before: one who asked then and writes again is no one new.
     const fresh = newCustomersSince(g.cluster, since, Number.POSITIVE_INFINITY);
