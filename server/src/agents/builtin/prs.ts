@@ -205,7 +205,16 @@ const RECHECKS_MAX = 200;
 function verdict(
   s: PrState,
   held?: "blocked" | "behind",
-): { ready: boolean; red: boolean; pending: boolean; blocked: boolean; behind: boolean; why: string } {
+): {
+  ready: boolean;
+  red: boolean;
+  pending: boolean;
+  blocked: boolean;
+  behind: boolean;
+  /** Taken out of its merge queue at this head (see PrState.dequeued). */
+  dequeued: boolean;
+  why: string;
+} {
   const checks = Object.values(s.checks);
   const red = checks.some((c) => c !== "pending" && !GREEN.has(c));
   const pending = checks.length === 0 || checks.some((c) => c === "pending");
@@ -247,6 +256,7 @@ function verdict(
     pending,
     blocked: held === "blocked",
     behind: held === "behind",
+    dequeued: out !== undefined,
     why,
   };
 }
@@ -454,8 +464,15 @@ async function settle(
     if (fix && !state.merged) out.push(moveCard(fix.fingerprint, last, "back"));
   };
   // Auto-merge on: GitHub merges it itself once it may, so there is nothing to ask of a person.
-  const dequeued = state.dequeued?.head === state.headSha;
-  if (!state.open || state.draft || v.red || state.conflicts || state.autoMerge || state.queued || dequeued) {
+  if (
+    !state.open ||
+    state.draft ||
+    v.red ||
+    state.conflicts ||
+    state.autoMerge ||
+    state.queued ||
+    v.dequeued
+  ) {
     await takeBack();
     return;
   }
