@@ -311,16 +311,11 @@ async function moreSinceIssue(
     const repository = known?.repository ?? d.repository;
     const number = known?.number ?? d.number;
     const closed = known && !known.open ? known : null;
-    if (closed?.reason === "not_planned") {
-      // The team closed it as not planned: more voices are no reason to ask again.
-      const last = signalIds.at(-1);
-      if (open.has(key) && last) out.push(withdrawal(key, { id: last, occurredAt: ctx.now }));
-      continue;
-    }
     // Closed as done: those who asked before it was closed are what it answered.
     const since = closed?.closedAt ? Math.max(d.since, closed.closedAt.getTime()) : d.since;
     const fresh = newCustomersSince(cluster, since, Number.POSITIVE_INFINITY);
-    if (fresh.customers < conf.clusterThreshold) {
+    // Closed as not planned, the team decided: more voices are no reason to ask again.
+    if (closed?.reason === "not_planned" || fresh.customers < conf.clusterThreshold) {
       const last = signalIds.at(-1);
       if (open.has(key) && last) out.push(withdrawal(key, { id: last, occurredAt: ctx.now }));
       continue;
