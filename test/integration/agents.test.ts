@@ -121,19 +121,21 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       // search lists too); other repositories have none.
       if (req.method === "GET" && req.path.startsWith("/search/issues?")) {
         const q = new URL(req.path, "http://x").searchParams.get("q") ?? "";
-        const wiki = (n: number, title: string, pr = false) => ({
+        const wiki = (n: number, title: string, pr = false, labels: string[] = []) => ({
           number: n,
           title,
           state: "open",
           html_url: `https://github.com/acme/wiki/${pr ? "pull" : "issues"}/${n}`,
+          labels: labels.map((name) => ({ id: n, name, color: "d73a4a" })),
           ...(pr ? { pull_request: { url: "…" } } : {}),
         });
         return {
           status: 200,
           body: q.includes("repo:acme/wiki")
             ? {
-                total_count: 3,
+                total_count: 4,
                 items: [
+                  wiki(29, "Exporting workouts crashes the app", false, ["bug"]),
                   wiki(32, "Export settings to a file"),
                   wiki(30, "Export workouts faster", true),
                   wiki(31, "Export workouts as CSV or GPX"),
@@ -3641,7 +3643,7 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       await send(["ana", "ben", "cid", "dot", "eli"]);
       const card = await onlyCard(`feedback:cluster:${source.id}:`);
       // GitHub was searched for the topic's words in open issues' titles: #31 has them all (#32
-      // only one, #30 is a pull request).
+      // only one, #30 is a pull request, #29 a bug report where these customers ask for a feature).
       const searched = githubApi.requests.filter((r) => r.path.startsWith("/search/issues?"));
       expect(new URL(searched.at(-1)?.path ?? "", "http://x").searchParams.get("q")).toBe(
         "export workouts repo:acme/wiki is:issue is:open in:title",

@@ -121,6 +121,8 @@ export interface IssueFound {
   number: number;
   title: string;
   url: string;
+  /** Its labels' names. */
+  labels: string[];
 }
 
 /** Open issues of a repository whose titles have these words, or why not known (it never throws). */
@@ -138,7 +140,16 @@ export function githubIssueSearch(apiUrl: string, token: string): IssueSearch {
       typeof i.title === "string" &&
       typeof i.html_url === "string" &&
       !i.pull_request
-        ? [{ number: i.number, title: i.title, url: i.html_url }]
+        ? [
+            {
+              number: i.number,
+              title: i.title,
+              url: i.html_url,
+              labels: (Array.isArray(i.labels) ? (i.labels as { name?: unknown }[]) : []).flatMap((l) =>
+                typeof l?.name === "string" ? [l.name] : [],
+              ),
+            },
+          ]
         : [],
     );
   };

@@ -101,6 +101,10 @@ function namedWeek(cluster: Cluster, told: Told, to: number): Week {
 
 type FeedbackSettings = z.infer<typeof feedbackSourceSettings>;
 
+/** Labels that say an issue is a report of something broken, or a request for something new. */
+const BUG_LABEL = /^(bug|defect|regression)$/i;
+const FEATURE_LABEL = /^(enhancement|feature|feature request|feature-request)$/i;
+
 /** How long what GitHub's search found for a cluster is taken as read. */
 const SEARCHED_FOR_MS = 60 * 60_000;
 
@@ -127,10 +131,17 @@ async function openIssueOn(
     return { issue: kept.issue };
   const found = await search(repository, words);
   if (typeof found === "string") return found;
+  // A report of something broken is not a feature request's issue, nor the other way round, where
+  // the issue's labels say which it is.
+  const labelled = (i: IssueFound, what: RegExp) => i.labels.some((l) => what.test(l));
+  const other = (i: IssueFound) =>
+    cluster.cls === "bug"
+      ? labelled(i, FEATURE_LABEL) && !labelled(i, BUG_LABEL)
+      : labelled(i, BUG_LABEL) && !labelled(i, FEATURE_LABEL);
   const issue =
     found.find((i) => {
       const titled = new Set(terms(i.title));
-      return words.every((w) => titled.has(w));
+      return words.every((w) => titled.has(w)) && !other(i);
     }) ?? null;
   ctx.state.set(key, { at: ctx.now.getTime(), about, issue });
   return { issue };
