@@ -2979,6 +2979,56 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       expect(mutation.variables).toEqual({ id: node, sha: head });
       expect(sent[0]?.headers.authorization).toBe("Bearer ghp_test");
       expect((await cards("github:pr:Codertocat/Hello-World#58")).map((c) => c.status)).toEqual(["applied"]);
+      // What came of it is on the card: the queue's checks failed and GitHub took it out…
+      const pull58 = (action: string, sha: string, patch: Json = {}) => {
+        const opened = pr("opened").pull_request as { head: Json; base: Json };
+        return {
+          ...pr("opened", {
+            number: 58,
+            head: { ...opened.head, sha },
+            base: { ...opened.base, ref: "release" },
+            ...patch,
+          }),
+          action,
+        };
+      };
+      t.clock.advance(minute);
+      await github("pull_request", { ...pull58("dequeued", head), reason: "CI_FAILURE" });
+      await t.drain();
+      const [failed] = await cards("github:pr:Codertocat/Hello-World#58");
+      expect(lastCheck(failed as { verification: unknown })).toEqual({
+        check: "merged by the merge queue",
+        status: "failed",
+        detail: "not merged: its checks failed in the queue (at 3c3c3c3)",
+        after: true,
+      });
+      // … fixed by a new commit, queued again from its next card, and merged: that card says so.
+      const fix = "7a".repeat(20);
+      pulls.set(58, { ...asGitHubSays(58, fix, true, "blocked"), node_id: node });
+      t.clock.advance(minute);
+      await github("pull_request", pull58("synchronize", fix));
+      await github("check_run", check("success", fix, 58));
+      await t.drain();
+      const again = (await cards("github:pr:Codertocat/Hello-World#58")).at(-1);
+      if (!again) throw new Error("no card at the fix");
+      expect(again.change).toMatchObject({ operation: "enqueue_pr", params: { sha: fix } });
+      await decide(again, "accept");
+      await carryOut();
+      t.clock.advance(minute);
+      await github(
+        "pull_request",
+        pull58("closed", fix, { state: "closed", merged: true, merge_commit_sha: "8b".repeat(20) }),
+      );
+      await t.drain();
+      const [first, second] = await cards("github:pr:Codertocat/Hello-World#58");
+      expect(lastCheck(second as { verification: unknown })).toEqual({
+        check: "merged by the merge queue",
+        status: "passed",
+        detail: "merged as 8b8b8b8 into release",
+        after: true,
+      });
+      // The first card keeps what came of it then.
+      expect(lastCheck(first as { verification: unknown })?.status).toBe("failed");
 
       // Someone else queues one on GitHub: its card goes. The queue's checks fail and take it out:
       // proposing it again at that commit asks what was just answered — a new commit brings it back.

@@ -4,6 +4,7 @@ import {
   type CardUpsert,
   defineAgent,
   moveCard,
+  outcome,
   type SignalRow,
   standFor,
   type Told,
@@ -34,6 +35,8 @@ interface PullRequest {
   additions?: number;
   deletions?: number;
   changed_files?: number;
+  /** Once merged: the commit the merge made on its base. */
+  merge_commit_sha?: string | null;
 }
 
 interface Payload {
@@ -285,6 +288,8 @@ export const prsAgent = defineAgent({
   async run(ctx, batch) {
     const out: CardUpsert[] = [];
     const touched = new Map<string, { state: PrState; signals: SignalRow[]; repo: string }>();
+    /** Pull requests that left a merge queue (merged, or taken out), for what came of a card's. */
+    const left: { key: string; signal: SignalRow; check: Verification[number] }[] = [];
     for (const signal of batch) {
       const p = signal.payload as Payload;
       const seer = seerPullRequests(signal);
@@ -337,6 +342,8 @@ export const prsAgent = defineAgent({
             state.queued = false;
             state.dequeued = { head: pr.head.sha, ...(p.reason ? { reason: p.reason } : {}) };
           }
+          const queueCheck = leftQueue(p.action, pr, p.reason);
+          if (queueCheck) left.push({ key, signal, check: queueCheck });
           // Only a definite answer counts; null means GitHub has not worked it out yet.
           if (typeof pr.mergeable === "boolean") state.conflicts = !pr.mergeable;
           moveHead(state, pr.head.sha, Boolean(p.sender && isBot(p.sender)));
@@ -359,6 +366,13 @@ export const prsAgent = defineAgent({
 
     for (const [key, { state, signals, repo }] of touched)
       await settle(ctx, out, ctx.github?.pull ?? null, key, state, signals, repo);
+    // A card that put its pull request in the merge queue says what came of it: merged, or taken out.
+    const done = left.length ? await ctx.carriedOut([...new Set(left.map((l) => l.key))]) : new Map();
+    for (const { key, signal, check } of left) {
+      const queued = done.get(key);
+      if (queued?.result.queued === true && queued.finishedAt <= signal.occurredAt)
+        out.push(outcome(key, signal, check));
+    }
     return out;
   },
   async tick(ctx) {
@@ -604,6 +618,36 @@ async function settle(
     ...(seerFix ? [seerFix.fingerprint] : []),
   ];
   out.push(...standFor(card, stoodFor, last));
+}
+
+/** GitHub's reasons for taking a pull request out of its merge queue, in a card's words. */
+const DEQUEUED: Record<string, string> = {
+  CI_FAILURE: "its checks failed in the queue",
+  MERGE_CONFLICT: "it conflicted with what was ahead of it in the queue",
+  MANUAL: "someone took it out",
+  QUEUE_CLEARED: "the queue was cleared",
+  BRANCH_PROTECTIONS: "the branch's rules did not let it merge",
+  GIT_TREE_INVALID: "GitHub could not make its merge",
+  INVALID_MERGE_COMMIT: "GitHub could not make its merge",
+  ROLL_BACK: "the queue was rolled back",
+};
+
+/**
+ * What came of a pull request in a merge queue, as a card's check: merged (closed as merged) or
+ * taken out (dequeued, for `reason`); undefined for other events. Shown only on a card whose
+ * accept queued it (see the agent's run).
+ */
+function leftQueue(action: string, pr: PullRequest, reason?: string): Verification[number] | undefined {
+  const check = "merged by the merge queue";
+  if (action === "closed" && pr.merged)
+    return {
+      check,
+      status: "passed",
+      detail: `merged${pr.merge_commit_sha ? ` as ${pr.merge_commit_sha.slice(0, 7)}` : ""} into ${pr.base?.ref ?? "its base"}`,
+    };
+  if (action !== "dequeued" || reason === "ALREADY_MERGED") return undefined;
+  const why = reason ? (DEQUEUED[reason] ?? reason.toLowerCase().replace(/_/g, " ")) : "it was taken out";
+  return { check, status: "failed", detail: `not merged: ${why} (at ${pr.head.sha.slice(0, 7)})` };
 }
 
 /** The approvals and checks `rules` ask for are there (what GitHub's rulesets say; no more is known). */
