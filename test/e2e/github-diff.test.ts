@@ -36,23 +36,25 @@ describe("a merge card's diff on the desktop, in Chromium", () => {
   beforeAll(async () => {
     mkdirSync(shots, { recursive: true });
     // A local server speaking GitHub's REST routes: the pull request (as JSON, which the agent asks
-    // before its card, and as its diff), nothing else.
+    // before its card, and as its diff) and its base branch's rules (none), nothing else.
     const pull = githubFixture("pull_request/opened.payload.json").pull_request as { head: object };
     github = await startRecorder((req) =>
-      req.path !== "/repos/wolfy1339/pika-pack/pulls/5"
-        ? { status: 404, body: { message: "Not Found" } }
-        : req.headers.accept === "application/vnd.github.diff"
-          ? { status: 200, text: PR_DIFF }
-          : {
-              status: 200,
-              body: {
-                ...pull,
-                number: 5,
-                head: { ...pull.head, sha: "5".repeat(40) },
-                mergeable: true,
-                mergeable_state: "clean",
+      req.path.startsWith("/repos/wolfy1339/pika-pack/rules/branches/")
+        ? { status: 200, body: [] }
+        : req.path !== "/repos/wolfy1339/pika-pack/pulls/5"
+          ? { status: 404, body: { message: "Not Found" } }
+          : req.headers.accept === "application/vnd.github.diff"
+            ? { status: 200, text: PR_DIFF }
+            : {
+                status: 200,
+                body: {
+                  ...pull,
+                  number: 5,
+                  head: { ...pull.head, sha: "5".repeat(40) },
+                  mergeable: true,
+                  mergeable_state: "clean",
+                },
               },
-            },
     );
     e2e = await startE2E({ env: { GITHUB_TOKEN: "ghp_test", GITHUB_API_URL: github.url } });
   });
@@ -87,9 +89,14 @@ describe("a merge card's diff on the desktop, in Chromium", () => {
     await card.getByText('"semver": "^7.5.2",').first().waitFor();
     expect(await card.getByText('"semver": "^7.3.8",').count()).toBeGreaterThan(0);
     expect(await card.getByText("Hide the diff").count()).toBe(1);
-    expect(github.requests.map((r) => [r.headers.accept, r.headers.authorization])).toEqual([
-      ["application/vnd.github+json", "Bearer ghp_test"],
-      ["application/vnd.github.diff", "Bearer ghp_test"],
+    expect(github.requests.map((r) => [r.path, r.headers.accept, r.headers.authorization])).toEqual([
+      ["/repos/wolfy1339/pika-pack/pulls/5", "application/vnd.github+json", "Bearer ghp_test"],
+      [
+        "/repos/wolfy1339/pika-pack/rules/branches/master?per_page=100",
+        "application/vnd.github+json",
+        "Bearer ghp_test",
+      ],
+      ["/repos/wolfy1339/pika-pack/pulls/5", "application/vnd.github.diff", "Bearer ghp_test"],
     ]);
     await page.screenshot({ path: path.join(shots, "github-diff-desktop.png") });
     await context.close();
