@@ -3715,6 +3715,9 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
         repository: "acme/wiki",
         params: { number: 31 },
       });
+      expect((card.evidence as { links: unknown }).links).toEqual([
+        { label: "#31", url: "https://github.com/acme/wiki/issues/31" },
+      ]);
       const body = String((card.change as { params: { body: string } }).params.body);
       expect(body).toMatch(/^5 customers this week \(5 in all\)\.\n\n> /);
       await decide(card, "accept");

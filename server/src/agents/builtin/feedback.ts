@@ -247,6 +247,7 @@ async function clusterCard(
     ...(checked.length ? { verification: checked } : {}),
     evidence: {
       signalIds,
+      ...(on && /^https:\/\//.test(on.url) ? { links: [{ label: `#${on.number}`, url: on.url }] } : {}),
       firstSeen: new Date(cluster.times[0] ?? cluster.updatedAt),
       lastSeen: new Date(cluster.updatedAt),
       facts: {
