@@ -3588,6 +3588,9 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
         /^4 customers asked for ".*" since Flick opened #45 — add their words to it\?$/,
       );
       expect(card.summary).toContain("Accept adds them to acme/app#45 as a comment");
+      expect((card.evidence as { links: unknown }).links).toEqual([
+        { label: "#45", url: "https://github.com/acme/app/issues/45" },
+      ]);
       // GitHub was asked where the issue stands.
       expect(card.verification).toEqual([
         { check: "acme/app#45 on GitHub", status: "passed", detail: "open" },

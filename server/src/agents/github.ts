@@ -90,6 +90,8 @@ export interface IssueNow {
   repository: string;
   number: number;
   open: boolean;
+  /** Its page. */
+  url: string | null;
   /** Why it was closed: "completed", "not_planned", "duplicate", or null (closed before GitHub said). */
   reason: string | null;
   closedAt: Date | null;
@@ -110,6 +112,7 @@ export function githubIssues(apiUrl: string, token: string): IssueFetcher {
       repository: at?.[1] ?? repository,
       number: at ? Number(at[2]) : number,
       open: issue.state === "open",
+      url: typeof issue.html_url === "string" ? issue.html_url : null,
       reason: issue.state === "closed" && typeof issue.state_reason === "string" ? issue.state_reason : null,
       closedAt: closedAt && Number.isFinite(closedAt.getTime()) ? closedAt : null,
     };

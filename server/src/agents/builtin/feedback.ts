@@ -306,7 +306,16 @@ async function moreSinceIssue(
     // Customers who had not asked before: one who asked then and writes again is no one new.
     const fresh = newCustomersSince(g.cluster, since, Number.POSITIVE_INFINITY);
     if (fresh.customers < conf.clusterThreshold) return [];
-    return [{ ...g, repository: issue[1] ?? "", number: Number(issue[2]), since, added: Boolean(added) }];
+    return [
+      {
+        ...g,
+        repository: issue[1] ?? "",
+        number: Number(issue[2]),
+        url: url.replace(/#issuecomment-\d+$/, ""),
+        since,
+        added: Boolean(added),
+      },
+    ];
   });
   // Asked at once: a GitHub slow to answer holds the batch for one timeout.
   const github = ctx.github;
@@ -322,6 +331,7 @@ async function moreSinceIssue(
     const known = typeof now === "object" && now !== null ? now : null;
     const repository = known?.repository ?? d.repository;
     const number = known?.number ?? d.number;
+    const page = known?.url ?? d.url;
     const closed = known && !known.open ? known : null;
     // Closed as done: those who asked before it was closed are what it answered.
     const since = closed?.closedAt ? Math.max(d.since, closed.closedAt.getTime()) : d.since;
@@ -394,6 +404,7 @@ async function moreSinceIssue(
       ...(ctx.demo ? {} : { verification: [checked] }),
       evidence: {
         signalIds,
+        ...(/^https:\/\//.test(page) ? { links: [{ label: `#${number}`, url: page }] } : {}),
         firstSeen: new Date(since),
         lastSeen: new Date(cluster.updatedAt),
         facts: {
