@@ -2808,14 +2808,22 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       const p = pr("opened").pull_request as Json & { head: Json };
       return { ...p, number, head: { ...p.head, sha: head }, mergeable, mergeable_state: mergeableState };
     };
+    /** GitHub's `action` event of PR `number` at `head` into `base` (the fixture's, moved there). */
+    const prAt = (action: string, number: number, head: string, base = "master", patch: Json = {}) => {
+      const opened = pr("opened").pull_request as { head: Json; base: Json };
+      return {
+        ...pr("opened", {
+          number,
+          head: { ...opened.head, sha: head },
+          base: { ...opened.base, ref: base },
+          ...patch,
+        }),
+        action,
+      };
+    };
     /** PR `number` opened at `head`, its check green and approved (ready by the webhooks). */
     const readyByWebhooks = async (number: number, head: string, base = "master") => {
-      const opened = pr("opened").pull_request as { head: Json; base: Json };
-      const at = pr("opened", {
-        number,
-        head: { ...opened.head, sha: head },
-        base: { ...opened.base, ref: base },
-      });
+      const at = prAt("opened", number, head, base);
       const approval = review("approved") as Json;
       await github("pull_request", at);
       await github("check_run", check("success", head, number));
@@ -2980,18 +2988,8 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       expect(sent[0]?.headers.authorization).toBe("Bearer ghp_test");
       expect((await cards("github:pr:Codertocat/Hello-World#58")).map((c) => c.status)).toEqual(["applied"]);
       // What came of it is on the card: the queue's checks failed and GitHub took it out…
-      const pull58 = (action: string, sha: string, patch: Json = {}) => {
-        const opened = pr("opened").pull_request as { head: Json; base: Json };
-        return {
-          ...pr("opened", {
-            number: 58,
-            head: { ...opened.head, sha },
-            base: { ...opened.base, ref: "release" },
-            ...patch,
-          }),
-          action,
-        };
-      };
+      const pull58 = (action: string, sha: string, patch: Json = {}) =>
+        prAt(action, 58, sha, "release", patch);
       t.clock.advance(minute);
       await github("pull_request", { ...pull58("dequeued", head), reason: "CI_FAILURE" });
       await t.drain();
@@ -3036,14 +3034,7 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       pulls.set(59, { ...asGitHubSays(59, other, true, "blocked"), node_id: "PR_kwDOqueue59" });
       await readyByWebhooks(59, other, "release");
       expect((await cards("github:pr:Codertocat/Hello-World#59")).map((c) => c.status)).toEqual(["pending"]);
-      const at = (action: string, sha = other) => ({
-        ...pr("opened", {
-          number: 59,
-          head: { ...(pr("opened").pull_request as { head: Json }).head, sha },
-          base: { ...(pr("opened").pull_request as { base: Json }).base, ref: "release" },
-        }),
-        action,
-      });
+      const at = (action: string, sha = other) => prAt(action, 59, sha, "release");
       t.clock.advance(minute);
       await github("pull_request", at("enqueued"));
       await t.drain();
@@ -3066,12 +3057,7 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       // GitHub's "blocked" stands, and there is no card.
       const third = "5f".repeat(20);
       pulls.set(60, { ...asGitHubSays(60, third, true, "blocked"), node_id: "PR_kwDOqueue60" });
-      const opened = pr("opened").pull_request as { head: Json; base: Json };
-      const at60 = pr("opened", {
-        number: 60,
-        head: { ...opened.head, sha: third },
-        base: { ...opened.base, ref: "release" },
-      });
+      const at60 = prAt("opened", 60, third, "release");
       await github("pull_request", at60);
       const ci = check("success", third, 60) as Json & { check_run: Json };
       await github("check_run", { ...ci, check_run: { ...ci.check_run, name: "build" } });
