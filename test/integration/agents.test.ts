@@ -3610,8 +3610,20 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       );
 
       // The team closes #45 as done (say, CSV export shipped) while that card waits: what it asked is
-      // answered, and the next customer's message takes the card back.
+      // answered, and GitHub's "issues" webhook saying so takes the card back at once.
       issue45 = { state: "closed", state_reason: "completed", closed_at: t.clock.now().toISOString() };
+      const closedEvent = ghFixture("issues/reopened.payload.json") as Json & {
+        issue: Json;
+        repository: Json;
+      };
+      await github("issues", {
+        ...closedEvent,
+        action: "closed",
+        issue: { ...closedEvent.issue, number: 45, ...issue45 },
+        repository: { ...closedEvent.repository, full_name: "acme/app" },
+      });
+      await t.drain();
+      expect((await mine()).map((c) => c.status)).toEqual(["applied", "expired"]);
       t.clock.advance(60 * minute);
       await send([ask("ned", 0)]);
       expect((await mine()).map((c) => c.status)).toEqual(["applied", "expired"]);

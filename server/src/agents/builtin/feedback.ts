@@ -1,6 +1,6 @@
 import type { Change, Verification } from "@flick/shared";
 import { z } from "zod";
-import { type AgentContext, type CardUpsert, defineAgent, withdrawal } from "../define.ts";
+import { type AgentContext, type CardUpsert, defineAgent, type SignalRow, withdrawal } from "../define.ts";
 import {
   addToClusters,
   type Cluster,
@@ -270,6 +270,12 @@ async function clusterCard(
 
 /** The card telling the issue Flick opened for a cluster of the customers who asked since. */
 const moreKey = (sourceId: string, cluster: number) => `feedback:more:${sourceId}:${cluster}`;
+/** Which cluster a follow-up card told an issue about (read when GitHub says the issue closed). */
+const followedKey = (repository: string, number: number) => `followed:${repository}#${number}`;
+interface Followed {
+  sourceId: string;
+  cluster: number;
+}
 
 /** Why a closed issue was closed, in a card's words. */
 function closedAs(issue: IssueNow, now: Date): string {
@@ -357,6 +363,11 @@ async function moreSinceIssue(
         : `Flick opened #${number}`;
     const latest = fresh.last ? `, the latest on ${day(new Date(fresh.last), ctx.now)}` : "";
     const quoted = words.map((r) => `> ${r.quote}`).join("\n\n");
+    // Its issue closing or reopening on GitHub looks at the card again (see the agent's run).
+    const followed = followedKey(repository, number);
+    const was = await ctx.state.get<Followed>(followed);
+    if (was?.sourceId !== sourceId || was.cluster !== cluster.id)
+      ctx.state.set(followed, { sourceId, cluster: cluster.id });
     const checked: Verification[number] = {
       check: `${repository}#${number} on GitHub`,
       ...(known
@@ -423,6 +434,37 @@ async function moreSinceIssue(
 }
 
 /**
+ * GitHub's word that an issue a follow-up card was about closed or reopened: that cluster's
+ * follow-up is looked at again (taken back, or turned into reopening it, or back into a comment).
+ */
+async function issuesMoved(ctx: AgentContext, batch: SignalRow[]): Promise<CardUpsert[]> {
+  const out: CardUpsert[] = [];
+  for (const s of batch) {
+    if (s.kind !== "github.issues") continue;
+    const e = s.payload as {
+      action?: string;
+      issue?: { number?: number };
+      repository?: { full_name?: string };
+    };
+    const repository = e.repository?.full_name;
+    const number = e.issue?.number;
+    if ((e.action !== "closed" && e.action !== "reopened") || !repository || typeof number !== "number")
+      continue;
+    const followed = await ctx.state.get<Followed>(followedKey(repository, number));
+    if (!followed) continue;
+    const fingerprint = `feedback:cluster:${followed.sourceId}:${followed.cluster}`;
+    const clusters = await ctx.state.get<ClusterState>(`clusters:${followed.sourceId}`);
+    const cluster = clusters?.clusters.find((c) => c.id === followed.cluster);
+    if (!cluster || !(await ctx.openCards([moreKey(followed.sourceId, cluster.id)])).size) continue;
+    const conf = await settingsOf(ctx, followed.sourceId);
+    out.push(
+      ...(await moreSinceIssue(ctx, conf, followed.sourceId, [{ cluster, signalIds: [s.id], fingerprint }])),
+    );
+  }
+  return out;
+}
+
+/**
  * Feedback clusters: each item is classified (bug / feature / noise; noise is dropped) and joins
  * the nearest cluster of its class (TF-IDF cosine, no model). A cluster that reaches the source's
  * threshold within a week becomes a card proposing an issue with the customers' own words; once
@@ -430,10 +472,13 @@ async function moreSinceIssue(
  */
 export const feedbackAgent = defineAgent({
   name: "feedback",
-  reads: ["feedback"],
+  // GitHub's issue events: an issue a follow-up card proposes to comment on (or reopen) closing or
+  // reopening changes what the card should propose, before any customer writes again.
+  reads: ["feedback", "github.issues"],
   async run(ctx, batch) {
     const bySource = new Map<string, typeof batch>();
-    for (const s of batch) bySource.set(s.sourceId, [...(bySource.get(s.sourceId) ?? []), s]);
+    for (const s of batch)
+      if (s.kind === "feedback") bySource.set(s.sourceId, [...(bySource.get(s.sourceId) ?? []), s]);
     const out: CardUpsert[] = [];
     const weekly = (await ctx.state.get<Weekly[]>(WEEKLY_KEY)) ?? [];
     const listed = new Map(weekly.map((w) => [w.f, w]));
@@ -518,6 +563,7 @@ export const feedbackAgent = defineAgent({
     }
     if (listed.size !== weekly.length || [...listed.values()].some((w, i) => w !== weekly[i]))
       ctx.state.set(WEEKLY_KEY, [...listed.values()].slice(-WEEKLY_MAX));
+    out.push(...(await issuesMoved(ctx, batch)));
     return out;
   },
   // "This week" ends by the clock: a card whose customers no longer all wrote in the last seven
