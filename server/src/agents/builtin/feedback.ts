@@ -268,6 +268,8 @@ async function clusterCard(
   };
 }
 
+/** A cluster's own card (its week's customers, proposing an issue). */
+const clusterKey = (sourceId: string, cluster: number) => `feedback:cluster:${sourceId}:${cluster}`;
 /** The card telling the issue Flick opened for a cluster of the customers who asked since. */
 const moreKey = (sourceId: string, cluster: number) => `feedback:more:${sourceId}:${cluster}`;
 /** Which cluster a follow-up card told an issue about (read when GitHub says the issue closed). */
@@ -452,7 +454,7 @@ async function issuesMoved(ctx: AgentContext, batch: SignalRow[]): Promise<CardU
       continue;
     const followed = await ctx.state.get<Followed>(followedKey(repository, number));
     if (!followed) continue;
-    const fingerprint = `feedback:cluster:${followed.sourceId}:${followed.cluster}`;
+    const fingerprint = clusterKey(followed.sourceId, followed.cluster);
     const clusters = await ctx.state.get<ClusterState>(`clusters:${followed.sourceId}`);
     const cluster = clusters?.clusters.find((c) => c.id === followed.cluster);
     if (!cluster || !(await ctx.openCards([moreKey(followed.sourceId, cluster.id)])).size) continue;
@@ -508,7 +510,7 @@ export const feedbackAgent = defineAgent({
         // Customers, not messages: one person writing five times is one voice, not a trend.
         const { customers, messages, first } = membersSince(g.cluster, to - WEEK);
         const week: Week = { customers, messages, to, over: false };
-        return { ...g, week, first, fingerprint: `feedback:cluster:${sourceId}:${g.cluster.id}` };
+        return { ...g, week, first, fingerprint: clusterKey(sourceId, g.cluster.id) };
       });
       out.push(...(await moreSinceIssue(ctx, conf, sourceId, counted)));
       const ready = counted.filter((g) => g.week.customers >= conf.clusterThreshold);
