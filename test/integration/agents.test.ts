@@ -3082,18 +3082,14 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
         commit_message: null,
       };
       const at = (action: string, autoMerge: Json | null) =>
-        pr(action, {
-          number: 55,
-          head: { ...(pr(action).pull_request as { head: Json }).head, sha: head },
-          auto_merge: autoMerge,
-        });
+        prAt(action, 55, head, "master", { auto_merge: autoMerge });
       t.clock.advance(minute);
-      await github("pull_request", { ...at("opened", auto), action: "auto_merge_enabled" });
+      await github("pull_request", at("auto_merge_enabled", auto));
       await t.drain();
       expect((await cards("github:pr:Codertocat/Hello-World#55")).map((c) => c.status)).toEqual(["expired"]);
       // Off again: the merge is a person's to make, and the card comes back.
       t.clock.advance(minute);
-      await github("pull_request", { ...at("opened", null), action: "auto_merge_disabled" });
+      await github("pull_request", at("auto_merge_disabled", null));
       await t.drain();
       expect((await cards("github:pr:Codertocat/Hello-World#55")).map((c) => c.status)).toEqual([
         "expired",
