@@ -4128,6 +4128,41 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       );
     });
 
+    it("a far larger break within the quiet after a small one is told on its card", async () => {
+      toMorning();
+      const start = t.clock.now().getTime();
+      const at = (k: number) => new Date(start + k * 5 * minute).toISOString();
+      const send = async (from: number, values: number[]) => {
+        t.clock.advance(values.length * 5 * minute);
+        await points(
+          metrics,
+          values.map((value, i) => ({ name: "remittances_ok", labels: {}, ts: at(from + i), value })),
+        );
+        await t.drain();
+        const [card, ...more] = await cards("metric:remittances_ok");
+        expect(more).toHaveLength(0);
+        return card as typeof schema.cards.$inferSelect;
+      };
+      await points(metrics, steadyBefore(start)("remittances_ok", {}, 98));
+      await t.drain();
+      // Just above anything the series did: a card, in values — a few percent is no drop or rise.
+      const first = await send(0, [100.5, 98, 98.4]);
+      expect(first.title).toMatch(
+        /^remittances_ok broke from its usual pattern at \d\d:\d\d UTC \(101, about 9\d/,
+      );
+      // Ten minutes later, inside the quiet after that alarm, it drops to 30 and stays there.
+      const worse = await send(3, [30, 29.5, 30.5, 30]);
+      expect(worse.title).toBe(`remittances_ok dropped 69% at ${at(3).slice(11, 16)} UTC`);
+      expect(worse.version).toBeGreaterThan(first.version);
+      const severity = (c: typeof first) => (c.priorityFactors as { severity: number }).severity;
+      expect(severity(worse)).toBeGreaterThan(severity(first));
+      const chart = worse.preview as { points: [number, number][]; marks: number[] };
+      expect(chart.points[chart.marks[0] as number]).toEqual([start + 3 * 5 * minute, 30]);
+      // Still down: no news, the card stays as it is.
+      const still = await send(7, [30, 29.8, 30.2, 30.1, 29.9]);
+      expect(still.title).toBe(worse.title);
+    });
+
     it("a break and its way back sent in one request: the card says it is back once the next point comes", async () => {
       t.clock.advance(2 * 60 * minute);
       const start = t.clock.now().getTime();

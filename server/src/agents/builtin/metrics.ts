@@ -114,6 +114,11 @@ interface SeriesState {
    * alarms at that level are no news meanwhile (see SETTLED_QUIET_MS).
    */
   settled?: Settled & { until: number };
+  /**
+   * The latest live alarm its detector rests after: how far the point it told of was from what was
+   * expected (relative), and how surprising (see furtherThanTold).
+   */
+  restFrom?: { change: number; surprise: number };
 }
 
 /** An alarm of a series, to tell (see the agent's run). */
@@ -245,6 +250,31 @@ function surprisedBy(scored: PointScore, value: number): { value: number; expect
   return scored.peak
     ? { value: scored.peak.value, expected: scored.peak.expected }
     : { value, expected: scored.expected };
+}
+
+/** How far the point an alarm tells of is from what was expected of it, relative. */
+function changeOf(scored: PointScore, value: number): number {
+  const told = surprisedBy(scored, value);
+  return relative(told.value, told.expected);
+}
+
+/** How many times further than the alarm before it a break within its rest must go to be told. */
+const FURTHER = 2;
+
+/**
+ * A point scored within the rest after a live alarm (which damps its score), that would have
+ * alarmed without it and broke at least FURTHER times as far as that alarm's point — and at least
+ * SMALL_CHANGE, and at least as surprising: a series that was told "broke from its usual pattern
+ * (101, about 97.7 expected)" and then drops to 30 ten minutes later is told "dropped 69%", not
+ * left to a card whose words say nearly nothing happened. (Expected as the detector expects: the
+ * last points, or yesterday at this time for a daily series — not the level before the first
+ * alarm, which a daily rhythm leaves behind within the rest.)
+ */
+function furtherThanTold(state: SeriesState, scored: PointScore, value: number, alarmAt: number): boolean {
+  const from = state.restFrom;
+  if (!from || scored.pattern || (scored.undamped ?? 0) < alarmAt) return false;
+  const change = changeOf(scored, value);
+  return change >= SMALL_CHANGE && change >= FURTHER * from.change && scored.surprise >= from.surprise;
 }
 
 /** A card's words, chart marks and facts: one value that broke, or a stretch whose pattern is new. */
@@ -2128,11 +2158,19 @@ export const metricsAgent = defineAgent({
         // break (the detector, at rest since, has begun to learn the broken level as the norm).
         const outlived = state.notBack && at.getTime() > state.notBack.after ? state.notBack : undefined;
         if (outlived) state.notBack = undefined;
-        const scored: PointScore = outlived
+        let scored: PointScore = outlived
           ? { score: Math.max(learned.score, alarmAt), expected: outlived.normal, surprise: learned.surprise }
           : learned;
         // The past a source loaded is learned from, not told: it happened before anyone watched.
         if (p.history) continue;
+        if (!learned.held && detector.state.sinceAlarm === 0)
+          state.restFrom = { change: changeOf(learned, p.value), surprise: detector.windowSurprise() };
+        else if (scored.score < alarmAt && furtherThanTold(state, learned, p.value, alarmAt)) {
+          // Within the rest after a smaller alarm, it broke far further: told as an alarm is.
+          scored = { ...learned, score: learned.undamped ?? alarmAt };
+          detector.restAgain();
+          state.restFrom = { change: changeOf(learned, p.value), surprise: learned.surprise };
+        }
         const step = state.detector.step ?? 60_000;
         const held = state.held;
         if (held && at.getTime() >= held.at + 0.9 * step) {

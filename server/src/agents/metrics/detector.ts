@@ -190,6 +190,11 @@ export interface PointScore {
   minute?: { at: number; value: number };
   /** A series finer than a minute: this point waits for its minute to end (score 0 for now). */
   held?: true;
+  /**
+   * The score before the rest after an alarm damped it, while it did: a break far larger than the
+   * one that alarmed is news within the rest too (the agent weighs it; see restAgain).
+   */
+  undamped?: number;
 }
 
 /** What the slow view saw: the latest blocks against the closest earlier stretch. */
@@ -348,6 +353,20 @@ export class MetricDetector {
   }
 
   /**
+   * The last point's alarm, damped by the rest, was told all the same (a break far larger than the
+   * one the rest followed): the rest starts again from it, as from any alarm.
+   */
+  restAgain(): void {
+    this.state.sinceAlarm = 0;
+    if (this.state.blocks) this.state.blocks.quiet = true;
+  }
+
+  /** The largest surprise among the points the score is averaged over (an alarm's, just after it). */
+  windowSurprise(): number {
+    return Math.max(0, ...this.state.surprises);
+  }
+
+  /**
    * A late, out-of-order point: the detector has moved past its moment, so it learns nothing from
    * it and its short-term surprise cannot be told; but a value beyond anything the series ever did
    * is an anomaly whenever it arrives.
@@ -451,6 +470,7 @@ export class MetricDetector {
       score = slowScore;
       pattern = change;
     }
+    const undamped = score;
     if (s.sinceAlarm < o.restPoints) score *= s.sinceAlarm / o.restPoints;
     s.sinceAlarm = score >= o.alarmLevel ? 0 : Math.min(s.sinceAlarm + 1, Number.MAX_SAFE_INTEGER);
     // A series that broke stays new to the slow view until the new rhythm has filled its memory;
@@ -469,8 +489,9 @@ export class MetricDetector {
     addStat(h, avg, o.historyWindow);
     s.avgRecent ??= { n: 0, mean: 0, v: 0 };
     addStat(s.avgRecent, avg, o.recentWindow);
-    if (pattern) return { score, expected, surprise, pattern };
-    return peak ? { score, expected, surprise, peak } : { score, expected, surprise };
+    const damped = undamped > score ? { undamped } : {};
+    if (pattern) return { score, expected, surprise, pattern, ...damped };
+    return peak ? { score, expected, surprise, peak, ...damped } : { score, expected, surprise, ...damped };
   }
 
   /**
