@@ -3664,6 +3664,50 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       t.clock.advance(60 * minute);
       await send(["rae", "sam", "tia", "uma", "vic", "wes"].map(ask));
       expect((await mine()).map((c) => c.status)).toEqual(["applied", "expired", "applied"]);
+      // GitHub said so: within the hour it is not asked again at each customer's message.
+      const asked = () =>
+        githubApi.requests.filter((r) => r.method === "GET" && r.path === "/repos/acme/app/issues/45").length;
+      const before = asked();
+      for (const who of ["xan", "yul"]) {
+        t.clock.advance(10 * minute);
+        await send([ask(who, 2)]);
+      }
+      expect(asked()).toBe(before);
+      expect((await mine()).map((c) => c.status)).toEqual(["applied", "expired", "applied"]);
+      // Reopened on GitHub with no webhook telling Flick: asked again once the hour is over, the
+      // customers since the reopen are proposed as a comment.
+      issue45 = { state: "open", state_reason: null, closed_at: null };
+      t.clock.advance(45 * minute);
+      await send([ask("zed", 3)]);
+      expect(asked()).toBe(before + 1);
+      expect((await mine()).at(-1)?.title).toMatch(
+        /^9 customers asked for ".*" since Flick last added to #45 — add their words to it\?$/,
+      );
+      // Closed as not planned again, its webhook takes the card back; reopened, GitHub's webhook says
+      // so: the next customer's message asks GitHub at once, within the hour, and the card is back.
+      const issueEvent = async (action: string) =>
+        github("issues", {
+          ...closedEvent,
+          action,
+          issue: { ...closedEvent.issue, number: 45, ...issue45 },
+          repository: { ...closedEvent.repository, full_name: "acme/app" },
+        });
+      issue45 = { state: "closed", state_reason: "not_planned", closed_at: t.clock.now().toISOString() };
+      await issueEvent("closed");
+      await t.drain();
+      expect((await mine()).at(-1)?.status).toBe("expired");
+      t.clock.advance(10 * minute);
+      issue45 = { state: "open", state_reason: "reopened", closed_at: null };
+      await issueEvent("reopened");
+      await t.drain();
+      const heard = asked();
+      t.clock.advance(5 * minute);
+      await send([ask("abe", 4)]);
+      expect(asked()).toBe(heard + 1);
+      expect((await mine()).at(-1)).toMatchObject({
+        status: "pending",
+        title: expect.stringMatching(/^10 customers asked for ".*" since Flick last added to #45/),
+      });
     });
 
     it("customers asking for what an open issue is about already are a comment on it, not a second issue", async () => {

@@ -277,7 +277,19 @@ const followedKey = (repository: string, number: number) => `followed:${reposito
 interface Followed {
   sourceId: string;
   cluster: number;
+  /**
+   * GitHub said it was closed (when asked, ms; when closed, ms; as not planned): not asked again
+   * within CLOSED_KNOWN_MS while it could make no card (see moreSinceIssue).
+   */
+  closed?: { askedAt: number; closedAt: number | null; notPlanned: boolean };
 }
+
+/**
+ * How long GitHub's word that an issue is closed is taken as it stands: a busy cluster otherwise
+ * asked about its closed issue at each message that still made too few since the close. Its
+ * `issues` webhook closing or reopening the issue is heard at once (see issuesMoved).
+ */
+const CLOSED_KNOWN_MS = 60 * 60_000;
 
 /** Why a closed issue was closed, in a card's words. */
 function closedAs(issue: IssueNow, now: Date): string {
@@ -325,29 +337,65 @@ async function moreSinceIssue(
       },
     ];
   });
+  // Closed, as GitHub said within the hour, and still too few since (or not planned): not asked.
+  const remembered = await Promise.all(
+    due.map((d) => ctx.state.get<Followed>(followedKey(d.repository, d.number))),
+  );
+  const stillClosed = due.map((d, i) => {
+    const c = remembered[i]?.closed;
+    if (!c || ctx.now.getTime() - c.askedAt >= CLOSED_KNOWN_MS) return false;
+    const since = Math.max(d.since, c.closedAt ?? 0);
+    return (
+      c.notPlanned ||
+      newCustomersSince(d.cluster, since, Number.POSITIVE_INFINITY).customers < conf.clusterThreshold
+    );
+  });
   // Asked at once: a GitHub slow to answer holds the batch for one timeout.
   const github = ctx.github;
   const answers = await Promise.all(
-    due.map((d) => (github ? github.issue(d.repository, d.number) : Promise.resolve(null))),
+    due.map((d, i) =>
+      github && !stillClosed[i] ? github.issue(d.repository, d.number) : Promise.resolve(null),
+    ),
   );
   const open = await ctx.openCards(due.map((d) => moreKey(sourceId, d.cluster.id)));
   const out: CardUpsert[] = [];
+  /** No card for it now: a waiting one is taken back. */
+  const takeBack = (key: string, signalIds: string[]) => {
+    const last = signalIds.at(-1);
+    if (open.has(key) && last) out.push(withdrawal(key, { id: last, occurredAt: ctx.now }));
+  };
   for (const [i, d] of due.entries()) {
     const { cluster, signalIds } = d;
     const key = moreKey(sourceId, cluster.id);
+    if (stillClosed[i]) {
+      takeBack(key, signalIds);
+      continue;
+    }
     const now = answers[i] ?? null;
     const known = typeof now === "object" && now !== null ? now : null;
     const repository = known?.repository ?? d.repository;
     const number = known?.number ?? d.number;
     const page = known?.url ?? d.url;
     const closed = known && !known.open ? known : null;
+    // Its issue closing or reopening on GitHub looks at the card again (see the agent's run); what
+    // GitHub said of it is remembered (not known: as it was).
+    const followed = followedKey(repository, number);
+    const was = await ctx.state.get<Followed>(followed);
+    const heard = known
+      ? closed && {
+          askedAt: ctx.now.getTime(),
+          closedAt: closed.closedAt?.getTime() ?? null,
+          notPlanned: closed.reason === "not_planned",
+        }
+      : was?.closed;
+    if (was?.sourceId !== sourceId || was.cluster !== cluster.id || known)
+      ctx.state.set(followed, { sourceId, cluster: cluster.id, ...(heard ? { closed: heard } : {}) });
     // Closed as done: those who asked before it was closed are what it answered.
     const since = closed?.closedAt ? Math.max(d.since, closed.closedAt.getTime()) : d.since;
     const fresh = newCustomersSince(cluster, since, Number.POSITIVE_INFINITY);
     // Closed as not planned, the team decided: more voices are no reason to ask again.
     if (closed?.reason === "not_planned" || fresh.customers < conf.clusterThreshold) {
-      const last = signalIds.at(-1);
-      if (open.has(key) && last) out.push(withdrawal(key, { id: last, occurredAt: ctx.now }));
+      takeBack(key, signalIds);
       continue;
     }
     // Their words: not those of a customer who had asked before (the issue may quote them already).
@@ -365,11 +413,6 @@ async function moreSinceIssue(
         : `Flick opened #${number}`;
     const latest = fresh.last ? `, the latest on ${day(new Date(fresh.last), ctx.now)}` : "";
     const quoted = words.map((r) => `> ${r.quote}`).join("\n\n");
-    // Its issue closing or reopening on GitHub looks at the card again (see the agent's run).
-    const followed = followedKey(repository, number);
-    const was = await ctx.state.get<Followed>(followed);
-    if (was?.sourceId !== sourceId || was.cluster !== cluster.id)
-      ctx.state.set(followed, { sourceId, cluster: cluster.id });
     const checked: Verification[number] = {
       check: `${repository}#${number} on GitHub`,
       ...(known
@@ -454,6 +497,11 @@ async function issuesMoved(ctx: AgentContext, batch: SignalRow[]): Promise<CardU
       continue;
     const followed = await ctx.state.get<Followed>(followedKey(repository, number));
     if (!followed) continue;
+    // What GitHub said of it before is out of date: asked again.
+    if (followed.closed) {
+      const { closed: _, ...rest } = followed;
+      ctx.state.set(followedKey(repository, number), rest);
+    }
     const fingerprint = clusterKey(followed.sourceId, followed.cluster);
     const clusters = await ctx.state.get<ClusterState>(`clusters:${followed.sourceId}`);
     const cluster = clusters?.clusters.find((c) => c.id === followed.cluster);
