@@ -12,7 +12,13 @@ import {
   newCustomersSince,
   topic,
 } from "../feedback/cluster.ts";
-import { classifyFeedback, namesPattern, terms } from "../feedback/text.ts";
+import {
+  classifyByRules,
+  classifyFeedback,
+  type FeedbackClass,
+  namesPattern,
+  terms,
+} from "../feedback/text.ts";
 import type { IssueFound, IssueNow } from "../github.ts";
 import { blast, rank, recency } from "../rank.ts";
 import { type MuteMemory, newsPastMute } from "./past-mute.ts";
@@ -105,6 +111,20 @@ type FeedbackSettings = z.infer<typeof feedbackSourceSettings>;
 const BUG_LABEL = /^(bug|defect|regression)$/i;
 const FEATURE_LABEL = /^(enhancement|feature|feature request|feature-request)$/i;
 
+/** What an issue is: a report of something broken, a request, or not known. */
+function kindOf(issue: IssueFound): FeedbackClass {
+  const labelled = (what: RegExp) => issue.labels.some((l) => what.test(l));
+  const bug = labelled(BUG_LABEL);
+  const feature = labelled(FEATURE_LABEL);
+  if (bug !== feature) return bug ? "bug" : "feature";
+  return bug ? "noise" : classifyByRules(issue.title);
+}
+
+/** A bug report's other kind is a request, and the other way round. */
+function otherKind(cls: FeedbackClass): FeedbackClass | null {
+  return cls === "bug" ? "feature" : cls === "feature" ? "bug" : null;
+}
+
 /** How long what GitHub's search found for a cluster is taken as read. */
 const SEARCHED_FOR_MS = 60 * 60_000;
 
@@ -131,17 +151,13 @@ async function openIssueOn(
     return { issue: kept.issue };
   const found = await search(repository, words);
   if (typeof found === "string") return found;
-  // A report of something broken is not a feature request's issue, nor the other way round, where
-  // the issue's labels say which it is.
-  const labelled = (i: IssueFound, what: RegExp) => i.labels.some((l) => what.test(l));
-  const other = (i: IssueFound) =>
-    cluster.cls === "bug"
-      ? labelled(i, FEATURE_LABEL) && !labelled(i, BUG_LABEL)
-      : labelled(i, BUG_LABEL) && !labelled(i, FEATURE_LABEL);
+  // A report of something broken is not a feature request's issue, nor the other way round: as its
+  // labels say, else as its title reads to the rules that class customers' words ("Workouts export
+  // broken on Android" is no place for customers asking to export workouts).
   const issue =
     found.find((i) => {
       const titled = new Set(terms(i.title));
-      return words.every((w) => titled.has(w)) && !other(i);
+      return words.every((w) => titled.has(w)) && kindOf(i) !== otherKind(cluster.cls);
     }) ?? null;
   ctx.state.set(key, { at: ctx.now.getTime(), about, issue });
   return { issue };
