@@ -77,6 +77,7 @@ describe.each(drivers)("executors on %s", (driver) => {
   let repo: string;
   let github: Awaited<ReturnType<typeof startRecorder>>;
   let history: ReturnType<typeof makeHistoryRepo>;
+  let queued9 = false;
 
   beforeAll(async () => {
     repo = makeShopRepo();
@@ -96,22 +97,35 @@ describe.each(drivers)("executors on %s", (driver) => {
       }
       // GitHub Enterprise's GraphQL (beside /api/v3): a merge queue takes the pull request only at
       // the head the card saw; otherwise GraphQL's way of saying no, a 200 with errors.
+      // (#9's head is aaaa…; the queue remembers it once it took it.)
       if (req.method === "POST" && req.path === "/api/graphql") {
-        const { variables } = JSON.parse(req.body) as { variables?: { id?: string; sha?: string } };
-        return variables?.sha === "a".repeat(40)
-          ? { status: 200, body: { data: { enqueuePullRequest: { mergeQueueEntry: { position: 1 } } } } }
-          : {
-              status: 200,
-              body: {
-                data: { enqueuePullRequest: null },
-                errors: [
-                  {
-                    type: "UNPROCESSABLE",
-                    message: "Expected head oid does not match the head of the pull request",
-                  },
-                ],
+        const { query, variables } = JSON.parse(req.body) as {
+          query: string;
+          variables?: { id?: string; sha?: string };
+        };
+        const refused = (message: string) => ({
+          status: 200,
+          body: { data: { enqueuePullRequest: null }, errors: [{ type: "UNPROCESSABLE", message }] },
+        });
+        if (query.startsWith("query"))
+          return {
+            status: 200,
+            body: {
+              data: {
+                node: {
+                  headRefOid: "a".repeat(40),
+                  merged: false,
+                  isInMergeQueue: queued9,
+                  mergeQueueEntry: queued9 ? { position: 1 } : null,
+                },
               },
-            };
+            },
+          };
+        if (variables?.sha !== "a".repeat(40))
+          return refused("Expected head oid does not match the head of the pull request");
+        if (queued9) return refused("Pull request is already in the merge queue");
+        queued9 = true;
+        return { status: 200, body: { data: { enqueuePullRequest: { mergeQueueEntry: { position: 1 } } } } };
       }
       // GitHub's "Update branch": only while the head is the one the card saw.
       if (req.method === "PUT" && req.path === "/api/v3/repos/acme/shop/pulls/9/update-branch") {
@@ -447,6 +461,16 @@ describe.each(drivers)("executors on %s", (driver) => {
         "GitHub refused adding it to the merge queue: Expected head oid does not match the head of the pull request",
       );
       expect(moved.execution.attempts).toBe(1);
+      // Queued already at the head the card saw (an earlier try got there, its answer lost): done,
+      // not a refusal.
+      const again = await enqueue("a".repeat(40));
+      expect(again.execution.state).toBe("succeeded");
+      expect(again.execution.result).toMatchObject({
+        queued: true,
+        position: 1,
+        note: "already in the merge queue",
+      });
+      expect(again.card.status).toBe("applied");
     });
 
     it("names a bad parameter instead of calling GitHub", async () => {

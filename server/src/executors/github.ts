@@ -137,8 +137,12 @@ function plan(change: GithubChange): Call {
 /** GitHub's REST API over plain fetch; GITHUB_API_URL points it at GitHub Enterprise (or a test server). */
 export const githubExecutor: Executor<GithubChange> = {
   name: "github",
-  // Merging and re-running are safe to repeat (a merged PR is checked first); creating is not.
-  resumable: (change) => change.operation === "merge_pr" || change.operation === "rerun_workflow",
+  // Merging, queueing and re-running are safe to repeat (a merged PR is checked first; a queue's
+  // refusal is checked against the PR, see enqueue); creating is not.
+  resumable: (change) =>
+    change.operation === "merge_pr" ||
+    change.operation === "enqueue_pr" ||
+    change.operation === "rerun_workflow",
   async run(ctx, change) {
     const call = plan(change);
     const rest = (ctx.config.GITHUB_API_URL ?? "https://api.github.com").replace(/\/$/, "");
@@ -153,7 +157,8 @@ export const githubExecutor: Executor<GithubChange> = {
     }
     const request = githubRequest(base, token, ctx.log);
 
-    if (change.operation === "enqueue_pr") return enqueue(request, call);
+    if (change.operation === "enqueue_pr")
+      return enqueue(request, call, params.enqueue_pr.parse(change.params));
     if (change.operation === "revert_commit") {
       return revertCommit(change.repository, params.revert_commit.parse(change.params), request, ctx.log);
     }
@@ -197,10 +202,24 @@ export const githubExecutor: Executor<GithubChange> = {
 
 type Request = (c: Call) => Promise<{ status: number; json: Record<string, unknown> }>;
 
-/** Adds a pull request to its merge queue: GraphQL says no with a 200 and `errors`, a refusal. */
-async function enqueue(request: Request, call: Call) {
+/**
+ * Adds a pull request to its merge queue: GraphQL says no with a 200 and `errors`, a refusal —
+ * unless the pull request is in the queue (or merged) at the head the card saw: then this accept's
+ * earlier try got there (its answer lost, or the worker stopped before it was kept), and it is done.
+ */
+async function enqueue(request: Request, call: Call, pr: z.infer<typeof params.enqueue_pr>) {
   const res = await request(call);
   const errors = Array.isArray(res.json.errors) ? (res.json.errors as { message?: unknown }[]) : [];
+  if (errors.length > 0) {
+    const now = await pullRequestNow(request, pr.nodeId);
+    if (now?.head === pr.sha && now.merged) return { merged: true, note: "already merged" };
+    if (now?.head === pr.sha && now.queued)
+      return {
+        queued: true,
+        ...(now.position !== undefined ? { position: now.position } : {}),
+        note: "already in the merge queue",
+      };
+  }
   if (res.status < 200 || res.status >= 300 || errors.length > 0) {
     const message = String(errors[0]?.message ?? res.json.message ?? "").slice(0, 300);
     const said = errors.length > 0 ? "GitHub refused" : `GitHub answered ${res.status} to`;
@@ -214,6 +233,31 @@ async function enqueue(request: Request, call: Call) {
     | undefined;
   const position = data?.enqueuePullRequest?.mergeQueueEntry?.position;
   return { queued: true, ...(typeof position === "number" ? { position } : {}) };
+}
+
+/** A pull request as GraphQL has it now, by its node id; null when GitHub does not say. */
+async function pullRequestNow(
+  request: Request,
+  id: string,
+): Promise<{ head: string; merged: boolean; queued: boolean; position?: number } | null> {
+  const res = await request({
+    method: "POST",
+    path: "/graphql",
+    body: {
+      query:
+        "query($id: ID!) { node(id: $id) { ... on PullRequest { headRefOid merged isInMergeQueue mergeQueueEntry { position } } } }",
+      variables: { id },
+    },
+  }).catch(() => null);
+  const node = (res?.json.data as { node?: Record<string, unknown> } | undefined)?.node;
+  if (!node || typeof node.headRefOid !== "string") return null;
+  const position = (node.mergeQueueEntry as { position?: unknown } | null | undefined)?.position;
+  return {
+    head: node.headRefOid,
+    merged: node.merged === true,
+    queued: node.isInMergeQueue === true,
+    ...(typeof position === "number" ? { position } : {}),
+  };
 }
 
 /** GitHub's REST API over plain fetch: each answer's status and JSON; no answer is a retryable error. */
