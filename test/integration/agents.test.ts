@@ -3306,7 +3306,21 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       // Back in the feed, it still knows where its fix waits.
       expect((await pending(semver))[0]?.evidence).toMatchObject({ standIn: fix?.id });
       expect((await pending(semver))[0]?.evidence).not.toHaveProperty("setAside");
-      // Closed unmerged (the closed fixture's PR: merged false): the alert has its card again.
+      // A person puts it off for an hour.
+      const woken = (await pending(semver))[0] as typeof schema.cards.$inferSelect;
+      const later = new Date(t.clock.now().getTime() + 60 * minute);
+      const res = await t.request(`/api/cards/${woken.id}/decisions`, {
+        cookie: admin,
+        json: {
+          verdict: "snooze",
+          cardVersion: woken.version,
+          snoozeUntil: later.toISOString(),
+          idempotencyKey: randomUUID(),
+        },
+      });
+      expect(res.status, res.text).toBe(201);
+      // Closed unmerged (the closed fixture's PR: merged false): the alert has its card again — after
+      // the person's hour, which the fix going away does not cut short.
       const closed = ghFixture("pull_request/closed.payload.json");
       await github("pull_request", {
         ...bump("Bump semver from 7.3.8 to 7.5.2", 3, { state: "closed", merged: false }),
@@ -3314,6 +3328,13 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       });
       await t.drain();
       expect((await cards("github:pr:wolfy1339/pika-pack#3"))[0]?.status).toBe("expired");
+      expect(await pending(semver)).toHaveLength(0);
+      expect((await cards(semver)).find((c) => c.id === woken.id)).toMatchObject({
+        status: "snoozed",
+        snoozedUntil: later,
+      });
+      t.clock.advance(61 * minute);
+      await wakeSnoozedCards(t.database.db, t.clock.now());
       expect((await pending(semver)).map((c) => c.title)).toEqual([alone?.title]);
     });
 

@@ -268,7 +268,10 @@ export async function applyCardUpserts(tx: Tx, proposed: AgentUpsert[], now: Dat
         continue;
       }
       const card = openNow(u.fingerprint);
-      if (!card || (u.place === "back" && card.status !== "snoozed")) continue;
+      // Back: a card an agent set aside, not one a person snoozed (their "later" holds).
+      const setAside =
+        card?.status === "snoozed" && (card.evidence as StoredEvidence | null)?.setAside === true;
+      if (!card || (u.place === "back" && !setAside)) continue;
       updates.set(u.fingerprint, {
         row: {
           ...card,
