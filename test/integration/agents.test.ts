@@ -4049,6 +4049,30 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
           value: level + Math.sin(i / 7),
         }));
 
+    /**
+     * From the next morning: two steady days of `name` at 98 before `start`; `send(from, values)` sends
+     * its points `from` five-minute steps after `start` on (the clock following) and returns its one card.
+     */
+    const steadyFromMorning = async (name: string) => {
+      toMorning();
+      const start = t.clock.now().getTime();
+      const at = (k: number) => new Date(start + k * 5 * minute).toISOString();
+      const send = async (from: number, values: number[]) => {
+        t.clock.advance(values.length * 5 * minute);
+        await points(
+          metrics,
+          values.map((value, i) => ({ name, labels: {}, ts: at(from + i), value })),
+        );
+        await t.drain();
+        const [card, ...more] = await cards(`metric:${name}`);
+        expect(more).toHaveLength(0);
+        return card as typeof schema.cards.$inferSelect;
+      };
+      await points(metrics, steadyBefore(start)(name, {}, 98));
+      await t.drain();
+      return { start, at, send };
+    };
+
     it("a metric card the team accepted, its series back: the same break later is told again, one they rejected is not", async () => {
       /** Two days of `name` steady at 98, then a drop to 30: its own card (no deploy near it). */
       const breakOf = async (name: string) => {
@@ -4147,22 +4171,7 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
     });
 
     it("a card that said its series came back says when it broke again, and when it came back again", async () => {
-      toMorning();
-      const start = t.clock.now().getTime();
-      const at = (k: number) => new Date(start + k * 5 * minute).toISOString();
-      const send = async (from: number, values: number[]) => {
-        t.clock.advance(values.length * 5 * minute);
-        await points(
-          metrics,
-          values.map((value, i) => ({ name: "settlements_ok", labels: {}, ts: at(from + i), value })),
-        );
-        await t.drain();
-        const [card, ...more] = await cards("metric:settlements_ok");
-        expect(more).toHaveLength(0);
-        return card as typeof schema.cards.$inferSelect;
-      };
-      await points(metrics, steadyBefore(start)("settlements_ok", {}, 98));
-      await t.drain();
+      const { start, at, send } = await steadyFromMorning("settlements_ok");
       const first = await send(0, [30]);
       expect(first.title).toMatch(/^settlements_ok dropped 69% at \d\d:\d\d UTC$/);
       const steady = (n: number) => Array.from({ length: n }, (_, i) => 98 + Math.sin(i / 7));
@@ -4196,22 +4205,7 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
     });
 
     it("a far larger break within the quiet after a small one is told on its card", async () => {
-      toMorning();
-      const start = t.clock.now().getTime();
-      const at = (k: number) => new Date(start + k * 5 * minute).toISOString();
-      const send = async (from: number, values: number[]) => {
-        t.clock.advance(values.length * 5 * minute);
-        await points(
-          metrics,
-          values.map((value, i) => ({ name: "remittances_ok", labels: {}, ts: at(from + i), value })),
-        );
-        await t.drain();
-        const [card, ...more] = await cards("metric:remittances_ok");
-        expect(more).toHaveLength(0);
-        return card as typeof schema.cards.$inferSelect;
-      };
-      await points(metrics, steadyBefore(start)("remittances_ok", {}, 98));
-      await t.drain();
+      const { start, at, send } = await steadyFromMorning("remittances_ok");
       // Just above anything the series did: a card, in values — a few percent is no drop or rise.
       const first = await send(0, [100.5, 98, 98.4]);
       expect(first.title).toMatch(
