@@ -5,6 +5,7 @@ export * from "./describe.ts";
 export * from "./error-body.ts";
 export * from "./errors.ts";
 export * from "./moments.ts";
+export * from "./outcome.ts";
 export * from "./push.ts";
 export * from "./sources.ts";
 export * from "./usage.ts";

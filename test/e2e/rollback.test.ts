@@ -131,6 +131,9 @@ describe("a rollback, end to end, in Chromium", () => {
       .getByText(`Run the "rollback" action for ${repo.full_name}, back to ccccccc`, { exact: true })
       .waitFor();
     expect(await shown.getByRole("region", { name: "What came of it" }).count()).toBe(0);
+    // Its history says what the action answered.
+    await shown.locator("summary", { hasText: "History" }).click();
+    await shown.getByText(/ UTC · Action: done — the "rollback" action answered 200$/).waitFor();
     // Its summary no longer says what accepting would do (its change section says what was done).
     expect(await summary.textContent()).toContain("Push ddddddd");
     expect(await summary.textContent()).not.toContain("Accept");

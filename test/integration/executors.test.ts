@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import * as schema from "@flick/server/schema";
 import type { Card, DecisionResult, Execution } from "@flick/shared";
+import { describeOutcome } from "@flick/shared/outcome";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { insertCard } from "../helpers/db.ts";
@@ -221,6 +222,8 @@ describe.each(drivers)("executors on %s", (driver) => {
         result: { merged: true, sha: "abc123" },
       });
       expect(card.status).toBe("applied");
+      // What the card's history says came of it.
+      expect(describeOutcome(card.change, execution.result)).toEqual({ text: "merged as abc123" });
       const req = github.requests[before] as RecordedRequest;
       expect(req.method).toBe("PUT");
       expect(req.path).toBe("/api/v3/repos/acme/shop/pulls/7/merge");
@@ -230,7 +233,7 @@ describe.each(drivers)("executors on %s", (driver) => {
     });
 
     it("creates an issue and records its URL", async () => {
-      const { execution } = await acceptAndRun({
+      const { card, execution } = await acceptAndRun({
         type: "github",
         operation: "create_issue",
         repository: "acme/shop",
@@ -239,6 +242,10 @@ describe.each(drivers)("executors on %s", (driver) => {
       expect(execution.result).toMatchObject({
         url: "https://github.example/acme/shop/issues/42",
         number: 42,
+      });
+      expect(describeOutcome(card.change, execution.result)).toEqual({
+        text: "opened acme/shop#42",
+        url: "https://github.example/acme/shop/issues/42",
       });
       const req = github.requests.at(-1) as RecordedRequest;
       expect(JSON.parse(req.body)).toEqual({
@@ -250,7 +257,7 @@ describe.each(drivers)("executors on %s", (driver) => {
 
     it("reverts the tip of a branch as a pull request: a commit with the parent's tree", async () => {
       const before = github.requests.length;
-      const { execution } = await acceptAndRun({
+      const { card, execution } = await acceptAndRun({
         type: "github",
         operation: "revert_commit",
         repository: "acme/shop",
@@ -259,6 +266,10 @@ describe.each(drivers)("executors on %s", (driver) => {
       expect(execution, JSON.stringify(execution)).toMatchObject({
         state: "succeeded",
         result: { url: "https://github.example/acme/shop/pull/5", sha: "d".repeat(40) },
+      });
+      expect(describeOutcome(card.change, execution.result)).toEqual({
+        text: "opened pull request acme/shop#5",
+        url: "https://github.example/acme/shop/pull/5",
       });
       const calls = github.requests.slice(before);
       const commit = calls.find((r) => r.method === "POST" && r.path.endsWith("/git/commits"));
@@ -446,6 +457,9 @@ describe.each(drivers)("executors on %s", (driver) => {
         });
       const done = await enqueue("a".repeat(40));
       expect(done.execution.state).toBe("succeeded");
+      expect(describeOutcome(done.card.change, done.execution.result)).toEqual({
+        text: "added to the merge queue (position 1)",
+      });
       expect(done.card.status).toBe("applied");
       const req = github.requests.at(-1) as RecordedRequest;
       expect(`${req.method} ${req.path}`).toBe("POST /api/graphql");
@@ -471,6 +485,9 @@ describe.each(drivers)("executors on %s", (driver) => {
         note: "already in the merge queue",
       });
       expect(again.card.status).toBe("applied");
+      expect(describeOutcome(again.card.change, again.execution.result)).toEqual({
+        text: "already in the merge queue (position 1)",
+      });
     });
 
     it("names a bad parameter instead of calling GitHub", async () => {
@@ -506,6 +523,9 @@ describe.each(drivers)("executors on %s", (driver) => {
       expect(git(repo, "rev-parse", "HEAD")).toBe(headBefore);
       expect(readFileSync(path.join(repo, "app.js"), "utf8")).not.toContain("quantity");
       expect(git(repo, "worktree", "list")).not.toContain("flick-worktree");
+      expect(describeOutcome(card.change, execution.result)).toEqual({
+        text: `committed ${result.sha.slice(0, 7)} on flick/${card.id}`,
+      });
     });
 
     it("fails with the reason when the diff does not apply", async () => {

@@ -113,6 +113,56 @@ describe("a card's history in words", () => {
     ]);
   });
 
+  it("says what came of a change carried out, linking to the page GitHub named", () => {
+    const done = (result: unknown, x: Partial<Execution> = {}) =>
+      execution({
+        id: "x1",
+        state: "succeeded",
+        runAfter: "2026-11-27T05:40:30Z",
+        finishedAt: "2026-11-27T05:40:31Z",
+        result,
+        ...x,
+      });
+    const issue = {
+      type: "github" as const,
+      operation: "create_issue" as const,
+      repository: "acme/app",
+      params: { title: "Customers report: sync", body: "…" },
+    };
+    const line = (x: Execution, change: Parameters<typeof historyLines>[2]) =>
+      historyLines({ decisions: [], executions: [x] }, now, change)[0];
+    expect(
+      line(done({ status: 201, number: 46, url: "https://github.com/acme/app/issues/46" }), issue),
+    ).toEqual({
+      at: "2026-11-27T05:40:31Z",
+      when: "Nov 27, 05:40 UTC",
+      text: "GitHub: done — opened acme/app#46",
+      url: "https://github.com/acme/app/issues/46",
+    });
+    // A page that is no web page is not made a link; the words stay.
+    expect(line(done({ number: 46, url: "javascript:alert(1)" }), issue)).not.toHaveProperty("url");
+    expect(
+      line(done({ merged: true, sha: "8b8b8b8b8b" }), {
+        type: "github",
+        operation: "merge_pr",
+        repository: "acme/app",
+        params: { number: 58 },
+      })?.text,
+    ).toBe("GitHub: done — merged as 8b8b8b8");
+    expect(
+      line(done({ status: 202, response: "" }, { executor: "webhook" }), {
+        type: "webhook",
+        action: "rollback",
+        params: {},
+      })?.text,
+    ).toBe('Action: done — the "rollback" action answered 202');
+    // A rehearsal, or a result that says nothing more, is as before.
+    expect(line(done({ dryRun: true, wouldDo: "…" }, { dryRun: true }), issue)?.text).toBe(
+      "GitHub: rehearsed, nothing changed",
+    );
+    expect(line(done(null), issue)?.text).toBe("GitHub: done");
+  });
+
   it("is empty for a card nobody decided", () => {
     expect(historyLines({ decisions: [], executions: [] }, now)).toEqual([]);
   });

@@ -1,4 +1,5 @@
-import type { Decision, Execution } from "@flick/shared";
+import type { Change, Decision, Execution } from "@flick/shared";
+import { describeOutcome } from "@flick/shared/outcome";
 import { momentLabel } from "./chart-axis.ts";
 
 /**
@@ -10,6 +11,8 @@ export interface HistoryLine {
   at: string;
   when: string;
   text: string;
+  /** The page of what it made (the issue opened, the pull request), when the executor named one. */
+  url?: string;
 }
 
 const REASONS: Record<string, string> = {
@@ -42,8 +45,14 @@ function decisionText(d: Decision, all: Decision[], now: number): string {
   return `${who} ${PAST[d.verdict]} it${how}`;
 }
 
-function executionText(x: Execution, now: number): string {
+function executionText(x: Execution, now: number, change: Change | null): { text: string; url?: string } {
   const what = EXECUTORS[x.executor] ?? x.executor;
+  const outcome = x.state === "succeeded" && !x.dryRun ? describeOutcome(change, x.result) : null;
+  if (outcome) return { ...outcome, text: `${what}: done — ${outcome.text}` };
+  return { text: executionWords(x, what, now) };
+}
+
+function executionWords(x: Execution, what: string, now: number): string {
   switch (x.state) {
     case "scheduled":
       return `${what}: to run at ${momentLabel(x.runAfter, now)}`;
@@ -58,17 +67,19 @@ function executionText(x: Execution, now: number): string {
   }
 }
 
+/** `change`: the card's, which what ran carried out (its outcome is told in its words). */
 export function historyLines(
   h: { decisions: Decision[]; executions: Execution[] },
   now = Date.now(),
+  change: Change | null = null,
 ): HistoryLine[] {
-  const lines = [
+  const lines: { at: string; text: string; url?: string }[] = [
     ...h.decisions.map((d) => ({ at: d.createdAt, text: decisionText(d, h.decisions, now) })),
-    ...h.executions.map((x) => ({ at: x.finishedAt ?? x.runAfter, text: executionText(x, now) })),
+    ...h.executions.map((x) => ({ at: x.finishedAt ?? x.runAfter, ...executionText(x, now, change) })),
   ];
   // In the order it happened; a decision before what it set running when both share a moment.
   return lines
     .map((l, i) => ({ ...l, i }))
     .sort((a, b) => Date.parse(a.at) - Date.parse(b.at) || a.i - b.i)
-    .map(({ at, text }) => ({ at, when: momentLabel(at, now), text }));
+    .map(({ at, text, url }) => ({ at, when: momentLabel(at, now), text, ...(url ? { url } : {}) }));
 }

@@ -1,4 +1,4 @@
-import type { Decision, Execution } from "@flick/shared";
+import type { Change, Decision, Execution } from "@flick/shared";
 import { createResource, For, Show } from "solid-js";
 import { errorMessage, request } from "../../lib/api.ts";
 import { historyLines } from "../../lib/history.ts";
@@ -10,7 +10,7 @@ interface History {
 }
 
 /** Who decided what on this card, and what ran, in the order it happened; fetched on each opening. */
-export default function CardHistory(props: { cardId: string; opens: number }) {
+export default function CardHistory(props: { cardId: string; opens: number; change: Change | null }) {
   const [history] = createResource(
     () => [props.cardId, props.opens] as const,
     ([id]) => request<History>(`/api/cards/${id}/history`),
@@ -20,10 +20,17 @@ export default function CardHistory(props: { cardId: string; opens: number }) {
       <Show when={history.latest}>
         {(h) => (
           <ul class={styles.history}>
-            <For each={historyLines(h())} fallback={<li>No decisions yet.</li>}>
+            <For each={historyLines(h(), Date.now(), props.change)} fallback={<li>No decisions yet.</li>}>
               {(line) => (
                 <li>
-                  <time dateTime={line.at}>{line.when}</time> · {line.text}
+                  <time dateTime={line.at}>{line.when}</time> ·{" "}
+                  <Show when={line.url} fallback={line.text}>
+                    {(url) => (
+                      <a href={url()} target="_blank" rel="noopener noreferrer">
+                        {line.text}
+                      </a>
+                    )}
+                  </Show>
                 </li>
               )}
             </For>

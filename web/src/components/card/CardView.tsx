@@ -1,4 +1,4 @@
-import type { Card, Verification } from "@flick/shared";
+import type { Card, Change, Verification } from "@flick/shared";
 import { ACCEPT_RATE_DECISIONS, isDemoCard, mergesPullRequest } from "@flick/shared/describe";
 import { createResource, createSignal, For, lazy, Show, Suspense } from "solid-js";
 import { request } from "../../lib/api.ts";
@@ -116,14 +116,14 @@ function StandInLink(props: { card: Card }) {
 const CardHistory = lazy(() => import("./CardHistory.tsx"));
 
 /** A card's History: folded; opening it (each time) fetches the latest. */
-function HistoryBox(props: { cardId: string }) {
+function HistoryBox(props: { cardId: string; change: Change | null }) {
   const [opens, setOpens] = createSignal(0);
   return (
     <details class={styles.historyBox} onToggle={(e) => e.currentTarget.open && setOpens((n) => n + 1)}>
       <summary>History</summary>
       <Show when={opens() > 0}>
         <Suspense fallback={<p role="status">Loading…</p>}>
-          <CardHistory cardId={props.cardId} opens={opens()} />
+          <CardHistory cardId={props.cardId} opens={opens()} change={props.change} />
         </Suspense>
       </Show>
     </details>
@@ -317,7 +317,7 @@ export function CardView(props: CardViewProps) {
         cardId={props.card.status === "pending" ? props.card.id : undefined}
         actionFor={metricWithoutAction(props.card, props.admin)}
       />
-      <HistoryBox cardId={props.card.id} />
+      <HistoryBox cardId={props.card.id} change={props.card.change} />
       <Show
         when={props.card.status === "pending"}
         fallback={
