@@ -148,6 +148,11 @@ export const evidenceSchema = z.object({
   demo: z.boolean().optional(),
   /** Every agent that wrote the card, when more than one did (a deploy's rollback card). */
   agents: z.array(z.string()).optional(),
+  /**
+   * What carrying out its accepted change did, in words, and the page of what it made ("opened
+   * acme/app#46"): set when its execution succeeds (see describeOutcome).
+   */
+  outcome: z.object({ text: z.string(), url: z.string().optional() }).optional(),
 });
 export type Evidence = z.infer<typeof evidenceSchema>;
 

@@ -131,7 +131,11 @@ describe("a rollback, end to end, in Chromium", () => {
       .getByText(`Run the "rollback" action for ${repo.full_name}, back to ccccccc`, { exact: true })
       .waitFor();
     expect(await shown.getByRole("region", { name: "What came of it" }).count()).toBe(0);
-    // Its history says what the action answered.
+    // It says what the action answered, and so does its history.
+    await shown
+      .getByRole("region", { name: "Carried out" })
+      .getByText('Done: the "rollback" action answered 200', { exact: true })
+      .waitFor();
     await shown.locator("summary", { hasText: "History" }).click();
     await shown.getByText(/ UTC · Action: done — the "rollback" action answered 200$/).waitFor();
     // Its summary no longer says what accepting would do (its change section says what was done).
@@ -150,6 +154,13 @@ describe("a rollback, end to end, in Chromium", () => {
         /^✗ after the rollback, Exception: This is an example Python exception stopped · it came again 15 min after it, at ([A-Z][a-z]{2} \d{1,2}, )?\d\d:\d\d UTC$/,
       ),
     ]);
+    // The agent wrote that on the card: what was done stays said.
+    expect(
+      await shown
+        .getByRole("region", { name: "Carried out" })
+        .getByText(/^Done: /)
+        .textContent(),
+    ).toBe('Done: the "rollback" action answered 200');
     // Apart from the checks made before asking, under their own heading.
     await shown.getByRole("heading", { name: "Checked before asking you" }).waitFor();
     expect(await shown.getByRole("list", { name: "Checked before asking you" }).textContent()).not.toContain(

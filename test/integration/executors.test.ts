@@ -224,6 +224,8 @@ describe.each(drivers)("executors on %s", (driver) => {
       expect(card.status).toBe("applied");
       // What the card's history says came of it.
       expect(describeOutcome(card.change, execution.result)).toEqual({ text: "merged as abc123" });
+      // The card keeps them, to say what was done.
+      expect(card.evidence.outcome).toEqual({ text: "merged as abc123" });
       const req = github.requests[before] as RecordedRequest;
       expect(req.method).toBe("PUT");
       expect(req.path).toBe("/api/v3/repos/acme/shop/pulls/7/merge");
@@ -243,7 +245,7 @@ describe.each(drivers)("executors on %s", (driver) => {
         url: "https://github.example/acme/shop/issues/42",
         number: 42,
       });
-      expect(describeOutcome(card.change, execution.result)).toEqual({
+      expect(card.evidence.outcome).toEqual({
         text: "opened acme/shop#42",
         url: "https://github.example/acme/shop/issues/42",
       });
@@ -656,6 +658,8 @@ new file mode 100644
         expect(run?.log).toContain("nothing outside Flick was changed");
         const after = await t.request<{ card: Card }>(`/api/cards/${card.id}`, { cookie: rita });
         expect(after.body.card.status).toBe("applied");
+        // A rehearsal did nothing: the card says nothing was done.
+        expect(after.body.card.evidence.outcome).toBeUndefined();
       }
       const words = await t.request<{ executions: Execution[] }>(
         `/api/cards/${demo.find((c) => c.change?.type === "webhook")?.id}/history`,

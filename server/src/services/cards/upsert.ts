@@ -33,6 +33,8 @@ interface StoredEvidence {
   demo?: boolean;
   /** Every agent that wrote the card, when more than one did (a deploy's rollback card). */
   agents?: string[];
+  /** What carrying out its accepted change did (see Evidence.outcome): kept through rewrites. */
+  outcome?: { text: string; url?: string };
 }
 
 function clampPriority(p: number): number {
@@ -80,6 +82,7 @@ function mergeEvidence(old: StoredEvidence | null, u: CardUpsert["evidence"]): S
         ? { settingsSource: old.settingsSource }
         : {}),
     ...(u.demo || old?.demo ? { demo: true } : {}),
+    ...(old?.outcome ? { outcome: old.outcome } : {}),
   };
 }
 

@@ -1,5 +1,5 @@
-import { type Change, isDemoCard } from "@flick/shared";
-import { and, eq, lt, lte, or } from "drizzle-orm";
+import { type Change, describeOutcome, isDemoCard } from "@flick/shared";
+import { and, eq, lt, lte, or, sql } from "drizzle-orm";
 import { backoffMs } from "../../agents/runtime.ts";
 import type { Config } from "../../config.ts";
 import type { DatabaseHandle, Tx } from "../../db/client.ts";
@@ -21,7 +21,14 @@ export interface ExecutionReport {
   error?: string;
 }
 
-async function setCardStatus(tx: Tx, cardId: string, status: "applying" | "applied" | "failed", now: Date) {
+/** `outcome`: what carrying out its change did, kept in its evidence for the card to say. */
+async function setCardStatus(
+  tx: Tx,
+  cardId: string,
+  status: "applying" | "applied" | "failed",
+  now: Date,
+  outcome?: { text: string; url?: string } | null,
+) {
   const [card] = await tx
     .select({ version: cards.version })
     .from(cards)
@@ -29,7 +36,15 @@ async function setCardStatus(tx: Tx, cardId: string, status: "applying" | "appli
     .for("update");
   if (!card) return;
   const version = card.version + 1;
-  await tx.update(cards).set({ status, version, updatedAt: now }).where(eq(cards.id, cardId));
+  await tx
+    .update(cards)
+    .set({
+      status,
+      version,
+      updatedAt: now,
+      ...(outcome ? { evidence: sql`${cards.evidence} || ${JSON.stringify({ outcome })}::jsonb` } : {}),
+    })
+    .where(eq(cards.id, cardId));
   await appendCardEvents(tx, [{ cardId, type: "card.updated", version }], now);
 }
 
@@ -178,7 +193,9 @@ export class ExecutionRuntime {
           })
           .where(guard)
           .returning({ id: executions.id });
-        if (done.length > 0) await setCardStatus(tx, claimed.cardId, "applied", finishedAt);
+        // What it did, in words (not a rehearsal's: nothing was done).
+        const did = claimed.dryRun ? null : describeOutcome(change, outcome.result);
+        if (done.length > 0) await setCardStatus(tx, claimed.cardId, "applied", finishedAt, did);
         return { id: claimed.id, state: "succeeded" as const };
       }
       const retry = outcome.retryable && attempts < claimed.maxAttempts;

@@ -136,6 +136,8 @@ export function CardChange(props: {
   cardId?: string;
   /** A metric whose cards propose no action yet: an admin may choose one in Settings. */
   actionFor?: ActionFor;
+  /** What carrying it out did ("opened acme/app#46"), once it was (see Evidence.outcome). */
+  outcome?: { text: string; url?: string } | undefined;
 }) {
   let section: HTMLElement | undefined;
   const problem = useDryRun(
@@ -148,6 +150,18 @@ export function CardChange(props: {
     <section class={styles.change} aria-label={proposing() ? "What accept will do" : heading()} ref={section}>
       <h3 class={styles.sectionTitle}>{heading()}</h3>
       <p>{describeChange(props.change)}</p>
+      <Show when={props.status === "applied" && !props.demo && props.outcome}>
+        {(did) => (
+          <p>
+            Done:{" "}
+            <Show when={did().url?.match(/^https?:\/\//)} fallback={did().text}>
+              <a href={did().url} target="_blank" rel="noopener noreferrer">
+                {did().text}
+              </a>
+            </Show>
+          </p>
+        )}
+      </Show>
       <Show when={props.demo && proposing()}>
         <p class={styles.demoNote}>Demo card: accepting only rehearses this.</p>
       </Show>

@@ -316,6 +316,7 @@ export function CardView(props: CardViewProps) {
         demo={isDemoCard(props.card)}
         cardId={props.card.status === "pending" ? props.card.id : undefined}
         actionFor={metricWithoutAction(props.card, props.admin)}
+        outcome={props.card.evidence.outcome}
       />
       <HistoryBox cardId={props.card.id} change={props.card.change} />
       <Show
