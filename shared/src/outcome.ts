@@ -1,4 +1,5 @@
-// Apart from describe.ts: only a card's history (a lazy chunk of the web app) needs it.
+// Apart from describe.ts: the web app reads it only in a card's history (a lazy chunk); the server
+// keeps what it says on a card carried out (its evidence's outcome).
 import type { Change } from "./cards.ts";
 
 /**
