@@ -150,7 +150,8 @@ export const evidenceSchema = z.object({
   agents: z.array(z.string()).optional(),
   /**
    * What carrying out its accepted change did, in words, and the page of what it made ("opened
-   * acme/app#46"): set when its execution succeeds (see describeOutcome).
+   * acme/app#46"), set when its execution succeeds (see describeOutcome); or why it failed, when it
+   * did (the executor's error).
    */
   outcome: z.object({ text: z.string(), url: z.string().optional() }).optional(),
 });

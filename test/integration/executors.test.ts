@@ -425,6 +425,8 @@ describe.each(drivers)("executors on %s", (driver) => {
       expect(execution.error).toContain("GitHub answered 405");
       expect(execution.error).toContain("not mergeable");
       expect(execution.attempts).toBe(1);
+      // The card says why, as its history does.
+      expect(card.evidence.outcome).toEqual({ text: execution.error });
     });
 
     it("updates a pull request's branch with its base, only at the head the card saw", async () => {

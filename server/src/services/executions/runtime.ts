@@ -213,7 +213,9 @@ export class ExecutionRuntime {
         })
         .where(guard)
         .returning({ id: executions.id });
-      if (done.length > 0 && !retry) await setCardStatus(tx, claimed.cardId, "failed", finishedAt);
+      // Why, on the card (the history has it too, with the attempts).
+      if (done.length > 0 && !retry)
+        await setCardStatus(tx, claimed.cardId, "failed", finishedAt, { text: outcome.error.slice(0, 500) });
       this.logger.warn({ execution: claimed.id, attempts, retry, error: outcome.error }, "execution failed");
       return {
         id: claimed.id,

@@ -136,7 +136,7 @@ export function CardChange(props: {
   cardId?: string;
   /** A metric whose cards propose no action yet: an admin may choose one in Settings. */
   actionFor?: ActionFor;
-  /** What carrying it out did ("opened acme/app#46"), once it was (see Evidence.outcome). */
+  /** What carrying it out did ("opened acme/app#46"), or why it failed (see Evidence.outcome). */
   outcome?: { text: string; url?: string } | undefined;
 }) {
   let section: HTMLElement | undefined;
@@ -150,10 +150,10 @@ export function CardChange(props: {
     <section class={styles.change} aria-label={proposing() ? "What accept will do" : heading()} ref={section}>
       <h3 class={styles.sectionTitle}>{heading()}</h3>
       <p>{describeChange(props.change)}</p>
-      <Show when={props.status === "applied" && !props.demo && props.outcome}>
+      <Show when={(props.status === "applied" || props.status === "failed") && !props.demo && props.outcome}>
         {(did) => (
           <p>
-            Done:{" "}
+            {props.status === "failed" ? "Failed:" : "Done:"}{" "}
             <Show when={did().url?.match(/^https?:\/\//)} fallback={did().text}>
               <a href={did().url} target="_blank" rel="noopener noreferrer">
                 {did().text}
