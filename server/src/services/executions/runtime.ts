@@ -21,7 +21,10 @@ export interface ExecutionReport {
   error?: string;
 }
 
-/** `outcome`: what carrying out its change did, kept in its evidence for the card to say. */
+/**
+ * `outcome`: what carrying out its change did (or why it failed), kept in its evidence for the card
+ * to say; null: nothing to say (an earlier failure's words go); absent: as it was.
+ */
 async function setCardStatus(
   tx: Tx,
   cardId: string,
@@ -42,7 +45,11 @@ async function setCardStatus(
       status,
       version,
       updatedAt: now,
-      ...(outcome ? { evidence: sql`${cards.evidence} || ${JSON.stringify({ outcome })}::jsonb` } : {}),
+      ...(outcome
+        ? { evidence: sql`${cards.evidence} || ${JSON.stringify({ outcome })}::jsonb` }
+        : outcome === null
+          ? { evidence: sql`${cards.evidence} - 'outcome'` }
+          : {}),
     })
     .where(eq(cards.id, cardId));
   await appendCardEvents(tx, [{ cardId, type: "card.updated", version }], now);
