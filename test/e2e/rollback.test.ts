@@ -30,6 +30,11 @@ describe("a rollback, end to end, in Chromium", () => {
         body += chunk;
       });
       req.on("end", () => {
+        // (A second action, at /refuse, says no.)
+        if (req.url?.startsWith("/refuse")) {
+          res.writeHead(422, { "content-type": "application/json" }).end('{"error":"no such service"}');
+          return;
+        }
         calls.push(JSON.parse(body) as Record<string, unknown>);
         res.writeHead(200, { "content-type": "application/json" }).end('{"ok":true}');
       });
@@ -197,5 +202,62 @@ describe("a rollback, end to end, in Chromium", () => {
     await end.waitFor();
     expect(await m.locator(`[data-card-id="${id}"]`).count()).toBe(0);
     await phoneContext.close();
+  });
+
+  it("an action that says no: its card says why it failed, naming the action and its host, not its address", async () => {
+    const { port } = hook.address() as AddressInfo;
+    // Its address holds its secret, as a chat hook's does.
+    await e2e.api("/api/actions", {
+      method: "POST",
+      body: JSON.stringify({ name: "page", url: `http://127.0.0.1:${port}/refuse/T0/s3cr3t` }),
+    });
+    const { source } = await e2e.api<{ source: { id: string; secret: string } }>("/api/sources", {
+      method: "POST",
+      body: JSON.stringify({ kind: "metrics", name: "Orders", settings: { actions: { orders_ok: "page" } } }),
+    });
+    // Broken three hours ago: not after the push above, so its own card (not the rollback's).
+    const start = Date.now() - 2 * 86_400_000 - 3 * 60 * minute;
+    const res = await fetch(`${e2e.server.url}/ingest/${source.id}`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${source.secret}`, "content-type": "application/json" },
+      body: JSON.stringify(
+        Array.from({ length: 577 }, (_, i) => ({
+          name: "orders_ok",
+          ts: new Date(start + i * 300_000).toISOString(),
+          value: i < 576 ? 98 + Math.sin(i / 7) : 40,
+        })),
+      ),
+    });
+    expect(res.status, await res.text()).toBe(202);
+    let card: Card | undefined;
+    await expect
+      .poll(
+        async () => {
+          const { cards } = await e2e.api<{ cards: Card[] }>("/api/feed?limit=50");
+          card = cards.find((c) => c.fingerprint.startsWith("metric:orders_ok"));
+          return card?.title ?? "";
+        },
+        { timeout: 20_000 },
+      )
+      .toMatch(/^orders_ok dropped \d+%/);
+    const id = card?.id ?? "";
+    const desk = await e2e.context(desktop);
+    const p = await desk.newPage();
+    await p.goto(`${e2e.server.url}/?card=${id}`);
+    const shown = p.locator(`[data-card-id="${id}"]`);
+    await shown.getByRole("region", { name: "What accept will do" }).waitFor();
+    await p.keyboard.press("a");
+    await expect
+      .poll(async () => (await e2e.api<{ card: Card }>(`/api/cards/${id}`)).card.status, { timeout: 20_000 })
+      .toBe("failed");
+    await p.getByRole("combobox", { name: "Filter by status" }).selectOption("failed");
+    const failed = shown.getByRole("region", { name: "Tried, and failed" }).getByText(/^Failed: /);
+    await failed.waitFor();
+    expect(await failed.textContent()).toBe(
+      `Failed: the "page" action at 127.0.0.1:${port} answered 422: {"error":"no such service"}`,
+    );
+    expect(await shown.textContent()).not.toContain("s3cr3t");
+    await p.screenshot({ path: path.join(shots, "action-failed-desktop.png") });
+    await desk.close();
   });
 });

@@ -305,11 +305,16 @@ describe.each(drivers)("decisions on %s", (driver) => {
     const last = await runner.runNext();
     expect(last?.state).toBe("failed");
     expect(last?.error).toContain("answered 503");
+    // The action named, at its host: not its address, whose path may hold a secret.
+    expect(last?.error).toMatch(/^the "rollback" action at 127\.0\.0\.1:\d+ answered 503/);
+    expect(last?.error).not.toContain("/rollback");
     expect(hook.requests).toHaveLength(3);
     // Every attempt of one execution carries the same idempotency key.
     expect(new Set(hook.requests.map((r) => r.headers["idempotency-key"])).size).toBe(1);
     const failed = await t.request<{ card: Card }>(`/api/cards/${card.id}`, { cookie: rita });
     expect(failed.body.card.status).toBe("failed");
+    // The card says why (the last attempt's error).
+    expect(failed.body.card.evidence.outcome?.text).toContain("answered 503");
 
     hookAnswer = 200;
     const retry = await t.request<{ execution: Execution }>(`/api/executions/${last?.id}/retry`, {
@@ -318,9 +323,10 @@ describe.each(drivers)("decisions on %s", (driver) => {
     });
     expect(retry.status, retry.text).toBe(200);
     expect(await runner.runNext()).toMatchObject({ state: "succeeded" });
-    expect(
-      (await t.request<{ card: Card }>(`/api/cards/${card.id}`, { cookie: rita })).body.card.status,
-    ).toBe("applied");
+    const applied = (await t.request<{ card: Card }>(`/api/cards/${card.id}`, { cookie: rita })).body.card;
+    expect(applied.status).toBe("applied");
+    // What was done now, not why it failed before.
+    expect(applied.evidence.outcome).toEqual({ text: 'the "rollback" action answered 200' });
     const twice = await t.request<ErrorBody>(`/api/executions/${last?.id}/retry`, {
       cookie: rita,
       method: "POST",

@@ -56,11 +56,14 @@ export const webhookExecutor: Executor<WebhookChange> = {
       "x-flick-signature": `sha256=${signature}`,
       "x-flick-card": ctx.card.id,
     };
+    // The address by its host only: a webhook's path or query often holds its secret (a chat
+    // hook's token), and what an execution logs and answers is read by every member of the team.
+    const at = `the "${action.name}" action at ${hostOf(action.url)}`;
     if (ctx.dryRun) {
-      ctx.log(`dry run: would ${action.method} ${action.url} (${body.length} bytes)`);
-      return { dryRun: true, method: action.method, url: action.url, body };
+      ctx.log(`dry run: would ${action.method} ${at} (${body.length} bytes)`);
+      return { dryRun: true, method: action.method, host: hostOf(action.url), body };
     }
-    ctx.log(`${action.method} ${action.url}`);
+    ctx.log(`${action.method} ${at}`);
     let res: Response;
     try {
       res = await fetch(action.url, {
@@ -75,12 +78,21 @@ export const webhookExecutor: Executor<WebhookChange> = {
         (err as Error).name === "TimeoutError"
           ? `timed out after ${action.timeoutMs} ms`
           : (err as Error).message;
-      throw new ExecutorError(`${action.url}: ${reason}`, true);
+      throw new ExecutorError(`${at}: ${reason}`, true);
     }
     const text = (await res.text().catch(() => "")).slice(0, 2000);
     ctx.log(`→ ${res.status}`);
     if (res.status >= 200 && res.status < 300) return { status: res.status, response: text };
     const retryable = res.status >= 500 || res.status === 429 || res.status === 408;
-    throw new ExecutorError(`${action.url} answered ${res.status}: ${text.slice(0, 300)}`, retryable);
+    throw new ExecutorError(`${at} answered ${res.status}: ${text.slice(0, 300)}`, retryable);
   },
 };
+
+/** An action's address as it may be shown: its host (and port). */
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return "an address that does not parse";
+  }
+}
