@@ -23,6 +23,19 @@ export function isDemoCard(card: { agent: string; evidence?: unknown }): boolean
   return card.agent === DEMO_AGENT || (card.evidence as { demo?: unknown } | null | undefined)?.demo === true;
 }
 
+/**
+ * A card its agent set aside (another card stands for it for now), as against one a person
+ * snoozed: a person's "later" holds where an agent's does not.
+ */
+export function isSetAside(card: { status?: string | null; evidence?: unknown }): boolean {
+  return card.status === "snoozed" && (card.evidence as { setAside?: unknown } | null)?.setAside === true;
+}
+
+/** A link that may be shown: a web page (http or https), never another scheme (javascript:, data:). */
+export function isWebPage(url: unknown): url is string {
+  return typeof url === "string" && /^https?:\/\//.test(url);
+}
+
 /** The agents that wrote a card: its own, or each one's whose part it tells (a deploy's rollback card). */
 export function cardAgents(card: { agent: string; evidence?: { agents?: string[] | undefined } }): string[] {
   return card.evidence?.agents?.length ? card.evidence.agents : [card.agent];

@@ -1,6 +1,7 @@
 // Apart from describe.ts: the web app reads it only in a card's history (a lazy chunk); the server
 // keeps what it says on a card carried out (its evidence's outcome).
 import type { Change } from "./cards.ts";
+import { isWebPage } from "./describe.ts";
 
 /**
  * What carrying out a change did, in words, from its executor's result ("opened acme/app#46", with
@@ -15,7 +16,7 @@ export function describeOutcome(
   const str = (x: unknown) => (typeof x === "string" && x !== "" ? x : undefined);
   const short = (sha: unknown) => str(sha)?.slice(0, 7);
   // Only a web page GitHub (or the action) named: no other scheme is made a link.
-  const url = str(r.url)?.match(/^https?:\/\//) ? (r.url as string) : undefined;
+  const url = isWebPage(r.url) ? r.url : undefined;
   const linked = (text: string) => ({ text, ...(url ? { url } : {}) });
   const note = str(r.note);
   switch (change.type) {

@@ -1,3 +1,4 @@
+import { isSetAside } from "@flick/shared";
 import { sha256 } from "../../lib/crypto.ts";
 import { type CardUpsert, defineAgent, type SignalRow, withdrawal } from "../define.ts";
 import { blast, rank, recency } from "../rank.ts";
@@ -180,7 +181,7 @@ export const alertsAgent = defineAgent({
       // and it must not come back a week later as news.
       if (resolved) {
         const open = (await ctx.openCards([fingerprint])).get(fingerprint);
-        if (open?.status === "snoozed" && (open.evidence as { setAside?: boolean } | null)?.setAside) {
+        if (open && isSetAside(open)) {
           out.push(withdrawal(fingerprint, last));
           continue;
         }

@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from "node:util";
-import type { Preview, Verification } from "@flick/shared";
+import { isSetAside, type Preview, type Verification } from "@flick/shared";
 import { and, desc, eq, exists, gt, inArray, isNull, or, sql } from "drizzle-orm";
 import { type CardUpsert, SET_ASIDE_MS, TITLE_MAX } from "../../agents/define.ts";
 import type { Tx } from "../../db/client.ts";
@@ -128,8 +128,7 @@ function placement(
   if (current?.status !== "snoozed") return IN_FEED;
   const evidence = current.evidence as StoredEvidence | null;
   const snoozedUntil = current.snoozedUntil ?? null;
-  if (evidence?.setAside === true)
-    return u.reopen ? IN_FEED : { status: "snoozed", snoozedUntil, aside: true };
+  if (isSetAside(current)) return u.reopen ? IN_FEED : { status: "snoozed", snoozedUntil, aside: true };
   const seen = new Set(evidence?.signalIds ?? []);
   return u.evidence.signalIds.some((id) => !seen.has(id))
     ? IN_FEED
@@ -272,9 +271,7 @@ export async function applyCardUpserts(tx: Tx, proposed: AgentUpsert[], now: Dat
       }
       const card = openNow(u.fingerprint);
       // Back: a card an agent set aside, not one a person snoozed (their "later" holds).
-      const setAside =
-        card?.status === "snoozed" && (card.evidence as StoredEvidence | null)?.setAside === true;
-      if (!card || (u.place === "back" && !setAside)) continue;
+      if (!card || (u.place === "back" && !isSetAside(card))) continue;
       updates.set(u.fingerprint, {
         row: {
           ...card,

@@ -1,5 +1,5 @@
 import type { CardDiff, CardStatus, Change } from "@flick/shared";
-import { describeChange, hasGithubDiff } from "@flick/shared/describe";
+import { describeChange, hasGithubDiff, isWebPage } from "@flick/shared/describe";
 import {
   createResource,
   createSignal,
@@ -154,10 +154,12 @@ export function CardChange(props: {
         {(did) => (
           <p>
             {props.status === "failed" ? "Failed:" : "Done:"}{" "}
-            <Show when={did().url?.match(/^https?:\/\//)} fallback={did().text}>
-              <a href={did().url} target="_blank" rel="noopener noreferrer">
-                {did().text}
-              </a>
+            <Show when={isWebPage(did().url) && did().url} fallback={did().text}>
+              {(url) => (
+                <a href={url()} target="_blank" rel="noopener noreferrer">
+                  {did().text}
+                </a>
+              )}
             </Show>
           </p>
         )}

@@ -1,5 +1,11 @@
 import type { Card, Change, Verification } from "@flick/shared";
-import { ACCEPT_RATE_DECISIONS, isDemoCard, mergesPullRequest } from "@flick/shared/describe";
+import {
+  ACCEPT_RATE_DECISIONS,
+  isDemoCard,
+  isSetAside,
+  isWebPage,
+  mergesPullRequest,
+} from "@flick/shared/describe";
 import { createResource, createSignal, For, lazy, Show, Suspense } from "solid-js";
 import { request } from "../../lib/api.ts";
 import { momentLabel } from "../../lib/chart-axis.ts";
@@ -39,7 +45,7 @@ function metricWithoutAction(card: Card, admin: boolean | undefined): ActionFor 
 }
 
 // Where the evidence lives (the pull request, the job, the alert, the issue in Sentry): web pages only.
-const links = (card: Card) => (card.evidence.links ?? []).filter((l) => /^https?:\/\//.test(l.url));
+const links = (card: Card) => (card.evidence.links ?? []).filter((l) => isWebPage(l.url));
 
 // "seen:*", "brief:*" and "since:*" facts are what a joined card's title is written from; it says
 // them already.
@@ -323,7 +329,7 @@ export function CardView(props: CardViewProps) {
         when={props.card.status === "pending"}
         fallback={
           <Show
-            when={props.card.status === "snoozed" && props.card.evidence.setAside}
+            when={isSetAside(props.card)}
             fallback={
               <p class={styles.decided} role="note">
                 {STATUS_WORDS[props.card.status] ?? props.card.status}
