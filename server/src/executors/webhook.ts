@@ -58,10 +58,11 @@ export const webhookExecutor: Executor<WebhookChange> = {
     };
     // The address by its host only: a webhook's path or query often holds its secret (a chat
     // hook's token), and what an execution logs and answers is read by every member of the team.
-    const at = `the "${action.name}" action at ${hostOf(action.url)}`;
+    const host = hostOf(action.url);
+    const at = `the "${action.name}" action at ${host}`;
     if (ctx.dryRun) {
       ctx.log(`dry run: would ${action.method} ${at} (${body.length} bytes)`);
-      return { dryRun: true, method: action.method, host: hostOf(action.url), body };
+      return { dryRun: true, method: action.method, host, body };
     }
     ctx.log(`${action.method} ${at}`);
     let res: Response;
