@@ -4224,6 +4224,60 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       expect(still.title).toBe(worse.title);
     });
 
+    it("a break that goes on deepening slowly within the quiet after it is told on its card", async () => {
+      const { start, at, send } = await steadyFromMorning("clearings_ok");
+      const first = await send(0, [88]);
+      expect(first.title).toMatch(/^clearings_ok dropped 10% at \d\d:\d\d UTC$/);
+      // Then it slides on, two a step (the last points' median following it down): no one point
+      // surprises as the first did, but it is soon twice as far down.
+      const slide = Array.from({ length: 14 }, (_, i) => 86 - 2 * i);
+      const deeper = await send(1, slide);
+      // Told at the third point in a row at least twice as far below yesterday's level as the first.
+      expect(deeper.title).toBe(`clearings_ok dropped 26% at ${at(8).slice(11, 16)} UTC`);
+      expect(deeper.version).toBeGreaterThan(first.version);
+      const chart = deeper.preview as { points: [number, number][]; marks: number[] };
+      expect(chart.points[chart.marks[0] as number]).toEqual([start + 8 * 5 * minute, 72]);
+      // Level there: no news.
+      expect((await send(15, [60, 60.5, 59.8, 60.2])).title).toBe(deeper.title);
+    });
+
+    it("a slowly deepening break of a series younger than a day is measured from where it was before", async () => {
+      toMorning();
+      const start = t.clock.now().getTime();
+      const at = (k: number) => new Date(start + k * minute).toISOString();
+      // Seven hours of a steady series a minute apart: no yesterday to compare with.
+      await points(
+        metrics,
+        Array.from({ length: 420 }, (_, i) => ({
+          name: "ledgers_ok",
+          labels: {},
+          ts: new Date(start - (420 - i) * minute).toISOString(),
+          value: 98 + Math.sin(i / 7),
+        })),
+      );
+      await t.drain();
+      const send = async (from: number, values: number[]) => {
+        t.clock.advance(values.length * minute);
+        await points(
+          metrics,
+          values.map((value, i) => ({ name: "ledgers_ok", labels: {}, ts: at(from + i), value })),
+        );
+        await t.drain();
+        const [card, ...more] = await cards("metric:ledgers_ok");
+        expect(more).toHaveLength(0);
+        return card as typeof schema.cards.$inferSelect;
+      };
+      const first = await send(0, [88]);
+      expect(first.title).toMatch(/^ledgers_ok dropped 1[01]% at \d\d:\d\d UTC$/);
+      // Half a point a minute down for an hour: the last points' median follows it all the way.
+      const deeper = await send(
+        1,
+        Array.from({ length: 60 }, (_, i) => 87.5 - 0.5 * i),
+      );
+      expect(deeper.title).toMatch(/^ledgers_ok dropped 2\d% at \d\d:\d\d UTC$/);
+      expect(deeper.version).toBeGreaterThan(first.version);
+    });
+
     it("a break and its way back sent in one request: the card says it is back once the next point comes", async () => {
       t.clock.advance(2 * 60 * minute);
       const start = t.clock.now().getTime();

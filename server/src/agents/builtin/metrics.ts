@@ -118,7 +118,20 @@ interface SeriesState {
    * The latest live alarm its detector rests after: how far the point it told of was from what was
    * expected (relative), and how surprising (see furtherThanTold).
    */
-  restFrom?: { change: number; surprise: number };
+  restFrom?: RestFrom;
+}
+
+/** The live alarm a series' detector rests after (see SeriesState.restFrom). */
+interface RestFrom {
+  /** When (ms). */
+  at?: number;
+  change: number;
+  surprise: number;
+  /** What was expected of the point it told of, and which way that point went from it (-1, 1). */
+  normal?: number;
+  sign?: number;
+  /** Points in a row since then FURTHER times as far out the same way (see deepened). */
+  deeper?: number;
 }
 
 /** An alarm of a series, to tell (see the agent's run). */
@@ -275,6 +288,60 @@ function furtherThanTold(state: SeriesState, scored: PointScore, value: number, 
   if (!from || scored.pattern || (scored.undamped ?? 0) < alarmAt) return false;
   const change = changeOf(scored, value);
   return change >= SMALL_CHANGE && change >= FURTHER * from.change && scored.surprise >= from.surprise;
+}
+
+/** Points in a row a break within its rest must stay FURTHER times as far out to be told deepened. */
+const DEEPER_POINTS = 3;
+/**
+ * How long after the alarm a rest follows a break is watched for deepening: the incident as it
+ * unfolds. (The rest is 150 points: three days of a half-hourly series, long enough for a weekday
+ * against yesterday's Sunday to look like a deeper break.)
+ */
+const DEEPER_WITHIN_MS = 3 * 60 * 60_000;
+
+/**
+ * The live alarm a rest follows, as remembered: how far its point went, which way, from what. Told
+ * within the rest after `before` (a series whose detector does not expect by yesterday yet),
+ * `normal` stays what was expected before that first alarm: the last points' median follows a
+ * break down.
+ */
+function restFrom(
+  at: number,
+  scored: PointScore,
+  value: number,
+  surprise: number,
+  before?: RestFrom,
+): RestFrom {
+  const told = surprisedBy(scored, value);
+  const normal = scored.pattern ? undefined : (before?.normal ?? told.expected);
+  if (normal === undefined) return { at, change: changeOf(scored, value), surprise };
+  return { at, change: relative(told.value, normal), surprise, normal, sign: Math.sign(told.value - normal) };
+}
+
+/**
+ * A break that went on deepening within the rest after its alarm, slowly enough that no one point
+ * surprised as the first did (the last points' median following it down): DEEPER_POINTS in a row
+ * at least FURTHER times as far from the usual level as the alarm's point, the same way, and at
+ * least SMALL_CHANGE, within DEEPER_WITHIN_MS. The usual level is yesterday at this time for a
+ * series with a day behind it, else what was expected before the alarm. Returns the point's score
+ * as told, or undefined.
+ */
+function deepened(
+  state: SeriesState,
+  at: number,
+  scored: PointScore,
+  value: number,
+  byDay: boolean,
+): PointScore | undefined {
+  const from = state.restFrom;
+  if (!from || from.normal === undefined || scored.pattern || at - (from.at ?? 0) > DEEPER_WITHIN_MS) return;
+  const normal = byDay ? scored.expected : from.normal;
+  const change = relative(value, normal);
+  const deeper =
+    Math.sign(value - normal) === from.sign && change >= SMALL_CHANGE && change >= FURTHER * from.change;
+  from.deeper = deeper ? (from.deeper ?? 0) + 1 : 0;
+  if (from.deeper < DEEPER_POINTS) return;
+  return { score: Math.max(scored.undamped ?? 0, scored.score), expected: normal, surprise: scored.surprise };
 }
 
 /** A card's words, chart marks and facts: one value that broke, or a stretch whose pattern is new. */
@@ -2163,13 +2230,26 @@ export const metricsAgent = defineAgent({
           : learned;
         // The past a source loaded is learned from, not told: it happened before anyone watched.
         if (p.history) continue;
+        const byDay = detector.byDay();
         if (!learned.held && detector.state.sinceAlarm === 0)
-          state.restFrom = { change: changeOf(learned, p.value), surprise: detector.windowSurprise() };
-        else if (scored.score < alarmAt && furtherThanTold(state, learned, p.value, alarmAt)) {
-          // Within the rest after a smaller alarm, it broke far further: told as an alarm is.
-          scored = { ...learned, score: learned.undamped ?? alarmAt };
-          detector.restAgain();
-          state.restFrom = { change: changeOf(learned, p.value), surprise: learned.surprise };
+          state.restFrom = restFrom(at.getTime(), learned, p.value, detector.windowSurprise());
+        else if (scored.score < alarmAt && !learned.held && detector.resting()) {
+          // Within the rest after a smaller alarm, it broke far further, at once or step by step:
+          // told as an alarm is, and the rest starts again from it.
+          const further = furtherThanTold(state, learned, p.value, alarmAt)
+            ? { ...learned, score: learned.undamped ?? alarmAt }
+            : deepened(state, at.getTime(), learned, p.value, byDay);
+          if (further) {
+            scored = { ...further, score: Math.max(further.score, alarmAt) };
+            detector.restAgain();
+            state.restFrom = restFrom(
+              at.getTime(),
+              further,
+              p.value,
+              further.surprise,
+              byDay ? undefined : state.restFrom,
+            );
+          }
         }
         const step = state.detector.step ?? 60_000;
         const held = state.held;

@@ -361,6 +361,17 @@ export class MetricDetector {
     if (this.state.blocks) this.state.blocks.quiet = true;
   }
 
+  /** Within the rest after an alarm (see restAgain). */
+  resting(): boolean {
+    return this.state.sinceAlarm < this.options.restPoints;
+  }
+
+  /** What it expects of a point is the series at this time yesterday (it has a day of points). */
+  byDay(): boolean {
+    const period = this.period();
+    return period !== null && this.state.season.length > period;
+  }
+
   /** The largest surprise among the points the score is averaged over (an alarm's, just after it). */
   windowSurprise(): number {
     return Math.max(0, ...this.state.surprises);
