@@ -153,11 +153,19 @@ async function openIssueOn(
   if (typeof found === "string") return found;
   // A report of something broken is not a feature request's issue, nor the other way round: as its
   // labels say, else as its title reads to the rules that class customers' words ("Workouts export
-  // broken on Android" is no place for customers asking to export workouts).
+  // broken on Android" is no place for customers asking to export workouts). And at least half of
+  // its title's words are the cluster's: "Sync with Google Fit" has a one-word topic's word, but is
+  // not what customers whose watch stopped syncing wrote about.
+  const theirs = new Set(Object.keys(cluster.vec));
   const issue =
     found.find((i) => {
-      const titled = new Set(terms(i.title));
-      return words.every((w) => titled.has(w)) && kindOf(i) !== otherKind(cluster.cls);
+      const titled = terms(i.title).filter((w) => !w.includes(" "));
+      const shared = titled.filter((w) => theirs.has(w)).length;
+      return (
+        words.every((w) => titled.includes(w)) &&
+        2 * shared >= titled.length &&
+        kindOf(i) !== otherKind(cluster.cls)
+      );
     }) ?? null;
   ctx.state.set(key, { at: ctx.now.getTime(), about, issue });
   return { issue };
