@@ -2257,6 +2257,68 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       });
     });
 
+    it("a job broken after pushes Flick did not hear of: GitHub's compare lists every commit since its last pass", async () => {
+      const repository = { full_name: "acme/ci-fix", default_branch: "master" };
+      const typecheck = (conclusion: string, id: number, sha: string) => {
+        const p = job(conclusion, 1);
+        const j = p.workflow_job as Json;
+        return { ...p, repository, workflow_job: { ...j, id, run_id: id, name: "typecheck", head_sha: sha } };
+      };
+      const green = git(fixRepo, "rev-parse", "HEAD");
+      await github("workflow_job", typecheck("success", 5900, green));
+      const [a, b, c] = ["Cart: round totals", "Docs", "Tidy"].map((m) => {
+        writeFileSync(path.join(fixRepo, "README.md"), `# shop\n\n${m}\n`);
+        git(fixRepo, "commit", "-q", "-am", m);
+        return git(fixRepo, "rev-parse", "HEAD");
+      }) as [string, string, string];
+      // Only the last push's webhook came (the first, of two commits, was never delivered).
+      await github("push", {
+        ref: "refs/heads/master",
+        before: b,
+        after: c,
+        forced: false,
+        deleted: false,
+        repository,
+        commits: [{ id: c, message: "Tidy" }],
+      });
+      t.clock.advance(minute);
+      const compared = () =>
+        githubApi.requests.filter((r) => r.path === `/repos/acme/ci-fix/compare/${green}...${c}`).length;
+      const before = compared();
+      await github("workflow_job", typecheck("failure", 5901, c));
+      await t.drain();
+      const card = await onlyCard("ci:acme/ci-fix:CodeQL/typecheck");
+      const [g7, c7] = [green.slice(0, 7), c.slice(0, 7)];
+      expect(card.title).toMatch(
+        new RegExp(
+          `^CodeQL / typecheck is failing on master at ${c7}, 3 commits after its last pass at ${g7} .*— revert all 3\\?$`,
+        ),
+      );
+      expect(card.change).toMatchObject({
+        operation: "revert_commit",
+        params: { sha: c, since: green, branch: "master" },
+      });
+      expect(card.summary).toContain(
+        `Accept opens a pull request that reverts the 3 commits since the job last passed at ${g7}, up to ${c7} — GitHub lists them between the two, and Flick saw no run of it finish at the others, so any of them may have broken the job: ${a.slice(0, 7)} "Cart: round totals", ${b.slice(0, 7)} "Docs", ${c7} "Tidy"`,
+      );
+      expect((card.change as { params: { reason: string } }).params.reason).toContain(
+        `The job last passed at ${g7}; 3 commits came after it (as GitHub compares the two), and Flick saw no run of it finish at the others`,
+      );
+      // The range is asked once: the job's next failure at the same commit reads what GitHub said
+      // (the revert check, which compares it too, is asked at each card).
+      const first = compared() - before;
+      expect(first).toBe(2);
+      const asked = compared();
+      t.clock.advance(minute);
+      await github("workflow_job", {
+        ...typecheck("failure", 5901, c),
+        workflow_job: { ...(typecheck("failure", 5901, c).workflow_job as Json), run_attempt: 2 },
+      });
+      await t.drain();
+      expect(compared() - asked).toBe(1);
+      expect((await onlyCard("ci:acme/ci-fix:CodeQL/typecheck")).title).toBe(card.title);
+    });
+
     it("a job broken after pushes CI finished no run at proposes reverting every commit since its last pass", async () => {
       const repository = { full_name: "acme/ci-cancelled", default_branch: "master" };
       const run = unitOf(repository);

@@ -1,4 +1,4 @@
-import { githubRevertCheck, type RevertCheck } from "../executors/github.ts";
+import { githubRange, githubRevertCheck, type RangeRead, type RevertCheck } from "../executors/github.ts";
 import { githubHeaders } from "../lib/github.ts";
 
 /** Fetches a job's log text (GitHub's /actions/jobs/:id/logs), or null when it cannot. */
@@ -215,7 +215,7 @@ export function githubRules(apiUrl: string, token: string): RulesFetcher {
 /**
  * What agents may read of GitHub with the team's token (see AgentContext.github): a CI job's log,
  * a pull request or an issue as GitHub sees it now, open issues by their titles, a branch's rules,
- * whether a revert would go through.
+ * whether a revert would go through, the commits between two.
  */
 export interface GitHubReads {
   jobLog: JobLogFetcher;
@@ -224,6 +224,7 @@ export interface GitHubReads {
   searchIssues: IssueSearch;
   rules: RulesFetcher;
   checkRevert: RevertCheck;
+  range: RangeRead;
 }
 
 /** GitHub's REST API at `apiUrl` (GitHub Enterprise, or a test server), read with `token`. */
@@ -235,5 +236,6 @@ export function githubReads(apiUrl: string, token: string): GitHubReads {
     searchIssues: githubIssueSearch(apiUrl, token),
     rules: githubRules(apiUrl, token),
     checkRevert: githubRevertCheck(apiUrl, token),
+    range: githubRange(apiUrl, token),
   };
 }

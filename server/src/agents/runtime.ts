@@ -466,6 +466,7 @@ export class AgentRuntime {
     const ready = new Map<string, Promise<boolean>>();
     const rollbacks = new Map<string, Promise<PastRollback[]>>();
     const reverts = new Map<string, Promise<RevertVerdict>>();
+    const ranges = new Map<string, ReturnType<GitHubReads["range"]>>();
     const reads = this.options.github ?? null;
     // Cards are written after every agent has run, so a fingerprint's newest card stays the same
     // for the whole batch: each is read once, however many agents and signals ask.
@@ -602,6 +603,8 @@ export class AgentRuntime {
           once(reverts, `${repository}:${p.since ?? ""}..${p.sha}@${p.branch}`, () =>
             reads.checkRevert(repository, p),
           ),
+        range: (repository, since, sha) =>
+          once(ranges, `${repository}:${since}..${sha}`, () => reads.range(repository, since, sha)),
       },
       async carriedOut(fingerprints) {
         const done = new Map<string, CarriedOut>();

@@ -535,6 +535,28 @@ async function revertCommit(
 }
 
 /**
+ * The commits after `since` up to `sha` as GitHub lists them (see rangeCommits); null when `since`
+ * does not come before `sha` (no range); why not known, when GitHub could not be asked.
+ */
+export type RangeRead = (
+  repository: string,
+  since: string,
+  sha: string,
+) => Promise<{ total: number; listed: { sha: string; message?: string }[] } | null | string>;
+
+/** GitHub's compare, read with `token` (it never throws). */
+export function githubRange(apiUrl: string, token: string): RangeRead {
+  const { ok } = okOf(githubRequest(apiUrl.replace(/\/$/, ""), token, () => {}));
+  return async (repository, since, sha) => {
+    try {
+      return await rangeCommits(`/repos/${repository}`, since, sha, ok);
+    } catch (err) {
+      return err instanceof NoRange ? null : (err as Error).message;
+    }
+  };
+}
+
+/**
  * The commits after `since` up to `sha` from GitHub's compare: how many, and the ones it lists (the
  * first 250), oldest first. Refused when `since` does not come before `sha` (a force-push rewrote it).
  */
@@ -550,9 +572,8 @@ async function rangeCommits(
     `comparing ${range}`,
   );
   if (compare.status !== "ahead")
-    throw new ExecutorError(
+    throw new NoRange(
       `${since.slice(0, 7)} does not come before ${sha.slice(0, 7)} (GitHub compares them as "${String(compare.status)}"): there is no range to revert`,
-      false,
     );
   const commits = (compare.commits ?? []) as { sha: string; commit?: { message?: string } }[];
   const total = Number(compare.total_commits ?? compare.ahead_by ?? commits.length);
@@ -560,6 +581,13 @@ async function rangeCommits(
     total: Number.isInteger(total) && total >= commits.length ? total : commits.length,
     listed: commits.map((c) => ({ sha: c.sha, message: c.commit?.message })),
   };
+}
+
+/** GitHub says the commit a range starts after does not come before its end. */
+class NoRange extends ExecutorError {
+  constructor(message: string) {
+    super(message, false);
+  }
 }
 
 interface GitCommit {

@@ -1,6 +1,6 @@
 import type { Change } from "@flick/shared";
 import { extractErrorLines, lineText } from "../ci/log-errors.ts";
-import { type CardUpsert, defineAgent, type SignalRow, withdrawal } from "../define.ts";
+import { type AgentContext, type CardUpsert, defineAgent, type SignalRow, withdrawal } from "../define.ts";
 import { blast, rank, recency } from "../rank.ts";
 import { deployOf } from "./deploys.ts";
 import { type MuteMemory, newsPastMute } from "./past-mute.ts";
@@ -172,6 +172,8 @@ interface JobState {
   redAt?: { sha: string; runId: number };
   /** The breakage its latest card told (while muted: the rejected one), and why a card came past the mute. */
   mute?: MuteMemory<Breakage>;
+  /** The commits GitHub listed between its last pass and where it broke (see comparedSuspects). */
+  compared?: { since: string; sha: string; suspects: Suspects | null };
 }
 
 /**
@@ -227,6 +229,8 @@ interface Suspects {
   pushes: number;
   /** One push, GitHub's merge of this pull request. */
   pr?: number;
+  /** Listed by GitHub's compare: Flick did not hear of every push between (`pushes` is 0). */
+  compared?: true;
 }
 
 /** The most pushes looked back through from where a job broke to where it last passed. */
@@ -259,6 +263,46 @@ function suspectsOf(pushes: Push[], broke: string, green: string | undefined): S
     pushes: used.length,
     ...(pr ? { pr } : {}),
   };
+}
+
+/**
+ * The commits after the job's last pass (`since`) up to where it broke, as GitHub's compare lists
+ * them — for when Flick did not hear of every push between (a webhook that was not delivered, or
+ * sent for other events only; more pushes than it keeps). Asked once per range (kept in the job's
+ * state); undefined when GitHub could not be asked or the range is one commit.
+ */
+async function comparedSuspects(
+  ctx: AgentContext,
+  state: JobState,
+  repository: string,
+  since: string,
+  sha: string,
+): Promise<Suspects | undefined> {
+  const range = ctx.github?.range;
+  if (!range) return undefined;
+  if (state.compared?.since !== since || state.compared.sha !== sha) {
+    const found = await range(repository, since, sha);
+    // Not known (GitHub did not answer): asked again with the next run.
+    if (typeof found === "string") return undefined;
+    state.compared = {
+      since,
+      sha,
+      suspects:
+        found === null || found.total < 2
+          ? null
+          : {
+              before: since,
+              count: found.total,
+              commits: found.listed.slice(0, NAMED_COMMITS).map((c) => ({
+                sha: c.sha,
+                subject: (c.message ?? "").split("\n")[0]?.slice(0, 72) ?? "",
+              })),
+              pushes: 0,
+              compared: true,
+            },
+    };
+  }
+  return state.compared.suspects ?? undefined;
 }
 
 /** A breakage of the job as a card told it: which one, and the commit it failed at. */
@@ -377,15 +421,17 @@ export const ciAgent = defineAgent({
       const stillAt = brokeSha === latestSha ? null : latestSha.slice(0, 7);
       // Broke at the last commit of a push of several, or after pushes CI finished no run at: it
       // did not see the others pass.
-      const push = flaky
+      const green = state.greenAt?.sha;
+      const known = flaky
         ? undefined
-        : suspectsOf(
-            (await ctx.state.get<Push[]>(pushesKey(job.repository))) ?? [],
-            brokeSha,
-            state.greenAt?.sha,
-          );
+        : suspectsOf((await ctx.state.get<Push[]>(pushesKey(job.repository))) ?? [], brokeSha, green);
+      // Flick did not hear of every push since the job last passed: GitHub lists the commits between.
+      const push =
+        flaky || !green || known?.before === green
+          ? known
+          : ((await comparedSuspects(ctx, state, job.repository, green, brokeSha)) ?? known);
       const n = push?.count ?? 1;
-      const since = push && push.pushes > 1 ? push.before.slice(0, 7) : null;
+      const since = push && (push.pushes > 1 || push.compared) ? push.before.slice(0, 7) : null;
       const pushed = push?.pr
         ? `, the merge of #${push.pr}`
         : since
@@ -451,7 +497,7 @@ export const ciAgent = defineAgent({
                 reason: [
                   `${job.workflow ? `The **${job.name}** job of **${job.workflow}**` : `**${job.name}**`} fails on \`${job.branch}\` since ${brokeSha}${failedStep ? `, in the step "${failedStep}"` : ""}${stillAt ? ` (still at ${latestSha})` : ""}.`,
                   since && push
-                    ? `The job last passed at ${since}; ${n} commits came after it in ${push.pushes} pushes, and CI finished no run at the others: any of them may have broken the job, so this reverts all ${n} (${since}..${sha}).`
+                    ? `The job last passed at ${since}; ${n} commits came after it ${push.compared ? "(as GitHub compares the two), and Flick saw no run of it finish at the others" : `in ${push.pushes} pushes, and CI finished no run at the others`}: any of them may have broken the job, so this reverts all ${n} (${since}..${sha}).`
                     : push
                       ? `It was the last of ${n} commits pushed together${push.pr ? ` (the merge of #${push.pr})` : ""}, and CI ran at it only: any of them may have broken the job, so this reverts all ${n} (${push.before.slice(0, 7)}..${sha}).`
                       : "",
@@ -504,7 +550,7 @@ export const ciAgent = defineAgent({
               : wide
                 ? `Later commits changed ${files} too, so reverting ${sha}${push ? " with the commits before it" : ""} alone would need a merge. Accept opens a pull request that reverts all ${wide.commits} commits after ${back} up to ${wide.tip.slice(0, 7)}, the tip of ${job.branch}: the branch as it was before the job broke, later work included${errorLines.length ? ". It quotes the error lines" : ""}.`
                 : since
-                  ? `Accept opens a pull request that reverts the ${n} commits since the job last passed at ${since}, up to ${sha} — CI finished no run at the others (${push?.pushes} pushes), so any of them may have broken the job: ${listed}${stillAt ? ` (it still fails at ${stillAt}, pushed since)` : ""}${errorLines.length ? ". It quotes the error lines" : ""}.`
+                  ? `Accept opens a pull request that reverts the ${n} commits since the job last passed at ${since}, up to ${sha} — ${push?.compared ? "GitHub lists them between the two, and Flick saw no run of it finish at the others" : `CI finished no run at the others (${push?.pushes} pushes)`}, so any of them may have broken the job: ${listed}${stillAt ? ` (it still fails at ${stillAt}, pushed since)` : ""}${errorLines.length ? ". It quotes the error lines" : ""}.`
                   : push
                     ? `Accept opens a pull request that reverts ${push.pr ? `the merge of #${push.pr} at ${sha}, the ${n} commits it brought` : `the ${n} commits pushed together at ${sha}`} — CI ran at the last only, so any of them may have broken the job: ${listed}${stillAt ? ` (it still fails at ${stillAt}, pushed since)` : ""}${errorLines.length ? ". It quotes the error lines" : ""}.`
                     : `Accept opens a pull request that reverts ${sha}, the commit this job ${stillAt ? `began failing on (it still fails at ${stillAt}, pushed since)` : "fails on"}${errorLines.length ? ", quoting the error lines" : ""}.`,
