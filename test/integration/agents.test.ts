@@ -2319,6 +2319,41 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       expect((await onlyCard("ci:acme/ci-fix:CodeQL/typecheck")).title).toBe(card.title);
     });
 
+    it("a job that last passed more than 50 commits ago is not reverted that far back: the card names the push it broke at", async () => {
+      const repository = { full_name: "acme/ci-fix", default_branch: "master" };
+      const nightly = (conclusion: string, id: number, sha: string) => {
+        const p = job(conclusion, 1);
+        const j = p.workflow_job as Json;
+        return { ...p, repository, workflow_job: { ...j, id, run_id: id, name: "nightly", head_sha: sha } };
+      };
+      const green = git(fixRepo, "rev-parse", "HEAD");
+      await github("workflow_job", nightly("success", 6900, green));
+      const made = Array.from({ length: 52 }, (_, i) => {
+        writeFileSync(path.join(fixRepo, "README.md"), `# shop\n\nDay ${i}\n`);
+        git(fixRepo, "commit", "-q", "-am", `Day ${i}`);
+        return git(fixRepo, "rev-parse", "HEAD");
+      });
+      const [b, c] = made.slice(-2) as [string, string];
+      await github("push", {
+        ref: "refs/heads/master",
+        before: made.at(-3),
+        after: c,
+        forced: false,
+        deleted: false,
+        repository,
+        commits: [
+          { id: b, message: "Day 50" },
+          { id: c, message: "Day 51" },
+        ],
+      });
+      t.clock.advance(minute);
+      await github("workflow_job", nightly("failure", 6901, c));
+      await t.drain();
+      const card = await onlyCard("ci:acme/ci-fix:CodeQL/nightly");
+      expect(card.title).toMatch(/, the last of 2 commits pushed together .*— revert all 2\?$/);
+      expect(card.change).toMatchObject({ params: { sha: c, since: made.at(-3) } });
+    });
+
     it("a job broken after pushes CI finished no run at proposes reverting every commit since its last pass", async () => {
       const repository = { full_name: "acme/ci-cancelled", default_branch: "master" };
       const run = unitOf(repository);

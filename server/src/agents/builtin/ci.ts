@@ -266,10 +266,17 @@ function suspectsOf(pushes: Push[], broke: string, green: string | undefined): S
 }
 
 /**
+ * The most commits GitHub's compare may list for a card to propose reverting them all (a job that
+ * last passed hundreds of commits ago — a nightly one — is not reverted that far back; as when the
+ * pushes walked back are more than PUSHES_BACK, the card names the push it broke at).
+ */
+const COMPARED_MAX = 50;
+
+/**
  * The commits after the job's last pass (`since`) up to where it broke, as GitHub's compare lists
  * them — for when Flick did not hear of every push between (a webhook that was not delivered, or
  * sent for other events only; more pushes than it keeps). Asked once per range (kept in the job's
- * state); undefined when GitHub could not be asked or the range is one commit.
+ * state); undefined when GitHub could not be asked, or the range is one commit or over COMPARED_MAX.
  */
 async function comparedSuspects(
   ctx: AgentContext,
@@ -288,7 +295,7 @@ async function comparedSuspects(
       since,
       sha,
       suspects:
-        found === null || found.total < 2
+        found === null || found.total < 2 || found.total > COMPARED_MAX
           ? null
           : {
               before: since,
