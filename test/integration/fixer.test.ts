@@ -107,7 +107,7 @@ describe.each(drivers)("the Fixer on %s", (driver) => {
   });
 
   let seq = 0;
-  const errorCard = (app: TestApp) =>
+  const errorCard = (app: TestApp, repository = "acme/shop") =>
     insertCard(app.database.db, {
       agent: "errors",
       fingerprint: `error:cart-total-${++seq}`,
@@ -118,7 +118,7 @@ describe.each(drivers)("the Fixer on %s", (driver) => {
       change: {
         type: "github",
         operation: "create_issue",
-        repository: "acme/shop",
+        repository,
         params: { title: "Totals ignore quantities", body: "stack" },
       },
       evidence: {
@@ -324,6 +324,37 @@ describe.each(drivers)("the Fixer on %s", (driver) => {
     expect(failed?.error).toBe("the model's reply has no message");
     expect((await cardById(broken.id)).status).toBe("pending");
     expect((await stateOf(t, broken.fingerprint))?.status).toBe("failed");
+  });
+
+  it("leaves a card about another repository alone, without asking the model: the checkout's remotes say which it is", async () => {
+    const before = openai.requests.length;
+    // The checkout has no remote: a card about acme/api is not for "shop".
+    const api = await errorCard(t, "acme/api");
+    await t.fixer().runNext();
+    expect(await stateOf(t, api.fingerprint)).toEqual({
+      status: "skipped",
+      cardId: api.id,
+      error: "the card is about acme/api; the Fixer works on shop",
+    });
+    expect(openai.requests.length).toBe(before);
+    expect((await cardById(api.id)).status).toBe("pending");
+    // With a remote, its address decides: acme/shop (named like FIXER_REPOSITORY) is another
+    // repository than the checkout of Acme/Storefront, which is tried.
+    git(repo, "remote", "add", "origin", "https://github.com/Acme/Storefront.git");
+    try {
+      const shop = await errorCard(t, "acme/shop");
+      await t.fixer().runNext();
+      expect((await stateOf(t, shop.fingerprint))?.error).toBe(
+        "the card is about acme/shop; the Fixer works on shop (acme/storefront)",
+      );
+      expect(openai.requests.length).toBe(before);
+      const storefront = await errorCard(t, "acme/storefront");
+      replies.push(say("I cannot fix this."));
+      expect(await t.fixer().runNext()).toMatchObject({ status: "gave_up", cardId: storefront.id });
+      expect(openai.requests.length).toBe(before + 1);
+    } finally {
+      git(repo, "remote", "remove", "origin");
+    }
   });
 
   it("accounts the fixer's tokens per agent and per card, with their cost, for admins", async () => {

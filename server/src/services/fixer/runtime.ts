@@ -1,6 +1,7 @@
 import { and, desc, eq, inArray, lt, notExists, sql } from "drizzle-orm";
 import type OpenAI from "openai";
 import { agentStates, cards } from "../../db/schema/index.ts";
+import { runGit } from "../../lib/git.ts";
 import { newId } from "../../lib/ids.ts";
 import { type FixResult, proposeFix } from "../../llm/fixer.ts";
 import { appendCardEvents } from "../cards/events.ts";
@@ -11,7 +12,8 @@ export const FIXER = "fixer";
 const STALE_MS = 30 * 60_000;
 
 export interface FixerState {
-  status: "working" | "verified" | "unverified" | "gave_up" | "failed" | "dropped";
+  /** skipped: the card is about another repository than FIXER_REPOSITORY (see aboutOther). */
+  status: "working" | "verified" | "unverified" | "gave_up" | "failed" | "dropped" | "skipped";
   cardId: string;
   fixCardId?: string;
   tokens?: number;
@@ -34,13 +36,33 @@ export function diffStat(diff: string): { path: string; added: number; removed: 
   return files;
 }
 
+/** The GitHub repository a card is about, when it names one: its change's, or a CI card's. */
+export function githubRepositoryOf(card: { fingerprint: string; change: unknown }): string | undefined {
+  const change = card.change as { type?: string; repository?: unknown } | null;
+  if (change?.type === "github" && typeof change.repository === "string") return change.repository;
+  return /^ci:([^/:]+\/[^/:]+):/.exec(card.fingerprint)?.[1];
+}
+
+/** "owner/name" of each git remote's address (GitHub's, GitHub Enterprise's, any host's), lower case. */
+export function remoteRepositories(remotes: string): string[] {
+  return remotes
+    .split("\n")
+    .flatMap((line) => {
+      const m = /([^/:\s]+)\/([^/:\s]+?)(?:\.git)?\/?$/.exec(line.trim());
+      return m ? [`${m[1]}/${m[2]}`.toLowerCase()] : [];
+    })
+    .filter((r, i, all) => all.indexOf(r) === i);
+}
+
 /**
  * The Fixer: for each pending card of the configured agents (error groups, CI failures) it asks a
  * model, through read-only tools over FIXER_REPOSITORY, for a patch, and verifies every proposal in
  * a scratch worktree with FIXER_TEST_COMMAND before anyone sees it (see proposeFix). A verified fix
  * replaces the card it fixes (which stays in its history); one that never passed is shown beside it,
  * ranked lower and marked unverified with what failed. Each card is tried once (claimed in
- * agent_state under "fixer", keyed by the card's fingerprint, so processes never both try it);
+ * agent_state under "fixer", keyed by the card's fingerprint, so processes never both try it); a
+ * card about another GitHub repository than the checkout's (its remotes; without one, a repository
+ * named like FIXER_REPOSITORY) is marked skipped, no model asked;
  * tokens are kept there for accounting and the daily budget. Nothing is changed in any repository:
  * the patch runs only when a person accepts the card.
  */
@@ -55,6 +77,27 @@ export class FixerRuntime extends ModelWorker {
   private get repoDir(): string | undefined {
     const name = this.config.FIXER_REPOSITORY;
     return name ? this.config.GIT_REPOS?.[name] : undefined;
+  }
+
+  private remotes: Promise<string[]> | undefined;
+  /**
+   * Why the Fixer leaves a card alone: it names a GitHub repository that is not the checkout's — not
+   * among its remotes' addresses, or (a checkout with none) not named as FIXER_REPOSITORY is, in full
+   * or after the owner ("shop" for acme/shop). Undefined when the card is for it, or names none.
+   */
+  private async aboutOther(card: typeof cards.$inferSelect, repoDir: string, name: string) {
+    const named = githubRepositoryOf(card);
+    if (!named) return undefined;
+    this.remotes ??= runGit(repoDir, ["config", "--get-regexp", "^remote\\..*\\.url$"], { inheritEnv: false })
+      .then(remoteRepositories)
+      .catch(() => []);
+    const remotes = await this.remotes;
+    const lower = named.toLowerCase();
+    const ours = remotes.length
+      ? remotes.includes(lower)
+      : [lower, lower.split("/")[1]].includes(name.toLowerCase());
+    if (ours) return undefined;
+    return `the card is about ${named}; the Fixer works on ${name}${remotes.length ? ` (${remotes.join(", ")})` : ""}`;
   }
 
   /** Tries to fix the highest-ranked card not tried yet; null when there is none (or no budget). */
@@ -104,6 +147,11 @@ export class FixerRuntime extends ModelWorker {
         .onConflictDoNothing()
         .returning({ key: agentStates.key });
       if (claimed.length === 0) continue;
+      const other = await this.aboutOther(card, repoDir, repository);
+      if (other) {
+        await this.record(card.fingerprint, { status: "skipped", cardId: card.id, error: other });
+        continue;
+      }
       return this.fix(card, repository, repoDir);
     }
     return null;
