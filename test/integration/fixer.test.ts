@@ -357,6 +357,56 @@ describe.each(drivers)("the Fixer on %s", (driver) => {
     }
   });
 
+  it("tries a card again an hour after its model call failed, three tries at most", async () => {
+    // Only this test's cards wait (the earlier tests' failed tries would be due again too).
+    await t.database.db
+      .update(schema.cards)
+      .set({ status: "expired" })
+      .where(and(eq(schema.cards.agent, "errors"), eq(schema.cards.status, "pending")));
+    const minute = 60_000;
+    // A reply with no message: the model call fails, without the client's own retries.
+    const empty = {
+      status: 200,
+      body: { id: "x", object: "chat.completion", created: 0, model: "m", choices: [] },
+    };
+    const a = await errorCard(t);
+    const b = await errorCard(t);
+    replies.push(empty, empty);
+    const first = [await t.fixer().runNext(), await t.fixer().runNext()];
+    expect(first.map((s) => [s?.status, s?.cardId]).sort()).toEqual(
+      [
+        ["failed", a.id],
+        ["failed", b.id],
+      ].sort(),
+    );
+    // Not within the hour.
+    t.clock.advance(30 * minute);
+    const before = openai.requests.length;
+    expect(await t.fixer().runNext()).toBeNull();
+    expect(openai.requests.length).toBe(before);
+    // An hour on: each is tried again; one gets an answer (the model gives up: that is final).
+    t.clock.advance(31 * minute);
+    replies.push(say("I cannot fix this."), empty);
+    const second = [await t.fixer().runNext(), await t.fixer().runNext()];
+    expect(second.map((s) => s?.tries)).toEqual([2, 2]);
+    const answered = second.find((s) => s?.status === "gave_up");
+    const failedAgain = second.find((s) => s?.status === "failed");
+    expect(answered && failedAgain).toBeTruthy();
+    // The one that failed twice: a third try an hour later, and no fourth.
+    t.clock.advance(61 * minute);
+    replies.push(empty);
+    expect(await t.fixer().runNext()).toMatchObject({
+      status: "failed",
+      cardId: failedAgain?.cardId,
+      tries: 3,
+    });
+    t.clock.advance(61 * minute);
+    const after = openai.requests.length;
+    expect(await t.fixer().runNext()).toBeNull();
+    expect(openai.requests.length).toBe(after);
+    expect((await cardById(failedAgain?.cardId ?? "")).status).toBe("pending");
+  });
+
   it("accounts the fixer's tokens per agent and per card, with their cost, for admins", async () => {
     const states = await t.database.db
       .select()

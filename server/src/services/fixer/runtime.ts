@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray, lt, notExists, sql } from "drizzle-orm";
+import { and, desc, eq, inArray, lt, not, notExists, type SQL, sql } from "drizzle-orm";
 import type OpenAI from "openai";
 import { agentStates, cards } from "../../db/schema/index.ts";
 import { runGit } from "../../lib/git.ts";
@@ -10,6 +10,13 @@ import { agentTokensToday, ModelWorker } from "../model-worker.ts";
 export const FIXER = "fixer";
 /** A claim older than this belonged to a process that died; the card is tried again. */
 const STALE_MS = 30 * 60_000;
+/**
+ * A try whose model call failed (the model server down, timing out, answering nonsense) is made
+ * again this long after, up to FIXER_TRIES tries in all: an outage of an hour does not leave every
+ * card of that hour unfixed for good.
+ */
+const RETRY_FAILED_MS = 60 * 60_000;
+const FIXER_TRIES = 3;
 
 export interface FixerState {
   /** skipped: the card is about another repository than FIXER_REPOSITORY (see aboutOther). */
@@ -19,6 +26,8 @@ export interface FixerState {
   tokens?: number;
   proposals?: number;
   error?: string;
+  /** Tries made (absent: one). */
+  tries?: number;
 }
 
 /** Lines added and removed per file, for the card's preview. */
@@ -60,10 +69,11 @@ export function remoteRepositories(remotes: string): string[] {
  * a scratch worktree with FIXER_TEST_COMMAND before anyone sees it (see proposeFix). A verified fix
  * replaces the card it fixes (which stays in its history); one that never passed is shown beside it,
  * ranked lower and marked unverified with what failed. Each card is tried once (claimed in
- * agent_state under "fixer", keyed by the card's fingerprint, so processes never both try it); a
- * card about another GitHub repository than the checkout's (its remotes; without one, a repository
- * named like FIXER_REPOSITORY) is marked skipped, no model asked;
- * tokens are kept there for accounting and the daily budget. Nothing is changed in any repository:
+ * agent_state under "fixer", keyed by the card's fingerprint, so processes never both try it) — a
+ * try whose model call failed again an hour later, three tries at most; a card about another GitHub
+ * repository than the checkout's (its remotes; without one, a repository named like
+ * FIXER_REPOSITORY) is marked skipped, no model asked. Tokens are kept there for accounting and the
+ * daily budget. Nothing is changed in any repository:
  * the patch runs only when a person accepts the card.
  */
 export class FixerRuntime extends ModelWorker {
@@ -118,6 +128,15 @@ export class FixerRuntime extends ModelWorker {
           lt(agentStates.updatedAt, new Date(now.getTime() - STALE_MS)),
         ),
       );
+    // A failed try, an hour old, with tries left.
+    const again = sql`(${sql.join(
+      [
+        sql`${agentStates.state}->>'status' = 'failed'`,
+        lt(agentStates.updatedAt, new Date(now.getTime() - RETRY_FAILED_MS)),
+        sql`coalesce((${agentStates.state}->>'tries')::int, 1) < ${FIXER_TRIES}`,
+      ],
+      sql` and `,
+    )})`;
     const candidates = await db
       .select()
       .from(cards)
@@ -129,39 +148,62 @@ export class FixerRuntime extends ModelWorker {
             db
               .select({ one: sql`1` })
               .from(agentStates)
-              .where(and(eq(agentStates.agent, FIXER), eq(agentStates.key, cards.fingerprint))),
+              .where(and(eq(agentStates.agent, FIXER), eq(agentStates.key, cards.fingerprint), not(again))),
           ),
         ),
       )
       .orderBy(desc(cards.priority), desc(cards.updatedAt))
       .limit(5);
     for (const card of candidates) {
-      const claimed = await db
-        .insert(agentStates)
-        .values({
-          agent: FIXER,
-          key: card.fingerprint,
-          state: { status: "working", cardId: card.id } satisfies FixerState,
-          updatedAt: now,
-        })
-        .onConflictDoNothing()
-        .returning({ key: agentStates.key });
-      if (claimed.length === 0) continue;
+      const tries = await this.claim(card, again);
+      if (tries === 0) continue;
       const other = await this.aboutOther(card, repoDir, repository);
       if (other) {
         await this.record(card.fingerprint, { status: "skipped", cardId: card.id, error: other });
         continue;
       }
-      return this.fix(card, repository, repoDir);
+      return this.fix(card, repository, repoDir, tries);
     }
     return null;
+  }
+
+  /**
+   * Claims a card for this process: a first try, or another after a failed one (`again`). Returns
+   * which try it is, 0 when another process has it (or it is not to be tried).
+   */
+  private async claim(card: typeof cards.$inferSelect, again: SQL): Promise<number> {
+    const db = this.database.db;
+    const now = this.clock.now();
+    const first = await db
+      .insert(agentStates)
+      .values({
+        agent: FIXER,
+        key: card.fingerprint,
+        state: { status: "working", cardId: card.id } satisfies FixerState,
+        updatedAt: now,
+      })
+      .onConflictDoNothing()
+      .returning({ key: agentStates.key });
+    if (first.length) return 1;
+    const [retried] = await db
+      .update(agentStates)
+      .set({
+        state: sql`jsonb_build_object('status', 'working', 'cardId', ${card.id}::text, 'tries', coalesce((${agentStates.state}->>'tries')::int, 1) + 1)`,
+        version: sql`${agentStates.version} + 1`,
+        updatedAt: now,
+      })
+      .where(and(eq(agentStates.agent, FIXER), eq(agentStates.key, card.fingerprint), again))
+      .returning({ state: agentStates.state });
+    return retried ? ((retried.state as FixerState).tries ?? 2) : 0;
   }
 
   private async fix(
     card: typeof cards.$inferSelect,
     repository: string,
     repoDir: string,
+    tries: number,
   ): Promise<FixerState> {
+    const tried = tries > 1 ? { tries } : {};
     let result: FixResult;
     try {
       result = await proposeFix(
@@ -179,7 +221,7 @@ export class FixerRuntime extends ModelWorker {
     } catch (err) {
       const error = (err as Error).message.slice(0, 500);
       this.logger.warn({ card: card.id, error }, "fixer: the model call failed");
-      return this.record(card.fingerprint, { status: "failed", cardId: card.id, error });
+      return this.record(card.fingerprint, { status: "failed", cardId: card.id, error, ...tried });
     }
     if (result.status === "gave_up") {
       this.logger.info({ card: card.id, reason: result.reason, tokens: result.tokens }, "fixer gave up");
@@ -189,6 +231,7 @@ export class FixerRuntime extends ModelWorker {
         error: result.reason,
         tokens: result.tokens,
         proposals: result.proposals,
+        ...tried,
       });
     }
 
@@ -246,6 +289,7 @@ export class FixerRuntime extends ModelWorker {
       ...(made ? { fixCardId } : {}),
       tokens: result.tokens,
       proposals: result.proposals,
+      ...tried,
     });
   }
 
