@@ -4377,6 +4377,35 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       expect(deeper.version).toBeGreaterThan(first.version);
     });
 
+    it("a point seconds after the one before in a series five minutes apart waits to be judged, then its break is told and marked in its place", async () => {
+      t.clock.advance(2 * 60 * minute);
+      const start = t.clock.now().getTime();
+      await points(metrics, steadyBefore(start)("stray_total", {}, 98));
+      await t.drain();
+      const at = (ms: number, value: number) => ({
+        name: "stray_total",
+        labels: {},
+        ts: new Date(start + ms).toISOString(),
+        value,
+      });
+      // A collector's retry sends a second point 5 s after the first: it may be the first of a
+      // scraper's points seconds apart (judged a minute at a time), so it waits.
+      await points(metrics, [at(0, 98), at(5_000, 20)]);
+      await t.drain();
+      expect(await cards("metric:stray_total")).toHaveLength(0);
+      // The series goes on five minutes apart: the point is judged as it came, and told.
+      t.clock.advance(10 * minute);
+      await points(metrics, [at(5 * minute, 98), at(10 * minute, 98)]);
+      await t.drain();
+      const [card, ...more] = await cards("metric:stray_total");
+      expect(more).toHaveLength(0);
+      expect(card?.title).toBe(
+        `stray_total dropped 80% at ${new Date(start).toISOString().slice(11, 16)} UTC`,
+      );
+      const preview = card?.preview as { points: [number, number][]; marks: number[] };
+      expect(preview.marks.map((i) => preview.points[i])).toEqual([[start + 5_000, 20]]);
+    });
+
     it("a break and its way back sent in one request: the card says it is back once the next point comes", async () => {
       t.clock.advance(2 * 60 * minute);
       const start = t.clock.now().getTime();

@@ -224,6 +224,45 @@ describe("streaming metric detector", () => {
     expect(d.update(6, at(75)).held).toBe(true);
   });
 
+  /** Noisy between 97.55 and 98.45, one value a minute (the Prometheus e2e test's checkout_success). */
+  const noisy = (ms: number, amplitude = 0.45) =>
+    98 + ((Math.sin(Math.floor(ms / 60_000) * 12.9898) * 43758.5453) % 1) * amplitude;
+  const minuteApart = (start: number, n: number) => {
+    const d = new MetricDetector();
+    for (let i = 0; i < n; i++) d.update(Number(noisy(start + i * 60_000).toFixed(3)), start + i * 60_000);
+    return d;
+  };
+
+  it("holds points seconds apart after a past learned a minute apart, until it is known they are a fine series", () => {
+    const start = Date.UTC(2026, 0, 5);
+    const d = minuteApart(start, 400);
+    const live = start + 410 * 60_000;
+    expect(d.update(98.1, live).held).toBeUndefined();
+    // Seconds after it: not each judged as a minute of its own.
+    expect(d.update(98.2, live + 15_000).held).toBe(true);
+    expect(d.update(98.3, live + 30_000).held).toBe(true);
+    expect(d.update(97.9, live + 45_000).held).toBe(true);
+    expect(d.state.fine).toBe(true);
+    // The minute's mean counts the points held: 98.2, 98.3, 97.9.
+    const next = d.update(98, live + 60_000);
+    expect(next.minute?.value).toBeCloseTo((98.2 + 98.3 + 97.9) / 3, 9);
+  });
+
+  it("scores a stray early point when the series goes on a minute apart, and tells it if it broke", () => {
+    const start = Date.UTC(2026, 0, 5);
+    const d = minuteApart(start, 400);
+    const at = start + 400 * 60_000;
+    expect(d.update(98, at).held).toBeUndefined();
+    expect(d.update(20, at + 5_000).held).toBe(true);
+    // 55 s after it: held too (two gaps under a minute so far).
+    expect(d.update(98, at + 60_000).held).toBe(true);
+    // A whole minute on: a series a minute apart after all. The held points are scored in turn.
+    const next = d.update(98, at + 120_000);
+    expect(d.state.fine).toBeUndefined();
+    expect(next.score).toBeGreaterThanOrEqual(DEFAULT_DETECTOR_OPTIONS.alarmLevel);
+    expect(next.peak).toMatchObject({ at: at + 5_000, value: 20 });
+  });
+
   it("raises no alarm on a perfectly regular series when a few points never arrive", () => {
     // NAB's noiseless daily cycle, with one point in a hundred (or five hundred) left out.
     const clean = nabSeries("artificialNoAnomaly/art_daily_no_noise.csv");

@@ -2216,9 +2216,10 @@ export const metricsAgent = defineAgent({
         const learned = detector.update(p.value, at.getTime());
         // The past is learned from, not told: its alarms start no rest that would hide a live break.
         if (p.history) detector.untold();
-        // A series finer than a minute is judged, and charted, a minute at a time.
+        // A series finer than a minute is judged, and charted, a minute at a time. (A point held
+        // while that is not known yet is charted as it came: it may be the one an alarm tells of.)
         if (learned.minute) addToTail(state.tail, learned.minute.at, learned.minute.value);
-        else if (!learned.held) addToTail(state.tail, at.getTime(), p.value);
+        else if (!learned.held || !detector.state.fine) addToTail(state.tail, at.getTime(), p.value);
         keepCalm(ctx, series, state, detector);
         if (!p.history) countBack(state, series, at.getTime(), p.value);
         // Its rollback did not bring it back: its own card again, told against the level before the

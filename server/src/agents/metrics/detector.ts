@@ -137,6 +137,11 @@ export interface DetectorState {
   fine?: boolean;
   /** Gaps under a minute in a row so far (until `fine`). */
   shortGaps?: number;
+  /**
+   * Points that came less than a minute after the one before, held while it is not known yet
+   * whether the series is judged a minute at a time (see update): scored one by one if not.
+   */
+  early?: [number, number][];
   /** The time of the latest point given to update (its minute may not be scored yet). */
   rawTs?: number;
   /** The minute being gathered: its sum, count and latest point's time (a fine series only). */
@@ -243,6 +248,7 @@ export function inheritedState(from: DetectorState): DetectorState {
   s.rawTs = undefined;
   s.minute = undefined;
   s.shortGaps = undefined;
+  s.early = undefined;
   s.sinceAlarm = Number.MAX_SAFE_INTEGER;
   return s;
 }
@@ -308,12 +314,29 @@ export class MetricDetector {
         if (s.step !== null && s.step > 0 && s.step < MINUTE_MS) s.season = [];
         s.step = MINUTE_MS;
         s.shortGaps = undefined;
+        // The points held meanwhile are of this minute, as far as it goes.
+        const slot = Math.floor(timestamp / MINUTE_MS);
+        for (const [t, v] of s.early ?? [])
+          if (Math.floor(t / MINUTE_MS) === slot)
+            s.minute =
+              s.minute?.slot === slot
+                ? { slot, sum: s.minute.sum + v, count: s.minute.count + 1, ts: t }
+                : { slot, sum: v, count: 1, ts: t };
+        s.early = undefined;
+      } else if (s.shortGaps > 0 && s.step !== null && s.step >= MINUTE_MS) {
+        // Less than a minute after the point before, in a series learned a minute apart or more
+        // (history loaded a minute apart, then a scraper's live points seconds apart): held until
+        // the next gaps tell whether it is judged a minute at a time — a few seconds' points
+        // judged each as a minute of its own look like a break.
+        s.early = [...(s.early ?? []), [timestamp, value]];
+        s.rawTs = timestamp;
+        return { ...this.expecting(value), held: true };
       }
     }
     if (late) return this.lateScore(value);
     if (!s.fine) {
       s.rawTs = timestamp;
-      return this.score(value, timestamp);
+      return this.released(value, timestamp);
     }
     s.rawTs = timestamp;
     const slot = Math.floor(timestamp / MINUTE_MS);
@@ -332,6 +355,28 @@ export class MetricDetector {
       ...scored,
       minute: { at: m.ts, value: mean },
       peak: scored.peak ?? { back: 0, at: m.ts, value: mean, expected: scored.expected },
+    };
+  }
+
+  /**
+   * Scores a point of a series judged point by point, after the points held before it (see
+   * `early`): then the most surprising of them is told, as the point the score is of (its peak).
+   */
+  private released(value: number, timestamp: number): PointScore {
+    const held = this.state.early;
+    if (!held?.length) return this.score(value, timestamp);
+    this.state.early = undefined;
+    let worst: { at: number; value: number; scored: PointScore } | undefined;
+    for (const [t, v] of held) {
+      const scored = this.score(v, t);
+      if (!worst || scored.score > worst.scored.score) worst = { at: t, value: v, scored };
+    }
+    const scored = this.score(value, timestamp);
+    if (!worst || scored.score >= worst.scored.score) return scored;
+    const { peak, ...rest } = worst.scored;
+    return {
+      ...rest,
+      peak: peak ?? { back: 0, at: worst.at, value: worst.value, expected: worst.scored.expected },
     };
   }
 
