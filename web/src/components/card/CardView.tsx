@@ -9,6 +9,7 @@ import {
 import { createResource, createSignal, For, lazy, Show, Suspense } from "solid-js";
 import { request } from "../../lib/api.ts";
 import { momentLabel } from "../../lib/chart-axis.ts";
+import type { SnoozeChoice } from "../../lib/snooze.ts";
 import { summaryBlocks } from "../../lib/summary.ts";
 import { endSwipe, moveSwipe, type SwipeState, startSwipe, swipeProgress } from "../../lib/swipe.ts";
 import type { Verdict } from "../feed/FeedContext.tsx";
@@ -17,10 +18,11 @@ import { VoiceTypeForm } from "../voice/VoiceTypeForm.tsx";
 import styles from "./Card.module.css";
 import { type ActionFor, awaitsDecision, CardChange } from "./CardChange.tsx";
 import { CardPreview } from "./CardPreview.tsx";
+import { SnoozeMenu } from "./SnoozeMenu.tsx";
 
 interface CardViewProps {
   card: Card;
-  onDecide(verdict: Verdict): void;
+  onDecide(verdict: Verdict, snooze?: SnoozeChoice): void;
   onNotice?(message: string): void;
   /** A follow-up was sent for this card (id when the server gave one). */
   onFollowUp?(message: string, followUpId?: string): void;
@@ -380,9 +382,7 @@ export function CardView(props: CardViewProps) {
             Reject
           </button>
           <div class={styles.middle}>
-            <button type="button" class={styles.snooze} onClick={() => props.onDecide("snooze")}>
-              Later
-            </button>
+            <SnoozeMenu onSnooze={(choice) => props.onDecide("snooze", choice)} />
             <VoiceHoldButton
               cardId={props.card.id}
               held={props.talking}

@@ -16,6 +16,7 @@ import {
   visibleCards,
 } from "../../lib/feed-state.ts";
 import { outbox } from "../../lib/outbox.ts";
+import type { SnoozeChoice } from "../../lib/snooze.ts";
 
 export type Verdict = "accept" | "reject" | "snooze";
 
@@ -48,7 +49,8 @@ interface Feed {
   /** A follow-up was sent: the card shows "revising…" until its new version or the agent's answer. */
   followUpSent(cardId: string, followUpId: string | undefined, message: string): void;
   revising(cardId: string): boolean;
-  decide(card: Card, verdict: Verdict): Promise<void>;
+  /** A snooze is for DEFAULT_SNOOZE_HOURS unless a time was chosen (see snoozeChoices). */
+  decide(card: Card, verdict: Verdict, snooze?: SnoozeChoice): Promise<void>;
   undo(): Promise<void>;
   showIncoming(): void;
   reload(): Promise<void>;
@@ -199,7 +201,7 @@ export function FeedProvider(props: ParentProps) {
       update((s) => startRevising(s, cardId));
       void watchFollowUp(cardId, followUpId);
     },
-    async decide(card, verdict) {
+    async decide(card, verdict, snooze) {
       update((s) => hideCard(s, card.id));
       vibrate(verdict === "accept" ? 15 : [10, 40, 10]);
       const body: Record<string, unknown> = {
@@ -208,14 +210,19 @@ export function FeedProvider(props: ParentProps) {
         idempotencyKey: newKey(),
         client: "web",
       };
-      if (verdict === "snooze") body.snoozeUntil = new Date(Date.now() + 4 * 3600_000).toISOString();
+      if (verdict === "snooze")
+        body.snoozeUntil = (snooze?.until ?? new Date(Date.now() + 4 * 3600_000)).toISOString();
       try {
         const result = await request<DecisionResult>(`/api/cards/${card.id}/decisions`, { json: body });
         const until = result.decision.undoableUntil
           ? Date.parse(result.decision.undoableUntil)
           : Date.now() + 8000;
         const word =
-          verdict === "accept" ? "Accepted" : verdict === "reject" ? "Rejected" : "Snoozed for 4 hours";
+          verdict === "accept"
+            ? "Accepted"
+            : verdict === "reject"
+              ? "Rejected"
+              : `Snoozed ${snooze?.phrase ?? "for 4 hours"}`;
         showToast(
           { kind: "undo", message: `${word}: ${card.title}`, decisionId: result.decision.id, card, until },
           Math.max(1000, until - Date.now()),

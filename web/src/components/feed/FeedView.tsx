@@ -25,6 +25,7 @@ const keys: [string, string][] = [
   ["a or →", "accept"],
   ["r or ←", "reject"],
   ["s", "snooze for 4 hours"],
+  ["shift+s", "snooze until… (this evening, tomorrow, Monday)"],
   ["d", "show or hide the diff (or the text accept would post)"],
   ["i", "type an instruction; ctrl+enter sends, esc closes"],
   ["o", "open where it came from (the pull request, the issue in Sentry…)"],
@@ -286,7 +287,7 @@ export function FeedView() {
    * typed instruction) opens, or folds, brought into view with the cursor in its text box if it
    * has one; a link opens (in a new tab, as a click on it would).
    */
-  const usePart = (key: "d" | "i" | "o") => {
+  const usePart = (key: "d" | "i" | "o" | "S") => {
     const card = current();
     if (!card) return;
     const part = document.querySelector<HTMLElement>(
@@ -303,6 +304,7 @@ export function FeedView() {
             : "This card has no diff to show.",
           i: "Only a card waiting for a decision takes an instruction.",
           o: "This card has no link to open.",
+          S: "Only a card waiting for a decision can be snoozed.",
         }[key],
       );
       return;
@@ -324,7 +326,8 @@ export function FeedView() {
       e.metaKey ||
       e.ctrlKey ||
       e.altKey ||
-      (e.target as HTMLElement).closest("input, textarea, [contenteditable]")
+      // (A menu's keys are its own: the snooze menu's arrows and Enter.)
+      (e.target as HTMLElement).closest('input, textarea, [contenteditable], [role="menu"]')
     )
       return;
     if (e.key === " ") {
@@ -341,6 +344,7 @@ export function FeedView() {
       r: () => decide("reject"),
       ArrowLeft: () => decide("reject"),
       s: () => decide("snooze"),
+      S: () => usePart("S"),
       d: () => usePart("d"),
       i: () => usePart("i"),
       o: () => usePart("o"),
@@ -496,7 +500,7 @@ export function FeedView() {
                   card={card}
                   selected={i() === selected()}
                   talking={i() === selected() && talking()}
-                  onDecide={(v) => void feed.decide(card, v)}
+                  onDecide={(v, snooze) => void feed.decide(card, v, snooze)}
                   onNotice={(m) => feed.notify(m)}
                   onFollowUp={(m, id) => feed.followUpSent(card.id, id, m)}
                   revising={feed.revising(card.id)}
