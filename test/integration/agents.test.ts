@@ -2039,11 +2039,19 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       return { ...p, workflow_job: { ...j, conclusion, run_attempt: attempt, head_branch: branch } };
     };
 
-    /** The "unit" job of `repository`, finishing `conclusion` as run `id` (its first attempt) at `sha`. */
-    const unitOf = (repository: Json) => (conclusion: string, id: number, sha: string) => {
-      const p = job(conclusion, 1);
-      const j = p.workflow_job as Json;
-      return { ...p, repository, workflow_job: { ...j, id, run_id: id, name: "unit", head_sha: sha } };
+    /** The `name` job of `repository`, finishing `conclusion` as run `id` (its first attempt) at `sha`. */
+    const unitOf =
+      (repository: Json, name = "unit") =>
+      (conclusion: string, id: number, sha: string) => {
+        const p = job(conclusion, 1);
+        const j = p.workflow_job as Json;
+        return { ...p, repository, workflow_job: { ...j, id, run_id: id, name, head_sha: sha } };
+      };
+    /** A commit on acme/ci-fix's master (its README says `message`): its sha. */
+    const commitFix = (message: string) => {
+      writeFileSync(path.join(fixRepo, "README.md"), `# shop\n\n${message}\n`);
+      git(fixRepo, "commit", "-q", "-am", message);
+      return git(fixRepo, "rev-parse", "HEAD");
     };
 
     it("one card per failing job across retries, quoting the first error lines of the real log", async () => {
@@ -2212,11 +2220,7 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
 
     it("a revert GitHub would refuse is not proposed: the card says why", async () => {
       const repository = { full_name: "acme/ci-fix", default_branch: "master" };
-      const lint = (conclusion: string, id: number, sha: string) => {
-        const p = job(conclusion, 1);
-        const j = p.workflow_job as Json;
-        return { ...p, repository, workflow_job: { ...j, id, run_id: id, name: "lint", head_sha: sha } };
-      };
+      const lint = unitOf(repository, "lint");
       // The push says it came after a commit that a force-push has since taken out of the history.
       git(fixRepo, "checkout", "-q", "-b", "rewritten");
       writeFileSync(path.join(fixRepo, "notes.md"), "gone\n");
@@ -2224,11 +2228,7 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
       git(fixRepo, "commit", "-q", "-m", "Gone");
       const gone = git(fixRepo, "rev-parse", "HEAD");
       git(fixRepo, "checkout", "-q", "master");
-      const pushed = ["One", "Two"].map((m) => {
-        writeFileSync(path.join(fixRepo, "README.md"), `# shop\n\n${m}\n`);
-        git(fixRepo, "commit", "-q", "-am", m);
-        return git(fixRepo, "rev-parse", "HEAD");
-      });
+      const pushed = ["One", "Two"].map(commitFix);
       const last = pushed[1] as string;
       await github("push", {
         ref: "refs/heads/master",
@@ -2259,18 +2259,10 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
 
     it("a job broken after pushes Flick did not hear of: GitHub's compare lists every commit since its last pass", async () => {
       const repository = { full_name: "acme/ci-fix", default_branch: "master" };
-      const typecheck = (conclusion: string, id: number, sha: string) => {
-        const p = job(conclusion, 1);
-        const j = p.workflow_job as Json;
-        return { ...p, repository, workflow_job: { ...j, id, run_id: id, name: "typecheck", head_sha: sha } };
-      };
+      const typecheck = unitOf(repository, "typecheck");
       const green = git(fixRepo, "rev-parse", "HEAD");
       await github("workflow_job", typecheck("success", 5900, green));
-      const [a, b, c] = ["Cart: round totals", "Docs", "Tidy"].map((m) => {
-        writeFileSync(path.join(fixRepo, "README.md"), `# shop\n\n${m}\n`);
-        git(fixRepo, "commit", "-q", "-am", m);
-        return git(fixRepo, "rev-parse", "HEAD");
-      }) as [string, string, string];
+      const [a, b, c] = ["Cart: round totals", "Docs", "Tidy"].map(commitFix) as [string, string, string];
       // Only the last push's webhook came (the first, of two commits, was never delivered).
       await github("push", {
         ref: "refs/heads/master",
@@ -2321,18 +2313,10 @@ describe.each(drivers)("built-in agents on %s", (driver) => {
 
     it("a job that last passed more than 50 commits ago is not reverted that far back: the card names the push it broke at", async () => {
       const repository = { full_name: "acme/ci-fix", default_branch: "master" };
-      const nightly = (conclusion: string, id: number, sha: string) => {
-        const p = job(conclusion, 1);
-        const j = p.workflow_job as Json;
-        return { ...p, repository, workflow_job: { ...j, id, run_id: id, name: "nightly", head_sha: sha } };
-      };
+      const nightly = unitOf(repository, "nightly");
       const green = git(fixRepo, "rev-parse", "HEAD");
       await github("workflow_job", nightly("success", 6900, green));
-      const made = Array.from({ length: 52 }, (_, i) => {
-        writeFileSync(path.join(fixRepo, "README.md"), `# shop\n\nDay ${i}\n`);
-        git(fixRepo, "commit", "-q", "-am", `Day ${i}`);
-        return git(fixRepo, "rev-parse", "HEAD");
-      });
+      const made = Array.from({ length: 52 }, (_, i) => commitFix(`Day ${i}`));
       const [b, c] = made.slice(-2) as [string, string];
       await github("push", {
         ref: "refs/heads/master",
