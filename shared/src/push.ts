@@ -2,6 +2,16 @@ import { z } from "zod";
 
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "use HH:MM, 00:00 to 23:59");
 
+/** An IANA time zone this runtime knows ("Europe/Paris", "UTC"). */
+export function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en", { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** What a browser's PushSubscription.toJSON() gives, as the server stores it. */
 export const pushSubscriptionInputSchema = z.object({
   endpoint: z.url({ protocol: /^https?$/, error: "must be the push service's http(s) URL" }).max(2000),
@@ -22,17 +32,7 @@ export const pushPreferencesSchema = z
     /** No pushes between these local times; both or neither. */
     quietStart: hhmm.nullable(),
     quietEnd: hhmm.nullable(),
-    timeZone: z.string().refine(
-      (tz) => {
-        try {
-          new Intl.DateTimeFormat("en", { timeZone: tz });
-          return true;
-        } catch {
-          return false;
-        }
-      },
-      { message: "not a time zone this server knows" },
-    ),
+    timeZone: z.string().refine(isTimeZone, { message: "not a time zone this server knows" }),
   })
   .refine((p) => (p.quietStart === null) === (p.quietEnd === null), {
     message: "give both ends of the quiet hours, or neither",

@@ -134,6 +134,48 @@ describe.each(drivers)("follow-ups become revisions on %s", (driver) => {
       expect(decision).toMatchObject({ verdict: "snooze", client: "voice" });
     });
 
+    it("'remind me tomorrow morning' snoozes until 9:00 on the speaker's clock, as their browser said", async () => {
+      const c = await insertCard(rules.database.db, { change: issueChange });
+      const id = await send(rules, ritaRules, c.id, {
+        text: "remind me tomorrow morning",
+        timeZone: "America/Los_Angeles",
+      });
+      await runAll(rules);
+      const after = await card(rules, c.id);
+      expect(after?.status).toBe("snoozed");
+      const until = after?.snoozedUntil as Date;
+      const there = (d: Date, o: Intl.DateTimeFormatOptions) =>
+        new Intl.DateTimeFormat("en-US", { timeZone: "America/Los_Angeles", ...o }).format(d);
+      const now = rules.clock.now();
+      expect(there(until, { hour: "2-digit", minute: "2-digit", hourCycle: "h23" })).toBe("09:00");
+      // The next day there.
+      const day = (d: Date) => there(d, { year: "numeric", month: "2-digit", day: "2-digit" });
+      expect(day(until)).toBe(day(new Date(Date.parse(day(now)) + 36 * 3_600_000)));
+      expect((await followUp(rules, id))?.reply).toMatch(
+        /^Snoozed until \w{3}, \w{3} \d{1,2}, 09:00 America\/Los_Angeles time \(\w{3} \d{1,2}, \d\d:00 UTC\)\.$/,
+      );
+      // A time zone no one has is refused, naming it; nothing is stored.
+      const bad = new FormData();
+      bad.set("text", "remind me tomorrow");
+      bad.set("timeZone", "Mars/Olympus_Mons");
+      const res = await rules.fetch(
+        new Request(`http://localhost/api/cards/${c.id}/follow-ups`, {
+          method: "POST",
+          body: bad,
+          headers: { cookie: ritaRules, origin: ORIGIN },
+        }),
+      );
+      expect(res.status).toBe(400);
+      expect(await res.json()).toMatchObject({
+        error: { message: 'timeZone: "Mars/Olympus_Mons" is not a time zone' },
+      });
+      const stored = await rules.database.db
+        .select()
+        .from(schema.followUps)
+        .where(eq(schema.followUps.cardId, c.id));
+      expect(stored.map((f) => f.id)).toEqual([id]);
+    });
+
     it("'label it urgent and assign it to alice' makes a new card that supersedes the old one", async () => {
       const c = await insertCard(rules.database.db, { change: issueChange });
       const id = await send(rules, ritaRules, c.id, { text: "label it urgent and assign it to alice" });

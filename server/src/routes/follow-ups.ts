@@ -1,3 +1,4 @@
+import { isTimeZone } from "@flick/shared";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { AppEnv } from "../env.ts";
@@ -34,6 +35,9 @@ export const followUpRoutes = new Hono<AppEnv>()
       const form = await c.req.parseBody();
       const audio = form.audio;
       const duration = Number(form.durationMs);
+      const timeZone = typeof form.timeZone === "string" && form.timeZone !== "" ? form.timeZone : undefined;
+      if (timeZone !== undefined && !isTimeZone(timeZone))
+        throw new AppError("validation_failed", `timeZone: "${timeZone.slice(0, 64)}" is not a time zone`);
       const followUp = await createFollowUp(database.db, {
         cardId: c.req.param("id"),
         userId: currentAuth(c).user.id,
@@ -41,6 +45,7 @@ export const followUpRoutes = new Hono<AppEnv>()
         durationMs: Number.isFinite(duration) ? Math.round(duration) : undefined,
         browserTranscript: typeof form.transcript === "string" ? form.transcript.slice(0, 5000) : undefined,
         text: typeof form.text === "string" ? form.text.slice(0, 5000) : undefined,
+        timeZone,
         transcriber: Boolean(c.var.deps.config.OPENAI_API_KEY || c.var.deps.config.OPENAI_BASE_URL),
         now: clock.now(),
       });

@@ -36,6 +36,8 @@ export const followUps = pgTable(
     /** Model tokens this follow-up used (transcription is billed by the audio, not counted here). */
     tokens: integer("tokens").notNull().default(0),
     revisionCardId: text("revision_card_id").references(() => cards.id, { onDelete: "set null" }),
+    /** The speaker's time zone, as their browser said (IANA): "tomorrow morning" on their clock. */
+    timeZone: text("time_zone"),
     ...timestamps,
   },
   (t) => [

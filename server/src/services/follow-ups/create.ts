@@ -27,6 +27,8 @@ export interface FollowUpInput {
   browserTranscript?: string;
   /** What the person typed instead of (or as well as) speaking. */
   text?: string;
+  /** The speaker's IANA time zone, as their browser said (checked by the route). */
+  timeZone?: string;
   /** Whether a server-side transcriber is configured. */
   transcriber: boolean;
   now: Date;
@@ -65,6 +67,7 @@ export async function createFollowUp(db: Database, p: FollowUpInput) {
       audioDurationMs: p.durationMs ?? null,
       transcript,
       transcriptSource: typed ? "typed" : heard ? "browser" : null,
+      timeZone: p.timeZone ?? null,
       // Without a transcript, a recording waits for the server's transcriber — or, with none, for text.
       state: transcript || (p.audio && p.transcriber) ? "received" : "needs_text",
       nextAttemptAt: p.now,

@@ -33,9 +33,70 @@ const NUMBERS: Record<string, number> = {
 };
 
 export const UNDERSTOOD =
-  'snooze / remind me in 2 hours / tomorrow / next week; "squash" / "rebase" / "merge commit" for a merge; "label it bug"; "assign it to alice"; "title it …"; "in repo owner/name"; on a metric card "raise / lower the threshold" or "only alert above 0.7".';
+  'snooze / remind me in 2 hours, tonight, on Monday or at 3pm / tomorrow (afternoon) / next week; "squash" / "rebase" / "merge commit" for a merge; "label it bug"; "assign it to alice"; "title it …"; "in repo owner/name"; on a metric card "raise / lower the threshold" or "only alert above 0.7".';
 
-function snoozeFor(text: string, now: Date): Date | null {
+const WEEKDAYS = ["sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"];
+/** The hour a part of the day stands for when no time is said ("tomorrow morning"). */
+const DAY_PARTS: Record<string, number> = { morning: 9, afternoon: 14, evening: 18, tonight: 20, night: 20 };
+
+/** `at` on the clock of `timeZone`: its date, hour, minute and weekday (0 Sunday). */
+function clockOf(at: Date, timeZone: string) {
+  const parts = new Intl.DateTimeFormat("en-US", {
+    timeZone,
+    hourCycle: "h23",
+    year: "numeric",
+    month: "numeric",
+    day: "numeric",
+    hour: "numeric",
+    minute: "numeric",
+    weekday: "long",
+  }).formatToParts(at);
+  const part = (type: string) => parts.find((p) => p.type === type)?.value ?? "";
+  return {
+    y: Number(part("year")),
+    m: Number(part("month")),
+    d: Number(part("day")),
+    h: Number(part("hour")) % 24,
+    min: Number(part("minute")),
+    weekday: WEEKDAYS.indexOf(part("weekday").toLowerCase()),
+  };
+}
+
+/** The moment the clock of `timeZone` reads `h`:`min` on the day `days` after `at`'s there. */
+function onClock(at: Date, days: number, h: number, min: number, timeZone: string): Date {
+  const c = clockOf(at, timeZone);
+  const wanted = Date.UTC(c.y, c.m - 1, c.d + days, h, min);
+  // The zone's offset at that moment (twice: a daylight-saving change may lie between).
+  let t = wanted;
+  for (let i = 0; i < 2; i++) {
+    const seen = clockOf(new Date(t), timeZone);
+    t += wanted - Date.UTC(seen.y, seen.m - 1, seen.d, seen.h, seen.min);
+  }
+  return new Date(t);
+}
+
+/** "at 3pm", "at 15:30", "until 9": hour and minute (an hour of 1 to 7 with no am/pm is the afternoon's). */
+function clockTime(text: string): [number, number] | null {
+  const m =
+    /\b(?:at|by|around|until|till)\s+(\d{1,2})(?:[:.h](\d{2}))?\s*(am|pm|a\.m\.|p\.m\.)?(?![\d:])/.exec(text);
+  if (!m) return null;
+  let h = Number(m[1]);
+  const min = Number(m[2] ?? 0);
+  const half = m[3]?.replaceAll(".", "");
+  if (half === "pm" && h < 12) h += 12;
+  else if (half === "am" && h === 12) h = 0;
+  else if (!half && h >= 1 && h <= 7) h += 12;
+  return h < 24 && min < 60 ? [h, min] : null;
+}
+
+/**
+ * Until when an instruction puts a card off, on the speaker's clock (`timeZone`): "in 2 hours",
+ * "tomorrow" (9:00 there), "tomorrow afternoon", "tonight", "on Monday" (the next one, 9:00),
+ * "next week" (Monday 9:00), "at 3pm" (today, else tomorrow); "snooze", "later", "remind me" alone:
+ * four hours. A day or time counts only with a word asking for a snooze (remind, until, later…),
+ * but "tomorrow" and "next week" alone. Null when it asks for no snooze.
+ */
+function snoozeFor(text: string, now: Date, timeZone: string): Date | null {
   const m =
     /\b(?:in|for|after)\s+(\d+|an?|one|two|three|four|five|six|seven|eight|nine|ten|twelve|twenty|thirty)\s*(minute|min|hour|hr|day|week)s?\b/.exec(
       text,
@@ -44,20 +105,41 @@ function snoozeFor(text: string, now: Date): Date | null {
     const n = /^\d+$/.test(m[1] as string) ? Number(m[1]) : (NUMBERS[m[1] as string] ?? 1);
     return new Date(now.getTime() + n * (UNITS[m[2] as string] as number));
   }
-  if (/\btomorrow\b/.test(text)) return new Date(now.getTime() + 86_400_000);
-  if (/\bnext week\b/.test(text)) return new Date(now.getTime() + 7 * 86_400_000);
-  if (/\b(snooze|later|not now|remind me)\b/.test(text)) return new Date(now.getTime() + 4 * 3_600_000);
-  return null;
+  // A day or a time is a snooze's when asked for one ("it broke on Monday night" is not), or
+  // "tomorrow" / "next week" alone, as always.
+  const cue = /\b(snooze|later|not now|remind|until|till|wait|come back)\b/.test(text);
+  if (!cue && !/\b(tomorrow|next week)\b/.test(text)) return null;
+  const today = clockOf(now, timeZone);
+  const weekday = WEEKDAYS.findIndex((w) => new RegExp(`\\b${w}\\b`).test(text));
+  const days = /\btomorrow\b/.test(text)
+    ? 1
+    : weekday >= 0
+      ? (weekday - today.weekday + 7) % 7 || 7
+      : /\bnext week\b/.test(text)
+        ? (1 - today.weekday + 7) % 7 || 7
+        : /\btoday\b/.test(text)
+          ? 0
+          : null;
+  const part = Object.keys(DAY_PARTS).find((p) => new RegExp(`\\b(this |tomorrow )?${p}\\b`).test(text));
+  const [h, min] = clockTime(text) ?? (part ? [DAY_PARTS[part] as number, 0] : [9, 0]);
+  if (days !== null) return onClock(now, days, h, min, timeZone);
+  if (part || clockTime(text)) {
+    // Later today, else at that time tomorrow.
+    const at = onClock(now, 0, h, min, timeZone);
+    return at.getTime() > now.getTime() + 5 * 60_000 ? at : onClock(now, 1, h, min, timeZone);
+  }
+  return cue ? new Date(now.getTime() + 4 * 3_600_000) : null;
 }
 
 /**
- * Turns common instructions into a snooze or a change of the card's parameters; says plainly when
- * it cannot follow one. Used when no model is configured (and for what a model need not see).
+ * Turns common instructions into a snooze (on the speaker's clock, `timeZone`) or a change of the
+ * card's parameters; says plainly when it cannot follow one. Used when no model is configured (and
+ * for what a model need not see).
  */
-export function interpret(instruction: string, change: Change | null, now: Date): Intent {
+export function interpret(instruction: string, change: Change | null, now: Date, timeZone = "UTC"): Intent {
   const said = instruction.trim();
   const text = said.toLowerCase().replace(/[’`]/g, "'");
-  const until = snoozeFor(text, now);
+  const until = snoozeFor(text, now, timeZone);
   if (until && !/\b(label|assign|title|repo|squash|rebase)\b/.test(text))
     return { type: "snooze", until, said };
 

@@ -146,7 +146,7 @@ export class FollowUpRuntime extends ModelWorker {
         return "done";
       }
     }
-    const intent = interpret(instruction, card.change, now);
+    const intent = interpret(instruction, card.change, now, row.timeZone ?? "UTC");
 
     if (intent.type === "snooze" && row.userId) {
       const [user] = await db
@@ -169,7 +169,20 @@ export class FollowUpRuntime extends ModelWorker {
         undoWindowMs: this.config.UNDO_WINDOW_SECONDS * 1000,
         muteHours: this.config.MUTE_HOURS,
       });
-      await this.finish(row.id, `Snoozed until ${moment(intent.until, now)}.`, null, 0);
+      // On the speaker's clock first, when their browser said which it is.
+      const theirs =
+        row.timeZone && row.timeZone !== "UTC"
+          ? `${new Intl.DateTimeFormat("en-US", {
+              timeZone: row.timeZone,
+              weekday: "short",
+              month: "short",
+              day: "numeric",
+              hour: "2-digit",
+              minute: "2-digit",
+              hourCycle: "h23",
+            }).format(intent.until)} ${row.timeZone} time (${moment(intent.until, now)})`
+          : moment(intent.until, now);
+      await this.finish(row.id, `Snoozed until ${theirs}.`, null, 0);
       return "done";
     }
 

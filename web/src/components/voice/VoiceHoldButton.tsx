@@ -14,8 +14,11 @@ interface VoiceHoldButtonProps {
 
 const CANCEL_DISTANCE = 80;
 
-/** Sends a follow-up (audio and/or typed text) for a card. */
+/** Sends a follow-up (audio and/or typed text) for a card, with the browser's time zone. */
 export async function upload(cardId: string, form: FormData): Promise<string | undefined> {
+  // "Remind me tomorrow morning" is on the speaker's clock.
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  if (zone) form.set("timeZone", zone);
   const res = (await request(`/api/cards/${cardId}/follow-ups`, { form })) as { followUp?: { id?: string } };
   return res?.followUp?.id;
 }

@@ -1,0 +1,1 @@
+ALTER TABLE "follow_up" ADD COLUMN "time_zone" text;
