@@ -104,7 +104,26 @@ describe("snoozing a card until a time chosen from Later's menu, in Chromium", (
       .filter({ hasText: /^Snoozed for 4 hours: / })
       .waitFor();
     await expect.poll(() => items.count()).toBe(count - 1);
-    expect((await lastDecision(id))?.verdict).toBe("snooze");
+    const decision = await lastDecision(id);
+    expect(decision?.verdict).toBe("snooze");
+    // Looking back at snoozed cards, it says when it comes back, on this browser's clock.
+    await page.getByRole("combobox", { name: "Filter by status" }).selectOption("snoozed");
+    await page.getByRole("navigation", { name: "Cards" }).getByRole("button").first().waitFor();
+    const note = page.locator(`[data-card-id="${id}"]`).getByRole("note");
+    const back = await page.evaluate(
+      (iso) =>
+        new Date(iso).toLocaleString([], {
+          weekday: "short",
+          month: "short",
+          day: "numeric",
+          hour: "numeric",
+          minute: "2-digit",
+        }),
+      decision?.snoozeUntil ?? "",
+    );
+    await expect
+      .poll(() => note.first().textContent())
+      .toBe(`Snoozed until ${back} — see its history above.`);
     await context.close();
   });
 });

@@ -90,6 +90,16 @@ const STATUS_WORDS: Record<string, string> = {
   expired: "Withdrawn by its agent",
 };
 
+/** When a snoozed card comes back, on the reader's own clock (as they chose it): "Thu, Dec 3, 9:00 AM". */
+const snoozedUntilLabel = (iso: string) =>
+  new Date(iso).toLocaleString([], {
+    weekday: "short",
+    month: "short",
+    day: "numeric",
+    hour: "numeric",
+    minute: "2-digit",
+  });
+
 const FACTOR_NAMES: Record<string, string> = {
   severity: "severity",
   blastRadius: "blast radius",
@@ -335,6 +345,9 @@ export function CardView(props: CardViewProps) {
             fallback={
               <p class={styles.decided} role="note">
                 {STATUS_WORDS[props.card.status] ?? props.card.status}
+                {props.card.status === "snoozed" && props.card.snoozedUntil
+                  ? ` until ${snoozedUntilLabel(props.card.snoozedUntil)}`
+                  : ""}
                 {isDemoCard(props.card) && props.card.status === "applied" ? " (rehearsed: a demo card)" : ""}{" "}
                 — see its history above.
               </p>
