@@ -57,6 +57,8 @@ describe("a spoken snooze, on the speaker's clock", () => {
   it("a day or a time said without asking for a snooze is not one", () => {
     expect(interpret("it broke on Monday night, check the deploy", null, now, paris).type).toBe("cannot");
     expect(interpret("the job failed at 3", null, now, paris).type).toBe("cannot");
+    expect(interpret("wait until the checks pass, then merge", null, now, paris).type).toBe("cannot");
+    expect(until("wait until 3", now, paris)).toBe("Thu 15:00");
     // As before: "snooze" alone is four hours; "tomorrow" alone asks for one.
     expect(interpret("snooze", null, now, paris)).toMatchObject({
       until: new Date(now.getTime() + 4 * 3_600_000),

@@ -106,8 +106,10 @@ function snoozeFor(text: string, now: Date, timeZone: string): Date | null {
     return new Date(now.getTime() + n * (UNITS[m[2] as string] as number));
   }
   // A day or a time is a snooze's when asked for one ("it broke on Monday night" is not), or
-  // "tomorrow" / "next week" alone, as always.
-  const cue = /\b(snooze|later|not now|remind|until|till|wait|come back)\b/.test(text);
+  // "tomorrow" / "next week" alone, as always. "Wait until", "till"… ask for one only with a day or
+  // a time ("wait until the checks pass, then merge" is for the model).
+  const snooze = /\b(snooze|later|not now|remind me)\b/.test(text);
+  const cue = snooze || /\b(remind|until|till|wait|come back)\b/.test(text);
   if (!cue && !/\b(tomorrow|next week)\b/.test(text)) return null;
   const today = clockOf(now, timeZone);
   const weekday = WEEKDAYS.findIndex((w) => new RegExp(`\\b${w}\\b`).test(text));
@@ -120,7 +122,7 @@ function snoozeFor(text: string, now: Date, timeZone: string): Date | null {
         : /\btoday\b/.test(text)
           ? 0
           : null;
-  const part = Object.keys(DAY_PARTS).find((p) => new RegExp(`\\b(this |tomorrow )?${p}\\b`).test(text));
+  const part = Object.keys(DAY_PARTS).find((p) => new RegExp(`\\b${p}\\b`).test(text));
   const [h, min] = clockTime(text) ?? (part ? [DAY_PARTS[part] as number, 0] : [9, 0]);
   if (days !== null) return onClock(now, days, h, min, timeZone);
   if (part || clockTime(text)) {
@@ -128,7 +130,7 @@ function snoozeFor(text: string, now: Date, timeZone: string): Date | null {
     const at = onClock(now, 0, h, min, timeZone);
     return at.getTime() > now.getTime() + 5 * 60_000 ? at : onClock(now, 1, h, min, timeZone);
   }
-  return cue ? new Date(now.getTime() + 4 * 3_600_000) : null;
+  return snooze ? new Date(now.getTime() + 4 * 3_600_000) : null;
 }
 
 /**
