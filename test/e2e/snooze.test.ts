@@ -92,6 +92,11 @@ describe("snoozing a card until a time chosen from Later's menu, in Chromium", (
     await page.keyboard.press("a");
     await page.keyboard.press("Escape");
     await expect.poll(() => menu.count()).toBe(0);
+    // Tabbing out of it closes it too.
+    await page.keyboard.press("Shift+S");
+    await menu.waitFor();
+    for (let i = 0; i < 6; i++) await page.keyboard.press("Tab");
+    await expect.poll(() => menu.count()).toBe(0);
     expect(await items.count()).toBe(count);
     expect(await lastDecision(id)).toBeUndefined();
     // Again: down to "In 4 hours", Enter.

@@ -4,7 +4,7 @@ import styles from "./Card.module.css";
 
 /**
  * The menu of when to snooze a card until (loaded when first opened): focus starts on its first
- * choice, arrow keys move, Enter chooses, Escape or a tap elsewhere closes it.
+ * choice, arrow keys move, Enter chooses, Escape, a tap elsewhere or Tab away closes it.
  */
 export default function SnoozeList(props: {
   onChoose(choice: SnoozeChoice): void;
@@ -30,7 +30,18 @@ export default function SnoozeList(props: {
     e.preventDefault();
   };
   return (
-    <div class={styles.laterMenu} role="menu" aria-label="Snooze until" ref={menu} onKeyDown={onKey}>
+    <div
+      class={styles.laterMenu}
+      role="menu"
+      aria-label="Snooze until"
+      ref={menu}
+      onKeyDown={onKey}
+      // Tabbing away closes it, as a tap elsewhere does.
+      onFocusOut={(e) => {
+        const to = e.relatedTarget as Node | null;
+        if (to && !menu?.parentElement?.contains(to)) props.onClose(false);
+      }}
+    >
       <For each={snoozeChoices(new Date())}>
         {(c) => (
           <button type="button" role="menuitem" onClick={() => props.onChoose(c)}>
