@@ -197,6 +197,9 @@ const PUSHES_MAX = 50;
 /** The commits of a push the card names (and the agent keeps); the rest are counted. */
 const NAMED_COMMITS = 5;
 
+/** A commit message's first line, as a card names the commit. */
+const subjectOf = (message: string | undefined) => (message ?? "").split("\n")[0]?.slice(0, 72) ?? "";
+
 /**
  * A push to the default branch that brought commits (a deploy, as the deploys agent reads it, whose
  * commits it counted), as the CI agent keeps it; null for any other push (a force-push counts none).
@@ -205,7 +208,7 @@ function pushOf(signal: SignalRow): { repository: string; push: Push } | null {
   const deploy = deployOf(signal);
   if (!deploy?.previous || (deploy.commits ?? 1) < 1) return null;
   const commits = ((signal.payload as { commits?: { id: string; message?: string }[] }).commits ?? []).map(
-    (c) => ({ sha: c.id, subject: (c.message ?? "").split("\n")[0]?.slice(0, 72) ?? "" }),
+    (c) => ({ sha: c.id, subject: subjectOf(c.message) }),
   );
   const pr = /^Merge pull request #(\d+) /.exec(commits.at(-1)?.subject ?? "")?.[1];
   const push: Push = {
@@ -300,10 +303,9 @@ async function comparedSuspects(
           : {
               before: since,
               count: found.total,
-              commits: found.listed.slice(0, NAMED_COMMITS).map((c) => ({
-                sha: c.sha,
-                subject: (c.message ?? "").split("\n")[0]?.slice(0, 72) ?? "",
-              })),
+              commits: found.listed
+                .slice(0, NAMED_COMMITS)
+                .map((c) => ({ sha: c.sha, subject: subjectOf(c.message) })),
               pushes: 0,
               compared: true,
             },

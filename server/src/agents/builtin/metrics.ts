@@ -2231,12 +2231,12 @@ export const metricsAgent = defineAgent({
           : learned;
         // The past a source loaded is learned from, not told: it happened before anyone watched.
         if (p.history) continue;
-        const byDay = detector.byDay();
         if (!learned.held && detector.state.sinceAlarm === 0)
           state.restFrom = restFrom(at.getTime(), learned, p.value, detector.windowSurprise());
         else if (scored.score < alarmAt && !learned.held && detector.resting()) {
           // Within the rest after a smaller alarm, it broke far further, at once or step by step:
           // told as an alarm is, and the rest starts again from it.
+          const byDay = detector.byDay();
           const further = furtherThanTold(state, learned, p.value, alarmAt)
             ? { ...learned, score: learned.undamped ?? alarmAt }
             : deepened(state, at.getTime(), learned, p.value, byDay);
