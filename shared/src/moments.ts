@@ -31,3 +31,12 @@ export function utcDateTime(ms: number, now: number): string {
 export function sameUtcDay(a: number, b: number): boolean {
   return iso(a).slice(0, 10) === iso(b).slice(0, 10);
 }
+
+/** A snooze with no time chosen (a tap on Later, `s`, "remind me" said alone), in hours. */
+export const SNOOZE_HOURS = 4;
+
+/**
+ * The hour on a person's own clock that a part of the day stands for, the same in Later's menu and
+ * in a spoken snooze ("tomorrow morning", "this evening").
+ */
+export const DAY_PART_HOURS = { morning: 9, afternoon: 14, evening: 18, night: 20 } as const;

@@ -1,4 +1,5 @@
 import type { Change } from "@flick/shared";
+import { DAY_PART_HOURS, SNOOZE_HOURS } from "@flick/shared/moments";
 
 /** What a spoken or typed instruction asks of a card, as far as plain rules can tell. */
 export type Intent =
@@ -37,7 +38,7 @@ export const UNDERSTOOD =
 
 const WEEKDAYS = ["sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"];
 /** The hour a part of the day stands for when no time is said ("tomorrow morning"). */
-const DAY_PARTS: Record<string, number> = { morning: 9, afternoon: 14, evening: 18, tonight: 20, night: 20 };
+const DAY_PARTS: Record<string, number> = { ...DAY_PART_HOURS, tonight: DAY_PART_HOURS.night };
 
 /** `at` on the clock of `timeZone`: its date, hour, minute and weekday (0 Sunday). */
 function clockOf(at: Date, timeZone: string) {
@@ -123,14 +124,14 @@ function snoozeFor(text: string, now: Date, timeZone: string): Date | null {
           ? 0
           : null;
   const part = Object.keys(DAY_PARTS).find((p) => new RegExp(`\\b${p}\\b`).test(text));
-  const [h, min] = clockTime(text) ?? (part ? [DAY_PARTS[part] as number, 0] : [9, 0]);
+  const [h, min] = clockTime(text) ?? (part ? [DAY_PARTS[part] as number, 0] : [DAY_PART_HOURS.morning, 0]);
   if (days !== null) return onClock(now, days, h, min, timeZone);
   if (part || clockTime(text)) {
     // Later today, else at that time tomorrow.
     const at = onClock(now, 0, h, min, timeZone);
     return at.getTime() > now.getTime() + 5 * 60_000 ? at : onClock(now, 1, h, min, timeZone);
   }
-  return snooze ? new Date(now.getTime() + 4 * 3_600_000) : null;
+  return snooze ? new Date(now.getTime() + SNOOZE_HOURS * 3_600_000) : null;
 }
 
 /**

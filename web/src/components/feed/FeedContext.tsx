@@ -1,4 +1,5 @@
 import type { Card, CardEvent, DecisionResult, FeedPage } from "@flick/shared";
+import { SNOOZE_HOURS } from "@flick/shared/moments";
 import { createContext, createSignal, onCleanup, onMount, type ParentProps, useContext } from "solid-js";
 import { createStore, reconcile, unwrap } from "solid-js/store";
 import { ApiError, errorMessage, request } from "../../lib/api.ts";
@@ -49,7 +50,7 @@ interface Feed {
   /** A follow-up was sent: the card shows "revising…" until its new version or the agent's answer. */
   followUpSent(cardId: string, followUpId: string | undefined, message: string): void;
   revising(cardId: string): boolean;
-  /** A snooze is for DEFAULT_SNOOZE_HOURS unless a time was chosen (see snoozeChoices). */
+  /** A snooze is for SNOOZE_HOURS unless a time was chosen (see snoozeChoices). */
   decide(card: Card, verdict: Verdict, snooze?: SnoozeChoice): Promise<void>;
   undo(): Promise<void>;
   showIncoming(): void;
@@ -211,7 +212,7 @@ export function FeedProvider(props: ParentProps) {
         client: "web",
       };
       if (verdict === "snooze")
-        body.snoozeUntil = (snooze?.until ?? new Date(Date.now() + 4 * 3600_000)).toISOString();
+        body.snoozeUntil = (snooze?.until ?? new Date(Date.now() + SNOOZE_HOURS * 3600_000)).toISOString();
       try {
         const result = await request<DecisionResult>(`/api/cards/${card.id}/decisions`, { json: body });
         const until = result.decision.undoableUntil
@@ -222,7 +223,7 @@ export function FeedProvider(props: ParentProps) {
             ? "Accepted"
             : verdict === "reject"
               ? "Rejected"
-              : `Snoozed ${snooze?.phrase ?? "for 4 hours"}`;
+              : `Snoozed ${snooze?.phrase ?? `for ${SNOOZE_HOURS} hours`}`;
         showToast(
           { kind: "undo", message: `${word}: ${card.title}`, decisionId: result.decision.id, card, until },
           Math.max(1000, until - Date.now()),

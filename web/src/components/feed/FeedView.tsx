@@ -1,5 +1,6 @@
 import type { Card, CardEvent, CardStatus, FeedFacets, FeedPage } from "@flick/shared";
 import { cardAgents, hasGithubDiff, isDemoCard, mergesPullRequest } from "@flick/shared/describe";
+import { SNOOZE_HOURS } from "@flick/shared/moments";
 import {
   createEffect,
   createMemo,
@@ -24,7 +25,7 @@ const keys: [string, string][] = [
   ["j / k", "next / previous card"],
   ["a or →", "accept"],
   ["r or ←", "reject"],
-  ["s", "snooze for 4 hours"],
+  ["s", `snooze for ${SNOOZE_HOURS} hours`],
   ["shift+s", "snooze until… (this evening, tomorrow, Monday)"],
   ["d", "show or hide the diff (or the text accept would post)"],
   ["i", "type an instruction; ctrl+enter sends, esc closes"],
