@@ -10,6 +10,7 @@ await build({
   target: "node20",
   sourcemap: true,
   packages: "external",
-  alias: { "@flick/shared": "../shared/src/index.ts" },
+  // The package and its subpaths ("@flick/shared/moments" → src/moments.ts), as its exports map them.
+  alias: { "@flick/shared": "../shared/src" },
   logLevel: "warning",
 });

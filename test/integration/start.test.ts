@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { freshDatabase, PASSWORD } from "../helpers/harness.ts";
-import { runServerExpectingFailure, startServerProcess } from "../helpers/server-process.ts";
+import { repoRoot, runServerExpectingFailure, startServerProcess } from "../helpers/server-process.ts";
 
 async function post(url: string, body: unknown, origin: string) {
   return fetch(url, {
@@ -107,6 +107,21 @@ describe("starting the real server", () => {
     }
     // Three server starts, each opening the embedded database: ~14 s alone, over 30 s once when CI
     // ran it beside the other test files.
+  }, 90_000);
+
+  it("builds the bundle `pnpm start` runs, and that bundle serves", async () => {
+    // The bundle resolves the workspace's shared package, its subpaths too ("@flick/shared/moments"),
+    // as the sources do through the package's exports; the tests above run the sources.
+    execFileSync(process.execPath, ["build.mjs"], { cwd: path.join(repoRoot, "server"), stdio: "pipe" });
+    const dir = mkdtempSync(path.join(tmpdir(), "flick-bundle-"));
+    const server = await startServerProcess({ DATA_DIR: dir }, 60_000, "bundle");
+    try {
+      expect(await (await fetch(`${server.url}/readyz`)).json()).toEqual({ ok: true, database: "pglite" });
+      expect(server.setupUrl).toMatch(/\/setup#/);
+    } finally {
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   }, 90_000);
 
   it("refuses a second server on the same embedded database", async () => {
