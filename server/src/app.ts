@@ -4,7 +4,7 @@ import { HTTPException } from "hono/http-exception";
 import { secureHeaders } from "hono/secure-headers";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { AppEnv, Deps, Services } from "./env.ts";
-import { isDatabaseUnavailable } from "./lib/db-errors.ts";
+import { isDatabaseUnavailable, isNulRefused } from "./lib/db-errors.ts";
 import { AppError } from "./lib/errors.ts";
 import { authenticate } from "./middleware/auth.ts";
 import { requestContext } from "./middleware/request.ts";
@@ -51,6 +51,9 @@ export function createApp(deps: Deps, options: AppOptions = {}) {
   app.use(requestContext(deps));
   app.use(async (c, next) => {
     c.set("services", services);
+    // No id, name or search holds a NUL, and the database could not look one up.
+    if (/%00/i.test(c.req.url))
+      throw new AppError("validation_failed", "the address holds a NUL character (%00)");
     await next();
   });
   app.use(
@@ -129,6 +132,19 @@ export function createApp(deps: Deps, options: AppOptions = {}) {
       const code = malformed ? "invalid_json" : err.status === 413 ? "payload_too_large" : "bad_request";
       const message = malformed ? "request body is not valid JSON" : err.message || "bad request";
       return c.json({ error: { code, message, requestId } }, err.status as ContentfulStatusCode);
+    }
+    if (isNulRefused(err)) {
+      // Text no field's validation looked into: nothing was stored (the write failed whole).
+      return c.json(
+        {
+          error: {
+            code: "validation_failed",
+            message: "the request holds a NUL character (\\u0000), which cannot be stored",
+            requestId,
+          },
+        },
+        400,
+      );
     }
     if (isDatabaseUnavailable(err)) {
       // Nothing was stored (the write never committed): the sender should retry, not give up.

@@ -14,6 +14,7 @@ const tables = {
   decision: schema.decisions,
   execution: schema.executions,
   mute: schema.mutes,
+  follow_up: schema.followUps,
 } as const;
 
 export async function countRows(db: Queryable, table: keyof typeof tables): Promise<number> {

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { Source } from "@flick/shared";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { countRows } from "../helpers/db.ts";
+import { countRows, insertCard } from "../helpers/db.ts";
 import { fixture, hmacSha256Hex } from "../helpers/fixtures.ts";
 import { ORIGIN, startTestApp, type TestApp } from "../helpers/harness.ts";
 
@@ -124,6 +124,90 @@ describe("fuzzing ingest and API bodies (fast-check) on pglite", () => {
       );
     });
   }
+
+  /** The paths of every string in `v` (object keys left alone). */
+  const stringPaths = (v: Json, p: (string | number)[] = []): (string | number)[][] =>
+    typeof v === "string"
+      ? [p]
+      : Array.isArray(v)
+        ? v.slice(0, 3).flatMap((x, i) => stringPaths(x, [...p, i]))
+        : v && typeof v === "object"
+          ? Object.entries(v).flatMap(([k, x]) => stringPaths(x, [...p, k]))
+          : [];
+
+  it("a NUL in any string of a real payload (which PostgreSQL cannot store) is taken, kept as U+FFFD, and read by the agents", async () => {
+    const nul = fc
+      .tuple(fc.string({ maxLength: 8 }), fc.string({ maxLength: 8 }))
+      .map(([a, b]) => `${a}\u0000${b}`);
+    for (const [name, seed] of Object.entries(seeds)) {
+      const paths = stringPaths(seed.body);
+      await fc.assert(
+        fc.asyncProperty(fc.constantFrom(...paths), nul, async (at, text) => {
+          const body = structuredClone(seed.body) as Record<string | number, Json>;
+          let o = body;
+          for (const k of at.slice(0, -1)) o = o[k] as Record<string | number, Json>;
+          o[at[at.length - 1] as string | number] = text;
+          const headers = { ...seed.headers, "x-github-delivery": randomUUID() };
+          const res = await post(seed.kind, JSON.stringify(body), headers);
+          expect(res.status, `${name} ${at.join(".")}: ${res.text}`).toBeLessThan(500);
+          if (res.status >= 400)
+            expect((res.body as { error?: { message?: string } }).error?.message).toBeTruthy();
+        }),
+        { numRuns: 12, seed: 2026 },
+      );
+    }
+    await t.drain();
+    const stored = await t.database.db.query.signals.findMany({ columns: { payload: true } });
+    expect(
+      stored
+        .map((s) => JSON.stringify(s.payload))
+        .filter((s) => s.includes("\\u0000"))
+        .map((s) => s.slice(s.indexOf("\\u0000") - 200, s.indexOf("\\u0000") + 30)),
+    ).toEqual([]);
+    expect(stored.some((s) => JSON.stringify(s.payload).includes("\uFFFD"))).toBe(true);
+    // Every signal was read: none left failing (each agent's state and cards were written).
+    const failing = await t.database.db.query.signals.findMany({
+      columns: { kind: true, lastError: true },
+      where: (s, { isNotNull }) => isNotNull(s.lastError),
+    });
+    expect(failing).toEqual([]);
+  });
+
+  it("an address or a person's text holding a NUL is a 400 naming it, and nothing is stored", async () => {
+    const refused = (res: { status: number; body: unknown; text: string }, words: string) => {
+      expect(res.status, res.text).toBe(400);
+      expect((res.body as { error: { message: string } }).error.message).toContain(words);
+    };
+    refused(await t.request("/api/sources/src%00x", { cookie: admin }), "the address holds a NUL character");
+    refused(await t.request("/api/feed?agent=ci%00", { cookie: admin }), "the address holds a NUL character");
+    refused(
+      await t.request(`/ingest/${sources.webhook?.id}%00`, { body: "{}", origin: null }),
+      "the address holds a NUL character",
+    );
+    const tokens = await countRows(t.database.db, "api_token");
+    refused(
+      await t.request("/api/tokens", { cookie: admin, json: { name: "deploy\u0000bot" } }),
+      "name: holds a NUL character",
+    );
+    expect(await countRows(t.database.db, "api_token")).toBe(tokens);
+    const [card] = await t.database.db.query.cards.findMany({ limit: 1 });
+    const card_ = card ?? (await insertCard(t.database.db));
+    const followUps = await countRows(t.database.db, "follow_up");
+    const form = new FormData();
+    form.set("text", "snooze\u0000 until Monday");
+    const res = await t.fetch(
+      new Request(`${ORIGIN}/api/cards/${card_.id}/follow-ups`, {
+        method: "POST",
+        body: form,
+        headers: { cookie: admin, origin: ORIGIN },
+      }),
+    );
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toBe(
+      "text: holds a NUL character (\\u0000)",
+    );
+    expect(await countRows(t.database.db, "follow_up")).toBe(followUps);
+  });
 
   it("arbitrary bytes into every ingest endpoint never 500", async () => {
     await fc.assert(

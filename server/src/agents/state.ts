@@ -1,6 +1,7 @@
 import { and, eq, inArray, like, lt, sql } from "drizzle-orm";
 import type { Queryable, Tx } from "../db/client.ts";
 import { agentStates } from "../db/schema/index.ts";
+import { withoutNul } from "../lib/nul.ts";
 
 interface Entry {
   value: unknown;
@@ -65,19 +66,21 @@ export class BatchState {
     for (const [id, e] of this.entries) {
       if (!e.dirty) continue;
       const [agent, key] = id.split("\u0000") as [string, string];
+      // Text an agent kept from outside (a GitHub title, a log line) may hold a NUL jsonb refuses.
+      const value = withoutNul(e.value);
       if (e.version === undefined) {
         // Written without being read: the last writer wins.
         await tx
           .insert(agentStates)
-          .values({ agent, key, state: e.value, version: 1, updatedAt: now })
+          .values({ agent, key, state: value, version: 1, updatedAt: now })
           .onConflictDoUpdate({
             target: [agentStates.agent, agentStates.key],
-            set: { state: e.value, version: sql`${agentStates.version} + 1`, updatedAt: now },
+            set: { state: value, version: sql`${agentStates.version} + 1`, updatedAt: now },
           });
       } else if (e.version === null) {
         const inserted = await tx
           .insert(agentStates)
-          .values({ agent, key, state: e.value, version: 1, updatedAt: now })
+          .values({ agent, key, state: value, version: 1, updatedAt: now })
           .onConflictDoNothing()
           .returning({ key: agentStates.key });
         if (inserted.length === 0)
@@ -85,7 +88,7 @@ export class BatchState {
       } else {
         const updated = await tx
           .update(agentStates)
-          .set({ state: e.value, version: sql`${agentStates.version} + 1`, updatedAt: now })
+          .set({ state: value, version: sql`${agentStates.version} + 1`, updatedAt: now })
           .where(
             and(eq(agentStates.agent, agent), eq(agentStates.key, key), eq(agentStates.version, e.version)),
           )

@@ -35,3 +35,14 @@ export function isDatabaseUnavailable(err: unknown): boolean {
   }
   return false;
 }
+
+/** A database error refusing a NUL (in text: 22021; in jsonb: 22P05), looked for through drizzle's wrapping. */
+export function isNulRefused(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e && depth < 5; depth++) {
+    const code = (e as { code?: unknown }).code;
+    const message = String((e as { message?: unknown }).message ?? "");
+    if ((code === "22021" && /0x00/.test(message)) || code === "22P05") return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
+}

@@ -2,6 +2,7 @@ import { zValidator } from "@hono/zod-validator";
 import type { ValidationTargets } from "hono";
 import type { ZodType } from "zod";
 import { validationError } from "./errors.ts";
+import { nulAt } from "./nul.ts";
 
 /** zod validation with one hook: the first bad field is named in the message, all are in details. */
 export function validate<Target extends keyof ValidationTargets, Schema extends ZodType>(
@@ -17,5 +18,8 @@ export function validate<Target extends keyof ValidationTargets, Schema extends 
         })),
       );
     }
+    // The database stores no NUL: named here rather than failing the write.
+    const at = nulAt(result.data);
+    if (at !== null) throw validationError([{ path: at, message: "holds a NUL character (\\u0000)" }]);
   });
 }

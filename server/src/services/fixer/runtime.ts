@@ -3,6 +3,7 @@ import type OpenAI from "openai";
 import { agentStates, cards } from "../../db/schema/index.ts";
 import { runGit } from "../../lib/git.ts";
 import { newId } from "../../lib/ids.ts";
+import { withoutNul } from "../../lib/nul.ts";
 import { type FixResult, proposeFix } from "../../llm/fixer.ts";
 import { appendCardEvents } from "../cards/events.ts";
 import { agentTokensToday, ModelWorker } from "../model-worker.ts";
@@ -246,27 +247,30 @@ export class FixerRuntime extends ModelWorker {
           .update(cards)
           .set({ status: "superseded", version: source.version + 1, updatedAt: now })
           .where(eq(cards.id, source.id));
-      await tx.insert(cards).values({
-        id: fixCardId,
-        agent: FIXER,
-        fingerprint: `fix:${source.fingerprint}`,
-        kind: "patch",
-        title: `${verified ? "Fix" : "Unverified fix"}: ${source.title}`.slice(0, 200),
-        summary: `${result.message}\n\n${
-          verified
-            ? "The diff applies to HEAD and the tests pass on it."
-            : "No proposal passed verification; see what failed before accepting."
-        }`,
-        priority: verified ? source.priority : Math.round(source.priority * 0.6 * 1000) / 1000,
-        priorityFactors: { ...source.priorityFactors, verified: verified ? 1 : 0 },
-        preview: { type: "diffstat", files: diffStat(result.diff) },
-        change: { type: "patch", repository, diff: result.diff, message: result.message },
-        evidence: source.evidence,
-        verification: result.checks,
-        supersedes: verified ? source.id : null,
-        createdAt: now,
-        updatedAt: now,
-      });
+      // The model's words and the test command's output may hold a NUL the database refuses.
+      await tx.insert(cards).values(
+        withoutNul({
+          id: fixCardId,
+          agent: FIXER,
+          fingerprint: `fix:${source.fingerprint}`,
+          kind: "patch",
+          title: `${verified ? "Fix" : "Unverified fix"}: ${source.title}`.slice(0, 200),
+          summary: `${result.message}\n\n${
+            verified
+              ? "The diff applies to HEAD and the tests pass on it."
+              : "No proposal passed verification; see what failed before accepting."
+          }`,
+          priority: verified ? source.priority : Math.round(source.priority * 0.6 * 1000) / 1000,
+          priorityFactors: { ...source.priorityFactors, verified: verified ? 1 : 0 },
+          preview: { type: "diffstat", files: diffStat(result.diff) },
+          change: { type: "patch", repository, diff: result.diff, message: result.message },
+          evidence: source.evidence,
+          verification: result.checks,
+          supersedes: verified ? source.id : null,
+          createdAt: now,
+          updatedAt: now,
+        }),
+      );
       await appendCardEvents(
         tx,
         [

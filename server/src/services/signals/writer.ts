@@ -4,6 +4,7 @@ import { signals } from "../../db/schema/index.ts";
 import type { ParsedSignal } from "../../ingest/types.ts";
 import type { Clock } from "../../lib/clock.ts";
 import { newId } from "../../lib/ids.ts";
+import { withoutNul } from "../../lib/nul.ts";
 
 export const SIGNALS_CHANNEL = "flick_signals";
 const MAX_ROWS_PER_INSERT = 500;
@@ -19,6 +20,19 @@ export interface WriteResult {
   /** Ids of the rows this request stored, in request order. */
   ids: string[];
   duplicates: number;
+}
+
+/**
+ * A sender's NUL would fail the insert (and, once an agent copies it, the agent's writes): kept as
+ * U+FFFD. JSON holds a NUL only as the escape \u0000, so a payload parsed from text without one
+ * has none, and is not walked through.
+ */
+function storable(item: ParsedSignal): ParsedSignal {
+  const { payloadText, payload, ...rest } = item;
+  if (payloadText === undefined) return withoutNul(item);
+  if (payloadText.includes("\\u0000")) return withoutNul({ ...rest, payload });
+  const clean = withoutNul(rest);
+  return clean === rest ? item : { ...clean, payload, payloadText };
 }
 
 /**
@@ -41,7 +55,7 @@ export class SignalWriter {
   write(sourceId: string, items: ParsedSignal[]): Promise<WriteResult> {
     if (items.length === 0) return Promise.resolve({ ids: [], duplicates: 0 });
     return new Promise((resolve, reject) => {
-      this.queue.push({ sourceId, items, resolve, reject });
+      this.queue.push({ sourceId, items: items.map(storable), resolve, reject });
       if (!this.flushing) {
         this.flushing = true;
         // Let requests already being read reach the queue first. With the embedded database each
