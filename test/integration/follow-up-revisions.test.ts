@@ -176,6 +176,31 @@ describe.each(drivers)("follow-ups become revisions on %s", (driver) => {
       expect(stored.map((f) => f.id)).toEqual([id]);
     });
 
+    it("a client that sends no time zone (an API script) snoozes on the zone the speaker chose in Settings", async () => {
+      const prefs = await rules.request("/api/push/preferences", {
+        method: "PUT",
+        cookie: ritaRules,
+        json: {
+          threshold: 0.7,
+          maxPerHour: 3,
+          quietStart: "22:00",
+          quietEnd: "07:00",
+          timeZone: "Asia/Tokyo",
+        },
+      });
+      expect(prefs.status, prefs.text).toBe(200);
+      const c = await insertCard(rules.database.db, { change: issueChange });
+      const id = await send(rules, ritaRules, c.id, { text: "remind me tomorrow morning" });
+      await runAll(rules);
+      const until = (await card(rules, c.id))?.snoozedUntil as Date;
+      const tokyo = (d: Date, o: Intl.DateTimeFormatOptions) =>
+        new Intl.DateTimeFormat("en-US", { timeZone: "Asia/Tokyo", ...o }).format(d);
+      expect(tokyo(until, { hour: "2-digit", minute: "2-digit", hourCycle: "h23" })).toBe("09:00");
+      expect(until.getTime() - rules.clock.now().getTime()).toBeGreaterThan(0);
+      expect(until.getTime() - rules.clock.now().getTime()).toBeLessThanOrEqual(48 * 3_600_000);
+      expect((await followUp(rules, id))?.reply).toMatch(/ 09:00 Asia\/Tokyo time \(/);
+    });
+
     it("'label it urgent and assign it to alice' makes a new card that supersedes the old one", async () => {
       const c = await insertCard(rules.database.db, { change: issueChange });
       const id = await send(rules, ritaRules, c.id, { text: "label it urgent and assign it to alice" });

@@ -1,6 +1,6 @@
 import { asc, eq, sql } from "drizzle-orm";
 import type { Database } from "../../db/client.ts";
-import { cards, followUps } from "../../db/schema/index.ts";
+import { cards, followUps, pushPreferences } from "../../db/schema/index.ts";
 import { AppError } from "../../lib/errors.ts";
 import { newId } from "../../lib/ids.ts";
 
@@ -56,6 +56,18 @@ export async function createFollowUp(db: Database, p: FollowUpInput) {
   const heard = p.browserTranscript?.trim();
   if (!p.audio && !typed) throw new AppError("validation_failed", "give audio or text");
   const transcript = typed || heard || null;
+  // A client that does not say its zone (an API script): the zone the person chose for their
+  // quiet hours, so "remind me tomorrow morning" is their morning, not London's.
+  const timeZone =
+    p.timeZone ??
+    (
+      await db
+        .select({ timeZone: pushPreferences.timeZone })
+        .from(pushPreferences)
+        .where(eq(pushPreferences.userId, p.userId))
+        .limit(1)
+    )[0]?.timeZone ??
+    null;
   const [row] = await db
     .insert(followUps)
     .values({
@@ -67,7 +79,7 @@ export async function createFollowUp(db: Database, p: FollowUpInput) {
       audioDurationMs: p.durationMs ?? null,
       transcript,
       transcriptSource: typed ? "typed" : heard ? "browser" : null,
-      timeZone: p.timeZone ?? null,
+      timeZone,
       // Without a transcript, a recording waits for the server's transcriber — or, with none, for text.
       state: transcript || (p.audio && p.transcriber) ? "received" : "needs_text",
       nextAttemptAt: p.now,
