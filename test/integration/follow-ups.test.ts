@@ -105,6 +105,14 @@ describe.each(drivers)("follow-ups on %s", (driver) => {
     expect(((await notAudio.json()) as ErrorBody).error.message).toContain("not a webm, ogg, mp4 or wav");
     expect((await send(card.id, {})).status).toBe(400);
     expect((await send("crd_nope", { text: "x" })).status).toBe(404);
+    // Listing what was said on a card that does not exist is a 404 too; on one with none, an empty list.
+    const listed = await t.request("/api/cards/crd_nope/follow-ups", { cookie: rita });
+    expect(listed.status, listed.text).toBe(404);
+    expect(listed.body).toMatchObject({ error: { code: "not_found", message: "card not found" } });
+    const quiet = await insertCard(t.database.db);
+    expect((await t.request(`/api/cards/${quiet.id}/follow-ups`, { cookie: rita })).body).toEqual({
+      followUps: [],
+    });
     expect((await send(card.id, { text: "x" }, null)).status).toBe(401);
     expect((await send(card.id, { text: "x" }, rita, "https://evil.example")).status).toBe(403);
   });

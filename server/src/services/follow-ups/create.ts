@@ -129,5 +129,10 @@ export async function listFollowUps(db: Database, cardId: string) {
     .from(followUps)
     .where(eq(followUps.cardId, cardId))
     .orderBy(asc(followUps.createdAt));
+  if (rows.length === 0) {
+    // None said on it, or no such card: a mistyped id is told so, not answered with an empty list.
+    const [card] = await db.select({ id: cards.id }).from(cards).where(eq(cards.id, cardId)).limit(1);
+    if (!card) throw new AppError("not_found", "card not found");
+  }
   return rows.map((r) => ({ ...r, audioBytes: Number(r.audioBytes), createdAt: r.createdAt.toISOString() }));
 }
