@@ -4,7 +4,7 @@ import { HTTPException } from "hono/http-exception";
 import { secureHeaders } from "hono/secure-headers";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { AppEnv, Deps, Services } from "./env.ts";
-import { isDatabaseUnavailable, isNulRefused } from "./lib/db-errors.ts";
+import { isDatabaseUnavailable, isTextRefused } from "./lib/db-errors.ts";
 import { AppError } from "./lib/errors.ts";
 import { authenticate } from "./middleware/auth.ts";
 import { requestContext } from "./middleware/request.ts";
@@ -133,13 +133,14 @@ export function createApp(deps: Deps, options: AppOptions = {}) {
       const message = malformed ? "request body is not valid JSON" : err.message || "bad request";
       return c.json({ error: { code, message, requestId } }, err.status as ContentfulStatusCode);
     }
-    if (isNulRefused(err)) {
+    if (isTextRefused(err)) {
       // Text no field's validation looked into: nothing was stored (the write failed whole).
       return c.json(
         {
           error: {
             code: "validation_failed",
-            message: "the request holds a NUL character (\\u0000), which cannot be stored",
+            message:
+              "the request holds text the database cannot store (a NUL character, or half a surrogate pair)",
             requestId,
           },
         },

@@ -7,7 +7,7 @@ import type { Clock } from "../lib/clock.ts";
 import { randomToken } from "../lib/crypto.ts";
 import { isUniqueViolation } from "../lib/db-errors.ts";
 import type { Logger } from "../lib/logger.ts";
-import { withoutNul } from "../lib/nul.ts";
+import { storableText } from "../lib/storable-text.ts";
 import { demoCardSql } from "../services/cards/demo.ts";
 import { type AgentUpsert, applyCardUpserts, ConcurrentCardWrite } from "../services/cards/upsert.ts";
 import { SIGNALS_CHANNEL } from "../services/signals/writer.ts";
@@ -408,7 +408,7 @@ export class AgentRuntime {
           leaseUntil: null,
           claimToken: null,
           // A failed query's message quotes its parameters, a NUL among them as the case may be.
-          lastError: withoutNul(`${err.name}: ${err.message}`.slice(0, 2000)),
+          lastError: storableText(`${err.name}: ${err.message}`.slice(0, 2000)),
           nextAttemptAt: new Date(now.getTime() + backoffMs(signal.attempts)),
         })
         .where(and(eq(signals.id, signal.id), eq(signals.claimToken, token)));

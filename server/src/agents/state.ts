@@ -1,7 +1,7 @@
 import { and, eq, inArray, like, lt, sql } from "drizzle-orm";
 import type { Queryable, Tx } from "../db/client.ts";
 import { agentStates } from "../db/schema/index.ts";
-import { withoutNul } from "../lib/nul.ts";
+import { storableText } from "../lib/storable-text.ts";
 
 interface Entry {
   value: unknown;
@@ -67,7 +67,7 @@ export class BatchState {
       if (!e.dirty) continue;
       const [agent, key] = id.split("\u0000") as [string, string];
       // Text an agent kept from outside (a GitHub title, a log line) may hold a NUL jsonb refuses.
-      const value = withoutNul(e.value);
+      const value = storableText(e.value);
       if (e.version === undefined) {
         // Written without being read: the last writer wins.
         await tx

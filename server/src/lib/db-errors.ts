@@ -36,12 +36,21 @@ export function isDatabaseUnavailable(err: unknown): boolean {
   return false;
 }
 
-/** A database error refusing a NUL (in text: 22021; in jsonb: 22P05), looked for through drizzle's wrapping. */
-export function isNulRefused(err: unknown): boolean {
+/**
+ * A database error refusing text it cannot hold — a NUL (in text: 22021; in jsonb: 22P05) or half a
+ * surrogate pair in jsonb (22P02, "Unicode low surrogate must follow…") — looked for through
+ * drizzle's wrapping.
+ */
+export function isTextRefused(err: unknown): boolean {
   for (let e: unknown = err, depth = 0; e && depth < 5; depth++) {
     const code = (e as { code?: unknown }).code;
-    const message = String((e as { message?: unknown }).message ?? "");
-    if ((code === "22021" && /0x00/.test(message)) || code === "22P05") return true;
+    const said = `${(e as { message?: unknown }).message ?? ""} ${(e as { detail?: unknown }).detail ?? ""}`;
+    if (
+      (code === "22021" && /0x00/.test(said)) ||
+      code === "22P05" ||
+      (code === "22P02" && /surrogate/i.test(said))
+    )
+      return true;
     e = (e as { cause?: unknown }).cause;
   }
   return false;

@@ -2,7 +2,7 @@ import { zValidator } from "@hono/zod-validator";
 import type { ValidationTargets } from "hono";
 import type { ZodType } from "zod";
 import { validationError } from "./errors.ts";
-import { nulAt } from "./nul.ts";
+import { unstorableAt } from "./storable-text.ts";
 
 /** zod validation with one hook: the first bad field is named in the message, all are in details. */
 export function validate<Target extends keyof ValidationTargets, Schema extends ZodType>(
@@ -18,8 +18,8 @@ export function validate<Target extends keyof ValidationTargets, Schema extends 
         })),
       );
     }
-    // The database stores no NUL: named here rather than failing the write.
-    const at = nulAt(result.data);
-    if (at !== null) throw validationError([{ path: at, message: "holds a NUL character (\\u0000)" }]);
+    // Text the database cannot store (a NUL, half a surrogate pair): named here, not failing the write.
+    const at = unstorableAt(result.data);
+    if (at !== null) throw validationError([{ path: at.path, message: `holds ${at.holds}` }]);
   });
 }

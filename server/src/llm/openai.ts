@@ -2,7 +2,7 @@ import { type Card, type Change, changeSchema } from "@flick/shared";
 import OpenAI, { toFile } from "openai";
 import { z } from "zod";
 import type { Config } from "../config.ts";
-import { withoutNul } from "../lib/nul.ts";
+import { storableText } from "../lib/storable-text.ts";
 
 /** The OpenAI client when a key or an OpenAI-compatible endpoint is configured; else null. */
 export function llmClient(config: Config): OpenAI | null {
@@ -33,7 +33,7 @@ export async function transcribe(
   const result = await client.audio.transcriptions.create({ file, model });
   const text = (result as { text?: unknown }).text;
   if (typeof text !== "string") throw new Error("the transcription reply has no text");
-  return withoutNul(text.trim());
+  return storableText(text.trim());
 }
 
 /** A model's JSON-mode reply, validated; throws naming what is wrong, so no card is built from it. */
@@ -50,7 +50,7 @@ function parseReply<T>(content: string | null | undefined, schema: z.ZodType<T>,
     const issue = parsed.error.issues[0];
     throw new Error(`the model's ${what} is malformed: ${issue?.path.join(".")}: ${issue?.message}`);
   }
-  return withoutNul(parsed.data);
+  return storableText(parsed.data);
 }
 
 /** One JSON-mode chat turn: the system prompt, the data as the user's message, the reply validated. */

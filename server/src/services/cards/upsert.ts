@@ -5,7 +5,7 @@ import { type CardUpsert, SET_ASIDE_MS, TITLE_MAX } from "../../agents/define.ts
 import type { Tx } from "../../db/client.ts";
 import { cards, executions, mutes } from "../../db/schema/index.ts";
 import { newId } from "../../lib/ids.ts";
-import { withoutNul } from "../../lib/nul.ts";
+import { storableText } from "../../lib/storable-text.ts";
 import { appendCardEvents, type NewCardEvent } from "./events.ts";
 
 const MAX_SIGNAL_IDS = 100;
@@ -193,7 +193,7 @@ export class ConcurrentCardWrite extends Error {
 
 export async function applyCardUpserts(tx: Tx, asked: AgentUpsert[], now: Date): Promise<UpsertOutcome> {
   // An agent's text from outside (a sender's JSON, a CI log, GitHub's titles) may hold a NUL.
-  const proposed = withoutNul(asked);
+  const proposed = storableText(asked);
   const outcome: UpsertOutcome = { created: 0, updated: 0, muted: 0, dropped: 0, withdrawn: 0 };
   // What came of carried-out cards: written to those, apart from the open cards' upserts.
   outcome.updated += await writeOutcomes(

@@ -9,7 +9,7 @@ import { ExecutorError } from "../../executors/types.ts";
 import type { Clock } from "../../lib/clock.ts";
 import { randomToken } from "../../lib/crypto.ts";
 import type { Logger } from "../../lib/logger.ts";
-import { withoutNul } from "../../lib/nul.ts";
+import { storableText } from "../../lib/storable-text.ts";
 import { appendCardEvents } from "../cards/events.ts";
 import { rehearse } from "../decisions/dry-run.ts";
 import type { ExecutorName } from "../decisions/executor-names.ts";
@@ -184,8 +184,8 @@ export class ExecutionRuntime {
     const attempts = claimed.attempts + 1;
     const finishedAt = this.clock.now();
     // What came back from outside (git's output, a webhook's reply) may hold a NUL the database refuses.
-    const logText = withoutNul(`${claimed.log}${lines.map((l) => `${l}\n`).join("")}`);
-    outcome = withoutNul(outcome);
+    const logText = storableText(`${claimed.log}${lines.map((l) => `${l}\n`).join("")}`);
+    outcome = storableText(outcome);
     return this.database.db.transaction(async (tx) => {
       const guard = and(eq(executions.id, claimed.id), eq(executions.claimToken, token));
       if (outcome.ok) {

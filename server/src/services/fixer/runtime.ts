@@ -3,7 +3,7 @@ import type OpenAI from "openai";
 import { agentStates, cards } from "../../db/schema/index.ts";
 import { runGit } from "../../lib/git.ts";
 import { newId } from "../../lib/ids.ts";
-import { withoutNul } from "../../lib/nul.ts";
+import { storableText } from "../../lib/storable-text.ts";
 import { type FixResult, proposeFix } from "../../llm/fixer.ts";
 import { appendCardEvents } from "../cards/events.ts";
 import { agentTokensToday, ModelWorker } from "../model-worker.ts";
@@ -249,7 +249,7 @@ export class FixerRuntime extends ModelWorker {
           .where(eq(cards.id, source.id));
       // The model's words and the test command's output may hold a NUL the database refuses.
       await tx.insert(cards).values(
-        withoutNul({
+        storableText({
           id: fixCardId,
           agent: FIXER,
           fingerprint: `fix:${source.fingerprint}`,

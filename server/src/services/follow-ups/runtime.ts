@@ -6,7 +6,7 @@ import { stateAgent } from "../../agents/state.ts";
 import { agentStates, cards, followUps, users } from "../../db/schema/index.ts";
 import { startOfUtcDay } from "../../lib/clock.ts";
 import { newId } from "../../lib/ids.ts";
-import { withoutNul } from "../../lib/nul.ts";
+import { storableText } from "../../lib/storable-text.ts";
 import { reviseWithModel, transcribe } from "../../llm/openai.ts";
 import { appendCardEvents } from "../cards/events.ts";
 import { toCard } from "../cards/read.ts";
@@ -74,7 +74,7 @@ export class FollowUpRuntime extends ModelWorker {
     try {
       return { id: row.id, state: await this.process(row, now) };
     } catch (err) {
-      const message = withoutNul((err as Error).message.slice(0, 500));
+      const message = storableText((err as Error).message.slice(0, 500));
       const last = row.attempts >= FOLLOW_UP_MAX_ATTEMPTS;
       this.logger.warn({ followUp: row.id, attempts: row.attempts, error: message }, "follow-up failed");
       await this.save(row.id, {

@@ -4,7 +4,7 @@ import { signals } from "../../db/schema/index.ts";
 import type { ParsedSignal } from "../../ingest/types.ts";
 import type { Clock } from "../../lib/clock.ts";
 import { newId } from "../../lib/ids.ts";
-import { withoutNul } from "../../lib/nul.ts";
+import { storableText } from "../../lib/storable-text.ts";
 
 export const SIGNALS_CHANNEL = "flick_signals";
 const MAX_ROWS_PER_INSERT = 500;
@@ -23,15 +23,16 @@ export interface WriteResult {
 }
 
 /**
- * A sender's NUL would fail the insert (and, once an agent copies it, the agent's writes): kept as
- * U+FFFD. JSON holds a NUL only as the escape \u0000, so a payload parsed from text without one
- * has none, and is not walked through.
+ * A sender's NUL or half surrogate pair would fail the insert (and, once an agent copies it, the
+ * agent's writes): kept as U+FFFD. JSON text decoded from bytes holds either only as an escape
+ * (\u0000, \ud800), so a payload parsed from text without one has none, and is not walked through.
  */
+const ESCAPED = /\\u(0000|[dD][89a-fA-F])/;
 function storable(item: ParsedSignal): ParsedSignal {
   const { payloadText, payload, ...rest } = item;
-  if (payloadText === undefined) return withoutNul(item);
-  if (payloadText.includes("\\u0000")) return withoutNul({ ...rest, payload });
-  const clean = withoutNul(rest);
+  if (payloadText === undefined) return storableText(item);
+  if (ESCAPED.test(payloadText)) return storableText({ ...rest, payload });
+  const clean = storableText(rest);
   return clean === rest ? item : { ...clean, payload, payloadText };
 }
 
