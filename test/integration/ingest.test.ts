@@ -585,6 +585,57 @@ describe.each(drivers)("ingest on %s", (driver) => {
       });
     });
 
+    it("refuses a point from the future (a sender's clock a year off) or no real time, naming it; a clock minutes fast is fine", async () => {
+      const now = t.clock.now().getTime();
+      const post = (body: unknown) =>
+        t.request<IngestResult & ErrorBody>(`/ingest/${metrics.id}`, {
+          json: body,
+          origin: null,
+          headers: { authorization: `Bearer ${metrics.secret}` },
+        });
+      const point = (ts: number | string, value = 1) => ({
+        name: "orders_ok",
+        labels: { shop: "eu" },
+        ts,
+        value,
+      });
+      const before = await countRows(t.database.db, "signal");
+      // Dated next year: its series' detector would pass over every real point as late until then.
+      const nextYear = await post([point(now / 1000), point((now + 365 * 86_400_000) / 1000)]);
+      expect(nextYear.status, nextYear.text).toBe(400);
+      expect(nextYear.body.error.message).toBe(
+        `1.ts: ${new Date(now + 365 * 86_400_000).toISOString()} is more than 10 minutes ahead of this server's clock (${new Date(now).toISOString()})`,
+      );
+      // Microseconds read as milliseconds (year 55,000), and year 0001 for "unknown": no time at all.
+      for (const ts of [now * 1000, 8.64e15, "0001-01-01T00:00:00Z", -1]) {
+        const res = await post({ points: [point(ts)] });
+        expect(res.status, res.text).toBe(400);
+        expect(res.body.error.message).toBe("points.0.ts: must be a Unix time or ISO date (1970 to 9999)");
+      }
+      expect(await countRows(t.database.db, "signal")).toBe(before);
+      const fast = await post([point((now + 5 * 60_000) / 1000, 2)]);
+      expect(fast.status, fast.text).toBe(202);
+      // By remote write, the series from the future is refused and the others kept.
+      const res = await t.fetch(
+        new Request(`http://localhost/ingest/${metrics.id}`, {
+          method: "POST",
+          body: snappyLiterals(
+            writeRequest([
+              { labels: { __name__: "skewed", host: "b" }, samples: [[now + 2 * 86_400_000, 1]] },
+              { labels: { __name__: "orders_ok", shop: "us" }, samples: [[now, 3]] },
+            ]),
+          ),
+          headers: remoteWriteHeaders(metrics.secret),
+        }),
+      );
+      const body = (await res.json()) as ErrorBody;
+      expect(res.status).toBe(400);
+      expect(body.error.message).toBe(
+        `skewed{host="b"}.ts: ${new Date(now + 2 * 86_400_000).toISOString()} is more than 10 minutes ahead of this server's clock (${new Date(now).toISOString()}) (1 problem; the other 1 point was stored)`,
+      );
+      expect(await countRows(t.database.db, "signal")).toBe(before + 2);
+    });
+
     it("turns each Alertmanager alert into a signal", async () => {
       for (const file of filesIn("alertmanager")) {
         const body = JSON.parse(fixture(file)) as { alerts: unknown[] };

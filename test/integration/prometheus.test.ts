@@ -25,6 +25,9 @@ describe("a real Prometheus server remote-writing to a metrics source", () => {
 
   beforeAll(async () => {
     t = await startTestApp("pglite");
+    // The app's clock at the real time: Prometheus sends its samples at it (and points dated well
+    // ahead of the server's clock are refused).
+    t.clock.advance(Date.now() - t.clock.now().getTime());
     exporter = await startExporter(() => exposition);
     admin = await t.setupAdmin();
     const source = await t.createSource(admin, "metrics", {}, "Shop Prometheus");

@@ -51,9 +51,17 @@ export function labelKey(labels: Record<string, string>): string {
     .join(",");
 }
 
+/** The last moment an ISO date (and PostgreSQL, reading one) writes with a four-digit year. */
+const LATEST = Date.UTC(10000, 0, 1) - 1;
+
+/**
+ * A sender's time: Unix time (seconds unless clearly milliseconds) or an ISO date, from 1970 to
+ * the year 9999; anything else (a microsecond count read as milliseconds, year 0001 for "unknown")
+ * is no time at all.
+ */
 export function toDate(value: string | number | undefined | null): Date | undefined {
   if (value === undefined || value === null || value === "") return undefined;
-  // Numbers are Unix time: seconds unless they are clearly milliseconds.
   const d = typeof value === "number" ? new Date(value < 1e12 ? value * 1000 : value) : new Date(value);
-  return Number.isNaN(d.getTime()) ? undefined : d;
+  const t = d.getTime();
+  return Number.isNaN(t) || t < 0 || t > LATEST ? undefined : d;
 }

@@ -22,11 +22,24 @@ const pointSchema = z.object({
   labels: z.record(z.string().max(100), z.string().max(500)).default({}),
   ts: z
     .union([z.number(), z.string()])
-    .refine((v) => toDate(v) !== undefined, "must be a Unix time or ISO date"),
+    .refine((v) => toDate(v) !== undefined, "must be a Unix time or ISO date (1970 to 9999)"),
   value: z.number().refine(Number.isFinite, "must be a finite number"),
   /** The series' past, sent to teach its detector: learned from, never a card. */
   history: z.boolean().optional(),
 });
+
+/**
+ * How far ahead of the server's clock a point may be dated (as Mimir's creation grace period): a
+ * sender's clock a little fast is fine, but a point from next year would leave its series'
+ * detector passing over every real point as late until then.
+ */
+const AHEAD_MS = 10 * 60_000;
+
+/** Why a checked point dated `at` is refused for coming from the future; null when it is not. */
+function fromTheFuture(at: Date, receivedAt: Date | undefined): string | null {
+  if (!receivedAt || at.getTime() <= receivedAt.getTime() + AHEAD_MS) return null;
+  return `${at.toISOString()} is more than 10 minutes ahead of this server's clock (${receivedAt.toISOString()})`;
+}
 
 const pointsSchema = z
   .array(pointSchema)
@@ -66,7 +79,7 @@ function remoteWritePoints(req: IngestRequest): {
       },
     ]);
   // A request of staleness markers only (a target went away) has no point: nothing to keep, no error.
-  return { ...prometheusPoints(batch.points), ignored: batch.ignored };
+  return { ...prometheusPoints(batch.points, req.receivedAt), ignored: batch.ignored };
 }
 
 type CheckedPoint = z.infer<typeof pointSchema>;
@@ -76,7 +89,10 @@ type CheckedPoint = z.infer<typeof pointSchema>;
  * that fails is left out and named in `refused` (once, however many samples it had), not by its
  * place in a batch Prometheus made up.
  */
-export function prometheusPoints(from: RemoteWritePoint[]): {
+export function prometheusPoints(
+  from: RemoteWritePoint[],
+  receivedAt?: Date,
+): {
   points: CheckedPoint[];
   refused: FieldIssue[];
 } {
@@ -84,9 +100,11 @@ export function prometheusPoints(from: RemoteWritePoint[]): {
   const refused = new Map<string, FieldIssue[]>();
   for (const p of from) {
     // As dates, so no time is mistaken for seconds (as a JSON number before 2001 would be).
-    const point = { ...p, ts: new Date(p.ts).toISOString() };
+    const at = new Date(p.ts);
+    const point = { ...p, ts: at.toISOString() };
     const checked = pointSchema.safeParse(point);
-    if (checked.success) {
+    const ahead = checked.success ? fromTheFuture(at, receivedAt) : null;
+    if (checked.success && ahead === null) {
       points.push(point);
       continue;
     }
@@ -94,10 +112,12 @@ export function prometheusPoints(from: RemoteWritePoint[]): {
     if (refused.has(series)) continue;
     refused.set(
       series,
-      checked.error.issues.map((issue) => ({
-        path: [series, ...issue.path.map(String)].join("."),
-        message: issue.message,
-      })),
+      ahead !== null
+        ? [{ path: `${series}.ts`, message: ahead }]
+        : (checked.error?.issues ?? []).map((issue) => ({
+            path: [series, ...issue.path.map(String)].join("."),
+            message: issue.message,
+          })),
     );
   }
   return { points, refused: [...refused.values()].flat() };
@@ -121,6 +141,11 @@ export const metrics: IngestModule = {
     const points = Array.isArray(json)
       ? check(pointsSchema, json)
       : check(pointsSchema, (json as { points?: unknown } | null)?.points, "points");
+    const ahead = points.flatMap((p, i) => {
+      const why = fromTheFuture(toDate(p.ts) ?? new Date(0), req.receivedAt);
+      return why === null ? [] : [{ path: `${Array.isArray(json) ? "" : "points."}${i}.ts`, message: why }];
+    });
+    if (ahead.length > 0) throw validationError(ahead);
     return { signals: pointSignals(points), ignored: 0 };
   },
 };

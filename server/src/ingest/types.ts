@@ -21,6 +21,8 @@ export interface IngestRequest {
   headers: Headers;
   body: Uint8Array;
   query: URLSearchParams;
+  /** When it came, by the server's clock: metric points dated well after it are refused. */
+  receivedAt?: Date;
 }
 
 export interface ParseResult {

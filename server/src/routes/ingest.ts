@@ -34,6 +34,7 @@ async function handle(c: Context<AppEnv>, source: SourceRow, module: IngestModul
       headers: c.req.raw.headers,
       body: await readBody(c.req.raw, c.var.deps.config.INGEST_MAX_BODY_BYTES),
       query: new URL(c.req.url).searchParams,
+      receivedAt: c.var.deps.clock.now(),
     };
     const result = await ingestSignals(c.var.services.signalWriter, source, module, req);
     return c.json(result, result.accepted > 0 ? 202 : 200);
