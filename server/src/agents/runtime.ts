@@ -407,7 +407,7 @@ export class AgentRuntime {
           state: park ? "parked" : "pending",
           leaseUntil: null,
           claimToken: null,
-          // A failed query's message quotes its parameters, a NUL among them as the case may be.
+          // A failed query's message quotes its parameters, text the database refused among them.
           lastError: storableText(`${err.name}: ${err.message}`.slice(0, 2000)),
           nextAttemptAt: new Date(now.getTime() + backoffMs(signal.attempts)),
         })

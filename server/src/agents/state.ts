@@ -66,7 +66,7 @@ export class BatchState {
     for (const [id, e] of this.entries) {
       if (!e.dirty) continue;
       const [agent, key] = id.split("\u0000") as [string, string];
-      // Text an agent kept from outside (a GitHub title, a log line) may hold a NUL jsonb refuses.
+      // Text an agent kept from outside (a GitHub title, a log line) may hold what jsonb refuses.
       const value = storableText(e.value);
       if (e.version === undefined) {
         // Written without being read: the last writer wins.

@@ -192,7 +192,8 @@ export class ConcurrentCardWrite extends Error {
 }
 
 export async function applyCardUpserts(tx: Tx, asked: AgentUpsert[], now: Date): Promise<UpsertOutcome> {
-  // An agent's text from outside (a sender's JSON, a CI log, GitHub's titles) may hold a NUL.
+  // An agent's text from outside (a sender's JSON, a CI log, GitHub's titles) may hold what the
+  // database refuses: a NUL, half a surrogate pair.
   const proposed = storableText(asked);
   const outcome: UpsertOutcome = { created: 0, updated: 0, muted: 0, dropped: 0, withdrawn: 0 };
   // What came of carried-out cards: written to those, apart from the open cards' upserts.

@@ -183,7 +183,7 @@ export class ExecutionRuntime {
 
     const attempts = claimed.attempts + 1;
     const finishedAt = this.clock.now();
-    // What came back from outside (git's output, a webhook's reply) may hold a NUL the database refuses.
+    // What came back from outside (git's output, a webhook's reply) may hold what the database refuses.
     const logText = storableText(`${claimed.log}${lines.map((l) => `${l}\n`).join("")}`);
     outcome = storableText(outcome);
     return this.database.db.transaction(async (tx) => {

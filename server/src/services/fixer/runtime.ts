@@ -247,7 +247,7 @@ export class FixerRuntime extends ModelWorker {
           .update(cards)
           .set({ status: "superseded", version: source.version + 1, updatedAt: now })
           .where(eq(cards.id, source.id));
-      // The model's words and the test command's output may hold a NUL the database refuses.
+      // The model's words and the test command's output may hold what the database refuses.
       await tx.insert(cards).values(
         storableText({
           id: fixCardId,
