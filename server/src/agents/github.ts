@@ -1,5 +1,6 @@
 import { githubRange, githubRevertCheck, type RangeRead, type RevertCheck } from "../executors/github.ts";
 import { githubHeaders } from "../lib/github.ts";
+import { readTail } from "../lib/read-body.ts";
 
 /** Fetches a job's log text (GitHub's /actions/jobs/:id/logs), or null when it cannot. */
 export type JobLogFetcher = (repository: string, jobId: number) => Promise<string | null>;
@@ -12,8 +13,8 @@ export function githubJobLogs(apiUrl: string, token: string): JobLogFetcher {
       signal: AbortSignal.timeout(10_000),
     });
     if (!res.ok) return null;
-    const text = await res.text();
-    return text.slice(-2_000_000);
+    // The end is where a failed job says why; a log of hundreds of megabytes is read through, not held.
+    return readTail(res.body, 2_000_000);
   };
 }
 
