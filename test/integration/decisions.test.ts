@@ -1,4 +1,6 @@
 import { createHmac, randomUUID } from "node:crypto";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import * as schema from "@flick/server/schema";
 import { wakeSnoozedCards } from "@flick/server/snooze";
 import type { Action, Card, DecisionResult, ErrorBody, Execution, FeedPage, Mute } from "@flick/shared";
@@ -121,6 +123,43 @@ describe.each(drivers)("decisions on %s", (driver) => {
     });
     expect(late.status, late.text).toBe(409);
     expect(late.body.error.message).toContain("the change was applied");
+  });
+
+  it("keeps the start of a hook's answer that never ends, without waiting for its end", async () => {
+    // A hook that answers 200 and then streams its progress for as long as the job runs.
+    const streaming = createServer((_req, res) => {
+      res.writeHead(200, { "content-type": "text/plain" });
+      res.write("rollback started: checkout v41 → v40\n");
+      const tick = setInterval(() => res.write(`${"still rolling back… ".repeat(50)}\n`), 5);
+      res.on("close", () => clearInterval(tick));
+    });
+    await new Promise<void>((resolve) => streaming.listen(0, "127.0.0.1", resolve));
+    try {
+      const { port } = streaming.address() as AddressInfo;
+      const made = await t.request<{ action: Action }>("/api/actions", {
+        cookie: admin,
+        json: { name: "slow-rollback", url: `http://127.0.0.1:${port}/rollback`, timeoutMs: 30_000 },
+      });
+      expect(made.status, made.text).toBe(201);
+      const card = await insertCard(t.database.db, {
+        change: { type: "webhook", action: "slow-rollback", params: {} },
+      });
+      expect((await decideOn(card, rita)).status).toBe(201);
+      t.clock.advance(8_001);
+      expect(await t.executions().runNext()).toMatchObject({ state: "succeeded" });
+      const history = await t.request<{ executions: Execution[] }>(`/api/cards/${card.id}/history`, {
+        cookie: rita,
+      });
+      const result = history.body.executions[0]?.result as { status: number; response: string };
+      expect(result.status).toBe(200);
+      expect(result.response.startsWith("rollback started: checkout v41 → v40\nstill rolling back… ")).toBe(
+        true,
+      );
+      expect(result.response.length).toBe(2000);
+    } finally {
+      streaming.closeAllConnections();
+      await new Promise((resolve) => streaming.close(resolve));
+    }
   });
 
   it("undo inside the window cancels the execution and puts the card back in the feed", async () => {

@@ -2,6 +2,7 @@ import type { Change } from "@flick/shared";
 import { eq } from "drizzle-orm";
 import { actions } from "../db/schema/index.ts";
 import { hmacSha256 } from "../lib/crypto.ts";
+import { readAtMost } from "../lib/read-body.ts";
 import { type Executor, ExecutorError } from "./types.ts";
 
 type WebhookChange = Extract<Change, { type: "webhook" }>;
@@ -81,7 +82,11 @@ export const webhookExecutor: Executor<WebhookChange> = {
           : (err as Error).message;
       throw new ExecutorError(`${at}: ${reason}`, true);
     }
-    const text = (await res.text().catch(() => "")).slice(0, 2000);
+    // The answer's start is all that is kept: a hook that answers megabytes, or never ends its
+    // answer, is neither held whole nor waited for.
+    const text = (await readAtMost(res.body, 8192).catch(() => ({ bytes: Buffer.alloc(0) }))).bytes
+      .toString("utf8")
+      .slice(0, 2000);
     ctx.log(`→ ${res.status}`);
     if (res.status >= 200 && res.status < 300) return { status: res.status, response: text };
     const retryable = res.status >= 500 || res.status === 429 || res.status === 408;
