@@ -706,6 +706,66 @@ describe.each(drivers)("ingest on %s", (driver) => {
       expect(authors.map((s) => (s.payload as { author?: string }).author).sort()).toEqual(["cy", "u-42"]);
     });
 
+    it("reads feedback exports as they come: Google Play's reviews in UTF-16, Excel's semicolons", async () => {
+      const send = (body: Uint8Array<ArrayBuffer>) =>
+        t.fetch(
+          new Request(`http://localhost/ingest/${feedback.id}`, {
+            method: "POST",
+            body,
+            headers: { authorization: `Bearer ${feedback.secret}`, "content-type": "text/csv" },
+          }),
+        );
+      const payloads = async (ids: string[]) =>
+        (await t.database.db.select().from(schema.signals).where(inArray(schema.signals.id, ids)))
+          .map((s) => s.payload as Record<string, string | number>)
+          .sort((a, b) => String(a.text).localeCompare(String(b.text)));
+      // Google Play Console's review export: UTF-16 (little-endian, with its byte order mark), its
+      // own column names, a reply and the review's link among them.
+      const play = [
+        "Package Name,App Version Code,App Version Name,Reviewer Language,Device,Review Submit Date and Time,Review Submit Millis Since Epoch,Review Last Update Date and Time,Review Last Update Millis Since Epoch,Star Rating,Review Title,Review Text,Developer Reply Date and Time,Developer Reply Millis Since Epoch,Developer Reply Text,Review Link",
+        'com.acme.shop,412,4.12.0,fr,a52,2026-11-20T09:14:03Z,1795598043000,2026-11-20T09:14:03Z,1795598043000,1,,"Plante à l\'ouverture, impossible de payer",,,,https://play.google.com/console/developers/1/app/2/user-feedback/review-details?reviewId=gp:AOq1',
+        "com.acme.shop,412,4.12.0,en,a52,2026-11-21T18:40:00Z,1795718400000,2026-11-21T18:40:00Z,1795718400000,5,,Love the new checkout,2026-11-22T08:00:00Z,1795766400000,Thanks!,https://play.google.com/console/developers/1/app/2/user-feedback/review-details?reviewId=gp:AOq2",
+      ].join("\r\n");
+      const utf16 = new Uint8Array(2 + play.length * 2);
+      utf16.set([0xff, 0xfe]);
+      for (let i = 0; i < play.length; i++) {
+        utf16[2 + 2 * i] = play.charCodeAt(i) & 0xff;
+        utf16[3 + 2 * i] = play.charCodeAt(i) >> 8;
+      }
+      const fromPlay = await send(utf16);
+      const playBody = (await fromPlay.json()) as IngestResult;
+      expect(fromPlay.status, JSON.stringify(playBody)).toBe(202);
+      expect(await payloads(playBody.ids)).toMatchObject([
+        {
+          text: "Love the new checkout",
+          rating: 5,
+          ts: "2026-11-21T18:40:00.000Z",
+          id: expect.stringContaining("gp:AOq2"),
+        },
+        { text: "Plante à l'ouverture, impossible de payer", rating: 1, ts: "2026-11-20T09:14:03.000Z" },
+      ]);
+      // Excel in a locale whose decimal mark is a comma writes semicolons (with a BOM and CRLF).
+      const excel = new TextEncoder().encode(
+        '\uFEFFid;text;author;date\r\nx1;"L\'export CSV ne marche pas; aidez-moi";Zoé;2026-11-23\r\nx2;Mode sombre svp;Luc;2026-11-24\r\n',
+      );
+      const fromExcel = await send(excel);
+      const excelBody = (await fromExcel.json()) as IngestResult;
+      expect(fromExcel.status, JSON.stringify(excelBody)).toBe(202);
+      expect(await payloads(excelBody.ids)).toMatchObject([
+        {
+          id: "x1",
+          text: "L'export CSV ne marche pas; aidez-moi",
+          author: "Zoé",
+          ts: "2026-11-23T00:00:00.000Z",
+        },
+        { id: "x2", text: "Mode sombre svp", author: "Luc" },
+      ]);
+      // Not UTF-16 after all: said so.
+      const odd = await send(new Uint8Array([0xff, 0xfe, 0x41]));
+      expect(odd.status).toBe(400);
+      expect(((await odd.json()) as ErrorBody).error.message).toBe("request body is not valid UTF-16LE");
+    });
+
     it("maps generic webhooks with the source's paths and requires the id it names", async () => {
       const ok = await t.request<IngestResult>(`/ingest/${hook.id}`, {
         json: [

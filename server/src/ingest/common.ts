@@ -5,11 +5,17 @@ import type { IngestRequest } from "./types.ts";
 
 const decoder = new TextDecoder("utf-8", { fatal: true });
 
+/**
+ * The body as text: UTF-8, or UTF-16 when it starts with UTF-16's byte order mark (Google Play's
+ * review exports and Excel's "Unicode text" are UTF-16).
+ */
 export function bodyText(req: IngestRequest): string {
+  const [a, b] = req.body;
+  const encoding = a === 0xff && b === 0xfe ? "utf-16le" : a === 0xfe && b === 0xff ? "utf-16be" : null;
   try {
-    return decoder.decode(req.body);
+    return encoding ? new TextDecoder(encoding, { fatal: true }).decode(req.body) : decoder.decode(req.body);
   } catch {
-    throw new AppError("bad_request", "request body is not valid UTF-8");
+    throw new AppError("bad_request", `request body is not valid ${encoding?.toUpperCase() ?? "UTF-8"}`);
   }
 }
 

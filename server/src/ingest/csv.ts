@@ -1,5 +1,21 @@
+/**
+ * The separator a CSV file uses, from its header line: a comma, or — as Excel writes in locales
+ * whose decimal mark is a comma — a semicolon, or a tab; the most frequent of them outside quotes.
+ */
+export function csvSeparator(text: string): string {
+  const counts: Record<string, number> = { ",": 0, ";": 0, "\t": 0 };
+  let quoted = false;
+  for (const ch of text) {
+    if (ch === '"') quoted = !quoted;
+    else if (!quoted && (ch === "\n" || ch === "\r")) break;
+    else if (!quoted && ch in counts) counts[ch] = (counts[ch] ?? 0) + 1;
+  }
+  const [best] = Object.entries(counts).sort((a, b) => b[1] - a[1]);
+  return best && best[1] > 0 ? best[0] : ",";
+}
+
 /** RFC 4180 CSV: quoted fields, doubled quotes, newlines inside quotes, CRLF or LF rows. */
-export function parseCsv(text: string): string[][] {
+export function parseCsv(text: string, separator = ","): string[][] {
   const rows: string[][] = [];
   let row: string[] = [];
   let field = "";
@@ -25,7 +41,7 @@ export function parseCsv(text: string): string[][] {
     }
     if (ch === '"' && field === "") {
       quoted = true;
-    } else if (ch === ",") {
+    } else if (ch === separator) {
       row.push(field);
       field = "";
     } else if (ch === "\n" || ch === "\r") {

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { sha256 } from "../lib/crypto.ts";
 import { AppError } from "../lib/errors.ts";
 import { bodyText, check, parseJson, toDate, verifyBearer } from "./common.ts";
-import { parseCsv } from "./csv.ts";
+import { csvSeparator, parseCsv } from "./csv.ts";
 import type { IngestModule, ParseResult } from "./types.ts";
 
 const MAX_ITEMS = 5000;
@@ -53,21 +53,37 @@ function withAuthor(item: unknown): unknown {
 function fromCsv(text: string): Item[] {
   let rows: string[][];
   try {
-    rows = parseCsv(text);
+    rows = parseCsv(text, csvSeparator(text));
   } catch (err) {
     throw new AppError("bad_request", `CSV is malformed: ${(err as Error).message}`);
   }
   const [header, ...data] = rows;
   if (!header) throw new AppError("bad_request", "CSV is empty");
-  // Exports from review tools name the text column differently; take the common names.
+  // Exports from review tools name the columns differently; take the common names (Google Play's
+  // review export's among them: "Review Text", "Star Rating", "Review Submit Date and Time").
   const aliases: Record<string, string> = {
     data: "text",
     body: "text",
     review: "text",
+    "review text": "text",
     message: "text",
     content: "text",
+    comment: "text",
+    comments: "text",
+    feedback: "text",
     score: "rating",
     stars: "rating",
+    "star rating": "rating",
+    date: "ts",
+    time: "ts",
+    timestamp: "ts",
+    "created at": "ts",
+    created_at: "ts",
+    "submitted at": "ts",
+    "review date": "ts",
+    "review submit date and time": "ts",
+    "review id": "id",
+    "review link": "id",
     ...Object.fromEntries(AUTHOR_NAMES.map((n) => [n, "author"])),
   };
   const named = header.map((h) => h.trim().toLowerCase());
