@@ -218,6 +218,33 @@ describe("fuzzing ingest and API bodies (fast-check) on pglite", () => {
     expect(await countRows(t.database.db, "follow_up")).toBe(followUps);
   });
 
+  it("JSON nested thousands of levels deep (which no write of it survives) is a 400 naming it, nothing stored", async () => {
+    const deep = (n: number) => `${"[".repeat(n)}${"]".repeat(n)}`;
+    const before = await countRows(t.database.db, "signal");
+    for (const kind of ["webhook", "feedback", "metrics", "alertmanager"] as const) {
+      const res = await post(kind, `{"id":"deep-${kind}","title":"deep","x":${deep(20_000)}}`);
+      expect(res.status, `${kind}: ${res.text}`).toBe(400);
+      expect((res.body as { error: { message: string } }).error.message).toBe(
+        "request body nests deeper than 100 levels",
+      );
+    }
+    expect(await countRows(t.database.db, "signal")).toBe(before);
+    // As deep as real events go is fine.
+    const ok = await post("webhook", `{"id":"deep-ok","title":"deep","x":${deep(90)}}`);
+    expect(ok.status, ok.text).toBe(202);
+    const sources = await countRows(t.database.db, "source");
+    const api = await t.request("/api/sources", {
+      cookie: admin,
+      body: `{"kind":"webhook","name":"deep","settings":{"titlePath":"$.t","x":${deep(20_000)}}}`,
+      headers: { "content-type": "application/json" },
+    });
+    expect(api.status, api.text).toBe(400);
+    expect((api.body as { error: { message: string } }).error.message).toBe(
+      "the body nests deeper than 100 levels",
+    );
+    expect(await countRows(t.database.db, "source")).toBe(sources);
+  });
+
   it("arbitrary bytes into every ingest endpoint never 500", async () => {
     await fc.assert(
       fc.asyncProperty(

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { storableText, unstorableAt } from "../../server/src/lib/storable-text.ts";
+import { nestsDeeperThan, storableText, unstorableAt } from "../../server/src/lib/storable-text.ts";
 
 describe("text the database cannot hold (a NUL, half a surrogate pair)", () => {
   it("replaces every NUL and lone surrogate in strings and keys, deep, and leaves the rest as it was", () => {
@@ -30,5 +30,15 @@ describe("text the database cannot hold (a NUL, half a surrogate pair)", () => {
     });
     expect(unstorableAt("a\u0000")?.path).toBe("body");
     expect(unstorableAt({ name: "ok \uD83D\uDE00", n: 3, when: new Date(0) })).toBeNull();
+  });
+
+  it("tells JSON nested deeper than a limit, however deep, without recursing", () => {
+    const nest = (n: number) => JSON.parse(`${"[".repeat(n)}${"]".repeat(n)}`);
+    expect(nestsDeeperThan(nest(100), 100)).toBe(false);
+    expect(nestsDeeperThan(nest(101), 100)).toBe(true);
+    expect(nestsDeeperThan(nest(200_000), 100)).toBe(true);
+    expect(nestsDeeperThan({ a: [{ b: { c: 1 } }], d: "x" }, 4)).toBe(false);
+    expect(nestsDeeperThan({ a: [{ b: { c: [] } }] }, 4)).toBe(true);
+    expect(nestsDeeperThan("text", 0)).toBe(false);
   });
 });

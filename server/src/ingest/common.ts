@@ -1,6 +1,7 @@
 import type { ZodType } from "zod";
 import { safeEqual } from "../lib/crypto.ts";
 import { AppError, validationError } from "../lib/errors.ts";
+import { MAX_JSON_DEPTH, nestsDeeperThan } from "../lib/storable-text.ts";
 import type { IngestRequest } from "./types.ts";
 
 const decoder = new TextDecoder("utf-8", { fatal: true });
@@ -20,11 +21,15 @@ export function bodyText(req: IngestRequest): string {
 }
 
 export function parseJson(text: string, what = "request body"): unknown {
+  let json: unknown;
   try {
-    return JSON.parse(text);
+    json = JSON.parse(text);
   } catch (err) {
     throw new AppError("invalid_json", `${what} is not valid JSON: ${(err as Error).message}`);
   }
+  if (nestsDeeperThan(json))
+    throw new AppError("validation_failed", `${what} nests deeper than ${MAX_JSON_DEPTH} levels`);
+  return json;
 }
 
 /** zod parse whose failure names the field: "pull_request.number: expected number". */

@@ -91,3 +91,21 @@ export function unstorableAt(value: unknown, path: string[] = []): { path: strin
   }
   return null;
 }
+
+/**
+ * How deep JSON a sender or a client may nest: JSON.stringify (every write of it to the database)
+ * overflows the stack some thousands of levels down, and no real event nests past a few dozen.
+ */
+export const MAX_JSON_DEPTH = 100;
+
+/** Whether `value` nests objects and arrays deeper than `max` levels (walked without recursion). */
+export function nestsDeeperThan(value: unknown, max = MAX_JSON_DEPTH): boolean {
+  const stack: { v: object; depth: number }[] = [];
+  if (value !== null && typeof value === "object") stack.push({ v: value, depth: 1 });
+  for (let top = stack.pop(); top; top = stack.pop()) {
+    if (top.depth > max) return true;
+    for (const x of Array.isArray(top.v) ? top.v : Object.values(top.v))
+      if (x !== null && typeof x === "object") stack.push({ v: x, depth: top.depth + 1 });
+  }
+  return false;
+}

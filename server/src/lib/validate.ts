@@ -2,7 +2,7 @@ import { zValidator } from "@hono/zod-validator";
 import type { ValidationTargets } from "hono";
 import type { ZodType } from "zod";
 import { validationError } from "./errors.ts";
-import { unstorableAt } from "./storable-text.ts";
+import { MAX_JSON_DEPTH, nestsDeeperThan, unstorableAt } from "./storable-text.ts";
 
 /** zod validation with one hook: the first bad field is named in the message, all are in details. */
 export function validate<Target extends keyof ValidationTargets, Schema extends ZodType>(
@@ -18,6 +18,13 @@ export function validate<Target extends keyof ValidationTargets, Schema extends 
         })),
       );
     }
+    if (nestsDeeperThan(result.data))
+      throw validationError([
+        {
+          path: "",
+          message: `the ${target === "json" ? "body" : target} nests deeper than ${MAX_JSON_DEPTH} levels`,
+        },
+      ]);
     // Text the database cannot store (a NUL, half a surrogate pair): named here, not failing the write.
     const at = unstorableAt(result.data);
     if (at !== null) throw validationError([{ path: at.path, message: `holds ${at.holds}` }]);
