@@ -82,8 +82,8 @@ function fromCsv(text: string): Item[] {
     "submitted at": "ts",
     "review date": "ts",
     "review submit date and time": "ts",
+    // Not "Review Link": Google Play's run past the 200 characters an id may have.
     "review id": "id",
-    "review link": "id",
     ...Object.fromEntries(AUTHOR_NAMES.map((n) => [n, "author"])),
   };
   const named = header.map((h) => h.trim().toLowerCase());
