@@ -706,7 +706,7 @@ describe.each(drivers)("ingest on %s", (driver) => {
       expect(authors.map((s) => (s.payload as { author?: string }).author).sort()).toEqual(["cy", "u-42"]);
     });
 
-    it("reads feedback exports as they come: Google Play's reviews in UTF-16, Excel's semicolons", async () => {
+    it("reads feedback exports as they come: Google Play's reviews in UTF-16, Excel's semicolons, an NPS survey's", async () => {
       const send = (body: Uint8Array<ArrayBuffer>) =>
         t.fetch(
           new Request(`http://localhost/ingest/${feedback.id}`, {
@@ -760,6 +760,19 @@ describe.each(drivers)("ingest on %s", (driver) => {
           ts: "2026-11-23T00:00:00.000Z",
         },
         { id: "x2", text: "Mode sombre svp", author: "Luc" },
+      ]);
+      // An NPS survey's export: its "Score" is out of 10, not stars — left out, the comments kept.
+      const nps = await send(
+        new TextEncoder().encode(
+          "Score,Comment,Email\n9,Support answered within minutes,ana@example.com\n3,Checkout is too slow,bo@example.com\n",
+        ),
+      );
+      const npsBody = (await nps.json()) as IngestResult;
+      expect(nps.status, JSON.stringify(npsBody)).toBe(202);
+      const fromNps = await payloads(npsBody.ids);
+      expect(fromNps.map((p) => [p.text, p.author, p.rating])).toEqual([
+        ["Checkout is too slow", "bo@example.com", undefined],
+        ["Support answered within minutes", "ana@example.com", undefined],
       ]);
       // Not UTF-16 after all: said so.
       const odd = await send(new Uint8Array([0xff, 0xfe, 0x41]));

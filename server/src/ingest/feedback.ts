@@ -50,6 +50,12 @@ function withAuthor(item: unknown): unknown {
   return entry ? { ...item, author: entry[1] } : item;
 }
 
+/** An empty cell or a number from 0 to 5, as a star rating is. */
+function isStars(cell: string | undefined): boolean {
+  const v = cell?.trim() ?? "";
+  return v === "" || (Number.isFinite(Number(v)) && Number(v) >= 0 && Number(v) <= 5);
+}
+
 function fromCsv(text: string): Item[] {
   let rows: string[][];
   try {
@@ -91,6 +97,8 @@ function fromCsv(text: string): Item[] {
   const columns = named.map((c, i) => {
     const target = aliases[c];
     const taken = named.slice(0, i).some((earlier) => (aliases[earlier] ?? earlier) === target);
+    // A "score" out of 10 (an NPS survey's) is no star rating: that column is left out, not refused.
+    if (target === "rating" && data.some((row) => !isStars(row[i]))) return c;
     return target && !named.includes(target) && !taken ? target : c;
   });
   if (!columns.includes("text")) throw new AppError("validation_failed", "CSV header needs a 'text' column");
