@@ -25,8 +25,15 @@ export function validate<Target extends keyof ValidationTargets, Schema extends 
           message: `the ${target === "json" ? "body" : target} nests deeper than ${MAX_JSON_DEPTH} levels`,
         },
       ]);
-    // Text the database cannot store (a NUL, half a surrogate pair): named here, not failing the write.
-    const at = unstorableAt(result.data);
-    if (at !== null) throw validationError([{ path: at.path, message: `holds ${at.holds}` }]);
+    refuseUnstorable(result.data);
   });
+}
+
+/**
+ * Refuses (400, naming the field) input holding text the database cannot store — a NUL, half a
+ * surrogate pair — rather than failing the write.
+ */
+export function refuseUnstorable(value: unknown): void {
+  const at = unstorableAt(value);
+  if (at !== null) throw validationError([{ path: at.path, message: `holds ${at.holds}` }]);
 }

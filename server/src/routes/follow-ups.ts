@@ -3,7 +3,7 @@ import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { AppEnv } from "../env.ts";
 import { AppError } from "../lib/errors.ts";
-import { unstorableAt } from "../lib/storable-text.ts";
+import { refuseUnstorable } from "../lib/validate.ts";
 import { authenticate, currentAuth, requireUser } from "../middleware/auth.ts";
 import {
   createFollowUp,
@@ -34,8 +34,7 @@ export const followUpRoutes = new Hono<AppEnv>()
       if (!/^multipart\/form-data/i.test(type))
         throw new AppError("unsupported_media_type", "send multipart/form-data");
       const form = await c.req.parseBody();
-      const bad = unstorableAt({ text: form.text, transcript: form.transcript, timeZone: form.timeZone });
-      if (bad !== null) throw new AppError("validation_failed", `${bad.path}: holds ${bad.holds}`);
+      refuseUnstorable({ text: form.text, transcript: form.transcript, timeZone: form.timeZone });
       const audio = form.audio;
       const duration = Number(form.durationMs);
       const timeZone = typeof form.timeZone === "string" && form.timeZone !== "" ? form.timeZone : undefined;
